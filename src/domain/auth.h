@@ -1,0 +1,77 @@
+// Authentication (认证): tenants, password login with argon2id, bearer session tokens and API
+// keys (random, stored as SHA-256, revocable, expiring), login rate limiting and lockout.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/model.h"
+#include "domain/records.h"
+#include "store/database.h"
+
+namespace keel::domain {
+
+struct AuthOptions {
+  TimeMs session_ttl_ms = 12LL * 3600 * 1000;
+  int max_failed_logins = 5;              // per account, then locked
+  TimeMs lockout_ms = 15LL * 60 * 1000;
+  int max_failures_per_ip = 20;           // per window, then 429
+  TimeMs ip_window_ms = 5LL * 60 * 1000;
+};
+
+struct LoginResult {
+  std::string token;  // shown once; only its hash is stored
+  TimeMs expires_at = 0;
+  json user;
+};
+
+struct NewTenant {
+  std::string code, name, time_zone = "Asia/Shanghai", currency = "CNY", locale = "zh-CN";
+};
+
+class AuthService {
+ public:
+  AuthService(store::Database& db, const Clock& clock, RecordService& records,
+              AuthOptions options = {})
+      : db_(db), clock_(clock), records_(records), options_(options) {}
+
+  Result<LoginResult> Login(const std::string& tenant_code, const std::string& username,
+                            const std::string& password, const std::string& ip);
+  // Resolves a bearer token (session or API key) to its principal. kUnauthenticated when the
+  // token is unknown, expired or revoked, or its user is disabled.
+  Result<Principal> Authenticate(const std::string& token);
+  Status Logout(const Principal& p, const std::string& token);
+
+  // Admin only. Body: {name, user_id?, expires_in_days?}. The token appears only in this reply.
+  Result<json> CreateApiKey(const Principal& p, const json& body);
+  Result<json> ListApiKeys(const Principal& p);
+  Status RevokeApiKey(const Principal& p, int64_t id);
+  // Revokes every session of a user (admin, or the user themselves).
+  Status RevokeSessions(const Principal& p, int64_t user_id);
+
+  // Platform operations (CLI): a tenant with its HQ unit; returns the tenant id.
+  Result<int64_t> CreateTenant(const NewTenant& t);
+  Result<int64_t> TenantIdByCode(const std::string& code);
+
+ private:
+  Status CheckIpBudget(const std::string& ip);
+  void RecordIpFailure(const std::string& ip);
+
+  store::Database& db_;
+  const Clock& clock_;
+  RecordService& records_;
+  AuthOptions options_;
+  std::mutex ip_mu_;
+  std::map<std::string, std::deque<TimeMs>> ip_failures_;  // guarded by ip_mu_
+};
+
+}  // namespace keel::domain

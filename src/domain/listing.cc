@@ -1,0 +1,325 @@
+// Reads: filtered, sorted, keyset-paginated lists; stage history; the audit log.
+#include <algorithm>
+
+#include "common/crypto.h"
+#include "domain/records_internal.h"
+
+namespace keel::domain {
+
+using store::Value;
+
+namespace {
+
+Status BadParam(const std::string& name, const std::string& en, const std::string& zh) {
+  return Status::Invalid("validation.parameter", en, zh, name);
+}
+
+// A sortable column of `e` (system columns included).
+struct SortKey {
+  std::string column;
+  const FieldDef* field = nullptr;  // null for id/created_at/updated_at
+  bool desc = false;
+  bool nullable = false;
+};
+
+const FieldDef kIdField = [] {
+  FieldDef f;
+  f.name = "id";
+  f.type = FieldType::kRef;
+  return f;
+}();
+const FieldDef kTimeField = [] {
+  FieldDef f;
+  f.name = "created_at";
+  f.type = FieldType::kTimestamp;
+  return f;
+}();
+
+Result<SortKey> ParseSort(const EntityDef& e, const std::string& spec) {
+  SortKey k;
+  std::string name = spec;
+  if (!name.empty() && name[0] == '-') {
+    k.desc = true;
+    name = name.substr(1);
+  }
+  k.column = name;
+  if (name == "id") return k;
+  if (name == "created_at" || name == "updated_at") {
+    k.field = &kTimeField;
+    return k;
+  }
+  const FieldDef* f = e.Field(name);
+  if (!f || !f->sort) {
+    std::string list = "id, created_at, updated_at";
+    for (const auto& x : e.fields) {
+      if (x.sort) list += ", " + x.name;
+    }
+    return BadParam("sort", "cannot sort " + e.name + " by '" + name + "'; sortable: " + list,
+                    "不能按 '" + name + "' 排序；可排序字段：" + list);
+  }
+  k.field = f;
+  k.nullable = !f->required && f->default_value.empty();
+  return k;
+}
+
+const FieldDef* FilterField(const EntityDef& e, const std::string& name) {
+  if (name == "id") return &kIdField;
+  if (name == "created_at" || name == "updated_at") return &kTimeField;
+  const FieldDef* f = e.Field(name);
+  return f && f->filter ? f : nullptr;
+}
+
+std::string EscapeLike(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
+                                       const QueryParams& params) {
+  std::vector<Value> args = {p.tenant_id};
+  std::string where = " WHERE tenant_id = ?";
+  int limit = 50;
+  std::string sort_spec = e.default_sort;
+  std::string cursor;
+  bool include_archived = false;
+  std::vector<std::string> seen;
+  for (const auto& [name, value] : params) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return BadParam(name, "parameter '" + name + "' is given twice", "参数 '" + name + "' 重复");
+    }
+    seen.push_back(name);
+    if (name == "limit") {
+      char* end = nullptr;
+      long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || v < 1 || v > 500) {
+        return BadParam(name, "limit must be an integer from 1 to 500", "limit 应为 1 到 500 的整数");
+      }
+      limit = static_cast<int>(v);
+    } else if (name == "sort") {
+      sort_spec = value;
+    } else if (name == "cursor") {
+      cursor = value;
+    } else if (name == "include_archived") {
+      if (value != "true" && value != "false") {
+        return BadParam(name, "include_archived must be true or false", "include_archived 应为 true 或 false");
+      }
+      include_archived = value == "true";
+    } else if (name == "q") {
+      if (Utf8Length(value) < 0 || value.size() > 200) {
+        return BadParam(name, "q must be valid UTF-8 of at most 200 bytes", "q 应为不超过 200 字节的有效 UTF-8");
+      }
+      std::string ors;
+      for (const auto& f : e.fields) {
+        if (!f.search) continue;
+        ors += std::string(ors.empty() ? "" : " OR ") + f.name + " LIKE ? ESCAPE '\\'";
+        args.emplace_back("%" + EscapeLike(value) + "%");
+      }
+      if (ors.empty()) return BadParam(name, e.name + " has no searchable text", e.zh + "不支持文本搜索");
+      where += " AND (" + ors + ")";
+    } else {
+      static const std::pair<const char*, const char*> kOps[] = {
+          {"_gte", " >= ?"}, {"_lte", " <= ?"}, {"_gt", " > ?"}, {"_lt", " < ?"},
+          {"_ne", " <> ?"},  {"_in", ""},       {"_null", ""}};
+      std::string field = name, op = " = ?", suffix;
+      const FieldDef* f = FilterField(e, name);
+      if (!f) {
+        for (const auto& [suf, sql] : kOps) {
+          std::string s = suf;
+          if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
+            field = name.substr(0, name.size() - s.size());
+            f = FilterField(e, field);
+            op = sql;
+            suffix = s;
+            if (f) break;
+          }
+        }
+      }
+      if (!f) {
+        return BadParam(name, "unknown parameter '" + name + "' for " + e.name,
+                        "未知参数 '" + name + "'（" + e.zh + "）");
+      }
+      std::string column = field == "id" || field == "created_at" || field == "updated_at"
+                               ? field : ColumnOf(*f);
+      if (suffix == "_null") {
+        if (value != "true" && value != "false") {
+          return BadParam(name, name + " must be true or false", name + " 应为 true 或 false");
+        }
+        where += " AND " + column + (value == "true" ? " IS NULL" : " IS NOT NULL");
+      } else if (suffix == "_in") {
+        std::string marks;
+        size_t start = 0, count = 0;
+        while (start <= value.size()) {
+          size_t comma = value.find(',', start);
+          std::string item = value.substr(start, comma == std::string::npos ? std::string::npos
+                                                                             : comma - start);
+          auto v = ParamToValue(*f, item);
+          if (!v.ok()) return v.status().WithField(name);
+          args.push_back(std::move(v).value());
+          marks += marks.empty() ? "?" : ", ?";
+          if (++count > 100) return BadParam(name, name + " takes at most 100 values", name + " 最多 100 个值");
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        where += " AND " + column + " IN (" + marks + ")";
+      } else {
+        auto v = ParamToValue(*f, value);
+        if (!v.ok()) return v.status().WithField(name);
+        args.push_back(std::move(v).value());
+        where += " AND " + column + op;
+      }
+    }
+  }
+  if (!include_archived) where += " AND archived_at IS NULL";
+  where += ScopeClause(p, e, args);
+  KEEL_ASSIGN_OR_RETURN(SortKey key, ParseSort(e, sort_spec));
+
+  // Cursor: base64url of JSON [sort_spec, last_value, last_id].
+  if (!cursor.empty()) {
+    std::string raw;
+    json c;
+    if (!Base64UrlDecode(cursor, &raw) ||
+        (c = json::parse(raw, nullptr, false)).is_discarded() || !c.is_array() || c.size() != 3 ||
+        !c[0].is_string() || !c[2].is_number_integer()) {
+      return BadParam("cursor", "cursor is malformed; pass next_cursor back unchanged",
+                      "cursor 格式错误；请原样传回 next_cursor");
+    }
+    if (c[0].get<std::string>() != sort_spec) {
+      return BadParam("cursor", "cursor was made for sort '" + c[0].get<std::string>() + "'",
+                      "cursor 属于另一种排序 '" + c[0].get<std::string>() + "'");
+    }
+    const char* cmp = key.desc ? " < ?" : " > ?";
+    int64_t last_id = c[2].get<int64_t>();
+    if (key.column == "id") {
+      where += " AND id" + std::string(cmp);
+      args.emplace_back(last_id);
+    } else {
+      Value last;
+      if (c[1].is_number_integer()) last = c[1].get<int64_t>();
+      else if (c[1].is_number()) last = c[1].get<double>();
+      else if (c[1].is_string()) last = c[1].get<std::string>();
+      if (store::IsNull(last)) {
+        where += " AND " + key.column + " IS NULL AND id" + cmp;
+        args.emplace_back(last_id);
+      } else {
+        where += " AND (" + std::string(key.nullable ? key.column + " IS NULL OR " : "") +
+                 key.column + cmp + " OR (" + key.column + " = ? AND id" + cmp + "))";
+        args.push_back(last);
+        args.push_back(last);
+        args.emplace_back(last_id);
+      }
+    }
+  }
+  std::string dir = key.desc ? " DESC" : " ASC";
+  std::string order = " ORDER BY ";
+  if (key.column != "id") {
+    if (key.nullable) order += "(" + key.column + " IS NULL), ";
+    order += key.column + dir + ", ";
+  }
+  order += "id" + dir;
+  args.emplace_back(static_cast<int64_t>(limit + 1));
+
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  // The sort column is fetched again at the end for the cursor (it may be a hidden alias).
+  std::string sql = SelectSql(e);
+  sql.insert(sql.find(" FROM "), ", " + (key.column == "id" ? std::string("id") : key.column) +
+                                       " AS sort_key__");
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql + where + order + " LIMIT ?", args));
+  ListResult out;
+  size_t n = std::min(r.size(), static_cast<size_t>(limit));
+  for (size_t i = 0; i < n; ++i) out.items.push_back(RowToJson(e, r, i));
+  if (r.size() > static_cast<size_t>(limit)) {
+    const auto& last = r.rows[n - 1];
+    const Value& sv = last[r.Column("sort_key__")];
+    json lv;
+    if (auto pi = std::get_if<int64_t>(&sv)) lv = *pi;
+    else if (auto pd = std::get_if<double>(&sv)) lv = *pd;
+    else if (auto ps = std::get_if<std::string>(&sv)) lv = *ps;
+    json c = {sort_spec, lv, store::AsInt(last[0])};
+    out.next_cursor = Base64UrlEncode(c.dump());
+  }
+  return out;
+}
+
+Result<json> RecordService::StageHistory(const Principal& p, int64_t opportunity_id) {
+  const EntityDef& opps = *FindEntity("opportunities");
+  KEEL_RETURN_IF_ERROR(Get(p, opps, opportunity_id).status());
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  Value q[] = {p.tenant_id, opportunity_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, from_stage, to_stage, amount, changed_at, actor_id FROM "
+      "opportunity_stage_history WHERE tenant_id = ? AND opportunity_id = ? ORDER BY id", q));
+  json items = json::array();
+  for (const auto& row : r.rows) {
+    items.push_back({{"id", store::AsInt(row[0])},
+                     {"from_stage", store::IsNull(row[1]) ? json(nullptr) : json(store::AsText(row[1]))},
+                     {"to_stage", store::AsText(row[2])},
+                     {"amount", store::IsNull(row[3]) ? json(nullptr)
+                                                      : json(store::AsInt(row[3]) / 100.0)},
+                     {"changed_at", store::AsText(row[4])},
+                     {"actor_id", store::AsInt(row[5])}});
+  }
+  return json{{"items", items}};
+}
+
+Result<ListResult> RecordService::AuditLog(const Principal& p, const QueryParams& params) {
+  if (p.role != Role::kAdmin && p.role != Role::kAuditor) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "only admins and auditors read the audit log",
+                         "只有管理员和审计员可以查看审计日志");
+  }
+  std::vector<Value> args = {p.tenant_id};
+  std::string where = " WHERE tenant_id = ?";
+  int limit = 100;
+  for (const auto& [name, value] : params) {
+    if (name == "entity") {
+      where += " AND entity = ?";
+      args.emplace_back(value);
+    } else if (name == "entity_id" || name == "actor_id" || name == "before_id") {
+      char* end = nullptr;
+      long long v = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end || v < 0) return BadParam(name, name + " must be an integer", name + " 应为整数");
+      where += name == "before_id" ? " AND id < ?" : " AND " + name + " = ?";
+      args.emplace_back(static_cast<int64_t>(v));
+    } else if (name == "limit") {
+      char* end = nullptr;
+      long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || v < 1 || v > 500) {
+        return BadParam(name, "limit must be an integer from 1 to 500", "limit 应为 1 到 500 的整数");
+      }
+      limit = static_cast<int>(v);
+    } else {
+      return BadParam(name, "unknown parameter '" + name + "'", "未知参数 '" + name + "'");
+    }
+  }
+  args.emplace_back(static_cast<int64_t>(limit + 1));
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, at, actor_id, action, entity, entity_id, before, after, request_id FROM audit_log" +
+      where + " ORDER BY id DESC LIMIT ?", args));
+  ListResult out;
+  size_t n = std::min(r.size(), static_cast<size_t>(limit));
+  auto parse = [](const Value& v) {
+    if (store::IsNull(v)) return json(nullptr);
+    auto j = json::parse(store::AsText(v), nullptr, false);
+    return j.is_discarded() ? json(nullptr) : j;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const auto& row = r.rows[i];
+    out.items.push_back({{"id", store::AsInt(row[0])}, {"at", store::AsText(row[1])},
+                         {"actor_id", store::AsInt(row[2])}, {"action", store::AsText(row[3])},
+                         {"entity", store::AsText(row[4])}, {"entity_id", store::AsInt(row[5])},
+                         {"before", parse(row[6])}, {"after", parse(row[7])},
+                         {"request_id", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))}});
+  }
+  if (r.size() > static_cast<size_t>(limit)) {
+    out.next_cursor = std::to_string(store::AsInt(r.rows[n - 1][0]));
+  }
+  return out;
+}
+
+}  // namespace keel::domain

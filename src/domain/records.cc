@@ -1,0 +1,1207 @@
+#include "domain/records.h"
+
+#include <algorithm>
+#include <map>
+
+#include "domain/records_internal.h"
+
+namespace keel::domain {
+
+using store::Value;
+using ValueMap = std::map<std::string, Value>;
+
+namespace {
+
+Status Forbidden(const std::string& en, const std::string& zh) {
+  return Status::Error(ErrorKind::kForbidden, "forbidden", en, zh);
+}
+Status Conflict(std::string code, std::string en, std::string zh, std::string field = {}) {
+  return Status::Error(ErrorKind::kConflict, std::move(code), std::move(en), std::move(zh),
+                       std::move(field));
+}
+Status Required(const std::string& field) {
+  return Status::Invalid("validation.required", field + " is required", field + " 为必填项", field);
+}
+bool Null(const ValueMap& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() || store::IsNull(it->second);
+}
+std::string Text(const ValueMap& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? std::string() : store::AsText(it->second);
+}
+int64_t Int(const ValueMap& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : store::AsInt(it->second);
+}
+int StageIndex(const std::string& s) {
+  auto it = std::find(kOpportunityStages.begin(), kOpportunityStages.end(), s);
+  return static_cast<int>(it - kOpportunityStages.begin());
+}
+bool IsOpenStage(const std::string& s) { return StageIndex(s) <= 3; }
+int UnitRank(const std::string& kind) {
+  if (kind == "hq") return 0;
+  if (kind == "region") return 1;
+  if (kind == "unit") return 2;
+  return 3;
+}
+
+// Looks up one row of `table` in the tenant; returns empty Rows when absent.
+Result<store::Rows> Fetch(store::Connection& conn, const std::string& columns,
+                          const std::string& table, int64_t tenant_id, int64_t id) {
+  Value p[] = {tenant_id, id};
+  return conn.Query("SELECT " + columns + " FROM " + table + " WHERE tenant_id = ? AND id = ?", p);
+}
+
+ValueMap RowToMap(const EntityDef& e, const store::Rows& r, size_t i) {
+  ValueMap m;
+  for (size_t c = 0; c < r.columns.size(); ++c) m[r.columns[c]] = r.rows[i][c];
+  (void)e;
+  return m;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers (also used by listing.cc)
+
+Result<TenantInfo> LoadTenant(store::Connection& conn, int64_t tenant_id) {
+  Value p[] = {tenant_id};
+  KEEL_ASSIGN_OR_RETURN(
+      store::Rows r, conn.Query("SELECT id, code, name, time_zone, currency, locale, status "
+                                "FROM tenants WHERE id = ?", p));
+  if (r.empty()) return Status::NotFound("tenant");
+  TenantInfo t;
+  t.id = store::AsInt(r.rows[0][0]);
+  t.code = store::AsText(r.rows[0][1]);
+  t.name = store::AsText(r.rows[0][2]);
+  t.time_zone = store::AsText(r.rows[0][3]);
+  t.currency = store::AsText(r.rows[0][4]);
+  t.locale = store::AsText(r.rows[0][5]);
+  t.status = store::AsText(r.rows[0][6]);
+  return t;
+}
+
+std::string SelectSql(const EntityDef& e) {
+  std::string sql = "SELECT id, created_at, updated_at, archived_at, created_by";
+  for (const auto& f : e.fields) {
+    if (!f.hidden) sql += ", " + ColumnOf(f);
+  }
+  return sql + " FROM " + e.name;
+}
+
+json RowToJson(const EntityDef& e, const store::Rows& r, size_t i) {
+  const auto& row = r.rows[i];
+  json out = json::object();
+  out["id"] = store::AsInt(row[0]);
+  size_t c = 5;
+  for (const auto& f : e.fields) {
+    if (f.hidden) continue;
+    out[f.name] = FromValue(f, row[c++]);
+  }
+  out["created_at"] = store::AsText(row[1]);
+  out["updated_at"] = store::AsText(row[2]);
+  out["archived_at"] = store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]));
+  out["created_by"] = store::IsNull(row[4]) ? json(nullptr) : json(store::AsInt(row[4]));
+  return out;
+}
+
+std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<Value>& params) {
+  if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return {};
+  if (e.scope == Scope::kUnit || p.role == Role::kUnitLead) {
+    params.emplace_back(p.tenant_id);
+    params.emplace_back(p.unit_path + "%");
+    return " AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
+  }
+  if (p.role == Role::kSupervisor) {
+    params.emplace_back(p.tenant_id);
+    params.emplace_back(p.user_id);
+    params.emplace_back(p.user_id);
+    return " AND owner_id IN (SELECT id FROM users WHERE tenant_id = ? AND (id = ? OR "
+           "supervisor_id = ?))";
+  }
+  params.emplace_back(p.user_id);
+  return " AND owner_id = ?";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules the generic engine cannot know: one function per entity.
+
+struct RecordRules {
+  using Ctx = RecordService::Ctx;
+
+  static Status CheckScope(Ctx& ctx, const EntityDef& e, const ValueMap& v) {
+    const Principal& p = ctx.p;
+    if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return Status();
+    if (e.scope == Scope::kOwned && p.role == Role::kRep && Int(v, "owner_id") != p.user_id) {
+      return Forbidden("a rep may only write records they own", "销售代表只能操作自己负责的记录");
+    }
+    if (e.scope == Scope::kOwned && p.role == Role::kSupervisor) {
+      Value q[] = {p.tenant_id, Int(v, "owner_id")};
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+          "SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", q));
+      int64_t owner = Int(v, "owner_id");
+      if (owner != p.user_id && (r.empty() || store::AsInt(r.rows[0][0]) != p.user_id)) {
+        return Forbidden("a supervisor may only write records owned by their team",
+                         "主管只能操作本团队负责的记录");
+      }
+      return Status();
+    }
+    // Unit leads (and unit-scoped records for the others): the unit must be in the subtree.
+    KEEL_ASSIGN_OR_RETURN(store::Rows r,
+                          Fetch(ctx.conn, "path", "units", p.tenant_id, Int(v, "unit_id")));
+    if (r.empty() || store::AsText(r.rows[0][0]).rfind(p.unit_path, 0) != 0) {
+      return Forbidden("the record's unit is outside your part of the organisation",
+                       "该记录所属单元不在您的管辖范围内");
+    }
+    return Status();
+  }
+
+  static Status CheckRef(Ctx& ctx, const FieldDef& f, int64_t id) {
+    if (ctx.refs_ok.count({f.ref, id})) return Status();
+    const EntityDef* target = FindEntity(f.ref);
+    std::vector<Value> params = {ctx.p.tenant_id, id};
+    std::string sql = "SELECT 1 FROM " + f.ref + " WHERE tenant_id = ? AND id = ? AND "
+                      "archived_at IS NULL";
+    if (target && target->scope == Scope::kOwned) sql += ScopeClause(ctx.p, *target, params);
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(sql, params));
+    if (r.empty()) {
+      std::string what = target ? target->en : f.ref;
+      std::string zh = target ? target->zh : f.ref;
+      return Status::Invalid("validation.reference",
+                             f.name + ": no " + what + " " + std::to_string(id) +
+                                 " that you can see in this tenant",
+                             f.name + "：本租户中不存在您可见的" + zh + " " + std::to_string(id),
+                             f.name);
+    }
+    ctx.refs_ok.insert({f.ref, id});
+    return Status();
+  }
+
+  static Status CheckUnique(Ctx& ctx, const EntityDef& e, const FieldDef& f, const Value& v,
+                            int64_t self_id) {
+    if (store::IsNull(v)) return Status();
+    Value p[] = {ctx.p.tenant_id, v, self_id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+        "SELECT id FROM " + e.name + " WHERE tenant_id = ? AND " + f.name + " = ? AND id <> ?", p));
+    if (!r.empty()) {
+      return Conflict("conflict.duplicate",
+                      f.name + " '" + store::AsText(v) + "' is already used by " + e.en + " " +
+                          store::AsText(r.rows[0][0]),
+                      f.name + " '" + store::AsText(v) + "' 已被" + e.zh + " " +
+                          store::AsText(r.rows[0][0]) + " 使用",
+                      f.name);
+    }
+    return Status();
+  }
+
+  // Fills owner_id/unit_id of owned records and unit_id of unit records.
+  static Status DefaultOwnership(Ctx& ctx, const EntityDef& e, ValueMap& v) {
+    if (e.scope != Scope::kOwned) return Status();
+    if (e.name == "contacts" && !Null(v, "customer_id") && (Null(v, "owner_id") || Null(v, "unit_id"))) {
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "owner_id, unit_id", "customers",
+                                                 ctx.p.tenant_id, Int(v, "customer_id")));
+      if (!r.empty()) {
+        if (Null(v, "owner_id")) v["owner_id"] = r.rows[0][0];
+        if (Null(v, "unit_id")) v["unit_id"] = r.rows[0][1];
+      }
+    }
+    if (Null(v, "owner_id")) {
+      if (ctx.p.is_system()) return Required("owner_id");
+      v["owner_id"] = ctx.p.user_id;
+    }
+    if (Null(v, "unit_id") && e.name == "orders" && !Null(v, "store_id")) {
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "unit_id", "stores", ctx.p.tenant_id,
+                                                 Int(v, "store_id")));
+      if (!r.empty()) v["unit_id"] = r.rows[0][0];
+    }
+    if (Null(v, "unit_id")) {
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "unit_id", "users", ctx.p.tenant_id,
+                                                 Int(v, "owner_id")));
+      if (r.empty()) {
+        return Status::Invalid("validation.reference", "owner_id: no such user",
+                               "owner_id：用户不存在", "owner_id");
+      }
+      v["unit_id"] = r.rows[0][0];
+    }
+    return Status();
+  }
+
+  static Status PrepareCreate(Ctx& ctx, const EntityDef& e, int64_t id, ValueMap& v,
+                              std::vector<ValueMap>& children) {
+    const std::string& n = e.name;
+    if (n == "units") return UnitPath(ctx, id, v, /*creating=*/true);
+    if (n == "leads") {
+      std::string s = Text(v, "status");
+      if (s == "converted") {
+        return Status::Error(ErrorKind::kUnprocessable, "lead.use_convert",
+                             "a lead becomes converted through POST /api/v1/leads/{id}/convert",
+                             "线索须通过转化接口 POST /api/v1/leads/{id}/convert 转化", "status");
+      }
+      if (s == "disqualified" && Null(v, "disqualify_reason")) return Required("disqualify_reason");
+      if (s != "new" && Null(v, "first_response_at")) v["first_response_at"] = ctx.now_text;
+    }
+    if (n == "opportunities") {
+      if (Null(v, "currency")) v["currency"] = ctx.tenant.currency;
+      std::string stage = Text(v, "stage");
+      if (!IsOpenStage(stage) && !ctx.p.is_system()) {
+        return Status::Error(ErrorKind::kUnprocessable, "opportunity.create_closed",
+                             "a new opportunity starts in an open stage",
+                             "新建商机必须处于未结阶段", "stage");
+      }
+      if (stage == "lost" && Null(v, "loss_reason")) return Required("loss_reason");
+      v["outcome"] = IsOpenStage(stage) ? std::string("open") : stage;
+      if (!IsOpenStage(stage)) v["closed_at"] = ctx.now_text;
+    }
+    if (n == "products" && Null(v, "currency")) v["currency"] = ctx.tenant.currency;
+    if (n == "members" && Null(v, "unit_id")) {
+      auto r = !Null(v, "store_id")
+                   ? Fetch(ctx.conn, "unit_id", "stores", ctx.p.tenant_id, Int(v, "store_id"))
+                   : Fetch(ctx.conn, "unit_id", "customers", ctx.p.tenant_id, Int(v, "customer_id"));
+      if (!r.ok()) return r.status();
+      if (!r->empty()) v["unit_id"] = r->rows[0][0];
+    }
+    if (n == "members" && Null(v, "points")) v["points"] = int64_t{0};
+    if (n == "activities") {
+      auto t = ParseTimestamp(Text(v, "occurred_at"));
+      if (t.ok() && *t > ctx.now + 86400000LL) {
+        return Status::Invalid("validation.future", "occurred_at is more than a day in the future",
+                               "occurred_at 晚于当前时间超过一天", "occurred_at");
+      }
+    }
+    if (n == "orders") return OrderTotals(ctx, v, children);
+    if (n == "targets") return TargetPeriod(ctx, v, id);
+    if (n == "tasks" && Text(v, "status") == "done") v["completed_at"] = ctx.now_text;
+    if (n == "users" && Null(v, "password")) v["password"] = Value();
+    return Status();
+  }
+
+  static Status AfterCreate(Ctx& ctx, const EntityDef& e, int64_t id, const ValueMap& v) {
+    if (e.name == "opportunities") {
+      return StageHistory(ctx, id, Value(), Text(v, "stage"), v.at("amount"));
+    }
+    if (e.name == "activities" && !Null(v, "lead_id")) return TouchLead(ctx, Int(v, "lead_id"));
+    return Status();
+  }
+
+  // Validates an update of `before` into `after` (both full maps of the record).
+  static Status PrepareUpdate(Ctx& ctx, const EntityDef& e, int64_t id, const ValueMap& before,
+                              ValueMap& after) {
+    const std::string& n = e.name;
+    if (n == "units" && Text(before, "parent_id") != Text(after, "parent_id")) {
+      return UnitPath(ctx, id, after, /*creating=*/false);
+    }
+    if (n == "units" && Text(before, "kind") != Text(after, "kind")) {
+      return UnitPath(ctx, id, after, false);
+    }
+    if (n == "users") {
+      if (Int(after, "supervisor_id") == id) {
+        return Status::Invalid("validation.self_reference", "a user cannot supervise themselves",
+                               "用户不能成为自己的主管", "supervisor_id");
+      }
+      if (Text(after, "status") == "disabled" && Text(before, "status") != "disabled") {
+        return RevokeSessions(ctx, id);
+      }
+    }
+    if (n == "leads") return LeadStatus(ctx, before, after);
+    if (n == "opportunities") return StageMove(ctx, id, before, after);
+    if (n == "orders") {
+      std::string from = Text(before, "status"), to = Text(after, "status");
+      if (from != to && from != "paid") {
+        return Conflict("order.status", "a " + from + " order cannot change status",
+                        "状态为 " + from + " 的订单不能再更改状态", "status");
+      }
+    }
+    if (n == "tasks") {
+      std::string from = Text(before, "status"), to = Text(after, "status");
+      if (to == "done" && from != "done") after["completed_at"] = ctx.now_text;
+      if (to != "done") after["completed_at"] = Value();
+    }
+    if (n == "targets") return TargetPeriod(ctx, after, id);
+    return Status();
+  }
+
+  static Status UnitPath(Ctx& ctx, int64_t id, ValueMap& v, bool creating) {
+    std::string kind = Text(v, "kind");
+    if (kind == "hq") {
+      if (!Null(v, "parent_id")) {
+        return Status::Invalid("unit.hq_parent", "the HQ unit has no parent", "总部单元不能有上级",
+                               "parent_id");
+      }
+      Value q[] = {ctx.p.tenant_id, id};
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+          "SELECT id FROM units WHERE tenant_id = ? AND kind = 'hq' AND id <> ?", q));
+      if (!r.empty()) {
+        return Conflict("unit.second_hq", "the tenant already has an HQ unit", "租户已有总部单元",
+                        "kind");
+      }
+      v["path"] = "/" + std::to_string(id) + "/";
+    } else {
+      if (Null(v, "parent_id")) return Required("parent_id");
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "path, kind", "units", ctx.p.tenant_id,
+                                                 Int(v, "parent_id")));
+      if (r.empty()) return Status::NotFound("parent unit", "parent_id");
+      std::string parent_path = store::AsText(r.rows[0][0]);
+      if (UnitRank(store::AsText(r.rows[0][1])) >= UnitRank(kind)) {
+        return Status::Invalid("unit.hierarchy",
+                               "a " + kind + " must sit under a higher level (hq ▸ region ▸ unit ▸ store)",
+                               "层级不正确：" + kind + " 必须挂在更高层级之下（总部 ▸ 大区 ▸ 战队 ▸ 门店）",
+                               "parent_id");
+      }
+      std::string own = "/" + std::to_string(id) + "/";
+      if (parent_path.find(own) != std::string::npos) {
+        return Status::Invalid("unit.cycle", "a unit cannot move under its own subtree",
+                               "单元不能移到自己的下级之下", "parent_id");
+      }
+      v["path"] = parent_path + std::to_string(id) + "/";
+    }
+    if (!creating) {
+      // Re-root the descendants: replace the old prefix with the new one.
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "path", "units", ctx.p.tenant_id, id));
+      std::string old_path = store::AsText(r.rows[0][0]);
+      std::string new_path = Text(v, "path");
+      if (old_path != new_path) {
+        Value q[] = {new_path, static_cast<int64_t>(old_path.size() + 1), ctx.p.tenant_id,
+                     old_path + "%", id};
+        KEEL_RETURN_IF_ERROR(ctx.conn.Exec(
+            "UPDATE units SET path = ? || SUBSTR(path, ?) WHERE tenant_id = ? AND path LIKE ? "
+            "AND id <> ?", q).status());
+      }
+    }
+    return Status();
+  }
+
+  static Status LeadStatus(Ctx& ctx, const ValueMap& before, ValueMap& after) {
+    std::string from = Text(before, "status"), to = Text(after, "status");
+    if (from == to) return Status();
+    if (to == "converted") {
+      return Status::Error(ErrorKind::kUnprocessable, "lead.use_convert",
+                           "a lead becomes converted through POST /api/v1/leads/{id}/convert",
+                           "线索须通过转化接口 POST /api/v1/leads/{id}/convert 转化", "status");
+    }
+    static const std::map<std::string, std::vector<std::string>> kMoves = {
+        {"new", {"working", "qualified", "disqualified"}},
+        {"working", {"qualified", "disqualified"}},
+        {"qualified", {"working", "disqualified"}},
+        {"disqualified", {"working"}},
+        {"converted", {}},
+    };
+    const auto& allowed = kMoves.at(from);
+    if (std::find(allowed.begin(), allowed.end(), to) == allowed.end()) {
+      return Conflict("lead.illegal_status", "a lead cannot move from " + from + " to " + to,
+                      "线索状态不能从 " + from + " 变为 " + to, "status");
+    }
+    if (to == "disqualified" && Null(after, "disqualify_reason")) return Required("disqualify_reason");
+    if (from == "new" && Null(after, "first_response_at")) after["first_response_at"] = ctx.now_text;
+    return Status();
+  }
+
+  static Status StageMove(Ctx& ctx, int64_t id, const ValueMap& before, ValueMap& after) {
+    std::string from = Text(before, "stage"), to = Text(after, "stage");
+    if (!IsOpenStage(from)) {
+      for (const auto& [k, val] : after) {
+        if (k != "loss_reason" && k != "updated_at" && before.count(k) && before.at(k) != val) {
+          return Conflict("opportunity.closed",
+                          "a " + from + " opportunity is final; only loss_reason may change",
+                          "已" + std::string(from == "won" ? "赢单" : "输单") +
+                              "的商机为终态，只能修改输单原因",
+                          k);
+        }
+      }
+      return Status();
+    }
+    if (from == to) return Status();
+    int fi = StageIndex(from), ti = StageIndex(to);
+    bool legal = (IsOpenStage(to) && (ti > fi || ti == fi - 1)) || to == "lost" ||
+                 (to == "won" && (from == "proposal" || from == "negotiation"));
+    if (!legal) {
+      return Conflict("opportunity.illegal_stage_move",
+                      "an opportunity cannot move from " + from + " to " + to +
+                          " (forward, one step back, lost from any open stage, won from "
+                          "proposal or negotiation)",
+                      "商机阶段不能从 " + from + " 变为 " + to +
+                          "（可前进、后退一步、任一未结阶段可输单、方案或谈判阶段可赢单）",
+                      "stage");
+    }
+    if (to == "lost" && Null(after, "loss_reason")) return Required("loss_reason");
+    if (!IsOpenStage(to)) {
+      after["outcome"] = to;
+      after["closed_at"] = ctx.now_text;
+    }
+    KEEL_RETURN_IF_ERROR(StageHistory(ctx, id, Value(from), to, after.at("amount")));
+    events::Event ev;
+    ev.at = ctx.now;
+    ev.type = "opportunity.stage_changed";
+    ev.entity = "opportunities";
+    ev.entity_id = id;
+    ev.actor_id = ctx.p.user_id;
+    ev.payload = json{{"from", from},
+                      {"to", to},
+                      {"amount", static_cast<double>(store::AsInt(after.at("amount"))) / 100.0},
+                      {"owner_id", Int(after, "owner_id")},
+                      {"unit_id", Int(after, "unit_id")}}
+                     .dump();
+    ctx.events.push_back(std::move(ev));
+    return Status();
+  }
+
+  static Status StageHistory(Ctx& ctx, int64_t opp_id, const Value& from, const std::string& to,
+                             const Value& amount) {
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, ctx.conn.AllocateIds(1));
+    Value q[] = {ctx.p.tenant_id, ids[0], opp_id, from, to, amount, ctx.now_text, ctx.p.user_id};
+    return ctx.conn.Exec("INSERT INTO opportunity_stage_history (tenant_id, id, opportunity_id, "
+                         "from_stage, to_stage, amount, changed_at, actor_id) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+  }
+
+  // An activity on a lead is the owner's response: stamp first_response_at and move new → working.
+  static Status TouchLead(Ctx& ctx, int64_t lead_id) {
+    Value q[] = {ctx.now_text, ctx.now_text, ctx.p.tenant_id, lead_id};
+    KEEL_ASSIGN_OR_RETURN(int64_t changed, ctx.conn.Exec(
+        "UPDATE leads SET first_response_at = ?, updated_at = ?, status = CASE WHEN status = 'new' "
+        "THEN 'working' ELSE status END WHERE tenant_id = ? AND id = ? AND first_response_at IS NULL",
+        q));
+    if (changed > 0) {
+      events::Event ev;
+      ev.at = ctx.now;
+      ev.type = "lead.responded";
+      ev.entity = "leads";
+      ev.entity_id = lead_id;
+      ev.actor_id = ctx.p.user_id;
+      ev.payload = json{{"first_response_at", ctx.now_text}}.dump();
+      ctx.events.push_back(std::move(ev));
+    }
+    return Status();
+  }
+
+  static Status RevokeSessions(Ctx& ctx, int64_t user_id) {
+    Value q[] = {ctx.now_text, ctx.p.tenant_id, user_id};
+    return ctx.conn.Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? "
+                         "AND revoked_at IS NULL", q).status();
+  }
+
+  static Status OrderTotals(Ctx& ctx, ValueMap& v, std::vector<ValueMap>& lines) {
+    if (lines.empty()) {
+      return Status::Invalid("validation.required", "an order needs at least one line",
+                             "订单至少需要一行明细", "lines");
+    }
+    if (Null(v, "currency")) v["currency"] = ctx.tenant.currency;
+    int64_t total = 0, discount_total = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      ValueMap& l = lines[i];
+      int64_t qty = Int(l, "qty"), price = Int(l, "unit_price"), disc = Int(l, "discount");
+      if (qty == 0) {
+        return Status::Invalid("validation.range", "qty must not be 0", "数量不能为 0",
+                               "lines[" + std::to_string(i) + "].qty");
+      }
+      int64_t gross = qty * price;
+      if (disc > std::llabs(gross)) {
+        return Status::Invalid("validation.discount", "discount exceeds the line's value",
+                               "折扣超过该行金额", "lines[" + std::to_string(i) + "].discount");
+      }
+      int64_t amount = gross >= 0 ? gross - disc : gross + disc;
+      l["discount"] = disc;
+      l["amount"] = amount;
+      l["line_no"] = static_cast<int64_t>(i + 1);
+      total += amount;
+      discount_total += disc;
+    }
+    v["total"] = total;
+    v["discount_total"] = discount_total;
+    v["line_count"] = static_cast<int64_t>(lines.size());
+    return Status();
+  }
+
+  // "2026-07" → month, "2026-Q3" → quarter, "2026" → year; rejects duplicates.
+  static Status TargetPeriod(Ctx& ctx, ValueMap& v, int64_t id) {
+    std::string period = Text(v, "period");
+    int y = 0, a = 0, b = 0;
+    char q = 0;
+    int64_t start, end;
+    auto bad = [&] {
+      return Status::Invalid("validation.period",
+                             "period '" + period + "' must look like 2026-07, 2026-Q3 or 2026",
+                             "周期 '" + period + "' 应为 2026-07、2026-Q3 或 2026 的形式", "period");
+    };
+    if (period.size() == 7 && std::sscanf(period.c_str(), "%4d-%2d", &y, &a) == 2 &&
+        period[4] == '-' && period[5] != 'Q' && a >= 1 && a <= 12) {
+      start = DaysFromCivil(y, a, 1);
+      end = (a == 12 ? DaysFromCivil(y + 1, 1, 1) : DaysFromCivil(y, a + 1, 1)) - 1;
+    } else if (period.size() == 7 && std::sscanf(period.c_str(), "%4d-%c%1d", &y, &q, &b) == 3 &&
+               q == 'Q' && b >= 1 && b <= 4) {
+      start = DaysFromCivil(y, (b - 1) * 3 + 1, 1);
+      end = (b == 4 ? DaysFromCivil(y + 1, 1, 1) : DaysFromCivil(y, b * 3 + 1, 1)) - 1;
+    } else if (period.size() == 4 && std::sscanf(period.c_str(), "%4d", &y) == 1) {
+      start = DaysFromCivil(y, 1, 1);
+      end = DaysFromCivil(y + 1, 1, 1) - 1;
+    } else {
+      return bad();
+    }
+    if (y < 2000 || y > 2100) return bad();
+    v["period_start"] = FormatDate(start);
+    v["period_end"] = FormatDate(end);
+    if (!Null(v, "user_id")) {
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+          "SELECT u.id FROM users u JOIN units a ON a.tenant_id = u.tenant_id AND a.id = u.unit_id "
+          "JOIN units t ON t.tenant_id = u.tenant_id AND t.id = ? WHERE u.tenant_id = ? AND "
+          "u.id = ? AND a.path LIKE t.path || '%'",
+          std::vector<Value>{v["unit_id"], ctx.p.tenant_id, v["user_id"]}));
+      if (r.empty()) {
+        return Status::Invalid("target.user_outside_unit", "user_id is not a member of unit_id",
+                               "user_id 不属于 unit_id 所指单元", "user_id");
+      }
+    }
+    std::vector<Value> dup = {ctx.p.tenant_id, v["unit_id"], v["metric"], v["period"], id};
+    std::string sql = "SELECT id FROM targets WHERE tenant_id = ? AND unit_id = ? AND metric = ? "
+                      "AND period = ? AND id <> ? AND archived_at IS NULL AND ";
+    if (Null(v, "user_id")) {
+      sql += "user_id IS NULL";
+    } else {
+      sql += "user_id = ?";
+      dup.push_back(v["user_id"]);
+    }
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(sql, dup));
+    if (!r.empty()) {
+      return Conflict("conflict.duplicate",
+                      "a target for this unit, user, metric and period already exists (id " +
+                          store::AsText(r.rows[0][0]) + ")",
+                      "该单元/人员/指标/周期的目标已存在（id " + store::AsText(r.rows[0][0]) + "）",
+                      "period");
+    }
+    return Status();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The generic engine.
+
+namespace {
+
+Status ParseBody(const EntityDef& e, const json& body, bool creating, ValueMap& v,
+                 const json** child_items) {
+  if (!body.is_object()) {
+    return Status::Invalid("validation.body", "the body must be a JSON object",
+                           "请求体必须是 JSON 对象");
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string& k = it.key();
+    if (e.child && k == e.child->name) {
+      if (!creating) {
+        return Status::Invalid("validation.read_only", k + " cannot be changed after creation",
+                               k + " 创建后不能修改", k);
+      }
+      *child_items = &it.value();
+      continue;
+    }
+    const FieldDef* f = e.Field(k);
+    if (!f) {
+      return Status::Invalid("validation.unknown_field", "unknown field '" + k + "'",
+                             "未知字段 '" + k + "'", k);
+    }
+    if (!f->writable || (!creating && !f->mutable_)) {
+      return Status::Invalid("validation.read_only",
+                             k + (f->writable ? " cannot be changed after creation"
+                                              : " is computed by the system"),
+                             k + (f->writable ? " 创建后不能修改" : " 由系统计算，不能写入"), k);
+    }
+    KEEL_ASSIGN_OR_RETURN(v[k], ToValue(*f, it.value()));
+  }
+  return Status();
+}
+
+Status ParseChildren(const ChildDef& c, const json* items, std::vector<ValueMap>& out) {
+  if (!items) return Status();
+  if (!items->is_array()) {
+    return Status::Invalid("validation.type", c.name + " must be an array", c.name + " 应为数组",
+                           c.name);
+  }
+  if (items->size() > static_cast<size_t>(c.max_items)) {
+    return Status::Invalid("validation.too_many", c.name + " has more than " +
+                           std::to_string(c.max_items) + " items",
+                           c.name + " 超过 " + std::to_string(c.max_items) + " 项", c.name);
+  }
+  for (size_t i = 0; i < items->size(); ++i) {
+    const json& item = (*items)[i];
+    std::string at = c.name + "[" + std::to_string(i) + "]";
+    if (!item.is_object()) {
+      return Status::Invalid("validation.type", at + " must be an object", at + " 应为对象", at);
+    }
+    ValueMap m;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const FieldDef* f = nullptr;
+      for (const auto& cf : c.fields) {
+        if (cf.name == it.key()) f = &cf;
+      }
+      if (!f) {
+        return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
+                               "未知字段 '" + it.key() + "'", at + "." + it.key());
+      }
+      if (!f->writable) {
+        return Status::Invalid("validation.read_only", it.key() + " is computed by the system",
+                               it.key() + " 由系统计算，不能写入", at + "." + it.key());
+      }
+      auto val = ToValue(*f, it.value());
+      if (!val.ok()) return val.status().WithFieldPrefix(at);
+      m[it.key()] = std::move(val).value();
+    }
+    for (const auto& cf : c.fields) {
+      if (cf.required && cf.writable && Null(m, cf.name)) return Required(at + "." + cf.name);
+    }
+    out.push_back(std::move(m));
+  }
+  return Status();
+}
+
+json MapToJson(const EntityDef& e, int64_t id, const ValueMap& v) {
+  json out = json::object();
+  out["id"] = id;
+  for (const auto& f : e.fields) {
+    if (f.hidden) continue;
+    auto it = v.find(f.name);
+    out[f.name] = it == v.end() ? json(nullptr) : FromValue(f, it->second);
+  }
+  for (const char* k : {"created_at", "updated_at", "archived_at"}) {
+    auto it = v.find(k);
+    out[k] = it == v.end() || store::IsNull(it->second) ? json(nullptr)
+                                                          : json(store::AsText(it->second));
+  }
+  auto it = v.find("created_by");
+  out["created_by"] =
+      it == v.end() || store::IsNull(it->second) ? json(nullptr) : json(store::AsInt(it->second));
+  return out;
+}
+
+json ChildrenToJson(const ChildDef& c, const std::vector<ValueMap>& rows) {
+  json arr = json::array();
+  for (const auto& m : rows) {
+    json o = json::object();
+    o["line_no"] = Int(m, "line_no");
+    for (const auto& f : c.fields) {
+      auto it = m.find(f.name);
+      o[f.name] = it == m.end() ? json(nullptr) : FromValue(f, it->second);
+    }
+    arr.push_back(std::move(o));
+  }
+  return arr;
+}
+
+Result<std::vector<ValueMap>> LoadChildren(store::Connection& conn, const ChildDef& c,
+                                           int64_t tenant_id, int64_t parent_id) {
+  std::string sql = "SELECT line_no";
+  for (const auto& f : c.fields) sql += ", " + f.name;
+  sql += " FROM " + c.table + " WHERE tenant_id = ? AND " + c.parent_key + " = ? ORDER BY line_no";
+  Value p[] = {tenant_id, parent_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql, p));
+  std::vector<ValueMap> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(RowToMap(EntityDef{}, r, i));
+  return out;
+}
+
+events::Event MakeEvent(const RecordService::Ctx& ctx, const EntityDef& e, const char* verb,
+                        int64_t id, json payload) {
+  events::Event ev;
+  ev.at = ctx.now;
+  ev.type = e.singular + "." + verb;
+  ev.entity = e.name;
+  ev.entity_id = id;
+  ev.actor_id = ctx.p.user_id;
+  ev.payload = payload.dump(-1, ' ', false, json::error_handler_t::replace);
+  return ev;
+}
+
+}  // namespace
+
+Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& body) {
+  if (!e.CanWrite(ctx.p.role)) {
+    return Forbidden("your role may not create " + e.name, "您的角色无权创建" + e.zh);
+  }
+  ValueMap v;
+  const json* child_items = nullptr;
+  KEEL_RETURN_IF_ERROR(ParseBody(e, body, true, v, &child_items));
+  std::vector<ValueMap> children;
+  if (e.child) {
+    KEEL_RETURN_IF_ERROR(ParseChildren(*e.child, child_items, children));
+  }
+  for (const auto& f : e.fields) {
+    if (Null(v, f.name) && !f.default_value.empty()) v[f.name] = f.default_value;
+  }
+  KEEL_RETURN_IF_ERROR(RecordRules::DefaultOwnership(ctx, e, v));
+  for (const auto& f : e.fields) {
+    if (f.required && f.writable && Null(v, f.name)) return Required(f.name);
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, ctx.conn.AllocateIds(1));
+  const int64_t id = ids[0];
+  KEEL_RETURN_IF_ERROR(RecordRules::PrepareCreate(ctx, e, id, v, children));
+  KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, v));
+  for (const auto& f : e.fields) {
+    if (f.type == FieldType::kRef && !Null(v, f.name) && f.writable) {
+      KEEL_RETURN_IF_ERROR(RecordRules::CheckRef(ctx, f, Int(v, f.name)));
+    }
+    if (f.unique) KEEL_RETURN_IF_ERROR(RecordRules::CheckUnique(ctx, e, f, v[f.name], id));
+  }
+  if (e.child) {
+    for (size_t i = 0; i < children.size(); ++i) {
+      for (const auto& f : e.child->fields) {
+        if (f.type == FieldType::kRef && !Null(children[i], f.name)) {
+          Status st = RecordRules::CheckRef(ctx, f, Int(children[i], f.name));
+          if (!st.ok()) return st.WithFieldPrefix(e.child->name + "[" + std::to_string(i) + "]");
+        }
+      }
+    }
+  }
+  v["created_at"] = ctx.now_text;
+  v["updated_at"] = ctx.now_text;
+  v["created_by"] = ctx.p.user_id == 0 ? Value() : Value(ctx.p.user_id);
+
+  std::string cols = "tenant_id, id, created_at, updated_at, created_by";
+  std::string marks = "?, ?, ?, ?, ?";
+  std::vector<Value> params = {ctx.p.tenant_id, id, v["created_at"], v["updated_at"],
+                               v["created_by"]};
+  for (const auto& f : e.fields) {
+    cols += ", " + ColumnOf(f);
+    marks += ", ?";
+    auto it = v.find(f.name);
+    params.push_back(it == v.end() ? Value() : it->second);
+  }
+  KEEL_RETURN_IF_ERROR(ctx.conn.Exec("INSERT INTO " + e.name + " (" + cols + ") VALUES (" +
+                                     marks + ")", params).status());
+  if (e.child) {
+    std::string ccols = "tenant_id, " + e.child->parent_key + ", line_no";
+    std::string cmarks = "?, ?, ?";
+    for (const auto& f : e.child->fields) {
+      ccols += ", " + f.name;
+      cmarks += ", ?";
+    }
+    std::string sql = "INSERT INTO " + e.child->table + " (" + ccols + ") VALUES (" + cmarks + ")";
+    for (const auto& c : children) {
+      std::vector<Value> cp = {ctx.p.tenant_id, id, c.at("line_no")};
+      for (const auto& f : e.child->fields) {
+        auto it = c.find(f.name);
+        cp.push_back(it == c.end() ? Value() : it->second);
+      }
+      KEEL_RETURN_IF_ERROR(ctx.conn.Exec(sql, cp).status());
+    }
+  }
+  KEEL_RETURN_IF_ERROR(RecordRules::AfterCreate(ctx, e, id, v));
+  json out = MapToJson(e, id, v);
+  if (e.child) out[e.child->name] = ChildrenToJson(*e.child, children);
+  ctx.events.push_back(MakeEvent(ctx, e, "created", id, out));
+  if (e.audited_create) ctx.audits.push_back({"create", e.name, id, nullptr, out});
+  return out;
+}
+
+Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, const json& patch) {
+  if (!e.CanWrite(ctx.p.role)) {
+    return Forbidden("your role may not change " + e.name, "您的角色无权修改" + e.zh);
+  }
+  std::vector<Value> params = {ctx.p.tenant_id, id};
+  std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(ctx.p, e, params);
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(sql, params));
+  if (r.empty()) return Status::NotFound(e.en);
+  ValueMap before = RowToMap(e, r, 0);
+  if (!Null(before, "archived_at")) {
+    return Conflict("record.archived", "this " + e.en + " is archived", "该" + e.zh + "已归档");
+  }
+  ValueMap changes;
+  const json* none = nullptr;
+  KEEL_RETURN_IF_ERROR(ParseBody(e, patch, false, changes, &none));
+  ValueMap after = before;
+  for (auto& [k, val] : changes) after[k] = val;
+  for (const auto& f : e.fields) {
+    if (f.required && f.writable && Null(after, f.name)) return Required(f.name);
+  }
+  KEEL_RETURN_IF_ERROR(RecordRules::PrepareUpdate(ctx, e, id, before, after));
+  KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, after));
+  std::vector<std::string> changed;
+  for (const auto& f : e.fields) {
+    auto a = after.find(ColumnOf(f));
+    if (a == after.end()) a = after.find(f.name);
+    if (a == after.end()) continue;
+    auto b = before.find(ColumnOf(f));
+    if (b != before.end() && b->second == a->second) continue;
+    if (f.type == FieldType::kRef && !store::IsNull(a->second)) {
+      KEEL_RETURN_IF_ERROR(RecordRules::CheckRef(ctx, f, store::AsInt(a->second)));
+    }
+    if (f.unique) KEEL_RETURN_IF_ERROR(RecordRules::CheckUnique(ctx, e, f, a->second, id));
+    changed.push_back(f.name);
+  }
+  json before_json = RowToJson(e, r, 0);
+  if (changed.empty()) return before_json;
+  after["updated_at"] = ctx.now_text;
+  std::string set = "updated_at = ?";
+  std::vector<Value> up = {ctx.now_text};
+  for (const auto& name : changed) {
+    const FieldDef* f = e.Field(name);
+    set += ", " + ColumnOf(*f) + " = ?";
+    auto it = after.find(name);
+    up.push_back(it->second);
+  }
+  up.push_back(ctx.p.tenant_id);
+  up.push_back(id);
+  KEEL_RETURN_IF_ERROR(ctx.conn.Exec("UPDATE " + e.name + " SET " + set +
+                                     " WHERE tenant_id = ? AND id = ?", up).status());
+  // password is stored as password_hash; keep the JSON view free of it.
+  ValueMap view = after;
+  view.erase("password");
+  json after_json = MapToJson(e, id, view);
+  json diff = json::object();
+  for (const auto& name : changed) {
+    const FieldDef* f = e.Field(name);
+    if (f->hidden) {
+      diff[name] = {{"from", "***"}, {"to", "***"}};
+      continue;
+    }
+    diff[name] = {{"from", before_json[name]}, {"to", after_json[name]}};
+  }
+  ctx.events.push_back(MakeEvent(ctx, e, "updated", id, {{"changes", diff}, {"record", after_json}}));
+  ctx.audits.push_back({"update", e.name, id, before_json, after_json});
+  return after_json;
+}
+
+Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const json& body,
+                                   const WriteOptions& opt) {
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(json out, CreateIn(ctx, e, body));
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<BatchResult> RecordService::CreateBatch(const Principal& p, const EntityDef& e,
+                                               const json& items, const WriteOptions& opt,
+                                               size_t max_items) {
+  if (!items.is_array()) {
+    return Status::Invalid("validation.body", "the body must be a JSON array of records",
+                           "请求体必须是记录组成的 JSON 数组");
+  }
+  if (items.empty() || items.size() > max_items) {
+    return Status::Invalid("validation.batch_size",
+                           "a batch holds 1 to " + std::to_string(max_items) + " records",
+                           "每批应包含 1 到 " + std::to_string(max_items) + " 条记录");
+  }
+  if (!e.CanWrite(p.role)) {
+    return Forbidden("your role may not create " + e.name, "您的角色无权创建" + e.zh);
+  }
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  BatchResult result;
+  for (size_t i = 0; i < items.size(); ++i) {
+    size_t events_before = ctx.events.size(), audits_before = ctx.audits.size();
+    KEEL_RETURN_IF_ERROR(conn->Savepoint("rec"));
+    auto created = CreateIn(ctx, e, items[i]);
+    if (created.ok()) {
+      KEEL_RETURN_IF_ERROR(conn->ReleaseSavepoint("rec"));
+      result.ids.push_back((*created)["id"].get<int64_t>());
+      result.created_at.push_back(i);
+      continue;
+    }
+    if (created.status().kind() == ErrorKind::kInternal ||
+        created.status().kind() == ErrorKind::kUnavailable) {
+      return created.status();
+    }
+    KEEL_RETURN_IF_ERROR(conn->RollbackToSavepoint("rec"));
+    KEEL_RETURN_IF_ERROR(conn->ReleaseSavepoint("rec"));
+    ctx.events.resize(events_before);
+    ctx.audits.resize(audits_before);
+    // A reference verified inside the rolled-back record may not exist any more.
+    ctx.refs_ok.clear();
+    result.errors.push_back({i, created.status()});
+  }
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+Result<json> RecordService::Get(const Principal& p, const EntityDef& e, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  std::vector<Value> params = {p.tenant_id, id};
+  std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, e, params);
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
+  if (r.empty()) return Status::NotFound(e.en);
+  json out = RowToJson(e, r, 0);
+  if (e.child) {
+    KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(*conn, *e.child, p.tenant_id, id));
+    out[e.child->name] = ChildrenToJson(*e.child, rows);
+  }
+  return out;
+}
+
+Result<json> RecordService::Update(const Principal& p, const EntityDef& e, int64_t id,
+                                   const json& patch, const WriteOptions& opt) {
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(json out, UpdateIn(ctx, e, id, patch));
+  if (e.child) {
+    KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(*conn, *e.child, p.tenant_id, id));
+    out[e.child->name] = ChildrenToJson(*e.child, rows);
+  }
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int64_t id,
+                                    const WriteOptions& opt) {
+  if (!e.CanWrite(p.role)) {
+    return Forbidden("your role may not archive " + e.name, "您的角色无权归档" + e.zh);
+  }
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  std::vector<Value> params = {p.tenant_id, id};
+  std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, e, params);
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
+  if (r.empty()) return Status::NotFound(e.en);
+  json before = RowToJson(e, r, 0);
+  if (!before["archived_at"].is_null()) return before;  // archiving twice is a no-op
+  if (e.name == "users" && id == p.user_id) {
+    return Conflict("user.archive_self", "you cannot archive your own user",
+                    "不能归档自己的账号");
+  }
+  Value q[] = {ctx.now_text, ctx.now_text, p.tenant_id, id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE " + e.name + " SET archived_at = ?, updated_at = ? "
+                                  "WHERE tenant_id = ? AND id = ?", q).status());
+  if (e.name == "users") KEEL_RETURN_IF_ERROR(RecordRules::RevokeSessions(ctx, id));
+  json after = before;
+  after["archived_at"] = ctx.now_text;
+  after["updated_at"] = ctx.now_text;
+  ctx.events.push_back(MakeEvent(ctx, e, "archived", id, {{"id", id}}));
+  ctx.audits.push_back({"archive", e.name, id, before, after});
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, const json& body,
+                                        const WriteOptions& opt) {
+  const EntityDef& leads = *FindEntity("leads");
+  if (!leads.CanWrite(p.role)) return Forbidden("your role may not convert leads", "您的角色无权转化线索");
+  if (!body.is_object()) {
+    return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "customer_id" && it.key() != "customer" && it.key() != "opportunity") {
+      return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
+                             "未知字段 '" + it.key() + "'", it.key());
+    }
+  }
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  std::vector<Value> params = {p.tenant_id, lead_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(SelectSql(leads) + " WHERE tenant_id = ? AND "
+                                                   "id = ?" + ScopeClause(p, leads, params), params));
+  if (r.empty()) return Status::NotFound(leads.en);
+  json lead = RowToJson(leads, r, 0);
+  std::string status = lead["status"];
+  if (status != "qualified" && status != "working") {
+    return Conflict("lead.not_convertible",
+                    "only a working or qualified lead can be converted (this one is " + status + ")",
+                    "只有跟进中或已确认的线索可以转化（当前为 " + status + "）", "status");
+  }
+  if (!lead["archived_at"].is_null()) {
+    return Conflict("record.archived", "this lead is archived", "该线索已归档");
+  }
+  json owner = {{"owner_id", lead["owner_id"]}, {"unit_id", lead["unit_id"]}};
+  int64_t customer_id = 0;
+  if (body.contains("customer_id")) {
+    if (!body["customer_id"].is_number_integer()) {
+      return Status::Invalid("validation.type", "customer_id must be an id", "customer_id 应为记录 ID",
+                             "customer_id");
+    }
+    customer_id = body["customer_id"].get<int64_t>();
+    KEEL_RETURN_IF_ERROR(RecordRules::CheckRef(ctx, *FindEntity("leads")->Field("customer_id"),
+                                               customer_id));
+  } else if (!lead["customer_id"].is_null()) {
+    customer_id = lead["customer_id"].get<int64_t>();
+  } else {
+    json c = body.value("customer", json::object());
+    if (!c.is_object()) {
+      return Status::Invalid("validation.type", "customer must be an object", "customer 应为对象",
+                             "customer");
+    }
+    if (!c.contains("name")) {
+      c["name"] = !lead["company"].is_null() ? lead["company"] : !lead["contact_name"].is_null()
+                                                                    ? lead["contact_name"]
+                                                                    : lead["title"];
+    }
+    if (!c.contains("code")) c["code"] = "L" + std::to_string(lead_id);
+    if (!c.contains("kind")) c["kind"] = lead["company"].is_null() ? "retail" : "b2b";
+    for (const char* k : {"phone", "email", "region", "city"}) {
+      if (!c.contains(k) && !lead[k].is_null()) c[k] = lead[k];
+    }
+    if (!c.contains("source")) c["source"] = lead["source"];
+    for (auto& [k, val] : owner.items()) {
+      if (!c.contains(k)) c[k] = val;
+    }
+    auto created = CreateIn(ctx, *FindEntity("customers"), c);
+    if (!created.ok()) return created.status().WithFieldPrefix("customer");
+    customer_id = (*created)["id"].get<int64_t>();
+    if (!lead["contact_name"].is_null()) {
+      json ct = {{"customer_id", customer_id}, {"name", lead["contact_name"]}, {"is_primary", true}};
+      if (!lead["phone"].is_null()) ct["phone"] = lead["phone"];
+      if (!lead["email"].is_null()) ct["email"] = lead["email"];
+      auto contact = CreateIn(ctx, *FindEntity("contacts"), ct);
+      if (!contact.ok()) return contact.status().WithFieldPrefix("contact");
+    }
+  }
+  json o = body.value("opportunity", json::object());
+  if (!o.is_object()) {
+    return Status::Invalid("validation.type", "opportunity must be an object", "opportunity 应为对象",
+                           "opportunity");
+  }
+  o["customer_id"] = customer_id;
+  if (!o.contains("name")) o["name"] = lead["title"];
+  if (!o.contains("amount")) o["amount"] = 0;
+  if (!o.contains("source")) o["source"] = lead["source"];
+  for (auto& [k, val] : owner.items()) {
+    if (!o.contains(k)) o[k] = val;
+  }
+  auto opp = CreateIn(ctx, *FindEntity("opportunities"), o);
+  if (!opp.ok()) return opp.status().WithFieldPrefix("opportunity");
+  int64_t opp_id = (*opp)["id"].get<int64_t>();
+  Value u[] = {Value("converted"), ctx.now_text, Value(customer_id), Value(opp_id), ctx.now_text,
+               p.tenant_id, lead_id};
+  KEEL_RETURN_IF_ERROR(conn->Exec(
+      "UPDATE leads SET status = ?, converted_at = ?, customer_id = ?, opportunity_id = ?, "
+      "updated_at = ?, first_response_at = COALESCE(first_response_at, converted_at) "
+      "WHERE tenant_id = ? AND id = ?", u).status());
+  Value link[] = {lead_id, p.tenant_id, opp_id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE opportunities SET lead_id = ? WHERE tenant_id = ? AND id = ?",
+                                  link).status());
+  json after = lead;
+  after["status"] = "converted";
+  after["converted_at"] = ctx.now_text;
+  after["customer_id"] = customer_id;
+  after["opportunity_id"] = opp_id;
+  after["updated_at"] = ctx.now_text;
+  ctx.events.push_back(MakeEvent(ctx, leads, "converted", lead_id,
+                                 {{"customer_id", customer_id}, {"opportunity_id", opp_id},
+                                  {"owner_id", lead["owner_id"]}, {"unit_id", lead["unit_id"]},
+                                  {"source", lead["source"]}}));
+  ctx.audits.push_back({"convert", "leads", lead_id, lead, after});
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  json opp_json = *opp;
+  opp_json["lead_id"] = lead_id;
+  return json{{"lead", after}, {"customer_id", customer_id}, {"opportunity", opp_json}};
+}
+
+Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteOptions& opt,
+                                                store::PooledConnection& conn) {
+  if (opt.at && !p.is_system()) {
+    return Forbidden("only imports may set the write time", "只有导入任务可以指定写入时间");
+  }
+  Ctx ctx{p, *conn};
+  ctx.now = opt.at ? *opt.at : clock_.NowMs();
+  ctx.now_text = FormatTimestamp(ctx.now);
+  ctx.request_id = opt.request_id.empty() ? p.request_id : opt.request_id;
+  KEEL_ASSIGN_OR_RETURN(ctx.tenant, Tenant(p.tenant_id));
+  return ctx;
+}
+
+Status RecordService::Finish(Ctx& ctx) {
+  KEEL_RETURN_IF_ERROR(events::Append(ctx.conn, ctx.p.tenant_id, ctx.events).status());
+  if (ctx.audits.empty()) return Status();
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                        ctx.conn.AllocateIds(static_cast<int64_t>(ctx.audits.size())));
+  for (size_t i = 0; i < ctx.audits.size(); ++i) {
+    const auto& a = ctx.audits[i];
+    auto dump = [](const json& j) {
+      return j.is_null() ? Value() : Value(j.dump(-1, ' ', false, json::error_handler_t::replace));
+    };
+    Value q[] = {ctx.p.tenant_id, ids[i], ctx.now_text, ctx.p.user_id, a.action, a.entity, a.id,
+                 dump(a.before), dump(a.after),
+                 ctx.request_id.empty() ? Value() : Value(ctx.request_id)};
+    KEEL_RETURN_IF_ERROR(ctx.conn.Exec(
+        "INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, before, "
+        "after, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  }
+  return Status();
+}
+
+Result<TenantInfo> RecordService::Tenant(int64_t tenant_id) {
+  {
+    std::lock_guard g(tenants_mu_);
+    auto it = tenants_.find(tenant_id);
+    if (it != tenants_.end()) return it->second;
+  }
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(TenantInfo t, LoadTenant(*conn, tenant_id));
+  std::lock_guard g(tenants_mu_);
+  tenants_[tenant_id] = t;
+  return t;
+}
+
+json RecordService::TenantJson(const TenantInfo& t) {
+  return {{"id", t.id},           {"code", t.code},         {"name", t.name},
+          {"time_zone", t.time_zone}, {"currency", t.currency}, {"locale", t.locale},
+          {"status", t.status}};
+}
+
+Result<json> RecordService::UpdateTenant(const Principal& p, const json& patch) {
+  if (p.role != Role::kAdmin) return Forbidden("only an admin may change the tenant", "只有管理员可以修改租户设置");
+  if (!patch.is_object()) {
+    return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+  }
+  KEEL_ASSIGN_OR_RETURN(TenantInfo t, Tenant(p.tenant_id));
+  TenantInfo before = t;
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    const std::string& k = it.key();
+    FieldDef f;
+    f.name = k;
+    if (k == "name") {
+      f.type = FieldType::kString;
+      f.required = true;
+      KEEL_ASSIGN_OR_RETURN(Value v, ToValue(f, it.value()));
+      t.name = store::AsText(v);
+    } else if (k == "time_zone") {
+      if (!it.value().is_string() || !IsKnownTimeZone(it.value().get<std::string>())) {
+        return Status::Invalid("validation.time_zone", "time_zone must be an IANA zone such as Asia/Shanghai",
+                               "time_zone 应为 IANA 时区，如 Asia/Shanghai", k);
+      }
+      t.time_zone = it.value();
+    } else if (k == "currency") {
+      f.type = FieldType::kCurrency;
+      KEEL_ASSIGN_OR_RETURN(Value v, ToValue(f, it.value()));
+      if (store::IsNull(v)) return Required(k);
+      t.currency = store::AsText(v);
+    } else if (k == "locale") {
+      f.type = FieldType::kEnum;
+      f.values = {"zh-CN", "en"};
+      KEEL_ASSIGN_OR_RETURN(Value v, ToValue(f, it.value()));
+      if (store::IsNull(v)) return Required(k);
+      t.locale = store::AsText(v);
+    } else {
+      return Status::Invalid(it.key() == "code" || it.key() == "id" ? "validation.read_only"
+                                                                    : "validation.unknown_field",
+                             "field '" + k + "' cannot be changed", "字段 '" + k + "' 不能修改", k);
+    }
+  }
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, {}, conn));
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  Value q[] = {t.name, t.time_zone, t.currency, t.locale, ctx.now_text, p.tenant_id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE tenants SET name = ?, time_zone = ?, currency = ?, "
+                                  "locale = ?, updated_at = ? WHERE id = ?", q).status());
+  events::Event ev;
+  ev.at = ctx.now;
+  ev.type = "tenant.updated";
+  ev.entity = "tenants";
+  ev.entity_id = p.tenant_id;
+  ev.actor_id = p.user_id;
+  ev.payload = TenantJson(t).dump();
+  ctx.events.push_back(ev);
+  ctx.audits.push_back({"update", "tenants", p.tenant_id, TenantJson(before), TenantJson(t)});
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  std::lock_guard g(tenants_mu_);
+  tenants_[p.tenant_id] = t;
+  return TenantJson(t);
+}
+
+}  // namespace keel::domain

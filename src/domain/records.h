@@ -1,0 +1,113 @@
+// The record service (记录服务): create, read, update, archive, list and batch-create for every
+// entity in schema.h, with the domain's rules (stage moves, lead conversion, order totals,
+// unit paths), visibility along the unit tree, and — in the same transaction as each write —
+// an event in the event log and an audit row. Thread-safe: each call borrows its own
+// connection from the pool.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/model.h"
+#include "domain/schema.h"
+#include "store/database.h"
+
+namespace keel::domain {
+
+using json = nlohmann::json;
+
+// Query-string parameters in order, as received.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+struct ListResult {
+  json items = json::array();
+  std::optional<std::string> next_cursor;
+};
+
+struct BatchError {
+  size_t index;
+  Status status;
+};
+
+struct BatchResult {
+  std::vector<int64_t> ids;        // ids of the records created, in input order
+  std::vector<size_t> created_at;  // input index of each created record
+  std::vector<BatchError> errors;  // one per refused record
+};
+
+struct WriteOptions {
+  // For imports and the demo generator (system principal only): the business time of the
+  // write, used for created_at/updated_at, stage history and the event time.
+  std::optional<TimeMs> at;
+  std::string request_id;
+};
+
+struct TenantInfo {
+  int64_t id = 0;
+  std::string code, name, time_zone, currency, locale, status;
+};
+
+class RecordService {
+ public:
+  // `db` and `clock` must outlive the service.
+  RecordService(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Result<json> Create(const Principal& p, const EntityDef& e, const json& body,
+                      const WriteOptions& opt = {});
+  // Validates and writes each element on its own (a savepoint per record): valid records
+  // are kept, each invalid one is reported with its index; nothing is half-written.
+  // At most `max_items` elements. The whole call fails only on a malformed request.
+  Result<BatchResult> CreateBatch(const Principal& p, const EntityDef& e, const json& items,
+                                  const WriteOptions& opt = {}, size_t max_items = 5000);
+  Result<json> Get(const Principal& p, const EntityDef& e, int64_t id);
+  Result<json> Update(const Principal& p, const EntityDef& e, int64_t id, const json& patch,
+                      const WriteOptions& opt = {});
+  Result<json> Archive(const Principal& p, const EntityDef& e, int64_t id,
+                       const WriteOptions& opt = {});
+  Result<ListResult> List(const Principal& p, const EntityDef& e, const QueryParams& params);
+
+  // Converts a qualified (or working) lead: creates or links the customer, a contact, and an
+  // opportunity; the lead becomes "converted". Body: {customer_id?, customer?: {...},
+  // opportunity?: {...}}.
+  Result<json> ConvertLead(const Principal& p, int64_t lead_id, const json& body,
+                           const WriteOptions& opt = {});
+  Result<json> StageHistory(const Principal& p, int64_t opportunity_id);
+  Result<ListResult> AuditLog(const Principal& p, const QueryParams& params);
+
+  Result<TenantInfo> Tenant(int64_t tenant_id);
+  Result<json> UpdateTenant(const Principal& p, const json& patch);
+  static json TenantJson(const TenantInfo& t);
+
+  const Clock& clock() const { return clock_; }
+  store::Database& db() { return db_; }
+
+ // Per-write context; defined in records_internal.h.
+  struct Ctx;
+
+ private:
+  Result<json> CreateIn(Ctx& ctx, const EntityDef& e, const json& body);
+  Result<json> UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, const json& patch);
+  Status Finish(Ctx& ctx);
+  Result<Ctx> Begin(const Principal& p, const WriteOptions& opt, store::PooledConnection& conn);
+
+  store::Database& db_;
+  const Clock& clock_;
+  std::mutex tenants_mu_;
+  std::map<int64_t, TenantInfo> tenants_;  // guarded by tenants_mu_
+};
+
+// Hashes a password with argon2id (libargon2). Slow by design (~tens of ms).
+Result<std::string> HashPassword(const std::string& password);
+bool VerifyPassword(const std::string& hash, const std::string& password);
+Status ValidatePassword(const std::string& password);
+
+}  // namespace keel::domain

@@ -1,0 +1,40 @@
+// Internals shared by records.cc (writes) and listing.cc (reads). Not part of the public API.
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/codec.h"
+#include "domain/records.h"
+#include "events/event_log.h"
+
+namespace keel::domain {
+
+struct RecordService::Ctx {
+  const Principal& p;
+  store::Connection& conn;
+  TimeMs now = 0;
+  std::string now_text;
+  TenantInfo tenant;
+  std::string request_id;
+  std::vector<events::Event> events;
+  struct Audit {
+    std::string action, entity;
+    int64_t id;
+    json before, after;
+  };
+  std::vector<Audit> audits;
+  std::set<std::pair<std::string, int64_t>> refs_ok;  // references already verified
+};
+
+// "SELECT id, created_at, ... FROM <table>" for the visible columns of `e`.
+std::string SelectSql(const EntityDef& e);
+// Converts one row selected by SelectSql into the API's JSON shape.
+json RowToJson(const EntityDef& e, const store::Rows& rows, size_t i);
+// " AND (...)" restricting `e` to what `p` may see (empty for whole-tenant roles).
+std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<store::Value>& params);
+Result<TenantInfo> LoadTenant(store::Connection& conn, int64_t tenant_id);
+
+}  // namespace keel::domain

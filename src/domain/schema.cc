@@ -1,0 +1,424 @@
+#include "domain/schema.h"
+
+#include <algorithm>
+
+namespace keel::domain {
+namespace {
+
+FieldDef F(std::string name, FieldType type) {
+  FieldDef f;
+  f.name = std::move(name);
+  f.type = type;
+  return f;
+}
+FieldDef Str(std::string name, int len = 200) { return F(std::move(name), FieldType::kString).Len(len); }
+FieldDef Text(std::string name) { return F(std::move(name), FieldType::kText).Len(20000); }
+FieldDef Ref(std::string name, std::string target) {
+  FieldDef f = F(std::move(name), FieldType::kRef);
+  f.ref = std::move(target);
+  f.filter = true;
+  return f;
+}
+FieldDef Enum(std::string name, std::vector<std::string> values) {
+  FieldDef f = F(std::move(name), FieldType::kEnum);
+  f.values = std::move(values);
+  f.filter = true;
+  return f;
+}
+FieldDef Money(std::string name) { return F(std::move(name), FieldType::kMoney).Range(0, 1e12); }
+FieldDef Time(std::string name) { return F(std::move(name), FieldType::kTimestamp); }
+FieldDef Geo(std::string name, double lim) { return F(std::move(name), FieldType::kNumber).Range(-lim, lim); }
+
+const std::vector<Role> kAdminOnly = {Role::kAdmin};
+const std::vector<Role> kHq = {Role::kAdmin, Role::kHqOps};
+const std::vector<Role> kLeads = {Role::kAdmin, Role::kHqOps, Role::kUnitLead};
+const std::vector<Role> kSellers = {Role::kAdmin, Role::kHqOps, Role::kUnitLead,
+                                    Role::kSupervisor, Role::kRep};
+
+// owner_id and unit_id of an owned record: default to the caller and the caller's unit.
+void AddOwnership(std::vector<FieldDef>& fields) {
+  fields.push_back(Ref("owner_id", "users").Sort().Doc(
+      "Owning user; defaults to the caller", "负责人；默认为当前用户"));
+  fields.push_back(Ref("unit_id", "units").Doc(
+      "Owning unit; defaults to the owner's unit", "所属单元；默认为负责人的单元"));
+}
+
+std::vector<EntityDef> Build() {
+  std::vector<EntityDef> all;
+
+  {
+    EntityDef e{"units", "unit", "组织单元", "unit", Scope::kTenant};
+    e.writers = kHq;
+    e.default_sort = "id";
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Search().Doc("Unique unit code", "单元编码（唯一）"),
+        Str("name").Req().Sort().Search().Doc("Name", "名称"),
+        Str("name_en").Search().Doc("English name", "英文名称"),
+        Enum("kind", {"hq", "region", "unit", "store"}).Req().Doc(
+            "Level in the tree: hq ▸ region ▸ unit ▸ store", "层级：总部 ▸ 大区 ▸ 战队 ▸ 门店"),
+        Ref("parent_id", "units").Doc("Parent unit (absent only for the HQ root)",
+                                      "上级单元（仅总部为空）"),
+        Str("path", 400).Computed().Doc("Materialised path of ids, e.g. /1000/1003/",
+                                        "路径（由系统维护）"),
+        Ref("lead_user_id", "users").Doc("Unit lead", "负责人"),
+        Str("city", 64).Filter().Doc("City", "城市"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"users", "user", "用户", "user", Scope::kTenant};
+    e.writers = kAdminOnly;
+    e.default_sort = "id";
+    e.fields = {
+        Str("username", 64).Req().Unique().Sort().Search().Immutable().Doc(
+            "Login name, unique in the tenant", "登录名（租户内唯一）"),
+        Str("display_name", 100).Req().Sort().Search().Doc("Display name", "显示名"),
+        Str("email", 200).Search().Doc("Email", "邮箱"),
+        Str("phone", 32).Doc("Phone", "电话"),
+        Enum("role", {"admin", "hq_ops", "unit_lead", "supervisor", "rep", "analyst", "auditor"})
+            .Req().Doc("Role", "角色"),
+        Ref("unit_id", "units").Req().Doc("Home unit", "所属单元"),
+        Ref("supervisor_id", "users").Doc("Direct supervisor", "直属主管"),
+        Enum("locale", {"zh-CN", "en"}).Default("zh-CN").Doc("Language", "语言"),
+        Enum("status", {"active", "disabled"}).Default("active").Doc("Status", "状态"),
+        F("password", FieldType::kPassword).Len(200).Hidden().Doc(
+            "Password (write-only, min 10 characters)", "密码（只写，至少 10 位）"),
+        Time("last_login_at").Computed().Doc("Last login", "最近登录"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"stores", "store", "门店", "store", Scope::kUnit};
+    e.writers = kHq;
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Search().Doc("Store code", "门店编码"),
+        Str("name").Req().Sort().Search().Doc("Name", "名称"),
+        Ref("unit_id", "units").Req().Doc("The store's node in the unit tree", "门店对应的组织单元"),
+        Str("city", 64).Filter().Doc("City", "城市"),
+        Str("address", 300).Doc("Address", "地址"),
+        Geo("lat", 90).Doc("Latitude", "纬度"),
+        Geo("lng", 180).Doc("Longitude", "经度"),
+        F("opened_on", FieldType::kDate).Doc("Opening date", "开业日期"),
+        Enum("status", {"open", "closed", "renovating"}).Default("open").Doc("Status", "状态"),
+        Ref("manager_id", "users").Doc("Store manager", "店长"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"customers", "customer", "客户", "customer", Scope::kOwned};
+    e.writers = kSellers;
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Search().Doc(
+            "Master-data code, unique in the tenant", "客户主数据编码（租户内唯一）"),
+        Str("name").Req().Sort().Search().Doc("Name", "名称"),
+        Enum("kind", {"b2b", "retail"}).Req().Doc("B2B account or retail member", "企业客户或零售客户"),
+        Enum("segment", {"key_account", "enterprise", "smb", "dealer", "retail", "vip"})
+            .Doc("Segment", "客户分层"),
+        Str("industry", 64).Filter().Doc("Industry", "行业"),
+        Str("region", 32).Filter().Doc("Sales region", "大区"),
+        Str("province", 32).Filter().Doc("Province", "省份"),
+        Str("city", 64).Filter().Doc("City", "城市"),
+        Str("address", 300).Doc("Address", "地址"),
+        Geo("lat", 90).Doc("Latitude", "纬度"),
+        Geo("lng", 180).Doc("Longitude", "经度"),
+        Str("phone", 32).Search().Doc("Phone", "电话"),
+        Str("email").Doc("Email", "邮箱"),
+        Str("source", 32).Filter().Doc("Acquisition source", "来源"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"contacts", "contact", "联系人", "contact", Scope::kOwned};
+    e.writers = kSellers;
+    e.fields = {
+        Ref("customer_id", "customers").Req().Doc("Customer", "所属客户"),
+        Str("name", 100).Req().Sort().Search().Doc("Name", "姓名"),
+        Str("title", 100).Doc("Job title", "职务"),
+        Str("phone", 32).Search().Doc("Phone", "电话"),
+        Str("email").Doc("Email", "邮箱"),
+        Str("wechat", 64).Doc("WeChat id", "微信号"),
+        F("is_primary", FieldType::kBool).Filter().Doc("Primary contact", "主要联系人"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"leads", "lead", "线索", "lead", Scope::kOwned};
+    e.writers = kSellers;
+    e.fields = {
+        Str("title").Req().Search().Doc("What the lead is about", "线索标题"),
+        Str("contact_name", 100).Search().Doc("Contact person", "联系人"),
+        Str("company").Search().Doc("Company", "公司"),
+        Str("phone", 32).Search().Doc("Phone", "电话"),
+        Str("email").Doc("Email", "邮箱"),
+        Enum("source", {"website", "exhibition", "referral", "hotline", "wechat", "partner",
+                        "advertising", "store_walk_in", "tender"})
+            .Req().Doc("Source", "来源"),
+        Enum("channel", {"online", "offline", "partner"}).Req().Doc("Channel", "渠道"),
+        Enum("status", {"new", "working", "qualified", "converted", "disqualified"})
+            .Default("new").Doc("new → working → qualified → converted / disqualified; "
+                                "conversion goes through POST /leads/{id}/convert",
+                                "状态流：新建 → 跟进中 → 已确认 → 已转化/无效；转化请用转化接口"),
+        F("score", FieldType::kNumber).Range(0, 100).Computed().Sort().Doc(
+            "AI conversion score 0-100", "AI 转化评分 0-100"),
+        Str("region", 32).Filter().Doc("Region", "大区"),
+        Str("city", 64).Filter().Doc("City", "城市"),
+        Text("notes").Doc("Notes", "备注"),
+        Ref("customer_id", "customers").Doc("Matched or created customer", "关联客户"),
+        Ref("opportunity_id", "opportunities").Computed().Doc("Opportunity created on conversion",
+                                                             "转化生成的商机"),
+        Time("first_response_at").Sort().Doc("First response by the owner", "首次响应时间"),
+        Time("converted_at").Computed().Doc("Conversion time", "转化时间"),
+        Str("disqualify_reason").Doc("Why it was disqualified", "无效原因"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"opportunities", "opportunity", "商机", "opportunity", Scope::kOwned};
+    e.writers = kSellers;
+    e.fields = {
+        Str("name").Req().Sort().Search().Doc("Deal name", "商机名称"),
+        Ref("customer_id", "customers").Req().Doc("Customer", "客户"),
+        Ref("contact_id", "contacts").Doc("Main contact", "联系人"),
+        Ref("lead_id", "leads").Computed().Doc("Originating lead", "来源线索"),
+        Enum("stage", {"prospecting", "qualification", "proposal", "negotiation", "won", "lost"})
+            .Default("prospecting").Doc(
+                "Stage; forward moves, one step back, lost from any open stage, won from "
+                "proposal or negotiation; won/lost are final",
+                "阶段：可前进、可后退一步、任一未结阶段可输单、方案或谈判阶段可赢单；赢单/输单为终态"),
+        Money("amount").Req().Sort().Doc("Deal amount", "金额"),
+        F("currency", FieldType::kCurrency).Doc("ISO-4217 currency; defaults to the tenant's",
+                                                "币种（ISO-4217），默认租户币种"),
+        F("expected_close", FieldType::kDate).Sort().Doc("Expected close date", "预计成交日期"),
+        F("win_probability", FieldType::kNumber).Range(0, 1).Computed().Doc(
+            "AI win probability", "AI 赢单概率"),
+        Enum("outcome", {"open", "won", "lost"}).Computed().Doc("Outcome (from the stage)",
+                                                                "结果（由阶段决定）"),
+        Str("loss_reason").Doc("Required when the stage moves to lost", "输单原因（输单时必填）"),
+        Time("closed_at").Computed().Sort().Doc("When it was won or lost", "结单时间"),
+        F("product_category", FieldType::kCategory).Filter().Doc("Main product category",
+                                                                  "主要产品品类"),
+        Str("source", 32).Filter().Doc("Source", "来源"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"activities", "activity", "活动", "activity", Scope::kOwned};
+    e.writers = kSellers;
+    e.batch = true;
+    e.audited_create = false;
+    e.default_sort = "-occurred_at";
+    e.fields = {
+        Enum("kind", {"visit", "call", "meeting", "email", "demo", "proposal"}).Req().Doc(
+            "Kind", "类型：拜访/电话/会议/邮件/演示/方案"),
+        Str("subject").Search().Doc("Subject", "主题"),
+        Text("notes").Search().Doc("Notes (Chinese or English)", "纪要（中英文）"),
+        Time("occurred_at").Req().Sort().Doc("When it happened (with zone)", "发生时间（带时区）"),
+        F("duration_min", FieldType::kInt).Range(0, 1440).Filter().Doc("Duration in minutes",
+                                                                       "时长（分钟）"),
+        Enum("outcome", {"completed", "connected", "no_answer", "positive", "neutral",
+                         "negative", "rescheduled"})
+            .Doc("Outcome", "结果"),
+        Ref("customer_id", "customers").Doc("Customer", "客户"),
+        Ref("contact_id", "contacts").Doc("Contact", "联系人"),
+        Ref("lead_id", "leads").Doc("Lead", "线索"),
+        Ref("opportunity_id", "opportunities").Doc("Opportunity", "商机"),
+        Ref("store_id", "stores").Doc("Store", "门店"),
+        Geo("lat", 90).Doc("Check-in latitude", "签到纬度"),
+        Geo("lng", 180).Doc("Check-in longitude", "签到经度"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"products", "product", "产品", "product", Scope::kTenant};
+    e.writers = kHq;
+    e.fields = {
+        Str("sku", 64).Req().Unique().Sort().Search().Doc("SKU, unique in the tenant", "SKU（唯一）"),
+        Str("name").Req().Sort().Search().Doc("Name", "名称"),
+        Str("name_en").Search().Doc("English name", "英文名称"),
+        F("category_path", FieldType::kCategory).Req().Filter().Doc(
+            "Category path such as 家电/空调/挂机", "品类路径，如 家电/空调/挂机"),
+        Str("brand", 64).Filter().Doc("Brand", "品牌"),
+        F("energy_class", FieldType::kInt).Range(1, 5).Filter().Doc(
+            "China energy label class 1 (best) – 5", "能效等级 1（最优）- 5"),
+        Money("price").Req().Sort().Doc("List price", "标价"),
+        Money("cost").Doc("Unit cost", "成本"),
+        F("currency", FieldType::kCurrency).Doc("Currency; defaults to the tenant's", "币种"),
+        Enum("status", {"active", "discontinued"}).Default("active").Doc("Status", "状态"),
+        F("attributes", FieldType::kJson).Doc("Free attributes (capacity, HP …)", "其他属性"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"members", "member", "会员", "member", Scope::kUnit};
+    e.writers = kSellers;
+    e.fields = {
+        Str("card_no", 64).Req().Unique().Sort().Search().Doc("Membership card number", "会员卡号"),
+        Ref("customer_id", "customers").Req().Doc("The retail customer", "对应客户"),
+        Ref("store_id", "stores").Doc("Home store", "开卡门店"),
+        Ref("unit_id", "units").Doc("Unit; defaults to the store's unit", "所属单元（默认门店单元）"),
+        Enum("level", {"normal", "silver", "gold", "diamond"}).Default("normal").Doc(
+            "Level", "等级：普通/银卡/金卡/钻石"),
+        F("points", FieldType::kInt).Range(0, 1e9).Sort().Doc("Points", "积分"),
+        Time("joined_at").Req().Sort().Doc("Joined", "入会时间"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"promotions", "promotion", "促销", "promotion", Scope::kTenant};
+    e.writers = kHq;
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Search().Doc("Code", "编码"),
+        Str("name").Req().Search().Doc("Name", "名称"),
+        Enum("kind", {"discount", "gift", "bundle", "cashback", "trade_in"}).Req().Doc(
+            "Kind", "类型：折扣/赠品/套购/返现/以旧换新"),
+        F("discount_pct", FieldType::kNumber).Range(0, 100).Doc("Discount percent", "折扣百分比"),
+        F("category_path", FieldType::kCategory).Filter().Doc("Applies to this category",
+                                                              "适用品类"),
+        Ref("unit_id", "units").Doc("Applies to this unit subtree (absent: all)",
+                                    "适用单元（为空则全部）"),
+        Time("starts_at").Req().Sort().Doc("Start", "开始时间"),
+        Time("ends_at").Req().Sort().Doc("End", "结束时间"),
+        Enum("status", {"draft", "active", "ended"}).Default("active").Doc("Status", "状态"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"orders", "order", "订单", "order", Scope::kOwned};
+    e.writers = kSellers;
+    e.batch = true;
+    e.audited_create = false;
+    e.default_sort = "-ordered_at";
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Immutable().Search().Doc(
+            "Order or POS receipt number, unique in the tenant", "订单号/小票号（唯一）"),
+        Ref("store_id", "stores").Immutable().Doc("Store (POS orders)", "门店（POS 订单）"),
+        Ref("customer_id", "customers").Doc("Customer", "客户"),
+        Ref("member_id", "members").Doc("Member", "会员"),
+        Ref("promotion_id", "promotions").Doc("Promotion applied", "参与促销"),
+        Enum("channel", {"store", "online", "b2b", "wechat", "livestream"}).Req().Immutable().Doc(
+            "Channel", "渠道：门店/线上/企业/微信/直播"),
+        Enum("status", {"paid", "refunded", "cancelled"}).Default("paid").Doc("Status", "状态"),
+        Time("ordered_at").Req().Sort().Immutable().Doc("When (with zone)", "下单时间（带时区）"),
+        F("currency", FieldType::kCurrency).Immutable().Doc("Currency", "币种"),
+        Money("total").Computed().Sort().Doc("Sum of line amounts", "订单金额（行金额合计）"),
+        Money("discount_total").Computed().Doc("Sum of line discounts", "折扣合计"),
+        F("line_count", FieldType::kInt).Computed().Doc("Number of lines", "行数"),
+    };
+    AddOwnership(e.fields);
+    ChildDef lines;
+    lines.name = "lines";
+    lines.table = "order_lines";
+    lines.parent_key = "order_id";
+    lines.fields = {
+        Ref("product_id", "products").Req().Doc("Product", "产品"),
+        F("qty", FieldType::kInt).Req().Range(-100000, 100000).Doc(
+            "Quantity (negative for returns)", "数量（退货为负）"),
+        Money("unit_price").Req().Doc("Unit price", "单价"),
+        Money("discount").Doc("Discount on the line", "行折扣"),
+        Money("amount").Computed().Doc("qty × unit_price − discount", "行金额"),
+    };
+    e.child = lines;
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"targets", "target", "目标", "target", Scope::kUnit};
+    e.writers = kLeads;
+    e.default_sort = "-period_start";
+    e.fields = {
+        Ref("unit_id", "units").Req().Doc("Unit", "单元"),
+        Ref("user_id", "users").Doc("User (absent: the whole unit)", "人员（为空则为整个单元）"),
+        Enum("metric", {"revenue", "orders", "new_customers", "visits", "won_deals",
+                        "gross_margin"})
+            .Req().Doc("What is measured", "指标"),
+        Str("period", 16).Req().Filter().Doc("Period: 2026-07, 2026-Q3 or 2026",
+                                             "周期：2026-07、2026-Q3 或 2026"),
+        F("period_start", FieldType::kDate).Computed().Sort().Doc("First day", "开始日期"),
+        F("period_end", FieldType::kDate).Computed().Doc("Last day", "结束日期"),
+        F("value", FieldType::kNumber).Req().Range(0, 1e13).Doc("Quota (yuan for money)",
+                                                                "目标值（金额单位为元）"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"tasks", "task", "任务", "task", Scope::kOwned};
+    e.writers = kSellers;
+    e.default_sort = "due_at";
+    e.fields = {
+        Str("title").Req().Search().Doc("Title", "标题"),
+        Text("description").Doc("What and why", "内容与原因"),
+        Time("due_at").Sort().Doc("Due", "截止时间"),
+        Enum("status", {"open", "done", "cancelled"}).Default("open").Doc("Status", "状态"),
+        Enum("priority", {"low", "normal", "high", "urgent"}).Default("normal").Doc("Priority",
+                                                                                   "优先级"),
+        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores"})
+            .Doc("Related record type", "关联对象类型"),
+        F("related_id", FieldType::kInt).Range(1, 9e15).Filter().Doc("Related record id",
+                                                                     "关联对象 ID"),
+        Enum("source", {"manual", "alert", "ai", "workflow"}).Default("manual").Doc("Origin",
+                                                                                   "来源"),
+        Time("completed_at").Computed().Doc("Completion time", "完成时间"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  return all;
+}
+
+}  // namespace
+
+const std::vector<std::string> kLeadStatuses = {"new", "working", "qualified", "converted",
+                                                "disqualified"};
+const std::vector<std::string> kOpportunityStages = {"prospecting", "qualification", "proposal",
+                                                     "negotiation", "won", "lost"};
+const std::vector<std::string> kCurrencies = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP",
+                                              "KRW", "SGD", "TWD", "MOP", "AUD", "CAD"};
+
+const FieldDef* EntityDef::Field(const std::string& n) const {
+  for (const auto& f : fields) {
+    if (f.name == n) return &f;
+  }
+  return nullptr;
+}
+
+bool EntityDef::CanWrite(Role r) const {
+  return std::find(writers.begin(), writers.end(), r) != writers.end();
+}
+
+const std::vector<EntityDef>& Entities() {
+  static const std::vector<EntityDef>* all = new std::vector<EntityDef>(Build());
+  return *all;
+}
+
+const EntityDef* FindEntity(const std::string& name) {
+  for (const auto& e : Entities()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAdmin: return "admin";
+    case Role::kHqOps: return "hq_ops";
+    case Role::kUnitLead: return "unit_lead";
+    case Role::kSupervisor: return "supervisor";
+    case Role::kRep: return "rep";
+    case Role::kAnalyst: return "analyst";
+    case Role::kAuditor: return "auditor";
+  }
+  return "rep";
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : kAllRoles) {
+    if (RoleName(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace keel::domain

@@ -1,0 +1,80 @@
+#include "events/event_log.h"
+
+namespace keel::events {
+
+using store::Value;
+
+Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<Event>& events) {
+  if (events.empty()) return int64_t{0};
+  const int64_t n = static_cast<int64_t>(events.size());
+  Value p[] = {n, tenant_id};
+  KEEL_ASSIGN_OR_RETURN(
+      store::Rows r,
+      conn.Query("UPDATE event_seq SET next_seq = next_seq + ? WHERE tenant_id = ? "
+                 "RETURNING next_seq",
+                 p));
+  int64_t end;
+  if (r.empty()) {
+    Value q[] = {tenant_id, n + 1};
+    KEEL_RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO event_seq (tenant_id, next_seq) VALUES (?, ?)", q).status());
+    end = n + 1;
+  } else {
+    end = store::AsInt(r.rows[0][0]);
+  }
+  const int64_t first = end - n;
+  for (int64_t i = 0; i < n; ++i) {
+    Event& e = events[i];
+    e.tenant_id = tenant_id;
+    e.seq = first + i;
+    Value row[] = {tenant_id, e.seq, FormatTimestamp(e.at), e.type, e.entity,
+                   e.entity_id, e.actor_id, e.payload};
+    KEEL_RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO events (tenant_id, seq, at, type, entity, entity_id, actor_id, "
+                  "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  row)
+            .status());
+  }
+  return first;
+}
+
+Result<std::vector<Event>> Read(store::Connection& conn, int64_t tenant_id,
+                                const ReadOptions& options) {
+  std::vector<Value> p = {tenant_id, options.after_seq};
+  std::string sql =
+      "SELECT seq, at, type, entity, entity_id, actor_id, payload FROM events "
+      "WHERE tenant_id = ? AND seq > ?";
+  if (!options.type_prefix.empty()) {
+    sql += " AND type LIKE ?";
+    p.emplace_back(options.type_prefix + "%");
+  }
+  sql += " ORDER BY seq LIMIT ?";
+  p.emplace_back(static_cast<int64_t>(options.limit));
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql, p));
+  std::vector<Event> out;
+  out.reserve(r.size());
+  for (auto& row : r.rows) {
+    Event e;
+    e.tenant_id = tenant_id;
+    e.seq = store::AsInt(row[0]);
+    auto at = ParseTimestamp(store::AsText(row[1]));
+    e.at = at.ok() ? *at : 0;
+    e.type = store::AsText(row[2]);
+    e.entity = store::AsText(row[3]);
+    e.entity_id = store::AsInt(row[4]);
+    e.actor_id = store::AsInt(row[5]);
+    e.payload = store::AsText(row[6]);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<int64_t> LastSeq(store::Connection& conn, int64_t tenant_id) {
+  Value p[] = {tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r,
+                        conn.Query("SELECT next_seq FROM event_seq WHERE tenant_id = ?", p));
+  if (r.empty()) return int64_t{0};
+  return store::AsInt(r.rows[0][0]) - 1;
+}
+
+}  // namespace keel::events

@@ -1,0 +1,106 @@
+#include "store/database.h"
+
+#include <cstdlib>
+
+#include "store/postgres/pg_database.h"
+#include "store/sqlite/sqlite_database.h"
+
+namespace keel::store {
+
+int64_t AsInt(const Value& v) {
+  if (auto p = std::get_if<int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return static_cast<int64_t>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::strtoll(p->c_str(), nullptr, 10);
+  return 0;
+}
+
+double AsDouble(const Value& v) {
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return static_cast<double>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::strtod(p->c_str(), nullptr);
+  return 0;
+}
+
+std::string AsText(const Value& v) {
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
+  if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
+  return {};
+}
+
+int Rows::Column(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Status Connection::Commit() { return Exec("COMMIT").status(); }
+Status Connection::Rollback() { return Exec("ROLLBACK").status(); }
+Status Connection::Savepoint(std::string_view name) {
+  return Exec("SAVEPOINT " + std::string(name)).status();
+}
+Status Connection::ReleaseSavepoint(std::string_view name) {
+  return Exec("RELEASE SAVEPOINT " + std::string(name)).status();
+}
+Status Connection::RollbackToSavepoint(std::string_view name) {
+  return Exec("ROLLBACK TO SAVEPOINT " + std::string(name)).status();
+}
+
+PooledConnection::~PooledConnection() {
+  if (conn_) db_->Release(std::move(conn_));
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url,
+                                                 const DatabaseOptions& options) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
+      url.find("dbname=") != std::string::npos) {
+    return OpenPostgres(url, options);
+  }
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  return OpenSqlite(path, options);
+}
+
+Result<PooledConnection> Database::Acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !idle_.empty() || open_ < pool_size_; });
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return PooledConnection(this, std::move(c));
+  }
+  ++open_;
+  lock.unlock();
+  auto c = OpenOne();
+  if (!c.ok()) {
+    std::lock_guard g(mu_);
+    --open_;
+    cv_.notify_one();
+    return c.status();
+  }
+  return PooledConnection(this, std::move(c).value());
+}
+
+void Database::Release(std::unique_ptr<Connection> conn) {
+  std::lock_guard g(mu_);
+  idle_.push_back(std::move(conn));
+  cv_.notify_one();
+}
+
+Result<Transaction> Transaction::Begin(Connection& conn, bool write) {
+  KEEL_RETURN_IF_ERROR(conn.Begin(write));
+  return Transaction(conn);
+}
+
+Transaction::~Transaction() {
+  if (!done_) (void)conn_->Rollback();
+}
+
+Status Transaction::Commit() {
+  done_ = true;
+  Status st = conn_->Commit();
+  if (!st.ok()) (void)conn_->Rollback();
+  return st;
+}
+
+}  // namespace keel::store

@@ -1,0 +1,137 @@
+// The store: one backend-neutral interface over SQLite (embedded default) and PostgreSQL.
+// SQL is written once with `?` placeholders in the subset both dialects share; the
+// PostgreSQL backend renumbers them to $1..$n. Every table's key starts with tenant_id.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace keel::store {
+
+enum class Backend { kSqlite, kPostgres };
+
+// NULL, integer (also booleans as 0/1), real, text.
+using Value = std::variant<std::monostate, int64_t, double, std::string>;
+
+inline bool IsNull(const Value& v) { return v.index() == 0; }
+int64_t AsInt(const Value& v);          // 0 for NULL; parses text
+double AsDouble(const Value& v);        // 0 for NULL
+std::string AsText(const Value& v);     // "" for NULL
+
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Value>> rows;
+  bool empty() const { return rows.empty(); }
+  size_t size() const { return rows.size(); }
+  int Column(std::string_view name) const;  // -1 when absent
+};
+
+// One session with the database. Not thread-safe: used by one thread at a time.
+// Failures come back as Status: a unique-key violation is kConflict ("conflict.duplicate"),
+// a foreign-key violation kInvalid ("validation.reference"), anything else kInternal.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Backend backend() const = 0;
+  // Runs one statement; returns the number of rows it changed.
+  virtual Result<int64_t> Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
+  virtual Result<Rows> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // Runs several ;-separated statements without parameters (migrations).
+  virtual Status ExecScript(std::string_view sql) = 0;
+  // Opens a transaction; `write` takes the write lock up front on SQLite (BEGIN IMMEDIATE).
+  virtual Status Begin(bool write) = 0;
+  Status Commit();
+  Status Rollback();
+  Status Savepoint(std::string_view name);
+  Status ReleaseSavepoint(std::string_view name);
+  Status RollbackToSavepoint(std::string_view name);
+  // Reserves `n` fresh ids from the database-wide id sequence (inside a write transaction
+  // on SQLite). Ids are unique across tables and tenants and fit in a JSON number.
+  virtual Result<std::vector<int64_t>> AllocateIds(int64_t n) = 0;
+};
+
+class Database;
+
+// A connection borrowed from the pool; returned when destroyed.
+class PooledConnection {
+ public:
+  PooledConnection(Database* db, std::unique_ptr<Connection> conn)
+      : db_(db), conn_(std::move(conn)) {}
+  PooledConnection(PooledConnection&&) noexcept = default;
+  PooledConnection& operator=(PooledConnection&&) = delete;
+  ~PooledConnection();
+  Connection* operator->() { return conn_.get(); }
+  Connection& operator*() { return *conn_; }
+
+ private:
+  Database* db_;
+  std::unique_ptr<Connection> conn_;
+};
+
+struct DatabaseOptions {
+  int pool_size = 4;
+  int busy_timeout_ms = 5000;
+  // SQLite synchronous mode: "FULL" survives power loss, "NORMAL" survives a process crash.
+  std::string sqlite_synchronous = "FULL";
+};
+
+// A pool of connections to one database. Thread-safe.
+class Database {
+ public:
+  virtual ~Database() = default;
+  // `url` is "postgresql://..." / "postgres://..." / "host=... dbname=..." for PostgreSQL,
+  // and a file path (optionally "sqlite:" prefixed) for SQLite; the file is created if absent.
+  static Result<std::unique_ptr<Database>> Open(const std::string& url,
+                                                const DatabaseOptions& options = {});
+  virtual Backend backend() const = 0;
+  // Blocks until a connection is free; opens one lazily up to the pool size.
+  Result<PooledConnection> Acquire();
+  // Human-readable description without secrets (for logs).
+  virtual std::string Describe() const = 0;
+
+ protected:
+  explicit Database(int pool_size) : pool_size_(pool_size) {}
+  virtual Result<std::unique_ptr<Connection>> OpenOne() = 0;
+
+ private:
+  friend class PooledConnection;
+  void Release(std::unique_ptr<Connection> conn);
+
+  const int pool_size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  int open_ = 0;                                   // guarded by mu_
+};
+
+// Commits on Commit(), rolls back on destruction otherwise.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Connection& conn, bool write = true);
+  Transaction(Transaction&& o) noexcept : conn_(o.conn_), done_(o.done_) { o.done_ = true; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(Connection& conn) : conn_(&conn) {}
+  Connection* conn_;
+  bool done_ = false;
+};
+
+// Applies the versioned migrations that are not yet applied; returns how many ran.
+Result<int> Migrate(Database& db);
+// The newest migration version this build knows.
+int LatestSchemaVersion();
+Result<int> CurrentSchemaVersion(Connection& conn);
+
+}  // namespace keel::store

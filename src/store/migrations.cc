@@ -1,0 +1,291 @@
+// Versioned schema migrations for both backends. A migration is never edited once released:
+// add a new one. SQL is written in the subset SQLite and PostgreSQL share (BIGINT, TEXT,
+// DOUBLE PRECISION, composite keys, partial indexes); backend-only statements go in the
+// `sqlite`/`postgres` parts. Timestamps are TEXT "YYYY-MM-DDThh:mm:ss.sssZ" (UTC), money is
+// BIGINT minor units (fen/cents), booleans are 0/1.
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "store/database.h"
+
+namespace keel::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* common;
+  const char* sqlite;
+  const char* postgres;
+};
+
+// Columns every entity table has, after tenant_id and id.
+#define KEEL_ENTITY_TAIL \
+  "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, archived_at TEXT, created_by BIGINT, "
+
+const Migration kMigrations[] = {
+    {1, "initial schema",
+     R"SQL(
+CREATE TABLE tenants (
+  id BIGINT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  time_zone TEXT NOT NULL, currency TEXT NOT NULL, locale TEXT NOT NULL,
+  status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+
+CREATE TABLE event_seq (tenant_id BIGINT PRIMARY KEY REFERENCES tenants(id), next_seq BIGINT NOT NULL);
+
+CREATE TABLE units (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  code TEXT NOT NULL, name TEXT NOT NULL, name_en TEXT, kind TEXT NOT NULL,
+  parent_id BIGINT, path TEXT NOT NULL, lead_user_id BIGINT, city TEXT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, code),
+  FOREIGN KEY (tenant_id, parent_id) REFERENCES units(tenant_id, id));
+CREATE INDEX units_path ON units (tenant_id, path);
+
+CREATE TABLE users (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  username TEXT NOT NULL, display_name TEXT NOT NULL, email TEXT, phone TEXT,
+  role TEXT NOT NULL, unit_id BIGINT NOT NULL, supervisor_id BIGINT, locale TEXT NOT NULL,
+  status TEXT NOT NULL, password_hash TEXT, failed_logins BIGINT NOT NULL DEFAULT 0,
+  locked_until TEXT, last_login_at TEXT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, username),
+  FOREIGN KEY (tenant_id, unit_id) REFERENCES units(tenant_id, id),
+  FOREIGN KEY (tenant_id, supervisor_id) REFERENCES users(tenant_id, id));
+CREATE INDEX users_unit ON users (tenant_id, unit_id);
+CREATE INDEX users_supervisor ON users (tenant_id, supervisor_id);
+
+CREATE TABLE stores (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  code TEXT NOT NULL, name TEXT NOT NULL, unit_id BIGINT NOT NULL, city TEXT, address TEXT,
+  lat DOUBLE PRECISION, lng DOUBLE PRECISION, opened_on TEXT, status TEXT NOT NULL,
+  manager_id BIGINT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, code),
+  FOREIGN KEY (tenant_id, unit_id) REFERENCES units(tenant_id, id));
+
+CREATE TABLE customers (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  code TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, segment TEXT, industry TEXT,
+  region TEXT, province TEXT, city TEXT, address TEXT, lat DOUBLE PRECISION,
+  lng DOUBLE PRECISION, phone TEXT, email TEXT, source TEXT, owner_id BIGINT NOT NULL,
+  unit_id BIGINT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, code),
+  FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id),
+  FOREIGN KEY (tenant_id, unit_id) REFERENCES units(tenant_id, id));
+CREATE INDEX customers_owner ON customers (tenant_id, owner_id, id);
+CREATE INDEX customers_unit ON customers (tenant_id, unit_id, id);
+CREATE INDEX customers_name ON customers (tenant_id, name, id);
+
+CREATE TABLE contacts (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  customer_id BIGINT NOT NULL, name TEXT NOT NULL, title TEXT, phone TEXT, email TEXT,
+  wechat TEXT, is_primary BIGINT NOT NULL DEFAULT 0, owner_id BIGINT NOT NULL,
+  unit_id BIGINT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers(tenant_id, id));
+CREATE INDEX contacts_customer ON contacts (tenant_id, customer_id);
+CREATE INDEX contacts_owner ON contacts (tenant_id, owner_id, id);
+CREATE INDEX contacts_unit ON contacts (tenant_id, unit_id, id);
+
+CREATE TABLE leads (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  title TEXT NOT NULL, contact_name TEXT, company TEXT, phone TEXT, email TEXT,
+  source TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL, score DOUBLE PRECISION,
+  region TEXT, city TEXT, notes TEXT, owner_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
+  customer_id BIGINT, opportunity_id BIGINT, first_response_at TEXT, converted_at TEXT,
+  disqualify_reason TEXT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers(tenant_id, id));
+CREATE INDEX leads_owner ON leads (tenant_id, owner_id, id);
+CREATE INDEX leads_unit ON leads (tenant_id, unit_id, id);
+CREATE INDEX leads_status ON leads (tenant_id, status, id);
+
+CREATE TABLE opportunities (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  name TEXT NOT NULL, customer_id BIGINT NOT NULL, contact_id BIGINT, lead_id BIGINT,
+  stage TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL, expected_close TEXT,
+  win_probability DOUBLE PRECISION, outcome TEXT NOT NULL, loss_reason TEXT, closed_at TEXT,
+  product_category TEXT, source TEXT, owner_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers(tenant_id, id),
+  FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id));
+CREATE INDEX opportunities_owner ON opportunities (tenant_id, owner_id, id);
+CREATE INDEX opportunities_unit ON opportunities (tenant_id, unit_id, id);
+CREATE INDEX opportunities_customer ON opportunities (tenant_id, customer_id);
+CREATE INDEX opportunities_stage ON opportunities (tenant_id, stage, id);
+
+CREATE TABLE opportunity_stage_history (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  opportunity_id BIGINT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,
+  amount BIGINT, changed_at TEXT NOT NULL, actor_id BIGINT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, opportunity_id) REFERENCES opportunities(tenant_id, id));
+CREATE INDEX stage_history_opp ON opportunity_stage_history (tenant_id, opportunity_id, id);
+
+CREATE TABLE activities (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  kind TEXT NOT NULL, subject TEXT, notes TEXT, occurred_at TEXT NOT NULL,
+  duration_min BIGINT, outcome TEXT, customer_id BIGINT, contact_id BIGINT, lead_id BIGINT,
+  opportunity_id BIGINT, store_id BIGINT, lat DOUBLE PRECISION, lng DOUBLE PRECISION,
+  owner_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id));
+CREATE INDEX activities_owner ON activities (tenant_id, owner_id, id);
+CREATE INDEX activities_unit ON activities (tenant_id, unit_id, id);
+CREATE INDEX activities_customer ON activities (tenant_id, customer_id);
+CREATE INDEX activities_time ON activities (tenant_id, occurred_at, id);
+
+CREATE TABLE products (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  sku TEXT NOT NULL, name TEXT NOT NULL, name_en TEXT, category_path TEXT NOT NULL,
+  brand TEXT, energy_class BIGINT, price BIGINT NOT NULL, cost BIGINT, currency TEXT NOT NULL,
+  status TEXT NOT NULL, attributes TEXT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, sku));
+CREATE INDEX products_category ON products (tenant_id, category_path);
+
+CREATE TABLE members (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  card_no TEXT NOT NULL, customer_id BIGINT NOT NULL, store_id BIGINT, unit_id BIGINT NOT NULL,
+  level TEXT NOT NULL, points BIGINT NOT NULL DEFAULT 0, joined_at TEXT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, card_no),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers(tenant_id, id));
+CREATE INDEX members_unit ON members (tenant_id, unit_id, id);
+CREATE INDEX members_customer ON members (tenant_id, customer_id);
+
+CREATE TABLE promotions (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  code TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, discount_pct DOUBLE PRECISION,
+  category_path TEXT, unit_id BIGINT, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, code));
+
+CREATE TABLE orders (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  code TEXT NOT NULL, store_id BIGINT, customer_id BIGINT, member_id BIGINT,
+  promotion_id BIGINT, owner_id BIGINT NOT NULL, unit_id BIGINT NOT NULL, channel TEXT NOT NULL,
+  status TEXT NOT NULL, ordered_at TEXT NOT NULL, currency TEXT NOT NULL,
+  total BIGINT NOT NULL, discount_total BIGINT NOT NULL, line_count BIGINT NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, code));
+CREATE INDEX orders_owner ON orders (tenant_id, owner_id, id);
+CREATE INDEX orders_unit ON orders (tenant_id, unit_id, id);
+CREATE INDEX orders_time ON orders (tenant_id, ordered_at, id);
+CREATE INDEX orders_customer ON orders (tenant_id, customer_id);
+
+CREATE TABLE order_lines (
+  tenant_id BIGINT NOT NULL, order_id BIGINT NOT NULL, line_no BIGINT NOT NULL,
+  product_id BIGINT NOT NULL, qty BIGINT NOT NULL, unit_price BIGINT NOT NULL,
+  discount BIGINT NOT NULL, amount BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, order_id, line_no),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES orders(tenant_id, id),
+  FOREIGN KEY (tenant_id, product_id) REFERENCES products(tenant_id, id));
+
+CREATE TABLE targets (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  unit_id BIGINT NOT NULL, user_id BIGINT, metric TEXT NOT NULL, period TEXT NOT NULL,
+  period_start TEXT NOT NULL, period_end TEXT NOT NULL, value DOUBLE PRECISION NOT NULL,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, unit_id) REFERENCES units(tenant_id, id));
+CREATE INDEX targets_unit ON targets (tenant_id, unit_id, period);
+
+CREATE TABLE tasks (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL,
+  title TEXT NOT NULL, description TEXT, owner_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
+  due_at TEXT, status TEXT NOT NULL, priority TEXT NOT NULL, related_entity TEXT,
+  related_id BIGINT, source TEXT NOT NULL, completed_at TEXT,
+  )SQL" KEEL_ENTITY_TAIL R"SQL(
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX tasks_owner ON tasks (tenant_id, owner_id, id);
+CREATE INDEX tasks_unit ON tasks (tenant_id, unit_id, id);
+
+CREATE TABLE events (
+  tenant_id BIGINT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL,
+  entity TEXT NOT NULL, entity_id BIGINT NOT NULL, actor_id BIGINT NOT NULL, payload TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, seq));
+
+CREATE TABLE audit_log (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, at TEXT NOT NULL, actor_id BIGINT NOT NULL,
+  action TEXT NOT NULL, entity TEXT NOT NULL, entity_id BIGINT NOT NULL, before TEXT,
+  after TEXT, request_id TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX audit_entity ON audit_log (tenant_id, entity, entity_id);
+
+CREATE TABLE sessions (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, user_id BIGINT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+  revoked_at TEXT, last_used_at TEXT, ip TEXT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id));
+CREATE INDEX sessions_user ON sessions (tenant_id, user_id);
+
+CREATE TABLE api_keys (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, name TEXT NOT NULL, user_id BIGINT NOT NULL,
+  prefix TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+  expires_at TEXT, revoked_at TEXT, last_used_at TEXT, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id));
+)SQL",
+     R"SQL(
+CREATE TABLE id_alloc (k BIGINT PRIMARY KEY, next_id BIGINT NOT NULL);
+INSERT INTO id_alloc (k, next_id) VALUES (1, 1000);
+)SQL",
+     R"SQL(
+CREATE SEQUENCE keel_ids START WITH 1000;
+)SQL"},
+};
+
+}  // namespace
+
+int LatestSchemaVersion() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
+
+Result<int> CurrentSchemaVersion(Connection& conn) {
+  KEEL_RETURN_IF_ERROR(conn.ExecScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+  KEEL_ASSIGN_OR_RETURN(Rows r,
+                        conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  return static_cast<int>(AsInt(r.rows[0][0]));
+}
+
+Result<int> Migrate(Database& db) {
+  KEEL_ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
+  int applied = 0;
+  for (const Migration& m : kMigrations) {
+    KEEL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*conn, true));
+    // Re-read inside the write transaction: two processes migrating at once apply each
+    // migration exactly once (the second one waits for the lock, then sees it applied).
+    if (conn->backend() == Backend::kPostgres) {
+      KEEL_RETURN_IF_ERROR(conn->ExecScript("SELECT pg_advisory_xact_lock(7250001)"));
+    }
+    KEEL_ASSIGN_OR_RETURN(int current, CurrentSchemaVersion(*conn));
+    if (m.version <= current) continue;
+    KEEL_RETURN_IF_ERROR(conn->ExecScript(m.common));
+    KEEL_RETURN_IF_ERROR(
+        conn->ExecScript(conn->backend() == Backend::kSqlite ? m.sqlite : m.postgres));
+    Value p[] = {int64_t{m.version}, std::string(m.name),
+                 FormatTimestamp(Clock::System()->NowMs())};
+    KEEL_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                   p)
+            .status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace keel::store

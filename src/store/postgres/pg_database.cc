@@ -1,0 +1,256 @@
+#include "store/postgres/pg_database.h"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+namespace keel::store {
+namespace {
+
+// Type OIDs from pg_type.h.
+constexpr Oid kBoolOid = 16, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kFloat4Oid = 700,
+              kFloat8Oid = 701, kNumericOid = 1700;
+
+// Rewrites `?` placeholders to $1..$n, leaving quoted text alone.
+std::string Renumber(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  bool in_quote = false;
+  for (char c : sql) {
+    if (c == '\'') in_quote = !in_quote;
+    if (c == '?' && !in_quote) {
+      out += '$';
+      out += std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status MapResultError(PGresult* res, std::string_view sql) {
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  std::string msg = PQresultErrorMessage(res);
+  std::string code = state ? state : "";
+  if (code == "23505") {
+    // Detail: Key (tenant_id, code)=(1, X) already exists.
+    std::string field;
+    const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    if (detail) {
+      std::string d = detail;
+      auto open = d.find('('), close = d.find(')');
+      if (open != std::string::npos && close != std::string::npos && close > open) {
+        std::string cols = d.substr(open + 1, close - open - 1);
+        auto comma = cols.rfind(", ");
+        field = comma == std::string::npos ? cols : cols.substr(comma + 2);
+      }
+    }
+    return Status::Error(ErrorKind::kConflict, "conflict.duplicate",
+                         "a record with this " + field + " already exists",
+                         "该" + field + "已存在", field);
+  }
+  if (code == "23503") {
+    return Status::Invalid("validation.reference", "a referenced record does not exist",
+                           "引用的记录不存在");
+  }
+  if (code == "40001" || code == "40P01" || code == "55P03") {
+    return Status::Error(ErrorKind::kUnavailable, "store.busy", "the database is busy",
+                         "数据库繁忙");
+  }
+  return Status::Internal("postgres " + code + ": " + msg + " in: " +
+                          std::string(sql.substr(0, 200)));
+}
+
+class PgConnection : public Connection {
+ public:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  ~PgConnection() override { PQfinish(conn_); }
+
+  Backend backend() const override { return Backend::kPostgres; }
+
+  Result<int64_t> Exec(std::string_view sql, std::span<const Value> params = {}) override {
+    KEEL_ASSIGN_OR_RETURN(PGresult * res, Run(sql, params));
+    const char* n = PQcmdTuples(res);
+    int64_t changed = (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+    PQclear(res);
+    return changed;
+  }
+
+  Result<Rows> Query(std::string_view sql, std::span<const Value> params = {}) override {
+    KEEL_ASSIGN_OR_RETURN(PGresult * res, Run(sql, params));
+    Rows out;
+    int nf = PQnfields(res), nt = PQntuples(res);
+    std::vector<Oid> types(nf);
+    for (int i = 0; i < nf; ++i) {
+      out.columns.emplace_back(PQfname(res, i));
+      types[i] = PQftype(res, i);
+    }
+    out.rows.reserve(nt);
+    for (int r = 0; r < nt; ++r) {
+      std::vector<Value> row;
+      row.reserve(nf);
+      for (int i = 0; i < nf; ++i) {
+        if (PQgetisnull(res, r, i)) {
+          row.emplace_back(std::monostate{});
+          continue;
+        }
+        const char* v = PQgetvalue(res, r, i);
+        switch (types[i]) {
+          case kInt2Oid: case kInt4Oid: case kInt8Oid:
+            row.emplace_back(static_cast<int64_t>(std::strtoll(v, nullptr, 10)));
+            break;
+          case kFloat4Oid: case kFloat8Oid: case kNumericOid:
+            row.emplace_back(std::strtod(v, nullptr));
+            break;
+          case kBoolOid:
+            row.emplace_back(static_cast<int64_t>(v[0] == 't'));
+            break;
+          default:
+            row.emplace_back(std::string(v, PQgetlength(res, r, i)));
+        }
+      }
+      out.rows.push_back(std::move(row));
+    }
+    PQclear(res);
+    return out;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    std::string s(sql);
+    PGresult* res = PQexec(conn_, s.c_str());
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+      Status err = MapResultError(res, sql);
+      PQclear(res);
+      return err;
+    }
+    PQclear(res);
+    return Status();
+  }
+
+  Status Begin(bool) override { return Exec("BEGIN").status(); }
+
+  Result<std::vector<int64_t>> AllocateIds(int64_t n) override {
+    Value p[] = {n};
+    KEEL_ASSIGN_OR_RETURN(
+        Rows r, Query("SELECT nextval('keel_ids') FROM generate_series(1, ?::bigint)", p));
+    std::vector<int64_t> ids;
+    ids.reserve(r.size());
+    for (auto& row : r.rows) ids.push_back(AsInt(row[0]));
+    return ids;
+  }
+
+ private:
+  Result<PGresult*> Run(std::string_view sql, std::span<const Value> params) {
+    std::string key(sql);
+    auto it = prepared_.find(key);
+    std::string name;
+    if (it == prepared_.end()) {
+      if (prepared_.size() > 512) {
+        PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+        prepared_.clear();
+      }
+      name = "s" + std::to_string(++counter_);
+      std::string text = Renumber(sql);
+      PGresult* res = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+      if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        Status err = PQstatus(conn_) == CONNECTION_BAD
+                         ? Status::Error(ErrorKind::kUnavailable, "store.connection",
+                                         "lost the connection to PostgreSQL",
+                                         "与 PostgreSQL 的连接已断开")
+                         : MapResultError(res, sql);
+        PQclear(res);
+        return err;
+      }
+      PQclear(res);
+      prepared_.emplace(std::move(key), name);
+    } else {
+      name = it->second;
+    }
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> values(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      if (IsNull(v)) {
+        values[i] = nullptr;
+        continue;
+      }
+      if (auto d = std::get_if<double>(&v)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", *d);
+        text[i] = buf;
+      } else {
+        text[i] = AsText(v);
+      }
+      values[i] = text[i].c_str();
+    }
+    PGresult* res = PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
+                                   values.data(), nullptr, nullptr, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      Status err = MapResultError(res, sql);
+      PQclear(res);
+      return err;
+    }
+    return res;
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;
+  int64_t counter_ = 0;
+};
+
+class PgDatabase : public Database {
+ public:
+  PgDatabase(std::string conninfo, DatabaseOptions options)
+      : Database(options.pool_size), conninfo_(std::move(conninfo)), options_(std::move(options)) {}
+
+  Backend backend() const override { return Backend::kPostgres; }
+  std::string Describe() const override {
+    // Never log a password: print only host/db parts.
+    PQconninfoOption* opts = PQconninfoParse(conninfo_.c_str(), nullptr);
+    std::string out = "postgresql:";
+    for (auto* o = opts; o && o->keyword; ++o) {
+      if (o->val && (!std::strcmp(o->keyword, "host") || !std::strcmp(o->keyword, "port") ||
+                     !std::strcmp(o->keyword, "dbname") || !std::strcmp(o->keyword, "user"))) {
+        out += std::string(" ") + o->keyword + "=" + o->val;
+      }
+    }
+    PQconninfoFree(opts);
+    return out;
+  }
+
+  Result<std::unique_ptr<Connection>> OpenOne() override {
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(c) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(c);
+      PQfinish(c);
+      return Status::Error(ErrorKind::kUnavailable, "store.open",
+                           "cannot connect to PostgreSQL: " + msg, "无法连接 PostgreSQL：" + msg);
+    }
+    auto conn = std::make_unique<PgConnection>(c);
+    KEEL_RETURN_IF_ERROR(conn->ExecScript("SET client_min_messages = warning; "
+                                          "SET TIME ZONE 'UTC'"));
+    return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+
+ private:
+  std::string conninfo_;
+  DatabaseOptions options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenPostgres(const std::string& conninfo,
+                                               const DatabaseOptions& options) {
+  auto db = std::make_unique<PgDatabase>(conninfo, options);
+  auto probe = db->Acquire();
+  if (!probe.ok()) return probe.status();
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace keel::store
