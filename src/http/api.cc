@@ -1,0 +1,583 @@
+#include "http/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "common/crypto.h"
+#include "events/event_log.h"
+
+namespace keel::http {
+
+using domain::EntityDef;
+using domain::FieldDef;
+using domain::FieldType;
+using domain::Principal;
+using domain::Role;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json ErrorBody(const Status& st, const std::string& request_id) {
+  json e = {{"code", st.code()},
+            {"message", st.message_en()},
+            {"message_zh", st.message_zh()},
+            {"request_id", request_id}};
+  e["field"] = st.field().empty() ? json(nullptr) : json(st.field());
+  return json{{"error", e}};
+}
+
+Response ErrorResponse(const Status& st, const std::string& request_id) {
+  Response r;
+  r.status = HttpStatusOf(st.kind());
+  r.body = Dump(ErrorBody(st, request_id));
+  if (st.kind() == ErrorKind::kTooManyRequests) r.headers.emplace_back("Retry-After", "60");
+  if (st.kind() == ErrorKind::kUnauthenticated) {
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  }
+  return r;
+}
+
+namespace {
+
+Status Forbidden(const std::string& en, const std::string& zh) {
+  return Status::Error(ErrorKind::kForbidden, "forbidden", en, zh);
+}
+
+json ListSchema(const std::string& ref) {
+  return {{"type", "object"},
+          {"properties",
+           {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/" + ref}}}}},
+            {"next_cursor", {{"type", {"string", "null"}}}}}}};
+}
+json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+Reply Ok(json body, int status = 200) { return Reply{status, std::move(body)}; }
+
+Result<Reply> ListReply(Result<domain::ListResult> r) {
+  if (!r.ok()) return r.status();
+  json body = {{"items", std::move(r->items)}};
+  body["next_cursor"] = r->next_cursor ? json(*r->next_cursor) : json(nullptr);
+  return Ok(std::move(body));
+}
+
+Result<Reply> Wrap(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Ok(std::move(r).value(), status);
+}
+
+json FieldSchema(const FieldDef& f) {
+  json s;
+  switch (f.type) {
+    case FieldType::kRef: s = {{"type", "integer"}, {"minimum", 1}}; break;
+    case FieldType::kString:
+    case FieldType::kText: s = {{"type", "string"}, {"maxLength", f.max_len}}; break;
+    case FieldType::kInt: s = {{"type", "integer"}, {"minimum", f.min}, {"maximum", f.max}}; break;
+    case FieldType::kNumber: s = {{"type", "number"}, {"minimum", f.min}, {"maximum", f.max}}; break;
+    case FieldType::kMoney:
+      s = {{"type", "number"}, {"multipleOf", 0.01}, {"minimum", f.min}, {"maximum", f.max}};
+      break;
+    case FieldType::kBool: s = {{"type", "boolean"}}; break;
+    case FieldType::kEnum: s = {{"type", "string"}, {"enum", f.values}}; break;
+    case FieldType::kTimestamp: s = {{"type", "string"}, {"format", "date-time"}}; break;
+    case FieldType::kDate: s = {{"type", "string"}, {"format", "date"}}; break;
+    case FieldType::kCurrency: s = {{"type", "string"}, {"enum", domain::kCurrencies}}; break;
+    case FieldType::kCategory: s = {{"type", "string"}, {"pattern", "^[^/]+(/[^/]+){0,5}$"}}; break;
+    case FieldType::kJson: s = {{"type", "object"}}; break;
+    case FieldType::kPassword: s = {{"type", "string"}, {"writeOnly", true}, {"minLength", 10}}; break;
+  }
+  if (!f.required || !f.writable) s["nullable"] = true;
+  if (!f.writable) s["readOnly"] = true;
+  if (!f.ref.empty()) s["x-references"] = f.ref;
+  if (!f.default_value.empty()) s["default"] = f.default_value;
+  s["description"] = f.doc_en + (f.doc_zh.empty() ? "" : " / " + f.doc_zh);
+  return s;
+}
+
+json EntitySchema(const EntityDef& e) {
+  json props = {{"id", {{"type", "integer"}, {"readOnly", true}}},
+                {"created_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
+                {"updated_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
+                {"archived_at", {{"type", "string"}, {"format", "date-time"}, {"nullable", true},
+                                 {"readOnly", true}}},
+                {"created_by", {{"type", "integer"}, {"nullable", true}, {"readOnly", true}}}};
+  json required = json::array();
+  for (const auto& f : e.fields) {
+    props[f.name] = FieldSchema(f);
+    if (f.required && f.writable) required.push_back(f.name);
+  }
+  if (e.child) {
+    json cprops = {{"line_no", {{"type", "integer"}, {"readOnly", true}}}};
+    json creq = json::array();
+    for (const auto& f : e.child->fields) {
+      cprops[f.name] = FieldSchema(f);
+      if (f.required && f.writable) creq.push_back(f.name);
+    }
+    props[e.child->name] = {{"type", "array"},
+                            {"minItems", 1},
+                            {"maxItems", e.child->max_items},
+                            {"items", {{"type", "object"}, {"properties", cprops},
+                                       {"required", creq}, {"additionalProperties", false}}}};
+    required.push_back(e.child->name);
+  }
+  return {{"type", "object"},
+          {"description", e.en + " / " + e.zh},
+          {"properties", props},
+          {"required", required},
+          {"additionalProperties", false}};
+}
+
+std::string Title(const EntityDef& e) {
+  std::string t = e.singular;
+  t[0] = static_cast<char>(std::toupper(t[0]));
+  return t;
+}
+
+}  // namespace
+
+Api::Api(store::Database& db, domain::RecordService& records, domain::AuthService& auth,
+         ApiOptions options)
+    : db_(db), records_(records), auth_(auth), options_(std::move(options)) {
+  AddSystemRoutes();
+  for (const auto& e : domain::Entities()) AddEntityRoutes(e);
+}
+
+void Api::AddEntityRoutes(const EntityDef& e) {
+  const std::string base = "/api/v1/" + e.name;
+  const std::string schema = Title(e);
+  domain::RecordService& rs = records_;
+  const EntityDef* def = &e;
+
+  std::vector<std::pair<std::string, std::string>> query = {
+      {"limit", "1-500, default 50"},
+      {"cursor", "next_cursor from the previous page"},
+      {"sort", "field or -field; default " + e.default_sort},
+      {"include_archived", "true to include archived records"},
+      {"<field>", "equality filter on a filterable field; suffixes _gte _lte _gt _lt _ne _in _null"}};
+  bool searchable = false;
+  for (const auto& f : e.fields) searchable |= f.search;
+  if (searchable) query.push_back({"q", "text search over the searchable fields"});
+
+  router_.Add("GET", base, [rs = &rs, def](Call& c) {
+    return ListReply(rs->List(c.p(), *def, c.req.query));
+  }, {"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(schema), query});
+
+  router_.Add("POST", base, [rs = &rs, def](Call& c) {
+    return Wrap(rs->Create(c.p(), *def, c.body), 201);
+  }, {"Create a " + e.en, "新建" + e.zh, e.name, Ref(schema), Ref(schema), {}, 201});
+
+  router_.Add("GET", base + "/{id}", [rs = &rs, def](Call& c) {
+    return Wrap(rs->Get(c.p(), *def, c.id()));
+  }, {"Get a " + e.en, "查看" + e.zh, e.name, nullptr, Ref(schema)});
+
+  router_.Add("PATCH", base + "/{id}", [rs = &rs, def](Call& c) {
+    return Wrap(rs->Update(c.p(), *def, c.id(), c.body));
+  }, {"Update fields of a " + e.en, "修改" + e.zh, e.name, Ref(schema), Ref(schema)});
+
+  router_.Add("DELETE", base + "/{id}", [rs = &rs, def](Call& c) {
+    return Wrap(rs->Archive(c.p(), *def, c.id()));
+  }, {"Archive a " + e.en + " (kept for history, hidden from lists)", "归档" + e.zh, e.name,
+      nullptr, Ref(schema)});
+
+  if (e.batch) {
+    json batch_response = {
+        {"type", "object"},
+        {"properties",
+         {{"created", {{"type", "integer"}}},
+          {"failed", {{"type", "integer"}}},
+          {"ids", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+          {"created_indexes", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+          {"errors", {{"type", "array"}, {"items", Ref("BatchError")}}}}}};
+    router_.Add("POST", base + "/batch", [rs = &rs, def](Call& c) -> Result<Reply> {
+      auto r = rs->CreateBatch(c.p(), *def, c.body);
+      if (!r.ok()) return r.status();
+      json errors = json::array();
+      for (const auto& err : r->errors) {
+        json e = ErrorBody(err.status, c.req.request_id)["error"];
+        e["index"] = err.index;
+        e.erase("request_id");
+        errors.push_back(std::move(e));
+      }
+      json body = {{"created", r->ids.size()}, {"failed", r->errors.size()}, {"ids", r->ids},
+                   {"created_indexes", r->created_at}, {"errors", errors}};
+      int status = r->errors.empty() ? 201 : r->ids.empty() ? 422 : 207;
+      return Ok(std::move(body), status);
+    }, {"Create up to 5000 " + e.name + " in one request; valid records are kept, each invalid one "
+        "is reported with its index (201 all, 207 some, 422 none)",
+        "批量新建" + e.zh + "（每批最多 5000 条；有效记录保存，无效记录逐条报告）", e.name,
+        {{"type", "array"}, {"maxItems", 5000}, {"items", Ref(schema)}}, batch_response, {}, 201});
+  }
+}
+
+void Api::AddSystemRoutes() {
+  domain::RecordService* rs = &records_;
+  domain::AuthService* auth = &auth_;
+  store::Database* db = &db_;
+  const std::string version = options_.version;
+
+  RouteDoc health{"Liveness: the process is up", "存活检查", "system", nullptr,
+                  {{"type", "object"}}, {}, 200, false};
+  router_.Add("GET", "/api/v1/health", [version](Call&) -> Result<Reply> {
+    return Ok({{"status", "ok"}, {"version", version}});
+  }, health);
+
+  RouteDoc ready{"Readiness: the database answers", "就绪检查（数据库可用）", "system", nullptr,
+                 {{"type", "object"}}, {}, 200, false};
+  router_.Add("GET", "/api/v1/ready", [db](Call&) -> Result<Reply> {
+    auto conn = db->Acquire();
+    if (!conn.ok()) return conn.status();
+    auto r = (*conn)->Query("SELECT 1");
+    if (!r.ok()) {
+      return Status::Error(ErrorKind::kUnavailable, "store.unavailable", "database not ready",
+                           "数据库不可用");
+    }
+    return Ok({{"status", "ready"}, {"database", db->Describe()}});
+  }, ready);
+
+  RouteDoc openapi{"This OpenAPI 3.1 document", "OpenAPI 文档", "system", nullptr,
+                   {{"type", "object"}}, {}, 200, false};
+  router_.Add("GET", "/api/v1/openapi.json", [this](Call&) -> Result<Reply> {
+    return Ok(OpenApi());
+  }, openapi);
+
+  json login_req = {{"type", "object"},
+                    {"required", {"tenant", "username", "password"}},
+                    {"properties", {{"tenant", {{"type", "string"}}},
+                                    {"username", {{"type", "string"}}},
+                                    {"password", {{"type", "string"}, {"writeOnly", true}}}}}};
+  json login_res = {{"type", "object"},
+                    {"properties", {{"token", {{"type", "string"}}},
+                                    {"expires_at", {{"type", "string"}, {"format", "date-time"}}},
+                                    {"user", Ref("User")}}}};
+  router_.Add("POST", "/api/v1/auth/login", [auth](Call& c) -> Result<Reply> {
+    const json& b = c.body;
+    if (!b.is_object()) {
+      return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+    }
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      if (it.key() != "tenant" && it.key() != "username" && it.key() != "password") {
+        return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
+                               "未知字段 '" + it.key() + "'", it.key());
+      }
+    }
+    for (const char* k : {"tenant", "username", "password"}) {
+      if (!b.contains(k) || !b[k].is_string() || b[k].get<std::string>().empty()) {
+        return Status::Invalid("validation.required", std::string(k) + " is required (a string)",
+                               std::string(k) + " 为必填字符串", k);
+      }
+    }
+    auto r = auth->Login(b["tenant"], b["username"], b["password"], c.req.remote_ip);
+    if (!r.ok()) return r.status();
+    return Ok({{"token", r->token}, {"expires_at", FormatTimestamp(r->expires_at)}, {"user", r->user}});
+  }, {"Log in with tenant code, username and password; returns a bearer token",
+      "用租户编码、用户名和密码登录，返回访问令牌", "auth", login_req, login_res, {}, 200, false});
+
+  router_.Add("POST", "/api/v1/auth/logout", [auth](Call& c) -> Result<Reply> {
+    std::string token = c.req.authorization.substr(7);
+    KEEL_RETURN_IF_ERROR(auth->Logout(c.p(), token));
+    return Ok({{"status", "logged_out"}});
+  }, {"Revoke the current session token", "注销当前会话", "auth", nullptr, {{"type", "object"}}});
+
+  router_.Add("GET", "/api/v1/auth/me", [rs](Call& c) -> Result<Reply> {
+    auto user = rs->Get(Principal::System(c.p().tenant_id), *domain::FindEntity("users"), c.p().user_id);
+    if (!user.ok()) return user.status();
+    auto tenant = rs->Tenant(c.p().tenant_id);
+    if (!tenant.ok()) return tenant.status();
+    return Ok({{"user", *user}, {"tenant", domain::RecordService::TenantJson(*tenant)},
+               {"role", std::string(domain::RoleName(c.p().role))}});
+  }, {"The caller, their role and tenant", "当前用户、角色与租户", "auth", nullptr, {{"type", "object"}}});
+
+  router_.Add("DELETE", "/api/v1/users/{id}/sessions", [auth](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(auth->RevokeSessions(c.p(), c.id()));
+    return Ok({{"status", "revoked"}});
+  }, {"End every session of a user", "注销某用户的全部会话", "users", nullptr, {{"type", "object"}}});
+
+  json key_req = {{"type", "object"},
+                  {"required", {"name"}},
+                  {"properties", {{"name", {{"type", "string"}, {"maxLength", 100}}},
+                                  {"user_id", {{"type", "integer"}}},
+                                  {"expires_in_days", {{"type", "integer"}, {"minimum", 1},
+                                                       {"maximum", 3650}}}}}};
+  router_.Add("GET", "/api/v1/api-keys", [auth](Call& c) { return Wrap(auth->ListApiKeys(c.p())); },
+              {"List API keys (never the secrets)", "API 密钥列表（不含密钥本身）", "auth", nullptr,
+               {{"type", "object"}}});
+  router_.Add("POST", "/api/v1/api-keys", [auth](Call& c) {
+    return Wrap(auth->CreateApiKey(c.p(), c.body), 201);
+  }, {"Create an API key for machines; the token is shown only in this reply",
+      "创建 API 密钥（仅此一次返回密钥）", "auth", key_req, {{"type", "object"}}, {}, 201});
+  router_.Add("DELETE", "/api/v1/api-keys/{id}", [auth](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(auth->RevokeApiKey(c.p(), c.id()));
+    return Ok({{"status", "revoked"}});
+  }, {"Revoke an API key", "吊销 API 密钥", "auth", nullptr, {{"type", "object"}}});
+
+  router_.Add("GET", "/api/v1/tenant", [rs](Call& c) -> Result<Reply> {
+    auto t = rs->Tenant(c.p().tenant_id);
+    if (!t.ok()) return t.status();
+    return Ok(domain::RecordService::TenantJson(*t));
+  }, {"The caller's tenant", "当前租户", "tenant", nullptr, Ref("Tenant")});
+  router_.Add("PATCH", "/api/v1/tenant", [rs](Call& c) {
+    return Wrap(rs->UpdateTenant(c.p(), c.body));
+  }, {"Change the tenant's name, time zone, currency or locale (admin)",
+      "修改租户名称、时区、币种或语言（管理员）", "tenant", Ref("Tenant"), Ref("Tenant")});
+
+  router_.Add("POST", "/api/v1/leads/{id}/convert", [rs](Call& c) {
+    return Wrap(rs->ConvertLead(c.p(), c.id(), c.body), 201);
+  }, {"Convert a working or qualified lead into a customer (new or existing), a contact and an "
+      "opportunity", "将线索转化为客户、联系人和商机", "leads",
+      {{"type", "object"},
+       {"properties", {{"customer_id", {{"type", "integer"}}},
+                       {"customer", Ref("Customer")},
+                       {"opportunity", Ref("Opportunity")}}}},
+      {{"type", "object"}}, {}, 201});
+
+  router_.Add("GET", "/api/v1/opportunities/{id}/stage-history", [rs](Call& c) {
+    return Wrap(rs->StageHistory(c.p(), c.id()));
+  }, {"Every stage the opportunity went through", "商机阶段历史", "opportunities", nullptr,
+      {{"type", "object"}}});
+
+  router_.Add("GET", "/api/v1/audit-log", [rs](Call& c) {
+    return ListReply(rs->AuditLog(c.p(), c.req.query));
+  }, {"The audit log, newest first (admin, auditor); page with before_id=next_cursor",
+      "审计日志（管理员、审计员）", "audit", nullptr, ListSchema("AuditEntry"),
+      {{"entity", "entity name"}, {"entity_id", "record id"}, {"actor_id", "user id"},
+       {"before_id", "next_cursor of the previous page"}, {"limit", "1-500"}}});
+
+  router_.Add("GET", "/api/v1/events", [db](Call& c) -> Result<Reply> {
+    const Principal& p = c.p();
+    if (!domain::SeesWholeTenant(p.role)) {
+      return Forbidden("the event log is for admin, hq_ops, analyst and auditor roles",
+                       "事件日志仅对管理员、运营、分析师和审计员开放");
+    }
+    events::ReadOptions opt;
+    for (const auto& [k, v] : c.req.query) {
+      char* end = nullptr;
+      if (k == "after") {
+        long long x = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end || x < 0) {
+          return Status::Invalid("validation.parameter", "after must be a sequence number ≥ 0",
+                                 "after 应为不小于 0 的序号", "after");
+        }
+        opt.after_seq = x;
+      } else if (k == "limit") {
+        long x = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || x < 1 || x > 5000) {
+          return Status::Invalid("validation.parameter", "limit must be 1 to 5000",
+                                 "limit 应为 1 到 5000", "limit");
+        }
+        opt.limit = static_cast<int>(x);
+      } else if (k == "type") {
+        if (v.size() > 64) {
+          return Status::Invalid("validation.parameter", "type is too long", "type 过长", "type");
+        }
+        opt.type_prefix = v;
+      } else {
+        return Status::Invalid("validation.parameter", "unknown parameter '" + k + "'",
+                               "未知参数 '" + k + "'", k);
+      }
+    }
+    auto conn = db->Acquire();
+    if (!conn.ok()) return conn.status();
+    auto evs = events::Read(**conn, p.tenant_id, opt);
+    if (!evs.ok()) return evs.status();
+    json items = json::array();
+    int64_t last = opt.after_seq;
+    for (const auto& e : *evs) {
+      json payload = json::parse(e.payload, nullptr, false);
+      items.push_back({{"seq", e.seq}, {"at", FormatTimestamp(e.at)}, {"type", e.type},
+                       {"entity", e.entity}, {"entity_id", e.entity_id}, {"actor_id", e.actor_id},
+                       {"payload", payload.is_discarded() ? json(nullptr) : payload}});
+      last = e.seq;
+    }
+    auto head = events::LastSeq(**conn, p.tenant_id);
+    return Ok({{"items", items}, {"next_after", last}, {"last_seq", head.ok() ? *head : last}});
+  }, {"Replay the tenant's event log after a sequence number (admin, hq_ops, analyst, auditor)",
+      "按序号回放租户事件日志", "events", nullptr, {{"type", "object"}},
+      {{"after", "return events with seq > after (default 0)"}, {"limit", "1-5000, default 1000"},
+       {"type", "event type prefix, e.g. opportunity."}}});
+}
+
+Result<Principal> Api::Authenticate(const Request& req) const {
+  if (req.authorization.rfind("Bearer ", 0) != 0) {
+    return Status::Error(ErrorKind::kUnauthenticated, "auth.missing_token",
+                         "send 'Authorization: Bearer <token>' (log in at POST /api/v1/auth/login)",
+                         "请携带 'Authorization: Bearer <令牌>'（登录接口 POST /api/v1/auth/login）");
+  }
+  return auth_.Authenticate(req.authorization.substr(7));
+}
+
+Response Api::Handle(const Request& req) const {
+  auto started = std::chrono::steady_clock::now();
+  Response res;
+  std::optional<Principal> principal;
+  try {
+    auto m = router_.Find(req.method, req.path);
+    if (!m.route) {
+      Status st = m.path_known
+          ? Status::Error(ErrorKind::kInvalid, "http.method_not_allowed",
+                          req.method + " is not allowed on " + req.path,
+                          req.path + " 不支持 " + req.method + " 方法")
+          : Status::Error(ErrorKind::kNotFound, "http.not_found", "no route " + req.path,
+                          "不存在的接口 " + req.path);
+      res = ErrorResponse(st, req.request_id);
+      if (m.path_known) res.status = 405;
+    } else {
+      Call call{req, std::nullopt, json(), {}};
+      Status st;
+      for (const auto& [k, v] : m.params) {
+        char* end = nullptr;
+        long long id = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end || id <= 0 || v.size() > 16) {
+          st = Status::Error(ErrorKind::kNotFound, "not_found", "no record with id '" + v + "'",
+                             "不存在 ID 为 '" + v + "' 的记录", k);
+          break;
+        }
+        call.ids[k] = id;
+      }
+      if (st.ok() && m.route->doc.auth) {
+        auto p = Authenticate(req);
+        if (p.ok()) {
+          principal = *p;
+          principal->request_id = req.request_id;
+          call.principal = principal;
+        } else {
+          st = p.status();
+        }
+      }
+      if (st.ok() && (req.method == "POST" || req.method == "PATCH" || req.method == "PUT")) {
+        bool wants_body = !m.route->doc.request_schema.is_null();
+        if (wants_body) {
+          std::string ct = req.content_type.substr(0, req.content_type.find(';'));
+          if (!req.body.empty() && ct != "application/json") {
+            st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
+                               "send the body as application/json", "请求体须为 application/json");
+          } else if (req.body.empty()) {
+            st = Status::Invalid("validation.body", "a JSON body is required", "需要 JSON 请求体");
+          } else {
+            try {
+              call.body = json::parse(req.body);
+            } catch (const json::parse_error& e) {
+              std::string what = e.what();
+              bool utf8 = what.find("UTF-8") != std::string::npos ||
+                          what.find("utf-8") != std::string::npos;
+              st = Status::Invalid(utf8 ? "validation.utf8" : "validation.json",
+                                   std::string(utf8 ? "invalid UTF-8" : "malformed JSON") +
+                                       " at byte " + std::to_string(e.byte),
+                                   std::string(utf8 ? "UTF-8 编码无效" : "JSON 格式错误") +
+                                       "，位置：第 " + std::to_string(e.byte) + " 字节",
+                                   "body@" + std::to_string(e.byte));
+            }
+          }
+        }
+      }
+      if (st.ok()) {
+        auto r = m.route->handler(call);
+        if (r.ok()) {
+          res.status = r->status;
+          res.body = Dump(r->body);
+        } else {
+          st = r.status();
+        }
+      }
+      if (!st.ok()) {
+        if (st.kind() == ErrorKind::kInternal) {
+          spdlog::error("request_id={} internal error: {}", req.request_id, st.ToString());
+          st = Status::Internal("see the server log for request " + req.request_id);
+        }
+        res = ErrorResponse(st, req.request_id);
+      }
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} unhandled exception: {}", req.request_id, e.what());
+    res = ErrorResponse(Status::Internal("see the server log for request " + req.request_id),
+                        req.request_id);
+  }
+  res.headers.emplace_back("X-Request-Id", req.request_id);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started).count();
+  spdlog::info("access method={} path={} status={} us={} request_id={} tenant={} user={} ip={}",
+               req.method, req.path, res.status, us, req.request_id,
+               principal ? principal->tenant_id : 0, principal ? principal->user_id : 0,
+               req.remote_ip);
+  return res;
+}
+
+json Api::OpenApi() const {
+  json paths = json::object();
+  for (const Route& r : router_.routes()) {
+    std::string method = r.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    json op = {{"summary", r.doc.summary_en},
+               {"description", r.doc.summary_zh},
+               {"tags", {r.doc.tag}},
+               {"operationId", method + r.pattern}};
+    json params = json::array();
+    for (const auto& seg : r.segments) {
+      if (seg.size() > 2 && seg.front() == '{') {
+        params.push_back({{"name", seg.substr(1, seg.size() - 2)}, {"in", "path"}, {"required", true},
+                          {"schema", {{"type", "integer"}, {"minimum", 1}}}});
+      }
+    }
+    for (const auto& [name, desc] : r.doc.query) {
+      params.push_back({{"name", name}, {"in", "query"}, {"required", false}, {"description", desc},
+                        {"schema", {{"type", "string"}}}});
+    }
+    if (!params.empty()) op["parameters"] = params;
+    if (!r.doc.request_schema.is_null()) {
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", r.doc.request_schema}}}}}};
+    }
+    json responses = {{std::to_string(r.doc.success_status),
+                       {{"description", "success"},
+                        {"content", {{"application/json", {{"schema", r.doc.response_schema}}}}}}},
+                      {"4XX", {{"description", "error with a stable code and a zh/en message"},
+                               {"content", {{"application/json", {{"schema", Ref("Error")}}}}}}}};
+    op["responses"] = responses;
+    if (r.doc.auth) op["security"] = json::array({{{"bearer", json::array()}}});
+    else op["security"] = json::array();
+    paths[r.pattern][method] = op;
+  }
+  json schemas = json::object();
+  for (const auto& e : domain::Entities()) schemas[Title(e)] = EntitySchema(e);
+  schemas["Error"] = {
+      {"type", "object"},
+      {"properties",
+       {{"error", {{"type", "object"},
+                   {"required", {"code", "message", "message_zh"}},
+                   {"properties", {{"code", {{"type", "string"}}},
+                                   {"message", {{"type", "string"}}},
+                                   {"message_zh", {{"type", "string"}}},
+                                   {"field", {{"type", {"string", "null"}}}},
+                                   {"request_id", {{"type", "string"}}}}}}}}}};
+  schemas["BatchError"] = {{"type", "object"},
+                           {"properties", {{"index", {{"type", "integer"}}},
+                                           {"code", {{"type", "string"}}},
+                                           {"message", {{"type", "string"}}},
+                                           {"message_zh", {{"type", "string"}}},
+                                           {"field", {{"type", {"string", "null"}}}}}}};
+  schemas["Tenant"] = {{"type", "object"},
+                       {"properties", {{"id", {{"type", "integer"}, {"readOnly", true}}},
+                                       {"code", {{"type", "string"}, {"readOnly", true}}},
+                                       {"name", {{"type", "string"}}},
+                                       {"time_zone", {{"type", "string"}}},
+                                       {"currency", {{"type", "string"}}},
+                                       {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}},
+                                       {"status", {{"type", "string"}, {"readOnly", true}}}}}};
+  schemas["AuditEntry"] = {{"type", "object"},
+                           {"properties", {{"id", {{"type", "integer"}}}, {"at", {{"type", "string"}}},
+                                           {"actor_id", {{"type", "integer"}}},
+                                           {"action", {{"type", "string"}}},
+                                           {"entity", {{"type", "string"}}},
+                                           {"entity_id", {{"type", "integer"}}},
+                                           {"before", {{"type", {"object", "null"}}}},
+                                           {"after", {{"type", {"object", "null"}}}}}}};
+  return {{"openapi", "3.1.0"},
+          {"info", {{"title", "Keel API"},
+                    {"version", options_.version},
+                    {"description", "Keel sales operating system — 销售操作系统. Errors carry a "
+                                    "stable code, an English and a Chinese message and the field."}}},
+          {"servers", {{{"url", "/"}}}},
+          {"paths", paths},
+          {"components", {{"schemas", schemas},
+                          {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+}
+
+}  // namespace keel::http

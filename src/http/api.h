@@ -1,0 +1,47 @@
+// The REST API under /api/v1: routes, the middleware every request passes (request id,
+// authentication, body parsing, error shaping) and the OpenAPI document built from the same
+// route table. Thread-safe; handlers are thin: parse, authorise, call the domain, serialise.
+#pragma once
+
+#include <string>
+
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "http/router.h"
+#include "store/database.h"
+
+namespace keel::http {
+
+struct ApiOptions {
+  std::string version = "0.1.0";
+};
+
+class Api {
+ public:
+  Api(store::Database& db, domain::RecordService& records, domain::AuthService& auth,
+      ApiOptions options = {});
+  // Never throws; every failure becomes a JSON error response.
+  Response Handle(const Request& req) const;
+  const Router& router() const { return router_; }
+  json OpenApi() const;
+
+ private:
+  void AddEntityRoutes(const domain::EntityDef& e);
+  void AddSystemRoutes();
+  Result<domain::Principal> Authenticate(const Request& req) const;
+
+  store::Database& db_;
+  domain::RecordService& records_;
+  domain::AuthService& auth_;
+  ApiOptions options_;
+  Router router_;
+};
+
+// The JSON error body every failure uses:
+// {"error": {"code", "message", "message_zh", "field", "request_id"}}.
+json ErrorBody(const Status& st, const std::string& request_id);
+Response ErrorResponse(const Status& st, const std::string& request_id);
+// Serialises JSON, replacing invalid UTF-8 instead of throwing.
+std::string Dump(const json& j);
+
+}  // namespace keel::http

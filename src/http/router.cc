@@ -1,0 +1,103 @@
+#include "http/router.h"
+
+namespace keel::http {
+namespace {
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler, RouteDoc doc) {
+  Route r;
+  r.method = std::move(method);
+  r.segments = Split(pattern);
+  r.pattern = std::move(pattern);
+  r.handler = std::move(handler);
+  r.doc = std::move(doc);
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::Find(const std::string& method, const std::string& path) const {
+  Match m;
+  if (path.empty() || path[0] != '/') return m;
+  std::vector<std::string> segs = Split(path);
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      const std::string& s = r.segments[i];
+      if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+        if (segs[i].empty()) ok = false;
+        else params[s.substr(1, s.size() - 2)] = segs[i];
+      } else if (s != segs[i]) {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (r.method != method) {
+      m.path_known = true;
+      continue;
+    }
+    m.route = &r;
+    m.params = std::move(params);
+    return m;
+  }
+  return m;
+}
+
+bool PercentDecode(const std::string& in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = Hex(in[i + 1]), lo = Hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+') {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+bool ParseQuery(const std::string& text, QueryParams* out) {
+  out->clear();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t amp = text.find('&', start);
+    if (amp == std::string::npos) amp = text.size();
+    std::string part = text.substr(start, amp - start);
+    start = amp + 1;
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string k, v;
+    if (!PercentDecode(part.substr(0, eq), &k)) return false;
+    if (eq != std::string::npos && !PercentDecode(part.substr(eq + 1), &v)) return false;
+    out->emplace_back(std::move(k), std::move(v));
+  }
+  return true;
+}
+
+}  // namespace keel::http

@@ -1,0 +1,96 @@
+// Routing (路由): every route of /api/v1 is declared once with its documentation, which the
+// OpenAPI document is built from. Requests and responses here are plain structs, so handlers
+// and tests never touch Beast.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "domain/model.h"
+
+namespace keel::http {
+
+using json = nlohmann::json;
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;        // "GET", "POST", ...
+  std::string path;          // decoded path without the query string
+  QueryParams query;
+  std::string body;
+  std::string content_type;
+  std::string authorization;
+  std::string request_id;
+  std::string remote_ip;
+  std::string last_event_id;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What a handler receives: the request, the authenticated caller (if the route needs one),
+// the parsed JSON body (POST/PATCH) and the path parameters.
+struct Call {
+  const Request& req;
+  std::optional<domain::Principal> principal;
+  json body;
+  std::map<std::string, int64_t> ids;  // {id} path parameters, validated positive integers
+  const domain::Principal& p() const { return *principal; }
+  int64_t id() const { return ids.at("id"); }
+};
+
+struct Reply {
+  int status = 200;
+  json body;
+};
+
+using Handler = std::function<Result<Reply>(Call&)>;
+
+struct RouteDoc {
+  std::string summary_en, summary_zh, tag;
+  json request_schema;    // null when the route takes no body
+  json response_schema;   // schema of a success body
+  std::vector<std::pair<std::string, std::string>> query;  // name → description
+  int success_status = 200;
+  bool auth = true;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/customers/{id}"
+  std::vector<std::string> segments;
+  Handler handler;
+  RouteDoc doc;
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler, RouteDoc doc);
+  struct Match {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    bool path_known = false;  // true when the path matched but not the method (405)
+  };
+  Match Find(const std::string& method, const std::string& path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Splits "a=1&b=%E4%B8%AD" into decoded pairs; false on a malformed escape.
+bool ParseQuery(const std::string& text, QueryParams* out);
+bool PercentDecode(const std::string& in, std::string* out);
+
+}  // namespace keel::http

@@ -1,0 +1,212 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+#include "http/api.h"
+
+namespace keel::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+
+struct Server::Impl {
+  net::io_context ioc;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> draining{false};
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopped{false};
+  net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
+};
+
+namespace {
+
+Response SimpleError(int status, const char* code, const char* en, const char* zh) {
+  Status st = Status::Error(status == 413 ? ErrorKind::kPayloadTooLarge : ErrorKind::kInvalid, code,
+                            en, zh);
+  Response r = ErrorResponse(st, RandomToken(8));
+  r.status = status;
+  return r;
+}
+
+template <class Stream>
+net::awaitable<void> WriteResponse(Stream& stream, const Response& res, unsigned version,
+                                   bool keep_alive, boost::system::error_code& ec) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+  out.set(bhttp::field::server, "keel");
+  out.set(bhttp::field::content_type, res.content_type);
+  out.set(bhttp::field::cache_control, "no-store");
+  out.set("X-Content-Type-Options", "nosniff");
+  for (const auto& [k, v] : res.headers) out.set(k, v);
+  out.body() = res.body;
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  co_await bhttp::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
+}
+
+net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const ServerOptions* options,
+                             const RequestHandler* handler) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  std::string ip;
+  auto ep = socket.remote_endpoint(ec);
+  if (!ec) ip = ep.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(options->body_limit);
+    parser.header_limit(32 * 1024);
+    stream.expires_after(std::chrono::milliseconds(options->request_timeout_ms));
+    co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
+      break;
+    }
+    if (ec == bhttp::error::body_limit) {
+      boost::system::error_code wec;
+      co_await WriteResponse(stream, SimpleError(413, "http.payload_too_large",
+                                                 "the request body is larger than the limit",
+                                                 "请求体超过大小限制"), 11, false, wec);
+      break;
+    }
+    if (ec) {
+      boost::system::error_code wec;
+      co_await WriteResponse(stream, SimpleError(400, "http.bad_request",
+                                                 "malformed HTTP request", "HTTP 请求格式错误"),
+                             11, false, wec);
+      break;
+    }
+    impl->in_flight.fetch_add(1);
+    auto& req = parser.get();
+    Request r;
+    r.method = std::string(req.method_string());
+    std::string target(req.target());
+    auto qpos = target.find('?');
+    bool bad_target = !PercentDecode(target.substr(0, qpos), &r.path) ||
+                      (qpos != std::string::npos && !ParseQuery(target.substr(qpos + 1), &r.query));
+    r.body = std::move(req.body());
+    r.content_type = std::string(req[bhttp::field::content_type]);
+    r.authorization = std::string(req[bhttp::field::authorization]);
+    r.last_event_id = std::string(req["Last-Event-ID"]);
+    std::string rid(req["X-Request-Id"]);
+    bool rid_ok = !rid.empty() && rid.size() <= 64 &&
+                  std::all_of(rid.begin(), rid.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                  });
+    r.request_id = rid_ok ? rid : RandomToken(12);
+    r.remote_ip = ip;
+    Response res = bad_target ? SimpleError(400, "http.bad_target", "malformed URL escape",
+                                            "URL 转义格式错误")
+                              : (*handler)(r);
+    bool keep_alive = req.keep_alive() && !impl->draining.load();
+    stream.expires_after(std::chrono::milliseconds(options->request_timeout_ms));
+    co_await WriteResponse(stream, res, req.version(), keep_alive, ec);
+    impl->in_flight.fetch_sub(1);
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+net::awaitable<void> Listen(tcp::acceptor& acceptor, Server::Impl* impl,
+                            const ServerOptions* options, const RequestHandler* handler) {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    net::co_spawn(acceptor.get_executor(), Session(std::move(socket), impl, options, handler),
+                  net::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, RequestHandler handler)
+    : impl_(std::make_unique<Impl>()), options_(std::move(options)), handler_(std::move(handler)) {}
+
+Server::~Server() {
+  Stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Result<uint16_t> Server::Start() {
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(options_.host, ec);
+  if (ec) {
+    return Status::Invalid("config.host", "invalid listen address '" + options_.host + "'",
+                           "监听地址无效 '" + options_.host + "'");
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  tcp::endpoint ep(address, options_.port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Error(ErrorKind::kUnavailable, "server.bind",
+                         "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                             ": " + ec.message(),
+                         "无法监听 " + options_.host + ":" + std::to_string(options_.port) + "：" +
+                             ec.message());
+  }
+  port_ = acceptor->local_endpoint().port();
+  impl_->acceptor = std::move(acceptor);
+  net::co_spawn(impl_->ioc, Listen(*impl_->acceptor, impl_.get(), &options_, &handler_),
+                net::detached);
+  int n = std::max(1, options_.threads);
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return port_;
+}
+
+void Server::Stop() {
+  if (impl_->draining.exchange(true)) return;
+  net::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  // Let in-flight requests finish, then stop the loop.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
+  std::thread([this, deadline] {
+    while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    impl_->guard.reset();
+    impl_->ioc.stop();
+    impl_->stopped.store(true);
+  }).detach();
+}
+
+void Server::Wait(bool handle_signals) {
+  if (handle_signals) {
+    net::signal_set signals(impl_->ioc, SIGINT, SIGTERM);
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      spdlog::info("signal {} received: draining in-flight requests and stopping", sig);
+      Stop();
+    });
+    for (auto& t : impl_->threads) {
+      if (t.joinable()) t.join();
+    }
+    return;
+  }
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace keel::http
