@@ -41,6 +41,9 @@ struct Principal {
   std::string username;
   std::string request_id;
   std::string locale = "zh-CN";
+  // Set by importers (the demo generator, CSV import) that replay history: such a principal
+  // may set the business time of its writes (WriteOptions::at / record_times).
+  bool import = false;
 
   static Principal System(int64_t tenant_id) {
     Principal p;

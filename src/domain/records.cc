@@ -888,7 +888,14 @@ Result<BatchResult> RecordService::CreateBatch(const Principal& p, const EntityD
   KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   BatchResult result;
+  if (!opt.record_times.empty() && opt.record_times.size() != items.size()) {
+    return Status::Internal("record_times does not match the batch size");
+  }
   for (size_t i = 0; i < items.size(); ++i) {
+    if (!opt.record_times.empty()) {
+      ctx.now = opt.record_times[i];
+      ctx.now_text = FormatTimestamp(ctx.now);
+    }
     size_t events_before = ctx.events.size(), audits_before = ctx.audits.size();
     KEEL_RETURN_IF_ERROR(conn->Savepoint("rec"));
     auto created = CreateIn(ctx, e, items[i]);
@@ -1093,7 +1100,7 @@ Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, con
 
 Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteOptions& opt,
                                                 store::PooledConnection& conn) {
-  if (opt.at && !p.is_system()) {
+  if ((opt.at || !opt.record_times.empty()) && !p.is_system() && !p.import) {
     return Forbidden("only imports may set the write time", "只有导入任务可以指定写入时间");
   }
   Ctx ctx{p, *conn};

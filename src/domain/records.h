@@ -48,6 +48,8 @@ struct WriteOptions {
   // For imports and the demo generator (system principal only): the business time of the
   // write, used for created_at/updated_at, stage history and the event time.
   std::optional<TimeMs> at;
+  // CreateBatch only: the business time of each record (same length as the batch).
+  std::vector<TimeMs> record_times;
   std::string request_id;
 };
 

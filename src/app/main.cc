@@ -1,0 +1,296 @@
+// keel — the command line: serve, demo, migrate, tenant create, user add/password,
+// apikey create, version. Configuration comes from a TOML file (--config, default ./keel.toml
+// when present), then KEEL_* environment variables, then flags; later sources win.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/crypto.h"
+#include "demo/demo.h"
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "store/database.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Config {
+  std::string database = "data/keel.db";
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 2;
+  int pool_size = 8;
+  std::string log_level = "info";
+  int body_limit_mb = 16;
+  int request_timeout_ms = 30000;
+  int session_ttl_hours = 12;
+  std::string sqlite_synchronous = "FULL";
+};
+
+void AddCommon(CLI::App* cmd, Config& c) {
+  cmd->add_option("--database,-d", c.database,
+                  "SQLite file path, or a PostgreSQL URL (postgresql://user@host:port/db)")
+      ->envname("KEEL_DATABASE")->capture_default_str();
+  cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
+      ->envname("KEEL_LOG_LEVEL")->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cmd->add_option("--pool-size", c.pool_size, "database connections in the pool")
+      ->envname("KEEL_POOL_SIZE")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--sqlite-synchronous", c.sqlite_synchronous,
+                  "SQLite durability: FULL survives power loss, NORMAL a process crash")
+      ->envname("KEEL_SQLITE_SYNCHRONOUS")->capture_default_str()
+      ->check(CLI::IsMember({"FULL", "NORMAL"}));
+}
+
+void SetupLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("keel");
+  spdlog::set_default_logger(logger);
+  // logfmt-style lines: time in UTC, level, then key=value fields.
+  spdlog::set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+struct Services {
+  std::unique_ptr<keel::store::Database> db;
+  std::unique_ptr<keel::domain::RecordService> records;
+  std::unique_ptr<keel::domain::AuthService> auth;
+};
+
+keel::Result<Services> Open(const Config& c, const std::string& synchronous) {
+  keel::store::DatabaseOptions opt;
+  opt.pool_size = c.pool_size;
+  opt.sqlite_synchronous = synchronous;
+  auto db = keel::store::Database::Open(c.database, opt);
+  if (!db.ok()) return db.status();
+  auto applied = keel::store::Migrate(**db);
+  if (!applied.ok()) return applied.status();
+  if (*applied > 0) spdlog::info("migrate applied={} schema_version={}", *applied, keel::store::LatestSchemaVersion());
+  Services s;
+  s.db = std::move(db).value();
+  s.records = std::make_unique<keel::domain::RecordService>(*s.db, *keel::Clock::System());
+  keel::domain::AuthOptions ao;
+  ao.session_ttl_ms = static_cast<keel::TimeMs>(c.session_ttl_hours) * 3600 * 1000;
+  s.auth = std::make_unique<keel::domain::AuthService>(*s.db, *keel::Clock::System(), *s.records, ao);
+  return s;
+}
+
+int Fail(const keel::Status& st) {
+  std::fprintf(stderr, "error: %s\n       %s\n", st.ToString().c_str(), st.message_zh().c_str());
+  return st.kind() == keel::ErrorKind::kInvalid || st.kind() == keel::ErrorKind::kConflict ? 2 : 1;
+}
+
+std::string ReadPassword(const std::string& given, const char* env) {
+  if (!given.empty()) return given;
+  const char* e = std::getenv(env);
+  return e ? e : "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  keel::InitCrypto();
+  CLI::App app{"Keel — the AI-native sales operating system (销售操作系统)"};
+  app.set_config("--config", "keel.toml", "TOML configuration file (values below it: env, then flags)");
+  app.require_subcommand(1);
+  Config c;
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "Run the HTTP API server");
+  AddCommon(serve, c);
+  serve->add_option("--host", c.host, "listen address")->envname("KEEL_HOST")->capture_default_str();
+  serve->add_option("--port,-p", c.port, "listen port (0: any free port)")
+      ->envname("KEEL_PORT")->capture_default_str()->check(CLI::Range(0, 65535));
+  serve->add_option("--threads", c.threads, "I/O threads")
+      ->envname("KEEL_THREADS")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--body-limit-mb", c.body_limit_mb, "largest request body in MiB")
+      ->envname("KEEL_BODY_LIMIT_MB")->capture_default_str()->check(CLI::Range(1, 1024));
+  serve->add_option("--request-timeout-ms", c.request_timeout_ms, "time to read a request and write its reply")
+      ->envname("KEEL_REQUEST_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(100, 600000));
+  serve->add_option("--session-ttl-hours", c.session_ttl_hours, "login session lifetime")
+      ->envname("KEEL_SESSION_TTL_HOURS")->capture_default_str()->check(CLI::Range(1, 24 * 90));
+
+  // migrate
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  AddCommon(migrate, c);
+
+  // demo
+  keel::demo::DemoOptions demo_opt;
+  auto* demo = app.add_subcommand("demo", "Generate the demo company (海川电器) into the database");
+  AddCommon(demo, c);
+  demo->add_option("--seed", demo_opt.seed, "random seed (same seed and end date → same data)")->capture_default_str();
+  demo->add_option("--scale", demo_opt.scale, "size multiplier (10 for benchmarks)")->capture_default_str()->check(CLI::Range(1, 100));
+  demo->add_option("--end-date", demo_opt.end_date, "last day of history YYYY-MM-DD (default: yesterday)");
+  demo->add_option("--tenant", demo_opt.tenant_code, "tenant code")->capture_default_str();
+  demo->add_option("--password", demo_opt.password, "password of the demo logins (env KEEL_DEMO_PASSWORD; default: random, printed once)");
+  bool if_absent = false;
+  demo->add_flag("--if-absent", if_absent, "do nothing when the tenant already exists");
+
+  // tenant create
+  auto* tenant = app.add_subcommand("tenant", "Manage tenants");
+  tenant->require_subcommand(1);
+  auto* tenant_create = tenant->add_subcommand("create", "Create a tenant with its HQ unit");
+  AddCommon(tenant_create, c);
+  keel::domain::NewTenant nt;
+  tenant_create->add_option("--code", nt.code, "tenant code (a-z 0-9 - _)")->required();
+  tenant_create->add_option("--name", nt.name, "display name")->required();
+  tenant_create->add_option("--time-zone", nt.time_zone, "IANA time zone")->capture_default_str();
+  tenant_create->add_option("--currency", nt.currency, "ISO-4217 currency")->capture_default_str();
+
+  // user add / password
+  auto* user = app.add_subcommand("user", "Manage users");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "Add a user (an admin by default) to a tenant");
+  AddCommon(user_add, c);
+  std::string u_tenant, u_name, u_display, u_role = "admin", u_password, u_unit;
+  user_add->add_option("--tenant", u_tenant, "tenant code")->required();
+  user_add->add_option("--username", u_name, "login name")->required();
+  user_add->add_option("--display-name", u_display, "display name (default: the username)");
+  user_add->add_option("--role", u_role, "admin, hq_ops, unit_lead, supervisor, rep, analyst, auditor")
+      ->capture_default_str();
+  user_add->add_option("--unit", u_unit, "unit code (default: the HQ unit)");
+  user_add->add_option("--password", u_password, "password (env KEEL_PASSWORD; min 10 characters)");
+  auto* user_pw = user->add_subcommand("password", "Set a user's password and end their sessions");
+  AddCommon(user_pw, c);
+  user_pw->add_option("--tenant", u_tenant, "tenant code")->required();
+  user_pw->add_option("--username", u_name, "login name")->required();
+  user_pw->add_option("--password", u_password, "new password (env KEEL_PASSWORD)");
+
+  // apikey create
+  auto* apikey = app.add_subcommand("apikey", "Manage API keys");
+  apikey->require_subcommand(1);
+  auto* apikey_create = apikey->add_subcommand("create", "Create an API key acting as a user");
+  AddCommon(apikey_create, c);
+  std::string k_tenant, k_user, k_name = "cli";
+  int k_days = 365;
+  apikey_create->add_option("--tenant", k_tenant, "tenant code")->required();
+  apikey_create->add_option("--username", k_user, "the user the key acts as")->required();
+  apikey_create->add_option("--name", k_name, "a label")->capture_default_str();
+  apikey_create->add_option("--days", k_days, "days until it expires")->capture_default_str()->check(CLI::Range(1, 3650));
+
+  app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  SetupLogging(c.log_level);
+
+  if (app.got_subcommand("version")) {
+    std::printf("keel %s (schema %d)\n", kVersion, keel::store::LatestSchemaVersion());
+    return 0;
+  }
+  bool generating = app.got_subcommand("demo");
+  auto services = Open(c, generating ? "OFF" : c.sqlite_synchronous);
+  if (!services.ok()) return Fail(services.status());
+  Services& s = *services;
+
+  if (app.got_subcommand("migrate")) {
+    auto conn = s.db->Acquire();
+    if (!conn.ok()) return Fail(conn.status());
+    auto v = keel::store::CurrentSchemaVersion(**conn);
+    if (!v.ok()) return Fail(v.status());
+    std::printf("schema version %d (%s)\n", *v, s.db->Describe().c_str());
+    return 0;
+  }
+
+  if (generating) {
+    if (demo_opt.password.empty()) demo_opt.password = ReadPassword("", "KEEL_DEMO_PASSWORD");
+    if (if_absent && s.auth->TenantIdByCode(demo_opt.tenant_code).ok()) {
+      std::printf("demo tenant '%s' already exists in %s; nothing to do\n",
+                  demo_opt.tenant_code.c_str(), s.db->Describe().c_str());
+      return 0;
+    }
+    auto r = keel::demo::Generate(*s.db, *s.records, *s.auth, demo_opt);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
+                demo_opt.tenant_code.c_str(), r->seconds);
+    for (const auto& [k, v] : r->counts) std::printf("  %-14s %lld\n", k.c_str(), static_cast<long long>(v));
+    std::printf("\nLogins (tenant '%s'; every demo user has the same password):\n", demo_opt.tenant_code.c_str());
+    for (const auto& [u, role] : r->logins) std::printf("  %-14s %s\n", u.c_str(), role.c_str());
+    std::printf("\nPassword: %s\n", r->password.c_str());
+    std::printf("(shown once; reset with: keel user password --tenant %s --username admin)\n",
+                demo_opt.tenant_code.c_str());
+    return 0;
+  }
+
+  if (tenant_create->parsed()) {
+    auto id = s.auth->CreateTenant(nt);
+    if (!id.ok()) return Fail(id.status());
+    std::printf("tenant '%s' created (id %lld)\n", nt.code.c_str(), static_cast<long long>(*id));
+    return 0;
+  }
+
+  if (user_add->parsed() || user_pw->parsed()) {
+    auto tid = s.auth->TenantIdByCode(u_tenant);
+    if (!tid.ok()) return Fail(tid.status());
+    std::string pw = ReadPassword(u_password, "KEEL_PASSWORD");
+    bool generated = pw.empty();
+    if (generated) pw = keel::RandomToken(12);
+    auto sys = keel::domain::Principal::System(*tid);
+    const auto& users = *keel::domain::FindEntity("users");
+    if (user_add->parsed()) {
+      keel::domain::QueryParams q = {{"code", u_unit.empty() ? "HQ" : u_unit}};
+      auto units = s.records->List(sys, *keel::domain::FindEntity("units"), q);
+      if (!units.ok()) return Fail(units.status());
+      if (units->items.empty()) return Fail(keel::Status::NotFound("unit '" + u_unit + "'"));
+      auto created = s.records->Create(sys, users,
+                                       {{"username", u_name},
+                                        {"display_name", u_display.empty() ? u_name : u_display},
+                                        {"role", u_role},
+                                        {"unit_id", units->items[0]["id"]},
+                                        {"password", pw}});
+      if (!created.ok()) return Fail(created.status());
+      std::printf("user '%s' (%s) added to tenant '%s'\n", u_name.c_str(), u_role.c_str(), u_tenant.c_str());
+    } else {
+      keel::domain::QueryParams q = {{"username", u_name}};
+      auto found = s.records->List(sys, users, q);
+      if (!found.ok()) return Fail(found.status());
+      if (found->items.empty()) return Fail(keel::Status::NotFound("user '" + u_name + "'"));
+      int64_t id = found->items[0]["id"];
+      auto updated = s.records->Update(sys, users, id, {{"password", pw}});
+      if (!updated.ok()) return Fail(updated.status());
+      (void)s.auth->RevokeSessions(sys, id);
+      std::printf("password of '%s' changed; their sessions were ended\n", u_name.c_str());
+    }
+    if (generated) std::printf("password: %s (shown once)\n", pw.c_str());
+    return 0;
+  }
+
+  if (apikey_create->parsed()) {
+    auto tid = s.auth->TenantIdByCode(k_tenant);
+    if (!tid.ok()) return Fail(tid.status());
+    auto sys = keel::domain::Principal::System(*tid);
+    keel::domain::QueryParams q = {{"username", k_user}};
+    auto found = s.records->List(sys, *keel::domain::FindEntity("users"), q);
+    if (!found.ok()) return Fail(found.status());
+    if (found->items.empty()) return Fail(keel::Status::NotFound("user '" + k_user + "'"));
+    auto key = s.auth->CreateApiKey(sys, {{"name", k_name}, {"user_id", found->items[0]["id"]},
+                                          {"expires_in_days", k_days}});
+    if (!key.ok()) return Fail(key.status());
+    std::printf("API key %lld for '%s' (expires %s):\n%s\n(shown once; send as 'Authorization: Bearer <key>')\n",
+                static_cast<long long>((*key)["id"].get<int64_t>()), k_user.c_str(),
+                (*key)["expires_at"].get<std::string>().c_str(), (*key)["token"].get<std::string>().c_str());
+    return 0;
+  }
+
+  // serve
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion});
+  keel::http::ServerOptions so;
+  so.host = c.host;
+  so.port = static_cast<uint16_t>(c.port);
+  so.threads = c.threads;
+  so.body_limit = static_cast<size_t>(c.body_limit_mb) * 1024 * 1024;
+  so.request_timeout_ms = c.request_timeout_ms;
+  keel::http::Server server(so, [&api](const keel::http::Request& r) { return api.Handle(r); });
+  auto port = server.Start();
+  if (!port.ok()) return Fail(port.status());
+  spdlog::info("serve url=http://{}:{}/api/v1 database={} threads={}", c.host, *port, s.db->Describe(), c.threads);
+  std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
+  std::fflush(stdout);
+  server.Wait(true);
+  spdlog::info("serve stopped");
+  return 0;
+}

@@ -1,0 +1,41 @@
+// The demo company (演示企业): a deterministic generator of a believable Chinese home-appliance
+// maker — regions, sales units, stores, people, products, customers and a year of history with
+// planted, documented structure (docs/demo.md) — written through the domain layer, so every
+// record is validated and has its event. Same seed and end date → same data.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "store/database.h"
+
+namespace keel::demo {
+
+struct DemoOptions {
+  uint64_t seed = 20261127;
+  int scale = 1;              // 10 for benchmarks: ten times the customers, leads and orders
+  std::string end_date;       // last day of history, YYYY-MM-DD; empty: yesterday (UTC)
+  std::string tenant_code = "demo";
+  std::string password;       // shared by the demo logins; empty: a random one
+  bool quiet = false;
+};
+
+struct DemoSummary {
+  int64_t tenant_id = 0;
+  std::string password;
+  std::vector<std::pair<std::string, std::string>> logins;  // username, role description
+  std::map<std::string, int64_t> counts;
+  double seconds = 0;
+};
+
+// Creates the tenant and its history. Fails with kConflict if the tenant code exists.
+Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records,
+                             domain::AuthService& auth, const DemoOptions& options);
+
+}  // namespace keel::demo
