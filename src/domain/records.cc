@@ -1000,8 +1000,8 @@ Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, con
   KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   std::vector<Value> params = {p.tenant_id, lead_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(SelectSql(leads) + " WHERE tenant_id = ? AND "
-                                                   "id = ?" + ScopeClause(p, leads, params), params));
+  std::string sql = SelectSql(leads) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, leads, params);
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
   if (r.empty()) return Status::NotFound(leads.en);
   json lead = RowToJson(leads, r, 0);
   std::string status = lead["status"];

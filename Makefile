@@ -1,0 +1,40 @@
+# Keel — two commands on a fresh Debian 12 machine:
+#   make run    install, build, create data/keel.db with the demo tenant if absent, serve
+#   make test   install, build and run every test (SQLite and a throw-away PostgreSQL)
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+DB ?= data/keel.db
+PORT ?= 8080
+
+.PHONY: deps build run test test-sanitize bench clean demo
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEL_WERROR=ON > /dev/null
+
+build: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@bash scripts/run-demo "$(BUILD)/keel" "$(DB)" "$(PORT)"
+
+demo: build
+	@$(BUILD)/keel demo --database "$(DB)" --if-absent
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j 1
+
+# The second CI configuration: AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	@cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKEEL_SANITIZE=ON -DKEEL_WERROR=ON -DKEEL_BUILD_BENCH=OFF > /dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1
+
+bench: build
+	@bash bench/run-all "$(BUILD)"
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,39 @@
+#include "common/status.h"
+
+#include <gtest/gtest.h>
+
+namespace keel {
+namespace {
+
+TEST(Status, OkIsCheapAndEmpty) {
+  Status s;
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(s.code(), "");
+  EXPECT_EQ(sizeof(Status), sizeof(void*));
+}
+
+TEST(Status, CarriesCodeMessagesAndField) {
+  Status s = Status::Invalid("validation.required", "name is required", "name 为必填项", "name");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.kind(), ErrorKind::kInvalid);
+  EXPECT_EQ(HttpStatusOf(s.kind()), 400);
+  EXPECT_EQ(s.code(), "validation.required");
+  EXPECT_EQ(s.message_zh(), "name 为必填项");
+  EXPECT_EQ(s.WithFieldPrefix("lines[2]").field(), "lines[2].name");
+  EXPECT_EQ(Status::Invalid("c", "e", "z").WithFieldPrefix("customer").field(), "customer");
+  Status copy = s;
+  EXPECT_EQ(copy.ToString(), s.ToString());
+}
+
+TEST(Status, ResultHoldsValueOrError) {
+  Result<int> good = 5;
+  Result<int> bad = Status::NotFound("customer");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, 5);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(HttpStatusOf(bad.status().kind()), 404);
+}
+
+}  // namespace
+}  // namespace keel

@@ -1,0 +1,32 @@
+// A small organisation for tests: one tenant with HQ ▸ region ▸ two units (+ a store), and a
+// user of every role, built through the domain layer.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "domain/auth.h"
+#include "domain/records.h"
+
+namespace keel::testing {
+
+struct Org {
+  int64_t tenant = 0;
+  int64_t hq = 0, region = 0, unit_a = 0, unit_b = 0, store_unit_a = 0, store_a = 0;
+  // username → id: admin, ops, lead_a, sup_a, rep_a1, rep_a2, rep_a3 (other supervisor),
+  // lead_b, rep_b, analyst, auditor
+  std::map<std::string, int64_t> users;
+  std::map<std::string, domain::Principal> as;  // username → principal
+  int64_t product = 0;
+};
+
+inline const char* kTestPassword = "correct-horse-battery";
+
+// Creates tenant `code` and its organisation; throws on failure.
+Org BuildOrg(domain::RecordService& rs, domain::AuthService& auth, const std::string& code);
+
+// Shorthand: create and return the id, failing the test on error.
+int64_t MustCreate(domain::RecordService& rs, const domain::Principal& p, const std::string& entity,
+                   const nlohmann::json& body);
+
+}  // namespace keel::testing

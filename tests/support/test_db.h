@@ -1,0 +1,26 @@
+// Test databases: a fresh SQLite file or a fresh PostgreSQL database on a throw-away cluster
+// that the test process starts itself (initdb on a temp dir, a free loopback port; as the
+// unprivileged `postgres` user when running as root) and stops at exit.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/database.h"
+
+namespace keel::testing {
+
+enum class TestBackend { kSqlite, kPostgres };
+
+std::string BackendName(TestBackend b);
+
+// A new empty database with the schema migrated. Aborts the test on failure.
+std::unique_ptr<store::Database> NewDatabase(TestBackend backend, std::string* url_out = nullptr,
+                                             int pool_size = 8);
+
+// The connection string of a new empty PostgreSQL database (starting the cluster on first use).
+std::string NewPostgresUrl();
+// A new temp directory (removed at exit).
+std::string TempDir();
+
+}  // namespace keel::testing
