@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
   apikey_create->add_option("--days", k_days, "days until it expires")->capture_default_str()->check(CLI::Range(1, 3650));
 
   app.add_subcommand("version", "Print the version");
+  app.add_subcommand("openapi", "Print the OpenAPI document of this build (docs/openapi.json)");
 
   CLI11_PARSE(app, argc, argv);
   SetupLogging(c.log_level);
@@ -182,10 +183,20 @@ int main(int argc, char** argv) {
     std::printf("keel %s (schema %d)\n", kVersion, keel::store::LatestSchemaVersion());
     return 0;
   }
+  if (app.got_subcommand("openapi")) {
+    c.database = ":memory:";
+    c.pool_size = 1;
+  }
   bool generating = app.got_subcommand("demo");
   auto services = Open(c, generating ? "OFF" : c.sqlite_synchronous);
   if (!services.ok()) return Fail(services.status());
   Services& s = *services;
+
+  if (app.got_subcommand("openapi")) {
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion});
+    std::printf("%s\n", api.OpenApi().dump(1).c_str());
+    return 0;
+  }
 
   if (app.got_subcommand("migrate")) {
     auto conn = s.db->Acquire();

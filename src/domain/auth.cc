@@ -176,6 +176,9 @@ Status AuthService::RevokeSessions(const Principal& p, int64_t user_id) {
                          "只有管理员可以注销其他用户的会话");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  Value u[] = {p.tenant_id, user_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", u));
+  if (r.empty()) return Status::NotFound("user");
   Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, user_id};
   return conn->Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND "
                     "revoked_at IS NULL", q).status();

@@ -280,7 +280,9 @@ struct RecordRules {
     if (e.name == "opportunities") {
       return StageHistory(ctx, id, Value(), Text(v, "stage"), v.at("amount"));
     }
-    if (e.name == "activities" && !Null(v, "lead_id")) return TouchLead(ctx, Int(v, "lead_id"));
+    if (e.name == "activities" && !Null(v, "lead_id")) {
+      return TouchLead(ctx, Int(v, "lead_id"), std::min(Text(v, "occurred_at"), ctx.now_text));
+    }
     return Status();
   }
 
@@ -455,8 +457,8 @@ struct RecordRules {
   }
 
   // An activity on a lead is the owner's response: stamp first_response_at and move new → working.
-  static Status TouchLead(Ctx& ctx, int64_t lead_id) {
-    Value q[] = {ctx.now_text, ctx.now_text, ctx.p.tenant_id, lead_id};
+  static Status TouchLead(Ctx& ctx, int64_t lead_id, const std::string& at) {
+    Value q[] = {at, ctx.now_text, ctx.p.tenant_id, lead_id};
     KEEL_ASSIGN_OR_RETURN(int64_t changed, ctx.conn.Exec(
         "UPDATE leads SET first_response_at = ?, updated_at = ?, status = CASE WHEN status = 'new' "
         "THEN 'working' ELSE status END WHERE tenant_id = ? AND id = ? AND first_response_at IS NULL",
@@ -468,7 +470,7 @@ struct RecordRules {
       ev.entity = "leads";
       ev.entity_id = lead_id;
       ev.actor_id = ctx.p.user_id;
-      ev.payload = json{{"first_response_at", ctx.now_text}}.dump();
+      ev.payload = json{{"first_response_at", at}}.dump();
       ctx.events.push_back(std::move(ev));
     }
     return Status();
@@ -724,6 +726,7 @@ Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& b
   }
   for (const auto& f : e.fields) {
     if (Null(v, f.name) && !f.default_value.empty()) v[f.name] = f.default_value;
+    if (Null(v, f.name) && f.type == FieldType::kBool) v[f.name] = int64_t{0};
   }
   KEEL_RETURN_IF_ERROR(RecordRules::DefaultOwnership(ctx, e, v));
   for (const auto& f : e.fields) {

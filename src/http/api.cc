@@ -200,6 +200,12 @@ void Api::AddEntityRoutes(const EntityDef& e) {
       json body = {{"created", r->ids.size()}, {"failed", r->errors.size()}, {"ids", r->ids},
                    {"created_indexes", r->created_at}, {"errors", errors}};
       int status = r->errors.empty() ? 201 : r->ids.empty() ? 422 : 207;
+      if (r->ids.empty()) {
+        body["error"] = ErrorBody(Status::Error(ErrorKind::kUnprocessable, "batch.all_failed",
+                                                "no record of the batch was valid; see errors",
+                                                "批量中没有有效记录，详见 errors"),
+                                  c.req.request_id)["error"];
+      }
       return Ok(std::move(body), status);
     }, {"Create up to 5000 " + e.name + " in one request; valid records are kept, each invalid one "
         "is reported with its index (201 all, 207 some, 422 none)",

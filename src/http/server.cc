@@ -78,6 +78,15 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
       co_await WriteResponse(stream, SimpleError(413, "http.payload_too_large",
                                                  "the request body is larger than the limit",
                                                  "请求体超过大小限制"), 11, false, wec);
+      // Let the client finish sending (discarding it, for at most a second) so that it reads
+      // the 413 instead of a connection reset.
+      stream.socket().shutdown(tcp::socket::shutdown_send, wec);
+      stream.expires_after(std::chrono::seconds(1));
+      std::vector<char> sink(64 * 1024);
+      for (;;) {
+        co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, wec));
+        if (wec) break;
+      }
       break;
     }
     if (ec) {

@@ -1,1 +1,203 @@
+// Walks every route of the OpenAPI document (1) with the tokens of another tenant and
+// (2) with each role of the same tenant, and checks that nothing leaks and nothing changes.
 #include <gtest/gtest.h>
+
+#include <set>
+
+#include "events/event_log.h"
+#include "http/server_fixture.h"
+
+namespace keel::http {
+namespace {
+
+using testing::HttpClient;
+using testing::TestBackend;
+
+const char* kMarker = "acme机密";
+
+class IsolationTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    f_ = std::make_unique<testing::ServerFixture>(GetParam());
+    auto& o = f_->acme;
+    auto sys = domain::Principal::System(o.tenant);
+    auto mk = [&](const std::string& user, const std::string& entity, json body) {
+      return testing::MustCreate(*f_->rs, user == "sys" ? sys : o.as.at(user), entity, body);
+    };
+    int n = 0;
+    for (std::string u : {"rep_a1", "rep_a2", "rep_a3", "rep_b", "admin"}) {
+      std::string k = std::to_string(++n);
+      int64_t c = mk(u, "customers", {{"code", "AC" + k}, {"name", std::string(kMarker) + k}, {"kind", "b2b"}});
+      ids_["customers"] = c;
+      ids_["contacts"] = mk(u, "contacts", {{"customer_id", c}, {"name", kMarker}});
+      ids_["leads"] = mk(u, "leads", {{"title", kMarker}, {"source", "website"}, {"channel", "online"}, {"status", "working"}});
+      ids_["opportunities"] = mk(u, "opportunities", {{"name", kMarker}, {"customer_id", c}, {"amount", 1000}});
+      ids_["activities"] = mk(u, "activities", {{"kind", "visit"}, {"occurred_at", "2026-11-01T10:00:00Z"}, {"notes", kMarker}, {"customer_id", c}});
+      ids_["tasks"] = mk(u, "tasks", {{"title", kMarker}});
+      ids_["orders"] = mk(u, "orders", {{"code", "AO" + k}, {"channel", "store"}, {"ordered_at", "2026-11-01T10:00:00Z"},
+                                        {"lines", {{{"product_id", o.product}, {"qty", 1}, {"unit_price", 10}}}}});
+    }
+    ids_["members"] = mk("sys", "members", {{"card_no", "M-" + std::string(kMarker)}, {"customer_id", ids_["customers"]},
+                                            {"store_id", o.store_a}, {"joined_at", "2026-01-01T00:00:00Z"}});
+    ids_["promotions"] = mk("sys", "promotions", {{"code", "P1"}, {"name", kMarker}, {"kind", "discount"},
+                                                  {"starts_at", "2026-11-01T00:00:00Z"}, {"ends_at", "2026-11-11T00:00:00Z"}});
+    ids_["targets"] = mk("sys", "targets", {{"unit_id", o.unit_a}, {"metric", "revenue"}, {"period", "2026-11"}, {"value", 1}});
+    ids_["units"] = o.unit_a;
+    ids_["users"] = o.users["rep_a2"];  // not a caller below: ending your own sessions is allowed
+    ids_["stores"] = o.store_a;
+    ids_["products"] = o.product;
+    auto key = f_->auth->CreateApiKey(o.as["admin"], {{"name", kMarker}});
+    ids_["api-keys"] = (*key)["id"];
+    api_key_ = (*key)["token"];
+  }
+
+  // What acme has, as a string: row counts and latest change per table, events, sessions, keys.
+  std::string Digest() {
+    auto c = std::move(f_->db->Acquire()).value();
+    std::string out;
+    store::Value t[] = {f_->acme.tenant};
+    for (const auto& e : domain::Entities()) {
+      auto r = c->Query("SELECT COUNT(*), MAX(updated_at), COUNT(archived_at) FROM " + e.name + " WHERE tenant_id = ?", t);
+      out += e.name + ":" + store::AsText(r->rows[0][0]) + "/" + store::AsText(r->rows[0][1]) + "/" + store::AsText(r->rows[0][2]) + " ";
+    }
+    for (const char* q : {"SELECT COUNT(*) FROM sessions WHERE tenant_id = ? AND revoked_at IS NULL",
+                          "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL",
+                          "SELECT COUNT(*) FROM audit_log WHERE tenant_id = ?",
+                          "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
+      auto r = c->Query(q, t);
+      out += store::AsText(r->rows[0][0]) + " ";
+    }
+    out += "events:" + std::to_string(*events::LastSeq(*c, f_->acme.tenant));
+    return out;
+  }
+
+  // The concrete path for a route, pointing at acme's records.
+  std::string PathFor(const std::string& pattern) {
+    std::string path = pattern;
+    size_t p = path.find("{id}");
+    if (p == std::string::npos) return path;
+    std::string entity = path.substr(8, path.find('/', 8) - 8);
+    return path.replace(p, 4, std::to_string(ids_.at(entity)));
+  }
+
+  // A body acme itself could send to the route.
+  json BodyFor(const Route& r) {
+    std::string entity = r.pattern.substr(8, r.pattern.find('/', 8) - 8);
+    const domain::EntityDef* e = domain::FindEntity(entity);
+    if (r.pattern == "/api/v1/auth/login") return {{"tenant", "acme"}, {"username", "admin"}, {"password", "wrong-password!"}};
+    if (r.pattern == "/api/v1/api-keys") return {{"name", "x"}, {"user_id", f_->acme.users["admin"]}};
+    if (r.pattern == "/api/v1/tenant") return {{"name", "pwned"}};
+    if (r.pattern.find("/convert") != std::string::npos) return {{"customer_id", ids_["customers"]}};
+    if (!e) return json::object();
+    if (r.method == "PATCH") {
+      for (const char* f : {"name", "title", "display_name", "notes"}) {
+        if (e->Field(f)) return {{f, "pwned"}};
+      }
+      return {{"value", 5}};
+    }
+    json body = {{"code", "NEW1"}, {"name", "pwned"}, {"kind", "b2b"}, {"customer_id", ids_["customers"]},
+                 {"title", "pwned"}, {"source", "website"}, {"channel", "online"}, {"amount", 1},
+                 {"occurred_at", "2026-11-01T10:00:00Z"}, {"ordered_at", "2026-11-01T10:00:00Z"},
+                 {"unit_id", f_->acme.unit_a}, {"store_id", f_->acme.store_a},
+                 {"lines", {{{"product_id", f_->acme.product}, {"qty", 1}, {"unit_price", 1}}}}};
+    json out = json::object();
+    for (auto& [k, v] : body.items()) {
+      if (e->Field(k) || (e->child && e->child->name == k)) out[k] = v;
+    }
+    if (entity == "activities") out["kind"] = "visit";
+    return r.pattern.size() > 6 && r.pattern.substr(r.pattern.size() - 6) == "/batch" ? json::array({out}) : out;
+  }
+
+  std::unique_ptr<testing::ServerFixture> f_;
+  std::map<std::string, int64_t> ids_;
+  std::string api_key_;
+};
+
+TEST_P(IsolationTest, AnotherTenantSeesAndChangesNothingOnAnyRoute) {
+  std::string before = Digest();
+  HttpClient c(f_->port);
+  int calls = 0;
+  for (std::string who : {"admin", "ops", "rep_a1", "auditor"}) {
+    for (const Route& r : f_->api->router().routes()) {
+      if (r.pattern == "/api/v1/auth/logout") continue;  // would end the rival's own session
+      std::string body = r.doc.request_schema.is_null() ? "" : BodyFor(r).dump();
+      auto reply = c.Send(r.method, PathFor(r.pattern), body, f_->rival_tokens.at(who));
+      ++calls;
+      EXPECT_LT(reply.status, 500) << who << " " << r.method << " " << r.pattern << ": " << reply.body;
+      EXPECT_EQ(reply.body.find(kMarker), std::string::npos)
+          << "LEAK to rival " << who << " via " << r.method << " " << r.pattern << ": " << reply.body.substr(0, 300);
+      EXPECT_EQ(reply.body.find(api_key_), std::string::npos);
+      if (r.pattern.find("{id}") != std::string::npos) {
+        EXPECT_TRUE(reply.status == 404 || reply.status == 403 || reply.status == 400)
+            << who << " " << r.method << " " << r.pattern << " → " << reply.status << " " << reply.body.substr(0, 300);
+      }
+    }
+  }
+  EXPECT_GT(calls, 4 * 70);
+  // Logging out with a rival token ends only that rival session.
+  EXPECT_EQ(c.Send("POST", "/api/v1/auth/logout", "", f_->rival_tokens.at("admin")).status, 200);
+  EXPECT_EQ(Digest(), before) << "another tenant changed acme's data";
+}
+
+TEST_P(IsolationTest, EachRoleSeesOnlyItsPartOfTheTree) {
+  auto& o = f_->acme;
+  auto sys = domain::Principal::System(o.tenant);
+  std::map<std::string, std::set<int64_t>> owners = {
+      {"rep_a1", {o.users["rep_a1"]}},
+      {"sup_a", {o.users["sup_a"], o.users["rep_a1"], o.users["rep_a2"]}},
+  };
+  std::map<std::string, std::set<int64_t>> units = {
+      {"lead_a", {o.unit_a, o.store_unit_a}}, {"lead_b", {o.unit_b}},
+      {"rep_a1", {o.unit_a, o.store_unit_a}}, {"sup_a", {o.unit_a, o.store_unit_a}}};
+  HttpClient c(f_->port);
+  for (std::string who : {"rep_a1", "sup_a", "lead_a", "lead_b", "analyst", "auditor", "ops"}) {
+    for (const auto& e : domain::Entities()) {
+      auto reply = c.Get("/api/v1/" + e.name + "?limit=500&include_archived=true", f_->tokens.at(who));
+      ASSERT_EQ(reply.status, 200) << who << " " << e.name;
+      json items = reply.json()["items"];
+      auto all = f_->rs->List(sys, e, {{"limit", "500"}, {"include_archived", "true"}});
+      if (domain::SeesWholeTenant(f_->acme.as[who].role) || e.scope == domain::Scope::kTenant) {
+        EXPECT_EQ(items.size(), all->items.size()) << who << " should see all " << e.name;
+        continue;
+      }
+      bool by_owner = e.scope == domain::Scope::kOwned && owners.count(who);
+      for (const auto& item : items) {
+        if (by_owner) {
+          EXPECT_TRUE(owners[who].count(item["owner_id"].get<int64_t>())) << who << " sees " << e.name << " " << item.dump();
+        } else {
+          EXPECT_TRUE(units[who].count(item["unit_id"].get<int64_t>())) << who << " sees " << e.name << " " << item.dump();
+        }
+      }
+      if (e.name == "customers") {
+        size_t expected = who == "rep_a1" ? 1 : who == "sup_a" ? 2 : who == "lead_a" ? 3 : 1;
+        EXPECT_EQ(items.size(), expected) << who;
+      }
+    }
+  }
+}
+
+TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
+  std::string before = Digest();
+  HttpClient c(f_->port);
+  for (std::string who : {"analyst", "auditor", "rep_a1", "sup_a", "lead_a"}) {
+    domain::Role role = f_->acme.as[who].role;
+    for (const Route& r : f_->api->router().routes()) {
+      if (r.method == "GET") continue;
+      std::string entity = r.pattern.substr(8, r.pattern.find('/', 8) - 8);
+      const domain::EntityDef* e = domain::FindEntity(entity);
+      bool allowed = e ? e->CanWrite(role) : role == domain::Role::kAdmin;
+      if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0) continue;
+      std::string body = r.doc.request_schema.is_null() ? "" : BodyFor(r).dump();
+      auto reply = c.Send(r.method, PathFor(r.pattern), body, f_->tokens.at(who));
+      EXPECT_TRUE(reply.status == 403 || reply.status == 404)
+          << who << " " << r.method << " " << r.pattern << " → " << reply.status << " " << reply.body.substr(0, 200);
+    }
+  }
+  EXPECT_EQ(Digest(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IsolationTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace keel::http

@@ -58,7 +58,8 @@ HttpReply HttpClient::Send(const std::string& method, const std::string& target,
       for (const auto& [k, v] : headers) req.set(k, v);
       req.keep_alive(true);
       req.prepare_payload();
-      bhttp::write(impl_->stream, req);
+      beast::error_code write_ec;
+      bhttp::write(impl_->stream, req, write_ec);  // on error the server may still have replied
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(256 * 1024 * 1024);
       bhttp::read(impl_->stream, impl_->buffer, parser);

@@ -108,6 +108,11 @@ void RemoveDirs() {
 
 }  // namespace
 
+std::string SourceDir() {
+  const char* env = std::getenv("KEEL_SOURCE_DIR");
+  return env ? env : KEEL_SOURCE_DIR_DEFAULT;
+}
+
 std::string BackendName(TestBackend b) { return b == TestBackend::kSqlite ? "sqlite" : "postgres"; }
 
 std::string TempDir() {

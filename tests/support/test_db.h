@@ -20,6 +20,8 @@ std::unique_ptr<store::Database> NewDatabase(TestBackend backend, std::string* u
 
 // The connection string of a new empty PostgreSQL database (starting the cluster on first use).
 std::string NewPostgresUrl();
+// The repository root (tests read data files from it).
+std::string SourceDir();
 // A new temp directory (removed at exit).
 std::string TempDir();
 

@@ -52,6 +52,11 @@ Status MapResultError(PGresult* res, std::string_view sql) {
                          "a record with this " + field + " already exists",
                          "该" + field + "已存在", field);
   }
+  if (code == "23502") {
+    const char* col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    std::string field = col ? col : "";
+    return Status::Invalid("validation.required", field + " is required", field + " 为必填项", field);
+  }
   if (code == "23503") {
     return Status::Invalid("validation.reference", "a referenced record does not exist",
                            "引用的记录不存在");

@@ -20,6 +20,13 @@ Status MapError(sqlite3* db, int rc, std::string_view sql) {
                          "a record with this " + field + " already exists",
                          "该" + field + "已存在", field);
   }
+  if (ext == SQLITE_CONSTRAINT_NOTNULL) {
+    // "NOT NULL constraint failed: contacts.is_primary" -> "is_primary"
+    std::string field;
+    auto dot = msg.rfind('.');
+    if (dot != std::string::npos) field = msg.substr(dot + 1);
+    return Status::Invalid("validation.required", field + " is required", field + " 为必填项", field);
+  }
   if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
     return Status::Invalid("validation.reference", "a referenced record does not exist",
                            "引用的记录不存在");

@@ -1,0 +1,64 @@
+// A real Keel server on an ephemeral loopback port over a fresh database, with two tenants
+// ("acme" and "rival") built by testing::BuildOrg and a session token for every acme user.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "support/http_client.h"
+#include "support/org.h"
+#include "support/test_db.h"
+
+namespace keel::testing {
+
+class ServerFixture {
+ public:
+  explicit ServerFixture(TestBackend backend) {
+    db = NewDatabase(backend);
+    rs = std::make_unique<domain::RecordService>(*db, *Clock::System());
+    auth = std::make_unique<domain::AuthService>(*db, *Clock::System(), *rs);
+    acme = BuildOrg(*rs, *auth, "acme");
+    rival = BuildOrg(*rs, *auth, "rival");
+    api = std::make_unique<http::Api>(*db, *rs, *auth);
+    http::ServerOptions so;
+    so.port = 0;
+    so.body_limit = 1024 * 1024;
+    so.shutdown_grace_ms = 3000;
+    server = std::make_unique<http::Server>(so, [this](const http::Request& r) { return api->Handle(r); });
+    auto p = server->Start();
+    if (!p.ok()) throw std::runtime_error(p.status().ToString());
+    port = *p;
+    for (const auto& [name, id] : acme.users) {
+      auto login = auth->Login("acme", name, kTestPassword, "127.0.0.1");
+      if (!login.ok()) throw std::runtime_error(login.status().ToString());
+      tokens[name] = login->token;
+    }
+    for (const auto& [name, id] : rival.users) {
+      auto login = auth->Login("rival", name, kTestPassword, "127.0.0.1");
+      if (!login.ok()) throw std::runtime_error(login.status().ToString());
+      rival_tokens[name] = login->token;
+    }
+  }
+  ~ServerFixture() {
+    server->Stop();
+    server.reset();
+  }
+
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<domain::RecordService> rs;
+  std::unique_ptr<domain::AuthService> auth;
+  std::unique_ptr<http::Api> api;
+  std::unique_ptr<http::Server> server;
+  Org acme, rival;
+  std::map<std::string, std::string> tokens, rival_tokens;
+  int port = 0;
+};
+
+}  // namespace keel::testing
