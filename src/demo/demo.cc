@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "common/crypto.h"
 #include "common/time.h"
@@ -344,6 +345,7 @@ class Generator {
   std::vector<json> activities_;
   std::vector<TimeMs> activity_times_;
   size_t jinan_ = 0;  // the unit planted with the 吃老本 pattern
+  std::set<int64_t> jinan_focus_;  // the old accounts Jinan keeps visiting
 };
 
 Status Generator::Organisation() {
@@ -611,6 +613,7 @@ Status Generator::Customers() {
   KEEL_ASSIGN_OR_RETURN(auto b2b_ids, Batch("customers", items, times));
   for (size_t i = 0; i < b2b_ids.size(); ++i) {
     b2b_by_rep_[owners[i]].push_back({b2b_ids[i], created_times[i]});
+    if (reps_[owners[i]].unit == jinan_ && b2b_by_rep_[owners[i]].size() == 1) jinan_focus_.insert(b2b_ids[i]);
     // Each account has one or two contacts.
     int n = rng_.Chance(0.4) ? 2 : 1;
     for (int k = 0; k < n; ++k) {
@@ -638,6 +641,14 @@ TimeMs Generator::CallTime(size_t rep, int64_t day, bool* connected) {
 
 Status Generator::Activity(size_t rep, const std::string& kind, TimeMs at, json extra) {
   if (at > end_day_ * kDay + kDay - kChinaOffset) return Status();
+  // Planted 吃老本: over the last 16 weeks the Jinan unit's reps stop working anything but a few
+  // old accounts, so the distinct customers they touch fall while revenue holds up.
+  const TimeMs decline_start = (end_day_ - 112) * kDay;
+  if (reps_[rep].unit == jinan_ && at > decline_start) {
+    bool focus = extra.contains("customer_id") && jinan_focus_.count(extra["customer_id"].get<int64_t>());
+    double progress = static_cast<double>(at - decline_start) / (112.0 * kDay);
+    if (!focus && rng_.Chance(0.85 * progress)) return Status();
+  }
   extra["kind"] = kind;
   extra["occurred_at"] = FormatTimestamp(at);
   extra["owner_id"] = reps_[rep].id;
@@ -990,8 +1001,7 @@ Status Generator::RoutineActivities() {
         int64_t day = week + rng_.Int(0, 4);
         if (day > end_day_) continue;
         // Jinan's shrinking attention goes to the same few accounts.
-        const auto& [cust, created] = jn && week > end_day_ - 112 ? book[rng_.Int(0, std::min<size_t>(2, book.size() - 1))]
-                                                                   : rng_.Pick(book);
+        const auto& [cust, created] = jn && week > end_day_ - 112 ? book[0] : rng_.Pick(book);
         if (created > day * kDay) continue;
         if (k < visits) {
           TimeMs at = LocalTime(day, 9, 17.5);

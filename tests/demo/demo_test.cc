@@ -1,1 +1,201 @@
+// The demo generator: deterministic for a seed and end date, sized as documented, and with
+// the structure docs/demo.md promises (checked statistically on the generated data).
+#include "demo/demo.h"
+
 #include <gtest/gtest.h>
+
+#include <map>
+
+#include "support/test_db.h"
+
+namespace keel::demo {
+namespace {
+
+using store::AsDouble;
+using store::AsInt;
+using store::AsText;
+
+struct Generated {
+  std::unique_ptr<store::Database> db;
+  DemoSummary summary;
+};
+
+Generated Make(uint64_t seed) {
+  Generated g;
+  g.db = testing::NewDatabase(testing::TestBackend::kSqlite);
+  domain::RecordService rs(*g.db, *Clock::System());
+  domain::AuthService auth(*g.db, *Clock::System(), rs);
+  DemoOptions o;
+  o.seed = seed;
+  o.end_date = "2026-11-26";
+  o.password = "demo-password-for-tests";
+  o.quiet = true;
+  auto r = Generate(*g.db, rs, auth, o);
+  if (!r.ok()) throw std::runtime_error(r.status().ToString());
+  g.summary = *r;
+  return g;
+}
+
+store::Rows Q(store::Database& db, const std::string& sql) {
+  auto c = std::move(db.Acquire()).value();
+  auto r = c->Query(sql);
+  if (!r.ok()) throw std::runtime_error(r.status().ToString());
+  return *r;
+}
+
+std::string Fingerprint(store::Database& db) {
+  std::string out;
+  for (const char* sql : {
+           "SELECT COUNT(*), SUM(total), SUM(line_count) FROM orders",
+           "SELECT status, COUNT(*) FROM leads GROUP BY status ORDER BY status",
+           "SELECT stage, COUNT(*), SUM(amount) FROM opportunities GROUP BY stage ORDER BY stage",
+           "SELECT COUNT(*), SUM(LENGTH(notes)), SUM(duration_min) FROM activities",
+           "SELECT COUNT(*), SUM(LENGTH(name)), MAX(code) FROM customers",
+           "SELECT MAX(seq) FROM events",
+           "SELECT SUM(value) FROM targets"}) {
+    auto r = Q(db, sql);
+    for (const auto& row : r.rows) {
+      for (const auto& v : row) out += AsText(v) + ",";
+      out += ";";
+    }
+  }
+  return out;
+}
+
+class DemoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { g_ = new Generated(Make(20261127)); }
+  static void TearDownTestSuite() { delete g_; }
+  static Generated* g_;
+};
+Generated* DemoTest::g_ = nullptr;
+
+TEST_F(DemoTest, IsTheDocumentedSizeAndWritesEventsForEverything) {
+  const auto& c = g_->summary.counts;
+  EXPECT_EQ(c.at("users"), 128);
+  EXPECT_EQ(c.at("stores"), 60);
+  EXPECT_GE(c.at("products"), 195);
+  EXPECT_GE(c.at("customers"), 20000);
+  EXPECT_GE(c.at("orders"), 100000);
+  EXPECT_GE(c.at("activities"), 20000);
+  EXPECT_EQ(c.at("leads"), 6000);
+  EXPECT_LT(g_->summary.seconds, 120);  // generous: the documented target is < 60 s
+  auto units = Q(*g_->db, "SELECT kind, COUNT(*) FROM units GROUP BY kind ORDER BY kind");
+  std::map<std::string, int64_t> kinds;
+  for (const auto& r : units.rows) kinds[AsText(r[0])] = AsInt(r[1]);
+  EXPECT_EQ(kinds["hq"], 1);
+  EXPECT_EQ(kinds["region"], 4);
+  EXPECT_EQ(kinds["unit"], 12);
+  EXPECT_EQ(kinds["store"], 60);
+  auto names = Q(*g_->db, "SELECT name FROM units WHERE kind = 'region' ORDER BY code");
+  EXPECT_EQ(AsText(names.rows[0][0]), "华东大区");
+  // Each created record has its event.
+  auto orders = Q(*g_->db, "SELECT COUNT(*) FROM orders");
+  auto events = Q(*g_->db, "SELECT COUNT(*) FROM events WHERE type = 'order.created'");
+  EXPECT_EQ(AsInt(orders.rows[0][0]), AsInt(events.rows[0][0]));
+  // Chinese notes and the tenant's time window.
+  auto note = Q(*g_->db, "SELECT COUNT(*) FROM activities WHERE notes LIKE '%客户%'");
+  EXPECT_GT(AsInt(note.rows[0][0]), 1000);
+  auto span = Q(*g_->db, "SELECT MIN(ordered_at), MAX(ordered_at) FROM orders WHERE code LIKE 'POS%'");
+  EXPECT_GE(AsText(span.rows[0][0]), "2025-11-26T16:00:00.000Z");
+  EXPECT_LE(AsText(span.rows[0][1]), "2026-11-26T16:00:00.000Z");
+}
+
+TEST_F(DemoTest, SameSeedSameCompanyOtherSeedOtherCompany) {
+  Generated again = Make(20261127);
+  EXPECT_EQ(Fingerprint(*again.db), Fingerprint(*g_->db));
+  Generated other = Make(7);
+  EXPECT_NE(Fingerprint(*other.db), Fingerprint(*g_->db));
+}
+
+TEST_F(DemoTest, FastFirstResponseAndGoodSourcesConvertMore) {
+  auto r = Q(*g_->db,
+             "SELECT source, status, (julianday(first_response_at) - julianday(created_at)) * 24 "
+             "FROM leads WHERE first_response_at IS NOT NULL");
+  std::map<std::string, std::pair<int, int>> by_speed, by_source;  // converted, total
+  for (const auto& row : r.rows) {
+    double h = AsDouble(row[2]);
+    bool conv = AsText(row[1]) == "converted";
+    std::string speed = h < 1 ? "fast" : h > 24 ? "slow" : "mid";
+    by_speed[speed].first += conv;
+    by_speed[speed].second++;
+    by_source[AsText(row[0])].first += conv;
+    by_source[AsText(row[0])].second++;
+  }
+  auto rate = [](std::pair<int, int> p) { return static_cast<double>(p.first) / std::max(1, p.second); };
+  EXPECT_GT(rate(by_speed["fast"]), 1.8 * rate(by_speed["slow"]));
+  EXPECT_GT(rate(by_source["referral"]), 2.5 * rate(by_source["advertising"]));
+}
+
+TEST_F(DemoTest, AirConditionersPeakInSummer) {
+  auto r = Q(*g_->db,
+             "SELECT substr(o.ordered_at, 1, 7) AS m, SUM(l.amount) FROM orders o JOIN order_lines l "
+             "ON l.tenant_id = o.tenant_id AND l.order_id = o.id JOIN products p ON p.tenant_id = "
+             "l.tenant_id AND p.id = l.product_id WHERE p.category_path LIKE '家电/空调%' AND "
+             "o.channel <> 'b2b' GROUP BY m");
+  std::map<std::string, double> by_month;
+  for (const auto& row : r.rows) by_month[AsText(row[0])] = AsDouble(row[1]);
+  EXPECT_GT(by_month["2026-07"], 3.0 * by_month["2026-01"]);
+}
+
+TEST_F(DemoTest, RepsConnectBestInTheirPreferredHours) {
+  // For each rep, the best 2-hour window's connect rate beats the rest of the day clearly.
+  auto r = Q(*g_->db,
+             "SELECT owner_id, (CAST(substr(occurred_at, 12, 2) AS INTEGER) + 8) % 24 AS h, "
+             "SUM(outcome = 'connected'), COUNT(*) FROM activities WHERE kind = 'call' GROUP BY owner_id, h");
+  std::map<int64_t, std::map<int, std::pair<int, int>>> reps;
+  for (const auto& row : r.rows) reps[AsInt(row[0])][static_cast<int>(AsInt(row[1]))] = {AsInt(row[2]), AsInt(row[3])};
+  int better = 0, total = 0;
+  for (auto& [rep, hours] : reps) {
+    double best = 0;
+    int best_h = -1;
+    for (int h = 8; h < 22; ++h) {
+      auto a = hours[h], b = hours[h + 1];
+      if (a.second + b.second < 15) continue;
+      double rate = static_cast<double>(a.first + b.first) / (a.second + b.second);
+      if (rate > best) best = rate, best_h = h;
+    }
+    if (best_h < 0) continue;
+    int conn = 0, n = 0;
+    for (auto& [h, p] : hours) {
+      if (h != best_h && h != best_h + 1) conn += p.first, n += p.second;
+    }
+    ++total;
+    better += best > 1.4 * conn / std::max(1, n);
+  }
+  EXPECT_GT(total, 50);
+  EXPECT_GT(better, total * 8 / 10);
+}
+
+TEST_F(DemoTest, VisitsBeforeClosingDriveWins) {
+  auto r = Q(*g_->db,
+             "SELECT o.outcome, COUNT(a.id) * 1.0 / COUNT(DISTINCT o.id) FROM opportunities o "
+             "LEFT JOIN activities a ON a.tenant_id = o.tenant_id AND a.opportunity_id = o.id "
+             "WHERE o.outcome IN ('won', 'lost') GROUP BY o.outcome");
+  std::map<std::string, double> avg;
+  for (const auto& row : r.rows) avg[AsText(row[0])] = AsDouble(row[1]);
+  EXPECT_GT(avg["won"], 1.3 * avg["lost"]);
+}
+
+TEST_F(DemoTest, JinanLivesOffOldCustomers) {
+  // Revenue at or above target in the last months while fewer distinct accounts are visited.
+  auto cov = Q(*g_->db,
+               "SELECT a.occurred_at >= '2026-10-29', COUNT(DISTINCT a.customer_id) FROM activities a "
+               "JOIN units u ON u.tenant_id = a.tenant_id AND u.id = a.unit_id "
+               "WHERE u.code = 'NORTH-JN' AND a.kind = 'visit' AND a.customer_id IS NOT NULL AND "
+               "a.occurred_at >= '2026-08-06' AND (a.occurred_at < '2026-09-03' OR a.occurred_at >= '2026-10-29') "
+               "GROUP BY 1 ORDER BY 1");
+  ASSERT_EQ(cov.size(), 2u);
+  EXPECT_LT(AsInt(cov.rows[1][1]) * 2, AsInt(cov.rows[0][1]));
+  auto tgt = Q(*g_->db,
+               "SELECT t.value FROM targets t JOIN units u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id "
+               "WHERE u.code = 'NORTH-JN' AND t.metric = 'revenue' AND t.period = '2026-10'");
+  auto rev = Q(*g_->db,
+               "SELECT SUM(o.total) / 100.0 FROM orders o JOIN units u ON u.tenant_id = o.tenant_id AND "
+               "u.id = o.unit_id WHERE u.path LIKE (SELECT path FROM units WHERE code = 'NORTH-JN') || '%' "
+               "AND o.ordered_at >= '2026-09-30T16:00:00' AND o.ordered_at < '2026-10-31T16:00:00'");
+  EXPECT_GT(AsDouble(rev.rows[0][0]), AsDouble(tgt.rows[0][0]));
+}
+
+}  // namespace
+}  // namespace keel::demo
