@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <toml++/toml.h>
 
 #include "common/crypto.h"
 #include "demo/demo.h"
@@ -32,6 +34,92 @@ struct Config {
   int session_ttl_hours = 12;
   std::string sqlite_synchronous = "FULL";
 };
+
+// Reads keel.toml into `c` (the defaults that env and flags then override). Unknown keys and
+// wrong types are errors, never silently ignored.
+keel::Status LoadToml(const std::string& path, Config& c) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return keel::Status::Invalid("config.toml", path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                                    std::string(e.description()),
+                                 "配置文件解析失败 " + path + ":" + std::to_string(e.source().begin.line));
+  }
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::replace(k.begin(), k.end(), '_', '-');
+    auto bad = [&](const char* what) {
+      return keel::Status::Invalid("config.toml", path + ": '" + k + "' must be " + what,
+                                   path + "：'" + k + "' 类型错误", k);
+    };
+    auto str = [&](std::string& out) -> keel::Status {
+      if (!node.is_string()) return bad("a string");
+      out = node.as_string()->get();
+      return {};
+    };
+    auto num = [&](int& out) -> keel::Status {
+      if (!node.is_integer()) return bad("an integer");
+      out = static_cast<int>(node.as_integer()->get());
+      return {};
+    };
+    keel::Status st;
+    if (k == "database") st = str(c.database);
+    else if (k == "host") st = str(c.host);
+    else if (k == "port") st = num(c.port);
+    else if (k == "threads") st = num(c.threads);
+    else if (k == "pool-size") st = num(c.pool_size);
+    else if (k == "log-level") st = str(c.log_level);
+    else if (k == "body-limit-mb") st = num(c.body_limit_mb);
+    else if (k == "request-timeout-ms") st = num(c.request_timeout_ms);
+    else if (k == "session-ttl-hours") st = num(c.session_ttl_hours);
+    else if (k == "sqlite-synchronous") st = str(c.sqlite_synchronous);
+    else return keel::Status::Invalid("config.toml", path + ": unknown setting '" + k + "'",
+                                      path + "：未知配置项 '" + k + "'", k);
+    if (!st.ok()) return st;
+  }
+  return {};
+}
+
+// Ranges for values that may have come from the file rather than a checked flag.
+keel::Status Validate(const Config& c) {
+  auto range = [](const char* name, int v, int lo, int hi) {
+    if (v >= lo && v <= hi) return keel::Status();
+    return keel::Status::Invalid("config.range", std::string(name) + " must be " + std::to_string(lo) + " to " +
+                                                     std::to_string(hi),
+                                 std::string(name) + " 应在 " + std::to_string(lo) + " 到 " + std::to_string(hi) + " 之间",
+                                 name);
+  };
+  for (auto st : {range("port", c.port, 0, 65535), range("threads", c.threads, 1, 64),
+                  range("pool-size", c.pool_size, 1, 256), range("body-limit-mb", c.body_limit_mb, 1, 1024),
+                  range("request-timeout-ms", c.request_timeout_ms, 100, 600000),
+                  range("session-ttl-hours", c.session_ttl_hours, 1, 24 * 90)}) {
+    if (!st.ok()) return st;
+  }
+  if (c.sqlite_synchronous != "FULL" && c.sqlite_synchronous != "NORMAL") {
+    return keel::Status::Invalid("config.range", "sqlite-synchronous must be FULL or NORMAL",
+                                 "sqlite-synchronous 只能为 FULL 或 NORMAL", "sqlite-synchronous");
+  }
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
+    return keel::Status::Invalid("config.range", "log-level must be trace, debug, info, warn or error",
+                                 "log-level 取值无效", "log-level");
+  }
+  return {};
+}
+
+// The config file: --config FILE (anywhere on the line), else $KEEL_CONFIG, else ./keel.toml if present.
+std::string ConfigPath(int argc, char** argv, bool* explicit_path) {
+  *explicit_path = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) return a.substr(9);
+  }
+  if (const char* e = std::getenv("KEEL_CONFIG")) return e;
+  *explicit_path = false;
+  return "keel.toml";
+}
 
 void AddCommon(CLI::App* cmd, Config& c) {
   cmd->add_option("--database,-d", c.database,
@@ -95,10 +183,26 @@ std::string ReadPassword(const std::string& given, const char* env) {
 
 int main(int argc, char** argv) {
   keel::InitCrypto();
-  CLI::App app{"Keel — the AI-native sales operating system (销售操作系统)"};
-  app.set_config("--config", "keel.toml", "TOML configuration file (values below it: env, then flags)");
+  CLI::App app{"Keel — the AI-native sales operating system (销售操作系统)\n"
+               "Settings: keel.toml (or --config FILE / $KEEL_CONFIG), then KEEL_* environment "
+               "variables, then flags; later sources win."};
   app.require_subcommand(1);
+  app.fallthrough();
   Config c;
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML settings file (default ./keel.toml when present)")
+      ->envname("KEEL_CONFIG");
+  {
+    bool explicit_path = false;
+    std::string path = ConfigPath(argc, argv, &explicit_path);
+    if (explicit_path || std::filesystem::exists(path)) {
+      keel::Status st = LoadToml(path, c);
+      if (!st.ok()) {
+        std::fprintf(stderr, "error: %s\n", st.ToString().c_str());
+        return 2;
+      }
+    }
+  }
 
   // serve
   auto* serve = app.add_subcommand("serve", "Run the HTTP API server");
@@ -177,6 +281,10 @@ int main(int argc, char** argv) {
   app.add_subcommand("openapi", "Print the OpenAPI document of this build (docs/openapi.json)");
 
   CLI11_PARSE(app, argc, argv);
+  if (keel::Status st = Validate(c); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.ToString().c_str());
+    return 2;
+  }
   SetupLogging(c.log_level);
 
   if (app.got_subcommand("version")) {
