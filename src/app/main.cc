@@ -206,6 +206,8 @@ int main(int argc, char** argv) {
 
   // serve
   auto* serve = app.add_subcommand("serve", "Run the HTTP API server");
+  serve->footer("Every option can also be set in keel.toml (--config FILE or $KEEL_CONFIG; keys as the "
+                "long option names, e.g. pool-size = 8) and overridden by its KEEL_* variable, then by the flag.");
   AddCommon(serve, c);
   serve->add_option("--host", c.host, "listen address")->envname("KEEL_HOST")->capture_default_str();
   serve->add_option("--port,-p", c.port, "listen port (0: any free port)")

