@@ -292,9 +292,12 @@ int main(int argc, char** argv) {
         {"page 200 via cursor", "/api/v1/customers?limit=50&cursor=" + cursor, token, "", {}},
         {"exact code lookup", "/api/v1/customers?code=K777777", token,
          cols + " WHERE tenant_id = ? AND code = ? AND archived_at IS NULL ORDER BY id DESC LIMIT 51", {tenant, std::string("K777777")}},
-        {"text search q= (substring scan)", "/api/v1/customers?limit=20&q=%E5%AE%A2%E6%88%B7999", token,
+        {"q= frequent text (early matches)", "/api/v1/customers?limit=20&q=%E5%AE%A2%E6%88%B7999", token,
          cols + " WHERE tenant_id = ? AND (code LIKE ? OR name LIKE ? OR phone LIKE ?) AND archived_at IS NULL ORDER BY id DESC LIMIT 21",
          {tenant, std::string("%客户999%"), std::string("%客户999%"), std::string("%客户999%")}},
+        {"q= rare text (full substring scan)", "/api/v1/customers?limit=20&q=%E5%AE%A2%E6%88%B712345", token,
+         cols + " WHERE tenant_id = ? AND (code LIKE ? OR name LIKE ? OR phone LIKE ?) AND archived_at IS NULL ORDER BY id DESC LIMIT 21",
+         {tenant, std::string("%客户12345%"), std::string("%客户12345%"), std::string("%客户12345%")}},
     };
     const int reps_n = quick ? 40 : 100;
     std::printf("  list latency at %d customers (%d requests each):\n", customers, reps_n);

@@ -968,6 +968,17 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
   if (r.empty()) return Status::NotFound(e.en);
   json before = RowToJson(e, r, 0);
   if (!before["archived_at"].is_null()) return before;  // archiving twice is a no-op
+  if (e.name == "units") {
+    // A unit with live sub-units or members cannot be archived: move or archive them first.
+    Value u[] = {p.tenant_id, id, p.tenant_id, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows busy, conn->Query(
+        "SELECT (SELECT COUNT(*) FROM units WHERE tenant_id = ? AND parent_id = ? AND archived_at IS NULL) + "
+        "(SELECT COUNT(*) FROM users WHERE tenant_id = ? AND unit_id = ? AND archived_at IS NULL)", u));
+    if (store::AsInt(busy.rows[0][0]) > 0) {
+      return Conflict("unit.not_empty", "this unit still has active sub-units or members",
+                      "该单元下仍有未归档的下级单元或成员");
+    }
+  }
   if (e.name == "users" && id == p.user_id) {
     return Conflict("user.archive_self", "you cannot archive your own user",
                     "不能归档自己的账号");

@@ -138,6 +138,9 @@ TEST_F(RulesTest, UnitTreePathsMoveWithTheirSubtree) {
   EXPECT_EQ((*store)["path"], expect);
   EXPECT_EQ(rs_->Create(sys, E("units"), {{"code", "HQ2"}, {"name", "x"}, {"kind", "hq"}}).status().code(),
             "unit.second_hq");
+  EXPECT_EQ(rs_->Archive(sys, E("units"), org_.unit_a).status().code(), "unit.not_empty");
+  int64_t empty = testing::MustCreate(*rs_, sys, "units", {{"code", "EMPTY"}, {"name", "空单元"}, {"kind", "unit"}, {"parent_id", region2}});
+  EXPECT_TRUE(rs_->Archive(sys, E("units"), empty).ok());
 }
 
 TEST_F(RulesTest, TargetsParsePeriodsAndRefuseDuplicates) {
