@@ -27,6 +27,7 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 2;
+  int workers = 4;
   int pool_size = 8;
   std::string log_level = "info";
   int body_limit_mb = 16;
@@ -68,6 +69,7 @@ keel::Status LoadToml(const std::string& path, Config& c) {
     else if (k == "host") st = str(c.host);
     else if (k == "port") st = num(c.port);
     else if (k == "threads") st = num(c.threads);
+    else if (k == "workers") st = num(c.workers);
     else if (k == "pool-size") st = num(c.pool_size);
     else if (k == "log-level") st = str(c.log_level);
     else if (k == "body-limit-mb") st = num(c.body_limit_mb);
@@ -91,6 +93,7 @@ keel::Status Validate(const Config& c) {
                                  name);
   };
   for (auto st : {range("port", c.port, 0, 65535), range("threads", c.threads, 1, 64),
+                  range("workers", c.workers, 1, 256),
                   range("pool-size", c.pool_size, 1, 256), range("body-limit-mb", c.body_limit_mb, 1, 1024),
                   range("request-timeout-ms", c.request_timeout_ms, 100, 600000),
                   range("session-ttl-hours", c.session_ttl_hours, 1, 24 * 90)}) {
@@ -212,6 +215,8 @@ int main(int argc, char** argv) {
   serve->add_option("--host", c.host, "listen address")->envname("KEEL_HOST")->capture_default_str();
   serve->add_option("--port,-p", c.port, "listen port (0: any free port)")
       ->envname("KEEL_PORT")->capture_default_str()->check(CLI::Range(0, 65535));
+  serve->add_option("--workers", c.workers, "handler threads (database work, password hashing); keep pool-size ≥ workers")
+      ->envname("KEEL_WORKERS")->capture_default_str()->check(CLI::Range(1, 256));
   serve->add_option("--threads", c.threads, "I/O threads")
       ->envname("KEEL_THREADS")->capture_default_str()->check(CLI::Range(1, 64));
   serve->add_option("--body-limit-mb", c.body_limit_mb, "largest request body in MiB")
@@ -403,6 +408,7 @@ int main(int argc, char** argv) {
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
   so.threads = c.threads;
+  so.workers = c.workers;
   so.body_limit = static_cast<size_t>(c.body_limit_mb) * 1024 * 1024;
   so.request_timeout_ms = c.request_timeout_ms;
   keel::http::Server server(so, [&api](const keel::http::Request& r) { return api.Handle(r); });

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "common/crypto.h"
 #include "domain/codec.h"
 #include "domain/records_internal.h"
@@ -31,6 +33,26 @@ bool ValidCode(const std::string& s) {
   });
 }
 
+// Appends an event and an audit row for a security-relevant write; inside the caller's
+// write transaction.
+Status RecordSecurityChange(store::Connection& conn, const Principal& p, TimeMs now,
+                            const std::string& type, const std::string& entity, int64_t id,
+                            const json& detail) {
+  std::vector<events::Event> evs(1);
+  evs[0].at = now;
+  evs[0].type = type;
+  evs[0].entity = entity;
+  evs[0].entity_id = id;
+  evs[0].actor_id = p.user_id;
+  evs[0].payload = detail.dump();
+  KEEL_RETURN_IF_ERROR(events::Append(conn, p.tenant_id, evs).status());
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+  Value q[] = {p.tenant_id, ids[0], FormatTimestamp(now), p.user_id, type, entity, id, detail.dump(),
+               p.request_id.empty() ? Value() : Value(p.request_id)};
+  return conn.Exec("INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, "
+                   "after, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+}
+
 }  // namespace
 
 Status AuthService::CheckIpBudget(const std::string& ip) {
@@ -43,7 +65,13 @@ Status AuthService::CheckIpBudget(const std::string& ip) {
                          "too many failed logins from this address; try again later",
                          "该地址登录失败次数过多，请稍后再试");
   }
-  if (ip_failures_.size() > 100000) ip_failures_.clear();  // bound memory under a flood
+  if (ip_failures_.size() > 10000) {
+    // Bound memory under a flood: forget addresses whose failures have all expired.
+    for (auto it = ip_failures_.begin(); it != ip_failures_.end();) {
+      if (it->second.empty() || it->second.back() < now - options_.ip_window_ms) it = ip_failures_.erase(it);
+      else ++it;
+    }
+  }
   return Status();
 }
 
@@ -55,62 +83,74 @@ void AuthService::RecordIpFailure(const std::string& ip) {
 Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std::string& username,
                                        const std::string& password, const std::string& ip) {
   KEEL_RETURN_IF_ERROR(CheckIpBudget(ip));
-  const Status bad = Unauthenticated("wrong tenant, username or password", "租户、用户名或密码错误");
-  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {tenant_code, username};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT u.tenant_id, u.id, u.password_hash, u.status, u.failed_logins, u.locked_until, "
-      "u.archived_at, t.status FROM users u JOIN tenants t ON t.id = u.tenant_id "
-      "WHERE t.code = ? AND u.username = ?", q));
-  if (r.empty()) {
-    VerifyPassword(DummyHash(), password);  // same work as a real check: no user enumeration
-    RecordIpFailure(ip);
-    return bad;
-  }
-  const auto& row = r.rows[0];
-  int64_t tenant_id = store::AsInt(row[0]), user_id = store::AsInt(row[1]);
-  TimeMs now = clock_.NowMs();
-  if (!store::IsNull(row[5])) {
-    auto until = ParseTimestamp(store::AsText(row[5]));
-    if (until.ok() && *until > now) {
-      RecordIpFailure(ip);
-      return Status::Error(ErrorKind::kTooManyRequests, "auth.locked",
-                           "this account is locked after repeated failed logins; try again later",
-                           "该账号因多次登录失败已被临时锁定，请稍后再试");
-    }
-  }
-  bool ok = VerifyPassword(store::AsText(row[2]), password);
-  if (!ok) {
-    RecordIpFailure(ip);
-    int64_t failures = store::AsInt(row[4]) + 1;
-    Value lock = failures >= options_.max_failed_logins
-                     ? Value(FormatTimestamp(now + options_.lockout_ms)) : Value();
-    Value u[] = {failures >= options_.max_failed_logins ? int64_t{0} : failures, lock, tenant_id,
-                 user_id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = ?, locked_until = ? "
-                                    "WHERE tenant_id = ? AND id = ?", u).status());
-    return bad;
-  }
-  if (store::AsText(row[3]) != "active" || !store::IsNull(row[6]) ||
-      store::AsText(row[7]) != "active") {
-    return Unauthenticated("this account is disabled", "该账号已停用");
-  }
+  // Unknown users, wrong passwords, locked and disabled accounts all get the same answer after
+  // the same argon2id work, so the reply says nothing about which accounts exist.
+  const Status bad = Unauthenticated("wrong tenant, username or password, or the account is "
+                                     "locked or disabled",
+                                     "租户、用户名或密码错误，或账号已锁定/停用");
   LoginResult out;
-  out.token = "kss_" + RandomToken(32);
-  out.expires_at = now + options_.session_ttl_ms;
-  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value s[] = {tenant_id, ids[0], user_id, Sha256Hex(out.token), FormatTimestamp(now),
-               FormatTimestamp(out.expires_at), ip};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO sessions (tenant_id, id, user_id, token_hash, "
-                                  "created_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                  s).status());
-  Value u[] = {FormatTimestamp(now), tenant_id, user_id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
-                                  "last_login_at = ? WHERE tenant_id = ? AND id = ?", u).status());
-  KEEL_RETURN_IF_ERROR(tx.Commit());
-  Principal p = Principal::System(tenant_id);
-  auto user = records_.Get(p, *FindEntity("users"), user_id);
+  int64_t tenant_id = 0, user_id = 0;
+  {
+    KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+    Value q[] = {tenant_code, username};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT u.tenant_id, u.id, u.password_hash, u.status, u.locked_until, u.archived_at, "
+        "t.status FROM users u JOIN tenants t ON t.id = u.tenant_id "
+        "WHERE t.code = ? AND u.username = ?", q));
+    if (r.empty()) {
+      VerifyPassword(DummyHash(), password);
+      RecordIpFailure(ip);
+      return bad;
+    }
+    const auto& row = r.rows[0];
+    tenant_id = store::AsInt(row[0]);
+    user_id = store::AsInt(row[1]);
+    TimeMs now = clock_.NowMs();
+    bool locked = false;
+    if (!store::IsNull(row[4])) {
+      auto until = ParseTimestamp(store::AsText(row[4]));
+      locked = until.ok() && *until > now;
+    }
+    std::string hash = store::AsText(row[2]);
+    bool ok = VerifyPassword(hash.empty() ? DummyHash() : hash, password) && !hash.empty();
+    if (locked) {
+      RecordIpFailure(ip);
+      return bad;
+    }
+    if (!ok) {
+      RecordIpFailure(ip);
+      // Atomic count, so concurrent failures are not lost; lock at the threshold.
+      Value u[] = {tenant_id, user_id};
+      KEEL_ASSIGN_OR_RETURN(store::Rows f, conn->Query(
+          "UPDATE users SET failed_logins = failed_logins + 1 WHERE tenant_id = ? AND id = ? "
+          "RETURNING failed_logins", u));
+      if (!f.empty() && store::AsInt(f.rows[0][0]) >= options_.max_failed_logins) {
+        Value l[] = {FormatTimestamp(now + options_.lockout_ms), tenant_id, user_id};
+        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = 0, locked_until = ? "
+                                        "WHERE tenant_id = ? AND id = ?", l).status());
+        spdlog::warn("login lockout tenant={} user={} ip={}", tenant_id, user_id, ip);
+      }
+      return bad;
+    }
+    if (store::AsText(row[3]) != "active" || !store::IsNull(row[5]) ||
+        store::AsText(row[6]) != "active") {
+      return bad;
+    }
+    out.token = "kss_" + RandomToken(32);
+    out.expires_at = now + options_.session_ttl_ms;
+    KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+    Value s[] = {tenant_id, ids[0], user_id, Sha256Hex(out.token), FormatTimestamp(now),
+                 FormatTimestamp(out.expires_at), ip};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO sessions (tenant_id, id, user_id, token_hash, "
+                                    "created_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    s).status());
+    Value u[] = {FormatTimestamp(now), tenant_id, user_id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
+                                    "last_login_at = ? WHERE tenant_id = ? AND id = ?", u).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }  // the connection goes back before the next read borrows one
+  auto user = records_.Get(Principal::System(tenant_id), *FindEntity("users"), user_id);
   if (!user.ok()) return user.status();
   out.user = *user;
   return out;
@@ -179,9 +219,14 @@ Status AuthService::RevokeSessions(const Principal& p, int64_t user_id) {
   Value u[] = {p.tenant_id, user_id};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", u));
   if (r.empty()) return Status::NotFound("user");
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, user_id};
-  return conn->Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND "
-                    "revoked_at IS NULL", q).status();
+  TimeMs now = clock_.NowMs();
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  Value q[] = {FormatTimestamp(now), p.tenant_id, user_id};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? "
+                                              "AND user_id = ? AND revoked_at IS NULL", q));
+  KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "user.sessions_revoked", "users", user_id,
+                                            {{"sessions", n}}));
+  return tx.Commit();
 }
 
 Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
@@ -241,6 +286,10 @@ Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO api_keys (tenant_id, id, name, user_id, prefix, "
                                   "token_hash, created_at, expires_at, created_by) VALUES "
                                   "(?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "api_key.created", "api_keys", ids[0],
+                                            {{"name", name}, {"user_id", user_id},
+                                             {"prefix", token.substr(0, 10)},
+                                             {"expires_at", FormatTimestamp(expires)}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", ids[0]},
               {"name", name},
@@ -278,11 +327,14 @@ Status AuthService::RevokeApiKey(const Principal& p, int64_t id) {
                          "只有管理员可以吊销 API 密钥");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, id};
+  TimeMs now = clock_.NowMs();
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) "
                                               "WHERE tenant_id = ? AND id = ?", q));
   if (n == 0) return Status::NotFound("API key");
-  return Status();
+  KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "api_key.revoked", "api_keys", id, json::object()));
+  return tx.Commit();
 }
 
 Result<int64_t> AuthService::TenantIdByCode(const std::string& code) {

@@ -117,7 +117,8 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       std::string ors;
       for (const auto& f : e.fields) {
         if (!f.search) continue;
-        ors += std::string(ors.empty() ? "" : " OR ") + f.name + " LIKE ? ESCAPE '\\'";
+        // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        ors += std::string(ors.empty() ? "" : " OR ") + "LOWER(" + f.name + ") LIKE LOWER(?) ESCAPE '\\'";
         args.emplace_back("%" + EscapeLike(value) + "%");
       }
       if (ors.empty()) return BadParam(name, e.name + " has no searchable text", e.zh + "不支持文本搜索");
@@ -199,7 +200,20 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       where += " AND id" + std::string(cmp);
       args.emplace_back(last_id);
     } else {
+      // The value must have the sort column's stored type (a forged cursor is a 400, not a
+      // database error).
       Value last;
+      FieldType t = key.field ? key.field->type : FieldType::kInt;
+      bool integer = t == FieldType::kRef || t == FieldType::kInt || t == FieldType::kMoney ||
+                     t == FieldType::kBool;
+      bool ok = c[1].is_null() ||
+                (integer ? c[1].is_number_integer()
+                         : t == FieldType::kNumber ? c[1].is_number()
+                                                   : c[1].is_string() && Utf8Length(c[1].get<std::string>()) >= 0);
+      if (!ok) {
+        return BadParam("cursor", "cursor is malformed; pass next_cursor back unchanged",
+                        "cursor 格式错误；请原样传回 next_cursor");
+      }
       if (c[1].is_number_integer()) last = c[1].get<int64_t>();
       else if (c[1].is_number()) last = c[1].get<double>();
       else if (c[1].is_string()) last = c[1].get<std::string>();
@@ -277,6 +291,9 @@ Result<ListResult> RecordService::AuditLog(const Principal& p, const QueryParams
   int limit = 100;
   for (const auto& [name, value] : params) {
     if (name == "entity") {
+      if (Utf8Length(value) < 0 || value.size() > 64) {
+        return BadParam(name, "entity must be an entity name", "entity 应为实体名称");
+      }
       where += " AND entity = ?";
       args.emplace_back(value);
     } else if (name == "entity_id" || name == "actor_id" || name == "before_id") {

@@ -39,6 +39,7 @@ int StageIndex(const std::string& s) {
   return static_cast<int>(it - kOpportunityStages.begin());
 }
 bool IsOpenStage(const std::string& s) { return StageIndex(s) <= 3; }
+constexpr int64_t kMaxMoney = 100000000000000LL;  // 1e12 yuan in fen: sums of lines stay far from overflow
 int UnitRank(const std::string& kind) {
   if (kind == "hq") return 0;
   if (kind == "region") return 1;
@@ -145,7 +146,7 @@ struct RecordRules {
         return Forbidden("a supervisor may only write records owned by their team",
                          "主管只能操作本团队负责的记录");
       }
-      return Status();
+      // …and the record must stay inside the supervisor's part of the tree (checked below).
     }
     // Unit leads (and unit-scoped records for the others): the unit must be in the subtree.
     KEEL_ASSIGN_OR_RETURN(store::Rows r,
@@ -163,7 +164,7 @@ struct RecordRules {
     std::vector<Value> params = {ctx.p.tenant_id, id};
     std::string sql = "SELECT 1 FROM " + f.ref + " WHERE tenant_id = ? AND id = ? AND "
                       "archived_at IS NULL";
-    if (target && target->scope == Scope::kOwned) sql += ScopeClause(ctx.p, *target, params);
+    if (target && target->scope != Scope::kTenant) sql += ScopeClause(ctx.p, *target, params);
     KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(sql, params));
     if (r.empty()) {
       std::string what = target ? target->en : f.ref;
@@ -301,9 +302,9 @@ struct RecordRules {
         return Status::Invalid("validation.self_reference", "a user cannot supervise themselves",
                                "用户不能成为自己的主管", "supervisor_id");
       }
-      if (Text(after, "status") == "disabled" && Text(before, "status") != "disabled") {
-        return RevokeSessions(ctx, id);
-      }
+      bool disabled = Text(after, "status") == "disabled" && Text(before, "status") != "disabled";
+      bool new_password = after.count("password") && !store::IsNull(after.at("password"));
+      if (disabled || new_password) return RevokeSessions(ctx, id);
     }
     if (n == "leads") return LeadStatus(ctx, before, after);
     if (n == "opportunities") return StageMove(ctx, id, before, after);
@@ -363,11 +364,19 @@ struct RecordRules {
       std::string old_path = store::AsText(r.rows[0][0]);
       std::string new_path = Text(v, "path");
       if (old_path != new_path) {
-        Value q[] = {new_path, static_cast<int64_t>(old_path.size() + 1), ctx.p.tenant_id,
-                     old_path + "%", id};
-        KEEL_RETURN_IF_ERROR(ctx.conn.Exec(
-            "UPDATE units SET path = ? || SUBSTR(path, ?) WHERE tenant_id = ? AND path LIKE ? "
-            "AND id <> ?", q).status());
+        Value q[] = {new_path, static_cast<int64_t>(old_path.size() + 1), ctx.now_text,
+                     ctx.p.tenant_id, old_path + "%", id};
+        KEEL_ASSIGN_OR_RETURN(int64_t moved, ctx.conn.Exec(
+            "UPDATE units SET path = ? || SUBSTR(path, ?), updated_at = ? WHERE tenant_id = ? AND "
+            "path LIKE ? AND id <> ?", q));
+        events::Event ev;
+        ev.at = ctx.now;
+        ev.type = "unit.subtree_moved";
+        ev.entity = "units";
+        ev.entity_id = id;
+        ev.actor_id = ctx.p.user_id;
+        ev.payload = json{{"old_path", old_path}, {"new_path", new_path}, {"descendants", moved}}.dump();
+        ctx.events.push_back(std::move(ev));
       }
     }
     return Status();
@@ -496,8 +505,13 @@ struct RecordRules {
         return Status::Invalid("validation.range", "qty must not be 0", "数量不能为 0",
                                "lines[" + std::to_string(i) + "].qty");
       }
-      int64_t gross = qty * price;
-      if (disc > std::llabs(gross)) {
+      int64_t gross = 0;
+      const std::string at = "lines[" + std::to_string(i) + "]";
+      if (__builtin_mul_overflow(qty, price, &gross) || gross > kMaxMoney || gross < -kMaxMoney) {
+        return Status::Invalid("validation.range", "qty × unit_price is too large", "数量 × 单价过大",
+                               at + ".qty");
+      }
+      if (disc > (gross < 0 ? -gross : gross)) {
         return Status::Invalid("validation.discount", "discount exceeds the line's value",
                                "折扣超过该行金额", "lines[" + std::to_string(i) + "].discount");
       }
@@ -507,6 +521,9 @@ struct RecordRules {
       l["line_no"] = static_cast<int64_t>(i + 1);
       total += amount;
       discount_total += disc;
+      if (total > kMaxMoney || total < -kMaxMoney) {
+        return Status::Invalid("validation.range", "the order total is too large", "订单总额过大", "lines");
+      }
     }
     v["total"] = total;
     v["discount_total"] = discount_total;
@@ -864,8 +881,8 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
 Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const json& body,
                                    const WriteOptions& opt) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(json out, CreateIn(ctx, e, body));
   KEEL_RETURN_IF_ERROR(Finish(ctx));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -888,8 +905,8 @@ Result<BatchResult> RecordService::CreateBatch(const Principal& p, const EntityD
     return Forbidden("your role may not create " + e.name, "您的角色无权创建" + e.zh);
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   BatchResult result;
   if (!opt.record_times.empty() && opt.record_times.size() != items.size()) {
     return Status::Internal("record_times does not match the batch size");
@@ -942,8 +959,8 @@ Result<json> RecordService::Get(const Principal& p, const EntityDef& e, int64_t 
 Result<json> RecordService::Update(const Principal& p, const EntityDef& e, int64_t id,
                                    const json& patch, const WriteOptions& opt) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(json out, UpdateIn(ctx, e, id, patch));
   if (e.child) {
     KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(*conn, *e.child, p.tenant_id, id));
@@ -960,8 +977,8 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
     return Forbidden("your role may not archive " + e.name, "您的角色无权归档" + e.zh);
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   std::vector<Value> params = {p.tenant_id, id};
   std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, e, params);
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
@@ -1011,8 +1028,8 @@ Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, con
     }
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
   std::vector<Value> params = {p.tenant_id, lead_id};
   std::string sql = SelectSql(leads) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, leads, params);
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
@@ -1121,7 +1138,18 @@ Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteO
   ctx.now = opt.at ? *opt.at : clock_.NowMs();
   ctx.now_text = FormatTimestamp(ctx.now);
   ctx.request_id = opt.request_id.empty() ? p.request_id : opt.request_id;
-  KEEL_ASSIGN_OR_RETURN(ctx.tenant, Tenant(p.tenant_id));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  {
+    std::lock_guard g(tenants_mu_);
+    auto it = tenants_.find(p.tenant_id);
+    if (it != tenants_.end()) ctx.tenant = it->second;
+  }
+  if (ctx.tenant.id == 0) {
+    // Read on the connection we hold: borrowing a second one could exhaust the pool.
+    KEEL_ASSIGN_OR_RETURN(ctx.tenant, LoadTenant(*conn, p.tenant_id));
+    std::lock_guard g(tenants_mu_);
+    tenants_[p.tenant_id] = ctx.tenant;
+  }
   return ctx;
 }
 
@@ -1204,8 +1232,8 @@ Result<json> RecordService::UpdateTenant(const Principal& p, const json& patch) 
     }
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, {}, conn));
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, {}, conn));
   Value q[] = {t.name, t.time_zone, t.currency, t.locale, ctx.now_text, p.tenant_id};
   KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE tenants SET name = ?, time_zone = ?, currency = ?, "
                                   "locale = ?, updated_at = ? WHERE id = ?", q).status());

@@ -7,21 +7,15 @@ using store::Value;
 Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<Event>& events) {
   if (events.empty()) return int64_t{0};
   const int64_t n = static_cast<int64_t>(events.size());
-  Value p[] = {n, tenant_id};
+  // One upsert both creates the tenant's counter and reserves n numbers under its row lock.
+  Value p[] = {tenant_id, n + 1, n};
   KEEL_ASSIGN_OR_RETURN(
       store::Rows r,
-      conn.Query("UPDATE event_seq SET next_seq = next_seq + ? WHERE tenant_id = ? "
-                 "RETURNING next_seq",
+      conn.Query("INSERT INTO event_seq (tenant_id, next_seq) VALUES (?, ?) ON CONFLICT (tenant_id) "
+                 "DO UPDATE SET next_seq = event_seq.next_seq + ? RETURNING next_seq",
                  p));
-  int64_t end;
-  if (r.empty()) {
-    Value q[] = {tenant_id, n + 1};
-    KEEL_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO event_seq (tenant_id, next_seq) VALUES (?, ?)", q).status());
-    end = n + 1;
-  } else {
-    end = store::AsInt(r.rows[0][0]);
-  }
+  if (r.empty()) return Status::Internal("event_seq upsert returned nothing");
+  const int64_t end = store::AsInt(r.rows[0][0]);
   const int64_t first = end - n;
   for (int64_t i = 0; i < n; ++i) {
     Event& e = events[i];
@@ -36,6 +30,13 @@ Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<E
             .status());
   }
   return first;
+}
+
+Status LockTenant(store::Connection& conn, int64_t tenant_id) {
+  if (conn.backend() != store::Backend::kPostgres) return Status();  // BEGIN IMMEDIATE did it
+  Value p[] = {tenant_id};
+  return conn.Exec("INSERT INTO event_seq (tenant_id, next_seq) VALUES (?, 1) ON CONFLICT (tenant_id) "
+                   "DO UPDATE SET next_seq = event_seq.next_seq", p).status();
 }
 
 Result<std::vector<Event>> Read(store::Connection& conn, int64_t tenant_id,

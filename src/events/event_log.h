@@ -31,6 +31,11 @@ struct Event {
 // transaction on `conn`; the caller commits. Returns the first sequence number used.
 Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<Event>& events);
 
+// Serialises the tenant's writers from here to the end of the transaction. Every domain write
+// takes it first, so its read-validate-write cannot race another writer of the same tenant
+// (on SQLite, BEGIN IMMEDIATE already serialises all writers). Inside a write transaction.
+Status LockTenant(store::Connection& conn, int64_t tenant_id);
+
 struct ReadOptions {
   int64_t after_seq = 0;   // return events with seq > after_seq
   int limit = 1000;

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/crypto.h"
+#include "domain/codec.h"
 #include "events/event_log.h"
 
 namespace keel::http {
@@ -42,6 +43,8 @@ namespace {
 Status Forbidden(const std::string& en, const std::string& zh) {
   return Status::Error(ErrorKind::kForbidden, "forbidden", en, zh);
 }
+
+struct TooDeep {};
 
 json ListSchema(const std::string& ref) {
   return {{"type", "object"},
@@ -229,14 +232,19 @@ void Api::AddSystemRoutes() {
   RouteDoc ready{"Readiness: the database answers", "就绪检查（数据库可用）", "system", nullptr,
                  {{"type", "object"}}, {}, 200, false};
   router_.Add("GET", "/api/v1/ready", [db](Call&) -> Result<Reply> {
+    const Status down = Status::Error(ErrorKind::kUnavailable, "store.unavailable",
+                                      "database not ready", "数据库不可用");
     auto conn = db->Acquire();
-    if (!conn.ok()) return conn.status();
+    if (!conn.ok()) {
+      spdlog::warn("ready: {}", conn.status().ToString());
+      return down;
+    }
     auto r = (*conn)->Query("SELECT 1");
     if (!r.ok()) {
-      return Status::Error(ErrorKind::kUnavailable, "store.unavailable", "database not ready",
-                           "数据库不可用");
+      spdlog::warn("ready: {}", r.status().ToString());
+      return down;
     }
-    return Ok({{"status", "ready"}, {"database", db->Describe()}});
+    return Ok({{"status", "ready"}, {"backend", db->backend() == store::Backend::kSqlite ? "sqlite" : "postgresql"}});
   }, ready);
 
   RouteDoc openapi{"This OpenAPI 3.1 document", "OpenAPI 文档", "system", nullptr,
@@ -371,7 +379,7 @@ void Api::AddSystemRoutes() {
         }
         opt.limit = static_cast<int>(x);
       } else if (k == "type") {
-        if (v.size() > 64) {
+        if (v.size() > 64 || domain::Utf8Length(v) < 0) {
           return Status::Invalid("validation.parameter", "type is too long", "type 过长", "type");
         }
         opt.type_prefix = v;
@@ -459,7 +467,15 @@ Response Api::Handle(const Request& req) const {
             st = Status::Invalid("validation.body", "a JSON body is required", "需要 JSON 请求体");
           } else {
             try {
-              call.body = json::parse(req.body);
+              // Bounded nesting: copying or printing a deeply nested value recurses per level.
+              constexpr int kMaxDepth = 32;
+              call.body = json::parse(req.body, [](int depth, json::parse_event_t, json&) {
+                if (depth > kMaxDepth) throw TooDeep();
+                return true;
+              });
+            } catch (const TooDeep&) {
+              st = Status::Invalid("validation.too_deep", "the JSON body is nested more than 32 levels deep",
+                                   "JSON 请求体嵌套超过 32 层", "body");
             } catch (const json::parse_error& e) {
               std::string what = e.what();
               bool utf8 = what.find("UTF-8") != std::string::npos ||
@@ -499,8 +515,12 @@ Response Api::Handle(const Request& req) const {
   res.headers.emplace_back("X-Request-Id", req.request_id);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - started).count();
+  std::string safe_path = req.path.substr(0, 256);
+  for (char& ch : safe_path) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == ' ' || ch == 0x7f) ch = '?';  // no forged log lines
+  }
   spdlog::info("access method={} path={} status={} us={} request_id={} tenant={} user={} ip={}",
-               req.method, req.path, res.status, us, req.request_id,
+               req.method, safe_path, res.status, us, req.request_id,
                principal ? principal->tenant_id : 0, principal ? principal->user_id : 0,
                req.remote_ip);
   return res;

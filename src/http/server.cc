@@ -21,6 +21,8 @@ using tcp = net::ip::tcp;
 
 struct Server::Impl {
   net::io_context ioc;
+  std::unique_ptr<net::thread_pool> workers;  // handlers run here, never on the I/O threads
+  std::thread stopper;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
@@ -115,9 +117,17 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
                   });
     r.request_id = rid_ok ? rid : RandomToken(12);
     r.remote_ip = ip;
-    Response res = bad_target ? SimpleError(400, "http.bad_target", "malformed URL escape",
-                                            "URL 转义格式错误")
-                              : (*handler)(r);
+    Response res;
+    if (bad_target) {
+      res = SimpleError(400, "http.bad_target", "malformed URL escape", "URL 转义格式错误");
+    } else {
+      // Database work and password hashing block; run them on the worker pool so that the
+      // I/O threads keep serving other connections, then resume here.
+      res = co_await net::co_spawn(
+          impl->workers->get_executor(),
+          [handler, &r]() -> net::awaitable<Response> { co_return (*handler)(r); },
+          net::use_awaitable);
+    }
     bool keep_alive = req.keep_alive() && !impl->draining.load();
     stream.expires_after(std::chrono::milliseconds(options->request_timeout_ms));
     co_await WriteResponse(stream, res, req.version(), keep_alive, ec);
@@ -134,7 +144,10 @@ net::awaitable<void> Listen(tcp::acceptor& acceptor, Server::Impl* impl,
     tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // e.g. EMFILE: keep serving the connections we have and retry a little later.
+      net::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+      continue;
     }
     net::co_spawn(acceptor.get_executor(), Session(std::move(socket), impl, options, handler),
                   net::detached);
@@ -148,9 +161,11 @@ Server::Server(ServerOptions options, RequestHandler handler)
 
 Server::~Server() {
   Stop();
+  if (impl_->stopper.joinable()) impl_->stopper.join();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  if (impl_->workers) impl_->workers->join();
 }
 
 Result<uint16_t> Server::Start() {
@@ -174,6 +189,7 @@ Result<uint16_t> Server::Start() {
                              ec.message());
   }
   port_ = acceptor->local_endpoint().port();
+  impl_->workers = std::make_unique<net::thread_pool>(std::max(1, options_.workers));
   impl_->acceptor = std::move(acceptor);
   net::co_spawn(impl_->ioc, Listen(*impl_->acceptor, impl_.get(), &options_, &handler_),
                 net::detached);
@@ -190,14 +206,15 @@ void Server::Stop() {
   });
   // Let in-flight requests finish, then stop the loop.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
-  std::thread([this, deadline] {
-    while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  // Joined by the destructor, so it never outlives the state it touches.
+  impl_->stopper = std::thread([impl = impl_.get(), deadline] {
+    while (impl->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    impl_->guard.reset();
-    impl_->ioc.stop();
-    impl_->stopped.store(true);
-  }).detach();
+    impl->guard.reset();
+    impl->ioc.stop();
+    impl->stopped.store(true);
+  });
 }
 
 void Server::Wait(bool handle_signals) {

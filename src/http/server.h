@@ -16,7 +16,8 @@ namespace keel::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;          // 0 picks a free port
-  int threads = 2;
+  int threads = 2;               // I/O threads
+  int workers = 4;               // handler threads (database work, password hashing)
   size_t body_limit = 16 * 1024 * 1024;
   int request_timeout_ms = 30000;
   int shutdown_grace_ms = 10000;

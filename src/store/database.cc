@@ -82,8 +82,11 @@ Result<PooledConnection> Database::Acquire() {
 }
 
 void Database::Release(std::unique_ptr<Connection> conn) {
+  bool healthy = conn->Healthy();
+  if (!healthy) conn.reset();  // closed outside the lock
   std::lock_guard g(mu_);
-  idle_.push_back(std::move(conn));
+  if (healthy) idle_.push_back(std::move(conn));
+  else --open_;
   cv_.notify_one();
 }
 

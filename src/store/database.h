@@ -57,6 +57,9 @@ class Connection {
   // Reserves `n` fresh ids from the database-wide id sequence (inside a write transaction
   // on SQLite). Ids are unique across tables and tenants and fit in a JSON number.
   virtual Result<std::vector<int64_t>> AllocateIds(int64_t n) = 0;
+  // False once the connection is unusable (server gone, stuck in a transaction); the pool
+  // then drops it instead of handing it out again.
+  virtual bool Healthy() = 0;
 };
 
 class Database;

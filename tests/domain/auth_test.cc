@@ -53,11 +53,15 @@ TEST_P(AuthTest, WrongPasswordsLockTheAccountAndUnknownUsersLookTheSame) {
   EXPECT_EQ(unknown.status().code(), wrong.status().code());
   EXPECT_EQ(unknown.status().message_en(), wrong.status().message_en());
   for (int i = 0; i < 4; ++i) (void)auth_->Login("acme", "rep_a2", "bad-password-x", "10.0.0.3");
+  // Locked: even the right password is refused, with the same answer as a wrong one.
   auto locked = auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.4");
-  EXPECT_EQ(locked.status().code(), "auth.locked");
-  EXPECT_EQ(HttpStatusOf(locked.status().kind()), 429);
+  EXPECT_EQ(locked.status().code(), wrong.status().code());
+  EXPECT_EQ(locked.status().message_en(), wrong.status().message_en());
+  EXPECT_EQ(HttpStatusOf(locked.status().kind()), 401);
   clock_.Advance(16 * 60 * 1000);
   EXPECT_TRUE(auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.4").ok());
+  // A user without a password cannot log in with an empty one.
+  EXPECT_FALSE(auth_->Login("acme", "rep_a2", "", "10.0.0.5").ok());
 }
 
 TEST_P(AuthTest, FailuresFromOneAddressAreRateLimited) {
@@ -83,6 +87,24 @@ TEST_P(AuthTest, ApiKeysAreAdminOnlyShownOnceAndRevocable) {
   EXPECT_FALSE(auth_->Authenticate(token).ok());
   EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {{"name", "x"}, {"user_id", 999999}}).status().code(), "validation.reference");
   EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {{"nme", "x"}}).status().code(), "validation.unknown_field");
+}
+
+TEST_P(AuthTest, ChangingAPasswordEndsSessionsAndSecurityChangesAreLogged) {
+  auto r = auth_->Login("acme", "rep_a1", testing::kTestPassword, "10.0.0.6");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(rs_->Update(org_.as["admin"], *FindEntity("users"), org_.users["rep_a1"],
+                          {{"password", "a-brand-new-password"}}).ok());
+  EXPECT_FALSE(auth_->Authenticate(r->token).ok());
+  EXPECT_TRUE(auth_->Login("acme", "rep_a1", "a-brand-new-password", "10.0.0.6").ok());
+  auto k = auth_->CreateApiKey(org_.as["admin"], {{"name", "erp"}});
+  ASSERT_TRUE(auth_->RevokeApiKey(org_.as["admin"], (*k)["id"]).ok());
+  auto log = rs_->AuditLog(org_.as["auditor"], {{"entity", "api_keys"}});
+  ASSERT_EQ(log->items.size(), 2u);
+  EXPECT_EQ(log->items[0]["action"], "api_key.revoked");
+  EXPECT_EQ(log->items[1]["action"], "api_key.created");
+  EXPECT_EQ(log->items[1]["after"].dump().find((*k)["token"].get<std::string>()), std::string::npos);
+  auto audit = rs_->AuditLog(org_.as["auditor"], {{"entity", "users"}});
+  EXPECT_EQ(audit->items[0]["after"].dump().find("a-brand-new-password"), std::string::npos);
 }
 
 TEST_P(AuthTest, DisablingAUserEndsTheirSessions) {

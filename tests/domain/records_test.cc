@@ -172,7 +172,18 @@ TEST_P(RecordsTest, WriteRightsByRole) {
   EXPECT_EQ(rs_->Create(As("lead_a"), E("customers"),
                         {{"code", "Z2"}, {"name", "z"}, {"kind", "b2b"}, {"owner_id", org_.users["rep_b"]}})
                 .status().kind(), ErrorKind::kForbidden);
-  // Supervisors: own team only.
+  // Supervisors: own team only, and inside their part of the tree.
+  EXPECT_EQ(rs_->Create(As("sup_a"), E("customers"),
+                        {{"code", "Z5"}, {"name", "z"}, {"kind", "b2b"}, {"owner_id", org_.users["rep_a1"]},
+                         {"unit_id", org_.unit_b}}).status().kind(), ErrorKind::kForbidden);
+  // Unit-scoped references outside the caller's subtree are refused like missing ones.
+  int64_t store_b_unit = testing::MustCreate(*rs_, Principal::System(org_.tenant), "units",
+                                             {{"code", "SB"}, {"name", "杭州店"}, {"kind", "store"}, {"parent_id", org_.unit_b}});
+  int64_t store_b = testing::MustCreate(*rs_, Principal::System(org_.tenant), "stores",
+                                        {{"code", "S-B"}, {"name", "杭州店"}, {"unit_id", store_b_unit}});
+  EXPECT_EQ(rs_->Create(As("rep_a1"), E("activities"),
+                        {{"kind", "visit"}, {"occurred_at", "2026-11-27T01:00:00Z"}, {"store_id", store_b}})
+                .status().code(), "validation.reference");
   EXPECT_TRUE(rs_->Create(As("sup_a"), E("customers"),
                           {{"code", "Z3"}, {"name", "z"}, {"kind", "b2b"}, {"owner_id", org_.users["rep_a1"]}}).ok());
   EXPECT_EQ(rs_->Create(As("sup_a"), E("customers"),
@@ -205,6 +216,13 @@ TEST_P(RecordsTest, ListsFilterSortAndPageWithCursors) {
   EXPECT_EQ(in->items.size(), 2u);
   auto q = rs_->List(As("admin"), E("customers"), {{"q", "P1"}});
   EXPECT_EQ(q->items.size(), 10u);
+  auto lower = rs_->List(As("admin"), E("customers"), {{"q", "p1"}});  // the same on both backends
+  EXPECT_EQ(lower->items.size(), 10u);
+  // A forged cursor is a 400 on both backends, never a database error.
+  for (const char* forged : {"WyItYW1vdW50IiwiYWJjIiw1XQ", "WyItYW1vdW50IiwxLjUsNV0"}) {  // ["-amount","abc",5] / 1.5
+    auto r = rs_->List(As("admin"), E("opportunities"), {{"sort", "-amount"}, {"cursor", forged}});
+    EXPECT_EQ(r.status().code(), "validation.parameter") << forged;
+  }
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
            {"colour", "red"}, {"sort", "notes"}, {"limit", "0"}, {"limit", "x"}, {"cursor", "zzz"},
            {"amount_gte", "abc"}, {"created_at_gte", "yesterday"}}) {
@@ -258,6 +276,12 @@ TEST_P(RecordsTest, BatchKeepsValidRecordsAndReportsEachInvalidOne) {
   auto lines = c->Query("SELECT COUNT(*) FROM order_lines");
   EXPECT_EQ(store::AsInt(lines->rows[0][0]), 3);
   EXPECT_EQ(rs_->CreateBatch(As("rep_a1"), E("orders"), json::object()).status().code(), "validation.body");
+  // Amounts that would overflow are refused, not wrapped.
+  auto huge = rs_->Create(As("rep_a1"), E("orders"),
+                          {{"code", "HUGE"}, {"channel", "store"}, {"ordered_at", "2026-11-27T10:00:00Z"},
+                           {"lines", {{{"product_id", org_.product}, {"qty", 100000}, {"unit_price", 999999999999.0}}}}});
+  EXPECT_EQ(huge.status().code(), "validation.range");
+  EXPECT_EQ(huge.status().field(), "lines[0].qty");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecordsTest,

@@ -76,6 +76,10 @@ TEST_P(ApiTest, MalformedInputGetsPrecise4xxNeverA500) {
   auto wrong_type = c.Send("POST", "/api/v1/customers", "code=A", t, "application/x-www-form-urlencoded");
   EXPECT_EQ(wrong_type.status, 400);
   EXPECT_EQ(wrong_type.json()["error"]["code"], "http.unsupported_media_type");
+  std::string deep(200000, '[');
+  auto too_deep = c.Send("POST", "/api/v1/leads", "{\"title\": " + deep, t);
+  EXPECT_EQ(too_deep.status, 400);
+  EXPECT_EQ(too_deep.json()["error"]["code"], "validation.too_deep");
   auto array_body = c.Send("POST", "/api/v1/customers", "[1,2]", t);
   EXPECT_EQ(array_body.json()["error"]["code"], "validation.body");
   auto huge = c.Send("POST", "/api/v1/customers", std::string(2 * 1024 * 1024, ' '), t);

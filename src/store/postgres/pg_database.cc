@@ -138,6 +138,10 @@ class PgConnection : public Connection {
 
   Status Begin(bool) override { return Exec("BEGIN").status(); }
 
+  bool Healthy() override {
+    return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+
   Result<std::vector<int64_t>> AllocateIds(int64_t n) override {
     Value p[] = {n};
     KEEL_ASSIGN_OR_RETURN(

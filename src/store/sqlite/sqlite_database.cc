@@ -104,6 +104,8 @@ class SqliteConnection : public Connection {
     return Status();
   }
 
+  bool Healthy() override { return sqlite3_get_autocommit(db_) != 0; }  // not left mid-transaction
+
   Status Begin(bool write) override {
     return Exec(write ? "BEGIN IMMEDIATE" : "BEGIN").status();
   }
