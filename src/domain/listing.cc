@@ -114,6 +114,14 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       if (Utf8Length(value) < 0 || value.size() > 200) {
         return BadParam(name, "q must be valid UTF-8 of at most 200 bytes", "q 应为不超过 200 字节的有效 UTF-8");
       }
+      if (db_.backend() == store::Backend::kSqlite && e.indexed_search && Utf8Length(value) >= 3) {
+        // FTS5 trigram index: a quoted phrase matches the substring in any searchable column.
+        std::string phrase = "\"";
+        for (char ch : value) phrase += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        where += " AND rowid IN (SELECT rowid FROM " + e.name + "_fts WHERE " + e.name + "_fts MATCH ?)";
+        args.emplace_back(phrase + "\"");
+        continue;
+      }
       std::string ors;
       for (const auto& f : e.fields) {
         if (!f.search) continue;

@@ -210,6 +210,7 @@ std::vector<EntityDef> Build() {
     e.writers = kSellers;
     e.batch = true;
     e.audited_create = false;
+    e.indexed_search = false;
     e.default_sort = "-occurred_at";
     e.fields = {
         Enum("kind", {"visit", "call", "meeting", "email", "demo", "proposal"}).Req().Doc(
@@ -292,6 +293,7 @@ std::vector<EntityDef> Build() {
     e.writers = kSellers;
     e.batch = true;
     e.audited_create = false;
+    e.indexed_search = false;
     e.default_sort = "-ordered_at";
     e.fields = {
         Str("code", 64).Req().Unique().Sort().Immutable().Search().Doc(

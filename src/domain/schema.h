@@ -95,6 +95,7 @@ struct EntityDef {
   std::optional<ChildDef> child;
   bool batch = false;            // POST /<name>/batch
   bool audited_create = true;    // high-volume facts are traced by the event log instead
+  bool indexed_search = true;    // `q` answered from the substring index (migration 2)
   std::vector<Role> writers;     // roles that may create/update/archive
   std::string default_sort = "-id";
 

@@ -244,6 +244,97 @@ INSERT INTO id_alloc (k, next_id) VALUES (1, 1000);
      R"SQL(
 CREATE SEQUENCE keel_ids START WITH 1000;
 )SQL"},
+    {2, "substring search indexes",
+     // Text search (`q=`) answers from an index instead of a scan: FTS5 trigram tables kept in
+     // sync by triggers on SQLite, pg_trgm GIN indexes on LOWER(column) on PostgreSQL. Both
+     // match any substring of 3+ characters, case-insensitively. Orders and activities are
+     // high-volume facts: no substring index (it would cost ingest), their `q` scans.
+     "",
+     R"SQL(
+CREATE VIRTUAL TABLE units_fts USING fts5(code, name, name_en, content='units', content_rowid='rowid', tokenize='trigram');
+INSERT INTO units_fts(rowid, code, name, name_en) SELECT rowid, code, name, name_en FROM units;
+CREATE TRIGGER units_fts_ai AFTER INSERT ON units BEGIN INSERT INTO units_fts(rowid, code, name, name_en) VALUES (new.rowid, new.code, new.name, new.name_en); END;
+CREATE TRIGGER units_fts_ad AFTER DELETE ON units BEGIN INSERT INTO units_fts(units_fts, rowid, code, name, name_en) VALUES ('delete', old.rowid, old.code, old.name, old.name_en); END;
+CREATE TRIGGER units_fts_au AFTER UPDATE ON units WHEN new.code IS NOT old.code OR new.name IS NOT old.name OR new.name_en IS NOT old.name_en BEGIN INSERT INTO units_fts(units_fts, rowid, code, name, name_en) VALUES ('delete', old.rowid, old.code, old.name, old.name_en); INSERT INTO units_fts(rowid, code, name, name_en) VALUES (new.rowid, new.code, new.name, new.name_en); END;
+CREATE VIRTUAL TABLE users_fts USING fts5(username, display_name, email, content='users', content_rowid='rowid', tokenize='trigram');
+INSERT INTO users_fts(rowid, username, display_name, email) SELECT rowid, username, display_name, email FROM users;
+CREATE TRIGGER users_fts_ai AFTER INSERT ON users BEGIN INSERT INTO users_fts(rowid, username, display_name, email) VALUES (new.rowid, new.username, new.display_name, new.email); END;
+CREATE TRIGGER users_fts_ad AFTER DELETE ON users BEGIN INSERT INTO users_fts(users_fts, rowid, username, display_name, email) VALUES ('delete', old.rowid, old.username, old.display_name, old.email); END;
+CREATE TRIGGER users_fts_au AFTER UPDATE ON users WHEN new.username IS NOT old.username OR new.display_name IS NOT old.display_name OR new.email IS NOT old.email BEGIN INSERT INTO users_fts(users_fts, rowid, username, display_name, email) VALUES ('delete', old.rowid, old.username, old.display_name, old.email); INSERT INTO users_fts(rowid, username, display_name, email) VALUES (new.rowid, new.username, new.display_name, new.email); END;
+CREATE VIRTUAL TABLE stores_fts USING fts5(code, name, content='stores', content_rowid='rowid', tokenize='trigram');
+INSERT INTO stores_fts(rowid, code, name) SELECT rowid, code, name FROM stores;
+CREATE TRIGGER stores_fts_ai AFTER INSERT ON stores BEGIN INSERT INTO stores_fts(rowid, code, name) VALUES (new.rowid, new.code, new.name); END;
+CREATE TRIGGER stores_fts_ad AFTER DELETE ON stores BEGIN INSERT INTO stores_fts(stores_fts, rowid, code, name) VALUES ('delete', old.rowid, old.code, old.name); END;
+CREATE TRIGGER stores_fts_au AFTER UPDATE ON stores WHEN new.code IS NOT old.code OR new.name IS NOT old.name BEGIN INSERT INTO stores_fts(stores_fts, rowid, code, name) VALUES ('delete', old.rowid, old.code, old.name); INSERT INTO stores_fts(rowid, code, name) VALUES (new.rowid, new.code, new.name); END;
+CREATE VIRTUAL TABLE customers_fts USING fts5(code, name, phone, content='customers', content_rowid='rowid', tokenize='trigram');
+INSERT INTO customers_fts(rowid, code, name, phone) SELECT rowid, code, name, phone FROM customers;
+CREATE TRIGGER customers_fts_ai AFTER INSERT ON customers BEGIN INSERT INTO customers_fts(rowid, code, name, phone) VALUES (new.rowid, new.code, new.name, new.phone); END;
+CREATE TRIGGER customers_fts_ad AFTER DELETE ON customers BEGIN INSERT INTO customers_fts(customers_fts, rowid, code, name, phone) VALUES ('delete', old.rowid, old.code, old.name, old.phone); END;
+CREATE TRIGGER customers_fts_au AFTER UPDATE ON customers WHEN new.code IS NOT old.code OR new.name IS NOT old.name OR new.phone IS NOT old.phone BEGIN INSERT INTO customers_fts(customers_fts, rowid, code, name, phone) VALUES ('delete', old.rowid, old.code, old.name, old.phone); INSERT INTO customers_fts(rowid, code, name, phone) VALUES (new.rowid, new.code, new.name, new.phone); END;
+CREATE VIRTUAL TABLE contacts_fts USING fts5(name, phone, content='contacts', content_rowid='rowid', tokenize='trigram');
+INSERT INTO contacts_fts(rowid, name, phone) SELECT rowid, name, phone FROM contacts;
+CREATE TRIGGER contacts_fts_ai AFTER INSERT ON contacts BEGIN INSERT INTO contacts_fts(rowid, name, phone) VALUES (new.rowid, new.name, new.phone); END;
+CREATE TRIGGER contacts_fts_ad AFTER DELETE ON contacts BEGIN INSERT INTO contacts_fts(contacts_fts, rowid, name, phone) VALUES ('delete', old.rowid, old.name, old.phone); END;
+CREATE TRIGGER contacts_fts_au AFTER UPDATE ON contacts WHEN new.name IS NOT old.name OR new.phone IS NOT old.phone BEGIN INSERT INTO contacts_fts(contacts_fts, rowid, name, phone) VALUES ('delete', old.rowid, old.name, old.phone); INSERT INTO contacts_fts(rowid, name, phone) VALUES (new.rowid, new.name, new.phone); END;
+CREATE VIRTUAL TABLE leads_fts USING fts5(title, contact_name, company, phone, content='leads', content_rowid='rowid', tokenize='trigram');
+INSERT INTO leads_fts(rowid, title, contact_name, company, phone) SELECT rowid, title, contact_name, company, phone FROM leads;
+CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN INSERT INTO leads_fts(rowid, title, contact_name, company, phone) VALUES (new.rowid, new.title, new.contact_name, new.company, new.phone); END;
+CREATE TRIGGER leads_fts_ad AFTER DELETE ON leads BEGIN INSERT INTO leads_fts(leads_fts, rowid, title, contact_name, company, phone) VALUES ('delete', old.rowid, old.title, old.contact_name, old.company, old.phone); END;
+CREATE TRIGGER leads_fts_au AFTER UPDATE ON leads WHEN new.title IS NOT old.title OR new.contact_name IS NOT old.contact_name OR new.company IS NOT old.company OR new.phone IS NOT old.phone BEGIN INSERT INTO leads_fts(leads_fts, rowid, title, contact_name, company, phone) VALUES ('delete', old.rowid, old.title, old.contact_name, old.company, old.phone); INSERT INTO leads_fts(rowid, title, contact_name, company, phone) VALUES (new.rowid, new.title, new.contact_name, new.company, new.phone); END;
+CREATE VIRTUAL TABLE opportunities_fts USING fts5(name, content='opportunities', content_rowid='rowid', tokenize='trigram');
+INSERT INTO opportunities_fts(rowid, name) SELECT rowid, name FROM opportunities;
+CREATE TRIGGER opportunities_fts_ai AFTER INSERT ON opportunities BEGIN INSERT INTO opportunities_fts(rowid, name) VALUES (new.rowid, new.name); END;
+CREATE TRIGGER opportunities_fts_ad AFTER DELETE ON opportunities BEGIN INSERT INTO opportunities_fts(opportunities_fts, rowid, name) VALUES ('delete', old.rowid, old.name); END;
+CREATE TRIGGER opportunities_fts_au AFTER UPDATE ON opportunities WHEN new.name IS NOT old.name BEGIN INSERT INTO opportunities_fts(opportunities_fts, rowid, name) VALUES ('delete', old.rowid, old.name); INSERT INTO opportunities_fts(rowid, name) VALUES (new.rowid, new.name); END;
+CREATE VIRTUAL TABLE products_fts USING fts5(sku, name, name_en, content='products', content_rowid='rowid', tokenize='trigram');
+INSERT INTO products_fts(rowid, sku, name, name_en) SELECT rowid, sku, name, name_en FROM products;
+CREATE TRIGGER products_fts_ai AFTER INSERT ON products BEGIN INSERT INTO products_fts(rowid, sku, name, name_en) VALUES (new.rowid, new.sku, new.name, new.name_en); END;
+CREATE TRIGGER products_fts_ad AFTER DELETE ON products BEGIN INSERT INTO products_fts(products_fts, rowid, sku, name, name_en) VALUES ('delete', old.rowid, old.sku, old.name, old.name_en); END;
+CREATE TRIGGER products_fts_au AFTER UPDATE ON products WHEN new.sku IS NOT old.sku OR new.name IS NOT old.name OR new.name_en IS NOT old.name_en BEGIN INSERT INTO products_fts(products_fts, rowid, sku, name, name_en) VALUES ('delete', old.rowid, old.sku, old.name, old.name_en); INSERT INTO products_fts(rowid, sku, name, name_en) VALUES (new.rowid, new.sku, new.name, new.name_en); END;
+CREATE VIRTUAL TABLE members_fts USING fts5(card_no, content='members', content_rowid='rowid', tokenize='trigram');
+INSERT INTO members_fts(rowid, card_no) SELECT rowid, card_no FROM members;
+CREATE TRIGGER members_fts_ai AFTER INSERT ON members BEGIN INSERT INTO members_fts(rowid, card_no) VALUES (new.rowid, new.card_no); END;
+CREATE TRIGGER members_fts_ad AFTER DELETE ON members BEGIN INSERT INTO members_fts(members_fts, rowid, card_no) VALUES ('delete', old.rowid, old.card_no); END;
+CREATE TRIGGER members_fts_au AFTER UPDATE ON members WHEN new.card_no IS NOT old.card_no BEGIN INSERT INTO members_fts(members_fts, rowid, card_no) VALUES ('delete', old.rowid, old.card_no); INSERT INTO members_fts(rowid, card_no) VALUES (new.rowid, new.card_no); END;
+CREATE VIRTUAL TABLE promotions_fts USING fts5(code, name, content='promotions', content_rowid='rowid', tokenize='trigram');
+INSERT INTO promotions_fts(rowid, code, name) SELECT rowid, code, name FROM promotions;
+CREATE TRIGGER promotions_fts_ai AFTER INSERT ON promotions BEGIN INSERT INTO promotions_fts(rowid, code, name) VALUES (new.rowid, new.code, new.name); END;
+CREATE TRIGGER promotions_fts_ad AFTER DELETE ON promotions BEGIN INSERT INTO promotions_fts(promotions_fts, rowid, code, name) VALUES ('delete', old.rowid, old.code, old.name); END;
+CREATE TRIGGER promotions_fts_au AFTER UPDATE ON promotions WHEN new.code IS NOT old.code OR new.name IS NOT old.name BEGIN INSERT INTO promotions_fts(promotions_fts, rowid, code, name) VALUES ('delete', old.rowid, old.code, old.name); INSERT INTO promotions_fts(rowid, code, name) VALUES (new.rowid, new.code, new.name); END;
+CREATE VIRTUAL TABLE tasks_fts USING fts5(title, content='tasks', content_rowid='rowid', tokenize='trigram');
+INSERT INTO tasks_fts(rowid, title) SELECT rowid, title FROM tasks;
+CREATE TRIGGER tasks_fts_ai AFTER INSERT ON tasks BEGIN INSERT INTO tasks_fts(rowid, title) VALUES (new.rowid, new.title); END;
+CREATE TRIGGER tasks_fts_ad AFTER DELETE ON tasks BEGIN INSERT INTO tasks_fts(tasks_fts, rowid, title) VALUES ('delete', old.rowid, old.title); END;
+CREATE TRIGGER tasks_fts_au AFTER UPDATE ON tasks WHEN new.title IS NOT old.title BEGIN INSERT INTO tasks_fts(tasks_fts, rowid, title) VALUES ('delete', old.rowid, old.title); INSERT INTO tasks_fts(rowid, title) VALUES (new.rowid, new.title); END;
+)SQL",
+     R"SQL(
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX units_code_trgm ON units USING gin (LOWER(code) gin_trgm_ops);
+CREATE INDEX units_name_trgm ON units USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX units_name_en_trgm ON units USING gin (LOWER(name_en) gin_trgm_ops);
+CREATE INDEX users_username_trgm ON users USING gin (LOWER(username) gin_trgm_ops);
+CREATE INDEX users_display_name_trgm ON users USING gin (LOWER(display_name) gin_trgm_ops);
+CREATE INDEX users_email_trgm ON users USING gin (LOWER(email) gin_trgm_ops);
+CREATE INDEX stores_code_trgm ON stores USING gin (LOWER(code) gin_trgm_ops);
+CREATE INDEX stores_name_trgm ON stores USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX customers_code_trgm ON customers USING gin (LOWER(code) gin_trgm_ops);
+CREATE INDEX customers_name_trgm ON customers USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX customers_phone_trgm ON customers USING gin (LOWER(phone) gin_trgm_ops);
+CREATE INDEX contacts_name_trgm ON contacts USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX contacts_phone_trgm ON contacts USING gin (LOWER(phone) gin_trgm_ops);
+CREATE INDEX leads_title_trgm ON leads USING gin (LOWER(title) gin_trgm_ops);
+CREATE INDEX leads_contact_name_trgm ON leads USING gin (LOWER(contact_name) gin_trgm_ops);
+CREATE INDEX leads_company_trgm ON leads USING gin (LOWER(company) gin_trgm_ops);
+CREATE INDEX leads_phone_trgm ON leads USING gin (LOWER(phone) gin_trgm_ops);
+CREATE INDEX opportunities_name_trgm ON opportunities USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX products_sku_trgm ON products USING gin (LOWER(sku) gin_trgm_ops);
+CREATE INDEX products_name_trgm ON products USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX products_name_en_trgm ON products USING gin (LOWER(name_en) gin_trgm_ops);
+CREATE INDEX members_card_no_trgm ON members USING gin (LOWER(card_no) gin_trgm_ops);
+CREATE INDEX promotions_code_trgm ON promotions USING gin (LOWER(code) gin_trgm_ops);
+CREATE INDEX promotions_name_trgm ON promotions USING gin (LOWER(name) gin_trgm_ops);
+CREATE INDEX tasks_title_trgm ON tasks USING gin (LOWER(title) gin_trgm_ops);
+)SQL"},
 };
 
 }  // namespace

@@ -233,6 +233,36 @@ TEST_P(RecordsTest, ListsFilterSortAndPageWithCursors) {
   }
 }
 
+TEST_P(RecordsTest, TextSearchFindsSubstringsCaseInsensitively) {
+  int64_t a = testing::MustCreate(*rs_, As("admin"), "customers", {{"code", "S-1"}, {"name", "上海华庭酒店管理有限公司"}, {"kind", "b2b"}});
+  testing::MustCreate(*rs_, As("admin"), "customers", {{"code", "S-2"}, {"name", "Hangzhou GRAND Hotel"}, {"kind", "b2b"}});
+  testing::MustCreate(*rs_, As("admin"), "customers", {{"code", "S-3"}, {"name", "北京\"引号\"100%公司"}, {"kind", "b2b"}});
+  auto count = [&](const std::string& q) {
+    auto r = rs_->List(As("admin"), E("customers"), {{"q", q}});
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? r->items.size() : 999u;
+  };
+  EXPECT_EQ(count("华庭酒店"), 1u);    // indexed (3+ characters)
+  EXPECT_EQ(count("酒店"), 1u);        // short: scanned, same answer
+  EXPECT_EQ(count("grand"), 1u);
+  EXPECT_EQ(count("HOTEL"), 1u);
+  EXPECT_EQ(count("\"引号\""), 1u);
+  EXPECT_EQ(count("100%"), 1u);
+  EXPECT_EQ(count("0%公"), 1u);
+  EXPECT_EQ(count("%%%"), 0u);
+  EXPECT_EQ(count("S-"), 3u);
+  EXPECT_EQ(count("不存在的名字"), 0u);
+  ASSERT_TRUE(rs_->Update(As("admin"), E("customers"), a, {{"name", "上海锦江酒店"}}).ok());
+  EXPECT_EQ(count("华庭酒店"), 0u);
+  EXPECT_EQ(count("锦江酒"), 1u);
+  ASSERT_TRUE(rs_->Archive(As("admin"), E("customers"), a).ok());
+  EXPECT_EQ(count("锦江酒"), 0u);
+  // Other tenants' matches never count.
+  testing::Org other = testing::BuildOrg(*rs_, *auth_, "other");
+  testing::MustCreate(*rs_, other.as["admin"], "customers", {{"code", "O-1"}, {"name", "Hangzhou GRAND Hotel"}, {"kind", "b2b"}});
+  EXPECT_EQ(count("grand"), 1u);
+}
+
 TEST_P(RecordsTest, ArchiveHidesFromListsAndKeepsHistory) {
   int64_t id = Customer("rep_a1", "ARCH");
   auto a = rs_->Archive(As("rep_a1"), E("customers"), id);
