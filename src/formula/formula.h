@@ -1,0 +1,86 @@
+// The formula language (公式语言) shared by metric filters, derived metrics, alert and workflow
+// conditions, formula fields and profit-sharing rules. Excel/Salesforce-like:
+//   amount * (1 - discount) > 10000 AND stage <> 'lost'
+//   IF(ISBLANK(closed_at), DATEDIFF(created_at, NOW(), "days"), 0)
+// A formula is compiled once — lexed, parsed, type-checked against the fields it may use and
+// constant-folded — and then evaluated many times without heap allocation (text results live in
+// the caller's Arena). Compile errors carry a code, en/zh messages and the position
+// ("formula@12"); runtime problems are error values (#DIV/0!, #VALUE!), never exceptions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "formula/value.h"
+
+namespace keel::formula {
+
+// A field a formula may reference, by name; its value is passed by index at evaluation.
+struct FieldInfo {
+  std::string name;
+  Type type;
+};
+
+// Scratch space for text produced during evaluation. Reset() keeps the memory, so steady-state
+// evaluation allocates nothing. Not thread-safe: one per evaluating thread.
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  std::string_view Store(std::string_view s);
+  char* Allocate(size_t n);
+  void Reset();
+
+ private:
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::vector<size_t> sizes_;
+  size_t chunk_ = 0, used_ = 0;
+};
+
+struct EvalContext {
+  int64_t now_ms = 0;          // NOW(); TODAY() is its date in the time zone below
+  int tz_offset_minutes = 480; // the tenant's UTC offset (Asia/Shanghai: +480)
+  Arena* arena = nullptr;      // required when the formula produces text
+};
+
+struct Node;
+
+class Formula {
+ public:
+  // Compiles `source` for records with `fields`. When `expected` is not kAny, the result type
+  // must match (kBool for filters and conditions).
+  static Result<Formula> Compile(std::string_view source, const std::vector<FieldInfo>& fields,
+                                 Type expected = Type::kAny);
+  Formula(Formula&&) noexcept;
+  Formula& operator=(Formula&&) noexcept;
+  ~Formula();
+
+  Type type() const;
+  // `fields[i]` is the value of the i-th FieldInfo given to Compile. Thread-safe (const) as long
+  // as each thread has its own context/arena.
+  Value Eval(std::span<const Value> fields, const EvalContext& ctx) const;
+  // The indexes of the fields the formula reads.
+  const std::vector<int>& fields_used() const;
+  // Number of nodes after constant folding (for tests and the editor).
+  size_t size() const;
+  const std::string& source() const;
+
+ private:
+  Formula();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The built-in functions as data: the same table feeds the checker, the docs and autocomplete.
+struct FunctionDoc {
+  std::string name, signature, returns, en, zh, example;
+};
+std::vector<FunctionDoc> FunctionCatalogue();
+
+}  // namespace keel::formula
