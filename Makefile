@@ -7,7 +7,10 @@ JOBS ?= $(shell nproc)
 DB ?= data/keel.db
 PORT ?= 8080
 
-.PHONY: deps build run test test-sanitize bench clean demo
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps build run test test-sanitize bench clean demo fuzz
 
 deps:
 	@bash scripts/install-deps
@@ -33,8 +36,15 @@ test-sanitize: deps
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS from the seed corpus.
+fuzz: deps
+	@cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DKEEL_FUZZ=ON -DKEEL_BUILD_TESTS=OFF -DKEEL_BUILD_BENCH=OFF > /dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target formula_fuzz
+	@mkdir -p $(BUILD_FUZZ)/corpus/formula && cp -n fuzz/corpus/formula/* $(BUILD_FUZZ)/corpus/formula/ 2>/dev/null || true
+	@$(BUILD_FUZZ)/fuzz/formula_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=5 $(BUILD_FUZZ)/corpus/formula
+
 bench: build
 	@bash bench/run-all "$(BUILD)"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
+#include "formula/formula.h"
 
 namespace keel::http {
 
@@ -141,6 +142,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
          ApiOptions options)
     : db_(db), records_(records), auth_(auth), options_(std::move(options)) {
   AddSystemRoutes();
+  AddFormulaRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
 }
 
@@ -407,6 +409,91 @@ void Api::AddSystemRoutes() {
       "按序号回放租户事件日志", "events", nullptr, {{"type", "object"}},
       {{"after", "return events with seq > after (default 0)"}, {"limit", "1-5000, default 1000"},
        {"type", "event type prefix, e.g. opportunity."}}});
+}
+
+namespace {
+
+// The formula view of an entity's fields (references and money are numbers).
+std::vector<formula::FieldInfo> FormulaFields(const domain::EntityDef& e) {
+  std::vector<formula::FieldInfo> out = {{"id", formula::Type::kNumber},
+                                         {"created_at", formula::Type::kDateTime},
+                                         {"updated_at", formula::Type::kDateTime}};
+  for (const auto& f : e.fields) {
+    formula::Type t;
+    switch (f.type) {
+      case FieldType::kRef: case FieldType::kInt: case FieldType::kNumber: case FieldType::kMoney:
+        t = formula::Type::kNumber; break;
+      case FieldType::kBool: t = formula::Type::kBool; break;
+      case FieldType::kTimestamp: t = formula::Type::kDateTime; break;
+      case FieldType::kDate: t = formula::Type::kDate; break;
+      case FieldType::kJson: case FieldType::kPassword: continue;
+      default: t = formula::Type::kText;
+    }
+    out.push_back({f.name, t});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Api::AddFormulaRoutes() {
+  router_.Add("GET", "/api/v1/formula/functions", [](Call&) -> Result<Reply> {
+    json items = json::array();
+    for (const auto& f : formula::FunctionCatalogue()) {
+      items.push_back({{"name", f.name}, {"signature", f.signature}, {"returns", f.returns},
+                       {"description", f.en}, {"description_zh", f.zh}, {"example", f.example}});
+    }
+    return Ok({{"items", items}});
+  }, {"The formula language's built-in functions (for docs and autocomplete)",
+      "公式语言的内置函数（用于文档与自动补全）", "formula", nullptr, {{"type", "object"}}});
+
+  json check_req = {{"type", "object"},
+                    {"required", {"entity", "formula"}},
+                    {"properties", {{"entity", {{"type", "string"}}},
+                                    {"formula", {{"type", "string"}, {"maxLength", 8192}}},
+                                    {"expect", {{"type", "string"},
+                                                {"enum", {"any", "number", "text", "boolean", "date", "timestamp"}}}}}}};
+  router_.Add("POST", "/api/v1/formula/check", [](Call& c) -> Result<Reply> {
+    const json& b = c.body;
+    if (!b.is_object()) {
+      return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+    }
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      if (it.key() != "entity" && it.key() != "formula" && it.key() != "expect") {
+        return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
+                               "未知字段 '" + it.key() + "'", it.key());
+      }
+    }
+    if (!b.contains("entity") || !b["entity"].is_string() || !domain::FindEntity(b["entity"])) {
+      return Status::Invalid("validation.entity", "entity must name an entity such as customers or orders",
+                             "entity 应为实体名称，如 customers、orders", "entity");
+    }
+    if (!b.contains("formula") || !b["formula"].is_string()) {
+      return Status::Invalid("validation.required", "formula is required (a string)", "formula 为必填字符串", "formula");
+    }
+    formula::Type expect = formula::Type::kAny;
+    if (b.contains("expect")) {
+      static const std::pair<const char*, formula::Type> kTypes[] = {
+          {"any", formula::Type::kAny}, {"number", formula::Type::kNumber}, {"text", formula::Type::kText},
+          {"boolean", formula::Type::kBool}, {"date", formula::Type::kDate}, {"timestamp", formula::Type::kDateTime}};
+      bool found = false;
+      for (auto [name, t] : kTypes) {
+        if (b["expect"].is_string() && b["expect"] == name) expect = t, found = true;
+      }
+      if (!found) {
+        return Status::Invalid("validation.enum", "expect must be any, number, text, boolean, date or timestamp",
+                               "expect 只能为 any、number、text、boolean、date 或 timestamp", "expect");
+      }
+    }
+    const auto& e = *domain::FindEntity(b["entity"]);
+    auto fields = FormulaFields(e);
+    auto f = formula::Formula::Compile(b["formula"].get<std::string>(), fields, expect);
+    if (!f.ok()) return f.status();
+    json used = json::array();
+    for (int i : f->fields_used()) used.push_back(fields[i].name);
+    return Ok({{"ok", true}, {"type", std::string(formula::TypeName(f->type()))}, {"fields_used", used}});
+  }, {"Type-check a formula against an entity's fields; errors point at the position (formula@N)",
+      "按实体字段检查公式；错误会指出位置（formula@N）", "formula", check_req, {{"type", "object"}}});
 }
 
 Result<Principal> Api::Authenticate(const Request& req) const {

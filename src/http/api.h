@@ -28,6 +28,7 @@ class Api {
  private:
   void AddEntityRoutes(const domain::EntityDef& e);
   void AddSystemRoutes();
+  void AddFormulaRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;
