@@ -30,6 +30,20 @@ int Utf8Length(const std::string& s) {
   return n;
 }
 
+Status CheckObject(const json& body, std::initializer_list<const char*> allowed) {
+  if (!body.is_object()) {
+    return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return it.key() == k; });
+    if (!known) {
+      return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
+                             "未知字段 '" + it.key() + "'", it.key());
+    }
+  }
+  return Status();
+}
+
 Status TypeError(const FieldDef& f, const char* expected_en, const char* expected_zh) {
   return Status::Invalid("validation.type", f.name + " must be " + expected_en,
                          f.name + " 应为" + expected_zh, f.name);

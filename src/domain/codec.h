@@ -2,6 +2,7 @@
 // Internal to the domain part.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ Result<store::Value> ParamToValue(const FieldDef& f, const std::string& text);
 nlohmann::json FromValue(const FieldDef& f, const store::Value& v);
 // Counts code points; -1 when `s` is not valid UTF-8.
 int Utf8Length(const std::string& s);
+// The body must be a JSON object whose keys are all in `allowed` (validation.body /
+// validation.unknown_field with the key).
+Status CheckObject(const nlohmann::json& body, std::initializer_list<const char*> allowed);
 // Common error builders.
 Status TypeError(const FieldDef& f, const char* expected_en, const char* expected_zh);
 

@@ -131,6 +131,18 @@ std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<Valu
 struct RecordRules {
   using Ctx = RecordService::Ctx;
 
+  // Queues an event of this write; it is appended in the same transaction by Finish().
+  static void Emit(Ctx& ctx, std::string type, std::string entity, int64_t id, const json& payload) {
+    events::Event ev;
+    ev.at = ctx.now;
+    ev.type = std::move(type);
+    ev.entity = std::move(entity);
+    ev.entity_id = id;
+    ev.actor_id = ctx.p.user_id;
+    ev.payload = payload.dump(-1, ' ', false, json::error_handler_t::replace);
+    ctx.events.push_back(std::move(ev));
+  }
+
   static Status CheckScope(Ctx& ctx, const EntityDef& e, const ValueMap& v) {
     const Principal& p = ctx.p;
     if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return Status();
@@ -369,14 +381,8 @@ struct RecordRules {
         KEEL_ASSIGN_OR_RETURN(int64_t moved, ctx.conn.Exec(
             "UPDATE units SET path = ? || SUBSTR(path, ?), updated_at = ? WHERE tenant_id = ? AND "
             "path LIKE ? AND id <> ?", q));
-        events::Event ev;
-        ev.at = ctx.now;
-        ev.type = "unit.subtree_moved";
-        ev.entity = "units";
-        ev.entity_id = id;
-        ev.actor_id = ctx.p.user_id;
-        ev.payload = json{{"old_path", old_path}, {"new_path", new_path}, {"descendants", moved}}.dump();
-        ctx.events.push_back(std::move(ev));
+        Emit(ctx, "unit.subtree_moved", "units", id,
+             {{"old_path", old_path}, {"new_path", new_path}, {"descendants", moved}});
       }
     }
     return Status();
@@ -440,19 +446,12 @@ struct RecordRules {
       after["closed_at"] = ctx.now_text;
     }
     KEEL_RETURN_IF_ERROR(StageHistory(ctx, id, Value(from), to, after.at("amount")));
-    events::Event ev;
-    ev.at = ctx.now;
-    ev.type = "opportunity.stage_changed";
-    ev.entity = "opportunities";
-    ev.entity_id = id;
-    ev.actor_id = ctx.p.user_id;
-    ev.payload = json{{"from", from},
-                      {"to", to},
-                      {"amount", static_cast<double>(store::AsInt(after.at("amount"))) / 100.0},
-                      {"owner_id", Int(after, "owner_id")},
-                      {"unit_id", Int(after, "unit_id")}}
-                     .dump();
-    ctx.events.push_back(std::move(ev));
+    Emit(ctx, "opportunity.stage_changed", "opportunities", id,
+         {{"from", from},
+          {"to", to},
+          {"amount", static_cast<double>(store::AsInt(after.at("amount"))) / 100.0},
+          {"owner_id", Int(after, "owner_id")},
+          {"unit_id", Int(after, "unit_id")}});
     return Status();
   }
 
@@ -473,14 +472,7 @@ struct RecordRules {
         "THEN 'working' ELSE status END WHERE tenant_id = ? AND id = ? AND first_response_at IS NULL",
         q));
     if (changed > 0) {
-      events::Event ev;
-      ev.at = ctx.now;
-      ev.type = "lead.responded";
-      ev.entity = "leads";
-      ev.entity_id = lead_id;
-      ev.actor_id = ctx.p.user_id;
-      ev.payload = json{{"first_response_at", at}}.dump();
-      ctx.events.push_back(std::move(ev));
+      Emit(ctx, "lead.responded", "leads", lead_id, {{"first_response_at", at}});
     }
     return Status();
   }
@@ -716,18 +708,6 @@ Result<std::vector<ValueMap>> LoadChildren(store::Connection& conn, const ChildD
   return out;
 }
 
-events::Event MakeEvent(const RecordService::Ctx& ctx, const EntityDef& e, const char* verb,
-                        int64_t id, json payload) {
-  events::Event ev;
-  ev.at = ctx.now;
-  ev.type = e.singular + "." + verb;
-  ev.entity = e.name;
-  ev.entity_id = id;
-  ev.actor_id = ctx.p.user_id;
-  ev.payload = payload.dump(-1, ' ', false, json::error_handler_t::replace);
-  return ev;
-}
-
 }  // namespace
 
 Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& body) {
@@ -805,7 +785,7 @@ Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& b
   KEEL_RETURN_IF_ERROR(RecordRules::AfterCreate(ctx, e, id, v));
   json out = MapToJson(e, id, v);
   if (e.child) out[e.child->name] = ChildrenToJson(*e.child, children);
-  ctx.events.push_back(MakeEvent(ctx, e, "created", id, out));
+  RecordRules::Emit(ctx, e.singular + ".created", e.name, id, out);
   if (e.audited_create) ctx.audits.push_back({"create", e.name, id, nullptr, out});
   return out;
 }
@@ -873,7 +853,7 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
     }
     diff[name] = {{"from", before_json[name]}, {"to", after_json[name]}};
   }
-  ctx.events.push_back(MakeEvent(ctx, e, "updated", id, {{"changes", diff}, {"record", after_json}}));
+  RecordRules::Emit(ctx, e.singular + ".updated", e.name, id, {{"changes", diff}, {"record", after_json}});
   ctx.audits.push_back({"update", e.name, id, before_json, after_json});
   return after_json;
 }
@@ -1007,7 +987,7 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
   json after = before;
   after["archived_at"] = ctx.now_text;
   after["updated_at"] = ctx.now_text;
-  ctx.events.push_back(MakeEvent(ctx, e, "archived", id, {{"id", id}}));
+  RecordRules::Emit(ctx, e.singular + ".archived", e.name, id, {{"id", id}});
   ctx.audits.push_back({"archive", e.name, id, before, after});
   KEEL_RETURN_IF_ERROR(Finish(ctx));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -1018,15 +998,7 @@ Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, con
                                         const WriteOptions& opt) {
   const EntityDef& leads = *FindEntity("leads");
   if (!leads.CanWrite(p.role)) return Forbidden("your role may not convert leads", "您的角色无权转化线索");
-  if (!body.is_object()) {
-    return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
-  }
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "customer_id" && it.key() != "customer" && it.key() != "opportunity") {
-      return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
-                             "未知字段 '" + it.key() + "'", it.key());
-    }
-  }
+  KEEL_RETURN_IF_ERROR(CheckObject(body, {"customer_id", "customer", "opportunity"}));
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
@@ -1117,10 +1089,10 @@ Result<json> RecordService::ConvertLead(const Principal& p, int64_t lead_id, con
   after["customer_id"] = customer_id;
   after["opportunity_id"] = opp_id;
   after["updated_at"] = ctx.now_text;
-  ctx.events.push_back(MakeEvent(ctx, leads, "converted", lead_id,
-                                 {{"customer_id", customer_id}, {"opportunity_id", opp_id},
-                                  {"owner_id", lead["owner_id"]}, {"unit_id", lead["unit_id"]},
-                                  {"source", lead["source"]}}));
+  RecordRules::Emit(ctx, "lead.converted", "leads", lead_id,
+                    {{"customer_id", customer_id}, {"opportunity_id", opp_id},
+                     {"owner_id", lead["owner_id"]}, {"unit_id", lead["unit_id"]},
+                     {"source", lead["source"]}});
   ctx.audits.push_back({"convert", "leads", lead_id, lead, after});
   KEEL_RETURN_IF_ERROR(Finish(ctx));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -1237,14 +1209,7 @@ Result<json> RecordService::UpdateTenant(const Principal& p, const json& patch) 
   Value q[] = {t.name, t.time_zone, t.currency, t.locale, ctx.now_text, p.tenant_id};
   KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE tenants SET name = ?, time_zone = ?, currency = ?, "
                                   "locale = ?, updated_at = ? WHERE id = ?", q).status());
-  events::Event ev;
-  ev.at = ctx.now;
-  ev.type = "tenant.updated";
-  ev.entity = "tenants";
-  ev.entity_id = p.tenant_id;
-  ev.actor_id = p.user_id;
-  ev.payload = TenantJson(t).dump();
-  ctx.events.push_back(ev);
+  RecordRules::Emit(ctx, "tenant.updated", "tenants", p.tenant_id, TenantJson(t));
   ctx.audits.push_back({"update", "tenants", p.tenant_id, TenantJson(before), TenantJson(t)});
   KEEL_RETURN_IF_ERROR(Finish(ctx));
   KEEL_RETURN_IF_ERROR(tx.Commit());

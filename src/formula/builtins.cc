@@ -112,6 +112,53 @@ Value Round(double x, double digits, int mode) {  // 0 round, 1 floor, 2 ceiling
   return Value::Number((mode == 1 ? std::floor(q + 1e-12) : std::ceil(q - 1e-12)) * digits);
 }
 
+// Shared type rule: every argument a number.
+Type AllNumbers(const Types& t, std::string& w, std::string& z) {
+  return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
+}
+
+// ROUND/FLOOR/CEILING: a number and an optional second number (digits or significance).
+template <int kMode>
+Value RoundFn(const Args& a) {
+  double x, second = kMode == 0 ? 0 : 1;
+  Value v = NumArg(a, 0, &x);
+  PROPAGATE(v);
+  if (a.size() > 1) {
+    Value e = NumArg(a, 1, &second);
+    PROPAGATE(e);
+  }
+  return Round(x, second, kMode);
+}
+
+// MIN/MAX over every argument.
+template <bool kMax>
+Value Extreme(const Args& a) {
+  double best = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double x;
+    Value v = NumArg(a, i, &x);
+    PROPAGATE(v);
+    if (i == 0 || (kMax ? x > best : x < best)) best = x;
+  }
+  return Value::Number(best);
+}
+
+// UPPER/LOWER: Latin letters only; other scripts pass through.
+template <int (*kMap)(int)>
+Value CaseMap(const Args& a) {
+  Value v = a[0];
+  PROPAGATE(v);
+  std::string_view s = AsText(v, a.ev);
+  char* out = a.ev.Allocate(s.size());
+  if (!out) return Value::Error(ErrorCode::kValue);
+  for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<char>(kMap(static_cast<unsigned char>(s[i])));
+  return Value::Text(std::string_view(out, s.size()));
+}
+
+Type NeedsDate(const Types& t, std::string& w, std::string& z) {
+  return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z);
+}
+
 Value DateDiff(const Args& a) {
   Value s = a[0];
   PROPAGATE(s);
@@ -273,43 +320,13 @@ const std::vector<Builtin>& Table() {
        false, "IFERROR(value, fallback)", "the value's type", "the value, or the fallback when it is an error such as #DIV/0!",
        "值为错误（如 #DIV/0!）时返回备用值", "IFERROR(won / total, 0)"},
       // ---- math ----
-      {"ROUND", 1, 2,
-       [](const Types& t, std::string& w, std::string& z) {
-         return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
-       },
-       [](const Args& a) {
-         double x, d = 0;
-         Value v = NumArg(a, 0, &x);
-         PROPAGATE(v);
-         if (a.size() > 1) { Value e = NumArg(a, 1, &d); PROPAGATE(e); }
-         return Round(x, d, 0);
-       },
+      {"ROUND", 1, 2, AllNumbers, RoundFn<0>,
        false, "ROUND(number, [digits])", "number", "rounds half away from zero to the given decimal places",
        "四舍五入到指定小数位", "ROUND(amount * 0.13, 2)"},
-      {"FLOOR", 1, 2,
-       [](const Types& t, std::string& w, std::string& z) {
-         return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
-       },
-       [](const Args& a) {
-         double x, s = 1;
-         Value v = NumArg(a, 0, &x);
-         PROPAGATE(v);
-         if (a.size() > 1) { Value e = NumArg(a, 1, &s); PROPAGATE(e); }
-         return Round(x, s, 1);
-       },
+      {"FLOOR", 1, 2, AllNumbers, RoundFn<1>,
        false, "FLOOR(number, [significance])", "number", "rounds down to a multiple of significance (default 1)",
        "向下舍入到指定基数的倍数（默认 1）", "FLOOR(price, 100)"},
-      {"CEILING", 1, 2,
-       [](const Types& t, std::string& w, std::string& z) {
-         return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
-       },
-       [](const Args& a) {
-         double x, s = 1;
-         Value v = NumArg(a, 0, &x);
-         PROPAGATE(v);
-         if (a.size() > 1) { Value e = NumArg(a, 1, &s); PROPAGATE(e); }
-         return Round(x, s, 2);
-       },
+      {"CEILING", 1, 2, AllNumbers, RoundFn<2>,
        false, "CEILING(number, [significance])", "number", "rounds up to a multiple of significance (default 1)",
        "向上舍入到指定基数的倍数（默认 1）", "CEILING(qty / 12)"},
       {"ABS", 1, 1,
@@ -321,35 +338,9 @@ const std::vector<Builtin>& Table() {
          return Value::Number(std::fabs(x));
        },
        false, "ABS(number)", "number", "the absolute value", "绝对值", "ABS(forecast - actual)"},
-      {"MIN", 1, -1,
-       [](const Types& t, std::string& w, std::string& z) {
-         return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
-       },
-       [](const Args& a) {
-         double best = 0;
-         for (size_t i = 0; i < a.size(); ++i) {
-           double x;
-           Value v = NumArg(a, i, &x);
-           PROPAGATE(v);
-           if (i == 0 || x < best) best = x;
-         }
-         return Value::Number(best);
-       },
+      {"MIN", 1, -1, AllNumbers, Extreme<false>,
        false, "MIN(number1, [number2] …)", "number", "the smallest argument", "最小值", "MIN(discount, 0.3)"},
-      {"MAX", 1, -1,
-       [](const Types& t, std::string& w, std::string& z) {
-         return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
-       },
-       [](const Args& a) {
-         double best = 0;
-         for (size_t i = 0; i < a.size(); ++i) {
-           double x;
-           Value v = NumArg(a, i, &x);
-           PROPAGATE(v);
-           if (i == 0 || x > best) best = x;
-         }
-         return Value::Number(best);
-       },
+      {"MAX", 1, -1, AllNumbers, Extreme<true>,
        false, "MAX(number1, [number2] …)", "number", "the largest argument", "最大值", "MAX(0, target - revenue)"},
       {"MOD", 2, 2,
        [](const Types& t, std::string& w, std::string& z) {
@@ -415,27 +406,9 @@ const std::vector<Builtin>& Table() {
          return Value::Text(s.substr(b, e - b));
        },
        false, "MID(text, start, count)", "text", "count characters from position start (1-based)", "从第 start 个字符起取 count 个字符", "MID(category_path, 4, 2)"},
-      {"UPPER", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kText; },
-       [](const Args& a) {
-         Value v = a[0];
-         PROPAGATE(v);
-         std::string_view s = AsText(v, a.ev);
-         char* out = a.ev.Allocate(s.size());
-         if (!out) return Value::Error(ErrorCode::kValue);
-         for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[i])));
-         return Value::Text(std::string_view(out, s.size()));
-       },
+      {"UPPER", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kText; }, CaseMap<::toupper>,
        false, "UPPER(text)", "text", "Latin letters in upper case (other scripts unchanged)", "拉丁字母转大写（其他文字不变）", "UPPER(sku)"},
-      {"LOWER", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kText; },
-       [](const Args& a) {
-         Value v = a[0];
-         PROPAGATE(v);
-         std::string_view s = AsText(v, a.ev);
-         char* out = a.ev.Allocate(s.size());
-         if (!out) return Value::Error(ErrorCode::kValue);
-         for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
-         return Value::Text(std::string_view(out, s.size()));
-       },
+      {"LOWER", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kText; }, CaseMap<::tolower>,
        false, "LOWER(text)", "text", "Latin letters in lower case (other scripts unchanged)", "拉丁字母转小写（其他文字不变）", "LOWER(email)"},
       {"TRIM", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kText; },
        [](const Args& a) {
@@ -539,13 +512,10 @@ const std::vector<Builtin>& Table() {
          return DateFromParts(static_cast<int64_t>(y), static_cast<int64_t>(m), static_cast<int64_t>(d));
        },
        false, "DATE(year, month, day)", "date", "a date; #NUM! if there is no such day", "构造日期；日期不存在时为 #NUM!", "DATE(2026, 6, 18)"},
-      {"YEAR", 1, 1, [](const Types& t, std::string& w, std::string& z) { return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z); },
-       [](const Args& a) { return Extract(a, 0); }, false, "YEAR(date)", "number", "the year", "年份", "YEAR(ordered_at)"},
-      {"MONTH", 1, 1, [](const Types& t, std::string& w, std::string& z) { return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z); },
-       [](const Args& a) { return Extract(a, 1); }, false, "MONTH(date)", "number", "the month 1-12", "月份 1-12", "MONTH(ordered_at)"},
-      {"DAY", 1, 1, [](const Types& t, std::string& w, std::string& z) { return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z); },
-       [](const Args& a) { return Extract(a, 2); }, false, "DAY(date)", "number", "the day of the month", "日", "DAY(expected_close)"},
-      {"WEEKDAY", 1, 1, [](const Types& t, std::string& w, std::string& z) { return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z); },
+      {"YEAR", 1, 1, NeedsDate, [](const Args& a) { return Extract(a, 0); }, false, "YEAR(date)", "number", "the year", "年份", "YEAR(ordered_at)"},
+      {"MONTH", 1, 1, NeedsDate, [](const Args& a) { return Extract(a, 1); }, false, "MONTH(date)", "number", "the month 1-12", "月份 1-12", "MONTH(ordered_at)"},
+      {"DAY", 1, 1, NeedsDate, [](const Args& a) { return Extract(a, 2); }, false, "DAY(date)", "number", "the day of the month", "日", "DAY(expected_close)"},
+      {"WEEKDAY", 1, 1, NeedsDate,
        [](const Args& a) {
          Value v = a[0];
          PROPAGATE(v);

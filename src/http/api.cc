@@ -266,15 +266,7 @@ void Api::AddSystemRoutes() {
                                     {"user", Ref("User")}}}};
   router_.Add("POST", "/api/v1/auth/login", [auth](Call& c) -> Result<Reply> {
     const json& b = c.body;
-    if (!b.is_object()) {
-      return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
-    }
-    for (auto it = b.begin(); it != b.end(); ++it) {
-      if (it.key() != "tenant" && it.key() != "username" && it.key() != "password") {
-        return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
-                               "未知字段 '" + it.key() + "'", it.key());
-      }
-    }
+    KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"tenant", "username", "password"}));
     for (const char* k : {"tenant", "username", "password"}) {
       if (!b.contains(k) || !b[k].is_string() || b[k].get<std::string>().empty()) {
         return Status::Invalid("validation.required", std::string(k) + " is required (a string)",
@@ -455,15 +447,7 @@ void Api::AddFormulaRoutes() {
                                                 {"enum", {"any", "number", "text", "boolean", "date", "timestamp"}}}}}}};
   router_.Add("POST", "/api/v1/formula/check", [](Call& c) -> Result<Reply> {
     const json& b = c.body;
-    if (!b.is_object()) {
-      return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
-    }
-    for (auto it = b.begin(); it != b.end(); ++it) {
-      if (it.key() != "entity" && it.key() != "formula" && it.key() != "expect") {
-        return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
-                               "未知字段 '" + it.key() + "'", it.key());
-      }
-    }
+    KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"entity", "formula", "expect"}));
     if (!b.contains("entity") || !b["entity"].is_string() || !domain::FindEntity(b["entity"])) {
       return Status::Invalid("validation.entity", "entity must name an entity such as customers or orders",
                              "entity 应为实体名称，如 customers、orders", "entity");
