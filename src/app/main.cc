@@ -83,6 +83,33 @@ keel::Status LoadToml(const std::string& path, Config& c) {
   return {};
 }
 
+// KEEL_* environment variables override keel.toml (flags, parsed afterwards, override both).
+// CLI11's own env support is not used: with the same option on several subcommands it lets
+// the environment overwrite a flag.
+keel::Status ApplyEnv(Config& c) {
+  struct Str { const char* env; std::string* field; };
+  struct Int { const char* env; int* field; };
+  for (auto [env, field] : {Str{"KEEL_DATABASE", &c.database}, Str{"KEEL_HOST", &c.host},
+                            Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous}}) {
+    if (const char* v = std::getenv(env)) *field = v;
+  }
+  for (auto [env, field] : {Int{"KEEL_PORT", &c.port}, Int{"KEEL_THREADS", &c.threads}, Int{"KEEL_WORKERS", &c.workers},
+                            Int{"KEEL_POOL_SIZE", &c.pool_size}, Int{"KEEL_BODY_LIMIT_MB", &c.body_limit_mb},
+                            Int{"KEEL_REQUEST_TIMEOUT_MS", &c.request_timeout_ms},
+                            Int{"KEEL_SESSION_TTL_HOURS", &c.session_ttl_hours}}) {
+    const char* v = std::getenv(env);
+    if (!v) continue;
+    char* end = nullptr;
+    long x = std::strtol(v, &end, 10);
+    if (!*v || *end) {
+      return keel::Status::Invalid("config.env", std::string(env) + " must be an integer",
+                                   std::string(env) + " 应为整数", env);
+    }
+    *field = static_cast<int>(x);
+  }
+  return {};
+}
+
 // Ranges for values that may have come from the file rather than a checked flag.
 keel::Status Validate(const Config& c) {
   auto range = [](const char* name, int v, int lo, int hi) {
@@ -126,16 +153,16 @@ std::string ConfigPath(int argc, char** argv, bool* explicit_path) {
 
 void AddCommon(CLI::App* cmd, Config& c) {
   cmd->add_option("--database,-d", c.database,
-                  "SQLite file path, or a PostgreSQL URL (postgresql://user@host:port/db)")
-      ->envname("KEEL_DATABASE")->capture_default_str();
-  cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
-      ->envname("KEEL_LOG_LEVEL")->capture_default_str()
+                  "SQLite file path, or a PostgreSQL URL (postgresql://user@host:port/db) [env KEEL_DATABASE]")
+      ->capture_default_str();
+  cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error [env KEEL_LOG_LEVEL]")
+      ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  cmd->add_option("--pool-size", c.pool_size, "database connections in the pool")
-      ->envname("KEEL_POOL_SIZE")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--pool-size", c.pool_size, "database connections in the pool [env KEEL_POOL_SIZE]")
+      ->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--sqlite-synchronous", c.sqlite_synchronous,
-                  "SQLite durability: FULL survives power loss, NORMAL a process crash")
-      ->envname("KEEL_SQLITE_SYNCHRONOUS")->capture_default_str()
+                  "SQLite durability: FULL survives power loss, NORMAL a process crash [env KEEL_SQLITE_SYNCHRONOUS]")
+      ->capture_default_str()
       ->check(CLI::IsMember({"FULL", "NORMAL"}));
 }
 
@@ -193,8 +220,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   Config c;
   std::string config_path;
-  app.add_option("--config", config_path, "TOML settings file (default ./keel.toml when present)")
-      ->envname("KEEL_CONFIG");
+  app.add_option("--config", config_path, "TOML settings file (default ./keel.toml when present) [env KEEL_CONFIG]")
+      ;
   {
     bool explicit_path = false;
     std::string path = ConfigPath(argc, argv, &explicit_path);
@@ -205,6 +232,11 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    keel::Status st = ApplyEnv(c);
+    if (!st.ok()) {
+      std::fprintf(stderr, "error: %s\n", st.ToString().c_str());
+      return 2;
+    }
   }
 
   // serve
@@ -212,19 +244,19 @@ int main(int argc, char** argv) {
   serve->footer("Every option can also be set in keel.toml (--config FILE or $KEEL_CONFIG; keys as the "
                 "long option names, e.g. pool-size = 8) and overridden by its KEEL_* variable, then by the flag.");
   AddCommon(serve, c);
-  serve->add_option("--host", c.host, "listen address")->envname("KEEL_HOST")->capture_default_str();
-  serve->add_option("--port,-p", c.port, "listen port (0: any free port)")
-      ->envname("KEEL_PORT")->capture_default_str()->check(CLI::Range(0, 65535));
-  serve->add_option("--workers", c.workers, "handler threads (database work, password hashing); keep pool-size ≥ workers")
-      ->envname("KEEL_WORKERS")->capture_default_str()->check(CLI::Range(1, 256));
-  serve->add_option("--threads", c.threads, "I/O threads")
-      ->envname("KEEL_THREADS")->capture_default_str()->check(CLI::Range(1, 64));
-  serve->add_option("--body-limit-mb", c.body_limit_mb, "largest request body in MiB")
-      ->envname("KEEL_BODY_LIMIT_MB")->capture_default_str()->check(CLI::Range(1, 1024));
-  serve->add_option("--request-timeout-ms", c.request_timeout_ms, "time to read a request and write its reply")
-      ->envname("KEEL_REQUEST_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(100, 600000));
-  serve->add_option("--session-ttl-hours", c.session_ttl_hours, "login session lifetime")
-      ->envname("KEEL_SESSION_TTL_HOURS")->capture_default_str()->check(CLI::Range(1, 24 * 90));
+  serve->add_option("--host", c.host, "listen address [env KEEL_HOST]")->capture_default_str();
+  serve->add_option("--port,-p", c.port, "listen port (0: any free port) [env KEEL_PORT]")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
+  serve->add_option("--workers", c.workers, "handler threads (database work, password hashing); keep pool-size ≥ workers [env KEEL_WORKERS]")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_option("--threads", c.threads, "I/O threads [env KEEL_THREADS]")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--body-limit-mb", c.body_limit_mb, "largest request body in MiB [env KEEL_BODY_LIMIT_MB]")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  serve->add_option("--request-timeout-ms", c.request_timeout_ms, "time to read a request and write its reply [env KEEL_REQUEST_TIMEOUT_MS]")
+      ->capture_default_str()->check(CLI::Range(100, 600000));
+  serve->add_option("--session-ttl-hours", c.session_ttl_hours, "login session lifetime [env KEEL_SESSION_TTL_HOURS]")
+      ->capture_default_str()->check(CLI::Range(1, 24 * 90));
 
   // migrate
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");

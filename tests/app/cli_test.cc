@@ -1,0 +1,116 @@
+// The `keel` binary as a user runs it: subcommands, settings precedence (keel.toml < KEEL_* env
+// < flags), clear errors with exit code 2, and serve's graceful stop on SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "support/test_db.h"
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+// Runs `keel <args>` in `dir` with extra environment assignments; captures stdout+stderr.
+Run Keel(const std::string& dir, const std::string& args, const std::string& env = "") {
+  std::string cmd = "cd '" + dir + "' && env -u KEEL_DATABASE -u KEEL_PORT " + env + " '" KEEL_BINARY "' " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int status = p ? pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = Keel(keel::testing::TempDir(), "version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("keel 0.1.0"), std::string::npos) << v.out;
+  auto h = Keel(keel::testing::TempDir(), "serve --help");
+  EXPECT_EQ(h.code, 0);
+  for (const char* opt : {"--database", "--port", "--threads", "--workers", "--body-limit-mb", "KEEL_PORT", "keel.toml"}) {
+    EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
+  }
+}
+
+TEST(Cli, SettingsComeFromTomlThenEnvThenFlags) {
+  std::string dir = keel::testing::TempDir();
+  std::ofstream(dir + "/keel.toml") << "database = \"from-toml.db\"\npool-size = 2\n";
+  EXPECT_EQ(Keel(dir, "migrate").code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/from-toml.db"));
+  auto env = Keel(dir, "migrate", "KEEL_DATABASE=from-env.db");
+  EXPECT_EQ(env.code, 0) << env.out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/from-env.db"));
+  EXPECT_EQ(Keel(dir, "migrate --database from-flag.db", "KEEL_DATABASE=from-env.db").code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/from-flag.db"));
+  std::ofstream(dir + "/keel.toml") << "databse = \"typo.db\"\n";
+  auto bad = Keel(dir, "migrate");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("unknown setting 'databse'"), std::string::npos) << bad.out;
+  std::ofstream(dir + "/keel.toml") << "port = 70000\n";
+  auto range = Keel(dir, "migrate");
+  EXPECT_EQ(range.code, 2);
+  EXPECT_NE(range.out.find("port must be 0 to 65535"), std::string::npos) << range.out;
+}
+
+TEST(Cli, TenantsUsersAndKeys) {
+  std::string dir = keel::testing::TempDir();
+  auto bad = Keel(dir, "tenant create --code 'Bad Code' --name x");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("validation.tenant_code"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("租户编码"), std::string::npos) << bad.out;
+  ASSERT_EQ(Keel(dir, "tenant create --code acme --name 测试公司").code, 0);
+  EXPECT_EQ(Keel(dir, "tenant create --code acme --name again").code, 2);
+  auto user = Keel(dir, "user add --tenant acme --username boss");
+  ASSERT_EQ(user.code, 0) << user.out;
+  EXPECT_NE(user.out.find("password: "), std::string::npos);  // generated and shown once
+  auto weak = Keel(dir, "user add --tenant acme --username weak --password short");
+  EXPECT_EQ(weak.code, 2);
+  EXPECT_NE(weak.out.find("validation.password_length"), std::string::npos);
+  auto key = Keel(dir, "apikey create --tenant acme --username boss --name erp");
+  ASSERT_EQ(key.code, 0) << key.out;
+  EXPECT_NE(key.out.find("kak_"), std::string::npos);
+  EXPECT_EQ(Keel(dir, "apikey create --tenant nope --username boss").code, 1);
+}
+
+TEST(Cli, ServeStopsGracefullyOnSigterm) {
+  std::string dir = keel::testing::TempDir();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(3);
+    int fd = ::open((dir + "/serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(KEEL_BINARY, KEEL_BINARY, "serve", "--port", "0", "--database", "s.db", static_cast<char*>(nullptr));
+    _exit(4);
+  }
+  std::string log;
+  for (int i = 0; i < 100 && log.find("listening") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream in(dir + "/serve.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_NE(log.find("listening on http://127.0.0.1:"), std::string::npos) << log;
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal instead of exiting";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(dir + "/serve.log");
+  log.assign(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(log.find("serve stopped"), std::string::npos) << log;
+}
+
+}  // namespace
