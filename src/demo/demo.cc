@@ -340,7 +340,7 @@ class Generator {
   std::map<int64_t, size_t> store_unit_;               // store id → sales unit index
   std::map<int64_t, std::vector<Cust>> store_customers_;  // retail customers by home store
   std::vector<std::vector<std::pair<int64_t, int64_t>>> b2b_by_rep_;  // (customer id, created)
-  std::vector<std::pair<int64_t, int>> promos_;        // promotion id, index into kPromos
+  std::map<std::string, int64_t> promos_;              // promotion code (e.g. 618-2026) → id
   std::map<std::pair<size_t, std::string>, double> revenue_;  // (unit, YYYY-MM) → yuan
   std::vector<json> activities_;
   std::vector<TimeMs> activity_times_;
@@ -349,9 +349,6 @@ class Generator {
 };
 
 Status Generator::Organisation() {
-  std::vector<json> none;
-  int64_t hq_path_id = hq_unit_;
-  (void)hq_path_id;
   TimeMs t0 = start_day_ * kDay - 30 * kDay;
   KEEL_ASSIGN_OR_RETURN(admin_, Create("users", {{"username", "admin"}, {"display_name", "系统管理员 Admin"},
                                                  {"role", "admin"}, {"unit_id", hq_unit_},
@@ -522,7 +519,7 @@ Status Generator::Catalogue() {
                    {"status", from > end_day_ ? "draft" : to < end_day_ ? "ended" : "active"}};
       if (ps.category) body["category_path"] = ps.category;
       KEEL_ASSIGN_OR_RETURN(int64_t id, Create("promotions", body, t0));
-      promos_.push_back({id, static_cast<int>(i)});
+      promos_[body["code"].get<std::string>()] = id;
     }
   }
   return Status();
@@ -665,7 +662,6 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
   static const char* kStages[] = {"qualification", "proposal", "negotiation"};
   TimeMs t = start;
   std::vector<TimeMs> visits;
-  int reached = 0;  // index into kStages reached so far (0 = still prospecting)
   double stage_days = b2b ? 12 : 5;
   for (int s = 0; s < 3; ++s) {
     TimeMs next = t + static_cast<TimeMs>(rng_.Exp(stage_days) * kDay) + kDay;
@@ -690,9 +686,7 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
     }
     KEEL_RETURN_IF_ERROR(Update("opportunities", opp, {{"stage", kStages[s]}}, next, p.id));
     t = next;
-    reached = s + 1;
   }
-  (void)reached;
   TimeMs close = t + static_cast<TimeMs>(rng_.Exp(stage_days) * kDay) + kDay;
   if (close > end) return Status();
   // Planted: visits in the 30 days before closing drive the win probability.
@@ -887,11 +881,8 @@ Status Generator::StoreSales() {
       year = static_cast<int>(ymd.year());
     }
     if (promo_idx >= 0) {
-      std::string code = std::string(kPromos[promo_idx].code) + "-" + std::to_string(year);
-      (void)code;
-      for (auto [id, idx] : promos_) {
-        if (idx == promo_idx) promo_id = id;  // the latest matching year is fine for the window
-      }
+      auto it = promos_.find(std::string(kPromos[promo_idx].code) + "-" + std::to_string(year));
+      if (it != promos_.end()) promo_id = it->second;
     }
     for (size_t u = 0; u < units_.size(); ++u) {
       const UnitInfo& unit = units_[u];
