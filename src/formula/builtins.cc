@@ -155,6 +155,28 @@ Value CaseMap(const Args& a) {
   return Value::Text(std::string_view(out, s.size()));
 }
 
+// LEFT/RIGHT: text and an optional character count (default 1).
+Type CountRule(const Types& t, std::string& w, std::string& z) {
+  return Need(t.size() < 2 || Num(t[1]), "the count must be a number", "字符数必须是数值", Type::kText, w, z);
+}
+
+template <bool kFromRight>
+Value Edge(const Args& a) {
+  Value v = a[0];
+  PROPAGATE(v);
+  double n = 1;
+  if (a.size() > 1) {
+    Value e = NumArg(a, 1, &n);
+    PROPAGATE(e);
+  }
+  if (n < 0) return Value::Error(ErrorCode::kValue);
+  std::string_view s = AsText(v, a.ev);
+  size_t k = static_cast<size_t>(n);
+  if (!kFromRight) return Value::Text(s.substr(0, ByteOffset(s, k)));
+  size_t total = CodePoints(s);
+  return Value::Text(s.substr(ByteOffset(s, k >= total ? 0 : total - k)));
+}
+
 Type NeedsDate(const Types& t, std::string& w, std::string& z) {
   return Need(Tim(t[0]), "needs a date", "参数必须是日期", Type::kNumber, w, z);
 }
@@ -364,30 +386,9 @@ const std::vector<Builtin>& Table() {
          return Value::Number(static_cast<double>(CodePoints(AsText(v, a.ev))));
        },
        false, "LEN(text)", "number", "the number of characters (a Chinese character counts 1)", "字符数（一个汉字计 1）", "LEN(notes)"},
-      {"LEFT", 1, 2,
-       [](const Types& t, std::string& w, std::string& z) { return Need(t.size() < 2 || Num(t[1]), "the count must be a number", "字符数必须是数值", Type::kText, w, z); },
-       [](const Args& a) {
-         Value v = a[0];
-         PROPAGATE(v);
-         double n = 1;
-         if (a.size() > 1) { Value e = NumArg(a, 1, &n); PROPAGATE(e); }
-         if (n < 0) return Value::Error(ErrorCode::kValue);
-         std::string_view s = AsText(v, a.ev);
-         return Value::Text(s.substr(0, ByteOffset(s, static_cast<size_t>(n))));
-       },
+      {"LEFT", 1, 2, CountRule, Edge<false>,
        false, "LEFT(text, [count])", "text", "the first count characters (default 1)", "左起若干个字符（默认 1）", "LEFT(code, 2)"},
-      {"RIGHT", 1, 2,
-       [](const Types& t, std::string& w, std::string& z) { return Need(t.size() < 2 || Num(t[1]), "the count must be a number", "字符数必须是数值", Type::kText, w, z); },
-       [](const Args& a) {
-         Value v = a[0];
-         PROPAGATE(v);
-         double n = 1;
-         if (a.size() > 1) { Value e = NumArg(a, 1, &n); PROPAGATE(e); }
-         if (n < 0) return Value::Error(ErrorCode::kValue);
-         std::string_view s = AsText(v, a.ev);
-         size_t total = CodePoints(s), k = static_cast<size_t>(n);
-         return Value::Text(s.substr(ByteOffset(s, k >= total ? 0 : total - k)));
-       },
+      {"RIGHT", 1, 2, CountRule, Edge<true>,
        false, "RIGHT(text, [count])", "text", "the last count characters (default 1)", "右起若干个字符（默认 1）", "RIGHT(phone, 4)"},
       {"MID", 3, 3,
        [](const Types& t, std::string& w, std::string& z) { return Need(Num(t[1]) && Num(t[2]), "start and count must be numbers", "起始位置和字符数必须是数值", Type::kText, w, z); },

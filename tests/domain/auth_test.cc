@@ -10,19 +10,18 @@ namespace {
 
 class AuthTest : public ::testing::TestWithParam<testing::TestBackend> {
  protected:
-  void SetUp() override {
-    db_ = testing::NewDatabase(GetParam());
-    rs_ = std::make_unique<RecordService>(*db_, clock_);
+  static AuthOptions Options() {
     AuthOptions o;
     o.max_failures_per_ip = 8;
-    auth_ = std::make_unique<AuthService>(*db_, clock_, *rs_, o);
-    org_ = testing::BuildOrg(*rs_, *auth_, "acme");
+    return o;
   }
-  ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordService> rs_;
-  std::unique_ptr<AuthService> auth_;
-  testing::Org org_;
+  AuthTest() : env_(GetParam(), Options()) {}
+  testing::DomainEnv env_;
+  ManualClock& clock_ = env_.clock;
+  std::unique_ptr<store::Database>& db_ = env_.db;
+  std::unique_ptr<RecordService>& rs_ = env_.rs;
+  std::unique_ptr<AuthService>& auth_ = env_.auth;
+  testing::Org& org_ = env_.org;
 };
 
 TEST_P(AuthTest, LoginIssuesARevocableExpiringToken) {

@@ -15,12 +15,7 @@ using testing::TestBackend;
 
 class RecordsTest : public ::testing::TestWithParam<TestBackend> {
  protected:
-  void SetUp() override {
-    db_ = testing::NewDatabase(GetParam());
-    rs_ = std::make_unique<RecordService>(*db_, clock_);
-    auth_ = std::make_unique<AuthService>(*db_, clock_, *rs_);
-    org_ = testing::BuildOrg(*rs_, *auth_, "acme");
-  }
+  RecordsTest() : env_(GetParam()) {}
   const EntityDef& E(const std::string& n) { return *FindEntity(n); }
   const Principal& As(const std::string& u) { return org_.as.at(u); }
   int64_t Customer(const std::string& owner, const std::string& code) {
@@ -31,11 +26,12 @@ class RecordsTest : public ::testing::TestWithParam<TestBackend> {
     auto c = std::move(db_->Acquire()).value();
     return *events::LastSeq(*c, org_.tenant);
   }
-  ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordService> rs_;
-  std::unique_ptr<AuthService> auth_;
-  testing::Org org_;
+  testing::DomainEnv env_;
+  ManualClock& clock_ = env_.clock;
+  std::unique_ptr<store::Database>& db_ = env_.db;
+  std::unique_ptr<RecordService>& rs_ = env_.rs;
+  std::unique_ptr<AuthService>& auth_ = env_.auth;
+  testing::Org& org_ = env_.org;
 };
 
 TEST_P(RecordsTest, CreateDefaultsOwnershipAndWritesEventAndAudit) {

@@ -11,11 +11,8 @@ namespace {
 
 class RulesTest : public ::testing::Test {
  protected:
+  RulesTest() : env_(testing::TestBackend::kSqlite) {}
   void SetUp() override {
-    db_ = testing::NewDatabase(testing::TestBackend::kSqlite);
-    rs_ = std::make_unique<RecordService>(*db_, clock_);
-    auth_ = std::make_unique<AuthService>(*db_, clock_, *rs_);
-    org_ = testing::BuildOrg(*rs_, *auth_, "acme");
     customer_ = testing::MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C"}, {"name", "c"}, {"kind", "b2b"}});
   }
   const EntityDef& E(const std::string& n) { return *FindEntity(n); }
@@ -24,11 +21,12 @@ class RulesTest : public ::testing::Test {
     return testing::MustCreate(*rs_, As("rep_a1"), "opportunities",
                                {{"name", "d"}, {"customer_id", customer_}, {"amount", 50000}, {"stage", stage}});
   }
-  ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordService> rs_;
-  std::unique_ptr<AuthService> auth_;
-  testing::Org org_;
+  testing::DomainEnv env_;
+  ManualClock& clock_ = env_.clock;
+  std::unique_ptr<store::Database>& db_ = env_.db;
+  std::unique_ptr<RecordService>& rs_ = env_.rs;
+  std::unique_ptr<AuthService>& auth_ = env_.auth;
+  testing::Org& org_ = env_.org;
   int64_t customer_ = 0;
 };
 

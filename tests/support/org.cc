@@ -13,6 +13,13 @@ int64_t MustCreate(domain::RecordService& rs, const domain::Principal& p, const 
   return (*r)["id"].get<int64_t>();
 }
 
+DomainEnv::DomainEnv(TestBackend backend, domain::AuthOptions auth_options) {
+  db = NewDatabase(backend);
+  rs = std::make_unique<domain::RecordService>(*db, clock);
+  auth = std::make_unique<domain::AuthService>(*db, clock, *rs, auth_options);
+  org = BuildOrg(*rs, *auth, "acme");
+}
+
 Org BuildOrg(domain::RecordService& rs, domain::AuthService& auth, const std::string& code) {
   Org o;
   domain::NewTenant nt;

@@ -7,6 +7,7 @@
 
 #include "domain/auth.h"
 #include "domain/records.h"
+#include "support/test_db.h"
 
 namespace keel::testing {
 
@@ -24,6 +25,17 @@ inline const char* kTestPassword = "correct-horse-battery";
 
 // Creates tenant `code` and its organisation; throws on failure.
 Org BuildOrg(domain::RecordService& rs, domain::AuthService& auth, const std::string& code);
+
+// A fresh database (either backend) with a record service, an auth service on a manual clock
+// (2026-11-27T02:00Z) and the "acme" organisation — what the domain tests start from.
+struct DomainEnv {
+  explicit DomainEnv(TestBackend backend, domain::AuthOptions auth_options = {});
+  ManualClock clock{MsFromCivil(2026, 11, 27, 2, 0, 0)};
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<domain::RecordService> rs;
+  std::unique_ptr<domain::AuthService> auth;
+  Org org;
+};
 
 // Shorthand: create and return the id, failing the test on error.
 int64_t MustCreate(domain::RecordService& rs, const domain::Principal& p, const std::string& entity,
