@@ -112,6 +112,23 @@ Value Round(double x, double digits, int mode) {  // 0 round, 1 floor, 2 ceiling
   return Value::Number((mode == 1 ? std::floor(q + 1e-12) : std::ceil(q - 1e-12)) * digits);
 }
 
+// Shared type rule: every argument true/false.
+Type AllBooleans(const Types& t, std::string& w, std::string& z) {
+  bool ok = std::all_of(t.begin(), t.end(), [](Type x) { return Compatible(x, Type::kBool); });
+  return Need(ok, "every argument must be true/false", "每个参数都必须是布尔值", Type::kBool, w, z);
+}
+
+// AND (kAny = false) and OR (kAny = true), short-circuiting left to right.
+template <bool kAny>
+Value AnyOrAll(const Args& a) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    Value v = a[i];
+    PROPAGATE(v);
+    if (Truthy(v) == kAny) return Value::Bool(kAny);
+  }
+  return Value::Bool(!kAny);
+}
+
 // Shared type rule: every argument a number.
 Type AllNumbers(const Types& t, std::string& w, std::string& z) {
   return Need(std::all_of(t.begin(), t.end(), Num), "needs numbers", "参数必须是数值", Type::kNumber, w, z);
@@ -287,34 +304,10 @@ const std::vector<Builtin>& Table() {
        "the value paired with the first case equal to the expression, else the default (#N/A without one)",
        "返回与表达式相等的第一个匹配值对应的结果，否则返回默认值（无默认值时为 #N/A）",
        "SWITCH(stage, 'won', 1, 'lost', 0, 0.5)"},
-      {"AND", 1, -1,
-       [](const Types& t, std::string& w, std::string& z) {
-         bool ok = std::all_of(t.begin(), t.end(), [](Type x) { return Compatible(x, Type::kBool); });
-         return Need(ok, "every argument must be true/false", "每个参数都必须是布尔值", Type::kBool, w, z);
-       },
-       [](const Args& a) {
-         for (size_t i = 0; i < a.size(); ++i) {
-           Value v = a[i];
-           PROPAGATE(v);
-           if (!Truthy(v)) return Value::Bool(false);
-         }
-         return Value::Bool(true);
-       },
+      {"AND", 1, -1, AllBooleans, AnyOrAll<false>,
        false, "AND(logical1, [logical2] …)", "boolean", "TRUE when every argument is TRUE",
        "所有参数都为真时返回 TRUE", "AND(amount > 0, stage <> 'lost')"},
-      {"OR", 1, -1,
-       [](const Types& t, std::string& w, std::string& z) {
-         bool ok = std::all_of(t.begin(), t.end(), [](Type x) { return Compatible(x, Type::kBool); });
-         return Need(ok, "every argument must be true/false", "每个参数都必须是布尔值", Type::kBool, w, z);
-       },
-       [](const Args& a) {
-         for (size_t i = 0; i < a.size(); ++i) {
-           Value v = a[i];
-           PROPAGATE(v);
-           if (Truthy(v)) return Value::Bool(true);
-         }
-         return Value::Bool(false);
-       },
+      {"OR", 1, -1, AllBooleans, AnyOrAll<true>,
        false, "OR(logical1, [logical2] …)", "boolean", "TRUE when any argument is TRUE",
        "任一参数为真时返回 TRUE", "OR(kind = 'visit', kind = 'demo')"},
       {"ISBLANK", 1, 1, [](const Types&, std::string&, std::string&) { return Type::kBool; },

@@ -8,20 +8,14 @@
 namespace keel::domain {
 namespace {
 
-class AuthTest : public ::testing::TestWithParam<testing::TestBackend> {
+class AuthTest : public ::testing::TestWithParam<testing::TestBackend>, protected testing::DomainFixtureBase {
  protected:
   static AuthOptions Options() {
     AuthOptions o;
     o.max_failures_per_ip = 8;
     return o;
   }
-  AuthTest() : env_(GetParam(), Options()) {}
-  testing::DomainEnv env_;
-  ManualClock& clock_ = env_.clock;
-  std::unique_ptr<store::Database>& db_ = env_.db;
-  std::unique_ptr<RecordService>& rs_ = env_.rs;
-  std::unique_ptr<AuthService>& auth_ = env_.auth;
-  testing::Org& org_ = env_.org;
+  AuthTest() : DomainFixtureBase(GetParam(), Options()) {}
 };
 
 TEST_P(AuthTest, LoginIssuesARevocableExpiringToken) {

@@ -13,9 +13,9 @@ namespace {
 
 using testing::TestBackend;
 
-class RecordsTest : public ::testing::TestWithParam<TestBackend> {
+class RecordsTest : public ::testing::TestWithParam<TestBackend>, protected testing::DomainFixtureBase {
  protected:
-  RecordsTest() : env_(GetParam()) {}
+  RecordsTest() : DomainFixtureBase(GetParam()) {}
   const EntityDef& E(const std::string& n) { return *FindEntity(n); }
   const Principal& As(const std::string& u) { return org_.as.at(u); }
   int64_t Customer(const std::string& owner, const std::string& code) {
@@ -26,12 +26,6 @@ class RecordsTest : public ::testing::TestWithParam<TestBackend> {
     auto c = std::move(db_->Acquire()).value();
     return *events::LastSeq(*c, org_.tenant);
   }
-  testing::DomainEnv env_;
-  ManualClock& clock_ = env_.clock;
-  std::unique_ptr<store::Database>& db_ = env_.db;
-  std::unique_ptr<RecordService>& rs_ = env_.rs;
-  std::unique_ptr<AuthService>& auth_ = env_.auth;
-  testing::Org& org_ = env_.org;
 };
 
 TEST_P(RecordsTest, CreateDefaultsOwnershipAndWritesEventAndAudit) {

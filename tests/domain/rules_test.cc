@@ -9,9 +9,9 @@
 namespace keel::domain {
 namespace {
 
-class RulesTest : public ::testing::Test {
+class RulesTest : public ::testing::Test, protected testing::DomainFixtureBase {
  protected:
-  RulesTest() : env_(testing::TestBackend::kSqlite) {}
+  RulesTest() : DomainFixtureBase(testing::TestBackend::kSqlite) {}
   void SetUp() override {
     customer_ = testing::MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C"}, {"name", "c"}, {"kind", "b2b"}});
   }
@@ -21,12 +21,6 @@ class RulesTest : public ::testing::Test {
     return testing::MustCreate(*rs_, As("rep_a1"), "opportunities",
                                {{"name", "d"}, {"customer_id", customer_}, {"amount", 50000}, {"stage", stage}});
   }
-  testing::DomainEnv env_;
-  ManualClock& clock_ = env_.clock;
-  std::unique_ptr<store::Database>& db_ = env_.db;
-  std::unique_ptr<RecordService>& rs_ = env_.rs;
-  std::unique_ptr<AuthService>& auth_ = env_.auth;
-  testing::Org& org_ = env_.org;
   int64_t customer_ = 0;
 };
 

@@ -37,6 +37,18 @@ struct DomainEnv {
   Org org;
 };
 
+// Base for domain fixtures: the environment plus the short member names the tests use.
+class DomainFixtureBase {
+ protected:
+  explicit DomainFixtureBase(TestBackend backend, domain::AuthOptions options = {}) : env_(backend, options) {}
+  DomainEnv env_;
+  ManualClock& clock_ = env_.clock;
+  std::unique_ptr<store::Database>& db_ = env_.db;
+  std::unique_ptr<domain::RecordService>& rs_ = env_.rs;
+  std::unique_ptr<domain::AuthService>& auth_ = env_.auth;
+  Org& org_ = env_.org;
+};
+
 // Shorthand: create and return the id, failing the test on error.
 int64_t MustCreate(domain::RecordService& rs, const domain::Principal& p, const std::string& entity,
                    const nlohmann::json& body);
