@@ -15,6 +15,7 @@
 #include "domain/auth.h"
 #include "domain/records.h"
 #include "http/api.h"
+#include "metrics/engine.h"
 #include "http/server.h"
 #include "store/database.h"
 
@@ -340,7 +341,8 @@ int main(int argc, char** argv) {
   Services& s = *services;
 
   if (app.got_subcommand("openapi")) {
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion});
+    keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -435,7 +437,10 @@ int main(int argc, char** argv) {
   }
 
   // serve
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion});
+  keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
+  s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
+  metrics.Start();
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -450,6 +455,8 @@ int main(int argc, char** argv) {
   std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
+  metrics.Stop();
+  s.db->SetCommitHook(nullptr);
   spdlog::info("serve stopped");
   return 0;
 }

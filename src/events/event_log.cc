@@ -6,6 +6,7 @@ using store::Value;
 
 Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<Event>& events) {
   if (events.empty()) return int64_t{0};
+  conn.NoteTenantWrite(tenant_id);
   const int64_t n = static_cast<int64_t>(events.size());
   // One upsert both creates the tenant's counter and reserves n numbers under its row lock.
   Value p[] = {tenant_id, n + 1, n};

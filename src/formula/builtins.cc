@@ -74,6 +74,80 @@ size_t ByteOffset(std::string_view s, size_t cp) {
   return s.size();
 }
 
+// ---- series functions: the arguments are read here, the data comes from ctx.series ----
+Type NeedsWindow(const Types& t, std::string& w, std::string& z) {
+  bool ok = Num(t[0]) && (t.size() < 2 || Txt(t[1])) && (t.size() < 3 || Num(t[2]));
+  return Need(ok, "needs a window duration (e.g. 1h, 4w), then optionally a metric name text",
+              "需要时间窗（如 1h、4w），可选指标名称文本", Type::kNumber, w, z);
+}
+Type NeedsCountWindow(const Types& t, std::string& w, std::string& z) {
+  bool ok = Num(t[0]) && Num(t[1]) && (t.size() < 3 || Txt(t[2]));
+  return Need(ok, "needs a count, a window duration (e.g. 1w), then optionally a metric name text",
+              "需要次数、时间窗（如 1w），可选指标名称文本", Type::kBool, w, z);
+}
+
+enum class SeriesOp { kValue, kChangePct, kZScore, kFalls, kRises };
+
+Value Series(const Args& a, SeriesOp op) {
+  const SeriesSource* s = a.ev.ctx().series;
+  if (s == nullptr) return Value::Error(ErrorCode::kNA);
+  bool counted = op == SeriesOp::kFalls || op == SeriesOp::kRises;
+  double n = 1, window;
+  if (counted) {
+    Value e = NumArg(a, 0, &n);
+    PROPAGATE(e);
+    if (n < 1 || n > 52) return Value::Error(ErrorCode::kNum);
+  }
+  size_t wi = counted ? 1 : 0;
+  Value e = NumArg(a, wi, &window);
+  PROPAGATE(e);
+  if (window < 60000 || window > 366.0 * 86400000) return Value::Error(ErrorCode::kNum);
+  std::string_view metric;
+  if (a.size() > wi + 1) {
+    Value m = a[wi + 1];
+    PROPAGATE(m);
+    metric = AsText(m, a.ev);
+  }
+  auto w = static_cast<int64_t>(window);
+  switch (op) {
+    case SeriesOp::kValue: return s->WindowValue(metric, w, 0);
+    case SeriesOp::kChangePct: {
+      Value cur = s->WindowValue(metric, w, 0);
+      PROPAGATE(cur);
+      Value prev = s->WindowValue(metric, w, w);
+      PROPAGATE(prev);
+      double c = cur.is_blank() ? 0 : cur.number, p = prev.is_blank() ? 0 : prev.number;
+      if (prev.is_blank() && cur.is_blank()) return Value::Blank();
+      if (p == 0) return Value::Error(ErrorCode::kDivZero);
+      return Value::Number((c - p) / std::fabs(p) * 100.0);
+    }
+    case SeriesOp::kZScore: {
+      double weeks = 8;
+      if (a.size() > 2) {
+        Value e2 = NumArg(a, 2, &weeks);
+        PROPAGATE(e2);
+        if (weeks < 2 || weeks > 52) return Value::Error(ErrorCode::kNum);
+      }
+      return s->ZScore(metric, w, static_cast<int>(weeks));
+    }
+    case SeriesOp::kFalls:
+    case SeriesOp::kRises: {
+      Value later = s->WindowValue(metric, w, 0);
+      PROPAGATE(later);
+      for (int i = 1; i <= static_cast<int>(n); ++i) {
+        Value earlier = s->WindowValue(metric, w, w * i);
+        PROPAGATE(earlier);
+        if (later.is_blank() || earlier.is_blank()) return Value::Bool(false);
+        bool step = op == SeriesOp::kFalls ? later.number < earlier.number : later.number > earlier.number;
+        if (!step) return Value::Bool(false);
+        later = earlier;
+      }
+      return Value::Bool(true);
+    }
+  }
+  return Value::Error(ErrorCode::kNA);
+}
+
 int64_t DaysOf(const Value& v, const EvalContext& ctx) {
   return v.type == Type::kDateTime ? LocalDay(v.millis, ctx.tz_offset_minutes) : v.days;
 }
@@ -561,6 +635,43 @@ const std::vector<Builtin>& Table() {
        "whole units from start to end; unit is \"minutes\", \"hours\", \"days\", \"weeks\", \"months\" or \"years\" (or 分钟/小时/天/周/月/年)",
        "从 start 到 end 的完整单位数；单位可为 minutes/hours/days/weeks/months/years 或 分钟/小时/天/周/月/年",
        "DATEDIFF(created_at, first_response_at, \"hours\")"},
+      // ---- windows over a metric series (alert conditions) ----
+      {"WINDOW_VALUE", 1, 2, NeedsWindow, [](const Args& a) { return Series(a, SeriesOp::kValue); },
+       true, "WINDOW_VALUE(window, [metric])", "number",
+       "the metric's value over the last window (e.g. 1h, 1d, 4w) for the alert's group",
+       "指标在最近一个时间窗（如 1h、1d、4w）内的值（按告警分组）", "WINDOW_VALUE(1d) < 10"},
+      {"CHANGE_PCT", 1, 2, NeedsWindow, [](const Args& a) { return Series(a, SeriesOp::kChangePct); },
+       true, "CHANGE_PCT(window, [metric])", "number",
+       "percent change of the metric over the last window against the window before it",
+       "指标最近一个时间窗相对前一个时间窗的变化百分比", "CHANGE_PCT(4w) < -5"},
+      {"ZSCORE", 1, 3, NeedsWindow, [](const Args& a) { return Series(a, SeriesOp::kZScore); },
+       true, "ZSCORE(window, [metric], [weeks])", "number",
+       "how many standard deviations the last window lies from the same window of the week in the previous weeks (default 8)",
+       "最近一个时间窗偏离过去若干周（默认 8 周）同一周内时段的标准差倍数（季节性基线）", "ZSCORE(1h) < -3"},
+      {"FALLS", 2, 3, NeedsCountWindow, [](const Args& a) { return Series(a, SeriesOp::kFalls); },
+       true, "FALLS(n, window, [metric])", "boolean",
+       "true when the metric fell in each of the last n windows against the window before",
+       "指标在最近连续 n 个时间窗中每一个都比前一个低时为真", "FALLS(4, 1w, 'customer_coverage')"},
+      {"RISES", 2, 3, NeedsCountWindow, [](const Args& a) { return Series(a, SeriesOp::kRises); },
+       true, "RISES(n, window, [metric])", "boolean",
+       "true when the metric rose in each of the last n windows against the window before",
+       "指标在最近连续 n 个时间窗中每一个都比前一个高时为真", "RISES(3, 1d)"},
+      {"COMPLETION", 0, 1,
+       [](const Types& t, std::string& w, std::string& z) { return Need(t.empty() || Txt(t[0]), "needs a metric name text", "需要指标名称文本", Type::kNumber, w, z); },
+       [](const Args& a) {
+         const SeriesSource* s = a.ev.ctx().series;
+         if (s == nullptr) return Value::Error(ErrorCode::kNA);
+         std::string_view metric;
+         if (a.size() > 0) {
+           Value m = a[0];
+           PROPAGATE(m);
+           metric = AsText(m, a.ev);
+         }
+         return s->Completion(metric);
+       },
+       true, "COMPLETION([metric])", "number",
+       "actual / target of the metric for the current period with a target (1 = 100%)",
+       "指标本期目标完成率（实际/目标，1 即 100%）", "COMPLETION('revenue') >= 1"},
   };
   return table;
 }

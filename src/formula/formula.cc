@@ -138,6 +138,36 @@ Value Formula::Eval(std::span<const Value> fields, const EvalContext& ctx) const
 }
 
 const std::vector<int>& Formula::fields_used() const { return impl_->fields_used; }
+
+std::vector<CallInfo> Formula::Calls() const {
+  std::vector<CallInfo> out;
+  const Program& p = impl_->program;
+  for (const Node& n : p.nodes) {
+    if (n.kind != NodeKind::kCall || n.function < 0) continue;
+    CallInfo c;
+    c.function = Builtins()[n.function].name;
+    c.pos = n.pos;
+    for (int a : n.args) {
+      const Node& arg = p.nodes[a];
+      c.arg_pos.push_back(arg.pos);
+      if (arg.kind == NodeKind::kLiteral && arg.literal.type == Type::kText) {
+        c.text_args.emplace_back(std::string(arg.literal.text));
+      } else {
+        c.text_args.emplace_back(std::nullopt);
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const CallInfo& a, const CallInfo& b) { return a.pos < b.pos; });
+  return out;
+}
+
+bool Formula::is_volatile() const {
+  for (const Node& n : impl_->program.nodes) {
+    if (n.kind == NodeKind::kCall && n.function >= 0 && Builtins()[n.function].volatile_) return true;
+  }
+  return false;
+}
 const std::string& Formula::source() const { return impl_->source; }
 
 size_t Formula::size() const {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,10 +44,37 @@ class Arena {
   size_t chunk_ = 0, used_ = 0;
 };
 
+// What the window functions of alert conditions (CHANGE_PCT, ZSCORE, FALLS …) ask of the metric
+// series they watch; implemented by the alert engine for one rule and one group. `metric` is
+// empty for the rule's own metric; windows are in milliseconds (duration literals such as 4w).
+// Missing data is blank, impossible requests are error values; implementations never throw.
+class SeriesSource {
+ public:
+  virtual ~SeriesSource() = default;
+  // The metric's value over the `window` that ended `ago` before now.
+  virtual Value WindowValue(std::string_view metric, int64_t window_ms, int64_t ago_ms) const = 0;
+  // Seasonal deviation: the last `window` against the same window of the week in the previous
+  // `weeks` weeks, as a z-score.
+  virtual Value ZScore(std::string_view metric, int64_t window_ms, int weeks) const = 0;
+  // The metric's completion (actual / target) for the current period with a target.
+  virtual Value Completion(std::string_view metric) const = 0;
+};
+
 struct EvalContext {
   int64_t now_ms = 0;          // NOW(); TODAY() is its date in the time zone below
   int tz_offset_minutes = 480; // the tenant's UTC offset (Asia/Shanghai: +480)
   Arena* arena = nullptr;      // required when the formula produces text
+  const SeriesSource* series = nullptr;  // for the window functions; #N/A without one
+};
+
+// A function call in a compiled formula, for callers that validate arguments against their
+// own catalogue (e.g. metric names in alert conditions). `text_args[i]` is set when argument i
+// is a text constant.
+struct CallInfo {
+  std::string function;  // upper case, as in the catalogue
+  int pos = 0;           // byte offset of the call
+  std::vector<std::optional<std::string>> text_args;
+  std::vector<int> arg_pos;
 };
 
 struct Node;
@@ -70,6 +98,10 @@ class Formula {
   // Number of nodes after constant folding (for tests and the editor).
   size_t size() const;
   const std::string& source() const;
+  // Every function call, in source order.
+  std::vector<CallInfo> Calls() const;
+  // True when the formula reads the clock or a series (never cached across evaluations).
+  bool is_volatile() const;
 
  private:
   Formula();

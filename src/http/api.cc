@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "common/crypto.h"
+#include "common/yaml.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
@@ -139,10 +142,11 @@ std::string Title(const EntityDef& e) {
 }  // namespace
 
 Api::Api(store::Database& db, domain::RecordService& records, domain::AuthService& auth,
-         ApiOptions options)
-    : db_(db), records_(records), auth_(auth), options_(std::move(options)) {
+         ApiOptions options, ApiServices services)
+    : db_(db), records_(records), auth_(auth), options_(std::move(options)), services_(services) {
   AddSystemRoutes();
   AddFormulaRoutes();
+  AddMetricRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
 }
 
@@ -508,6 +512,18 @@ Response Api::Handle(const Request& req) const {
       Call call{req, std::nullopt, json(), {}};
       Status st;
       for (const auto& [k, v] : m.params) {
+        if (k == "name") {
+          bool ok = !v.empty() && v.size() <= 63 && std::all_of(v.begin(), v.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+          });
+          if (!ok) {
+            st = Status::Error(ErrorKind::kNotFound, "not_found", "no record named '" + v.substr(0, 64) + "'",
+                               "不存在名为 '" + v.substr(0, 64) + "' 的记录", k);
+            break;
+          }
+          call.names[k] = v;
+          continue;
+        }
         char* end = nullptr;
         long long id = std::strtoll(v.c_str(), &end, 10);
         if (v.empty() || *end || id <= 0 || v.size() > 16) {
@@ -531,9 +547,16 @@ Response Api::Handle(const Request& req) const {
         bool wants_body = !m.route->doc.request_schema.is_null();
         if (wants_body) {
           std::string ct = req.content_type.substr(0, req.content_type.find(';'));
-          if (!req.body.empty() && ct != "application/json") {
+          bool yaml = ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml";
+          if (yaml && !req.body.empty()) {
+            // Definitions may be written in YAML (DESIGN §6); they become the same JSON.
+            auto j = JsonFromYaml(req.body);
+            if (j.ok()) call.body = std::move(*j);
+            else st = j.status();
+          } else if (!req.body.empty() && ct != "application/json") {
             st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
-                               "send the body as application/json", "请求体须为 application/json");
+                               "send the body as application/json (or application/yaml)",
+                               "请求体须为 application/json（或 application/yaml）");
           } else if (req.body.empty()) {
             st = Status::Invalid("validation.body", "a JSON body is required", "需要 JSON 请求体");
           } else {

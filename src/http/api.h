@@ -10,16 +10,25 @@
 #include "http/router.h"
 #include "store/database.h"
 
+namespace keel::metrics {
+class MetricEngine;
+}
+
 namespace keel::http {
 
 struct ApiOptions {
   std::string version = "0.1.0";
 };
 
+// Engines above the domain that add routes when present (null: their routes are absent).
+struct ApiServices {
+  metrics::MetricEngine* metrics = nullptr;
+};
+
 class Api {
  public:
   Api(store::Database& db, domain::RecordService& records, domain::AuthService& auth,
-      ApiOptions options = {});
+      ApiOptions options = {}, ApiServices services = {});
   // Never throws; every failure becomes a JSON error response.
   Response Handle(const Request& req) const;
   const Router& router() const { return router_; }
@@ -29,12 +38,14 @@ class Api {
   void AddEntityRoutes(const domain::EntityDef& e);
   void AddSystemRoutes();
   void AddFormulaRoutes();
+  void AddMetricRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;
   domain::RecordService& records_;
   domain::AuthService& auth_;
   ApiOptions options_;
+  ApiServices services_;
   Router router_;
 };
 

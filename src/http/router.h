@@ -46,8 +46,10 @@ struct Call {
   std::optional<domain::Principal> principal;
   json body;
   std::map<std::string, int64_t> ids;  // {id} path parameters, validated positive integers
+  std::map<std::string, std::string> names;  // {name} path parameters: [A-Za-z0-9_.-]{1,63}
   const domain::Principal& p() const { return *principal; }
   int64_t id() const { return ids.at("id"); }
+  const std::string& name() const { return names.at("name"); }
 };
 
 struct Reply {

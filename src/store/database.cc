@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include <algorithm>
+
 #include <cstdlib>
 
 #include "store/postgres/pg_database.h"
@@ -35,8 +37,30 @@ int Rows::Column(std::string_view name) const {
   return -1;
 }
 
-Status Connection::Commit() { return Exec("COMMIT").status(); }
-Status Connection::Rollback() { return Exec("ROLLBACK").status(); }
+Status Connection::Commit() {
+  Status st = Exec("COMMIT").status();
+  std::vector<int64_t> tenants;
+  tenants.swap(written_tenants_);
+  if (st.ok() && commit_hook_ && *commit_hook_) {
+    for (int64_t t : tenants) (*commit_hook_)(t);
+  }
+  return st;
+}
+
+void Connection::NoteTenantWrite(int64_t tenant_id) {
+  if (std::find(written_tenants_.begin(), written_tenants_.end(), tenant_id) == written_tenants_.end()) {
+    written_tenants_.push_back(tenant_id);
+  }
+}
+
+void Database::SetCommitHook(std::function<void(int64_t)> hook) {
+  std::lock_guard lock(mu_);
+  commit_hook_ = std::make_shared<const std::function<void(int64_t)>>(std::move(hook));
+}
+Status Connection::Rollback() {
+  written_tenants_.clear();
+  return Exec("ROLLBACK").status();
+}
 Status Connection::Savepoint(std::string_view name) {
   return Exec("SAVEPOINT " + std::string(name)).status();
 }
@@ -67,11 +91,15 @@ Result<PooledConnection> Database::Acquire() {
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
+    c->commit_hook_ = commit_hook_;
+    c->written_tenants_.clear();
     return PooledConnection(this, std::move(c));
   }
   ++open_;
+  auto hook = commit_hook_;
   lock.unlock();
   auto c = OpenOne();
+  if (c.ok()) (*c)->commit_hook_ = hook;
   if (!c.ok()) {
     std::lock_guard g(mu_);
     --open_;

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <memory>
 #include <span>
@@ -60,6 +61,15 @@ class Connection {
   // False once the connection is unusable (server gone, stuck in a transaction); the pool
   // then drops it instead of handing it out again.
   virtual bool Healthy() = 0;
+
+  // Notes that this transaction wrote the tenant's event log; when it commits, the database's
+  // commit hook is told (see Database::SetCommitHook). Rollback forgets it.
+  void NoteTenantWrite(int64_t tenant_id);
+
+ private:
+  friend class Database;
+  std::vector<int64_t> written_tenants_;
+  std::shared_ptr<const std::function<void(int64_t)>> commit_hook_;
 };
 
 class Database;
@@ -100,6 +110,9 @@ class Database {
   Result<PooledConnection> Acquire();
   // Human-readable description without secrets (for logs).
   virtual std::string Describe() const = 0;
+  // Called after every commit that appended events, once per tenant, on the committing
+  // thread (the metric engine's wake-up). Must be quick and must not throw. Thread-safe.
+  void SetCommitHook(std::function<void(int64_t tenant_id)> hook);
 
  protected:
   explicit Database(int pool_size) : pool_size_(pool_size) {}
@@ -114,6 +127,7 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   int open_ = 0;                                   // guarded by mu_
+  std::shared_ptr<const std::function<void(int64_t)>> commit_hook_;  // guarded by mu_
 };
 
 // Commits on Commit(), rolls back on destruction otherwise.

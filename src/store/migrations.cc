@@ -335,6 +335,74 @@ CREATE INDEX promotions_code_trgm ON promotions USING gin (LOWER(code) gin_trgm_
 CREATE INDEX promotions_name_trgm ON promotions USING gin (LOWER(name) gin_trgm_ops);
 CREATE INDEX tasks_title_trgm ON tasks USING gin (LOWER(title) gin_trgm_ops);
 )SQL"},
+    {3, "live pulse: metrics, alerts, ingestion",
+     // Metric definitions are versioned rows; rollup cells are keyed by metric version, grain
+     // (0 minute, 1 hour, 2 day), local bucket start (ms) and the dimension tuple as text
+     // ('' for the total); metric_state holds the last event applied to the persisted cells.
+     R"SQL(
+CREATE TABLE metric_defs (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, version BIGINT NOT NULL,
+  definition TEXT NOT NULL, status TEXT NOT NULL, owner_id BIGINT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name, version));
+CREATE TABLE metric_state (
+  tenant_id BIGINT NOT NULL, name TEXT NOT NULL, version BIGINT NOT NULL, applied_seq BIGINT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name));
+CREATE TABLE metric_cells (
+  tenant_id BIGINT NOT NULL, name TEXT NOT NULL, version BIGINT NOT NULL, grain BIGINT NOT NULL,
+  bucket BIGINT NOT NULL, dims TEXT NOT NULL, n BIGINT NOT NULL, total DOUBLE PRECISION NOT NULL,
+  lo DOUBLE PRECISION, hi DOUBLE PRECISION, distinct_values TEXT,
+  PRIMARY KEY (tenant_id, name, version, grain, bucket, dims));
+
+CREATE TABLE event_types (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, version BIGINT NOT NULL,
+  definition TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, name));
+CREATE TABLE ingest_keys (
+  tenant_id BIGINT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, key));
+CREATE TABLE signals (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, kind TEXT NOT NULL,
+  source TEXT NOT NULL, title TEXT NOT NULL, body TEXT, url TEXT, customer_id BIGINT,
+  sentiment DOUBLE PRECISION, owner_id BIGINT, unit_id BIGINT, occurred_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX signals_customer ON signals (tenant_id, customer_id);
+CREATE INDEX signals_time ON signals (tenant_id, occurred_at);
+
+CREATE TABLE alert_rules (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, version BIGINT NOT NULL,
+  definition TEXT NOT NULL, status TEXT NOT NULL, owner_id BIGINT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name, version));
+CREATE TABLE alerts (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, rule TEXT NOT NULL,
+  group_key TEXT NOT NULL, labels TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL,
+  value DOUBLE PRECISION, summary TEXT NOT NULL, summary_en TEXT NOT NULL, unit_id BIGINT,
+  owner_id BIGINT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT,
+  acked_at TEXT, acked_by BIGINT, escalation_step BIGINT NOT NULL DEFAULT 0, next_step_at TEXT,
+  task_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX alerts_rule ON alerts (tenant_id, rule, group_key, state);
+CREATE INDEX alerts_state ON alerts (tenant_id, state, id);
+CREATE TABLE alert_silences (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, rule TEXT,
+  matchers TEXT NOT NULL, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, comment TEXT,
+  created_by BIGINT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE webhooks (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, name TEXT NOT NULL,
+  channel TEXT NOT NULL, url TEXT NOT NULL, secret TEXT, unit_id BIGINT, min_severity TEXT NOT NULL,
+  locale TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE notifications (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, alert_id BIGINT NOT NULL, channel TEXT NOT NULL,
+  target TEXT NOT NULL, recipient_id BIGINT, status TEXT NOT NULL, attempts BIGINT NOT NULL,
+  http_status BIGINT, error TEXT, created_at TEXT NOT NULL, delivered_at TEXT, read_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX notifications_recipient ON notifications (tenant_id, recipient_id, id);
+CREATE INDEX notifications_alert ON notifications (tenant_id, alert_id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 //    "expect": <subset of the reply>, "save": {"var": "json/pointer"}}
 // run in order against a real server, on both backends. "${var}" in a path or a body string
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
-// ${user.rep_a1}). In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
+// ${user.rep_a1}). A step {"catch_up": true} waits for the metric engine to apply all events;
+// "content_type" sends raw_body as e.g. application/yaml. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length).
 #include <gtest/gtest.h>
 
@@ -132,6 +133,11 @@ TEST_P(CasesTest, RequestResponseFiles) {
     for (const auto& step : steps) {
       ++n;
       std::string name = step.value("name", "step " + std::to_string(n));
+      if (step.value("catch_up", false)) {
+        // The metric engine applies events asynchronously; this step waits until it has.
+        ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        continue;
+      }
       std::string as = step.value("as", "admin");
       std::string token;
       if (as.rfind("rival:", 0) == 0) token = f.rival_tokens.at(as.substr(6));
@@ -141,7 +147,7 @@ TEST_P(CasesTest, RequestResponseFiles) {
       std::string body;
       if (step.contains("body")) body = SubstituteJson(step["body"], vars).dump();
       if (step.contains("raw_body")) body = step["raw_body"];
-      auto r = client.Send(step.value("method", "GET"), path, body, token);
+      auto r = client.Send(step.value("method", "GET"), path, body, token, step.value("content_type", "application/json"));
       json got = r.json();
       EXPECT_EQ(r.status, step.at("status").get<int>()) << file.filename() << " / " << name << ": " << r.body.substr(0, 500);
       if (step.contains("expect")) {

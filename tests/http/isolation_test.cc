@@ -63,6 +63,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     for (const char* q : {"SELECT COUNT(*) FROM sessions WHERE tenant_id = ? AND revoked_at IS NULL",
                           "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL",
                           "SELECT COUNT(*) FROM audit_log WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(MAX(version), 0) FROM metric_defs WHERE tenant_id = ? AND status = 'active'",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
       out += store::AsText(r->rows[0][0]) + " ";
@@ -74,6 +75,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
   // The concrete path for a route, pointing at acme's records.
   std::string PathFor(const std::string& pattern) {
     std::string path = pattern;
+    if (size_t n = path.find("{name}"); n != std::string::npos) path.replace(n, 6, "revenue");
     size_t p = path.find("{id}");
     if (p == std::string::npos) return path;
     std::string entity = path.substr(8, path.find('/', 8) - 8);
@@ -88,6 +90,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (r.pattern == "/api/v1/api-keys") return {{"name", "x"}, {"user_id", f_->acme.users["admin"]}};
     if (r.pattern == "/api/v1/tenant") return {{"name", "pwned"}};
     if (r.pattern.find("/convert") != std::string::npos) return {{"customer_id", ids_["customers"]}};
+    if (r.pattern.rfind("/api/v1/metrics", 0) == 0) {
+      return {{"name", "revenue"}, {"source", "order"}, {"agg", "sum"}, {"value", "total"}, {"dimensions", {"rep", "unit"}}};
+    }
     if (!e) return json::object();
     if (r.method == "PATCH") {
       for (const char* f : {"name", "title", "display_name", "notes"}) {
@@ -187,7 +192,10 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       const domain::EntityDef* e = domain::FindEntity(entity);
       bool allowed = e ? e->CanWrite(role) : role == domain::Role::kAdmin;
       // Login/logout act on the caller; formula checks write nothing.
-      if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0) continue;
+      if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
+          r.pattern == "/api/v1/metrics/check") {
+        continue;
+      }
       std::string body = r.doc.request_schema.is_null() ? "" : BodyFor(r).dump();
       auto reply = c.Send(r.method, PathFor(r.pattern), body, f_->tokens.at(who));
       EXPECT_TRUE(reply.status == 403 || reply.status == 404)

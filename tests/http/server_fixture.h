@@ -12,6 +12,7 @@
 #include "domain/records.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "metrics/engine.h"
 #include "support/http_client.h"
 #include "support/org.h"
 #include "support/test_db.h"
@@ -26,7 +27,12 @@ class ServerFixture {
     auth = std::make_unique<domain::AuthService>(*db, *Clock::System(), *rs);
     acme = BuildOrg(*rs, *auth, "acme");
     rival = BuildOrg(*rs, *auth, "rival");
-    api = std::make_unique<http::Api>(*db, *rs, *auth);
+    metrics = std::make_unique<metrics::MetricEngine>(*db, *Clock::System());
+    db->SetCommitHook([m = metrics.get()](int64_t tenant) { m->Notify(tenant); });
+    metrics->Start();
+    http::ApiServices services;
+    services.metrics = metrics.get();
+    api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
     so.body_limit = 1024 * 1024;
@@ -49,11 +55,14 @@ class ServerFixture {
   ~ServerFixture() {
     server->Stop();
     server.reset();
+    metrics->Stop();
+    db->SetCommitHook(nullptr);
   }
 
   std::unique_ptr<store::Database> db;
   std::unique_ptr<domain::RecordService> rs;
   std::unique_ptr<domain::AuthService> auth;
+  std::unique_ptr<metrics::MetricEngine> metrics;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,784 @@
+// The worker: loading tenants, applying events to rollups, persisting them, and definitions.
+#include "metrics/engine.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/yaml.h"
+#include "metrics/internal.h"
+
+namespace keel::metrics {
+namespace {
+
+using json = nlohmann::json;
+using store::Value;
+
+constexpr char kSep = '\x1f';
+
+std::string EncodeDims(const Metric& m, const DimKey& k, const Master& master) {
+  std::string out;
+  for (size_t i = 0; i < m.def.dimensions.size(); ++i) {
+    if (i) out += kSep;
+    if (m.dim_is_text[i]) {
+      out += "s:";
+      out += master.texts[static_cast<size_t>(k[i])];
+    } else {
+      out += std::to_string(k[i]);
+    }
+  }
+  return out;
+}
+
+DimKey DecodeDims(const Metric& m, std::string_view s, Master& master) {
+  DimKey k{};
+  size_t i = 0;
+  while (i < m.def.dimensions.size()) {
+    size_t end = s.find(kSep);
+    std::string_view part = s.substr(0, end);
+    if (m.dim_is_text[i]) {
+      k[i] = part.size() >= 2 ? master.Intern(part.substr(2)) : 0;
+    } else {
+      std::from_chars(part.data(), part.data() + part.size(), k[i]);
+    }
+    ++i;
+    if (end == std::string_view::npos) break;
+    s.remove_prefix(end + 1);
+  }
+  return k;
+}
+
+std::string EncodeDistinct(const Cell& c) {
+  if (!c.distinct) return {};
+  std::vector<int64_t> v(c.distinct->begin(), c.distinct->end());
+  std::sort(v.begin(), v.end());
+  std::string out;
+  for (int64_t x : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(x);
+  }
+  return out;
+}
+
+bool CanWrite(domain::Role r) { return r == domain::Role::kAdmin || r == domain::Role::kHqOps; }
+
+Status Forbidden() {
+  return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may change metric definitions",
+                       "只有管理员和销售运营可以修改指标定义");
+}
+
+SourceInfo CustomSource(const std::string& name, const json& def) {
+  SourceInfo s;
+  s.name = name;
+  s.event_type = "custom." + name;
+  s.zh = def.value("label_zh", name);
+  s.en = def.value("label_en", name);
+  s.custom = true;
+  for (const auto& f : def.value("fields", json::array())) {
+    std::string fname = f.value("name", "");
+    std::string type = f.value("type", "text");
+    formula::Type t = type == "number" ? formula::Type::kNumber : type == "bool" ? formula::Type::kBool
+                      : type == "datetime" ? formula::Type::kDateTime : type == "date" ? formula::Type::kDate
+                                            : formula::Type::kText;
+    s.fields.push_back({fname, t, f.value("label", fname), f.value("label", fname)});
+    if (t == formula::Type::kText) s.dimensions.push_back(fname);
+  }
+  for (const char* k : {"owner_id", "unit_id", "customer_id"}) s.fields.push_back({k, formula::Type::kNumber, k, k});
+  s.fields.push_back({"customer_segment", formula::Type::kText, "客户分层", "customer segment"});
+  s.fields.push_back({"at", formula::Type::kDateTime, "发生时间", "when it happened"});
+  for (const char* d : {"rep", "unit", "customer", "customer_segment"}) s.dimensions.push_back(d);
+  return s;
+}
+
+// The source field a dimension reads.
+std::string FieldOfDimension(const std::string& dim) {
+  if (dim == "rep") return "owner_id";
+  if (dim == "unit") return "unit_id";
+  if (dim == "store") return "store_id";
+  if (dim == "customer") return "customer_id";
+  if (dim == "product") return "product_id";
+  if (dim == "product_category") return "category";
+  return dim;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
+  {
+    std::lock_guard lock(mu);
+    if (auto it = tenants.find(id); it != tenants.end()) return it->second;
+  }
+  std::lock_guard load(load_mu);
+  {
+    std::lock_guard lock(mu);
+    if (auto it = tenants.find(id); it != tenants.end()) return it->second;
+  }
+  auto t = std::make_shared<Tenant>();
+  t->id = id;
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", q));
+  if (r.empty()) return Status::NotFound("tenant");
+  auto tz = TimeZone::Load(store::AsText(r.rows[0][0]));
+  if (!tz.ok()) tz = TimeZone::Load("Asia/Shanghai");
+  KEEL_RETURN_IF_ERROR(tz.status());
+  t->tz = *tz;
+  if (opt.install_builtin_pack) KEEL_RETURN_IF_ERROR(InstallPack(*conn, id));
+  KEEL_ASSIGN_OR_RETURN(t->read_seq, events::LastSeq(*conn, id));
+  KEEL_RETURN_IF_ERROR(LoadMaster(*conn, id, t->master));
+  KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
+  std::lock_guard lock(mu);
+  tenants[id] = t;
+  pending.insert(id);
+  cv.notify_all();
+  return t;
+}
+
+Status MetricEngine::Impl::InstallPack(store::Connection& conn, int64_t tenant_id) {
+  Value q[] = {tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows n, conn.Query("SELECT COUNT(*) FROM metric_defs WHERE tenant_id = ?", q));
+  if (store::AsInt(n.rows[0][0]) > 0) return Status();
+  KEEL_ASSIGN_OR_RETURN(std::vector<json> docs, JsonDocumentsFromYaml(BuiltinPackYaml()));
+  Tenant scratch;
+  TenantLookup lookup(scratch);
+  std::string now = FormatTimestamp(clock.NowMs());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+  for (json& d : docs) {
+    d["builtin"] = true;
+    KEEL_ASSIGN_OR_RETURN(MetricDef def, ParseDefinition(d, lookup));
+    lookup.extra[def.name] = def;
+    Value ins[] = {tenant_id, def.name, int64_t{1}, def.ToJson().dump(), std::string("active"), int64_t{0}, now};
+    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO metric_defs (tenant_id, name, version, definition, status, owner_id, "
+                                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
+  }
+  return tx.Commit();
+}
+
+Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
+  Value q[] = {t.id};
+  std::map<std::string, SourceInfo> custom;
+  KEEL_ASSIGN_OR_RETURN(store::Rows types, conn.Query(
+      "SELECT name, definition FROM event_types WHERE tenant_id = ? AND status = 'active'", q));
+  for (const auto& r : types.rows) {
+    json def = json::parse(store::AsText(r[1]), nullptr, false);
+    if (!def.is_discarded()) custom[store::AsText(r[0])] = CustomSource(store::AsText(r[0]), def);
+  }
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT name, version, definition, owner_id FROM metric_defs WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
+  KEEL_ASSIGN_OR_RETURN(store::Rows states, conn.Query(
+      "SELECT name, version, applied_seq FROM metric_state WHERE tenant_id = ?", q));
+  std::map<std::string, std::pair<int64_t, int64_t>> state;
+  for (const auto& r : states.rows) state[store::AsText(r[0])] = {store::AsInt(r[1]), store::AsInt(r[2])};
+
+  // Parse in dependency order (inputs first); anything left unparsed is logged and skipped.
+  Tenant scratch;
+  scratch.custom_sources = custom;
+  TenantLookup lookup(scratch);
+  std::map<std::string, std::pair<int64_t, json>> todo;
+  for (const auto& r : rows.rows) {
+    json d = json::parse(store::AsText(r[2]), nullptr, false);
+    if (d.is_discarded()) continue;
+    d["owner_id"] = store::AsInt(r[3]);
+    todo[store::AsText(r[0])] = {store::AsInt(r[1]), d};
+  }
+  std::map<std::string, MetricDef> parsed;
+  for (bool progress = true; progress && !todo.empty();) {
+    progress = false;
+    for (auto it = todo.begin(); it != todo.end();) {
+      auto def = ParseDefinition(it->second.second, lookup);
+      if (!def.ok()) {
+        ++it;
+        continue;
+      }
+      def->version = static_cast<int>(it->second.first);
+      def->owner_id = it->second.second.value("owner_id", int64_t{0});
+      lookup.extra[def->name] = *def;
+      parsed[def->name] = *def;
+      it = todo.erase(it);
+      progress = true;
+    }
+  }
+  for (const auto& [name, d] : todo) spdlog::warn("metric definition {} of tenant {} no longer validates; skipped", name, t.id);
+
+  std::unique_lock lock(t.mu);
+  t.custom_sources = std::move(custom);
+  std::map<std::string, std::unique_ptr<Metric>> next;
+  for (auto& [name, def] : parsed) {
+    auto old = t.metrics.find(name);
+    if (old != t.metrics.end() && old->second->def.version == def.version &&
+        old->second->def.ToJson() == def.ToJson()) {
+      next[name] = std::move(old->second);
+      continue;
+    }
+    auto m = std::make_unique<Metric>();
+    m->def = def;
+    if (def.kind == Kind::kSimple) {
+      const SourceInfo* s = lookup.FindSource(def.source);
+      for (const auto& b : BuiltinSources()) {
+        if (b.name == def.source) s = &b;
+      }
+      if (s->custom) s = &t.custom_sources.at(def.source);
+      m->source = s;
+      std::vector<formula::FieldInfo> fields;
+      for (const auto& f : s->fields) fields.push_back({f.name, f.type});
+      if (!def.filter.empty()) m->filter.emplace(std::move(formula::Formula::Compile(def.filter, fields, formula::Type::kBool).value()));
+      if (!def.value.empty()) m->value.emplace(std::move(formula::Formula::Compile(def.value, fields).value()));
+      for (const auto& dim : def.dimensions) {
+        std::string field = FieldOfDimension(dim);
+        int idx = -1;
+        for (size_t i = 0; i < s->fields.size(); ++i) {
+          if (s->fields[i].name == field) idx = static_cast<int>(i);
+        }
+        m->dim_fields.push_back(idx);
+        m->dim_is_text.push_back(idx >= 0 && s->fields[static_cast<size_t>(idx)].type != formula::Type::kNumber);
+      }
+      auto st = state.find(name);
+      if (st != state.end() && st->second.first == def.version) {
+        m->applied_seq = m->persisted_seq = st->second.second;
+        Value cq[] = {t.id, name, int64_t{def.version}};
+        KEEL_ASSIGN_OR_RETURN(store::Rows cells, conn.Query(
+            "SELECT grain, bucket, dims, n, total, lo, hi, distinct_values FROM metric_cells "
+            "WHERE tenant_id = ? AND name = ? AND version = ?", cq));
+        for (const auto& r : cells.rows) {
+          int g = static_cast<int>(store::AsInt(r[0]));
+          if (g < 0 || g >= kStoredGrains) continue;
+          Bucket& b = m->buckets[g][store::AsInt(r[1])];
+          std::string dims = store::AsText(r[2]);
+          Cell& c = dims.empty() ? b.total : b.cells[DecodeDims(*m, dims, t.master)];
+          c.n = store::AsInt(r[3]);
+          c.sum = store::AsDouble(r[4]);
+          if (!store::IsNull(r[5])) c.lo = store::AsDouble(r[5]);
+          if (!store::IsNull(r[6])) c.hi = store::AsDouble(r[6]);
+          if (!store::IsNull(r[7]) && !store::AsText(r[7]).empty()) {
+            c.distinct = std::make_unique<std::unordered_set<int64_t>>();
+            std::string_view dv = store::AsText(r[7]);
+            while (!dv.empty()) {
+              size_t comma = dv.find(',');
+              int64_t x = 0;
+              std::from_chars(dv.data(), dv.data() + (comma == std::string_view::npos ? dv.size() : comma), x);
+              c.distinct->insert(x);
+              if (comma == std::string_view::npos) break;
+              dv.remove_prefix(comma + 1);
+            }
+          }
+        }
+      }
+    }
+    next[name] = std::move(m);
+  }
+  t.metrics = std::move(next);
+  t.reload = false;
+  return Status();
+}
+
+void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at,
+                               formula::Arena& arena, TimeMs now) {
+  formula::EvalContext ctx;
+  ctx.now_ms = now;
+  ctx.tz_offset_minutes = static_cast<int>(t.tz->OffsetMs(now) / 60000);
+  ctx.arena = &arena;
+  if (m.filter) {
+    arena.Reset();
+    formula::Value f = m.filter->Eval(rec, ctx);
+    if (f.type != formula::Type::kBool || !f.boolean) return;
+  }
+  double v = 1;
+  int64_t distinct_key = 0;
+  if (m.def.agg == Agg::kCountDistinct) {
+    arena.Reset();
+    formula::Value x = m.value->Eval(rec, ctx);
+    if (x.is_blank() || x.is_error()) return;
+    distinct_key = x.type == formula::Type::kNumber ? static_cast<int64_t>(x.number) : -DimValue(x, true, t.master);
+  } else if (m.value) {
+    arena.Reset();
+    formula::Value x = m.value->Eval(rec, ctx);
+    if (x.type != formula::Type::kNumber) return;
+    v = x.number;
+  }
+  DimKey key{};
+  for (size_t i = 0; i < m.dim_fields.size(); ++i) {
+    if (m.dim_fields[i] >= 0) key[i] = DimValue(rec[static_cast<size_t>(m.dim_fields[i])], m.dim_is_text[i], t.master);
+  }
+  TimeMs local = t.tz->ToLocal(at);
+  bool has_dims = !m.def.dimensions.empty();
+  for (int g = 0; g < kStoredGrains; ++g) {
+    if (g == 0 && at < now - opt.minute_retention_ms) continue;
+    if (g == 1 && at < now - opt.hour_retention_ms) continue;
+    TimeMs b = TimeZone::FloorLocal(local, StoredGrain(g));
+    Bucket& bucket = m.buckets[g][b];
+    if (m.def.agg == Agg::kCountDistinct) {
+      bucket.total.AddDistinct(distinct_key);
+      if (has_dims) bucket.cells[key].AddDistinct(distinct_key);
+    } else {
+      bucket.total.Add(v);
+      if (has_dims) bucket.cells[key].Add(v);
+    }
+    m.dirty.insert({g, b});
+    cell_updates.fetch_add(has_dims ? 2 : 1, std::memory_order_relaxed);
+  }
+}
+
+Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>* changed) {
+  *more = false;
+  std::vector<events::Event> evs;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+    if (t.reload) KEEL_RETURN_IF_ERROR(LoadDefinitions(t, *conn));
+    int64_t from = t.read_seq;
+    for (const auto& [name, m] : t.metrics) {
+      if (m->def.kind == Kind::kSimple) from = std::min(from, m->applied_seq);
+    }
+    events::ReadOptions ro;
+    ro.after_seq = from;
+    ro.limit = static_cast<int>(opt.read_batch);
+    KEEL_ASSIGN_OR_RETURN(evs, events::Read(*conn, t.id, ro));
+  }
+  if (evs.empty()) return Status();
+  *more = static_cast<int64_t>(evs.size()) == opt.read_batch;
+  TimeMs now = clock.NowMs();
+  formula::Arena arena;
+  FactBuffer facts;
+  std::set<std::string> touched;
+  std::vector<Metric*> interested;
+  std::unique_lock lock(t.mu);
+  for (const events::Event& ev : evs) {
+    interested.clear();
+    for (auto& [name, m] : t.metrics) {
+      if (m->def.kind == Kind::kSimple && m->applied_seq < ev.seq && SourceReads(*m->source, ev.type)) {
+        interested.push_back(m.get());
+      }
+    }
+    bool master_event = ev.seq > t.read_seq &&
+                        (ev.entity == "units" || ev.entity == "users" || ev.entity == "stores" ||
+                         ev.entity == "products" || ev.entity == "customers" || ev.entity == "leads");
+    if (interested.empty() && !master_event) continue;
+    json payload = json::parse(ev.payload, nullptr, false);
+    if (payload.is_discarded()) continue;
+    if (master_event) UpdateMaster(ev, payload, t.master);
+    const SourceInfo* extracted = nullptr;
+    for (Metric* m : interested) {
+      if (m->source != extracted) {
+        ExtractFacts(*m->source, ev, payload, t.master, facts);
+        extracted = m->source;
+      }
+      for (size_t i = 0; i < facts.records.size(); ++i) Apply(t, *m, facts.records[i], facts.times[i], arena, now);
+      touched.insert(m->def.name);
+    }
+    events_applied.fetch_add(1, std::memory_order_relaxed);
+  }
+  int64_t last = evs.back().seq;
+  t.read_seq = std::max(t.read_seq, last);
+  for (auto& [name, m] : t.metrics) {
+    if (m->def.kind == Kind::kSimple && m->applied_seq < last) m->applied_seq = last;
+  }
+  // Ratio, derived and cumulative metrics change with their inputs.
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [name, m] : t.metrics) {
+      if (touched.count(name)) continue;
+      const MetricDef& d = m->def;
+      bool hit = (d.kind == Kind::kRatio && (touched.count(d.numerator) || touched.count(d.denominator))) ||
+                 (d.kind == Kind::kCumulative && touched.count(d.input));
+      for (const auto& in : d.inputs) hit = hit || touched.count(in);
+      if (hit) {
+        touched.insert(name);
+        grew = true;
+      }
+    }
+  }
+  changed->assign(touched.begin(), touched.end());
+  return Status();
+}
+
+Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
+  TimeMs now = clock.NowMs();
+  if (!force && now - t.last_flush < opt.flush_ms) return Status();
+  bool work = false;
+  for (const auto& [name, m] : t.metrics) {
+    if (m->def.kind == Kind::kSimple && (!m->dirty.empty() || m->persisted_seq != m->applied_seq)) work = true;
+  }
+  if (!work) {
+    t.last_flush = now;
+    return Status();
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  std::string now_text = FormatTimestamp(now);
+  const std::string upsert =
+      "INSERT INTO metric_cells (tenant_id, name, version, grain, bucket, dims, n, total, lo, hi, distinct_values) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name, version, grain, bucket, dims) DO UPDATE "
+      "SET n = excluded.n, total = excluded.total, lo = excluded.lo, hi = excluded.hi, "
+      "distinct_values = excluded.distinct_values";
+  TimeMs minute_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.minute_retention_ms), Grain::kHour);
+  TimeMs hour_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.hour_retention_ms), Grain::kDay);
+  for (auto& [name, m] : t.metrics) {
+    if (m->def.kind != Kind::kSimple) continue;
+    if (m->persisted_seq < 0) {
+      // First write of this version: drop cells of any other version.
+      Value d[] = {t.id, name, int64_t{m->def.version}};
+      KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version <> ?", d).status());
+    }
+    auto write = [&](int g, TimeMs b, const std::string& dims, const Cell& c) -> Status {
+      Value row[] = {t.id, name, int64_t{m->def.version}, int64_t{g}, b, dims, c.n, c.sum,
+                     c.n ? Value(c.lo) : Value(), c.n ? Value(c.hi) : Value(),
+                     c.distinct ? Value(EncodeDistinct(c)) : Value()};
+      return conn->Exec(upsert, row).status();
+    };
+    for (const auto& [g, b] : m->dirty) {
+      auto it = m->buckets[g].find(b);
+      if (it == m->buckets[g].end()) continue;
+      KEEL_RETURN_IF_ERROR(write(g, b, "", it->second.total));
+      for (const auto& [key, cell] : it->second.cells) {
+        KEEL_RETURN_IF_ERROR(write(g, b, EncodeDims(*m, key, t.master), cell));
+      }
+    }
+    // Retention: old minute and hour buckets leave memory and the store.
+    for (int g : {0, 1}) {
+      TimeMs cut = g == 0 ? minute_cut : hour_cut;
+      auto& bm = m->buckets[g];
+      if (!bm.empty() && bm.begin()->first < cut) {
+        bm.erase(bm.begin(), bm.lower_bound(cut));
+        Value d[] = {t.id, name, int64_t{m->def.version}, int64_t{g}, cut};
+        KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version = ? "
+                                        "AND grain = ? AND bucket < ?", d).status());
+      }
+    }
+    Value st[] = {t.id, name, int64_t{m->def.version}, m->applied_seq, now_text};
+    KEEL_RETURN_IF_ERROR(conn->Exec(
+        "INSERT INTO metric_state (tenant_id, name, version, applied_seq, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id, name) DO UPDATE SET version = excluded.version, applied_seq = excluded.applied_seq, "
+        "updated_at = excluded.updated_at", st).status());
+  }
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  for (auto& [name, m] : t.metrics) {
+    m->dirty.clear();
+    m->persisted_seq = m->applied_seq;
+  }
+  t.last_flush = now;
+  flushes.fetch_add(1, std::memory_order_relaxed);
+  return Status();
+}
+
+void MetricEngine::Impl::Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq) {
+  std::vector<Listener> ls;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& [id, l] : listeners) ls.push_back(l);
+  }
+  for (const auto& l : ls) l(tenant, changed, seq);
+}
+
+void MetricEngine::Impl::Run() {
+  while (true) {
+    std::set<int64_t> work;
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(opt.poll_ms), [&] { return stop || !pending.empty(); });
+      if (stop) break;
+      work.swap(pending);
+      if (work.empty()) {
+        for (const auto& [id, t] : tenants) work.insert(id);  // poll: other writers, flush timers
+      }
+    }
+    for (int64_t id : work) {
+      auto t = GetTenant(id);
+      if (!t.ok()) continue;
+      std::lock_guard step(step_mu);
+      bool more = true;
+      for (int rounds = 0; more && rounds < 20; ++rounds) {
+        std::vector<std::string> changed;
+        Status st = Step(**t, &more, &changed);
+        if (!st.ok()) {
+          spdlog::error("metric engine: tenant {}: {}", id, st.ToString());
+          break;
+        }
+        if (!changed.empty()) Publish(id, changed, (*t)->read_seq);
+      }
+      if (more) {
+        std::lock_guard lock(mu);
+        pending.insert(id);
+      }
+      Status fl = Flush(**t, false);
+      if (!fl.ok()) spdlog::error("metric engine: flush of tenant {}: {}", id, fl.ToString());
+      applied_cv.notify_all();
+    }
+  }
+}
+
+MetricEngine::MetricEngine(store::Database& db, const Clock& clock, EngineOptions options)
+    : impl_(std::make_unique<Impl>(db, clock, options)) {}
+
+MetricEngine::~MetricEngine() { Stop(); }
+
+void MetricEngine::Start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->stop = false;
+  impl_->worker = std::thread([this] { impl_->Run(); });
+}
+
+void MetricEngine::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->started) return;
+    impl_->stop = true;
+    impl_->started = false;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  std::vector<std::shared_ptr<Tenant>> ts;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [id, t] : impl_->tenants) ts.push_back(t);
+  }
+  std::lock_guard step(impl_->step_mu);
+  for (auto& t : ts) {
+    Status st = impl_->Flush(*t, true);
+    if (!st.ok()) spdlog::error("metric engine: final flush of tenant {}: {}", t->id, st.ToString());
+  }
+}
+
+void MetricEngine::Notify(int64_t tenant_id) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->pending.insert(tenant_id);
+  }
+  impl_->cv.notify_all();
+}
+
+Status MetricEngine::CatchUp(int64_t tenant_id, bool flush) {
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(tenant_id));
+  std::lock_guard step(impl_->step_mu);
+  bool more = true;
+  while (more) {
+    std::vector<std::string> changed;
+    KEEL_RETURN_IF_ERROR(impl_->Step(*t, &more, &changed));
+    if (!changed.empty()) impl_->Publish(tenant_id, changed, t->read_seq);
+  }
+  if (flush) KEEL_RETURN_IF_ERROR(impl_->Flush(*t, true));
+  impl_->applied_cv.notify_all();
+  return Status();
+}
+
+bool MetricEngine::WaitApplied(int64_t tenant_id, int64_t seq, int64_t timeout_ms) {
+  auto t = impl_->GetTenant(tenant_id);
+  if (!t.ok()) return false;
+  Notify(tenant_id);
+  auto done = [&] {
+    std::shared_lock lock((*t)->mu);
+    if ((*t)->reload) return false;
+    for (const auto& [n, m] : (*t)->metrics) {
+      if (m->def.kind == Kind::kSimple && m->applied_seq < seq) return false;
+    }
+    return (*t)->read_seq >= seq;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock lock(impl_->mu);
+  while (!done()) {
+    if (impl_->applied_cv.wait_until(lock, deadline) == std::cv_status::timeout) return done();
+  }
+  return true;
+}
+
+int MetricEngine::AddListener(Listener l) {
+  std::lock_guard lock(impl_->mu);
+  int id = impl_->next_listener++;
+  impl_->listeners[id] = std::move(l);
+  return id;
+}
+
+void MetricEngine::RemoveListener(int id) {
+  std::lock_guard lock(impl_->mu);
+  impl_->listeners.erase(id);
+}
+
+MetricEngine::Stats MetricEngine::stats() const {
+  Stats s;
+  s.events_applied = impl_->events_applied.load();
+  s.cell_updates = impl_->cell_updates.load();
+  s.flushes = impl_->flushes.load();
+  std::lock_guard lock(impl_->mu);
+  for (const auto& [id, t] : impl_->tenants) {
+    std::shared_lock tl(t->mu);
+    for (const auto& [n, m] : t->metrics) {
+      for (const auto& g : m->buckets) {
+        for (const auto& [b, bucket] : g) s.cells += static_cast<int64_t>(bucket.cells.size()) + 1;
+      }
+    }
+  }
+  return s;
+}
+
+// ---- definitions ----
+
+Result<json> MetricEngine::ListDefinitions(const domain::Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
+  std::shared_lock lock(t->mu);
+  TenantLookup lookup(*t);
+  json items = json::array();
+  for (const auto& [name, m] : t->metrics) {
+    json j = m->def.ToJson();
+    j["queryable_dimensions"] = QueryableDimensions(m->def, lookup);
+    if (m->def.kind == Kind::kSimple) {
+      j["applied_seq"] = m->applied_seq;
+      j["backfill"] = {{"applied_seq", m->applied_seq}, {"head_seq", t->read_seq},
+                       {"done", m->applied_seq >= t->read_seq},
+                       {"progress", t->read_seq == 0 ? 1.0 : std::min(1.0, static_cast<double>(m->applied_seq) /
+                                                                              static_cast<double>(t->read_seq))}};
+    }
+    items.push_back(std::move(j));
+  }
+  return json{{"items", items}};
+}
+
+Result<json> MetricEngine::GetDefinition(const domain::Principal& p, const std::string& name) {
+  KEEL_ASSIGN_OR_RETURN(json all, ListDefinitions(p));
+  for (auto& j : all["items"]) {
+    if (j["name"] == name) {
+      KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+      Value q[] = {p.tenant_id, name};
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+          "SELECT version, status, owner_id, created_at FROM metric_defs WHERE tenant_id = ? AND name = ? ORDER BY version", q));
+      json versions = json::array();
+      for (const auto& row : r.rows) {
+        versions.push_back({{"version", store::AsInt(row[0])}, {"status", store::AsText(row[1])},
+                            {"owner_id", store::AsInt(row[2])}, {"created_at", store::AsText(row[3])}});
+      }
+      j["versions"] = versions;
+      return j;
+    }
+  }
+  return Status::NotFound("metric");
+}
+
+Status MetricEngine::CheckDefinition(const domain::Principal& p, const json& body) {
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
+  std::shared_lock lock(t->mu);
+  TenantLookup lookup(*t);
+  return ParseDefinition(body, lookup).status();
+}
+
+Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
+  if (!CanWrite(p.role)) return Forbidden();
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
+  MetricDef def;
+  {
+    std::shared_lock lock(t->mu);
+    TenantLookup lookup(*t);
+    KEEL_ASSIGN_OR_RETURN(def, ParseDefinition(body, lookup));
+  }
+  if (!replace_name.empty() && def.name != replace_name) {
+    return Status::Invalid("metric.invalid", "the name in the body differs from the URL", "请求体中的名称与 URL 不一致", "name");
+  }
+  def.owner_id = p.user_id;
+  def.builtin = false;
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  Value q[] = {p.tenant_id, def.name};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT MAX(version), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM metric_defs WHERE tenant_id = ? AND name = ?", q));
+  bool exists = !store::IsNull(r.rows[0][0]);
+  bool active = exists && !store::IsNull(r.rows[0][1]) && store::AsInt(r.rows[0][1]) > 0;
+  if (replace_name.empty() && active) {
+    return Status::Error(ErrorKind::kConflict, "metric.exists", "a metric named '" + def.name + "' exists; PUT a new version",
+                         "已存在名为 '" + def.name + "' 的指标；请用 PUT 提交新版本", "name");
+  }
+  if (!replace_name.empty() && !active) return Status::NotFound("metric", "name");
+  def.version = exists ? static_cast<int>(store::AsInt(r.rows[0][0])) + 1 : 1;
+  std::string now = FormatTimestamp(impl_->clock.NowMs());
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE metric_defs SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
+  Value ins[] = {p.tenant_id, def.name, int64_t{def.version}, def.ToJson().dump(), std::string("active"), p.user_id, now};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO metric_defs (tenant_id, name, version, definition, status, owner_id, created_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
+  std::vector<events::Event> evs(1);
+  evs[0].at = impl_->clock.NowMs();
+  evs[0].type = replace_name.empty() ? "metric_def.created" : "metric_def.updated";
+  evs[0].entity = "metric_defs";
+  evs[0].actor_id = p.user_id;
+  evs[0].payload = def.ToJson().dump();
+  KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  {
+    std::unique_lock lock(t->mu);
+    t->reload = true;
+  }
+  Notify(p.tenant_id);
+  json out = def.ToJson();
+  out["backfill"] = {{"applied_seq", 0}, {"done", false}};
+  return out;
+}
+
+Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const std::string& name) {
+  if (!CanWrite(p.role)) return Forbidden();
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
+  {
+    std::shared_lock lock(t->mu);
+    for (const auto& [n, m] : t->metrics) {
+      const MetricDef& d = m->def;
+      bool uses = d.numerator == name || d.denominator == name || d.input == name ||
+                  std::find(d.inputs.begin(), d.inputs.end(), name) != d.inputs.end();
+      if (uses) {
+        return Status::Error(ErrorKind::kConflict, "metric.in_use", "metric '" + n + "' uses '" + name + "'",
+                             "指标 '" + n + "' 引用了 '" + name + "'", "name");
+      }
+    }
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  Value q[] = {p.tenant_id, name};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE metric_defs SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
+  if (n == 0) return Status::NotFound("metric");
+  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ?", q).status());
+  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_state WHERE tenant_id = ? AND name = ?", q).status());
+  std::vector<events::Event> evs(1);
+  evs[0].at = impl_->clock.NowMs();
+  evs[0].type = "metric_def.archived";
+  evs[0].entity = "metric_defs";
+  evs[0].actor_id = p.user_id;
+  evs[0].payload = json{{"name", name}}.dump();
+  KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  {
+    std::unique_lock lock(t->mu);
+    t->reload = true;
+  }
+  Notify(p.tenant_id);
+  return json{{"name", name}, {"status", "archived"}};
+}
+
+Result<json> MetricEngine::SourcesJson(const domain::Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
+  std::shared_lock lock(t->mu);
+  json items = json::array();
+  auto add = [&](const SourceInfo& s) {
+    json fields = json::array();
+    for (const auto& f : s.fields) {
+      fields.push_back({{"name", f.name}, {"type", formula::TypeName(f.type)}, {"zh", f.zh}, {"en", f.en}});
+    }
+    json dims = s.dimensions;
+    if (std::find(s.dimensions.begin(), s.dimensions.end(), "unit") != s.dimensions.end()) dims.push_back("region");
+    items.push_back({{"name", s.name}, {"event_type", s.event_type}, {"zh", s.zh}, {"en", s.en}, {"custom", s.custom},
+                     {"fields", fields}, {"dimensions", dims}});
+  };
+  for (const auto& s : BuiltinSources()) add(s);
+  for (const auto& [n, s] : t->custom_sources) add(s);
+  return json{{"items", items}};
+}
+
+Result<std::shared_ptr<const TimeZone>> MetricEngine::ZoneOf(int64_t tenant_id) {
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(tenant_id));
+  return t->tz;
+}
+
+bool MetricEngine::HasMetric(int64_t tenant_id, const std::string& name) {
+  auto t = impl_->GetTenant(tenant_id);
+  if (!t.ok()) return false;
+  std::shared_lock lock((*t)->mu);
+  return (*t)->metrics.count(name) > 0;
+}
+
+}  // namespace keel::metrics

@@ -1,0 +1,121 @@
+// The metric engine (指标引擎): keeps every tenant's metrics up to date from the event log and
+// answers queries from memory. One worker thread tails each tenant's log after every commit
+// (Notify) and at least every poll interval, applies each event once to the in-memory rollups
+// (minute, hour and day buckets in the tenant's time zone, per dimension tuple), and persists
+// the changed buckets together with the last applied sequence number in one transaction, so a
+// restart loads the rollups and replays only the tail of the log. A new or changed definition
+// starts at sequence 0 and is backfilled from the log by the same worker, with progress.
+// Queries take a shared lock per tenant; only the worker changes rollups.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "common/tz.h"
+#include "domain/model.h"
+#include "metrics/definition.h"
+#include "store/database.h"
+
+namespace keel::metrics {
+
+struct EngineOptions {
+  int64_t poll_ms = 500;          // tail the log at least this often (other writers, other nodes)
+  int64_t flush_ms = 1000;        // persist changed buckets at most this often
+  int64_t read_batch = 5000;      // events read per step
+  int64_t minute_retention_ms = 2LL * 86400000;   // minute buckets kept for the last 2 days
+  int64_t hour_retention_ms = 63LL * 86400000;    // hour buckets for 9 weeks (seasonal baselines)
+  bool install_builtin_pack = true;
+};
+
+// A question to the engine. Times are UTC, [from, to).
+struct QueryRequest {
+  std::vector<std::string> metrics;
+  std::vector<std::string> group_by;  // up to 2 dimensions (unit, region, rep, store, …)
+  std::optional<Grain> grain;         // points per bucket; none = one value per group
+  TimeMs from = 0, to = 0;
+  std::vector<std::pair<std::string, std::string>> filters;  // dimension = value; unit/region: subtree
+  int top = 0;                        // keep the top N groups by the first metric
+  bool compare_previous = false;      // the same length of time just before
+  bool compare_last_year = false;     // the same calendar period a year before
+  bool targets = false;               // target and completion (month/quarter/year ranges)
+};
+
+class MetricEngine {
+ public:
+  using json = nlohmann::json;
+  // Called on the worker thread after events were applied: which metrics changed, up to which
+  // sequence. Must be quick and must not call back into the engine's write paths.
+  using Listener = std::function<void(int64_t tenant_id, const std::vector<std::string>& changed, int64_t seq)>;
+
+  // `db` and `clock` must outlive the engine.
+  MetricEngine(store::Database& db, const Clock& clock, EngineOptions options = {});
+  ~MetricEngine();  // Stop()
+  MetricEngine(const MetricEngine&) = delete;
+  MetricEngine& operator=(const MetricEngine&) = delete;
+
+  // Starts the worker (idempotent). Tenants load lazily on first use or first event.
+  void Start();
+  // Applies what is pending, persists, and stops the worker. Idempotent.
+  void Stop();
+  // A commit for `tenant_id` happened; wakes the worker. Thread-safe, never blocks.
+  void Notify(int64_t tenant_id);
+  // Runs the worker's step synchronously until the tenant has applied every committed event
+  // (tests, CLI); persists when `flush`. Not to be called on the worker thread.
+  Status CatchUp(int64_t tenant_id, bool flush = true);
+  // Blocks until the tenant applied `seq` (or timeout); true when it did.
+  bool WaitApplied(int64_t tenant_id, int64_t seq, int64_t timeout_ms);
+
+  int AddListener(Listener l);
+  void RemoveListener(int id);
+
+  // Definitions — any role may read; admin and hq_ops write.
+  Result<json> ListDefinitions(const domain::Principal& p);
+  Result<json> GetDefinition(const domain::Principal& p, const std::string& name);
+  // Creates (name new) or replaces (a new version) a definition; the metric is backfilled from
+  // the log. `replace_name` is the name in the URL for PUT (must match the body's).
+  Result<json> SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name = {});
+  Result<json> ArchiveDefinition(const domain::Principal& p, const std::string& name);
+  // Validates without saving (the editor's live check).
+  Status CheckDefinition(const domain::Principal& p, const json& body);
+  Result<json> SourcesJson(const domain::Principal& p);
+
+  // Answers within the caller's visible scope. Errors are 400/403/404 with the field.
+  Result<json> Query(const domain::Principal& p, const QueryRequest& q);
+  // The value of one metric over [from, to) for a group given as dimension filters — the alert
+  // engine's series access. Blank (nullopt) when there is no data.
+  Result<std::optional<double>> ValueOf(int64_t tenant_id, const std::string& metric, TimeMs from, TimeMs to,
+                                      const std::vector<std::pair<std::string, std::string>>& filters);
+  // Groups (dimension values, as text) of a metric seen in [from, to), for the alert engine.
+  Result<std::vector<std::vector<std::pair<std::string, std::string>>>> Groups(
+      int64_t tenant_id, const std::string& metric, const std::vector<std::string>& group_by, TimeMs from, TimeMs to);
+  // The target of `target_metric` for the group over whole periods inside [from, to); nullopt
+  // when there is none.
+  Result<std::optional<double>> Target(int64_t tenant_id, const std::string& target_metric, TimeMs from, TimeMs to,
+                                       const std::vector<std::pair<std::string, std::string>>& filters);
+  Result<std::shared_ptr<const TimeZone>> ZoneOf(int64_t tenant_id);
+  // Names a dimension value for people ("1015" → "上海战队").
+  std::string DisplayName(int64_t tenant_id, const std::string& dim, const std::string& value);
+  bool HasMetric(int64_t tenant_id, const std::string& name);
+  const MetricDef* FindForValidation(int64_t tenant_id, const std::string& name);  // until next reload
+
+  // Counters for /health and benchmarks.
+  struct Stats {
+    int64_t events_applied = 0, cell_updates = 0, flushes = 0, cells = 0;
+  };
+  Stats stats() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keel::metrics
