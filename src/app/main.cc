@@ -15,6 +15,7 @@
 #include "domain/auth.h"
 #include "domain/records.h"
 #include "http/api.h"
+#include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
 #include "store/database.h"
@@ -342,7 +343,8 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("openapi")) {
     keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics});
+    keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -440,7 +442,9 @@ int main(int argc, char** argv) {
   keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
   s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
   metrics.Start();
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics});
+  keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
+  alerts.Start();
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -455,6 +459,7 @@ int main(int argc, char** argv) {
   std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
+  alerts.Stop();
   metrics.Stop();
   s.db->SetCommitHook(nullptr);
   spdlog::info("serve stopped");

@@ -147,6 +147,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddSystemRoutes();
   AddFormulaRoutes();
   AddMetricRoutes();
+  AddAlertRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
 }
 

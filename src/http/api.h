@@ -13,6 +13,9 @@
 namespace keel::metrics {
 class MetricEngine;
 }
+namespace keel::alerts {
+class AlertEngine;
+}
 
 namespace keel::http {
 
@@ -23,6 +26,7 @@ struct ApiOptions {
 // Engines above the domain that add routes when present (null: their routes are absent).
 struct ApiServices {
   metrics::MetricEngine* metrics = nullptr;
+  alerts::AlertEngine* alerts = nullptr;
 };
 
 class Api {
@@ -39,6 +43,7 @@ class Api {
   void AddSystemRoutes();
   void AddFormulaRoutes();
   void AddMetricRoutes();
+  void AddAlertRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

@@ -104,6 +104,8 @@ class MetricEngine {
   // Names a dimension value for people ("1015" → "上海战队").
   std::string DisplayName(int64_t tenant_id, const std::string& dim, const std::string& value);
   bool HasMetric(int64_t tenant_id, const std::string& name);
+  // The dimensions a metric can be grouped by (empty when there is no such metric).
+  std::vector<std::string> Dimensions(int64_t tenant_id, const std::string& name);
   const MetricDef* FindForValidation(int64_t tenant_id, const std::string& name);  // until next reload
 
   // Counters for /health and benchmarks.

@@ -426,6 +426,15 @@ std::string MetricEngine::DisplayName(int64_t tenant_id, const std::string& dim,
   return NameOf(**t, dim, value);
 }
 
+std::vector<std::string> MetricEngine::Dimensions(int64_t tenant_id, const std::string& name) {
+  auto t = impl_->GetTenant(tenant_id);
+  if (!t.ok()) return {};
+  std::shared_lock lock((*t)->mu);
+  TenantLookup lookup(**t);
+  const MetricDef* d = lookup.FindMetric(name);
+  return d ? QueryableDimensions(*d, lookup) : std::vector<std::string>{};
+}
+
 const MetricDef* MetricEngine::FindForValidation(int64_t tenant_id, const std::string& name) {
   auto t = impl_->GetTenant(tenant_id);
   if (!t.ok()) return nullptr;
@@ -445,6 +454,11 @@ Result<std::optional<double>> MetricEngine::ValueOf(int64_t tenant_id, const std
   sel.filters = filters;
   TimeMs lf = TimeZone::FloorLocal(t->tz->ToLocal(from), Grain::kMinute);
   TimeMs lt = TimeZone::FloorLocal(t->tz->ToLocal(to) + kMinuteMs - 1, Grain::kMinute);
+  // Windows that reach back beyond the kept detail start at the hour or day boundary before.
+  if (lf < now_local - impl_->opt.hour_retention_ms + kDayMs) lf = TimeZone::FloorLocal(lf, Grain::kDay);
+  else if (lf < now_local - impl_->opt.minute_retention_ms + kHourMs) lf = TimeZone::FloorLocal(lf, Grain::kHour);
+  if (lt < now_local - impl_->opt.hour_retention_ms + kDayMs) lt = TimeZone::FloorLocal(lt, Grain::kDay);
+  else if (lt < now_local - impl_->opt.minute_retention_ms + kHourMs) lt = TimeZone::FloorLocal(lt, Grain::kHour);
   KEEL_ASSIGN_OR_RETURN(Table table, run.Eval(metric, lf, lt, std::nullopt, sel));
   return At(table, GroupKey{0, 0}, kWhole);
 }

@@ -3,7 +3,8 @@
 //    "expect": <subset of the reply>, "save": {"var": "json/pointer"}}
 // run in order against a real server, on both backends. "${var}" in a path or a body string
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
-// ${user.rep_a1}). A step {"catch_up": true} waits for the metric engine to apply all events;
+// ${user.rep_a1}). A step {"catch_up": true} waits for the metric engine to apply all events,
+// {"evaluate_alerts": true} also evaluates every alert rule now;
 // "content_type" sends raw_body as e.g. application/yaml. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length).
 #include <gtest/gtest.h>
@@ -136,6 +137,11 @@ TEST_P(CasesTest, RequestResponseFiles) {
       if (step.value("catch_up", false)) {
         // The metric engine applies events asynchronously; this step waits until it has.
         ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      if (step.value("evaluate_alerts", false)) {
+        ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        ASSERT_TRUE(f.alerts->EvaluateNow(f.acme.tenant).ok()) << name;
         continue;
       }
       std::string as = step.value("as", "admin");

@@ -49,6 +49,11 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto key = f_->auth->CreateApiKey(o.as["admin"], {{"name", kMarker}});
     ids_["api-keys"] = (*key)["id"];
     api_key_ = (*key)["token"];
+    auto hook = f_->alerts->CreateWebhook(o.as["admin"], {{"name", kMarker}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/acme"}});
+    ids_["webhooks"] = (*hook)["id"];
+    auto silence = f_->alerts->CreateSilence(o.as["admin"], {{"duration", "1h"}, {"comment", kMarker}, {"matchers", {{"unit", "1"}}}});
+    ids_["alert-silences"] = (*silence)["id"];
+    ids_["alerts"] = 999999999;  // none fires in this fixture
   }
 
   // What acme has, as a string: row counts and latest change per table, events, sessions, keys.
@@ -64,6 +69,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL",
                           "SELECT COUNT(*) FROM audit_log WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(version), 0) FROM metric_defs WHERE tenant_id = ? AND status = 'active'",
+                          "SELECT COUNT(*) FROM alert_rules WHERE tenant_id = ? AND status = 'active'",
+                          "SELECT COUNT(*) FROM webhooks WHERE tenant_id = ? AND status = 'active'",
+                          "SELECT COUNT(*) FROM alert_silences WHERE tenant_id = ?",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
       out += store::AsText(r->rows[0][0]) + " ";
@@ -90,6 +98,11 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (r.pattern == "/api/v1/api-keys") return {{"name", "x"}, {"user_id", f_->acme.users["admin"]}};
     if (r.pattern == "/api/v1/tenant") return {{"name", "pwned"}};
     if (r.pattern.find("/convert") != std::string::npos) return {{"customer_id", ids_["customers"]}};
+    if (r.pattern.rfind("/api/v1/alert-rules", 0) == 0) {
+      return {{"name", "revenue"}, {"metric", "revenue"}, {"tiers", {{{"severity", "warning"}, {"when", "value < 0"}}}}};
+    }
+    if (r.pattern == "/api/v1/webhooks") return {{"name", "x"}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/x"}};
+    if (r.pattern == "/api/v1/alert-silences") return {{"duration", "1h"}, {"matchers", {{"unit", "1"}}}};
     if (r.pattern.rfind("/api/v1/metrics", 0) == 0) {
       return {{"name", "revenue"}, {"source", "order"}, {"agg", "sum"}, {"value", "total"}, {"dimensions", {"rep", "unit"}}};
     }
@@ -191,9 +204,10 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       std::string entity = r.pattern.substr(8, r.pattern.find('/', 8) - 8);
       const domain::EntityDef* e = domain::FindEntity(entity);
       bool allowed = e ? e->CanWrite(role) : role == domain::Role::kAdmin;
+      if (r.pattern.rfind("/api/v1/alert-silences", 0) == 0) allowed = role == domain::Role::kUnitLead;
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
-          r.pattern == "/api/v1/metrics/check") {
+          r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {
         continue;
       }
       std::string body = r.doc.request_schema.is_null() ? "" : BodyFor(r).dump();

@@ -12,6 +12,7 @@
 #include "domain/records.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "support/http_client.h"
 #include "support/org.h"
@@ -32,6 +33,8 @@ class ServerFixture {
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
+    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, *Clock::System());
+    services.alerts = alerts.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -55,6 +58,7 @@ class ServerFixture {
   ~ServerFixture() {
     server->Stop();
     server.reset();
+    alerts->Stop();
     metrics->Stop();
     db->SetCommitHook(nullptr);
   }
@@ -63,6 +67,7 @@ class ServerFixture {
   std::unique_ptr<domain::RecordService> rs;
   std::unique_ptr<domain::AuthService> auth;
   std::unique_ptr<metrics::MetricEngine> metrics;
+  std::unique_ptr<alerts::AlertEngine> alerts;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,1231 @@
+#include "alerts/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "domain/codec.h"
+#include "events/event_log.h"
+#include "formula/formula.h"
+
+namespace keel::alerts {
+namespace {
+
+using store::Value;
+using domain::Principal;
+using domain::Role;
+
+Status Bad(const std::string& field, const std::string& en, const std::string& zh) {
+  return Status::Invalid("alert.invalid", en, zh, field);
+}
+Status Forbidden(const std::string& what_en, const std::string& what_zh) {
+  return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may " + what_en,
+                       "只有管理员和销售运营可以" + what_zh);
+}
+bool CanWrite(Role r) { return r == Role::kAdmin || r == Role::kHqOps; }
+
+Status Relocate(const Status& st, const std::string& key) {
+  std::string f = st.field();
+  return st.WithField(f.rfind("formula", 0) == 0 ? key + f.substr(7) : key);
+}
+
+Result<std::string> Text(const json& b, const char* key, bool required, size_t max = 2000) {
+  auto it = b.find(key);
+  if (it == b.end() || it->is_null()) {
+    if (required) return Bad(key, std::string(key) + " is required", std::string(key) + " 为必填项");
+    return std::string();
+  }
+  if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
+    return Bad(key, std::string(key) + " must be text (at most " + std::to_string(max) + " bytes)",
+               std::string(key) + " 必须是文本（最多 " + std::to_string(max) + " 字节）");
+  }
+  return it->get<std::string>();
+}
+
+const std::vector<formula::FieldInfo>& ConditionFields() {
+  static const std::vector<formula::FieldInfo> f = {{"value", formula::Type::kNumber}};
+  return f;
+}
+
+// Checks a condition and the metric names its window functions name.
+Status CheckCondition(const std::string& src, const std::string& key, metrics::MetricEngine& m, int64_t tenant) {
+  auto f = formula::Formula::Compile(src, ConditionFields(), formula::Type::kBool);
+  if (!f.ok()) return Relocate(f.status(), key);
+  for (const auto& call : f->Calls()) {
+    for (size_t i = 0; i < call.text_args.size(); ++i) {
+      if (call.text_args[i] && !m.HasMetric(tenant, *call.text_args[i])) {
+        return Status::Invalid("metric.not_found", "no metric named '" + *call.text_args[i] + "'",
+                               "不存在名为 '" + *call.text_args[i] + "' 的指标", key + "@" + std::to_string(call.arg_pos[i]));
+      }
+    }
+  }
+  return Status();
+}
+
+Result<AlertRule> ParseRule(const json& b, metrics::MetricEngine& m, int64_t tenant) {
+  if (!b.is_object()) return Bad("", "an alert rule must be an object", "告警规则必须是对象");
+  static const std::set<std::string> kKeys = {"name", "alert", "label", "metric", "group_by", "window", "every", "tiers",
+                                              "recover_when", "no_data", "route", "create_task", "message", "owner_id", "version", "created_at"};
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    if (!kKeys.count(it.key())) return Bad(it.key(), "unknown key '" + it.key() + "'", "未知的键 '" + it.key() + "'");
+  }
+  AlertRule r;
+  KEEL_ASSIGN_OR_RETURN(r.name, Text(b, b.contains("alert") ? "alert" : "name", true, 63));
+  bool ok_name = !r.name.empty() && r.name[0] >= 'a' && r.name[0] <= 'z' &&
+                 std::all_of(r.name.begin(), r.name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  if (!ok_name) return Bad("name", "a rule name is lower-case letters, digits and _", "规则名称只能包含小写字母、数字和下划线");
+  if (auto it = b.find("label"); it != b.end() && it->is_object()) {
+    r.label_zh = it->value("zh", "");
+    r.label_en = it->value("en", r.label_zh);
+  } else if (it != b.end() && it->is_string()) {
+    r.label_zh = r.label_en = it->get<std::string>();
+  }
+  if (r.label_zh.empty()) r.label_zh = r.label_en.empty() ? r.name : r.label_en;
+  if (r.label_en.empty()) r.label_en = r.name;
+  KEEL_ASSIGN_OR_RETURN(r.metric, Text(b, "metric", true, 63));
+  const metrics::MetricDef* def = m.FindForValidation(tenant, r.metric);
+  if (def == nullptr) {
+    return Status::Invalid("metric.not_found", "no metric named '" + r.metric + "'", "不存在名为 '" + r.metric + "' 的指标", "metric");
+  }
+  if (auto it = b.find("group_by"); it != b.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() > 2) return Bad("group_by", "group_by is a list of up to 2 dimensions", "group_by 为最多 2 个维度的列表");
+    for (const auto& g : *it) {
+      if (!g.is_string()) return Bad("group_by", "group_by is a list of names", "group_by 为名称列表");
+      r.group_by.push_back(g.get<std::string>());
+    }
+  }
+  if (b.contains("window")) {
+    KEEL_ASSIGN_OR_RETURN(r.window_ms, ParseDuration(b["window"], "window"));
+  }
+  if (b.contains("every")) {
+    KEEL_ASSIGN_OR_RETURN(r.every_ms, ParseDuration(b["every"], "every"));
+  }
+  if (r.every_ms < 10000) return Bad("every", "every is at least 10s", "every 至少为 10s");
+  auto tiers = b.find("tiers");
+  if (tiers == b.end() || !tiers->is_array() || tiers->empty() || tiers->size() > 3) {
+    return Bad("tiers", "tiers is a list of 1-3 {severity, when, for}", "tiers 为 1-3 个 {severity, when, for}");
+  }
+  for (size_t i = 0; i < tiers->size(); ++i) {
+    const json& t = (*tiers)[i];
+    std::string key = "tiers[" + std::to_string(i) + "]";
+    if (!t.is_object()) return Bad(key, "a tier is an object", "每个等级必须是对象");
+    Tier tier;
+    KEEL_ASSIGN_OR_RETURN(std::string sev, Text(t, "severity", true, 16));
+    auto s = ParseSeverity(sev);
+    if (!s.ok()) return s.status().WithField(key + ".severity");
+    tier.severity = *s;
+    KEEL_ASSIGN_OR_RETURN(tier.when, Text(t, "when", true));
+    KEEL_RETURN_IF_ERROR(CheckCondition(tier.when, key + ".when", m, tenant));
+    if (t.contains("for")) {
+      KEEL_ASSIGN_OR_RETURN(tier.for_ms, ParseDuration(t["for"], key + ".for"));
+    }
+    for (const auto& other : r.tiers) {
+      if (other.severity == tier.severity) return Bad(key + ".severity", "two tiers with the same severity", "等级重复");
+    }
+    r.tiers.push_back(tier);
+  }
+  std::sort(r.tiers.begin(), r.tiers.end(), [](const Tier& a, const Tier& b2) { return a.severity > b2.severity; });
+  KEEL_ASSIGN_OR_RETURN(r.recover_when, Text(b, "recover_when", false));
+  if (!r.recover_when.empty()) KEEL_RETURN_IF_ERROR(CheckCondition(r.recover_when, "recover_when", m, tenant));
+  KEEL_ASSIGN_OR_RETURN(r.no_data, Text(b, "no_data", false, 8));
+  if (r.no_data.empty()) r.no_data = "ok";
+  if (r.no_data != "ok" && r.no_data != "keep" && r.no_data != "alert") {
+    return Bad("no_data", "no_data is ok, keep or alert", "no_data 可为 ok、keep 或 alert");
+  }
+  if (auto it = b.find("route"); it != b.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() > 10) return Bad("route", "route is a list of steps", "route 为步骤列表");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& s = (*it)[i];
+      std::string key = "route[" + std::to_string(i) + "]";
+      RouteStep step;
+      if (s.is_object() && s.contains("wait")) {
+        KEEL_ASSIGN_OR_RETURN(step.wait_ms, ParseDuration(s["wait"], key + ".wait"));
+      } else if (s.is_object() && s.contains("notify") && s["notify"].is_string()) {
+        step.notify = s["notify"].get<std::string>();
+        static const std::set<std::string> kTargets = {"unit_lead", "hq", "owner", "supervisor"};
+        bool ok = kTargets.count(step.notify) || step.notify.rfind("user:", 0) == 0 || step.notify.rfind("role:", 0) == 0;
+        if (!ok) return Bad(key + ".notify", "notify is unit_lead, hq, owner, supervisor, user:<id> or role:<role>",
+                            "notify 可为 unit_lead、hq、owner、supervisor、user:<编号> 或 role:<角色>");
+      } else {
+        return Bad(key, "a route step is {notify: …} or {wait: …}", "路由步骤为 {notify: …} 或 {wait: …}");
+      }
+      r.route.push_back(step);
+    }
+  }
+  if (r.route.empty()) r.route.push_back({"unit_lead", 0});
+  if (auto it = b.find("create_task"); it != b.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Bad("create_task", "create_task is true or false", "create_task 为 true 或 false");
+    r.create_task = it->get<bool>();
+  }
+  if (auto it = b.find("message"); it != b.end() && it->is_object()) {
+    r.message_zh = it->value("zh", "");
+    r.message_en = it->value("en", r.message_zh);
+  }
+  // Group dimensions must be ones the metric keeps.
+  std::vector<std::string> dims = m.Dimensions(tenant, r.metric);
+  for (size_t i = 0; i < r.group_by.size(); ++i) {
+    if (std::find(dims.begin(), dims.end(), r.group_by[i]) == dims.end()) {
+      std::string names;
+      for (const auto& d : dims) names += (names.empty() ? "" : ", ") + d;
+      return Bad("group_by[" + std::to_string(i) + "]", "metric '" + r.metric + "' has no dimension '" + r.group_by[i] + "' (" + names + ")",
+                 "指标 '" + r.metric + "' 没有维度 '" + r.group_by[i] + "'（" + names + "）");
+    }
+  }
+  return r;
+}
+
+struct GroupState {
+  std::optional<Severity> pending;
+  TimeMs pending_since = 0;
+  int64_t alert_id = 0;  // firing
+  Severity firing = Severity::kInfo;
+};
+
+struct RuleState {
+  AlertRule rule;
+  std::vector<formula::Formula> tiers;
+  std::optional<formula::Formula> recover;
+  TimeMs last_eval = 0;
+  std::map<std::string, GroupState> groups;  // by group key
+};
+
+struct Outbound {
+  int64_t tenant = 0, notification_id = 0;
+  WebhookTarget target;
+  Notification message;
+};
+
+std::string GroupKey(const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::string k;
+  for (const auto& [d, v] : labels) k += d + "=" + v + ";";
+  return k;
+}
+
+
+// Which alerts a principal sees: whole-tenant roles all; unit leads their subtree; others
+// their own and (supervisors) their team's.
+std::string AlertScope(const Principal& p, std::vector<Value>& params) {
+  if (domain::SeesWholeTenant(p.role) || p.is_system()) return "";
+  if (p.role == Role::kUnitLead) {
+    params.emplace_back(p.tenant_id);
+    params.emplace_back(p.unit_path + "%");
+    return " AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
+  }
+  params.emplace_back(p.user_id);
+  params.emplace_back(p.tenant_id);
+  params.emplace_back(p.user_id);
+  return " AND (owner_id = ? OR owner_id IN (SELECT id FROM users WHERE tenant_id = ? AND supervisor_id = ?))";
+}
+
+json AlertRow(const store::Rows& r, size_t i) {
+  const auto& row = r.rows[i];
+  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
+  auto num = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsInt(row[k])); };
+  int v = r.Column("value");
+  return {{"id", store::AsInt(row[r.Column("id")])}, {"rule", text("rule")}, {"severity", text("severity")},
+          {"state", text("state")}, {"labels", json::parse(store::AsText(row[r.Column("labels")]), nullptr, false)},
+          {"value", store::IsNull(row[v]) ? json(nullptr) : json(store::AsDouble(row[v]))},
+          {"summary", text("summary")}, {"summary_en", text("summary_en")}, {"unit_id", num("unit_id")},
+          {"owner_id", num("owner_id")}, {"started_at", text("started_at")}, {"updated_at", text("updated_at")},
+          {"resolved_at", text("resolved_at")}, {"acked_at", text("acked_at")}, {"acked_by", num("acked_by")},
+          {"escalation_step", num("escalation_step")}, {"next_step_at", text("next_step_at")}, {"task_id", num("task_id")}};
+}
+
+Status AppendEvent(store::Connection& conn, const Principal& p, const std::string& type, const std::string& entity,
+                   int64_t id, const json& payload, TimeMs now) {
+  std::vector<events::Event> evs(1);
+  evs[0].at = now;
+  evs[0].type = type;
+  evs[0].entity = entity;
+  evs[0].entity_id = id;
+  evs[0].actor_id = p.user_id;
+  evs[0].payload = payload.dump();
+  return events::Append(conn, p.tenant_id, evs).status();
+}
+
+}  // namespace
+
+const char* SeverityName(Severity s) {
+  static const char* kNames[] = {"info", "warning", "critical"};
+  return kNames[static_cast<int>(s)];
+}
+Result<Severity> ParseSeverity(std::string_view s) {
+  if (s == "info") return Severity::kInfo;
+  if (s == "warning") return Severity::kWarning;
+  if (s == "critical") return Severity::kCritical;
+  return Bad("severity", "severity is info, warning or critical", "severity 可为 info、warning 或 critical");
+}
+
+Result<int64_t> ParseDuration(const json& v, const std::string& field) {
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    char* end = nullptr;
+    double n = std::strtod(s.c_str(), &end);
+    static const std::map<std::string, int64_t> kUnits = {{"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
+    auto u = kUnits.find(end ? std::string(end) : "");
+    if (end != s.c_str() && u != kUnits.end() && n > 0 && n <= 400 * 86400000.0 / static_cast<double>(u->second)) {
+      return static_cast<int64_t>(n * static_cast<double>(u->second));
+    }
+  }
+  return Status::Invalid("alert.invalid", "a duration is written like 30s, 15m, 2h, 1d or 4w (at most 400 days)",
+                         "时长写作 30s、15m、2h、1d 或 4w（最多 400 天）", field);
+}
+
+json AlertRule::ToJson() const {
+  auto dur = [](int64_t ms) {
+    for (auto [unit, size] : {std::pair{"w", 604800000LL}, {"d", 86400000LL}, {"h", 3600000LL}, {"m", 60000LL}}) {
+      if (ms % size == 0) return std::to_string(ms / size) + unit;
+    }
+    return std::to_string(ms / 1000) + "s";
+  };
+  json tiers_json = json::array();
+  for (const auto& t : tiers) {
+    json j = {{"severity", SeverityName(t.severity)}, {"when", t.when}};
+    if (t.for_ms) j["for"] = dur(t.for_ms);
+    tiers_json.push_back(j);
+  }
+  json route_json = json::array();
+  for (const auto& s : route) route_json.push_back(s.wait_ms ? json{{"wait", dur(s.wait_ms)}} : json{{"notify", s.notify}});
+  json j = {{"name", name}, {"version", version}, {"label", {{"zh", label_zh}, {"en", label_en}}}, {"metric", metric},
+            {"group_by", group_by}, {"window", dur(window_ms)}, {"every", dur(every_ms)}, {"tiers", tiers_json},
+            {"no_data", no_data}, {"route", route_json}, {"create_task", create_task}};
+  if (!recover_when.empty()) j["recover_when"] = recover_when;
+  if (!message_zh.empty()) j["message"] = {{"zh", message_zh}, {"en", message_en}};
+  if (owner_id) j["owner_id"] = owner_id;
+  return j;
+}
+
+struct AlertEngine::Impl {
+  store::Database& db;
+  domain::RecordService& records;
+  metrics::MetricEngine& metrics;
+  const Clock& clock;
+  AlertOptions opt;
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::map<int64_t, std::map<std::string, std::unique_ptr<RuleState>>> rules;  // tenant → rules
+  std::set<int64_t> loaded;
+  std::map<int64_t, std::set<std::string>> changed;  // metrics changed since the last evaluation
+  bool stop = false, started = false;
+  std::thread evaluator, deliverer;
+  int listener_id = 0;
+  Listener listener;
+  std::mutex eval_mu;  // one evaluation at a time
+  std::deque<Outbound> outbox;
+  std::condition_variable outbox_cv;
+
+  Impl(store::Database& d, domain::RecordService& r, metrics::MetricEngine& m, const Clock& c, AlertOptions o)
+      : db(d), records(r), metrics(m), clock(c), opt(std::move(o)) {}
+
+  Status Load(int64_t tenant);
+  Status Evaluate(int64_t tenant, bool all);
+  Status EvaluateRule(int64_t tenant, RuleState& rs, TimeMs now);
+  Status Fire(int64_t tenant, RuleState& rs, const std::vector<std::pair<std::string, std::string>>& labels,
+              GroupState& gs, Severity sev, std::optional<double> value, TimeMs now);
+  Status Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now);
+  Status Escalate(int64_t tenant, TimeMs now);
+  Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, const std::string& target);
+  Status SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved);
+  void Deliver();
+  void Run();
+};
+
+Status AlertEngine::Impl::Load(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT name, version, definition, owner_id FROM alert_rules WHERE tenant_id = ? AND status = 'active'", q));
+  KEEL_ASSIGN_OR_RETURN(store::Rows firing, conn->Query(
+      "SELECT id, rule, group_key, severity FROM alerts WHERE tenant_id = ? AND state = 'firing'", q));
+  std::map<std::string, std::unique_ptr<RuleState>> next;
+  for (const auto& r : rows.rows) {
+    json d = json::parse(store::AsText(r[2]), nullptr, false);
+    auto rule = ParseRule(d, metrics, tenant);
+    if (!rule.ok()) {
+      spdlog::warn("alert rule {} of tenant {} no longer validates: {}", store::AsText(r[0]), tenant, rule.status().ToString());
+      continue;
+    }
+    rule->version = static_cast<int>(store::AsInt(r[1]));
+    rule->owner_id = store::AsInt(r[3]);
+    auto rs = std::make_unique<RuleState>();
+    rs->rule = *rule;
+    for (const auto& t : rule->tiers) {
+      rs->tiers.push_back(std::move(formula::Formula::Compile(t.when, ConditionFields(), formula::Type::kBool).value()));
+    }
+    if (!rule->recover_when.empty()) {
+      rs->recover.emplace(std::move(formula::Formula::Compile(rule->recover_when, ConditionFields(), formula::Type::kBool).value()));
+    }
+    next[rule->name] = std::move(rs);
+  }
+  for (const auto& r : firing.rows) {
+    auto it = next.find(store::AsText(r[1]));
+    if (it == next.end()) continue;
+    GroupState& gs = it->second->groups[store::AsText(r[2])];
+    gs.alert_id = store::AsInt(r[0]);
+    gs.firing = ParseSeverity(store::AsText(r[3])).ok() ? *ParseSeverity(store::AsText(r[3])) : Severity::kWarning;
+  }
+  std::lock_guard lock(mu);
+  rules[tenant] = std::move(next);
+  loaded.insert(tenant);
+  return Status();
+}
+
+// The series the window functions read, for one rule and one group.
+class GroupSeries : public formula::SeriesSource {
+ public:
+  GroupSeries(metrics::MetricEngine& m, int64_t tenant, const AlertRule& rule,
+              const std::vector<std::pair<std::string, std::string>>& filters, TimeMs now)
+      : m_(m), tenant_(tenant), rule_(rule), filters_(filters), now_(now) {}
+  formula::Value WindowValue(std::string_view metric, int64_t window_ms, int64_t ago_ms) const override {
+    auto v = m_.ValueOf(tenant_, Name(metric), now_ - ago_ms - window_ms, now_ - ago_ms, filters_);
+    if (!v.ok()) return formula::Value::Error(formula::ErrorCode::kNA);
+    return *v ? formula::Value::Number(**v) : formula::Value::Blank();
+  }
+  formula::Value ZScore(std::string_view metric, int64_t window_ms, int weeks) const override {
+    formula::Value cur = WindowValue(metric, window_ms, 0);
+    if (cur.is_error() || cur.is_blank()) return cur;
+    double sum = 0, sq = 0;
+    for (int k = 1; k <= weeks; ++k) {
+      formula::Value v = WindowValue(metric, window_ms, static_cast<int64_t>(k) * 604800000LL);
+      if (v.is_error()) return v;
+      double x = v.is_blank() ? 0 : v.number;
+      sum += x;
+      sq += x * x;
+    }
+    double mean = sum / weeks, var = std::max(0.0, sq / weeks - mean * mean), sd = std::sqrt(var);
+    if (sd == 0) return cur.number == mean ? formula::Value::Number(0) : formula::Value::Error(formula::ErrorCode::kDivZero);
+    return formula::Value::Number((cur.number - mean) / sd);
+  }
+  formula::Value Completion(std::string_view metric) const override {
+    std::string name = Name(metric);
+    const metrics::MetricDef* def = m_.FindForValidation(tenant_, name);
+    if (def == nullptr || def->target.empty()) return formula::Value::Error(formula::ErrorCode::kNA);
+    auto tz = m_.ZoneOf(tenant_);
+    if (!tz.ok()) return formula::Value::Error(formula::ErrorCode::kNA);
+    TimeMs start = (*tz)->ToUtc(TimeZone::FloorLocal((*tz)->ToLocal(now_), Grain::kMonth));
+    TimeMs end = (*tz)->ToUtc(TimeZone::NextLocal(TimeZone::FloorLocal((*tz)->ToLocal(now_), Grain::kMonth), Grain::kMonth));
+    auto target = m_.Target(tenant_, def->target, start, end, filters_);
+    auto actual = m_.ValueOf(tenant_, name, start, now_, filters_);
+    if (!target.ok() || !actual.ok() || !*target || **target == 0) return formula::Value::Blank();
+    return formula::Value::Number(actual->value_or(0) / **target);
+  }
+
+ private:
+  std::string Name(std::string_view metric) const { return metric.empty() ? rule_.metric : std::string(metric); }
+  metrics::MetricEngine& m_;
+  int64_t tenant_;
+  const AlertRule& rule_;
+  const std::vector<std::pair<std::string, std::string>>& filters_;
+  TimeMs now_;
+};
+
+Status AlertEngine::Impl::EvaluateRule(int64_t tenant, RuleState& rs, TimeMs now) {
+  const AlertRule& rule = rs.rule;
+  // Groups seen recently (long enough for 4-week comparisons), plus groups already firing.
+  TimeMs lookback = std::max<int64_t>(rule.window_ms * 2, 35LL * 86400000);
+  KEEL_ASSIGN_OR_RETURN(auto groups, metrics.Groups(tenant, rule.metric, rule.group_by, now - lookback, now));
+  if (groups.empty() && rule.group_by.empty()) groups.emplace_back();
+  std::set<std::string> seen;
+  formula::Arena arena;
+  for (const auto& labels : groups) {
+    std::string key = GroupKey(labels);
+    seen.insert(key);
+    GroupSeries series(metrics, tenant, rule, labels, now);
+    formula::EvalContext ctx;
+    ctx.now_ms = now;
+    ctx.arena = &arena;
+    ctx.series = &series;
+    formula::Value value = series.WindowValue("", rule.window_ms, 0);
+    std::optional<double> v = value.type == formula::Type::kNumber ? std::optional<double>(value.number) : std::nullopt;
+    GroupState& gs = rs.groups[key];
+    std::optional<Severity> hit;
+    bool no_data = !v;
+    if (no_data && rule.no_data == "keep") continue;
+    if (no_data && rule.no_data == "alert") {
+      hit = Severity::kWarning;
+    } else {
+      formula::Value fields[] = {v ? formula::Value::Number(*v) : formula::Value::Blank()};
+      for (size_t i = 0; i < rs.tiers.size() && !hit; ++i) {
+        arena.Reset();
+        formula::Value r = rs.tiers[i].Eval(fields, ctx);
+        if (r.type == formula::Type::kBool && r.boolean) hit = rule.tiers[i].severity;
+      }
+    }
+    if (hit) {
+      int64_t for_ms = 0;
+      for (const auto& t : rule.tiers) {
+        if (t.severity == *hit) for_ms = t.for_ms;
+      }
+      if (gs.alert_id && gs.firing == *hit) {
+        gs.pending.reset();
+        continue;
+      }
+      if (gs.pending != hit) {
+        gs.pending = hit;
+        gs.pending_since = now;
+      }
+      if (now - gs.pending_since >= for_ms) {
+        KEEL_RETURN_IF_ERROR(Fire(tenant, rs, labels, gs, *hit, v, now));
+        gs.pending.reset();
+      }
+      continue;
+    }
+    gs.pending.reset();
+    if (!gs.alert_id) continue;
+    bool recovered = true;
+    if (rs.recover) {
+      formula::Value fields[] = {v ? formula::Value::Number(*v) : formula::Value::Blank()};
+      arena.Reset();
+      formula::Value r = rs.recover->Eval(fields, ctx);
+      recovered = r.type == formula::Type::kBool && r.boolean;
+    }
+    if (recovered) KEEL_RETURN_IF_ERROR(Resolve(tenant, rs, gs, v, now));
+  }
+  return Status();
+}
+
+Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<std::pair<std::string, std::string>>& labels,
+                               GroupState& gs, Severity sev, std::optional<double> value, TimeMs now) {
+  const AlertRule& rule = rs.rule;
+  std::string group_zh, group_en;
+  int64_t unit_id = 0, owner_id = 0;
+  json labels_json = json::object();
+  for (const auto& [dim, val] : labels) {
+    std::string name = metrics.DisplayName(tenant, dim, val);
+    group_zh += (group_zh.empty() ? "" : "，") + name;
+    group_en += (group_en.empty() ? "" : ", ") + name;
+    labels_json[dim] = {{"value", val}, {"name", name}};
+    if (dim == "unit" || dim == "region") unit_id = std::strtoll(val.c_str(), nullptr, 10);
+    if (dim == "rep") owner_id = std::strtoll(val.c_str(), nullptr, 10);
+  }
+  char vbuf[64];
+  std::snprintf(vbuf, sizeof vbuf, "%.4g", value.value_or(NAN));
+  std::string vtext = value ? vbuf : "无数据";
+  static const char* kSevZh[] = {"提示", "警告", "严重"};
+  auto fill = [&](std::string msg, const std::string& sev_name, const std::string& group) {
+    for (auto [k, v] : {std::pair<std::string, std::string>{"{value}", vtext}, {"{group}", group}, {"{severity}", sev_name}}) {
+      for (size_t p; (p = msg.find(k)) != std::string::npos;) msg.replace(p, k.size(), v);
+    }
+    return msg;
+  };
+  std::string summary_zh = rule.message_zh.empty()
+      ? rule.label_zh + (group_zh.empty() ? "" : "：" + group_zh) + "（当前值 " + vtext + "）"
+      : fill(rule.message_zh, kSevZh[static_cast<int>(sev)], group_zh);
+  std::string summary_en = rule.message_en.empty()
+      ? rule.label_en + (group_en.empty() ? "" : ": " + group_en) + " (value " + (value ? std::string(vbuf) : "no data") + ")"
+      : fill(rule.message_en, SeverityName(sev), group_en);
+  std::string now_text = FormatTimestamp(now);
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  bool escalated = gs.alert_id != 0;
+  int64_t id = gs.alert_id;
+  Value v = value ? Value(*value) : Value();
+  if (escalated) {
+    Value q[] = {std::string(SeverityName(sev)), v, summary_zh, summary_en, now_text, tenant, id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET severity = ?, value = ?, summary = ?, summary_en = ?, updated_at = ? "
+                                    "WHERE tenant_id = ? AND id = ?", q).status());
+  } else {
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+    id = ids[0];
+    Value q[] = {tenant, id, rule.name, GroupKey(labels), labels_json.dump(), std::string(SeverityName(sev)),
+                 std::string("firing"), v, summary_zh, summary_en, unit_id ? Value(unit_id) : Value(),
+                 owner_id ? Value(owner_id) : Value(), now_text, now_text};
+    KEEL_RETURN_IF_ERROR(conn->Exec(
+        "INSERT INTO alerts (tenant_id, id, rule, group_key, labels, severity, state, value, summary, summary_en, unit_id, "
+        "owner_id, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  }
+  json alert = {{"id", id}, {"rule", rule.name}, {"severity", SeverityName(sev)}, {"state", "firing"}, {"labels", labels_json},
+                {"value", value ? json(*value) : json(nullptr)}, {"summary", summary_zh}, {"summary_en", summary_en},
+                {"label", rule.label_zh}, {"label_en", rule.label_en}, {"unit_id", unit_id ? json(unit_id) : json(nullptr)},
+                {"owner_id", owner_id ? json(owner_id) : json(nullptr)}, {"started_at", now_text}};
+  std::vector<events::Event> evs(1);
+  evs[0].at = now;
+  evs[0].type = escalated ? "alert.changed" : "alert.fired";
+  evs[0].entity = "alerts";
+  evs[0].entity_id = id;
+  evs[0].payload = alert.dump();
+  KEEL_RETURN_IF_ERROR(events::Append(*conn, tenant, evs).status());
+  // Silences and inhibition mute notifications, never the record of the alert.
+  Value sq[] = {tenant, now_text, now_text};
+  KEEL_ASSIGN_OR_RETURN(store::Rows silences, conn->Query(
+      "SELECT rule, matchers FROM alert_silences WHERE tenant_id = ? AND starts_at <= ? AND ends_at > ?", sq));
+  bool muted = false;
+  for (const auto& s : silences.rows) {
+    if (!store::IsNull(s[0]) && store::AsText(s[0]) != rule.name) continue;
+    json m = json::parse(store::AsText(s[1]), nullptr, false);
+    bool match = true;
+    for (auto& [k, val] : m.items()) {
+      auto lv = labels_json.find(k);
+      match = match && lv != labels_json.end() && (*lv)["value"] == val;
+    }
+    muted = muted || match;
+  }
+  if (sev == Severity::kWarning) {
+    Value iq[] = {tenant, GroupKey(labels), id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows crit, conn->Query(
+        "SELECT COUNT(*) FROM alerts WHERE tenant_id = ? AND group_key = ? AND state = 'firing' AND severity = 'critical' AND id <> ?", iq));
+    muted = muted || store::AsInt(crit.rows[0][0]) > 0;
+  }
+  alert["muted"] = muted;
+  if (!muted) {
+    // The route runs until its first wait; escalation continues it later unless acknowledged.
+    size_t step = 0;
+    for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, alert, rule.route[step].notify));
+    }
+    Value eq[] = {int64_t(step), step < rule.route.size() ? Value(FormatTimestamp(now + rule.route[step].wait_ms)) : Value(),
+                  tenant, id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", eq).status());
+    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false));
+  }
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  gs.alert_id = id;
+  gs.firing = sev;
+  if (rule.create_task && !escalated) {
+    // The task goes to the rep of the group, else the unit's lead, else the rule's owner.
+    int64_t assignee = owner_id;
+    if (!assignee && unit_id) {
+      Value uq[] = {tenant, unit_id};
+      auto r = conn->Query("SELECT lead_user_id FROM units WHERE tenant_id = ? AND id = ?", uq);
+      if (r.ok() && !r->empty() && !store::IsNull(r->rows[0][0])) assignee = store::AsInt(r->rows[0][0]);
+    }
+    if (!assignee) assignee = rule.owner_id;
+    if (assignee) {
+      Value aq[] = {tenant, assignee};
+      auto r = conn->Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ?", aq);
+      if (r.ok() && !r->empty()) {
+        json task = {{"title", summary_zh.substr(0, 180)},
+                     {"description", "告警 #" + std::to_string(id) + " · " + summary_en},
+                     {"owner_id", assignee}, {"unit_id", store::AsInt(r->rows[0][0])},
+                     {"priority", sev == Severity::kCritical ? "urgent" : "high"}, {"source", "alert"},
+                     {"due_at", FormatTimestamp(now + 86400000)}};
+        auto created = records.Create(Principal::System(tenant), *domain::FindEntity("tasks"), task);
+        if (created.ok()) {
+          Value tq[] = {(*created)["id"].get<int64_t>(), tenant, id};
+          (void)conn->Exec("UPDATE alerts SET task_id = ? WHERE tenant_id = ? AND id = ?", tq);
+        } else {
+          spdlog::warn("alert {}: task not created: {}", id, created.status().ToString());
+        }
+      }
+    }
+  }
+  Listener l;
+  {
+    std::lock_guard lock(mu);
+    l = listener;
+  }
+  if (l) l(tenant, alert);
+  return Status();
+}
+
+Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  std::string now_text = FormatTimestamp(now);
+  Value q[] = {now_text, now_text, value ? Value(*value) : Value(), tenant, gs.alert_id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, value = ?, "
+                                  "next_step_at = NULL WHERE tenant_id = ? AND id = ?", q).status());
+  Value g[] = {tenant, gs.alert_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows row, conn->Query("SELECT labels, summary, summary_en, severity FROM alerts WHERE tenant_id = ? AND id = ?", g));
+  json alert = {{"id", gs.alert_id}, {"rule", rs.rule.name}, {"state", "resolved"}, {"resolved_at", now_text},
+                {"labels", json::parse(store::AsText(row.rows[0][0]), nullptr, false)},
+                {"summary", store::AsText(row.rows[0][1])}, {"summary_en", store::AsText(row.rows[0][2])},
+                {"severity", store::AsText(row.rows[0][3])}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
+                {"value", value ? json(*value) : json(nullptr)}};
+  std::vector<events::Event> evs(1);
+  evs[0].at = now;
+  evs[0].type = "alert.resolved";
+  evs[0].entity = "alerts";
+  evs[0].entity_id = gs.alert_id;
+  evs[0].payload = alert.dump();
+  KEEL_RETURN_IF_ERROR(events::Append(*conn, tenant, evs).status());
+  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, gs.alert_id, alert, true));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  gs.alert_id = 0;
+  Listener l;
+  {
+    std::lock_guard lock(mu);
+    l = listener;
+  }
+  if (l) l(tenant, alert);
+  return Status();
+}
+
+Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert,
+                                     const std::string& target) {
+  std::vector<int64_t> recipients;
+  auto users = [&](const std::string& sql, std::vector<Value> params) -> Status {
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql, params));
+    for (const auto& row : r.rows) {
+      if (!store::IsNull(row[0])) recipients.push_back(store::AsInt(row[0]));
+    }
+    return Status();
+  };
+  int64_t unit = alert.value("unit_id", json(nullptr)).is_number() ? alert["unit_id"].get<int64_t>() : 0;
+  int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
+  if (target == "unit_lead") {
+    if (unit) KEEL_RETURN_IF_ERROR(users("SELECT lead_user_id FROM units WHERE tenant_id = ? AND id = ?", {tenant, unit}));
+    if (owner) {
+      KEEL_RETURN_IF_ERROR(users("SELECT u.lead_user_id FROM units u JOIN users s ON s.tenant_id = u.tenant_id AND "
+                                 "s.unit_id = u.id WHERE u.tenant_id = ? AND s.id = ?", {tenant, owner}));
+    }
+    if (recipients.empty()) {
+      KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = 'hq_ops' AND status = 'active'", {tenant}));
+    }
+  } else if (target == "hq") {
+    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = 'hq_ops' AND status = 'active'", {tenant}));
+  } else if (target == "owner") {
+    if (owner) recipients.push_back(owner);
+  } else if (target == "supervisor") {
+    if (owner) KEEL_RETURN_IF_ERROR(users("SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", {tenant, owner}));
+  } else if (target.rfind("user:", 0) == 0) {
+    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND id = ?", {tenant, std::strtoll(target.c_str() + 5, nullptr, 10)}));
+  } else if (target.rfind("role:", 0) == 0) {
+    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = ? AND status = 'active'", {tenant, target.substr(5)}));
+  }
+  std::sort(recipients.begin(), recipients.end());
+  recipients.erase(std::unique(recipients.begin(), recipients.end()), recipients.end());
+  if (recipients.empty()) return Status();
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(static_cast<int64_t>(recipients.size())));
+  std::string now_text = FormatTimestamp(clock.NowMs());
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    Value q[] = {tenant, ids[i], alert_id, std::string("in_app"), target, recipients[i], std::string("delivered"),
+                 int64_t{1}, now_text, now_text};
+    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, recipient_id, status, "
+                                   "attempts, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  }
+  return Status();
+}
+
+Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved) {
+  Value q[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows hooks, conn.Query(
+      "SELECT w.id, w.channel, w.url, w.secret, w.min_severity, w.locale, u.path, w.unit_id FROM webhooks w "
+      "LEFT JOIN units u ON u.tenant_id = w.tenant_id AND u.id = w.unit_id WHERE w.tenant_id = ? AND w.status = 'active'", q));
+  auto sev = ParseSeverity(alert.value("severity", "warning"));
+  std::string unit_path;
+  if (alert.value("unit_id", json(nullptr)).is_number()) {
+    Value uq[] = {tenant, alert["unit_id"].get<int64_t>()};
+    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", uq));
+    if (!u.empty()) unit_path = store::AsText(u.rows[0][0]);
+  }
+  for (const auto& h : hooks.rows) {
+    auto min = ParseSeverity(store::AsText(h[4]));
+    if (sev.ok() && min.ok() && *sev < *min) continue;
+    if (!store::IsNull(h[7]) && unit_path.rfind(store::AsText(h[6]), 0) != 0) continue;  // unit-scoped hook
+    auto channel = ParseChannel(store::AsText(h[1]));
+    if (!channel.ok()) continue;
+    Outbound o;
+    o.tenant = tenant;
+    o.target = {*channel, store::AsText(h[2]), store::AsText(h[3])};
+    Notification& n = o.message;
+    n.severity = alert.value("severity", "warning");
+    n.title_zh = alert.value("label", "");
+    n.title_en = alert.value("label_en", "");
+    n.text_zh = alert.value("summary", "");
+    n.text_en = alert.value("summary_en", "");
+    n.locale = store::AsText(h[5]);
+    for (auto& [k, v] : alert["labels"].items()) n.labels.emplace_back(k, v.value("name", ""));
+    n.dedup_key = "keel-alert-" + std::to_string(alert_id);
+    n.at = clock.NowMs();
+    n.resolved = resolved;
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+    o.notification_id = ids[0];
+    std::string now_text = FormatTimestamp(clock.NowMs());
+    Value nq[] = {tenant, ids[0], alert_id, std::string(ChannelName(*channel)), "webhook:" + store::AsText(h[0]),
+                  std::string("queued"), int64_t{0}, now_text};
+    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, status, attempts, "
+                                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", nq).status());
+    std::lock_guard lock(mu);
+    outbox.push_back(std::move(o));
+  }
+  outbox_cv.notify_all();
+  return Status();
+}
+
+void AlertEngine::Impl::Deliver() {
+  while (true) {
+    Outbound o;
+    {
+      std::unique_lock lock(mu);
+      outbox_cv.wait(lock, [&] { return stop || !outbox.empty(); });
+      if (outbox.empty()) return;  // stop, nothing left
+      o = std::move(outbox.front());
+      outbox.pop_front();
+    }
+    DeliveryResult r = alerts::Deliver(o.target, o.message, clock, opt.retry, opt.sleep);
+    auto conn = db.Acquire();
+    if (!conn.ok()) continue;
+    Value q[] = {std::string(r.delivered ? "delivered" : "failed"), int64_t{r.attempts}, int64_t{r.http_status},
+                 r.error.empty() ? Value() : Value(r.error.substr(0, 500)),
+                 r.delivered ? Value(FormatTimestamp(clock.NowMs())) : Value(), o.tenant, o.notification_id};
+    Status st = (*conn)->Exec("UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, delivered_at = ? "
+                              "WHERE tenant_id = ? AND id = ?", q).status();
+    if (!st.ok()) spdlog::error("notification {}: {}", o.notification_id, st.ToString());
+  }
+}
+
+Status AlertEngine::Impl::Escalate(int64_t tenant, TimeMs now) {
+  std::map<std::string, AlertRule> by_name;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& [n, rs] : rules[tenant]) by_name[n] = rs->rule;
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {tenant, FormatTimestamp(now)};
+  KEEL_ASSIGN_OR_RETURN(store::Rows due, conn->Query(
+      "SELECT id, rule, escalation_step, labels, unit_id, owner_id, severity, summary, summary_en FROM alerts "
+      "WHERE tenant_id = ? AND state = 'firing' AND acked_at IS NULL AND next_step_at IS NOT NULL AND next_step_at <= ?", q));
+  for (const auto& r : due.rows) {
+    auto it = by_name.find(store::AsText(r[1]));
+    if (it == by_name.end()) continue;
+    const AlertRule& rule = it->second;
+    json alert = {{"id", store::AsInt(r[0])}, {"unit_id", store::IsNull(r[4]) ? json(nullptr) : json(store::AsInt(r[4]))},
+                  {"owner_id", store::IsNull(r[5]) ? json(nullptr) : json(store::AsInt(r[5]))}};
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+    size_t step = static_cast<size_t>(store::AsInt(r[2]));
+    if (step < rule.route.size() && rule.route[step].wait_ms > 0) ++step;  // the wait is over
+    for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, store::AsInt(r[0]), alert, rule.route[step].notify));
+    }
+    Value eq[] = {int64_t(step), step < rule.route.size() ? Value(FormatTimestamp(now + rule.route[step].wait_ms)) : Value(),
+                  tenant, store::AsInt(r[0])};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", eq).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  return Status();
+}
+
+Status AlertEngine::Impl::Evaluate(int64_t tenant, bool all) {
+  std::lock_guard guard(eval_mu);
+  bool is_loaded;
+  {
+    std::lock_guard lock(mu);
+    is_loaded = loaded.count(tenant) > 0;
+  }
+  if (!is_loaded) KEEL_RETURN_IF_ERROR(Load(tenant));
+  TimeMs now = clock.NowMs();
+  std::set<std::string> touched;
+  std::vector<RuleState*> due;
+  {
+    std::lock_guard lock(mu);
+    touched.swap(changed[tenant]);
+    for (auto& [name, rs] : rules[tenant]) {
+      bool hit = all || now - rs->last_eval >= rs->rule.every_ms || touched.count(rs->rule.metric) > 0;
+      for (const auto& t : rs->rule.tiers) {
+        for (const auto& m : touched) hit = hit || t.when.find(m) != std::string::npos;
+      }
+      if (hit) due.push_back(rs.get());
+    }
+  }
+  for (RuleState* rs : due) {
+    rs->last_eval = now;
+    Status st = EvaluateRule(tenant, *rs, now);
+    if (!st.ok()) spdlog::warn("alert rule {} of tenant {}: {}", rs->rule.name, tenant, st.ToString());
+  }
+  return Escalate(tenant, now);
+}
+
+void AlertEngine::Impl::Run() {
+  std::map<int64_t, TimeMs> last;
+  while (true) {
+    std::set<int64_t> tenants;
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(opt.tick_ms));
+      if (stop) return;
+      for (const auto& [t, names] : changed) {
+        if (!names.empty()) tenants.insert(t);
+      }
+      for (int64_t t : loaded) tenants.insert(t);
+    }
+    for (int64_t t : tenants) {
+      TimeMs now = clock.NowMs();
+      if (now - last[t] < opt.min_interval_ms) continue;
+      last[t] = now;
+      Status st = Evaluate(t, false);
+      if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
+    }
+  }
+}
+
+AlertEngine::AlertEngine(store::Database& db, domain::RecordService& records, metrics::MetricEngine& metrics,
+                         const Clock& clock, AlertOptions options)
+    : impl_(std::make_unique<Impl>(db, records, metrics, clock, std::move(options))) {}
+
+AlertEngine::~AlertEngine() { Stop(); }
+
+void AlertEngine::Start() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->started) return;
+    impl_->started = true;
+    impl_->stop = false;
+  }
+  Impl* impl = impl_.get();
+  impl_->listener_id = impl_->metrics.AddListener([impl](int64_t tenant, const std::vector<std::string>& changed, int64_t) {
+    {
+      std::lock_guard lock(impl->mu);
+      impl->changed[tenant].insert(changed.begin(), changed.end());
+    }
+    impl->cv.notify_all();
+  });
+  impl_->evaluator = std::thread([impl] { impl->Run(); });
+  impl_->deliverer = std::thread([impl] { impl->Deliver(); });
+}
+
+void AlertEngine::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->started) return;
+    impl_->started = false;
+    impl_->stop = true;
+  }
+  impl_->metrics.RemoveListener(impl_->listener_id);
+  impl_->cv.notify_all();
+  impl_->outbox_cv.notify_all();
+  if (impl_->evaluator.joinable()) impl_->evaluator.join();
+  if (impl_->deliverer.joinable()) impl_->deliverer.join();
+}
+
+Status AlertEngine::EvaluateNow(int64_t tenant_id) {
+  KEEL_RETURN_IF_ERROR(impl_->Evaluate(tenant_id, true));
+  bool running;
+  {
+    std::lock_guard lock(impl_->mu);
+    running = impl_->started;
+  }
+  if (!running) {
+    // No delivery thread: deliver synchronously.
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->stop = true;
+    }
+    impl_->Deliver();
+    std::lock_guard lock(impl_->mu);
+    impl_->stop = false;
+  }
+  return Status();
+}
+
+void AlertEngine::SetListener(Listener l) {
+  std::lock_guard lock(impl_->mu);
+  impl_->listener = std::move(l);
+}
+
+// ---- the API side ----
+
+Result<json> AlertEngine::ListRules(const Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT name, version, definition, owner_id, created_at FROM alert_rules WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
+  json items = json::array();
+  for (const auto& r : rows.rows) {
+    json d = json::parse(store::AsText(r[2]), nullptr, false);
+    d["version"] = store::AsInt(r[1]);
+    d["owner_id"] = store::AsInt(r[3]);
+    d["created_at"] = store::AsText(r[4]);
+    items.push_back(std::move(d));
+  }
+  return json{{"items", items}};
+}
+
+Result<json> AlertEngine::GetRule(const Principal& p, const std::string& name) {
+  KEEL_ASSIGN_OR_RETURN(json all, ListRules(p));
+  for (auto& r : all["items"]) {
+    if (r["name"] == name) return r;
+  }
+  return Status::NotFound("alert rule");
+}
+
+Status AlertEngine::CheckRule(const Principal& p, const json& body) {
+  return ParseRule(body, impl_->metrics, p.tenant_id).status();
+}
+
+Result<json> AlertEngine::SaveRule(const Principal& p, const json& body, const std::string& replace_name) {
+  if (!CanWrite(p.role)) return Forbidden("change alert rules", "修改告警规则");
+  KEEL_ASSIGN_OR_RETURN(AlertRule rule, ParseRule(body, impl_->metrics, p.tenant_id));
+  if (!replace_name.empty() && rule.name != replace_name) {
+    return Status::Invalid("alert.invalid", "the name in the body differs from the URL", "请求体中的名称与 URL 不一致", "name");
+  }
+  rule.owner_id = p.user_id;
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  Value q[] = {p.tenant_id, rule.name};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT MAX(version), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM alert_rules WHERE tenant_id = ? AND name = ?", q));
+  bool exists = !store::IsNull(r.rows[0][0]);
+  bool active = exists && !store::IsNull(r.rows[0][1]) && store::AsInt(r.rows[0][1]) > 0;
+  if (replace_name.empty() && active) {
+    return Status::Error(ErrorKind::kConflict, "alert.exists", "an alert rule named '" + rule.name + "' exists; PUT a new version",
+                         "已存在名为 '" + rule.name + "' 的告警规则；请用 PUT 提交新版本", "name");
+  }
+  if (!replace_name.empty() && !active) return Status::NotFound("alert rule", "name");
+  rule.version = exists ? static_cast<int>(store::AsInt(r.rows[0][0])) + 1 : 1;
+  TimeMs now = impl_->clock.NowMs();
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alert_rules SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
+  Value ins[] = {p.tenant_id, rule.name, int64_t{rule.version}, rule.ToJson().dump(), std::string("active"), p.user_id, FormatTimestamp(now)};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO alert_rules (tenant_id, name, version, definition, status, owner_id, created_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, replace_name.empty() ? "alert_rule.created" : "alert_rule.updated", "alert_rules", 0,
+                                   rule.ToJson(), now));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->loaded.erase(p.tenant_id);  // reload on the next evaluation
+  }
+  impl_->cv.notify_all();
+  return rule.ToJson();
+}
+
+Result<json> AlertEngine::ArchiveRule(const Principal& p, const std::string& name) {
+  if (!CanWrite(p.role)) return Forbidden("change alert rules", "修改告警规则");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  Value q[] = {p.tenant_id, name};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE alert_rules SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
+  if (n == 0) return Status::NotFound("alert rule");
+  TimeMs now = impl_->clock.NowMs();
+  Value r[] = {FormatTimestamp(now), FormatTimestamp(now), p.tenant_id, name};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, next_step_at = NULL "
+                                  "WHERE tenant_id = ? AND rule = ? AND state = 'firing'", r).status());
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_rule.archived", "alert_rules", 0, {{"name", name}}, now));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  std::lock_guard lock(impl_->mu);
+  impl_->loaded.erase(p.tenant_id);
+  return json{{"name", name}, {"status", "archived"}};
+}
+
+Result<json> AlertEngine::ListAlerts(const Principal& p, const std::string& state, int limit) {
+  if (state != "firing" && state != "resolved" && state != "all") {
+    return Status::Invalid("validation.enum", "state is firing, resolved or all", "state 可为 firing、resolved 或 all", "state");
+  }
+  std::vector<Value> params = {p.tenant_id};
+  std::string sql = "SELECT * FROM alerts WHERE tenant_id = ?";
+  if (state != "all") {
+    sql += " AND state = ?";
+    params.emplace_back(state);
+  }
+  sql += AlertScope(p, params) + " ORDER BY id DESC LIMIT " + std::to_string(std::clamp(limit, 1, 500));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(sql, params));
+  json items = json::array();
+  for (size_t i = 0; i < rows.size(); ++i) items.push_back(AlertRow(rows, i));
+  return json{{"items", items}};
+}
+
+Result<json> AlertEngine::Acknowledge(const Principal& p, int64_t alert_id, const std::string& comment) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("your role may not acknowledge alerts", "您的角色不能确认告警");
+  std::vector<Value> params = {p.tenant_id, alert_id};
+  std::string scope = AlertScope(p, params);
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT * FROM alerts WHERE tenant_id = ? AND id = ?" + scope, params));
+  if (rows.empty()) return Status::NotFound("alert");
+  TimeMs now = impl_->clock.NowMs();
+  if (store::IsNull(rows.rows[0][rows.Column("acked_at")])) {
+    Value q[] = {FormatTimestamp(now), p.user_id, p.tenant_id, alert_id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET acked_at = ?, acked_by = ?, next_step_at = NULL WHERE tenant_id = ? AND id = ?", q).status());
+    KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert.acknowledged", "alerts", alert_id, {{"comment", comment}}, now));
+  }
+  KEEL_ASSIGN_OR_RETURN(store::Rows after, conn->Query("SELECT * FROM alerts WHERE tenant_id = ? AND id = ?", std::vector<Value>{p.tenant_id, alert_id}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return AlertRow(after, 0);
+}
+
+Result<json> AlertEngine::ListSilences(const Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT id, rule, matchers, starts_at, ends_at, comment, created_by FROM alert_silences WHERE tenant_id = ? ORDER BY id DESC", q));
+  json items = json::array();
+  for (const auto& r : rows.rows) {
+    items.push_back({{"id", store::AsInt(r[0])}, {"rule", store::IsNull(r[1]) ? json(nullptr) : json(store::AsText(r[1]))},
+                     {"matchers", json::parse(store::AsText(r[2]), nullptr, false)}, {"starts_at", store::AsText(r[3])},
+                     {"ends_at", store::AsText(r[4])}, {"comment", store::AsText(r[5])}, {"created_by", store::AsInt(r[6])}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
+  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Forbidden("unit leads, admin and hq_ops may silence alerts", "只有战队负责人、管理员和销售运营可以静默告警");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"rule", "matchers", "starts_at", "ends_at", "duration", "comment"}));
+  TimeMs now = impl_->clock.NowMs();
+  TimeMs starts = now, ends = 0;
+  if (b.contains("starts_at")) {
+    if (!b["starts_at"].is_string()) return Status::Invalid("validation.type", "starts_at is a timestamp", "starts_at 须为时间", "starts_at");
+    KEEL_ASSIGN_OR_RETURN(starts, ParseTimestamp(b["starts_at"].get<std::string>()));
+  }
+  if (b.contains("ends_at") && b["ends_at"].is_string()) {
+    auto e = ParseTimestamp(b["ends_at"].get<std::string>());
+    if (!e.ok()) return e.status().WithField("ends_at");
+    ends = *e;
+  } else if (b.contains("duration")) {
+    KEEL_ASSIGN_OR_RETURN(int64_t d, ParseDuration(b["duration"], "duration"));
+    ends = starts + d;
+  } else {
+    return Status::Invalid("validation.required", "give ends_at or duration (e.g. 4h)", "请提供 ends_at 或 duration（如 4h）", "ends_at");
+  }
+  if (ends <= starts) return Status::Invalid("alert.invalid", "ends_at must be after starts_at", "结束时间必须晚于开始时间", "ends_at");
+  json matchers = b.value("matchers", json::object());
+  if (!matchers.is_object()) return Status::Invalid("alert.invalid", "matchers is an object of label: value", "matchers 为 标签: 值 的对象", "matchers");
+  for (auto& [k, v] : matchers.items()) {
+    if (v.is_number_integer()) v = std::to_string(v.get<int64_t>());
+    if (!v.is_string()) return Status::Invalid("alert.invalid", "matcher values are text or ids", "匹配值须为文本或编号", "matchers." + k);
+  }
+  if (p.role == Role::kUnitLead && !matchers.contains("unit")) {
+    return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "a unit lead silences alerts of a unit (matchers.unit)",
+                         "战队负责人只能按单元静默告警（matchers.unit）", "matchers");
+  }
+  std::string rule = b.value("rule", "");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  Value q[] = {p.tenant_id, ids[0], rule.empty() ? Value() : Value(rule), matchers.dump(), FormatTimestamp(starts),
+               FormatTimestamp(ends), std::string(b.value("comment", "")).substr(0, 500), p.user_id, FormatTimestamp(now)};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO alert_silences (tenant_id, id, rule, matchers, starts_at, ends_at, comment, created_by, "
+                                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  json out = {{"id", ids[0]}, {"rule", rule.empty() ? json(nullptr) : json(rule)}, {"matchers", matchers},
+              {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}};
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.created", "alert_silences", ids[0], out, now));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
+  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Forbidden("only unit leads, admin and hq_ops may end silences", "只有战队负责人、管理员和销售运营可以结束静默");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("DELETE FROM alert_silences WHERE tenant_id = ? AND id = ?", q));
+  if (n == 0) return Status::NotFound("silence");
+  return json{{"id", id}, {"deleted", true}};
+}
+
+Result<json> AlertEngine::ListWebhooks(const Principal& p) {
+  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT id, name, channel, url, secret, unit_id, min_severity, locale, status, created_at FROM webhooks "
+      "WHERE tenant_id = ? AND status = 'active' ORDER BY id", q));
+  json items = json::array();
+  for (const auto& r : rows.rows) {
+    std::string url = store::AsText(r[3]);
+    size_t qpos = url.find('?');
+    items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"channel", store::AsText(r[2])},
+                     {"url", qpos == std::string::npos ? url : url.substr(0, qpos) + "?…"},  // keys stay secret
+                     {"has_secret", !store::AsText(r[4]).empty()},
+                     {"unit_id", store::IsNull(r[5]) ? json(nullptr) : json(store::AsInt(r[5]))},
+                     {"min_severity", store::AsText(r[6])}, {"locale", store::AsText(r[7])}, {"created_at", store::AsText(r[9])}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
+  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"name", "channel", "url", "secret", "unit_id", "min_severity", "locale"}));
+  for (const char* k : {"name", "channel", "url"}) {
+    if (!b.contains(k) || !b[k].is_string() || b[k].get_ref<const std::string&>().empty()) {
+      return Status::Invalid("validation.required", std::string(k) + " is required", std::string(k) + " 为必填项", k);
+    }
+  }
+  auto channel = ParseChannel(b["channel"].get<std::string>());
+  if (!channel.ok()) return channel.status();
+  std::string url = b["url"];
+  if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() > 2000) {
+    return Status::Invalid("webhook.url", "url must be an http(s) URL", "url 必须是 http(s) 地址", "url");
+  }
+  std::string min = b.value("min_severity", "warning");
+  if (!ParseSeverity(min).ok()) return ParseSeverity(min).status().WithField("min_severity");
+  std::string locale = b.value("locale", "zh-CN");
+  if (locale != "zh-CN" && locale != "en") return Status::Invalid("validation.enum", "locale is zh-CN or en", "locale 可为 zh-CN 或 en", "locale");
+  int64_t unit = b.value("unit_id", int64_t{0});
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  if (unit) {
+    Value uq[] = {p.tenant_id, unit};
+    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT id FROM units WHERE tenant_id = ? AND id = ?", uq));
+    if (u.empty()) return Status::Invalid("validation.reference", "no such unit", "不存在该单元", "unit_id");
+  }
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  TimeMs now = impl_->clock.NowMs();
+  Value q[] = {p.tenant_id, ids[0], std::string(b["name"]).substr(0, 100), std::string(ChannelName(*channel)), url,
+               b.value("secret", ""), unit ? Value(unit) : Value(), min, locale, std::string("active"), FormatTimestamp(now), p.user_id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO webhooks (tenant_id, id, name, channel, url, secret, unit_id, min_severity, locale, "
+                                  "status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "webhook.created", "webhooks", ids[0], {{"name", b["name"]}, {"channel", ChannelName(*channel)}}, now));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", ids[0]}, {"name", b["name"]}, {"channel", ChannelName(*channel)}, {"min_severity", min}, {"locale", locale}};
+}
+
+Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
+  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE webhooks SET status = 'deleted' WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
+  if (n == 0) return Status::NotFound("webhook");
+  return json{{"id", id}, {"deleted", true}};
+}
+
+Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
+  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT channel, url, secret, locale FROM webhooks WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
+  if (r.empty()) return Status::NotFound("webhook");
+  auto channel = ParseChannel(store::AsText(r.rows[0][0]));
+  if (!channel.ok()) return channel.status();
+  Notification n;
+  n.severity = "info";
+  n.title_zh = "Keel 测试消息";
+  n.title_en = "Keel test message";
+  n.text_zh = "这是一条测试消息，说明 Webhook 配置正确。";
+  n.text_en = "This is a test message: the webhook works.";
+  n.locale = store::AsText(r.rows[0][3]);
+  n.at = impl_->clock.NowMs();
+  RetryPolicy once = impl_->opt.retry;
+  once.max_attempts = 1;
+  DeliveryResult d = Deliver({*channel, store::AsText(r.rows[0][1]), store::AsText(r.rows[0][2])}, n, impl_->clock, once, impl_->opt.sleep);
+  return json{{"delivered", d.delivered}, {"http_status", d.http_status}, {"attempts", d.attempts},
+              {"error", d.error}, {"response", d.response_body.substr(0, 500)}};
+}
+
+Result<json> AlertEngine::ListNotifications(const Principal& p, bool all, int limit) {
+  if (all && p.role != Role::kAdmin && p.role != Role::kAuditor) {
+    return Forbidden("only admins and auditors read the delivery log", "只有管理员和审计可以查看投递日志");
+  }
+  std::vector<Value> params = {p.tenant_id};
+  std::string sql = "SELECT n.id, n.alert_id, n.channel, n.target, n.recipient_id, n.status, n.attempts, n.http_status, n.error, "
+                    "n.created_at, n.delivered_at, a.summary, a.summary_en, a.severity, a.state FROM notifications n "
+                    "JOIN alerts a ON a.tenant_id = n.tenant_id AND a.id = n.alert_id WHERE n.tenant_id = ?";
+  if (!all) {
+    sql += " AND n.recipient_id = ?";
+    params.emplace_back(p.user_id);
+  }
+  sql += " ORDER BY n.id DESC LIMIT " + std::to_string(std::clamp(limit, 1, 500));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(sql, params));
+  json items = json::array();
+  for (const auto& r : rows.rows) {
+    auto t = [&](size_t i) { return store::IsNull(r[i]) ? json(nullptr) : json(store::AsText(r[i])); };
+    auto n = [&](size_t i) { return store::IsNull(r[i]) ? json(nullptr) : json(store::AsInt(r[i])); };
+    items.push_back({{"id", n(0)}, {"alert_id", n(1)}, {"channel", t(2)}, {"target", t(3)}, {"recipient_id", n(4)},
+                     {"status", t(5)}, {"attempts", n(6)}, {"http_status", n(7)}, {"error", t(8)}, {"created_at", t(9)},
+                     {"delivered_at", t(10)}, {"summary", t(11)}, {"summary_en", t(12)}, {"severity", t(13)}, {"alert_state", t(14)}});
+  }
+  return json{{"items", items}};
+}
+
+}  // namespace keel::alerts

@@ -1,0 +1,120 @@
+// The alert engine (告警引擎): rules over metrics, written in the formula language, evaluated
+// when their metrics change and on a timer. Each rule watches one metric per group (e.g. per
+// unit); tiers (info/warning/critical) each have a condition and an optional `for` duration;
+// a recovery condition keeps an alert from flapping; a no-data policy says what silence means.
+// A firing alert is stored, notifies along an escalation route (in-app, webhooks in the WeCom,
+// DingTalk, Feishu or generic format), may create a task, and can be acknowledged or silenced;
+// a critical alert inhibits warnings on the same labels. Pending (`for`) state lives in memory:
+// a restart restarts the waiting, never the alerts that already fire.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/notify.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/model.h"
+#include "domain/records.h"
+#include "metrics/engine.h"
+#include "store/database.h"
+
+namespace keel::alerts {
+
+using json = nlohmann::json;
+
+enum class Severity { kInfo = 0, kWarning = 1, kCritical = 2 };
+const char* SeverityName(Severity s);
+Result<Severity> ParseSeverity(std::string_view s);
+
+// Parses "30s", "15m", "2h", "1d", "4w" into milliseconds ("alert.invalid" at `field`).
+Result<int64_t> ParseDuration(const json& v, const std::string& field);
+
+struct Tier {
+  Severity severity = Severity::kWarning;
+  std::string when;
+  int64_t for_ms = 0;
+};
+
+struct RouteStep {
+  std::string notify;  // unit_lead | hq | owner | supervisor | user:<id> | role:<role>
+  int64_t wait_ms = 0; // a wait step when > 0
+};
+
+struct AlertRule {
+  std::string name;
+  int version = 1;
+  std::string label_zh, label_en;
+  std::string metric;
+  std::vector<std::string> group_by;
+  int64_t window_ms = 86400000;  // the window of `value`
+  int64_t every_ms = 60000;
+  std::vector<Tier> tiers;       // highest severity first after parsing
+  std::string recover_when;
+  std::string no_data = "ok";    // ok | keep | alert
+  std::vector<RouteStep> route;
+  bool create_task = false;
+  std::string message_zh, message_en;  // optional text; {value} {group} {severity} are replaced
+  int64_t owner_id = 0;
+  json ToJson() const;
+};
+
+struct AlertOptions {
+  int64_t tick_ms = 1000;             // the timer: for-durations, escalation, `every`
+  int64_t min_interval_ms = 200;      // at most this often per tenant on metric changes
+  alerts::RetryPolicy retry;
+  std::function<void(int64_t)> sleep; // webhook backoff (tests inject)
+};
+
+class AlertEngine {
+ public:
+  // All references must outlive the engine.
+  AlertEngine(store::Database& db, domain::RecordService& records, metrics::MetricEngine& metrics,
+              const Clock& clock, AlertOptions options = {});
+  ~AlertEngine();
+  AlertEngine(const AlertEngine&) = delete;
+  AlertEngine& operator=(const AlertEngine&) = delete;
+
+  // Subscribes to the metric engine and starts the evaluation and delivery threads.
+  void Start();
+  void Stop();
+  // Evaluates every rule of the tenant now and delivers what it sends (tests, CLI).
+  Status EvaluateNow(int64_t tenant_id);
+
+  // Rules (admin, hq_ops write; everyone reads).
+  Result<json> ListRules(const domain::Principal& p);
+  Result<json> GetRule(const domain::Principal& p, const std::string& name);
+  Result<json> SaveRule(const domain::Principal& p, const json& body, const std::string& replace_name = {});
+  Result<json> ArchiveRule(const domain::Principal& p, const std::string& name);
+  Status CheckRule(const domain::Principal& p, const json& body);
+  // Alerts within the caller's scope; `state` firing|resolved|all.
+  Result<json> ListAlerts(const domain::Principal& p, const std::string& state, int limit);
+  Result<json> Acknowledge(const domain::Principal& p, int64_t alert_id, const std::string& comment);
+  // Silences.
+  Result<json> ListSilences(const domain::Principal& p);
+  Result<json> CreateSilence(const domain::Principal& p, const json& body);
+  Result<json> DeleteSilence(const domain::Principal& p, int64_t id);
+  // Webhooks (admin).
+  Result<json> ListWebhooks(const domain::Principal& p);
+  Result<json> CreateWebhook(const domain::Principal& p, const json& body);
+  Result<json> DeleteWebhook(const domain::Principal& p, int64_t id);
+  Result<json> TestWebhook(const domain::Principal& p, int64_t id);
+  // The caller's in-app notifications; admins may pass all=true for the delivery log.
+  Result<json> ListNotifications(const domain::Principal& p, bool all, int limit);
+
+  // Called for every alert that fires, changes severity or resolves (live streams).
+  using Listener = std::function<void(int64_t tenant_id, const json& alert)>;
+  void SetListener(Listener l);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keel::alerts

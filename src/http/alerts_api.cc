@@ -1,0 +1,94 @@
+// Routes of the alert engine: rules (JSON or YAML), alerts, acknowledgement, silences,
+// webhooks and the notification inbox / delivery log.
+#include "alerts/engine.h"
+#include "http/api.h"
+
+namespace keel::http {
+namespace {
+
+Result<Reply> Wrap(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Reply{status, std::move(r).value()};
+}
+
+int LimitOf(const Call& c) {
+  for (const auto& [k, v] : c.req.query) {
+    if (k == "limit") return std::atoi(v.c_str());
+  }
+  return 100;
+}
+
+std::string Param(const Call& c, const std::string& name, const std::string& def) {
+  for (const auto& [k, v] : c.req.query) {
+    if (k == name) return v;
+  }
+  return def;
+}
+
+}  // namespace
+
+void Api::AddAlertRoutes() {
+  alerts::AlertEngine* a = services_.alerts;
+  if (a == nullptr) return;
+  json obj = {{"type", "object"}};
+  json rule_schema = {{"type", "object"}, {"required", {"name", "metric", "tiers"}},
+                      {"description", "An alert rule (see docs/alerts.md); JSON or YAML (Content-Type: application/yaml)"},
+                      {"properties", {{"name", {{"type", "string"}}}, {"metric", {{"type", "string"}}},
+                                      {"group_by", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                                      {"window", {{"type", "string"}}}, {"every", {{"type", "string"}}},
+                                      {"tiers", {{"type", "array"}, {"items", obj}}}, {"recover_when", {{"type", "string"}}},
+                                      {"no_data", {{"type", "string"}, {"enum", {"ok", "keep", "alert"}}}},
+                                      {"route", {{"type", "array"}, {"items", obj}}}, {"create_task", {{"type", "boolean"}}}}}};
+  router_.Add("GET", "/api/v1/alert-rules", [a](Call& c) { return Wrap(a->ListRules(c.p())); },
+              {"List alert rules", "查询告警规则", "alerts", nullptr, obj});
+  router_.Add("POST", "/api/v1/alert-rules", [a](Call& c) { return Wrap(a->SaveRule(c.p(), c.body), 201); },
+              {"Define an alert rule (tiers, for, recovery, route)", "新建告警规则（分级、持续时间、恢复条件、升级路径）", "alerts",
+               rule_schema, obj, {}, 201});
+  router_.Add("POST", "/api/v1/alert-rules/check", [a](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(a->CheckRule(c.p(), c.body));
+    return Reply{200, {{"ok", true}}};
+  }, {"Validate an alert rule without saving it", "校验告警规则（不保存）", "alerts", rule_schema, obj});
+  router_.Add("GET", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->GetRule(c.p(), c.name())); },
+              {"An alert rule", "告警规则详情", "alerts", nullptr, obj});
+  router_.Add("PUT", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->SaveRule(c.p(), c.body, c.name())); },
+              {"Change an alert rule (a new version)", "修改告警规则（新版本）", "alerts", rule_schema, obj});
+  router_.Add("DELETE", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->ArchiveRule(c.p(), c.name())); },
+              {"Archive an alert rule; its firing alerts resolve", "归档告警规则；其告警随之结束", "alerts", nullptr, obj});
+  router_.Add("GET", "/api/v1/alerts", [a](Call& c) {
+    return Wrap(a->ListAlerts(c.p(), Param(c, "state", "firing"), LimitOf(c)));
+  }, {"Alerts within the caller's scope", "可见范围内的告警", "alerts", nullptr, obj,
+      {{"state", "firing (default), resolved or all"}, {"limit", "1-500, default 100"}}});
+  json ack_schema = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/alerts/{id}/ack", [a](Call& c) {
+    return Wrap(a->Acknowledge(c.p(), c.id(), c.body.is_object() ? c.body.value("comment", "") : ""));
+  }, {"Acknowledge an alert (stops its escalation)", "确认告警（停止升级）", "alerts", ack_schema, obj});
+  router_.Add("GET", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->ListSilences(c.p())); },
+              {"Silences", "静默规则", "alerts", nullptr, obj});
+  json silence_schema = {{"type", "object"}, {"properties", {{"rule", {{"type", "string"}}}, {"matchers", obj},
+                                                             {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}},
+                                                             {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->CreateSilence(c.p(), c.body), 201); },
+              {"Silence notifications of matching alerts for a time", "在一段时间内静默匹配告警的通知", "alerts", silence_schema, obj, {}, 201});
+  router_.Add("DELETE", "/api/v1/alert-silences/{id}", [a](Call& c) { return Wrap(a->DeleteSilence(c.p(), c.id())); },
+              {"End a silence", "结束静默", "alerts", nullptr, obj});
+  json hook_schema = {{"type", "object"}, {"required", {"name", "channel", "url"}},
+                      {"properties", {{"name", {{"type", "string"}}},
+                                      {"channel", {{"type", "string"}, {"enum", {"wecom", "dingtalk", "feishu", "generic"}}}},
+                                      {"url", {{"type", "string"}}}, {"secret", {{"type", "string"}}},
+                                      {"unit_id", {{"type", "integer"}}}, {"min_severity", {{"type", "string"}}},
+                                      {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}}}}};
+  router_.Add("GET", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->ListWebhooks(c.p())); },
+              {"Outbound webhooks (admin)", "外发 Webhook（管理员）", "alerts", nullptr, obj});
+  router_.Add("POST", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->CreateWebhook(c.p(), c.body), 201); },
+              {"Add a WeCom / DingTalk / Feishu / generic webhook", "添加企业微信/钉钉/飞书/通用 Webhook", "alerts", hook_schema, obj, {}, 201});
+  router_.Add("DELETE", "/api/v1/webhooks/{id}", [a](Call& c) { return Wrap(a->DeleteWebhook(c.p(), c.id())); },
+              {"Remove a webhook", "删除 Webhook", "alerts", nullptr, obj});
+  router_.Add("POST", "/api/v1/webhooks/{id}/test", [a](Call& c) { return Wrap(a->TestWebhook(c.p(), c.id())); },
+              {"Send a test message", "发送测试消息", "alerts", nullptr, obj});
+  router_.Add("GET", "/api/v1/notifications", [a](Call& c) {
+    return Wrap(a->ListNotifications(c.p(), Param(c, "all", "false") == "true", LimitOf(c)));
+  }, {"My in-app notifications; all=true: the delivery log (admin, auditor)", "我的站内通知；all=true：投递日志（管理员、审计）",
+      "alerts", nullptr, obj, {{"all", "true for every notification and webhook delivery"}, {"limit", "1-500"}}});
+}
+
+}  // namespace keel::http
