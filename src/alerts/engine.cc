@@ -839,6 +839,18 @@ Status AlertEngine::Impl::Evaluate(int64_t tenant, bool all) {
 
 void AlertEngine::Impl::Run() {
   std::map<int64_t, TimeMs> last;
+  // Tenants with rules are evaluated from the start, not only after their next event.
+  std::vector<int64_t> ids;
+  if (auto conn = db.Acquire(); conn.ok()) {
+    auto rows = (*conn)->Query("SELECT DISTINCT tenant_id FROM alert_rules WHERE status = 'active'");
+    if (rows.ok()) {
+      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
+    }
+  }
+  for (int64_t t : ids) {
+    Status st = Evaluate(t, true);
+    if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
+  }
   while (true) {
     std::set<int64_t> tenants;
     {

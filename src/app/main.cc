@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "common/crypto.h"
+#include "common/yaml.h"
 #include "demo/demo.h"
 #include "domain/auth.h"
 #include "domain/records.h"
@@ -175,6 +176,43 @@ void SetupLogging(const std::string& level) {
   spdlog::set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(level));
 }
+
+// Alert rules the demo tenant starts with (docs/alerts.md explains them).
+constexpr const char* kDemoAlertRules = R"YAML(
+- name: living_off_old_customers
+  label: {zh: 吃老本：业绩达标但客户覆盖低, en: "Living off old customers: on target, low coverage"}
+  metric: customer_coverage
+  group_by: [unit]
+  window: 4w
+  every: 5m
+  tiers:
+    - {severity: warning, when: "COMPLETION('revenue') >= 0.7 AND value < 0.025"}
+    - {severity: critical, when: "COMPLETION('revenue') >= 0.7 AND value < 0.02", for: 10m}
+  recover_when: "value >= 0.035"
+  route: [{notify: unit_lead}, {wait: 4h}, {notify: hq}]
+  create_task: true
+- name: unit_sales_stalled
+  label: {zh: 战队今日销售停滞, en: Unit sales stalled today}
+  metric: revenue
+  group_by: [unit]
+  window: 2h
+  every: 1m
+  no_data: keep
+  tiers:
+    - {severity: warning, when: "ZSCORE(2h) < -3"}
+  recover_when: "ZSCORE(2h) > -1"
+  route: [{notify: unit_lead}]
+- name: win_rate_falling
+  label: {zh: 赢单率下滑, en: Win rate falling}
+  metric: win_rate
+  group_by: [unit]
+  window: 4w
+  every: 10m
+  no_data: keep
+  tiers:
+    - {severity: info, when: "CHANGE_PCT(4w) < -30"}
+  route: [{notify: unit_lead}]
+)YAML";
 
 struct Services {
   std::unique_ptr<keel::store::Database> db;
@@ -367,6 +405,21 @@ int main(int argc, char** argv) {
     }
     auto r = keel::demo::Generate(*s.db, *s.records, *s.auth, demo_opt);
     if (!r.ok()) return Fail(r.status());
+    {
+      // The demo's alert rules, in the same YAML a tenant would write (docs/alerts.md).
+      keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
+      keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
+      auto rules = keel::JsonDocumentsFromYaml(kDemoAlertRules);
+      if (!rules.ok()) return Fail(rules.status());
+      auto sys = keel::domain::Principal::System(r->tenant_id);
+      for (const auto& rule : *rules) {
+        auto saved = alerts.SaveRule(sys, rule);
+        if (!saved.ok()) return Fail(saved.status());
+      }
+      auto st = metrics.CatchUp(r->tenant_id);
+      if (!st.ok()) return Fail(st);
+      std::printf("metrics backfilled and %zu alert rules defined\n", rules->size());
+    }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);
     for (const auto& [k, v] : r->counts) std::printf("  %-14s %lld\n", k.c_str(), static_cast<long long>(v));

@@ -232,6 +232,9 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
         for (size_t i = 0; i < s->fields.size(); ++i) {
           if (s->fields[i].name == field) idx = static_cast<int>(i);
         }
+        for (size_t i = 0; idx < 0 && i < s->fields.size(); ++i) {
+          if (s->fields[i].name == dim) idx = static_cast<int>(i);  // e.g. opportunity.product_category
+        }
         m->dim_fields.push_back(idx);
         m->dim_is_text.push_back(idx >= 0 && s->fields[static_cast<size_t>(idx)].type != formula::Type::kNumber);
       }
@@ -472,6 +475,18 @@ void MetricEngine::Impl::Publish(int64_t tenant, const std::vector<std::string>&
 }
 
 void MetricEngine::Impl::Run() {
+  // Every tenant's rollups come up at start, so alerts and streams work before the first query.
+  std::vector<int64_t> ids;
+  if (auto conn = db.Acquire(); conn.ok()) {
+    auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
+    if (rows.ok()) {
+      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
+    }
+  }
+  for (int64_t id : ids) {
+    auto t = GetTenant(id);
+    if (!t.ok()) spdlog::warn("metric engine: tenant {}: {}", id, t.status().ToString());
+  }
   while (true) {
     std::set<int64_t> work;
     {
