@@ -844,6 +844,11 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
   ValueMap view = after;
   view.erase("password");
   json after_json = MapToJson(e, id, view);
+  if (e.child) {
+    // The event carries the whole record, lines included, so consumers can retract the old facts.
+    KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(ctx.conn, *e.child, ctx.p.tenant_id, id));
+    after_json[e.child->name] = ChildrenToJson(*e.child, rows);
+  }
   json diff = json::object();
   for (const auto& name : changed) {
     const FieldDef* f = e.Field(name);

@@ -257,7 +257,8 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
           if (!store::IsNull(r[6])) c.hi = store::AsDouble(r[6]);
           if (!store::IsNull(r[7]) && !store::AsText(r[7]).empty()) {
             c.distinct = std::make_unique<std::unordered_set<int64_t>>();
-            std::string_view dv = store::AsText(r[7]);
+            const std::string values = store::AsText(r[7]);
+            std::string_view dv = values;
             while (!dv.empty()) {
               size_t comma = dv.find(',');
               int64_t x = 0;
@@ -278,7 +279,9 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
 }
 
 void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at,
-                               formula::Arena& arena, TimeMs now) {
+                               formula::Arena& arena, TimeMs now, int weight) {
+  // Distinct sets, minima and maxima cannot forget a value: an update only adds the new fact.
+  if (weight < 0 && m.def.agg != Agg::kCount && m.def.agg != Agg::kSum && m.def.agg != Agg::kAvg) return;
   formula::EvalContext ctx;
   ctx.now_ms = now;
   ctx.tz_offset_minutes = static_cast<int>(t.tz->OffsetMs(now) / 60000);
@@ -294,7 +297,15 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
     arena.Reset();
     formula::Value x = m.value->Eval(rec, ctx);
     if (x.is_blank() || x.is_error()) return;
-    distinct_key = x.type == formula::Type::kNumber ? static_cast<int64_t>(x.number) : -DimValue(x, true, t.master);
+    if (x.type == formula::Type::kNumber) {
+      distinct_key = static_cast<int64_t>(x.number);
+    } else {
+      // Text is kept as a stable hash (negative, apart from ids), never a process-local id.
+      std::string text = x.type == formula::Type::kText ? std::string(x.text) : x.ToString();
+      uint64_t h = 1469598103934665603ULL;
+      for (unsigned char ch : text) h = (h ^ ch) * 1099511628211ULL;
+      distinct_key = -static_cast<int64_t>(h >> 2) - 1;
+    }
   } else if (m.value) {
     arena.Reset();
     formula::Value x = m.value->Eval(rec, ctx);
@@ -316,8 +327,8 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
       bucket.total.AddDistinct(distinct_key);
       if (has_dims) bucket.cells[key].AddDistinct(distinct_key);
     } else {
-      bucket.total.Add(v);
-      if (has_dims) bucket.cells[key].Add(v);
+      bucket.total.Add(v, weight);
+      if (has_dims) bucket.cells[key].Add(v, weight);
     }
     m.dirty.insert({g, b});
     cell_updates.fetch_add(has_dims ? 2 : 1, std::memory_order_relaxed);
@@ -362,10 +373,32 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
     if (payload.is_discarded()) continue;
     if (master_event) UpdateMaster(ev, payload, t.master);
     const SourceInfo* extracted = nullptr;
+    bool update = !interested.empty() && IsUpdateOf(*interested[0]->source, ev.type);
+    json before = json::object(), after = json::object();
+    if (update) {
+      // An update replaces the record's facts: the old ones (the record with the changes
+      // undone) are retracted, the new ones added.
+      auto rec = payload.find("record");
+      auto changes = payload.find("changes");
+      if (rec == payload.end() || !rec->is_object() || changes == payload.end() || !changes->is_object() ||
+          changes->empty()) {
+        continue;
+      }
+      after = *rec;
+      before = *rec;
+      for (auto it = changes->begin(); it != changes->end(); ++it) {
+        if (it->is_object() && it->contains("from")) before[it.key()] = (*it)["from"];
+      }
+    }
+    FactBuffer old_facts;
     for (Metric* m : interested) {
       if (m->source != extracted) {
-        ExtractFacts(*m->source, ev, payload, t.master, facts);
+        ExtractFacts(*m->source, ev, update ? after : payload, t.master, facts);
+        if (update) ExtractFacts(*m->source, ev, before, t.master, old_facts);
         extracted = m->source;
+      }
+      for (size_t i = 0; i < old_facts.records.size() && update; ++i) {
+        Apply(t, *m, old_facts.records[i], old_facts.times[i], arena, now, -1);
       }
       for (size_t i = 0; i < facts.records.size(); ++i) Apply(t, *m, facts.records[i], facts.times[i], arena, now);
       touched.insert(m->def.name);
@@ -718,8 +751,9 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
   KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
-    std::unique_lock lock(t->mu);
-    t->reload = true;
+    // Reload now, so the next definition can refer to this one; the worker backfills it.
+    std::lock_guard step(impl_->step_mu);
+    KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
   json out = def.ToJson();
@@ -758,8 +792,8 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
   KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
-    std::unique_lock lock(t->mu);
-    t->reload = true;
+    std::lock_guard step(impl_->step_mu);
+    KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
   return json{{"name", name}, {"status", "archived"}};

@@ -36,9 +36,11 @@ struct Cell {
   double hi = -std::numeric_limits<double>::infinity();
   std::unique_ptr<std::unordered_set<int64_t>> distinct;
 
-  void Add(double v) {
-    ++n;
-    sum += v;
+  // `weight` -1 retracts a fact an update replaced (count and sum only).
+  void Add(double v, int weight = 1) {
+    n += weight;
+    sum += weight * v;
+    if (weight < 0) return;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -173,8 +175,10 @@ void ExtractFacts(const SourceInfo& source, const events::Event& ev, const nlohm
 // Keeps master data current from entity events.
 void UpdateMaster(const events::Event& ev, const nlohmann::json& payload, Master& master);
 Status LoadMaster(store::Connection& conn, int64_t tenant_id, Master& master);
-// Which built-in/custom sources read an event type.
+// Whether a source reads an event type: its own ("order.created"), or the matching update
+// ("order.updated"), which replaces the old facts by the new ones.
 bool SourceReads(const SourceInfo& s, const std::string& event_type);
+bool IsUpdateOf(const SourceInfo& s, const std::string& event_type);
 
 // Value of a dimension of a fact as stored in a cell.
 int64_t DimValue(const formula::Value& v, bool is_text, Master& master);
@@ -224,7 +228,8 @@ struct MetricEngine::Impl {
   Status InstallPack(store::Connection& conn, int64_t tenant_id);
   Status Step(Tenant& t, bool* more, std::vector<std::string>* changed);
   Status Flush(Tenant& t, bool force);
-  void Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at, formula::Arena& arena, TimeMs now);
+  void Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at, formula::Arena& arena, TimeMs now,
+             int weight = 1);
   void Run();
   void Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq);
 };

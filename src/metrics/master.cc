@@ -89,7 +89,16 @@ int64_t Master::AncestorOfKind(int64_t unit, const std::string& kind) const {
   return 0;
 }
 
-bool SourceReads(const SourceInfo& s, const std::string& event_type) { return s.event_type == event_type; }
+bool IsUpdateOf(const SourceInfo& s, const std::string& event_type) {
+  const std::string& c = s.event_type;
+  return !s.custom && c.size() > 8 && c.compare(c.size() - 8, 8, ".created") == 0 &&
+         event_type.size() == c.size() && event_type.compare(0, c.size() - 8, c, 0, c.size() - 8) == 0 &&
+         event_type.compare(event_type.size() - 8, 8, ".updated") == 0;
+}
+
+bool SourceReads(const SourceInfo& s, const std::string& event_type) {
+  return s.event_type == event_type || IsUpdateOf(s, event_type);
+}
 
 int64_t DimValue(const Value& v, bool is_text, Master& master) {
   if (v.type == Type::kBlank || v.type == Type::kError) return 0;
@@ -246,7 +255,8 @@ void ExtractFacts(const SourceInfo& s, const events::Event& ev, const json& payl
   out.records.emplace_back();
   std::vector<Value>& rec = out.records.back();
   generic(payload, rec);
-  TimeMs at = ev.at;
+  // A fact happened when its record was created (an update event keeps that time).
+  TimeMs at = s.name == "stage_change" ? ev.at : TimeOf(payload, "created_at", ev.at);
   if (s.name == "order") {
     at = TimeOf(payload, "ordered_at", ev.at);
   } else if (s.name == "activity") {

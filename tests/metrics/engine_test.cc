@@ -2,7 +2,7 @@
 // the tenant's zone, rollups against a recomputation from the raw rows, exact recovery after a
 // restart, scope, definitions and versions, cumulative and ratio metrics, and targets. Every
 // expected value is computed here from the tables, never from the engine. Where src/metrics
-// still gets a case wrong the test says "Known bug (reported)" and skips itself.
+// gets a case wrong the test fails.
 #include "metrics/engine.h"
 
 #include <gtest/gtest.h>
@@ -524,14 +524,6 @@ TEST_P(MetricEngineTest, TextDistinctCountsSurviveARestart) {
   CatchUp(*engine_);
   json out = Ask(As("ops"), q);
   Series got = PointsOf(out, "channels_used", "");
-  if (got != want || out["groups"][0]["values"]["channels_used"]["value"] != 3) {
-    // Known bug (reported): a text key of count_distinct is stored as the negated id the text
-    // was interned under in this process (engine.cc Apply: -DimValue(x, true, t.master)), and
-    // metric_cells.distinct_values persists those numbers; after a restart texts are interned
-    // in another order, so old and new keys of the same text differ (and different texts can
-    // share a key).
-    GTEST_SKIP() << "text count_distinct after a restart: " << out.dump();
-  }
   Near(want, got, "distinct channels per day after a restart");
   EXPECT_EQ(out["groups"][0]["values"]["channels_used"]["value"], 3);
 }
@@ -676,11 +668,7 @@ TEST_P(MetricEngineTest, ARatioCanUseAMetricSavedJustBefore) {
   ASSERT_TRUE(engine_->SaveDefinition(As("ops"), paid).ok());
   auto share = engine_->SaveDefinition(As("ops"), {{"name", "paid_share"}, {"type", "ratio"}, {"numerator", "paid_orders"},
                                                    {"denominator", "orders"}});
-  if (!share.ok()) {
-    // Known bug (reported): SaveDefinition validates against the in-memory definitions, which
-    // only the next worker step reloads.
-    GTEST_SKIP() << "a ratio over a metric saved just before: " << share.status().ToString();
-  }
+  ASSERT_TRUE(share.ok()) << share.status().ToString();
   CatchUp(*engine_);
   EXPECT_TRUE(engine_->HasMetric(org_.tenant, "paid_share"));
 }
@@ -697,11 +685,7 @@ TEST_P(MetricEngineTest, TheInputOfARatioArchivedJustBeforeCanBeArchived) {
   CatchUp(*engine_);
   ASSERT_TRUE(engine_->ArchiveDefinition(As("ops"), "paid_share").ok());
   auto input = engine_->ArchiveDefinition(As("ops"), "paid_orders");
-  if (!input.ok()) {
-    // Known bug (reported): ArchiveDefinition checks "in use" against the in-memory
-    // definitions, which still hold the ratio archived a moment ago.
-    GTEST_SKIP() << "archiving the input of a ratio archived just before: " << input.status().ToString();
-  }
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
   CatchUp(*engine_);
   EXPECT_FALSE(engine_->HasMetric(org_.tenant, "paid_orders"));
 }
@@ -841,11 +825,6 @@ TEST_P(MetricEngineTest, CancellingAnOrderLaterTakesItOutOfRevenue) {
   ASSERT_TRUE(rs_->Update(As("admin"), E("orders"), cancelled, {{"status", "cancelled"}}).ok());
   CatchUp(*engine_);
   double revenue = Single(As("ops"), q, "revenue");
-  if (revenue != 1000) {
-    // Known bug (reported): the order source reads only order.created, so a later change of
-    // status (order.updated) never reaches revenue/orders/gross_margin.
-    GTEST_SKIP() << "revenue after cancelling an order: " << revenue << " (want 1000)";
-  }
   EXPECT_EQ(revenue, 1000);
   EXPECT_EQ(Single(As("ops"), q, "orders"), 1);
 }
