@@ -16,6 +16,7 @@
 #include "domain/auth.h"
 #include "domain/records.h"
 #include "http/api.h"
+#include "ingest/ingest.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
@@ -382,7 +383,8 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("openapi")) {
     keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
     keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts});
+    keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -497,7 +499,9 @@ int main(int argc, char** argv) {
   metrics.Start();
   keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
   alerts.Start();
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts});
+  keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
+  ingest.Start();
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -512,6 +516,7 @@ int main(int argc, char** argv) {
   std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
+  ingest.Stop();
   alerts.Stop();
   metrics.Stop();
   s.db->SetCommitHook(nullptr);

@@ -148,6 +148,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddFormulaRoutes();
   AddMetricRoutes();
   AddAlertRoutes();
+  AddIngestRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
 }
 
@@ -545,7 +546,7 @@ Response Api::Handle(const Request& req) const {
         }
       }
       if (st.ok() && (req.method == "POST" || req.method == "PATCH" || req.method == "PUT")) {
-        bool wants_body = !m.route->doc.request_schema.is_null();
+        bool wants_body = !m.route->doc.request_schema.is_null() && !m.route->doc.raw_body;
         if (wants_body) {
           std::string ct = req.content_type.substr(0, req.content_type.find(';'));
           bool yaml = ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml";

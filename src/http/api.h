@@ -16,6 +16,9 @@ class MetricEngine;
 namespace keel::alerts {
 class AlertEngine;
 }
+namespace keel::ingest {
+class Ingestor;
+}
 
 namespace keel::http {
 
@@ -27,6 +30,7 @@ struct ApiOptions {
 struct ApiServices {
   metrics::MetricEngine* metrics = nullptr;
   alerts::AlertEngine* alerts = nullptr;
+  ingest::Ingestor* ingest = nullptr;
 };
 
 class Api {
@@ -44,6 +48,7 @@ class Api {
   void AddFormulaRoutes();
   void AddMetricRoutes();
   void AddAlertRoutes();
+  void AddIngestRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

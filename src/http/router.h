@@ -30,6 +30,7 @@ struct Request {
   std::string request_id;
   std::string remote_ip;
   std::string last_event_id;
+  std::string idempotency_key;
 };
 
 struct Response {
@@ -66,6 +67,7 @@ struct RouteDoc {
   std::vector<std::pair<std::string, std::string>> query;  // name → description
   int success_status = 200;
   bool auth = true;
+  bool raw_body = false;  // the handler reads req.body itself (NDJSON, CSV)
 };
 
 struct Route {

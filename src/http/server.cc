@@ -110,6 +110,7 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
     r.content_type = std::string(req[bhttp::field::content_type]);
     r.authorization = std::string(req[bhttp::field::authorization]);
     r.last_event_id = std::string(req["Last-Event-ID"]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
     std::string rid(req["X-Request-Id"]);
     bool rid_ok = !rid.empty() && rid.size() <= 64 &&
                   std::all_of(rid.begin(), rid.end(), [](char c) {

@@ -357,6 +357,7 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
   FactBuffer facts;
   std::set<std::string> touched;
   std::vector<Metric*> interested;
+  bool types_changed = false;
   std::unique_lock lock(t.mu);
   for (const events::Event& ev : evs) {
     interested.clear();
@@ -365,6 +366,7 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
         interested.push_back(m.get());
       }
     }
+    if (ev.entity == "event_types" && ev.seq > t.read_seq) types_changed = true;
     bool master_event = ev.seq > t.read_seq &&
                         (ev.entity == "units" || ev.entity == "users" || ev.entity == "stores" ||
                          ev.entity == "products" || ev.entity == "customers" || ev.entity == "leads");
@@ -407,6 +409,7 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
   }
   int64_t last = evs.back().seq;
   t.read_seq = std::max(t.read_seq, last);
+  if (types_changed) t.reload = true;  // a custom event type changed: sources reload
   for (auto& [name, m] : t.metrics) {
     if (m->def.kind == Kind::kSimple && m->applied_seq < last) m->applied_seq = last;
   }

@@ -72,6 +72,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) FROM alert_rules WHERE tenant_id = ? AND status = 'active'",
                           "SELECT COUNT(*) FROM webhooks WHERE tenant_id = ? AND status = 'active'",
                           "SELECT COUNT(*) FROM alert_silences WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM signals WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM ingest_keys WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM event_types WHERE tenant_id = ?",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
       out += store::AsText(r->rows[0][0]) + " ";
@@ -101,6 +104,11 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (r.pattern.rfind("/api/v1/alert-rules", 0) == 0) {
       return {{"name", "revenue"}, {"metric", "revenue"}, {"tiers", {{{"severity", "warning"}, {"when", "value < 0"}}}}};
     }
+    if (r.pattern == "/api/v1/events") {
+      return json::array({{{"type", "order"}, {"id", "iso-1"}, {"code", "ISO-1"}, {"store_code", "S-A"}, {"at", "2026-11-01T10:00:00Z"},
+                           {"lines", {{{"sku", "AC-1"}, {"qty", 1}, {"unit_price", 1}}}}}});
+    }
+    if (r.pattern == "/api/v1/event-types") return {{"name", "pwned"}, {"fields", {{{"name", "x"}, {"type", "number"}}}}};
     if (r.pattern == "/api/v1/webhooks") return {{"name", "x"}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/x"}};
     if (r.pattern == "/api/v1/alert-silences") return {{"duration", "1h"}, {"matchers", {{"unit", "1"}}}};
     if (r.pattern.rfind("/api/v1/metrics", 0) == 0) {
@@ -205,6 +213,7 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       const domain::EntityDef* e = domain::FindEntity(entity);
       bool allowed = e ? e->CanWrite(role) : role == domain::Role::kAdmin;
       if (r.pattern.rfind("/api/v1/alert-silences", 0) == 0) allowed = role == domain::Role::kUnitLead;
+      if (r.pattern == "/api/v1/events") allowed = !domain::IsReadOnly(role);  // everyone else sends their own facts
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
           r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {

@@ -13,6 +13,7 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "alerts/engine.h"
+#include "ingest/ingest.h"
 #include "metrics/engine.h"
 #include "support/http_client.h"
 #include "support/org.h"
@@ -35,6 +36,9 @@ class ServerFixture {
     services.metrics = metrics.get();
     alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, *Clock::System());
     services.alerts = alerts.get();
+    ingest = std::make_unique<ingest::Ingestor>(*db, *rs, *Clock::System());
+    ingest->Start();
+    services.ingest = ingest.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -58,6 +62,7 @@ class ServerFixture {
   ~ServerFixture() {
     server->Stop();
     server.reset();
+    ingest->Stop();
     alerts->Stop();
     metrics->Stop();
     db->SetCommitHook(nullptr);
@@ -68,6 +73,7 @@ class ServerFixture {
   std::unique_ptr<domain::AuthService> auth;
   std::unique_ptr<metrics::MetricEngine> metrics;
   std::unique_ptr<alerts::AlertEngine> alerts;
+  std::unique_ptr<ingest::Ingestor> ingest;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

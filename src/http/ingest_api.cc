@@ -1,0 +1,42 @@
+// Routes of ingestion: POST /api/v1/events (JSON array or NDJSON) and custom event types.
+#include "http/api.h"
+#include "ingest/ingest.h"
+
+namespace keel::http {
+
+void Api::AddIngestRoutes() {
+  ingest::Ingestor* in = services_.ingest;
+  if (in == nullptr) return;
+  json obj = {{"type", "object"}};
+  json records = {{"type", "array"}, {"description", "records (see docs/ingest.md); or NDJSON with Content-Type application/x-ndjson"},
+                  {"items", {{"type", "object"}, {"required", {"type"}},
+                             {"properties", {{"type", {{"type", "string"}}}, {"id", {{"type", "string"}}}, {"at", {{"type", "string"}}}}}}}};
+  RouteDoc doc{"Send facts in bulk: orders/POS sales, activities, signals, leads, stage changes, custom events",
+               "批量提交业务事实：订单/POS、活动、外部信号、线索、阶段变化、自定义事件", "ingest", records, obj,
+               {{"Idempotency-Key (header)", "optional: records without an id get <key>#<index> as their idempotency key"}}, 201};
+  doc.raw_body = true;
+  router_.Add("POST", "/api/v1/events", [in](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(ingest::IngestReport r, in->Ingest(c.p(), c.req.body, c.req.content_type, c.req.idempotency_key));
+    int status = r.errors.empty() ? 201 : (r.accepted + r.duplicates > 0 ? 207 : 422);
+    json body = r.ToJson();
+    if (status == 422) {
+      body["error"] = ErrorBody(Status::Error(ErrorKind::kUnprocessable, "batch.all_failed",
+                                              "no record of the batch was valid; see errors", "批量中没有有效记录，详见 errors"),
+                                c.req.request_id)["error"];
+    }
+    return Reply{status, std::move(body)};
+  }, doc);
+  router_.Add("GET", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(json r, in->ListTypes(c.p()));
+    return Reply{200, r};
+  }, {"Custom event types", "自定义事件类型", "ingest", nullptr, obj});
+  json type_schema = {{"type", "object"}, {"required", {"name", "fields"}},
+                      {"properties", {{"name", {{"type", "string"}}}, {"label", obj},
+                                      {"fields", {{"type", "array"}, {"items", obj}}}}}};
+  router_.Add("POST", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(json r, in->SaveType(c.p(), c.body));
+    return Reply{201, r};
+  }, {"Declare (or change) a custom event type with its field schema", "声明（或修改）自定义事件类型及其字段", "ingest", type_schema, obj, {}, 201});
+}
+
+}  // namespace keel::http
