@@ -20,6 +20,7 @@
 #include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
+#include "http/streams.h"
 #include "store/database.h"
 
 namespace {
@@ -384,7 +385,8 @@ int main(int argc, char** argv) {
     keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
     keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
     keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest});
+    keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -501,7 +503,8 @@ int main(int argc, char** argv) {
   alerts.Start();
   keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
   ingest.Start();
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest});
+  keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

@@ -149,6 +149,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddMetricRoutes();
   AddAlertRoutes();
   AddIngestRoutes();
+  AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
 }
 
@@ -588,7 +589,10 @@ Response Api::Handle(const Request& req) const {
       }
       if (st.ok()) {
         auto r = m.route->handler(call);
-        if (r.ok()) {
+        if (r.ok() && r->stream) {
+          res.status = 200;
+          res.stream = r->stream;
+        } else if (r.ok()) {
           res.status = r->status;
           res.body = Dump(r->body);
         } else {

@@ -22,6 +22,8 @@ class Ingestor;
 
 namespace keel::http {
 
+class StreamHub;
+
 struct ApiOptions {
   std::string version = "0.1.0";
 };
@@ -31,6 +33,7 @@ struct ApiServices {
   metrics::MetricEngine* metrics = nullptr;
   alerts::AlertEngine* alerts = nullptr;
   ingest::Ingestor* ingest = nullptr;
+  StreamHub* streams = nullptr;
 };
 
 class Api {
@@ -49,6 +52,7 @@ class Api {
   void AddMetricRoutes();
   void AddAlertRoutes();
   void AddIngestRoutes();
+  void AddStreamRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

@@ -1,5 +1,6 @@
 // Routes of ingestion: POST /api/v1/events (JSON array or NDJSON) and custom event types.
 #include "http/api.h"
+#include "http/streams.h"
 #include "ingest/ingest.h"
 
 namespace keel::http {
@@ -37,6 +38,21 @@ void Api::AddIngestRoutes() {
     KEEL_ASSIGN_OR_RETURN(json r, in->SaveType(c.p(), c.body));
     return Reply{201, r};
   }, {"Declare (or change) a custom event type with its field schema", "声明（或修改）自定义事件类型及其字段", "ingest", type_schema, obj, {}, 201});
+}
+
+void Api::AddStreamRoutes() {
+  StreamHub* hub = services_.streams;
+  if (hub == nullptr) return;
+  router_.Add("GET", "/api/v1/stream", [hub](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(auto stream, hub->Open(c.p(), c.req.query, c.req.last_event_id));
+    Reply r;
+    r.stream = std::move(stream);
+    return r;
+  }, {"Live updates as Server-Sent Events: metrics (same parameters as /metrics/query) and alerts=true; "
+      "resumable with Last-Event-ID", "实时推送（SSE）：指标（参数同 /metrics/query）与告警（alerts=true）；可用 Last-Event-ID 续传",
+      "streams", nullptr, {{"type", "string"}, {"description", "text/event-stream: events `metrics`, `alert`, `error`; `: ping` every 15 s"}},
+      {{"metrics", "as /metrics/query (optional with alerts=true)"}, {"alerts", "true to receive alerts in scope"},
+       {"Last-Event-ID (header)", "resume after this event-log sequence number"}}});
 }
 
 }  // namespace keel::http

@@ -100,4 +100,47 @@ bool ParseQuery(const std::string& text, QueryParams* out) {
   return true;
 }
 
+bool EventStream::Push(std::string frame) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    if (pending_.size() >= kMaxPending) {
+      closed_ = true;  // a reader this slow reconnects and resumes with Last-Event-ID
+    } else {
+      pending_.push_back(std::move(frame));
+    }
+    wake = waker_;
+  }
+  if (wake) wake();
+  return true;
+}
+
+void EventStream::Close() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    wake = waker_;
+  }
+  if (wake) wake();
+}
+
+bool EventStream::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+bool EventStream::Take(std::vector<std::string>& out) {
+  std::lock_guard lock(mu_);
+  out.swap(pending_);
+  pending_.clear();
+  return !(closed_ && out.empty());
+}
+
+void EventStream::SetWaker(std::function<void()> waker) {
+  std::lock_guard lock(mu_);
+  waker_ = std::move(waker);
+}
+
 }  // namespace keel::http

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,11 +35,37 @@ struct Request {
   std::string idempotency_key;
 };
 
+// A server-sent event stream (text/event-stream) a handler may answer with: producers Push
+// frames from any thread; the server writes them as they come and a heartbeat comment when
+// idle, on the connection's own coroutine (no thread per stream). At most `kMaxPending`
+// frames wait; beyond that the stream closes, and the client resumes with Last-Event-ID.
+class EventStream {
+ public:
+  static constexpr size_t kMaxPending = 1000;
+  // One SSE frame: "id: …\nevent: …\ndata: …\n\n". Returns false once closed.
+  bool Push(std::string frame);
+  void Close();
+  bool closed() const;
+  // Server side: takes the waiting frames; false when closed and nothing is left.
+  bool Take(std::vector<std::string>& out);
+  // Server side: called (from any thread) after a Push, to wake the writer.
+  void SetWaker(std::function<void()> waker);
+  // Called once by the server when the connection ends (unsubscribe here).
+  std::function<void()> on_close;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> pending_;
+  bool closed_ = false;
+  std::function<void()> waker_;
+};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<EventStream> stream;  // set: answer with a live event stream instead of `body`
 };
 
 // What a handler receives: the request, the authenticated caller (if the route needs one),
@@ -56,6 +84,7 @@ struct Call {
 struct Reply {
   int status = 200;
   json body;
+  std::shared_ptr<EventStream> stream;  // set: a live event stream (body unused)
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;

@@ -56,6 +56,48 @@ net::awaitable<void> WriteResponse(Stream& stream, const Response& res, unsigned
   co_await bhttp::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
 }
 
+// Writes an event stream until the client goes away, the stream closes or the server drains:
+// frames as they are pushed (a push wakes the timer through the session's strand) and a
+// heartbeat comment every 15 s.
+net::awaitable<void> ServeEvents(beast::tcp_stream& stream, Response& res, Server::Impl* impl) {
+  auto exec = co_await net::this_coro::executor;
+  boost::system::error_code ec;
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
+                     "Connection: close\r\nX-Accel-Buffering: no\r\n";
+  for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+  head += "\r\n";
+  stream.expires_never();
+  co_await net::async_write(stream.socket(), net::buffer(head), net::redirect_error(net::use_awaitable, ec));
+  auto timer = std::make_shared<net::steady_timer>(exec);
+  std::weak_ptr<net::steady_timer> weak = timer;
+  res.stream->SetWaker([exec, weak] {
+    net::post(exec, [weak] {
+      if (auto t = weak.lock()) t->cancel();
+    });
+  });
+  std::vector<std::string> frames;
+  while (!ec && !impl->draining.load()) {
+    if (!res.stream->Take(frames)) break;
+    if (!frames.empty()) {
+      std::string out;
+      for (auto& f : frames) out += f;
+      frames.clear();
+      co_await net::async_write(stream.socket(), net::buffer(out), net::redirect_error(net::use_awaitable, ec));
+      continue;
+    }
+    timer->expires_after(std::chrono::seconds(15));
+    boost::system::error_code tec;
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, tec));
+    if (!tec) {
+      static const std::string kPing = ": ping\n\n";
+      co_await net::async_write(stream.socket(), net::buffer(kPing), net::redirect_error(net::use_awaitable, ec));
+    }
+  }
+  res.stream->SetWaker(nullptr);
+  res.stream->Close();
+  if (res.stream->on_close) res.stream->on_close();
+}
+
 net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const ServerOptions* options,
                              const RequestHandler* handler) {
   boost::system::error_code ec;
@@ -129,6 +171,11 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
           [handler, &r]() -> net::awaitable<Response> { co_return (*handler)(r); },
           net::use_awaitable);
     }
+    if (res.stream) {
+      impl->in_flight.fetch_sub(1);
+      co_await ServeEvents(stream, res, impl);
+      break;
+    }
     bool keep_alive = req.keep_alive() && !impl->draining.load();
     stream.expires_after(std::chrono::milliseconds(options->request_timeout_ms));
     co_await WriteResponse(stream, res, req.version(), keep_alive, ec);
@@ -150,8 +197,9 @@ net::awaitable<void> Listen(tcp::acceptor& acceptor, Server::Impl* impl,
       co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
       continue;
     }
-    net::co_spawn(acceptor.get_executor(), Session(std::move(socket), impl, options, handler),
-                  net::detached);
+    // Each connection on its own strand: a live stream's producers wake it through the strand.
+    auto strand = net::make_strand(acceptor.get_executor());
+    net::co_spawn(strand, Session(std::move(socket), impl, options, handler), net::detached);
   }
 }
 

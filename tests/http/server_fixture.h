@@ -12,6 +12,7 @@
 #include "domain/records.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "http/streams.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
@@ -39,6 +40,8 @@ class ServerFixture {
     ingest = std::make_unique<ingest::Ingestor>(*db, *rs, *Clock::System());
     ingest->Start();
     services.ingest = ingest.get();
+    streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), *Clock::System());
+    services.streams = streams.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -62,6 +65,7 @@ class ServerFixture {
   ~ServerFixture() {
     server->Stop();
     server.reset();
+    streams.reset();
     ingest->Stop();
     alerts->Stop();
     metrics->Stop();
@@ -74,6 +78,7 @@ class ServerFixture {
   std::unique_ptr<metrics::MetricEngine> metrics;
   std::unique_ptr<alerts::AlertEngine> alerts;
   std::unique_ptr<ingest::Ingestor> ingest;
+  std::unique_ptr<http::StreamHub> streams;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,259 @@
+#include "http/streams.h"
+
+#include <condition_variable>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "alerts/engine.h"
+#include "events/event_log.h"
+#include "metrics/engine.h"
+#include "store/database.h"
+
+namespace keel::http {
+
+Result<metrics::QueryRequest> ParseMetricQuery(const QueryParams& params, const TimeZone& tz, TimeMs now);
+
+namespace {
+
+std::string Frame(int64_t id, const char* event, const json& data) {
+  std::string out;
+  if (id > 0) out += "id: " + std::to_string(id) + "\n";
+  out += "event: ";
+  out += event;
+  out += "\ndata: ";
+  out += data.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "\n\n";
+  return out;
+}
+
+struct Sub {
+  int64_t id = 0;
+  domain::Principal p;
+  QueryParams params;  // re-parsed per update: named ranges move with the clock
+  bool metrics = false, alerts = false;
+  std::set<std::string> names;
+  std::weak_ptr<EventStream> stream;
+  TimeMs last_sent = 0;
+  bool dirty = false;
+};
+
+}  // namespace
+
+struct StreamHub::Impl {
+  store::Database& db;
+  metrics::MetricEngine& metrics;
+  alerts::AlertEngine* alerts;
+  const Clock& clock;
+  StreamOptions opt;
+
+  mutable std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::map<int64_t, std::shared_ptr<Sub>> subs;
+  std::map<int64_t, int64_t> seq;  // tenant → last applied sequence seen
+  int64_t next_id = 1;
+  bool stop = false;
+  int listener = 0;
+  std::thread worker;
+
+  Impl(store::Database& d, metrics::MetricEngine& m, alerts::AlertEngine* a, const Clock& c, StreamOptions o)
+      : db(d), metrics(m), alerts(a), clock(c), opt(o) {}
+
+  // The metric frame of one subscription, or nullopt when it cannot be computed.
+  std::optional<std::string> Snapshot(Sub& s, int64_t id) {
+    auto tz = metrics.ZoneOf(s.p.tenant_id);
+    if (!tz.ok()) return std::nullopt;
+    auto q = ParseMetricQuery(s.params, **tz, clock.NowMs());
+    if (!q.ok()) return std::nullopt;
+    auto r = metrics.Query(s.p, *q);
+    if (!r.ok()) return Frame(id, "error", {{"code", r.status().code()}, {"message", r.status().message_en()},
+                                            {"message_zh", r.status().message_zh()}});
+    return Frame(id, "metrics", *r);
+  }
+
+  bool AlertVisible(const domain::Principal& p, const json& alert) {
+    if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
+    int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
+    if (owner == p.user_id) return true;
+    if (p.role != domain::Role::kUnitLead) return false;
+    int64_t unit = alert.value("unit_id", json(nullptr)).is_number() ? alert["unit_id"].get<int64_t>() : 0;
+    if (!unit) return false;
+    auto conn = db.Acquire();
+    if (!conn.ok()) return false;
+    store::Value q[] = {p.tenant_id, unit};
+    auto r = (*conn)->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q);
+    return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
+  }
+
+  void Run() {
+    while (true) {
+      std::vector<std::shared_ptr<Sub>> due;
+      std::map<int64_t, int64_t> seqs;
+      {
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, std::chrono::milliseconds(opt.min_interval_ms));
+        if (stop) return;
+        TimeMs now = clock.NowMs();
+        for (auto it = subs.begin(); it != subs.end();) {
+          if (it->second->stream.expired()) {
+            it = subs.erase(it);
+            continue;
+          }
+          if (it->second->dirty && now - it->second->last_sent >= opt.min_interval_ms) {
+            it->second->dirty = false;
+            it->second->last_sent = now;
+            due.push_back(it->second);
+          }
+          ++it;
+        }
+        seqs = seq;
+      }
+      for (auto& s : due) {
+        auto stream = s->stream.lock();
+        if (!stream) continue;
+        auto frame = Snapshot(*s, seqs[s->p.tenant_id]);
+        if (frame) stream->Push(std::move(*frame));
+      }
+    }
+  }
+};
+
+StreamHub::StreamHub(store::Database& db, metrics::MetricEngine& metrics, alerts::AlertEngine* alerts,
+                     const Clock& clock, StreamOptions options)
+    : impl_(std::make_unique<Impl>(db, metrics, alerts, clock, options)) {
+  Impl* impl = impl_.get();
+  impl_->listener = metrics.AddListener([impl](int64_t tenant, const std::vector<std::string>& changed, int64_t seq) {
+    std::lock_guard lock(impl->mu);
+    impl->seq[tenant] = std::max(impl->seq[tenant], seq);
+    bool any = false;
+    for (auto& [id, s] : impl->subs) {
+      if (s->p.tenant_id != tenant || !s->metrics) continue;
+      for (const auto& c : changed) {
+        if (s->names.count(c)) {
+          s->dirty = true;
+          any = true;
+          break;
+        }
+      }
+    }
+    if (any) impl->cv.notify_all();
+  });
+  if (alerts) {
+    alerts->SetListener([impl](int64_t tenant, const json& alert) {
+      std::vector<std::pair<std::shared_ptr<Sub>, std::shared_ptr<EventStream>>> targets;
+      int64_t id;
+      {
+        std::lock_guard lock(impl->mu);
+        id = impl->seq[tenant];
+        for (auto& [sid, s] : impl->subs) {
+          if (s->p.tenant_id != tenant || !s->alerts) continue;
+          if (auto st = s->stream.lock()) targets.emplace_back(s, st);
+        }
+      }
+      for (auto& [s, st] : targets) {
+        if (impl->AlertVisible(s->p, alert)) st->Push(Frame(id, "alert", alert));
+      }
+    });
+  }
+  impl_->worker = std::thread([impl] { impl->Run(); });
+}
+
+StreamHub::~StreamHub() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  impl_->metrics.RemoveListener(impl_->listener);
+  if (impl_->alerts) impl_->alerts->SetListener(nullptr);
+  std::lock_guard lock(impl_->mu);
+  for (auto& [id, s] : impl_->subs) {
+    if (auto st = s->stream.lock()) st->Close();
+  }
+}
+
+size_t StreamHub::open_streams() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->subs.size();
+}
+
+Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p, const QueryParams& params,
+                                                     const std::string& last_event_id) {
+  auto sub = std::make_shared<Sub>();
+  sub->p = p;
+  QueryParams metric_params;
+  for (const auto& [k, v] : params) {
+    if (k == "alerts") sub->alerts = v == "true" || v == "1";
+    else metric_params.emplace_back(k, v);
+  }
+  sub->metrics = !metric_params.empty();
+  if (!sub->metrics && !sub->alerts) {
+    return Status::Invalid("stream.empty", "subscribe to metrics=… and/or alerts=true", "请订阅 metrics=… 和/或 alerts=true", "metrics");
+  }
+  int64_t resume = 0;
+  if (!last_event_id.empty()) {
+    char* end = nullptr;
+    resume = std::strtoll(last_event_id.c_str(), &end, 10);
+    if (*end != '\0' || resume < 0) {
+      return Status::Invalid("stream.last_event_id", "Last-Event-ID must be a sequence number", "Last-Event-ID 须为序号", "Last-Event-ID");
+    }
+  }
+  auto stream = std::make_shared<EventStream>();
+  std::vector<std::string> first;
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, p.tenant_id));
+  if (sub->metrics) {
+    KEEL_ASSIGN_OR_RETURN(auto tz, impl_->metrics.ZoneOf(p.tenant_id));
+    KEEL_ASSIGN_OR_RETURN(metrics::QueryRequest q, ParseMetricQuery(metric_params, *tz, impl_->clock.NowMs()));
+    for (const auto& m : q.metrics) sub->names.insert(m);
+    // Validate the whole query (scope, dimensions) before the stream starts.
+    KEEL_ASSIGN_OR_RETURN(json snapshot, impl_->metrics.Query(p, q));
+    sub->params = metric_params;
+    if (resume > 0 && sub->alerts) {
+      events::ReadOptions ro;
+      ro.after_seq = resume;
+      ro.limit = 1000;
+      ro.type_prefix = "alert.";
+      KEEL_ASSIGN_OR_RETURN(auto replay, events::Read(*conn, p.tenant_id, ro));
+      for (const auto& ev : replay) {
+        json a = json::parse(ev.payload, nullptr, false);
+        if (!a.is_discarded() && impl_->AlertVisible(p, a)) first.push_back(Frame(ev.seq, "alert", a));
+      }
+    }
+    first.push_back(Frame(head, "metrics", snapshot));
+  } else if (resume > 0) {
+    events::ReadOptions ro;
+    ro.after_seq = resume;
+    ro.limit = 1000;
+    ro.type_prefix = "alert.";
+    KEEL_ASSIGN_OR_RETURN(auto replay, events::Read(*conn, p.tenant_id, ro));
+    for (const auto& ev : replay) {
+      json a = json::parse(ev.payload, nullptr, false);
+      if (!a.is_discarded() && impl_->AlertVisible(p, a)) first.push_back(Frame(ev.seq, "alert", a));
+    }
+  }
+  first.insert(first.begin(), "retry: 3000\n\n");
+  for (auto& f : first) stream->Push(std::move(f));
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->subs.size() >= impl_->opt.max_streams) {
+      return Status::Error(ErrorKind::kUnavailable, "stream.too_many", "too many live streams on this server", "本服务器的实时连接过多");
+    }
+    sub->id = impl_->next_id++;
+    sub->stream = stream;
+    impl_->seq[p.tenant_id] = std::max(impl_->seq[p.tenant_id], head);
+    impl_->subs[sub->id] = sub;
+  }
+  Impl* impl = impl_.get();
+  int64_t sid = sub->id;
+  stream->on_close = [impl, sid] {
+    std::lock_guard lock(impl->mu);
+    impl->subs.erase(sid);
+  };
+  return stream;
+}
+
+}  // namespace keel::http
