@@ -5,7 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 #include <toml++/toml.h>
@@ -13,6 +16,7 @@
 #include "common/crypto.h"
 #include "common/yaml.h"
 #include "demo/demo.h"
+#include "demo/live.h"
 #include "domain/auth.h"
 #include "domain/records.h"
 #include "http/api.h"
@@ -216,6 +220,19 @@ constexpr const char* kDemoAlertRules = R"YAML(
   route: [{notify: unit_lead}]
 )YAML";
 
+// `keel demo --live`: the generator wrote with durability off; serve from a fresh process.
+int ServeLive(const std::string& database, const std::string& tenant) {
+  std::fflush(stdout);
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::vector<std::string> args = {self, "serve", "--database", database, "--live-demo", tenant};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(self.c_str(), argv.data());
+  std::fprintf(stderr, "cannot start the server: %s\n", std::strerror(errno));
+  return 1;
+}
+
 struct Services {
   std::unique_ptr<keel::store::Database> db;
   std::unique_ptr<keel::domain::RecordService> records;
@@ -315,6 +332,11 @@ int main(int argc, char** argv) {
   demo->add_option("--password", demo_opt.password, "password of the demo logins (env KEEL_DEMO_PASSWORD; default: random, printed once)");
   bool if_absent = false;
   demo->add_flag("--if-absent", if_absent, "do nothing when the tenant already exists");
+  bool live = false;
+  demo->add_flag("--live", live, "then serve, with a simulator feeding live sales, visits and deal moves");
+  std::string live_demo;
+  if (const char* v = std::getenv("KEEL_LIVE_DEMO")) live_demo = v;
+  serve->add_option("--live-demo", live_demo, "tenant code to feed with simulated live facts (the moving demo) [env KEEL_LIVE_DEMO]");
 
   // tenant create
   auto* tenant = app.add_subcommand("tenant", "Manage tenants");
@@ -405,6 +427,7 @@ int main(int argc, char** argv) {
     if (if_absent && s.auth->TenantIdByCode(demo_opt.tenant_code).ok()) {
       std::printf("demo tenant '%s' already exists in %s; nothing to do\n",
                   demo_opt.tenant_code.c_str(), s.db->Describe().c_str());
+      if (live) return ServeLive(c.database, demo_opt.tenant_code);
       return 0;
     }
     auto r = keel::demo::Generate(*s.db, *s.records, *s.auth, demo_opt);
@@ -432,6 +455,7 @@ int main(int argc, char** argv) {
     std::printf("\nPassword: %s\n", r->password.c_str());
     std::printf("(shown once; reset with: keel user password --tenant %s --username admin)\n",
                 demo_opt.tenant_code.c_str());
+    if (live) return ServeLive(c.database, demo_opt.tenant_code);
     return 0;
   }
 
@@ -504,6 +528,13 @@ int main(int argc, char** argv) {
   keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
   ingest.Start();
   keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
+  keel::demo::LiveOptions lo;
+  if (!live_demo.empty()) lo.tenant_code = live_demo;
+  keel::demo::LiveSimulator simulator(*s.db, *s.records, ingest, *keel::Clock::System(), lo);
+  if (!live_demo.empty()) {
+    auto st = simulator.Start();
+    if (!st.ok()) return Fail(st);
+  }
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams});
   keel::http::ServerOptions so;
   so.host = c.host;
@@ -519,6 +550,7 @@ int main(int argc, char** argv) {
   std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
+  simulator.Stop();
   ingest.Stop();
   alerts.Stop();
   metrics.Stop();
