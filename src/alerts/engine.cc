@@ -855,7 +855,11 @@ void AlertEngine::Impl::Run() {
     std::set<int64_t> tenants;
     {
       std::unique_lock lock(mu);
-      cv.wait_for(lock, std::chrono::milliseconds(opt.tick_ms));
+      // Metric changes wake the loop at once; a tenant evaluated a moment ago is retried as
+      // soon as its minimum interval has passed, not at the next tick.
+      bool pending = false;
+      for (const auto& [t, names] : changed) pending = pending || !names.empty();
+      cv.wait_for(lock, std::chrono::milliseconds(pending ? opt.min_interval_ms / 2 + 1 : opt.tick_ms));
       if (stop) return;
       for (const auto& [t, names] : changed) {
         if (!names.empty()) tenants.insert(t);
