@@ -42,6 +42,9 @@ fuzz: deps
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target formula_fuzz
 	@mkdir -p $(BUILD_FUZZ)/corpus/formula && cp -n fuzz/corpus/formula/* $(BUILD_FUZZ)/corpus/formula/ 2>/dev/null || true
 	@$(BUILD_FUZZ)/fuzz/formula_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=5 $(BUILD_FUZZ)/corpus/formula
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target ingest_fuzz
+	@mkdir -p $(BUILD_FUZZ)/corpus/ingest && cp -n fuzz/corpus/ingest/* $(BUILD_FUZZ)/corpus/ingest/ 2>/dev/null || true
+	@$(BUILD_FUZZ)/fuzz/ingest_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD_FUZZ)/corpus/ingest
 
 bench: build
 	@bash bench/run-all "$(BUILD)"

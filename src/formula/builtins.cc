@@ -525,13 +525,13 @@ const std::vector<Builtin>& Table() {
          if (!out && len) return Value::Error(ErrorCode::kValue);
          size_t w = 0, i = 0;
          for (size_t p = s.find(from); p != std::string_view::npos; p = s.find(from, i)) {
-           std::memcpy(out + w, s.data() + i, p - i);
+           if (p > i) std::memcpy(out + w, s.data() + i, p - i);
            w += p - i;
-           std::memcpy(out + w, to.data(), to.size());
+           if (!to.empty()) std::memcpy(out + w, to.data(), to.size());
            w += to.size();
            i = p + from.size();
          }
-         std::memcpy(out + w, s.data() + i, s.size() - i);
+         if (s.size() > i) std::memcpy(out + w, s.data() + i, s.size() - i);
          return Value::Text(std::string_view(out, len));
        },
        false, "SUBSTITUTE(text, old, new)", "text", "replaces every occurrence of old by new", "将所有 old 替换为 new", "SUBSTITUTE(category_path, '/', ' › ')"},
@@ -603,6 +603,7 @@ const std::vector<Builtin>& Table() {
          Value e = NumArg(a, 1, &n);
          PROPAGATE(e);
          if (v.is_blank()) return Value::Blank();
+         if (!(std::fabs(n) <= 36524250.0)) return Value::Error(ErrorCode::kNum);  // ±100,000 years
          if (v.type == Type::kDateTime) return Value::DateTime(v.millis + static_cast<int64_t>(n * 86400000.0));
          if (v.type != Type::kDate) return Value::Error(ErrorCode::kValue);
          return Value::Date(v.days + static_cast<int64_t>(std::floor(n)));
@@ -618,6 +619,7 @@ const std::vector<Builtin>& Table() {
          PROPAGATE(e);
          if (v.is_blank()) return Value::Blank();
          if (v.type != Type::kDate && v.type != Type::kDateTime) return Value::Error(ErrorCode::kValue);
+         if (!(std::fabs(n) <= 1200000.0)) return Value::Error(ErrorCode::kNum);  // ±100,000 years
          auto ymd = Ymd(DaysOf(v, a.ev.ctx()));
          int64_t total = static_cast<int>(ymd.year()) * 12 + static_cast<int>(static_cast<unsigned>(ymd.month())) - 1 + static_cast<int64_t>(n);
          int64_t y = total / 12, m = total % 12 + 1;

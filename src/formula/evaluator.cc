@@ -109,6 +109,21 @@ Value Evaluator::Eval(int index) const {
   return Value::Error(ErrorCode::kValue);
 }
 
+namespace {
+// Date arithmetic stays within ±100,000 years; beyond that it is #NUM!, never an overflow.
+constexpr double kMaxDays = 36524250.0;
+Value ShiftDate(int64_t days, double by) {
+  double r = static_cast<double>(days) + by;
+  if (!std::isfinite(r) || std::fabs(r) > kMaxDays) return Value::Error(ErrorCode::kNum);
+  return Value::Date(static_cast<int64_t>(r));
+}
+Value ShiftTime(int64_t millis, double by) {
+  double r = static_cast<double>(millis) + by;
+  if (!std::isfinite(r) || std::fabs(r) > kMaxDays * 86400000.0) return Value::Error(ErrorCode::kNum);
+  return Value::DateTime(static_cast<int64_t>(r));
+}
+}  // namespace
+
 Value Evaluator::Binary(const Node& n) const {
   if (n.op == Tok::kAnd || n.op == Tok::kOr) {
     Value a = Eval(n.args[0]);
@@ -131,8 +146,8 @@ Value Evaluator::Binary(const Node& n) const {
       std::string_view x = AsText(a, *this), y = AsText(b, *this);
       char* out = Allocate(x.size() + y.size());
       if (!out) return Value::Error(ErrorCode::kValue);
-      std::memcpy(out, x.data(), x.size());
-      std::memcpy(out + x.size(), y.data(), y.size());
+      if (!x.empty()) std::memcpy(out, x.data(), x.size());
+      if (!y.empty()) std::memcpy(out + x.size(), y.data(), y.size());
       return Value::Text(std::string_view(out, x.size() + y.size()));
     }
     case Tok::kEq: case Tok::kNe: case Tok::kLt: case Tok::kLe: case Tok::kGt: case Tok::kGe:
@@ -146,14 +161,14 @@ Value Evaluator::Binary(const Node& n) const {
   bool tb = b.type == Type::kDate || b.type == Type::kDateTime;
   switch (n.op) {
     case Tok::kPlus:
-      if (a.type == Type::kDate && !tb) return Value::Date(a.days + static_cast<int64_t>(std::floor(y)));
-      if (b.type == Type::kDate && !ta) return Value::Date(b.days + static_cast<int64_t>(std::floor(x)));
-      if (a.type == Type::kDateTime && !tb) return Value::DateTime(a.millis + static_cast<int64_t>(y * kDayMs));
-      if (b.type == Type::kDateTime && !ta) return Value::DateTime(b.millis + static_cast<int64_t>(x * kDayMs));
+      if (a.type == Type::kDate && !tb) return ShiftDate(a.days, std::floor(y));
+      if (b.type == Type::kDate && !ta) return ShiftDate(b.days, std::floor(x));
+      if (a.type == Type::kDateTime && !tb) return ShiftTime(a.millis, y * kDayMs);
+      if (b.type == Type::kDateTime && !ta) return ShiftTime(b.millis, x * kDayMs);
       return Finite(x + y);
     case Tok::kMinus:
-      if (a.type == Type::kDate && !tb) return Value::Date(a.days - static_cast<int64_t>(std::floor(y)));
-      if (a.type == Type::kDateTime && !tb) return Value::DateTime(a.millis - static_cast<int64_t>(y * kDayMs));
+      if (a.type == Type::kDate && !tb) return ShiftDate(a.days, -std::floor(y));
+      if (a.type == Type::kDateTime && !tb) return ShiftTime(a.millis, -y * kDayMs);
       return Finite(x - y);
     case Tok::kStar:
       return Finite(x * y);

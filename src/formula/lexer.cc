@@ -56,7 +56,7 @@ Result<std::vector<Token>> Lex(std::string_view src) {
       if (*end != '\0') return SyntaxError(pos, "malformed number '" + text + "'", "数字格式错误 '" + text + "'");
       // A duration literal: a number followed directly by s, m, h, d or w (30s, 15m, 2h, 1d,
       // 4w) is that many milliseconds, for the window arguments of the alert functions.
-      if (j < src.size() && std::strchr("smhdw", src[j]) != nullptr &&
+      if (j < src.size() && src[j] != '\0' && std::strchr("smhdw", src[j]) != nullptr &&
           (j + 1 >= src.size() || !(std::isalnum(static_cast<unsigned char>(src[j + 1])) || src[j + 1] == '_'))) {
         static constexpr double kUnitMs[] = {1000.0, 60000.0, 3600000.0, 86400000.0, 604800000.0};
         v *= kUnitMs[std::strchr("smhdw", src[j]) - "smhdw"];

@@ -570,6 +570,9 @@ Response Api::Handle(const Request& req) const {
                 if (depth > kMaxDepth) throw TooDeep();
                 return true;
               });
+            } catch (const json::out_of_range& e) {
+              st = Status::Invalid("validation.json", std::string("malformed JSON: ") + e.what(),
+                                   std::string("JSON 格式错误：") + e.what(), "body");
             } catch (const TooDeep&) {
               st = Status::Invalid("validation.too_deep", "the JSON body is nested more than 32 levels deep",
                                    "JSON 请求体嵌套超过 32 层", "body");
@@ -607,6 +610,13 @@ Response Api::Handle(const Request& req) const {
         res = ErrorResponse(st, req.request_id);
       }
     }
+  } catch (const json::type_error& e) {
+    // A value of the wrong JSON type that a handler read without checking: the client's
+    // mistake, reported as such (the handler is fixed when this shows up in the log).
+    spdlog::warn("request_id={} unchecked JSON type: {}", req.request_id, e.what());
+    res = ErrorResponse(Status::Invalid("validation.type", std::string("a value has the wrong JSON type: ") + e.what(),
+                                        std::string("某个值的 JSON 类型错误：") + e.what(), "body"),
+                        req.request_id);
   } catch (const std::exception& e) {
     spdlog::error("request_id={} unhandled exception: {}", req.request_id, e.what());
     res = ErrorResponse(Status::Internal("see the server log for request " + req.request_id),

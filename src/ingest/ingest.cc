@@ -131,6 +131,16 @@ bool OneOf(const std::string& v, std::initializer_list<const char*> options) {
   return false;
 }
 
+// Text at `key`, or "" when it is absent or not text (never throws on a wrong type).
+std::string Str(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool Flag(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -203,7 +213,7 @@ Status Ingestor::Impl::Load(store::Connection& conn, int64_t tenant, Cache& c) {
     json d = json::parse(store::AsText(r[1]), nullptr, false);
     TypeSpec spec;
     spec.name = store::AsText(r[0]);
-    for (const auto& f : d.value("fields", json::array())) spec.fields.push_back({f.value("name", ""), f.value("type", "text"), f.value("required", false)});
+    for (const auto& f : d.value("fields", json::array())) spec.fields.push_back({Str(f, "name"), Str(f, "type"), Flag(f, "required")});
     c.types[spec.name] = spec;
   }
   c.loaded = true;
@@ -622,7 +632,12 @@ Result<IngestReport> Ingestor::Ingest(const Principal& p, std::string_view body,
         return Status::Error(ErrorKind::kPayloadTooLarge, "ingest.too_many", "at most " + std::to_string(impl_->opt.max_records) + " records per request",
                              "每次请求最多 " + std::to_string(impl_->opt.max_records) + " 条记录");
       }
-      json j = json::parse(text, nullptr, false);
+      json j;
+      try {
+        j = json::parse(text, nullptr, false);
+      } catch (const json::exception&) {  // e.g. a number too large for a double
+        j = json(json::value_t::discarded);
+      }
       if (j.is_discarded() || !j.is_object()) {
         // A malformed line is that record's error; the other lines still count.
         bad_lines.errors.push_back({line, Status::Invalid("validation.json", "line " + std::to_string(line + 1) + " is not a JSON object",
@@ -640,6 +655,8 @@ Result<IngestReport> Ingestor::Ingest(const Principal& p, std::string_view body,
     } catch (const json::parse_error& e) {
       return Status::Invalid("validation.json", "malformed JSON at byte " + std::to_string(e.byte),
                              "JSON 格式错误，位置：第 " + std::to_string(e.byte) + " 字节", "body@" + std::to_string(e.byte));
+    } catch (const json::exception& e) {  // e.g. a number too large for a double
+      return Status::Invalid("validation.json", std::string("malformed JSON: ") + e.what(), std::string("JSON 格式错误：") + e.what(), "body");
     }
     if (j.is_object()) j = json::array({j});
     if (!j.is_array()) return Status::Invalid("validation.body", "send a JSON array of records (or NDJSON)", "请发送记录的 JSON 数组（或 NDJSON）", "body");
@@ -684,7 +701,7 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
         report.errors.push_back({i, Status::Invalid("validation.type", "a record is a JSON object", "每条记录须为 JSON 对象", "")});
         continue;
       }
-      std::string type = r.value("type", "");
+      std::string type = Str(r, "type");
       if (type == "lead" || type == "stage_change") {
         via_records.push_back(i);
         continue;
@@ -750,16 +767,17 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
   for (size_t i : via_records) {
     const json& r = records[i];
     Result<json> done = Status();
-    if (r.value("type", "") == "lead") {
+    if (Str(r, "type") == "lead") {
       json body = r;
       body.erase("type");
       body.erase("id");
       if (body.contains("rep")) {
         auto u = domain::FindEntity("users");
-        auto found = impl_->records.List(Principal::System(p.tenant_id), *u, {{"username", body.value("rep", "")}});
+        std::string rep = Str(body, "rep");
+        auto found = impl_->records.List(Principal::System(p.tenant_id), *u, {{"username", rep}});
         if (!found.ok() || found->items.empty()) {
-          report.errors.push_back({i, Status::Invalid("validation.reference", "no user '" + body.value("rep", "") + "'",
-                                                      "不存在用户 '" + body.value("rep", "") + "'", "rep")});
+          report.errors.push_back({i, Status::Invalid("validation.reference", "no user '" + rep + "'",
+                                                      "不存在用户 '" + rep + "'", "rep")});
           continue;
         }
         body["owner_id"] = found->items[0]["id"];
@@ -771,7 +789,7 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
         report.errors.push_back({i, Status::Invalid("validation.required", "opportunity_id is required", "opportunity_id 为必填项", "opportunity_id")});
         continue;
       }
-      json patch = {{"stage", r.value("stage", "")}};
+      json patch = {{"stage", r.contains("stage") ? r["stage"] : json(nullptr)}};
       if (r.contains("loss_reason")) patch["loss_reason"] = r["loss_reason"];
       done = impl_->records.Update(p, *domain::FindEntity("opportunities"), r["opportunity_id"].get<int64_t>(), patch);
     }
@@ -847,8 +865,8 @@ Result<json> Ingestor::SaveType(const Principal& p, const json& b) {
     const json& f = (*fields)[i];
     std::string key = "fields[" + std::to_string(i) + "]";
     if (!f.is_object()) return Bad(key, "validation.type", "a field is an object", "字段须为对象");
-    std::string fname = f.value("name", "");
-    std::string type = f.value("type", "text");
+    std::string fname = Str(f, "name");
+    std::string type = f.contains("type") ? Str(f, "type") : "text";
     bool fok = !fname.empty() && fname.size() <= 40 && fname[0] >= 'a' && fname[0] <= 'z' &&
                std::all_of(fname.begin(), fname.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
     if (!fok || OneOf(fname, {"owner_id", "unit_id", "customer_id", "customer_segment", "at"}) || !seen.insert(fname).second) {
@@ -858,7 +876,8 @@ Result<json> Ingestor::SaveType(const Principal& p, const json& b) {
     if (!OneOf(type, {"number", "text", "bool", "datetime", "date"})) {
       return Bad(key + ".type", "validation.enum", "type is number, text, bool, datetime or date", "type 可为 number、text、bool、datetime、date");
     }
-    clean.push_back({{"name", fname}, {"type", type}, {"required", f.value("required", false)}, {"label", f.value("label", fname)}});
+    std::string label = Str(f, "label");
+    clean.push_back({{"name", fname}, {"type", type}, {"required", Flag(f, "required")}, {"label", label.empty() ? fname : label}});
   }
   json def = {{"name", name}, {"fields", clean}};
   if (b.contains("label")) def["label"] = b["label"];
