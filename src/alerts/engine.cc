@@ -452,6 +452,8 @@ Status AlertEngine::Impl::EvaluateRule(int64_t tenant, RuleState& rs, TimeMs now
     if (no_data && rule.no_data == "keep") continue;
     if (no_data && rule.no_data == "alert") {
       hit = Severity::kWarning;
+    } else if (no_data) {
+      // no_data: ok — silence counts as fine: no tier holds, and a firing alert recovers.
     } else {
       formula::Value fields[] = {v ? formula::Value::Number(*v) : formula::Value::Blank()};
       for (size_t i = 0; i < rs.tiers.size() && !hit; ++i) {
@@ -482,7 +484,7 @@ Status AlertEngine::Impl::EvaluateRule(int64_t tenant, RuleState& rs, TimeMs now
     gs.pending.reset();
     if (!gs.alert_id) continue;
     bool recovered = true;
-    if (rs.recover) {
+    if (rs.recover && !no_data) {
       formula::Value fields[] = {v ? formula::Value::Number(*v) : formula::Value::Blank()};
       arena.Reset();
       formula::Value r = rs.recover->Eval(fields, ctx);

@@ -1,0 +1,201 @@
+// The alert engine with an injected clock: `for` durations, recovery with hysteresis, escalation
+// after a wait unless acknowledged, silences and inhibition muting notifications (never the
+// alert), the no-data policy, tasks, and delivery to a local webhook receiver in WeCom's format.
+#include "alerts/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "support/org.h"
+#include "support/test_db.h"
+#include "support/webhook_receiver.h"
+
+namespace keel::alerts {
+namespace {
+
+using domain::Principal;
+using json = nlohmann::json;
+using testing::TestBackend;
+
+constexpr int64_t kMin = 60000;
+
+class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    db_ = testing::NewDatabase(GetParam());
+    rs_ = std::make_unique<domain::RecordService>(*db_, clock_);
+    auth_ = std::make_unique<domain::AuthService>(*db_, clock_, *rs_);
+    org_ = testing::BuildOrg(*rs_, *auth_, "acme");
+    rival_ = testing::BuildOrg(*rs_, *auth_, "rival");
+    metrics_ = std::make_unique<metrics::MetricEngine>(*db_, clock_);
+    AlertOptions opt;
+    opt.sleep = [](int64_t) {};  // no real backoff waits
+    opt.retry.max_attempts = 2;
+    alerts_ = std::make_unique<AlertEngine>(*db_, *rs_, *metrics_, clock_, opt);
+  }
+
+  const Principal& As(const std::string& user) { return org_.as.at(user); }
+  int64_t Sale(const std::string& owner, double price, int64_t ago_ms = 3600000) {
+    json body = {{"code", "A-" + std::to_string(++code_)}, {"channel", "online"},
+                 {"ordered_at", FormatTimestamp(clock_.NowMs() - ago_ms)}, {"owner_id", org_.users.at(owner)},
+                 {"lines", {{{"product_id", org_.product}, {"qty", 1}, {"unit_price", price}}}}};
+    return testing::MustCreate(*rs_, As("admin"), "orders", body);
+  }
+  void Cancel(int64_t order) {
+    ASSERT_TRUE(rs_->Update(As("admin"), *domain::FindEntity("orders"), order, {{"status", "cancelled"}}).ok());
+  }
+  void Rule(json body) {
+    auto r = alerts_->SaveRule(As("ops"), body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  void Evaluate() {
+    ASSERT_TRUE(metrics_->CatchUp(org_.tenant).ok());
+    ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());
+  }
+  json Firing(const Principal& p) { return alerts_->ListAlerts(p, "firing", 100).value()["items"]; }
+  json Inbox(const std::string& user) { return alerts_->ListNotifications(As(user), false, 100).value()["items"]; }
+
+  ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<domain::RecordService> rs_;
+  std::unique_ptr<domain::AuthService> auth_;
+  testing::Org org_, rival_;
+  std::unique_ptr<metrics::MetricEngine> metrics_;
+  std::unique_ptr<AlertEngine> alerts_;
+  int code_ = 0;
+};
+
+TEST_P(AlertEngineTest, ForDurationThenFiresAndReachesAWeComRobot) {
+  testing::Receiver robot({{200, R"({"errcode":0,"errmsg":"ok"})"}});
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "上海群"}, {"channel", "wecom"},
+                                                   {"url", robot.Url("/cgi-bin/webhook/send?key=test")}}).ok());
+  Rule({{"name", "big_day"}, {"label", {{"zh", "单日大额销售"}, {"en", "Big sales day"}}}, {"metric", "revenue"},
+        {"group_by", {"unit"}}, {"window", "1d"}, {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}, {"for", "10m"}}}},
+        {"create_task", true}});
+  Sale("rep_a1", 3299);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 0u) << "pending: the condition has not held for 10 minutes yet";
+  clock_.Advance(5 * kMin);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 0u);
+  clock_.Advance(6 * kMin);
+  Evaluate();
+  json firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0]["severity"], "warning");
+  EXPECT_EQ(firing[0]["labels"]["unit"]["name"], "上海战队");
+  EXPECT_DOUBLE_EQ(firing[0]["value"].get<double>(), 3299);
+  EXPECT_TRUE(firing[0]["task_id"].is_number()) << "create_task: a task for the unit's lead or the rule's owner";
+  auto got = robot.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target, "/cgi-bin/webhook/send?key=test");
+  json msg = json::parse(got[0].body);
+  EXPECT_EQ(msg["msgtype"], "markdown");
+  std::string content = msg["markdown"]["content"];
+  EXPECT_NE(content.find("单日大额销售"), std::string::npos) << content;
+  EXPECT_NE(content.find("上海战队"), std::string::npos) << content;
+  // Evaluating again neither fires twice nor sends again.
+  clock_.Advance(kMin);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 1u);
+  EXPECT_EQ(robot.requests().size(), 1u);
+  auto log = alerts_->ListNotifications(As("admin"), true, 100).value()["items"];
+  bool delivered = false;
+  for (const auto& n : log) delivered = delivered || (n["channel"] == "wecom" && n["status"] == "delivered");
+  EXPECT_TRUE(delivered) << log.dump();
+}
+
+TEST_P(AlertEngineTest, RecoveryWaitsForTheRecoveryCondition) {
+  testing::Receiver robot({{200, R"({"errcode":0})"}});
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "群"}, {"channel", "wecom"}, {"url", robot.Url("/w")}}).ok());
+  Rule({{"name", "big_day"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}}}}, {"recover_when", "value < 500"}});
+  int64_t big = Sale("rep_a1", 3299);
+  Evaluate();
+  ASSERT_EQ(Firing(As("ops")).size(), 1u);
+  Cancel(big);
+  int64_t mid = Sale("rep_a1", 800);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 1u) << "800 is below the tier but above the recovery line: no flapping";
+  Cancel(mid);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 0u);
+  auto all = alerts_->ListAlerts(As("ops"), "resolved", 10).value()["items"];
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0]["resolved_at"].is_string());
+  auto got = robot.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(json::parse(got[1].body)["markdown"]["content"].get<std::string>().find("已恢复"), std::string::npos);
+}
+
+TEST_P(AlertEngineTest, EscalatesToHqAfterTheWaitUnlessAcknowledged) {
+  ASSERT_TRUE(rs_->Update(Principal::System(org_.tenant), *domain::FindEntity("units"), org_.unit_a,
+                          {{"lead_user_id", org_.users.at("lead_a")}}).ok());
+  ASSERT_TRUE(rs_->Update(Principal::System(org_.tenant), *domain::FindEntity("units"), org_.unit_b,
+                          {{"lead_user_id", org_.users.at("lead_b")}}).ok());
+  Rule({{"name", "big_day"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "critical"}, {"when", "value > 1000"}}}},
+        {"route", {{{"notify", "unit_lead"}}, {{"wait", "1h"}}, {{"notify", "hq"}}}}});
+  Sale("rep_a1", 3299);  // unit A
+  Sale("rep_b", 5000);   // unit B
+  Evaluate();
+  EXPECT_EQ(Inbox("lead_a").size(), 1u);
+  EXPECT_EQ(Inbox("lead_b").size(), 1u);
+  EXPECT_EQ(Inbox("ops").size(), 0u);
+  // lead_b acknowledges; lead_a does not.
+  json firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 2u);
+  for (const auto& a : firing) {
+    if (a["labels"]["unit"]["name"] == "杭州战队") {
+      ASSERT_TRUE(alerts_->Acknowledge(As("lead_b"), a["id"], "在处理").ok());
+    }
+  }
+  EXPECT_FALSE(alerts_->Acknowledge(As("lead_b"), firing[0]["labels"]["unit"]["name"] == "上海战队" ? firing[0]["id"].get<int64_t>()
+                                                                                                  : firing[1]["id"].get<int64_t>(), "").ok())
+      << "a unit lead cannot acknowledge another unit's alert";
+  clock_.Advance(30 * kMin);
+  Evaluate();
+  EXPECT_EQ(Inbox("ops").size(), 0u);
+  clock_.Advance(31 * kMin);
+  Evaluate();
+  json hq = Inbox("ops");
+  ASSERT_EQ(hq.size(), 1u) << "only the unacknowledged alert escalates";
+  EXPECT_NE(hq[0]["summary"].get<std::string>().find("上海战队"), std::string::npos);
+}
+
+TEST_P(AlertEngineTest, SilencesAndInhibitionMuteNotificationsNotAlerts) {
+  testing::Receiver robot({{200, R"({"errcode":0})"}});
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "群"}, {"channel", "wecom"}, {"url", robot.Url("/w")},
+                                                   {"min_severity", "info"}}).ok());
+  Rule({{"name", "a_critical"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "critical"}, {"when", "value > 1000"}}}}});
+  Rule({{"name", "b_warning"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value > 100"}}}}});
+  ASSERT_TRUE(alerts_->CreateSilence(As("ops"), {{"matchers", {{"unit", std::to_string(org_.unit_b)}}}, {"duration", "1h"}}).ok());
+  Sale("rep_a1", 3299);  // unit A: critical + warning → the warning is inhibited
+  Sale("rep_b", 3299);   // unit B: silenced
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 4u) << "every alert is recorded";
+  auto got = robot.requests();
+  ASSERT_EQ(got.size(), 1u) << "only unit A's critical alert is sent";
+  EXPECT_NE(json::parse(got[0].body)["markdown"]["content"].get<std::string>().find("上海战队"), std::string::npos);
+  EXPECT_EQ(Firing(rival_.as.at("ops")).size(), 0u) << "another tenant sees none of it";
+}
+
+TEST_P(AlertEngineTest, NoDataPolicy) {
+  Rule({{"name", "silent_unit"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"}, {"no_data", "alert"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value < 1"}}}}});
+  Rule({{"name", "quiet_ok"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"}, {"no_data", "ok"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value < 1"}}}}});
+  Sale("rep_a1", 3299, 3 * 86400000LL);  // seen three days ago, nothing in the last day
+  Evaluate();
+  json firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0]["rule"], "silent_unit");
+  EXPECT_TRUE(firing[0]["value"].is_null());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AlertEngineTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace keel::alerts
