@@ -10,6 +10,7 @@
 #include <cstring>
 #include <unistd.h>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <toml++/toml.h>
 
@@ -323,6 +324,11 @@ int main(int argc, char** argv) {
 
   // demo
   keel::demo::DemoOptions demo_opt;
+  auto* import = app.add_subcommand("import", "Import a CSV file of facts (orders, activities, signals, leads, custom types)");
+  std::string im_tenant, im_type, im_file;
+  import->add_option("--tenant", im_tenant, "tenant code")->required();
+  import->add_option("--type", im_type, "order, activity, signal, lead or a custom event type")->required();
+  import->add_option("--file", im_file, "the CSV file (UTF-8, header row)")->required()->check(CLI::ExistingFile);
   auto* demo = app.add_subcommand("demo", "Generate the demo company (海川电器) into the database");
   AddCommon(demo, c);
   demo->add_option("--seed", demo_opt.seed, "random seed (same seed and end date → same data)")->capture_default_str();
@@ -457,6 +463,28 @@ int main(int argc, char** argv) {
                 demo_opt.tenant_code.c_str());
     if (live) return ServeLive(c.database, demo_opt.tenant_code);
     return 0;
+  }
+
+  if (import->parsed()) {
+    auto tid = s.auth->TenantIdByCode(im_tenant);
+    if (!tid.ok()) return Fail(tid.status());
+    std::ifstream in(im_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
+    ingest.Start();
+    auto r = ingest.ImportCsv(keel::domain::Principal::System(*tid), im_type, text, [](size_t done, size_t total) {
+      std::printf("imported %zu/%zu records (%.0f%%)\n", done, total, total ? 100.0 * done / total : 100.0);
+      std::fflush(stdout);
+    });
+    ingest.Stop();
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%zu records: %zu accepted, %zu duplicates, %zu rejected\n", r->received, r->accepted, r->duplicates, r->errors.size());
+    for (size_t i = 0; i < r->errors.size() && i < 50; ++i) {
+      const auto& e = r->errors[i].status;
+      std::printf("  %s: %s / %s [%s]\n", e.field().c_str(), e.message_en().c_str(), e.message_zh().c_str(), e.code().c_str());
+    }
+    if (r->errors.size() > 50) std::printf("  … %zu more\n", r->errors.size() - 50);
+    return r->errors.empty() ? 0 : 1;
   }
 
   if (tenant_create->parsed()) {

@@ -27,6 +27,32 @@ void Api::AddIngestRoutes() {
     }
     return Reply{status, std::move(body)};
   }, doc);
+  RouteDoc import_doc{"Import a CSV file of facts (orders with one row per line, activities, signals, leads or a custom type); "
+                      "importing the same file again counts nothing twice",
+                      "导入 CSV 业务数据（订单每行一条明细、活动、外部信号、线索或自定义类型）；重复导入同一文件不会重复计数",
+                      "ingest", {{"type", "string"}, {"description", "text/csv (UTF-8), header row with field names"}}, obj,
+                      {{"type", "order, activity, signal, lead or a custom event type (required)"}}, 201};
+  import_doc.raw_body = true;
+  router_.Add("POST", "/api/v1/imports", [in](Call& c) -> Result<Reply> {
+    std::string type;
+    for (const auto& [k, v] : c.req.query) {
+      if (k == "type") type = v;
+    }
+    if (type.empty()) return Status::Invalid("validation.required", "type is required (?type=order)", "必须提供 type（如 ?type=order）", "type");
+    std::string ct = c.req.content_type.substr(0, c.req.content_type.find(';'));
+    if (ct != "text/csv" && ct != "application/csv") {
+      return Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type", "send the file as text/csv", "请以 text/csv 发送文件");
+    }
+    KEEL_ASSIGN_OR_RETURN(ingest::IngestReport r, in->ImportCsv(c.p(), type, c.req.body));
+    int status = r.errors.empty() ? 201 : (r.accepted + r.duplicates > 0 ? 207 : 422);
+    json body = r.ToJson();
+    if (status == 422) {
+      body["error"] = ErrorBody(Status::Error(ErrorKind::kUnprocessable, "batch.all_failed",
+                                              "no row of the file was valid; see errors", "文件中没有有效的行，详见 errors"),
+                                c.req.request_id)["error"];
+    }
+    return Reply{status, std::move(body)};
+  }, import_doc);
   router_.Add("GET", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(json r, in->ListTypes(c.p()));
     return Reply{200, r};

@@ -13,7 +13,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/crypto.h"
 #include "domain/codec.h"
+#include "ingest/csv.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
 
@@ -826,6 +828,52 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
   std::sort(report.errors.begin(), report.errors.end(), [](const RecordError& a, const RecordError& b) { return a.index < b.index; });
   std::sort(report.duplicate_indexes.begin(), report.duplicate_indexes.end());
   return report;
+}
+
+Result<IngestReport> Ingestor::ImportCsv(const Principal& p, const std::string& type, std::string_view csv,
+                                         const std::function<void(size_t, size_t)>& progress, size_t chunk) {
+  static const std::set<std::string> kBuiltin = {"order", "activity", "signal", "lead"};
+  std::vector<std::string> numbers;
+  if (!kBuiltin.count(type)) {
+    Cache& c = impl_->CacheOf(p.tenant_id);
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    std::lock_guard lock(c.mu);
+    if (!c.loaded) KEEL_RETURN_IF_ERROR(impl_->Load(*conn, p.tenant_id, c));
+    auto spec = c.types.find(type);
+    if (spec == c.types.end()) {
+      return Status::Invalid("ingest.unknown_type", "unknown type '" + type + "' (order, activity, signal, lead, or a custom event type)",
+                             "未知的类型 '" + type + "'（order、activity、signal、lead 或自定义事件类型）", "type");
+    }
+    for (const auto& f : spec->second.fields) {
+      if (f.type == "number") numbers.push_back(f.name);
+    }
+  }
+  std::vector<size_t> line_of_row;
+  KEEL_ASSIGN_OR_RETURN(auto rows, ParseCsv(csv, &line_of_row));
+  KEEL_ASSIGN_OR_RETURN(CsvRecords parsed, RowsToRecords(rows, line_of_row, type, numbers));
+  std::string file_key = "csv:" + Sha256Hex(csv).substr(0, 24);
+  IngestReport total;
+  total.received = parsed.records.size();
+  chunk = std::max<size_t>(1, chunk);
+  for (size_t from = 0; from < parsed.records.size(); from += chunk) {
+    size_t n = std::min(chunk, parsed.records.size() - from);
+    std::vector<json> part(parsed.records.begin() + static_cast<std::ptrdiff_t>(from),
+                           parsed.records.begin() + static_cast<std::ptrdiff_t>(from + n));
+    for (size_t i = 0; i < n; ++i) {
+      if (!part[i].contains("id")) part[i]["id"] = file_key + ":" + std::to_string(from + i);
+    }
+    KEEL_ASSIGN_OR_RETURN(IngestReport r, IngestRecords(p, std::move(part)));
+    total.accepted += r.accepted;
+    total.duplicates += r.duplicates;
+    for (auto& e : r.errors) {
+      size_t line = parsed.lines[from + e.index];
+      std::string field = "line " + std::to_string(line) + (e.status.field().empty() ? "" : ": " + e.status.field());
+      total.errors.push_back({from + e.index, e.status.WithField(field)});
+    }
+    for (size_t d : r.duplicate_indexes) total.duplicate_indexes.push_back(from + d);
+    if (progress) progress(from + n, parsed.records.size());
+  }
+  return total;
 }
 
 Result<json> Ingestor::ListTypes(const Principal& p) {

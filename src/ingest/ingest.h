@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,13 @@ class Ingestor {
   // Records already parsed (CSV import, the live demo).
   Result<IngestReport> IngestRecords(const domain::Principal& p, std::vector<json> records,
                                      const std::string& idempotency_key = {});
+
+  // Imports a CSV file of `type` records (docs/ingest.md) in chunks of `chunk` records, calling
+  // `progress(done, total)` after each. Records are keyed by the file's content hash and their
+  // position, so importing the same file again reports duplicates instead of counting twice.
+  // Errors name the CSV line ("line 12: lines[0].sku").
+  Result<IngestReport> ImportCsv(const domain::Principal& p, const std::string& type, std::string_view csv,
+                                 const std::function<void(size_t, size_t)>& progress = {}, size_t chunk = 5000);
 
   // Custom event types: {name, label: {zh, en}, fields: [{name, type: number|text|bool|datetime|date, required}]}.
   Result<json> ListTypes(const domain::Principal& p);

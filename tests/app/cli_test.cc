@@ -84,6 +84,26 @@ TEST(Cli, TenantsUsersAndKeys) {
   EXPECT_EQ(Keel(dir, "apikey create --tenant nope --username boss").code, 1);
 }
 
+TEST(Cli, ImportsACsvWithProgressAndNeverTwice) {
+  std::string dir = keel::testing::TempDir();
+  ASSERT_EQ(Keel(dir, "tenant create --code acme --name 测试公司").code, 0);
+  {
+    std::ofstream csv(dir + "/signals.csv");
+    csv << "kind,source,title,at,sentiment\n";
+    for (int i = 0; i < 12; ++i) csv << "tender,政府采购网,酒店空调采购 " << i << ",2026-11-2" << i % 7 << "T09:00:00+08:00,0.3\n";
+    csv << "rumour,x,bad kind,2026-11-20T09:00:00Z,0\n";
+  }
+  auto first = Keel(dir, "import --tenant acme --type signal --file signals.csv");
+  EXPECT_EQ(first.code, 1) << first.out;  // one row refused
+  EXPECT_NE(first.out.find("imported 13/13 records (100%)"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("12 accepted, 0 duplicates, 1 rejected"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("line 14: kind"), std::string::npos) << first.out;
+  auto again = Keel(dir, "import --tenant acme --type signal --file signals.csv");
+  EXPECT_NE(again.out.find("0 accepted, 12 duplicates, 1 rejected"), std::string::npos) << again.out;
+  EXPECT_EQ(Keel(dir, "import --tenant acme --type invoices --file signals.csv").code, 2);  // a validation error
+  EXPECT_EQ(Keel(dir, "import --tenant nope --type signal --file signals.csv").code, 1);
+}
+
 TEST(Cli, ServeStopsGracefullyOnSigterm) {
   std::string dir = keel::testing::TempDir();
   pid_t pid = fork();
