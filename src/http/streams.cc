@@ -212,28 +212,21 @@ Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p,
     // Validate the whole query (scope, dimensions) before the stream starts.
     KEEL_ASSIGN_OR_RETURN(json snapshot, impl_->metrics.Query(p, q));
     sub->params = metric_params;
-    if (resume > 0 && sub->alerts) {
-      events::ReadOptions ro;
-      ro.after_seq = resume;
-      ro.limit = 1000;
-      ro.type_prefix = "alert.";
-      KEEL_ASSIGN_OR_RETURN(auto replay, events::Read(*conn, p.tenant_id, ro));
-      for (const auto& ev : replay) {
-        json a = json::parse(ev.payload, nullptr, false);
-        if (!a.is_discarded() && impl_->AlertVisible(p, a)) first.push_back(Frame(ev.seq, "alert", a));
-      }
-    }
     first.push_back(Frame(head, "metrics", snapshot));
-  } else if (resume > 0) {
+  }
+  if (resume > 0 && sub->alerts) {
+    // The alert events after Last-Event-ID come first, then the current values.
     events::ReadOptions ro;
     ro.after_seq = resume;
     ro.limit = 1000;
     ro.type_prefix = "alert.";
     KEEL_ASSIGN_OR_RETURN(auto replay, events::Read(*conn, p.tenant_id, ro));
+    std::vector<std::string> replayed;
     for (const auto& ev : replay) {
       json a = json::parse(ev.payload, nullptr, false);
-      if (!a.is_discarded() && impl_->AlertVisible(p, a)) first.push_back(Frame(ev.seq, "alert", a));
+      if (!a.is_discarded() && impl_->AlertVisible(p, a)) replayed.push_back(Frame(ev.seq, "alert", a));
     }
+    first.insert(first.begin(), replayed.begin(), replayed.end());
   }
   first.insert(first.begin(), "retry: 3000\n\n");
   for (auto& f : first) stream->Push(std::move(f));
