@@ -34,6 +34,9 @@ void Api::AddIngestRoutes() {
                       {{"type", "order, activity, signal, lead or a custom event type (required)"}}, 201};
   import_doc.raw_body = true;
   router_.Add("POST", "/api/v1/imports", [in](Call& c) -> Result<Reply> {
+    if (domain::IsReadOnly(c.p().role)) {
+      return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "your role may not import facts", "您的角色不能导入数据");
+    }
     std::string type;
     for (const auto& [k, v] : c.req.query) {
       if (k == "type") type = v;
