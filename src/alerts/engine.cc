@@ -183,8 +183,7 @@ Result<AlertRule> ParseRule(const json& b, metrics::MetricEngine& m, int64_t ten
 }
 
 struct GroupState {
-  std::optional<Severity> pending;
-  TimeMs pending_since = 0;
+  std::map<int, TimeMs> since;  // severity → when its condition started to hold (for `for`)
   int64_t alert_id = 0;  // firing
   Severity firing = Severity::kInfo;
 };
@@ -447,41 +446,37 @@ Status AlertEngine::Impl::EvaluateRule(int64_t tenant, RuleState& rs, TimeMs now
     formula::Value value = series.WindowValue("", rule.window_ms, 0);
     std::optional<double> v = value.type == formula::Type::kNumber ? std::optional<double>(value.number) : std::nullopt;
     GroupState& gs = rs.groups[key];
-    std::optional<Severity> hit;
+    // Each tier is judged on its own: the alert takes the highest severity whose condition has
+    // held for its `for` (a critical tier still waiting does not hold back a warning).
+    std::optional<Severity> ready;
+    bool any = false;
     bool no_data = !v;
     if (no_data && rule.no_data == "keep") continue;
+    auto consider = [&](Severity sev, bool holds, int64_t for_ms) {
+      if (!holds) {
+        gs.since.erase(static_cast<int>(sev));
+        return;
+      }
+      any = true;
+      TimeMs since = gs.since.emplace(static_cast<int>(sev), now).first->second;
+      if (now - since >= for_ms && (!ready || sev > *ready)) ready = sev;
+    };
     if (no_data && rule.no_data == "alert") {
-      hit = Severity::kWarning;
-    } else if (no_data) {
-      // no_data: ok — silence counts as fine: no tier holds, and a firing alert recovers.
-    } else {
-      formula::Value fields[] = {v ? formula::Value::Number(*v) : formula::Value::Blank()};
-      for (size_t i = 0; i < rs.tiers.size() && !hit; ++i) {
+      consider(Severity::kWarning, true, 0);
+    } else if (!no_data) {
+      formula::Value fields[] = {formula::Value::Number(*v)};
+      for (size_t i = 0; i < rs.tiers.size(); ++i) {
         arena.Reset();
         formula::Value r = rs.tiers[i].Eval(fields, ctx);
-        if (r.type == formula::Type::kBool && r.boolean) hit = rule.tiers[i].severity;
+        consider(rule.tiers[i].severity, r.type == formula::Type::kBool && r.boolean, rule.tiers[i].for_ms);
       }
-    }
-    if (hit) {
-      int64_t for_ms = 0;
-      for (const auto& t : rule.tiers) {
-        if (t.severity == *hit) for_ms = t.for_ms;
-      }
-      if (gs.alert_id && gs.firing == *hit) {
-        gs.pending.reset();
-        continue;
-      }
-      if (gs.pending != hit) {
-        gs.pending = hit;
-        gs.pending_since = now;
-      }
-      if (now - gs.pending_since >= for_ms) {
-        KEEL_RETURN_IF_ERROR(Fire(tenant, rs, labels, gs, *hit, v, now));
-        gs.pending.reset();
-      }
+    }  // no_data: ok — silence counts as fine: no tier holds, and a firing alert recovers.
+    if (ready) {
+      if (!(gs.alert_id && gs.firing == *ready)) KEEL_RETURN_IF_ERROR(Fire(tenant, rs, labels, gs, *ready, v, now));
       continue;
     }
-    gs.pending.reset();
+    if (any) continue;  // a tier holds but has not held long enough yet
+    gs.since.clear();
     if (!gs.alert_id) continue;
     bool recovered = true;
     if (rs.recover && !no_data) {

@@ -104,6 +104,24 @@ TEST_P(AlertEngineTest, ForDurationThenFiresAndReachesAWeComRobot) {
   EXPECT_TRUE(delivered) << log.dump();
 }
 
+TEST_P(AlertEngineTest, AWarningFiresWhileACriticalTierIsStillWaiting) {
+  Rule({{"name", "big_day"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}},
+                   {{"severity", "critical"}, {"when", "value > 3000"}, {"for", "10m"}}}}});
+  Sale("rep_a1", 3299);
+  Evaluate();
+  json firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0]["severity"], "warning");
+  int64_t id = firing[0]["id"];
+  clock_.Advance(11 * kMin);
+  Evaluate();
+  firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0]["severity"], "critical") << "the same alert escalates once the critical tier has held 10 minutes";
+  EXPECT_EQ(firing[0]["id"], id);
+}
+
 TEST_P(AlertEngineTest, RecoveryWaitsForTheRecoveryCondition) {
   testing::Receiver robot({{200, R"({"errcode":0})"}});
   ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "群"}, {"channel", "wecom"}, {"url", robot.Url("/w")}}).ok());
