@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/codec.h"
+#include "domain/versions.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
 
@@ -240,14 +241,7 @@ json AlertRow(const store::Rows& r, size_t i) {
 
 Status AppendEvent(store::Connection& conn, const Principal& p, const std::string& type, const std::string& entity,
                    int64_t id, const json& payload, TimeMs now) {
-  std::vector<events::Event> evs(1);
-  evs[0].at = now;
-  evs[0].type = type;
-  evs[0].entity = entity;
-  evs[0].entity_id = id;
-  evs[0].actor_id = p.user_id;
-  evs[0].payload = payload.dump();
-  return events::Append(conn, p.tenant_id, evs).status();
+  return events::AppendOne(conn, p.tenant_id, now, type, entity, id, p.user_id, payload.dump()).status();
 }
 
 }  // namespace
@@ -545,13 +539,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
                 {"value", value ? json(*value) : json(nullptr)}, {"summary", summary_zh}, {"summary_en", summary_en},
                 {"label", rule.label_zh}, {"label_en", rule.label_en}, {"unit_id", unit_id ? json(unit_id) : json(nullptr)},
                 {"owner_id", owner_id ? json(owner_id) : json(nullptr)}, {"started_at", now_text}};
-  std::vector<events::Event> evs(1);
-  evs[0].at = now;
-  evs[0].type = escalated ? "alert.changed" : "alert.fired";
-  evs[0].entity = "alerts";
-  evs[0].entity_id = id;
-  evs[0].payload = alert.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, tenant, evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0, alert.dump()).status());
   // Silences and inhibition mute notifications, never the record of the alert.
   Value sq[] = {tenant, now_text, now_text};
   KEEL_ASSIGN_OR_RETURN(store::Rows silences, conn->Query(
@@ -640,13 +628,7 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
                 {"summary", store::AsText(row.rows[0][1])}, {"summary_en", store::AsText(row.rows[0][2])},
                 {"severity", store::AsText(row.rows[0][3])}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
                 {"value", value ? json(*value) : json(nullptr)}};
-  std::vector<events::Event> evs(1);
-  evs[0].at = now;
-  evs[0].type = "alert.resolved";
-  evs[0].entity = "alerts";
-  evs[0].entity_id = gs.alert_id;
-  evs[0].payload = alert.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, tenant, evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, alert.dump()).status());
   KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, gs.alert_id, alert, true));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   gs.alert_id = 0;
@@ -976,22 +958,10 @@ Result<json> AlertEngine::SaveRule(const Principal& p, const json& body, const s
   rule.owner_id = p.user_id;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  Value q[] = {p.tenant_id, rule.name};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT MAX(version), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM alert_rules WHERE tenant_id = ? AND name = ?", q));
-  bool exists = !store::IsNull(r.rows[0][0]);
-  bool active = exists && !store::IsNull(r.rows[0][1]) && store::AsInt(r.rows[0][1]) > 0;
-  if (replace_name.empty() && active) {
-    return Status::Error(ErrorKind::kConflict, "alert.exists", "an alert rule named '" + rule.name + "' exists; PUT a new version",
-                         "已存在名为 '" + rule.name + "' 的告警规则；请用 PUT 提交新版本", "name");
-  }
-  if (!replace_name.empty() && !active) return Status::NotFound("alert rule", "name");
-  rule.version = exists ? static_cast<int>(store::AsInt(r.rows[0][0])) + 1 : 1;
+  static const domain::VersionedKind kKind{"alert_rules", "alert.exists", "alert rule", "告警规则"};
+  KEEL_ASSIGN_OR_RETURN(rule.version, domain::NextVersion(*conn, kKind, p.tenant_id, rule.name, !replace_name.empty()));
   TimeMs now = impl_->clock.NowMs();
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alert_rules SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
-  Value ins[] = {p.tenant_id, rule.name, int64_t{rule.version}, rule.ToJson().dump(), std::string("active"), p.user_id, FormatTimestamp(now)};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO alert_rules (tenant_id, name, version, definition, status, owner_id, created_at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
+  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kKind, p.tenant_id, rule.name, rule.version, rule.ToJson().dump(), p.user_id, now));
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, replace_name.empty() ? "alert_rule.created" : "alert_rule.updated", "alert_rules", 0,
                                    rule.ToJson(), now));
   KEEL_RETURN_IF_ERROR(tx.Commit());

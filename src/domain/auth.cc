@@ -38,14 +38,7 @@ bool ValidCode(const std::string& s) {
 Status RecordSecurityChange(store::Connection& conn, const Principal& p, TimeMs now,
                             const std::string& type, const std::string& entity, int64_t id,
                             const json& detail) {
-  std::vector<events::Event> evs(1);
-  evs[0].at = now;
-  evs[0].type = type;
-  evs[0].entity = entity;
-  evs[0].entity_id = id;
-  evs[0].actor_id = p.user_id;
-  evs[0].payload = detail.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(conn, p.tenant_id, evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(conn, p.tenant_id, now, type, entity, id, p.user_id, detail.dump()).status());
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
   Value q[] = {p.tenant_id, ids[0], FormatTimestamp(now), p.user_id, type, entity, id, detail.dump(),
                p.request_id.empty() ? Value() : Value(p.request_id)};
@@ -376,13 +369,7 @@ Result<int64_t> AuthService::CreateTenant(const NewTenant& t) {
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO units (tenant_id, id, code, name, name_en, kind, path, "
                                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                   u).status());
-  std::vector<events::Event> evs(1);
-  evs[0].at = clock_.NowMs();
-  evs[0].type = "tenant.created";
-  evs[0].entity = "tenants";
-  evs[0].entity_id = ids[0];
-  evs[0].payload = json{{"code", t.code}, {"name", t.name}, {"hq_unit_id", ids[1]}}.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, ids[0], evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, ids[0], clock_.NowMs(), "tenant.created", "tenants", ids[0], 0, json{{"code", t.code}, {"name", t.name}, {"hq_unit_id", ids[1]}}.dump()).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return ids[0];
 }

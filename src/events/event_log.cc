@@ -33,6 +33,18 @@ Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<E
   return first;
 }
 
+Result<int64_t> AppendOne(store::Connection& conn, int64_t tenant_id, TimeMs at, std::string type, std::string entity,
+                          int64_t entity_id, int64_t actor_id, std::string payload) {
+  std::vector<Event> evs(1);
+  evs[0].at = at;
+  evs[0].type = std::move(type);
+  evs[0].entity = std::move(entity);
+  evs[0].entity_id = entity_id;
+  evs[0].actor_id = actor_id;
+  evs[0].payload = std::move(payload);
+  return Append(conn, tenant_id, evs);
+}
+
 Status LockTenant(store::Connection& conn, int64_t tenant_id) {
   if (conn.backend() != store::Backend::kPostgres) return Status();  // BEGIN IMMEDIATE did it
   Value p[] = {tenant_id};

@@ -31,6 +31,10 @@ struct Event {
 // transaction on `conn`; the caller commits. Returns the first sequence number used.
 Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<Event>& events);
 
+// Appends one event: the common case of a write that records a single fact. As Append.
+Result<int64_t> AppendOne(store::Connection& conn, int64_t tenant_id, TimeMs at, std::string type, std::string entity,
+                          int64_t entity_id, int64_t actor_id, std::string payload);
+
 // Serialises the tenant's writers from here to the end of the transaction. Every domain write
 // takes it first, so its read-validate-write cannot race another writer of the same tenant
 // (on SQLite, BEGIN IMMEDIATE already serialises all writers). Inside a write transaction.

@@ -939,13 +939,7 @@ Result<json> Ingestor::SaveType(const Principal& p, const json& b) {
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO event_types (tenant_id, name, version, definition, status, created_at, created_by) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name) DO UPDATE SET version = excluded.version, "
                                   "definition = excluded.definition, status = excluded.status", up).status());
-  std::vector<events::Event> evs(1);
-  evs[0].at = now;
-  evs[0].type = "event_type.saved";
-  evs[0].entity = "event_types";
-  evs[0].actor_id = p.user_id;
-  evs[0].payload = def.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, now, "event_type.saved", "event_types", 0, p.user_id, def.dump()).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     Cache& c = impl_->CacheOf(p.tenant_id);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/yaml.h"
+#include "domain/versions.h"
 #include "metrics/internal.h"
 
 namespace keel::metrics {
@@ -729,29 +730,11 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
   def.builtin = false;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  Value q[] = {p.tenant_id, def.name};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT MAX(version), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM metric_defs WHERE tenant_id = ? AND name = ?", q));
-  bool exists = !store::IsNull(r.rows[0][0]);
-  bool active = exists && !store::IsNull(r.rows[0][1]) && store::AsInt(r.rows[0][1]) > 0;
-  if (replace_name.empty() && active) {
-    return Status::Error(ErrorKind::kConflict, "metric.exists", "a metric named '" + def.name + "' exists; PUT a new version",
-                         "已存在名为 '" + def.name + "' 的指标；请用 PUT 提交新版本", "name");
-  }
-  if (!replace_name.empty() && !active) return Status::NotFound("metric", "name");
-  def.version = exists ? static_cast<int>(store::AsInt(r.rows[0][0])) + 1 : 1;
-  std::string now = FormatTimestamp(impl_->clock.NowMs());
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE metric_defs SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
-  Value ins[] = {p.tenant_id, def.name, int64_t{def.version}, def.ToJson().dump(), std::string("active"), p.user_id, now};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO metric_defs (tenant_id, name, version, definition, status, owner_id, created_at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
-  std::vector<events::Event> evs(1);
-  evs[0].at = impl_->clock.NowMs();
-  evs[0].type = replace_name.empty() ? "metric_def.created" : "metric_def.updated";
-  evs[0].entity = "metric_defs";
-  evs[0].actor_id = p.user_id;
-  evs[0].payload = def.ToJson().dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
+  static const domain::VersionedKind kKind{"metric_defs", "metric.exists", "metric", "指标"};
+  KEEL_ASSIGN_OR_RETURN(def.version, domain::NextVersion(*conn, kKind, p.tenant_id, def.name, !replace_name.empty()));
+  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kKind, p.tenant_id, def.name, def.version, def.ToJson().dump(), p.user_id,
+                                             impl_->clock.NowMs()));
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), replace_name.empty() ? "metric_def.created" : "metric_def.updated", "metric_defs", 0, p.user_id, def.ToJson().dump()).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     // Reload now, so the next definition can refer to this one; the worker backfills it.
@@ -786,13 +769,7 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
   if (n == 0) return Status::NotFound("metric");
   KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ?", q).status());
   KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_state WHERE tenant_id = ? AND name = ?", q).status());
-  std::vector<events::Event> evs(1);
-  evs[0].at = impl_->clock.NowMs();
-  evs[0].type = "metric_def.archived";
-  evs[0].entity = "metric_defs";
-  evs[0].actor_id = p.user_id;
-  evs[0].payload = json{{"name", name}}.dump();
-  KEEL_RETURN_IF_ERROR(events::Append(*conn, p.tenant_id, evs).status());
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "metric_def.archived", "metric_defs", 0, p.user_id, json{{"name", name}}.dump()).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     std::lock_guard step(impl_->step_mu);

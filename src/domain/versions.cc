@@ -1,0 +1,34 @@
+#include "domain/versions.h"
+
+namespace keel::domain {
+
+using store::Value;
+
+Result<int> NextVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name,
+                        bool replace) {
+  Value q[] = {tenant_id, name};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(std::string("SELECT MAX(version), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) "
+                                                              "FROM ") + kind.table + " WHERE tenant_id = ? AND name = ?", q));
+  bool exists = !store::IsNull(r.rows[0][0]);
+  bool active = exists && !store::IsNull(r.rows[0][1]) && store::AsInt(r.rows[0][1]) > 0;
+  if (!replace && active) {
+    return Status::Error(ErrorKind::kConflict, kind.code,
+                         std::string("a ") + kind.what_en + " named '" + name + "' exists; PUT a new version",
+                         std::string("已存在名为 '") + name + "' 的" + kind.what_zh + "；请用 PUT 提交新版本", "name");
+  }
+  if (replace && !active) return Status::NotFound(kind.what_en, "name");
+  return exists ? static_cast<int>(store::AsInt(r.rows[0][0])) + 1 : 1;
+}
+
+Status InsertVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name,
+                     int version, const std::string& definition, int64_t owner_id, TimeMs now) {
+  Value q[] = {tenant_id, name};
+  KEEL_RETURN_IF_ERROR(conn.Exec(std::string("UPDATE ") + kind.table +
+                                     " SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
+  Value ins[] = {tenant_id, name, int64_t{version}, definition, std::string("active"), owner_id, FormatTimestamp(now)};
+  return conn.Exec(std::string("INSERT INTO ") + kind.table +
+                       " (tenant_id, name, version, definition, status, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ins)
+      .status();
+}
+
+}  // namespace keel::domain
