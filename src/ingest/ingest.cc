@@ -738,12 +738,29 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
     }
     // Order codes already taken (by another request, or earlier) are refused per record —
     // unless the record is a retry with the same key, which is reported as a duplicate.
+    // One query per 500 codes, not one per order.
+    std::set<std::string> taken;
+    {
+      std::vector<const std::string*> order_codes;
+      for (const auto& prep : batch->records) {
+        if (prep.kind == Prepared::Kind::kOrder) order_codes.push_back(&prep.code);
+      }
+      for (size_t from = 0; from < order_codes.size(); from += 500) {
+        size_t n = std::min<size_t>(500, order_codes.size() - from);
+        std::string sql = "SELECT code FROM orders WHERE tenant_id = ? AND code IN (?";
+        std::vector<Value> params = {p.tenant_id, *order_codes[from]};
+        for (size_t i = 1; i < n; ++i) {
+          sql += ", ?";
+          params.emplace_back(*order_codes[from + i]);
+        }
+        KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(sql + ")", params));
+        for (const auto& row : rows.rows) taken.insert(store::AsText(row[0]));
+      }
+    }
     std::vector<Prepared> kept;
     for (auto& prep : batch->records) {
       if (prep.kind == Prepared::Kind::kOrder) {
-        Value q[] = {p.tenant_id, prep.code};
-        KEEL_ASSIGN_OR_RETURN(store::Rows taken, conn->Query("SELECT 1 FROM orders WHERE tenant_id = ? AND code = ?", q));
-        if (!taken.empty()) {
+        if (taken.count(prep.code)) {
           bool retry = false;
           if (!prep.key.empty()) {
             Value k[] = {p.tenant_id, prep.key};
