@@ -31,7 +31,15 @@ Status Forbidden(const std::string& what_en, const std::string& what_zh) {
   return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may " + what_en,
                        "只有管理员和销售运营可以" + what_zh);
 }
+// A refusal whose whole sentence is given.
+Status Denied(const std::string& en, const std::string& zh) {
+  return Status::Error(ErrorKind::kForbidden, "auth.forbidden", en, zh);
+}
 bool CanWrite(Role r) { return r == Role::kAdmin || r == Role::kHqOps; }
+Status RequireAdmin(const Principal& p) {
+  if (p.role == Role::kAdmin) return Status();
+  return Denied("only admins manage webhooks", "只有管理员可以管理 Webhook");
+}
 
 Status Relocate(const Status& st, const std::string& key) {
   std::string f = st.field();
@@ -1010,7 +1018,7 @@ Result<json> AlertEngine::ListAlerts(const Principal& p, const std::string& stat
 }
 
 Result<json> AlertEngine::Acknowledge(const Principal& p, int64_t alert_id, const std::string& comment) {
-  if (domain::IsReadOnly(p.role)) return Forbidden("your role may not acknowledge alerts", "您的角色不能确认告警");
+  if (domain::IsReadOnly(p.role)) return Denied("your role may not acknowledge alerts", "您的角色不能确认告警");
   std::vector<Value> params = {p.tenant_id, alert_id};
   std::string scope = AlertScope(p, params);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
@@ -1043,7 +1051,7 @@ Result<json> AlertEngine::ListSilences(const Principal& p) {
 }
 
 Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
-  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Forbidden("unit leads, admin and hq_ops may silence alerts", "只有战队负责人、管理员和销售运营可以静默告警");
+  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Denied("only unit leads, admin and hq_ops may silence alerts", "只有战队负责人、管理员和销售运营可以静默告警");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"rule", "matchers", "starts_at", "ends_at", "duration", "comment"}));
   TimeMs now = impl_->clock.NowMs();
   TimeMs starts = now, ends = 0;
@@ -1088,7 +1096,7 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
 }
 
 Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
-  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Forbidden("only unit leads, admin and hq_ops may end silences", "只有战队负责人、管理员和销售运营可以结束静默");
+  if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Denied("only unit leads, admin and hq_ops may end silences", "只有战队负责人、管理员和销售运营可以结束静默");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("DELETE FROM alert_silences WHERE tenant_id = ? AND id = ?", q));
@@ -1097,7 +1105,7 @@ Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
 }
 
 Result<json> AlertEngine::ListWebhooks(const Principal& p) {
-  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
@@ -1117,7 +1125,7 @@ Result<json> AlertEngine::ListWebhooks(const Principal& p) {
 }
 
 Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
-  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"name", "channel", "url", "secret", "unit_id", "min_severity", "locale"}));
   for (const char* k : {"name", "channel", "url"}) {
     if (!b.contains(k) || !b[k].is_string() || b[k].get_ref<const std::string&>().empty()) {
@@ -1154,7 +1162,7 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
 }
 
 Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
-  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE webhooks SET status = 'deleted' WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
@@ -1163,7 +1171,7 @@ Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
 }
 
 Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
-  if (p.role != Role::kAdmin) return Forbidden("only admins manage webhooks", "只有管理员可以管理 Webhook");
+  KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT channel, url, secret, locale FROM webhooks WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
@@ -1187,7 +1195,7 @@ Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
 
 Result<json> AlertEngine::ListNotifications(const Principal& p, bool all, int limit) {
   if (all && p.role != Role::kAdmin && p.role != Role::kAuditor) {
-    return Forbidden("only admins and auditors read the delivery log", "只有管理员和审计可以查看投递日志");
+    return Denied("only admins and auditors read the delivery log", "只有管理员和审计可以查看投递日志");
   }
   std::vector<Value> params = {p.tenant_id};
   std::string sql = "SELECT n.id, n.alert_id, n.channel, n.target, n.recipient_id, n.status, n.attempts, n.http_status, n.error, "

@@ -178,17 +178,17 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
   Tenant scratch;
   scratch.custom_sources = custom;
   TenantLookup lookup(scratch);
-  std::map<std::string, std::pair<int64_t, json>> todo;
+  std::map<std::string, std::pair<int64_t, json>> unparsed;
   for (const auto& r : rows.rows) {
     json d = json::parse(store::AsText(r[2]), nullptr, false);
     if (d.is_discarded()) continue;
     d["owner_id"] = store::AsInt(r[3]);
-    todo[store::AsText(r[0])] = {store::AsInt(r[1]), d};
+    unparsed[store::AsText(r[0])] = {store::AsInt(r[1]), d};
   }
   std::map<std::string, MetricDef> parsed;
-  for (bool progress = true; progress && !todo.empty();) {
+  for (bool progress = true; progress && !unparsed.empty();) {
     progress = false;
-    for (auto it = todo.begin(); it != todo.end();) {
+    for (auto it = unparsed.begin(); it != unparsed.end();) {
       auto def = ParseDefinition(it->second.second, lookup);
       if (!def.ok()) {
         ++it;
@@ -198,11 +198,11 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
       def->owner_id = it->second.second.value("owner_id", int64_t{0});
       lookup.extra[def->name] = *def;
       parsed[def->name] = *def;
-      it = todo.erase(it);
+      it = unparsed.erase(it);
       progress = true;
     }
   }
-  for (const auto& [name, d] : todo) spdlog::warn("metric definition {} of tenant {} no longer validates; skipped", name, t.id);
+  for (const auto& [name, d] : unparsed) spdlog::warn("metric definition {} of tenant {} no longer validates; skipped", name, t.id);
 
   std::unique_lock lock(t.mu);
   t.custom_sources = std::move(custom);
