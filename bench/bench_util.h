@@ -69,4 +69,89 @@ inline double RawOrderInserts(const std::string& path, int n, int64_t tenant, in
   return rate;
 }
 
+// The rows a run wrote, copied as they are: for each table, the rows of `tenant` whose rowid is
+// above the table's largest rowid in the snapshot at `dst` (taken before the run with VACUUM
+// INTO). ReplayRows then inserts them into the snapshot with bare prepared statements in
+// `per_tx`-row transactions — the same rows, the same indexes and constraints, no application.
+struct TableRows {
+  std::string table;
+  int columns = 0;
+  std::vector<sqlite3_value*> values;  // row-major, owned
+};
+
+inline std::vector<TableRows> RowsWrittenSince(const std::string& src, const std::string& dst, int64_t tenant,
+                                               const std::vector<std::string>& tables) {
+  sqlite3* s;
+  sqlite3_open(src.c_str(), &s);
+  std::string attach = "ATTACH DATABASE '" + dst + "' AS snap";
+  sqlite3_exec(s, attach.c_str(), nullptr, nullptr, nullptr);
+  std::vector<TableRows> out;
+  for (const auto& t : tables) {
+    TableRows tr;
+    tr.table = t;
+    std::string sql = "SELECT * FROM main." + t + " WHERE tenant_id = ? AND rowid > (SELECT IFNULL(MAX(rowid), 0) FROM snap." + t +
+                      ") ORDER BY rowid";
+    sqlite3_stmt* q;
+    if (sqlite3_prepare_v2(s, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "bench: %s\n", sqlite3_errmsg(s));
+      std::exit(1);
+    }
+    sqlite3_bind_int64(q, 1, tenant);
+    tr.columns = sqlite3_column_count(q);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      for (int c = 0; c < tr.columns; ++c) tr.values.push_back(sqlite3_value_dup(sqlite3_column_value(q, c)));
+    }
+    sqlite3_finalize(q);
+    out.push_back(std::move(tr));
+  }
+  sqlite3_close(s);
+  return out;
+}
+
+// Inserts `per_tx` units at a time: unit k is row k of every table scaled by that table's share
+// (orders, their lines, their events and keys go into the same transaction). Returns rows of the
+// first table per second; exits on any failed insert, so the baseline never counts failures.
+inline double ReplayRows(const std::string& dst, std::vector<TableRows>& data, int per_tx, const char* synchronous) {
+  sqlite3* db;
+  sqlite3_open(dst.c_str(), &db);
+  std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") + synchronous + "; PRAGMA foreign_keys=ON";
+  sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr);
+  std::vector<sqlite3_stmt*> stmts;
+  for (auto& t : data) {
+    std::string sql = "INSERT INTO " + t.table + " VALUES (?";
+    for (int c = 1; c < t.columns; ++c) sql += ", ?";
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, (sql + ")").c_str(), -1, &st, nullptr);
+    stmts.push_back(st);
+  }
+  size_t units = data.empty() || data[0].columns == 0 ? 0 : data[0].values.size() / data[0].columns;
+  std::vector<size_t> done(data.size(), 0);
+  auto start = Clock::now();
+  for (size_t from = 0; from < units; from += per_tx) {
+    size_t to = std::min(units, from + per_tx);
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    for (size_t t = 0; t < data.size(); ++t) {
+      size_t rows = data[t].values.size() / data[t].columns;
+      size_t until = to == units ? rows : rows * to / units;  // this table's share of the units so far
+      for (; done[t] < until; ++done[t]) {
+        for (int c = 0; c < data[t].columns; ++c) sqlite3_bind_value(stmts[t], c + 1, data[t].values[done[t] * data[t].columns + c]);
+        if (sqlite3_step(stmts[t]) != SQLITE_DONE) {
+          std::fprintf(stderr, "bench: baseline insert into %s failed: %s\n", data[t].table.c_str(), sqlite3_errmsg(db));
+          std::exit(1);
+        }
+        sqlite3_reset(stmts[t]);
+      }
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  double rate = units / Seconds(start);
+  for (auto* st : stmts) sqlite3_finalize(st);
+  sqlite3_close(db);
+  for (auto& t : data) {
+    for (auto* v : t.values) sqlite3_value_free(v);
+    t.values.clear();
+  }
+  return rate;
+}
+
 }  // namespace keel::bench

@@ -319,11 +319,17 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
   }
   TimeMs local = t.tz->ToLocal(at);
   bool has_dims = !m.def.dimensions.empty();
+  int64_t updates = 0;
   for (int g = 0; g < kStoredGrains; ++g) {
     if (g == 0 && at < now - opt.minute_retention_ms) continue;
     if (g == 1 && at < now - opt.hour_retention_ms) continue;
     TimeMs b = TimeZone::FloorLocal(local, StoredGrain(g));
-    Bucket& bucket = m.buckets[g][b];
+    if (!m.hot[g] || m.hot_at[g] != b) {
+      m.hot[g] = &m.buckets[g][b];
+      m.hot_at[g] = b;
+      m.dirty.insert({g, b});
+    }
+    Bucket& bucket = *m.hot[g];
     if (m.def.agg == Agg::kCountDistinct) {
       bucket.total.AddDistinct(distinct_key);
       if (has_dims) bucket.cells[key].AddDistinct(distinct_key);
@@ -331,9 +337,9 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
       bucket.total.Add(v, weight);
       if (has_dims) bucket.cells[key].Add(v, weight);
     }
-    m.dirty.insert({g, b});
-    cell_updates.fetch_add(has_dims ? 2 : 1, std::memory_order_relaxed);
+    updates += has_dims ? 2 : 1;
   }
+  cell_updates.fetch_add(updates, std::memory_order_relaxed);
 }
 
 Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>* changed) {
@@ -481,6 +487,7 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
       auto& bm = m->buckets[g];
       if (!bm.empty() && bm.begin()->first < cut) {
         bm.erase(bm.begin(), bm.lower_bound(cut));
+        m->ForgetHot();
         Value d[] = {t.id, name, int64_t{m->def.version}, int64_t{g}, cut};
         KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version = ? "
                                         "AND grain = ? AND bucket < ?", d).status());
@@ -495,6 +502,7 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
   KEEL_RETURN_IF_ERROR(tx.Commit());
   for (auto& [name, m] : t.metrics) {
     m->dirty.clear();
+    m->ForgetHot();
     m->persisted_seq = m->applied_seq;
   }
   t.last_flush = now;

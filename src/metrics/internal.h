@@ -103,6 +103,13 @@ struct Metric {
   int64_t persisted_seq = -1;         // what metric_state says
   std::map<TimeMs, Bucket> buckets[kStoredGrains];
   std::set<std::pair<int, TimeMs>> dirty;
+  // The bucket of each grain the last fact went to (already in `dirty`): consecutive facts
+  // mostly share it. Forgotten whenever buckets are erased or `dirty` is cleared.
+  Bucket* hot[kStoredGrains] = {};
+  TimeMs hot_at[kStoredGrains] = {};
+  void ForgetHot() {
+    for (auto*& h : hot) h = nullptr;
+  }
 };
 
 struct UnitInfo {
