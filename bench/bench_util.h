@@ -71,7 +71,7 @@ inline double RawOrderInserts(const std::string& path, int n, int64_t tenant, in
 
 // The rows a run wrote, copied as they are: for each table, the rows of `tenant` whose rowid is
 // above the table's largest rowid in the snapshot at `dst` (taken before the run with VACUUM
-// INTO). ReplayRows then inserts them into the snapshot with bare prepared statements in
+// INTO), at most `max_rows` per table. ReplayRows then inserts them into the snapshot with bare prepared statements in
 // `per_tx`-row transactions — the same rows, the same indexes and constraints, no application.
 struct TableRows {
   std::string table;
@@ -80,7 +80,7 @@ struct TableRows {
 };
 
 inline std::vector<TableRows> RowsWrittenSince(const std::string& src, const std::string& dst, int64_t tenant,
-                                               const std::vector<std::string>& tables) {
+                                               const std::vector<std::string>& tables, size_t max_rows) {
   sqlite3* s;
   sqlite3_open(src.c_str(), &s);
   std::string attach = "ATTACH DATABASE '" + dst + "' AS snap";
@@ -90,7 +90,7 @@ inline std::vector<TableRows> RowsWrittenSince(const std::string& src, const std
     TableRows tr;
     tr.table = t;
     std::string sql = "SELECT * FROM main." + t + " WHERE tenant_id = ? AND rowid > (SELECT IFNULL(MAX(rowid), 0) FROM snap." + t +
-                      ") ORDER BY rowid";
+                      ") ORDER BY rowid LIMIT " + std::to_string(max_rows);
     sqlite3_stmt* q;
     if (sqlite3_prepare_v2(s, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) {
       std::fprintf(stderr, "bench: %s\n", sqlite3_errmsg(s));

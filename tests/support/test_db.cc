@@ -150,4 +150,12 @@ std::unique_ptr<store::Database> NewDatabase(TestBackend backend, std::string* u
   return std::move(db).value();
 }
 
+std::string SharedDataset(const std::string& relative) {
+  std::string base;
+  if (const char* env = std::getenv("KEEL_DATASETS")) base = env;
+  else base = SourceDir() + "/../shared/datasets";
+  std::string path = base + "/" + relative;
+  return std::filesystem::exists(path) ? path : std::string();
+}
+
 }  // namespace keel::testing

@@ -25,4 +25,9 @@ std::string SourceDir();
 // A new temp directory (removed at exit).
 std::string TempDir();
 
+// The path of a file under the shared public datasets (`../shared/datasets` beside the
+// repository, or $KEEL_DATASETS), or "" when it is absent. Tests skip on "" — except under
+// CI=true, where a missing dataset fails them (see DatasetOrSkip in dataset.h).
+std::string SharedDataset(const std::string& relative);
+
 }  // namespace keel::testing

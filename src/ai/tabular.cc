@@ -1,0 +1,423 @@
+#include "ai/tabular.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <numeric>
+#include <set>
+#include <unordered_map>
+
+#include "ai/evaluate.h"
+#include "ingest/csv.h"
+
+namespace keel::ai {
+namespace {
+
+using json = nlohmann::json;
+
+bool IsMissing(const std::string& v) {
+  return v.empty() || v == "NA" || v == "N/A" || v == "n/a" || v == "null" || v == "NULL" || v == "?" || v == "NaN";
+}
+
+bool ParseNumber(const std::string& v, double* out) {
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  while (b < e && *b == ' ') ++b;
+  while (e > b && e[-1] == ' ') --e;
+  if (b < e && *b == '+') ++b;
+  auto r = std::from_chars(b, e, *out);
+  return r.ec == std::errc() && r.ptr == e && std::isfinite(*out);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Status Field(const std::string& field, const std::string& code, const std::string& en, const std::string& zh) {
+  return Status::Invalid(code, en, zh, field);
+}
+
+}  // namespace
+
+const char* ColumnTypeName(ColumnType t) {
+  switch (t) {
+    case ColumnType::kNumber: return "number";
+    case ColumnType::kCategory: return "category";
+    case ColumnType::kText: return "text";
+    case ColumnType::kConstant: return "constant";
+  }
+  return "text";
+}
+
+bool ParseColumnType(std::string_view s, ColumnType* out) {
+  for (ColumnType t : {ColumnType::kNumber, ColumnType::kCategory, ColumnType::kText, ColumnType::kConstant}) {
+    if (s == ColumnTypeName(t)) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<Table> ReadTable(std::string_view csv) {
+  std::vector<size_t> lines;
+  KEEL_ASSIGN_OR_RETURN(auto rows, ingest::ParseCsv(csv, &lines));
+  if (rows.size() < 2) return Status::Invalid("csv.empty", "the file has no data rows", "文件没有数据行", "line 2");
+  Table t;
+  t.header = std::move(rows[0]);
+  std::set<std::string> seen;
+  for (size_t c = 0; c < t.header.size(); ++c) {
+    if (t.header[c].empty() || !seen.insert(t.header[c]).second) {
+      return Status::Invalid("csv.header", "column " + std::to_string(c + 1) + " of the header is empty or repeated",
+                             "表头第 " + std::to_string(c + 1) + " 列为空或重复", "line 1");
+    }
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() == 1 && rows[r][0].empty()) continue;  // a blank line
+    if (rows[r].size() != t.header.size()) {
+      size_t line = lines[r];
+      return Status::Invalid("csv.columns",
+                             "line " + std::to_string(line) + " has " + std::to_string(rows[r].size()) + " fields, the header " +
+                                 std::to_string(t.header.size()),
+                             "第 " + std::to_string(line) + " 行有 " + std::to_string(rows[r].size()) + " 个字段，表头有 " +
+                                 std::to_string(t.header.size()) + " 个",
+                             "line " + std::to_string(line));
+    }
+    t.rows.push_back(std::move(rows[r]));
+    t.lines.push_back(lines[r]);
+  }
+  if (t.rows.empty()) return Status::Invalid("csv.empty", "the file has no data rows", "文件没有数据行", "line 2");
+  return t;
+}
+
+json ColumnProfile::ToJson() const {
+  json top_values = json::array();
+  for (const auto& [v, n] : top) top_values.push_back({{"value", v}, {"rows", n}});
+  json j = {{"name", name}, {"type", ColumnTypeName(type)}, {"missing", missing}, {"distinct", distinct}, {"top", top_values}};
+  if (type == ColumnType::kNumber) {
+    j["min"] = min;
+    j["max"] = max;
+  }
+  return j;
+}
+
+std::vector<ColumnProfile> Profile(const Table& t) {
+  std::vector<ColumnProfile> out;
+  for (size_t c = 0; c < t.header.size(); ++c) {
+    ColumnProfile p;
+    p.name = t.header[c];
+    std::unordered_map<std::string, int64_t> counts;
+    int64_t present = 0, numbers = 0;
+    p.min = INFINITY;
+    p.max = -INFINITY;
+    for (const auto& row : t.rows) {
+      const std::string& v = row[c];
+      if (IsMissing(v)) {
+        p.missing++;
+        continue;
+      }
+      present++;
+      counts[v]++;
+      double d;
+      if (ParseNumber(v, &d)) {
+        numbers++;
+        p.min = std::min(p.min, d);
+        p.max = std::max(p.max, d);
+      }
+    }
+    p.distinct = static_cast<int64_t>(counts.size());
+    std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    if (sorted.size() > 8) sorted.resize(8);
+    p.top = std::move(sorted);
+    int64_t few = std::max<int64_t>(50, static_cast<int64_t>(t.rows.size()) / 20);
+    if (p.distinct <= 1) {
+      p.type = ColumnType::kConstant;
+    } else if (present > 0 && numbers >= present * 98 / 100) {
+      p.type = ColumnType::kNumber;
+    } else if (p.distinct <= few) {
+      p.type = ColumnType::kCategory;
+    } else {
+      p.type = ColumnType::kText;
+    }
+    if (p.type != ColumnType::kNumber) p.min = p.max = 0;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<Mapping> ParseMapping(const json& j, const Table& t) {
+  if (!j.is_object()) return Field("", "validation.body", "send a JSON object", "请发送 JSON 对象");
+  auto has_column = [&](const std::string& c) { return std::find(t.header.begin(), t.header.end(), c) != t.header.end(); };
+  Mapping m;
+  if (!j.contains("label") || !j["label"].is_string()) {
+    return Field("label", "validation.required", "label (the outcome column) is required", "label（结果列）为必填项");
+  }
+  m.label = j["label"].get<std::string>();
+  if (!has_column(m.label)) return Field("label", "ai.label", "no column '" + m.label + "'", "没有列 '" + m.label + "'");
+  if (j.contains("positive")) {
+    if (!j["positive"].is_string()) return Field("positive", "validation.type", "positive must be text", "positive 须为文本");
+    m.positive = j["positive"].get<std::string>();
+  }
+  if (j.contains("exclude")) {
+    if (!j["exclude"].is_array()) return Field("exclude", "validation.type", "exclude is a list of columns", "exclude 须为列名数组");
+    for (size_t i = 0; i < j["exclude"].size(); ++i) {
+      const auto& c = j["exclude"][i];
+      std::string f = "exclude[" + std::to_string(i) + "]";
+      if (!c.is_string() || !has_column(c.get<std::string>())) return Field(f, "ai.column", "no such column", "没有该列");
+      m.exclude.push_back(c.get<std::string>());
+    }
+  }
+  if (j.contains("types")) {
+    if (!j["types"].is_object()) return Field("types", "validation.type", "types maps columns to a type", "types 须为 列名→类型 的对象");
+    for (const auto& [col, ty] : j["types"].items()) {
+      ColumnType ct;
+      if (!has_column(col)) return Field("types." + col, "ai.column", "no such column", "没有该列");
+      if (!ty.is_string() || !ParseColumnType(ty.get<std::string>(), &ct)) {
+        return Field("types." + col, "validation.enum", "a type is number, category or text", "类型须为 number、category 或 text");
+      }
+      m.types[col] = ct;
+    }
+  }
+  if (j.contains("time_column")) {
+    if (!j["time_column"].is_string() || !has_column(j["time_column"].get<std::string>())) {
+      return Field("time_column", "ai.column", "no such column", "没有该列");
+    }
+    m.time_column = j["time_column"].get<std::string>();
+  }
+  if (j.contains("folds")) {
+    if (!j["folds"].is_number_integer() || j["folds"].get<int>() < 2 || j["folds"].get<int>() > 20) {
+      return Field("folds", "validation.range", "folds is a whole number from 2 to 20", "folds 须为 2 到 20 的整数");
+    }
+    m.folds = j["folds"].get<int>();
+  }
+  if (j.contains("holdout")) {
+    if (!j["holdout"].is_number() || j["holdout"].get<double>() < 0 || j["holdout"].get<double>() > 0.5) {
+      return Field("holdout", "validation.range", "holdout is a share from 0 to 0.5", "holdout 须为 0 到 0.5 之间的比例");
+    }
+    m.holdout = j["holdout"].get<double>();
+  }
+  return m;
+}
+
+Encoder Encoder::Fit(const Table& t, const std::vector<ColumnProfile>& profile, const Mapping& m, const std::vector<size_t>& rows) {
+  Encoder e;
+  for (size_t c = 0; c < t.header.size(); ++c) {
+    const std::string& name = t.header[c];
+    if (name == m.label || name == m.time_column) continue;
+    if (std::find(m.exclude.begin(), m.exclude.end(), name) != m.exclude.end()) continue;
+    ColumnType type = profile[c].type;
+    if (auto it = m.types.find(name); it != m.types.end()) type = it->second;
+    if (type == ColumnType::kText || type == ColumnType::kConstant) continue;
+    Column col;
+    col.name = name;
+    col.source = static_cast<int>(c);
+    col.type = type;
+    if (type == ColumnType::kNumber) {
+      e.feature_names.push_back(name);
+    } else {
+      // Levels seen at least 5 times in the training rows (or in 0.5 % of them), at most 40.
+      std::unordered_map<std::string, int64_t> counts;
+      for (size_t r : rows) {
+        if (!IsMissing(t.rows[r][c])) counts[t.rows[r][c]]++;
+      }
+      std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+      int64_t min_rows = std::max<int64_t>(5, static_cast<int64_t>(rows.size()) / 200);
+      for (const auto& [v, n] : sorted) {
+        if (n < min_rows || col.levels.size() >= 40) break;
+        col.levels.push_back(v);
+        e.feature_names.push_back(name + "=" + v);
+      }
+      if (col.levels.empty()) continue;
+    }
+    e.columns.push_back(std::move(col));
+  }
+  return e;
+}
+
+Matrix Encoder::Encode(const Table& t, const std::vector<size_t>& rows) const {
+  Matrix m(rows.size(), feature_names.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = t.rows[rows[i]];
+    float* out = m.row(i);
+    size_t f = 0;
+    for (const auto& col : columns) {
+      const std::string& v = row[static_cast<size_t>(col.source)];
+      if (col.type == ColumnType::kNumber) {
+        double d;
+        out[f++] = !IsMissing(v) && ParseNumber(v, &d) ? static_cast<float>(d) : NAN;
+      } else {
+        bool missing = IsMissing(v);
+        for (const auto& level : col.levels) out[f++] = missing ? NAN : (v == level ? 1.0f : 0.0f);
+      }
+    }
+  }
+  return m;
+}
+
+json Encoder::ToJson() const {
+  json cols = json::array();
+  for (const auto& c : columns) {
+    json j = {{"name", c.name}, {"type", ColumnTypeName(c.type)}};
+    if (!c.levels.empty()) j["levels"] = c.levels;
+    cols.push_back(j);
+  }
+  return {{"columns", cols}, {"features", feature_names.size()}};
+}
+
+Result<TabularModel> TrainTabular(const Table& t, const Mapping& m, const TrainParams& params, int64_t min_per_class,
+                                  const TabularProgress& progress) {
+  auto label_col = static_cast<size_t>(std::find(t.header.begin(), t.header.end(), m.label) - t.header.begin());
+  if (label_col >= t.header.size()) return Field("label", "ai.label", "no column '" + m.label + "'", "没有列 '" + m.label + "'");
+  // The positive class: given, or a success-like word, or the rarer of two values.
+  std::map<std::string, int64_t> values;
+  for (const auto& row : t.rows) {
+    if (!IsMissing(row[label_col])) values[row[label_col]]++;
+  }
+  if (values.size() < 2) {
+    return Field("label", "ai.label", "the label column has fewer than two different values", "结果列的取值少于两种");
+  }
+  std::string positive = m.positive;
+  if (positive.empty()) {
+    if (values.size() > 2) {
+      return Field("positive", "ai.label", "the label has more than two values; say which one is the success",
+                   "结果列有两种以上取值，请指定表示成功的取值");
+    }
+    static const std::set<std::string> kSuccess = {"yes", "y", "1", "true", "won", "win", "converted", "success", "是", "成交", "赢单"};
+    for (const auto& [v, n] : values) {
+      if (kSuccess.count(Lower(v))) positive = v;
+    }
+    if (positive.empty()) positive = values.begin()->second <= std::next(values.begin())->second ? values.begin()->first : std::next(values.begin())->first;
+  } else if (!values.count(positive)) {
+    return Field("positive", "ai.label", "no row has the label value '" + positive + "'", "没有结果为 '" + positive + "' 的行");
+  }
+  // Rows with a label; their order (time column, else file order) decides the holdout.
+  std::vector<size_t> rows;
+  std::vector<float> y_all(t.rows.size(), 0);
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    if (IsMissing(t.rows[r][label_col])) continue;
+    rows.push_back(r);
+    y_all[r] = t.rows[r][label_col] == positive ? 1.0f : 0.0f;
+  }
+  int64_t pos = 0;
+  for (size_t r : rows) pos += y_all[r] > 0.5 ? 1 : 0;
+  int64_t neg = static_cast<int64_t>(rows.size()) - pos;
+  if (pos < min_per_class || neg < min_per_class) {
+    return Status::Invalid("ai.not_enough_data",
+                           "not enough history yet: " + std::to_string(pos) + " successes and " + std::to_string(neg) +
+                               " failures; at least " + std::to_string(min_per_class) + " of each are needed",
+                           "历史数据不足：成功 " + std::to_string(pos) + " 条、失败 " + std::to_string(neg) + " 条；每类至少需要 " +
+                               std::to_string(min_per_class) + " 条",
+                           "label");
+  }
+  if (!m.time_column.empty()) {
+    size_t tc = static_cast<size_t>(std::find(t.header.begin(), t.header.end(), m.time_column) - t.header.begin());
+    std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return t.rows[a][tc] < t.rows[b][tc]; });
+  }
+  auto profile = Profile(t);
+  auto labels_of = [&](const std::vector<size_t>& rs) {
+    std::vector<float> y;
+    y.reserve(rs.size());
+    for (size_t r : rs) y.push_back(y_all[r]);
+    return y;
+  };
+  // Trains on `train` with the last 15 % of it (stratified) for early stopping.
+  auto fit = [&](const std::vector<size_t>& train, int fixed_rounds, Encoder* enc_out) -> Result<Booster> {
+    Encoder enc = Encoder::Fit(t, profile, m, train);
+    if (enc.feature_names.empty()) {
+      return Field("exclude", "ai.no_features", "no column is left to learn from", "没有可用于学习的列");
+    }
+    TrainParams p = params;
+    Result<Booster> b = Status();
+    if (fixed_rounds > 0) {
+      p.rounds = fixed_rounds;
+      p.early_stopping = 0;
+      b = Booster::Train(enc.Encode(t, train), labels_of(train), {}, p);
+    } else {
+      std::vector<float> ty = labels_of(train);
+      auto inner = StratifiedFolds(ty, 7, params.seed + 1);
+      std::vector<size_t> fit_rows, stop_rows;
+      std::vector<bool> is_stop(train.size(), false);
+      for (size_t i : inner[0]) is_stop[i] = true;
+      for (size_t i = 0; i < train.size(); ++i) (is_stop[i] ? stop_rows : fit_rows).push_back(train[i]);
+      Matrix stop_x = enc.Encode(t, stop_rows);
+      std::vector<float> stop_y = labels_of(stop_rows);
+      b = Booster::Train(enc.Encode(t, fit_rows), labels_of(fit_rows), {}, p, &stop_x, &stop_y);
+    }
+    if (b.ok() && enc_out) *enc_out = std::move(enc);
+    return b;
+  };
+  int steps = m.folds + 2, step = 0;
+  // Cross-validation over all labelled rows: out-of-fold predictions pooled.
+  std::vector<float> y = labels_of(rows);
+  auto folds = StratifiedFolds(y, m.folds, params.seed);
+  std::vector<float> oof(rows.size(), 0);
+  std::vector<double> fold_auc;
+  std::vector<int> best_rounds;
+  for (int k = 0; k < m.folds; ++k) {
+    std::vector<bool> in_test(rows.size(), false);
+    for (size_t i : folds[static_cast<size_t>(k)]) in_test[i] = true;
+    std::vector<size_t> train, test;
+    for (size_t i = 0; i < rows.size(); ++i) (in_test[i] ? test : train).push_back(rows[i]);
+    Encoder enc;
+    KEEL_ASSIGN_OR_RETURN(Booster b, fit(train, 0, &enc));
+    KEEL_ASSIGN_OR_RETURN(std::vector<float> p, b.Predict(enc.Encode(t, test)));
+    for (size_t i = 0; i < test.size(); ++i) oof[folds[static_cast<size_t>(k)][i]] = p[i];
+    fold_auc.push_back(Auc(p, labels_of(test)));
+    best_rounds.push_back(b.rounds());
+    if (progress) progress(++step, steps, "fold " + std::to_string(k + 1));
+  }
+  double mean = std::accumulate(fold_auc.begin(), fold_auc.end(), 0.0) / static_cast<double>(fold_auc.size());
+  double var = 0;
+  for (double a : fold_auc) var += (a - mean) * (a - mean);
+  double sd = fold_auc.size() > 1 ? std::sqrt(var / static_cast<double>(fold_auc.size() - 1)) : 0;
+  // Holdout: the latest rows.
+  json holdout_json = nullptr;
+  if (m.holdout > 0) {
+    size_t cut = rows.size() - static_cast<size_t>(static_cast<double>(rows.size()) * m.holdout);
+    std::vector<size_t> train(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(cut));
+    std::vector<size_t> test(rows.begin() + static_cast<std::ptrdiff_t>(cut), rows.end());
+    Encoder enc;
+    KEEL_ASSIGN_OR_RETURN(Booster b, fit(train, 0, &enc));
+    KEEL_ASSIGN_OR_RETURN(std::vector<float> p, b.Predict(enc.Encode(t, test)));
+    holdout_json = Evaluate(p, labels_of(test)).ToJson();
+    holdout_json["split"] = m.time_column.empty() ? "the last rows of the file" : "the latest rows by " + m.time_column;
+    holdout_json["train_rows"] = train.size();
+  }
+  if (progress) progress(++step, steps, "holdout");
+  // The final model: every labelled row, the median best round count of the folds.
+  std::sort(best_rounds.begin(), best_rounds.end());
+  int rounds = std::max(10, best_rounds[best_rounds.size() / 2]);
+  TabularModel out;
+  KEEL_ASSIGN_OR_RETURN(out.booster, fit(rows, rounds, &out.encoder));
+  if (progress) progress(++step, steps, "final model");
+  KEEL_ASSIGN_OR_RETURN(std::vector<double> importance, out.booster.Importance(out.encoder.feature_names.size()));
+  std::vector<size_t> order(importance.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return importance[a] > importance[b]; });
+  json imp = json::array();
+  for (size_t i = 0; i < order.size() && i < 15; ++i) {
+    if (importance[order[i]] <= 0) break;
+    imp.push_back({{"feature", out.encoder.feature_names[order[i]]}, {"share", std::round(importance[order[i]] * 1000) / 1000}});
+  }
+  json cv = Evaluate(oof, y).ToJson();
+  cv["folds"] = m.folds;
+  cv["fold_auc"] = fold_auc;
+  cv["auc_mean"] = std::round(mean * 10000) / 10000;
+  cv["auc_sd"] = std::round(sd * 10000) / 10000;
+  out.card = {{"rows", rows.size()},
+              {"label", {{"column", m.label}, {"positive", positive}, {"positives", pos}, {"negatives", neg}}},
+              {"excluded", m.exclude},
+              {"encoding", out.encoder.ToJson()},
+              {"cross_validation", cv},
+              {"holdout", holdout_json},
+              {"rounds", rounds},
+              {"importance", imp},
+              {"params", {{"max_depth", params.max_depth}, {"eta", params.eta}, {"subsample", params.subsample},
+                          {"colsample_bytree", params.colsample}, {"min_child_weight", params.min_child_weight}}}};
+  return out;
+}
+
+}  // namespace keel::ai
