@@ -403,6 +403,37 @@ CREATE INDEX notifications_recipient ON notifications (tenant_id, recipient_id, 
 CREATE INDEX notifications_alert ON notifications (tenant_id, alert_id);
 )SQL",
      "", ""},
+    {4, "ai: models, scores, jobs, foreign datasets",
+     // A model version per tenant and target ("lead", "opportunity") with its card and the
+     // booster (base64url UBJSON); one current score per record; background jobs with progress.
+     R"SQL(
+CREATE TABLE ai_models (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), target TEXT NOT NULL, version BIGINT NOT NULL,
+  status TEXT NOT NULL, card TEXT NOT NULL, spec TEXT NOT NULL, model TEXT NOT NULL,
+  created_at TEXT NOT NULL, created_by BIGINT, activated_at TEXT,
+  PRIMARY KEY (tenant_id, target, version));
+CREATE TABLE ai_scores (
+  tenant_id BIGINT NOT NULL, target TEXT NOT NULL, record_id BIGINT NOT NULL,
+  model_version BIGINT NOT NULL, probability DOUBLE PRECISION NOT NULL, score BIGINT NOT NULL,
+  band TEXT NOT NULL, reasons TEXT NOT NULL, owner_id BIGINT, computed_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, target, record_id));
+CREATE INDEX ai_scores_band ON ai_scores (tenant_id, target, band);
+CREATE TABLE ai_jobs (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, kind TEXT NOT NULL,
+  target TEXT, status TEXT NOT NULL, progress DOUBLE PRECISION NOT NULL, message TEXT,
+  result TEXT, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE ai_datasets (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, name TEXT NOT NULL,
+  row_count BIGINT NOT NULL, profile TEXT NOT NULL, content TEXT NOT NULL, card TEXT,
+  created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE ai_state (
+  tenant_id BIGINT PRIMARY KEY, scored_seq BIGINT NOT NULL, batch_day TEXT, updated_at TEXT NOT NULL);
+CREATE INDEX activities_lead ON activities (tenant_id, lead_id);
+CREATE INDEX activities_opportunity ON activities (tenant_id, opportunity_id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -1,0 +1,609 @@
+#include "ai/features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <unordered_map>
+
+namespace keel::ai {
+namespace {
+
+using json = nlohmann::json;
+using store::Value;
+
+constexpr TimeMs kHourMs = 3600000, kDayMs = 86400000;
+
+// ---- The declared features (docs/ai.md is written from these tables) ----
+const std::vector<FeatureDef> kLeadFeatures = {
+    {"source", true, "Lead source", "线索来源", "source: {v}", "来源：{v}", "", "", "text"},
+    {"channel", true, "Channel", "渠道", "channel: {v}", "渠道：{v}", "", "", "text"},
+    {"region", true, "Region", "大区", "region {v}", "大区：{v}", "", "", "text"},
+    {"status", true, "Status at the time", "当时的状态", "status: {v}", "状态：{v}", "", "", "text"},
+    {"age_days", false, "Days since the lead came in", "线索天数", "{v} days since it came in", "进线已 {v} 天", "", "", "1dp"},
+    {"first_response_hours", false, "Hours until the owner's first response", "首次响应用时（小时）",
+     "first response after {v} h", "首次响应用时 {v} 小时", "not responded to yet", "尚未首次响应", "1dp"},
+    {"first_call_connected", false, "Whether the first call connected (1/0)", "首次电话是否接通",
+     "first call {v}", "首次电话{v}", "no call yet", "尚未致电", "connected"},
+    {"calls", false, "Calls so far", "累计电话次数", "{v} calls so far", "已电话 {v} 次", "", "", "int"},
+    {"connected_calls", false, "Connected calls so far", "累计接通次数", "{v} connected calls", "接通 {v} 次", "", "", "int"},
+    {"visits", false, "Visits, meetings, demos and proposals so far", "累计拜访/会议/演示/方案", "{v} visits and meetings",
+     "拜访/会议 {v} 次", "", "", "int"},
+    {"activities_7d", false, "Activities in the last 7 days", "近7天活动数", "{v} activities in the last 7 days",
+     "近7天跟进 {v} 次", "", "", "int"},
+    {"days_since_activity", false, "Days since the last activity", "距上次跟进天数", "last touched {v} days ago",
+     "距上次跟进 {v} 天", "never touched", "从未跟进", "1dp"},
+    {"owner_conversion_rate", false, "Owner's conversion rate so far (%)", "负责人历史转化率（%）",
+     "owner converts {v}% of leads", "负责人历史转化率 {v}%", "", "", "pct"},
+    {"has_company", false, "A company lead (1) or a person (0)", "企业线索(1)/个人(0)", "{v}", "{v}", "", "", "company"},
+};
+
+const std::vector<FeatureDef> kOpportunityFeatures = {
+    {"amount", false, "Deal amount (yuan)", "商机金额（元）", "amount ¥{v}", "金额 ¥{v}", "", "", "money"},
+    {"product_category", true, "Product category", "产品品类", "category {v}", "品类：{v}", "", "", "text"},
+    {"source", true, "Source", "来源", "source: {v}", "来源：{v}", "", "", "text"},
+    {"stage", true, "Stage at the time", "当时的阶段", "stage: {v}", "阶段：{v}", "", "", "text"},
+    {"stage_age_days", false, "Days in the current stage", "当前阶段停留天数", "{v} days in this stage",
+     "本阶段已停留 {v} 天", "", "", "1dp"},
+    {"age_days", false, "Days since the deal was opened", "商机天数", "open for {v} days", "已开启 {v} 天", "", "", "1dp"},
+    {"stage_moves", false, "Stage changes so far", "阶段变更次数", "{v} stage changes", "阶段变更 {v} 次", "", "", "int"},
+    {"visits_30d", false, "Visits, meetings, demos and proposals in the last 30 days", "近30天拜访/会议/演示/方案",
+     "{v} visits in the last 30 days", "近30天拜访 {v} 次", "", "", "int"},
+    {"activities_30d", false, "Activities in the last 30 days", "近30天活动数", "{v} activities in the last 30 days",
+     "近30天跟进 {v} 次", "", "", "int"},
+    {"activities_total", false, "Activities so far", "累计活动数", "{v} activities so far", "累计跟进 {v} 次", "", "", "int"},
+    {"days_since_activity", false, "Days since the last activity", "距上次跟进天数", "last touched {v} days ago",
+     "距上次跟进 {v} 天", "never touched", "从未跟进", "1dp"},
+    {"close_slips", false, "Times the expected close date was pushed back", "预计成交日推迟次数",
+     "close date pushed back {v} times", "预计成交日推迟 {v} 次", "", "", "int"},
+    {"days_to_close", false, "Days to the expected close date (negative: overdue)", "距预计成交日天数（负数为已逾期）",
+     "{v} days to the expected close", "距预计成交 {v} 天", "no expected close date", "未填预计成交日", "1dp"},
+    {"segment", true, "Customer segment", "客户分层", "segment: {v}", "客户分层：{v}", "", "", "text"},
+    {"industry", true, "Customer industry", "客户行业", "industry: {v}", "行业：{v}", "", "", "text"},
+    {"owner_win_rate", false, "Owner's win rate so far (%)", "负责人历史赢单率（%）", "owner wins {v}% of deals",
+     "负责人历史赢单率 {v}%", "", "", "pct"},
+    {"signal_sentiment_30d", false, "Mean sentiment of news/social signals about the customer, last 30 days (-1…1)",
+     "近30天客户外部舆情均值（-1…1）", "customer news sentiment {v}", "客户近30天舆情 {v}", "", "", "2dp"},
+    {"negative_signals_30d", false, "Negative signals about the customer, last 30 days", "近30天客户负面舆情数",
+     "{v} negative news items in 30 days", "近30天负面舆情 {v} 条", "", "", "int"},
+};
+
+// Fixed levels of enum features (the rest are learned from the data).
+const std::map<std::string, std::vector<std::string>> kLeadLevels = {
+    {"source", {"website", "exhibition", "referral", "hotline", "wechat", "partner", "advertising", "store_walk_in", "tender"}},
+    {"channel", {"online", "offline", "partner"}},
+    {"status", {"new", "working", "qualified"}},
+};
+const std::map<std::string, std::vector<std::string>> kDealLevels = {
+    {"stage", {"prospecting", "qualification", "proposal", "negotiation"}},
+};
+
+// Chinese names of enum values shown in reasons.
+const std::map<std::string, std::string> kZhValues = {
+    {"website", "官网"}, {"exhibition", "展会"}, {"referral", "转介绍"}, {"hotline", "热线"}, {"wechat", "微信"},
+    {"partner", "合作伙伴"}, {"advertising", "广告"}, {"store_walk_in", "门店进店"}, {"tender", "招标"},
+    {"online", "线上"}, {"offline", "线下"}, {"new", "新建"}, {"working", "跟进中"}, {"qualified", "已确认"},
+    {"prospecting", "初步接洽"}, {"qualification", "需求确认"}, {"proposal", "方案报价"}, {"negotiation", "商务谈判"},
+    {"existing_account", "老客户"}, {"key_account", "重点客户"}, {"enterprise", "企业"}, {"smb", "中小企业"},
+    {"retail", "零售"}, {"dealer", "经销商"}, {"vip", "VIP"},
+};
+
+TimeMs TimeOf(const Value& v) {
+  if (store::IsNull(v)) return 0;
+  auto t = ParseTimestamp(store::AsText(v));
+  return t.ok() ? *t : 0;
+}
+
+TimeMs DateOf(const Value& v) {
+  if (store::IsNull(v)) return 0;
+  auto d = ParseDate(store::AsText(v).substr(0, 10));
+  return d.ok() ? *d * kDayMs : 0;
+}
+
+// "tenant_id = ? AND col IN (?, …)" over chunks of ids; calls `run` per chunk.
+template <typename F>
+Status ForChunks(const std::vector<int64_t>& ids, F run) {
+  if (ids.empty()) return run(std::string(), std::vector<Value>());
+  for (size_t from = 0; from < ids.size(); from += 400) {
+    size_t n = std::min<size_t>(400, ids.size() - from);
+    std::string in = " IN (?";
+    std::vector<Value> params = {ids[from]};
+    for (size_t i = 1; i < n; ++i) {
+      in += ", ?";
+      params.emplace_back(ids[from + i]);
+    }
+    KEEL_RETURN_IF_ERROR(run(in + ")", params));
+  }
+  return Status();
+}
+
+// Touches in person or with substance: what "visits" counts.
+bool IsVisit(const std::string& k) { return k == "visit" || k == "meeting" || k == "demo" || k == "proposal"; }
+
+std::string FormatValue(double v, const char* unit) {
+  char buf[64];
+  std::string u = unit;
+  if (u == "int") std::snprintf(buf, sizeof buf, "%.0f", v);
+  else if (u == "pct") std::snprintf(buf, sizeof buf, "%.0f", v);
+  else if (u == "2dp") std::snprintf(buf, sizeof buf, "%.2f", v);
+  else if (u == "money") {
+    if (std::fabs(v) >= 10000) std::snprintf(buf, sizeof buf, "%.1f万", v / 10000);
+    else std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    std::string s = buf;
+    if (s.size() > 2 && s.substr(s.size() - 2) == ".0") s.resize(s.size() - 2);
+    return s;
+  }
+  return buf;
+}
+
+std::string Fill(const std::string& tpl, const std::string& v) {
+  std::string out = tpl;
+  size_t at = out.find("{v}");
+  if (at != std::string::npos) out.replace(at, 3, v);
+  return out;
+}
+
+}  // namespace
+
+const char* TargetName(Target t) { return t == Target::kLead ? "lead" : "opportunity"; }
+
+bool ParseTarget(std::string_view s, Target* out) {
+  if (s == "lead" || s == "leads") *out = Target::kLead;
+  else if (s == "opportunity" || s == "opportunities" || s == "deal" || s == "deals") *out = Target::kOpportunity;
+  else return false;
+  return true;
+}
+
+const std::vector<FeatureDef>& FeatureDefs(Target t) { return t == Target::kLead ? kLeadFeatures : kOpportunityFeatures; }
+
+size_t FeatureSpec::columns() const {
+  size_t n = 0;
+  const auto& defs = FeatureDefs(target);
+  for (size_t f = 0; f < defs.size(); ++f) n += defs[f].categorical ? levels[f].size() : 1;
+  return n;
+}
+
+std::vector<int> FeatureSpec::column_feature() const {
+  std::vector<int> out;
+  const auto& defs = FeatureDefs(target);
+  for (size_t f = 0; f < defs.size(); ++f) {
+    size_t n = defs[f].categorical ? levels[f].size() : 1;
+    for (size_t i = 0; i < n; ++i) out.push_back(static_cast<int>(f));
+  }
+  return out;
+}
+
+void FeatureSpec::Encode(const RawFeatures& raw, float* row) const {
+  const auto& defs = FeatureDefs(target);
+  size_t c = 0;
+  for (size_t f = 0; f < defs.size(); ++f) {
+    if (!defs[f].categorical) {
+      row[c++] = static_cast<float>(raw.num[f]);
+      continue;
+    }
+    const std::string& v = raw.text[f];
+    for (const auto& level : levels[f]) row[c++] = v.empty() ? NAN : (v == level ? 1.0f : 0.0f);
+  }
+}
+
+json FeatureSpec::ToJson() const {
+  json lv = json::object();
+  const auto& defs = FeatureDefs(target);
+  for (size_t f = 0; f < defs.size(); ++f) {
+    if (defs[f].categorical) lv[defs[f].name] = levels[f];
+  }
+  return {{"target", TargetName(target)}, {"version", version}, {"levels", lv}};
+}
+
+Result<FeatureSpec> FeatureSpec::FromJson(const json& j) {
+  FeatureSpec s;
+  if (!j.is_object() || !j.contains("target") || !ParseTarget(j["target"].get<std::string>(), &s.target)) {
+    return Status::Internal("feature spec without a target");
+  }
+  s.version = j.value("version", 0);
+  if (s.version != kFeatureVersion) {
+    return Status::Error(ErrorKind::kConflict, "ai.feature_version",
+                         "the model was trained on feature version " + std::to_string(s.version) + "; retrain it",
+                         "模型基于第 " + std::to_string(s.version) + " 版特征训练，请重新训练");
+  }
+  const auto& defs = FeatureDefs(s.target);
+  s.levels.resize(defs.size());
+  for (size_t f = 0; f < defs.size(); ++f) {
+    if (defs[f].categorical && j["levels"].contains(defs[f].name)) s.levels[f] = j["levels"][defs[f].name].get<std::vector<std::string>>();
+  }
+  return s;
+}
+
+FeatureSpec FitSpec(Target t, const std::vector<Example>& examples) {
+  FeatureSpec s;
+  s.target = t;
+  const auto& defs = FeatureDefs(t);
+  const auto& fixed = t == Target::kLead ? kLeadLevels : kDealLevels;
+  s.levels.resize(defs.size());
+  for (size_t f = 0; f < defs.size(); ++f) {
+    if (!defs[f].categorical) continue;
+    if (auto it = fixed.find(defs[f].name); it != fixed.end()) {
+      s.levels[f] = it->second;
+      continue;
+    }
+    std::unordered_map<std::string, double> counts;
+    for (const auto& e : examples) {
+      if (!e.f.text[f].empty()) counts[e.f.text[f]] += e.weight;
+    }
+    std::vector<std::pair<std::string, double>> sorted(counts.begin(), counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    for (const auto& [v, n] : sorted) {
+      if (n < 10 || s.levels[f].size() >= 30) break;
+      s.levels[f].push_back(v);
+    }
+  }
+  return s;
+}
+
+std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string& lang) {
+  const FeatureDef& d = FeatureDefs(t)[f];
+  bool zh = lang != "en";
+  if (d.categorical) {
+    std::string v = raw.text[f];
+    if (v.empty()) return "";
+    if (zh) {
+      if (auto it = kZhValues.find(v); it != kZhValues.end()) v = it->second;
+    }
+    return Fill(zh ? d.phrase_zh : d.phrase_en, v);
+  }
+  double v = raw.num[f];
+  if (std::isnan(v)) return zh ? d.missing_zh : d.missing_en;
+  std::string unit = d.unit;
+  if (unit == "connected") return zh ? (v > 0.5 ? "首次电话已接通" : "首次电话未接通") : (v > 0.5 ? "first call connected" : "first call not answered");
+  if (unit == "company") return zh ? (v > 0.5 ? "企业客户" : "个人客户") : (v > 0.5 ? "a company" : "a private person");
+  return Fill(zh ? d.phrase_zh : d.phrase_en, FormatValue(v, d.unit));
+}
+
+Result<History> History::Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids) {
+  History h;
+  h.target_ = target;
+  bool lead = target == Target::kLead;
+  // The records.
+  KEEL_RETURN_IF_ERROR(ForChunks(ids, [&](const std::string& in, std::vector<Value> params) -> Status {
+    params.insert(params.begin(), Value(tenant));
+    std::string sql = lead ? "SELECT id, owner_id, unit_id, customer_id, source, channel, region, company, status, created_at, "
+                             "first_response_at, converted_at, archived_at, updated_at FROM leads WHERE tenant_id = ?"
+                           : "SELECT o.id, o.owner_id, o.unit_id, o.customer_id, o.source, o.product_category, o.amount, "
+                             "o.stage, o.outcome, o.created_at, o.closed_at, o.archived_at, o.expected_close, c.segment, "
+                             "c.industry, c.region FROM opportunities o LEFT JOIN customers c ON c.tenant_id = o.tenant_id "
+                             "AND c.id = o.customer_id WHERE o.tenant_id = ?";
+    if (!in.empty()) sql += lead ? " AND id" + in : " AND o.id" + in;
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
+    for (const auto& r : rows.rows) {
+      Record rec;
+      rec.id = store::AsInt(r[0]);
+      rec.owner = store::AsInt(r[1]);
+      rec.unit = store::AsInt(r[2]);
+      rec.customer = store::AsInt(r[3]);
+      rec.source = store::AsText(r[4]);
+      if (lead) {
+        rec.channel = store::AsText(r[5]);
+        rec.region = store::AsText(r[6]);
+        rec.company = store::AsText(r[7]);
+        std::string status = store::AsText(r[8]);
+        rec.created = TimeOf(r[9]);
+        rec.first_response = TimeOf(r[10]);
+        rec.archived = !store::IsNull(r[12]);
+        if (status == "converted") {
+          rec.resolved = TimeOf(r[11]);
+          rec.success = true;
+        } else if (status == "disqualified") {
+          rec.resolved = TimeOf(r[13]);  // refined from the audit trail below
+        }
+        rec.stage = status;
+      } else {
+        rec.category = store::AsText(r[5]);
+        rec.amount = static_cast<double>(store::AsInt(r[6])) / 100.0;
+        rec.stage = store::AsText(r[7]);
+        std::string outcome = store::AsText(r[8]);
+        rec.created = TimeOf(r[9]);
+        if (outcome == "won" || outcome == "lost") {
+          rec.resolved = TimeOf(r[10]);
+          rec.success = outcome == "won";
+        }
+        rec.archived = !store::IsNull(r[11]);
+        rec.expected_close = DateOf(r[12]);
+        rec.segment = store::AsText(r[13]);
+        rec.industry = store::AsText(r[14]);
+        rec.region = store::AsText(r[15]);
+      }
+      h.records_[rec.id] = std::move(rec);
+    }
+    return Status();
+  }));
+  std::vector<int64_t> have;
+  for (const auto& [id, r] : h.records_) have.push_back(id);
+  if (have.empty()) return h;
+  const std::vector<int64_t>& scope = ids.empty() ? std::vector<int64_t>() : have;
+  // Status and close-date history from the audit trail (business times).
+  KEEL_RETURN_IF_ERROR(ForChunks(scope, [&](const std::string& in, std::vector<Value> params) -> Status {
+    params.insert(params.begin(), {Value(tenant), Value(std::string(lead ? "leads" : "opportunities"))});
+    std::string sql = "SELECT entity_id, at, before, after FROM audit_log WHERE tenant_id = ? AND entity = ? AND action = 'update'";
+    if (!in.empty()) sql += " AND entity_id" + in;
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql + " ORDER BY at, id", params));
+    for (const auto& r : rows.rows) {
+      auto it = h.records_.find(store::AsInt(r[0]));
+      if (it == h.records_.end()) continue;
+      json before = json::parse(store::AsText(r[2]), nullptr, false), after = json::parse(store::AsText(r[3]), nullptr, false);
+      if (!before.is_object() || !after.is_object()) continue;
+      TimeMs at = TimeOf(r[1]);
+      Record& rec = it->second;
+      if (lead) {
+        std::string from = before.value("status", ""), to = after.value("status", "");
+        if (from != to && after["status"].is_string()) {
+          rec.stages.push_back({at, to});
+          if (to == "disqualified") rec.resolved = at;
+        }
+      } else if (before.contains("expected_close") && after.contains("expected_close") && before["expected_close"] != after["expected_close"]) {
+        TimeMs prev = before["expected_close"].is_string() ? DateOf(Value(before["expected_close"].get<std::string>())) : 0;
+        rec.close_changes.push_back({at, prev});
+      }
+    }
+    return Status();
+  }));
+  if (!lead) {
+    KEEL_RETURN_IF_ERROR(ForChunks(scope, [&](const std::string& in, std::vector<Value> params) -> Status {
+      params.insert(params.begin(), Value(tenant));
+      std::string sql = "SELECT opportunity_id, changed_at, to_stage FROM opportunity_stage_history WHERE tenant_id = ?";
+      if (!in.empty()) sql += " AND opportunity_id" + in;
+      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
+      for (const auto& r : rows.rows) {
+        auto it = h.records_.find(store::AsInt(r[0]));
+        if (it != h.records_.end()) it->second.stages.push_back({TimeOf(r[1]), store::AsText(r[2])});
+      }
+      return Status();
+    }));
+  }
+  // Activities on the records.
+  const char* key = lead ? "lead_id" : "opportunity_id";
+  KEEL_RETURN_IF_ERROR(ForChunks(scope, [&](const std::string& in, std::vector<Value> params) -> Status {
+    params.insert(params.begin(), Value(tenant));
+    std::string sql = std::string("SELECT ") + key + ", occurred_at, kind, outcome, duration_min FROM activities WHERE tenant_id = ? AND " +
+                      key + (in.empty() ? " IS NOT NULL" : in) + " AND archived_at IS NULL";
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
+    for (const auto& r : rows.rows) {
+      auto it = h.records_.find(store::AsInt(r[0]));
+      if (it == h.records_.end()) continue;
+      it->second.activities.push_back({TimeOf(r[1]), store::AsText(r[2]), store::AsText(r[3]), store::AsInt(r[4])});
+    }
+    return Status();
+  }));
+  // Signals about the deals' customers.
+  if (!lead) {
+    std::set<int64_t> customers;
+    for (const auto& [id, r] : h.records_) {
+      if (r.customer) customers.insert(r.customer);
+    }
+    std::vector<int64_t> cs(customers.begin(), customers.end());
+    KEEL_RETURN_IF_ERROR(ForChunks(ids.empty() ? std::vector<int64_t>() : cs, [&](const std::string& in, std::vector<Value> params) -> Status {
+      params.insert(params.begin(), Value(tenant));
+      std::string sql = "SELECT customer_id, occurred_at, sentiment FROM signals WHERE tenant_id = ? AND sentiment IS NOT NULL AND customer_id" +
+                        (in.empty() ? std::string(" IS NOT NULL") : in);
+      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
+      for (const auto& r : rows.rows) h.signals_[store::AsInt(r[0])].push_back({TimeOf(r[1]), store::AsDouble(r[2])});
+      return Status();
+    }));
+    for (auto& [c, list] : h.signals_) std::sort(list.begin(), list.end(), [](const Signal& a, const Signal& b) { return a.at < b.at; });
+  }
+  for (auto& [id, r] : h.records_) {
+    std::sort(r.activities.begin(), r.activities.end(), [](const Activity& a, const Activity& b) { return a.at < b.at; });
+    std::stable_sort(r.stages.begin(), r.stages.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(r.close_changes.begin(), r.close_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  // Owners' past outcomes (all records of the tenant; a filtered load asks the table directly).
+  if (ids.empty()) {
+    for (const auto& [id, r] : h.records_) {
+      if (r.resolved) h.owner_outcomes_[r.owner].push_back({r.resolved, r.success});
+    }
+  } else {
+    Value p[] = {tenant};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+        lead ? "SELECT owner_id, status = 'converted', COALESCE(converted_at, updated_at) FROM leads WHERE tenant_id = ? AND "
+               "status IN ('converted', 'disqualified')"
+             : "SELECT owner_id, outcome = 'won', closed_at FROM opportunities WHERE tenant_id = ? AND outcome IN ('won', 'lost')",
+        p));
+    for (const auto& r : rows.rows) h.owner_outcomes_[store::AsInt(r[0])].push_back({TimeOf(r[2]), store::AsInt(r[1]) != 0});
+  }
+  for (auto& [owner, list] : h.owner_outcomes_) {
+    std::sort(list.begin(), list.end());
+    h.all_outcomes_.insert(h.all_outcomes_.end(), list.begin(), list.end());
+  }
+  std::sort(h.all_outcomes_.begin(), h.all_outcomes_.end());
+  return h;
+}
+
+double History::OwnerRate(int64_t owner, TimeMs t) const {
+  // Successes / outcomes before t, shrunk toward the tenant's rate before t (20 pseudo-outcomes).
+  auto before = [t](const std::vector<std::pair<TimeMs, bool>>& list, double* n, double* s) {
+    *n = *s = 0;
+    for (const auto& [at, ok] : list) {
+      if (at >= t) break;
+      *n += 1;
+      *s += ok ? 1 : 0;
+    }
+  };
+  double an, as;
+  before(all_outcomes_, &an, &as);
+  double prior = an > 0 ? as / an : 0.2;
+  double n = 0, s = 0;
+  if (auto it = owner_outcomes_.find(owner); it != owner_outcomes_.end()) before(it->second, &n, &s);
+  return 100.0 * (s + 20 * prior) / (n + 20);
+}
+
+void History::LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
+  const auto& defs = kLeadFeatures;
+  out->num.assign(defs.size(), NAN);
+  out->text.assign(defs.size(), "");
+  out->text[0] = r.source;
+  out->text[1] = r.channel;
+  out->text[2] = r.region;
+  std::string status = "new";
+  for (const auto& [at, s] : r.stages) {
+    if (at < t) status = s;
+  }
+  if (r.first_response && r.first_response < t && status == "new") status = "working";
+  out->text[3] = status == "converted" || status == "disqualified" ? "" : status;
+  out->num[4] = static_cast<double>(t - r.created) / kDayMs;
+  if (r.first_response && r.first_response < t) out->num[5] = static_cast<double>(r.first_response - r.created) / kHourMs;
+  double calls = 0, connected = 0, visits = 0, recent = 0;
+  TimeMs last = 0;
+  bool first_call_seen = false;
+  for (const auto& a : r.activities) {
+    if (a.at >= t) break;
+    if (a.kind == "call") {
+      if (!first_call_seen) {
+        out->num[6] = a.outcome == "connected" ? 1 : 0;
+        first_call_seen = true;
+      }
+      calls += 1;
+      connected += a.outcome == "connected" ? 1 : 0;
+    }
+    if (IsVisit(a.kind)) visits += 1;
+    if (a.at >= t - 7 * kDayMs) recent += 1;
+    last = a.at;
+  }
+  out->num[7] = calls;
+  out->num[8] = connected;
+  out->num[9] = visits;
+  out->num[10] = recent;
+  if (last) out->num[11] = static_cast<double>(t - last) / kDayMs;
+  out->num[12] = OwnerRate(r.owner, t);
+  out->num[13] = r.company.empty() ? 0 : 1;
+}
+
+void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
+  const auto& defs = kOpportunityFeatures;
+  out->num.assign(defs.size(), NAN);
+  out->text.assign(defs.size(), "");
+  out->num[0] = r.amount;
+  out->text[1] = r.category;
+  out->text[2] = r.source;
+  std::string stage = "prospecting";
+  TimeMs entered = r.created;
+  double moves = 0;
+  for (const auto& [at, s] : r.stages) {
+    if (at >= t) break;
+    if (at > r.created + 1000) moves += 1;  // the entry written on creation is not a move
+    stage = s;
+    entered = std::max(entered, at);
+  }
+  out->text[3] = stage == "won" || stage == "lost" ? "" : stage;
+  out->num[4] = static_cast<double>(t - entered) / kDayMs;
+  out->num[5] = static_cast<double>(t - r.created) / kDayMs;
+  out->num[6] = moves;
+  double visits = 0, recent = 0, total = 0;
+  TimeMs last = 0;
+  for (const auto& a : r.activities) {
+    if (a.at >= t) break;
+    total += 1;
+    if (a.at >= t - 30 * kDayMs) {
+      recent += 1;
+      if (IsVisit(a.kind)) visits += 1;
+    }
+    last = a.at;
+  }
+  out->num[7] = visits;
+  out->num[8] = recent;
+  out->num[9] = total;
+  if (last) out->num[10] = static_cast<double>(t - last) / kDayMs;
+  // The expected close date as it stood at t, and how often it had been pushed back by then.
+  TimeMs close = r.expected_close;
+  double slips = 0;
+  for (size_t i = 0; i < r.close_changes.size(); ++i) {
+    const auto& [at, prev] = r.close_changes[i];
+    TimeMs next = i + 1 < r.close_changes.size() ? r.close_changes[i + 1].second : r.expected_close;
+    if (at >= t) {
+      close = prev;
+      break;
+    }
+    if (prev && next > prev) slips += 1;
+  }
+  out->num[11] = slips;
+  if (close) out->num[12] = static_cast<double>(close - t) / kDayMs;
+  out->text[13] = r.segment;
+  out->text[14] = r.industry;
+  out->num[15] = OwnerRate(r.owner, t);
+  double sum = 0, n = 0, negative = 0;
+  if (auto it = signals_.find(r.customer); it != signals_.end()) {
+    for (const auto& s : it->second) {
+      if (s.at >= t) break;
+      if (s.at < t - 30 * kDayMs) continue;
+      sum += s.sentiment;
+      n += 1;
+      negative += s.sentiment <= -0.3 ? 1 : 0;
+    }
+  }
+  if (n > 0) out->num[16] = sum / n;
+  out->num[17] = negative;
+}
+
+bool History::At(int64_t id, TimeMs t, RawFeatures* out) const {
+  auto it = records_.find(id);
+  if (it == records_.end()) return false;
+  if (target_ == Target::kLead) LeadFeatures(it->second, t, out);
+  else DealFeatures(it->second, t, out);
+  return true;
+}
+
+std::vector<Example> History::TrainingExamples() const {
+  static const double kLeadAges[] = {0.25, 1, 3, 7, 14, 30};
+  static const double kDealAges[] = {1, 7, 21, 45, 90};
+  std::vector<Example> out;
+  for (const auto& [id, r] : records_) {
+    if (!r.resolved || !r.created || r.resolved <= r.created) continue;
+    std::vector<TimeMs> times;
+    if (target_ == Target::kLead) {
+      for (double d : kLeadAges) times.push_back(r.created + static_cast<TimeMs>(d * kDayMs));
+    } else {
+      for (double d : kDealAges) times.push_back(r.created + static_cast<TimeMs>(d * kDayMs));
+    }
+    // And shortly before the resolution, when the late signals (recent visits) are visible.
+    for (double d : {1.0, 5.0, 14.0}) times.push_back(r.resolved - static_cast<TimeMs>(d * kDayMs));
+    std::sort(times.begin(), times.end());
+    std::vector<TimeMs> keep;
+    for (TimeMs t : times) {
+      if (t > r.created && t < r.resolved && (keep.empty() || t - keep.back() >= kDayMs / 2)) keep.push_back(t);
+    }
+    if (keep.empty()) keep.push_back(r.created + (r.resolved - r.created) / 2);
+    for (TimeMs t : keep) {
+      Example e;
+      e.id = id;
+      e.at = t;
+      e.resolved = r.resolved;
+      e.label = r.success ? 1.0f : 0.0f;
+      e.weight = 1.0f / static_cast<float>(keep.size());
+      At(id, t, &e.f);
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> History::OpenIds() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, r] : records_) {
+    if (r.resolved || r.archived) continue;
+    if (target_ == Target::kLead && (r.stage == "converted" || r.stage == "disqualified")) continue;
+    out.push_back(id);
+  }
+  return out;
+}
+
+int64_t History::OwnerOf(int64_t id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? 0 : it->second.owner;
+}
+
+double History::AmountOf(int64_t id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? 0 : it->second.amount;
+}
+
+}  // namespace keel::ai

@@ -1,0 +1,126 @@
+// The features the lead and deal models learn from, declared in one place (kLeadFeatures,
+// kOpportunityFeatures in features.cc: name, kind, zh/en description and the phrase a reason
+// reads as), computed AS OF a prediction time from the records and the event log — nothing that
+// happened at or after that time is seen, so training snapshots cannot leak their outcome.
+// docs/ai.md lists them; kFeatureVersion is stored with every model.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "store/database.h"
+
+namespace keel::ai {
+
+inline constexpr int kFeatureVersion = 1;
+
+enum class Target { kLead, kOpportunity };
+const char* TargetName(Target t);           // "lead", "opportunity"
+bool ParseTarget(std::string_view s, Target* out);
+
+// One declared feature. Categorical features become one column per level.
+struct FeatureDef {
+  const char* name;
+  bool categorical;
+  const char* en;          // description
+  const char* zh;
+  const char* phrase_en;   // "{v} visits in the last 30 days"; {v} is the value
+  const char* phrase_zh;   // "近30天拜访{v}次"
+  const char* missing_en;  // the phrase when the value is unknown at that time ("" = not shown)
+  const char* missing_zh;
+  const char* unit;        // how {v} is formatted: "int", "1dp", "pct", "money", "text"
+};
+const std::vector<FeatureDef>& FeatureDefs(Target t);
+
+// Raw values of one record at one time: a number (NaN = unknown) or a text per feature.
+struct RawFeatures {
+  std::vector<double> num;
+  std::vector<std::string> text;
+};
+
+// The columns a model was trained on: the levels of each categorical feature.
+struct FeatureSpec {
+  Target target = Target::kLead;
+  int version = kFeatureVersion;
+  std::vector<std::vector<std::string>> levels;  // per feature (empty for numbers)
+
+  size_t columns() const;
+  // Feature index of each column.
+  std::vector<int> column_feature() const;
+  void Encode(const RawFeatures& f, float* row) const;
+  nlohmann::json ToJson() const;
+  static Result<FeatureSpec> FromJson(const nlohmann::json& j);
+};
+
+// A labelled snapshot for training.
+struct Example {
+  int64_t id = 0;
+  TimeMs at = 0, resolved = 0;
+  RawFeatures f;
+  float label = 0, weight = 1;
+};
+
+// Everything the features of one tenant's leads or deals are computed from, loaded in a few
+// queries (optionally only for some records). Not thread-safe; build, use, drop.
+class History {
+ public:
+  // `ids` empty: every record of the target. Owner success rates always use all records.
+  static Result<History> Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids = {});
+
+  // Resolved records (converted/disqualified leads, won/lost deals) as snapshots taken at set
+  // ages and at 1, 5 and 14 days before their resolution, each weighted 1/snapshots so every record counts once.
+  std::vector<Example> TrainingExamples() const;
+  // Features of record `id` at `t`; false when the record is unknown.
+  bool At(int64_t id, TimeMs t, RawFeatures* out) const;
+  // Records still open (leads not converted/disqualified, deals not won/lost), not archived.
+  std::vector<int64_t> OpenIds() const;
+  // Owner of a record (0 when unknown), and its amount in yuan (deals; 0 for leads).
+  int64_t OwnerOf(int64_t id) const;
+  double AmountOf(int64_t id) const;
+
+  struct Activity {
+    TimeMs at = 0;
+    std::string kind, outcome;
+    int64_t duration = 0;
+  };
+  struct Record {
+    int64_t id = 0, owner = 0, unit = 0, customer = 0;
+    TimeMs created = 0, resolved = 0, first_response = 0;
+    bool success = false, archived = false;
+    std::string source, channel, region, category, segment, industry, company, stage;
+    double amount = 0;
+    TimeMs expected_close = 0;                              // current value
+    std::vector<std::pair<TimeMs, TimeMs>> close_changes;   // (when, previous value) — oldest first
+    std::vector<std::pair<TimeMs, std::string>> stages;     // (entered, stage) — oldest first
+    std::vector<Activity> activities;                       // sorted by time
+  };
+  struct Signal {
+    TimeMs at = 0;
+    double sentiment = 0;
+  };
+
+ private:
+  double OwnerRate(int64_t owner, TimeMs t) const;
+  void LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
+  void DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
+
+  Target target_ = Target::kLead;
+  std::map<int64_t, Record> records_;
+  std::map<int64_t, std::vector<std::pair<TimeMs, bool>>> owner_outcomes_;  // sorted by time
+  std::vector<std::pair<TimeMs, bool>> all_outcomes_;                      // sorted by time
+  std::map<int64_t, std::vector<Signal>> signals_;                         // by customer, sorted
+};
+
+// Learns the levels of categorical features from training examples: the schema's values for
+// enums, otherwise the most frequent values (≥ 10 rows, at most 30).
+FeatureSpec FitSpec(Target t, const std::vector<Example>& examples);
+
+// The value of feature `f` as the phrase of a reason, in "zh" or "en"; "" when not shown.
+std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string& lang);
+
+}  // namespace keel::ai

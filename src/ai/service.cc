@@ -1,0 +1,861 @@
+#include "ai/service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "ai/evaluate.h"
+#include "ai/tabular.h"
+#include "common/crypto.h"
+#include "common/tz.h"
+#include "domain/schema.h"
+#include "events/event_log.h"
+
+namespace keel::ai {
+namespace {
+
+using json = nlohmann::json;
+using domain::Principal;
+using store::Value;
+
+constexpr TimeMs kDayMs = 86400000;
+
+Status Forbidden() {
+  return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may train or change models",
+                       "只有管理员和销售运营可以训练或切换模型");
+}
+bool CanManage(const Principal& p) { return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps; }
+
+Result<Target> TargetOf(const std::string& s) {
+  Target t;
+  if (!ParseTarget(s, &t)) {
+    return Status::Error(ErrorKind::kNotFound, "ai.target", "no model kind '" + s + "' (lead or opportunity)",
+                         "没有模型类型 '" + s + "'（lead 或 opportunity）", "target");
+  }
+  return t;
+}
+
+const char* EntityOf(Target t) { return t == Target::kLead ? "leads" : "opportunities"; }
+
+double Round(double v, double unit) { return std::round(v / unit) * unit; }
+
+// A loaded active model.
+struct Active {
+  int version = 0;
+  Booster booster;
+  FeatureSpec spec;
+  json card;
+  double band_a = 1, band_b = 1, band_c = 1;  // probability thresholds
+};
+
+std::string BandOf(const Active& m, double p) {
+  if (p >= m.band_a) return "A";
+  if (p >= m.band_b) return "B";
+  if (p >= m.band_c) return "C";
+  return "D";
+}
+
+// Reasons from one row of SHAP contributions: grouped by feature (a categorical feature's
+// one-hot columns add up), turned into points on the 0-100 scale that sum to score − base.
+json Reasons(Target target, const FeatureSpec& spec, const std::vector<int>& col_feature, const float* contrib, size_t cols,
+             const RawFeatures& raw, double p) {
+  const auto& defs = FeatureDefs(target);
+  std::vector<double> by_feature(defs.size(), 0.0);
+  for (size_t c = 0; c < cols; ++c) by_feature[static_cast<size_t>(col_feature[c])] += contrib[c];
+  double bias = contrib[cols];
+  double base = 100.0 / (1.0 + std::exp(-bias));
+  double total = std::accumulate(by_feature.begin(), by_feature.end(), 0.0);
+  double span = 100.0 * p - base;
+  std::vector<std::pair<double, size_t>> points;
+  for (size_t f = 0; f < defs.size(); ++f) {
+    double pts = std::fabs(total) > 1e-6 ? by_feature[f] / total * span : by_feature[f] * 100.0 * p * (1 - p);
+    points.push_back({pts, f});
+  }
+  std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return std::fabs(a.first) > std::fabs(b.first); });
+  json pos = json::array(), neg = json::array();
+  for (const auto& [pts, f] : points) {
+    if (std::fabs(pts) < 0.5) break;
+    json& list = pts > 0 ? pos : neg;
+    if (list.size() >= 3) continue;
+    std::string zh = Phrase(target, f, raw, "zh"), en = Phrase(target, f, raw, "en");
+    if (zh.empty()) {
+      zh = defs[f].zh;
+      en = defs[f].en;
+    }
+    long rounded = std::lround(pts);
+    std::string sign = rounded >= 0 ? "+" : "";
+    list.push_back({{"feature", defs[f].name},
+                    {"points", Round(pts, 0.1)},
+                    {"value", defs[f].categorical ? json(raw.text[f]) : (std::isnan(raw.num[f]) ? json(nullptr) : json(Round(raw.num[f], 0.01)))},
+                    {"text_zh", zh + " " + sign + std::to_string(rounded) + "分"},
+                    {"text_en", en + ", " + sign + std::to_string(rounded) + " points"}});
+  }
+  (void)spec;
+  return {{"base", Round(base, 0.1)}, {"positive", pos}, {"negative", neg}};
+}
+
+}  // namespace
+
+struct AiService::Impl {
+  store::Database& db;
+  domain::RecordService& records;
+  const Clock& clock;
+  AiOptions opt;
+
+  std::mutex mu;
+  std::condition_variable cv, idle_cv;
+  std::deque<std::function<void()>> tasks;      // guarded by mu
+  std::set<int64_t> pending;                    // tenants notified, guarded by mu
+  bool stop = false, started = false, busy = false;
+  std::thread worker;
+  std::map<std::pair<int64_t, Target>, std::shared_ptr<Active>> active;  // guarded by mu; null = none
+  std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0};
+  TimeMs last_nightly_check = 0;
+
+  Impl(store::Database& d, domain::RecordService& r, const Clock& c, AiOptions o) : db(d), records(r), clock(c), opt(std::move(o)) {}
+
+  Result<std::shared_ptr<Active>> ActiveModel(int64_t tenant, Target target);
+  void Forget(int64_t tenant, Target target) {
+    std::lock_guard lock(mu);
+    active.erase({tenant, target});
+  }
+  Result<std::vector<Score>> ScoreNow(int64_t tenant, Target target, const History& h, const std::vector<int64_t>& ids);
+  Status Rescore(int64_t tenant);
+  void Nightly();
+  void Run();
+  Status SetJob(int64_t tenant, int64_t id, const std::string& status, double progress, const std::string& message,
+                const json* result = nullptr);
+  Result<json> NewJob(const Principal& p, const std::string& kind, const std::string& target);
+};
+
+Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Target target) {
+  {
+    std::lock_guard lock(mu);
+    auto it = active.find({tenant, target});
+    if (it != active.end()) return it->second;
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {tenant, std::string(TargetName(target))};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT version, card, spec, model FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
+  std::shared_ptr<Active> m;
+  if (!rows.empty()) {
+    m = std::make_shared<Active>();
+    m->version = static_cast<int>(store::AsInt(rows.rows[0][0]));
+    m->card = json::parse(store::AsText(rows.rows[0][1]));
+    KEEL_ASSIGN_OR_RETURN(m->spec, FeatureSpec::FromJson(json::parse(store::AsText(rows.rows[0][2]))));
+    std::string bytes;
+    if (!Base64UrlDecode(store::AsText(rows.rows[0][3]), &bytes)) return Status::Internal("stored model is not base64");
+    KEEL_ASSIGN_OR_RETURN(m->booster, Booster::Load(bytes));
+    m->band_a = m->card["bands"].value("A", 1.0);
+    m->band_b = m->card["bands"].value("B", 1.0);
+    m->band_c = m->card["bands"].value("C", 1.0);
+  }
+  std::lock_guard lock(mu);
+  active[{tenant, target}] = m;
+  return m;
+}
+
+Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target target, const History& h,
+                                                  const std::vector<int64_t>& ids) {
+  std::vector<Score> out;
+  KEEL_ASSIGN_OR_RETURN(std::shared_ptr<Active> m, ActiveModel(tenant, target));
+  if (!m || ids.empty()) return out;
+  TimeMs now = clock.NowMs();
+  std::vector<int> col_feature = m->spec.column_feature();
+  size_t cols = m->spec.columns();
+  std::string now_text = FormatTimestamp(now);
+  for (size_t from = 0; from < ids.size(); from += 2000) {
+    size_t n = std::min<size_t>(2000, ids.size() - from);
+    Matrix x(n, cols);
+    std::vector<RawFeatures> raws(n);
+    for (size_t i = 0; i < n; ++i) {
+      h.At(ids[from + i], now, &raws[i]);
+      m->spec.Encode(raws[i], x.row(i));
+    }
+    KEEL_ASSIGN_OR_RETURN(std::vector<float> p, m->booster.Predict(x));
+    KEEL_ASSIGN_OR_RETURN(std::vector<float> contrib, m->booster.Contributions(x));
+    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+    for (size_t i = 0; i < n; ++i) {
+      Score s;
+      s.record_id = ids[from + i];
+      s.model_version = m->version;
+      s.probability = p[i];
+      s.score = static_cast<int>(std::lround(100.0 * p[i]));
+      s.band = BandOf(*m, p[i]);
+      s.reasons = Reasons(target, m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
+      Value row[] = {tenant, std::string(TargetName(target)), s.record_id, int64_t{s.model_version}, s.probability,
+                     int64_t{s.score}, s.band, s.reasons.dump(), h.OwnerOf(s.record_id), now_text};
+      KEEL_RETURN_IF_ERROR(conn->Exec(
+          "INSERT INTO ai_scores (tenant_id, target, record_id, model_version, probability, score, band, reasons, owner_id, "
+          "computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, target, record_id) DO UPDATE SET "
+          "model_version = excluded.model_version, probability = excluded.probability, score = excluded.score, "
+          "band = excluded.band, reasons = excluded.reasons, owner_id = excluded.owner_id, computed_at = excluded.computed_at",
+          row).status());
+      // The record's own computed column (no event: a score is not a business fact).
+      Value col[] = {target == Target::kLead ? Value(static_cast<double>(s.score)) : Value(Round(s.probability, 0.0001)), tenant,
+                     s.record_id};
+      KEEL_RETURN_IF_ERROR(conn->Exec(target == Target::kLead ? "UPDATE leads SET score = ? WHERE tenant_id = ? AND id = ?"
+                                                              : "UPDATE opportunities SET win_probability = ? WHERE tenant_id = ? AND id = ?",
+                                      col).status());
+      out.push_back(std::move(s));
+    }
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  rescored.fetch_add(static_cast<int64_t>(out.size()));
+  return out;
+}
+
+// Events since the tenant's cursor → the leads and deals they touch → rescored.
+Status AiService::Impl::Rescore(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto lead_model, ActiveModel(tenant, Target::kLead));
+  KEEL_ASSIGN_OR_RETURN(auto deal_model, ActiveModel(tenant, Target::kOpportunity));
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value t[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT scored_seq FROM ai_state WHERE tenant_id = ?", t));
+  KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
+  int64_t cursor = st.empty() ? head : store::AsInt(st.rows[0][0]);
+  std::set<int64_t> leads, deals, customers;
+  if (lead_model || deal_model) {
+    while (cursor < head) {
+      events::ReadOptions ro;
+      ro.after_seq = cursor;
+      ro.limit = 5000;
+      KEEL_ASSIGN_OR_RETURN(std::vector<events::Event> evs, events::Read(*conn, tenant, ro));
+      if (evs.empty()) break;
+      for (const auto& e : evs) {
+        cursor = e.seq;
+        if (e.entity == "leads") leads.insert(e.entity_id);
+        else if (e.entity == "opportunities") deals.insert(e.entity_id);
+        else if (e.entity == "activities" || e.entity == "signals") {
+          json p = json::parse(e.payload, nullptr, false);
+          if (!p.is_object()) continue;
+          const json& r = p.contains("record") ? p["record"] : p;
+          if (r.value("lead_id", json()).is_number_integer()) leads.insert(r["lead_id"].get<int64_t>());
+          if (r.value("opportunity_id", json()).is_number_integer()) deals.insert(r["opportunity_id"].get<int64_t>());
+          if (e.entity == "signals" && r.value("customer_id", json()).is_number_integer()) customers.insert(r["customer_id"].get<int64_t>());
+        }
+      }
+    }
+    if (!customers.empty()) {
+      for (int64_t c : customers) {
+        Value q[] = {tenant, c};
+        KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+            "SELECT id FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'open'", q));
+        for (const auto& r : rows.rows) deals.insert(store::AsInt(r[0]));
+      }
+    }
+  } else {
+    cursor = head;
+  }
+  auto run = [&](Target target, const std::set<int64_t>& ids, bool has_model) -> Status {
+    if (!has_model || ids.empty()) return Status();
+    std::vector<int64_t> list(ids.begin(), ids.end());
+    KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, list));
+    std::vector<int64_t> open = h.OpenIds();
+    return ScoreNow(tenant, target, h, open).status();
+  };
+  KEEL_RETURN_IF_ERROR(run(Target::kLead, leads, lead_model != nullptr));
+  KEEL_RETURN_IF_ERROR(run(Target::kOpportunity, deals, deal_model != nullptr));
+  Value s[] = {tenant, cursor, FormatTimestamp(clock.NowMs())};
+  return conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE "
+                    "SET scored_seq = excluded.scored_seq, updated_at = excluded.updated_at", s).status();
+}
+
+// Once a day after the tenant's local `nightly_hour`: every open record is rescored (ages and
+// recency move even when nothing happens).
+void AiService::Impl::Nightly() {
+  TimeMs now = clock.NowMs();
+  if (now - last_nightly_check < 60000) return;
+  last_nightly_check = now;
+  auto conn = db.Acquire();
+  if (!conn.ok()) return;
+  auto rows = (*conn)->Query(
+      "SELECT DISTINCT m.tenant_id, t.time_zone, s.batch_day FROM ai_models m JOIN tenants t ON t.id = m.tenant_id "
+      "LEFT JOIN ai_state s ON s.tenant_id = m.tenant_id WHERE m.status = 'active'");
+  if (!rows.ok()) return;
+  for (const auto& r : rows->rows) {
+    int64_t tenant = store::AsInt(r[0]);
+    auto tz = TimeZone::Load(store::AsText(r[1]));
+    if (!tz.ok()) continue;
+    TimeMs local = (*tz)->ToLocal(now);
+    std::string day = FormatDate(local / kDayMs - (local < 0 ? 1 : 0));
+    int hour = static_cast<int>((local % kDayMs) / 3600000);
+    if (hour < opt.nightly_hour || store::AsText(r[2]) == day) continue;
+    for (Target target : {Target::kLead, Target::kOpportunity}) {
+      auto h = History::Load(**conn, tenant, target);
+      if (!h.ok()) continue;
+      auto done = ScoreNow(tenant, target, *h, h->OpenIds());
+      if (!done.ok()) spdlog::warn("ai: nightly scoring of tenant {} failed: {}", tenant, done.status().ToString());
+    }
+    Value s[] = {tenant, day, FormatTimestamp(now)};
+    (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, 0, ?, ?) ON CONFLICT "
+                        "(tenant_id) DO UPDATE SET batch_day = excluded.batch_day, updated_at = excluded.updated_at", s);
+    batches.fetch_add(1);
+  }
+}
+
+void AiService::Impl::Run() {
+  std::unique_lock lock(mu);
+  while (true) {
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return stop || !tasks.empty() || !pending.empty(); });
+    if (stop) return;
+    busy = true;
+    if (!tasks.empty()) {
+      auto task = std::move(tasks.front());
+      tasks.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    } else if (!pending.empty()) {
+      std::set<int64_t> todo;
+      todo.swap(pending);
+      lock.unlock();
+      for (int64_t t : todo) {
+        Status s = Rescore(t);
+        if (!s.ok()) spdlog::warn("ai: rescoring tenant {} failed: {}", t, s.ToString());
+      }
+      lock.lock();
+    } else {
+      lock.unlock();
+      Nightly();
+      lock.lock();
+    }
+    busy = false;
+    if (tasks.empty() && pending.empty()) idle_cv.notify_all();
+  }
+}
+
+Status AiService::Impl::SetJob(int64_t tenant, int64_t id, const std::string& status, double progress, const std::string& message,
+                               const json* result) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  std::string now = FormatTimestamp(clock.NowMs());
+  bool finished = status == "done" || status == "failed";
+  Value q[] = {status, progress, message.empty() ? Value() : Value(message), result ? Value(result->dump()) : Value(),
+               status == "running" ? Value(now) : Value(), finished ? Value(now) : Value(), tenant, id};
+  return conn->Exec("UPDATE ai_jobs SET status = ?, progress = ?, message = COALESCE(?, message), result = COALESCE(?, result), "
+                    "started_at = COALESCE(started_at, ?), finished_at = COALESCE(?, finished_at) WHERE tenant_id = ? AND id = ?",
+                    q).status();
+}
+
+Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind, const std::string& target) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  std::string now = FormatTimestamp(clock.NowMs());
+  Value q[] = {p.tenant_id, ids[0], kind, target, now, p.user_id ? Value(p.user_id) : Value()};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_jobs (tenant_id, id, kind, target, status, progress, created_at, created_by) "
+                                  "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", ids[0]}, {"kind", kind}, {"target", target}, {"status", "queued"}, {"progress", 0}, {"created_at", now}};
+}
+
+AiService::AiService(store::Database& db, domain::RecordService& records, const Clock& clock, AiOptions options)
+    : impl_(std::make_unique<Impl>(db, records, clock, std::move(options))) {}
+
+AiService::~AiService() { Stop(); }
+
+void AiService::Start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->stop = false;
+  impl_->worker = std::thread([this] { impl_->Run(); });
+}
+
+void AiService::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->started) return;
+    impl_->stop = true;
+    impl_->started = false;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+void AiService::Notify(int64_t tenant) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->pending.insert(tenant);
+  }
+  impl_->cv.notify_all();
+}
+
+bool AiService::WaitIdle(int timeout_ms) {
+  std::unique_lock lock(impl_->mu);
+  return impl_->idle_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                 [&] { return !impl_->busy && impl_->tasks.empty() && impl_->pending.empty(); });
+}
+
+AiService::Stats AiService::stats() const {
+  return {impl_->rescored.load(), impl_->batches.load(), impl_->jobs_done.load()};
+}
+
+Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
+                              const std::function<void(double, const std::string&)>& progress) {
+  auto say = [&](double f, const std::string& what) {
+    if (progress) progress(f, what);
+  };
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  say(0.02, "loading history");
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target));
+  std::vector<Example> examples = h.TrainingExamples();
+  // Resolved records by class, and the time split.
+  std::map<int64_t, std::pair<TimeMs, bool>> resolved;
+  for (const auto& e : examples) resolved[e.id] = {e.resolved, e.label > 0.5};
+  int64_t pos = 0, neg = 0;
+  std::vector<TimeMs> times;
+  for (const auto& [id, r] : resolved) {
+    (r.second ? pos : neg)++;
+    times.push_back(r.first);
+  }
+  const char* what_en = target == Target::kLead ? "converted and disqualified leads" : "won and lost deals";
+  const char* what_zh = target == Target::kLead ? "已转化/无效线索" : "赢单/输单商机";
+  if (pos < impl_->opt.min_per_class || neg < impl_->opt.min_per_class) {
+    return Status::Invalid("ai.not_enough_data",
+                           std::string("not enough history yet to train: ") + std::to_string(pos) + " successes and " + std::to_string(neg) +
+                               " failures among " + what_en + "; at least " + std::to_string(impl_->opt.min_per_class) +
+                               " of each are needed, so no score is given",
+                           std::string("历史数据不足，暂不训练：") + what_zh + "中成功 " + std::to_string(pos) + " 条、失败 " + std::to_string(neg) +
+                               " 条；每类至少需要 " + std::to_string(impl_->opt.min_per_class) + " 条，因此暂不给出评分",
+                           "history");
+  }
+  std::sort(times.begin(), times.end());
+  TimeMs cutoff = times[static_cast<size_t>(static_cast<double>(times.size()) * (1 - impl_->opt.holdout))];
+  std::vector<const Example*> train, holdout;
+  for (const auto& e : examples) (e.resolved < cutoff ? train : holdout).push_back(&e);
+  FeatureSpec spec;
+  {
+    std::vector<Example> tr;
+    for (const auto* e : train) tr.push_back(*e);
+    spec = FitSpec(target, tr);
+  }
+  size_t cols = spec.columns();
+  auto matrix = [&](const std::vector<const Example*>& rows, const FeatureSpec& s, std::vector<float>* y, std::vector<float>* w) {
+    Matrix m(rows.size(), s.columns());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      s.Encode(rows[i]->f, m.row(i));
+      if (y) y->push_back(rows[i]->label);
+      if (w) w->push_back(rows[i]->weight);
+    }
+    return m;
+  };
+  // Early stopping on a slice of the training records (whole records, never split snapshots).
+  std::vector<const Example*> fit, stop;
+  for (const auto* e : train) ((e->id * 2654435761u) % 7 == 0 ? stop : fit).push_back(e);
+  std::vector<float> fy, fw, sy, hy;
+  Matrix fx = matrix(fit, spec, &fy, &fw), sx = matrix(stop, spec, &sy, nullptr), hx = matrix(holdout, spec, &hy, nullptr);
+  TrainParams params = impl_->opt.params;
+  say(0.1, "training on records resolved before the holdout");
+  KEEL_ASSIGN_OR_RETURN(Booster eval_model, Booster::Train(fx, fy, fw, params, &sx, &sy, [&](int r, int n) {
+                          say(0.1 + 0.4 * r / n, "boosting");
+                          return true;
+                        }));
+  KEEL_ASSIGN_OR_RETURN(std::vector<float> hp, eval_model.Predict(hx));
+  Evaluation ev = Evaluate(hp, hy);
+  say(0.55, "evaluated on the holdout");
+  // Bands: A = the top 15 % of holdout scores, B the next 25 %, C the next 30 %, D the rest.
+  std::vector<float> sorted = hp;
+  std::sort(sorted.begin(), sorted.end());
+  auto q = [&](double f) { return sorted.empty() ? 1.0 : static_cast<double>(sorted[std::min(sorted.size() - 1, static_cast<size_t>(f * sorted.size()))]); };
+  json bands = {{"A", Round(q(0.85), 0.0001)}, {"B", Round(q(0.60), 0.0001)}, {"C", Round(q(0.30), 0.0001)}};
+  // Against the active model, on holdout records it has not seen (resolved after its data).
+  json comparison = nullptr;
+  bool promote = true;
+  KEEL_ASSIGN_OR_RETURN(std::shared_ptr<Active> current, impl_->ActiveModel(tenant, target));
+  if (current) {
+    TimeMs seen_until = 0;
+    if (auto r = ParseTimestamp(current->card["data"].value("resolved_until", "")); r.ok()) seen_until = *r;
+    std::vector<const Example*> unseen;
+    std::vector<float> uy;
+    std::vector<float> new_p;
+    for (size_t i = 0; i < holdout.size(); ++i) {
+      if (holdout[i]->resolved > seen_until) {
+        unseen.push_back(holdout[i]);
+        uy.push_back(holdout[i]->label);
+        new_p.push_back(hp[i]);
+      }
+    }
+    int64_t upos = 0;
+    for (float v : uy) upos += v > 0.5 ? 1 : 0;
+    int64_t uneg = static_cast<int64_t>(uy.size()) - upos;
+    if (upos >= 30 && uneg >= 30) {
+      KEEL_ASSIGN_OR_RETURN(std::vector<float> old_p, current->booster.Predict(matrix(unseen, current->spec, nullptr, nullptr)));
+      double old_auc = Auc(old_p, uy), new_auc = Auc(new_p, uy);
+      promote = new_auc >= old_auc - impl_->opt.promote_tolerance;
+      comparison = {{"against_version", current->version}, {"rows", uy.size()}, {"current_auc", Round(old_auc, 0.0001)},
+                    {"new_auc", Round(new_auc, 0.0001)}, {"current_log_loss", Round(LogLoss(old_p, uy), 0.0001)},
+                    {"new_log_loss", Round(LogLoss(new_p, uy), 0.0001)}, {"promoted", promote}};
+    } else {
+      comparison = {{"against_version", current->version}, {"rows", uy.size()}, {"promoted", true},
+                    {"note", "too few outcomes since the current model's data to compare; promoted"}};
+    }
+  }
+  // The final model: every resolved record, the round count early stopping chose.
+  std::vector<const Example*> all;
+  for (const auto& e : examples) all.push_back(&e);
+  std::vector<float> ay, aw;
+  Matrix ax = matrix(all, spec, &ay, &aw);
+  params.rounds = std::max(20, eval_model.rounds());
+  params.early_stopping = 0;
+  say(0.6, "training the final model on all resolved records");
+  KEEL_ASSIGN_OR_RETURN(Booster final_model, Booster::Train(ax, ay, aw, params, nullptr, nullptr, [&](int r, int n) {
+                          say(0.6 + 0.3 * r / n, "boosting");
+                          return true;
+                        }));
+  KEEL_ASSIGN_OR_RETURN(std::vector<double> gain, final_model.Importance(cols));
+  const auto& defs = FeatureDefs(target);
+  std::vector<double> by_feature(defs.size(), 0.0);
+  std::vector<int> col_feature = spec.column_feature();
+  for (size_t c = 0; c < cols; ++c) by_feature[static_cast<size_t>(col_feature[c])] += gain[c];
+  std::vector<size_t> order(defs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return by_feature[a] > by_feature[b]; });
+  json importance = json::array();
+  for (size_t f : order) {
+    if (by_feature[f] <= 0) continue;
+    importance.push_back({{"feature", defs[f].name}, {"en", defs[f].en}, {"zh", defs[f].zh}, {"share", Round(by_feature[f], 0.001)}});
+  }
+  TimeMs first_created = INT64_MAX;
+  for (const auto& e : examples) first_created = std::min(first_created, e.at);
+  std::string now = FormatTimestamp(impl_->clock.NowMs());
+  json card = {
+      {"target", TargetName(target)},
+      {"feature_version", kFeatureVersion},
+      {"trained_at", now},
+      {"data", {{"records", resolved.size()}, {"positives", pos}, {"negatives", neg}, {"snapshots", examples.size()},
+                {"from", FormatTimestamp(first_created)}, {"resolved_until", FormatTimestamp(times.back())},
+                {"holdout_from", FormatTimestamp(cutoff)}, {"train_snapshots", train.size()},
+                {"holdout_snapshots", holdout.size()}}},
+      {"holdout", ev.ToJson()},
+      {"comparison", comparison},
+      {"bands", bands},
+      {"rounds", final_model.rounds()},
+      {"importance", importance},
+      {"params", {{"max_depth", params.max_depth}, {"eta", params.eta}, {"subsample", params.subsample},
+                  {"colsample_bytree", params.colsample}, {"min_child_weight", params.min_child_weight}}},
+      {"method", "XGBoost binary:logistic on as-of snapshots (ages before resolution, weighted 1/snapshots per record); "
+                 "time-based holdout = the latest resolved records; the final model is refit on all records"}};
+  KEEL_ASSIGN_OR_RETURN(std::string bytes, final_model.Save());
+  int version = 0;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+    Value vq[] = {tenant, std::string(TargetName(target))};
+    KEEL_ASSIGN_OR_RETURN(store::Rows vr, conn->Query("SELECT COALESCE(MAX(version), 0) FROM ai_models WHERE tenant_id = ? AND target = ?", vq));
+    version = static_cast<int>(store::AsInt(vr.rows[0][0])) + 1;
+    card["version"] = version;
+    if (promote) {
+      Value r[] = {tenant, std::string(TargetName(target))};
+      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'retired' WHERE tenant_id = ? AND target = ? AND status = 'active'", r).status());
+    }
+    Value ins[] = {tenant, std::string(TargetName(target)), int64_t{version}, std::string(promote ? "active" : "rejected"), card.dump(),
+                   spec.ToJson().dump(), Base64UrlEncode(bytes), now, actor ? Value(actor) : Value(), promote ? Value(now) : Value()};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_models (tenant_id, target, version, status, card, spec, model, created_at, created_by, "
+                                    "activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  impl_->Forget(tenant, target);
+  int64_t scored = 0;
+  if (promote) {
+    say(0.92, "scoring open records");
+    KEEL_ASSIGN_OR_RETURN(scored, ScoreAll(tenant, target));
+  }
+  say(1.0, "done");
+  return json{{"version", version}, {"status", promote ? "active" : "rejected"}, {"holdout_auc", card["holdout"]["auc"]},
+              {"scored", scored}, {"card", card}};
+}
+
+Result<int64_t> AiService::ScoreAll(int64_t tenant, Target target) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Score> s, impl_->ScoreNow(tenant, target, h, h.OpenIds()));
+  return static_cast<int64_t>(s.size());
+}
+
+Result<std::vector<Score>> AiService::ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, ids));
+  std::vector<int64_t> open = h.OpenIds();
+  return impl_->ScoreNow(tenant, target, h, open);
+}
+
+Result<json> AiService::StartTraining(const Principal& p, const std::string& target_name) {
+  if (!CanManage(p)) return Forbidden();
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "train", TargetName(target)));
+  int64_t id = job["id"].get<int64_t>(), tenant = p.tenant_id, actor = p.user_id;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->tasks.push_back([this, id, tenant, actor, target] {
+      (void)impl_->SetJob(tenant, id, "running", 0, "");
+      TimeMs last = 0;
+      auto r = Train(tenant, target, actor, [&](double f, const std::string& what) {
+        TimeMs now = impl_->clock.NowMs();
+        if (now - last < 500 && f < 1.0) return;
+        last = now;
+        (void)impl_->SetJob(tenant, id, "running", Round(f, 0.01), what);
+      });
+      if (r.ok()) {
+        json result = *r;
+        (void)impl_->SetJob(tenant, id, "done", 1.0, "version " + std::to_string((*r)["version"].get<int>()) + " " +
+                                                          (*r)["status"].get<std::string>(), &result);
+      } else {
+        json err = {{"code", r.status().code()}, {"message", r.status().message_en()}, {"message_zh", r.status().message_zh()}};
+        (void)impl_->SetJob(tenant, id, "failed", 1.0, r.status().message_en(), &err);
+      }
+      impl_->jobs_done.fetch_add(1);
+    });
+  }
+  impl_->cv.notify_all();
+  return job;
+}
+
+Result<json> AiService::Models(const Principal& p, const std::string& target_name) {
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, std::string(TargetName(target))};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT version, status, card, created_at, activated_at FROM ai_models WHERE tenant_id = ? AND target = ? ORDER BY version DESC", q));
+  json versions = json::array();
+  json active = nullptr;
+  for (const auto& r : rows.rows) {
+    json card = json::parse(store::AsText(r[2]));
+    json v = {{"version", store::AsInt(r[0])}, {"status", store::AsText(r[1])}, {"created_at", store::AsText(r[3])},
+              {"activated_at", store::IsNull(r[4]) ? json(nullptr) : json(store::AsText(r[4]))},
+              {"holdout_auc", card["holdout"]["auc"]}, {"card", card}};
+    if (v["status"] == "active") active = v["version"];
+    versions.push_back(std::move(v));
+  }
+  json out = {{"target", TargetName(target)}, {"active_version", active}, {"versions", versions}};
+  if (active.is_null()) {
+    // Say plainly why there is no score.
+    KEEL_ASSIGN_OR_RETURN(store::Rows last, conn->Query(
+        "SELECT result FROM ai_jobs WHERE tenant_id = ? AND target = ? AND kind = 'train' AND status = 'failed' ORDER BY id DESC LIMIT 1", q));
+    out["message"] = "no model yet: scores appear once a model is trained on enough history (at least " +
+                     std::to_string(impl_->opt.min_per_class) + " outcomes of each kind)";
+    out["message_zh"] = "尚无模型：历史数据足够（每类结果至少 " + std::to_string(impl_->opt.min_per_class) + " 条）并训练后才会给出评分";
+    if (!last.empty()) out["last_failure"] = json::parse(store::AsText(last.rows[0][0]), nullptr, false);
+  }
+  return out;
+}
+
+Result<json> AiService::ModelCard(const Principal& p, const std::string& target_name, int version) {
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, std::string(TargetName(target)), int64_t{version}};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT status, card FROM ai_models WHERE tenant_id = ? AND target = ? AND version = ?", q));
+  if (rows.empty()) {
+    return Status::Error(ErrorKind::kNotFound, "not_found", "no such model version", "没有该模型版本", "version");
+  }
+  json card = json::parse(store::AsText(rows.rows[0][1]));
+  card["status"] = store::AsText(rows.rows[0][0]);
+  return card;
+}
+
+Result<json> AiService::Rollback(const Principal& p, const std::string& target_name, int version) {
+  if (!CanManage(p)) return Forbidden();
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+    Value q[] = {p.tenant_id, std::string(TargetName(target))};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+        "SELECT version, status FROM ai_models WHERE tenant_id = ? AND target = ? ORDER BY version DESC", q));
+    int current = 0;
+    for (const auto& r : rows.rows) {
+      if (store::AsText(r[1]) == "active") current = static_cast<int>(store::AsInt(r[0]));
+    }
+    int to = version;
+    if (to == 0) {
+      // The newest retired version older than the current one.
+      for (const auto& r : rows.rows) {
+        int v = static_cast<int>(store::AsInt(r[0]));
+        if (store::AsText(r[1]) == "retired" && (current == 0 || v < current)) {
+          to = v;
+          break;
+        }
+      }
+    }
+    bool exists = false;
+    for (const auto& r : rows.rows) exists = exists || store::AsInt(r[0]) == to;
+    if (to == 0 || !exists) {
+      return Status::Error(ErrorKind::kNotFound, "ai.no_version", "no earlier model version to roll back to", "没有可回滚的早期模型版本",
+                           "version");
+    }
+    if (to == current) return Status::Error(ErrorKind::kConflict, "ai.already_active", "that version is already active", "该版本已是当前版本", "version");
+    std::string now = FormatTimestamp(impl_->clock.NowMs());
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'retired' WHERE tenant_id = ? AND target = ? AND status = 'active'", q).status());
+    Value a[] = {now, p.tenant_id, std::string(TargetName(target)), int64_t{to}};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'active', activated_at = ? WHERE tenant_id = ? AND target = ? AND version = ?", a).status());
+    KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "model.activated", "ai_models", to, p.user_id,
+                                           json{{"target", TargetName(target)}, {"version", to}, {"previous", current}}.dump()).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+    version = to;
+  }
+  impl_->Forget(p.tenant_id, target);
+  KEEL_ASSIGN_OR_RETURN(int64_t scored, ScoreAll(p.tenant_id, target));
+  return json{{"target", TargetName(target)}, {"active_version", version}, {"scored", scored}};
+}
+
+Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_name, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  // The record must be visible to the caller (the same 404 as reading it).
+  KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(EntityOf(target)), id));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, std::string(TargetName(target)), id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT model_version, probability, score, band, reasons, computed_at FROM ai_scores WHERE tenant_id = ? AND target = ? "
+      "AND record_id = ?", q));
+  if (rows.empty()) {
+    KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(p.tenant_id, target));
+    std::string en = m ? "this record has no score (it is closed, or not scored yet)"
+                       : "no score: there is no trained model yet (not enough history)";
+    std::string zh = m ? "该记录暂无评分（已关闭或尚未评分）" : "暂无评分：尚无训练好的模型（历史数据不足）";
+    return json{{"record_id", id}, {"target", TargetName(target)}, {"score", nullptr}, {"message", en}, {"message_zh", zh}};
+  }
+  const auto& r = rows.rows[0];
+  json reasons = json::parse(store::AsText(r[4]));
+  bool en = p.locale.rfind("en", 0) == 0;
+  json top = json::array();
+  for (const char* side : {"positive", "negative"}) {
+    for (const auto& x : reasons[side]) top.push_back(x[en ? "text_en" : "text_zh"]);
+  }
+  return json{{"record_id", id},
+              {"target", TargetName(target)},
+              {"model_version", store::AsInt(r[0])},
+              {"probability", Round(store::AsDouble(r[1]), 0.0001)},
+              {"score", store::AsInt(r[2])},
+              {"band", store::AsText(r[3])},
+              {"reasons", reasons},
+              {"summary", top},
+              {"computed_at", store::AsText(r[5])}};
+}
+
+Result<json> AiService::Job(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT kind, target, status, progress, message, result, created_at, started_at, finished_at FROM ai_jobs WHERE tenant_id = ? AND id = ?", q));
+  if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such job", "没有该任务", "id");
+  const auto& r = rows.rows[0];
+  auto text = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
+  return json{{"id", id}, {"kind", store::AsText(r[0])}, {"target", text(r[1])}, {"status", store::AsText(r[2])},
+              {"progress", store::AsDouble(r[3])}, {"message", text(r[4])},
+              {"result", store::IsNull(r[5]) ? json(nullptr) : json::parse(store::AsText(r[5]), nullptr, false)},
+              {"created_at", store::AsText(r[6])}, {"started_at", text(r[7])}, {"finished_at", text(r[8])}};
+}
+
+Result<json> AiService::CreateDataset(const Principal& p, const std::string& name, std::string_view csv) {
+  if (!CanManage(p)) return Forbidden();
+  if (name.empty() || name.size() > 200) {
+    return Status::Invalid("validation.required", "name (1-200 bytes) is required", "name（1-200 字节）为必填项", "name");
+  }
+  KEEL_ASSIGN_OR_RETURN(Table t, ReadTable(csv));
+  auto profile = Profile(t);
+  json cols = json::array();
+  for (const auto& c : profile) cols.push_back(c.ToJson());
+  // Suggestions: a two-valued column named like an outcome; free text and constants left out.
+  static const std::set<std::string> kLabelNames = {"y", "label", "target", "outcome", "converted", "won", "result", "success",
+                                                    "结果", "是否成交", "成交"};
+  json label = nullptr;
+  json exclude = json::array();
+  for (const auto& c : profile) {
+    std::string lower = c.name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (c.distinct == 2 && kLabelNames.count(lower)) label = c.name;
+    if (c.type == ColumnType::kText || c.type == ColumnType::kConstant) exclude.push_back(c.name);
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  std::string now = FormatTimestamp(impl_->clock.NowMs());
+  json prof = {{"columns", cols}, {"suggested", {{"label", label}, {"exclude", exclude}}}};
+  Value q[] = {p.tenant_id, ids[0], name, static_cast<int64_t>(t.rows.size()), prof.dump(), std::string(csv), now,
+               p.user_id ? Value(p.user_id) : Value()};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_datasets (tenant_id, id, name, row_count, profile, content, created_at, created_by) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", ids[0]}, {"name", name}, {"rows", t.rows.size()}, {"columns", cols}, {"suggested", prof["suggested"]},
+              {"created_at", now}, {"card", nullptr}};
+}
+
+Result<json> AiService::Dataset(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT name, row_count, profile, card, created_at FROM ai_datasets WHERE tenant_id = ? AND id = ?", q));
+  if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
+  const auto& r = rows.rows[0];
+  json prof = json::parse(store::AsText(r[2]));
+  return json{{"id", id}, {"name", store::AsText(r[0])}, {"rows", store::AsInt(r[1])}, {"columns", prof["columns"]},
+              {"suggested", prof["suggested"]}, {"card", store::IsNull(r[3]) ? json(nullptr) : json::parse(store::AsText(r[3]))},
+              {"created_at", store::AsText(r[4])}};
+}
+
+Result<json> AiService::Datasets(const Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT id, name, row_count, created_at, card IS NOT NULL FROM ai_datasets WHERE tenant_id = ? ORDER BY id DESC", q));
+  json items = json::array();
+  for (const auto& r : rows.rows) {
+    items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"rows", store::AsInt(r[2])},
+                     {"created_at", store::AsText(r[3])}, {"trained", store::AsInt(r[4]) != 0}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, const json& mapping) {
+  if (!CanManage(p)) return Forbidden();
+  std::string csv;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {p.tenant_id, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT content FROM ai_datasets WHERE tenant_id = ? AND id = ?", q));
+    if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
+    csv = store::AsText(rows.rows[0][0]);
+  }
+  auto table = std::make_shared<Table>();
+  KEEL_ASSIGN_OR_RETURN(*table, ReadTable(csv));
+  KEEL_ASSIGN_OR_RETURN(Mapping m, ParseMapping(mapping, *table));
+  KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "dataset", "dataset:" + std::to_string(id)));
+  int64_t job_id = job["id"].get<int64_t>(), tenant = p.tenant_id;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->tasks.push_back([this, job_id, tenant, id, table, m] {
+      (void)impl_->SetJob(tenant, job_id, "running", 0, "");
+      auto r = TrainTabular(*table, m, impl_->opt.params, impl_->opt.min_per_class, [&](int done, int total, const std::string& what) {
+        (void)impl_->SetJob(tenant, job_id, "running", Round(static_cast<double>(done) / total, 0.01), what);
+      });
+      if (r.ok()) {
+        json card = r->card;
+        if (auto conn = impl_->db.Acquire(); conn.ok()) {
+          Value q[] = {card.dump(), tenant, id};
+          (void)(*conn)->Exec("UPDATE ai_datasets SET card = ? WHERE tenant_id = ? AND id = ?", q);
+        }
+        (void)impl_->SetJob(tenant, job_id, "done", 1.0, "cross-validated AUC " + card["cross_validation"]["auc"].dump(), &card);
+      } else {
+        json err = {{"code", r.status().code()}, {"message", r.status().message_en()}, {"message_zh", r.status().message_zh()},
+                    {"field", r.status().field()}};
+        (void)impl_->SetJob(tenant, job_id, "failed", 1.0, r.status().message_en(), &err);
+      }
+      impl_->jobs_done.fetch_add(1);
+    });
+  }
+  impl_->cv.notify_all();
+  return job;
+}
+
+}  // namespace keel::ai

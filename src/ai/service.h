@@ -1,0 +1,103 @@
+// The AI service of a Keel process: trains a lead-conversion and a deal-win model per tenant
+// (XGBoost on as-of features, time-based holdout, model cards, promotion only when not worse,
+// rollback), keeps a score 0-100 with a band and plain zh/en reasons (exact SHAP) for every
+// open lead and deal — recomputed when the record or its activities change and in a nightly
+// batch — and trains models on foreign CSV tables. One worker thread runs jobs and rescoring;
+// every public method is thread-safe. Errors are Status values with zh/en messages.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ai/features.h"
+#include "ai/xgb.h"
+#include "common/time.h"
+#include "common/status.h"
+#include "domain/records.h"
+#include "store/database.h"
+
+namespace keel::ai {
+
+struct AiOptions {
+  int64_t min_per_class = 100;  // fewer resolved records of either class: no model, no score
+  TrainParams params;
+  int nightly_hour = 2;         // local hour of the nightly rescoring batch
+  double holdout = 0.2;         // the latest share of resolved records kept for evaluation
+  double promote_tolerance = 0.002;  // a new version may be this much below the current AUC
+};
+
+// One score with its reasons, as stored.
+struct Score {
+  int64_t record_id = 0;
+  int model_version = 0;
+  double probability = 0;
+  int score = 0;
+  std::string band;
+  nlohmann::json reasons;  // [{feature, points, value_zh, value_en, text_zh, text_en}]
+};
+
+class AiService {
+ public:
+  AiService(store::Database& db, domain::RecordService& records, const Clock& clock, AiOptions options = {});
+  ~AiService();
+  AiService(const AiService&) = delete;
+  AiService& operator=(const AiService&) = delete;
+
+  // The worker: queued jobs, event-driven rescoring (Notify), the nightly batch.
+  void Start();
+  void Stop();
+  // A commit appended events for `tenant` (the database commit hook); cheap.
+  void Notify(int64_t tenant);
+  // Blocks until every queued job and notification has been handled (tests, CLI).
+  bool WaitIdle(int timeout_ms);
+
+  // ---- Models ----
+  // Queues training of `target` ("lead"/"opportunity"); returns the job (202). Admin, hq_ops.
+  Result<nlohmann::json> StartTraining(const domain::Principal& p, const std::string& target);
+  // Trains now on the calling thread (CLI, demo, tests); returns the new version's summary.
+  // Errors: "ai.not_enough_data" (with the counts), "ai.target".
+  Result<nlohmann::json> Train(int64_t tenant, Target target, int64_t actor = 0,
+                               const std::function<void(double, const std::string&)>& progress = {});
+  // Versions with their cards, newest first; says plainly when there is no model yet and why.
+  Result<nlohmann::json> Models(const domain::Principal& p, const std::string& target);
+  Result<nlohmann::json> ModelCard(const domain::Principal& p, const std::string& target, int version);
+  // Makes `version` (or the one active before the current) the active model and rescores.
+  Result<nlohmann::json> Rollback(const domain::Principal& p, const std::string& target, int version = 0);
+
+  // ---- Scores ----
+  // The stored score of a record the caller may see (404 when it may not), with reasons.
+  Result<nlohmann::json> ScoreOf(const domain::Principal& p, const std::string& target, int64_t id);
+  // Scores every open record of the target with the active model; returns how many.
+  Result<int64_t> ScoreAll(int64_t tenant, Target target);
+  // Scores the given records now (exact SHAP); records without a model are skipped.
+  Result<std::vector<Score>> ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids);
+
+  // ---- Jobs ----
+  Result<nlohmann::json> Job(const domain::Principal& p, int64_t id);
+
+  // ---- Foreign tables ----
+  // Stores an uploaded CSV and returns its profile (types, missing, top values) and suggestions.
+  Result<nlohmann::json> CreateDataset(const domain::Principal& p, const std::string& name, std::string_view csv);
+  Result<nlohmann::json> Dataset(const domain::Principal& p, int64_t id);
+  Result<nlohmann::json> Datasets(const domain::Principal& p);
+  // Queues training on a dataset with a column mapping (tabular.h Mapping); the job's result
+  // is the model card (cross-validated and holdout AUC …).
+  Result<nlohmann::json> StartDatasetTraining(const domain::Principal& p, int64_t id, const nlohmann::json& mapping);
+
+  struct Stats {
+    int64_t rescored = 0, batches = 0, jobs = 0;
+  };
+  Stats stats() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keel::ai
