@@ -365,6 +365,8 @@ AiService::AiService(store::Database& db, domain::RecordService& records, const 
 
 AiService::~AiService() { Stop(); }
 
+bool AiService::MayManage(const Principal& p) { return CanManage(p); }
+
 void AiService::Start() {
   std::lock_guard lock(impl_->mu);
   if (impl_->started) return;

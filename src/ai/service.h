@@ -56,6 +56,9 @@ class AiService {
   // Blocks until every queued job and notification has been handled (tests, CLI).
   bool WaitIdle(int timeout_ms);
 
+  // Whether `p` may train, roll back and upload datasets (admin, hq_ops).
+  static bool MayManage(const domain::Principal& p);
+
   // ---- Models ----
   // Queues training of `target` ("lead"/"opportunity"); returns the job (202). Admin, hq_ops.
   Result<nlohmann::json> StartTraining(const domain::Principal& p, const std::string& target);

@@ -22,6 +22,8 @@
 #include "domain/records.h"
 #include "http/api.h"
 #include "ingest/ingest.h"
+#include "ai/service.h"
+#include "ai/tabular.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
@@ -263,6 +265,53 @@ int Fail(const keel::Status& st) {
   return st.kind() == keel::ErrorKind::kInvalid || st.kind() == keel::ErrorKind::kConflict ? 2 : 1;
 }
 
+// `keel model csv`: a foreign table → profile, cross-validated model, card. No database.
+int TrainCsv(const std::string& file, const std::string& label, const std::string& positive, const std::vector<std::string>& exclude,
+             const std::string& time_column, int folds, bool as_json) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto table = keel::ai::ReadTable(text);
+  if (!table.ok()) return Fail(table.status());
+  std::printf("%zu rows, %zu columns:\n", table->rows.size(), table->header.size());
+  for (const auto& col : keel::ai::Profile(*table)) {
+    std::printf("  %-18s %-9s %6lld distinct %6lld missing", col.name.c_str(), keel::ai::ColumnTypeName(col.type),
+                static_cast<long long>(col.distinct), static_cast<long long>(col.missing));
+    if (!col.top.empty()) std::printf("   e.g. %s", col.top[0].first.c_str());
+    std::printf("\n");
+  }
+  nlohmann::json mapping = {{"label", label}, {"exclude", exclude}, {"folds", folds}};
+  if (!positive.empty()) mapping["positive"] = positive;
+  if (!time_column.empty()) mapping["time_column"] = time_column;
+  auto m = keel::ai::ParseMapping(mapping, *table);
+  if (!m.ok()) return Fail(m.status());
+  auto model = keel::ai::TrainTabular(*table, *m, keel::ai::TrainParams{}, 100, [](int done, int total, const std::string& what) {
+    std::printf("%3d%%  %s\n", 100 * done / total, what.c_str());
+    std::fflush(stdout);
+  });
+  if (!model.ok()) return Fail(model.status());
+  const auto& card = model->card;
+  if (as_json) {
+    std::printf("%s\n", card.dump(1).c_str());
+    return 0;
+  }
+  const auto& cv = card["cross_validation"];
+  std::printf("label %s = '%s': %d positive, %d negative; %zu features\n", label.c_str(),
+              card["label"]["positive"].get<std::string>().c_str(), card["label"]["positives"].get<int>(),
+              card["label"]["negatives"].get<int>(), model->encoder.feature_names.size());
+  std::printf("cross-validated AUC %.4f (%d folds: %.4f ± %.4f), log loss %.4f, Brier %.4f\n", cv["auc"].get<double>(),
+              cv["folds"].get<int>(), cv["auc_mean"].get<double>(), cv["auc_sd"].get<double>(), cv["log_loss"].get<double>(),
+              cv["brier"].get<double>());
+  if (!card["holdout"].is_null()) {
+    std::printf("holdout AUC %.4f on %d rows (%s)\n", card["holdout"]["auc"].get<double>(), card["holdout"]["rows"].get<int>(),
+                card["holdout"]["split"].get<std::string>().c_str());
+  }
+  std::printf("top features:\n");
+  for (const auto& f : card["importance"]) {
+    std::printf("  %-28s %5.1f%%\n", f["feature"].get<std::string>().c_str(), f["share"].get<double>() * 100);
+  }
+  return 0;
+}
+
 std::string ReadPassword(const std::string& given, const char* env) {
   if (!given.empty()) return given;
   const char* e = std::getenv(env);
@@ -329,6 +378,27 @@ int main(int argc, char** argv) {
   import->add_option("--tenant", im_tenant, "tenant code")->required();
   import->add_option("--type", im_type, "order, activity, signal, lead or a custom event type")->required();
   import->add_option("--file", im_file, "the CSV file (UTF-8, header row)")->required()->check(CLI::ExistingFile);
+  // model
+  auto* model = app.add_subcommand("model", "Train and inspect AI models (lead conversion, deal win, foreign CSV tables)");
+  auto* model_train = model->add_subcommand("train", "Train a tenant's lead or deal model now (promoted only if not worse)");
+  AddCommon(model_train, c);
+  std::string m_tenant, m_kind;
+  model_train->add_option("--tenant", m_tenant, "tenant code")->required();
+  model_train->add_option("--kind", m_kind, "lead or opportunity")->required()->check(CLI::IsMember({"lead", "opportunity"}));
+  auto* model_csv = model->add_subcommand("csv", "Train on a CSV of historical records from another system and print the model card");
+  std::string mc_file, mc_label, mc_positive, mc_time;
+  std::vector<std::string> mc_exclude;
+  int mc_folds = 5;
+  model_csv->add_option("--file", mc_file, "the CSV file (UTF-8; `,` `;` or tab)")->required()->check(CLI::ExistingFile);
+  model_csv->add_option("--label", mc_label, "the outcome column")->required();
+  model_csv->add_option("--positive", mc_positive, "the label value meaning success (detected when absent)");
+  model_csv->add_option("--exclude", mc_exclude, "columns to leave out (e.g. one only known after the outcome)")->delimiter(',');
+  model_csv->add_option("--time-column", mc_time, "orders the holdout (default: file order)");
+  model_csv->add_option("--folds", mc_folds, "cross-validation folds")->capture_default_str()->check(CLI::Range(2, 20));
+  bool mc_json = false;
+  model_csv->add_flag("--json", mc_json, "print the whole model card as JSON");
+  model->require_subcommand(1);
+
   auto* demo = app.add_subcommand("demo", "Generate the demo company (海川电器) into the database");
   AddCommon(demo, c);
   demo->add_option("--seed", demo_opt.seed, "random seed (same seed and end date → same data)")->capture_default_str();
@@ -400,6 +470,7 @@ int main(int argc, char** argv) {
     std::printf("keel %s (schema %d)\n", kVersion, keel::store::LatestSchemaVersion());
     return 0;
   }
+  if (model_csv->parsed()) return TrainCsv(mc_file, mc_label, mc_positive, mc_exclude, mc_time, mc_folds, mc_json);
   if (app.got_subcommand("openapi")) {
     c.database = ":memory:";
     c.pool_size = 1;
@@ -414,7 +485,8 @@ int main(int argc, char** argv) {
     keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
     keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
     keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams});
+    keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -453,6 +525,16 @@ int main(int argc, char** argv) {
       if (!st.ok()) return Fail(st);
       std::printf("metrics backfilled and %zu alert rules defined\n", rules->size());
     }
+    {
+      // Both AI models, trained on the generated history; every open lead and deal is scored.
+      keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+      for (auto target : {keel::ai::Target::kLead, keel::ai::Target::kOpportunity}) {
+        auto m = ai.Train(r->tenant_id, target);
+        if (!m.ok()) return Fail(m.status());
+        std::printf("%s model v%d trained: holdout AUC %.3f, %lld open records scored\n", keel::ai::TargetName(target),
+                    (*m)["version"].get<int>(), (*m)["holdout_auc"].get<double>(), static_cast<long long>((*m)["scored"].get<int64_t>()));
+      }
+    }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);
     for (const auto& [k, v] : r->counts) std::printf("  %-14s %lld\n", k.c_str(), static_cast<long long>(v));
@@ -485,6 +567,35 @@ int main(int argc, char** argv) {
     }
     if (r->errors.size() > 50) std::printf("  … %zu more\n", r->errors.size() - 50);
     return r->errors.empty() ? 0 : 1;
+  }
+
+  if (model_train->parsed()) {
+    auto tid = s.auth->TenantIdByCode(m_tenant);
+    if (!tid.ok()) return Fail(tid.status());
+    keel::ai::Target target;
+    keel::ai::ParseTarget(m_kind, &target);
+    keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+    int last = -1;
+    auto m = ai.Train(*tid, target, 0, [&](double f, const std::string& what) {
+      int pct = static_cast<int>(f * 100);
+      if (pct / 10 == last / 10 && f < 1.0) return;
+      last = pct;
+      std::printf("%3d%%  %s\n", pct, what.c_str());
+      std::fflush(stdout);
+    });
+    if (!m.ok()) return Fail(m.status());
+    const auto& card = (*m)["card"];
+    std::printf("%s model v%d %s: holdout AUC %.3f, log loss %.3f, Brier %.3f on %d snapshots; %lld open records scored\n",
+                m_kind.c_str(), (*m)["version"].get<int>(), (*m)["status"].get<std::string>().c_str(), card["holdout"]["auc"].get<double>(),
+                card["holdout"]["log_loss"].get<double>(), card["holdout"]["brier"].get<double>(), card["holdout"]["rows"].get<int>(),
+                static_cast<long long>((*m)["scored"].get<int64_t>()));
+    std::printf("top features:\n");
+    for (size_t i = 0; i < card["importance"].size() && i < 8; ++i) {
+      const auto& f = card["importance"][i];
+      std::printf("  %-24s %5.1f%%  %s\n", f["feature"].get<std::string>().c_str(), f["share"].get<double>() * 100,
+                  f["zh"].get<std::string>().c_str());
+    }
+    return 0;
   }
 
   if (tenant_create->parsed()) {
@@ -556,6 +667,12 @@ int main(int argc, char** argv) {
   keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
   ingest.Start();
   keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
+  keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+  ai.Start();
+  s.db->SetCommitHook([&metrics, &ai](int64_t tenant) {
+    metrics.Notify(tenant);
+    ai.Notify(tenant);
+  });
   keel::demo::LiveOptions lo;
   if (!live_demo.empty()) lo.tenant_code = live_demo;
   keel::demo::LiveSimulator simulator(*s.db, *s.records, ingest, *keel::Clock::System(), lo);
@@ -563,7 +680,7 @@ int main(int argc, char** argv) {
     auto st = simulator.Start();
     if (!st.ok()) return Fail(st);
   }
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams});
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -580,6 +697,8 @@ int main(int argc, char** argv) {
   server.Wait(true);
   simulator.Stop();
   ingest.Stop();
+  s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
+  ai.Stop();
   alerts.Stop();
   metrics.Stop();
   s.db->SetCommitHook(nullptr);

@@ -148,6 +148,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddFormulaRoutes();
   AddMetricRoutes();
   AddAlertRoutes();
+  AddAiRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);

@@ -19,6 +19,9 @@ class AlertEngine;
 namespace keel::ingest {
 class Ingestor;
 }
+namespace keel::ai {
+class AiService;
+}
 
 namespace keel::http {
 
@@ -34,6 +37,7 @@ struct ApiServices {
   alerts::AlertEngine* alerts = nullptr;
   ingest::Ingestor* ingest = nullptr;
   StreamHub* streams = nullptr;
+  ai::AiService* ai = nullptr;
 };
 
 class Api {
@@ -53,6 +57,7 @@ class Api {
   void AddAlertRoutes();
   void AddIngestRoutes();
   void AddStreamRoutes();
+  void AddAiRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

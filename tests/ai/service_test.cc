@@ -5,12 +5,15 @@
 // tenant reads another's scores.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "ai/service.h"
 #include "demo/demo.h"
 #include "domain/auth.h"
 #include "domain/schema.h"
+#include "support/dataset.h"
 #include "support/org.h"
 #include "support/test_db.h"
 
@@ -227,6 +230,40 @@ TEST_F(AiDemo, AnotherTenantNeverReadsTheseScores) {
   auto m = env_->ai->Models(other.as.at("admin"), "lead");
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)["versions"].empty());
+}
+
+// Issue 4 through the service (the API's path): upload the bank CSV, map it (label y, duration
+// left out), train as a background job, read the card back with the dataset.
+TEST(AiDatasets, ForeignCsvEndToEndThroughTheService) {
+  KEEL_DATASET_OR_SKIP(path, "bank-marketing/bank-additional.csv");
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  testing::DomainEnv env(testing::TestBackend::kSqlite);
+  AiService ai(*env.db, *env.rs, env.clock);
+  ai.Start();
+  auto admin = env.org.as.at("admin");
+  auto ds = ai.CreateDataset(admin, "bank telemarketing", ss.str());
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  EXPECT_EQ((*ds)["rows"], 4119);
+  EXPECT_EQ((*ds)["suggested"]["label"], "y");
+  int64_t id = (*ds)["id"].get<int64_t>();
+  auto bad = ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"durration"}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "exclude[0]");
+  auto job = ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"duration"}}});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_TRUE(ai.WaitIdle(120000));
+  auto done = ai.Job(admin, (*job)["id"].get<int64_t>());
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ((*done)["status"], "done") << done->dump();
+  double auc = (*done)["result"]["cross_validation"]["auc"].get<double>();
+  EXPECT_GE(auc, 0.74);
+  auto again = ai.Dataset(admin, id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["card"]["cross_validation"]["auc"].get<double>(), auc);
+  EXPECT_FALSE(ai.Dataset(testing::BuildOrg(*env.rs, *env.auth, "rival").as.at("admin"), id).ok());
+  ai.Stop();
 }
 
 }  // namespace

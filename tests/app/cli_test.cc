@@ -104,6 +104,37 @@ TEST(Cli, ImportsACsvWithProgressAndNeverTwice) {
   EXPECT_EQ(Keel(dir, "import --tenant nope --type signal --file signals.csv").code, 1);
 }
 
+// A foreign CSV through the CLI: profile, progress, cross-validated AUC, a clear refusal.
+TEST(Cli, TrainsOnAForeignCsvAndRefusesTooLittleHistory) {
+  std::string dir = keel::testing::TempDir();
+  std::string bank = keel::testing::SharedDataset("bank-marketing/bank-additional.csv");
+  if (!bank.empty()) {
+    auto r = Keel(dir, "model csv --file '" + bank + "' --label y --exclude duration");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("4119 rows, 21 columns"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("100%  final model"), std::string::npos) << r.out;
+    size_t at = r.out.find("cross-validated AUC ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_GE(std::stod(r.out.substr(at + 20, 6)), 0.74) << r.out;
+    EXPECT_NE(r.out.find("  duration "), std::string::npos) << r.out;  // profiled …
+    EXPECT_EQ(r.out.find("duration ", r.out.find("top features")), std::string::npos) << r.out;  // … never learned from
+  }
+  {
+    std::ofstream csv(dir + "/tiny.csv");
+    csv << "grade;won\n1;yes\n2;no\n";
+  }
+  auto tiny = Keel(dir, "model csv --file tiny.csv --label won");
+  EXPECT_EQ(tiny.code, 2) << tiny.out;
+  EXPECT_NE(tiny.out.find("ai.not_enough_data"), std::string::npos) << tiny.out;
+  EXPECT_NE(tiny.out.find("历史数据不足"), std::string::npos) << tiny.out;
+  auto wrong = Keel(dir, "model csv --file tiny.csv --label nope");
+  EXPECT_EQ(wrong.code, 2) << wrong.out;
+  ASSERT_EQ(Keel(dir, "tenant create --code acme --name 测试公司").code, 0);
+  auto train = Keel(dir, "model train --tenant acme --kind lead");
+  EXPECT_EQ(train.code, 2) << train.out;
+  EXPECT_NE(train.out.find("not enough history"), std::string::npos) << train.out;
+}
+
 TEST(Cli, ServeStopsGracefullyOnSigterm) {
   std::string dir = keel::testing::TempDir();
   pid_t pid = fork();

@@ -4,7 +4,8 @@
 // run in order against a real server, on both backends. "${var}" in a path or a body string
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
 // ${user.rep_a1}). A step {"catch_up": true} waits for the metric engine to apply all events,
-// {"evaluate_alerts": true} also evaluates every alert rule now;
+// {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
+// the AI service's background jobs;
 // "content_type" sends raw_body as e.g. application/yaml. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length).
 #include <gtest/gtest.h>
@@ -137,6 +138,11 @@ TEST_P(CasesTest, RequestResponseFiles) {
       if (step.value("catch_up", false)) {
         // The metric engine applies events asynchronously; this step waits until it has.
         ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      if (step.value("wait_jobs", false)) {
+        // AI jobs run on the service's worker; this step waits until it is idle.
+        ASSERT_TRUE(f.ai->WaitIdle(120000)) << name;
         continue;
       }
       if (step.value("evaluate_alerts", false)) {

@@ -54,6 +54,11 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto silence = f_->alerts->CreateSilence(o.as["admin"], {{"duration", "1h"}, {"comment", kMarker}, {"matchers", {{"unit", "1"}}}});
     ids_["alert-silences"] = (*silence)["id"];
     ids_["alerts"] = 999999999;  // none fires in this fixture
+    auto ds = f_->ai->CreateDataset(o.as["admin"], kMarker, "grade,won\n1,yes\n2,no\n3,no\n");
+    ids_["ai/datasets"] = (*ds)["id"];
+    auto job = f_->ai->StartTraining(o.as["admin"], "lead");
+    ids_["ai/jobs"] = (*job)["id"];
+    f_->ai->WaitIdle(60000);
   }
 
   // What acme has, as a string: row counts and latest change per table, events, sessions, keys.
@@ -75,6 +80,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) FROM signals WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM ingest_keys WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM event_types WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(card) FROM ai_datasets WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM ai_jobs WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM ai_models WHERE tenant_id = ?",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
       out += store::AsText(r->rows[0][0]) + " ";
@@ -86,10 +94,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
   // The concrete path for a route, pointing at acme's records.
   std::string PathFor(const std::string& pattern) {
     std::string path = pattern;
-    if (size_t n = path.find("{name}"); n != std::string::npos) path.replace(n, 6, "revenue");
+    bool ai = path.rfind("/api/v1/ai/", 0) == 0;
+    if (size_t n = path.find("{name}"); n != std::string::npos) path.replace(n, 6, ai ? "lead" : "revenue");
+    if (size_t n = path.find("{version}"); n != std::string::npos) path.replace(n, 9, "1");
     size_t p = path.find("{id}");
     if (p == std::string::npos) return path;
     std::string entity = path.substr(8, path.find('/', 8) - 8);
+    if (ai) entity = path.substr(8, path.find('/', 11) - 8);  // "ai/datasets", "ai/jobs"
     return path.replace(p, 4, std::to_string(ids_.at(entity)));
   }
 
@@ -108,6 +119,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
       return json::array({{{"type", "order"}, {"id", "iso-1"}, {"code", "ISO-1"}, {"store_code", "S-A"}, {"at", "2026-11-01T10:00:00Z"},
                            {"lines", {{{"sku", "AC-1"}, {"qty", 1}, {"unit_price", 1}}}}}});
     }
+    if (r.pattern == "/api/v1/ai/datasets/{id}/train") return {{"label", "won"}};
     if (r.pattern == "/api/v1/event-types") return {{"name", "pwned"}, {"fields", {{{"name", "x"}, {"type", "number"}}}}};
     if (r.pattern == "/api/v1/webhooks") return {{"name", "x"}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/x"}};
     if (r.pattern == "/api/v1/alert-silences") return {{"duration", "1h"}, {"matchers", {{"unit", "1"}}}};

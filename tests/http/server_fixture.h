@@ -13,6 +13,7 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "http/streams.h"
+#include "ai/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
@@ -42,6 +43,9 @@ class ServerFixture {
     services.ingest = ingest.get();
     streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), *Clock::System());
     services.streams = streams.get();
+    ai = std::make_unique<ai::AiService>(*db, *rs, *Clock::System());
+    ai->Start();
+    services.ai = ai.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -67,6 +71,7 @@ class ServerFixture {
     server.reset();
     streams.reset();
     ingest->Stop();
+    ai->Stop();
     alerts->Stop();
     metrics->Stop();
     db->SetCommitHook(nullptr);
@@ -79,6 +84,7 @@ class ServerFixture {
   std::unique_ptr<alerts::AlertEngine> alerts;
   std::unique_ptr<ingest::Ingestor> ingest;
   std::unique_ptr<http::StreamHub> streams;
+  std::unique_ptr<ai::AiService> ai;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;
