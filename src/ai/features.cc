@@ -184,7 +184,25 @@ void FeatureSpec::Encode(const RawFeatures& raw, float* row) const {
       continue;
     }
     const std::string& v = raw.text[f];
-    for (const auto& level : levels[f]) row[c++] = v.empty() ? NAN : (v == level ? 1.0f : 0.0f);
+    size_t n = levels[f].size();
+    if (v.empty()) {
+      for (size_t i = 0; i < n; ++i) row[c + i] = NAN;
+    } else {
+      for (size_t i = 0; i < n; ++i) row[c + i] = 0.0f;
+      if (f < level_index.size()) {
+        if (auto it = level_index[f].find(v); it != level_index[f].end()) row[c + it->second] = 1.0f;
+      } else {
+        for (size_t i = 0; i < n; ++i) row[c + i] = v == levels[f][i] ? 1.0f : 0.0f;
+      }
+    }
+    c += n;
+  }
+}
+
+void FeatureSpec::Index() {
+  level_index.assign(levels.size(), {});
+  for (size_t f = 0; f < levels.size(); ++f) {
+    for (size_t i = 0; i < levels[f].size(); ++i) level_index[f][levels[f][i]] = i;
   }
 }
 
@@ -213,6 +231,7 @@ Result<FeatureSpec> FeatureSpec::FromJson(const json& j) {
   for (size_t f = 0; f < defs.size(); ++f) {
     if (defs[f].categorical && j["levels"].contains(defs[f].name)) s.levels[f] = j["levels"][defs[f].name].get<std::vector<std::string>>();
   }
+  s.Index();
   return s;
 }
 
@@ -239,6 +258,7 @@ FeatureSpec FitSpec(Target t, const std::vector<Example>& examples) {
       s.levels[f].push_back(v);
     }
   }
+  s.Index();
   return s;
 }
 
@@ -261,7 +281,8 @@ std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string
   return Fill(zh ? d.phrase_zh : d.phrase_en, FormatValue(v, d.unit));
 }
 
-Result<History> History::Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids) {
+Result<History> History::Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids,
+                              std::shared_ptr<const OwnerOutcomes> owners) {
   History h;
   h.target_ = target;
   bool lead = target == Target::kLead;
@@ -397,26 +418,43 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
     std::stable_sort(r.stages.begin(), r.stages.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::stable_sort(r.close_changes.begin(), r.close_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
-  // Owners' past outcomes (all records of the tenant; a filtered load asks the table directly).
+  // Owners' past outcomes: from the records themselves on a full load (exact resolution times),
+  // else from the cache the caller passed, else from the tables.
   if (ids.empty()) {
+    auto o = std::make_shared<OwnerOutcomes>();
     for (const auto& [id, r] : h.records_) {
-      if (r.resolved) h.owner_outcomes_[r.owner].push_back({r.resolved, r.success});
+      if (r.resolved) o->by_owner[r.owner].push_back({r.resolved, r.success});
     }
+    for (auto& [owner, list] : o->by_owner) {
+      std::sort(list.begin(), list.end());
+      o->all.insert(o->all.end(), list.begin(), list.end());
+    }
+    std::sort(o->all.begin(), o->all.end());
+    h.owners_ = std::move(o);
+  } else if (owners) {
+    h.owners_ = std::move(owners);
   } else {
-    Value p[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-        lead ? "SELECT owner_id, status = 'converted', COALESCE(converted_at, updated_at) FROM leads WHERE tenant_id = ? AND "
-               "status IN ('converted', 'disqualified')"
-             : "SELECT owner_id, outcome = 'won', closed_at FROM opportunities WHERE tenant_id = ? AND outcome IN ('won', 'lost')",
-        p));
-    for (const auto& r : rows.rows) h.owner_outcomes_[store::AsInt(r[0])].push_back({TimeOf(r[2]), store::AsInt(r[1]) != 0});
+    KEEL_ASSIGN_OR_RETURN(h.owners_, OwnerOutcomes::Load(conn, tenant, target));
   }
-  for (auto& [owner, list] : h.owner_outcomes_) {
-    std::sort(list.begin(), list.end());
-    h.all_outcomes_.insert(h.all_outcomes_.end(), list.begin(), list.end());
-  }
-  std::sort(h.all_outcomes_.begin(), h.all_outcomes_.end());
   return h;
+}
+
+Result<std::shared_ptr<const OwnerOutcomes>> OwnerOutcomes::Load(store::Connection& conn, int64_t tenant, Target target) {
+  auto o = std::make_shared<OwnerOutcomes>();
+  Value p[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      target == Target::kLead
+          ? "SELECT owner_id, status = 'converted', COALESCE(converted_at, updated_at) FROM leads WHERE tenant_id = ? AND "
+            "status IN ('converted', 'disqualified')"
+          : "SELECT owner_id, outcome = 'won', closed_at FROM opportunities WHERE tenant_id = ? AND outcome IN ('won', 'lost')",
+      p));
+  for (const auto& r : rows.rows) o->by_owner[store::AsInt(r[0])].push_back({TimeOf(r[2]), store::AsInt(r[1]) != 0});
+  for (auto& [owner, list] : o->by_owner) {
+    std::sort(list.begin(), list.end());
+    o->all.insert(o->all.end(), list.begin(), list.end());
+  }
+  std::sort(o->all.begin(), o->all.end());
+  return std::shared_ptr<const OwnerOutcomes>(std::move(o));
 }
 
 double History::OwnerRate(int64_t owner, TimeMs t) const {
@@ -429,11 +467,12 @@ double History::OwnerRate(int64_t owner, TimeMs t) const {
       *s += ok ? 1 : 0;
     }
   };
-  double an, as;
-  before(all_outcomes_, &an, &as);
+  double an = 0, as = 0, n = 0, s = 0;
+  if (owners_) {
+    before(owners_->all, &an, &as);
+    if (auto it = owners_->by_owner.find(owner); it != owners_->by_owner.end()) before(it->second, &n, &s);
+  }
   double prior = an > 0 ? as / an : 0.2;
-  double n = 0, s = 0;
-  if (auto it = owner_outcomes_.find(owner); it != owner_outcomes_.end()) before(it->second, &n, &s);
   return 100.0 * (s + 20 * prior) / (n + 20);
 }
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct FeatureSpec {
   Target target = Target::kLead;
   int version = kFeatureVersion;
   std::vector<std::vector<std::string>> levels;  // per feature (empty for numbers)
+  std::vector<std::unordered_map<std::string, size_t>> level_index;  // built by Index()
+
+  void Index();  // after `levels` changed
 
   size_t columns() const;
   // Feature index of each column.
@@ -55,6 +60,14 @@ struct FeatureSpec {
   void Encode(const RawFeatures& f, float* row) const;
   nlohmann::json ToJson() const;
   static Result<FeatureSpec> FromJson(const nlohmann::json& j);
+};
+
+// Owners' past outcomes (resolution time, success), for the owner-rate features. Loading them
+// reads every resolved record of the tenant, so the scorer keeps them for a while.
+struct OwnerOutcomes {
+  std::map<int64_t, std::vector<std::pair<TimeMs, bool>>> by_owner;  // sorted by time
+  std::vector<std::pair<TimeMs, bool>> all;                          // sorted by time
+  static Result<std::shared_ptr<const OwnerOutcomes>> Load(store::Connection& conn, int64_t tenant, Target target);
 };
 
 // A labelled snapshot for training.
@@ -70,7 +83,9 @@ struct Example {
 class History {
  public:
   // `ids` empty: every record of the target. Owner success rates always use all records.
-  static Result<History> Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids = {});
+  // `owners` (for a filtered load): the tenant's owner outcomes when the caller has them cached.
+  static Result<History> Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids = {},
+                              std::shared_ptr<const OwnerOutcomes> owners = nullptr);
 
   // Resolved records (converted/disqualified leads, won/lost deals) as snapshots taken at set
   // ages and at 1, 5 and 14 days before their resolution, each weighted 1/snapshots so every record counts once.
@@ -111,8 +126,7 @@ class History {
 
   Target target_ = Target::kLead;
   std::map<int64_t, Record> records_;
-  std::map<int64_t, std::vector<std::pair<TimeMs, bool>>> owner_outcomes_;  // sorted by time
-  std::vector<std::pair<TimeMs, bool>> all_outcomes_;                      // sorted by time
+  std::shared_ptr<const OwnerOutcomes> owners_;
   std::map<int64_t, std::vector<Signal>> signals_;                         // by customer, sorted
 };
 

@@ -118,6 +118,8 @@ struct AiService::Impl {
   bool stop = false, started = false, busy = false;
   std::thread worker;
   std::map<std::pair<int64_t, Target>, std::shared_ptr<Active>> active;  // guarded by mu; null = none
+  // Owners' past outcomes per tenant and target, refreshed after 10 minutes (guarded by mu).
+  std::map<std::pair<int64_t, Target>, std::pair<TimeMs, std::shared_ptr<const OwnerOutcomes>>> owners;
   std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0};
   TimeMs last_nightly_check = 0;
 
@@ -127,6 +129,18 @@ struct AiService::Impl {
   void Forget(int64_t tenant, Target target) {
     std::lock_guard lock(mu);
     active.erase({tenant, target});
+  }
+  Result<std::shared_ptr<const OwnerOutcomes>> Owners(store::Connection& conn, int64_t tenant, Target target) {
+    TimeMs now = clock.NowMs();
+    {
+      std::lock_guard lock(mu);
+      auto it = owners.find({tenant, target});
+      if (it != owners.end() && now - it->second.first < 600000) return it->second.second;
+    }
+    KEEL_ASSIGN_OR_RETURN(auto o, OwnerOutcomes::Load(conn, tenant, target));
+    std::lock_guard lock(mu);
+    owners[{tenant, target}] = {now, o};
+    return o;
   }
   Result<std::vector<Score>> ScoreNow(int64_t tenant, Target target, const History& h, const std::vector<int64_t>& ids);
   Status Rescore(int64_t tenant);
@@ -261,7 +275,8 @@ Status AiService::Impl::Rescore(int64_t tenant) {
   auto run = [&](Target target, const std::set<int64_t>& ids, bool has_model) -> Status {
     if (!has_model || ids.empty()) return Status();
     std::vector<int64_t> list(ids.begin(), ids.end());
-    KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, list));
+    KEEL_ASSIGN_OR_RETURN(auto owners_now, Owners(*conn, tenant, target));
+    KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, list, owners_now));
     std::vector<int64_t> open = h.OpenIds();
     return ScoreNow(tenant, target, h, open).status();
   };
@@ -568,6 +583,10 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   impl_->Forget(tenant, target);
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->owners.erase({tenant, target});
+  }
   int64_t scored = 0;
   if (promote) {
     say(0.92, "scoring open records");
@@ -587,7 +606,8 @@ Result<int64_t> AiService::ScoreAll(int64_t tenant, Target target) {
 
 Result<std::vector<Score>> AiService::ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, ids));
+  KEEL_ASSIGN_OR_RETURN(auto owners, impl_->Owners(*conn, tenant, target));
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, ids, owners));
   std::vector<int64_t> open = h.OpenIds();
   return impl_->ScoreNow(tenant, target, h, open);
 }
