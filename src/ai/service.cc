@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ai/contact_time.h"
 #include "ai/evaluate.h"
 #include "ai/tabular.h"
 #include "common/crypto.h"
@@ -120,6 +121,7 @@ struct AiService::Impl {
   std::map<std::pair<int64_t, Target>, std::shared_ptr<Active>> active;  // guarded by mu; null = none
   // Owners' past outcomes per tenant and target, refreshed after 10 minutes (guarded by mu).
   std::map<std::pair<int64_t, Target>, std::pair<TimeMs, std::shared_ptr<const OwnerOutcomes>>> owners;
+  std::map<int64_t, std::pair<TimeMs, std::shared_ptr<const ContactStats>>> contact;  // guarded by mu
   std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0};
   TimeMs last_nightly_check = 0;
 
@@ -763,6 +765,24 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
               {"reasons", reasons},
               {"summary", top},
               {"computed_at", store::AsText(r[5])}};
+}
+
+Result<json> AiService::BestContactTime(const Principal& p, const std::string& entity, int64_t id) {
+  KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity(entity), id).status());
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  std::shared_ptr<const ContactStats> stats;
+  TimeMs now = impl_->clock.NowMs();
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->contact.find(p.tenant_id);
+    if (it != impl_->contact.end() && now - it->second.first < 3600000) stats = it->second.second;
+  }
+  if (!stats) {
+    KEEL_ASSIGN_OR_RETURN(stats, ContactStats::Load(*conn, p.tenant_id));
+    std::lock_guard lock(impl_->mu);
+    impl_->contact[p.tenant_id] = {now, stats};
+  }
+  return ai::BestContactTime(*conn, *stats, p.tenant_id, entity, id);
 }
 
 Result<json> AiService::Job(const Principal& p, int64_t id) {

@@ -80,6 +80,11 @@ class AiService {
   // Scores the given records now (exact SHAP); records without a model are skipped.
   Result<std::vector<Score>> ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids);
 
+  // ---- Recommendations ----
+  // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");
+  // see contact_time.h. Call statistics are cached per tenant for an hour.
+  Result<nlohmann::json> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
+
   // ---- Jobs ----
   Result<nlohmann::json> Job(const domain::Principal& p, int64_t id);
 

@@ -449,6 +449,7 @@ Status Generator::Organisation() {
         rep.response_mean_h = std::exp(rng_.U(std::log(0.5), std::log(36.0)));
         rep.diligence = rng_.U(0.6, 1.4);
         info.reps.push_back(reps_.size());
+        summary_.preferred_call_hour[rep.id] = rep.preferred_hour;
         reps_.push_back(rep);
         if (info.code == "EAST-SH" && k == 0) summary_.logins.push_back({uname, "rep 上海销售代表"});
       }
@@ -760,7 +761,9 @@ Status Generator::Leads() {
     if (resp > end) continue;  // still new and untouched
     bool connected;
     TimeMs call_at = CallTime(rep, (resp + kChinaOffset) / kDay, &connected);
-    if (call_at < resp) call_at = resp;
+    // Too early that day: the call happens in the rep's next calling slot (its outcome follows
+    // the hour it really happens at).
+    if (call_at < resp) call_at = CallTime(rep, (resp + kChinaOffset) / kDay + 1, &connected);
     if (call_at > end) continue;
     domain::WriteOptions w;
     w.at = call_at;

@@ -32,6 +32,9 @@ struct DemoSummary {
   std::vector<std::pair<std::string, std::string>> logins;  // username, role description
   std::map<std::string, int64_t> counts;
   double seconds = 0;
+  // Planted truth, for tests of what models should find: each rep's user id → the local start
+  // hour of the 2-hour window in which their calls connect best.
+  std::map<int64_t, int> preferred_call_hour;
 };
 
 // Creates the tenant and its history. Fails with kConflict if the tenant code exists.

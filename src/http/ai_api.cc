@@ -55,6 +55,13 @@ void Api::AddAiRoutes() {
               {"The lead's conversion score with its reasons", "线索转化评分及原因", "ai", nullptr, score});
   router_.Add("GET", "/api/v1/opportunities/{id}/score", [ai](Call& c) { return Wrap(ai->ScoreOf(c.p(), "opportunity", c.id())); },
               {"The deal's win score with its reasons", "商机赢单评分及原因", "ai", nullptr, score});
+  json best = {{"type", "object"},
+               {"description", "windows [{weekday 1-7, hour, label_zh, label_en, rate, lift}], by_hour_weekdays[24], rate_overall, "
+                               "evidence {own_calls, owner_calls, segment_calls, tenant_calls}"}};
+  router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "customers", c.id())); },
+              {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
+  router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "leads", c.id())); },
+              {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
                   "上传其他系统导出的历史记录 CSV；返回各列画像及建议", "ai",
                   {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, obj,

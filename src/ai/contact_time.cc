@@ -1,0 +1,187 @@
+#include "ai/contact_time.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace keel::ai {
+namespace {
+
+using json = nlohmann::json;
+using store::Value;
+
+constexpr TimeMs kDayMs = 86400000;
+constexpr double kShrink = 8;  // pseudo-calls of the broader level at each step
+
+bool Answered(const std::string& outcome) {
+  return outcome == "connected" || outcome == "positive" || outcome == "neutral" || outcome == "negative" || outcome == "completed";
+}
+bool Counts(const std::string& outcome) { return Answered(outcome) || outcome == "no_answer" || outcome == "rescheduled"; }
+
+// Rates of one level given its parent's rates.
+std::array<double, kHoursOfWeek> Shrink(const SlotCounts& c, const std::array<double, kHoursOfWeek>& parent, double k) {
+  std::array<double, kHoursOfWeek> out{};
+  for (size_t i = 0; i < out.size(); ++i) out[i] = (c.answered[i] + k * parent[i]) / (c.calls[i] + k);
+  return out;
+}
+
+double Total(const std::array<double, kHoursOfWeek>& a) {
+  double s = 0;
+  for (double v : a) s += v;
+  return s;
+}
+
+const char* kWeekdayZh[] = {"周一", "周二", "周三", "周四", "周五", "周六", "周日"};
+const char* kWeekdayEn[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+
+}  // namespace
+
+int ContactStats::Slot(TimeMs utc) const {
+  TimeMs local = tz->ToLocal(utc);
+  int64_t day = local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
+  int weekday = static_cast<int>(((day + 3) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+  int hour = static_cast<int>((local - day * kDayMs) / 3600000);
+  return weekday * 24 + hour;
+}
+
+Result<std::shared_ptr<const ContactStats>> ContactStats::Load(store::Connection& conn, int64_t tenant_id) {
+  auto s = std::make_shared<ContactStats>();
+  Value t[] = {tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn.Query("SELECT time_zone FROM tenants WHERE id = ?", t));
+  KEEL_ASSIGN_OR_RETURN(s->tz, TimeZone::Load(tz.empty() ? std::string("Asia/Shanghai") : store::AsText(tz.rows[0][0])));
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT a.occurred_at, a.outcome, a.owner_id, c.segment FROM activities a LEFT JOIN customers c ON c.tenant_id = a.tenant_id "
+      "AND c.id = a.customer_id WHERE a.tenant_id = ? AND a.kind = 'call' AND a.outcome IS NOT NULL AND a.archived_at IS NULL", t));
+  for (const auto& r : rows.rows) {
+    std::string outcome = store::AsText(r[1]);
+    if (!Counts(outcome)) continue;
+    auto at = ParseTimestamp(store::AsText(r[0]));
+    if (!at.ok()) continue;
+    int slot = s->Slot(*at);
+    bool ok = Answered(outcome);
+    s->tenant.Add(slot, ok);
+    s->owner[store::AsInt(r[2])].Add(slot, ok);
+    if (!store::IsNull(r[3])) s->segment[store::AsText(r[3])].Add(slot, ok);
+    s->calls++;
+  }
+  return std::shared_ptr<const ContactStats>(std::move(s));
+}
+
+Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id, const std::string& entity,
+                             int64_t id, int top) {
+  bool lead = entity == "leads";
+  Value q[] = {tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rec, conn.Query(lead ? "SELECT owner_id, NULL FROM leads WHERE tenant_id = ? AND id = ?"
+                                                         : "SELECT owner_id, segment FROM customers WHERE tenant_id = ? AND id = ?",
+                                                    q));
+  if (rec.empty()) return Status::NotFound(entity + " " + std::to_string(id));
+  int64_t owner = store::AsInt(rec.rows[0][0]);
+  std::string segment = store::IsNull(rec.rows[0][1]) ? "" : store::AsText(rec.rows[0][1]);
+  SlotCounts own;
+  KEEL_ASSIGN_OR_RETURN(store::Rows calls, conn.Query(
+      std::string("SELECT occurred_at, outcome FROM activities WHERE tenant_id = ? AND ") + (lead ? "lead_id" : "customer_id") +
+          " = ? AND kind = 'call' AND outcome IS NOT NULL AND archived_at IS NULL",
+      q));
+  for (const auto& r : calls.rows) {
+    std::string outcome = store::AsText(r[1]);
+    auto at = ParseTimestamp(store::AsText(r[0]));
+    if (Counts(outcome) && at.ok()) own.Add(stats.Slot(*at), Answered(outcome));
+  }
+  // Tenant: overall → hour of day → hour of week.
+  double all_calls = Total(stats.tenant.calls);
+  double base = all_calls > 0 ? Total(stats.tenant.answered) / all_calls : 0.5;
+  std::array<double, 24> day_rate{};
+  for (int h = 0; h < 24; ++h) {
+    double s = 0, n = 0;
+    for (int w = 0; w < 7; ++w) {
+      s += stats.tenant.answered[static_cast<size_t>(w * 24 + h)];
+      n += stats.tenant.calls[static_cast<size_t>(w * 24 + h)];
+    }
+    day_rate[static_cast<size_t>(h)] = (s + 20 * base) / (n + 20);
+  }
+  std::array<double, kHoursOfWeek> parent{};
+  for (int x = 0; x < kHoursOfWeek; ++x) parent[static_cast<size_t>(x)] = day_rate[static_cast<size_t>(x % 24)];
+  std::array<double, kHoursOfWeek> rate = Shrink(stats.tenant, parent, 20);
+  std::array<double, kHoursOfWeek> tenant_rate = rate;
+  double seg_calls = 0, owner_calls = 0;
+  if (auto it = stats.segment.find(segment); it != stats.segment.end()) {
+    rate = Shrink(it->second, rate, kShrink);
+    seg_calls = Total(it->second.calls);
+  }
+  if (auto it = stats.owner.find(owner); it != stats.owner.end()) {
+    // The owner's book by hour of day first (a rep's habits repeat across weekdays), then by slot.
+    std::array<double, kHoursOfWeek> by_day{};
+    for (int h = 0; h < 24; ++h) {
+      double s = 0, n = 0, prior = 0;
+      for (int w = 0; w < 7; ++w) {
+        s += it->second.answered[static_cast<size_t>(w * 24 + h)];
+        n += it->second.calls[static_cast<size_t>(w * 24 + h)];
+        prior += rate[static_cast<size_t>(w * 24 + h)] / 7;
+      }
+      for (int w = 0; w < 7; ++w) {
+        size_t x = static_cast<size_t>(w * 24 + h);
+        by_day[x] = (s + kShrink * prior) / (n + kShrink) * (prior > 0 ? rate[x] / prior : 1);
+      }
+    }
+    rate = Shrink(it->second, by_day, kShrink);
+    owner_calls = Total(it->second.calls);
+  }
+  rate = Shrink(own, rate, kShrink);
+  // Evidence close to the record: its own calls and its owner's, per slot and per hour of day.
+  std::array<double, kHoursOfWeek> near{};
+  std::array<double, 24> near_day{};
+  const SlotCounts* book = nullptr;
+  if (auto it = stats.owner.find(owner); it != stats.owner.end()) book = &it->second;
+  for (size_t x = 0; x < near.size(); ++x) {
+    near[x] = own.calls[x] + (book ? book->calls[x] : 0);
+    near_day[x % 24] += near[x];
+  }
+  bool has_near = Total(near) >= 20;
+  // Slots worth proposing: hours this owner (or, lacking that, the tenant) actually calls.
+  std::vector<int> slots;
+  for (int x = 0; x < kHoursOfWeek; ++x) {
+    size_t i = static_cast<size_t>(x);
+    if (has_near ? near[i] >= 2 : stats.tenant.calls[i] >= 3) slots.push_back(x);
+  }
+  std::sort(slots.begin(), slots.end(), [&](int a, int b) { return rate[static_cast<size_t>(a)] > rate[static_cast<size_t>(b)]; });
+  double mean = 0, weight = 0;
+  for (int x : slots) {
+    mean += rate[static_cast<size_t>(x)] * stats.tenant.calls[static_cast<size_t>(x)];
+    weight += stats.tenant.calls[static_cast<size_t>(x)];
+  }
+  mean = weight > 0 ? mean / weight : base;
+  json windows = json::array();
+  for (int x : slots) {
+    if (static_cast<int>(windows.size()) >= top) break;
+    int w = x / 24, h = x % 24;
+    char zh[64], en[64];
+    std::snprintf(zh, sizeof zh, "%s %02d:00-%02d:00", kWeekdayZh[w], h, h + 1);
+    std::snprintf(en, sizeof en, "%s %02d:00-%02d:00", kWeekdayEn[w], h, h + 1);
+    double r = rate[static_cast<size_t>(x)];
+    windows.push_back({{"weekday", w + 1}, {"hour", h}, {"label_zh", zh}, {"label_en", en}, {"rate", std::round(r * 1000) / 1000},
+                       {"lift", std::round(r / std::max(1e-9, mean) * 100) / 100}, {"own_calls", own.calls[static_cast<size_t>(x)]}});
+  }
+  // Working days by hour of day, for a chart; the best hours are among those with evidence.
+  json by_hour = json::array();
+  std::vector<std::pair<double, int>> hours;
+  for (int h = 0; h < 24; ++h) {
+    double s = 0;
+    for (int w = 0; w < 5; ++w) s += rate[static_cast<size_t>(w * 24 + h)];
+    by_hour.push_back(std::round(s / 5 * 1000) / 1000);
+    double tenant_h = 0;
+    for (int w = 0; w < 7; ++w) tenant_h += stats.tenant.calls[static_cast<size_t>(w * 24 + h)];
+    if (has_near ? near_day[static_cast<size_t>(h)] >= 5 : tenant_h >= 10) hours.push_back({s / 5, h});
+  }
+  std::sort(hours.begin(), hours.end(), std::greater<>());
+  json best_hours = json::array();
+  for (size_t i = 0; i < hours.size() && i < 3; ++i) best_hours.push_back(hours[i].second);
+  (void)tenant_rate;
+  return json{{"entity", entity}, {"id", id}, {"time_zone", stats.tz->name()}, {"windows", windows}, {"best_hours", best_hours},
+              {"by_hour_weekdays", by_hour},
+              {"rate_overall", std::round(mean * 1000) / 1000},
+              {"evidence", {{"own_calls", Total(own.calls)}, {"owner_calls", owner_calls}, {"segment_calls", seg_calls},
+                            {"tenant_calls", all_calls}}}};
+}
+
+}  // namespace keel::ai
