@@ -122,10 +122,13 @@ struct AiService::Impl {
   // Owners' past outcomes per tenant and target, refreshed after 10 minutes (guarded by mu).
   std::map<std::pair<int64_t, Target>, std::pair<TimeMs, std::shared_ptr<const OwnerOutcomes>>> owners;
   std::map<int64_t, std::pair<TimeMs, std::shared_ptr<const ContactStats>>> contact;  // guarded by mu
-  std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0};
+  std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0}, signals_handled{0};
   TimeMs last_nightly_check = 0;
+  std::map<int64_t, TimeMs> last_plan;  // worker thread only
+  ActionPlanner planner;
 
-  Impl(store::Database& d, domain::RecordService& r, const Clock& c, AiOptions o) : db(d), records(r), clock(c), opt(std::move(o)) {}
+  Impl(store::Database& d, domain::RecordService& r, const Clock& c, AiOptions o)
+      : db(d), records(r), clock(c), opt(std::move(o)), planner(d, r, c, opt.actions) {}
 
   Result<std::shared_ptr<Active>> ActiveModel(int64_t tenant, Target target);
   void Forget(int64_t tenant, Target target) {
@@ -242,7 +245,8 @@ Status AiService::Impl::Rescore(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
   int64_t cursor = st.empty() ? head : store::AsInt(st.rows[0][0]);
   std::set<int64_t> leads, deals, customers;
-  if (lead_model || deal_model) {
+  std::vector<int64_t> signal_ids;
+  {
     while (cursor < head) {
       events::ReadOptions ro;
       ro.after_seq = cursor;
@@ -251,6 +255,7 @@ Status AiService::Impl::Rescore(int64_t tenant) {
       if (evs.empty()) break;
       for (const auto& e : evs) {
         cursor = e.seq;
+        if (e.entity == "signals" && e.type == "signal.received") signal_ids.push_back(e.entity_id);
         if (e.entity == "leads") leads.insert(e.entity_id);
         else if (e.entity == "opportunities") deals.insert(e.entity_id);
         else if (e.entity == "activities" || e.entity == "signals") {
@@ -271,8 +276,6 @@ Status AiService::Impl::Rescore(int64_t tenant) {
         for (const auto& r : rows.rows) deals.insert(store::AsInt(r[0]));
       }
     }
-  } else {
-    cursor = head;
   }
   auto run = [&](Target target, const std::set<int64_t>& ids, bool has_model) -> Status {
     if (!has_model || ids.empty()) return Status();
@@ -284,6 +287,11 @@ Status AiService::Impl::Rescore(int64_t tenant) {
   };
   KEEL_RETURN_IF_ERROR(run(Target::kLead, leads, lead_model != nullptr));
   KEEL_RETURN_IF_ERROR(run(Target::kOpportunity, deals, deal_model != nullptr));
+  if (!signal_ids.empty()) {
+    auto done = planner.OnSignals(tenant, signal_ids);
+    if (!done.ok()) spdlog::warn("ai: signals of tenant {}: {}", tenant, done.status().ToString());
+    signals_handled.fetch_add(static_cast<int64_t>(signal_ids.size()));
+  }
   Value s[] = {tenant, cursor, FormatTimestamp(clock.NowMs())};
   return conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE "
                     "SET scored_seq = excluded.scored_seq, updated_at = excluded.updated_at", s).status();
@@ -297,6 +305,16 @@ void AiService::Impl::Nightly() {
   last_nightly_check = now;
   auto conn = db.Acquire();
   if (!conn.ok()) return;
+  // Next best actions, hourly per tenant.
+  if (auto tenants = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'"); tenants.ok()) {
+    for (const auto& r : tenants->rows) {
+      int64_t tenant = store::AsInt(r[0]);
+      if (now - last_plan[tenant] < 3600000) continue;
+      last_plan[tenant] = now;
+      auto planned = planner.Plan(tenant);
+      if (!planned.ok()) spdlog::warn("ai: planning actions of tenant {} failed: {}", tenant, planned.status().ToString());
+    }
+  }
   auto rows = (*conn)->Query(
       "SELECT DISTINCT m.tenant_id, t.time_zone, s.batch_day FROM ai_models m JOIN tenants t ON t.id = m.tenant_id "
       "LEFT JOIN ai_state s ON s.tenant_id = m.tenant_id WHERE m.status = 'active'");
@@ -418,8 +436,19 @@ bool AiService::WaitIdle(int timeout_ms) {
 }
 
 AiService::Stats AiService::stats() const {
-  return {impl_->rescored.load(), impl_->batches.load(), impl_->jobs_done.load()};
+  return {impl_->rescored.load(), impl_->batches.load(), impl_->jobs_done.load(), impl_->signals_handled.load()};
 }
+
+void AiService::SetAlerts(alerts::AlertEngine* alerts) { impl_->planner.SetAlerts(alerts); }
+
+Result<json> AiService::PlanActions(const Principal& p) {
+  if (!CanManage(p)) return Forbidden();
+  return PlanActions(p.tenant_id);
+}
+
+Result<json> AiService::PlanActions(int64_t tenant) { return impl_->planner.Plan(tenant); }
+
+Result<json> AiService::Today(const Principal& p, int limit) { return impl_->planner.Today(p, std::clamp(limit, 1, 200)); }
 
 Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
                               const std::function<void(double, const std::string&)>& progress) {

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ai/actions.h"
 #include "ai/features.h"
 #include "ai/xgb.h"
 #include "common/time.h"
@@ -24,6 +25,7 @@
 namespace keel::ai {
 
 struct AiOptions {
+  ActionOptions actions;
   int64_t min_per_class = 100;  // fewer resolved records of either class: no model, no score
   TrainParams params;
   int nightly_hour = 2;         // local hour of the nightly rescoring batch
@@ -80,7 +82,16 @@ class AiService {
   // Scores the given records now (exact SHAP); records without a model are skipped.
   Result<std::vector<Score>> ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids);
 
+  // Signal alerts go to this engine (optional; must outlive the service).
+  void SetAlerts(alerts::AlertEngine* alerts);
+
   // ---- Recommendations ----
+  // Runs the next-best-action rules for the tenant now (also hourly on the worker); admin and
+  // hq_ops through the API. Returns counts per rule.
+  Result<nlohmann::json> PlanActions(const domain::Principal& p);
+  Result<nlohmann::json> PlanActions(int64_t tenant);
+  // The caller's prioritised open tasks with reasons (the rep's "today" list).
+  Result<nlohmann::json> Today(const domain::Principal& p, int limit = 50);
   // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");
   // see contact_time.h. Call statistics are cached per tenant for an hour.
   Result<nlohmann::json> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
@@ -98,7 +109,7 @@ class AiService {
   Result<nlohmann::json> StartDatasetTraining(const domain::Principal& p, int64_t id, const nlohmann::json& mapping);
 
   struct Stats {
-    int64_t rescored = 0, batches = 0, jobs = 0;
+    int64_t rescored = 0, batches = 0, jobs = 0, signals = 0;
   };
   Stats stats() const;
 

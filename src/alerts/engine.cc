@@ -621,6 +621,43 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   return Status();
 }
 
+Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
+  Impl& m = *impl_;
+  TimeMs now = m.clock.NowMs();
+  std::string now_text = FormatTimestamp(now);
+  KEEL_ASSIGN_OR_RETURN(auto conn, m.db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  Value dq[] = {tenant, a.rule, a.key};
+  KEEL_ASSIGN_OR_RETURN(store::Rows dup, conn->Query(
+      "SELECT id FROM alerts WHERE tenant_id = ? AND rule = ? AND group_key = ? AND state = 'firing'", dq));
+  if (!dup.empty()) return json{{"id", store::AsInt(dup.rows[0][0])}, {"rule", a.rule}, {"state", "firing"}, {"duplicate", true}};
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  int64_t id = ids[0];
+  Value q[] = {tenant, id, a.rule, a.key, a.labels.dump(), std::string(SeverityName(a.severity)), std::string("firing"), Value(),
+               a.summary_zh, a.summary_en, a.unit_id ? Value(a.unit_id) : Value(), a.owner_id ? Value(a.owner_id) : Value(),
+               now_text, now_text};
+  KEEL_RETURN_IF_ERROR(conn->Exec(
+      "INSERT INTO alerts (tenant_id, id, rule, group_key, labels, severity, state, value, summary, summary_en, unit_id, "
+      "owner_id, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  json alert = {{"id", id}, {"rule", a.rule}, {"severity", SeverityName(a.severity)}, {"state", "firing"}, {"labels", a.labels},
+                {"value", nullptr}, {"summary", a.summary_zh}, {"summary_en", a.summary_en}, {"label", a.label_zh},
+                {"label_en", a.label_en}, {"unit_id", a.unit_id ? json(a.unit_id) : json(nullptr)},
+                {"owner_id", a.owner_id ? json(a.owner_id) : json(nullptr)}, {"started_at", now_text}, {"muted", false}};
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, alert.dump()).status());
+  KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, "owner"));
+  if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, "supervisor"));
+  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, id, alert, false));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  Listener l;
+  {
+    std::lock_guard lock(m.mu);
+    l = m.listener;
+  }
+  if (l) l(tenant, alert);
+  return alert;
+}
+
 Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));

@@ -107,6 +107,19 @@ class AlertEngine {
   // The caller's in-app notifications; admins may pass all=true for the delivery log.
   Result<json> ListNotifications(const domain::Principal& p, bool all, int limit);
 
+  // An alert raised by another part for a fact rather than a metric rule — e.g. the AI service
+  // on a negative news item about a customer with open deals. `rule` names the kind ("signal.
+  // negative"), `key` identifies the occurrence: a firing alert with the same rule and key is
+  // returned unchanged instead of a second one. It is recorded like any alert (acknowledge,
+  // stream, webhooks) and notified in-app to its owner, and to the owner's supervisor when critical.
+  struct Raised {
+    std::string rule, key, label_zh, label_en, summary_zh, summary_en;
+    Severity severity = Severity::kWarning;
+    json labels = json::object();  // {dimension: {value, name}}
+    int64_t unit_id = 0, owner_id = 0;
+  };
+  Result<json> Raise(int64_t tenant_id, const Raised& a);
+
   // Called for every alert that fires, changes severity or resolves (live streams).
   using Listener = std::function<void(int64_t tenant_id, const json& alert)>;
   void SetListener(Listener l);

@@ -534,6 +534,11 @@ int main(int argc, char** argv) {
         std::printf("%s model v%d trained: holdout AUC %.3f, %lld open records scored\n", keel::ai::TargetName(target),
                     (*m)["version"].get<int>(), (*m)["holdout_auc"].get<double>(), static_cast<long long>((*m)["scored"].get<int64_t>()));
       }
+      auto planned = ai.PlanActions(r->tenant_id);
+      if (!planned.ok()) return Fail(planned.status());
+      int tasks = 0;
+      for (const auto& [rule, c] : planned->items()) tasks += c["created"].get<int>();
+      std::printf("next best actions: %d tasks with reasons created\n", tasks);
     }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);
@@ -668,6 +673,7 @@ int main(int argc, char** argv) {
   ingest.Start();
   keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
   keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+  ai.SetAlerts(&alerts);
   ai.Start();
   s.db->SetCommitHook([&metrics, &ai](int64_t tenant) {
     metrics.Notify(tenant);

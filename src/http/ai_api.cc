@@ -62,6 +62,24 @@ void Api::AddAiRoutes() {
               {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "leads", c.id())); },
               {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
+  router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return Wrap(ai->PlanActions(c.p())); },
+              {"Run the next-best-action rules now (they also run hourly); counts per rule",
+               "立即运行下一步最佳行动规则（每小时也会自动运行）；返回各规则的数量", "ai", nullptr, obj});
+  json today = {{"type", "object"},
+                {"description", "items [{task_id, title, priority, due_at, overdue, source, rule, expected_value, why, why_zh, why_en, "
+                                "related_entity, related_id}] best first, total"}};
+  router_.Add("GET", "/api/v1/me/today", [ai](Call& c) -> Result<Reply> {
+    int limit = 50;
+    std::string l = Query(c, "limit");
+    if (!l.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(l.c_str(), &end, 10);
+      if (*end || v < 1 || v > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
+      limit = static_cast<int>(v);
+    }
+    return Wrap(ai->Today(c.p(), limit));
+  }, {"My day: my open tasks, best first, each with its reason", "我的今日：按优先级排序的待办任务及原因", "ai", nullptr, today,
+      {{"limit", "1-200, default 50"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
                   "上传其他系统导出的历史记录 CSV；返回各列画像及建议", "ai",
                   {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, obj,

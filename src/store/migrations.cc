@@ -430,6 +430,14 @@ CREATE TABLE ai_datasets (
   PRIMARY KEY (tenant_id, id));
 CREATE TABLE ai_state (
   tenant_id BIGINT PRIMARY KEY, scored_seq BIGINT NOT NULL, batch_day TEXT, updated_at TEXT NOT NULL);
+CREATE TABLE ai_actions (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, rule TEXT NOT NULL,
+  entity TEXT NOT NULL, record_id BIGINT NOT NULL, owner_id BIGINT NOT NULL, task_id BIGINT NOT NULL,
+  expected_value DOUBLE PRECISION NOT NULL, reason_zh TEXT NOT NULL, reason_en TEXT NOT NULL,
+  details TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX ai_actions_record ON ai_actions (tenant_id, rule, entity, record_id);
+CREATE INDEX ai_actions_task ON ai_actions (tenant_id, task_id);
 CREATE INDEX activities_lead ON activities (tenant_id, lead_id);
 CREATE INDEX activities_opportunity ON activities (tenant_id, opportunity_id);
 )SQL",

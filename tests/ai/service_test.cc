@@ -10,6 +10,9 @@
 #include <sstream>
 
 #include "ai/service.h"
+#include "alerts/engine.h"
+#include "ingest/ingest.h"
+#include "metrics/engine.h"
 #include "demo/demo.h"
 #include "domain/auth.h"
 #include "domain/schema.h"
@@ -231,6 +234,102 @@ TEST_F(AiDemo, BestContactTimeRecoversThePlantedCallingWindows) {
   // A customer of another tenant is not found.
   testing::Org other = testing::BuildOrg(env_->rs, env_->auth, "rival2");
   EXPECT_FALSE(env_->ai->BestContactTime(other.as.at("admin"), "customers", store::AsInt(rows.rows[0][0])).ok());
+}
+
+TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
+  auto first = env_->ai->PlanActions(tenant());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::printf("next best actions: %s\n", first->dump().c_str());
+  EXPECT_GT((*first)["stale_lead"]["found"].get<int>(), 0);
+  EXPECT_GT((*first)["deal_at_risk"]["found"].get<int>(), 0);
+  EXPECT_GT((*first)["coverage_gap"]["found"].get<int>(), 0);
+  int created = 0;
+  for (const auto& [rule, c] : first->items()) created += c["created"].get<int>();
+  EXPECT_GT(created, 0);
+  // Again: the same findings refresh their open actions, no task is created twice.
+  auto second = env_->ai->PlanActions(tenant());
+  ASSERT_TRUE(second.ok());
+  for (const auto& [rule, c] : second->items()) EXPECT_EQ(c["created"].get<int>(), 0) << rule;
+  auto dup = Q("SELECT COUNT(*) FROM (SELECT rule, entity, record_id FROM ai_actions WHERE tenant_id = ? AND status = 'open' "
+               "GROUP BY rule, entity, record_id HAVING COUNT(*) > 1) d", {tenant()});
+  EXPECT_EQ(store::AsInt(dup.rows[0][0]), 0);
+  // A rep with AI tasks sees them first in their day, each saying why, in both languages.
+  auto rep = Q("SELECT a.owner_id FROM ai_actions a WHERE a.tenant_id = ? AND a.rule = 'deal_at_risk' GROUP BY a.owner_id "
+               "ORDER BY COUNT(*) DESC LIMIT 1", {tenant()});
+  ASSERT_FALSE(rep.empty());
+  domain::Principal p = Admin();
+  p.user_id = store::AsInt(rep.rows[0][0]);
+  p.role = domain::Role::kRep;
+  auto today = env_->ai->Today(p);
+  ASSERT_TRUE(today.ok()) << today.status().ToString();
+  ASSERT_FALSE((*today)["items"].empty());
+  const json& top = (*today)["items"][0];
+  EXPECT_EQ(top["source"], "ai");
+  EXPECT_FALSE(top["why_zh"].get<std::string>().empty());
+  EXPECT_FALSE(top["why_en"].get<std::string>().empty());
+  for (const auto& item : (*today)["items"]) {
+    if (item["rule"] == "deal_at_risk") {
+      EXPECT_NE(item["why_zh"].get<std::string>().find("有风险"), std::string::npos) << item.dump();
+      EXPECT_NE(item["why_en"].get<std::string>().find("at risk"), std::string::npos) << item.dump();
+    }
+  }
+  p.locale = "en";
+  auto today_en = env_->ai->Today(p, 3);
+  ASSERT_TRUE(today_en.ok());
+  EXPECT_LE((*today_en)["items"].size(), 3u);
+  EXPECT_EQ((*today_en)["items"][0]["why"], (*today_en)["items"][0]["why_en"]);
+}
+
+// A negative news item about a customer with an open deal, ingested like any fact, alerts the
+// deal's owner and gives them a follow-up task as soon as it is committed.
+TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
+  metrics::MetricEngine metrics(*env_->db, env_->clock);
+  alerts::AlertEngine alerts(*env_->db, env_->rs, metrics, env_->clock);
+  ingest::Ingestor ingest(*env_->db, env_->rs, env_->clock);
+  ingest.Start();
+  env_->ai->SetAlerts(&alerts);
+  env_->ai->Start();
+  env_->db->SetCommitHook([ai = env_->ai.get()](int64_t t) { ai->Notify(t); });
+  env_->ai->Notify(tenant());
+  ASSERT_TRUE(env_->ai->WaitIdle(60000));
+  auto deal = Q("SELECT o.id, o.owner_id, c.code, c.name FROM opportunities o JOIN customers c ON c.tenant_id = o.tenant_id AND "
+                "c.id = o.customer_id WHERE o.tenant_id = ? AND o.outcome = 'open' ORDER BY o.amount DESC LIMIT 1", {tenant()});
+  ASSERT_FALSE(deal.empty());
+  int64_t opp = store::AsInt(deal.rows[0][0]), owner = store::AsInt(deal.rows[0][1]);
+  json signal = {{"type", "signal"}, {"kind", "news"}, {"source", "财经日报"},
+                 {"title", store::AsText(deal.rows[0][3]) + "被曝资金链紧张，多个项目暂停"}, {"sentiment", -0.8},
+                 {"customer_code", store::AsText(deal.rows[0][2])}, {"at", FormatTimestamp(env_->clock.NowMs() - 60000)}};
+  auto r = ingest.Ingest(Admin(), signal.dump(), "application/json", "");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->accepted, 1u) << r->ToJson().dump();
+  ASSERT_TRUE(env_->ai->WaitIdle(60000));
+  auto alert = Q("SELECT id, severity, owner_id, summary, summary_en, labels FROM alerts WHERE tenant_id = ? AND rule = 'signal.negative' "
+                 "AND state = 'firing'", {tenant()});
+  ASSERT_FALSE(alert.empty());
+  bool on_deal = false;
+  for (const auto& a : alert.rows) {
+    json labels = json::parse(store::AsText(a[5]));
+    if (labels.contains("opportunity") && labels["opportunity"]["value"] == std::to_string(opp)) {
+      on_deal = true;
+      EXPECT_EQ(store::AsText(a[1]), "critical");
+      EXPECT_EQ(store::AsInt(a[2]), owner);
+      EXPECT_NE(store::AsText(a[3]).find("负面"), std::string::npos);
+      EXPECT_NE(store::AsText(a[4]).find("Negative news"), std::string::npos);
+      auto n = Q("SELECT COUNT(*) FROM notifications WHERE tenant_id = ? AND alert_id = ? AND recipient_id = ?",
+                 {tenant(), store::AsInt(a[0]), owner});
+      EXPECT_EQ(store::AsInt(n.rows[0][0]), 1);
+    }
+  }
+  EXPECT_TRUE(on_deal);
+  auto task = Q("SELECT t.title, a.reason_zh, a.reason_en FROM ai_actions a JOIN tasks t ON t.tenant_id = a.tenant_id AND "
+                "t.id = a.task_id WHERE a.tenant_id = ? AND a.rule = 'signal_negative' AND a.owner_id = ?", {tenant(), owner});
+  ASSERT_FALSE(task.empty());
+  EXPECT_NE(store::AsText(task.rows[0][1]).find("财经日报"), std::string::npos);
+  EXPECT_GE(env_->ai->stats().signals, 1);
+  env_->db->SetCommitHook(nullptr);
+  env_->ai->Stop();
+  env_->ai->SetAlerts(nullptr);
+  ingest.Stop();
 }
 
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {

@@ -32,7 +32,10 @@ class ServerFixture {
     acme = BuildOrg(*rs, *auth, "acme");
     rival = BuildOrg(*rs, *auth, "rival");
     metrics = std::make_unique<metrics::MetricEngine>(*db, *Clock::System());
-    db->SetCommitHook([m = metrics.get()](int64_t tenant) { m->Notify(tenant); });
+    db->SetCommitHook([this](int64_t tenant) {
+      metrics->Notify(tenant);
+      if (ai) ai->Notify(tenant);
+    });
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
@@ -44,6 +47,7 @@ class ServerFixture {
     streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), *Clock::System());
     services.streams = streams.get();
     ai = std::make_unique<ai::AiService>(*db, *rs, *Clock::System());
+    ai->SetAlerts(alerts.get());
     ai->Start();
     services.ai = ai.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);

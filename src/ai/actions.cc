@@ -1,0 +1,450 @@
+#include "ai/actions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "ai/features.h"
+#include "alerts/engine.h"
+#include "domain/schema.h"
+
+namespace keel::ai {
+namespace {
+
+using json = nlohmann::json;
+using store::Value;
+
+constexpr TimeMs kDayMs = 86400000;
+
+TimeMs TimeOf(const Value& v) {
+  if (store::IsNull(v)) return 0;
+  auto t = ParseTimestamp(store::AsText(v));
+  return t.ok() ? *t : 0;
+}
+
+std::string Days(double d) { return std::to_string(static_cast<int64_t>(std::floor(d))); }
+
+std::string Money(double yuan) {
+  char buf[32];
+  if (yuan >= 10000) std::snprintf(buf, sizeof buf, "%.1f万", yuan / 10000);
+  else std::snprintf(buf, sizeof buf, "%.0f", yuan);
+  return buf;
+}
+
+std::string MoneyEn(double yuan) {
+  char buf[32];
+  if (yuan >= 1000) std::snprintf(buf, sizeof buf, "%.0fk", yuan / 1000);
+  else std::snprintf(buf, sizeof buf, "%.0f", yuan);
+  return buf;
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+bool Contains(const std::string& text, const std::string& term) {
+  if (text.find(term) != std::string::npos) return true;
+  // ASCII terms match case-insensitively.
+  std::string a = text, b = term;
+  for (auto* s : {&a, &b}) {
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return a.find(b) != std::string::npos;
+}
+
+}  // namespace
+
+struct ActionPlanner::Finding {
+  std::string rule, entity;
+  int64_t record_id = 0, owner = 0;
+  std::string title_zh, reason_zh, reason_en, priority = "normal";
+  double ev = 0;
+  json details = json::object();
+  TimeMs due = 0;
+};
+
+ActionPlanner::ActionPlanner(store::Database& db, domain::RecordService& records, const Clock& clock, ActionOptions options)
+    : db_(db), records_(records), clock_(clock), opt_(std::move(options)) {}
+
+// Creates the task and its action, or refreshes the open one. True when a task was created.
+Result<bool> ActionPlanner::Upsert(store::Connection& conn, int64_t tenant, const Finding& f) {
+  std::string now = FormatTimestamp(clock_.NowMs());
+  Value k[] = {tenant, f.rule, f.entity, f.record_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT a.id, t.status, a.updated_at FROM ai_actions a LEFT JOIN tasks t ON t.tenant_id = a.tenant_id AND t.id = a.task_id "
+      "WHERE a.tenant_id = ? AND a.rule = ? AND a.entity = ? AND a.record_id = ? ORDER BY a.id DESC LIMIT 1", k));
+  if (!rows.empty()) {
+    int64_t id = store::AsInt(rows.rows[0][0]);
+    std::string task_status = store::AsText(rows.rows[0][1]);
+    if (task_status == "open") {
+      Value u[] = {f.ev, f.reason_zh, f.reason_en, f.details.dump(), now, tenant, id};
+      KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE ai_actions SET expected_value = ?, reason_zh = ?, reason_en = ?, details = ?, "
+                                     "updated_at = ?, status = 'open' WHERE tenant_id = ? AND id = ?", u).status());
+      return false;
+    }
+    // Done or dismissed within the last week: not proposed again yet.
+    if (clock_.NowMs() - TimeOf(rows.rows[0][2]) < 7 * kDayMs) {
+      Value u[] = {task_status.empty() ? std::string("cancelled") : task_status, tenant, id};
+      KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE ai_actions SET status = ? WHERE tenant_id = ? AND id = ? AND status = 'open'", u).status());
+      return false;
+    }
+  }
+  Value uq[] = {tenant, f.owner};
+  KEEL_ASSIGN_OR_RETURN(store::Rows owner, conn.Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ? AND status = 'active'", uq));
+  if (owner.empty()) return false;
+  json task = {{"title", f.title_zh.substr(0, 190)},
+               {"description", f.reason_zh + "\n" + f.reason_en},
+               {"owner_id", f.owner},
+               {"unit_id", store::AsInt(owner.rows[0][0])},
+               {"priority", f.priority},
+               {"source", "ai"},
+               {"due_at", FormatTimestamp(f.due ? f.due : clock_.NowMs() + kDayMs)}};
+  if (f.entity == "customers" || f.entity == "leads" || f.entity == "opportunities") {
+    task["related_entity"] = f.entity;
+    task["related_id"] = f.record_id;
+  }
+  KEEL_ASSIGN_OR_RETURN(json created, records_.Create(domain::Principal::System(tenant), *domain::FindEntity("tasks"), task));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+  Value a[] = {tenant, ids[0], f.rule, f.entity, f.record_id, f.owner, created["id"].get<int64_t>(), f.ev, f.reason_zh, f.reason_en,
+               f.details.dump(), now, now};
+  KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO ai_actions (tenant_id, id, rule, entity, record_id, owner_id, task_id, expected_value, "
+                                 "reason_zh, reason_en, details, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                 "'open', ?, ?)", a).status());
+  return true;
+}
+
+Result<json> ActionPlanner::Plan(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  TimeMs now = clock_.NowMs();
+  Value t[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows won, conn->Query(
+      "SELECT AVG(amount) FROM opportunities WHERE tenant_id = ? AND outcome = 'won' AND archived_at IS NULL", t));
+  double avg_won = won.empty() || store::IsNull(won.rows[0][0]) ? 10000.0 : store::AsDouble(won.rows[0][0]) / 100.0;
+  std::vector<Finding> findings;
+
+  // Stale A/B leads.
+  KEEL_ASSIGN_OR_RETURN(store::Rows leads, conn->Query(
+      "SELECT l.id, l.title, l.owner_id, l.created_at, s.score, s.band, s.probability, s.reasons, "
+      "(SELECT MAX(a.occurred_at) FROM activities a WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id) "
+      "FROM ai_scores s JOIN leads l ON l.tenant_id = s.tenant_id AND l.id = s.record_id WHERE s.tenant_id = ? AND "
+      "s.target = 'lead' AND s.band IN ('A', 'B') AND l.status NOT IN ('converted', 'disqualified') AND l.archived_at IS NULL",
+      t));
+  for (const auto& r : leads.rows) {
+    TimeMs last = std::max(TimeOf(r[3]), TimeOf(r[8]));
+    double idle = static_cast<double>(now - last) / kDayMs;
+    std::string band = store::AsText(r[5]);
+    if (idle < (band == "A" ? opt_.stale_days_a : opt_.stale_days_b)) continue;
+    Finding f;
+    f.rule = "stale_lead";
+    f.entity = "leads";
+    f.record_id = store::AsInt(r[0]);
+    f.owner = store::AsInt(r[2]);
+    int score = static_cast<int>(store::AsInt(r[4]));
+    f.ev = store::AsDouble(r[6]) * avg_won;
+    f.priority = band == "A" ? "high" : "normal";
+    json reasons = json::parse(store::AsText(r[7]), nullptr, false);
+    std::string why_zh, why_en;
+    if (reasons.is_object() && !reasons["positive"].empty()) {
+      why_zh = "；主要因素：" + reasons["positive"][0].value("text_zh", "");
+      why_en = "; mainly: " + reasons["positive"][0].value("text_en", "");
+    }
+    f.title_zh = "跟进" + band + "级线索：" + store::AsText(r[1]);
+    f.reason_zh = band + "级线索（" + std::to_string(score) + "分）已 " + Days(idle) + " 天未跟进，请尽快联系" + why_zh;
+    f.reason_en = band + "-band lead (score " + std::to_string(score) + ") untouched for " + Days(idle) + " days — contact it now" + why_en;
+    f.details = {{"score", score}, {"band", band}, {"idle_days", std::floor(idle)}};
+    f.due = now + (band == "A" ? kDayMs / 4 : kDayMs);
+    findings.push_back(std::move(f));
+  }
+
+  // Deals at risk.
+  KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*conn, tenant, Target::kOpportunity));
+  std::map<int64_t, double> prob;
+  {
+    KEEL_ASSIGN_OR_RETURN(store::Rows sr, conn->Query("SELECT record_id, probability FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", t));
+    for (const auto& r : sr.rows) prob[store::AsInt(r[0])] = store::AsDouble(r[1]);
+  }
+  std::map<int64_t, std::string> names;
+  std::map<int64_t, std::string> competitor;
+  {
+    KEEL_ASSIGN_OR_RETURN(store::Rows nr, conn->Query("SELECT id, name FROM opportunities WHERE tenant_id = ? AND outcome = 'open'", t));
+    for (const auto& r : nr.rows) names[store::AsInt(r[0])] = store::AsText(r[1]);
+    Value nq[] = {tenant, FormatTimestamp(now - 30 * kDayMs)};
+    KEEL_ASSIGN_OR_RETURN(store::Rows notes, conn->Query(
+        "SELECT opportunity_id, notes FROM activities WHERE tenant_id = ? AND opportunity_id IS NOT NULL AND notes IS NOT NULL "
+        "AND occurred_at >= ? AND archived_at IS NULL", nq));
+    for (const auto& r : notes.rows) {
+      std::string text = store::AsText(r[1]);
+      for (const auto& term : opt_.competitor_terms) {
+        if (Contains(text, term)) {
+          competitor[store::AsInt(r[0])] = term;
+          break;
+        }
+      }
+    }
+  }
+  const auto& defs = FeatureDefs(Target::kOpportunity);
+  auto idx = [&](const char* name) {
+    for (size_t i = 0; i < defs.size(); ++i) {
+      if (std::string(defs[i].name) == name) return i;
+    }
+    return size_t{0};
+  };
+  size_t f_idle = idx("days_since_activity"), f_age = idx("age_days"), f_slips = idx("close_slips"), f_close = idx("days_to_close"),
+         f_sent = idx("signal_sentiment_30d"), f_neg = idx("negative_signals_30d");
+  for (int64_t id : deals.OpenIds()) {
+    RawFeatures raw;
+    if (!deals.At(id, now, &raw)) continue;
+    std::vector<std::string> zh, en;
+    double idle = std::isnan(raw.num[f_idle]) ? raw.num[f_age] : raw.num[f_idle];
+    if (!std::isnan(raw.num[f_close]) && raw.num[f_close] < 0) {
+      zh.push_back("预计成交日已过 " + Days(-raw.num[f_close]) + " 天");
+      en.push_back("expected close passed " + Days(-raw.num[f_close]) + " days ago");
+    }
+    if (raw.num[f_slips] >= 2) {
+      zh.push_back("预计成交日已推迟 " + Days(raw.num[f_slips]) + " 次");
+      en.push_back("close date pushed back " + Days(raw.num[f_slips]) + " times");
+    }
+    if (idle >= opt_.deal_idle_days) {
+      zh.push_back(Days(idle) + " 天无跟进");
+      en.push_back("no activity for " + Days(idle) + " days");
+    }
+    if ((!std::isnan(raw.num[f_sent]) && raw.num[f_sent] <= opt_.negative_sentiment) || raw.num[f_neg] >= 1) {
+      zh.push_back("客户近30天有负面舆情");
+      en.push_back("negative news about the customer in the last 30 days");
+    }
+    if (auto c = competitor.find(id); c != competitor.end()) {
+      zh.push_back("跟进纪要提到竞品（" + c->second + "）");
+      en.push_back("a competitor is mentioned in the notes (" + c->second + ")");
+    }
+    if (zh.empty()) continue;
+    Finding f;
+    f.rule = "deal_at_risk";
+    f.entity = "opportunities";
+    f.record_id = id;
+    f.owner = deals.OwnerOf(id);
+    double p = prob.count(id) ? prob[id] : 0.3;
+    double amount = deals.AmountOf(id);
+    f.ev = p * amount;
+    f.priority = zh.size() >= 2 || f.ev >= 100000 ? "high" : "normal";
+    f.title_zh = "挽回风险商机：" + names[id];
+    f.reason_zh = "商机「" + names[id] + "」有风险：" + Join(zh, "；") + "（金额 ¥" + Money(amount) + "，赢单概率 " +
+                  std::to_string(static_cast<int>(std::lround(p * 100))) + "%）";
+    f.reason_en = "Deal \"" + names[id] + "\" is at risk: " + Join(en, "; ") + " (amount ¥" + MoneyEn(amount) + ", win probability " +
+                  std::to_string(static_cast<int>(std::lround(p * 100))) + "%)";
+    f.details = {{"factors", en}, {"amount", amount}, {"probability", p}};
+    findings.push_back(std::move(f));
+  }
+
+  // Coverage gaps: customers that bought in the last year and were not contacted for a while.
+  Value cq[] = {FormatTimestamp(now - 365 * kDayMs), tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows gaps, conn->Query(
+      "SELECT c.id, c.name, c.owner_id, SUM(o.total), c.created_at, (SELECT MAX(a.occurred_at) FROM activities a WHERE "
+      "a.tenant_id = c.tenant_id AND a.customer_id = c.id) FROM customers c JOIN orders o ON o.tenant_id = c.tenant_id AND "
+      "o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? WHERE c.tenant_id = ? AND c.kind = 'b2b' AND "
+      "c.archived_at IS NULL GROUP BY c.id, c.name, c.owner_id, c.created_at", cq));
+  for (const auto& r : gaps.rows) {
+    TimeMs last = std::max(TimeOf(r[4]), TimeOf(r[5]));
+    double idle = static_cast<double>(now - last) / kDayMs;
+    if (idle < opt_.coverage_days) continue;
+    double revenue = store::AsDouble(r[3]) / 100.0;
+    Finding f;
+    f.rule = "coverage_gap";
+    f.entity = "customers";
+    f.record_id = store::AsInt(r[0]);
+    f.owner = store::AsInt(r[2]);
+    f.ev = 0.1 * revenue;  // a tenth of last year's business is at stake
+    f.title_zh = "回访老客户：" + store::AsText(r[1]);
+    bool never = store::IsNull(r[5]);
+    f.reason_zh = "客户「" + store::AsText(r[1]) + "」" + (never ? "从未拜访" : "已 " + Days(idle) + " 天未联系") + "，近一年成交 ¥" +
+                  Money(revenue) + "，请安排回访";
+    f.reason_en = "Customer \"" + store::AsText(r[1]) + "\" " + (never ? "was never visited" : "not contacted for " + Days(idle) + " days") +
+                  " after ¥" + MoneyEn(revenue) + " of orders in the last year — plan a visit";
+    f.details = {{"idle_days", std::floor(idle)}, {"revenue_365d", revenue}};
+    f.due = now + 3 * kDayMs;
+    findings.push_back(std::move(f));
+  }
+
+  // Best first; at most `per_owner` new actions per owner and rule in one run.
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.ev > b.ev; });
+  std::map<std::pair<int64_t, std::string>, int> taken;
+  json counts = json::object();
+  for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {{"found", 0}, {"created", 0}, {"refreshed", 0}};
+  for (const auto& f : findings) {
+    counts[f.rule]["found"] = counts[f.rule]["found"].get<int>() + 1;
+    int& n = taken[{f.owner, f.rule}];
+    if (n >= opt_.per_owner) continue;
+    KEEL_ASSIGN_OR_RETURN(bool created, Upsert(*conn, tenant, f));
+    ++n;
+    const char* key = created ? "created" : "refreshed";
+    counts[f.rule][key] = counts[f.rule][key].get<int>() + 1;
+  }
+  return counts;
+}
+
+Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
+  json out = {{"alerts", 0}, {"tasks", 0}};
+  if (signal_ids.empty()) return out;
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  TimeMs now = clock_.NowMs();
+  // Our categories: the leaf of every product category path ("家电/空调" → 空调).
+  std::set<std::string> categories;
+  {
+    Value t[] = {tenant};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+        "SELECT DISTINCT category_path FROM products WHERE tenant_id = ? AND archived_at IS NULL", t));
+    for (const auto& r : rows.rows) {
+      std::string path = store::AsText(r[0]);
+      std::string leaf = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+      if (leaf.size() >= 2) categories.insert(leaf);
+    }
+  }
+  for (int64_t sid : signal_ids) {
+    Value q[] = {tenant, sid};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+        "SELECT s.kind, s.source, s.title, s.body, s.customer_id, s.sentiment, s.occurred_at, c.name, c.owner_id, c.unit_id "
+        "FROM signals s JOIN customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id WHERE s.tenant_id = ? AND s.id = ?", q));
+    if (rows.empty()) continue;  // not about a known customer
+    const auto& s = rows.rows[0];
+    std::string kind = store::AsText(s[0]), title = store::AsText(s[2]), text = title + " " + store::AsText(s[3]);
+    int64_t customer = store::AsInt(s[4]);
+    std::string customer_name = store::AsText(s[7]);
+    TimeMs at = TimeOf(s[6]);
+    struct Trigger { std::string rule, zh, en; alerts::Severity severity; };
+    std::vector<Trigger> triggers;
+    if (!store::IsNull(s[5]) && store::AsDouble(s[5]) <= opt_.negative_sentiment) {
+      double v = store::AsDouble(s[5]);
+      triggers.push_back({"signal.negative", "客户「" + customer_name + "」出现负面" + (kind == "tender" ? "招标" : "舆情") + "：" + title,
+                          "Negative " + kind + " about " + customer_name + ": " + title,
+                          v <= -0.7 ? alerts::Severity::kCritical : alerts::Severity::kWarning});
+    }
+    if (kind == "tender") {
+      for (const auto& c : categories) {
+        if (text.find(c) != std::string::npos) {
+          triggers.push_back({"signal.tender", "客户「" + customer_name + "」发布" + c + "相关招标：" + title,
+                              "A tender from " + customer_name + " in our category " + c + ": " + title, alerts::Severity::kWarning});
+          break;
+        }
+      }
+    }
+    {
+      std::string month_ago = FormatTimestamp(at - 31 * kDayMs), day_ago = FormatTimestamp(at - kDayMs), at_text = FormatTimestamp(at);
+      Value bq[] = {month_ago, day_ago, day_ago, at_text, tenant, customer};
+      KEEL_ASSIGN_OR_RETURN(store::Rows b, conn->Query(
+          "SELECT SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN 1 ELSE 0 END), "
+          "SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END) FROM signals WHERE tenant_id = ? AND customer_id = ?",
+          bq));
+      double usual = b.empty() ? 0 : store::AsDouble(b.rows[0][0]) / 30.0;
+      double day = b.empty() ? 0 : store::AsDouble(b.rows[0][1]);
+      if (day >= opt_.burst_count && day >= opt_.burst_ratio * std::max(usual, 1.0 / 30)) {
+        triggers.push_back({"signal.burst", "客户「" + customer_name + "」24小时内出现 " + std::to_string(static_cast<int>(day)) + " 条外部信息（突增）",
+                            "A burst of " + std::to_string(static_cast<int>(day)) + " signals about " + customer_name + " in 24 hours",
+                            alerts::Severity::kInfo});
+      }
+    }
+    if (triggers.empty()) continue;
+    Value dq[] = {tenant, customer};
+    KEEL_ASSIGN_OR_RETURN(store::Rows deals, conn->Query(
+        "SELECT o.id, o.name, o.owner_id, o.unit_id, o.amount, s.probability FROM opportunities o LEFT JOIN ai_scores s ON "
+        "s.tenant_id = o.tenant_id AND s.target = 'opportunity' AND s.record_id = o.id WHERE o.tenant_id = ? AND o.customer_id = ? "
+        "AND o.outcome = 'open' AND o.archived_at IS NULL", dq));
+    for (const auto& trig : triggers) {
+      std::map<int64_t, double> ev_by_owner;  // follow-up tasks: one per owner
+      auto raise = [&](int64_t owner, int64_t unit, const std::string& key, json labels, const std::string& zh, const std::string& en) -> Status {
+        if (!alerts_) return Status();
+        alerts::AlertEngine::Raised a;
+        a.rule = trig.rule;
+        a.key = key;
+        a.label_zh = trig.rule == "signal.negative" ? "客户负面舆情" : trig.rule == "signal.tender" ? "客户招标" : "外部信息突增";
+        a.label_en = trig.rule == "signal.negative" ? "Negative news about a customer"
+                                                   : trig.rule == "signal.tender" ? "Customer tender" : "Burst of signals";
+        a.summary_zh = zh;
+        a.summary_en = en;
+        a.severity = trig.severity;
+        a.labels = std::move(labels);
+        a.owner_id = owner;
+        a.unit_id = unit;
+        KEEL_ASSIGN_OR_RETURN(json alert, alerts_->Raise(tenant, a));
+        if (!alert.value("duplicate", false)) out["alerts"] = out["alerts"].get<int>() + 1;
+        return Status();
+      };
+      json customer_label = {{"value", std::to_string(customer)}, {"name", customer_name}};
+      if (deals.empty()) {
+        int64_t owner = store::AsInt(s[8]);
+        KEEL_RETURN_IF_ERROR(raise(owner, store::AsInt(s[9]), "signal:" + std::to_string(sid) + ":customer:" + std::to_string(customer),
+                                   {{"customer", customer_label}}, trig.zh, trig.en));
+        ev_by_owner[owner] += 0;
+      }
+      for (const auto& d : deals.rows) {
+        int64_t opp = store::AsInt(d[0]), owner = store::AsInt(d[2]);
+        double amount = store::AsDouble(d[4]) / 100.0, p = store::IsNull(d[5]) ? 0.3 : store::AsDouble(d[5]);
+        KEEL_RETURN_IF_ERROR(raise(owner, store::AsInt(d[3]), "signal:" + std::to_string(sid) + ":opp:" + std::to_string(opp),
+                                   {{"customer", customer_label}, {"opportunity", {{"value", std::to_string(opp)}, {"name", store::AsText(d[1])}}}},
+                                   trig.zh + "（关联商机「" + store::AsText(d[1]) + "」）",
+                                   trig.en + " (open deal \"" + store::AsText(d[1]) + "\")"));
+        ev_by_owner[owner] += p * amount;
+      }
+      for (const auto& [owner, ev] : ev_by_owner) {
+        Finding f;
+        f.rule = trig.rule == "signal.negative" ? "signal_negative" : trig.rule == "signal.tender" ? "signal_tender" : "signal_burst";
+        f.entity = "customers";
+        f.record_id = customer;
+        f.owner = owner;
+        f.ev = ev;
+        f.priority = trig.severity == alerts::Severity::kCritical ? "urgent" : "high";
+        f.title_zh = (trig.rule == "signal.tender" ? "跟进招标：" : "跟进客户动态：") + customer_name;
+        f.reason_zh = trig.zh + (deals.empty() ? "" : "；涉及 " + std::to_string(deals.size()) + " 个未结商机") + "（来源：" +
+                      store::AsText(s[1]) + "）";
+        f.reason_en = trig.en + (deals.empty() ? "" : "; " + std::to_string(deals.size()) + " open deal(s) involved") + " (source: " +
+                      store::AsText(s[1]) + ")";
+        f.details = {{"signal_id", sid}, {"kind", kind}, {"deals", deals.size()}};
+        f.due = now + kDayMs / 2;
+        KEEL_ASSIGN_OR_RETURN(bool created, Upsert(*conn, tenant, f));
+        if (created) out["tasks"] = out["tasks"].get<int>() + 1;
+      }
+    }
+  }
+  return out;
+}
+
+Result<json> ActionPlanner::Today(const domain::Principal& p, int limit) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  Value q[] = {p.tenant_id, p.user_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+      "SELECT t.id, t.title, t.description, t.due_at, t.priority, t.related_entity, t.related_id, t.source, a.rule, "
+      "a.expected_value, a.reason_zh, a.reason_en FROM tasks t LEFT JOIN ai_actions a ON a.tenant_id = t.tenant_id AND "
+      "a.task_id = t.id WHERE t.tenant_id = ? AND t.owner_id = ? AND t.status = 'open' AND t.archived_at IS NULL", q));
+  TimeMs now = clock_.NowMs();
+  struct Item { double rank; json j; };
+  std::vector<Item> items;
+  bool en = p.locale.rfind("en", 0) == 0;
+  for (const auto& r : rows.rows) {
+    std::string priority = store::AsText(r[4]);
+    double weight = priority == "urgent" ? 4 : priority == "high" ? 3 : priority == "normal" ? 2 : 1;
+    double ev = store::IsNull(r[9]) ? 0 : store::AsDouble(r[9]);
+    TimeMs due = TimeOf(r[3]);
+    bool overdue = due && due < now;
+    bool due_today = due && due < now + kDayMs;
+    // Priority first, then what is due, then expected value.
+    double rank = weight * 1e12 + (overdue ? 2e11 : due_today ? 1e11 : 0) + std::min(ev, 9e10);
+    std::string why_zh = store::IsNull(r[10]) ? store::AsText(r[2]) : store::AsText(r[10]);
+    std::string why_en = store::IsNull(r[11]) ? store::AsText(r[2]) : store::AsText(r[11]);
+    json j = {{"task_id", store::AsInt(r[0])}, {"title", store::AsText(r[1])}, {"priority", priority},
+              {"due_at", store::IsNull(r[3]) ? json(nullptr) : json(store::AsText(r[3]))}, {"overdue", overdue},
+              {"source", store::AsText(r[7])}, {"rule", store::IsNull(r[8]) ? json(nullptr) : json(store::AsText(r[8]))},
+              {"expected_value", std::round(ev)}, {"why", en ? why_en : why_zh}, {"why_zh", why_zh}, {"why_en", why_en},
+              {"related_entity", store::IsNull(r[5]) ? json(nullptr) : json(store::AsText(r[5]))},
+              {"related_id", store::IsNull(r[6]) ? json(nullptr) : json(store::AsInt(r[6]))}};
+    items.push_back({rank, std::move(j)});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.rank > b.rank; });
+  json list = json::array();
+  for (size_t i = 0; i < items.size() && static_cast<int>(i) < limit; ++i) list.push_back(std::move(items[i].j));
+  return json{{"items", list}, {"total", items.size()}};
+}
+
+}  // namespace keel::ai
