@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "ai/contact_time.h"
+#include "ai/drift.h"
+#include "alerts/engine.h"
 #include "ai/evaluate.h"
 #include "ai/tabular.h"
 #include "common/crypto.h"
@@ -125,6 +127,8 @@ struct AiService::Impl {
   std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0}, signals_handled{0};
   TimeMs last_nightly_check = 0;
   std::map<int64_t, TimeMs> last_plan;  // worker thread only
+  alerts::AlertEngine* alerts = nullptr;
+  AiService* self = nullptr;
   ActionPlanner planner;
 
   Impl(store::Database& d, domain::RecordService& r, const Clock& c, AiOptions o)
@@ -333,6 +337,7 @@ void AiService::Impl::Nightly() {
       auto done = ScoreNow(tenant, target, *h, h->OpenIds());
       if (!done.ok()) spdlog::warn("ai: nightly scoring of tenant {} failed: {}", tenant, done.status().ToString());
     }
+    if (auto d = self->CheckDrift(tenant); !d.ok()) spdlog::warn("ai: drift check of tenant {} failed: {}", tenant, d.status().ToString());
     Value s[] = {tenant, day, FormatTimestamp(now)};
     (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, 0, ?, ?) ON CONFLICT "
                         "(tenant_id) DO UPDATE SET batch_day = excluded.batch_day, updated_at = excluded.updated_at", s);
@@ -396,7 +401,9 @@ Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind
 }
 
 AiService::AiService(store::Database& db, domain::RecordService& records, const Clock& clock, AiOptions options)
-    : impl_(std::make_unique<Impl>(db, records, clock, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(db, records, clock, std::move(options))) {
+  impl_->self = this;
+}
 
 AiService::~AiService() { Stop(); }
 
@@ -439,7 +446,10 @@ AiService::Stats AiService::stats() const {
   return {impl_->rescored.load(), impl_->batches.load(), impl_->jobs_done.load(), impl_->signals_handled.load()};
 }
 
-void AiService::SetAlerts(alerts::AlertEngine* alerts) { impl_->planner.SetAlerts(alerts); }
+void AiService::SetAlerts(alerts::AlertEngine* alerts) {
+  impl_->alerts = alerts;
+  impl_->planner.SetAlerts(alerts);
+}
 
 Result<json> AiService::PlanActions(const Principal& p) {
   if (!CanManage(p)) return Forbidden();
@@ -575,6 +585,34 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
     if (by_feature[f] <= 0) continue;
     importance.push_back({{"feature", defs[f].name}, {"en", defs[f].en}, {"zh", defs[f].zh}, {"share", Round(by_feature[f], 0.001)}});
   }
+  // The population scored when the model goes live: drift is measured against it.
+  json reference;
+  {
+    std::vector<int64_t> open = h.OpenIds();
+    std::vector<RawFeatures> raws(open.size());
+    Matrix ox(open.size(), cols);
+    TimeMs now_ms = impl_->clock.NowMs();
+    for (size_t i = 0; i < open.size(); ++i) {
+      h.At(open[i], now_ms, &raws[i]);
+      spec.Encode(raws[i], ox.row(i));
+    }
+    std::vector<const RawFeatures*> rows;
+    std::vector<float> w;
+    std::vector<float> scores;
+    if (open.size() >= 50) {
+      for (const auto& r : raws) rows.push_back(&r);
+      w.assign(rows.size(), 1.0f);
+      KEEL_ASSIGN_OR_RETURN(scores, final_model.Predict(ox));
+    } else {
+      for (const auto* e : all) {
+        rows.push_back(&e->f);
+        w.push_back(e->weight);
+      }
+      KEEL_ASSIGN_OR_RETURN(scores, final_model.Predict(ax));
+    }
+    reference = BuildReference(target, rows, w, scores);
+    reference["population"] = open.size() >= 50 ? "open records at training time" : "training snapshots";
+  }
   TimeMs first_created = INT64_MAX;
   for (const auto& e : examples) first_created = std::min(first_created, e.at);
   std::string now = FormatTimestamp(impl_->clock.NowMs());
@@ -589,6 +627,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
       {"holdout", ev.ToJson()},
       {"comparison", comparison},
       {"bands", bands},
+      {"reference", reference},
       {"rounds", final_model.rounds()},
       {"importance", importance},
       {"params", {{"max_depth", params.max_depth}, {"eta", params.eta}, {"subsample", params.subsample},
@@ -812,6 +851,126 @@ Result<json> AiService::BestContactTime(const Principal& p, const std::string& e
     impl_->contact[p.tenant_id] = {now, stats};
   }
   return ai::BestContactTime(*conn, *stats, p.tenant_id, entity, id);
+}
+
+namespace {
+
+// Today's open records against the card's reference.
+Result<json> DriftNow(store::Connection& conn, int64_t tenant, Target target, const Active& m, const Clock& clock,
+                      json* bands_now) {
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(conn, tenant, target));
+  std::vector<int64_t> open = h.OpenIds();
+  std::vector<RawFeatures> raws(open.size());
+  Matrix x(open.size(), m.spec.columns());
+  TimeMs now = clock.NowMs();
+  for (size_t i = 0; i < open.size(); ++i) {
+    h.At(open[i], now, &raws[i]);
+    m.spec.Encode(raws[i], x.row(i));
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<float> p, m.booster.Predict(x));
+  if (bands_now) {
+    *bands_now = {{"A", 0}, {"B", 0}, {"C", 0}, {"D", 0}};
+    for (float v : p) {
+      std::string b = BandOf(m, v);
+      (*bands_now)[b] = (*bands_now)[b].get<int>() + 1;
+    }
+  }
+  if (!m.card.contains("reference")) return json{{"note", "this model version has no reference population; retrain it"}};
+  return CompareToReference(target, m.card["reference"], raws, p);
+}
+
+}  // namespace
+
+Result<json> AiService::Monitoring(const Principal& p, const std::string& target_name) {
+  KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
+  KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(p.tenant_id, target));
+  if (!m) {
+    return Status::Error(ErrorKind::kNotFound, "ai.no_model", "there is no active model to monitor yet", "尚无可监控的启用模型", "target");
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  json bands_now;
+  KEEL_ASSIGN_OR_RETURN(json drift, DriftNow(*conn, p.tenant_id, target, *m, impl_->clock, &bands_now));
+  // Realised success by band: each record resolved in the last 6 months, scored as it stood a
+  // week before its resolution.
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, p.tenant_id, target));
+  TimeMs now = impl_->clock.NowMs();
+  std::vector<Example> resolved;
+  for (auto& e : h.TrainingExamples()) {
+    if (e.resolved >= now - 183 * kDayMs && (resolved.empty() || resolved.back().id != e.id)) resolved.push_back(e);
+  }
+  Matrix x(resolved.size(), m->spec.columns());
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    TimeMs at = std::max(resolved[i].resolved - 7 * kDayMs, resolved[i].at);
+    RawFeatures raw;
+    h.At(resolved[i].id, at, &raw);
+    m->spec.Encode(raw, x.row(i));
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<float> rp, m->booster.Predict(x));
+  std::map<std::string, std::map<std::string, std::pair<int, int>>> by_month;  // month → band → (records, successes)
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    std::string month = FormatTimestamp(resolved[i].resolved).substr(0, 7);
+    auto& cell = by_month[month][BandOf(*m, rp[i])];
+    cell.first++;
+    cell.second += resolved[i].label > 0.5 ? 1 : 0;
+  }
+  json realised = json::array();
+  for (const auto& [month, bands] : by_month) {
+    json row = {{"month", month}};
+    for (const auto& [band, c] : bands) row[band] = {{"records", c.first}, {"rate", Round(static_cast<double>(c.second) / c.first, 0.001)}};
+    realised.push_back(row);
+  }
+  Value q[] = {p.tenant_id, std::string(TargetName(target))};
+  KEEL_ASSIGN_OR_RETURN(store::Rows hist, conn->Query(
+      "SELECT day, model_version, max_psi FROM ai_drift WHERE tenant_id = ? AND target = ? ORDER BY day DESC LIMIT 90", q));
+  json history = json::array();
+  for (const auto& r : hist.rows) {
+    history.push_back({{"day", store::AsText(r[0])}, {"model_version", store::AsInt(r[1])}, {"max_psi", store::AsDouble(r[2])}});
+  }
+  return json{{"target", TargetName(target)}, {"model_version", m->version}, {"drift", drift}, {"bands_now", bands_now},
+              {"band_thresholds", m->card["bands"]}, {"realised_by_band", realised}, {"history", history}};
+}
+
+Result<json> AiService::CheckDrift(int64_t tenant) {
+  json out = json::object();
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value tq[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", tq));
+  std::string day = FormatTimestamp(impl_->clock.NowMs()).substr(0, 10);
+  if (!tz.empty()) {
+    if (auto z = TimeZone::Load(store::AsText(tz.rows[0][0])); z.ok()) {
+      TimeMs local = (*z)->ToLocal(impl_->clock.NowMs());
+      day = FormatDate(local / kDayMs);
+    }
+  }
+  for (Target target : {Target::kLead, Target::kOpportunity}) {
+    KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(tenant, target));
+    if (!m || !m->card.contains("reference")) continue;
+    KEEL_ASSIGN_OR_RETURN(json drift, DriftNow(*conn, tenant, target, *m, impl_->clock, nullptr));
+    double max_psi = drift.value("max_psi", 0.0);
+    Value q[] = {tenant, std::string(TargetName(target)), day, int64_t{m->version}, max_psi, drift.dump(), FormatTimestamp(impl_->clock.NowMs())};
+    KEEL_RETURN_IF_ERROR(conn->Exec(
+        "INSERT INTO ai_drift (tenant_id, target, day, model_version, max_psi, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id, target, day) DO UPDATE SET model_version = excluded.model_version, max_psi = excluded.max_psi, "
+        "result = excluded.result, created_at = excluded.created_at", q).status());
+    if (max_psi > kDriftAlertPsi && impl_->alerts) {
+      alerts::AlertEngine::Raised a;
+      a.rule = "model.drift";
+      a.key = std::string(TargetName(target)) + ":v" + std::to_string(m->version);
+      a.label_zh = "模型漂移";
+      a.label_en = "Model drift";
+      std::string names = drift["drifted"].dump();
+      a.summary_zh = std::string(target == Target::kLead ? "线索" : "商机") + "评分模型 v" + std::to_string(m->version) +
+                     " 的输入分布已明显变化（PSI 最高 " + std::to_string(Round(max_psi, 0.01)).substr(0, 4) + "，涉及 " + names + "），建议重新训练";
+      a.summary_en = std::string(TargetName(target)) + " model v" + std::to_string(m->version) + " sees a shifted population (max PSI " +
+                     std::to_string(Round(max_psi, 0.01)).substr(0, 4) + " in " + names + "); retrain it";
+      a.severity = alerts::Severity::kWarning;
+      a.labels = {{"model", {{"value", TargetName(target)}, {"name", TargetName(target)}}}};
+      a.notify = "hq";
+      KEEL_RETURN_IF_ERROR(impl_->alerts->Raise(tenant, a).status());
+    }
+    out[TargetName(target)] = {{"model_version", m->version}, {"max_psi", max_psi}, {"drifted", drift["drifted"]}};
+  }
+  return out;
 }
 
 Result<json> AiService::Job(const Principal& p, int64_t id) {

@@ -74,6 +74,15 @@ class AiService {
   // Makes `version` (or the one active before the current) the active model and rescores.
   Result<nlohmann::json> Rollback(const domain::Principal& p, const std::string& target, int version = 0);
 
+  // Monitoring of the active model: feature and score PSI of today's open records against the
+  // population scored when it was trained, the current band distribution, realised success by
+  // band per month (each resolved record scored as it stood 7 days before), and the daily
+  // drift history.
+  Result<nlohmann::json> Monitoring(const domain::Principal& p, const std::string& target);
+  // Computes today's drift for the tenant's active models, records it, and raises a
+  // "model.drift" alert for HQ when a PSI passes 0.2 (also run daily by the worker).
+  Result<nlohmann::json> CheckDrift(int64_t tenant);
+
   // ---- Scores ----
   // The stored score of a record the caller may see (404 when it may not), with reasons.
   Result<nlohmann::json> ScoreOf(const domain::Principal& p, const std::string& target, int64_t id);

@@ -117,6 +117,7 @@ class AlertEngine {
     Severity severity = Severity::kWarning;
     json labels = json::object();  // {dimension: {value, name}}
     int64_t unit_id = 0, owner_id = 0;
+    std::string notify = "owner";  // who is told in-app: a route target (owner, hq, role:…, user:…)
   };
   Result<json> Raise(int64_t tenant_id, const Raised& a);
 

@@ -46,6 +46,9 @@ void Api::AddAiRoutes() {
     }
     return Wrap(ai->Rollback(c.p(), c.name(), version));
   }, {"Make an earlier version active again and rescore", "回滚到早期版本并重新评分", "ai", rollback, obj});
+  router_.Add("GET", "/api/v1/ai/models/{name}/monitoring", [ai](Call& c) { return Wrap(ai->Monitoring(c.p(), c.name())); },
+              {"Drift (feature and score PSI vs the population at training), bands now, realised success by band per month",
+               "模型监控：特征与评分的 PSI 漂移、当前分档分布、各分档每月实际转化/赢单率", "ai", nullptr, obj});
   router_.Add("GET", "/api/v1/ai/jobs/{id}", [ai](Call& c) { return Wrap(ai->Job(c.p(), c.id())); },
               {"A background job with its progress and result", "后台任务的进度和结果", "ai", nullptr, job});
   json score = {{"type", "object"},

@@ -437,6 +437,10 @@ CREATE TABLE ai_actions (
   details TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
   PRIMARY KEY (tenant_id, id));
 CREATE INDEX ai_actions_record ON ai_actions (tenant_id, rule, entity, record_id);
+CREATE TABLE ai_drift (
+  tenant_id BIGINT NOT NULL, target TEXT NOT NULL, day TEXT NOT NULL, model_version BIGINT NOT NULL,
+  max_psi DOUBLE PRECISION NOT NULL, result TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, target, day));
 CREATE INDEX ai_actions_task ON ai_actions (tenant_id, task_id);
 CREATE INDEX activities_lead ON activities (tenant_id, lead_id);
 CREATE INDEX activities_opportunity ON activities (tenant_id, opportunity_id);

@@ -332,6 +332,56 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
   ingest.Stop();
 }
 
+// Monitoring on the demo: PSI small right after training; then a flood of advertising leads
+// shifts the population, the daily check records it and raises a "model.drift" alert for HQ.
+TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
+  auto before = env_->ai->Monitoring(Admin(), "lead");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_LT((*before)["drift"]["max_psi"].get<double>(), 0.2) << (*before)["drift"].dump();
+  EXPECT_FALSE((*before)["realised_by_band"].empty());
+  // Is an A really converting like an A? Over the months, A beats D.
+  int a_n = 0, d_n = 0;
+  double a_s = 0, d_s = 0;
+  for (const auto& m : (*before)["realised_by_band"]) {
+    if (m.contains("A")) a_n += m["A"]["records"].get<int>(), a_s += m["A"]["rate"].get<double>() * m["A"]["records"].get<int>();
+    if (m.contains("D")) d_n += m["D"]["records"].get<int>(), d_s += m["D"]["rate"].get<double>() * m["D"]["records"].get<int>();
+  }
+  ASSERT_GT(a_n, 0);
+  ASSERT_GT(d_n, 0);
+  EXPECT_GT(a_s / a_n, 2 * d_s / d_n);
+  auto rep = Q("SELECT id, unit_id FROM users WHERE tenant_id = ? AND role = 'rep' LIMIT 1", {tenant()});
+  for (int i = 0; i < 1500; ++i) {
+    auto l = env_->rs.Create(Admin(), *domain::FindEntity("leads"),
+                             {{"title", "信息流广告线索 " + std::to_string(i)}, {"source", "advertising"}, {"channel", "online"},
+                              {"owner_id", store::AsInt(rep.rows[0][0])}, {"unit_id", store::AsInt(rep.rows[0][1])}});
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+  }
+  metrics::MetricEngine metrics(*env_->db, env_->clock);
+  alerts::AlertEngine alerts(*env_->db, env_->rs, metrics, env_->clock);
+  env_->ai->SetAlerts(&alerts);
+  auto check = env_->ai->CheckDrift(tenant());
+  env_->ai->SetAlerts(nullptr);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_GT((*check)["lead"]["max_psi"].get<double>(), 0.2) << check->dump();
+  auto after = env_->ai->Monitoring(Admin(), "lead");
+  ASSERT_TRUE(after.ok());
+  bool source = false;
+  for (const auto& f : (*after)["drift"]["drifted"]) source = source || f == "source";
+  EXPECT_TRUE(source) << (*after)["drift"].dump();
+  EXPECT_EQ((*after)["history"].size(), 1u);
+  auto alert = Q("SELECT summary, summary_en FROM alerts WHERE tenant_id = ? AND rule = 'model.drift' AND state = 'firing'", {tenant()});
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_NE(store::AsText(alert.rows[0][0]).find("建议重新训练"), std::string::npos);
+  auto hq = Q("SELECT COUNT(*) FROM notifications n JOIN users u ON u.tenant_id = n.tenant_id AND u.id = n.recipient_id "
+              "WHERE n.tenant_id = ? AND u.role = 'hq_ops'", {tenant()});
+  EXPECT_GT(store::AsInt(hq.rows[0][0]), 0);
+  // A second check the same day does not raise a second alert.
+  env_->ai->SetAlerts(&alerts);
+  ASSERT_TRUE(env_->ai->CheckDrift(tenant()).ok());
+  env_->ai->SetAlerts(nullptr);
+  EXPECT_EQ(Q("SELECT COUNT(*) FROM alerts WHERE tenant_id = ? AND rule = 'model.drift'", {tenant()}).rows[0][0], store::Value(int64_t{1}));
+}
+
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {
   testing::DomainEnv env(testing::TestBackend::kSqlite);
   AiService ai(*env.db, *env.rs, env.clock);

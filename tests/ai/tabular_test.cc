@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ai/drift.h"
 #include "ai/evaluate.h"
 #include "ai/tabular.h"
 #include "ai/xgb.h"
@@ -14,6 +15,8 @@
 
 namespace keel::ai {
 namespace {
+
+using json = nlohmann::json;
 
 TEST(Evaluate, AucOnHandCheckedCases) {
   EXPECT_DOUBLE_EQ(Auc({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}), 0.75);
@@ -37,6 +40,37 @@ TEST(Evaluate, LossesAndCalibration) {
   int pos0 = 0;
   for (size_t i : folds[0]) pos0 += i < 4;
   EXPECT_EQ(pos0, 2);  // positives split evenly
+}
+
+// PSI on hand-checked distributions: identical → 0; the textbook example of a 10 % → 30 % move
+// in one bin; empty bins do not blow up.
+TEST(Drift, PopulationStabilityIndex) {
+  EXPECT_DOUBLE_EQ(Psi({0.25, 0.25, 0.5}, {0.25, 0.25, 0.5}), 0.0);
+  double expected = (0.3 - 0.1) * std::log(0.3 / 0.1) + (0.7 - 0.9) * std::log(0.7 / 0.9);
+  EXPECT_NEAR(Psi({0.1, 0.9}, {0.3, 0.7}), expected, 1e-12);
+  EXPECT_GT(Psi({0.1, 0.9}, {0.3, 0.7}), 0.2);
+  EXPECT_TRUE(std::isfinite(Psi({0.0, 1.0}, {0.5, 0.5})));
+  // A reference built from values 0…99, compared with the same values and with shifted ones.
+  std::vector<RawFeatures> same(100), shifted(100);
+  std::vector<const RawFeatures*> ref;
+  const size_t n = FeatureDefs(Target::kLead).size();
+  for (int i = 0; i < 100; ++i) {
+    for (auto* r : {&same[i], &shifted[i]}) {
+      r->num.assign(n, i);
+      r->text.assign(n, i % 2 ? "website" : "referral");
+    }
+    for (auto& v : shifted[i].num) v = i + 60;
+    shifted[i].text.assign(n, "advertising");
+    ref.push_back(&same[i]);
+  }
+  json reference = BuildReference(Target::kLead, ref, std::vector<float>(100, 1.0f), std::vector<float>(100, 0.3f));
+  json none = CompareToReference(Target::kLead, reference, same, std::vector<float>(100, 0.3f));
+  EXPECT_LT(none["max_psi"].get<double>(), 1e-9);
+  EXPECT_TRUE(none["drifted"].empty());
+  json moved = CompareToReference(Target::kLead, reference, shifted, std::vector<float>(100, 0.8f));
+  EXPECT_GT(moved["max_psi"].get<double>(), 0.2);
+  EXPECT_GT(moved["score_psi"].get<double>(), 0.2);
+  EXPECT_EQ(moved["features"].size(), n);
 }
 
 // y = 1 when x0 + noise > 0; x1 is noise. The booster learns x0, SHAP adds up to the margin,
