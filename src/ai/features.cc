@@ -86,6 +86,8 @@ const std::map<std::string, std::string> kZhValues = {
     {"prospecting", "初步接洽"}, {"qualification", "需求确认"}, {"proposal", "方案报价"}, {"negotiation", "商务谈判"},
     {"existing_account", "老客户"}, {"key_account", "重点客户"}, {"enterprise", "企业"}, {"smb", "中小企业"},
     {"retail", "零售"}, {"dealer", "经销商"}, {"vip", "VIP"},
+    {"hotel", "酒店"}, {"real_estate", "地产"}, {"education", "教育"}, {"healthcare", "医疗"}, {"government", "政府"},
+    {"manufacturing", "制造"}, {"office", "写字楼"}, {"retail_chain", "连锁零售"},
 };
 
 TimeMs TimeOf(const Value& v) {
@@ -146,6 +148,11 @@ std::string Fill(const std::string& tpl, const std::string& v) {
 }
 
 }  // namespace
+
+std::string ZhValue(const std::string& v) {
+  auto it = kZhValues.find(v);
+  return it == kZhValues.end() ? v : it->second;
+}
 
 const char* TargetName(Target t) { return t == Target::kLead ? "lead" : "opportunity"; }
 
@@ -268,9 +275,7 @@ std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string
   if (d.categorical) {
     std::string v = raw.text[f];
     if (v.empty()) return "";
-    if (zh) {
-      if (auto it = kZhValues.find(v); it != kZhValues.end()) v = it->second;
-    }
+    if (zh) v = ZhValue(v);
     return Fill(zh ? d.phrase_zh : d.phrase_en, v);
   }
   double v = raw.num[f];

@@ -134,6 +134,10 @@ class History {
 // enums, otherwise the most frequent values (≥ 10 rows, at most 30).
 FeatureSpec FitSpec(Target t, const std::vector<Example>& examples);
 
+// The Chinese name of an enum value shown to people ("referral" → "转介绍"); the value itself
+// when there is none.
+std::string ZhValue(const std::string& v);
+
 // The value of feature `f` as the phrase of a reason, in "zh" or "en"; "" when not shown.
 std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string& lang);
 

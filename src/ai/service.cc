@@ -15,6 +15,7 @@
 
 #include "ai/contact_time.h"
 #include "ai/drift.h"
+#include "ai/lookalike.h"
 #include "alerts/engine.h"
 #include "ai/evaluate.h"
 #include "ai/tabular.h"
@@ -124,6 +125,7 @@ struct AiService::Impl {
   // Owners' past outcomes per tenant and target, refreshed after 10 minutes (guarded by mu).
   std::map<std::pair<int64_t, Target>, std::pair<TimeMs, std::shared_ptr<const OwnerOutcomes>>> owners;
   std::map<int64_t, std::pair<TimeMs, std::shared_ptr<const ContactStats>>> contact;  // guarded by mu
+  std::map<int64_t, std::pair<TimeMs, std::shared_ptr<const ai::Lookalikes>>> lookalikes;  // guarded by mu
   std::atomic<int64_t> rescored{0}, batches{0}, jobs_done{0}, signals_handled{0};
   TimeMs last_nightly_check = 0;
   std::map<int64_t, TimeMs> last_plan;  // worker thread only
@@ -457,6 +459,34 @@ Result<json> AiService::PlanActions(const Principal& p) {
 }
 
 Result<json> AiService::PlanActions(int64_t tenant) { return impl_->planner.Plan(tenant); }
+
+Result<json> AiService::Lookalikes(const Principal& p, int limit) {
+  limit = std::clamp(limit, 1, 200);
+  TimeMs now = impl_->clock.NowMs();
+  std::shared_ptr<const ai::Lookalikes> l;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->lookalikes.find(p.tenant_id);
+    if (it != impl_->lookalikes.end() && now - it->second.first < 3600000) l = it->second.second;
+  }
+  if (!l) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(l, ai::Lookalikes::Build(*conn, p.tenant_id, now));
+    std::lock_guard lock(impl_->mu);
+    impl_->lookalikes[p.tenant_id] = {now, l};
+  }
+  bool en = p.locale.rfind("en", 0) == 0;
+  json items = json::array();
+  const auto* customers = domain::FindEntity("customers");
+  for (const auto& c : l->ranked) {
+    if (static_cast<int>(items.size()) >= limit) break;
+    if (!domain::SeesWholeTenant(p.role) && !impl_->records.Get(p, *customers, c["customer_id"].get<int64_t>()).ok()) continue;
+    json item = c;
+    item["reasons"] = en ? c["reasons_en"] : c["reasons_zh"];
+    items.push_back(std::move(item));
+  }
+  return json{{"items", items}, {"best_customers", l->best_customers}, {"candidates", l->candidates}};
+}
 
 Result<json> AiService::Today(const Principal& p, int limit) { return impl_->planner.Today(p, std::clamp(limit, 1, 200)); }
 

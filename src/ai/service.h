@@ -99,6 +99,9 @@ class AiService {
   // hq_ops through the API. Returns counts per rule.
   Result<nlohmann::json> PlanActions(const domain::Principal& p);
   Result<nlohmann::json> PlanActions(int64_t tenant);
+  // B2B customers most like the best won customers, with why (lookalike.h), within the caller's
+  // visible customers; the index is rebuilt at most hourly per tenant.
+  Result<nlohmann::json> Lookalikes(const domain::Principal& p, int limit = 20);
   // The caller's prioritised open tasks with reasons (the rep's "today" list).
   Result<nlohmann::json> Today(const domain::Principal& p, int limit = 50);
   // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");

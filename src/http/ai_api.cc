@@ -83,6 +83,13 @@ void Api::AddAiRoutes() {
     return Wrap(ai->Today(c.p(), limit));
   }, {"My day: my open tasks, best first, each with its reason", "我的今日：按优先级排序的待办任务及原因", "ai", nullptr, today,
       {{"limit", "1-200, default 50"}}});
+  router_.Add("GET", "/api/v1/ai/lookalikes", [ai](Call& c) -> Result<Reply> {
+    std::string l = Query(c, "limit");
+    int limit = l.empty() ? 20 : std::atoi(l.c_str());
+    if (limit < 1 || limit > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
+    return Wrap(ai->Lookalikes(c.p(), limit));
+  }, {"High-potential look-alikes: customers most like the best won customers, with the reasons",
+      "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, obj, {{"limit", "1-200, default 20"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
                   "上传其他系统导出的历史记录 CSV；返回各列画像及建议", "ai",
                   {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, obj,

@@ -382,6 +382,41 @@ TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
   EXPECT_EQ(Q("SELECT COUNT(*) FROM alerts WHERE tenant_id = ? AND rule = 'model.drift'", {tenant()}).rows[0][0], store::Value(int64_t{1}));
 }
 
+TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
+  auto l = env_->ai->Lookalikes(Admin(), 10);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  std::printf("look-alikes: %d best customers, %d candidates; first: %s\n", (*l)["best_customers"].get<int>(),
+              (*l)["candidates"].get<int>(), (*l)["items"].empty() ? "-" : (*l)["items"][0].dump().c_str());
+  ASSERT_EQ((*l)["items"].size(), 10u);
+  double prev = 1;
+  for (const auto& item : (*l)["items"]) {
+    EXPECT_LE(item["similarity"].get<double>(), prev);
+    prev = item["similarity"].get<double>();
+    EXPECT_FALSE(item["reasons"].empty()) << item.dump();
+    EXPECT_EQ(item["reasons"], item["reasons_zh"]);
+    // A look-alike has not won with us yet; the one it resembles has.
+    auto won = Q("SELECT COUNT(*) FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'won'",
+                 {tenant(), item["customer_id"].get<int64_t>()});
+    EXPECT_EQ(store::AsInt(won.rows[0][0]), 0);
+    auto like = Q("SELECT COUNT(*) FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'won'",
+                  {tenant(), item["like"]["id"].get<int64_t>()});
+    EXPECT_GT(store::AsInt(like.rows[0][0]), 0);
+  }
+  // A rep sees only look-alikes among their own customers.
+  int64_t owner = (*l)["items"][0]["owner_id"].get<int64_t>();
+  domain::Principal rep = Admin();
+  rep.user_id = owner;
+  rep.role = domain::Role::kRep;
+  rep.locale = "en";
+  auto mine = env_->ai->Lookalikes(rep, 50);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_FALSE((*mine)["items"].empty());
+  for (const auto& item : (*mine)["items"]) {
+    EXPECT_EQ(item["owner_id"].get<int64_t>(), owner);
+    EXPECT_EQ(item["reasons"], item["reasons_en"]);
+  }
+}
+
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {
   testing::DomainEnv env(testing::TestBackend::kSqlite);
   AiService ai(*env.db, *env.rs, env.clock);
