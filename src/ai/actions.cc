@@ -246,7 +246,7 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
       "SELECT c.id, c.name, c.owner_id, SUM(o.total), c.created_at, (SELECT MAX(a.occurred_at) FROM activities a WHERE "
       "a.tenant_id = c.tenant_id AND a.customer_id = c.id) FROM customers c JOIN orders o ON o.tenant_id = c.tenant_id AND "
       "o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? WHERE c.tenant_id = ? AND c.kind = 'b2b' AND "
-      "c.archived_at IS NULL GROUP BY c.id, c.name, c.owner_id, c.created_at", cq));
+      "c.archived_at IS NULL GROUP BY c.tenant_id, c.id, c.name, c.owner_id, c.created_at", cq));
   for (const auto& r : gaps.rows) {
     TimeMs last = std::max(TimeOf(r[4]), TimeOf(r[5]));
     double idle = static_cast<double>(now - last) / kDayMs;

@@ -36,6 +36,8 @@ const std::vector<FeatureDef> kLeadFeatures = {
     {"owner_conversion_rate", false, "Owner's conversion rate so far (%)", "负责人历史转化率（%）",
      "owner converts {v}% of leads", "负责人历史转化率 {v}%", "", "", "pct"},
     {"has_company", false, "A company lead (1) or a person (0)", "企业线索(1)/个人(0)", "{v}", "{v}", "", "", "company"},
+    {"engagement_trend", false, "Activities in the last 14 days minus the 14 days before", "近14天活动数较前14天的变化",
+     "engagement trend {v} vs the previous two weeks", "跟进次数较前两周变化 {v}", "", "", "signed"},
 };
 
 const std::vector<FeatureDef> kOpportunityFeatures = {
@@ -66,6 +68,10 @@ const std::vector<FeatureDef> kOpportunityFeatures = {
      "近30天客户外部舆情均值（-1…1）", "customer news sentiment {v}", "客户近30天舆情 {v}", "", "", "2dp"},
     {"negative_signals_30d", false, "Negative signals about the customer, last 30 days", "近30天客户负面舆情数",
      "{v} negative news items in 30 days", "近30天负面舆情 {v} 条", "", "", "int"},
+    {"engagement_trend", false, "Activities in the last 14 days minus the 14 days before", "近14天活动数较前14天的变化",
+     "engagement trend {v} vs the previous two weeks", "跟进次数较前两周变化 {v}", "", "", "signed"},
+    {"stage_velocity", false, "Stage changes per 30 days open", "每30天阶段推进次数", "{v} stage moves per month",
+     "每月推进 {v} 个阶段", "", "", "1dp"},
 };
 
 // Fixed levels of enum features (the rest are learned from the data).
@@ -120,12 +126,24 @@ Status ForChunks(const std::vector<int64_t>& ids, F run) {
 }
 
 // Touches in person or with substance: what "visits" counts.
+// Activities in [t-14d, t) minus those in [t-28d, t-14d).
+double Trend(const std::vector<History::Activity>& acts, TimeMs t) {
+  double recent = 0, before = 0;
+  for (const auto& a : acts) {
+    if (a.at >= t) break;
+    if (a.at >= t - 14 * kDayMs) recent += 1;
+    else if (a.at >= t - 28 * kDayMs) before += 1;
+  }
+  return recent - before;
+}
+
 bool IsVisit(const std::string& k) { return k == "visit" || k == "meeting" || k == "demo" || k == "proposal"; }
 
 std::string FormatValue(double v, const char* unit) {
   char buf[64];
   std::string u = unit;
   if (u == "int") std::snprintf(buf, sizeof buf, "%.0f", v);
+  else if (u == "signed") std::snprintf(buf, sizeof buf, "%+.0f", v);
   else if (u == "pct") std::snprintf(buf, sizeof buf, "%.0f", v);
   else if (u == "2dp") std::snprintf(buf, sizeof buf, "%.2f", v);
   else if (u == "money") {
@@ -449,9 +467,9 @@ Result<std::shared_ptr<const OwnerOutcomes>> OwnerOutcomes::Load(store::Connecti
   Value p[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
       target == Target::kLead
-          ? "SELECT owner_id, status = 'converted', COALESCE(converted_at, updated_at) FROM leads WHERE tenant_id = ? AND "
+          ? "SELECT owner_id, CASE WHEN status = 'converted' THEN 1 ELSE 0 END, COALESCE(converted_at, updated_at) FROM leads WHERE tenant_id = ? AND "
             "status IN ('converted', 'disqualified')"
-          : "SELECT owner_id, outcome = 'won', closed_at FROM opportunities WHERE tenant_id = ? AND outcome IN ('won', 'lost')",
+          : "SELECT owner_id, CASE WHEN outcome = 'won' THEN 1 ELSE 0 END, closed_at FROM opportunities WHERE tenant_id = ? AND outcome IN ('won', 'lost')",
       p));
   for (const auto& r : rows.rows) o->by_owner[store::AsInt(r[0])].push_back({TimeOf(r[2]), store::AsInt(r[1]) != 0});
   for (auto& [owner, list] : o->by_owner) {
@@ -520,6 +538,7 @@ void History::LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   if (last) out->num[11] = static_cast<double>(t - last) / kDayMs;
   out->num[12] = OwnerRate(r.owner, t);
   out->num[13] = r.company.empty() ? 0 : 1;
+  out->num[14] = Trend(r.activities, t);
 }
 
 void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
@@ -586,6 +605,8 @@ void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   }
   if (n > 0) out->num[16] = sum / n;
   out->num[17] = negative;
+  out->num[18] = Trend(r.activities, t);
+  out->num[19] = moves / std::max(1.0, out->num[5]) * 30;
 }
 
 bool History::At(int64_t id, TimeMs t, RawFeatures* out) const {

@@ -1068,7 +1068,7 @@ Result<json> AiService::Datasets(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT id, name, row_count, created_at, card IS NOT NULL FROM ai_datasets WHERE tenant_id = ? ORDER BY id DESC", q));
+      "SELECT id, name, row_count, created_at, CASE WHEN card IS NULL THEN 0 ELSE 1 END FROM ai_datasets WHERE tenant_id = ? ORDER BY id DESC", q));
   json items = json::array();
   for (const auto& r : rows.rows) {
     items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"rows", store::AsInt(r[2])},
