@@ -629,7 +629,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
     std::vector<const RawFeatures*> rows;
     std::vector<float> w;
     std::vector<float> scores;
-    if (open.size() >= 50) {
+    if (open.size() >= 20) {
       for (const auto& r : raws) rows.push_back(&r);
       w.assign(rows.size(), 1.0f);
       KEEL_ASSIGN_OR_RETURN(scores, final_model.Predict(ox));
@@ -641,7 +641,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
       KEEL_ASSIGN_OR_RETURN(scores, final_model.Predict(ax));
     }
     reference = BuildReference(target, rows, w, scores);
-    reference["population"] = open.size() >= 50 ? "open records at training time" : "training snapshots";
+    reference["population"] = open.size() >= 20 ? "open records at training time" : "training snapshots";
   }
   TimeMs first_created = INT64_MAX;
   for (const auto& e : examples) first_created = std::min(first_created, e.at);

@@ -417,6 +417,64 @@ TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
   }
 }
 
+// The same service on PostgreSQL: a tenant with 260 resolved leads (referrals convert, adverts do
+// not) trains, scores its open leads with reasons, and drifts nowhere right after training.
+TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
+  testing::DomainEnv env(testing::TestBackend::kPostgres);
+  AiOptions o;
+  o.min_per_class = 100;
+  AiService ai(*env.db, *env.rs, env.clock, o);
+  auto rep = env.org.as.at("rep_a1");
+  auto sys = domain::Principal::System(env.org.tenant);
+  sys.import = true;
+  const TimeMs day = 86400000;
+  TimeMs start = env.clock.NowMs() - 200 * day;
+  for (int i = 0; i < 300; ++i) {
+    bool good = i % 2 == 0;
+    domain::WriteOptions w;
+    w.at = start + i * day / 2;
+    auto lead = env.rs->Create(sys, *domain::FindEntity("leads"),
+                               {{"title", "线索 " + std::to_string(i)}, {"source", good ? "referral" : "advertising"},
+                                {"channel", good ? "partner" : "online"}, {"owner_id", env.org.users.at("rep_a1")}}, w);
+    ASSERT_TRUE(lead.ok()) << lead.status().ToString();
+    int64_t id = (*lead)["id"].get<int64_t>();
+    if (i >= 260) continue;  // still open
+    domain::WriteOptions later;
+    later.at = *w.at + 5 * day;
+    bool converts = good ? i % 10 != 0 : i % 10 == 1;
+    domain::WriteOptions touch;
+    touch.at = *w.at + day / 24;
+    ASSERT_TRUE(env.rs->Update(sys, *domain::FindEntity("leads"), id, {{"status", "working"}}, touch).ok());
+    if (converts) {
+      auto c = env.rs->ConvertLead(sys, id, {{"customer", {{"code", "PG" + std::to_string(i)}, {"kind", "b2b"}}},
+                                             {"opportunity", {{"amount", 50000}}}}, later);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+    } else {
+      auto u = env.rs->Update(sys, *domain::FindEntity("leads"), id, {{"status", "disqualified"}, {"disqualify_reason", "预算不足"}}, later);
+      ASSERT_TRUE(u.ok()) << u.status().ToString();
+    }
+  }
+  auto m = ai.Train(env.org.tenant, Target::kLead);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)["status"], "active");
+  EXPECT_GT((*m)["card"]["holdout"]["auc"].get<double>(), 0.8);
+  EXPECT_EQ((*m)["scored"].get<int>(), 40);
+  auto open = env.rs->List(rep, *domain::FindEntity("leads"), {{"status", "new"}});
+  ASSERT_TRUE(open.ok());
+  ASSERT_FALSE(open->items.empty());
+  auto s = ai.ScoreOf(rep, "lead", open->items[0]["id"].get<int64_t>());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE((*s)["score"].is_null());
+  EXPECT_FALSE((*s)["summary"].empty());
+  auto mon = ai.Monitoring(env.org.as.at("admin"), "lead");
+  ASSERT_TRUE(mon.ok()) << mon.status().ToString();
+  EXPECT_LT((*mon)["drift"]["max_psi"].get<double>(), 0.2);
+  auto plan = ai.PlanActions(env.org.tenant);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  auto today = ai.Today(rep);
+  ASSERT_TRUE(today.ok()) << today.status().ToString();
+}
+
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {
   testing::DomainEnv env(testing::TestBackend::kSqlite);
   AiService ai(*env.db, *env.rs, env.clock);
