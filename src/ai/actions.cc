@@ -202,8 +202,9 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
     std::vector<std::string> zh, en;
     double idle = std::isnan(raw.num[f_idle]) ? raw.num[f_age] : raw.num[f_idle];
     if (!std::isnan(raw.num[f_close]) && raw.num[f_close] < 0) {
-      zh.push_back("预计成交日已过 " + Days(-raw.num[f_close]) + " 天");
-      en.push_back("expected close passed " + Days(-raw.num[f_close]) + " days ago");
+      std::string d = Days(std::ceil(-raw.num[f_close]));
+      zh.push_back("预计成交日已过 " + d + " 天");
+      en.push_back("expected close passed " + d + (d == "1" ? " day ago" : " days ago"));
     }
     if (raw.num[f_slips] >= 2) {
       zh.push_back("预计成交日已推迟 " + Days(raw.num[f_slips]) + " 次");
@@ -218,8 +219,11 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
       en.push_back("negative news about the customer in the last 30 days");
     }
     if (auto c = competitor.find(id); c != competitor.end()) {
-      zh.push_back("跟进纪要提到竞品（" + c->second + "）");
-      en.push_back("a competitor is mentioned in the notes (" + c->second + ")");
+      // Name the brand; a generic word ("竞品", "competitor") needs no repeating.
+      static const std::set<std::string> kGeneric = {"竞品", "竞争对手", "对手", "competitor"};
+      bool brand = !kGeneric.count(c->second);
+      zh.push_back(std::string("跟进纪要提到竞品") + (brand ? "（" + c->second + "）" : ""));
+      en.push_back(std::string("a competitor is mentioned in the notes") + (brand ? " (" + c->second + ")" : ""));
     }
     if (zh.empty()) continue;
     Finding f;

@@ -149,6 +149,8 @@ std::string FormatValue(double v, const char* unit) {
   else if (u == "money") {
     if (std::fabs(v) >= 10000) std::snprintf(buf, sizeof buf, "%.1f万", v / 10000);
     else std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else if (std::fabs(v) >= 10) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
   } else {
     std::snprintf(buf, sizeof buf, "%.1f", v);
     std::string s = buf;
