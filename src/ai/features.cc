@@ -72,6 +72,11 @@ const std::vector<FeatureDef> kOpportunityFeatures = {
      "engagement trend {v} vs the previous two weeks", "跟进次数较前两周变化 {v}", "", "", "signed"},
     {"stage_velocity", false, "Stage changes per 30 days open", "每30天阶段推进次数", "{v} stage moves per month",
      "每月推进 {v} 个阶段", "", "", "1dp"},
+    {"region", true, "Customer region", "客户所在大区", "region {v}", "大区：{v}", "", "", "text"},
+    {"customer_orders_365d", false, "The customer's paid orders in the year before", "客户近一年订单数",
+     "{v} orders from the customer in the last year", "客户近一年下单 {v} 次", "", "", "int"},
+    {"customer_discount_pct", false, "Discount the customer got on its orders of the year before (%)", "客户近一年平均折扣率（%）",
+     "customer's usual discount {v}%", "客户近一年折扣率 {v}%", "no orders yet", "尚无订单", "1dp"},
 };
 
 // Fixed levels of enum features (the rest are learned from the data).
@@ -437,6 +442,18 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
       return Status();
     }));
     for (auto& [c, list] : h.signals_) std::sort(list.begin(), list.end(), [](const Signal& a, const Signal& b) { return a.at < b.at; });
+    // The deals' customers' paid orders (their size and the discounts they got).
+    KEEL_RETURN_IF_ERROR(ForChunks(cs, [&](const std::string& in, std::vector<Value> params) -> Status {
+      params.insert(params.begin(), Value(tenant));
+      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+          "SELECT customer_id, ordered_at, total, discount_total FROM orders WHERE tenant_id = ? AND status = 'paid' AND customer_id" + in,
+          params));
+      for (const auto& r : rows.rows) {
+        h.purchases_[store::AsInt(r[0])].push_back({TimeOf(r[1]), store::AsDouble(r[2]) / 100.0, store::AsDouble(r[3]) / 100.0});
+      }
+      return Status();
+    }));
+    for (auto& [c, list] : h.purchases_) std::sort(list.begin(), list.end(), [](const Purchase& a, const Purchase& b) { return a.at < b.at; });
   }
   for (auto& [id, r] : h.records_) {
     std::sort(r.activities.begin(), r.activities.end(), [](const Activity& a, const Activity& b) { return a.at < b.at; });
@@ -609,6 +626,19 @@ void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   out->num[17] = negative;
   out->num[18] = Trend(r.activities, t);
   out->num[19] = moves / std::max(1.0, out->num[5]) * 30;
+  out->text[20] = r.region;
+  double orders = 0, spent = 0, discount = 0;
+  if (auto it = purchases_.find(r.customer); it != purchases_.end()) {
+    for (const auto& o : it->second) {
+      if (o.at >= t) break;
+      if (o.at < t - 365 * kDayMs) continue;
+      orders += 1;
+      spent += o.total;
+      discount += o.discount;
+    }
+  }
+  out->num[21] = orders;
+  if (orders > 0 && spent + discount > 0) out->num[22] = 100.0 * discount / (spent + discount);
 }
 
 bool History::At(int64_t id, TimeMs t, RawFeatures* out) const {

@@ -128,6 +128,11 @@ class History {
   std::map<int64_t, Record> records_;
   std::shared_ptr<const OwnerOutcomes> owners_;
   std::map<int64_t, std::vector<Signal>> signals_;                         // by customer, sorted
+  struct Purchase {
+    TimeMs at = 0;
+    double total = 0, discount = 0;  // yuan
+  };
+  std::map<int64_t, std::vector<Purchase>> purchases_;  // paid orders by customer, sorted
 };
 
 // Learns the levels of categorical features from training examples: the schema's values for
