@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -71,36 +72,48 @@ struct ActionPlanner::Finding {
 ActionPlanner::ActionPlanner(store::Database& db, domain::RecordService& records, const Clock& clock, ActionOptions options)
     : db_(db), records_(records), clock_(clock), opt_(std::move(options)) {}
 
-// Creates the task and its action, or refreshes the open one. True when a task was created.
-Result<bool> ActionPlanner::Upsert(store::Connection& conn, int64_t tenant, const Finding& f) {
+// At most `max` bytes of `s`, cut at a UTF-8 character boundary.
+std::string Clip(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+Result<bool> ActionPlanner::Upsert(int64_t tenant, const Finding& f) {
   std::string now = FormatTimestamp(clock_.NowMs());
-  Value k[] = {tenant, f.rule, f.entity, f.record_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-      "SELECT a.id, t.status, a.updated_at FROM ai_actions a LEFT JOIN tasks t ON t.tenant_id = a.tenant_id AND t.id = a.task_id "
-      "WHERE a.tenant_id = ? AND a.rule = ? AND a.entity = ? AND a.record_id = ? ORDER BY a.id DESC LIMIT 1", k));
-  if (!rows.empty()) {
-    int64_t id = store::AsInt(rows.rows[0][0]);
-    std::string task_status = store::AsText(rows.rows[0][1]);
-    if (task_status == "open") {
-      Value u[] = {f.ev, f.reason_zh, f.reason_en, f.details.dump(), now, tenant, id};
-      KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE ai_actions SET expected_value = ?, reason_zh = ?, reason_en = ?, details = ?, "
-                                     "updated_at = ?, status = 'open' WHERE tenant_id = ? AND id = ?", u).status());
-      return false;
+  int64_t unit = 0;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    Value k[] = {tenant, f.rule, f.entity, f.record_id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+        "SELECT a.id, t.status, a.updated_at FROM ai_actions a LEFT JOIN tasks t ON t.tenant_id = a.tenant_id AND t.id = a.task_id "
+        "WHERE a.tenant_id = ? AND a.rule = ? AND a.entity = ? AND a.record_id = ? ORDER BY a.id DESC LIMIT 1", k));
+    if (!rows.empty()) {
+      int64_t id = store::AsInt(rows.rows[0][0]);
+      std::string task_status = store::AsText(rows.rows[0][1]);
+      if (task_status == "open") {
+        Value u[] = {f.ev, f.reason_zh, f.reason_en, f.details.dump(), now, tenant, id};
+        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_actions SET expected_value = ?, reason_zh = ?, reason_en = ?, details = ?, "
+                                        "updated_at = ?, status = 'open' WHERE tenant_id = ? AND id = ?", u).status());
+        return false;
+      }
+      // Done or dismissed within the last week: not proposed again yet.
+      if (clock_.NowMs() - TimeOf(rows.rows[0][2]) < 7 * kDayMs) {
+        Value u[] = {task_status.empty() ? std::string("cancelled") : task_status, tenant, id};
+        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_actions SET status = ? WHERE tenant_id = ? AND id = ? AND status = 'open'", u).status());
+        return false;
+      }
     }
-    // Done or dismissed within the last week: not proposed again yet.
-    if (clock_.NowMs() - TimeOf(rows.rows[0][2]) < 7 * kDayMs) {
-      Value u[] = {task_status.empty() ? std::string("cancelled") : task_status, tenant, id};
-      KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE ai_actions SET status = ? WHERE tenant_id = ? AND id = ? AND status = 'open'", u).status());
-      return false;
-    }
+    Value uq[] = {tenant, f.owner};
+    KEEL_ASSIGN_OR_RETURN(store::Rows owner, conn->Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ? AND status = 'active'", uq));
+    if (owner.empty()) return false;
+    unit = store::AsInt(owner.rows[0][0]);
   }
-  Value uq[] = {tenant, f.owner};
-  KEEL_ASSIGN_OR_RETURN(store::Rows owner, conn.Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ? AND status = 'active'", uq));
-  if (owner.empty()) return false;
-  json task = {{"title", f.title_zh.substr(0, 190)},
-               {"description", f.reason_zh + "\n" + f.reason_en},
+  json task = {{"title", Clip(f.title_zh, 190)},
+               {"description", Clip(f.reason_zh + "\n" + f.reason_en, 19000)},
                {"owner_id", f.owner},
-               {"unit_id", store::AsInt(owner.rows[0][0])},
+               {"unit_id", unit},
                {"priority", f.priority},
                {"source", "ai"},
                {"due_at", FormatTimestamp(f.due ? f.due : clock_.NowMs() + kDayMs)}};
@@ -109,26 +122,37 @@ Result<bool> ActionPlanner::Upsert(store::Connection& conn, int64_t tenant, cons
     task["related_id"] = f.record_id;
   }
   KEEL_ASSIGN_OR_RETURN(json created, records_.Create(domain::Principal::System(tenant), *domain::FindEntity("tasks"), task));
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   Value a[] = {tenant, ids[0], f.rule, f.entity, f.record_id, f.owner, created["id"].get<int64_t>(), f.ev, f.reason_zh, f.reason_en,
                f.details.dump(), now, now};
-  KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO ai_actions (tenant_id, id, rule, entity, record_id, owner_id, task_id, expected_value, "
-                                 "reason_zh, reason_en, details, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                 "'open', ?, ?)", a).status());
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_actions (tenant_id, id, rule, entity, record_id, owner_id, task_id, expected_value, "
+                                  "reason_zh, reason_en, details, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                  "'open', ?, ?)", a).status());
   return true;
 }
 
 Result<json> ActionPlanner::Plan(int64_t tenant) {
-  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  std::lock_guard planning(plan_mu_);
+  // One connection at a time: it is let go before tasks are written and alerts raised (both take
+  // their own), and taken again when needed.
+  std::optional<store::PooledConnection> held;
+  auto C = [&]() -> store::Connection* {
+    if (!held) {
+      auto r = db_.Acquire();
+      held.emplace(std::move(r).value());
+    }
+    return &**held;
+  };
   TimeMs now = clock_.NowMs();
   Value t[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows won, conn->Query(
+  KEEL_ASSIGN_OR_RETURN(store::Rows won, C()->Query(
       "SELECT AVG(amount) FROM opportunities WHERE tenant_id = ? AND outcome = 'won' AND archived_at IS NULL", t));
   double avg_won = won.empty() || store::IsNull(won.rows[0][0]) ? 10000.0 : store::AsDouble(won.rows[0][0]) / 100.0;
   std::vector<Finding> findings;
 
   // Stale A/B leads.
-  KEEL_ASSIGN_OR_RETURN(store::Rows leads, conn->Query(
+  KEEL_ASSIGN_OR_RETURN(store::Rows leads, C()->Query(
       "SELECT l.id, l.title, l.owner_id, l.created_at, s.score, s.band, s.probability, s.reasons, "
       "(SELECT MAX(a.occurred_at) FROM activities a WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id) "
       "FROM ai_scores s JOIN leads l ON l.tenant_id = s.tenant_id AND l.id = s.record_id WHERE s.tenant_id = ? AND "
@@ -162,19 +186,19 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   }
 
   // Deals at risk.
-  KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*conn, tenant, Target::kOpportunity));
+  KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*C(), tenant, Target::kOpportunity));
   std::map<int64_t, double> prob;
   {
-    KEEL_ASSIGN_OR_RETURN(store::Rows sr, conn->Query("SELECT record_id, probability FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", t));
+    KEEL_ASSIGN_OR_RETURN(store::Rows sr, C()->Query("SELECT record_id, probability FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", t));
     for (const auto& r : sr.rows) prob[store::AsInt(r[0])] = store::AsDouble(r[1]);
   }
   std::map<int64_t, std::string> names;
   std::map<int64_t, std::string> competitor;
   {
-    KEEL_ASSIGN_OR_RETURN(store::Rows nr, conn->Query("SELECT id, name FROM opportunities WHERE tenant_id = ? AND outcome = 'open'", t));
+    KEEL_ASSIGN_OR_RETURN(store::Rows nr, C()->Query("SELECT id, name FROM opportunities WHERE tenant_id = ? AND outcome = 'open'", t));
     for (const auto& r : nr.rows) names[store::AsInt(r[0])] = store::AsText(r[1]);
     Value nq[] = {tenant, FormatTimestamp(now - 30 * kDayMs)};
-    KEEL_ASSIGN_OR_RETURN(store::Rows notes, conn->Query(
+    KEEL_ASSIGN_OR_RETURN(store::Rows notes, C()->Query(
         "SELECT opportunity_id, notes FROM activities WHERE tenant_id = ? AND opportunity_id IS NOT NULL AND notes IS NOT NULL "
         "AND occurred_at >= ? AND archived_at IS NULL", nq));
     for (const auto& r : notes.rows) {
@@ -246,7 +270,7 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
 
   // Coverage gaps: customers that bought in the last year and were not contacted for a while.
   Value cq[] = {FormatTimestamp(now - 365 * kDayMs), tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows gaps, conn->Query(
+  KEEL_ASSIGN_OR_RETURN(store::Rows gaps, C()->Query(
       "SELECT c.id, c.name, c.owner_id, SUM(o.total), c.created_at, (SELECT MAX(a.occurred_at) FROM activities a WHERE "
       "a.tenant_id = c.tenant_id AND a.customer_id = c.id) FROM customers c JOIN orders o ON o.tenant_id = c.tenant_id AND "
       "o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? WHERE c.tenant_id = ? AND c.kind = 'b2b' AND "
@@ -275,6 +299,7 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
 
   // Best first; at most `per_owner` new actions per owner and rule in one run.
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.ev > b.ev; });
+  held.reset();
   std::map<std::pair<int64_t, std::string>, int> taken;
   json counts = json::object();
   for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {{"found", 0}, {"created", 0}, {"refreshed", 0}};
@@ -282,9 +307,13 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
     counts[f.rule]["found"] = counts[f.rule]["found"].get<int>() + 1;
     int& n = taken[{f.owner, f.rule}];
     if (n >= opt_.per_owner) continue;
-    KEEL_ASSIGN_OR_RETURN(bool created, Upsert(*conn, tenant, f));
+    auto created = Upsert(tenant, f);
+    if (!created.ok()) {  // one bad finding does not stop the others
+      spdlog::warn("ai: action {} for {} {} not written: {}", f.rule, f.entity, f.record_id, created.status().ToString());
+      continue;
+    }
     ++n;
-    const char* key = created ? "created" : "refreshed";
+    const char* key = *created ? "created" : "refreshed";
     counts[f.rule][key] = counts[f.rule][key].get<int>() + 1;
   }
   return counts;
@@ -293,13 +322,23 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
 Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
   json out = {{"alerts", 0}, {"tasks", 0}};
   if (signal_ids.empty()) return out;
-  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  std::lock_guard planning(plan_mu_);
+  // One connection at a time: it is let go before tasks are written and alerts raised (both take
+  // their own), and taken again when needed.
+  std::optional<store::PooledConnection> held;
+  auto C = [&]() -> store::Connection* {
+    if (!held) {
+      auto r = db_.Acquire();
+      held.emplace(std::move(r).value());
+    }
+    return &**held;
+  };
   TimeMs now = clock_.NowMs();
   // Our categories: the leaf of every product category path ("家电/空调" → 空调).
   std::set<std::string> categories;
   {
     Value t[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, C()->Query(
         "SELECT DISTINCT category_path FROM products WHERE tenant_id = ? AND archived_at IS NULL", t));
     for (const auto& r : rows.rows) {
       std::string path = store::AsText(r[0]);
@@ -309,7 +348,7 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
   }
   for (int64_t sid : signal_ids) {
     Value q[] = {tenant, sid};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, C()->Query(
         "SELECT s.kind, s.source, s.title, s.body, s.customer_id, s.sentiment, s.occurred_at, c.name, c.owner_id, c.unit_id "
         "FROM signals s JOIN customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id WHERE s.tenant_id = ? AND s.id = ?", q));
     if (rows.empty()) continue;  // not about a known customer
@@ -338,7 +377,7 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
     {
       std::string month_ago = FormatTimestamp(at - 31 * kDayMs), day_ago = FormatTimestamp(at - kDayMs), at_text = FormatTimestamp(at);
       Value bq[] = {month_ago, day_ago, day_ago, at_text, tenant, customer};
-      KEEL_ASSIGN_OR_RETURN(store::Rows b, conn->Query(
+      KEEL_ASSIGN_OR_RETURN(store::Rows b, C()->Query(
           "SELECT SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN 1 ELSE 0 END), "
           "SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END) FROM signals WHERE tenant_id = ? AND customer_id = ?",
           bq));
@@ -352,10 +391,11 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
     }
     if (triggers.empty()) continue;
     Value dq[] = {tenant, customer};
-    KEEL_ASSIGN_OR_RETURN(store::Rows deals, conn->Query(
+    KEEL_ASSIGN_OR_RETURN(store::Rows deals, C()->Query(
         "SELECT o.id, o.name, o.owner_id, o.unit_id, o.amount, s.probability FROM opportunities o LEFT JOIN ai_scores s ON "
         "s.tenant_id = o.tenant_id AND s.target = 'opportunity' AND s.record_id = o.id WHERE o.tenant_id = ? AND o.customer_id = ? "
         "AND o.outcome = 'open' AND o.archived_at IS NULL", dq));
+    held.reset();
     for (const auto& trig : triggers) {
       std::map<int64_t, double> ev_by_owner;  // follow-up tasks: one per owner
       auto raise = [&](int64_t owner, int64_t unit, const std::string& key, json labels, const std::string& zh, const std::string& en) -> Status {
@@ -407,8 +447,12 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
                       store::AsText(s[1]) + ")";
         f.details = {{"signal_id", sid}, {"kind", kind}, {"deals", deals.size()}};
         f.due = now + kDayMs / 2;
-        KEEL_ASSIGN_OR_RETURN(bool created, Upsert(*conn, tenant, f));
-        if (created) out["tasks"] = out["tasks"].get<int>() + 1;
+        auto created = Upsert(tenant, f);
+        if (!created.ok()) {
+          spdlog::warn("ai: follow-up of signal {} not written: {}", sid, created.status().ToString());
+        } else if (*created) {
+          out["tasks"] = out["tasks"].get<int>() + 1;
+        }
       }
     }
   }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,13 +58,16 @@ class ActionPlanner {
 
  private:
   struct Finding;
-  Result<bool> Upsert(store::Connection& conn, int64_t tenant, const Finding& f);
+  // Creates the task and its action, or refreshes the open one; true when a task was created.
+  // Acquires its own connection (the record service does too): callers hold none.
+  Result<bool> Upsert(int64_t tenant, const Finding& f);
 
   store::Database& db_;
   domain::RecordService& records_;
   const Clock& clock_;
   ActionOptions opt_;
   alerts::AlertEngine* alerts_ = nullptr;
+  std::mutex plan_mu_;  // one planning pass at a time: no finding becomes two tasks
 };
 
 }  // namespace keel::ai

@@ -390,7 +390,8 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
         std::string from = before.value("status", ""), to = after.value("status", "");
         if (from != to && after["status"].is_string()) {
           rec.stages.push_back({at, to});
-          if (to == "disqualified") rec.resolved = at;
+          // Resolved by the last move to disqualified, and only if it still is (a reopened lead is open).
+          if (to == "disqualified" && rec.stage == "disqualified") rec.resolved = at;
         }
       } else if (before.contains("expected_close") && after.contains("expected_close") && before["expected_close"] != after["expected_close"]) {
         TimeMs prev = before["expected_close"].is_string() ? DateOf(Value(before["expected_close"].get<std::string>())) : 0;
@@ -402,12 +403,14 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
   if (!lead) {
     KEEL_RETURN_IF_ERROR(ForChunks(scope, [&](const std::string& in, std::vector<Value> params) -> Status {
       params.insert(params.begin(), Value(tenant));
-      std::string sql = "SELECT opportunity_id, changed_at, to_stage FROM opportunity_stage_history WHERE tenant_id = ?";
+      std::string sql = "SELECT opportunity_id, changed_at, to_stage, amount FROM opportunity_stage_history WHERE tenant_id = ?";
       if (!in.empty()) sql += " AND opportunity_id" + in;
       KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
       for (const auto& r : rows.rows) {
         auto it = h.records_.find(store::AsInt(r[0]));
-        if (it != h.records_.end()) it->second.stages.push_back({TimeOf(r[1]), store::AsText(r[2])});
+        if (it == h.records_.end()) continue;
+        it->second.stages.push_back({TimeOf(r[1]), store::AsText(r[2])});
+        if (!store::IsNull(r[3])) it->second.amounts.push_back({TimeOf(r[1]), store::AsDouble(r[3]) / 100.0});
       }
       return Status();
     }));
@@ -416,13 +419,15 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
   const char* key = lead ? "lead_id" : "opportunity_id";
   KEEL_RETURN_IF_ERROR(ForChunks(scope, [&](const std::string& in, std::vector<Value> params) -> Status {
     params.insert(params.begin(), Value(tenant));
-    std::string sql = std::string("SELECT ") + key + ", occurred_at, kind, outcome, duration_min FROM activities WHERE tenant_id = ? AND " +
+    std::string sql = std::string("SELECT ") + key + ", occurred_at, kind, outcome, duration_min, created_at FROM activities WHERE tenant_id = ? AND " +
                       key + (in.empty() ? " IS NOT NULL" : in) + " AND archived_at IS NULL";
     KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
     for (const auto& r : rows.rows) {
       auto it = h.records_.find(store::AsInt(r[0]));
       if (it == h.records_.end()) continue;
-      it->second.activities.push_back({TimeOf(r[1]), store::AsText(r[2]), store::AsText(r[3]), store::AsInt(r[4])});
+      // Known from when it happened and was recorded, whichever is later (a visit logged a week late
+      // was not known before).
+      it->second.activities.push_back({std::max(TimeOf(r[1]), TimeOf(r[5])), store::AsText(r[2]), store::AsText(r[3]), store::AsInt(r[4])});
     }
     return Status();
   }));
@@ -443,22 +448,28 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
     }));
     for (auto& [c, list] : h.signals_) std::sort(list.begin(), list.end(), [](const Signal& a, const Signal& b) { return a.at < b.at; });
     // The deals' customers' paid orders (their size and the discounts they got).
-    KEEL_RETURN_IF_ERROR(ForChunks(cs, [&](const std::string& in, std::vector<Value> params) -> Status {
-      params.insert(params.begin(), Value(tenant));
-      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-          "SELECT customer_id, ordered_at, total, discount_total FROM orders WHERE tenant_id = ? AND status = 'paid' AND customer_id" + in,
-          params));
-      for (const auto& r : rows.rows) {
-        h.purchases_[store::AsInt(r[0])].push_back({TimeOf(r[1]), store::AsDouble(r[2]) / 100.0, store::AsDouble(r[3]) / 100.0});
-      }
-      return Status();
-    }));
+    if (!cs.empty()) {
+      KEEL_RETURN_IF_ERROR(ForChunks(cs, [&](const std::string& in, std::vector<Value> params) -> Status {
+        params.insert(params.begin(), Value(tenant));
+        // Refunded orders were paid when they counted; known from when they were placed and recorded.
+        KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+            "SELECT customer_id, ordered_at, total, discount_total, created_at FROM orders WHERE tenant_id = ? AND "
+            "status IN ('paid', 'refunded') AND customer_id" + in,
+            params));
+        for (const auto& r : rows.rows) {
+          h.purchases_[store::AsInt(r[0])].push_back(
+              {std::max(TimeOf(r[1]), TimeOf(r[4])), store::AsDouble(r[2]) / 100.0, store::AsDouble(r[3]) / 100.0});
+        }
+        return Status();
+      }));
+    }
     for (auto& [c, list] : h.purchases_) std::sort(list.begin(), list.end(), [](const Purchase& a, const Purchase& b) { return a.at < b.at; });
   }
   for (auto& [id, r] : h.records_) {
     std::sort(r.activities.begin(), r.activities.end(), [](const Activity& a, const Activity& b) { return a.at < b.at; });
     std::stable_sort(r.stages.begin(), r.stages.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::stable_sort(r.close_changes.begin(), r.close_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(r.amounts.begin(), r.amounts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
   // Owners' past outcomes: from the records themselves on a full load (exact resolution times),
   // else from the cache the caller passed, else from the tables.
@@ -564,7 +575,11 @@ void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   const auto& defs = kOpportunityFeatures;
   out->num.assign(defs.size(), NAN);
   out->text.assign(defs.size(), "");
-  out->num[0] = r.amount;
+  out->num[0] = r.amount;  // the amount as it stood at t (stage history), else the current one
+  for (const auto& [at, amount] : r.amounts) {
+    if (at >= t) break;
+    out->num[0] = amount;
+  }
   out->text[1] = r.category;
   out->text[2] = r.source;
   std::string stage = "prospecting";

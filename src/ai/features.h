@@ -112,6 +112,7 @@ class History {
     TimeMs expected_close = 0;                              // current value
     std::vector<std::pair<TimeMs, TimeMs>> close_changes;   // (when, previous value) — oldest first
     std::vector<std::pair<TimeMs, std::string>> stages;     // (entered, stage) — oldest first
+    std::vector<std::pair<TimeMs, double>> amounts;          // (when, amount in yuan) from stage history
     std::vector<Activity> activities;                       // sorted by time
   };
   struct Signal {

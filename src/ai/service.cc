@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -121,7 +122,16 @@ struct AiService::Impl {
   std::set<int64_t> pending;                    // tenants notified, guarded by mu
   bool stop = false, started = false, busy = false;
   std::thread worker;
-  std::map<std::pair<int64_t, Target>, std::shared_ptr<Active>> active;  // guarded by mu; null = none
+  // Active models (null = none), re-checked against the store after a minute so that a model
+  // trained or rolled back by another process is picked up; `generation` guards against a load
+  // that started before a Forget() storing a stale model after it. Guarded by mu.
+  struct Cached {
+    std::shared_ptr<Active> model;
+    TimeMs checked = 0;
+  };
+  std::map<std::pair<int64_t, Target>, Cached> active;
+  std::map<std::pair<int64_t, Target>, uint64_t> generation;
+  std::mutex score_mu;  // one scoring write at a time, so a rollback's rescoring is never overtaken
   // Owners' past outcomes per tenant and target, refreshed after 10 minutes (guarded by mu).
   std::map<std::pair<int64_t, Target>, std::pair<TimeMs, std::shared_ptr<const OwnerOutcomes>>> owners;
   std::map<int64_t, std::pair<TimeMs, std::shared_ptr<const ContactStats>>> contact;  // guarded by mu
@@ -140,6 +150,7 @@ struct AiService::Impl {
   void Forget(int64_t tenant, Target target) {
     std::lock_guard lock(mu);
     active.erase({tenant, target});
+    generation[{tenant, target}]++;
   }
   Result<std::shared_ptr<const OwnerOutcomes>> Owners(store::Connection& conn, int64_t tenant, Target target) {
     TimeMs now = clock.NowMs();
@@ -163,36 +174,66 @@ struct AiService::Impl {
 };
 
 Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Target target) {
+  TimeMs now = clock.NowMs();
+  std::pair<int64_t, Target> key{tenant, target};
+  std::shared_ptr<Active> cached;
+  bool have = false;
+  uint64_t gen;
   {
     std::lock_guard lock(mu);
-    auto it = active.find({tenant, target});
-    if (it != active.end()) return it->second;
+    auto it = active.find(key);
+    if (it != active.end()) {
+      if (now - it->second.checked < 60000) return it->second.model;
+      cached = it->second.model;
+      have = true;
+    }
+    gen = generation[key];
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   Value q[] = {tenant, std::string(TargetName(target))};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT version, card, spec, model FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
+  KEEL_ASSIGN_OR_RETURN(store::Rows head, conn->Query(
+      "SELECT version FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
+  int version = head.empty() ? 0 : static_cast<int>(store::AsInt(head.rows[0][0]));
   std::shared_ptr<Active> m;
-  if (!rows.empty()) {
-    m = std::make_shared<Active>();
-    m->version = static_cast<int>(store::AsInt(rows.rows[0][0]));
-    m->card = json::parse(store::AsText(rows.rows[0][1]));
-    KEEL_ASSIGN_OR_RETURN(m->spec, FeatureSpec::FromJson(json::parse(store::AsText(rows.rows[0][2]))));
-    std::string bytes;
-    if (!Base64UrlDecode(store::AsText(rows.rows[0][3]), &bytes)) return Status::Internal("stored model is not base64");
-    KEEL_ASSIGN_OR_RETURN(m->booster, Booster::Load(bytes));
-    m->band_a = m->card["bands"].value("A", 1.0);
-    m->band_b = m->card["bands"].value("B", 1.0);
-    m->band_c = m->card["bands"].value("C", 1.0);
+  if (have && (cached ? cached->version : 0) == version) {
+    m = cached;  // unchanged
+  } else if (version) {
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+        "SELECT version, card, spec, model FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
+    if (!rows.empty()) {
+      auto loaded = std::make_shared<Active>();
+      loaded->version = static_cast<int>(store::AsInt(rows.rows[0][0]));
+      loaded->card = json::parse(store::AsText(rows.rows[0][1]), nullptr, false);
+      json spec = json::parse(store::AsText(rows.rows[0][2]), nullptr, false);
+      auto fs = FeatureSpec::FromJson(spec);
+      std::string bytes;
+      Result<Booster> booster = Status::Internal("stored model is not base64");
+      if (Base64UrlDecode(store::AsText(rows.rows[0][3]), &bytes)) booster = Booster::Load(bytes);
+      // A model this build cannot feed (other feature version or columns) is treated as absent:
+      // no score is invented from it, and training a new version replaces it.
+      if (!loaded->card.is_object() || !fs.ok() || !booster.ok() || booster->num_features() != fs->columns()) {
+        spdlog::warn("ai: tenant {} {} model v{} cannot be used by this build ({}); retrain it", tenant, TargetName(target),
+                     loaded->version, !fs.ok() ? fs.status().ToString() : !booster.ok() ? booster.status().ToString() : "feature count");
+      } else {
+        loaded->spec = std::move(fs).value();
+        loaded->booster = std::move(booster).value();
+        const json bands = loaded->card.value("bands", json::object());
+        loaded->band_a = bands.value("A", 1.0);
+        loaded->band_b = bands.value("B", 1.0);
+        loaded->band_c = bands.value("C", 1.0);
+        m = std::move(loaded);
+      }
+    }
   }
   std::lock_guard lock(mu);
-  active[{tenant, target}] = m;
+  if (generation[key] == gen) active[key] = {m, now};
   return m;
 }
 
 Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target target, const History& h,
                                                   const std::vector<int64_t>& ids) {
   std::vector<Score> out;
+  std::lock_guard scoring(score_mu);
   KEEL_ASSIGN_OR_RETURN(std::shared_ptr<Active> m, ActiveModel(tenant, target));
   if (!m || ids.empty()) return out;
   TimeMs now = clock.NowMs();
@@ -245,14 +286,17 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
 Status AiService::Impl::Rescore(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(auto lead_model, ActiveModel(tenant, Target::kLead));
   KEEL_ASSIGN_OR_RETURN(auto deal_model, ActiveModel(tenant, Target::kOpportunity));
-  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value t[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT scored_seq FROM ai_state WHERE tenant_id = ?", t));
-  KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
-  int64_t cursor = st.empty() ? head : store::AsInt(st.rows[0][0]);
   std::set<int64_t> leads, deals, customers;
   std::vector<int64_t> signal_ids;
+  int64_t cursor = 0;
   {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+    Value t[] = {tenant};
+    KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT scored_seq FROM ai_state WHERE tenant_id = ?", t));
+    KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
+    // No row: a tenant created since Start() (which recorded every existing tenant's head), so
+    // all of its log is new.
+    cursor = st.empty() ? 0 : store::AsInt(st.rows[0][0]);
     while (cursor < head) {
       events::ReadOptions ro;
       ro.after_seq = cursor;
@@ -267,29 +311,31 @@ Status AiService::Impl::Rescore(int64_t tenant) {
         else if (e.entity == "activities" || e.entity == "signals") {
           json p = json::parse(e.payload, nullptr, false);
           if (!p.is_object()) continue;
-          const json& r = p.contains("record") ? p["record"] : p;
+          const json r = p.contains("record") && p["record"].is_object() ? p["record"] : p;
           if (r.value("lead_id", json()).is_number_integer()) leads.insert(r["lead_id"].get<int64_t>());
           if (r.value("opportunity_id", json()).is_number_integer()) deals.insert(r["opportunity_id"].get<int64_t>());
           if (e.entity == "signals" && r.value("customer_id", json()).is_number_integer()) customers.insert(r["customer_id"].get<int64_t>());
         }
       }
     }
-    if (!customers.empty()) {
-      for (int64_t c : customers) {
-        Value q[] = {tenant, c};
-        KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-            "SELECT id FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'open'", q));
-        for (const auto& r : rows.rows) deals.insert(store::AsInt(r[0]));
-      }
+    for (int64_t c : customers) {
+      Value q[] = {tenant, c};
+      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
+          "SELECT id FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'open'", q));
+      for (const auto& r : rows.rows) deals.insert(store::AsInt(r[0]));
     }
   }
+  // Each step holds at most one pooled connection at a time.
   auto run = [&](Target target, const std::set<int64_t>& ids, bool has_model) -> Status {
     if (!has_model || ids.empty()) return Status();
     std::vector<int64_t> list(ids.begin(), ids.end());
-    KEEL_ASSIGN_OR_RETURN(auto owners_now, Owners(*conn, tenant, target));
-    KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, list, owners_now));
-    std::vector<int64_t> open = h.OpenIds();
-    return ScoreNow(tenant, target, h, open).status();
+    std::optional<History> h;
+    {
+      KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+      KEEL_ASSIGN_OR_RETURN(auto owners_now, Owners(*conn, tenant, target));
+      KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, list, owners_now));
+    }
+    return ScoreNow(tenant, target, *h, h->OpenIds()).status();
   };
   KEEL_RETURN_IF_ERROR(run(Target::kLead, leads, lead_model != nullptr));
   KEEL_RETURN_IF_ERROR(run(Target::kOpportunity, deals, deal_model != nullptr));
@@ -298,6 +344,7 @@ Status AiService::Impl::Rescore(int64_t tenant) {
     if (!done.ok()) spdlog::warn("ai: signals of tenant {}: {}", tenant, done.status().ToString());
     signals_handled.fetch_add(static_cast<int64_t>(signal_ids.size()));
   }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   Value s[] = {tenant, cursor, FormatTimestamp(clock.NowMs())};
   return conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE "
                     "SET scored_seq = excluded.scored_seq, updated_at = excluded.updated_at", s).status();
@@ -309,45 +356,59 @@ void AiService::Impl::Nightly() {
   TimeMs now = clock.NowMs();
   if (now - last_nightly_check < 60000) return;
   last_nightly_check = now;
-  auto conn = db.Acquire();
-  if (!conn.ok()) return;
-  // Next best actions, hourly per tenant.
-  if (auto tenants = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'"); tenants.ok()) {
-    for (const auto& r : tenants->rows) {
-      int64_t tenant = store::AsInt(r[0]);
-      if (now - last_plan[tenant] < 3600000) continue;
-      last_plan[tenant] = now;
-      auto planned = planner.Plan(tenant);
-      if (!planned.ok()) spdlog::warn("ai: planning actions of tenant {} failed: {}", tenant, planned.status().ToString());
+  std::vector<int64_t> tenants;
+  std::vector<std::tuple<int64_t, std::string, std::string>> modelled;  // tenant, time zone, last batch day
+  {
+    auto conn = db.Acquire();
+    if (!conn.ok()) return;
+    if (auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'"); rows.ok()) {
+      for (const auto& r : rows->rows) tenants.push_back(store::AsInt(r[0]));
+    }
+    auto rows = (*conn)->Query(
+        "SELECT DISTINCT m.tenant_id, t.time_zone, s.batch_day FROM ai_models m JOIN tenants t ON t.id = m.tenant_id "
+        "LEFT JOIN ai_state s ON s.tenant_id = m.tenant_id WHERE m.status = 'active'");
+    if (rows.ok()) {
+      for (const auto& r : rows->rows) modelled.emplace_back(store::AsInt(r[0]), store::AsText(r[1]), store::AsText(r[2]));
     }
   }
-  auto rows = (*conn)->Query(
-      "SELECT DISTINCT m.tenant_id, t.time_zone, s.batch_day FROM ai_models m JOIN tenants t ON t.id = m.tenant_id "
-      "LEFT JOIN ai_state s ON s.tenant_id = m.tenant_id WHERE m.status = 'active'");
-  if (!rows.ok()) return;
-  for (const auto& r : rows->rows) {
-    int64_t tenant = store::AsInt(r[0]);
-    auto tz = TimeZone::Load(store::AsText(r[1]));
+  // Next best actions, hourly per tenant.
+  for (int64_t tenant : tenants) {
+    if (now - last_plan[tenant] < 3600000) continue;
+    last_plan[tenant] = now;
+    auto planned = planner.Plan(tenant);
+    if (!planned.ok()) spdlog::warn("ai: planning actions of tenant {} failed: {}", tenant, planned.status().ToString());
+  }
+  for (const auto& [tenant, zone, last_day] : modelled) {
+    auto tz = TimeZone::Load(zone);
     if (!tz.ok()) continue;
     TimeMs local = (*tz)->ToLocal(now);
     std::string day = FormatDate(local / kDayMs - (local < 0 ? 1 : 0));
     int hour = static_cast<int>((local % kDayMs) / 3600000);
-    if (hour < opt.nightly_hour || store::AsText(r[2]) == day) continue;
+    if (hour < opt.nightly_hour || last_day == day) continue;
     for (Target target : {Target::kLead, Target::kOpportunity}) {
-      auto h = History::Load(**conn, tenant, target);
-      if (!h.ok()) continue;
-      auto done = ScoreNow(tenant, target, *h, h->OpenIds());
-      if (!done.ok()) spdlog::warn("ai: nightly scoring of tenant {} failed: {}", tenant, done.status().ToString());
+      auto scored = self->ScoreAll(tenant, target);
+      if (!scored.ok()) spdlog::warn("ai: nightly scoring of tenant {} failed: {}", tenant, scored.status().ToString());
     }
     if (auto d = self->CheckDrift(tenant); !d.ok()) spdlog::warn("ai: drift check of tenant {} failed: {}", tenant, d.status().ToString());
-    Value s[] = {tenant, day, FormatTimestamp(now)};
-    (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, 0, ?, ?) ON CONFLICT "
+    auto conn = db.Acquire();
+    if (!conn.ok()) return;
+    auto head = events::LastSeq(**conn, tenant);
+    Value s[] = {tenant, head.ok() ? *head : int64_t{0}, day, FormatTimestamp(now)};
+    (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT "
                         "(tenant_id) DO UPDATE SET batch_day = excluded.batch_day, updated_at = excluded.updated_at", s);
     batches.fetch_add(1);
   }
 }
 
 void AiService::Impl::Run() {
+  // Nothing thrown by a unit of work may take the server down: it is logged and the loop goes on.
+  auto guarded = [](const char* what, const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("ai: {} failed: {}", what, e.what());
+    }
+  };
   std::unique_lock lock(mu);
   while (true) {
     cv.wait_for(lock, std::chrono::seconds(30), [&] { return stop || !tasks.empty() || !pending.empty(); });
@@ -357,20 +418,24 @@ void AiService::Impl::Run() {
       auto task = std::move(tasks.front());
       tasks.pop_front();
       lock.unlock();
-      task();
+      guarded("a job", task);
       lock.lock();
     } else if (!pending.empty()) {
       std::set<int64_t> todo;
       todo.swap(pending);
       lock.unlock();
       for (int64_t t : todo) {
-        Status s = Rescore(t);
-        if (!s.ok()) spdlog::warn("ai: rescoring tenant {} failed: {}", t, s.ToString());
+        guarded("rescoring", [&] {
+          Status s = Rescore(t);
+          if (!s.ok()) spdlog::warn("ai: rescoring tenant {} failed: {}", t, s.ToString());
+        });
       }
       lock.lock();
-    } else {
+    }
+    // The periodic work throttles itself; it runs on every pass so that busy tenants cannot starve it.
+    if (opt.periodic) {
       lock.unlock();
-      Nightly();
+      guarded("the periodic batch", [&] { Nightly(); });
       lock.lock();
     }
     busy = false;
@@ -412,6 +477,20 @@ AiService::~AiService() { Stop(); }
 bool AiService::MayManage(const Principal& p) { return CanManage(p); }
 
 void AiService::Start() {
+  // Every existing tenant's rescoring starts at its log's head (history is scored by batches, and
+  // old signals are not news); tenants created later start at their beginning.
+  if (auto conn = impl_->db.Acquire(); conn.ok()) {
+    auto tenants = (*conn)->Query("SELECT t.id FROM tenants t WHERE NOT EXISTS (SELECT 1 FROM ai_state s WHERE s.tenant_id = t.id)");
+    if (tenants.ok()) {
+      for (const auto& r : tenants->rows) {
+        int64_t tenant = store::AsInt(r[0]);
+        auto head = events::LastSeq(**conn, tenant);
+        if (!head.ok()) continue;
+        Value q[] = {tenant, *head, FormatTimestamp(impl_->clock.NowMs())};
+        (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING", q);
+      }
+    }
+  }
   std::lock_guard lock(impl_->mu);
   if (impl_->started) return;
   impl_->started = true;
@@ -478,11 +557,31 @@ Result<json> AiService::Lookalikes(const Principal& p, int limit) {
   bool en = p.locale.rfind("en", 0) == 0;
   json items = json::array();
   const auto* customers = domain::FindEntity("customers");
+  // Cuts "（标杆客户 …）" / " (best customer …)" out of a reason.
+  auto without_best = [](std::string r, const std::string& open, const std::string& close) {
+    size_t a = r.find(open);
+    if (a == std::string::npos) return r;
+    size_t b = r.find(close, a + open.size());
+    return b == std::string::npos ? r.substr(0, a) : r.erase(a, b + close.size() - a);
+  };
+  bool whole = domain::SeesWholeTenant(p.role);
   for (const auto& c : l->ranked) {
     if (static_cast<int>(items.size()) >= limit) break;
-    if (!domain::SeesWholeTenant(p.role) && !impl_->records.Get(p, *customers, c["customer_id"].get<int64_t>()).ok()) continue;
+    if (!whole && !impl_->records.Get(p, *customers, c["customer_id"].get<int64_t>()).ok()) continue;
     json item = c;
-    item["reasons"] = en ? c["reasons_en"] : c["reasons_zh"];
+    // The best customer it resembles is named only to those who may see it.
+    if (!whole && !impl_->records.Get(p, *customers, c["like"]["id"].get<int64_t>()).ok()) {
+      item["like"] = nullptr;
+      for (const char* lang : {"reasons_zh", "reasons_en"}) {
+        json plain = json::array();
+        for (const auto& r : c[lang]) {
+          plain.push_back(std::string(lang) == "reasons_zh" ? without_best(r.get<std::string>(), "（标杆客户", "）")
+                                                           : without_best(r.get<std::string>(), " (best customer", ")"));
+        }
+        item[lang] = plain;
+      }
+    }
+    item["reasons"] = en ? item["reasons_en"] : item["reasons_zh"];
     items.push_back(std::move(item));
   }
   return json{{"items", items}, {"best_customers", l->best_customers}, {"candidates", l->candidates}};
@@ -495,9 +594,13 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
   auto say = [&](double f, const std::string& what) {
     if (progress) progress(f, what);
   };
-  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   say(0.02, "loading history");
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target));
+  std::optional<History> loaded;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(loaded, History::Load(*conn, tenant, target));
+  }
+  const History& h = *loaded;
   std::vector<Example> examples = h.TrainingExamples();
   // Resolved records by class, and the time split.
   std::map<int64_t, std::pair<TimeMs, bool>> resolved;
@@ -667,6 +770,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
   KEEL_ASSIGN_OR_RETURN(std::string bytes, final_model.Save());
   int version = 0;
   {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
     Value vq[] = {tenant, std::string(TargetName(target))};
     KEEL_ASSIGN_OR_RETURN(store::Rows vr, conn->Query("SELECT COALESCE(MAX(version), 0) FROM ai_models WHERE tenant_id = ? AND target = ?", vq));
@@ -680,6 +784,11 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
                    spec.ToJson().dump(), Base64UrlEncode(bytes), now, actor ? Value(actor) : Value(), promote ? Value(now) : Value()};
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_models (tenant_id, target, version, status, card, spec, model, created_at, created_by, "
                                     "activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
+    // Rescoring on change starts from here if it never started for this tenant.
+    KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
+    Value st[] = {tenant, head, now};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
+                                    "DO NOTHING", st).status());
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   impl_->Forget(tenant, target);
@@ -698,18 +807,23 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
 }
 
 Result<int64_t> AiService::ScoreAll(int64_t tenant, Target target) {
-  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target));
-  KEEL_ASSIGN_OR_RETURN(std::vector<Score> s, impl_->ScoreNow(tenant, target, h, h.OpenIds()));
+  std::optional<History> h;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target));
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<Score> s, impl_->ScoreNow(tenant, target, *h, h->OpenIds()));
   return static_cast<int64_t>(s.size());
 }
 
 Result<std::vector<Score>> AiService::ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids) {
-  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(auto owners, impl_->Owners(*conn, tenant, target));
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, tenant, target, ids, owners));
-  std::vector<int64_t> open = h.OpenIds();
-  return impl_->ScoreNow(tenant, target, h, open);
+  std::optional<History> h;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto owners, impl_->Owners(*conn, tenant, target));
+    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, ids, owners));
+  }
+  return impl_->ScoreNow(tenant, target, *h, h->OpenIds());
 }
 
 Result<json> AiService::StartTraining(const Principal& p, const std::string& target_name) {
@@ -835,11 +949,14 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   // The record must be visible to the caller (the same 404 as reading it).
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(EntityOf(target)), id));
-  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, std::string(TargetName(target)), id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT model_version, probability, score, band, reasons, computed_at FROM ai_scores WHERE tenant_id = ? AND target = ? "
-      "AND record_id = ?", q));
+  store::Rows rows;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {p.tenant_id, std::string(TargetName(target)), id};
+    KEEL_ASSIGN_OR_RETURN(rows, conn->Query(
+        "SELECT model_version, probability, score, band, reasons, computed_at FROM ai_scores WHERE tenant_id = ? AND target = ? "
+        "AND record_id = ?", q));
+  }
   if (rows.empty()) {
     KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(p.tenant_id, target));
     std::string en = m ? "this record has no score (it is closed, or not scored yet)"
@@ -848,7 +965,8 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
     return json{{"record_id", id}, {"target", TargetName(target)}, {"score", nullptr}, {"message", en}, {"message_zh", zh}};
   }
   const auto& r = rows.rows[0];
-  json reasons = json::parse(store::AsText(r[4]));
+  json reasons = json::parse(store::AsText(r[4]), nullptr, false);
+  if (!reasons.is_object()) reasons = {{"positive", json::array()}, {"negative", json::array()}};
   bool en = p.locale.rfind("en", 0) == 0;
   json top = json::array();
   for (const char* side : {"positive", "negative"}) {
@@ -943,9 +1061,11 @@ Result<json> AiService::Monitoring(const Principal& p, const std::string& target
     cell.first++;
     cell.second += resolved[i].label > 0.5 ? 1 : 0;
   }
+  // Months the model learned from are marked: their figures are in-sample and flatter it.
+  std::string trained_until = m->card.value("data", json::object()).value("resolved_until", "").substr(0, 7);
   json realised = json::array();
   for (const auto& [month, bands] : by_month) {
-    json row = {{"month", month}};
+    json row = {{"month", month}, {"in_training_data", month <= trained_until}};
     for (const auto& [band, c] : bands) row[band] = {{"records", c.first}, {"rate", Round(static_cast<double>(c.second) / c.first, 0.001)}};
     realised.push_back(row);
   }
@@ -962,26 +1082,33 @@ Result<json> AiService::Monitoring(const Principal& p, const std::string& target
 
 Result<json> AiService::CheckDrift(int64_t tenant) {
   json out = json::object();
-  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value tq[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", tq));
   std::string day = FormatTimestamp(impl_->clock.NowMs()).substr(0, 10);
-  if (!tz.empty()) {
-    if (auto z = TimeZone::Load(store::AsText(tz.rows[0][0])); z.ok()) {
-      TimeMs local = (*z)->ToLocal(impl_->clock.NowMs());
-      day = FormatDate(local / kDayMs);
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value tq[] = {tenant};
+    KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", tq));
+    if (!tz.empty()) {
+      if (auto z = TimeZone::Load(store::AsText(tz.rows[0][0])); z.ok()) {
+        TimeMs local = (*z)->ToLocal(impl_->clock.NowMs());
+        day = FormatDate(local / kDayMs);
+      }
     }
   }
   for (Target target : {Target::kLead, Target::kOpportunity}) {
     KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(tenant, target));
     if (!m || !m->card.contains("reference")) continue;
-    KEEL_ASSIGN_OR_RETURN(json drift, DriftNow(*conn, tenant, target, *m, impl_->clock, nullptr));
-    double max_psi = drift.value("max_psi", 0.0);
-    Value q[] = {tenant, std::string(TargetName(target)), day, int64_t{m->version}, max_psi, drift.dump(), FormatTimestamp(impl_->clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec(
-        "INSERT INTO ai_drift (tenant_id, target, day, model_version, max_psi, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant_id, target, day) DO UPDATE SET model_version = excluded.model_version, max_psi = excluded.max_psi, "
-        "result = excluded.result, created_at = excluded.created_at", q).status());
+    json drift;
+    double max_psi = 0;
+    {
+      KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+      KEEL_ASSIGN_OR_RETURN(drift, DriftNow(*conn, tenant, target, *m, impl_->clock, nullptr));
+      max_psi = drift.value("max_psi", 0.0);
+      Value q[] = {tenant, std::string(TargetName(target)), day, int64_t{m->version}, max_psi, drift.dump(), FormatTimestamp(impl_->clock.NowMs())};
+      KEEL_RETURN_IF_ERROR(conn->Exec(
+          "INSERT INTO ai_drift (tenant_id, target, day, model_version, max_psi, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (tenant_id, target, day) DO UPDATE SET model_version = excluded.model_version, max_psi = excluded.max_psi, "
+          "result = excluded.result, created_at = excluded.created_at", q).status());
+    }
     if (max_psi > kDriftAlertPsi && impl_->alerts) {
       alerts::AlertEngine::Raised a;
       a.rule = "model.drift";
@@ -1004,6 +1131,7 @@ Result<json> AiService::CheckDrift(int64_t tenant) {
 }
 
 Result<json> AiService::Job(const Principal& p, int64_t id) {
+  if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
@@ -1052,6 +1180,7 @@ Result<json> AiService::CreateDataset(const Principal& p, const std::string& nam
 }
 
 Result<json> AiService::Dataset(const Principal& p, int64_t id) {
+  if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
@@ -1065,6 +1194,7 @@ Result<json> AiService::Dataset(const Principal& p, int64_t id) {
 }
 
 Result<json> AiService::Datasets(const Principal& p) {
+  if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   Value q[] = {p.tenant_id};
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(

@@ -31,6 +31,9 @@ struct AiOptions {
   int nightly_hour = 2;         // local hour of the nightly rescoring batch
   double holdout = 0.2;         // the latest share of resolved records kept for evaluation
   double promote_tolerance = 0.002;  // a new version may be this much below the current AUC
+  // The worker's periodic work: the nightly rescoring batch and drift check, hourly planning of
+  // next best actions. Tests that drive these by hand turn it off.
+  bool periodic = true;
 };
 
 // One score with its reasons, as stored.

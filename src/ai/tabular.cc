@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "ai/evaluate.h"
+#include "common/time.h"
 #include "ingest/csv.h"
 
 namespace keel::ai {
@@ -32,6 +33,20 @@ bool ParseNumber(const std::string& v, double* out) {
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// A sortable key of a time column value: a number, an ISO timestamp with a zone, or a date.
+bool TimeKey(const std::string& v, double* out) {
+  if (ParseNumber(v, out)) return true;
+  if (auto t = ParseTimestamp(v); t.ok()) {
+    *out = static_cast<double>(*t);
+    return true;
+  }
+  if (auto d = ParseDate(v); d.ok()) {
+    *out = static_cast<double>(*d) * 86400000.0;
+    return true;
+  }
+  return false;
 }
 
 Status Field(const std::string& field, const std::string& code, const std::string& en, const std::string& zh) {
@@ -185,6 +200,15 @@ Result<Mapping> ParseMapping(const json& j, const Table& t) {
       return Field("time_column", "ai.column", "no such column", "没有该列");
     }
     m.time_column = j["time_column"].get<std::string>();
+    // It orders the holdout, so every present value must be a number, a timestamp or a date.
+    size_t c = static_cast<size_t>(std::find(t.header.begin(), t.header.end(), m.time_column) - t.header.begin());
+    for (size_t r = 0; r < t.rows.size(); ++r) {
+      double d;
+      if (IsMissing(t.rows[r][c]) || TimeKey(t.rows[r][c], &d)) continue;
+      return Field("time_column", "ai.time_column",
+                   "line " + std::to_string(t.lines[r]) + ": '" + t.rows[r][c].substr(0, 40) + "' is not a number, timestamp or date",
+                   "第 " + std::to_string(t.lines[r]) + " 行：'" + t.rows[r][c].substr(0, 40) + "' 不是数字、时间戳或日期");
+    }
   }
   if (j.contains("folds")) {
     if (!j["folds"].is_number_integer() || j["folds"].get<int>() < 2 || j["folds"].get<int>() > 20) {
@@ -314,7 +338,12 @@ Result<TabularModel> TrainTabular(const Table& t, const Mapping& m, const TrainP
   }
   if (!m.time_column.empty()) {
     size_t tc = static_cast<size_t>(std::find(t.header.begin(), t.header.end(), m.time_column) - t.header.begin());
-    std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return t.rows[a][tc] < t.rows[b][tc]; });
+    auto key = [&](size_t r) {
+      double d = -INFINITY;  // missing times go first
+      if (!IsMissing(t.rows[r][tc])) TimeKey(t.rows[r][tc], &d);
+      return d;
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
   }
   auto profile = Profile(t);
   auto labels_of = [&](const std::vector<size_t>& rs) {

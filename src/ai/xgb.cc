@@ -183,6 +183,14 @@ Result<std::vector<float>> Booster::Contributions(const Matrix& m) const {
   return std::vector<float>(out, out + m.rows * (m.cols + 1));
 }
 
+size_t Booster::num_features() const {
+  if (!handle_) return 0;
+  std::lock_guard lock(*mu_);
+  bst_ulong n = 0;
+  if (XGBoosterGetNumFeature(handle_, &n) != 0) return 0;
+  return static_cast<size_t>(n);
+}
+
 Result<std::vector<double>> Booster::Importance(size_t cols) const {
   if (!handle_) return NoModel();
   std::lock_guard lock(*mu_);

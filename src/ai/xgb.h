@@ -70,6 +70,8 @@ class Booster {
   Result<std::vector<double>> Importance(size_t cols) const;
 
   int rounds() const { return rounds_; }
+  // Number of features the booster was trained on (0 when empty).
+  size_t num_features() const;
 
  private:
   void* handle_ = nullptr;

@@ -48,7 +48,9 @@ class AiDemo : public ::testing::Test {
       o.password = "demo-password-for-tests";
       o.quiet = true;
       summary = demo::Generate(*db, rs, auth, o).value();
-      ai = std::make_unique<AiService>(*db, rs, clock);
+      AiOptions ao;
+      ao.periodic = false;  // the tests run batches, planning and drift checks themselves
+      ai = std::make_unique<AiService>(*db, rs, clock, ao);
       lead_train = ai->Train(summary.tenant_id, Target::kLead).value();
       deal_train = ai->Train(summary.tenant_id, Target::kOpportunity).value();
     }
@@ -417,14 +419,8 @@ TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
   }
 }
 
-// The same service on PostgreSQL: a tenant with 260 resolved leads (referrals convert, adverts do
-// not) trains, scores its open leads with reasons, and drifts nowhere right after training.
-TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
-  testing::DomainEnv env(testing::TestBackend::kPostgres);
-  AiOptions o;
-  o.min_per_class = 100;
-  AiService ai(*env.db, *env.rs, env.clock, o);
-  auto rep = env.org.as.at("rep_a1");
+// 300 leads of rep_a1 over 200 days: referrals convert (9 in 10), adverts rarely; the last 40 open.
+void SeedLeads(testing::DomainEnv& env) {
   auto sys = domain::Principal::System(env.org.tenant);
   sys.import = true;
   const TimeMs day = 86400000;
@@ -439,12 +435,12 @@ TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
     ASSERT_TRUE(lead.ok()) << lead.status().ToString();
     int64_t id = (*lead)["id"].get<int64_t>();
     if (i >= 260) continue;  // still open
-    domain::WriteOptions later;
-    later.at = *w.at + 5 * day;
-    bool converts = good ? i % 10 != 0 : i % 10 == 1;
     domain::WriteOptions touch;
     touch.at = *w.at + day / 24;
     ASSERT_TRUE(env.rs->Update(sys, *domain::FindEntity("leads"), id, {{"status", "working"}}, touch).ok());
+    domain::WriteOptions later;
+    later.at = *w.at + 5 * day;
+    bool converts = good ? i % 10 != 0 : i % 10 == 1;
     if (converts) {
       auto c = env.rs->ConvertLead(sys, id, {{"customer", {{"code", "PG" + std::to_string(i)}, {"kind", "b2b"}}},
                                              {"opportunity", {{"amount", 50000}}}}, later);
@@ -454,6 +450,17 @@ TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
       ASSERT_TRUE(u.ok()) << u.status().ToString();
     }
   }
+}
+
+// The same service on PostgreSQL: a tenant with 260 resolved leads (referrals convert, adverts do
+// not) trains, scores its open leads with reasons, and drifts nowhere right after training.
+TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
+  testing::DomainEnv env(testing::TestBackend::kPostgres);
+  AiOptions o;
+  o.min_per_class = 100;
+  AiService ai(*env.db, *env.rs, env.clock, o);
+  auto rep = env.org.as.at("rep_a1");
+  SeedLeads(env);
   auto m = ai.Train(env.org.tenant, Target::kLead);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ((*m)["status"], "active");
@@ -473,6 +480,26 @@ TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   auto today = ai.Today(rep);
   ASSERT_TRUE(today.ok()) << today.status().ToString();
+}
+
+// With the periodic work on, the worker runs the nightly batch (rescoring, drift) after the
+// tenant's local 02:00 and plans actions, even while commits keep it busy.
+TEST(AiPeriodic, TheNightlyBatchRunsOnTheWorker) {
+  testing::DomainEnv env(testing::TestBackend::kSqlite);  // 2026-11-27T02:00Z = 10:00 in Shanghai
+  SeedLeads(env);
+  AiService ai(*env.db, *env.rs, env.clock);
+  ASSERT_TRUE(ai.Train(env.org.tenant, Target::kLead).ok());
+  ai.Start();
+  ai.Notify(env.org.tenant);
+  ASSERT_TRUE(ai.WaitIdle(60000));
+  ai.Stop();
+  auto c = std::move(env.db->Acquire()).value();
+  store::Value t[] = {env.org.tenant};
+  auto st = c->Query("SELECT batch_day FROM ai_state WHERE tenant_id = ?", t).value();
+  ASSERT_FALSE(st.empty());
+  EXPECT_EQ(store::AsText(st.rows[0][0]), "2026-11-27");
+  EXPECT_EQ(store::AsInt(c->Query("SELECT COUNT(*) FROM ai_drift WHERE tenant_id = ?", t).value().rows[0][0]), 1);
+  EXPECT_EQ(ai.stats().batches, 1);
 }
 
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {

@@ -140,6 +140,10 @@ TEST(Tabular, ReadsProfilesAndRefusesBadInput) {
   EXPECT_EQ(m.status().field(), "exclude[1]");
   m = ParseMapping({{"label", "won"}, {"types", {{"grade", "blob"}}}}, *t);
   EXPECT_EQ(m.status().field(), "types.grade");
+  m = ParseMapping({{"label", "won"}, {"time_column", "city"}}, *t);  // a holdout needs sortable times
+  EXPECT_EQ(m.status().code(), "ai.time_column");
+  EXPECT_EQ(m.status().field(), "time_column");
+  EXPECT_TRUE(ParseMapping({{"label", "won"}, {"time_column", "grade"}}, *t).ok());
   m = ParseMapping({{"label", "won"}}, *t);
   ASSERT_TRUE(m.ok());
   auto few = TrainTabular(*t, *m, TrainParams{});

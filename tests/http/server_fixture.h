@@ -46,7 +46,9 @@ class ServerFixture {
     services.ingest = ingest.get();
     streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), *Clock::System());
     services.streams = streams.get();
-    ai = std::make_unique<ai::AiService>(*db, *rs, *Clock::System());
+    ai::AiOptions ao;
+    ao.periodic = false;  // cases drive planning themselves (POST /ai/actions/plan)
+    ai = std::make_unique<ai::AiService>(*db, *rs, *Clock::System(), ao);
     ai->SetAlerts(alerts.get());
     ai->Start();
     services.ai = ai.get();
