@@ -58,6 +58,26 @@ bool Contains(const std::string& text, const std::string& term) {
   return a.find(b) != std::string::npos;
 }
 
+// One pooled connection, taken when first needed and let go with reset() before calling
+// something that takes its own (the record service, the alert engine), so that a planning pass
+// never holds two.
+class LazyConnection {
+ public:
+  explicit LazyConnection(store::Database& db) : db_(db) {}
+  store::Connection* get() {
+    if (!held_) {
+      auto r = db_.Acquire();
+      held_.emplace(std::move(r).value());  // throws only when the database is gone
+    }
+    return &**held_;
+  }
+  void reset() { held_.reset(); }
+
+ private:
+  store::Database& db_;
+  std::optional<store::PooledConnection> held_;
+};
+
 }  // namespace
 
 struct ActionPlanner::Finding {
@@ -134,16 +154,8 @@ Result<bool> ActionPlanner::Upsert(int64_t tenant, const Finding& f) {
 
 Result<json> ActionPlanner::Plan(int64_t tenant) {
   std::lock_guard planning(plan_mu_);
-  // One connection at a time: it is let go before tasks are written and alerts raised (both take
-  // their own), and taken again when needed.
-  std::optional<store::PooledConnection> held;
-  auto C = [&]() -> store::Connection* {
-    if (!held) {
-      auto r = db_.Acquire();
-      held.emplace(std::move(r).value());
-    }
-    return &**held;
-  };
+  LazyConnection held(db_);
+  auto C = [&] { return held.get(); };
   TimeMs now = clock_.NowMs();
   Value t[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows won, C()->Query(
@@ -323,16 +335,8 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
   json out = {{"alerts", 0}, {"tasks", 0}};
   if (signal_ids.empty()) return out;
   std::lock_guard planning(plan_mu_);
-  // One connection at a time: it is let go before tasks are written and alerts raised (both take
-  // their own), and taken again when needed.
-  std::optional<store::PooledConnection> held;
-  auto C = [&]() -> store::Connection* {
-    if (!held) {
-      auto r = db_.Acquire();
-      held.emplace(std::move(r).value());
-    }
-    return &**held;
-  };
+  LazyConnection held(db_);
+  auto C = [&] { return held.get(); };
   TimeMs now = clock_.NowMs();
   // Our categories: the leaf of every product category path ("家电/空调" → 空调).
   std::set<std::string> categories;
