@@ -103,7 +103,6 @@ Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats,
   std::array<double, kHoursOfWeek> parent{};
   for (int x = 0; x < kHoursOfWeek; ++x) parent[static_cast<size_t>(x)] = day_rate[static_cast<size_t>(x % 24)];
   std::array<double, kHoursOfWeek> rate = Shrink(stats.tenant, parent, 20);
-  std::array<double, kHoursOfWeek> tenant_rate = rate;
   double seg_calls = 0, owner_calls = 0;
   if (auto it = stats.segment.find(segment); it != stats.segment.end()) {
     rate = Shrink(it->second, rate, kShrink);
@@ -176,7 +175,6 @@ Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats,
   std::sort(hours.begin(), hours.end(), std::greater<>());
   json best_hours = json::array();
   for (size_t i = 0; i < hours.size() && i < 3; ++i) best_hours.push_back(hours[i].second);
-  (void)tenant_rate;
   return json{{"entity", entity}, {"id", id}, {"time_zone", stats.tz->name()}, {"windows", windows}, {"best_hours", best_hours},
               {"by_hour_weekdays", by_hour},
               {"rate_overall", std::round(mean * 1000) / 1000},

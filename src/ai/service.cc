@@ -71,7 +71,7 @@ std::string BandOf(const Active& m, double p) {
 
 // Reasons from one row of SHAP contributions: grouped by feature (a categorical feature's
 // one-hot columns add up), turned into points on the 0-100 scale that sum to score − base.
-json Reasons(Target target, const FeatureSpec& spec, const std::vector<int>& col_feature, const float* contrib, size_t cols,
+json Reasons(Target target, const std::vector<int>& col_feature, const float* contrib, size_t cols,
              const RawFeatures& raw, double p) {
   const auto& defs = FeatureDefs(target);
   std::vector<double> by_feature(defs.size(), 0.0);
@@ -104,7 +104,6 @@ json Reasons(Target target, const FeatureSpec& spec, const std::vector<int>& col
                     {"text_zh", zh + " " + sign + std::to_string(rounded) + "分"},
                     {"text_en", en + ", " + sign + std::to_string(rounded) + " points"}});
   }
-  (void)spec;
   return {{"base", Round(base, 0.1)}, {"positive", pos}, {"negative", neg}};
 }
 
@@ -259,7 +258,7 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
       s.probability = p[i];
       s.score = static_cast<int>(std::lround(100.0 * p[i]));
       s.band = BandOf(*m, p[i]);
-      s.reasons = Reasons(target, m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
+      s.reasons = Reasons(target, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
       Value row[] = {tenant, std::string(TargetName(target)), s.record_id, int64_t{s.model_version}, s.probability,
                      int64_t{s.score}, s.band, s.reasons.dump(), h.OwnerOf(s.record_id), now_text};
       KEEL_RETURN_IF_ERROR(conn->Exec(
@@ -421,10 +420,10 @@ void AiService::Impl::Run() {
       guarded("a job", task);
       lock.lock();
     } else if (!pending.empty()) {
-      std::set<int64_t> todo;
-      todo.swap(pending);
+      std::set<int64_t> notified;
+      notified.swap(pending);
       lock.unlock();
-      for (int64_t t : todo) {
+      for (int64_t t : notified) {
         guarded("rescoring", [&] {
           Status s = Rescore(t);
           if (!s.ok()) spdlog::warn("ai: rescoring tenant {} failed: {}", t, s.ToString());
