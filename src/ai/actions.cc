@@ -15,6 +15,8 @@
 namespace keel::ai {
 namespace {
 
+const std::vector<CustomFeature> kNoCustom;  // the rules read built-in features only
+
 using json = nlohmann::json;
 using store::Value;
 
@@ -198,7 +200,7 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   }
 
   // Deals at risk.
-  KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*C(), tenant, Target::kOpportunity));
+  KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*C(), tenant, Target::kOpportunity, {}, nullptr, &kNoCustom));
   std::map<int64_t, double> prob;
   {
     KEEL_ASSIGN_OR_RETURN(store::Rows sr, C()->Query("SELECT record_id, probability FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", t));
@@ -226,7 +228,7 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   const auto& defs = FeatureDefs(Target::kOpportunity);
   auto idx = [&](const char* name) {
     for (size_t i = 0; i < defs.size(); ++i) {
-      if (std::string(defs[i].name) == name) return i;
+      if (defs[i].name == name) return i;
     }
     return size_t{0};
   };

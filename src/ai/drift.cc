@@ -47,9 +47,8 @@ double Psi(const std::vector<double>& expected, const std::vector<double>& actua
   return psi;
 }
 
-json BuildReference(Target target, const std::vector<const RawFeatures*>& rows, const std::vector<float>& weights,
+json BuildReference(const std::vector<FeatureDef>& defs, const std::vector<const RawFeatures*>& rows, const std::vector<float>& weights,
                     const std::vector<float>& scores) {
-  const auto& defs = FeatureDefs(target);
   json features = json::array();
   for (size_t f = 0; f < defs.size(); ++f) {
     json j = {{"feature", defs[f].name}};
@@ -97,8 +96,7 @@ json BuildReference(Target target, const std::vector<const RawFeatures*>& rows, 
   return {{"features", features}, {"score", Normalise(sp)}, {"rows", rows.size()}};
 }
 
-json CompareToReference(Target target, const json& reference, const std::vector<RawFeatures>& rows, const std::vector<float>& scores) {
-  const auto& defs = FeatureDefs(target);
+json CompareToReference(const std::vector<FeatureDef>& defs, const json& reference, const std::vector<RawFeatures>& rows, const std::vector<float>& scores) {
   std::vector<std::pair<double, std::string>> psis;
   json drifted = json::array();
   double max_psi = 0;

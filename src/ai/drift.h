@@ -19,11 +19,11 @@ double Psi(const std::vector<double>& expected, const std::vector<double>& actua
 
 // The training window's distributions: per feature its bins and proportions, and the score's
 // ten equal-width bins.
-nlohmann::json BuildReference(Target target, const std::vector<const RawFeatures*>& rows, const std::vector<float>& weights,
+nlohmann::json BuildReference(const std::vector<FeatureDef>& defs, const std::vector<const RawFeatures*>& rows, const std::vector<float>& weights,
                               const std::vector<float>& scores);
 
 // {features: [{feature, psi}] (largest first), score_psi, max_psi, drifted: [names over 0.2]}.
-nlohmann::json CompareToReference(Target target, const nlohmann::json& reference, const std::vector<RawFeatures>& rows,
+nlohmann::json CompareToReference(const std::vector<FeatureDef>& defs, const nlohmann::json& reference, const std::vector<RawFeatures>& rows,
                                   const std::vector<float>& scores);
 
 }  // namespace keel::ai

@@ -1,5 +1,7 @@
 #include "ai/features.h"
 
+#include "domain/custom_fields.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -77,6 +79,8 @@ const std::vector<FeatureDef> kOpportunityFeatures = {
      "{v} orders from the customer in the last year", "客户近一年下单 {v} 次", "", "", "int"},
     {"customer_discount_pct", false, "Discount the customer got on its orders of the year before (%)", "客户近一年平均折扣率（%）",
      "customer's usual discount {v}%", "客户近一年折扣率 {v}%", "no orders yet", "尚无订单", "1dp"},
+    {"discount_pct", false, "Discount offered on this deal (%)", "本单折扣（%）", "{v}% discount offered",
+     "本单折扣 {v}%", "no discount offered yet", "尚未给出折扣", "1dp"},
 };
 
 // Fixed levels of enum features (the rest are learned from the data).
@@ -113,6 +117,12 @@ TimeMs DateOf(const Value& v) {
   return d.ok() ? *d * kDayMs : 0;
 }
 
+json ParseObject(const Value& v) {
+  if (store::IsNull(v)) return json::object();
+  json j = json::parse(store::AsText(v), nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
 // "tenant_id = ? AND col IN (?, …)" over chunks of ids; calls `run` per chunk.
 template <typename F>
 Status ForChunks(const std::vector<int64_t>& ids, F run) {
@@ -144,7 +154,7 @@ double Trend(const std::vector<History::Activity>& acts, TimeMs t) {
 
 bool IsVisit(const std::string& k) { return k == "visit" || k == "meeting" || k == "demo" || k == "proposal"; }
 
-std::string FormatValue(double v, const char* unit) {
+std::string FormatValue(double v, const std::string& unit) {
   char buf[64];
   std::string u = unit;
   if (u == "int") std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -190,32 +200,76 @@ bool ParseTarget(std::string_view s, Target* out) {
 
 const std::vector<FeatureDef>& FeatureDefs(Target t) { return t == Target::kLead ? kLeadFeatures : kOpportunityFeatures; }
 
+std::string CustomFeature::FeatureName(Target t) const {
+  return (t == Target::kOpportunity && entity == "customers" ? "customer.custom." : "custom.") + name;
+}
+
+FeatureDef CustomFeature::Def(Target t) const {
+  FeatureDef d;
+  d.name = FeatureName(t);
+  d.categorical = type == "enum";
+  bool customer = t == Target::kOpportunity && entity == "customers";
+  std::string en = (customer ? "Customer's " : "") + label_en, zh = (customer ? "客户" : "") + label;
+  d.en = en + " (custom field)";
+  d.zh = zh + "（自定义字段）";
+  d.missing_en = en + ": not filled in";
+  d.missing_zh = zh + "：未填写";
+  if (type == "date") {
+    d.phrase_en = en + " in {v} days";
+    d.phrase_zh = zh + "距今 {v} 天";
+    d.unit = "1dp";
+  } else if (type == "bool") {
+    d.phrase_en = en + ": {v}";
+    d.phrase_zh = zh + "：{v}";
+    d.unit = "yesno";
+  } else {
+    d.phrase_en = en + ": {v}";
+    d.phrase_zh = zh + "：{v}";
+    d.unit = type == "money" ? "money" : type == "int" ? "int" : type == "enum" ? "text" : "1dp";
+  }
+  return d;
+}
+
+Result<std::vector<CustomFeature>> LoadCustomFeatures(store::Connection& conn, int64_t tenant, Target t) {
+  KEEL_ASSIGN_OR_RETURN(auto defs, domain::LoadAllCustomFields(conn, tenant));
+  std::vector<CustomFeature> out;
+  for (const auto& d : defs) {
+    bool own = d.entity == (t == Target::kLead ? "leads" : "opportunities");
+    bool customer = t == Target::kOpportunity && d.entity == "customers";
+    if (!d.ai_feature || (!own && !customer)) continue;
+    if (!d.numeric() && d.type != "bool" && d.type != "enum" && d.type != "date") continue;
+    out.push_back({d.entity, d.name, d.type, d.label, d.label_en, d.values});
+  }
+  // The record's own fields first, then the customer's; by name within each.
+  std::stable_sort(out.begin(), out.end(), [](const CustomFeature& a, const CustomFeature& b) {
+    return a.entity != b.entity ? a.entity != "customers" : a.name < b.name;
+  });
+  return out;
+}
+
 size_t FeatureSpec::columns() const {
   size_t n = 0;
-  const auto& defs = FeatureDefs(target);
-  for (size_t f = 0; f < defs.size(); ++f) n += defs[f].categorical ? levels[f].size() : 1;
+  for (size_t f = 0; f < defs_.size(); ++f) n += defs_[f].categorical ? levels[f].size() : 1;
   return n;
 }
 
 std::vector<int> FeatureSpec::column_feature() const {
   std::vector<int> out;
-  const auto& defs = FeatureDefs(target);
-  for (size_t f = 0; f < defs.size(); ++f) {
-    size_t n = defs[f].categorical ? levels[f].size() : 1;
+  for (size_t f = 0; f < defs_.size(); ++f) {
+    size_t n = defs_[f].categorical ? levels[f].size() : 1;
     for (size_t i = 0; i < n; ++i) out.push_back(static_cast<int>(f));
   }
   return out;
 }
 
 void FeatureSpec::Encode(const RawFeatures& raw, float* row) const {
-  const auto& defs = FeatureDefs(target);
   size_t c = 0;
-  for (size_t f = 0; f < defs.size(); ++f) {
-    if (!defs[f].categorical) {
-      row[c++] = static_cast<float>(raw.num[f]);
+  for (size_t f = 0; f < defs_.size(); ++f) {
+    if (!defs_[f].categorical) {
+      row[c++] = f < raw.num.size() ? static_cast<float>(raw.num[f]) : NAN;
       continue;
     }
-    const std::string& v = raw.text[f];
+    const std::string& v = f < raw.text.size() ? raw.text[f] : std::string();
     size_t n = levels[f].size();
     if (v.empty()) {
       for (size_t i = 0; i < n; ++i) row[c + i] = NAN;
@@ -232,6 +286,9 @@ void FeatureSpec::Encode(const RawFeatures& raw, float* row) const {
 }
 
 void FeatureSpec::Index() {
+  defs_ = FeatureDefs(target);
+  for (const auto& c : custom) defs_.push_back(c.Def(target));
+  levels.resize(defs_.size());
   level_index.assign(levels.size(), {});
   for (size_t f = 0; f < levels.size(); ++f) {
     for (size_t i = 0; i < levels[f].size(); ++i) level_index[f][levels[f][i]] = i;
@@ -240,11 +297,15 @@ void FeatureSpec::Index() {
 
 json FeatureSpec::ToJson() const {
   json lv = json::object();
-  const auto& defs = FeatureDefs(target);
-  for (size_t f = 0; f < defs.size(); ++f) {
-    if (defs[f].categorical) lv[defs[f].name] = levels[f];
+  for (size_t f = 0; f < defs_.size(); ++f) {
+    if (defs_[f].categorical) lv[defs_[f].name] = levels[f];
   }
-  return {{"target", TargetName(target)}, {"version", version}, {"levels", lv}};
+  json cj = json::array();
+  for (const auto& c : custom) {
+    cj.push_back({{"entity", c.entity}, {"name", c.name}, {"type", c.type}, {"label", c.label}, {"label_en", c.label_en},
+                  {"values", c.values}});
+  }
+  return {{"target", TargetName(target)}, {"version", version}, {"levels", lv}, {"custom", cj}};
 }
 
 Result<FeatureSpec> FeatureSpec::FromJson(const json& j) {
@@ -258,23 +319,36 @@ Result<FeatureSpec> FeatureSpec::FromJson(const json& j) {
                          "the model was trained on feature version " + std::to_string(s.version) + "; retrain it",
                          "模型基于第 " + std::to_string(s.version) + " 版特征训练，请重新训练");
   }
-  const auto& defs = FeatureDefs(s.target);
-  s.levels.resize(defs.size());
-  for (size_t f = 0; f < defs.size(); ++f) {
-    if (defs[f].categorical && j["levels"].contains(defs[f].name)) s.levels[f] = j["levels"][defs[f].name].get<std::vector<std::string>>();
+  if (j.contains("custom") && j["custom"].is_array()) {
+    for (const auto& c : j["custom"]) {
+      s.custom.push_back({c.value("entity", ""), c.value("name", ""), c.value("type", ""), c.value("label", ""),
+                          c.value("label_en", ""), c.value("values", std::vector<std::string>())});
+    }
+  }
+  s.Index();
+  for (size_t f = 0; f < s.defs_.size(); ++f) {
+    if (s.defs_[f].categorical && j["levels"].contains(s.defs_[f].name)) {
+      s.levels[f] = j["levels"][s.defs_[f].name].get<std::vector<std::string>>();
+    }
   }
   s.Index();
   return s;
 }
 
-FeatureSpec FitSpec(Target t, const std::vector<Example>& examples) {
+FeatureSpec FitSpec(Target t, const std::vector<Example>& examples, const std::vector<CustomFeature>& custom) {
   FeatureSpec s;
   s.target = t;
-  const auto& defs = FeatureDefs(t);
+  s.custom = custom;
+  s.Index();
+  const auto& defs = s.defs();
   const auto& fixed = t == Target::kLead ? kLeadLevels : kDealLevels;
-  s.levels.resize(defs.size());
+  const size_t builtin = FeatureDefs(t).size();
   for (size_t f = 0; f < defs.size(); ++f) {
     if (!defs[f].categorical) continue;
+    if (f >= builtin) {
+      s.levels[f] = custom[f - builtin].values;
+      continue;
+    }
     if (auto it = fixed.find(defs[f].name); it != fixed.end()) {
       s.levels[f] = it->second;
       continue;
@@ -294,8 +368,8 @@ FeatureSpec FitSpec(Target t, const std::vector<Example>& examples) {
   return s;
 }
 
-std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string& lang) {
-  const FeatureDef& d = FeatureDefs(t)[f];
+std::string Phrase(const FeatureSpec& spec, size_t f, const RawFeatures& raw, const std::string& lang) {
+  const FeatureDef& d = spec.defs()[f];
   bool zh = lang != "en";
   if (d.categorical) {
     std::string v = raw.text[f];
@@ -305,25 +379,32 @@ std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string
   }
   double v = raw.num[f];
   if (std::isnan(v)) return zh ? d.missing_zh : d.missing_en;
-  std::string unit = d.unit;
+  const std::string& unit = d.unit;
   if (unit == "connected") return zh ? (v > 0.5 ? "首次电话已接通" : "首次电话未接通") : (v > 0.5 ? "first call connected" : "first call not answered");
   if (unit == "company") return zh ? (v > 0.5 ? "企业客户" : "个人客户") : (v > 0.5 ? "a company" : "a private person");
+  if (unit == "yesno") return Fill(zh ? d.phrase_zh : d.phrase_en, zh ? (v > 0.5 ? "是" : "否") : (v > 0.5 ? "yes" : "no"));
   return Fill(zh ? d.phrase_zh : d.phrase_en, FormatValue(v, d.unit));
 }
 
 Result<History> History::Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids,
-                              std::shared_ptr<const OwnerOutcomes> owners) {
+                              std::shared_ptr<const OwnerOutcomes> owners, const std::vector<CustomFeature>* custom) {
   History h;
   h.target_ = target;
   bool lead = target == Target::kLead;
+  if (custom) {
+    h.custom_ = *custom;
+  } else {
+    KEEL_ASSIGN_OR_RETURN(h.custom_, LoadCustomFeatures(conn, tenant, target));
+  }
+  bool customer_custom = std::any_of(h.custom_.begin(), h.custom_.end(), [](const CustomFeature& c) { return c.entity == "customers"; });
   // The records.
   KEEL_RETURN_IF_ERROR(ForChunks(ids, [&](const std::string& in, std::vector<Value> params) -> Status {
     params.insert(params.begin(), Value(tenant));
     std::string sql = lead ? "SELECT id, owner_id, unit_id, customer_id, source, channel, region, company, status, created_at, "
-                             "first_response_at, converted_at, archived_at, updated_at FROM leads WHERE tenant_id = ?"
+                             "first_response_at, converted_at, archived_at, updated_at, custom FROM leads WHERE tenant_id = ?"
                            : "SELECT o.id, o.owner_id, o.unit_id, o.customer_id, o.source, o.product_category, o.amount, "
                              "o.stage, o.outcome, o.created_at, o.closed_at, o.archived_at, o.expected_close, c.segment, "
-                             "c.industry, c.region FROM opportunities o LEFT JOIN customers c ON c.tenant_id = o.tenant_id "
+                             "c.industry, c.region, o.discount_pct, o.custom FROM opportunities o LEFT JOIN customers c ON c.tenant_id = o.tenant_id "
                              "AND c.id = o.customer_id WHERE o.tenant_id = ?";
     if (!in.empty()) sql += lead ? " AND id" + in : " AND o.id" + in;
     KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
@@ -349,6 +430,7 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
           rec.resolved = TimeOf(r[13]);  // refined from the audit trail below
         }
         rec.stage = status;
+        rec.custom = ParseObject(r[14]);
       } else {
         rec.category = store::AsText(r[5]);
         rec.amount = static_cast<double>(store::AsInt(r[6])) / 100.0;
@@ -364,6 +446,8 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
         rec.segment = store::AsText(r[13]);
         rec.industry = store::AsText(r[14]);
         rec.region = store::AsText(r[15]);
+        if (!store::IsNull(r[16])) rec.discount_pct = store::AsDouble(r[16]);
+        rec.custom = ParseObject(r[17]);
       }
       h.records_[rec.id] = std::move(rec);
     }
@@ -396,6 +480,12 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
       } else if (before.contains("expected_close") && after.contains("expected_close") && before["expected_close"] != after["expected_close"]) {
         TimeMs prev = before["expected_close"].is_string() ? DateOf(Value(before["expected_close"].get<std::string>())) : 0;
         rec.close_changes.push_back({at, prev});
+      }
+      if (!lead && before.contains("discount_pct") && after.contains("discount_pct") && before["discount_pct"] != after["discount_pct"]) {
+        rec.discount_changes.push_back({at, before["discount_pct"].is_number() ? before["discount_pct"].get<double>() : NAN});
+      }
+      if (before.contains("custom") && after.contains("custom") && before["custom"] != after["custom"]) {
+        rec.custom_changes.push_back({at, before["custom"].is_object() ? before["custom"] : json::object()});
       }
     }
     return Status();
@@ -464,12 +554,37 @@ Result<History> History::Load(store::Connection& conn, int64_t tenant, Target ta
       }));
     }
     for (auto& [c, list] : h.purchases_) std::sort(list.begin(), list.end(), [](const Purchase& a, const Purchase& b) { return a.at < b.at; });
+    // The customers' custom fields, current and as they were changed.
+    if (customer_custom && !cs.empty()) {
+      const std::vector<int64_t>& only = ids.empty() ? std::vector<int64_t>() : cs;
+      KEEL_RETURN_IF_ERROR(ForChunks(only, [&](const std::string& in, std::vector<Value> params) -> Status {
+        params.insert(params.begin(), Value(tenant));
+        KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+            "SELECT id, custom FROM customers WHERE tenant_id = ? AND custom IS NOT NULL" + (in.empty() ? std::string() : " AND id" + in),
+            params));
+        for (const auto& r : rows.rows) h.customer_custom_[store::AsInt(r[0])].current = ParseObject(r[1]);
+        params.insert(params.begin() + 1, Value(std::string("customers")));
+        KEEL_ASSIGN_OR_RETURN(store::Rows changes, conn.Query(
+            "SELECT entity_id, at, before, after FROM audit_log WHERE tenant_id = ? AND entity = ? AND action = 'update'" +
+                (in.empty() ? std::string() : " AND entity_id" + in) + " ORDER BY at, id",
+            params));
+        for (const auto& r : changes.rows) {
+          json before = json::parse(store::AsText(r[2]), nullptr, false), after = json::parse(store::AsText(r[3]), nullptr, false);
+          if (!before.is_object() || !after.is_object() || !before.contains("custom") || before["custom"] == after["custom"]) continue;
+          h.customer_custom_[store::AsInt(r[0])].changes.push_back(
+              {TimeOf(r[1]), before["custom"].is_object() ? before["custom"] : json::object()});
+        }
+        return Status();
+      }));
+    }
   }
   for (auto& [id, r] : h.records_) {
     std::sort(r.activities.begin(), r.activities.end(), [](const Activity& a, const Activity& b) { return a.at < b.at; });
     std::stable_sort(r.stages.begin(), r.stages.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::stable_sort(r.close_changes.begin(), r.close_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::stable_sort(r.amounts.begin(), r.amounts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(r.discount_changes.begin(), r.discount_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(r.custom_changes.begin(), r.custom_changes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
   // Owners' past outcomes: from the records themselves on a full load (exact resolution times),
   // else from the cache the caller passed, else from the tables.
@@ -531,8 +646,8 @@ double History::OwnerRate(int64_t owner, TimeMs t) const {
 
 void History::LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   const auto& defs = kLeadFeatures;
-  out->num.assign(defs.size(), NAN);
-  out->text.assign(defs.size(), "");
+  out->num.assign(defs.size() + custom_.size(), NAN);
+  out->text.assign(defs.size() + custom_.size(), "");
   out->text[0] = r.source;
   out->text[1] = r.channel;
   out->text[2] = r.region;
@@ -573,8 +688,8 @@ void History::LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
 
 void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   const auto& defs = kOpportunityFeatures;
-  out->num.assign(defs.size(), NAN);
-  out->text.assign(defs.size(), "");
+  out->num.assign(defs.size() + custom_.size(), NAN);
+  out->text.assign(defs.size() + custom_.size(), "");
   out->num[0] = r.amount;  // the amount as it stood at t (stage history), else the current one
   for (const auto& [at, amount] : r.amounts) {
     if (at >= t) break;
@@ -654,6 +769,48 @@ void History::DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
   }
   out->num[21] = orders;
   if (orders > 0 && spent + discount > 0) out->num[22] = 100.0 * discount / (spent + discount);
+  // The discount offered as it stood at t.
+  double offered = r.discount_pct;
+  for (const auto& [at, prev] : r.discount_changes) {
+    if (at >= t) {
+      offered = prev;
+      break;
+    }
+  }
+  out->num[23] = offered;
+}
+
+// An object as it stood at t: the current one unless a later change replaced it, then the value
+// before the first change at or after t.
+static const json& AsOf(const json& current, const std::vector<std::pair<TimeMs, json>>& changes, TimeMs t) {
+  for (const auto& [at, before] : changes) {
+    if (at >= t) return before;
+  }
+  return current;
+}
+
+void History::CustomFeatures(const Record& r, TimeMs t, RawFeatures* out) const {
+  const size_t base = FeatureDefs(target_).size();
+  static const json kEmpty = json::object();
+  for (size_t i = 0; i < custom_.size(); ++i) {
+    const CustomFeature& c = custom_[i];
+    const json* obj = &kEmpty;
+    if (c.entity == "customers" && target_ == Target::kOpportunity) {
+      if (auto it = customer_custom_.find(r.customer); it != customer_custom_.end()) obj = &AsOf(it->second.current, it->second.changes, t);
+    } else {
+      obj = &AsOf(r.custom, r.custom_changes, t);
+    }
+    if (!obj->is_object() || !obj->contains(c.name)) continue;
+    const json& v = (*obj)[c.name];
+    size_t f = base + i;
+    if (c.type == "enum" && v.is_string()) out->text[f] = v.get<std::string>();
+    else if (c.type == "bool" && v.is_boolean()) out->num[f] = v.get<bool>() ? 1 : 0;
+    else if (v.is_number()) out->num[f] = v.get<double>();
+    else if (c.type == "date" && v.is_string()) {
+      TimeMs d = DateOf(Value(v.get<std::string>()));
+      if (d) out->num[f] = static_cast<double>(d - t) / kDayMs;
+    }
+  }
 }
 
 bool History::At(int64_t id, TimeMs t, RawFeatures* out) const {
@@ -661,6 +818,7 @@ bool History::At(int64_t id, TimeMs t, RawFeatures* out) const {
   if (it == records_.end()) return false;
   if (target_ == Target::kLead) LeadFeatures(it->second, t, out);
   else DealFeatures(it->second, t, out);
+  CustomFeatures(it->second, t, out);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_map>
 #include <string>
+#include <cmath>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@
 
 namespace keel::ai {
 
-inline constexpr int kFeatureVersion = 1;
+inline constexpr int kFeatureVersion = 2;
 
 enum class Target { kLead, kOpportunity };
 const char* TargetName(Target t);           // "lead", "opportunity"
@@ -27,16 +28,17 @@ bool ParseTarget(std::string_view s, Target* out);
 
 // One declared feature. Categorical features become one column per level.
 struct FeatureDef {
-  const char* name;
-  bool categorical;
-  const char* en;          // description
-  const char* zh;
-  const char* phrase_en;   // "{v} visits in the last 30 days"; {v} is the value
-  const char* phrase_zh;   // "近30天拜访{v}次"
-  const char* missing_en;  // the phrase when the value is unknown at that time ("" = not shown)
-  const char* missing_zh;
-  const char* unit;        // how {v} is formatted: "int", "1dp", "pct", "money", "text"
+  std::string name;
+  bool categorical = false;
+  std::string en;          // description
+  std::string zh;
+  std::string phrase_en;   // "{v} visits in the last 30 days"; {v} is the value
+  std::string phrase_zh;   // "近30天拜访{v}次"
+  std::string missing_en;  // the phrase when the value is unknown at that time ("" = not shown)
+  std::string missing_zh;
+  std::string unit;        // how {v} is formatted: "int", "1dp", "pct", "money", "text", "yesno"
 };
+// The declared (built-in) features of a target; a model's spec adds the tenant's custom fields.
 const std::vector<FeatureDef>& FeatureDefs(Target t);
 
 // Raw values of one record at one time: a number (NaN = unknown) or a text per feature.
@@ -45,14 +47,33 @@ struct RawFeatures {
   std::vector<std::string> text;
 };
 
-// The columns a model was trained on: the levels of each categorical feature.
+// A tenant custom field used as a feature (domain/custom_fields): a field of the record itself
+// ("custom.<name>") or, for deals, of the deal's customer ("customer.custom.<name>"). Numbers,
+// money and bools are numeric, enums categorical, dates the days from the prediction time to
+// the date. Values are taken as they stood at the prediction time (audit trail).
+struct CustomFeature {
+  std::string entity;  // "leads", "opportunities" or "customers"
+  std::string name, type, label, label_en;
+  std::vector<std::string> values;  // enum
+
+  std::string FeatureName(Target t) const;
+  FeatureDef Def(Target t) const;
+};
+// The tenant's custom fields a model of `t` can learn from (active, ai_feature, a usable type).
+Result<std::vector<CustomFeature>> LoadCustomFeatures(store::Connection& conn, int64_t tenant, Target t);
+
+// The columns a model was trained on: the built-in features of its version, the custom fields
+// it learnt from, and the levels of each categorical feature.
 struct FeatureSpec {
   Target target = Target::kLead;
   int version = kFeatureVersion;
+  std::vector<CustomFeature> custom;             // after the built-in features, in this order
   std::vector<std::vector<std::string>> levels;  // per feature (empty for numbers)
   std::vector<std::unordered_map<std::string, size_t>> level_index;  // built by Index()
 
-  void Index();  // after `levels` changed
+  void Index();  // after `levels` or `custom` changed
+  // Every feature: the built-in ones, then one per custom field. Valid after Index().
+  const std::vector<FeatureDef>& defs() const { return defs_; }
 
   size_t columns() const;
   // Feature index of each column.
@@ -60,6 +81,9 @@ struct FeatureSpec {
   void Encode(const RawFeatures& f, float* row) const;
   nlohmann::json ToJson() const;
   static Result<FeatureSpec> FromJson(const nlohmann::json& j);
+
+ private:
+  std::vector<FeatureDef> defs_;
 };
 
 // Owners' past outcomes (resolution time, success), for the owner-rate features. Loading them
@@ -84,8 +108,12 @@ class History {
  public:
   // `ids` empty: every record of the target. Owner success rates always use all records.
   // `owners` (for a filtered load): the tenant's owner outcomes when the caller has them cached.
+  // `custom`: the custom-field features to compute (a model's spec.custom); null: the tenant's
+  // current ones (for training).
   static Result<History> Load(store::Connection& conn, int64_t tenant, Target target, const std::vector<int64_t>& ids = {},
-                              std::shared_ptr<const OwnerOutcomes> owners = nullptr);
+                              std::shared_ptr<const OwnerOutcomes> owners = nullptr,
+                              const std::vector<CustomFeature>* custom = nullptr);
+  const std::vector<CustomFeature>& custom() const { return custom_; }
 
   // Resolved records (converted/disqualified leads, won/lost deals) as snapshots taken at set
   // ages and at 1, 5 and 14 days before their resolution, each weighted 1/snapshots so every record counts once.
@@ -114,6 +142,10 @@ class History {
     std::vector<std::pair<TimeMs, std::string>> stages;     // (entered, stage) — oldest first
     std::vector<std::pair<TimeMs, double>> amounts;          // (when, amount in yuan) from stage history
     std::vector<Activity> activities;                       // sorted by time
+    double discount_pct = NAN;                              // current value (deals)
+    std::vector<std::pair<TimeMs, double>> discount_changes;  // (when, previous value) — oldest first
+    nlohmann::json custom = nlohmann::json::object();       // current custom values
+    std::vector<std::pair<TimeMs, nlohmann::json>> custom_changes;  // (when, previous object) — oldest first
   };
   struct Signal {
     TimeMs at = 0;
@@ -124,6 +156,7 @@ class History {
   double OwnerRate(int64_t owner, TimeMs t) const;
   void LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
   void DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
+  void CustomFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
 
   Target target_ = Target::kLead;
   std::map<int64_t, Record> records_;
@@ -134,17 +167,24 @@ class History {
     double total = 0, discount = 0;  // yuan
   };
   std::map<int64_t, std::vector<Purchase>> purchases_;  // paid orders by customer, sorted
+  std::vector<CustomFeature> custom_;
+  struct CustomerCustom {
+    nlohmann::json current = nlohmann::json::object();
+    std::vector<std::pair<TimeMs, nlohmann::json>> changes;  // (when, previous object)
+  };
+  std::map<int64_t, CustomerCustom> customer_custom_;  // deals' customers
 };
 
 // Learns the levels of categorical features from training examples: the schema's values for
-// enums, otherwise the most frequent values (≥ 10 rows, at most 30).
-FeatureSpec FitSpec(Target t, const std::vector<Example>& examples);
+// enums (and a custom enum's defined values), otherwise the most frequent values (≥ 10 rows,
+// at most 30).
+FeatureSpec FitSpec(Target t, const std::vector<Example>& examples, const std::vector<CustomFeature>& custom = {});
 
 // The Chinese name of an enum value shown to people ("referral" → "转介绍"); the value itself
 // when there is none.
 std::string ZhValue(const std::string& v);
 
-// The value of feature `f` as the phrase of a reason, in "zh" or "en"; "" when not shown.
-std::string Phrase(Target t, size_t f, const RawFeatures& raw, const std::string& lang);
+// The value of feature `f` of `spec` as the phrase of a reason, in "zh" or "en"; "" when not shown.
+std::string Phrase(const FeatureSpec& spec, size_t f, const RawFeatures& raw, const std::string& lang);
 
 }  // namespace keel::ai

@@ -62,6 +62,14 @@ struct Active {
   double band_a = 1, band_b = 1, band_c = 1;  // probability thresholds
 };
 
+bool SameCustom(const std::vector<CustomFeature>& a, const std::vector<CustomFeature>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].entity != b[i].entity || a[i].name != b[i].name || a[i].type != b[i].type) return false;
+  }
+  return true;
+}
+
 std::string BandOf(const Active& m, double p) {
   if (p >= m.band_a) return "A";
   if (p >= m.band_b) return "B";
@@ -71,9 +79,9 @@ std::string BandOf(const Active& m, double p) {
 
 // Reasons from one row of SHAP contributions: grouped by feature (a categorical feature's
 // one-hot columns add up), turned into points on the 0-100 scale that sum to score − base.
-json Reasons(Target target, const std::vector<int>& col_feature, const float* contrib, size_t cols,
+json Reasons(const FeatureSpec& spec, const std::vector<int>& col_feature, const float* contrib, size_t cols,
              const RawFeatures& raw, double p) {
-  const auto& defs = FeatureDefs(target);
+  const auto& defs = spec.defs();
   std::vector<double> by_feature(defs.size(), 0.0);
   for (size_t c = 0; c < cols; ++c) by_feature[static_cast<size_t>(col_feature[c])] += contrib[c];
   double bias = contrib[cols];
@@ -91,7 +99,7 @@ json Reasons(Target target, const std::vector<int>& col_feature, const float* co
     if (std::fabs(pts) < 0.5) break;
     json& list = pts > 0 ? pos : neg;
     if (list.size() >= 3) continue;
-    std::string zh = Phrase(target, f, raw, "zh"), en = Phrase(target, f, raw, "en");
+    std::string zh = Phrase(spec, f, raw, "zh"), en = Phrase(spec, f, raw, "en");
     if (zh.empty()) {
       zh = defs[f].zh;
       en = defs[f].en;
@@ -236,6 +244,14 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
   KEEL_ASSIGN_OR_RETURN(std::shared_ptr<Active> m, ActiveModel(tenant, target));
   if (!m || ids.empty()) return out;
   TimeMs now = clock.NowMs();
+  // The features must be the model's: a history loaded with other custom fields is reloaded.
+  std::optional<History> reloaded;
+  if (!SameCustom(h.custom(), m->spec.custom)) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto owners_now, Owners(*conn, tenant, target));
+    KEEL_ASSIGN_OR_RETURN(reloaded, History::Load(*conn, tenant, target, ids, owners_now, &m->spec.custom));
+  }
+  const History& hm = reloaded ? *reloaded : h;
   std::vector<int> col_feature = m->spec.column_feature();
   size_t cols = m->spec.columns();
   std::string now_text = FormatTimestamp(now);
@@ -244,7 +260,7 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
     Matrix x(n, cols);
     std::vector<RawFeatures> raws(n);
     for (size_t i = 0; i < n; ++i) {
-      h.At(ids[from + i], now, &raws[i]);
+      hm.At(ids[from + i], now, &raws[i]);
       m->spec.Encode(raws[i], x.row(i));
     }
     KEEL_ASSIGN_OR_RETURN(std::vector<float> p, m->booster.Predict(x));
@@ -258,9 +274,9 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
       s.probability = p[i];
       s.score = static_cast<int>(std::lround(100.0 * p[i]));
       s.band = BandOf(*m, p[i]);
-      s.reasons = Reasons(target, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
+      s.reasons = Reasons(m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
       Value row[] = {tenant, std::string(TargetName(target)), s.record_id, int64_t{s.model_version}, s.probability,
-                     int64_t{s.score}, s.band, s.reasons.dump(), h.OwnerOf(s.record_id), now_text};
+                     int64_t{s.score}, s.band, s.reasons.dump(), hm.OwnerOf(s.record_id), now_text};
       KEEL_RETURN_IF_ERROR(conn->Exec(
           "INSERT INTO ai_scores (tenant_id, target, record_id, model_version, probability, score, band, reasons, owner_id, "
           "computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, target, record_id) DO UPDATE SET "
@@ -330,9 +346,10 @@ Status AiService::Impl::Rescore(int64_t tenant) {
     std::vector<int64_t> list(ids.begin(), ids.end());
     std::optional<History> h;
     {
+      KEEL_ASSIGN_OR_RETURN(auto m, ActiveModel(tenant, target));
       KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
       KEEL_ASSIGN_OR_RETURN(auto owners_now, Owners(*conn, tenant, target));
-      KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, list, owners_now));
+      KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, list, owners_now, m ? &m->spec.custom : nullptr));
     }
     return ScoreNow(tenant, target, *h, h->OpenIds()).status();
   };
@@ -629,7 +646,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
   {
     std::vector<Example> tr;
     for (const auto* e : train) tr.push_back(*e);
-    spec = FitSpec(target, tr);
+    spec = FitSpec(target, tr, h.custom());
   }
   size_t cols = spec.columns();
   auto matrix = [&](const std::vector<const Example*>& rows, const FeatureSpec& s, std::vector<float>* y, std::vector<float>* w) {
@@ -705,7 +722,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
                           return true;
                         }));
   KEEL_ASSIGN_OR_RETURN(std::vector<double> gain, final_model.Importance(cols));
-  const auto& defs = FeatureDefs(target);
+  const auto& defs = spec.defs();
   std::vector<double> by_feature(defs.size(), 0.0);
   std::vector<int> col_feature = spec.column_feature();
   for (size_t c = 0; c < cols; ++c) by_feature[static_cast<size_t>(col_feature[c])] += gain[c];
@@ -742,7 +759,7 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
       }
       KEEL_ASSIGN_OR_RETURN(scores, final_model.Predict(ax));
     }
-    reference = BuildReference(target, rows, w, scores);
+    reference = BuildReference(spec.defs(), rows, w, scores);
     reference["population"] = open.size() >= 20 ? "open records at training time" : "training snapshots";
   }
   TimeMs first_created = INT64_MAX;
@@ -808,8 +825,9 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
 Result<int64_t> AiService::ScoreAll(int64_t tenant, Target target) {
   std::optional<History> h;
   {
+    KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(tenant, target));
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target));
+    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, {}, nullptr, m ? &m->spec.custom : nullptr));
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<Score> s, impl_->ScoreNow(tenant, target, *h, h->OpenIds()));
   return static_cast<int64_t>(s.size());
@@ -818,9 +836,10 @@ Result<int64_t> AiService::ScoreAll(int64_t tenant, Target target) {
 Result<std::vector<Score>> AiService::ScoreRecords(int64_t tenant, Target target, const std::vector<int64_t>& ids) {
   std::optional<History> h;
   {
+    KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(tenant, target));
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto owners, impl_->Owners(*conn, tenant, target));
-    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, ids, owners));
+    KEEL_ASSIGN_OR_RETURN(h, History::Load(*conn, tenant, target, ids, owners, m ? &m->spec.custom : nullptr));
   }
   return impl_->ScoreNow(tenant, target, *h, h->OpenIds());
 }
@@ -1005,7 +1024,7 @@ namespace {
 // Today's open records against the card's reference.
 Result<json> DriftNow(store::Connection& conn, int64_t tenant, Target target, const Active& m, const Clock& clock,
                       json* bands_now) {
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(conn, tenant, target));
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(conn, tenant, target, {}, nullptr, &m.spec.custom));
   std::vector<int64_t> open = h.OpenIds();
   std::vector<RawFeatures> raws(open.size());
   Matrix x(open.size(), m.spec.columns());
@@ -1023,7 +1042,7 @@ Result<json> DriftNow(store::Connection& conn, int64_t tenant, Target target, co
     }
   }
   if (!m.card.contains("reference")) return json{{"note", "this model version has no reference population; retrain it"}};
-  return CompareToReference(target, m.card["reference"], raws, p);
+  return CompareToReference(m.spec.defs(), m.card["reference"], raws, p);
 }
 
 }  // namespace
@@ -1039,7 +1058,7 @@ Result<json> AiService::Monitoring(const Principal& p, const std::string& target
   KEEL_ASSIGN_OR_RETURN(json drift, DriftNow(*conn, p.tenant_id, target, *m, impl_->clock, &bands_now));
   // Realised success by band: each record resolved in the last 6 months, scored as it stood a
   // week before its resolution.
-  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, p.tenant_id, target));
+  KEEL_ASSIGN_OR_RETURN(History h, History::Load(*conn, p.tenant_id, target, {}, nullptr, &m->spec.custom));
   TimeMs now = impl_->clock.NowMs();
   std::vector<Example> resolved;
   for (auto& e : h.TrainingExamples()) {

@@ -227,7 +227,7 @@ class Generator {
  public:
   Generator(store::Database& db, domain::RecordService& rs, domain::AuthService& auth,
             const DemoOptions& o)
-      : db_(db), rs_(rs), auth_(auth), o_(o), rng_(o.seed) {}
+      : db_(db), rs_(rs), auth_(auth), o_(o), rng_(o.seed), extra_(o.seed ^ 0x6b65656c637573ULL) {}
 
   Result<DemoSummary> Run();
 
@@ -317,6 +317,7 @@ class Generator {
   Status Catalogue();
   Status Customers();
   Status Leads();
+  Status CustomFields();
   Status Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, size_t cat, TimeMs start,
                   int64_t amount_cents, int64_t store_for_order);
   Status StoreSales();
@@ -330,6 +331,7 @@ class Generator {
   domain::AuthService& auth_;
   DemoOptions o_;
   Rng rng_;
+  Rng extra_;  // draws for the custom fields and discounts, kept apart so the rest of the history is stable
   DemoSummary summary_;
   int64_t tenant_ = 0, hq_unit_ = 0, admin_ = 0;
   int64_t start_day_ = 0, end_day_ = 0;  // days since epoch, inclusive window
@@ -604,6 +606,10 @@ Status Generator::Customers() {
                      {"lat", unit.lat + rng_.U(-0.15, 0.15)}, {"lng", unit.lng + rng_.U(-0.15, 0.15)},
                      {"source", rng_.Chance(0.5) ? "exhibition" : "referral"},
                      {"owner_id", reps_[rep].id}, {"unit_id", unit.id}});
+    // Dealers and key accounts buy on credit: the finance team's limit, in round ten-thousands.
+    if (std::string(seg) == "dealer" || std::string(seg) == "key_account") {
+      items.back()["custom"] = {{"credit_limit", 10000.0 * extra_.Int(5, 200)}};
+    }
     times.push_back(created);
     owners.push_back(rep);
   }
@@ -664,6 +670,8 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
   TimeMs t = start;
   std::vector<TimeMs> visits;
   double stage_days = b2b ? 12 : 5;
+  bool met_decision_maker = false;
+  double discount = 0;
   for (int s = 0; s < 3; ++s) {
     TimeMs next = t + static_cast<TimeMs>(rng_.Exp(stage_days) * kDay) + kDay;
     // Visits while in this stage: diligent reps visit more (and win more, see below).
@@ -677,6 +685,11 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
                                      {"outcome", rng_.Chance(0.6) ? "positive" : "neutral"},
                                      {"subject", "商机推进"},
                                      {"notes", kVisitNotes[rng_.Int(0, std::size(kVisitNotes) - 1)]}}));
+      // Planted: meeting the decision maker (recorded on the deal after the visit) lifts the win rate.
+      if (!met_decision_maker && extra_.Chance(0.22) && vt < end) {
+        met_decision_maker = true;
+        KEEL_RETURN_IF_ERROR(Update("opportunities", opp, {{"custom", {{"decision_maker_met", true}}}}, vt + 2 * kHour, p.id));
+      }
     }
     if (next > end) return Status();
     // Win chance falls with each stage if the deal is not worked: lose early sometimes.
@@ -685,7 +698,13 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
       return Update("opportunities", opp, {{"stage", "lost"},
                                            {"loss_reason", kLossReasons[rng_.Int(0, 4)]}}, next, p.id);
     }
-    KEEL_RETURN_IF_ERROR(Update("opportunities", opp, {{"stage", kStages[s]}}, next, p.id));
+    json move = {{"stage", kStages[s]}};
+    // The proposal carries a discount off list: deeper ones win a little more often.
+    if (s == 1) {
+      discount = std::round(extra_.U(0, 18) * 10) / 10;
+      move["discount_pct"] = discount;
+    }
+    KEEL_RETURN_IF_ERROR(Update("opportunities", opp, move, next, p.id));
     t = next;
   }
   TimeMs close = t + static_cast<TimeMs>(rng_.Exp(stage_days) * kDay) + kDay;
@@ -693,7 +712,7 @@ Status Generator::Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, 
   // Planted: visits in the 30 days before closing drive the win probability.
   int recent = 0;
   for (TimeMs v : visits) recent += v > close - 30 * kDay;
-  double win = std::clamp((0.18 + 0.07 * recent) * p.skill, 0.05, 0.88);
+  double win = std::clamp((0.18 + 0.07 * recent) * p.skill * (met_decision_maker ? 1.45 : 0.85) * (1 + discount / 45), 0.05, 0.9);
   if (!rng_.Chance(win)) {
     return Update("opportunities", opp, {{"stage", "lost"}, {"loss_reason", kLossReasons[rng_.Int(0, 4)]}},
                   close, p.id);
@@ -754,6 +773,14 @@ Status Generator::Leads() {
                  {"city", unit.city}, {"owner_id", p.id}, {"unit_id", p.unit_id},
                  {"notes", std::string("意向品类：") + kCategories[cat].path}};
     if (b2b) lead["company"] = company;
+    // Planted: how soon the buyer means to purchase (asked on the first form, 75% answer) moves conversion.
+    static const std::pair<const char*, double> kTimelines[] = {{"一个月内", 1.35}, {"三个月内", 1.1}, {"半年内", 0.85}, {"未确定", 0.7}};
+    double timeline_factor = 1.0;
+    if (extra_.Chance(0.75)) {
+      const auto& [timeline, factor] = kTimelines[extra_.Int(0, 3)];
+      lead["custom"] = {{"purchase_timeline", timeline}};
+      timeline_factor = factor;
+    }
     KEEL_ASSIGN_OR_RETURN(int64_t lead_id, Create("leads", lead, created, p.id));
     // The owner's first response: a call, sooner for some reps than for others.
     double delay_h = rng_.Exp(p.response_mean_h);
@@ -779,7 +806,7 @@ Status Generator::Leads() {
     double hours = static_cast<double>(call_at - created) / kHour;
     // Planted: fast first response and the source drive conversion, scaled by the rep's skill.
     double f_resp = hours < 1 ? 1.6 : hours < 4 ? 1.25 : hours < 24 ? 1.0 : 0.55;
-    double p_conv = std::min(0.9, src.conv * f_resp * p.skill * (connected ? 1.1 : 0.85));
+    double p_conv = std::min(0.9, src.conv * f_resp * p.skill * (connected ? 1.1 : 0.85) * timeline_factor);
     int follow = static_cast<int>(rng_.Int(0, 3));
     for (int k = 0; k < follow; ++k) {
       bool c2;
@@ -1091,6 +1118,23 @@ Status Generator::Targets() {
   return Batch("targets", items, times).status();
 }
 
+// The company's own fields, defined the way an administrator would in the low-code studio.
+Status Generator::CustomFields() {
+  TimeMs at = start_day_ * kDay - kChinaOffset;
+  KEEL_RETURN_IF_ERROR(Create("custom_fields", {{"entity", "leads"}, {"name", "purchase_timeline"}, {"type", "enum"},
+                                                {"label", "采购时间"}, {"label_en", "Purchase timeline"},
+                                                {"options", {{"values", {"一个月内", "三个月内", "半年内", "未确定"}}}}},
+                              at).status());
+  KEEL_RETURN_IF_ERROR(Create("custom_fields", {{"entity", "opportunities"}, {"name", "decision_maker_met"}, {"type", "bool"},
+                                                {"label", "已见到决策人"}, {"label_en", "Decision maker met"}},
+                              at).status());
+  KEEL_RETURN_IF_ERROR(Create("custom_fields", {{"entity", "customers"}, {"name", "credit_limit"}, {"type", "money"},
+                                                {"label", "授信额度"}, {"label_en", "Credit limit"}, {"options", {{"min", 0}}},
+                                                {"ai_feature", false}},
+                              at).status());
+  return Status();
+}
+
 Result<DemoSummary> Generator::Run() {
   auto started = std::chrono::steady_clock::now();
   if (o_.scale < 1 || o_.scale > 100) {
@@ -1128,6 +1172,7 @@ Result<DemoSummary> Generator::Run() {
   };
   KEEL_RETURN_IF_ERROR(step("organisation", Organisation()));
   KEEL_RETURN_IF_ERROR(step("catalogue", Catalogue()));
+  KEEL_RETURN_IF_ERROR(step("custom fields", CustomFields()));
   KEEL_RETURN_IF_ERROR(step("customers", Customers()));
   KEEL_RETURN_IF_ERROR(step("leads and deals", Leads()));
   KEEL_RETURN_IF_ERROR(step("store sales", StoreSales()));

@@ -78,6 +78,59 @@ std::string EscapeLike(const std::string& s) {
   return out;
 }
 
+// `custom.<name>[_ne|_gt|_gte|_lt|_lte]=value`: a filter on a custom field's value in the
+// record's `custom` JSON (json_extract on SQLite, ->> on PostgreSQL).
+Status CustomFilter(store::Backend backend, const std::vector<CustomFieldDef>& defs, const std::string& param,
+                    const std::string& value, std::string& where, std::vector<Value>& args) {
+  static const std::pair<const char*, const char*> kOps[] = {
+      {"", " = ?"}, {"_ne", " <> ?"}, {"_gte", " >= ?"}, {"_lte", " <= ?"}, {"_gt", " > ?"}, {"_lt", " < ?"}};
+  std::string key = param.substr(7);
+  for (const auto& [suffix, op] : kOps) {
+    std::string s = suffix;
+    if (key.size() <= s.size() || key.compare(key.size() - s.size(), s.size(), s) != 0) continue;
+    std::string name = key.substr(0, key.size() - s.size());
+    auto d = std::find_if(defs.begin(), defs.end(), [&](const CustomFieldDef& x) { return x.name == name; });
+    if (d == defs.end()) continue;
+    bool ordered = d->numeric() || d->type == "date";
+    if (!ordered && s != "" && s != "_ne") {
+      return BadParam(param, param + ": " + d->type + " fields filter by = and _ne only",
+                      param + "：" + d->type + " 类型字段只支持等于和 _ne 筛选");
+    }
+    if (d->type == "text") {
+      return BadParam(param, "long-text custom fields cannot be filtered", "长文本自定义字段不支持筛选");
+    }
+    FieldDef f = d->AsField();
+    f.min = -1e15;
+    f.max = 1e15;
+    auto v = ParamToValue(f, value);
+    if (!v.ok()) return v.status().WithField(param);
+    json j = FromValue(f, *v);  // the value as stored in the JSON object (money in yuan)
+    std::string expr;
+    if (backend == store::Backend::kSqlite) {
+      expr = "json_extract(custom, '$.\"" + name + "\"')";
+      if (j.is_boolean()) args.emplace_back(int64_t{j.get<bool>()});
+      else if (j.is_number()) args.emplace_back(j.get<double>());
+      else args.emplace_back(j.get<std::string>());
+    } else {
+      expr = "(CAST(custom AS jsonb) ->> '" + name + "')";
+      if (j.is_number()) {
+        expr = "CAST(" + expr + " AS DOUBLE PRECISION)";
+        args.emplace_back(j.get<double>());
+      } else if (j.is_boolean()) {
+        args.emplace_back(std::string(j.get<bool>() ? "true" : "false"));
+      } else {
+        args.emplace_back(j.get<std::string>());
+      }
+    }
+    where += " AND " + expr + op;
+    return Status();
+  }
+  std::string list;
+  for (const auto& x : defs) list += (list.empty() ? "" : ", ") + x.name;
+  return BadParam(param, "no custom field '" + key + "'; defined: " + (list.empty() ? "-" : list),
+                  "未定义的自定义字段 '" + key + "'；已定义：" + (list.empty() ? "-" : list));
+}
+
 }  // namespace
 
 Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
@@ -89,6 +142,9 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
   std::string cursor;
   bool include_archived = false;
   std::vector<std::string> seen;
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  std::vector<CustomFieldDef> custom;
+  bool custom_loaded = false;
   for (const auto& [name, value] : params) {
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
       return BadParam(name, "parameter '" + name + "' is given twice", "参数 '" + name + "' 重复");
@@ -131,6 +187,12 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       }
       if (ors.empty()) return BadParam(name, e.name + " has no searchable text", e.zh + "不支持文本搜索");
       where += " AND (" + ors + ")";
+    } else if (name.rfind("custom.", 0) == 0 && e.Field("custom")) {
+      if (!custom_loaded) {
+        KEEL_ASSIGN_OR_RETURN(custom, LoadCustomFields(*conn, p.tenant_id, e.name));
+        custom_loaded = true;
+      }
+      KEEL_RETURN_IF_ERROR(CustomFilter(db_.backend(), custom, name, value, where, args));
     } else {
       static const std::pair<const char*, const char*> kOps[] = {
           {"_gte", " >= ?"}, {"_lte", " <= ?"}, {"_gt", " > ?"}, {"_lt", " < ?"},
@@ -246,7 +308,6 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
   order += "id" + dir;
   args.emplace_back(static_cast<int64_t>(limit + 1));
 
-  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   // The sort column is fetched again at the end for the cursor (it may be a hidden alias).
   std::string sql = SelectSql(e);
   sql.insert(sql.find(" FROM "), ", " + (key.column == "id" ? std::string("id") : key.column) +

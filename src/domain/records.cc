@@ -143,6 +143,56 @@ struct RecordRules {
     ctx.events.push_back(std::move(ev));
   }
 
+  // Validates the record's `custom` object against the tenant's definitions: on create
+  // (`before` null) the whole object, on update the patch merged into the stored object.
+  static Status Custom(Ctx& ctx, const EntityDef& e, const ValueMap* before, ValueMap& v) {
+    if (!e.Field("custom")) return Status();
+    auto defs = ctx.custom_defs.find(e.name);
+    if (defs == ctx.custom_defs.end()) {
+      KEEL_ASSIGN_OR_RETURN(auto loaded, LoadCustomFields(ctx.conn, ctx.p.tenant_id, e.name));
+      defs = ctx.custom_defs.emplace(e.name, std::move(loaded)).first;
+    }
+    json patch, prev = json::object();
+    if (!Null(v, "custom")) patch = json::parse(Text(v, "custom"), nullptr, false);
+    if (before && !Null(*before, "custom")) {
+      prev = json::parse(Text(*before, "custom"), nullptr, false);
+      if (!prev.is_object()) prev = json::object();
+    }
+    KEEL_ASSIGN_OR_RETURN(json out, ApplyCustom(defs->second, prev, patch.is_object() ? &patch : nullptr, before == nullptr));
+    v["custom"] = out.dump();
+    return Status();
+  }
+
+  // A custom field definition: name and options checked for its type, one name per entity.
+  static Status CustomFieldDefinition(Ctx& ctx, int64_t id, ValueMap& v, bool creating) {
+    json options = Null(v, "options") ? json(nullptr) : json::parse(Text(v, "options"), nullptr, false);
+    KEEL_ASSIGN_OR_RETURN(json normalised, CheckCustomFieldDef(Text(v, "name"), Text(v, "type"), options));
+    v["options"] = normalised.dump();
+    if (!creating) return Status();
+    Value p[] = {ctx.p.tenant_id, Text(v, "entity"), Text(v, "name"), id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+        "SELECT id, archived_at FROM custom_fields WHERE tenant_id = ? AND entity = ? AND name = ? AND id <> ?", p));
+    if (!r.empty()) {
+      bool archived = !store::IsNull(r.rows[0][1]);
+      return Conflict("conflict.duplicate",
+                      Text(v, "entity") + " already has a custom field '" + Text(v, "name") + "' (" +
+                          store::AsText(r.rows[0][0]) + (archived ? ", archived" : "") + ")",
+                      Text(v, "entity") + " 已有自定义字段 '" + Text(v, "name") + "'（" +
+                          store::AsText(r.rows[0][0]) + (archived ? "，已归档" : "") + "）",
+                      "name");
+    }
+    Value q[] = {ctx.p.tenant_id, Text(v, "entity")};
+    KEEL_ASSIGN_OR_RETURN(store::Rows n, ctx.conn.Query(
+        "SELECT COUNT(*) FROM custom_fields WHERE tenant_id = ? AND entity = ? AND archived_at IS NULL", q));
+    if (static_cast<size_t>(store::AsInt(n.rows[0][0])) >= kMaxCustomFieldsPerEntity) {
+      return Conflict("custom_field.limit",
+                      Text(v, "entity") + " already has " + std::to_string(kMaxCustomFieldsPerEntity) + " custom fields",
+                      Text(v, "entity") + " 的自定义字段已达 " + std::to_string(kMaxCustomFieldsPerEntity) + " 个上限",
+                      "entity");
+    }
+    return Status();
+  }
+
   static Status CheckScope(Ctx& ctx, const EntityDef& e, const ValueMap& v) {
     const Principal& p = ctx.p;
     if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return Status();
@@ -244,6 +294,7 @@ struct RecordRules {
                               std::vector<ValueMap>& children) {
     const std::string& n = e.name;
     if (n == "units") return UnitPath(ctx, id, v, /*creating=*/true);
+    if (n == "custom_fields") return CustomFieldDefinition(ctx, id, v, true);
     if (n == "leads") {
       std::string s = Text(v, "status");
       if (s == "converted") {
@@ -319,6 +370,9 @@ struct RecordRules {
       if (disabled || new_password) return RevokeSessions(ctx, id);
     }
     if (n == "leads") return LeadStatus(ctx, before, after);
+    if (n == "custom_fields" && Text(before, "options") != Text(after, "options")) {
+      return CustomFieldDefinition(ctx, id, after, false);
+    }
     if (n == "opportunities") return StageMove(ctx, id, before, after);
     if (n == "orders") {
       std::string from = Text(before, "status"), to = Text(after, "status");
@@ -722,9 +776,10 @@ Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& b
     KEEL_RETURN_IF_ERROR(ParseChildren(*e.child, child_items, children));
   }
   for (const auto& f : e.fields) {
+    if (Null(v, f.name) && f.type == FieldType::kBool) v[f.name] = int64_t{f.default_value == "true"};
     if (Null(v, f.name) && !f.default_value.empty()) v[f.name] = f.default_value;
-    if (Null(v, f.name) && f.type == FieldType::kBool) v[f.name] = int64_t{0};
   }
+  KEEL_RETURN_IF_ERROR(RecordRules::Custom(ctx, e, nullptr, v));
   KEEL_RETURN_IF_ERROR(RecordRules::DefaultOwnership(ctx, e, v));
   for (const auto& f : e.fields) {
     if (f.required && f.writable && Null(v, f.name)) return Required(f.name);
@@ -805,6 +860,7 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
   ValueMap changes;
   const json* none = nullptr;
   KEEL_RETURN_IF_ERROR(ParseBody(e, patch, false, changes, &none));
+  if (changes.count("custom")) KEEL_RETURN_IF_ERROR(RecordRules::Custom(ctx, e, &before, changes));
   ValueMap after = before;
   for (auto& [k, val] : changes) after[k] = val;
   for (const auto& f : e.fields) {

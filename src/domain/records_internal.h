@@ -1,12 +1,14 @@
 // Internals shared by records.cc (writes) and listing.cc (reads). Not part of the public API.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "domain/codec.h"
+#include "domain/custom_fields.h"
 #include "domain/records.h"
 #include "events/event_log.h"
 
@@ -27,6 +29,7 @@ struct RecordService::Ctx {
   };
   std::vector<Audit> audits;
   std::set<std::pair<std::string, int64_t>> refs_ok;  // references already verified
+  std::map<std::string, std::vector<CustomFieldDef>> custom_defs;  // by entity, loaded once per transaction
 };
 
 // "SELECT id, created_at, ... FROM <table>" for the visible columns of `e`.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/custom_fields.h"
+
 namespace keel::domain {
 namespace {
 
@@ -41,6 +43,16 @@ void AddOwnership(std::vector<FieldDef>& fields) {
       "Owning user; defaults to the caller", "负责人；默认为当前用户"));
   fields.push_back(Ref("unit_id", "units").Doc(
       "Owning unit; defaults to the owner's unit", "所属单元；默认为负责人的单元"));
+}
+
+// The tenant's own fields of a record (validated against its custom_fields definitions).
+void AddCustom(std::vector<FieldDef>& fields) {
+  FieldDef f;
+  f.name = "custom";
+  f.type = FieldType::kJson;
+  fields.push_back(f.Doc("The tenant's custom fields {name: value}, as defined under /custom_fields; an update "
+                         "merges key by key and null removes a key",
+                         "租户自定义字段 {名称: 值}（定义见 /custom_fields）；更新时按键合并，null 删除该键"));
 }
 
 std::vector<EntityDef> Build() {
@@ -126,6 +138,7 @@ std::vector<EntityDef> Build() {
         Str("source", 32).Filter().Doc("Acquisition source", "来源"),
     };
     AddOwnership(e.fields);
+    AddCustom(e.fields);
     all.push_back(e);
   }
   {
@@ -141,6 +154,7 @@ std::vector<EntityDef> Build() {
         F("is_primary", FieldType::kBool).Filter().Doc("Primary contact", "主要联系人"),
     };
     AddOwnership(e.fields);
+    AddCustom(e.fields);
     all.push_back(e);
   }
   {
@@ -173,6 +187,7 @@ std::vector<EntityDef> Build() {
         Str("disqualify_reason").Doc("Why it was disqualified", "无效原因"),
     };
     AddOwnership(e.fields);
+    AddCustom(e.fields);
     all.push_back(e);
   }
   {
@@ -189,6 +204,8 @@ std::vector<EntityDef> Build() {
                 "proposal or negotiation; won/lost are final",
                 "阶段：可前进、可后退一步、任一未结阶段可输单、方案或谈判阶段可赢单；赢单/输单为终态"),
         Money("amount").Req().Sort().Doc("Deal amount", "金额"),
+        F("discount_pct", FieldType::kNumber).Range(0, 100).Filter().Doc(
+            "Discount offered on the deal, % of list (0-100)", "本单折扣率，占标价的百分比（0-100）"),
         F("currency", FieldType::kCurrency).Doc("ISO-4217 currency; defaults to the tenant's",
                                                 "币种（ISO-4217），默认租户币种"),
         F("expected_close", FieldType::kDate).Sort().Doc("Expected close date", "预计成交日期"),
@@ -203,6 +220,7 @@ std::vector<EntityDef> Build() {
         Str("source", 32).Filter().Doc("Source", "来源"),
     };
     AddOwnership(e.fields);
+    AddCustom(e.fields);
     all.push_back(e);
   }
   {
@@ -232,6 +250,7 @@ std::vector<EntityDef> Build() {
         Geo("lng", 180).Doc("Check-in longitude", "签到经度"),
     };
     AddOwnership(e.fields);
+    AddCustom(e.fields);
     all.push_back(e);
   }
   {
@@ -366,6 +385,33 @@ std::vector<EntityDef> Build() {
         Time("completed_at").Computed().Doc("Completion time", "完成时间"),
     };
     AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"custom_fields", "custom_field", "自定义字段", "custom field", Scope::kTenant};
+    e.writers = kHq;
+    e.default_sort = "id";
+    e.indexed_search = false;
+    e.fields = {
+        Enum("entity", kCustomFieldEntities).Req().Immutable().Doc(
+            "The entity the field is added to", "字段所属对象"),
+        Str("name", 40).Req().Immutable().Sort().Search().Doc(
+            "Key in the record's `custom` object: a-z, 0-9, _ (unique per entity)",
+            "记录 custom 对象中的键：a-z、0-9、下划线（同一对象内唯一）"),
+        Enum("type", kCustomFieldTypes).Req().Immutable().Doc(
+            "string, text, number, int, money, bool, enum or date",
+            "类型：string 文本、text 长文本、number 数值、int 整数、money 金额、bool 是否、enum 选项、date 日期"),
+        Str("label", 100).Req().Search().Doc("Label shown to people (Chinese)", "显示名称（中文）"),
+        Str("label_en", 100).Search().Doc("English label", "英文显示名称"),
+        F("options", FieldType::kJson).Doc(
+            "values (enum: the allowed values), min/max (number, int, money), max_len (string, text)",
+            "values（选项字段的取值）、min/max（数值、整数、金额）、max_len（文本）"),
+        F("required", FieldType::kBool).Doc("Required on new records", "新建记录时必填"),
+        F("ai_feature", FieldType::kBool).Default("true").Doc(
+            "Used as a feature by the lead/deal models (number, int, money, bool, enum, date fields of "
+            "leads, opportunities and customers)",
+            "作为线索/商机模型的特征（线索、商机、客户上的数值、整数、金额、是否、选项、日期字段）"),
+    };
     all.push_back(e);
   }
   return all;

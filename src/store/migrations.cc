@@ -446,6 +446,23 @@ CREATE INDEX activities_lead ON activities (tenant_id, lead_id);
 CREATE INDEX activities_opportunity ON activities (tenant_id, opportunity_id);
 )SQL",
      "", ""},
+    {5, "custom fields; a deal's discount",
+     // A tenant's own fields: definitions per entity, values in each record's `custom` object.
+     R"SQL(
+CREATE TABLE custom_fields (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  entity TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, label TEXT NOT NULL, label_en TEXT,
+  options TEXT, required BIGINT NOT NULL, ai_feature BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX custom_fields_name ON custom_fields (tenant_id, entity, name);
+ALTER TABLE customers ADD COLUMN custom TEXT;
+ALTER TABLE contacts ADD COLUMN custom TEXT;
+ALTER TABLE leads ADD COLUMN custom TEXT;
+ALTER TABLE opportunities ADD COLUMN custom TEXT;
+ALTER TABLE activities ADD COLUMN custom TEXT;
+ALTER TABLE opportunities ADD COLUMN discount_pct DOUBLE PRECISION;
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -5,10 +5,12 @@
 // tenant reads another's scores.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "ai/features.h"
 #include "ai/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -78,7 +80,21 @@ TEST_F(AiDemo, BothModelsTrainAndFindThePlantedSignal) {
   // The demo's deal outcomes are noisy by design (P(win) = (0.18 + 0.07 × recent visits) × skill):
   // early snapshots carry little signal, so the bar is lower; the driver must still come first.
   EXPECT_GT(deal["card"]["holdout"]["auc"].get<double>(), 0.55);
-  EXPECT_EQ(deal["card"]["importance"][0]["feature"], "visits_30d");
+  // The drivers planted in the demo come first: the tenant's custom field "decision maker met",
+  // recent visits, and the deal's own discount.
+  std::map<std::string, size_t> deal_rank;
+  for (size_t i = 0; i < deal["card"]["importance"].size(); ++i) deal_rank[deal["card"]["importance"][i]["feature"]] = i;
+  ASSERT_TRUE(deal_rank.count("custom.decision_maker_met")) << deal["card"]["importance"].dump();
+  EXPECT_LT(deal_rank["custom.decision_maker_met"], 2u);
+  EXPECT_TRUE(deal_rank["visits_30d"] < 5 || deal_rank["activities_30d"] < 5) << deal["card"]["importance"].dump();
+  ASSERT_TRUE(deal_rank.count("discount_pct"));
+  EXPECT_LT(deal_rank["discount_pct"], 8u);
+  // A custom field the administrator kept out of the models is not learnt from.
+  for (const json& f : deal["card"]["importance"]) EXPECT_EQ(f["feature"].get<std::string>().find("credit_limit"), std::string::npos);
+  std::map<std::string, size_t> lead_rank;
+  for (size_t i = 0; i < lead["card"]["importance"].size(); ++i) lead_rank[lead["card"]["importance"][i]["feature"]] = i;
+  ASSERT_TRUE(lead_rank.count("custom.purchase_timeline")) << lead["card"]["importance"].dump();
+  EXPECT_LT(lead_rank["custom.purchase_timeline"], 8u) << lead["card"]["importance"].dump();
   EXPECT_GT(lead["scored"].get<int>(), 0);
   // The card: data window, sizes, calibration, importance; the planted drivers rank high.
   const json& card = lead["card"];
@@ -144,6 +160,45 @@ TEST_F(AiDemo, ReasonsSumToTheScoreAndReadAsTheValues) {
     }
   }
   EXPECT_GT(checked, 0);
+}
+
+TEST_F(AiDemo, CustomFieldsAreReasonsAndAreReadAsTheyStoodAtTheTime) {
+  // A reason from the tenant's own field reads with its label and value.
+  auto rows = Q("SELECT reasons FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", {tenant()});
+  int seen = 0;
+  for (const auto& r : rows.rows) {
+    json reasons = json::parse(store::AsText(r[0]));
+    for (const char* side : {"positive", "negative"}) {
+      for (const auto& x : reasons[side]) {
+        if (x["feature"] != "custom.decision_maker_met") continue;
+        // The demo records only "met" (true); a deal without it reads as not filled in.
+        bool met = x["value"].is_number() && x["value"].get<double>() > 0.5;
+        EXPECT_NE(x["text_zh"].get<std::string>().find(met ? "已见到决策人：是" : "已见到决策人：未填写"), std::string::npos) << x.dump();
+        EXPECT_NE(x["text_en"].get<std::string>().find(met ? "Decision maker met: yes" : "Decision maker met: not filled in"),
+                  std::string::npos);
+        EXPECT_EQ(x["points"].get<double>() > 0, met) << x.dump();
+        ++seen;
+      }
+    }
+  }
+  EXPECT_GT(seen, 0);
+  // As of a time before the field was filled in, the feature is unknown; after, it is the value.
+  auto changed = Q("SELECT entity_id, at FROM audit_log WHERE tenant_id = ? AND entity = 'opportunities' AND action = 'update' AND "
+                   "after LIKE '%decision_maker_met%' AND before NOT LIKE '%decision_maker_met%' ORDER BY id LIMIT 1",
+                   {tenant()});
+  ASSERT_FALSE(changed.empty());
+  int64_t opp = store::AsInt(changed.rows[0][0]);
+  TimeMs at = ParseTimestamp(store::AsText(changed.rows[0][1])).value();
+  auto conn = std::move(env_->db->Acquire()).value();
+  auto h = History::Load(*conn, tenant(), Target::kOpportunity, {opp});
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ASSERT_EQ(h->custom().size(), 1u);  // decision_maker_met; credit_limit is kept out of the models
+  size_t f = FeatureDefs(Target::kOpportunity).size();
+  RawFeatures before, after;
+  ASSERT_TRUE(h->At(opp, at - 3600000, &before));
+  ASSERT_TRUE(h->At(opp, at + 3600000, &after));
+  EXPECT_TRUE(std::isnan(before.num[f]));
+  EXPECT_EQ(after.num[f], 1.0);
 }
 
 TEST_F(AiDemo, AChangeRescoresTheRecord) {

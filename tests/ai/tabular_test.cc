@@ -63,11 +63,11 @@ TEST(Drift, PopulationStabilityIndex) {
     shifted[i].text.assign(n, "advertising");
     ref.push_back(&same[i]);
   }
-  json reference = BuildReference(Target::kLead, ref, std::vector<float>(100, 1.0f), std::vector<float>(100, 0.3f));
-  json none = CompareToReference(Target::kLead, reference, same, std::vector<float>(100, 0.3f));
+  json reference = BuildReference(FeatureDefs(Target::kLead), ref, std::vector<float>(100, 1.0f), std::vector<float>(100, 0.3f));
+  json none = CompareToReference(FeatureDefs(Target::kLead), reference, same, std::vector<float>(100, 0.3f));
   EXPECT_LT(none["max_psi"].get<double>(), 1e-9);
   EXPECT_TRUE(none["drifted"].empty());
-  json moved = CompareToReference(Target::kLead, reference, shifted, std::vector<float>(100, 0.8f));
+  json moved = CompareToReference(FeatureDefs(Target::kLead), reference, shifted, std::vector<float>(100, 0.8f));
   EXPECT_GT(moved["max_psi"].get<double>(), 0.2);
   EXPECT_GT(moved["score_psi"].get<double>(), 0.2);
   EXPECT_EQ(moved["features"].size(), n);

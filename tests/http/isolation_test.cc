@@ -24,10 +24,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto mk = [&](const std::string& user, const std::string& entity, json body) {
       return testing::MustCreate(*f_->rs, user == "sys" ? sys : o.as.at(user), entity, body);
     };
+    ids_["custom_fields"] = mk("admin", "custom_fields", {{"entity", "customers"}, {"name", "tier"}, {"type", "enum"},
+                                                          {"label", kMarker}, {"options", {{"values", {"gold", kMarker}}}}});
     int n = 0;
     for (std::string u : {"rep_a1", "rep_a2", "rep_a3", "rep_b", "admin"}) {
       std::string k = std::to_string(++n);
-      int64_t c = mk(u, "customers", {{"code", "AC" + k}, {"name", std::string(kMarker) + k}, {"kind", "b2b"}});
+      int64_t c = mk(u, "customers", {{"code", "AC" + k}, {"name", std::string(kMarker) + k}, {"kind", "b2b"},
+                             {"custom", {{"tier", kMarker}}}});
       ids_["customers"] = c;
       ids_["contacts"] = mk(u, "contacts", {{"customer_id", c}, {"name", kMarker}});
       ids_["leads"] = mk(u, "leads", {{"title", kMarker}, {"source", "website"}, {"channel", "online"}, {"status", "working"}});
@@ -143,6 +146,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
       if (e->Field(k) || (e->child && e->child->name == k)) out[k] = v;
     }
     if (entity == "activities") out["kind"] = "visit";
+    if (entity == "custom_fields") out = {{"entity", "customers"}, {"name", "pwned"}, {"type", "string"}, {"label", "pwned"}};
     return r.pattern.size() > 6 && r.pattern.substr(r.pattern.size() - 6) == "/batch" ? json::array({out}) : out;
   }
 
