@@ -93,13 +93,21 @@ int main() {
   Matrix all(rows, spec.columns());
   for (size_t i = 0; i < rows; ++i) spec.Encode(examples[i].f, all.row(i));
   const int reps = 20;
+  std::vector<const keel::ai::RawFeatures*> raw_rows;
+  for (size_t i = 0; i < rows; ++i) raw_rows.push_back(&examples[i].f);
   double raw_rate = RawPredictRate(bytes, all, reps);
   auto k0 = Clock::now();
   double sink = 0;
+  // As the service scores: chunks encoded into a buffer that stays in cache, then predicted.
+  const size_t chunk = 2048;
+  Matrix m(chunk, spec.columns());
   for (int r = 0; r < reps; ++r) {
-    Matrix m(rows, spec.columns());
-    for (size_t i = 0; i < rows; ++i) spec.Encode(examples[i].f, m.row(i));
-    sink += booster.Predict(m).value()[0];
+    for (size_t from = 0; from < rows; from += chunk) {
+      size_t n = std::min(chunk, rows - from);
+      m.rows = n;
+      spec.EncodeBatch(raw_rows.data() + from, n, m.row(0));
+      sink += booster.Predict(m).value()[0];
+    }
   }
   double keel_rate = static_cast<double>(rows) * reps / Seconds(k0);
   Row("batch scoring, rows/s (encode + predict)", keel_rate, "rows/s", "XGBoost in-place predict, same rows", raw_rate);

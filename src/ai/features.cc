@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 namespace keel::ai {
@@ -274,15 +275,33 @@ void FeatureSpec::Encode(const RawFeatures& raw, float* row) const {
     if (v.empty()) {
       for (size_t i = 0; i < n; ++i) row[c + i] = NAN;
     } else {
-      for (size_t i = 0; i < n; ++i) row[c + i] = 0.0f;
-      if (f < level_index.size()) {
-        if (auto it = level_index[f].find(v); it != level_index[f].end()) row[c + it->second] = 1.0f;
-      } else {
+      // A few levels: comparing is cheaper than hashing the string.
+      if (n <= 16 || f >= level_index.size()) {
         for (size_t i = 0; i < n; ++i) row[c + i] = v == levels[f][i] ? 1.0f : 0.0f;
+      } else {
+        for (size_t i = 0; i < n; ++i) row[c + i] = 0.0f;
+        if (auto it = level_index[f].find(v); it != level_index[f].end()) row[c + it->second] = 1.0f;
       }
     }
     c += n;
   }
+}
+
+void FeatureSpec::EncodeBatch(const RawFeatures* const* rows, size_t n, float* out) const {
+  const size_t cols = columns();
+  auto run = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) Encode(*rows[i], out + i * cols);
+  };
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
+  if (n < 4096 || threads < 2) {
+    run(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  size_t per = (n + threads - 1) / threads;
+  for (size_t t = 1; t < threads && t * per < n; ++t) pool.emplace_back(run, t * per, std::min(n, (t + 1) * per));
+  run(0, std::min(n, per));
+  for (auto& th : pool) th.join();
 }
 
 void FeatureSpec::Index() {

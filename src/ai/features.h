@@ -79,6 +79,8 @@ struct FeatureSpec {
   // Feature index of each column.
   std::vector<int> column_feature() const;
   void Encode(const RawFeatures& f, float* row) const;
+  // Encodes rows[0..n) into out (n × columns(), row-major); large batches on every core.
+  void EncodeBatch(const RawFeatures* const* rows, size_t n, float* out) const;
   nlohmann::json ToJson() const;
   static Result<FeatureSpec> FromJson(const nlohmann::json& j);
 

@@ -651,8 +651,10 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
   size_t cols = spec.columns();
   auto matrix = [&](const std::vector<const Example*>& rows, const FeatureSpec& s, std::vector<float>* y, std::vector<float>* w) {
     Matrix m(rows.size(), s.columns());
+    std::vector<const RawFeatures*> raw;
+    for (const auto* e : rows) raw.push_back(&e->f);
+    s.EncodeBatch(raw.data(), raw.size(), m.x.data());
     for (size_t i = 0; i < rows.size(); ++i) {
-      s.Encode(rows[i]->f, m.row(i));
       if (y) y->push_back(rows[i]->label);
       if (w) w->push_back(rows[i]->weight);
     }
