@@ -24,6 +24,7 @@
 #include "ingest/ingest.h"
 #include "ai/service.h"
 #include "ai/tabular.h"
+#include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
@@ -486,7 +487,8 @@ int main(int argc, char** argv) {
     keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
     keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
     keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai});
+    keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -539,6 +541,21 @@ int main(int argc, char** argv) {
       int tasks = 0;
       for (const auto& [rule, c] : planned->items()) tasks += c["created"].get<int>();
       std::printf("next best actions: %d tasks with reasons created\n", tasks);
+    }
+    {
+      // Text: the last five weeks of notes and all feedback analysed (the sentiment model is
+      // trained from the rated feedback first), and yesterday's recap for every sales unit.
+      keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
+      auto since = keel::Clock::System()->NowMs() - 35LL * 86400000;
+      auto n = text.Backfill(r->tenant_id, since);
+      if (!n.ok()) return Fail(n.status());
+      auto sys = keel::domain::Principal::System(r->tenant_id);
+      auto model = text.SentimentModel(sys);
+      std::printf("text: %lld notes and feedback analysed; sentiment model %s\n", static_cast<long long>(*n),
+                  model.ok() ? (*model)["model"].get<std::string>().c_str() : "?");
+      auto recaps = text.RecapsForDay(r->tenant_id, r->last_day);
+      if (!recaps.ok()) return Fail(recaps.status());
+      std::printf("text: %lld daily recaps for %s\n", static_cast<long long>(*recaps), r->last_day.c_str());
     }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);
@@ -675,9 +692,12 @@ int main(int argc, char** argv) {
   keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
   ai.SetAlerts(&alerts);
   ai.Start();
-  s.db->SetCommitHook([&metrics, &ai](int64_t tenant) {
+  keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
+  text.Start();
+  s.db->SetCommitHook([&metrics, &ai, &text](int64_t tenant) {
     metrics.Notify(tenant);
     ai.Notify(tenant);
+    text.Notify(tenant);
   });
   keel::demo::LiveOptions lo;
   if (!live_demo.empty()) lo.tenant_code = live_demo;
@@ -686,7 +706,7 @@ int main(int argc, char** argv) {
     auto st = simulator.Start();
     if (!st.ok()) return Fail(st);
   }
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai});
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -705,6 +725,7 @@ int main(int argc, char** argv) {
   ingest.Stop();
   s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
   ai.Stop();
+  text.Stop();
   alerts.Stop();
   metrics.Stop();
   s.db->SetCommitHook(nullptr);

@@ -318,6 +318,7 @@ class Generator {
   Status Customers();
   Status Leads();
   Status CustomFields();
+  Status TextMaterial();
   Status Pipeline(int64_t opp, size_t rep, int64_t customer, bool b2b, size_t cat, TimeMs start,
                   int64_t amount_cents, int64_t store_for_order);
   Status StoreSales();
@@ -1135,6 +1136,133 @@ Status Generator::CustomFields() {
   return Status();
 }
 
+// Customer feedback with ratings and words that match them, a planted stock-out reported by one
+// unit's store visits on the last two days, the company's playbooks and FAQs, and the domain
+// terms (product names, competitor brands) the text service keeps whole.
+Status Generator::TextMaterial() {
+  static const char* kGood[] = {"安装师傅很专业，准时上门", "空调制冷快，声音很安静", "导购介绍耐心细致", "送货及时，包装完好",
+                                "冰箱容量大，保鲜效果不错", "洗衣机很安静，洗得干净", "价格实惠，活动力度大", "售后回访很热情",
+                                "以旧换新很方便，省心", "热水器出水快，操作简单", "整体很满意，推荐给朋友", "门店环境好，体验区很方便"};
+  static const char* kBad[] = {"安装师傅迟到了两个小时", "送货太慢，等了一个星期", "空调噪音大，晚上睡不好", "售后电话一直打不通",
+                               "收到的冰箱有划痕，要求换货", "价格比网上贵，感觉不划算", "维修等了三天才上门，很失望", "导购态度差，爱答不理",
+                               "洗衣机漏水，质量太差", "安装收费不透明，多收了材料费", "缺货，说好的型号一直没到", "退货流程麻烦，推来推去"};
+  static const char* kMeh[] = {"还可以，一般般", "产品还行，安装有点慢", "价格合适，就是等货时间长", "功能够用，外观普通"};
+  std::vector<json> items;
+  std::vector<TimeMs> times;
+  const int n = 2400 * o_.scale;
+  std::vector<int64_t> stores;
+  for (const auto& [store, list] : store_customers_) stores.push_back(store);
+  for (int i = 0; i < n && !stores.empty(); ++i) {
+    int64_t store = stores[extra_.Int(0, stores.size() - 1)];
+    const auto& custs = store_customers_[store];
+    const Cust& c = custs[extra_.Int(0, custs.size() - 1)];
+    TimeMs at = LocalTime(extra_.Int(start_day_, end_day_), 9, 22);
+    if (at < c.created) at = c.created + kHour;
+    if (at > (end_day_ + 1) * kDay - kChinaOffset - 1) continue;
+    static const std::vector<double> kRatings = {0.10, 0.08, 0.12, 0.30, 0.40};
+    int rating = static_cast<int>(extra_.Weighted(kRatings)) + 1;
+    json f = {{"rating", rating}, {"customer_id", c.id}, {"store_id", store}, {"channel", extra_.Chance(0.5) ? "wechat" : "app"},
+              {"submitted_at", FormatTimestamp(at)}};
+    if (extra_.Chance(0.85)) {
+      std::string text;
+      if (rating >= 4) {
+        text = kGood[extra_.Int(0, 11)];
+        if (extra_.Chance(0.4)) text += "，" + std::string(kGood[extra_.Int(0, 11)]);
+      } else if (rating <= 2) {
+        text = kBad[extra_.Int(0, 11)];
+        if (extra_.Chance(0.4)) text += "，" + std::string(kBad[extra_.Int(0, 11)]);
+      } else {
+        text = extra_.Chance(0.5) ? kMeh[extra_.Int(0, 3)] : std::string(kGood[extra_.Int(0, 11)]) + "，但" + kBad[extra_.Int(0, 11)];
+      }
+      f["text"] = text;
+    }
+    items.push_back(std::move(f));
+    times.push_back(at);
+  }
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times[a] < times[b]; });
+  std::vector<json> sorted_items;
+  std::vector<TimeMs> sorted_times;
+  for (size_t i : order) {
+    sorted_items.push_back(std::move(items[i]));
+    sorted_times.push_back(times[i]);
+  }
+  KEEL_RETURN_IF_ERROR(Batch("feedback", sorted_items, sorted_times).status());
+
+  // Planted: one unit's store visits on the last two days report that 1.5-HP wall-mounted ACs
+  // are out of stock, customers leaving for competitors (what the daily recap must find).
+  static const char* kStockOut[] = {"门店1.5匹挂机断货，客户等不及去了竞品店", "挂机缺货一周了，导购只能推荐柜机，客户不满意",
+                                    "1.5匹变频挂机没货，补货要等十天，两单被格力抢走", "店长反映挂机库存告急，周末活动怕接不住",
+                                    "客户指定的挂机型号缺货，已登记等货，客户有抱怨"};
+  const size_t u = 0;
+  summary_.stockout_unit = units_[u].id;
+  for (int64_t day = end_day_ - 1; day <= end_day_; ++day) {
+    for (int k = 0; k < 7; ++k) {
+      size_t rep = units_[u].reps[extra_.Int(0, units_[u].reps.size() - 1)];
+      int64_t store = units_[u].stores[extra_.Int(0, units_[u].stores.size() - 1)];
+      KEEL_RETURN_IF_ERROR(Activity(rep, "visit", LocalTime(day, 10, 17),
+                                    {{"store_id", store}, {"duration_min", extra_.Int(20, 90)}, {"outcome", "negative"},
+                                     {"subject", "门店巡检"}, {"notes", kStockOut[extra_.Int(0, 4)]}}));
+    }
+  }
+  std::vector<json> visits;
+  std::vector<TimeMs> visit_times;
+  for (size_t i = 0; i < activities_.size(); ++i) {
+    visits.push_back(std::move(activities_[i]));
+    visit_times.push_back(activity_times_[i]);
+  }
+  activities_.clear();
+  activity_times_.clear();
+  KEEL_RETURN_IF_ERROR(Batch("activities", visits, visit_times).status());
+
+  // The company's knowledge base and its domain terms.
+  struct Doc {
+    const char* kind;
+    const char* title;
+    const char* body;
+    const char* line;
+  };
+  static const Doc kDocs[] = {
+      {"playbook", "价格异议应对话术",
+       "# 价格异议应对\n客户说价格比网上贵时，先认同客户的顾虑，再说明送装一体、免费上门安装和三年延保服务，这些网上价格通常不含。\n"
+       "强调一级能效每年可省电费约三百元，两年左右即可收回差价。\n必要时可申请以旧换新补贴或门店特价，特价需主管审批。",
+       "空调"},
+      {"playbook", "竞品对比：面对格力和美的",
+       "# 竞品对比\n格力强调品牌和压缩机，我们强调智能互联、静音和售后响应速度：承诺24小时上门。\n美的价格激进时，不跟进降价，"
+       "用全屋家电套餐和会员积分抵扣提升整体价值。\n记录竞品报价和政策，及时反馈给区域运营。",
+       "空调"},
+      {"faq", "缺货时如何处理客户订单",
+       "# 缺货处理\n先在系统中查询相邻门店和区域仓库存，可调货的当天安排调货。\n无法调货时，向客户说明到货时间并登记等货，"
+       "提供同档位替代型号或预约安装优先权。\n缺货超过三天要上报区域运营，申请加急补货。",
+       "空调"},
+      {"faq", "经销商账期与授信政策",
+       "# 账期与授信\n标准账期30天，年度框架协议客户可申请60天，需财务审批。\n授信额度按近一年回款情况评估，逾期超过15天暂停发货。",
+       "全品类"},
+      {"case", "酒店项目赢单复盘：华庭酒店中央空调",
+       "# 华庭酒店中央空调项目\n客户最初认为报价偏高。我们组织了样板间参观，拿出同类酒店的节能数据，证明三年内可收回差价。\n"
+       "决策人是工程部经理，第二次拜访时带技术总监现场答疑，打消了对静音的顾虑。\n最终以分期付款和五年维保签约。",
+       "空调"},
+  };
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn));
+  std::string now = FormatTimestamp(end_day_ * kDay);
+  for (const auto& d : kDocs) {
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+    std::string body = d.body;
+    store::Value q[] = {tenant_, ids[0], std::string(d.title), body, std::string(d.kind), std::string(d.line), now};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO kb_documents (tenant_id, id, title, body, kind, product_line, created_at) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?)", q).status());
+    ++summary_.counts["kb_documents"];
+  }
+  json terms = {"格力", "美的", "奥克斯", "海信", "小米", "海川", "以旧换新", "一级能效", "送装一体", "1.5匹", "挂机", "柜机", "中央空调", "十字门"};
+  store::Value s[] = {tenant_, terms.dump(), std::string("[]"), int64_t{18}, now};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_settings (tenant_id, terms, intents, recap_hour, updated_at) VALUES (?, ?, ?, ?, ?)", s).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  summary_.last_day = FormatDate(end_day_);
+  return Status();
+}
+
 Result<DemoSummary> Generator::Run() {
   auto started = std::chrono::steady_clock::now();
   if (o_.scale < 1 || o_.scale > 100) {
@@ -1178,6 +1306,8 @@ Result<DemoSummary> Generator::Run() {
   KEEL_RETURN_IF_ERROR(step("store sales", StoreSales()));
   KEEL_RETURN_IF_ERROR(step("activities", RoutineActivities()));
   KEEL_RETURN_IF_ERROR(step("targets", Targets()));
+  KEEL_RETURN_IF_ERROR(step("feedback and knowledge", TextMaterial()));
+  summary_.last_day = FormatDate(end_day_);
   // One password for every demo login (hashed once; each user stores the same argon2id hash).
   KEEL_ASSIGN_OR_RETURN(std::string hash, domain::HashPassword(summary_.password));
   {

@@ -35,6 +35,10 @@ struct DemoSummary {
   // Planted truth, for tests of what models should find: each rep's user id → the local start
   // hour of the 2-hour window in which their calls connect best.
   std::map<int64_t, int> preferred_call_hour;
+  // The last local day of the history (YYYY-MM-DD), and the sales unit whose store visits on
+  // that day and the day before report a planted stock-out of wall-mounted ACs.
+  std::string last_day;
+  int64_t stockout_unit = 0;
 };
 
 // Creates the tenant and its history. Fails with kConflict if the tenant code exists.

@@ -326,6 +326,19 @@ struct RecordRules {
       if (!r->empty()) v["unit_id"] = r->rows[0][0];
     }
     if (n == "members" && Null(v, "points")) v["points"] = int64_t{0};
+    if (n == "feedback") {
+      if (Null(v, "rating") && Null(v, "text")) {
+        return Status::Invalid("validation.required", "feedback needs a rating or a text", "反馈至少需要评分或文字", "text");
+      }
+      if (Null(v, "submitted_at")) v["submitted_at"] = ctx.now_text;
+      if (Null(v, "unit_id")) {
+        auto r = !Null(v, "store_id")      ? Fetch(ctx.conn, "unit_id", "stores", ctx.p.tenant_id, Int(v, "store_id"))
+                 : !Null(v, "customer_id") ? Fetch(ctx.conn, "unit_id", "customers", ctx.p.tenant_id, Int(v, "customer_id"))
+                                           : Result<store::Rows>(store::Rows());
+        if (!r.ok()) return r.status();
+        if (!r->empty() && !store::IsNull(r->rows[0][0])) v["unit_id"] = r->rows[0][0];
+      }
+    }
     if (n == "activities") {
       auto t = ParseTimestamp(Text(v, "occurred_at"));
       if (t.ok() && *t > ctx.now + 86400000LL) {

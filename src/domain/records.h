@@ -107,6 +107,10 @@ class RecordService {
   std::map<int64_t, TenantInfo> tenants_;  // guarded by tenants_mu_
 };
 
+// " AND (...)" restricting rows of `e` (or any table with the same owner_id/unit_id columns) to
+// what `p` may see; empty for whole-tenant roles. Appends its parameters to `params`.
+std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<store::Value>& params);
+
 // Hashes a password with argon2id (libargon2). Slow by design (~tens of ms).
 Result<std::string> HashPassword(const std::string& password);
 bool VerifyPassword(const std::string& hash, const std::string& password);

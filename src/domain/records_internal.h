@@ -36,8 +36,6 @@ struct RecordService::Ctx {
 std::string SelectSql(const EntityDef& e);
 // Converts one row selected by SelectSql into the API's JSON shape.
 json RowToJson(const EntityDef& e, const store::Rows& rows, size_t i);
-// " AND (...)" restricting `e` to what `p` may see (empty for whole-tenant roles).
-std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<store::Value>& params);
 Result<TenantInfo> LoadTenant(store::Connection& conn, int64_t tenant_id);
 
 }  // namespace keel::domain

@@ -388,6 +388,32 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    EntityDef e{"feedback", "feedback", "客户反馈", "customer feedback", Scope::kUnit};
+    e.writers = kSellers;
+    e.batch = true;  // survey results and POS reviews arrive in bulk
+    e.default_sort = "-submitted_at";
+    e.indexed_search = false;
+    e.fields = {
+        F("rating", FieldType::kInt).Range(1, 5).Filter().Doc("Rating 1 (worst) – 5 (best)", "评分 1（最差）- 5（最好）"),
+        Text("text").Search().Doc("What the customer wrote (Chinese or English)", "客户留言（中英文）"),
+        Enum("channel", {"app", "wechat", "phone", "store", "email", "survey", "public_link"})
+            .Default("app").Doc("Where it came from", "渠道"),
+        Ref("customer_id", "customers").Doc("Customer", "客户"),
+        Ref("order_id", "orders").Doc("Order", "订单"),
+        Ref("store_id", "stores").Doc("Store", "门店"),
+        Ref("unit_id", "units").Doc("Unit; defaults to the store's, then the customer's, then the caller's",
+                                    "所属单元；默认取门店、客户或当前用户的单元"),
+        Time("submitted_at").Sort().Doc("When the customer gave it (defaults to now)", "反馈时间（默认当前）"),
+        F("sentiment", FieldType::kNumber).Range(-1, 1).Computed().Sort().Doc(
+            "Sentiment -1 … 1 of the text (or the rating when there is no text)", "情感得分 -1 … 1"),
+        Enum("sentiment_label", {"positive", "neutral", "negative"}).Computed().Doc("Sentiment", "情感倾向"),
+        Str("sentiment_model", 40).Computed().Doc(
+            "Which model judged it: fasttext:v<N> (trained on the tenant's rated feedback), lexicon, or rating",
+            "判定所用模型：fasttext:v<N>（基于本租户评分反馈训练）、lexicon（词典）或 rating（仅评分）"),
+    };
+    all.push_back(e);
+  }
+  {
     EntityDef e{"custom_fields", "custom_field", "自定义字段", "custom field", Scope::kTenant};
     e.writers = kHq;
     e.default_sort = "id";

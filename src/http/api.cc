@@ -149,6 +149,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddMetricRoutes();
   AddAlertRoutes();
   AddAiRoutes();
+  AddTextRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);

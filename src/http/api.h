@@ -22,6 +22,9 @@ class Ingestor;
 namespace keel::ai {
 class AiService;
 }
+namespace keel::text {
+class TextService;
+}
 
 namespace keel::http {
 
@@ -38,6 +41,7 @@ struct ApiServices {
   ingest::Ingestor* ingest = nullptr;
   StreamHub* streams = nullptr;
   ai::AiService* ai = nullptr;
+  text::TextService* text = nullptr;
 };
 
 class Api {
@@ -58,6 +62,7 @@ class Api {
   void AddIngestRoutes();
   void AddStreamRoutes();
   void AddAiRoutes();
+  void AddTextRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

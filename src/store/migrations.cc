@@ -463,6 +463,48 @@ ALTER TABLE activities ADD COLUMN custom TEXT;
 ALTER TABLE opportunities ADD COLUMN discount_pct DOUBLE PRECISION;
 )SQL",
      "", ""},
+    {6, "text: customer feedback, analyses, corpus statistics, models, recaps, knowledge base",
+     R"SQL(
+CREATE TABLE feedback (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  rating BIGINT, text TEXT, channel TEXT, customer_id BIGINT, order_id BIGINT, store_id BIGINT, unit_id BIGINT,
+  submitted_at TEXT, sentiment DOUBLE PRECISION, sentiment_label TEXT, sentiment_model TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX feedback_unit ON feedback (tenant_id, unit_id, submitted_at);
+CREATE INDEX feedback_customer ON feedback (tenant_id, customer_id);
+CREATE TABLE text_settings (
+  tenant_id BIGINT PRIMARY KEY REFERENCES tenants(id), terms TEXT NOT NULL, intents TEXT NOT NULL,
+  recap_hour BIGINT NOT NULL, llm TEXT, updated_at TEXT NOT NULL);
+CREATE TABLE text_state (
+  tenant_id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, docs BIGINT NOT NULL, recap_day TEXT, updated_at TEXT NOT NULL);
+CREATE TABLE text_df (
+  tenant_id BIGINT NOT NULL, term TEXT NOT NULL, df BIGINT NOT NULL, PRIMARY KEY (tenant_id, term));
+CREATE TABLE text_analyses (
+  tenant_id BIGINT NOT NULL, entity TEXT NOT NULL, record_id BIGINT NOT NULL, unit_id BIGINT, owner_id BIGINT,
+  customer_id BIGINT, occurred_at TEXT NOT NULL, sentiment_label TEXT NOT NULL, sentiment DOUBLE PRECISION NOT NULL,
+  sentiment_model TEXT NOT NULL, intents TEXT NOT NULL, intent_source TEXT NOT NULL, key_phrases TEXT NOT NULL,
+  analysed_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, entity, record_id));
+CREATE INDEX text_analyses_time ON text_analyses (tenant_id, entity, occurred_at);
+CREATE TABLE text_models (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), kind TEXT NOT NULL, version BIGINT NOT NULL,
+  model TEXT NOT NULL, card TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, kind, version));
+CREATE TABLE text_corrections (
+  tenant_id BIGINT NOT NULL, activity_id BIGINT NOT NULL, labels TEXT NOT NULL, actor_id BIGINT,
+  created_at TEXT NOT NULL, PRIMARY KEY (tenant_id, activity_id));
+CREATE TABLE text_recaps (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, scope TEXT NOT NULL, scope_id BIGINT NOT NULL,
+  unit_id BIGINT NOT NULL, day TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, delivered TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX text_recaps_day ON text_recaps (tenant_id, scope, scope_id, day);
+CREATE TABLE kb_documents (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+  kind TEXT NOT NULL, product_line TEXT, segment TEXT, opportunity_id BIGINT, created_at TEXT NOT NULL,
+  created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -88,7 +88,9 @@ std::vector<KeyPhrase> KeyPhrases(const std::vector<std::vector<Token>>& docs, c
       const Token& a = doc[i];
       const Token& b = doc[i + 1];
       if (!strong.count(a.norm) || !strong.count(b.norm) || a.end != b.begin || a.norm == b.norm) continue;
-      std::string p = a.norm + (a.ideographic && b.ideographic ? "" : " ") + b.norm;
+      // A space only between two Latin words or numbers ("price list", but "1.5匹挂机", "价格太高").
+      auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+      std::string p = a.norm + (alnum(a.norm.back()) && alnum(b.norm.front()) ? " " : "") + b.norm;
       auto& ph = phrases[p];
       ph.first = score[a.norm] + score[b.norm];
       ph.second++;

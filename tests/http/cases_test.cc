@@ -3,7 +3,7 @@
 //    "expect": <subset of the reply>, "save": {"var": "json/pointer"}}
 // run in order against a real server, on both backends. "${var}" in a path or a body string
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
-// ${user.rep_a1}). A step {"catch_up": true} waits for the metric engine to apply all events,
+// ${user.rep_a1}, ${now}, ${today}). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
 // {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
 // the AI service's background jobs;
 // "content_type" sends raw_body as e.g. application/yaml. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
@@ -128,6 +128,10 @@ TEST_P(CasesTest, RequestResponseFiles) {
         {"store_unit_a", std::to_string(f.acme.store_unit_a)},
         {"rival_product", std::to_string(f.rival.product)}};
     for (const auto& [u, id] : f.acme.users) vars["user." + u] = std::to_string(id);
+    // A minute ago, and today's date in the tenant's zone (Asia/Shanghai).
+    const int64_t now_ms = Clock::System()->NowMs(), local_day = (now_ms + 8 * 3600000LL) / 86400000;
+    vars["now"] = FormatTimestamp(std::max<int64_t>(now_ms - 60000, local_day * 86400000 - 8 * 3600000LL + 1000));
+    vars["today"] = FormatDate(local_day);
     std::ifstream in(file);
     json steps = json::parse(in);
     testing::HttpClient client(f.port);
@@ -143,6 +147,11 @@ TEST_P(CasesTest, RequestResponseFiles) {
       if (step.value("wait_jobs", false)) {
         // AI jobs run on the service's worker; this step waits until it is idle.
         ASSERT_TRUE(f.ai->WaitIdle(120000)) << name;
+        continue;
+      }
+      if (step.value("wait_text", false)) {
+        // The text service analyses new notes and feedback on its worker; this step drains it.
+        ASSERT_TRUE(f.text->ProcessNow(f.acme.tenant).ok()) << name;
         continue;
       }
       if (step.value("evaluate_alerts", false)) {

@@ -57,6 +57,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto silence = f_->alerts->CreateSilence(o.as["admin"], {{"duration", "1h"}, {"comment", kMarker}, {"matchers", {{"unit", "1"}}}});
     ids_["alert-silences"] = (*silence)["id"];
     ids_["alerts"] = 999999999;  // none fires in this fixture
+    // Text: feedback, a knowledge-base document, the tenant's terms, analyses and a recap.
+    ids_["feedback"] = mk("admin", "feedback", {{"rating", 2}, {"text", std::string(kMarker) + "送货太慢"}, {"customer_id", ids_["customers"]}});
+    auto doc = f_->text->AddDocument(o.as["admin"], {{"title", kMarker}, {"body", std::string(kMarker) + "的缺货应对话术"}});
+    ids_["kb"] = (*doc)["id"];
+    (void)f_->text->SaveSettings(o.as["admin"], {{"terms", {kMarker}}});
+    (void)f_->text->ProcessNow(o.tenant);
+    (void)f_->text->MakeRecap(o.tenant, "unit", o.unit_a, "2026-11-01");
     auto ds = f_->ai->CreateDataset(o.as["admin"], kMarker, "grade,won\n1,yes\n2,no\n3,no\n");
     ids_["ai/datasets"] = (*ds)["id"];
     auto job = f_->ai->StartTraining(o.as["admin"], "lead");
@@ -86,6 +93,12 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) || '/' || COUNT(card) FROM ai_datasets WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM ai_jobs WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM ai_models WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM kb_documents WHERE tenant_id = ?",
+                          "SELECT terms || intents || recap_hour || COALESCE(llm, '') FROM text_settings WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM text_models WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(MAX(analysed_at), '') FROM text_analyses WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
       out += store::AsText(r->rows[0][0]) + " ";
@@ -232,6 +245,9 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       if (r.pattern == "/api/v1/events" || r.pattern == "/api/v1/imports") {
         allowed = !domain::IsReadOnly(role);  // everyone else sends their own facts
       }
+      // Supervisors and unit leads write playbooks; analysing a text writes nothing.
+      if (r.pattern.rfind("/api/v1/kb/", 0) == 0) allowed = !domain::IsReadOnly(role) && role != domain::Role::kRep;
+      if (r.pattern == "/api/v1/text/analyze") continue;
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
           r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "http/streams.h"
 #include "ai/service.h"
+#include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
@@ -35,6 +36,7 @@ class ServerFixture {
     db->SetCommitHook([this](int64_t tenant) {
       metrics->Notify(tenant);
       if (ai) ai->Notify(tenant);
+      if (text) text->Notify(tenant);
     });
     metrics->Start();
     http::ApiServices services;
@@ -52,6 +54,14 @@ class ServerFixture {
     ai->SetAlerts(alerts.get());
     ai->Start();
     services.ai = ai.get();
+    text::TextOptions to;
+    to.periodic = false;  // recaps are asked for by the cases
+    to.min_rated_feedback = 40;
+    to.min_per_class = 10;
+    to.min_corrections = 4;
+    text = std::make_unique<text::TextService>(*db, *rs, *Clock::System(), to);
+    text->Start();
+    services.text = text.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -78,6 +88,7 @@ class ServerFixture {
     streams.reset();
     ingest->Stop();
     ai->Stop();
+    text->Stop();
     alerts->Stop();
     metrics->Stop();
     db->SetCommitHook(nullptr);
@@ -91,6 +102,7 @@ class ServerFixture {
   std::unique_ptr<ingest::Ingestor> ingest;
   std::unique_ptr<http::StreamHub> streams;
   std::unique_ptr<ai::AiService> ai;
+  std::unique_ptr<text::TextService> text;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

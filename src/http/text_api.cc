@@ -1,0 +1,111 @@
+// Routes of the text service: analysis of any text and of stored notes/feedback, intent
+// corrections, key phrases by scope, settings (domain terms, intents, recap hour, generative
+// endpoint), the sentiment model, the daily recap, the knowledge base, talk tracks and drafts.
+#include "http/api.h"
+#include "text/service.h"
+
+namespace keel::http {
+namespace {
+
+Result<Reply> Wrap(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Reply{status, std::move(r).value()};
+}
+
+std::string Query(const Call& c, const std::string& name) {
+  for (const auto& [k, v] : c.req.query) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+}  // namespace
+
+void Api::AddTextRoutes() {
+  text::TextService* tx = services_.text;
+  if (tx == nullptr) return;
+  json obj = {{"type", "object"}};
+  json analysis = {{"type", "object"},
+                   {"description", "key_phrases [{text, score, count}], sentiment {label, score -1…1, confidence, model: lexicon | "
+                                   "fasttext:v<N>}, intents [{code, zh, en}], intent_source (rules, rules+model:v<N>, correction)"}};
+  json analyze_req = {{"type", "object"}, {"required", {"text"}},
+                      {"properties", {{"text", {{"type", "string"}, {"description", "Chinese, English or mixed; at most 20 KB"}}},
+                                      {"include_words", {{"type", "boolean"}}}}}};
+  router_.Add("POST", "/api/v1/text/analyze", [tx](Call& c) { return Wrap(tx->Analyze(c.p(), c.body)); },
+              {"Analyse a text: words, key phrases, sentiment (with the model used) and intents",
+               "分析一段文字：分词、关键短语、情感（注明所用模型）和意图", "text", analyze_req, analysis});
+  router_.Add("GET", "/api/v1/activities/{id}/analysis", [tx](Call& c) { return Wrap(tx->AnalysisOf(c.p(), "activities", c.id())); },
+              {"The analysis of an activity's notes", "活动纪要的分析结果", "text", nullptr, analysis});
+  router_.Add("GET", "/api/v1/feedback/{id}/analysis", [tx](Call& c) { return Wrap(tx->AnalysisOf(c.p(), "feedback", c.id())); },
+              {"The analysis of a customer feedback's text", "客户反馈文字的分析结果", "text", nullptr, analysis});
+  json correct = {{"type", "object"}, {"required", {"intents"}},
+                  {"properties", {{"intents", {{"type", "array"}, {"items", {{"type", "string"}}},
+                                               {"description", "the right intent codes (see GET /text/settings), or [\"other\"]"}}}}}};
+  router_.Add("POST", "/api/v1/activities/{id}/intents", [tx](Call& c) { return Wrap(tx->CorrectIntents(c.p(), c.id(), c.body)); },
+              {"Correct the intents of a note; the intent model learns from the corrections",
+               "更正纪要的意图；意图模型从更正中学习", "text", correct, obj});
+  router_.Add("GET", "/api/v1/text/key-phrases", [tx](Call& c) { return Wrap(tx->KeyPhrasesOf(c.p(), c.req.query)); },
+              {"Key phrases of the notes you can see, by customer, unit, owner and day",
+               "可见纪要的关键短语，可按客户、单元、负责人和日期筛选", "text", nullptr, obj,
+               {{"customer_id", "a customer"}, {"unit_id", "a unit and its subtree"}, {"owner_id", "a seller"},
+                {"date", "a local day YYYY-MM-DD"}, {"days", "the last N days (default 7) when no date"}}});
+  json settings = {{"type", "object"},
+                   {"properties", {{"terms", {{"type", "array"}, {"items", {{"type", "string"}}},
+                                              {"description", "domain terms kept whole: product names, competitor brands"}}},
+                                   {"intents", {{"type", "array"}, {"description", "extra categories or extra terms for built-in ones: "
+                                                                                   "[{code, zh, en, terms[], follow_up_zh, follow_up_en}]"}}},
+                                   {"recap_hour", {{"type", "integer"}, {"description", "local hour of the daily recap, 0-23 (default 18)"}}},
+                                   {"llm", {{"type", json::array({"object", "null"})}, {"description", "OpenAI-compatible endpoint {url, model, api_key}; null: off"}}}}}};
+  router_.Add("GET", "/api/v1/text/settings", [tx](Call& c) { return Wrap(tx->Settings(c.p())); },
+              {"Text settings: domain terms, intent categories, recap hour, generative endpoint (key hidden)",
+               "文本设置：领域词、意图类别、复盘时间、生成式接口（不显示密钥）", "text", nullptr, settings});
+  router_.Add("PUT", "/api/v1/text/settings", [tx](Call& c) { return Wrap(tx->SaveSettings(c.p(), c.body)); },
+              {"Change the text settings (admin, hq_ops)", "修改文本设置（管理员、运营）", "text", settings, settings});
+  router_.Add("GET", "/api/v1/text/models/sentiment", [tx](Call& c) { return Wrap(tx->SentimentModel(c.p())); },
+              {"Which sentiment model judges feedback (lexicon or the tenant's fastText model) with its card",
+               "当前判定情感的模型（词典或本租户的 fastText 模型）及模型卡", "text", nullptr, obj});
+  router_.Add("POST", "/api/v1/text/models/sentiment/train", [tx](Call& c) { return Wrap(tx->TrainSentiment(c.p())); },
+              {"Train the sentiment model from rated feedback now (it also retrains daily as feedback grows)",
+               "立即用评分反馈训练情感模型（反馈增长后每天也会自动重训）", "text", nullptr, obj});
+  json recap = {{"type", "object"},
+                {"description", "day, notes, reps, customers, sentiment {today, last_week, change, trend}, key_phrases, problems [{intent, "
+                                "title, count, affected_customers, affected_stores, key_phrases, quotes [{text, rep, customer}], sentiment, "
+                                "follow_up}], summary — in the reader's language (both kept as *_zh / *_en)"}};
+  router_.Add("GET", "/api/v1/text/recap", [tx](Call& c) { return Wrap(tx->Recap(c.p(), c.req.query)); },
+              {"The daily AI recap (AI复盘) of a unit or a supervisor's team, made now", "单元或主管团队的每日 AI 复盘（即时生成）",
+               "text", nullptr, recap,
+               {{"unit_id", "a unit (default: yours)"}, {"supervisor_id", "a supervisor's team"}, {"date", "local day, default today"},
+                {"lang", "zh or en (default: your locale)"}}});
+  router_.Add("GET", "/api/v1/me/recaps", [tx](Call& c) { return Wrap(tx->MyRecaps(c.p(), Query(c, "lang"))); },
+              {"Recaps delivered to me (my units, my team), newest first", "我收到的复盘（我的单元、团队），最新在前", "text", nullptr, obj,
+               {{"lang", "zh or en"}}});
+  json doc = {{"type", "object"}, {"required", {"title", "body"}},
+              {"properties", {{"title", {{"type", "string"}}}, {"body", {{"type", "string"}, {"description", "Markdown or plain text"}}},
+                              {"kind", {{"type", "string"}, {"enum", {"playbook", "faq", "case", "won_deal_note", "product", "policy"}}}},
+                              {"product_line", {{"type", "string"}}}, {"segment", {{"type", "string"}}},
+                              {"opportunity_id", {{"type", "integer"}}}}}};
+  router_.Add("POST", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->AddDocument(c.p(), c.body), 201); },
+              {"Add a playbook, FAQ or case to the knowledge base", "向知识库添加话术手册、FAQ 或案例", "text", doc, obj, {}, 201});
+  router_.Add("GET", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->ListDocuments(c.p())); },
+              {"Knowledge base documents", "知识库文档", "text", nullptr, obj});
+  router_.Add("GET", "/api/v1/kb/documents/{id}", [tx](Call& c) { return Wrap(tx->GetDocument(c.p(), c.id())); },
+              {"A knowledge base document", "知识库文档", "text", nullptr, obj});
+  router_.Add("DELETE", "/api/v1/kb/documents/{id}", [tx](Call& c) { return Wrap(tx->ArchiveDocument(c.p(), c.id())); },
+              {"Archive a document", "归档知识库文档", "text", nullptr, obj});
+  router_.Add("GET", "/api/v1/kb/search", [tx](Call& c) { return Wrap(tx->Search(c.p(), c.req.query)); },
+              {"Search the knowledge base and the notes of won deals (BM25), with highlighted snippets",
+               "检索知识库和赢单纪要（BM25），返回高亮摘要", "text", nullptr, obj,
+               {{"q", "the query (required)"}, {"product_line", "e.g. 空调"}, {"segment", "e.g. key_account"},
+                {"kind", "playbook, faq, case, won_deal_note, product, policy"}, {"limit", "1-50, default 10"}}});
+  router_.Add("GET", "/api/v1/opportunities/{id}/talk-tracks", [tx](Call& c) { return Wrap(tx->TalkTracks(c.p(), c.id())); },
+              {"Similar won deals and talk-track hints (objection handling) for an open deal, with their sources",
+               "相似赢单与话术提示（异议处理），注明来源", "text", nullptr, obj});
+  json draft = {{"type", "object"},
+                {"properties", {{"lang", {{"type", "string"}, {"enum", {"zh", "en"}}}}, {"instructions", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/opportunities/{id}/draft-follow-up", [tx](Call& c) {
+    return Wrap(tx->DraftFollowUp(c.p(), c.id(), c.body.is_null() ? json::object() : c.body));
+  }, {"Draft a follow-up message grounded in the deal, its notes and talk tracks (needs a configured endpoint)",
+      "基于商机、纪要和话术起草跟进消息（需配置生成式接口）", "text", draft, obj});
+}
+
+}  // namespace keel::http

@@ -1,0 +1,104 @@
+// Internals of the text service shared by service.cc, recap.cc and knowledge.cc.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/tz.h"
+#include "domain/codec.h"
+#include "domain/schema.h"
+#include "text/classify.h"
+#include "text/keywords.h"
+#include "text/service.h"
+
+namespace keel::text {
+
+// What is known of one tenant's texts; rebuilt (Forget) when settings or models change.
+struct TenantText {
+  std::mutex mu;  // guards stats and the model pointers
+  std::shared_ptr<const TimeZone> zone;
+  std::vector<std::string> term_list;
+  Terms terms;
+  std::vector<IntentDef> intents;  // built-in and the tenant's
+  json tenant_intents = json::array();
+  int recap_hour = 18;
+  json llm;  // {url, model, api_key} or null
+  CorpusStats stats;
+  std::shared_ptr<Classifier> sentiment, intent_model;
+  int sentiment_version = 0, intent_version = 0;
+  json sentiment_card;
+};
+
+struct Analysis {
+  std::vector<Token> tokens;
+  std::vector<KeyPhrase> phrases;
+  Sentiment sentiment;
+  std::vector<std::string> intents;
+  std::string intent_source;
+};
+
+// A text-bearing row: an activity's notes, a feedback's text, a signal's title and body.
+struct TextRow {
+  int64_t id = 0, unit = 0, owner = 0, customer = 0, store = 0;
+  std::string text, occurred_at;
+  double extra = 0;  // feedback: rating; signals: sentiment given (NaN: none)
+};
+
+Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field);
+Status Forbidden();
+bool CanManage(const Principal& p);
+TimeMs TimeOf(const store::Value& v);
+json PhrasesJson(const std::vector<KeyPhrase>& kp);
+const IntentDef* FindIntent(const std::vector<IntentDef>& defs, const std::string& code);
+Result<std::string> CheckedText(const json& v, const std::string& field, size_t max_bytes);
+
+struct TextService::Impl {
+  Impl(store::Database& d, domain::RecordService& r, const Clock& c, TextOptions o) : db(d), records(r), clock(c), opt(o) {}
+
+  Result<std::shared_ptr<TenantText>> Tenant(int64_t tenant);
+  void Forget(int64_t tenant);
+  Analysis Analyse(TenantText& t, const std::string& text, bool with_phrases);
+  json IntentsJson(const TenantText& t, const std::vector<std::string>& codes);
+  Status StoreAnalysis(store::Connection& conn, int64_t tenant, const std::string& entity, const TextRow& row, const Analysis& a,
+                       const std::string& now);
+  Result<std::vector<TextRow>> LoadRows(store::Connection& conn, int64_t tenant, const std::string& entity, const std::string& where,
+                                        std::vector<store::Value> params);
+  Status AnalyseRows(int64_t tenant, const std::string& entity, const std::vector<TextRow>& rows, bool count_df);
+  Status Process(int64_t tenant);
+  Result<json> TrainIntents(int64_t tenant);
+  void Run();
+  void Periodic();
+  Status DeliverRecap(int64_t tenant, int64_t recap_id, int64_t unit, const json& content);
+
+  TextService* self = nullptr;
+  store::Database& db;
+  domain::RecordService& records;
+  const Clock& clock;
+  TextOptions opt;
+
+  std::mutex mu;
+  std::condition_variable cv, idle_cv;
+  std::set<int64_t> pending;
+  bool started = false, stop = false, busy = false;
+  std::thread worker;
+  std::map<int64_t, std::shared_ptr<TenantText>> tenants;
+  std::atomic<int64_t> analysed{0}, recaps{0};
+  TimeMs last_periodic = 0;
+
+  // Knowledge base indexes per tenant (knowledge.cc).
+  struct Kb;
+  std::mutex kb_mu;
+  std::map<int64_t, std::shared_ptr<Kb>> kb;
+  Result<std::shared_ptr<Kb>> KbOf(int64_t tenant);
+  void ForgetKb(int64_t tenant);
+};
+
+}  // namespace keel::text

@@ -1,0 +1,598 @@
+// The knowledge base (BM25 over segmented text, snippets with highlights), talk tracks for an open
+// deal from similar won deals, and the optional drafted follow-up from an OpenAI-compatible API.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include "text/internal.h"
+
+namespace keel::text {
+
+using store::Value;
+
+struct TextService::Impl::Kb {
+  struct Doc {
+    std::string kind, title, body, product_line, segment;
+    int64_t id = 0;              // kb_documents id, or the activity id of a won-deal note
+    int64_t opportunity_id = 0;  // won-deal notes
+    size_t len = 0;
+  };
+  std::vector<Doc> docs;
+  std::unordered_map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> postings;  // term → (doc, tf)
+  double avgdl = 1;
+  TimeMs built_at = 0;
+  Terms terms;
+
+  void Add(Doc d) {
+    auto tokens = Segment(d.title + "\n" + d.body, terms);
+    std::map<std::string, uint32_t> tf;
+    for (const auto& t : tokens) {
+      if (!t.number && !IsStopWord(t.norm)) tf[t.norm]++;
+    }
+    // The title counts twice.
+    for (const auto& t : Segment(d.title, terms)) {
+      if (!t.number && !IsStopWord(t.norm)) tf[t.norm]++;
+    }
+    d.len = tokens.size() + 1;
+    uint32_t idx = static_cast<uint32_t>(docs.size());
+    for (const auto& [w, n] : tf) postings[w].push_back({idx, n});
+    docs.push_back(std::move(d));
+  }
+  void Finish() {
+    double total = 0;
+    for (const auto& d : docs) total += static_cast<double>(d.len);
+    avgdl = docs.empty() ? 1 : total / static_cast<double>(docs.size());
+  }
+  // BM25 (k1 = 1.2, b = 0.75) of every document matching any query word.
+  std::unordered_map<uint32_t, double> Score(const std::vector<std::string>& words) const {
+    std::unordered_map<uint32_t, double> out;
+    double n = static_cast<double>(docs.size());
+    for (const auto& w : words) {
+      auto it = postings.find(w);
+      if (it == postings.end()) continue;
+      double df = static_cast<double>(it->second.size());
+      double idf = std::log(1 + (n - df + 0.5) / (df + 0.5));
+      for (const auto& [d, tf] : it->second) {
+        double f = tf, len = static_cast<double>(docs[d].len);
+        out[d] += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * len / avgdl));
+      }
+    }
+    return out;
+  }
+};
+
+namespace {
+
+constexpr TimeMs kKbMaxAgeMs = 10 * 60 * 1000;
+
+// "家电/空调/挂机" → "空调": the product line is the level below the root.
+std::string ProductLine(const std::string& path) {
+  size_t a = path.find('/');
+  if (a == std::string::npos) return path;
+  size_t b = path.find('/', a + 1);
+  return path.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+}
+
+std::vector<std::string> QueryWords(const std::string& q, const Terms& terms) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& t : Segment(q, terms)) {
+    if (IsStopWord(t.norm) || !seen.insert(t.norm).second) continue;
+    out.push_back(t.norm);
+  }
+  return out;
+}
+
+// The sentence of `body` that holds most query words, with them wrapped in <em>…</em>.
+std::string Snippet(const std::string& body, const std::set<std::string>& words, const Terms& terms, size_t max_cp = 120) {
+  auto sents = Sentences(body);
+  if (sents.empty()) return {};
+  // The sentence with the most distinct query words (then the most hits); a Markdown heading
+  // counts half, so the text under it wins a tie.
+  size_t best = 0;
+  double best_score = -1;
+  for (size_t i = 0; i < sents.size(); ++i) {
+    std::string s = body.substr(sents[i].first, sents[i].second - sents[i].first);
+    std::set<std::string> distinct;
+    int hits = 0;
+    for (const auto& t : Segment(s, terms)) {
+      if (!words.count(t.norm)) continue;
+      distinct.insert(t.norm);
+      ++hits;
+    }
+    double score = static_cast<double>(distinct.size()) + 0.1 * hits;
+    if (!s.empty() && s[0] == '#') score *= 0.5;
+    if (score > best_score) {
+      best_score = score;
+      best = i;
+    }
+  }
+  std::string s = body.substr(sents[best].first, sents[best].second - sents[best].first);
+  std::string out;
+  size_t at = 0, cps = 0;
+  for (const auto& t : Segment(s, terms)) {
+    if (cps > max_cp) break;
+    std::string gap = s.substr(at, t.begin - at);
+    out += gap;
+    cps += CodePoints(gap);
+    std::string w = s.substr(t.begin, t.end - t.begin);
+    out += words.count(t.norm) ? "<em>" + w + "</em>" : w;
+    cps += CodePoints(w);
+    at = t.end;
+  }
+  if (cps <= max_cp) out += s.substr(at);
+  else out += "…";
+  if (best > 0) out = "…" + out;
+  return out;
+}
+
+std::string ParamOf(const std::vector<std::pair<std::string, std::string>>& q, const std::string& k) {
+  for (const auto& [n, v] : q) {
+    if (n == k) return v;
+  }
+  return {};
+}
+
+const std::vector<std::string> kKinds = {"playbook", "faq", "case", "won_deal_note", "product", "policy"};
+
+}  // namespace
+
+void TextService::Impl::ForgetKb(int64_t tenant) {
+  std::lock_guard lock(kb_mu);
+  kb.erase(tenant);
+}
+
+Result<std::shared_ptr<TextService::Impl::Kb>> TextService::Impl::KbOf(int64_t tenant) {
+  TimeMs now = clock.NowMs();
+  {
+    std::lock_guard lock(kb_mu);
+    if (auto it = kb.find(tenant); it != kb.end() && now - it->second->built_at < kKbMaxAgeMs) return it->second;
+  }
+  KEEL_ASSIGN_OR_RETURN(auto t, Tenant(tenant));
+  auto k = std::make_shared<Kb>();
+  k->terms = t->terms;
+  k->built_at = now;
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows docs, conn->Query(
+      "SELECT id, kind, title, body, product_line, segment, opportunity_id FROM kb_documents WHERE tenant_id = ? AND archived_at IS NULL", q));
+  for (const auto& r : docs.rows) {
+    Kb::Doc d;
+    d.id = store::AsInt(r[0]);
+    d.kind = store::AsText(r[1]);
+    d.title = store::AsText(r[2]);
+    d.body = store::AsText(r[3]);
+    d.product_line = store::IsNull(r[4]) ? "" : store::AsText(r[4]);
+    d.segment = store::IsNull(r[5]) ? "" : store::AsText(r[5]);
+    d.opportunity_id = store::IsNull(r[6]) ? 0 : store::AsInt(r[6]);
+    k->Add(std::move(d));
+  }
+  // The notes of won deals are knowledge too.
+  KEEL_ASSIGN_OR_RETURN(store::Rows won, conn->Query(
+      "SELECT a.id, a.notes, o.id, o.name, o.product_category, c.segment FROM activities a JOIN opportunities o ON o.tenant_id = a.tenant_id "
+      "AND o.id = a.opportunity_id LEFT JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id WHERE a.tenant_id = ? "
+      "AND o.outcome = 'won' AND a.notes IS NOT NULL AND a.archived_at IS NULL ORDER BY a.id DESC LIMIT 50000", q));
+  for (const auto& r : won.rows) {
+    std::string notes = store::AsText(r[1]);
+    if (!IsCleanText(notes)) continue;
+    Kb::Doc d;
+    d.kind = "won_deal_note";
+    d.id = store::AsInt(r[0]);
+    d.body = notes;
+    d.opportunity_id = store::AsInt(r[2]);
+    d.title = "赢单纪要 · " + store::AsText(r[3]);
+    d.product_line = store::IsNull(r[4]) ? "" : ProductLine(store::AsText(r[4]));
+    d.segment = store::IsNull(r[5]) ? "" : store::AsText(r[5]);
+    k->Add(std::move(d));
+  }
+  k->Finish();
+  std::lock_guard lock(kb_mu);
+  kb[tenant] = k;
+  return k;
+}
+
+Result<json> TextService::AddDocument(const Principal& p, const json& body) {
+  if (domain::IsReadOnly(p.role) || p.role == domain::Role::kRep) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "reps and read-only roles may not add to the knowledge base",
+                         "销售代表和只读角色不能添加知识库文档");
+  }
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"title", "body", "kind", "product_line", "segment", "opportunity_id"}));
+  if (!body.contains("title")) return Bad("validation.required", "title is required", "title 为必填项", "title");
+  if (!body.contains("body")) return Bad("validation.required", "body is required", "body 为必填项", "body");
+  KEEL_ASSIGN_OR_RETURN(std::string title, CheckedText(body["title"], "title", 200));
+  KEEL_ASSIGN_OR_RETURN(std::string text, CheckedText(body["body"], "body", 200000));
+  std::string kind = body.value("kind", "playbook");
+  if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
+    return Bad("validation.enum", "kind must be one of: playbook, faq, case, won_deal_note, product, policy",
+               "kind 只能取：playbook、faq、case、won_deal_note、product、policy", "kind");
+  }
+  std::string pl, seg;
+  if (body.contains("product_line") && !body["product_line"].is_null()) {
+    KEEL_ASSIGN_OR_RETURN(pl, CheckedText(body["product_line"], "product_line", 64));
+  }
+  if (body.contains("segment") && !body["segment"].is_null()) {
+    KEEL_ASSIGN_OR_RETURN(seg, CheckedText(body["segment"], "segment", 64));
+  }
+  int64_t opp = 0;
+  if (body.contains("opportunity_id") && !body["opportunity_id"].is_null()) {
+    if (!body["opportunity_id"].is_number_integer()) return Bad("validation.type", "opportunity_id must be an id", "opportunity_id 应为 ID", "opportunity_id");
+    opp = body["opportunity_id"].get<int64_t>();
+    KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity("opportunities"), opp).status().WithField("opportunity_id"));
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  std::string now = FormatTimestamp(impl_->clock.NowMs());
+  Value q[] = {p.tenant_id, ids[0], title, text, kind, pl.empty() ? Value() : Value(pl), seg.empty() ? Value() : Value(seg),
+               opp ? Value(opp) : Value(), now, p.user_id ? Value(p.user_id) : Value()};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO kb_documents (tenant_id, id, title, body, kind, product_line, segment, opportunity_id, "
+                                  "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  impl_->ForgetKb(p.tenant_id);
+  return json{{"id", ids[0]}, {"title", title}, {"kind", kind}, {"product_line", pl.empty() ? json(nullptr) : json(pl)},
+              {"segment", seg.empty() ? json(nullptr) : json(seg)}, {"opportunity_id", opp ? json(opp) : json(nullptr)},
+              {"created_at", now}, {"chars", CodePoints(text)}};
+}
+
+Result<json> TextService::ListDocuments(const Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, title, kind, product_line, segment, opportunity_id, created_at, LENGTH(body) FROM kb_documents WHERE tenant_id = ? AND "
+      "archived_at IS NULL ORDER BY id DESC LIMIT 500", q));
+  json items = json::array();
+  for (const auto& row : r.rows) {
+    items.push_back({{"id", store::AsInt(row[0])}, {"title", store::AsText(row[1])}, {"kind", store::AsText(row[2])},
+                     {"product_line", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
+                     {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
+                     {"opportunity_id", store::IsNull(row[5]) ? json(nullptr) : json(store::AsInt(row[5]))},
+                     {"created_at", store::AsText(row[6])}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> TextService::GetDocument(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, title, kind, product_line, segment, opportunity_id, created_at, body FROM kb_documents WHERE tenant_id = ? AND id = ? "
+      "AND archived_at IS NULL", q));
+  if (r.empty()) return Status::NotFound("document");
+  const auto& row = r.rows[0];
+  return json{{"id", store::AsInt(row[0])}, {"title", store::AsText(row[1])}, {"kind", store::AsText(row[2])},
+              {"product_line", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
+              {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
+              {"opportunity_id", store::IsNull(row[5]) ? json(nullptr) : json(store::AsInt(row[5]))},
+              {"created_at", store::AsText(row[6])}, {"body", store::AsText(row[7])}};
+}
+
+Result<json> TextService::ArchiveDocument(const Principal& p, int64_t id) {
+  if (domain::IsReadOnly(p.role) || p.role == domain::Role::kRep) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "reps and read-only roles may not change the knowledge base",
+                         "销售代表和只读角色不能修改知识库");
+  }
+  KEEL_ASSIGN_OR_RETURN(json doc, GetDocument(p, id));
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  Value q[] = {FormatTimestamp(impl_->clock.NowMs()), p.tenant_id, id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE kb_documents SET archived_at = ? WHERE tenant_id = ? AND id = ?", q).status());
+  impl_->ForgetKb(p.tenant_id);
+  doc.erase("body");
+  doc["archived"] = true;
+  return doc;
+}
+
+Result<json> TextService::Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+  for (const auto& [k, v] : query) {
+    if (k != "q" && k != "product_line" && k != "segment" && k != "kind" && k != "limit") {
+      return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
+    }
+  }
+  std::string q = ParamOf(query, "q");
+  if (q.empty()) return Bad("validation.required", "q is required", "q 为必填项", "q");
+  KEEL_ASSIGN_OR_RETURN(q, CheckedText(json(q), "q", 500));
+  int limit = 10;
+  if (std::string l = ParamOf(query, "limit"); !l.empty()) {
+    char* end = nullptr;
+    long x = std::strtol(l.c_str(), &end, 10);
+    if (*end || x < 1 || x > 50) return Bad("validation.parameter", "limit is 1 to 50", "limit 应为 1 到 50", "limit");
+    limit = static_cast<int>(x);
+  }
+  std::string kind = ParamOf(query, "kind"), pl = ParamOf(query, "product_line"), seg = ParamOf(query, "segment");
+  if (!kind.empty() && std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
+    return Bad("validation.parameter", "kind must be one of: playbook, faq, case, won_deal_note, product, policy",
+               "kind 只能取：playbook、faq、case、won_deal_note、product、policy", "kind");
+  }
+  KEEL_ASSIGN_OR_RETURN(auto k, impl_->KbOf(p.tenant_id));
+  auto words = QueryWords(q, k->terms);
+  auto scores = k->Score(words);
+  std::vector<std::pair<double, uint32_t>> ranked;
+  for (const auto& [d, s] : scores) {
+    const auto& doc = k->docs[d];
+    if (!kind.empty() && doc.kind != kind) continue;
+    if (!pl.empty() && doc.product_line != pl) continue;
+    if (!seg.empty() && doc.segment != seg) continue;
+    ranked.push_back({s, d});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::set<std::string> ws(words.begin(), words.end());
+  json hits = json::array();
+  for (size_t i = 0; i < ranked.size() && static_cast<int>(hits.size()) < limit; ++i) {
+    const auto& doc = k->docs[ranked[i].second];
+    json h = {{"kind", doc.kind}, {"title", doc.title}, {"score", std::round(ranked[i].first * 1000) / 1000},
+              {"snippet", Snippet(doc.body, ws, k->terms)},
+              {"product_line", doc.product_line.empty() ? json(nullptr) : json(doc.product_line)},
+              {"segment", doc.segment.empty() ? json(nullptr) : json(doc.segment)}};
+    if (doc.kind == "won_deal_note") {
+      h["activity_id"] = doc.id;
+      h["opportunity_id"] = doc.opportunity_id;
+    } else {
+      h["document_id"] = doc.id;
+      if (doc.opportunity_id) h["opportunity_id"] = doc.opportunity_id;
+    }
+    hits.push_back(std::move(h));
+  }
+  return json{{"q", q}, {"words", words}, {"total", ranked.size()}, {"items", hits}};
+}
+
+// ---- Talk tracks ----
+
+Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id) {
+  KEEL_ASSIGN_OR_RETURN(json opp, impl_->records.Get(p, *domain::FindEntity("opportunities"), opportunity_id));
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
+  KEEL_ASSIGN_OR_RETURN(auto k, impl_->KbOf(p.tenant_id));
+  std::string notes;
+  std::string segment;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {p.tenant_id, opportunity_id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT notes FROM activities WHERE tenant_id = ? AND opportunity_id = ? AND notes IS NOT NULL AND archived_at IS NULL "
+        "ORDER BY occurred_at DESC LIMIT 10", q));
+    for (const auto& row : r.rows) notes += store::AsText(row[0]) + "\n";
+    Value c[] = {p.tenant_id, opp["customer_id"].get<int64_t>()};
+    KEEL_ASSIGN_OR_RETURN(store::Rows cs, conn->Query("SELECT segment FROM customers WHERE tenant_id = ? AND id = ?", c));
+    if (!cs.empty() && !store::IsNull(cs.rows[0][0])) segment = store::AsText(cs.rows[0][0]);
+  }
+  std::string category = opp["product_category"].is_string() ? opp["product_category"].get<std::string>() : "";
+  std::string leaf = category.substr(category.rfind('/') == std::string::npos ? 0 : category.rfind('/') + 1);
+  std::string query = opp.value("name", "") + " " + leaf + " " + notes;
+  auto words = QueryWords(query, k->terms);
+  auto scores = k->Score(words);
+  // Won deals: the best matching note of each, plus what the deals have in common.
+  std::map<int64_t, std::pair<double, std::vector<uint32_t>>> deals;
+  double top = 0;
+  for (const auto& [d, s] : scores) {
+    const auto& doc = k->docs[d];
+    if (doc.kind != "won_deal_note" || doc.opportunity_id == opportunity_id) continue;
+    auto& e = deals[doc.opportunity_id];
+    e.first = std::max(e.first, s);
+    e.second.push_back(d);
+    top = std::max(top, s);
+  }
+  std::map<int64_t, json> info;
+  if (!deals.empty()) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    std::vector<std::pair<double, int64_t>> pre;
+    for (const auto& [id, e] : deals) pre.push_back({e.first, id});
+    std::sort(pre.rbegin(), pre.rend());
+    if (pre.size() > 200) pre.resize(200);
+    std::string in = " IN (?";
+    std::vector<Value> q = {p.tenant_id, pre[0].second};
+    for (size_t i = 1; i < pre.size(); ++i) {
+      in += ", ?";
+      q.emplace_back(pre[i].second);
+    }
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT o.id, o.name, o.amount, o.product_category, c.segment, c.name, o.closed_at FROM opportunities o LEFT JOIN customers c ON "
+        "c.tenant_id = o.tenant_id AND c.id = o.customer_id WHERE o.tenant_id = ? AND o.id" + in + ")", q));
+    for (const auto& row : r.rows) {
+      info[store::AsInt(row[0])] = {{"name", store::AsText(row[1])}, {"amount", static_cast<double>(store::AsInt(row[2])) / 100.0},
+                                    {"product_category", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
+                                    {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
+                                    {"customer", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
+                                    {"closed_at", store::IsNull(row[6]) ? json(nullptr) : json(store::AsText(row[6]))}};
+    }
+  }
+  double amount = opp["amount"].is_number() ? opp["amount"].get<double>() : 0;
+  std::vector<std::pair<double, int64_t>> ranked;
+  std::map<int64_t, std::pair<std::vector<std::string>, std::vector<std::string>>> why;  // zh, en
+  for (const auto& [id, i] : info) {
+    double s = top > 0 ? deals[id].first / top : 0;
+    auto& [zh, en] = why[id];
+    zh.push_back("纪要内容相近");
+    en.push_back("similar notes");
+    if (!category.empty() && i["product_category"] == category) {
+      s += 0.3;
+      zh.push_back("同品类 " + category);
+      en.push_back("same category " + category);
+    }
+    if (!segment.empty() && i["segment"] == segment) {
+      s += 0.15;
+      zh.push_back("同客户分层");
+      en.push_back("same customer segment");
+    }
+    double other = i["amount"].get<double>();
+    if (amount > 0 && other > 0) {
+      double ratio = std::min(amount, other) / std::max(amount, other);
+      s += 0.15 * ratio;
+      if (ratio > 0.6) {
+        zh.push_back("金额相近");
+        en.push_back("similar amount");
+      }
+    }
+    ranked.push_back({s, id});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  if (ranked.size() > 5) ranked.resize(5);
+  CorpusStats stats;
+  {
+    std::lock_guard lock(t->mu);
+    stats = t->stats;
+  }
+  json similar = json::array();
+  std::vector<std::vector<Token>> won_docs;
+  for (const auto& [s, id] : ranked) {
+    std::vector<std::vector<Token>> docs;
+    for (uint32_t d : deals[id].second) docs.push_back(Segment(k->docs[d].body, k->terms));
+    won_docs.insert(won_docs.end(), docs.begin(), docs.end());
+    json e = info[id];
+    e["opportunity_id"] = id;
+    e["similarity"] = std::round(s * 1000) / 1000;
+    e["reasons_zh"] = why[id].first;
+    e["reasons_en"] = why[id].second;
+    e["key_phrases"] = PhrasesJson(KeyPhrases(docs, stats, k->terms, 4));
+    similar.push_back(std::move(e));
+  }
+  // Hints: for each objection this deal shows, what was said in won deals and the playbooks.
+  auto tokens = Segment(notes, t->terms);
+  auto intents = RuleIntents(t->intents, tokens, Normalize(notes));
+  json hints = json::array();
+  for (const auto& code : intents) {
+    if (code == "purchase_intent") continue;
+    const IntentDef* d = FindIntent(t->intents, code);
+    std::vector<std::string> iw = words;
+    for (const auto& term : d->terms) iw.push_back(term);
+    auto s2 = k->Score(iw);
+    std::vector<std::pair<double, uint32_t>> cand;
+    for (const auto& [doc, sc] : s2) {
+      const auto& kd = k->docs[doc];
+      if (kd.kind == "won_deal_note" && kd.opportunity_id == opportunity_id) continue;
+      if (kd.kind != "won_deal_note" && kd.kind != "playbook" && kd.kind != "faq" && kd.kind != "case") continue;
+      cand.push_back({sc, doc});
+    }
+    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::set<std::string> said;
+    std::set<std::string> term_set(d->terms.begin(), d->terms.end());
+    for (const auto& [sc, doc] : cand) {
+      if (said.size() >= 3) break;
+      const auto& kd = k->docs[doc];
+      std::string snip = Snippet(kd.body, term_set, k->terms, 100);
+      if (snip.empty() || !said.insert(snip).second) continue;
+      json src = {{"kind", kd.kind}, {"title", kd.title}};
+      if (kd.kind == "won_deal_note") {
+        src["opportunity_id"] = kd.opportunity_id;
+        src["activity_id"] = kd.id;
+      } else {
+        src["document_id"] = kd.id;
+      }
+      hints.push_back({{"intent", code}, {"intent_zh", d->zh}, {"intent_en", d->en}, {"text", snip}, {"source", src}});
+    }
+  }
+  return json{{"opportunity_id", opportunity_id}, {"detected_intents", impl_->IntentsJson(*t, intents)}, {"similar_won_deals", similar},
+              {"phrases_in_won_deals", PhrasesJson(KeyPhrases(won_docs, stats, k->terms, 8))}, {"hints", hints}};
+}
+
+// ---- Drafting through an OpenAI-compatible endpoint ----
+
+namespace {
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  auto* s = static_cast<std::string*>(out);
+  if (s->size() + size * n > (1u << 20)) return 0;
+  s->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_id, const json& body) {
+  if (domain::IsReadOnly(p.role)) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not write to customers", "只读角色不能起草客户消息");
+  }
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"lang", "instructions"}));
+  KEEL_ASSIGN_OR_RETURN(json opp, impl_->records.Get(p, *domain::FindEntity("opportunities"), opportunity_id));
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
+  if (!t->llm.is_object() || t->llm.value("url", "").empty()) {
+    return Status::Error(ErrorKind::kConflict, "text.llm_not_configured",
+                         "no generative endpoint is configured; an admin may set llm {url, model, api_key} in PUT /text/settings",
+                         "尚未配置生成式接口；管理员可在 PUT /text/settings 中设置 llm {url, model, api_key}", "llm");
+  }
+  std::string lang = body.value("lang", p.locale.rfind("en", 0) == 0 ? "en" : "zh");
+  if (lang != "zh" && lang != "en") return Bad("validation.enum", "lang is zh or en", "lang 取值 zh 或 en", "lang");
+  std::string extra;
+  if (body.contains("instructions")) {
+    KEEL_ASSIGN_OR_RETURN(extra, CheckedText(body["instructions"], "instructions", 2000));
+  }
+  KEEL_ASSIGN_OR_RETURN(json tracks, TalkTracks(p, opportunity_id));
+  std::string notes;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {p.tenant_id, opportunity_id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT occurred_at, kind, notes FROM activities WHERE tenant_id = ? AND opportunity_id = ? AND notes IS NOT NULL AND "
+        "archived_at IS NULL ORDER BY occurred_at DESC LIMIT 5", q));
+    for (const auto& row : r.rows) notes += "- " + store::AsText(row[0]).substr(0, 10) + " " + store::AsText(row[1]) + ": " + store::AsText(row[2]) + "\n";
+  }
+  // The context, each piece numbered so the draft can be traced to its sources.
+  json sources = json::array();
+  std::string context;
+  int n = 0;
+  for (const auto& h : tracks["hints"]) {
+    if (n >= 6) break;
+    sources.push_back(h["source"]);
+    context += "[" + std::to_string(++n) + "] " + h["text"].get<std::string>() + "\n";
+  }
+  for (const auto& s : tracks["similar_won_deals"]) {
+    if (n >= 8) break;
+    sources.push_back({{"kind", "won_deal"}, {"opportunity_id", s["opportunity_id"]}, {"title", s["name"]}});
+    std::string phrases;
+    for (const auto& kp : s["key_phrases"]) phrases += kp["text"].get<std::string>() + " ";
+    context += "[" + std::to_string(++n) + "] won deal " + s["name"].get<std::string>() + ": " + phrases + "\n";
+  }
+  std::string system = lang == "zh" ? "你是家电企业的销售助理。根据给出的商机信息、最近的拜访纪要和参考资料，为销售起草一条发给客户的跟进消息。"
+                                      "语气专业、简洁、真诚；只使用给出的事实，不要编造价格或承诺；在用到参考资料处标注编号如[1]。"
+                                    : "You are a sales assistant at a home-appliance maker. From the deal, the latest visit notes and the "
+                                      "references given, draft a follow-up message from the seller to the customer. Professional, brief and "
+                                      "sincere; use only the facts given, invent no prices or promises; cite references as [1].";
+  std::string user = "Deal: " + opp.value("name", "") + "; stage " + opp.value("stage", "") + "; amount " +
+                     std::to_string(opp["amount"].is_number() ? opp["amount"].get<double>() : 0.0) + "; category " +
+                     (opp["product_category"].is_string() ? opp["product_category"].get<std::string>() : std::string("-")) +
+                     "\nLatest notes:\n" + (notes.empty() ? "(none)\n" : notes) + "References:\n" + (context.empty() ? "(none)\n" : context) +
+                     (extra.empty() ? "" : "Seller's instructions: " + extra + "\n");
+  json req = {{"model", t->llm.value("model", "")},
+              {"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}}},
+              {"temperature", 0.3}};
+  std::string url = t->llm.value("url", "");
+  if (!url.empty() && url.back() == '/') url.pop_back();
+  url += "/chat/completions";
+  std::string payload = req.dump(-1, ' ', false, json::error_handler_t::replace), response;
+  CURL* curl = curl_easy_init();
+  if (!curl) return Status::Internal("curl_easy_init failed");
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  std::string auth = "Authorization: Bearer " + t->llm.value("api_key", "");
+  if (!t->llm.value("api_key", "").empty()) headers = curl_slist_append(headers, auth.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(impl_->opt.llm_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  auto failed = [&](const std::string& why) {
+    return Status::Error(ErrorKind::kUnprocessable, "text.llm_failed", "the generative endpoint did not give a draft: " + why,
+                         "生成式接口未返回草稿：" + why, "llm");
+  };
+  if (rc != CURLE_OK) return failed(curl_easy_strerror(rc));
+  if (status < 200 || status >= 300) return failed("HTTP " + std::to_string(status));
+  json r = json::parse(response, nullptr, false);
+  if (!r.is_object() || !r.contains("choices") || !r["choices"].is_array() || r["choices"].empty() ||
+      !r["choices"][0].contains("message") || !r["choices"][0]["message"].value("content", json()).is_string()) {
+    return failed("the reply is not an OpenAI-style chat completion");
+  }
+  return json{{"opportunity_id", opportunity_id}, {"draft", r["choices"][0]["message"]["content"]}, {"model", r.value("model", t->llm.value("model", ""))},
+              {"lang", lang}, {"sources", sources}, {"grounded_on", n}};
+}
+
+}  // namespace keel::text
