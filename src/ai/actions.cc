@@ -8,6 +8,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "text/classify.h"
+#include "text/segment.h"
+
 #include "ai/features.h"
 #include "alerts/engine.h"
 #include "domain/schema.h"
@@ -365,8 +368,11 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
     TimeMs at = TimeOf(s[6]);
     struct Trigger { std::string rule, zh, en; alerts::Severity severity; };
     std::vector<Trigger> triggers;
-    if (!store::IsNull(s[5]) && store::AsDouble(s[5]) <= opt_.negative_sentiment) {
-      double v = store::AsDouble(s[5]);
+    // A signal posted without a sentiment is judged from its words (the text service stores its
+    // own judgement a moment later; the alert must not wait for it).
+    double sentiment = store::IsNull(s[5]) ? text::LexiconSentiment(text::Segment(text)).score : store::AsDouble(s[5]);
+    if (sentiment <= opt_.negative_sentiment) {
+      double v = sentiment;
       triggers.push_back({"signal.negative", "客户「" + customer_name + "」出现负面" + (kind == "tender" ? "招标" : "舆情") + "：" + title,
                           "Negative " + kind + " about " + customer_name + ": " + title,
                           v <= -0.7 ? alerts::Severity::kCritical : alerts::Severity::kWarning});

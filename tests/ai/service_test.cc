@@ -383,6 +383,24 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
   ASSERT_FALSE(task.empty());
   EXPECT_NE(store::AsText(task.rows[0][1]).find("财经日报"), std::string::npos);
   EXPECT_GE(env_->ai->stats().signals, 1);
+  // A signal posted without a sentiment is judged from its words.
+  auto deal2 = Q("SELECT o.id, c.code, c.name FROM opportunities o JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id "
+                 "WHERE o.tenant_id = ? AND o.outcome = 'open' AND c.code <> ? ORDER BY o.amount DESC LIMIT 1",
+                 {tenant(), store::AsText(deal.rows[0][2])});
+  ASSERT_FALSE(deal2.empty());
+  json unrated = {{"type", "signal"}, {"kind", "news"}, {"source", "消费者报"},
+                  {"title", store::AsText(deal2.rows[0][2]) + "产品质量问题频发，遭消费者大量投诉"},
+                  {"customer_code", store::AsText(deal2.rows[0][1])}, {"at", FormatTimestamp(env_->clock.NowMs() - 30000)}};
+  auto r2 = ingest.Ingest(Admin(), unrated.dump(), "application/json", "");
+  ASSERT_TRUE(r2.ok() && r2->accepted == 1u);
+  ASSERT_TRUE(env_->ai->WaitIdle(60000));
+  auto alert2 = Q("SELECT labels FROM alerts WHERE tenant_id = ? AND rule = 'signal.negative' AND state = 'firing'", {tenant()});
+  bool on_deal2 = false;
+  for (const auto& a : alert2.rows) {
+    json labels = json::parse(store::AsText(a[0]));
+    on_deal2 |= labels.contains("opportunity") && labels["opportunity"]["value"] == store::AsText(deal2.rows[0][0]);
+  }
+  EXPECT_TRUE(on_deal2);
   env_->db->SetCommitHook(nullptr);
   env_->ai->Stop();
   env_->ai->SetAlerts(nullptr);
