@@ -553,7 +553,12 @@ Response Api::Handle(const Request& req) const {
         if (wants_body) {
           std::string ct = req.content_type.substr(0, req.content_type.find(';'));
           bool yaml = ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml";
-          if (yaml && !req.body.empty()) {
+          bool text = ct == "text/markdown" || ct == "text/plain" || ct == "text/x-markdown";
+          if (text && !m.route->doc.text_field.empty()) {
+            call.body = json::object();
+            for (const auto& [k, v] : req.query) call.body[k] = v;
+            call.body[m.route->doc.text_field] = req.body;
+          } else if (yaml && !req.body.empty()) {
             // Definitions may be written in YAML (DESIGN §6); they become the same JSON.
             auto j = JsonFromYaml(req.body);
             if (j.ok()) call.body = std::move(*j);

@@ -97,6 +97,9 @@ struct RouteDoc {
   int success_status = 200;
   bool auth = true;
   bool raw_body = false;  // the handler reads req.body itself (NDJSON, CSV)
+  // Set: a text/markdown or text/plain body is accepted too, as this field of a JSON object whose
+  // other fields come from the query string (a document uploaded as it is).
+  std::string text_field;
 };
 
 struct Route {

@@ -84,8 +84,13 @@ void Api::AddTextRoutes() {
                               {"kind", {{"type", "string"}, {"enum", {"playbook", "faq", "case", "won_deal_note", "product", "policy"}}}},
                               {"product_line", {{"type", "string"}}}, {"segment", {{"type", "string"}}},
                               {"opportunity_id", {{"type", "integer"}}}}}};
-  router_.Add("POST", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->AddDocument(c.p(), c.body), 201); },
-              {"Add a playbook, FAQ or case to the knowledge base", "向知识库添加话术手册、FAQ 或案例", "text", doc, obj, {}, 201});
+  RouteDoc add_doc{"Add a playbook, FAQ or case to the knowledge base (JSON, or the file itself as text/markdown with "
+                   "?title=&kind=&product_line=&segment=)",
+                   "向知识库添加话术手册、FAQ 或案例（JSON，或直接以 text/markdown 上传文件并在查询串中给出标题等）", "text", doc, obj,
+                   {{"title", "with a text/markdown body"}, {"kind", "with a text/markdown body"},
+                    {"product_line", "with a text/markdown body"}, {"segment", "with a text/markdown body"}}, 201};
+  add_doc.text_field = "body";
+  router_.Add("POST", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->AddDocument(c.p(), c.body), 201); }, add_doc);
   router_.Add("GET", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->ListDocuments(c.p())); },
               {"Knowledge base documents", "知识库文档", "text", nullptr, obj});
   router_.Add("GET", "/api/v1/kb/documents/{id}", [tx](Call& c) { return Wrap(tx->GetDocument(c.p(), c.id())); },

@@ -560,13 +560,16 @@ Result<json> TextService::CorrectIntents(const Principal& p, int64_t activity_id
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   json out = {{"id", activity_id}, {"intents", impl_->IntentsJson(*t, labels)}, {"intent_source", "correction"}, {"corrections", corrections}};
-  // Enough corrections: the intent model learns from all of them (fast: a few hundred notes).
-  if (corrections >= impl_->opt.min_corrections) {
+  // Enough corrections: the intent model learns from all of them (fast: a few hundred notes), at
+  // the threshold and then after every ten more.
+  if (corrections >= impl_->opt.min_corrections && (corrections - impl_->opt.min_corrections) % 10 == 0) {
     auto trained = impl_->TrainIntents(p.tenant_id);
     if (trained.ok()) out["intent_model"] = *trained;
     else spdlog::warn("text: intent model of tenant {}: {}", p.tenant_id, trained.status().ToString());
-  } else {
+  } else if (corrections < impl_->opt.min_corrections) {
     out["intent_model"] = {{"status", "waiting"}, {"corrections_needed", impl_->opt.min_corrections}};
+  } else {
+    out["intent_model"] = {{"status", "kept"}, {"next_training_at", corrections + 10 - (corrections - impl_->opt.min_corrections) % 10}};
   }
   return out;
 }

@@ -290,5 +290,35 @@ TEST_F(TextDemo, AnotherTenantSeesNoneOfIt) {
   EXPECT_EQ(env_->text->TalkTracks(p, store::AsInt(opp.rows[0][0])).status().kind(), ErrorKind::kNotFound);
 }
 
+TEST_F(TextDemo, CorrectionsTeachTheIntentModel) {
+  // The tenant adds a category whose words the rules cannot know; users correct notes into it.
+  ASSERT_TRUE(env_->text->SaveSettings(Admin(), {{"intents", {{{"code", "installation"}, {"zh", "安装排期"}, {"en", "installation"},
+                                                                {"terms", {"安装预约系统"}}}}}}).ok());
+  auto sup = As("sh-sup-1");
+  auto correct = [&](const std::string& like, const json& labels, int n) {
+    auto rows = Q("SELECT id FROM activities WHERE tenant_id = ? AND notes LIKE ? ORDER BY id LIMIT " + std::to_string(n),
+                  {tenant(), "%" + like + "%"});
+    ASSERT_EQ(rows.size(), static_cast<size_t>(n)) << like;
+    for (const auto& r : rows.rows) {
+      auto c = env_->text->CorrectIntents(Admin(), store::AsInt(r[0]), {{"intents", labels}});
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+    }
+  };
+  correct("安装排期", {"complaint", "installation"}, 20);
+  correct("延长账期", {"payment"}, 20);
+  auto before = env_->text->Analyze(sup, {{"text", "门店说安装排期又拖了，客户着急"}});
+  ASSERT_TRUE(before.ok());
+  bool learnt = false;
+  for (const auto& i : (*before)["intents"]) learnt |= i["code"] == "installation";
+  EXPECT_TRUE(learnt) << before->dump();
+  EXPECT_EQ((*before)["intent_source"], "rules+model:v2");  // trained at 30 corrections and again at 40
+  auto other = env_->text->Analyze(sup, {{"text", "经销商要求延长账期"}});
+  for (const auto& i : (*other)["intents"]) EXPECT_NE(i["code"], "installation") << other->dump();
+  // Read-only roles cannot correct.
+  auto analyst = As("analyst");
+  auto any = Q("SELECT id FROM activities WHERE tenant_id = ? AND notes IS NOT NULL LIMIT 1", {tenant()});
+  EXPECT_EQ(env_->text->CorrectIntents(analyst, store::AsInt(any.rows[0][0]), {{"intents", {"other"}}}).status().kind(), ErrorKind::kForbidden);
+}
+
 }  // namespace
 }  // namespace keel::text
