@@ -24,6 +24,7 @@
 #include "ingest/ingest.h"
 #include "ai/service.h"
 #include "ai/tabular.h"
+#include "org/approvals.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -488,7 +489,8 @@ int main(int argc, char** argv) {
     keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
     keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
     keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text});
+    keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -706,7 +708,9 @@ int main(int argc, char** argv) {
     auto st = simulator.Start();
     if (!st.ok()) return Fail(st);
   }
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text});
+  keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
+  approvals.Start();
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -724,6 +728,7 @@ int main(int argc, char** argv) {
   simulator.Stop();
   ingest.Stop();
   s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
+  approvals.Stop();
   ai.Stop();
   text.Stop();
   alerts.Stop();

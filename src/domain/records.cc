@@ -1,7 +1,9 @@
 #include "domain/records.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <set>
 
 #include "domain/records_internal.h"
 
@@ -347,6 +349,13 @@ struct RecordRules {
       }
     }
     if (n == "orders") return OrderTotals(ctx, v, children);
+    if (n == "quotes") {
+      if (!ctx.p.is_system() && Text(v, "status") != "draft") {
+        return Status::Error(ErrorKind::kUnprocessable, "quote.create_draft", "a new quote starts as a draft; submit it for approval",
+                             "新报价单须为草稿，再提交审批", "status");
+      }
+      return QuoteTotals(ctx, v, children);
+    }
     if (n == "targets") return TargetPeriod(ctx, v, id);
     if (n == "tasks" && Text(v, "status") == "done") v["completed_at"] = ctx.now_text;
     if (n == "users" && Null(v, "password")) v["password"] = Value();
@@ -387,6 +396,25 @@ struct RecordRules {
       return CustomFieldDefinition(ctx, id, after, false);
     }
     if (n == "opportunities") return StageMove(ctx, id, before, after);
+    if (n == "quotes") {
+      std::string from = Text(before, "status"), to = Text(after, "status");
+      // Approval decides pending_approval → approved/rejected (the system principal); sellers move
+      // an approved quote on to the customer and record the answer.
+      static const std::set<std::pair<std::string, std::string>> kSeller = {
+          {"approved", "sent"}, {"sent", "accepted"}, {"sent", "declined"}, {"rejected", "draft"}};
+      if (from != to && !ctx.p.is_system() && !kSeller.count({from, to})) {
+        return Conflict("quote.status",
+                        "a quote cannot go from " + from + " to " + to + (to == "approved" || to == "pending_approval"
+                                                                              ? " by hand; submit it (POST /quotes/{id}/submit)"
+                                                                              : ""),
+                        "报价单不能从 " + from + " 改为 " + to + (to == "approved" || to == "pending_approval" ? "；请提交审批" : ""),
+                        "status");
+      }
+      if (from == "pending_approval" && !ctx.p.is_system()) {
+        return Conflict("quote.locked", "the quote is waiting for approval; recall the request to change it",
+                        "报价单正在审批中；如需修改请先撤回审批", "status");
+      }
+    }
     if (n == "orders") {
       std::string from = Text(before, "status"), to = Text(after, "status");
       if (from != to && from != "paid") {
@@ -587,6 +615,40 @@ struct RecordRules {
     v["total"] = total;
     v["discount_total"] = discount_total;
     v["line_count"] = static_cast<int64_t>(lines.size());
+    return Status();
+  }
+
+  // Line amounts at their discounts, the quote's totals and its overall and deepest discount.
+  static Status QuoteTotals(Ctx& ctx, ValueMap& v, std::vector<ValueMap>& lines) {
+    if (lines.empty()) {
+      return Status::Invalid("validation.required", "a quote needs at least one line", "报价单至少需要一行明细", "lines");
+    }
+    if (Null(v, "currency")) v["currency"] = ctx.tenant.currency;
+    int64_t subtotal = 0, total = 0;
+    double max_disc = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      ValueMap& l = lines[i];
+      int64_t qty = Int(l, "qty"), price = Int(l, "unit_price");
+      double disc = Null(l, "discount_pct") ? 0.0 : store::AsDouble(l.at("discount_pct"));
+      int64_t gross = 0;
+      if (__builtin_mul_overflow(qty, price, &gross) || gross > kMaxMoney) {
+        return Status::Invalid("validation.range", "qty × unit_price is too large", "数量 × 单价过大",
+                               "lines[" + std::to_string(i) + "].qty");
+      }
+      int64_t amount = static_cast<int64_t>(std::llround(static_cast<double>(gross) * (1.0 - disc / 100.0)));
+      l["discount_pct"] = disc;
+      l["amount"] = amount;
+      l["line_no"] = static_cast<int64_t>(i + 1);
+      subtotal += gross;
+      total += amount;
+      max_disc = std::max(max_disc, disc);
+      if (subtotal > kMaxMoney) return Status::Invalid("validation.range", "the quote is too large", "报价金额过大", "lines");
+    }
+    v["subtotal"] = subtotal;
+    v["total"] = total;
+    v["discount_total"] = subtotal - total;
+    v["discount_pct"] = subtotal > 0 ? std::round(10000.0 * static_cast<double>(subtotal - total) / static_cast<double>(subtotal)) / 100.0 : 0.0;
+    v["max_discount_pct"] = max_disc;
     return Status();
   }
 

@@ -347,6 +347,45 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    EntityDef e{"quotes", "quote", "报价单", "quote", Scope::kOwned};
+    e.writers = kSellers;
+    e.default_sort = "-id";
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Immutable().Search().Doc("Quote number, unique in the tenant", "报价单号（唯一）"),
+        Str("name").Search().Doc("What is quoted", "报价名称"),
+        Ref("customer_id", "customers").Req().Immutable().Doc("Customer", "客户"),
+        Ref("opportunity_id", "opportunities").Doc("Opportunity", "商机"),
+        F("currency", FieldType::kCurrency).Immutable().Doc("Currency; defaults to the tenant's", "币种"),
+        F("valid_until", FieldType::kDate).Doc("Valid until", "有效期至"),
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "sent", "accepted", "declined"})
+            .Default("draft").Doc(
+                "draft → (POST /quotes/{id}/submit) approved, or pending_approval → approved / rejected; approved → sent → "
+                "accepted / declined",
+                "草稿 →（提交）已批准，或待审批 → 已批准/已驳回；已批准 → 已发送 → 客户接受/拒绝"),
+        Money("subtotal").Computed().Doc("List value: Σ qty × unit_price", "标价合计"),
+        Money("discount_total").Computed().Doc("Σ line discounts", "折扣合计"),
+        Money("total").Computed().Sort().Doc("Quoted value", "报价金额"),
+        F("discount_pct", FieldType::kNumber).Computed().Sort().Doc("Overall discount off list, %", "整体折扣率（%）"),
+        F("max_discount_pct", FieldType::kNumber).Computed().Doc("The deepest line discount, %", "最大单行折扣率（%）"),
+        F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
+        Text("notes").Doc("Notes", "备注"),
+    };
+    AddOwnership(e.fields);
+    ChildDef lines;
+    lines.name = "lines";
+    lines.table = "quote_lines";
+    lines.parent_key = "quote_id";
+    lines.fields = {
+        Ref("product_id", "products").Req().Doc("Product", "产品"),
+        F("qty", FieldType::kInt).Req().Range(1, 1000000).Doc("Quantity", "数量"),
+        Money("unit_price").Req().Doc("List unit price", "标价单价"),
+        F("discount_pct", FieldType::kNumber).Range(0, 100).Doc("Discount off list, %", "折扣率（%）"),
+        Money("amount").Computed().Doc("qty × unit_price × (1 − discount_pct/100), rounded to the fen", "行金额"),
+    };
+    e.child = lines;
+    all.push_back(e);
+  }
+  {
     EntityDef e{"targets", "target", "目标", "target", Scope::kUnit};
     e.writers = kLeads;
     e.default_sort = "-period_start";
@@ -376,7 +415,7 @@ std::vector<EntityDef> Build() {
         Enum("status", {"open", "done", "cancelled"}).Default("open").Doc("Status", "状态"),
         Enum("priority", {"low", "normal", "high", "urgent"}).Default("normal").Doc("Priority",
                                                                                    "优先级"),
-        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores"})
+        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores", "quotes", "approvals"})
             .Doc("Related record type", "关联对象类型"),
         F("related_id", FieldType::kInt).Range(1, 9e15).Filter().Doc("Related record id",
                                                                      "关联对象 ID"),

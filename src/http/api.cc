@@ -95,7 +95,7 @@ json FieldSchema(const FieldDef& f) {
   if (!f.required || !f.writable) s["nullable"] = true;
   if (!f.writable) s["readOnly"] = true;
   if (!f.ref.empty()) s["x-references"] = f.ref;
-  if (!f.default_value.empty()) s["default"] = f.default_value;
+  if (!f.default_value.empty()) s["default"] = f.type == domain::FieldType::kBool ? json(f.default_value == "true") : json(f.default_value);
   s["description"] = f.doc_en + (f.doc_zh.empty() ? "" : " / " + f.doc_zh);
   return s;
 }
@@ -150,6 +150,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddAlertRoutes();
   AddAiRoutes();
   AddTextRoutes();
+  AddOrgRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);

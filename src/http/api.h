@@ -25,6 +25,9 @@ class AiService;
 namespace keel::text {
 class TextService;
 }
+namespace keel::org {
+class ApprovalEngine;
+}
 
 namespace keel::http {
 
@@ -42,6 +45,7 @@ struct ApiServices {
   StreamHub* streams = nullptr;
   ai::AiService* ai = nullptr;
   text::TextService* text = nullptr;
+  org::ApprovalEngine* approvals = nullptr;
 };
 
 class Api {
@@ -63,6 +67,7 @@ class Api {
   void AddStreamRoutes();
   void AddAiRoutes();
   void AddTextRoutes();
+  void AddOrgRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

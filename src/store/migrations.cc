@@ -505,6 +505,55 @@ CREATE TABLE kb_documents (
   PRIMARY KEY (tenant_id, id));
 )SQL",
      "", ""},
+    {7, "units: quotes, pricing authority, approval workflows, grants",
+     R"SQL(
+CREATE TABLE quotes (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  code TEXT NOT NULL, name TEXT, customer_id BIGINT NOT NULL, opportunity_id BIGINT, currency TEXT, valid_until TEXT,
+  status TEXT NOT NULL, subtotal BIGINT, discount_total BIGINT, total BIGINT, discount_pct DOUBLE PRECISION,
+  max_discount_pct DOUBLE PRECISION, approval_id BIGINT, notes TEXT, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX quotes_code ON quotes (tenant_id, code);
+CREATE INDEX quotes_owner ON quotes (tenant_id, owner_id);
+CREATE TABLE quote_lines (
+  tenant_id BIGINT NOT NULL, quote_id BIGINT NOT NULL, line_no BIGINT NOT NULL, product_id BIGINT NOT NULL,
+  qty BIGINT NOT NULL, unit_price BIGINT NOT NULL, discount_pct DOUBLE PRECISION, amount BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, quote_id, line_no));
+CREATE TABLE pricing_authority (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, role TEXT,
+  category_prefix TEXT, min_amount BIGINT NOT NULL, max_discount_pct DOUBLE PRECISION NOT NULL, created_at TEXT NOT NULL,
+  created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE approval_defs (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, version BIGINT NOT NULL, status TEXT NOT NULL,
+  definition TEXT NOT NULL, created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, name, version));
+CREATE TABLE approval_requests (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, def_name TEXT NOT NULL, def_version BIGINT NOT NULL,
+  object TEXT NOT NULL, record_id BIGINT NOT NULL, unit_id BIGINT, submitter_id BIGINT, status TEXT NOT NULL,
+  step BIGINT NOT NULL, version BIGINT NOT NULL, snapshot TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  decided_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX approval_requests_record ON approval_requests (tenant_id, object, record_id);
+CREATE TABLE approval_tasks (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, request_id BIGINT NOT NULL, step BIGINT NOT NULL, approver_id BIGINT NOT NULL,
+  status TEXT NOT NULL, due_at TEXT, acted_by BIGINT, acted_at TEXT, comment TEXT, created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX approval_tasks_approver ON approval_tasks (tenant_id, approver_id, status);
+CREATE INDEX approval_tasks_request ON approval_tasks (tenant_id, request_id, step);
+CREATE TABLE approval_log (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, request_id BIGINT NOT NULL, actor_id BIGINT, on_behalf_of BIGINT,
+  action TEXT NOT NULL, step BIGINT, comment TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX approval_log_request ON approval_log (tenant_id, request_id);
+CREATE TABLE grants (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, grantor_id BIGINT NOT NULL, grantee_id BIGINT NOT NULL,
+  kind TEXT NOT NULL, unit_id BIGINT, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, reason TEXT, created_at TEXT NOT NULL,
+  created_by BIGINT, revoked_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX grants_grantor ON grants (tenant_id, grantor_id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

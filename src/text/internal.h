@@ -90,6 +90,7 @@ struct TextService::Impl {
   bool started = false, stop = false, busy = false;
   std::thread worker;
   std::map<int64_t, std::shared_ptr<TenantText>> tenants;
+  std::map<int64_t, uint64_t> generation;  // bumped by Forget
   std::atomic<int64_t> analysed{0}, recaps{0};
   TimeMs last_periodic = 0;
 

@@ -394,7 +394,6 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
       info[store::AsInt(row[0])] = {{"name", store::AsText(row[1])}, {"amount", static_cast<double>(store::AsInt(row[2])) / 100.0},
                                     {"product_category", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
                                     {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
-                                    {"customer", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
                                     {"closed_at", store::IsNull(row[6]) ? json(nullptr) : json(store::AsText(row[6]))}};
     }
   }
@@ -587,11 +586,13 @@ Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_
   if (rc != CURLE_OK) return failed(curl_easy_strerror(rc));
   if (status < 200 || status >= 300) return failed("HTTP " + std::to_string(status));
   json r = json::parse(response, nullptr, false);
-  if (!r.is_object() || !r.contains("choices") || !r["choices"].is_array() || r["choices"].empty() ||
-      !r["choices"][0].contains("message") || !r["choices"][0]["message"].value("content", json()).is_string()) {
+  if (!r.is_object() || !r.contains("choices") || !r["choices"].is_array() || r["choices"].empty() || !r["choices"][0].is_object() ||
+      !r["choices"][0].contains("message") || !r["choices"][0]["message"].is_object() ||
+      !r["choices"][0]["message"].contains("content") || !r["choices"][0]["message"]["content"].is_string()) {
     return failed("the reply is not an OpenAI-style chat completion");
   }
-  return json{{"opportunity_id", opportunity_id}, {"draft", r["choices"][0]["message"]["content"]}, {"model", r.value("model", t->llm.value("model", ""))},
+  std::string model = r.contains("model") && r["model"].is_string() ? r["model"].get<std::string>() : t->llm.value("model", "");
+  return json{{"opportunity_id", opportunity_id}, {"draft", r["choices"][0]["message"]["content"]}, {"model", model},
               {"lang", lang}, {"sources", sources}, {"grounded_on", n}};
 }
 

@@ -107,7 +107,8 @@ Result<json> TextService::MakeRecap(int64_t tenant, const std::string& scope, in
       }
     }
     if (missing.empty() || !analyse_missing) return Status();
-    KEEL_RETURN_IF_ERROR(impl_->AnalyseRows(tenant, "activities", missing, true));
+    // Not counted in the corpus statistics here: the worker counts each note once, on its event.
+    KEEL_RETURN_IF_ERROR(impl_->AnalyseRows(tenant, "activities", missing, false));
     return Status();
   };
   KEEL_RETURN_IF_ERROR(load(today, true));
@@ -274,20 +275,16 @@ Result<json> TextService::MakeRecap(int64_t tenant, const std::string& scope, in
                   {"summary_zh", summary_zh}, {"summary_en", summary_en}, {"generated_at", FormatTimestamp(impl_->clock.NowMs())}};
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  // One recap per scope and day: made again, it replaces the earlier one (an upsert, so the worker
+  // and an on-demand request racing each other both succeed).
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  Value ins[] = {tenant, ids[0], scope, scope_id, unit, day, content.dump(), FormatTimestamp(impl_->clock.NowMs())};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_recaps (tenant_id, id, scope, scope_id, unit_id, day, content, created_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, scope, scope_id, day) DO UPDATE SET "
+                                  "content = excluded.content, created_at = excluded.created_at", ins).status());
   Value q[] = {tenant, scope, scope_id, day};
   KEEL_ASSIGN_OR_RETURN(store::Rows existing, conn->Query("SELECT id FROM text_recaps WHERE tenant_id = ? AND scope = ? AND scope_id = ? AND day = ?", q));
-  int64_t id = 0;
-  if (existing.empty()) {
-    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-    id = ids[0];
-    Value ins[] = {tenant, id, scope, scope_id, unit, day, content.dump(), FormatTimestamp(impl_->clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_recaps (tenant_id, id, scope, scope_id, unit_id, day, content, created_at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  } else {
-    id = store::AsInt(existing.rows[0][0]);
-    Value up[] = {content.dump(), FormatTimestamp(impl_->clock.NowMs()), tenant, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE text_recaps SET content = ?, created_at = ? WHERE tenant_id = ? AND id = ?", up).status());
-  }
+  int64_t id = store::AsInt(existing.rows[0][0]);
   KEEL_RETURN_IF_ERROR(tx.Commit());
   impl_->recaps.fetch_add(1);
   content["id"] = id;
@@ -315,6 +312,10 @@ Result<json> TextService::Recap(const Principal& p, const std::vector<std::pair<
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
     }
   }
+  if (p.role == domain::Role::kRep) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "daily recaps are for supervisors, unit leads and HQ",
+                         "每日复盘面向主管、战队负责人和总部");
+  }
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
   std::string day = Value1(query, "date");
   if (day.empty()) day = FormatDate(t->zone->ToLocal(impl_->clock.NowMs()) / kDayMs);
@@ -338,15 +339,9 @@ Result<json> TextService::Recap(const Principal& p, const std::vector<std::pair<
     KEEL_ASSIGN_OR_RETURN(id, parse_id("supervisor_id"));
   } else if (!Value1(query, "unit_id").empty()) {
     KEEL_ASSIGN_OR_RETURN(id, parse_id("unit_id"));
-  } else if (p.role == domain::Role::kSupervisor || p.role == domain::Role::kRep) {
+  } else if (p.role == domain::Role::kSupervisor) {
     scope = "team";
-    if (p.role == domain::Role::kSupervisor) {
-      id = p.user_id;
-    } else {
-      Value q[] = {p.tenant_id, p.user_id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", q));
-      id = r.empty() || store::IsNull(r.rows[0][0]) ? p.user_id : store::AsInt(r.rows[0][0]);
-    }
+    id = p.user_id;
   } else {
     Value q[] = {p.tenant_id, p.unit_path};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT id FROM units WHERE tenant_id = ? AND path = ?", q));
@@ -372,11 +367,8 @@ Result<json> TextService::Recap(const Principal& p, const std::vector<std::pair<
           "WHERE u.tenant_id = ? AND u.id = ?", q));
       bool ok = !r.empty();
       if (ok && p.role == domain::Role::kUnitLead) ok = store::AsText(r.rows[0][1]).rfind(p.unit_path, 0) == 0;
-      if (ok && (p.role == domain::Role::kSupervisor || p.role == domain::Role::kRep)) {
-        Value s[] = {p.tenant_id, p.user_id};
-        KEEL_ASSIGN_OR_RETURN(store::Rows me, conn->Query("SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", s));
-        ok = id == p.user_id || (!me.empty() && !store::IsNull(me.rows[0][0]) && store::AsInt(me.rows[0][0]) == id);
-      }
+      // A supervisor reads their own team's recap; quotes from other teams' notes are not theirs to read.
+      if (ok && p.role == domain::Role::kSupervisor) ok = id == p.user_id;
       if (!ok) return Status::NotFound("supervisor");
     }
   }
@@ -399,9 +391,7 @@ Result<json> TextService::MyRecaps(const Principal& p, const std::string& lang_i
       q.push_back(p.tenant_id);
       q.push_back(p.unit_path + "%");
     } else {
-      sql += " AND r.scope = 'team' AND (r.scope_id = ? OR r.scope_id = (SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?))";
-      q.push_back(p.user_id);
-      q.push_back(p.tenant_id);
+      sql += " AND r.scope = 'team' AND r.scope_id = ?";
       q.push_back(p.user_id);
     }
   }

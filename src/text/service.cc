@@ -73,6 +73,11 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
     std::lock_guard lock(mu);
     if (auto it = tenants.find(tenant); it != tenants.end()) return it->second;
   }
+  uint64_t gen = 0;
+  {
+    std::lock_guard lock(mu);
+    gen = generation[tenant];
+  }
   auto t = std::make_shared<TenantText>();
   t->intents = BuiltinIntents();
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
@@ -133,6 +138,8 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(store::Rows df, conn->Query("SELECT term, df FROM text_df WHERE tenant_id = ?", q));
   for (const auto& r : df.rows) t->stats.df[store::AsText(r[0])] = store::AsInt(r[1]);
   std::lock_guard lock(mu);
+  // Settings or a model changed while this was loading: use it once, do not keep it.
+  if (generation[tenant] != gen) return t;
   auto [it, fresh] = tenants.emplace(tenant, t);
   return it->second;
 }
@@ -140,6 +147,7 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
 void TextService::Impl::Forget(int64_t tenant) {
   std::lock_guard lock(mu);
   tenants.erase(tenant);
+  ++generation[tenant];
 }
 
 Analysis TextService::Impl::Analyse(TenantText& t, const std::string& text, bool with_phrases) {
@@ -249,7 +257,12 @@ Status TextService::Impl::AnalyseRows(int64_t tenant, const std::string& entity,
       continue;
     }
     if (row.text.empty() || !IsCleanText(row.text)) continue;
-    std::string text = row.text.size() > opt.max_text_bytes ? row.text.substr(0, opt.max_text_bytes) : row.text;
+    std::string text = row.text;
+    if (text.size() > opt.max_text_bytes) {
+      size_t cut = opt.max_text_bytes;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+      text.resize(cut);
+    }
     Analysis a = Analyse(*t, text, true);
     KEEL_RETURN_IF_ERROR(StoreAnalysis(*conn, tenant, entity, row, a, now));
     if (entity == "feedback") {
@@ -432,9 +445,11 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
     // The statistics are rebuilt from what is analysed here.
     Value q[] = {tenant};
     KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM text_df WHERE tenant_id = ?", q).status());
-    Value s[] = {tenant, FormatTimestamp(impl_->clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (tenant_id) "
-                                    "DO UPDATE SET docs = 0", s).status());
+    // What is in the log now is covered by the backfill: the worker starts after it.
+    KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
+    Value s[] = {tenant, head, FormatTimestamp(impl_->clock.NowMs())};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT (tenant_id) "
+                                    "DO UPDATE SET seq = excluded.seq, docs = 0", s).status());
   }
   impl_->Forget(tenant);
   for (size_t from = 0; from < notes.size(); from += 2000) {
@@ -508,7 +523,19 @@ Result<json> TextService::AnalysisOf(const Principal& p, const std::string& enti
   if (rows.empty() || rows[0].text.empty()) {
     return Status::Error(ErrorKind::kNotFound, "text.no_text", "this " + e->en + " has no text to analyse", "该" + e->zh + "没有可分析的文字");
   }
+  if (!IsCleanText(rows[0].text)) {
+    return Status::Error(ErrorKind::kUnprocessable, "text.encoding", "the text of this " + e->en + " is not clean UTF-8 and cannot be analysed",
+                         "该" + e->zh + "的文字不是有效的 UTF-8，无法分析", "text");
+  }
   KEEL_RETURN_IF_ERROR(impl_->AnalyseRows(p.tenant_id, entity, rows, false));
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {p.tenant_id, entity, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM text_analyses WHERE tenant_id = ? AND entity = ? AND record_id = ?", q));
+    if (r.empty()) {
+      return Status::Error(ErrorKind::kUnprocessable, "text.no_text", "this " + e->en + " has no text to analyse", "该" + e->zh + "没有可分析的文字");
+    }
+  }
   return AnalysisOf(p, entity, id);
 }
 
@@ -539,7 +566,10 @@ Result<json> TextService::CorrectIntents(const Principal& p, int64_t activity_id
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(rows, impl_->LoadRows(*conn, p.tenant_id, "activities", " AND id = ?", {activity_id}));
   }
-  Analysis a = impl_->Analyse(*t, rows.at(0).text, true);
+  if (rows.empty()) {
+    return Status::Error(ErrorKind::kConflict, "record.archived", "this activity is archived", "该活动已归档", "id");
+  }
+  Analysis a = impl_->Analyse(*t, rows[0].text, true);
   a.intents = labels;
   a.intent_source = "correction";
   int64_t corrections = 0;
@@ -576,13 +606,13 @@ Result<json> TextService::CorrectIntents(const Principal& p, int64_t activity_id
 
 Result<json> TextService::Impl::TrainIntents(int64_t tenant) {
   std::vector<Classifier::Example> ex;
+  KEEL_ASSIGN_OR_RETURN(auto t, Tenant(tenant));
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
     Value q[] = {tenant};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
         "SELECT c.labels, a.notes FROM text_corrections c JOIN activities a ON a.tenant_id = c.tenant_id AND a.id = c.activity_id "
         "WHERE c.tenant_id = ? AND a.notes IS NOT NULL", q));
-    KEEL_ASSIGN_OR_RETURN(auto t, Tenant(tenant));
     for (const auto& row : r.rows) {
       json labels = json::parse(store::AsText(row[0]), nullptr, false);
       if (!labels.is_array()) continue;

@@ -32,6 +32,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
       int64_t c = mk(u, "customers", {{"code", "AC" + k}, {"name", std::string(kMarker) + k}, {"kind", "b2b"},
                              {"custom", {{"tier", kMarker}}}});
       ids_["customers"] = c;
+      if (u == "rep_a1") rep_customer_ = c;
       ids_["contacts"] = mk(u, "contacts", {{"customer_id", c}, {"name", kMarker}});
       ids_["leads"] = mk(u, "leads", {{"title", kMarker}, {"source", "website"}, {"channel", "online"}, {"status", "working"}});
       ids_["opportunities"] = mk(u, "opportunities", {{"name", kMarker}, {"customer_id", c}, {"amount", 1000}});
@@ -64,6 +65,22 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     (void)f_->text->SaveSettings(o.as["admin"], {{"terms", {kMarker}}});
     (void)f_->text->ProcessNow(o.tenant);
     (void)f_->text->MakeRecap(o.tenant, "unit", o.unit_a, "2026-11-01");
+    // Units: a quote beyond authority waiting for approval, a delegation, a pricing rule.
+    ids_["quotes"] = mk("rep_a1", "quotes", {{"code", "Q-" + std::string(kMarker)}, {"customer_id", rep_customer_},
+                                             {"lines", {{{"product_id", o.product}, {"qty", 2}, {"unit_price", 100}, {"discount_pct", 12}}}}});
+    auto sub = f_->approvals->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {{"comment", kMarker}});
+    if (!sub.ok()) throw std::runtime_error(sub.status().ToString());
+    ids_["approvals"] = (*sub)["approval"]["id"];
+    auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {{"grantee_id", o.users["sup_a"]}, {"ends_at", FormatTimestamp(Clock::System()->NowMs() + 30LL * 86400000)},
+                                                             {"reason", kMarker}});
+    if (!grant.ok()) throw std::runtime_error(grant.status().ToString());
+    ids_["grants"] = (*grant)["id"];
+    auto rule = f_->approvals->SaveAuthority(o.as["admin"], {{"unit_id", o.unit_a}, {"max_discount_pct", 8}});
+    ids_["pricing-authority"] = (*rule)["id"];
+    // Background work on what the fixture wrote is done before anyone takes a digest.
+    f_->text->Notify(o.tenant);
+    f_->text->WaitIdle(60000);
+    f_->ai->WaitIdle(60000);
     auto ds = f_->ai->CreateDataset(o.as["admin"], kMarker, "grade,won\n1,yes\n2,no\n3,no\n");
     ids_["ai/datasets"] = (*ds)["id"];
     auto job = f_->ai->StartTraining(o.as["admin"], "lead");
@@ -96,8 +113,14 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM kb_documents WHERE tenant_id = ?",
                           "SELECT terms || intents || recap_hour || COALESCE(llm, '') FROM text_settings WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_models WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || MAX(version) || '/' || MAX(status) FROM approval_requests WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || MAX(status) FROM approval_tasks WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM approval_log WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM approval_defs WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(revoked_at) FROM grants WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM pricing_authority WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
-                          "SELECT COUNT(*) || '/' || COALESCE(MAX(analysed_at), '') FROM text_analyses WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM text_analyses WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
                           "SELECT name || time_zone || locale FROM tenants WHERE id = ?"}) {
       auto r = c->Query(q, t);
@@ -166,6 +189,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
   std::unique_ptr<testing::ServerFixture> f_;
   std::map<std::string, int64_t> ids_;
   std::string api_key_;
+  int64_t rep_customer_ = 0;
 };
 
 TEST_P(IsolationTest, AnotherTenantSeesAndChangesNothingOnAnyRoute) {
@@ -248,6 +272,11 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       // Supervisors and unit leads write playbooks; analysing a text writes nothing.
       if (r.pattern.rfind("/api/v1/kb/", 0) == 0) allowed = !domain::IsReadOnly(role) && role != domain::Role::kRep;
       if (r.pattern == "/api/v1/text/analyze") continue;
+      // Approvals, delegation and quote submission are for every role that writes (checked inside).
+      if (r.pattern.rfind("/api/v1/approvals", 0) == 0 || r.pattern.rfind("/api/v1/grants", 0) == 0 ||
+          r.pattern == "/api/v1/quotes/{id}/submit") {
+        allowed = !domain::IsReadOnly(role);
+      }
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
           r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "http/streams.h"
 #include "ai/service.h"
+#include "org/approvals.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -62,6 +63,8 @@ class ServerFixture {
     text = std::make_unique<text::TextService>(*db, *rs, *Clock::System(), to);
     text->Start();
     services.text = text.get();
+    approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, *Clock::System());
+    services.approvals = approvals.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -103,6 +106,7 @@ class ServerFixture {
   std::unique_ptr<http::StreamHub> streams;
   std::unique_ptr<ai::AiService> ai;
   std::unique_ptr<text::TextService> text;
+  std::unique_ptr<org::ApprovalEngine> approvals;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,82 @@
+// Routes of the agile units: approval workflows and requests, the inbox, delegation grants,
+// pricing authority and quote submission.
+#include "http/api.h"
+#include "org/approvals.h"
+
+namespace keel::http {
+namespace {
+
+Result<Reply> Wrap(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Reply{status, std::move(r).value()};
+}
+
+json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
+
+}  // namespace
+
+void Api::AddOrgRoutes() {
+  org::ApprovalEngine* ap = services_.approvals;
+  if (ap == nullptr) return;
+  json obj = {{"type", "object"}};
+  json def = {{"type", "object"}, {"required", {"name", "object", "steps"}},
+              {"description", "{name, object, title_zh, title_en, entry (formula), steps: [{name, approvers: {unit_lead: true} | {role} | "
+                              "{manager: true} | {users: [ids]}, mode: first|all|quorum, quorum, when (formula), timeout (48h), escalate_to, "
+                              "on_reject: reject|back}]} — JSON or YAML"}};
+  router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->Definitions(c.p())); },
+              {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, obj});
+  router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->SaveDefinition(c.p(), c.body), 201); },
+              {"Define or change a workflow (a new version; running requests keep theirs)", "定义或修改审批流程（生成新版本，进行中的审批沿用原版本）",
+               "approvals", def, obj, {}, 201});
+  router_.Add("GET", "/api/v1/approval-definitions/{name}", [ap](Call& c) { return Wrap(ap->Definition(c.p(), c.name())); },
+              {"A workflow's versions", "审批流程的各版本", "approvals", nullptr, obj});
+  json submit = {{"type", "object"}, {"required", {"object", "record_id"}},
+                 {"properties", {{"object", {{"type", "string"}}}, {"record_id", {{"type", "integer"}}}, {"definition", {{"type", "string"}}},
+                                 {"comment", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/approvals", [ap](Call& c) { return Wrap(ap->Submit(c.p(), c.body), 201); },
+              {"Submit a record for approval", "提交记录审批", "approvals", submit, obj, {}, 201});
+  router_.Add("GET", "/api/v1/approvals/{id}", [ap](Call& c) { return Wrap(ap->Get(c.p(), c.id())); },
+              {"An approval request with its steps, tasks and log", "审批单：步骤、待办和审批记录", "approvals", nullptr, obj});
+  json act = {{"type", "object"},
+              {"properties", {{"comment", {{"type", "string"}}}, {"to", {{"type", "string"}, {"enum", {"previous", "submitter"}}}},
+                              {"version", {{"type", "integer"}, {"description", "the version you read; a different one is a 409"}}}}}};
+  router_.Add("POST", "/api/v1/approvals/{id}/approve", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "approve", Body(c))); },
+              {"Approve the current step (as an approver or their delegate)", "审批通过当前步骤（本人或受托人）", "approvals", act, obj});
+  router_.Add("POST", "/api/v1/approvals/{id}/reject", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "reject", Body(c))); },
+              {"Reject (with a comment): outright, or back to the previous step", "驳回（须填写原因）：直接驳回或退回上一步", "approvals", act, obj});
+  router_.Add("POST", "/api/v1/approvals/{id}/comment", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "comment", Body(c))); },
+              {"Comment on a request", "评论审批单", "approvals", act, obj});
+  router_.Add("POST", "/api/v1/approvals/{id}/recall", [ap](Call& c) { return Wrap(ap->Recall(c.p(), c.id(), Body(c))); },
+              {"Recall a pending request (the submitter)", "撤回审批（提交人）", "approvals", act, obj});
+  router_.Add("GET", "/api/v1/me/approvals", [ap](Call& c) { return Wrap(ap->Inbox(c.p())); },
+              {"My approvals inbox (including what was delegated to me)", "我的审批待办（含他人委托给我的）", "approvals", nullptr, obj});
+  json grant = {{"type", "object"}, {"required", {"grantee_id", "ends_at"}},
+                {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "HQ only; default: you"}}},
+                                {"unit_id", {{"type", "integer"}, {"description", "limit to a unit subtree"}}},
+                                {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}}, {"reason", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->CreateGrant(c.p(), c.body), 201); },
+              {"Delegate your approvals to someone until a time (e.g. while on leave)", "将审批权委托他人至指定时间（如休假期间）", "approvals",
+               grant, obj, {}, 201});
+  router_.Add("GET", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->Grants(c.p())); },
+              {"Delegation grants (mine, or all for HQ)", "委托记录（本人的；总部可见全部）", "approvals", nullptr, obj});
+  router_.Add("DELETE", "/api/v1/grants/{id}", [ap](Call& c) { return Wrap(ap->RevokeGrant(c.p(), c.id())); },
+              {"Revoke a grant", "撤销委托", "approvals", nullptr, obj});
+  json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
+                    {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
+                                    {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
+  router_.Add("GET", "/api/v1/pricing-authority", [ap](Call& c) { return Wrap(ap->Authorities(c.p())); },
+              {"Pricing authority rules", "定价权限规则", "approvals", nullptr, obj});
+  router_.Add("POST", "/api/v1/pricing-authority", [ap](Call& c) { return Wrap(ap->SaveAuthority(c.p(), c.body), 201); },
+              {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
+               "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, obj, {}, 201});
+  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [ap](Call& c) { return Wrap(ap->ArchiveAuthority(c.p(), c.id())); },
+              {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, obj});
+  router_.Add("GET", "/api/v1/quotes/{id}/authority", [ap](Call& c) { return Wrap(ap->CheckQuote(c.p(), c.id())); },
+              {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, obj});
+  json sq = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
+  router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
+              {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
+               "approvals", sq, obj});
+}
+
+}  // namespace keel::http

@@ -1,0 +1,81 @@
+// Agile units (作战单元): pricing authority, approval workflows and time-bounded delegation.
+//
+// An approval workflow is a versioned definition (JSON over the API, YAML too): the object it
+// approves, an entry condition and steps, each with approvers resolved from the unit tree (the
+// unit lead of the record's unit, a role at HQ, the owner's manager, named users), a mode (first
+// response, all, quorum), a condition, a timeout with escalation and what a rejection does
+// (reject outright or send back a step). Conditions are formulas over the record's fields.
+// A request runs on the version it started with. Every transition happens under the tenant's
+// write lock with the request's version checked, so two approvers acting at once, or a recall
+// racing an approval, leave the request in exactly one state. Every action is in the request's
+// log; approvers get a task in their inbox (and in /me/today).
+//
+// A quote is submitted (POST /quotes/{id}/submit): within the submitter's pricing authority it is
+// approved on the spot; beyond it, it goes through the tenant's `quote_discount` workflow (a
+// default one — unit lead, then HQ when the discount or the amount is large — is created on first
+// use).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/model.h"
+#include "domain/records.h"
+#include "store/database.h"
+
+namespace keel::org {
+
+using json = nlohmann::json;
+using domain::Principal;
+
+class ApprovalEngine {
+ public:
+  ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock);
+  ~ApprovalEngine();
+
+  // ---- Workflow definitions (admin, hq_ops write; everyone reads) ----
+  Result<json> SaveDefinition(const Principal& p, const json& body);
+  Result<json> Definitions(const Principal& p);
+  Result<json> Definition(const Principal& p, const std::string& name);
+
+  // ---- Requests ----
+  // Starts the active workflow `name` (or the object's default) on a record the caller can see.
+  Result<json> Submit(const Principal& p, const json& body);
+  Result<json> Get(const Principal& p, int64_t request_id);
+  // approve | reject (optionally {"to": "previous"}) | comment; as the approver or their delegate.
+  Result<json> Act(const Principal& p, int64_t request_id, const std::string& action, const json& body);
+  Result<json> Recall(const Principal& p, int64_t request_id, const json& body);
+  // Pending tasks of the caller, and of those who delegated their approvals to the caller.
+  Result<json> Inbox(const Principal& p);
+  // Timeouts: overdue tasks are escalated. Start() runs it for every tenant each minute on its
+  // own thread; tests call it directly with their clock.
+  Result<int64_t> Tick(int64_t tenant_id);
+  void Start();
+  void Stop();
+
+  // ---- Delegation (time-bounded grants) ----
+  Result<json> CreateGrant(const Principal& p, const json& body);
+  Result<json> Grants(const Principal& p);
+  Result<json> RevokeGrant(const Principal& p, int64_t id);
+
+  // ---- Pricing authority ----
+  Result<json> SaveAuthority(const Principal& p, const json& body);
+  Result<json> Authorities(const Principal& p);
+  Result<json> ArchiveAuthority(const Principal& p, int64_t id);
+  // What the caller's authority says about a quote, line by line.
+  Result<json> CheckQuote(const Principal& p, int64_t quote_id);
+  Result<json> SubmitQuote(const Principal& p, int64_t quote_id, const json& body);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keel::org
