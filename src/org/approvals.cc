@@ -308,6 +308,10 @@ struct ApprovalEngine::Impl {
                              "步骤 '" + s.value("name", "") + "' 没有可用的审批人（无匹配的在职用户）", "steps[" + std::to_string(i) + "]");
       }
       int64_t timeout = s.contains("timeout") ? ParseDuration(s["timeout"]) : 0;
+      // A step opened again (sent back) starts a new round: the earlier round's decisions no longer count.
+      Value sup[] = {tenant, request, static_cast<int64_t>(i)};
+      KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE approval_tasks SET status = 'superseded' WHERE tenant_id = ? AND request_id = ? AND step = ? "
+                                     "AND status <> 'pending'", sup).status());
       for (int64_t a : who) {
         KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
         Value q[] = {tenant, ids[0], request, static_cast<int64_t>(i), a, timeout ? Value(FormatTimestamp(now + timeout)) : Value(),

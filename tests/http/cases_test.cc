@@ -132,6 +132,7 @@ TEST_P(CasesTest, RequestResponseFiles) {
     const int64_t now_ms = Clock::System()->NowMs(), local_day = (now_ms + 8 * 3600000LL) / 86400000;
     vars["now"] = FormatTimestamp(std::max<int64_t>(now_ms - 60000, local_day * 86400000 - 8 * 3600000LL + 1000));
     vars["today"] = FormatDate(local_day);
+    vars["in_a_week"] = FormatTimestamp(now_ms + 7 * 86400000LL);
     std::ifstream in(file);
     json steps = json::parse(in);
     testing::HttpClient client(f.port);
