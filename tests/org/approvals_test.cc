@@ -1,0 +1,165 @@
+// The approval engine on both backends with an injected clock: timeouts and escalation,
+// delegation that ends by itself, quorum, and races — two approvers at once, a recall racing an
+// approval — each ending in exactly one state.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "org/approvals.h"
+#include "support/org.h"
+
+namespace keel::org {
+namespace {
+
+using testing::MustCreate;
+using testing::TestBackend;
+
+class ApprovalsTest : public ::testing::TestWithParam<TestBackend>, protected testing::DomainFixtureBase {
+ protected:
+  ApprovalsTest() : DomainFixtureBase(GetParam()), engine_(*db_, *rs_, clock_) {}
+  const domain::Principal& As(const std::string& u) { return org_.as[u]; }
+  int64_t Quote(const std::string& rep, const std::string& code, double discount) {
+    int64_t customer = MustCreate(*rs_, As(rep), "customers", {{"code", "C-" + code}, {"name", code}, {"kind", "b2b"}});
+    return MustCreate(*rs_, As(rep), "quotes",
+                      {{"code", code}, {"customer_id", customer},
+                       {"lines", {{{"product_id", org_.product}, {"qty", 10}, {"unit_price", 3299}, {"discount_pct", discount}}}}});
+  }
+  json Submit(const std::string& rep, int64_t quote) {
+    auto r = engine_.SubmitQuote(As(rep), quote, json::object());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)["approval"] : json();
+  }
+  ApprovalEngine engine_;
+};
+
+TEST_P(ApprovalsTest, AnOverdueStepEscalatesToHq) {
+  int64_t q = Quote("rep_a1", "Q-T1", 10);
+  json ap = Submit("rep_a1", q);
+  int64_t id = ap["id"];
+  EXPECT_EQ(engine_.Tick(org_.tenant).value(), 0);  // not due yet
+  clock_.Advance(47LL * 3600000);
+  EXPECT_EQ(engine_.Tick(org_.tenant).value(), 0);
+  clock_.Advance(2LL * 3600000);  // 49 h: the 48 h timeout has passed
+  EXPECT_EQ(engine_.Tick(org_.tenant).value(), 1);
+  auto r = engine_.Get(As("admin"), id).value();
+  ASSERT_EQ(r["tasks"].size(), 2u);
+  EXPECT_EQ(r["tasks"][0]["status"], "escalated");
+  EXPECT_EQ(r["tasks"][1]["approver_id"], org_.users["ops"]);
+  EXPECT_EQ(r["tasks"][1]["status"], "pending");
+  // The unit lead can no longer act; HQ can.
+  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", json::object()).status().code(), "approval.not_your_step");
+  auto done = engine_.Act(As("ops"), id, "approve", json::object());
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ((*done)["status"], "approved");
+  EXPECT_EQ(rs_->Get(As("rep_a1"), *domain::FindEntity("quotes"), q).value()["status"], "approved");
+  EXPECT_EQ(engine_.Tick(org_.tenant).value(), 0);  // nothing left to escalate
+}
+
+TEST_P(ApprovalsTest, DelegationEndsByItself) {
+  ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {{"grantee_id", org_.users["sup_a"]},
+                                                 {"ends_at", FormatTimestamp(clock_.NowMs() + 3 * 86400000LL)}}).ok());
+  int64_t q1 = Quote("rep_a1", "Q-D1", 10);
+  int64_t a1 = Submit("rep_a1", q1)["id"];
+  EXPECT_EQ(engine_.Inbox(As("sup_a")).value()["items"].size(), 1u);
+  clock_.Advance(4 * 86400000LL);  // the grant has ended
+  EXPECT_TRUE(engine_.Inbox(As("sup_a")).value()["items"].empty());
+  EXPECT_EQ(engine_.Act(As("sup_a"), a1, "approve", json::object()).status().code(), "approval.not_your_step");
+  EXPECT_TRUE(engine_.Act(As("lead_a"), a1, "approve", json::object()).ok());
+  // A grant scoped to another unit does not cover this one.
+  ASSERT_TRUE(engine_.CreateGrant(As("admin"), {{"grantor_id", org_.users["lead_a"]}, {"grantee_id", org_.users["sup_a"]}, {"unit_id", org_.unit_b},
+                                                 {"ends_at", FormatTimestamp(clock_.NowMs() + 86400000LL)}}).ok());
+  int64_t a2 = Submit("rep_a1", Quote("rep_a1", "Q-D2", 10))["id"];
+  EXPECT_EQ(engine_.Act(As("sup_a"), a2, "approve", json::object()).status().code(), "approval.not_your_step");
+}
+
+TEST_P(ApprovalsTest, QuorumNeedsThatManyApprovals) {
+  auto def = engine_.SaveDefinition(As("admin"), {{"name", "panel"}, {"object", "quotes"},
+                                                  {"steps", {{{"name", "panel"}, {"approvers", {{"users", {org_.users["lead_a"], org_.users["ops"], org_.users["admin"]}}}},
+                                                              {"mode", "quorum"}, {"quorum", 2}}}}});
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  int64_t q = Quote("rep_a1", "Q-Q1", 30);
+  auto r = engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}, {"definition", "panel"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int64_t id = (*r)["id"];
+  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", json::object()).value()["status"], "pending");
+  EXPECT_EQ(engine_.Act(As("ops"), id, "reject", {{"comment", "太低"}}).value()["status"], "pending");  // 1 of 3 may say no
+  EXPECT_EQ(engine_.Act(As("admin"), id, "approve", json::object()).value()["status"], "approved");
+  // A new version of the workflow does not change the running requests' version.
+  ASSERT_TRUE(engine_.SaveDefinition(As("admin"), {{"name", "panel"}, {"object", "quotes"},
+                                                   {"steps", {{{"approvers", {{"role", "hq_ops"}}}}}}}).ok());
+  EXPECT_EQ(engine_.Get(As("admin"), id).value()["definition_version"], 1);
+}
+
+TEST_P(ApprovalsTest, TwoApproversAtOnceEndInOneState) {
+  // Two approvers may each decide the step; they act at the same moment, one approving, one rejecting.
+  ASSERT_TRUE(engine_.SaveDefinition(As("admin"), {{"name", "either"}, {"object", "quotes"},
+                                                   {"steps", {{{"approvers", {{"users", {org_.users["lead_a"], org_.users["ops"]}}}},
+                                                               {"mode", "first"}}}}}).ok());
+  for (int round = 0; round < 5; ++round) {
+    int64_t q = Quote("rep_a1", "Q-R" + std::to_string(round), 30);
+    int64_t id = engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}, {"definition", "either"}}).value()["id"];
+    std::atomic<int> ok{0}, conflicts{0};
+    auto act = [&](const std::string& who, const std::string& what) {
+      auto r = engine_.Act(As(who), id, what, {{"comment", "并发"}});
+      if (r.ok()) ++ok;
+      else if (r.status().kind() == ErrorKind::kConflict || r.status().code() == "approval.not_your_step") ++conflicts;
+      else ADD_FAILURE() << r.status().ToString();
+    };
+    std::thread a(act, "lead_a", "approve"), b(act, "ops", "reject");
+    a.join();
+    b.join();
+    auto r = engine_.Get(As("admin"), id).value();
+    std::string status = r["status"];
+    EXPECT_TRUE(status == "approved" || status == "rejected") << status;
+    EXPECT_EQ(ok.load(), 1) << r.dump();  // exactly one decision took effect
+    int decided = 0;
+    for (const auto& t : r["tasks"]) decided += t["status"] == "approved" || t["status"] == "rejected";
+    EXPECT_EQ(decided, 1) << r.dump();
+    EXPECT_EQ(rs_->Get(As("rep_a1"), *domain::FindEntity("quotes"), q).value()["status"], status);
+  }
+}
+
+TEST_P(ApprovalsTest, ARecallRacingAnApprovalEndsInOneState) {
+  for (int round = 0; round < 5; ++round) {
+    int64_t q = Quote("rep_a1", "Q-X" + std::to_string(round), 10);
+    int64_t id = Submit("rep_a1", q)["id"];
+    std::atomic<int> ok{0};
+    std::thread a([&] { ok += engine_.Act(As("lead_a"), id, "approve", json::object()).ok(); });
+    std::thread b([&] { ok += engine_.Recall(As("rep_a1"), id, json::object()).ok(); });
+    a.join();
+    b.join();
+    EXPECT_EQ(ok.load(), 1);
+    auto r = engine_.Get(As("admin"), id).value();
+    std::string status = r["status"];
+    EXPECT_TRUE(status == "approved" || status == "recalled") << status;
+    EXPECT_EQ(rs_->Get(As("rep_a1"), *domain::FindEntity("quotes"), q).value()["status"], status == "approved" ? "approved" : "draft");
+  }
+}
+
+TEST_P(ApprovalsTest, AuthorityFollowsUnitRoleCategoryAndSize) {
+  // HQ-wide 5 %; the unit 8 % for reps; 12 % on ACs from 30,000 yuan.
+  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.hq}, {"max_discount_pct", 5}}).ok());
+  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 8}}).ok());
+  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"category_prefix", "家电/空调"},
+                                                  {"min_amount", 30000}, {"max_discount_pct", 12}}).ok());
+  int n = 0;
+  auto check = [&](const std::string& rep, double discount, int qty) {
+    std::string k = std::to_string(++n);
+    int64_t customer = MustCreate(*rs_, As(rep), "customers", {{"code", "CA-" + k}, {"name", "x"}, {"kind", "b2b"}});
+    int64_t q = MustCreate(*rs_, As(rep), "quotes", {{"code", "QA-" + k}, {"customer_id", customer},
+                                                     {"lines", {{{"product_id", org_.product}, {"qty", qty}, {"unit_price", 3299}, {"discount_pct", discount}}}}});
+    return engine_.CheckQuote(As(rep), q).value()["lines"][0];
+  };
+  EXPECT_EQ(check("rep_a1", 7, 2)["max_discount_pct"], 8);      // small: the unit's rep rule
+  EXPECT_EQ(check("rep_a1", 7, 2)["within"], true);
+  EXPECT_EQ(check("rep_a1", 10, 20)["max_discount_pct"], 12);   // 20 × 3299 × 0.9 ≥ 30,000: the AC rule
+  EXPECT_EQ(check("rep_b", 7, 2)["max_discount_pct"], 5);       // another unit: HQ's
+  EXPECT_EQ(check("rep_b", 7, 2)["within"], false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApprovalsTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace keel::org
