@@ -559,6 +559,18 @@ int main(int argc, char** argv) {
       if (!recaps.ok()) return Fail(recaps.status());
       std::printf("text: %lld daily recaps for %s\n", static_cast<long long>(*recaps), r->last_day.c_str());
     }
+    {
+      // Units: pricing authority (HQ 5 %; every sales unit's reps 8 %, 12 % on ACs from 50,000
+      // yuan; unit leads 15 %), and three quotes by sh-rep-01 — one within authority (approved on
+      // the spot), one beyond it (waiting for 上海战队's lead), one deeper (lead, then HQ).
+      keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
+      auto seeded = keel::demo::SeedUnits(*s.db, *s.records, approvals, r->tenant_id);
+      if (!seeded.ok()) return Fail(seeded.status());
+      for (const auto& q : (*seeded)["quotes"]) {
+        std::printf("quote %s (%s, %.0f%% off): %s\n", q["code"].get<std::string>().c_str(), q["name"].get<std::string>().c_str(),
+                    q["discount_pct"].get<double>(), q["status"].get<std::string>().c_str());
+      }
+    }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);
     for (const auto& [k, v] : r->counts) std::printf("  %-14s %lld\n", k.c_str(), static_cast<long long>(v));

@@ -15,6 +15,10 @@
 #include "domain/records.h"
 #include "store/database.h"
 
+namespace keel::org {
+class ApprovalEngine;
+}
+
 namespace keel::demo {
 
 struct DemoOptions {
@@ -44,5 +48,10 @@ struct DemoSummary {
 // Creates the tenant and its history. Fails with kConflict if the tenant code exists.
 Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records,
                              domain::AuthService& auth, const DemoOptions& options);
+
+// Pricing authority (HQ 5 %; each sales unit's reps 8 %, 12 % on ACs from 50,000 yuan; unit
+// leads 15 %) and three quotes by sh-rep-01 submitted through `approvals`: returns
+// {rep_id, quotes: [{id, code, name, discount_pct, status, approval_id}]}.
+Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant);
 
 }  // namespace keel::demo

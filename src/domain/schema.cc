@@ -349,6 +349,7 @@ std::vector<EntityDef> Build() {
   {
     EntityDef e{"quotes", "quote", "报价单", "quote", Scope::kOwned};
     e.writers = kSellers;
+    e.indexed_search = false;  // searched with LIKE until the substring index covers quotes
     e.default_sort = "-id";
     e.fields = {
         Str("code", 64).Req().Unique().Sort().Immutable().Search().Doc("Quote number, unique in the tenant", "报价单号（唯一）"),

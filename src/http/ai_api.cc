@@ -4,22 +4,6 @@
 #include "http/api.h"
 
 namespace keel::http {
-namespace {
-
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Reply{status, std::move(r).value()};
-}
-
-std::string Query(const Call& c, const std::string& name) {
-  for (const auto& [k, v] : c.req.query) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-}  // namespace
-
 void Api::AddAiRoutes() {
   ai::AiService* ai = services_.ai;
   if (ai == nullptr) return;

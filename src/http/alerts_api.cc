@@ -6,11 +6,6 @@
 namespace keel::http {
 namespace {
 
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Reply{status, std::move(r).value()};
-}
-
 int LimitOf(const Call& c) {
   for (const auto& [k, v] : c.req.query) {
     if (k == "limit") return std::atoi(v.c_str());

@@ -67,11 +67,6 @@ Result<Reply> ListReply(Result<domain::ListResult> r) {
   return Ok(std::move(body));
 }
 
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Ok(std::move(r).value(), status);
-}
-
 json FieldSchema(const FieldDef& f) {
   json s;
   switch (f.type) {

@@ -8,11 +8,6 @@
 namespace keel::http {
 namespace {
 
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Reply{status, std::move(r).value()};
-}
-
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;

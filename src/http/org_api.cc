@@ -6,11 +6,6 @@
 namespace keel::http {
 namespace {
 
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Reply{status, std::move(r).value()};
-}
-
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 
 }  // namespace

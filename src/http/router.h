@@ -89,6 +89,20 @@ struct Reply {
 
 using Handler = std::function<Result<Reply>(Call&)>;
 
+// A service result as a reply: the value with `status`, or the error.
+inline Result<Reply> Wrap(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Reply{status, std::move(r).value()};
+}
+
+// The first value of query parameter `name`; "" when absent.
+inline std::string Query(const Call& c, const std::string& name) {
+  for (const auto& [k, v] : c.req.query) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
 struct RouteDoc {
   std::string summary_en, summary_zh, tag;
   json request_schema;    // null when the route takes no body

@@ -5,22 +5,6 @@
 #include "text/service.h"
 
 namespace keel::http {
-namespace {
-
-Result<Reply> Wrap(Result<json> r, int status = 200) {
-  if (!r.ok()) return r.status();
-  return Reply{status, std::move(r).value()};
-}
-
-std::string Query(const Call& c, const std::string& name) {
-  for (const auto& [k, v] : c.req.query) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-}  // namespace
-
 void Api::AddTextRoutes() {
   text::TextService* tx = services_.text;
   if (tx == nullptr) return;

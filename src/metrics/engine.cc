@@ -725,12 +725,24 @@ Status MetricEngine::CheckDefinition(const domain::Principal& p, const json& bod
 Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
   if (!CanWrite(p.role)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
-  MetricDef def;
-  {
+  auto parse = [&]() -> Result<MetricDef> {
     std::shared_lock lock(t->mu);
     TenantLookup lookup(*t);
-    KEEL_ASSIGN_OR_RETURN(def, ParseDefinition(body, lookup));
+    return ParseDefinition(body, lookup);
+  };
+  Result<MetricDef> parsed = parse();
+  if (!parsed.ok() && parsed.status().code() == "metric.unknown_source") {
+    // A custom event type declared a moment ago may not have reached the engine's worker yet:
+    // read the definitions again before saying the source is unknown.
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    {
+      std::lock_guard step(impl_->step_mu);
+      KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
+    }
+    parsed = parse();
   }
+  KEEL_RETURN_IF_ERROR(parsed.status());
+  MetricDef def = std::move(parsed).value();
   if (!replace_name.empty() && def.name != replace_name) {
     return Status::Invalid("metric.invalid", "the name in the body differs from the URL", "请求体中的名称与 URL 不一致", "name");
   }

@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "domain/auth.h"
+#include "org/approvals.h"
 #include "support/test_db.h"
 
 namespace keel::demo {
@@ -194,6 +196,59 @@ TEST_F(DemoTest, JinanLivesOffOldCustomers) {
                "u.id = o.unit_id WHERE u.path LIKE (SELECT path FROM units WHERE code = 'NORTH-JN') || '%' "
                "AND o.ordered_at >= '2026-09-30T16:00:00' AND o.ordered_at < '2026-10-31T16:00:00'");
   EXPECT_GT(AsDouble(rev.rows[0][0]), AsDouble(tgt.rows[0][0]));
+}
+
+}  // namespace
+}  // namespace keel::demo
+
+namespace keel::demo {
+namespace {
+
+// The demo's agile units: a rep's quote beyond their discount authority goes to their unit lead
+// and, when bigger, on to HQ; within authority it is approved on the spot.
+TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
+  auto db = testing::NewDatabase(testing::TestBackend::kSqlite);
+  domain::RecordService rs(*db, *Clock::System());
+  domain::AuthService auth(*db, *Clock::System(), rs);
+  DemoOptions o;
+  o.end_date = "2026-11-26";
+  o.password = "demo-password-for-tests";
+  o.quiet = true;
+  auto summary = Generate(*db, rs, auth, o).value();
+  org::ApprovalEngine approvals(*db, rs, *Clock::System());
+  auto seeded = SeedUnits(*db, rs, approvals, summary.tenant_id);
+  ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
+  const auto& q = (*seeded)["quotes"];
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_EQ(q[0]["status"], "approved");          // 5 %: within the rep's 8 %
+  EXPECT_EQ(q[1]["status"], "pending_approval");  // 16 %: beyond 12 % on ACs
+  EXPECT_EQ(q[2]["status"], "pending_approval");  // 25 %
+  auto principal = [&](const std::string& username) {
+    auto c = std::move(db->Acquire()).value();
+    store::Value p[] = {summary.tenant_id, username};
+    auto r = c->Query("SELECT u.id, u.role, u.unit_id, un.path FROM users u JOIN units un ON un.tenant_id = u.tenant_id AND un.id = u.unit_id "
+                      "WHERE u.tenant_id = ? AND u.username = ?", p).value();
+    domain::Principal out;
+    out.tenant_id = summary.tenant_id;
+    out.user_id = AsInt(r.rows[0][0]);
+    out.role = *domain::ParseRole(AsText(r.rows[0][1]));
+    out.unit_id = AsInt(r.rows[0][2]);
+    out.unit_path = AsText(r.rows[0][3]);
+    return out;
+  };
+  auto lead = principal("sh-lead"), ops = principal("ops");
+  auto inbox = approvals.Inbox(lead).value();
+  ASSERT_EQ(inbox["items"].size(), 2u) << inbox.dump();
+  // The unit lead approves both; the 25 % one needs HQ next, the 16 % one is done.
+  auto a2 = approvals.Act(lead, q[1]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value();
+  EXPECT_EQ(a2["status"], "approved");
+  auto a3 = approvals.Act(lead, q[2]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value();
+  EXPECT_EQ(a3["status"], "pending");
+  EXPECT_EQ(a3["step"], 1);
+  auto hq_inbox = approvals.Inbox(ops).value();
+  ASSERT_EQ(hq_inbox["items"].size(), 1u);
+  EXPECT_EQ(hq_inbox["items"][0]["record_id"], q[2]["id"]);
+  EXPECT_EQ(approvals.Act(ops, q[2]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value()["status"], "approved");
 }
 
 }  // namespace
