@@ -25,6 +25,7 @@
 #include "ai/service.h"
 #include "ai/tabular.h"
 #include "org/approvals.h"
+#include "org/budgets.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -490,7 +491,8 @@ int main(int argc, char** argv) {
     keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
     keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
     keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals});
+    keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -566,6 +568,7 @@ int main(int argc, char** argv) {
       keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
       auto seeded = keel::demo::SeedUnits(*s.db, *s.records, approvals, r->tenant_id);
       if (!seeded.ok()) return Fail(seeded.status());
+      std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());
       for (const auto& q : (*seeded)["quotes"]) {
         std::printf("quote %s (%s, %.0f%% off): %s\n", q["code"].get<std::string>().c_str(), q["name"].get<std::string>().c_str(),
                     q["discount_pct"].get<double>(), q["status"].get<std::string>().c_str());
@@ -722,7 +725,8 @@ int main(int argc, char** argv) {
   }
   keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
   approvals.Start();
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals});
+  keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

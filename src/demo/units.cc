@@ -2,7 +2,10 @@
 // that go through approval (one within authority, one to the unit lead, one on to HQ).
 #include "demo/demo.h"
 
+#include <cmath>
+
 #include "org/approvals.h"
+#include "org/budgets.h"
 
 namespace keel::demo {
 
@@ -47,7 +50,29 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
                                                        {"max_discount_pct", 12}}).status());
     KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "unit_lead"}, {"max_discount_pct", 15}}).status());
   }
-  json out = {{"rep_id", rep.user_id}, {"quotes", json::array()}};
+  json out = {{"rep_id", rep.user_id}, {"quotes", json::array()}, {"budgets", 0}};
+  // This quarter's marketing and travel budgets for every sales unit, part of them already spent.
+  {
+    org::BudgetService budgets(db, *Clock::System());
+    std::string quarter;
+    {
+      KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+      store::Value q[] = {tenant};
+      KEEL_ASSIGN_OR_RETURN(auto last, conn->Query("SELECT MAX(ordered_at) FROM orders WHERE tenant_id = ?", q));
+      std::string day = store::IsNull(last.rows[0][0]) ? FormatDate(Clock::System()->NowMs() / 86400000) : store::AsText(last.rows[0][0]);
+      int month = std::stoi(day.substr(5, 2));
+      quarter = day.substr(0, 4) + "-Q" + std::to_string((month - 1) / 3 + 1);
+    }
+    int k = 0;
+    for (int64_t u : units) {
+      for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
+        KEEL_ASSIGN_OR_RETURN(json b, budgets.Set(sys, {{"unit_id", u}, {"category", category}, {"period", quarter}, {"amount", amount}}));
+        double spent = amount * (0.35 + 0.05 * (k++ % 9));
+        KEEL_RETURN_IF_ERROR(budgets.Spend(sys, b["id"].get<int64_t>(), {{"amount", std::round(spent)}, {"note", category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}}).status());
+        out["budgets"] = out["budgets"].get<int>() + 1;
+      }
+    }
+  }
   struct Q { const char* code; int qty; double discount; const char* name; };
   const Q quotes[] = {{"QT-DEMO-001", 6, 5, "门店样机补货"}, {"QT-DEMO-002", 60, 16, "酒店客房挂机集采"}, {"QT-DEMO-003", 40, 25, "学校宿舍空调改造"}};
   for (const auto& q : quotes) {

@@ -27,6 +27,7 @@ class TextService;
 }
 namespace keel::org {
 class ApprovalEngine;
+class BudgetService;
 }
 
 namespace keel::http {
@@ -46,6 +47,7 @@ struct ApiServices {
   ai::AiService* ai = nullptr;
   text::TextService* text = nullptr;
   org::ApprovalEngine* approvals = nullptr;
+  org::BudgetService* budgets = nullptr;
 };
 
 class Api {

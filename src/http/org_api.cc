@@ -2,6 +2,7 @@
 // pricing authority and quote submission.
 #include "http/api.h"
 #include "org/approvals.h"
+#include "org/budgets.h"
 
 namespace keel::http {
 namespace {
@@ -68,6 +69,29 @@ void Api::AddOrgRoutes() {
               {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, obj});
   router_.Add("GET", "/api/v1/quotes/{id}/authority", [ap](Call& c) { return Wrap(ap->CheckQuote(c.p(), c.id())); },
               {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, obj});
+  if (org::BudgetService* b = services_.budgets) {
+    json budget = {{"type", "object"}, {"required", {"unit_id", "category", "period", "amount"}},
+                   {"properties", {{"unit_id", {{"type", "integer"}}},
+                                   {"category", {{"type", "string"}, {"enum", org::kBudgetCategories}}},
+                                   {"period", {{"type", "string"}, {"description", "2026-11, 2026-Q4 or 2026"}}},
+                                   {"amount", {{"type", "number"}, {"description", "yuan"}}}}}};
+    json move = {{"type", "object"}, {"required", {"amount"}},
+                 {"properties", {{"amount", {{"type", "number"}}}, {"note", {{"type", "string"}}}, {"source_object", {{"type", "string"}}},
+                                 {"source_id", {{"type", "integer"}}}}}};
+    router_.Add("GET", "/api/v1/budgets", [b](Call& c) { return Wrap(b->List(c.p(), c.req.query)); },
+                {"Budgets of the units you can see, with what is committed and left", "可见单元的预算：已占用与剩余", "budgets", nullptr, obj,
+                 {{"unit_id", "a unit"}, {"period", "2026-11, 2026-Q4, 2026"}, {"category", "marketing, travel, …"}}});
+    router_.Add("POST", "/api/v1/budgets", [b](Call& c) { return Wrap(b->Set(c.p(), c.body), 201); },
+                {"Allocate (or change) a unit's budget for a category and period (HQ)", "分配或调整单元某类别某期间的预算（总部）", "budgets",
+                 budget, obj, {}, 201});
+    router_.Add("GET", "/api/v1/budgets/{id}", [b](Call& c) { return Wrap(b->Get(c.p(), c.id())); },
+                {"A budget with its entries", "预算及其流水", "budgets", nullptr, obj});
+    router_.Add("POST", "/api/v1/budgets/{id}/spend", [b](Call& c) { return Wrap(b->Spend(c.p(), c.id(), c.body)); },
+                {"Commit spending against the budget (409 budget.exceeded when it would overspend)", "占用预算（超出时返回 409 budget.exceeded）",
+                 "budgets", move, obj});
+    router_.Add("POST", "/api/v1/budgets/{id}/release", [b](Call& c) { return Wrap(b->Release(c.p(), c.id(), c.body)); },
+                {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, obj});
+  }
   json sq = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",

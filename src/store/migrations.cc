@@ -505,7 +505,7 @@ CREATE TABLE kb_documents (
   PRIMARY KEY (tenant_id, id));
 )SQL",
      "", ""},
-    {7, "units: quotes, pricing authority, approval workflows, grants",
+    {7, "units: quotes, pricing authority, approval workflows, grants, budgets",
      R"SQL(
 CREATE TABLE quotes (
   tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
@@ -552,6 +552,17 @@ CREATE TABLE grants (
   created_by BIGINT, revoked_at TEXT,
   PRIMARY KEY (tenant_id, id));
 CREATE INDEX grants_grantor ON grants (tenant_id, grantor_id);
+CREATE TABLE budgets (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, category TEXT NOT NULL,
+  period TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL, amount BIGINT NOT NULL, committed BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX budgets_key ON budgets (tenant_id, unit_id, category, period);
+CREATE TABLE budget_entries (
+  tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, budget_id BIGINT NOT NULL, amount BIGINT NOT NULL, kind TEXT NOT NULL,
+  source_object TEXT, source_id BIGINT, note TEXT, actor_id BIGINT, at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX budget_entries_budget ON budget_entries (tenant_id, budget_id);
 )SQL",
      "", ""},
 };

@@ -223,6 +223,7 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   EXPECT_EQ(q[0]["status"], "approved");          // 5 %: within the rep's 8 %
   EXPECT_EQ(q[1]["status"], "pending_approval");  // 16 %: beyond 12 % on ACs
   EXPECT_EQ(q[2]["status"], "pending_approval");  // 25 %
+  EXPECT_EQ((*seeded)["budgets"], 24);            // 12 units × marketing and travel
   auto principal = [&](const std::string& username) {
     auto c = std::move(db->Acquire()).value();
     store::Value p[] = {summary.tenant_id, username};

@@ -77,6 +77,10 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     ids_["grants"] = (*grant)["id"];
     auto rule = f_->approvals->SaveAuthority(o.as["admin"], {{"unit_id", o.unit_a}, {"max_discount_pct", 8}});
     ids_["pricing-authority"] = (*rule)["id"];
+    auto budget = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});
+    if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
+    ids_["budgets"] = (*budget)["id"];
+    (void)f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {{"amount", 100}, {"note", kMarker}});
     // Background work on what the fixture wrote is done before anyone takes a digest.
     f_->text->Notify(o.tenant);
     f_->text->WaitIdle(60000);
@@ -119,6 +123,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) FROM approval_defs WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COUNT(revoked_at) FROM grants WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM pricing_authority WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || SUM(amount) || '/' || SUM(committed) FROM budgets WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM budget_entries WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_analyses WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
@@ -274,6 +280,7 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       if (r.pattern == "/api/v1/text/analyze") continue;
       // Approvals, delegation and quote submission are for every role that writes (checked inside).
       if (r.pattern.rfind("/api/v1/approvals", 0) == 0 || r.pattern.rfind("/api/v1/grants", 0) == 0 ||
+          r.pattern == "/api/v1/budgets/{id}/spend" || r.pattern == "/api/v1/budgets/{id}/release" ||
           r.pattern == "/api/v1/quotes/{id}/submit") {
         allowed = !domain::IsReadOnly(role);
       }

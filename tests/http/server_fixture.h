@@ -15,6 +15,7 @@
 #include "http/streams.h"
 #include "ai/service.h"
 #include "org/approvals.h"
+#include "org/budgets.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -65,6 +66,8 @@ class ServerFixture {
     services.text = text.get();
     approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, *Clock::System());
     services.approvals = approvals.get();
+    budgets = std::make_unique<org::BudgetService>(*db, *Clock::System());
+    services.budgets = budgets.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -107,6 +110,7 @@ class ServerFixture {
   std::unique_ptr<ai::AiService> ai;
   std::unique_ptr<text::TextService> text;
   std::unique_ptr<org::ApprovalEngine> approvals;
+  std::unique_ptr<org::BudgetService> budgets;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,261 @@
+#include "org/budgets.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "domain/codec.h"
+#include "events/event_log.h"
+
+namespace keel::org {
+
+using store::Value;
+
+const std::vector<std::string> kBudgetCategories = {"marketing", "travel", "samples", "promotions", "training", "other"};
+
+namespace {
+
+Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
+  return Status::Invalid(code, en, zh, field);
+}
+bool IsHq(const Principal& p) { return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system(); }
+
+// "2026-11" → [2026-11-01, 2026-11-30]; "2026-Q4" → [2026-10-01, 2026-12-31]; "2026" → the year.
+Result<std::pair<std::string, std::string>> PeriodDays(const std::string& period) {
+  auto bad = Bad("validation.parameter", "period is a month (2026-11), a quarter (2026-Q4) or a year (2026)",
+                 "period 应为月（2026-11）、季度（2026-Q4）或年（2026）", "period");
+  if (period.size() < 4 || !std::all_of(period.begin(), period.begin() + 4, ::isdigit)) return bad;
+  int year = std::stoi(period.substr(0, 4));
+  if (year < 2000 || year > 2100) return bad;
+  int first = 1, last = 12;
+  if (period.size() == 7 && period[4] == '-' && period[5] == 'Q' && period[6] >= '1' && period[6] <= '4') {
+    first = (period[6] - '1') * 3 + 1;
+    last = first + 2;
+  } else if (period.size() == 7 && period[4] == '-' && ::isdigit(period[5]) && ::isdigit(period[6])) {
+    first = last = std::stoi(period.substr(5, 2));
+    if (first < 1 || first > 12) return bad;
+  } else if (period.size() != 4) {
+    return bad;
+  }
+  char a[16], b[16];
+  std::snprintf(a, sizeof a, "%04d-%02d-01", year, first);
+  int64_t next = last == 12 ? DaysFromCivil(year + 1, 1, 1) : DaysFromCivil(year, last + 1, 1);
+  std::string end = FormatDate(next - 1);
+  std::snprintf(b, sizeof b, "%s", end.c_str());
+  return std::make_pair(std::string(a), std::string(b));
+}
+
+// Money in yuan with at most two decimals → fen.
+Result<int64_t> Fen(const json& v, const std::string& field) {
+  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 1e12) {
+    return Bad("validation.range", field + " is an amount in yuan from 0 to 1e12", field + " 应为 0 到 1e12 元的金额", field);
+  }
+  double cents = v.get<double>() * 100;
+  if (std::fabs(cents - std::round(cents)) > 1e-6) {
+    return Bad("validation.money_precision", field + " must have at most 2 decimal places", field + " 最多保留 2 位小数", field);
+  }
+  return static_cast<int64_t>(std::llround(cents));
+}
+
+}  // namespace
+
+BudgetService::BudgetService(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+bool BudgetService::Visible(store::Connection& conn, const Principal& p, int64_t unit) {
+  if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
+  Value q[] = {p.tenant_id, unit};
+  auto r = conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q);
+  return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
+}
+
+Result<json> BudgetService::Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries) {
+  Value q[] = {tenant, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
+      "SELECT b.id, b.unit_id, u.name, b.category, b.period, b.period_start, b.period_end, b.amount, b.committed, b.updated_at FROM budgets b "
+      "JOIN units u ON u.tenant_id = b.tenant_id AND u.id = b.unit_id WHERE b.tenant_id = ? AND b.id = ?", q));
+  if (r.empty()) return Status::NotFound("budget");
+  const auto& row = r.rows[0];
+  double amount = static_cast<double>(store::AsInt(row[7])) / 100, committed = static_cast<double>(store::AsInt(row[8])) / 100;
+  json out = {{"id", store::AsInt(row[0])}, {"unit_id", store::AsInt(row[1])}, {"unit", store::AsText(row[2])},
+              {"category", store::AsText(row[3])}, {"period", store::AsText(row[4])}, {"period_start", store::AsText(row[5])},
+              {"period_end", store::AsText(row[6])}, {"amount", amount}, {"committed", committed},
+              {"remaining", std::round((amount - committed) * 100) / 100}, {"updated_at", store::AsText(row[9])}};
+  if (entries) {
+    KEEL_ASSIGN_OR_RETURN(store::Rows e, conn.Query(
+        "SELECT id, amount, kind, source_object, source_id, note, actor_id, at FROM budget_entries WHERE tenant_id = ? AND budget_id = ? ORDER BY id", q));
+    json list = json::array();
+    for (const auto& x : e.rows) {
+      list.push_back({{"id", store::AsInt(x[0])}, {"amount", static_cast<double>(store::AsInt(x[1])) / 100}, {"kind", store::AsText(x[2])},
+                      {"source_object", store::IsNull(x[3]) ? json(nullptr) : json(store::AsText(x[3]))},
+                      {"source_id", store::IsNull(x[4]) ? json(nullptr) : json(store::AsInt(x[4]))},
+                      {"note", store::IsNull(x[5]) ? json(nullptr) : json(store::AsText(x[5]))},
+                      {"actor_id", store::IsNull(x[6]) ? json(nullptr) : json(store::AsInt(x[6]))}, {"at", store::AsText(x[7])}});
+    }
+    out["entries"] = list;
+  }
+  return out;
+}
+
+Result<json> BudgetService::Set(const Principal& p, const json& body) {
+  if (!IsHq(p)) return Status::Error(ErrorKind::kForbidden, "forbidden", "only HQ allocates budgets", "只有总部可以分配预算");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "category", "period", "amount"}));
+  if (!body.contains("unit_id") || !body["unit_id"].is_number_integer()) return Bad("validation.required", "unit_id is required", "unit_id 为必填项", "unit_id");
+  std::string category = body.value("category", json("")).is_string() ? body.value("category", "") : "";
+  if (std::find(kBudgetCategories.begin(), kBudgetCategories.end(), category) == kBudgetCategories.end()) {
+    return Bad("validation.enum", "category is one of: marketing, travel, samples, promotions, training, other",
+               "category 只能取：marketing、travel、samples、promotions、training、other", "category");
+  }
+  std::string period = body.value("period", json("")).is_string() ? body.value("period", "") : "";
+  KEEL_ASSIGN_OR_RETURN(auto days, PeriodDays(period));
+  if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["amount"], "amount"));
+  int64_t unit = body["unit_id"].get<int64_t>();
+  int64_t id = 0;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
+    KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+    Value uq[] = {p.tenant_id, unit};
+    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT 1 FROM units WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", uq));
+    if (u.empty()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
+    Value q[] = {p.tenant_id, unit, category, period};
+    KEEL_ASSIGN_OR_RETURN(store::Rows ex, conn->Query(
+        "SELECT id, committed FROM budgets WHERE tenant_id = ? AND unit_id = ? AND category = ? AND period = ?", q));
+    std::string now = FormatTimestamp(clock_.NowMs());
+    if (ex.empty()) {
+      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+      id = ids[0];
+      Value ins[] = {p.tenant_id, id, unit, category, period, days.first, days.second, amount, now, now, p.user_id ? Value(p.user_id) : Value()};
+      KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budgets (tenant_id, id, unit_id, category, period, period_start, period_end, amount, committed, "
+                                      "created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", ins).status());
+    } else {
+      id = store::AsInt(ex.rows[0][0]);
+      if (amount < store::AsInt(ex.rows[0][1])) {
+        return Status::Error(ErrorKind::kConflict, "budget.below_committed", "the new amount is below what is already committed",
+                             "新预算低于已占用金额", "amount");
+      }
+      Value up[] = {amount, now, p.tenant_id, id};
+      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE budgets SET amount = ?, updated_at = ? WHERE tenant_id = ? AND id = ?", up).status());
+    }
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
+    Value e[] = {p.tenant_id, eids[0], id, amount, std::string("allocation"), p.user_id ? Value(p.user_id) : Value(), now};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, actor_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    e).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return Describe(*conn, p.tenant_id, id, false);
+}
+
+Result<json> BudgetService::List(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string where = " WHERE b.tenant_id = ?";
+  std::vector<Value> params = {p.tenant_id};
+  for (const auto& [k, v] : query) {
+    if (k == "unit_id") {
+      char* end = nullptr;
+      long long x = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || x <= 0) return Bad("validation.parameter", "unit_id must be a positive id", "unit_id 应为正整数 ID", k);
+      where += " AND b.unit_id = ?";
+      params.emplace_back(static_cast<int64_t>(x));
+    } else if (k == "period" || k == "category") {
+      where += " AND b." + k + " = ?";
+      params.emplace_back(v);
+    } else {
+      return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
+    }
+  }
+  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
+    where += " AND u.path LIKE ?";
+    params.emplace_back(p.unit_path + "%");
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT b.id FROM budgets b JOIN units u ON u.tenant_id = b.tenant_id AND u.id = b.unit_id" + where + " ORDER BY u.path, b.category, b.period", params));
+  json items = json::array();
+  for (const auto& row : r.rows) {
+    KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, store::AsInt(row[0]), false));
+    items.push_back(std::move(b));
+  }
+  return json{{"items", items}};
+}
+
+Result<json> BudgetService::Get(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, id, true));
+  if (!Visible(*conn, p, b["unit_id"].get<int64_t>())) return Status::NotFound("budget");
+  return b;
+}
+
+Result<json> BudgetService::Spend(const Principal& p, int64_t id, const json& body) { return Move(p, id, body, true); }
+Result<json> BudgetService::Release(const Principal& p, int64_t id, const json& body) { return Move(p, id, body, false); }
+
+Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& body, bool spend) {
+  if (domain::IsReadOnly(p.role)) return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not spend", "只读角色不能使用预算");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"amount", "note", "source_object", "source_id"}));
+  if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["amount"], "amount"));
+  if (amount == 0) return Bad("validation.range", "amount must be more than 0", "amount 须大于 0", "amount");
+  std::string note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  {
+    Value q[] = {p.tenant_id, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT unit_id, amount, committed FROM budgets WHERE tenant_id = ? AND id = ?", q));
+    if (r.empty() || !Visible(*conn, p, store::AsInt(r.rows[0][0]))) return Status::NotFound("budget");
+  }
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
+  std::string now = FormatTimestamp(clock_.NowMs());
+  // The check and the commit are one statement: concurrent spends cannot both pass it.
+  Value up[] = {spend ? amount : -amount, now, p.tenant_id, id, amount, amount};
+  KEEL_ASSIGN_OR_RETURN(int64_t changed, conn->Exec(
+      spend ? "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed + ? <= amount AND ? > 0"
+            : "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed - ? >= 0 AND ? > 0",
+      up));
+  if (changed != 1) {
+    Value q[] = {p.tenant_id, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT amount, committed FROM budgets WHERE tenant_id = ? AND id = ?", q));
+    double left = static_cast<double>(store::AsInt(r.rows[0][0]) - store::AsInt(r.rows[0][1])) / 100;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f", spend ? left : static_cast<double>(store::AsInt(r.rows[0][1])) / 100);
+    if (spend) {
+      return Status::Error(ErrorKind::kConflict, "budget.exceeded", std::string("the budget has only ") + buf + " yuan left",
+                           std::string("预算余额不足，仅剩 ") + buf + " 元", "amount");
+    }
+    return Status::Error(ErrorKind::kConflict, "budget.release", std::string("only ") + buf + " yuan is committed", std::string("仅占用 ") + buf + " 元",
+                         "amount");
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
+  Value e[] = {p.tenant_id, eids[0], id, spend ? amount : -amount, std::string(spend ? "spend" : "release"),
+               body.contains("source_object") && body["source_object"].is_string() ? Value(body["source_object"].get<std::string>()) : Value(),
+               body.contains("source_id") && body["source_id"].is_number_integer() ? Value(body["source_id"].get<int64_t>()) : Value(),
+               note.empty() ? Value() : Value(note), p.user_id ? Value(p.user_id) : Value(), now};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, source_object, source_id, note, actor_id, at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e).status());
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return Describe(*conn, p.tenant_id, id, false);
+}
+
+Result<int64_t> BudgetService::Find(int64_t tenant, int64_t unit, const std::string& category, const std::string& day) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  Value q[] = {tenant, unit};
+  KEEL_ASSIGN_OR_RETURN(store::Rows path, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
+  if (path.empty()) return Status::NotFound("unit");
+  std::string p = store::AsText(path.rows[0][0]);
+  std::vector<int64_t> chain;
+  for (size_t i = 1; i < p.size();) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) break;
+    chain.push_back(std::stoll(p.substr(i, j - i)));
+    i = j + 1;
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    // The narrowest period first (a month's budget over the quarter's over the year's).
+    Value b[] = {tenant, *it, category, day, day};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT id FROM budgets WHERE tenant_id = ? AND unit_id = ? AND category = ? AND period_start <= ? AND period_end >= ? "
+        "ORDER BY LENGTH(period) DESC, period_start DESC LIMIT 1", b));
+    if (!r.empty()) return store::AsInt(r.rows[0][0]);
+  }
+  return Status::Error(ErrorKind::kNotFound, "budget.none", "no " + category + " budget covers this unit on " + day,
+                       "该单元在 " + day + " 没有 " + category + " 类预算", "category");
+}
+
+}  // namespace keel::org
