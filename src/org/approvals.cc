@@ -13,6 +13,7 @@
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
+#include "org/internal.h"
 #include "formula/formula.h"
 
 namespace keel::org {
@@ -235,14 +236,7 @@ struct ApprovalEngine::Impl {
       Value q[] = {tenant, from_unit};
       KEEL_ASSIGN_OR_RETURN(store::Rows path, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
       if (path.empty()) return Status();
-      std::string p = store::AsText(path.rows[0][0]);
-      std::vector<int64_t> chain;
-      for (size_t i = 1; i < p.size();) {
-        size_t j = p.find('/', i);
-        if (j == std::string::npos) break;
-        chain.push_back(std::stoll(p.substr(i, j - i)));
-        i = j + 1;
-      }
+      std::vector<int64_t> chain = PathIds(store::AsText(path.rows[0][0]));
       for (auto it = chain.rbegin(); it != chain.rend() && out.empty(); ++it) {
         Value l[] = {tenant, *it, submitter};
         KEEL_ASSIGN_OR_RETURN(store::Rows leads, conn.Query(

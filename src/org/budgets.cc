@@ -5,6 +5,7 @@
 
 #include "domain/codec.h"
 #include "events/event_log.h"
+#include "org/internal.h"
 
 namespace keel::org {
 
@@ -238,14 +239,7 @@ Result<int64_t> BudgetService::Find(int64_t tenant, int64_t unit, const std::str
   Value q[] = {tenant, unit};
   KEEL_ASSIGN_OR_RETURN(store::Rows path, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
   if (path.empty()) return Status::NotFound("unit");
-  std::string p = store::AsText(path.rows[0][0]);
-  std::vector<int64_t> chain;
-  for (size_t i = 1; i < p.size();) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) break;
-    chain.push_back(std::stoll(p.substr(i, j - i)));
-    i = j + 1;
-  }
+  std::vector<int64_t> chain = PathIds(store::AsText(path.rows[0][0]));
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     // The narrowest period first (a month's budget over the quarter's over the year's).
     Value b[] = {tenant, *it, category, day, day};
