@@ -349,6 +349,16 @@ struct RecordRules {
       }
     }
     if (n == "orders") return OrderTotals(ctx, v, children);
+    if (n == "contracts") {
+      if (!ctx.p.is_system() && Text(v, "status") != "draft") {
+        return Status::Error(ErrorKind::kUnprocessable, "contract.create_draft", "a new contract starts as a draft",
+                             "新合同须为草稿", "status");
+      }
+      if (Null(v, "currency")) v["currency"] = ctx.tenant.currency;
+      if (Text(v, "end_date") < Text(v, "start_date")) {
+        return Status::Invalid("validation.range", "end_date is before start_date", "结束日期早于开始日期", "end_date");
+      }
+    }
     if (n == "quotes") {
       if (!ctx.p.is_system() && Text(v, "status") != "draft") {
         return Status::Error(ErrorKind::kUnprocessable, "quote.create_draft", "a new quote starts as a draft; submit it for approval",
@@ -396,6 +406,31 @@ struct RecordRules {
       return CustomFieldDefinition(ctx, id, after, false);
     }
     if (n == "opportunities") return StageMove(ctx, id, before, after);
+    if (n == "contracts") {
+      std::string from = Text(before, "status"), to = Text(after, "status");
+      // Approval decides approved/rejected and the clock active/expiring/expired (the system);
+      // sellers sign an approved contract (with legal review), terminate a running one, or take a
+      // rejected one back to draft.
+      static const std::set<std::pair<std::string, std::string>> kSeller = {
+          {"approved", "signed"}, {"rejected", "draft"}, {"signed", "terminated"}, {"active", "terminated"}, {"expiring", "terminated"}};
+      if (from != to && !ctx.p.is_system()) {
+        if (!kSeller.count({from, to})) {
+          return Conflict("contract.status", "a contract cannot go from " + from + " to " + to + " by hand",
+                          "合同不能手动从 " + from + " 改为 " + to, "status");
+        }
+        if (to == "signed" && store::AsInt(after.count("legal_reviewed") ? after.at("legal_reviewed") : Value(int64_t{0})) == 0) {
+          return Status::Error(ErrorKind::kUnprocessable, "contract.legal_review", "a contract is signed only after legal review",
+                               "合同须经法务审核后方可签署", "legal_reviewed");
+        }
+      }
+      if (from != to && to == "signed") after["signed_at"] = ctx.now_text;
+      if (from == "pending_approval" && !ctx.p.is_system()) {
+        return Conflict("contract.locked", "the contract is waiting for approval", "合同正在审批中", "status");
+      }
+      if (Text(after, "end_date") < Text(after, "start_date")) {
+        return Status::Invalid("validation.range", "end_date is before start_date", "结束日期早于开始日期", "end_date");
+      }
+    }
     if (n == "quotes") {
       std::string from = Text(before, "status"), to = Text(after, "status");
       // Approval decides pending_approval → approved/rejected (the system principal); sellers move

@@ -387,6 +387,35 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    EntityDef e{"contracts", "contract", "合同", "contract", Scope::kOwned};
+    e.writers = kSellers;
+    e.indexed_search = false;
+    e.default_sort = "-id";
+    e.fields = {
+        Str("code", 64).Req().Unique().Sort().Immutable().Search().Doc("Contract number, unique in the tenant", "合同编号（唯一）"),
+        Str("name").Req().Search().Doc("Title", "合同名称"),
+        Ref("customer_id", "customers").Req().Immutable().Doc("Customer", "客户"),
+        Ref("opportunity_id", "opportunities").Doc("Opportunity", "商机"),
+        Ref("quote_id", "quotes").Doc("The quote it is based on", "依据的报价单"),
+        Money("amount").Req().Sort().Doc("Contract value", "合同金额"),
+        F("currency", FieldType::kCurrency).Doc("Currency; defaults to the tenant's", "币种"),
+        F("start_date", FieldType::kDate).Req().Sort().Doc("First day", "开始日期"),
+        F("end_date", FieldType::kDate).Req().Sort().Doc("Last day", "结束日期"),
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "signed", "active", "expiring", "renewed", "expired",
+                        "terminated"})
+            .Default("draft").Doc(
+                "draft → approval (POST /approvals {object: contracts}) → approved → signed → active → expiring (30 days before "
+                "the end; a renewal task) → renewed or expired; terminated by hand",
+                "草稿 → 审批 → 已批准 → 已签署 → 执行中 → 即将到期（到期前 30 天，生成续约任务）→ 已续约/已到期；可手动终止"),
+        F("legal_reviewed", FieldType::kBool).Doc("Reviewed by legal", "法务已审核"),
+        Time("signed_at").Computed().Doc("When it was signed", "签署时间"),
+        Ref("renewal_of", "contracts").Immutable().Doc("The contract this one renews", "续约的原合同"),
+        Text("notes").Doc("Notes", "备注"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
     EntityDef e{"targets", "target", "目标", "target", Scope::kUnit};
     e.writers = kLeads;
     e.default_sort = "-period_start";
@@ -416,7 +445,7 @@ std::vector<EntityDef> Build() {
         Enum("status", {"open", "done", "cancelled"}).Default("open").Doc("Status", "状态"),
         Enum("priority", {"low", "normal", "high", "urgent"}).Default("normal").Doc("Priority",
                                                                                    "优先级"),
-        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores", "quotes", "approvals"})
+        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores", "quotes", "approvals", "contracts"})
             .Doc("Related record type", "关联对象类型"),
         F("related_id", FieldType::kInt).Range(1, 9e15).Filter().Doc("Related record id",
                                                                      "关联对象 ID"),

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
@@ -108,7 +109,7 @@ std::string LabelOf(const json& record, int64_t id) {
   return std::to_string(id);
 }
 
-const std::vector<std::string> kObjects = {"quotes", "opportunities", "orders", "customers", "leads", "activities", "feedback"};
+const std::vector<std::string> kObjects = {"quotes", "contracts", "opportunities", "orders", "customers", "leads", "activities", "feedback"};
 
 // The default discount workflow a tenant starts with.
 json DefaultQuoteWorkflow() {
@@ -121,6 +122,19 @@ json DefaultQuoteWorkflow() {
              {"mode", "first"}, {"timeout", "48h"}, {"escalate_to", {{"role", "hq_ops"}}}, {"on_reject", "reject"}},
             {{"name", "hq"}, {"title_zh", "总部运营审批"}, {"title_en", "HQ sales ops"}, {"when", "max_discount_pct > 20 OR total > 500000"},
              {"approvers", {{"role", "hq_ops"}}}, {"mode", "first"}, {"on_reject", "back"}}}}};
+}
+
+// The default contract review: the unit lead, then HQ for large contracts.
+json DefaultContractWorkflow() {
+  return {{"name", "contract_review"},
+          {"object", "contracts"},
+          {"title_zh", "合同审批"},
+          {"title_en", "Contract review"},
+          {"steps",
+           {{{"name", "unit_lead"}, {"title_zh", "战队负责人审批"}, {"title_en", "Unit lead"}, {"approvers", {{"unit_lead", true}}},
+             {"mode", "first"}, {"timeout", "48h"}, {"escalate_to", {{"role", "hq_ops"}}}, {"on_reject", "reject"}},
+            {{"name", "hq"}, {"title_zh", "总部审批"}, {"title_en", "HQ"}, {"when", "amount > 1000000"}, {"approvers", {{"role", "hq_ops"}}},
+             {"mode", "first"}, {"on_reject", "back"}}}}};
 }
 
 }  // namespace
@@ -324,9 +338,9 @@ struct ApprovalEngine::Impl {
   void AfterCommit(int64_t tenant, const std::string& object, int64_t record, int64_t request, const std::string& status, const Pending& pending,
                    const std::string& title) {
     auto sys = Principal::System(tenant);
-    if (object == "quotes" && !status.empty()) {
+    if ((object == "quotes" || object == "contracts") && !status.empty()) {
       std::string q = status == "approved" ? "approved" : status == "rejected" ? "rejected" : status == "pending" ? "pending_approval" : "draft";
-      auto r = records.Update(sys, *domain::FindEntity("quotes"), record, {{"status", q}});
+      auto r = records.Update(sys, *domain::FindEntity(object), record, {{"status", q}});
       if (!r.ok()) spdlog::warn("approvals: quote {} of tenant {} not updated to {}: {}", record, tenant, q, r.status().ToString());
     }
     for (const auto& [who, step] : pending.tasks) {
@@ -457,7 +471,8 @@ void ApprovalEngine::Start() {
       lock.unlock();
       std::vector<int64_t> tenants;
       if (auto conn = impl_->db.Acquire(); conn.ok()) {
-        auto r = (*conn)->Query("SELECT DISTINCT tenant_id FROM approval_tasks WHERE status = 'pending' AND due_at IS NOT NULL");
+        auto r = (*conn)->Query("SELECT DISTINCT tenant_id FROM approval_tasks WHERE status = 'pending' AND due_at IS NOT NULL UNION "
+                                "SELECT DISTINCT tenant_id FROM contracts WHERE status IN ('signed', 'active', 'expiring')");
         if (r.ok()) {
           for (const auto& row : r->rows) tenants.push_back(store::AsInt(row[0]));
         }
@@ -465,6 +480,8 @@ void ApprovalEngine::Start() {
       for (int64_t t : tenants) {
         auto n = Tick(t);
         if (!n.ok()) spdlog::warn("approvals: escalation of tenant {} failed: {}", t, n.status().ToString());
+        auto c = ContractLifecycle(t);
+        if (!c.ok()) spdlog::warn("contracts: lifecycle of tenant {} failed: {}", t, c.status().ToString());
       }
       lock.lock();
     }
@@ -537,8 +554,8 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
   std::string object = body.value("object", "");
   if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-    return Bad("validation.enum", "object must be one of: quotes, opportunities, orders, customers, leads, activities, feedback",
-               "object 只能取：quotes、opportunities、orders、customers、leads、activities、feedback", "object");
+    return Bad("validation.enum", "object must be one of: quotes, contracts, opportunities, orders, customers, leads, activities, feedback",
+               "object 只能取：quotes、contracts、opportunities、orders、customers、leads、activities、feedback", "object");
   }
   if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
     return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
@@ -546,7 +563,9 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   const domain::EntityDef& e = *domain::FindEntity(object);
   int64_t record_id = body["record_id"].get<int64_t>();
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, e, record_id));
-  std::string name = body.value("definition", object == "quotes" ? std::string("quote_discount") : std::string());
+  std::string name = body.value("definition", object == "quotes"      ? std::string("quote_discount")
+                                              : object == "contracts" ? std::string("contract_review")
+                                                                      : std::string());
   if (name.empty()) return Bad("validation.required", "definition is required", "definition 为必填项", "definition");
   Impl::Pending pending;
   int64_t id = 0;
@@ -557,10 +576,10 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
     auto active = impl_->ActiveDef(*conn, p.tenant_id, name);
-    if (!active.ok() && name == "quote_discount" && active.status().kind() == ErrorKind::kNotFound) {
-      // The tenant's first quote approval: the default workflow, as version 1.
-      json d = DefaultQuoteWorkflow();
-      Value ins[] = {p.tenant_id, std::string("quote_discount"), int64_t{1}, d.dump(), FormatTimestamp(impl_->clock.NowMs())};
+    if (!active.ok() && (name == "quote_discount" || name == "contract_review") && active.status().kind() == ErrorKind::kNotFound) {
+      // The tenant's first quote (contract) approval: the default workflow, as version 1.
+      json d = name == "quote_discount" ? DefaultQuoteWorkflow() : DefaultContractWorkflow();
+      Value ins[] = {p.tenant_id, name, int64_t{1}, d.dump(), FormatTimestamp(impl_->clock.NowMs())};
       KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at) "
                                       "VALUES (?, ?, ?, 'active', ?, ?)", ins).status());
       active = std::make_pair(int64_t{1}, d);
@@ -1081,6 +1100,59 @@ Result<json> ApprovalEngine::SubmitQuote(const Principal& p, int64_t quote_id, c
   KEEL_ASSIGN_OR_RETURN(json request, Submit(p, submit));
   KEEL_ASSIGN_OR_RETURN(json q2, impl_->records.Get(Principal::System(p.tenant_id), *domain::FindEntity("quotes"), quote_id));
   return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}};
+}
+
+// ---- Contracts over time ----
+
+Result<json> ApprovalEngine::ContractLifecycle(int64_t tenant) {
+  auto sys = Principal::System(tenant);
+  const domain::EntityDef& contracts = *domain::FindEntity("contracts");
+  std::string today;
+  std::vector<std::tuple<int64_t, std::string, std::string, std::string, int64_t, std::string, std::string>> rows;
+  std::set<int64_t> renewed;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {tenant};
+    KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", q));
+    if (tz.empty()) return Status::NotFound("tenant");
+    auto zone = TimeZone::Load(store::AsText(tz.rows[0][0]));
+    TimeMs now = impl_->clock.NowMs();
+    today = FormatDate((zone.ok() ? (*zone)->ToLocal(now) : now + 8 * 3600000LL) / 86400000);
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT id, status, start_date, end_date, owner_id, code, name FROM contracts WHERE tenant_id = ? AND archived_at IS NULL AND "
+        "status IN ('signed', 'active', 'expiring')", q));
+    for (const auto& row : r.rows) {
+      rows.push_back({store::AsInt(row[0]), store::AsText(row[1]), store::AsText(row[2]), store::AsText(row[3]),
+                      store::IsNull(row[4]) ? 0 : store::AsInt(row[4]), store::AsText(row[5]), store::AsText(row[6])});
+    }
+    KEEL_ASSIGN_OR_RETURN(store::Rows n, conn->Query(
+        "SELECT renewal_of FROM contracts WHERE tenant_id = ? AND renewal_of IS NOT NULL AND status IN ('signed', 'active', 'expiring')", q));
+    for (const auto& row : n.rows) renewed.insert(store::AsInt(row[0]));
+  }
+  auto day_minus = [](const std::string& date, int days) {
+    auto d = ParseDate(date);
+    return d.ok() ? FormatDate(*d - days) : date;
+  };
+  json changed = json::array();
+  for (const auto& [id, status, start, end, owner, code, name] : rows) {
+    std::string next = status;
+    if (renewed.count(id)) next = "renewed";
+    else if (end < today) next = "expired";
+    else if (day_minus(end, 30) <= today && start <= today) next = "expiring";
+    else if (status == "signed" && start <= today) next = "active";
+    if (next == status) continue;
+    KEEL_RETURN_IF_ERROR(impl_->records.Update(sys, contracts, id, {{"status", next}}).status());
+    changed.push_back({{"id", id}, {"from", status}, {"to", next}});
+    if (next == "expiring" && owner) {
+      // The owner's renewal reminder, due on the last day.
+      auto t = impl_->records.Create(sys, *domain::FindEntity("tasks"),
+                                     {{"title", "续约 · " + code + " " + name}, {"owner_id", owner}, {"source", "workflow"}, {"priority", "high"},
+                                      {"related_entity", "contracts"}, {"related_id", id}, {"due_at", end + "T18:00:00+08:00"},
+                                      {"description", "The contract ends on " + end + ": agree the renewal (a new contract with renewal_of)."}});
+      if (!t.ok()) spdlog::warn("contracts: renewal task for {} failed: {}", id, t.status().ToString());
+    }
+  }
+  return json{{"day", today}, {"changed", changed}};
 }
 
 }  // namespace keel::org

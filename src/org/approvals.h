@@ -56,6 +56,10 @@ class ApprovalEngine {
   // Timeouts: overdue tasks are escalated. Start() runs it for every tenant each minute on its
   // own thread; tests call it directly with their clock.
   Result<int64_t> Tick(int64_t tenant_id);
+  // Contracts over time (the tenant's local day): signed → active from the start date, expiring
+  // 30 days before the end (with a renewal task for the owner), expired after it, renewed once a
+  // contract that renews it is signed. Runs with Tick.
+  Result<json> ContractLifecycle(int64_t tenant_id);
   void Start();
   void Stop();
 

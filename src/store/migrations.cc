@@ -505,7 +505,7 @@ CREATE TABLE kb_documents (
   PRIMARY KEY (tenant_id, id));
 )SQL",
      "", ""},
-    {7, "units: quotes, pricing authority, approval workflows, grants, budgets",
+    {7, "units: quotes, pricing authority, approval workflows, grants, budgets, contracts",
      R"SQL(
 CREATE TABLE quotes (
   tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
@@ -563,6 +563,14 @@ CREATE TABLE budget_entries (
   source_object TEXT, source_id BIGINT, note TEXT, actor_id BIGINT, at TEXT NOT NULL,
   PRIMARY KEY (tenant_id, id));
 CREATE INDEX budget_entries_budget ON budget_entries (tenant_id, budget_id);
+CREATE TABLE contracts (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  code TEXT NOT NULL, name TEXT NOT NULL, customer_id BIGINT NOT NULL, opportunity_id BIGINT, quote_id BIGINT, amount BIGINT NOT NULL,
+  currency TEXT, start_date TEXT NOT NULL, end_date TEXT NOT NULL, status TEXT NOT NULL, legal_reviewed BIGINT, signed_at TEXT,
+  renewal_of BIGINT, notes TEXT, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX contracts_code ON contracts (tenant_id, code);
+CREATE INDEX contracts_status ON contracts (tenant_id, status, end_date);
 )SQL",
      "", ""},
 };

@@ -68,6 +68,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     // Units: a quote beyond authority waiting for approval, a delegation, a pricing rule.
     ids_["quotes"] = mk("rep_a1", "quotes", {{"code", "Q-" + std::string(kMarker)}, {"customer_id", rep_customer_},
                                              {"lines", {{{"product_id", o.product}, {"qty", 2}, {"unit_price", 100}, {"discount_pct", 12}}}}});
+    ids_["contracts"] = mk("rep_a1", "contracts", {{"code", "K-" + std::string(kMarker)}, {"name", kMarker}, {"customer_id", rep_customer_},
+                                                   {"amount", 1000}, {"start_date", "2026-12-01"}, {"end_date", "2027-11-30"}});
     auto sub = f_->approvals->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {{"comment", kMarker}});
     if (!sub.ok()) throw std::runtime_error(sub.status().ToString());
     ids_["approvals"] = (*sub)["approval"]["id"];

@@ -138,6 +138,63 @@ TEST_P(ApprovalsTest, ARecallRacingAnApprovalEndsInOneState) {
   }
 }
 
+TEST_P(ApprovalsTest, AContractGoesThroughApprovalSigningAndItsLifetime) {
+  int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-K1"}, {"name", "华庭酒店"}, {"kind", "b2b"}});
+  auto contract = [&](const std::string& code, const std::string& start, const std::string& end, int64_t renews) {
+    json body = {{"code", code}, {"name", "空调维保年度合同"}, {"customer_id", customer}, {"amount", 240000}, {"start_date", start}, {"end_date", end}};
+    if (renews) body["renewal_of"] = renews;
+    return MustCreate(*rs_, As("rep_a1"), "contracts", body);
+  };
+  const auto& contracts = *domain::FindEntity("contracts");
+  auto status = [&](int64_t id) { return rs_->Get(As("rep_a1"), contracts, id).value()["status"].get<std::string>(); };
+  auto approve_and_sign = [&](int64_t id) {
+    auto r = engine_.Submit(As("rep_a1"), {{"object", "contracts"}, {"record_id", id}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)["definition"], "contract_review");
+    EXPECT_EQ(status(id), "pending_approval");
+    ASSERT_TRUE(engine_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
+    EXPECT_EQ(status(id), "approved");
+    // Signing needs legal review first.
+    EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}}).status().code(), "contract.legal_review");
+    auto signed_ = rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}, {"legal_reviewed", true}});
+    ASSERT_TRUE(signed_.ok()) << signed_.status().ToString();
+    EXPECT_FALSE((*signed_)["signed_at"].is_null());
+  };
+  int64_t k1 = contract("K-001", "2026-12-01", "2027-01-15", 0);
+  EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, k1, {{"status", "signed"}}).status().code(), "contract.status");  // not approved yet
+  approve_and_sign(k1);
+  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  EXPECT_EQ(status(k1), "signed");  // starts on 12-01
+  clock_.Set(MsFromCivil(2026, 12, 2, 2, 0, 0));
+  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  EXPECT_EQ(status(k1), "active");
+  clock_.Set(MsFromCivil(2026, 12, 20, 2, 0, 0));  // within 30 days of the end
+  auto changed = engine_.ContractLifecycle(org_.tenant).value();
+  EXPECT_EQ(status(k1), "expiring") << changed.dump();
+  auto tasks = rs_->List(As("rep_a1"), *domain::FindEntity("tasks"), {{"related_entity", "contracts"}}).value();
+  ASSERT_EQ(tasks.items.size(), 1u);
+  EXPECT_EQ(tasks.items[0]["related_id"], k1);
+  EXPECT_EQ(tasks.items[0]["owner_id"], org_.users["rep_a1"]);
+  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());  // a second pass makes no second task
+  EXPECT_EQ(rs_->List(As("rep_a1"), *domain::FindEntity("tasks"), {{"related_entity", "contracts"}}).value().items.size(), 1u);
+  // The renewal is signed: the old contract is renewed. Another one lapses.
+  int64_t k2 = contract("K-002", "2027-01-16", "2028-01-15", k1);
+  approve_and_sign(k2);
+  int64_t k3 = contract("K-003", "2026-12-01", "2026-12-31", 0);
+  approve_and_sign(k3);
+  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  EXPECT_EQ(status(k1), "renewed");
+  EXPECT_EQ(status(k3), "expiring");
+  clock_.Set(MsFromCivil(2027, 1, 2, 2, 0, 0));
+  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  EXPECT_EQ(status(k3), "expired");
+  EXPECT_EQ(status(k2), "signed");
+  // A running contract may be terminated; a date range backwards is refused.
+  EXPECT_TRUE(rs_->Update(As("rep_a1"), contracts, k2, {{"status", "terminated"}}).ok());
+  EXPECT_EQ(rs_->Create(As("rep_a1"), contracts, {{"code", "K-9"}, {"name", "x"}, {"customer_id", customer}, {"amount", 1},
+                                                 {"start_date", "2027-02-01"}, {"end_date", "2027-01-01"}}).status().field(), "end_date");
+}
+
 TEST_P(ApprovalsTest, AuthorityFollowsUnitRoleCategoryAndSize) {
   // HQ-wide 5 %; the unit 8 % for reps; 12 % on ACs from 30,000 yuan.
   ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.hq}, {"max_discount_pct", 5}}).ok());
