@@ -37,6 +37,7 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
     rep.username = "sh-rep-01";
     store::Value pq[] = {tenant};
     KEEL_ASSIGN_OR_RETURN(auto p, conn->Query("SELECT id FROM products WHERE tenant_id = ? AND category_path = '家电/空调/挂机' ORDER BY id LIMIT 1", pq));
+    if (p.empty()) return Status::Internal("demo: no wall-mounted AC in the catalogue");
     product = store::AsInt(p.rows[0][0]);
     store::Value cq[] = {tenant, rep.user_id};
     KEEL_ASSIGN_OR_RETURN(auto c, conn->Query("SELECT id FROM customers WHERE tenant_id = ? AND owner_id = ? AND kind = 'b2b' ORDER BY id LIMIT 1", cq));

@@ -424,6 +424,15 @@ struct RecordRules {
         }
       }
       if (from != to && to == "signed") after["signed_at"] = ctx.now_text;
+      // What was approved is what is signed: the terms change only in draft (or after a rejection).
+      if (!ctx.p.is_system() && from != "draft" && from != "rejected") {
+        for (const char* f : {"amount", "start_date", "end_date", "quote_id", "currency"}) {
+          if (Text(before, f) != Text(after, f)) {
+            return Conflict("contract.locked", std::string(f) + " cannot change once the contract went to approval",
+                            std::string(f) + " 在合同提交审批后不能修改", f);
+          }
+        }
+      }
       if (from == "pending_approval" && !ctx.p.is_system()) {
         return Conflict("contract.locked", "the contract is waiting for approval", "合同正在审批中", "status");
       }
@@ -670,7 +679,13 @@ struct RecordRules {
         return Status::Invalid("validation.range", "qty × unit_price is too large", "数量 × 单价过大",
                                "lines[" + std::to_string(i) + "].qty");
       }
-      int64_t amount = static_cast<int64_t>(std::llround(static_cast<double>(gross) * (1.0 - disc / 100.0)));
+      // In basis points and integers: the line amount rounds half a fen up, exactly.
+      int64_t bp = std::llround(disc * 100.0);
+      int64_t scaled = 0;
+      if (__builtin_mul_overflow(gross, 10000 - bp, &scaled)) {
+        return Status::Invalid("validation.range", "qty × unit_price is too large", "数量 × 单价过大", "lines[" + std::to_string(i) + "].qty");
+      }
+      int64_t amount = (scaled + 5000) / 10000;
       l["discount_pct"] = disc;
       l["amount"] = amount;
       l["line_no"] = static_cast<int64_t>(i + 1);

@@ -264,7 +264,9 @@ struct ApprovalEngine::Impl {
       KEEL_RETURN_IF_ERROR(unit_lead(unit));
     } else if (who.contains("manager")) {
       Value q[] = {tenant, owner};
-      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", q));
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
+          "SELECT o.supervisor_id FROM users o JOIN users s ON s.tenant_id = o.tenant_id AND s.id = o.supervisor_id WHERE o.tenant_id = ? "
+          "AND o.id = ? AND s.status = 'active' AND s.archived_at IS NULL", q));
       if (!r.empty() && !store::IsNull(r.rows[0][0]) && store::AsInt(r.rows[0][0]) != submitter) out.push_back(store::AsInt(r.rows[0][0]));
       if (out.empty()) KEEL_RETURN_IF_ERROR(unit_lead(unit));
     } else if (who.contains("role")) {
@@ -442,10 +444,12 @@ struct ApprovalEngine::Impl {
 
   bool CanSee(store::Connection& conn, const Principal& p, int64_t tenant, int64_t id) {
     if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
-    Value q[] = {tenant, id, p.user_id, p.user_id, tenant, p.user_id};
+    std::string now = FormatTimestamp(clock.NowMs());
+    Value q[] = {tenant, id, p.user_id, p.user_id, tenant, p.user_id, now, now};
     auto r = conn.Query("SELECT 1 FROM approval_requests r WHERE r.tenant_id = ? AND r.id = ? AND (r.submitter_id = ? OR EXISTS (SELECT 1 FROM "
                         "approval_tasks t WHERE t.tenant_id = r.tenant_id AND t.request_id = r.id AND (t.approver_id = ? OR t.approver_id IN "
-                        "(SELECT grantor_id FROM grants WHERE tenant_id = ? AND grantee_id = ? AND revoked_at IS NULL))))", q);
+                        "(SELECT grantor_id FROM grants WHERE tenant_id = ? AND grantee_id = ? AND kind = 'approvals' AND revoked_at IS NULL AND "
+                        "starts_at <= ? AND ends_at > ?))))", q);
     if (r.ok() && !r->empty()) return true;
     // Whoever sees the record sees its approvals.
     auto rr = conn.Query("SELECT object, record_id FROM approval_requests WHERE tenant_id = ? AND id = ?", std::vector<Value>{tenant, id});
@@ -586,6 +590,22 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
     }
     KEEL_RETURN_IF_ERROR(active.status());
     def = active->second;
+    // Quotes and contracts go through their own workflow, from draft (or rejected) only; checked
+    // under the lock, so two submissions cannot both pass.
+    if ((object == "quotes" && name != "quote_discount") || (object == "contracts" && name != "contract_review")) {
+      return Bad("validation.parameter", object + " are approved by the " + (object == "quotes" ? "quote_discount" : "contract_review") + " workflow",
+                 object + " 须使用 " + (object == "quotes" ? "quote_discount" : "contract_review") + " 审批流程", "definition");
+    }
+    if (object == "quotes" || object == "contracts") {
+      Value sq[] = {p.tenant_id, record_id};
+      KEEL_ASSIGN_OR_RETURN(store::Rows cur, conn->Query("SELECT status FROM " + object + " WHERE tenant_id = ? AND id = ?", sq));
+      std::string st = cur.empty() ? "" : store::AsText(cur.rows[0][0]);
+      if (st != "draft" && st != "rejected") {
+        return Status::Error(ErrorKind::kConflict, "approval.status", "only a draft (or rejected) record is submitted; this one is " + st,
+                             "只有草稿（或已驳回）的记录可以提交审批；当前状态为 " + st, "status");
+      }
+      record["status"] = st;
+    }
     if (def["object"] != object) {
       return Bad("validation.parameter", "workflow '" + name + "' approves " + def["object"].get<std::string>() + ", not " + object,
                  "审批流程 '" + name + "' 适用于 " + def["object"].get<std::string>() + "，不适用于 " + object, "definition");
@@ -684,10 +704,14 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
       if (comment.empty()) return Bad("validation.required", "comment is required", "comment 为必填项", "comment");
       KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "comment", step, comment));
       KEEL_RETURN_IF_ERROR(tx.Commit());
-      return impl_->Describe(*impl_->db.Acquire().value(), p.tenant_id, id);
+      return impl_->Describe(*conn, p.tenant_id, id);
     }
     if (status != "pending") {
       return Status::Error(ErrorKind::kConflict, "approval.closed", "the request is already " + status, "审批单已" + status + "，不能再处理", "status");
+    }
+    if (p.user_id == submitter) {
+      return Status::Error(ErrorKind::kForbidden, "approval.own_request", "nobody approves their own request, not even as a delegate",
+                           "不能审批自己提交的申请（包括受托审批）");
     }
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> acting, impl_->ActingFor(*conn, p.tenant_id, p.user_id, unit));
     // The caller's own task first, else one of a delegator's.
@@ -739,9 +763,16 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
       if (next_step >= static_cast<int64_t>(def["steps"].size())) next_status = "approved";
     } else if (step_rejected) {
       bool back = (to == "previous" || (to.empty() && s.value("on_reject", "reject") == "back")) && step > 0;
+      int64_t back_to = -1;
       if (back) {
-        // Back to the step before: its approvers decide again.
-        KEEL_ASSIGN_OR_RETURN(next_step, impl_->OpenStep(*conn, p.tenant_id, id, def, record, static_cast<size_t>(step - 1), submitter, pending));
+        const domain::EntityDef& e = *domain::FindEntity(object);
+        for (int64_t j = step - 1; j >= 0 && back_to < 0; --j) {
+          if (Holds(e, def["steps"][static_cast<size_t>(j)].value("when", ""), record, impl_->clock.NowMs())) back_to = j;
+        }
+      }
+      if (back_to >= 0) {
+        // Back to the nearest earlier step that applies: its approvers decide again.
+        KEEL_ASSIGN_OR_RETURN(next_step, impl_->OpenStep(*conn, p.tenant_id, id, def, record, static_cast<size_t>(back_to), submitter, pending));
         KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, on_behalf, "sent_back", next_step, comment));
       } else {
         next_status = "rejected";
@@ -816,6 +847,7 @@ Result<json> ApprovalEngine::Inbox(const Principal& p) {
   for (const auto& row : r.rows) {
     int64_t approver = store::AsInt(row[3]);
     int64_t unit = store::IsNull(row[8]) ? 0 : store::AsInt(row[8]);
+    if (!store::IsNull(row[9]) && store::AsInt(row[9]) == p.user_id) continue;  // one's own request, delegated back
     if (approver != p.user_id) {
       // Delegated: only within the grant's unit scope.
       KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> acting, impl_->ActingFor(*conn, p.tenant_id, p.user_id, unit));
@@ -856,16 +888,18 @@ Result<int64_t> ApprovalEngine::Tick(int64_t tenant) {
       KEEL_ASSIGN_OR_RETURN(store::Rows d, conn->Query("SELECT definition FROM approval_defs WHERE tenant_id = ? AND name = ? AND version = ?", dq));
       json def = json::parse(store::AsText(d.rows[0][0]));
       const json& s = def["steps"][static_cast<size_t>(step)];
+      // Only when someone can take over: without escalate_to (or nobody matching), the task stays with its approver.
+      if (!s.contains("escalate_to")) continue;
+      json record = json::parse(store::AsText(row[5]));
+      int64_t submitter = store::IsNull(row[6]) ? 0 : store::AsInt(row[6]);
+      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> who, impl_->Approvers(*conn, tenant, s["escalate_to"], record, submitter));
+      if (who.empty()) continue;
       Value tu[] = {now, tenant, task};
       KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_tasks SET status = 'escalated', acted_at = ? WHERE tenant_id = ? AND id = ?", tu).status());
       ++escalated;
       if (done.count({request, step})) continue;
       done.insert({request, step});
       KEEL_RETURN_IF_ERROR(impl_->Log(*conn, tenant, request, 0, 0, "escalated", step, "timeout " + s.value("timeout", "")));
-      if (!s.contains("escalate_to")) continue;
-      json record = json::parse(store::AsText(row[5]));
-      int64_t submitter = store::IsNull(row[6]) ? 0 : store::AsInt(row[6]);
-      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> who, impl_->Approvers(*conn, tenant, s["escalate_to"], record, submitter));
       ApprovalEngine::Impl::Pending pending;
       for (int64_t a : who) {
         KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
@@ -1141,6 +1175,9 @@ Result<json> ApprovalEngine::ContractLifecycle(int64_t tenant) {
     else if (day_minus(end, 30) <= today && start <= today) next = "expiring";
     else if (status == "signed" && start <= today) next = "active";
     if (next == status) continue;
+    // Only if nobody moved it meanwhile (a contract terminated a moment ago stays terminated).
+    KEEL_ASSIGN_OR_RETURN(json now_rec, impl_->records.Get(sys, contracts, id));
+    if (now_rec["status"] != status) continue;
     KEEL_RETURN_IF_ERROR(impl_->records.Update(sys, contracts, id, {{"status", next}}).status());
     changed.push_back({{"id", id}, {"from", status}, {"to", next}});
     if (next == "expiring" && owner) {

@@ -128,17 +128,23 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
       Value ins[] = {p.tenant_id, id, unit, category, period, days.first, days.second, amount, now, now, p.user_id ? Value(p.user_id) : Value()};
       KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budgets (tenant_id, id, unit_id, category, period, period_start, period_end, amount, committed, "
                                       "created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", ins).status());
-    } else {
+    }
+    int64_t delta = amount;
+    if (!ex.empty()) {
       id = store::AsInt(ex.rows[0][0]);
-      if (amount < store::AsInt(ex.rows[0][1])) {
+      Value cur[] = {p.tenant_id, id};
+      KEEL_ASSIGN_OR_RETURN(store::Rows before, conn->Query("SELECT amount FROM budgets WHERE tenant_id = ? AND id = ?", cur));
+      delta = amount - store::AsInt(before.rows[0][0]);
+      // Conditional, like a spend: a spend committed meanwhile cannot leave the budget below it.
+      Value up[] = {amount, now, p.tenant_id, id, amount};
+      KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE budgets SET amount = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed <= ?", up));
+      if (n != 1) {
         return Status::Error(ErrorKind::kConflict, "budget.below_committed", "the new amount is below what is already committed",
                              "新预算低于已占用金额", "amount");
       }
-      Value up[] = {amount, now, p.tenant_id, id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE budgets SET amount = ?, updated_at = ? WHERE tenant_id = ? AND id = ?", up).status());
     }
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
-    Value e[] = {p.tenant_id, eids[0], id, amount, std::string("allocation"), p.user_id ? Value(p.user_id) : Value(), now};
+    Value e[] = {p.tenant_id, eids[0], id, delta, std::string("allocation"), p.user_id ? Value(p.user_id) : Value(), now};
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, actor_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                     e).status());
     KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -191,6 +197,9 @@ Result<json> BudgetService::Release(const Principal& p, int64_t id, const json& 
 
 Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& body, bool spend) {
   if (domain::IsReadOnly(p.role)) return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not spend", "只读角色不能使用预算");
+  if (!spend && !IsHq(p) && p.role != domain::Role::kUnitLead) {
+    return Status::Error(ErrorKind::kForbidden, "forbidden", "only unit leads and HQ give money back to a budget", "只有战队负责人和总部可以释放预算");
+  }
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"amount", "note", "source_object", "source_id"}));
   if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
   KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["amount"], "amount"));
@@ -205,10 +214,10 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   std::string now = FormatTimestamp(clock_.NowMs());
   // The check and the commit are one statement: concurrent spends cannot both pass it.
-  Value up[] = {spend ? amount : -amount, now, p.tenant_id, id, amount, amount};
+  Value up[] = {spend ? amount : -amount, now, p.tenant_id, id, amount};
   KEEL_ASSIGN_OR_RETURN(int64_t changed, conn->Exec(
-      spend ? "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed + ? <= amount AND ? > 0"
-            : "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed - ? >= 0 AND ? > 0",
+      spend ? "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed + ? <= amount"
+            : "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed - ? >= 0",
       up));
   if (changed != 1) {
     Value q[] = {p.tenant_id, id};
@@ -245,7 +254,7 @@ Result<int64_t> BudgetService::Find(int64_t tenant, int64_t unit, const std::str
     Value b[] = {tenant, *it, category, day, day};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
         "SELECT id FROM budgets WHERE tenant_id = ? AND unit_id = ? AND category = ? AND period_start <= ? AND period_end >= ? "
-        "ORDER BY LENGTH(period) DESC, period_start DESC LIMIT 1", b));
+        "ORDER BY period_start DESC, period_end ASC LIMIT 1", b));
     if (!r.empty()) return store::AsInt(r.rows[0][0]);
   }
   return Status::Error(ErrorKind::kNotFound, "budget.none", "no " + category + " budget covers this unit on " + day,
