@@ -35,8 +35,9 @@ bool IsHq(const Principal& p) { return p.role == domain::Role::kAdmin || p.role 
 int64_t ParseDuration(const std::string& s) {
   if (s.size() < 2) return 0;
   char unit = s.back();
+  const std::string number = s.substr(0, s.size() - 1);  // `end` points into it: it must outlive the check
   char* end = nullptr;
-  double n = std::strtod(s.substr(0, s.size() - 1).c_str(), &end);
+  double n = std::strtod(number.c_str(), &end);
   if (*end || n <= 0 || n > 10000) return 0;
   double k = unit == 'm' ? 1 : unit == 'h' ? 60 : unit == 'd' ? 1440 : unit == 'w' ? 10080 : 0;
   return static_cast<int64_t>(n * k * kMinuteMs);
