@@ -26,6 +26,9 @@
 #include "ai/tabular.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/expenses.h"
+#include "org/ledger.h"
+#include "org/profit_sharing.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -492,7 +495,11 @@ int main(int argc, char** argv) {
     keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
     keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
     keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
+    keel::org::Ledger ledger(*s.db, *keel::Clock::System());
+    keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
+    keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
+                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -726,7 +733,11 @@ int main(int argc, char** argv) {
   keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
   approvals.Start();
   keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
+  keel::org::Ledger ledger(*s.db, *keel::Clock::System());
+  keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
+  keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
+                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

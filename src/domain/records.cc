@@ -366,6 +366,16 @@ struct RecordRules {
       }
       return QuoteTotals(ctx, v, children);
     }
+    if (n == "expenses") {
+      if (!ctx.p.is_system() && Text(v, "status") != "draft") {
+        return Status::Error(ErrorKind::kUnprocessable, "expense.create_draft", "a new expense claim starts as a draft; submit it",
+                             "新报销单须为草稿，再提交", "status");
+      }
+      if (!Null(v, "trip_start") && !Null(v, "trip_end") && Text(v, "trip_end") < Text(v, "trip_start")) {
+        return Status::Invalid("validation.range", "trip_end is before trip_start", "出差结束日期早于开始日期", "trip_end");
+      }
+      return ExpenseTotals(v, children);
+    }
     if (n == "targets") return TargetPeriod(ctx, v, id);
     if (n == "tasks" && Text(v, "status") == "done") v["completed_at"] = ctx.now_text;
     if (n == "users" && Null(v, "password")) v["password"] = Value();
@@ -457,6 +467,24 @@ struct RecordRules {
       if (from == "pending_approval" && !ctx.p.is_system()) {
         return Conflict("quote.locked", "the quote is waiting for approval; recall the request to change it",
                         "报价单正在审批中；如需修改请先撤回审批", "status");
+      }
+    }
+    if (n == "expenses" && Text(before, "status") != "posted" && Text(after, "status") == "posted") after["posted_at"] = ctx.now_text;
+    if (n == "expenses" && !ctx.p.is_system()) {
+      std::string from = Text(before, "status"), to = Text(after, "status");
+      // Submission, approval and posting move a claim (the system); its owner takes a rejected
+      // claim back to draft. What was submitted is what is approved and posted.
+      if (from != to && !(from == "rejected" && to == "draft")) {
+        return Conflict("expense.status",
+                        "an expense claim cannot go from " + from + " to " + to + " by hand" +
+                            (to == "pending_approval" || to == "approved" ? "; submit it (POST /expenses/{id}/submit)" : ""),
+                        "报销单不能手动从 " + from + " 改为 " + to, "status");
+      }
+      if (from != "draft" && from != "rejected") {
+        return Conflict("expense.locked", "the claim is " + from + " and can no longer change", "报销单状态为 " + from + "，不能再修改", "status");
+      }
+      if (!Null(after, "trip_start") && !Null(after, "trip_end") && Text(after, "trip_end") < Text(after, "trip_start")) {
+        return Status::Invalid("validation.range", "trip_end is before trip_start", "出差结束日期早于开始日期", "trip_end");
       }
     }
     if (n == "orders") {
@@ -699,6 +727,30 @@ struct RecordRules {
     v["discount_total"] = subtotal - total;
     v["discount_pct"] = subtotal > 0 ? std::round(10000.0 * static_cast<double>(subtotal - total) / static_cast<double>(subtotal)) / 100.0 : 0.0;
     v["max_discount_pct"] = max_disc;
+    return Status();
+  }
+
+  static Status ExpenseTotals(ValueMap& v, std::vector<ValueMap>& lines) {
+    if (lines.empty()) {
+      return Status::Invalid("validation.required", "an expense claim needs at least one line", "报销单至少需要一行明细", "lines");
+    }
+    int64_t total = 0, missing = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      ValueMap& l = lines[i];
+      int64_t amount = Int(l, "amount");
+      if (amount <= 0) {
+        return Status::Invalid("validation.range", "a line's amount must be more than 0", "明细金额须大于 0",
+                               "lines[" + std::to_string(i) + "].amount");
+      }
+      total += amount;
+      if (total > kMaxMoney) return Status::Invalid("validation.range", "the claim is too large", "报销金额过大", "lines");
+      if (Null(l, "has_receipt")) l["has_receipt"] = int64_t{0};
+      if (Int(l, "has_receipt") == 0) ++missing;
+      l["line_no"] = static_cast<int64_t>(i + 1);
+    }
+    v["total"] = total;
+    v["line_count"] = static_cast<int64_t>(lines.size());
+    v["missing_receipts"] = missing;
     return Status();
   }
 

@@ -416,6 +416,54 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    EntityDef e{"expenses", "expense", "费用报销单", "expense claim", Scope::kOwned};
+    e.writers = kSellers;
+    e.indexed_search = false;
+    e.default_sort = "-id";
+    e.fields = {
+        Str("title").Req().Search().Doc("What the claim is for", "报销事由"),
+        Enum("category", {"travel", "marketing", "samples", "promotions", "training", "other"})
+            .Req().Filter().Doc("Budget category it is charged to", "费用类别（对应预算类别）"),
+        Str("destination", 100).Doc("Trip destination (travel)", "出差目的地"),
+        F("trip_start", FieldType::kDate).Doc("First day of the trip", "出差开始日期"),
+        F("trip_end", FieldType::kDate).Doc("Last day of the trip", "出差结束日期"),
+        Ref("customer_id", "customers").Doc("Customer visited", "拜访客户"),
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "posted"})
+            .Default("draft").Doc(
+                "draft → (POST /expenses/{id}/submit: policy, compliance and budget checks) approved or pending_approval → "
+                "approved / rejected; approved → (POST /expenses/{id}/post, HQ) posted to the unit's ledger",
+                "草稿 →（提交：标准、合规与预算校验）已批准或待审批 → 已批准/已驳回；已批准 →（总部入账）已入账"),
+        Money("total").Computed().Sort().Doc("Sum of the lines", "报销金额"),
+        F("line_count", FieldType::kInt).Computed().Doc("Number of lines", "明细行数"),
+        F("missing_receipts", FieldType::kInt).Computed().Doc("Lines that need a receipt and have none", "缺少票据的明细行数"),
+        F("budget_id", FieldType::kInt).Computed().Doc("The budget the claim is committed against", "占用的预算"),
+        F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
+        F("ledger_period", FieldType::kString).Computed().Doc("The ledger month it was posted to", "入账期间"),
+        Time("posted_at").Computed().Doc("When it was posted", "入账时间"),
+        Text("notes").Doc("Notes", "备注"),
+    };
+    AddOwnership(e.fields);
+    ChildDef lines;
+    lines.name = "lines";
+    lines.table = "expense_lines";
+    lines.parent_key = "expense_id";
+    lines.fields = {
+        F("day", FieldType::kDate).Req().Doc("Day the cost arose", "发生日期"),
+        Enum("kind", {"airfare", "train", "hotel", "taxi", "meal", "entertainment", "gift", "conference", "materials", "other"})
+            .Req().Doc("Kind of cost", "费用类型：机票/火车/住宿/市内交通/餐费/招待/礼品/会务/物料/其他"),
+        Money("amount").Req().Doc("Amount", "金额"),
+        F("has_receipt", FieldType::kBool).Doc("A receipt (发票) is attached", "已附发票"),
+        Str("receipt_no", 64).Doc("Receipt (invoice) number", "发票号码"),
+        Str("vendor", 100).Doc("Vendor", "开票方"),
+        Str("city", 64).Doc("City", "城市"),
+        F("nights", FieldType::kInt).Range(1, 365).Doc("Nights (hotel)", "住宿晚数"),
+        F("attendees", FieldType::kInt).Range(1, 1000).Doc("People (meals, entertainment)", "人数（餐费/招待）"),
+        Str("description", 500).Doc("What it was", "说明"),
+    };
+    e.child = lines;
+    all.push_back(e);
+  }
+  {
     EntityDef e{"targets", "target", "目标", "target", Scope::kUnit};
     e.writers = kLeads;
     e.default_sort = "-period_start";
@@ -445,7 +493,7 @@ std::vector<EntityDef> Build() {
         Enum("status", {"open", "done", "cancelled"}).Default("open").Doc("Status", "状态"),
         Enum("priority", {"low", "normal", "high", "urgent"}).Default("normal").Doc("Priority",
                                                                                    "优先级"),
-        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores", "quotes", "approvals", "contracts"})
+        Enum("related_entity", {"customers", "leads", "opportunities", "orders", "stores", "quotes", "approvals", "contracts", "expenses"})
             .Doc("Related record type", "关联对象类型"),
         F("related_id", FieldType::kInt).Range(1, 9e15).Filter().Doc("Related record id",
                                                                      "关联对象 ID"),

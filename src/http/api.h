@@ -28,6 +28,9 @@ class TextService;
 namespace keel::org {
 class ApprovalEngine;
 class BudgetService;
+class Ledger;
+class ProfitSharing;
+class ExpenseService;
 }
 
 namespace keel::http {
@@ -48,6 +51,9 @@ struct ApiServices {
   text::TextService* text = nullptr;
   org::ApprovalEngine* approvals = nullptr;
   org::BudgetService* budgets = nullptr;
+  org::Ledger* ledger = nullptr;
+  org::ProfitSharing* profit_sharing = nullptr;
+  org::ExpenseService* expenses = nullptr;
 };
 
 class Api {
@@ -70,6 +76,7 @@ class Api {
   void AddAiRoutes();
   void AddTextRoutes();
   void AddOrgRoutes();
+  void AddAccountingRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

@@ -25,11 +25,6 @@ namespace {
 
 constexpr int64_t kMinuteMs = 60000;
 
-Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
-  return Status::Invalid(code, en, zh, field);
-}
-Status Forbidden(const std::string& en, const std::string& zh) { return Status::Error(ErrorKind::kForbidden, "forbidden", en, zh); }
-bool IsHq(const Principal& p) { return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system(); }
 
 // "30m", "48h", "2d", "1w" → milliseconds; 0 on a malformed text.
 int64_t ParseDuration(const std::string& s) {
@@ -110,7 +105,7 @@ std::string LabelOf(const json& record, int64_t id) {
   return std::to_string(id);
 }
 
-const std::vector<std::string> kObjects = {"quotes", "contracts", "opportunities", "orders", "customers", "leads", "activities", "feedback"};
+const std::vector<std::string> kObjects = {"quotes", "contracts", "expenses", "opportunities", "orders", "customers", "leads", "activities", "feedback"};
 
 // The default discount workflow a tenant starts with.
 json DefaultQuoteWorkflow() {
@@ -138,6 +133,48 @@ json DefaultContractWorkflow() {
              {"mode", "first"}, {"on_reject", "back"}}}}};
 }
 
+// The default expense claim approval: the claimant's manager, the unit lead above 5,000, HQ above 20,000.
+json DefaultExpenseWorkflow() {
+  return {{"name", "expense_claim"},
+          {"object", "expenses"},
+          {"title_zh", "费用报销审批"},
+          {"title_en", "Expense claim"},
+          {"steps",
+           {{{"name", "manager"}, {"title_zh", "直属主管审批"}, {"title_en", "Manager"}, {"approvers", {{"manager", true}}},
+             {"mode", "first"}, {"timeout", "48h"}, {"escalate_to", {{"unit_lead", true}}}, {"on_reject", "reject"}},
+            {{"name", "unit_lead"}, {"title_zh", "战队负责人审批"}, {"title_en", "Unit lead"}, {"when", "total > 5000"},
+             {"approvers", {{"unit_lead", true}}}, {"mode", "first"}, {"timeout", "48h"}, {"escalate_to", {{"role", "hq_ops"}}},
+             {"on_reject", "back"}},
+            {{"name", "hq"}, {"title_zh", "总部财务审批"}, {"title_en", "HQ finance"}, {"when", "total > 20000"}, {"approvers", {{"role", "hq_ops"}}},
+             {"mode", "first"}, {"on_reject", "back"}}}}};
+}
+
+// Objects whose status the approval decides: each goes through its own workflow (a default is
+// created on first use), from draft (or rejected) only.
+struct OwnWorkflow {
+  const char* object;
+  const char* name;
+  json (*make)();
+  bool has_approval_id;
+};
+const OwnWorkflow kOwnWorkflows[] = {
+    {"quotes", "quote_discount", DefaultQuoteWorkflow, true},
+    {"contracts", "contract_review", DefaultContractWorkflow, false},
+    {"expenses", "expense_claim", DefaultExpenseWorkflow, true},
+};
+const OwnWorkflow* OwnOf(const std::string& object) {
+  for (const auto& w : kOwnWorkflows) {
+    if (object == w.object) return &w;
+  }
+  return nullptr;
+}
+const OwnWorkflow* OwnByName(const std::string& name) {
+  for (const auto& w : kOwnWorkflows) {
+    if (name == w.name) return &w;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 struct ApprovalEngine::Impl {
@@ -149,6 +186,7 @@ struct ApprovalEngine::Impl {
   std::condition_variable cv;
   bool stop = false, started = false;
   std::thread timer;
+  std::map<std::string, std::vector<DecisionHook>> decision_hooks;
 
   // Validates a definition and returns it normalised.
   Result<json> CheckDefinition(const json& body) {
@@ -159,8 +197,8 @@ struct ApprovalEngine::Impl {
     if (!ok) return Bad("validation.parameter", "name must be a-z, 0-9, _ (at most 60)", "name 应为 a-z、0-9、下划线（不超过 60）", "name");
     std::string object = body.value("object", "");
     if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-      return Bad("validation.enum", "object must be one of: quotes, opportunities, orders, customers, leads, activities, feedback",
-                 "object 只能取：quotes、opportunities、orders、customers、leads、activities、feedback", "object");
+      return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, opportunities, orders, customers, leads, activities, feedback",
+                 "object 只能取：quotes、contracts、expenses、opportunities、orders、customers、leads、activities、feedback", "object");
     }
     const domain::EntityDef& e = *domain::FindEntity(object);
     json out = {{"name", name}, {"object", object}, {"title_zh", body.value("title_zh", name)}, {"title_en", body.value("title_en", name)},
@@ -341,10 +379,20 @@ struct ApprovalEngine::Impl {
   void AfterCommit(int64_t tenant, const std::string& object, int64_t record, int64_t request, const std::string& status, const Pending& pending,
                    const std::string& title) {
     auto sys = Principal::System(tenant);
-    if ((object == "quotes" || object == "contracts") && !status.empty()) {
+    if (OwnOf(object) && !status.empty()) {
       std::string q = status == "approved" ? "approved" : status == "rejected" ? "rejected" : status == "pending" ? "pending_approval" : "draft";
       auto r = records.Update(sys, *domain::FindEntity(object), record, {{"status", q}});
-      if (!r.ok()) spdlog::warn("approvals: quote {} of tenant {} not updated to {}: {}", record, tenant, q, r.status().ToString());
+      if (!r.ok()) spdlog::warn("approvals: {} {} of tenant {} not updated to {}: {}", object, record, tenant, q, r.status().ToString());
+    }
+    if (!status.empty() && status != "pending") {
+      std::vector<DecisionHook> hooks;
+      {
+        std::lock_guard lock(mu);
+        auto it = decision_hooks.find(object);
+        if (it != decision_hooks.end()) hooks = it->second;
+      }
+      std::string decision = status == "approved" || status == "rejected" ? status : "recalled";
+      for (const auto& h : hooks) h(tenant, record, decision);
     }
     for (const auto& [who, step] : pending.tasks) {
       auto r = records.Create(sys, *domain::FindEntity("tasks"),
@@ -463,6 +511,11 @@ ApprovalEngine::ApprovalEngine(store::Database& db, domain::RecordService& recor
     : impl_(std::make_unique<Impl>(db, records, clock)) {}
 ApprovalEngine::~ApprovalEngine() { Stop(); }
 
+void ApprovalEngine::OnDecision(const std::string& object, DecisionHook hook) {
+  std::lock_guard lock(impl_->mu);
+  impl_->decision_hooks[object].push_back(std::move(hook));
+}
+
 void ApprovalEngine::Start() {
   std::lock_guard lock(impl_->mu);
   if (impl_->started) return;
@@ -559,8 +612,8 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
   std::string object = body.value("object", "");
   if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-    return Bad("validation.enum", "object must be one of: quotes, contracts, opportunities, orders, customers, leads, activities, feedback",
-               "object 只能取：quotes、contracts、opportunities、orders、customers、leads、activities、feedback", "object");
+    return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, opportunities, orders, customers, leads, activities, feedback",
+               "object 只能取：quotes、contracts、expenses、opportunities、orders、customers、leads、activities、feedback", "object");
   }
   if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
     return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
@@ -568,9 +621,8 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   const domain::EntityDef& e = *domain::FindEntity(object);
   int64_t record_id = body["record_id"].get<int64_t>();
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, e, record_id));
-  std::string name = body.value("definition", object == "quotes"      ? std::string("quote_discount")
-                                              : object == "contracts" ? std::string("contract_review")
-                                                                      : std::string());
+  const OwnWorkflow* own = OwnOf(object);
+  std::string name = body.value("definition", own ? std::string(own->name) : std::string());
   if (name.empty()) return Bad("validation.required", "definition is required", "definition 为必填项", "definition");
   Impl::Pending pending;
   int64_t id = 0;
@@ -581,9 +633,9 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
     auto active = impl_->ActiveDef(*conn, p.tenant_id, name);
-    if (!active.ok() && (name == "quote_discount" || name == "contract_review") && active.status().kind() == ErrorKind::kNotFound) {
-      // The tenant's first quote (contract) approval: the default workflow, as version 1.
-      json d = name == "quote_discount" ? DefaultQuoteWorkflow() : DefaultContractWorkflow();
+    if (!active.ok() && OwnByName(name) && active.status().kind() == ErrorKind::kNotFound) {
+      // The tenant's first approval of such a record: the default workflow, as version 1.
+      json d = OwnByName(name)->make();
       Value ins[] = {p.tenant_id, name, int64_t{1}, d.dump(), FormatTimestamp(impl_->clock.NowMs())};
       KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at) "
                                       "VALUES (?, ?, ?, 'active', ?, ?)", ins).status());
@@ -593,11 +645,11 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
     def = active->second;
     // Quotes and contracts go through their own workflow, from draft (or rejected) only; checked
     // under the lock, so two submissions cannot both pass.
-    if ((object == "quotes" && name != "quote_discount") || (object == "contracts" && name != "contract_review")) {
-      return Bad("validation.parameter", object + " are approved by the " + (object == "quotes" ? "quote_discount" : "contract_review") + " workflow",
-                 object + " 须使用 " + (object == "quotes" ? "quote_discount" : "contract_review") + " 审批流程", "definition");
+    if (own && name != own->name) {
+      return Bad("validation.parameter", object + " are approved by the " + own->name + " workflow",
+                 object + " 须使用 " + own->name + " 审批流程", "definition");
     }
-    if (object == "quotes" || object == "contracts") {
+    if (own) {
       Value sq[] = {p.tenant_id, record_id};
       KEEL_ASSIGN_OR_RETURN(store::Rows cur, conn->Query("SELECT status FROM " + object + " WHERE tenant_id = ? AND id = ?", sq));
       std::string st = cur.empty() ? "" : store::AsText(cur.rows[0][0]);
@@ -643,9 +695,9 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
       Value up[] = {step, p.tenant_id, id};
       KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_requests SET step = ? WHERE tenant_id = ? AND id = ?", up).status());
     }
-    if (object == "quotes") {
+    if (own && own->has_approval_id) {
       Value qa[] = {id, p.tenant_id, record_id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE quotes SET approval_id = ? WHERE tenant_id = ? AND id = ?", qa).status());
+      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE " + object + " SET approval_id = ? WHERE tenant_id = ? AND id = ?", qa).status());
     }
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }

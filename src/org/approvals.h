@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,12 @@ class ApprovalEngine {
   Result<json> ContractLifecycle(int64_t tenant_id);
   void Start();
   void Stop();
+
+  // Called after a request on `object` is decided: "approved", "rejected" or "recalled" (the
+  // record's status is already updated). For parts that act on decisions (expenses release their
+  // budget when a claim is rejected or recalled).
+  using DecisionHook = std::function<void(int64_t tenant, int64_t record, const std::string& decision)>;
+  void OnDecision(const std::string& object, DecisionHook hook);
 
   // ---- Delegation (time-bounded grants) ----
   Result<json> CreateGrant(const Principal& p, const json& body);

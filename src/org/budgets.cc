@@ -13,51 +13,6 @@ using store::Value;
 
 const std::vector<std::string> kBudgetCategories = {"marketing", "travel", "samples", "promotions", "training", "other"};
 
-namespace {
-
-Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
-  return Status::Invalid(code, en, zh, field);
-}
-bool IsHq(const Principal& p) { return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system(); }
-
-// "2026-11" → [2026-11-01, 2026-11-30]; "2026-Q4" → [2026-10-01, 2026-12-31]; "2026" → the year.
-Result<std::pair<std::string, std::string>> PeriodDays(const std::string& period) {
-  auto bad = Bad("validation.parameter", "period is a month (2026-11), a quarter (2026-Q4) or a year (2026)",
-                 "period 应为月（2026-11）、季度（2026-Q4）或年（2026）", "period");
-  if (period.size() < 4 || !std::all_of(period.begin(), period.begin() + 4, ::isdigit)) return bad;
-  int year = std::stoi(period.substr(0, 4));
-  if (year < 2000 || year > 2100) return bad;
-  int first = 1, last = 12;
-  if (period.size() == 7 && period[4] == '-' && period[5] == 'Q' && period[6] >= '1' && period[6] <= '4') {
-    first = (period[6] - '1') * 3 + 1;
-    last = first + 2;
-  } else if (period.size() == 7 && period[4] == '-' && ::isdigit(period[5]) && ::isdigit(period[6])) {
-    first = last = std::stoi(period.substr(5, 2));
-    if (first < 1 || first > 12) return bad;
-  } else if (period.size() != 4) {
-    return bad;
-  }
-  char a[16], b[16];
-  std::snprintf(a, sizeof a, "%04d-%02d-01", year, first);
-  int64_t next = last == 12 ? DaysFromCivil(year + 1, 1, 1) : DaysFromCivil(year, last + 1, 1);
-  std::string end = FormatDate(next - 1);
-  std::snprintf(b, sizeof b, "%s", end.c_str());
-  return std::make_pair(std::string(a), std::string(b));
-}
-
-// Money in yuan with at most two decimals → fen.
-Result<int64_t> Fen(const json& v, const std::string& field) {
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 1e12) {
-    return Bad("validation.range", field + " is an amount in yuan from 0 to 1e12", field + " 应为 0 到 1e12 元的金额", field);
-  }
-  double cents = v.get<double>() * 100;
-  if (std::fabs(cents - std::round(cents)) > 1e-6) {
-    return Bad("validation.money_precision", field + " must have at most 2 decimal places", field + " 最多保留 2 位小数", field);
-  }
-  return static_cast<int64_t>(std::llround(cents));
-}
-
-}  // namespace
 
 BudgetService::BudgetService(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 

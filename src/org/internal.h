@@ -3,7 +3,15 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/model.h"
+#include "store/database.h"
 
 namespace keel::org {
 
@@ -18,5 +26,44 @@ inline std::vector<int64_t> PathIds(const std::string& path) {
   }
   return out;
 }
+
+inline bool IsHq(const domain::Principal& p) {
+  return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system();
+}
+
+inline Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
+  return Status::Invalid(code, en, zh, field);
+}
+
+inline Status Forbidden(const std::string& en, const std::string& zh) {
+  return Status::Error(ErrorKind::kForbidden, "forbidden", en, zh);
+}
+
+// "2026-11" → [2026-11-01, 2026-11-30]; "2026-Q4" → [2026-10-01, 2026-12-31]; "2026" → the year.
+Result<std::pair<std::string, std::string>> PeriodDays(const std::string& period);
+
+// A month "2026-11" (validated), the field named in the error.
+Status CheckMonth(const std::string& period, const std::string& field = "period");
+
+// Money in yuan with at most two decimals (0 to 1e12) → fen.
+Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);
+
+// Fen as yuan: a JSON number, and a text with two decimals and thousands separators ("12,345.60").
+double Yuan(int64_t fen);
+std::string YuanText(int64_t fen);
+
+// The tenant's zone, and the UTC instants [from, to) of a local month "2026-11" as stored text.
+Result<std::pair<std::string, std::string>> MonthUtcBounds(store::Connection& conn, int64_t tenant, const std::string& month);
+// Today's local date and month in the tenant's zone.
+Result<std::string> LocalToday(store::Connection& conn, int64_t tenant, TimeMs now);
+
+// The unit's path, NotFound when it is not the tenant's.
+Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t unit);
+// Whether the caller sees a unit: HQ and read-everything roles all; others their unit subtree.
+bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
+
+// Splits `total` fen in proportion to `weights` (largest remainder, exact sum; equal shares when
+// every weight is 0 or negative).
+std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights);
 
 }  // namespace keel::org

@@ -573,6 +573,65 @@ CREATE UNIQUE INDEX contracts_code ON contracts (tenant_id, code);
 CREATE INDEX contracts_status ON contracts (tenant_id, status, end_date);
 )SQL",
      "", ""},
+    {8, "unit accounting: expenses, ledger, allocations, profit sharing, budget transfers, price changes",
+     R"SQL(
+CREATE TABLE expenses (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  title TEXT NOT NULL, category TEXT NOT NULL, destination TEXT, trip_start TEXT, trip_end TEXT, customer_id BIGINT,
+  status TEXT NOT NULL, total BIGINT, line_count BIGINT, missing_receipts BIGINT, budget_id BIGINT, approval_id BIGINT,
+  ledger_period TEXT, posted_at TEXT, notes TEXT, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX expenses_owner ON expenses (tenant_id, owner_id);
+CREATE TABLE expense_lines (
+  tenant_id BIGINT NOT NULL, expense_id BIGINT NOT NULL, line_no BIGINT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
+  amount BIGINT NOT NULL, has_receipt BIGINT, receipt_no TEXT, vendor TEXT, city TEXT, nights BIGINT, attendees BIGINT,
+  description TEXT,
+  PRIMARY KEY (tenant_id, expense_id, line_no));
+CREATE TABLE expense_policies (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT, kind TEXT NOT NULL, per TEXT NOT NULL,
+  limit_amount BIGINT NOT NULL, city_tier TEXT, note TEXT, created_at TEXT NOT NULL, created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE ledger_entries (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, user_id BIGINT,
+  period TEXT NOT NULL, day TEXT NOT NULL, account TEXT NOT NULL, amount BIGINT NOT NULL, source_object TEXT NOT NULL,
+  source_id BIGINT NOT NULL, memo TEXT, posted_at TEXT NOT NULL, posted_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX ledger_entries_source ON ledger_entries (tenant_id, source_object, source_id, account, unit_id, period);
+CREATE INDEX ledger_entries_period ON ledger_entries (tenant_id, period, unit_id);
+CREATE TABLE ledger_periods (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), period TEXT NOT NULL, status TEXT NOT NULL, posted_at TEXT,
+  closed_at TEXT, closed_by BIGINT,
+  PRIMARY KEY (tenant_id, period));
+CREATE TABLE accounting_settings (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), settings TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by BIGINT,
+  PRIMARY KEY (tenant_id));
+CREATE TABLE allocation_rules (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, name TEXT NOT NULL, monthly_amount BIGINT NOT NULL,
+  driver TEXT NOT NULL, shares TEXT, created_at TEXT NOT NULL, created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE profit_sharing_rules (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, name TEXT NOT NULL, unit_id BIGINT,
+  pool_formula TEXT NOT NULL, split TEXT NOT NULL, weight_formula TEXT, description TEXT, created_at TEXT NOT NULL,
+  created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE profit_share_statements (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, period TEXT NOT NULL, rule_id BIGINT NOT NULL,
+  unit_id BIGINT NOT NULL, user_id BIGINT NOT NULL, pool BIGINT NOT NULL, amount BIGINT NOT NULL, detail TEXT NOT NULL,
+  computed_at TEXT NOT NULL, computed_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX profit_share_statements_key ON profit_share_statements (tenant_id, period, rule_id, unit_id, user_id);
+CREATE TABLE budget_transfers (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  from_budget_id BIGINT NOT NULL, to_budget_id BIGINT NOT NULL, amount BIGINT NOT NULL, reason TEXT NOT NULL,
+  status TEXT NOT NULL, approval_id BIGINT, executed_at TEXT, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE TABLE price_changes (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  product_id BIGINT NOT NULL, old_price BIGINT, new_price BIGINT NOT NULL, change_pct DOUBLE PRECISION, effective_date TEXT NOT NULL,
+  reason TEXT NOT NULL, status TEXT NOT NULL, approval_id BIGINT, applied_at TEXT, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -83,6 +83,21 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
     ids_["budgets"] = (*budget)["id"];
     (void)f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {{"amount", 100}, {"note", kMarker}});
+    // Unit accounting: a submitted claim, the policy, an allocation, a posted month and statements.
+    ids_["expenses"] = mk("rep_a1", "expenses", {{"title", kMarker}, {"category", "marketing"},
+                                                 {"lines", {{{"day", "2026-11-02"}, {"kind", "meal"}, {"amount", 50}, {"has_receipt", true}}}}});
+    auto claim = f_->expenses->Submit(o.as["rep_a1"], ids_["expenses"], {{"comment", kMarker}});
+    if (!claim.ok()) throw std::runtime_error(claim.status().ToString());
+    auto policy = f_->expenses->SavePolicy(o.as["admin"], {{"kind", "meal"}, {"per", "person"}, {"limit", 150}, {"note", kMarker}});
+    ids_["expense-policies"] = (*policy)["id"];
+    auto alloc = f_->ledger->SaveAllocationRule(o.as["admin"], {{"name", kMarker}, {"monthly_amount", 1000}, {"driver", "revenue"}});
+    ids_["allocation-rules"] = (*alloc)["id"];
+    (void)f_->ledger->SaveSettings(o.as["admin"], {{"commission_pct", 1.5}});
+    if (auto posted = f_->ledger->PostPeriod(o.as["admin"], "2026-11"); !posted.ok()) throw std::runtime_error(posted.status().ToString());
+    auto share = f_->profit_sharing->SaveRule(o.as["admin"], {{"name", kMarker}, {"pool_formula", "0.1 * MAX(gross_margin, 0)"}});
+    ids_["profit-sharing/rules"] = (*share)["id"];
+    if (auto ran = f_->profit_sharing->Run(o.as["admin"], {{"period", "2026-11"}}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
+    ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value()["items"][0]["id"];
     // Background work on what the fixture wrote is done before anyone takes a digest.
     f_->text->Notify(o.tenant);
     f_->text->WaitIdle(60000);
@@ -127,6 +142,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM pricing_authority WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || SUM(amount) || '/' || SUM(committed) FROM budgets WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM budget_entries WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM expense_policies WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(SUM(amount), 0) FROM ledger_entries WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(MAX(status), '') FROM ledger_periods WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM accounting_settings WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM allocation_rules WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM profit_sharing_rules WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(SUM(amount), 0) FROM profit_share_statements WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_analyses WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
@@ -148,6 +170,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (p == std::string::npos) return path;
     std::string entity = path.substr(8, path.find('/', 8) - 8);
     if (ai) entity = path.substr(8, path.find('/', 11) - 8);  // "ai/datasets", "ai/jobs"
+    if (path.rfind("/api/v1/profit-sharing/", 0) == 0) entity = path.substr(8, path.find('/', 23) - 8);  // "profit-sharing/rules"
     return path.replace(p, 4, std::to_string(ids_.at(entity)));
   }
 

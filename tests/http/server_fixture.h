@@ -16,6 +16,9 @@
 #include "ai/service.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/expenses.h"
+#include "org/ledger.h"
+#include "org/profit_sharing.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -68,6 +71,12 @@ class ServerFixture {
     services.approvals = approvals.get();
     budgets = std::make_unique<org::BudgetService>(*db, *Clock::System());
     services.budgets = budgets.get();
+    ledger = std::make_unique<org::Ledger>(*db, *Clock::System());
+    services.ledger = ledger.get();
+    profit_sharing = std::make_unique<org::ProfitSharing>(*db, *ledger, *Clock::System());
+    services.profit_sharing = profit_sharing.get();
+    expenses = std::make_unique<org::ExpenseService>(*db, *rs, *approvals, *budgets, *ledger, *Clock::System());
+    services.expenses = expenses.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -111,6 +120,9 @@ class ServerFixture {
   std::unique_ptr<text::TextService> text;
   std::unique_ptr<org::ApprovalEngine> approvals;
   std::unique_ptr<org::BudgetService> budgets;
+  std::unique_ptr<org::Ledger> ledger;
+  std::unique_ptr<org::ProfitSharing> profit_sharing;
+  std::unique_ptr<org::ExpenseService> expenses;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

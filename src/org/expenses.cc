@@ -1,0 +1,297 @@
+#include "org/expenses.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "domain/codec.h"
+#include "domain/schema.h"
+#include "events/event_log.h"
+#include "org/internal.h"
+
+namespace keel::org {
+
+using store::Value;
+
+namespace {
+
+const std::vector<std::string> kKinds = {"airfare", "train", "hotel", "taxi", "meal", "entertainment", "gift", "conference", "materials", "other"};
+const std::vector<std::string> kPer = {"item", "night", "person", "day"};
+
+const domain::EntityDef& Expenses() { return *domain::FindEntity("expenses"); }
+
+// Tier-1 cities (一线城市) have their own hotel and meal limits in most policies.
+std::string CityTier(const std::string& city) {
+  static const std::vector<std::string> kTier1 = {"北京", "上海", "广州", "深圳", "beijing", "shanghai", "guangzhou", "shenzhen"};
+  std::string c = city;
+  std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (const auto& t : kTier1) {
+    if (c.rfind(t, 0) == 0) return "tier1";
+  }
+  return "other";
+}
+
+std::string PerZh(const std::string& per) {
+  return per == "night" ? "每晚" : per == "person" ? "每人" : per == "day" ? "每天" : "每笔";
+}
+
+}  // namespace
+
+ExpenseService::ExpenseService(store::Database& db, domain::RecordService& records, ApprovalEngine& approvals, BudgetService& budgets,
+                               Ledger& ledger, const Clock& clock)
+    : db_(db), records_(records), approvals_(approvals), budgets_(budgets), ledger_(ledger), clock_(clock) {
+  approvals_.OnDecision("expenses", [this](int64_t tenant, int64_t id, const std::string& decision) { OnDecision(tenant, id, decision); });
+}
+
+// ---- policy ----
+
+Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
+  if (!IsHq(p)) return Forbidden("only HQ sets the expense policy", "只有总部可以设置费用标准");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "kind", "per", "limit", "city_tier", "note"}));
+  std::string kind = body.value("kind", json("")).is_string() ? body.value("kind", "") : "";
+  if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
+    return Bad("validation.enum", "kind is one of: airfare, train, hotel, taxi, meal, entertainment, gift, conference, materials, other",
+               "kind 只能取：airfare、train、hotel、taxi、meal、entertainment、gift、conference、materials、other", "kind");
+  }
+  std::string per = body.value("per", json("item")).is_string() ? body.value("per", "item") : "";
+  if (std::find(kPer.begin(), kPer.end(), per) == kPer.end()) {
+    return Bad("validation.enum", "per is one of: item, night, person, day", "per 只能取：item、night、person、day", "per");
+  }
+  if (!body.contains("limit")) return Bad("validation.required", "limit is required", "limit 为必填项", "limit");
+  KEEL_ASSIGN_OR_RETURN(int64_t limit, Fen(body["limit"], "limit"));
+  std::string tier = body.value("city_tier", json("")).is_string() ? body.value("city_tier", "") : "?";
+  if (!tier.empty() && tier != "tier1" && tier != "other") {
+    return Bad("validation.enum", "city_tier is tier1 or other", "city_tier 只能取 tier1 或 other", "city_tier");
+  }
+  std::string note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  int64_t unit = 0;
+  if (body.contains("unit_id") && !body["unit_id"].is_null()) {
+    if (!body["unit_id"].is_number_integer()) return Bad("validation.type", "unit_id is an id", "unit_id 应为 ID", "unit_id");
+    unit = body["unit_id"].get<int64_t>();
+    if (!UnitPathOf(*conn, p.tenant_id, unit).ok()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  Value q[] = {p.tenant_id, ids[0], unit ? Value(unit) : Value(), kind, per, limit, tier.empty() ? Value() : Value(tier),
+               note.empty() ? Value() : Value(note), FormatTimestamp(clock_.NowMs()), p.user_id ? Value(p.user_id) : Value()};
+  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO expense_policies (tenant_id, id, unit_id, kind, per, limit_amount, city_tier, note, created_at, "
+                                  "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  return json{{"id", ids[0]}, {"unit_id", unit ? json(unit) : json(nullptr)}, {"kind", kind}, {"per", per}, {"limit", Yuan(limit)},
+              {"city_tier", tier.empty() ? json(nullptr) : json(tier)}, {"note", note}};
+}
+
+Result<json> ExpenseService::Policies(const Principal& p) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  Value q[] = {p.tenant_id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, unit_id, kind, per, limit_amount, city_tier, note FROM expense_policies WHERE tenant_id = ? AND archived_at IS NULL "
+      "ORDER BY kind, unit_id, id", q));
+  json items = json::array();
+  for (const auto& row : r.rows) {
+    items.push_back({{"id", store::AsInt(row[0])}, {"unit_id", store::IsNull(row[1]) ? json(nullptr) : json(store::AsInt(row[1]))},
+                     {"kind", store::AsText(row[2])}, {"per", store::AsText(row[3])}, {"limit", Yuan(store::AsInt(row[4]))},
+                     {"city_tier", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
+                     {"note", store::IsNull(row[6]) ? json("") : json(store::AsText(row[6]))}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> ExpenseService::ArchivePolicy(const Principal& p, int64_t id) {
+  if (!IsHq(p)) return Forbidden("only HQ changes the expense policy", "只有总部可以修改费用标准");
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE expense_policies SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
+  if (n != 1) return Status::NotFound("expense policy");
+  return json{{"id", id}, {"archived", true}};
+}
+
+Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, const json& claim) {
+  int64_t unit = claim.value("unit_id", json(0)).is_number_integer() ? claim["unit_id"].get<int64_t>() : 0;
+  KEEL_ASSIGN_OR_RETURN(std::string path, UnitPathOf(conn, tenant, unit));
+  std::vector<int64_t> chain = PathIds(path);
+  Value q[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
+      "SELECT id, unit_id, kind, per, limit_amount, city_tier FROM expense_policies WHERE tenant_id = ? AND archived_at IS NULL", q));
+  // The rule for a line: the deepest unit on the path (tenant-wide rules last), a rule for the
+  // line's city tier over one for any city.
+  auto rule_for = [&](const std::string& kind, const std::string& tier) -> const std::vector<Value>* {
+    const std::vector<Value>* best = nullptr;
+    int best_rank = -1;
+    for (const auto& row : r.rows) {
+      if (store::AsText(row[2]) != kind) continue;
+      if (!store::IsNull(row[5]) && store::AsText(row[5]) != tier) continue;
+      int depth = 0;
+      if (!store::IsNull(row[1])) {
+        auto it = std::find(chain.begin(), chain.end(), store::AsInt(row[1]));
+        if (it == chain.end()) continue;
+        depth = static_cast<int>(it - chain.begin()) + 1;
+      }
+      int rank = depth * 2 + (store::IsNull(row[5]) ? 0 : 1);
+      if (rank > best_rank) best_rank = rank, best = &row;
+    }
+    return best;
+  };
+  json lines = json::array();
+  bool ok = true;
+  std::map<std::pair<std::string, std::string>, int64_t> per_day;  // (kind, day) → spent so far
+  const json& ls = claim.contains("lines") && claim["lines"].is_array() ? claim["lines"] : json::array();
+  for (size_t i = 0; i < ls.size(); ++i) {
+    const json& l = ls[i];
+    std::string kind = l.value("kind", ""), day = l.value("day", "");
+    std::string city = l.value("city", json("")).is_string() ? l.value("city", "") : "";
+    int64_t amount = std::llround(l.value("amount", 0.0) * 100);
+    json out = {{"line_no", static_cast<int64_t>(i + 1)}, {"kind", kind}, {"day", day}, {"amount", Yuan(amount)},
+                {"has_receipt", l.value("has_receipt", json(false)).is_boolean() && l["has_receipt"].get<bool>()}};
+    const auto* rule = rule_for(kind, CityTier(city));
+    if (rule == nullptr) {
+      out["within_policy"] = true;
+      out["rule_id"] = nullptr;
+    } else {
+      std::string per = store::AsText((*rule)[3]);
+      int64_t limit = store::AsInt((*rule)[4]);
+      int64_t allowed = limit;
+      int64_t counted = amount;
+      if (per == "night") allowed = limit * (l.value("nights", json(1)).is_number_integer() ? l["nights"].get<int64_t>() : 1);
+      if (per == "person") allowed = limit * (l.value("attendees", json(1)).is_number_integer() ? l["attendees"].get<int64_t>() : 1);
+      if (per == "day") counted = (per_day[{kind, day}] += amount);
+      bool within = counted <= allowed;
+      ok = ok && within;
+      out["within_policy"] = within;
+      out["rule_id"] = store::AsInt((*rule)[0]);
+      out["per"] = per;
+      out["limit"] = Yuan(limit);
+      out["allowed"] = Yuan(allowed);
+      if (!within) {
+        out["message_en"] = kind + " " + YuanText(counted) + " is over the policy's " + YuanText(allowed) + " (" + YuanText(limit) + " per " + per + ")";
+        out["message_zh"] = kind + " " + YuanText(counted) + " 元超出标准 " + YuanText(allowed) + " 元（" + PerZh(per) + " " + YuanText(limit) + " 元）";
+      }
+    }
+    lines.push_back(out);
+  }
+  return json{{"within_policy", ok}, {"lines", lines}, {"missing_receipts", claim.value("missing_receipts", json(0))}};
+}
+
+Result<json> ExpenseService::CheckPolicy(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(json claim, records_.Get(p, Expenses(), id));
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return Check(*conn, p.tenant_id, claim);
+}
+
+// ---- submission, decisions, posting ----
+
+Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& body) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit claims", "只读角色不能提交报销");
+  KEEL_ASSIGN_OR_RETURN(json claim, records_.Get(p, Expenses(), id));
+  if (claim.value("owner_id", json(0)) != json(p.user_id)) {
+    return Forbidden("only the claimant submits their claim", "只有报销人本人可以提交报销单");
+  }
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment"}));
+  std::string status = claim.value("status", "");
+  if (status != "draft" && status != "rejected") {
+    return Status::Error(ErrorKind::kConflict, "expense.status", "only a draft (or rejected) claim is submitted; this one is " + status,
+                         "只有草稿（或已驳回）的报销单可以提交；当前状态为 " + status, "status");
+  }
+  std::string day;
+  for (const auto& l : claim["lines"]) day = std::max(day, l.value("day", std::string()));
+  int64_t total = std::llround(claim.value("total", 0.0) * 100);
+  int64_t budget = 0;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(json policy, Check(*conn, p.tenant_id, claim));
+    if (!policy["within_policy"].get<bool>()) {
+      for (const auto& l : policy["lines"]) {
+        if (!l["within_policy"].get<bool>()) {
+          Status s = Status::Error(ErrorKind::kUnprocessable, "expense.over_policy", l["message_en"].get<std::string>(),
+                                   l["message_zh"].get<std::string>(), "lines[" + std::to_string(l["line_no"].get<int64_t>() - 1) + "].amount");
+          return s;
+        }
+      }
+    }
+  }
+  // The budget is committed now, so two claims cannot both spend its last yuan.
+  auto found = budgets_.Find(p.tenant_id, claim["unit_id"].get<int64_t>(), claim["category"].get<std::string>(), day);
+  if (!found.ok()) {
+    if (found.status().kind() != ErrorKind::kNotFound) return found.status();
+    return Status::Error(ErrorKind::kUnprocessable, "budget.none", found.status().message_en(), found.status().message_zh(), "category");
+  }
+  budget = *found;
+  Principal sys = Principal::System(p.tenant_id);
+  KEEL_RETURN_IF_ERROR(budgets_.Spend(sys, budget, {{"amount", Yuan(total)}, {"note", "报销 · " + claim.value("title", "")},
+                                                    {"source_object", "expenses"}, {"source_id", id}}).status());
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    Value q[] = {budget, p.tenant_id, id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE expenses SET budget_id = ? WHERE tenant_id = ? AND id = ?", q).status());
+  }
+  json submit = {{"object", "expenses"}, {"record_id", id}, {"definition", "expense_claim"}};
+  if (body.contains("comment")) submit["comment"] = body["comment"];
+  auto request = approvals_.Submit(p, submit);
+  if (!request.ok() || request->value("status", "") == "not_needed") {
+    // Nothing waits for a decision: give the money back (a claim never spends without one).
+    OnDecision(p.tenant_id, id, "recalled");
+    if (!request.ok()) return request.status();
+    KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
+    return json{{"expense", updated}, {"approval", *request}};
+  }
+  KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
+  KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
+  b.erase("entries");
+  return json{{"expense", updated}, {"approval", *request}, {"budget", b}};
+}
+
+void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& decision) {
+  if (decision == "approved") return;
+  // Rejected or recalled: the committed money goes back to the budget, once.
+  int64_t budget = 0, total = 0;
+  {
+    auto conn = db_.Acquire();
+    if (!conn.ok()) return;
+    Value q[] = {tenant, id};
+    auto r = (*conn)->Query("SELECT budget_id, total FROM expenses WHERE tenant_id = ? AND id = ?", q);
+    if (!r.ok() || r->empty() || store::IsNull(r->rows[0][0])) return;
+    budget = store::AsInt(r->rows[0][0]);
+    total = store::AsInt(r->rows[0][1]);
+    Value up[] = {tenant, id, budget};
+    auto n = (*conn)->Exec("UPDATE expenses SET budget_id = NULL WHERE tenant_id = ? AND id = ? AND budget_id = ?", up);
+    if (!n.ok() || *n != 1) return;  // someone else released it
+  }
+  auto r = budgets_.Release(Principal::System(tenant), budget,
+                            {{"amount", Yuan(total)}, {"note", decision == "rejected" ? "报销驳回，释放预算" : "报销撤回，释放预算"},
+                             {"source_object", "expenses"}, {"source_id", id}});
+  if (!r.ok()) spdlog::warn("expenses: releasing budget {} for claim {} of tenant {} failed: {}", budget, id, tenant, r.status().ToString());
+}
+
+Result<json> ExpenseService::Post(const Principal& p, int64_t id) {
+  if (!IsHq(p)) return Forbidden("only HQ posts claims to the ledger", "只有总部可以将报销入账");
+  Principal sys = Principal::System(p.tenant_id);
+  KEEL_ASSIGN_OR_RETURN(json claim, records_.Get(p, Expenses(), id));
+  std::string period;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
+    KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+    Value q[] = {p.tenant_id, id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT status, total, unit_id, owner_id, category, title FROM expenses WHERE tenant_id = ? AND id = ?", q));
+    std::string status = store::AsText(r.rows[0][0]);
+    if (status != "approved") {
+      return Status::Error(ErrorKind::kConflict, "expense.status", "only an approved claim is posted; this one is " + status,
+                           "只有已批准的报销单可以入账；当前状态为 " + status, "status");
+    }
+    std::string day;
+    for (const auto& l : claim["lines"]) day = std::max(day, l.value("day", std::string()));
+    KEEL_ASSIGN_OR_RETURN(period, ledger_.OpenPeriodFor(*conn, p.tenant_id, day));
+    if (period != day.substr(0, 7)) day = period + "-01";
+    KEEL_RETURN_IF_ERROR(ledger_.Append(*conn, p.tenant_id, store::AsInt(r.rows[0][2]), store::IsNull(r.rows[0][3]) ? 0 : store::AsInt(r.rows[0][3]),
+                                        period, day, "expense:" + store::AsText(r.rows[0][4]), store::AsInt(r.rows[0][1]), "expenses", id,
+                                        store::AsText(r.rows[0][5]), p.user_id));
+    Value up[] = {period, p.tenant_id, id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE expenses SET ledger_period = ? WHERE tenant_id = ? AND id = ?", up).status());
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  return records_.Update(sys, Expenses(), id, {{"status", "posted"}});
+}
+
+}  // namespace keel::org
