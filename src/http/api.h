@@ -28,6 +28,8 @@ class TextService;
 namespace keel::org {
 class ApprovalEngine;
 class BudgetService;
+class MaterialService;
+class FeedbackLinkService;
 }
 
 namespace keel::http {
@@ -48,6 +50,8 @@ struct ApiServices {
   text::TextService* text = nullptr;
   org::ApprovalEngine* approvals = nullptr;
   org::BudgetService* budgets = nullptr;
+  org::MaterialService* materials = nullptr;
+  org::FeedbackLinkService* feedback_links = nullptr;
 };
 
 class Api {
@@ -70,6 +74,7 @@ class Api {
   void AddAiRoutes();
   void AddTextRoutes();
   void AddOrgRoutes();
+  void AddMaterialRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

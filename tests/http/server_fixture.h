@@ -16,6 +16,8 @@
 #include "ai/service.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/feedback_links.h"
+#include "org/materials.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -68,6 +70,11 @@ class ServerFixture {
     services.approvals = approvals.get();
     budgets = std::make_unique<org::BudgetService>(*db, *Clock::System());
     services.budgets = budgets.get();
+    // Small limits so that the cases can reach them: 4 KB files, 3 answers a minute per link.
+    materials = std::make_unique<org::MaterialService>(*db, *rs, *Clock::System(), 4096);
+    services.materials = materials.get();
+    feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, *Clock::System(), org::FeedbackLinkOptions{3});
+    services.feedback_links = feedback_links.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -111,6 +118,8 @@ class ServerFixture {
   std::unique_ptr<text::TextService> text;
   std::unique_ptr<org::ApprovalEngine> approvals;
   std::unique_ptr<org::BudgetService> budgets;
+  std::unique_ptr<org::MaterialService> materials;
+  std::unique_ptr<org::FeedbackLinkService> feedback_links;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;
