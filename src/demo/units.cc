@@ -64,7 +64,8 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
   int r = 0;
   for (const auto& rv : reviews) {
     if (rv.unit >= units.size()) continue;
-    json body = {{"unit_id", units[rv.unit]}, {"title", rv.title}, {"outcome", rv.outcome}, {"background", rv.background},
+    // The first is 上海战队's (sh-rep-01's own deal); the others belong to other units.
+    json body = {{"unit_id", rv.unit == 0 ? rep.unit_id : units[rv.unit]}, {"title", rv.title}, {"outcome", rv.outcome}, {"background", rv.background},
                  {"went_well", rv.well}, {"went_wrong", rv.wrong}, {"lessons", rv.lessons}, {"tags", rv.tags}};
     if (rv.unit == 0) {
       body["author_id"] = rep.user_id;
