@@ -29,6 +29,8 @@
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
+#include "org/feedback_links.h"
+#include "org/materials.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -498,8 +500,10 @@ int main(int argc, char** argv) {
     keel::org::Ledger ledger(*s.db, *keel::Clock::System());
     keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
     keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
+    keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
+    keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
     keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses});
+                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -576,6 +580,10 @@ int main(int argc, char** argv) {
       auto seeded = keel::demo::SeedUnits(*s.db, *s.records, approvals, r->tenant_id);
       if (!seeded.ok()) return Fail(seeded.status());
       std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());
+      std::printf("units: %d materials, %d case reviews\n", (*seeded)["materials"].get<int>(), (*seeded)["case_reviews"].get<int>());
+      for (const auto& l : (*seeded)["feedback_links"]) {
+        std::printf("feedback link (%s): %s\n", l["unit"].get<std::string>().c_str(), l["path"].get<std::string>().c_str());
+      }
       for (const auto& q : (*seeded)["quotes"]) {
         std::printf("quote %s (%s, %.0f%% off): %s\n", q["code"].get<std::string>().c_str(), q["name"].get<std::string>().c_str(),
                     q["discount_pct"].get<double>(), q["status"].get<std::string>().c_str());
@@ -736,8 +744,10 @@ int main(int argc, char** argv) {
   keel::org::Ledger ledger(*s.db, *keel::Clock::System());
   keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
   keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
+  keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
+  keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses});
+                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

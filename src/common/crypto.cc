@@ -38,6 +38,24 @@ bool Base64UrlDecode(std::string_view text, std::string* out) {
   return true;
 }
 
+bool Base64Decode(std::string_view text, std::string* out) {
+  InitCrypto();
+  std::string bin(text.size() * 3 / 4 + 3, '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  const int variants[] = {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING};
+  for (int variant : variants) {
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), text.data(), text.size(),
+                          " \t\r\n", &len, &end, variant) == 0 &&
+        end == text.data() + text.size()) {
+      bin.resize(len);
+      *out = std::move(bin);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string RandomToken(size_t bytes) {
   InitCrypto();
   std::string raw(bytes, '\0');

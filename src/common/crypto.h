@@ -17,5 +17,8 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b);
 std::string Base64UrlEncode(std::string_view data);
 // Returns false on malformed input.
 bool Base64UrlDecode(std::string_view text, std::string* out);
+// Standard base64 (RFC 4648 §4, '+' and '/', padding optional); whitespace (line breaks of
+// MIME-style encoders) is skipped. Returns false on malformed input.
+bool Base64Decode(std::string_view text, std::string* out);
 
 }  // namespace keel

@@ -51,7 +51,10 @@ Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records
 
 // Pricing authority (HQ 5 %; each sales unit's reps 8 %, 12 % on ACs from 50,000 yuan; unit
 // leads 15 %) and three quotes by sh-rep-01 submitted through `approvals`: returns
-// {rep_id, quotes: [{id, code, name, discount_pct, status, approval_id}]}.
+// {rep_id, quotes: [{id, code, name, discount_pct, status, approval_id}], budgets, materials,
+// case_reviews, feedback_links: [{unit, path}]} — with the materials library (HQ's price list in
+// two versions, brand book, deck, contract template; a unit's playbook), three case reviews and
+// one public feedback link per region.
 Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant);
 
 }  // namespace keel::demo

@@ -1,15 +1,94 @@
 // The demo's agile-unit setup: pricing authority for every sales unit, and quotes by sh-rep-01
-// that go through approval (one within authority, one to the unit lead, one on to HQ).
+// that go through approval (one within authority, one to the unit lead, one on to HQ); budgets;
+// the materials library, case reviews and a public feedback link per region.
 #include "demo/demo.h"
 
 #include <cmath>
 
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/feedback_links.h"
+#include "org/materials.h"
 
 namespace keel::demo {
 
 using json = nlohmann::json;
+
+namespace {
+
+// HQ's shared library (the price list in two versions), one unit's own playbook, case reviews
+// written in three units, and one feedback link per region (its token only in the result).
+Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t tenant, const domain::Principal& rep,
+                   const std::vector<int64_t>& units, int64_t customer, json& out) {
+  auto sys = domain::Principal::System(tenant);
+  org::MaterialService materials(db, records, *Clock::System());
+  struct File { const char* name; const char* type; std::string body; const char* note; };
+  struct Item { const char* title; const char* kind; const char* tags; const char* line; int64_t unit; std::vector<File> files; };
+  const std::vector<Item> library = {
+      {"2026 价格表", "price_list", "价格,2026,空调,冰箱", "全品类", 0,
+       {{"2026-价格表-v1.csv", "text/csv; charset=utf-8", "sku,名称,建议零售价\nAC-1,海川挂机空调 1.5匹,3299\nAC-2,海川柜机空调 3匹,7999\nRF-1,海川对开门冰箱 520L,4599\n", "年度首版"},
+        {"2026-价格表-v2.csv", "text/csv; charset=utf-8", "sku,名称,建议零售价\nAC-1,海川挂机空调 1.5匹,3199\nAC-2,海川柜机空调 3匹,7799\nRF-1,海川对开门冰箱 520L,4599\n", "双十一空调调价"}}},
+      {"海川品牌视觉规范手册", "brand", "品牌,VI,门店陈列", nullptr, 0,
+       {{"品牌手册.md", "text/markdown; charset=utf-8", "# 海川品牌视觉规范\n\n- 标准色：海川蓝 #0057B8\n- 门头与堆头须使用标准组合标志\n- 价签统一使用 2026 版模板\n", "2026 版"}}},
+      {"空调新品推介（2026 春季）", "deck", "空调,新品,推介", "空调", 0,
+       {{"空调新品推介-2026春.md", "text/markdown; charset=utf-8", "# 2026 春季空调新品\n\n1. 一级能效新风挂机：卖点静音 18 分贝\n2. 柜机 3 匹：适合酒店大堂与门店\n3. 以旧换新政策与安装承诺\n", "门店培训用"}}},
+      {"大客户集采合同模板", "template", "合同,大客户,集采", nullptr, 0,
+       {{"集采合同模板.md", "text/markdown; charset=utf-8", "# 设备集中采购合同（模板）\n\n第一条 标的与数量\n第二条 价格与付款：预付 30%，到货验收后支付 60%，质保金 10%\n第三条 安装与质保\n", "法务审核版"}}},
+      {"上海战队 酒店行业打法", "training", "酒店,大客户,打法", "空调", rep.unit_id,
+       {{"酒店行业打法.md", "text/markdown; charset=utf-8", "# 酒店行业打法\n\n- 先找工程部，再找采购\n- 提前报备价格授权，避免比价时来不及申请特价\n", "战队内部"}}},
+  };
+  int n = 0;
+  for (const auto& item : library) {
+    json body = {{"title", item.title}, {"kind", item.kind}, {"tags", item.tags}};
+    if (item.line) body["product_line"] = item.line;
+    if (item.unit) body["unit_id"] = item.unit;
+    KEEL_ASSIGN_OR_RETURN(json m, records.Create(sys, *domain::FindEntity("materials"), body));
+    for (const auto& f : item.files) {
+      KEEL_RETURN_IF_ERROR(materials.AddVersion(sys, m["id"].get<int64_t>(), {f.body, f.name, f.type, f.note}).status());
+    }
+    ++n;
+  }
+  out["materials"] = n;
+  struct Review { size_t unit; const char* title; const char* outcome; const char* background; const char* well; const char* wrong;
+                  const char* lessons; const char* tags; };
+  const Review reviews[] = {
+      {0, "华庭酒店客房空调集采输单复盘", "lost", "酒店 300 间客房空调更换，三家比价，预算 90 万。",
+       "技术方案得到工程部认可，安装排期有优势。", "报价比竞品高 8%，特价申请晚了三天，客户已定标；没有见到采购总监。",
+       "大客户集采提前报备价格授权；第一周内锁定决策链（工程部、采购、财务）。", "大客户,价格战,输单"},
+      {1, "国庆门店以旧换新促销复盘", "won", "国庆七天门店以旧换新，目标 120 台空调。",
+       "提前两周社群预热，到店转化率 35%；安装预约当天确认。", "第三天柜机缺货，流失约 10 单。",
+       "大促前按去年同期 1.5 倍备货柜机；社群预热话术可复制到其他门店。", "门店促销,以旧换新,赢单"},
+      {2, "学校宿舍空调改造项目（进行中）", "ongoing", "区教育局 6 所学校宿舍改造，招标在即。",
+       "提前参与方案设计，参数写入招标文件。", "付款周期长，现金流压力大。", "政府项目先评估回款周期，预算申请走总部审批。", "政府项目,招投标"},
+  };
+  int r = 0;
+  for (const auto& rv : reviews) {
+    if (rv.unit >= units.size()) continue;
+    // The first is 上海战队's (sh-rep-01's own deal); the others belong to other units.
+    json body = {{"unit_id", rv.unit == 0 ? rep.unit_id : units[rv.unit]}, {"title", rv.title}, {"outcome", rv.outcome}, {"background", rv.background},
+                 {"went_well", rv.well}, {"went_wrong", rv.wrong}, {"lessons", rv.lessons}, {"tags", rv.tags}};
+    if (rv.unit == 0) {
+      body["author_id"] = rep.user_id;
+      body["customer_id"] = customer;
+    }
+    KEEL_RETURN_IF_ERROR(records.Create(sys, *domain::FindEntity("case_reviews"), body).status());
+    ++r;
+  }
+  out["case_reviews"] = r;
+  org::FeedbackLinkService links(db, records, *Clock::System());
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  store::Value q[] = {tenant};
+  KEEL_ASSIGN_OR_RETURN(auto regions, conn->Query("SELECT id, name FROM units WHERE tenant_id = ? AND kind = 'region' ORDER BY id", q));
+  out["feedback_links"] = json::array();
+  for (const auto& row : regions.rows) {
+    std::string name = store::AsText(row[1]);
+    KEEL_ASSIGN_OR_RETURN(json link, links.Create(sys, {{"unit_id", store::AsInt(row[0])}, {"title", name + "门店服务评价"}}));
+    out["feedback_links"].push_back({{"unit", name}, {"path", link["path"]}});
+  }
+  return Status();
+}
+
+}  // namespace
 
 // The demo's pricing authority and a few quotes going through approval.
 Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant) {
@@ -45,6 +124,8 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
     customer = store::AsInt(c.rows[0][0]);
   }
   KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", hq}, {"max_discount_pct", 5}}).status());
+  json library;
+  KEEL_RETURN_IF_ERROR(SeedLibrary(db, records, tenant, rep, units, customer, library));
   for (int64_t u : units) {
     KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"max_discount_pct", 8}}).status());
     KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"category_prefix", "家电/空调"}, {"min_amount", 50000},
@@ -85,6 +166,7 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
                              {"status", submitted["status"]},
                              {"approval_id", submitted.contains("approval") ? submitted["approval"]["id"] : json(nullptr)}});
   }
+  out.update(library);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -110,7 +111,16 @@ json RowToJson(const EntityDef& e, const store::Rows& r, size_t i) {
 }
 
 std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<Value>& params) {
-  if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return {};
+  if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant || e.scope == Scope::kPublished) return {};
+  if (e.scope == Scope::kShared) {
+    // Tenant-wide (no unit), or a unit on the caller's own path (an ancestor or their unit), or
+    // one in their subtree.
+    params.emplace_back(p.tenant_id);
+    params.emplace_back(p.unit_path + "%");
+    params.emplace_back(p.unit_path);
+    return " AND (unit_id IS NULL OR unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND "
+           "(path LIKE ? OR CAST(? AS TEXT) LIKE (path || '%'))))";
+  }
   if (e.scope == Scope::kUnit || p.role == Role::kUnitLead) {
     params.emplace_back(p.tenant_id);
     params.emplace_back(p.unit_path + "%");
@@ -195,9 +205,33 @@ struct RecordRules {
     return Status();
   }
 
+  // Tags as one comma-separated list: "空调，2026、 价格" → "空调,2026,价格" (trimmed, no repeats).
+  static void NormaliseTags(ValueMap& v) {
+    if (Null(v, "tags")) return;
+    std::string text = Text(v, "tags"), out;
+    for (const char* sep : {"，", "、", "；", ";"}) {
+      for (size_t at; (at = text.find(sep)) != std::string::npos;) text.replace(at, std::strlen(sep), ",");
+    }
+    std::set<std::string> seen;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = std::min(text.find(',', start), text.size());
+      std::string tag = text.substr(start, comma - start);
+      size_t b = tag.find_first_not_of(" \t"), e = tag.find_last_not_of(" \t");
+      tag = b == std::string::npos ? "" : tag.substr(b, e - b + 1);
+      if (!tag.empty() && seen.insert(tag).second) out += (out.empty() ? "" : ",") + tag;
+      start = comma + 1;
+    }
+    v["tags"] = out.empty() ? Value() : Value(out);
+  }
+
   static Status CheckScope(Ctx& ctx, const EntityDef& e, const ValueMap& v) {
     const Principal& p = ctx.p;
     if (SeesWholeTenant(p.role) || e.scope == Scope::kTenant) return Status();
+    if (e.scope == Scope::kShared && Null(v, "unit_id")) {
+      return Forbidden("only HQ writes " + e.name + " shared with the whole tenant; give your unit_id",
+                       "只有总部可以维护全员共享的" + e.zh + "；请指定您的单元 unit_id");
+    }
     if (e.scope == Scope::kOwned && p.role == Role::kRep && Int(v, "owner_id") != p.user_id) {
       return Forbidden("a rep may only write records they own", "销售代表只能操作自己负责的记录");
     }
@@ -328,6 +362,16 @@ struct RecordRules {
       if (!r->empty()) v["unit_id"] = r->rows[0][0];
     }
     if (n == "members" && Null(v, "points")) v["points"] = int64_t{0};
+    if (n == "materials" || n == "case_reviews") NormaliseTags(v);
+    if (n == "case_reviews") {
+      if (Null(v, "unit_id") && ctx.p.unit_id != 0) v["unit_id"] = ctx.p.unit_id;
+      if (Null(v, "unit_id")) return Required("unit_id");
+      if (Null(v, "author_id") && !ctx.p.is_system()) v["author_id"] = ctx.p.user_id;
+    }
+    if (n == "feedback" && !Null(v, "link_id") && !ctx.p.is_system()) {
+      return Status::Invalid("validation.read_only", "link_id is set by the public feedback link only",
+                             "link_id 仅由公开反馈链接填写", "link_id");
+    }
     if (n == "feedback") {
       if (Null(v, "rating") && Null(v, "text")) {
         return Status::Invalid("validation.required", "feedback needs a rating or a text", "反馈至少需要评分或文字", "text");
@@ -412,6 +456,7 @@ struct RecordRules {
       if (disabled || new_password) return RevokeSessions(ctx, id);
     }
     if (n == "leads") return LeadStatus(ctx, before, after);
+    if ((n == "materials" || n == "case_reviews") && Text(before, "tags") != Text(after, "tags")) NormaliseTags(after);
     if (n == "custom_fields" && Text(before, "options") != Text(after, "options")) {
       return CustomFieldDefinition(ctx, id, after, false);
     }
@@ -1043,6 +1088,8 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
   for (const auto& f : e.fields) {
     if (f.required && f.writable && Null(after, f.name)) return Required(f.name);
   }
+  // Readable is not writable here: the stored record must be in the writer's part too.
+  if (ReadsBeyondWrites(e.scope)) KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, before));
   KEEL_RETURN_IF_ERROR(RecordRules::PrepareUpdate(ctx, e, id, before, after));
   KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, after));
   std::vector<std::string> changed;
@@ -1174,6 +1221,18 @@ Result<json> RecordService::Get(const Principal& p, const EntityDef& e, int64_t 
   return out;
 }
 
+Result<json> RecordService::GetWritable(const Principal& p, const EntityDef& e, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  std::vector<Value> params = {p.tenant_id, id};
+  std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, e, params);
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
+  if (r.empty()) return Status::NotFound(e.en);
+  if (!e.CanWrite(p.role)) return Forbidden("your role may not change " + e.name, "您的角色无权修改" + e.zh);
+  Ctx ctx{p, *conn};
+  KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, RowToMap(e, r, 0)));
+  return RowToJson(e, r, 0);
+}
+
 Result<json> RecordService::Update(const Principal& p, const EntityDef& e, int64_t id,
                                    const json& patch, const WriteOptions& opt) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
@@ -1201,6 +1260,7 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
   std::string sql = SelectSql(e) + " WHERE tenant_id = ? AND id = ?" + ScopeClause(p, e, params);
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, params));
   if (r.empty()) return Status::NotFound(e.en);
+  if (ReadsBeyondWrites(e.scope)) KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, RowToMap(e, r, 0)));
   json before = RowToJson(e, r, 0);
   if (!before["archived_at"].is_null()) return before;  // archiving twice is a no-op
   if (e.name == "units") {

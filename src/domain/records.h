@@ -71,6 +71,10 @@ class RecordService {
   Result<BatchResult> CreateBatch(const Principal& p, const EntityDef& e, const json& items,
                                   const WriteOptions& opt = {}, size_t max_items = 5000);
   Result<json> Get(const Principal& p, const EntityDef& e, int64_t id);
+  // The record when `p` may change it: 404 when they cannot see it, 403 when they may only read
+  // it (their role does not write `e`, or the record lies outside their part of the tree). For
+  // parts that write beside a record (a material's versions).
+  Result<json> GetWritable(const Principal& p, const EntityDef& e, int64_t id);
   Result<json> Update(const Principal& p, const EntityDef& e, int64_t id, const json& patch,
                       const WriteOptions& opt = {});
   Result<json> Archive(const Principal& p, const EntityDef& e, int64_t id,

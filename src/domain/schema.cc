@@ -527,6 +527,58 @@ std::vector<EntityDef> Build() {
         Str("sentiment_model", 40).Computed().Doc(
             "Which model judged it: fasttext:v<N> (trained on the tenant's rated feedback), lexicon, or rating",
             "判定所用模型：fasttext:v<N>（基于本租户评分反馈训练）、lexicon（词典）或 rating（仅评分）"),
+        Str("contact_name", 100).Doc("The customer's name as they gave it", "客户留下的称呼"),
+        Str("contact", 100).Doc("How to reach the customer (phone, WeChat, email), as they gave it",
+                                "客户留下的联系方式（电话、微信、邮箱）"),
+        F("link_id", FieldType::kInt).Range(1, 9e15).Immutable().Filter().Doc(
+            "The public feedback link it came through (set by POST /public/feedback/{token} only)",
+            "提交所用的公开反馈链接（仅由公开反馈接口填写）"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"materials", "material", "物料", "material", Scope::kShared};
+    e.writers = kLeads;
+    e.default_sort = "-updated_at";
+    e.fields = {
+        Str("title").Req().Sort().Search().Doc("Title, e.g. 2026 价格表", "标题，如 2026 价格表"),
+        Enum("kind", {"brand", "price_list", "deck", "template", "training", "other"}).Req().Doc(
+            "brand guidelines, price list, deck, (contract) template, training, other",
+            "类型：品牌规范、价格表、推介材料、（合同）模板、培训、其他"),
+        F("description", FieldType::kText).Len(4000).Doc("What it is and when to use it", "说明与适用场景"),
+        Str("tags", 400).Search().Doc("Tags separated by commas (，、; also work), e.g. 空调,2026",
+                                      "标签，以逗号分隔（也可用，、;），如 空调,2026"),
+        Str("product_line", 64).Filter().Doc("Product line", "产品线"),
+        F("category_path", FieldType::kCategory).Filter().Doc("Product category it is about", "相关品类"),
+        Ref("unit_id", "units").Doc(
+            "The unit that owns it: absent for HQ's materials shared with everyone; a unit's own are seen by "
+            "its subtree and the units above it",
+            "所属单元：为空表示总部共享给全员；单元自有物料仅本单元及下级、上级单元可见"),
+        F("latest_version", FieldType::kInt).Computed().Sort().Doc(
+            "Number of the newest version (POST /materials/{id}/versions)", "最新版本号（上传新版本见 versions 接口）"),
+        Str("file_name", 200).Computed().Doc("The newest version's file name", "最新版本文件名"),
+        Str("content_type", 100).Computed().Doc("The newest version's media type", "最新版本的文件类型"),
+        F("size_bytes", FieldType::kInt).Computed().Doc("The newest version's size in bytes", "最新版本大小（字节）"),
+        Str("sha256", 64).Computed().Doc("SHA-256 of the newest version", "最新版本的 SHA-256"),
+    };
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"case_reviews", "case_review", "复盘", "case review", Scope::kPublished};
+    e.writers = kSellers;
+    e.fields = {
+        Ref("unit_id", "units").Doc("The unit whose case it is; defaults to yours", "复盘所属单元；默认为您的单元"),
+        Str("title").Req().Sort().Search().Doc("Title", "标题"),
+        Ref("opportunity_id", "opportunities").Doc("The opportunity reviewed", "复盘的商机"),
+        Ref("customer_id", "customers").Doc("The customer", "客户"),
+        Enum("outcome", {"won", "lost", "ongoing", "other"}).Req().Doc("won, lost, ongoing or other",
+                                                                        "结果：赢单、输单、进行中、其他"),
+        Text("background").Search().Doc("The situation", "背景"),
+        Text("went_well").Search().Doc("What went well", "做得好的"),
+        Text("went_wrong").Search().Doc("What went wrong", "问题与不足"),
+        Text("lessons").Search().Doc("Lessons for other units", "经验教训"),
+        Str("tags", 400).Search().Doc("Tags separated by commas, e.g. 大客户,价格战", "标签，以逗号分隔，如 大客户,价格战"),
+        Ref("author_id", "users").Doc("Who wrote it; defaults to you", "撰写人；默认为您"),
     };
     all.push_back(e);
   }

@@ -74,7 +74,16 @@ enum class Scope {
   kUnit,    // belongs to a unit: unit leads see their subtree; supervisors/reps their unit's
   kOwned,   // has an owner and a unit: reps see their own, supervisors their team's,
             // unit leads their subtree
+  kShared,  // shared down the tree (materials 物料): without a unit, by the whole tenant; a unit's
+            // own, by that unit's subtree and the units above it. Written inside the writer's
+            // subtree; only HQ writes the tenant-wide ones
+  kPublished,  // written by a unit, read by the whole tenant (case reviews 复盘: lessons spread);
+               // written inside the writer's subtree
 };
+
+// True when a scope lets people read records they may not write (updates and archives then
+// check the stored record's unit as well as the new one).
+inline bool ReadsBeyondWrites(Scope s) { return s == Scope::kShared || s == Scope::kPublished; }
 
 // A child collection written and read with its parent (order lines).
 struct ChildDef {

@@ -147,6 +147,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddTextRoutes();
   AddOrgRoutes();
   AddAccountingRoutes();
+  AddMaterialRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
@@ -499,8 +500,10 @@ Response Api::Handle(const Request& req) const {
   auto started = std::chrono::steady_clock::now();
   Response res;
   std::optional<Principal> principal;
+  std::string logged_pattern;
   try {
     auto m = router_.Find(req.method, req.path);
+    if (m.route && m.params.count("token")) logged_pattern = m.route->pattern;
     if (!m.route) {
       Status st = m.path_known
           ? Status::Error(ErrorKind::kInvalid, "http.method_not_allowed",
@@ -514,6 +517,18 @@ Response Api::Handle(const Request& req) const {
       Call call{req, std::nullopt, json(), {}};
       Status st;
       for (const auto& [k, v] : m.params) {
+        if (k == "token") {
+          // A capability in the path (public feedback links): its shape only; never echoed.
+          bool ok = !v.empty() && v.size() <= 100 && std::all_of(v.begin(), v.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+          });
+          if (!ok) {
+            st = Status::Error(ErrorKind::kNotFound, "not_found", "no such link", "链接不存在", k);
+            break;
+          }
+          call.names[k] = v;
+          continue;
+        }
         if (k == "name") {
           bool ok = !v.empty() && v.size() <= 63 && std::all_of(v.begin(), v.end(), [](char ch) {
             return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
@@ -544,6 +559,11 @@ Response Api::Handle(const Request& req) const {
         } else {
           st = p.status();
         }
+      }
+      if (st.ok() && m.route->doc.max_body > 0 && req.body.size() > m.route->doc.max_body) {
+        st = Status::Error(ErrorKind::kPayloadTooLarge, "http.payload_too_large",
+                           "the request body is larger than " + std::to_string(m.route->doc.max_body) + " bytes",
+                           "请求体超过 " + std::to_string(m.route->doc.max_body) + " 字节", "body");
       }
       if (st.ok() && (req.method == "POST" || req.method == "PATCH" || req.method == "PUT")) {
         bool wants_body = !m.route->doc.request_schema.is_null() && !m.route->doc.raw_body;
@@ -599,6 +619,11 @@ Response Api::Handle(const Request& req) const {
         if (r.ok() && r->stream) {
           res.status = 200;
           res.stream = r->stream;
+        } else if (r.ok() && !r->raw_content_type.empty()) {
+          res.status = r->status;
+          res.content_type = r->raw_content_type;
+          res.body = std::move(r->raw);
+          res.headers = std::move(r->headers);
         } else if (r.ok()) {
           res.status = r->status;
           res.body = Dump(r->body);
@@ -630,6 +655,8 @@ Response Api::Handle(const Request& req) const {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - started).count();
   std::string safe_path = req.path.substr(0, 256);
+  // A route with a secret in its path (a public link's token) is logged by its pattern.
+  if (!logged_pattern.empty()) safe_path = logged_pattern;
   for (char& ch : safe_path) {
     if (static_cast<unsigned char>(ch) < 0x20 || ch == ' ' || ch == 0x7f) ch = '?';  // no forged log lines
   }
@@ -652,8 +679,9 @@ json Api::OpenApi() const {
     json params = json::array();
     for (const auto& seg : r.segments) {
       if (seg.size() > 2 && seg.front() == '{') {
-        params.push_back({{"name", seg.substr(1, seg.size() - 2)}, {"in", "path"}, {"required", true},
-                          {"schema", {{"type", "integer"}, {"minimum", 1}}}});
+        std::string name = seg.substr(1, seg.size() - 2);
+        params.push_back({{"name", name}, {"in", "path"}, {"required", true},
+                          {"schema", name == "token" ? json{{"type", "string"}} : json{{"type", "integer"}, {"minimum", 1}}}});
       }
     }
     for (const auto& [name, desc] : r.doc.query) {

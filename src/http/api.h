@@ -31,6 +31,8 @@ class BudgetService;
 class Ledger;
 class ProfitSharing;
 class ExpenseService;
+class MaterialService;
+class FeedbackLinkService;
 }
 
 namespace keel::http {
@@ -54,6 +56,8 @@ struct ApiServices {
   org::Ledger* ledger = nullptr;
   org::ProfitSharing* profit_sharing = nullptr;
   org::ExpenseService* expenses = nullptr;
+  org::MaterialService* materials = nullptr;
+  org::FeedbackLinkService* feedback_links = nullptr;
 };
 
 class Api {
@@ -77,6 +81,7 @@ class Api {
   void AddTextRoutes();
   void AddOrgRoutes();
   void AddAccountingRoutes();
+  void AddMaterialRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

@@ -75,7 +75,8 @@ struct Call {
   std::optional<domain::Principal> principal;
   json body;
   std::map<std::string, int64_t> ids;  // {id} path parameters, validated positive integers
-  std::map<std::string, std::string> names;  // {name} path parameters: [A-Za-z0-9_.-]{1,63}
+  std::map<std::string, std::string> names;  // {name} path parameters: [A-Za-z0-9_.-]{1,63};
+                                             // {token}: [A-Za-z0-9_-]{1,100}, never logged
   const domain::Principal& p() const { return *principal; }
   int64_t id() const { return ids.at("id"); }
   const std::string& name() const { return names.at("name"); }
@@ -85,6 +86,11 @@ struct Reply {
   int status = 200;
   json body;
   std::shared_ptr<EventStream> stream;  // set: a live event stream (body unused)
+  // Set: answer with these bytes of this media type instead of `body` (a stored file), with
+  // `headers` added.
+  std::string raw_content_type;
+  std::string raw;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;
@@ -114,6 +120,8 @@ struct RouteDoc {
   // Set: a text/markdown or text/plain body is accepted too, as this field of a JSON object whose
   // other fields come from the query string (a document uploaded as it is).
   std::string text_field;
+  // Non-zero: a larger body is refused with 413 before it is parsed (public routes).
+  size_t max_body = 0;
 };
 
 struct Route {

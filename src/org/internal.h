@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "domain/model.h"
+#include "events/event_log.h"
 #include "store/database.h"
 
 namespace keel::org {
@@ -65,5 +66,18 @@ bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
 // Splits `total` fen in proportion to `weights` (largest remainder, exact sum; equal shares when
 // every weight is 0 or negative).
 std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights);
+
+// A change made beside the record service, recorded like its writes: one event of `type` and one
+// audit row (actor, what, the state after). Inside the caller's write transaction.
+inline Status RecordChange(store::Connection& conn, const domain::Principal& p, TimeMs now, const std::string& type,
+                           const std::string& entity, int64_t id, const nlohmann::json& after) {
+  std::string detail = after.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  KEEL_RETURN_IF_ERROR(events::AppendOne(conn, p.tenant_id, now, type, entity, id, p.user_id, detail).status());
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+  store::Value q[] = {p.tenant_id, ids[0], FormatTimestamp(now), p.user_id, type, entity, id, detail,
+                      p.request_id.empty() ? store::Value() : store::Value(p.request_id)};
+  return conn.Exec("INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, after, request_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+}
 
 }  // namespace keel::org

@@ -632,6 +632,58 @@ CREATE TABLE price_changes (
   PRIMARY KEY (tenant_id, id));
 )SQL",
      "", ""},
+    {9, "materials library with versions, case reviews, public feedback links",
+     // Material files are stored base64url in TEXT (one column type on both backends, as the AI
+     // models are); a version is never changed once written. A feedback link keeps only its
+     // token's SHA-256 and a one-minute submission window for its rate limit.
+     R"SQL(
+CREATE TABLE materials (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  title TEXT NOT NULL, kind TEXT NOT NULL, description TEXT, tags TEXT, product_line TEXT, category_path TEXT, unit_id BIGINT,
+  latest_version BIGINT, file_name TEXT, content_type TEXT, size_bytes BIGINT, sha256 TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX materials_unit ON materials (tenant_id, unit_id);
+CREATE TABLE material_versions (
+  tenant_id BIGINT NOT NULL, material_id BIGINT NOT NULL, version BIGINT NOT NULL, file_name TEXT NOT NULL,
+  content_type TEXT NOT NULL, size_bytes BIGINT NOT NULL, sha256 TEXT NOT NULL, note TEXT, content TEXT NOT NULL,
+  created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, material_id, version));
+CREATE TABLE case_reviews (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  unit_id BIGINT NOT NULL, title TEXT NOT NULL, opportunity_id BIGINT, customer_id BIGINT, outcome TEXT NOT NULL,
+  background TEXT, went_well TEXT, went_wrong TEXT, lessons TEXT, tags TEXT, author_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX case_reviews_unit ON case_reviews (tenant_id, unit_id);
+CREATE TABLE feedback_links (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, store_id BIGINT, title TEXT,
+  prefix TEXT NOT NULL, token_hash TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, created_at TEXT NOT NULL, created_by BIGINT,
+  window_start TEXT, window_count BIGINT NOT NULL, submissions BIGINT NOT NULL, last_submitted_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX feedback_links_token ON feedback_links (token_hash);
+ALTER TABLE feedback ADD COLUMN contact_name TEXT;
+ALTER TABLE feedback ADD COLUMN contact TEXT;
+ALTER TABLE feedback ADD COLUMN link_id BIGINT;
+)SQL",
+     R"SQL(
+CREATE VIRTUAL TABLE materials_fts USING fts5(title, tags, content='materials', content_rowid='rowid', tokenize='trigram');
+CREATE TRIGGER materials_fts_ai AFTER INSERT ON materials BEGIN INSERT INTO materials_fts(rowid, title, tags) VALUES (new.rowid, new.title, new.tags); END;
+CREATE TRIGGER materials_fts_ad AFTER DELETE ON materials BEGIN INSERT INTO materials_fts(materials_fts, rowid, title, tags) VALUES ('delete', old.rowid, old.title, old.tags); END;
+CREATE TRIGGER materials_fts_au AFTER UPDATE ON materials WHEN new.title IS NOT old.title OR new.tags IS NOT old.tags BEGIN INSERT INTO materials_fts(materials_fts, rowid, title, tags) VALUES ('delete', old.rowid, old.title, old.tags); INSERT INTO materials_fts(rowid, title, tags) VALUES (new.rowid, new.title, new.tags); END;
+CREATE VIRTUAL TABLE case_reviews_fts USING fts5(title, background, went_well, went_wrong, lessons, tags, content='case_reviews', content_rowid='rowid', tokenize='trigram');
+CREATE TRIGGER case_reviews_fts_ai AFTER INSERT ON case_reviews BEGIN INSERT INTO case_reviews_fts(rowid, title, background, went_well, went_wrong, lessons, tags) VALUES (new.rowid, new.title, new.background, new.went_well, new.went_wrong, new.lessons, new.tags); END;
+CREATE TRIGGER case_reviews_fts_ad AFTER DELETE ON case_reviews BEGIN INSERT INTO case_reviews_fts(case_reviews_fts, rowid, title, background, went_well, went_wrong, lessons, tags) VALUES ('delete', old.rowid, old.title, old.background, old.went_well, old.went_wrong, old.lessons, old.tags); END;
+CREATE TRIGGER case_reviews_fts_au AFTER UPDATE ON case_reviews WHEN new.title IS NOT old.title OR new.background IS NOT old.background OR new.went_well IS NOT old.went_well OR new.went_wrong IS NOT old.went_wrong OR new.lessons IS NOT old.lessons OR new.tags IS NOT old.tags BEGIN INSERT INTO case_reviews_fts(case_reviews_fts, rowid, title, background, went_well, went_wrong, lessons, tags) VALUES ('delete', old.rowid, old.title, old.background, old.went_well, old.went_wrong, old.lessons, old.tags); INSERT INTO case_reviews_fts(rowid, title, background, went_well, went_wrong, lessons, tags) VALUES (new.rowid, new.title, new.background, new.went_well, new.went_wrong, new.lessons, new.tags); END;
+)SQL",
+     R"SQL(
+CREATE INDEX materials_title_trgm ON materials USING gin (LOWER(title) gin_trgm_ops);
+CREATE INDEX materials_tags_trgm ON materials USING gin (LOWER(tags) gin_trgm_ops);
+CREATE INDEX case_reviews_title_trgm ON case_reviews USING gin (LOWER(title) gin_trgm_ops);
+CREATE INDEX case_reviews_background_trgm ON case_reviews USING gin (LOWER(background) gin_trgm_ops);
+CREATE INDEX case_reviews_went_well_trgm ON case_reviews USING gin (LOWER(went_well) gin_trgm_ops);
+CREATE INDEX case_reviews_went_wrong_trgm ON case_reviews USING gin (LOWER(went_wrong) gin_trgm_ops);
+CREATE INDEX case_reviews_lessons_trgm ON case_reviews USING gin (LOWER(lessons) gin_trgm_ops);
+CREATE INDEX case_reviews_tags_trgm ON case_reviews USING gin (LOWER(tags) gin_trgm_ops);
+)SQL"},
 };
 
 }  // namespace

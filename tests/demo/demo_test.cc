@@ -224,6 +224,9 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   EXPECT_EQ(q[1]["status"], "pending_approval");  // 16 %: beyond 12 % on ACs
   EXPECT_EQ(q[2]["status"], "pending_approval");  // 25 %
   EXPECT_EQ((*seeded)["budgets"], 24);            // 12 units × marketing and travel
+  EXPECT_EQ((*seeded)["materials"], 5);           // 4 shared by HQ, 1 of 上海战队
+  EXPECT_EQ((*seeded)["case_reviews"], 3);
+  EXPECT_FALSE((*seeded)["feedback_links"].empty());  // one per region
   auto principal = [&](const std::string& username) {
     auto c = std::move(db->Acquire()).value();
     store::Value p[] = {summary.tenant_id, username};

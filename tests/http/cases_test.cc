@@ -6,7 +6,8 @@
 // ${user.rep_a1}, ${now}, ${today}). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
 // {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
 // the AI service's background jobs;
-// "content_type" sends raw_body as e.g. application/yaml. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
+// "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
+// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length).
 #include <gtest/gtest.h>
 
@@ -176,6 +177,14 @@ TEST_P(CasesTest, RequestResponseFiles) {
         std::string why;
         EXPECT_TRUE(Matches(SubstituteJson(step["expect"], vars), got, "$", &why))
             << file.filename() << " / " << name << ": " << why;
+      }
+      if (step.contains("expect_raw")) {
+        EXPECT_EQ(r.body, Substitute(step["expect_raw"].get<std::string>(), vars)) << file.filename() << " / " << name;
+      }
+      if (step.contains("expect_headers")) {
+        for (auto& [h, v] : step["expect_headers"].items()) {
+          EXPECT_EQ(r.header(h), Substitute(v.get<std::string>(), vars)) << file.filename() << " / " << name << ": header " << h;
+        }
       }
       if (r.status >= 400) {
         // Every error has the same shape: code, en and zh messages, request id.

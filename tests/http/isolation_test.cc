@@ -98,6 +98,18 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     ids_["profit-sharing/rules"] = (*share)["id"];
     if (auto ran = f_->profit_sharing->Run(o.as["admin"], {{"period", "2026-11"}}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
     ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value()["items"][0]["id"];
+    // Materials: HQ's shared one with a version, one of each unit's; case reviews; a feedback link.
+    ids_["materials"] = mk("admin", "materials", {{"title", kMarker}, {"kind", "price_list"}, {"tags", kMarker}});
+    mk("lead_a", "materials", {{"title", kMarker}, {"kind", "deck"}, {"unit_id", o.unit_a}});
+    mk("lead_b", "materials", {{"title", kMarker}, {"kind", "deck"}, {"unit_id", o.unit_b}});
+    auto version = f_->materials->AddVersion(o.as["admin"], ids_["materials"], {std::string(kMarker) + ",3299\n", "价格.csv", "text/csv", kMarker});
+    if (!version.ok()) throw std::runtime_error(version.status().ToString());
+    ids_["case_reviews"] = mk("rep_a1", "case_reviews", {{"title", kMarker}, {"outcome", "lost"}, {"lessons", kMarker}});
+    mk("rep_b", "case_reviews", {{"title", kMarker}, {"outcome", "won"}});
+    auto link = f_->feedback_links->Create(o.as["lead_a"], {{"store_id", o.store_a}, {"title", kMarker}});
+    if (!link.ok()) throw std::runtime_error(link.status().ToString());
+    ids_["feedback-links"] = (*link)["id"];
+    link_token_ = (*link)["token"];
     // Background work on what the fixture wrote is done before anyone takes a digest.
     f_->text->Notify(o.tenant);
     f_->text->WaitIdle(60000);
@@ -149,6 +161,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM allocation_rules WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COUNT(archived_at) FROM profit_sharing_rules WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(SUM(amount), 0) FROM profit_share_statements WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(MAX(version), 0) FROM material_versions WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COUNT(revoked_at) || '/' || SUM(submissions) FROM feedback_links WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_analyses WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
@@ -166,6 +180,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     bool ai = path.rfind("/api/v1/ai/", 0) == 0;
     if (size_t n = path.find("{name}"); n != std::string::npos) path.replace(n, 6, ai ? "lead" : "revenue");
     if (size_t n = path.find("{version}"); n != std::string::npos) path.replace(n, 9, "1");
+    if (size_t n = path.find("{n}"); n != std::string::npos) path.replace(n, 3, "1");
+    // Not acme's real link token: whoever holds that may answer it, by design.
+    if (size_t n = path.find("{token}"); n != std::string::npos) path.replace(n, 7, "kfb_notarealtoken0000000000000000");
     size_t p = path.find("{id}");
     if (p == std::string::npos) return path;
     std::string entity = path.substr(8, path.find('/', 8) - 8);
@@ -190,6 +207,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                            {"lines", {{{"sku", "AC-1"}, {"qty", 1}, {"unit_price", 1}}}}}});
     }
     if (r.pattern == "/api/v1/ai/datasets/{id}/train") return {{"label", "won"}};
+    if (r.pattern == "/api/v1/materials/{id}/versions") return {{"content_base64", "eA=="}, {"file_name", "pwned.txt"}};
+    if (r.pattern == "/api/v1/public/feedback/{token}") return {{"rating", 1}, {"text", "pwned"}};
     if (r.pattern == "/api/v1/event-types") return {{"name", "pwned"}, {"fields", {{{"name", "x"}, {"type", "number"}}}}};
     if (r.pattern == "/api/v1/webhooks") return {{"name", "x"}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/x"}};
     if (r.pattern == "/api/v1/alert-silences") return {{"duration", "1h"}, {"matchers", {{"unit", "1"}}}};
@@ -219,7 +238,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
 
   std::unique_ptr<testing::ServerFixture> f_;
   std::map<std::string, int64_t> ids_;
-  std::string api_key_;
+  std::string api_key_, link_token_;
   int64_t rep_customer_ = 0;
 };
 
@@ -237,6 +256,7 @@ TEST_P(IsolationTest, AnotherTenantSeesAndChangesNothingOnAnyRoute) {
       EXPECT_EQ(reply.body.find(kMarker), std::string::npos)
           << "LEAK to rival " << who << " via " << r.method << " " << r.pattern << ": " << reply.body.substr(0, 300);
       EXPECT_EQ(reply.body.find(api_key_), std::string::npos);
+      EXPECT_EQ(reply.body.find(link_token_), std::string::npos);
       if (r.pattern.find("{id}") != std::string::npos) {
         EXPECT_TRUE(reply.status == 404 || reply.status == 403 || reply.status == 400)
             << who << " " << r.method << " " << r.pattern << " → " << reply.status << " " << reply.body.substr(0, 300);
@@ -259,6 +279,10 @@ TEST_P(IsolationTest, EachRoleSeesOnlyItsPartOfTheTree) {
   std::map<std::string, std::set<int64_t>> units = {
       {"lead_a", {o.unit_a, o.store_unit_a}}, {"lead_b", {o.unit_b}},
       {"rep_a1", {o.unit_a, o.store_unit_a}}, {"sup_a", {o.unit_a, o.store_unit_a}}};
+  // Shared records (materials): also those of the units above.
+  std::map<std::string, std::set<int64_t>> shared = {
+      {"lead_a", {o.hq, o.region, o.unit_a, o.store_unit_a}}, {"lead_b", {o.hq, o.region, o.unit_b}},
+      {"rep_a1", {o.hq, o.region, o.unit_a, o.store_unit_a}}, {"sup_a", {o.hq, o.region, o.unit_a, o.store_unit_a}}};
   HttpClient c(f_->port);
   for (std::string who : {"rep_a1", "sup_a", "lead_a", "lead_b", "analyst", "auditor", "ops"}) {
     for (const auto& e : domain::Entities()) {
@@ -266,11 +290,19 @@ TEST_P(IsolationTest, EachRoleSeesOnlyItsPartOfTheTree) {
       ASSERT_EQ(reply.status, 200) << who << " " << e.name;
       json items = reply.json()["items"];
       auto all = f_->rs->List(sys, e, {{"limit", "500"}, {"include_archived", "true"}});
-      if (domain::SeesWholeTenant(f_->acme.as[who].role) || e.scope == domain::Scope::kTenant) {
+      if (domain::SeesWholeTenant(f_->acme.as[who].role) || e.scope == domain::Scope::kTenant ||
+          e.scope == domain::Scope::kPublished) {
         EXPECT_EQ(items.size(), all->items.size()) << who << " should see all " << e.name;
         continue;
       }
       bool by_owner = e.scope == domain::Scope::kOwned && owners.count(who);
+      if (e.scope == domain::Scope::kShared) {
+        for (const auto& item : items) {
+          EXPECT_TRUE(item["unit_id"].is_null() || shared[who].count(item["unit_id"].get<int64_t>())) << who << " sees " << item.dump();
+        }
+        EXPECT_EQ(items.size(), 2u) << who << ": HQ's material and their unit's";
+        continue;
+      }
       for (const auto& item : items) {
         if (by_owner) {
           EXPECT_TRUE(owners[who].count(item["owner_id"].get<int64_t>())) << who << " sees " << e.name << " " << item.dump();
@@ -304,6 +336,8 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       if (r.pattern.rfind("/api/v1/kb/", 0) == 0) allowed = !domain::IsReadOnly(role) && role != domain::Role::kRep;
       if (r.pattern == "/api/v1/text/analyze") continue;
       // Approvals, delegation and quote submission are for every role that writes (checked inside).
+      // Unit leads make and revoke their units' feedback links.
+      if (r.pattern.rfind("/api/v1/feedback-links", 0) == 0) allowed = role == domain::Role::kUnitLead || role == domain::Role::kAdmin;
       if (r.pattern.rfind("/api/v1/approvals", 0) == 0 || r.pattern.rfind("/api/v1/grants", 0) == 0 ||
           r.pattern == "/api/v1/budgets/{id}/spend" || r.pattern == "/api/v1/budgets/{id}/release" ||
           r.pattern == "/api/v1/quotes/{id}/submit") {

@@ -19,6 +19,8 @@
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
+#include "org/feedback_links.h"
+#include "org/materials.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -77,6 +79,11 @@ class ServerFixture {
     services.profit_sharing = profit_sharing.get();
     expenses = std::make_unique<org::ExpenseService>(*db, *rs, *approvals, *budgets, *ledger, *Clock::System());
     services.expenses = expenses.get();
+    // Small limits so that the cases can reach them: 4 KB files, 3 answers a minute per link.
+    materials = std::make_unique<org::MaterialService>(*db, *rs, *Clock::System(), 4096);
+    services.materials = materials.get();
+    feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, *Clock::System(), org::FeedbackLinkOptions{3});
+    services.feedback_links = feedback_links.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -123,6 +130,8 @@ class ServerFixture {
   std::unique_ptr<org::Ledger> ledger;
   std::unique_ptr<org::ProfitSharing> profit_sharing;
   std::unique_ptr<org::ExpenseService> expenses;
+  std::unique_ptr<org::MaterialService> materials;
+  std::unique_ptr<org::FeedbackLinkService> feedback_links;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,164 @@
+// Routes of the materials library's versions and of public feedback links. The records
+// themselves (materials, case_reviews) have the generic entity routes.
+//   POST   /api/v1/materials/{id}/versions                  upload a version (raw bytes or JSON base64)
+//   GET    /api/v1/materials/{id}/versions                  list versions
+//   GET    /api/v1/materials/{id}/versions/latest/content   the newest file
+//   GET    /api/v1/materials/{id}/versions/{n}/content      version n's file
+//   POST   /api/v1/feedback-links                           make a link (the token once)
+//   GET    /api/v1/feedback-links                           links of your part of the tree
+//   DELETE /api/v1/feedback-links/{id}                      revoke
+//   GET    /api/v1/public/feedback/{token}                  anonymous: the form
+//   POST   /api/v1/public/feedback/{token}                  anonymous: answer it
+#include <cctype>
+#include <string_view>
+
+#include "http/api.h"
+#include "org/feedback_links.h"
+#include "org/materials.h"
+
+namespace keel::http {
+namespace {
+
+struct TooDeep {};
+
+// filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded> (RFC 6266). The name was
+// checked on upload: no quotes, slashes or control characters.
+std::string ContentDisposition(const std::string& name) {
+  std::string ascii, encoded;
+  static const char* kHex = "0123456789ABCDEF";
+  for (char ch : name) {
+    auto u = static_cast<unsigned char>(ch);
+    ascii += u < 0x80 ? ch : '_';
+    if (std::isalnum(u) || std::string_view("!#$&+-.^_`|~").find(ch) != std::string_view::npos) {
+      encoded += ch;
+    } else {
+      encoded += '%';
+      encoded += kHex[u >> 4];
+      encoded += kHex[u & 15];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+// A stored file as the reply: downloaded, never rendered in the application's origin.
+Reply FileReply(org::MaterialContent f) {
+  Reply r;
+  r.raw_content_type = f.content_type;
+  r.raw = std::move(f.bytes);
+  r.headers = {{"Content-Disposition", ContentDisposition(f.file_name)},
+               {"X-Content-Type-Options", "nosniff"},
+               {"Content-Security-Policy", "sandbox"},
+               {"ETag", "\"" + f.sha256 + "\""},
+               {"X-Material-Version", std::to_string(f.version)}};
+  return r;
+}
+
+// The upload in either form: a JSON object with the file in base64, or the file itself as the
+// body with its Content-Type (file_name and note in the query string).
+Result<org::MaterialUpload> ReadUpload(const Call& c, const org::MaterialService& ms) {
+  const std::string ct = c.req.content_type.substr(0, c.req.content_type.find(';'));
+  if (ct == "application/json") {
+    json body;
+    try {
+      body = json::parse(c.req.body, [](int depth, json::parse_event_t, json&) {
+        if (depth > 4) throw TooDeep();
+        return true;
+      });
+    } catch (const TooDeep&) {
+      return Status::Invalid("validation.too_deep", "the upload is a flat JSON object", "上传内容应为单层 JSON 对象", "body");
+    } catch (const json::exception&) {
+      return Status::Invalid("validation.json", "malformed JSON", "JSON 格式错误", "body");
+    }
+    return ms.UploadFromJson(body);
+  }
+  org::MaterialUpload up;
+  for (const auto& [k, v] : c.req.query) {
+    if (k == "file_name") up.file_name = v;
+    else if (k == "note") up.note = v;
+    else return Status::Invalid("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
+  }
+  if (c.req.body.empty()) {
+    return Status::Invalid("validation.required", "send the file as the body (with its Content-Type), or JSON {content_base64, file_name}",
+                           "请将文件作为请求体发送（附 Content-Type），或发送 JSON {content_base64, file_name}", "content");
+  }
+  up.bytes = c.req.body;
+  up.content_type = c.req.content_type;
+  return up;
+}
+
+}  // namespace
+
+void Api::AddMaterialRoutes() {
+  json obj = {{"type", "object"}};
+  if (org::MaterialService* ms = services_.materials) {
+    json upload = {{"type", "object"},
+                   {"description", "The file as the body with its Content-Type (?file_name=&note= in the query), or this JSON object"},
+                   {"required", {"content_base64"}},
+                   {"properties", {{"content_base64", {{"type", "string"}, {"description", "the file, base64"}}},
+                                   {"file_name", {{"type", "string"}, {"maxLength", 200}}},
+                                   {"content_type", {{"type", "string"}, {"description", "default application/octet-stream"}}},
+                                   {"note", {{"type", "string"}, {"maxLength", 500}, {"description", "what changed"}}}}}};
+    json version = {{"type", "object"},
+                    {"description", "{material_id, version, file_name, content_type, size_bytes, sha256, note, created_at, created_by}"}};
+    RouteDoc add{"Upload a new version of a material (HQ for shared ones, unit leads for their unit's; at most 10 MB)",
+                 "上传物料新版本（共享物料由总部、单元物料由战队负责人上传；不超过 10 MB）", "materials", upload, version,
+                 {{"file_name", "with a raw body: the file's name"}, {"note", "with a raw body: what changed"}}, 201};
+    add.raw_body = true;
+    router_.Add("POST", "/api/v1/materials/{id}/versions", [ms](Call& c) -> Result<Reply> {
+      KEEL_ASSIGN_OR_RETURN(org::MaterialUpload up, ReadUpload(c, *ms));
+      return Wrap(ms->AddVersion(c.p(), c.id(), std::move(up)), 201);
+    }, add);
+    router_.Add("GET", "/api/v1/materials/{id}/versions", [ms](Call& c) { return Wrap(ms->Versions(c.p(), c.id())); },
+                {"A material's versions, newest first: who uploaded what and when", "物料的各版本（最新在前）：上传人、时间与说明",
+                 "materials", nullptr, obj});
+    json file = {{"type", "string"}, {"format", "binary"}, {"description", "the file with its own Content-Type, as an attachment"}};
+    router_.Add("GET", "/api/v1/materials/{id}/versions/latest/content",
+                [ms](Call& c) -> Result<Reply> {
+                  KEEL_ASSIGN_OR_RETURN(org::MaterialContent f, ms->Content(c.p(), c.id(), 0));
+                  return FileReply(std::move(f));
+                },
+                {"Download the newest version's file", "下载最新版本文件", "materials", nullptr, file});
+    router_.Add("GET", "/api/v1/materials/{id}/versions/{n}/content",
+                [ms](Call& c) -> Result<Reply> {
+                  KEEL_ASSIGN_OR_RETURN(org::MaterialContent f, ms->Content(c.p(), c.id(), c.ids.at("n")));
+                  return FileReply(std::move(f));
+                },
+                {"Download version n's file (old versions stay readable)", "下载第 n 版文件（旧版本始终可读）", "materials", nullptr, file});
+  }
+  if (org::FeedbackLinkService* fl = services_.feedback_links) {
+    json link_req = {{"type", "object"},
+                     {"properties", {{"unit_id", {{"type", "integer"}, {"description", "default: the store's unit, else yours"}}},
+                                     {"store_id", {{"type", "integer"}}},
+                                     {"title", {{"type", "string"}, {"maxLength", 100}}},
+                                     {"expires_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+    json link = {{"type", "object"},
+                 {"description", "{id, unit_id, unit, store_id, store, title, prefix, status (active, revoked, expired), expires_at, "
+                                 "submissions, last_submitted_at, created_at, created_by}; on creation also token and path"}};
+    router_.Add("POST", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->Create(c.p(), c.body), 201); },
+                {"Make a public feedback link for a unit or store (HQ, unit leads); the token is shown only in this reply",
+                 "为单元或门店创建公开反馈链接（总部、战队负责人）；令牌仅此一次返回", "feedback", link_req, link, {}, 201});
+    router_.Add("GET", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->List(c.p())); },
+                {"Feedback links of your part of the organisation (never their tokens)", "您管辖范围内的反馈链接（不含令牌）", "feedback",
+                 nullptr, obj});
+    router_.Add("DELETE", "/api/v1/feedback-links/{id}", [fl](Call& c) { return Wrap(fl->Revoke(c.p(), c.id())); },
+                {"Revoke a feedback link for good", "停用反馈链接", "feedback", nullptr, link});
+    json answer = {{"type", "object"}, {"required", {"rating"}},
+                   {"properties", {{"rating", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5}}},
+                                   {"text", {{"type", "string"}, {"maxLength", 2000}}},
+                                   {"customer_name", {{"type", "string"}, {"maxLength", 100}}},
+                                   {"contact", {{"type", "string"}, {"maxLength", 100}}}}}};
+    RouteDoc form{"Anonymous: what a feedback link's form shows (company, unit or store, title, labels in zh/en); 404 when the "
+                  "link is unknown, revoked or expired",
+                  "匿名访问：反馈表单信息（公司、单元或门店、标题、中英文标签）；链接不存在、已停用或过期时返回 404", "public", nullptr, obj};
+    form.auth = false;
+    router_.Add("GET", "/api/v1/public/feedback/{token}", [fl](Call& c) { return Wrap(fl->Form(c.names.at("token"))); }, form);
+    RouteDoc submit{"Anonymous: answer a feedback link (a few answers per minute per link; 429 beyond)",
+                    "匿名访问：提交反馈（每个链接每分钟限若干条，超出返回 429）", "public", answer, obj, {}, 201};
+    submit.auth = false;
+    submit.max_body = 16 * 1024;
+    router_.Add("POST", "/api/v1/public/feedback/{token}",
+                [fl](Call& c) { return Wrap(fl->Submit(c.names.at("token"), c.body, c.req.request_id), 201); }, submit);
+  }
+}
+
+}  // namespace keel::http
