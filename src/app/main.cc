@@ -26,6 +26,7 @@
 #include "ai/tabular.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/governance.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -492,7 +493,9 @@ int main(int argc, char** argv) {
     keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
     keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
     keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
+    keel::org::Governance governance(*s.db, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
+                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &governance});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -726,7 +729,10 @@ int main(int argc, char** argv) {
   keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
   approvals.Start();
   keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets});
+  keel::org::Governance governance(*s.db, *keel::Clock::System());
+  approvals.SetGovernance(&governance);
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
+                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &governance});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

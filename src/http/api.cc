@@ -146,6 +146,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddAiRoutes();
   AddTextRoutes();
   AddOrgRoutes();
+  AddGovernanceRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);

@@ -28,6 +28,7 @@ class TextService;
 namespace keel::org {
 class ApprovalEngine;
 class BudgetService;
+class Governance;
 }
 
 namespace keel::http {
@@ -48,6 +49,7 @@ struct ApiServices {
   text::TextService* text = nullptr;
   org::ApprovalEngine* approvals = nullptr;
   org::BudgetService* budgets = nullptr;
+  org::Governance* governance = nullptr;
 };
 
 class Api {
@@ -70,6 +72,7 @@ class Api {
   void AddAiRoutes();
   void AddTextRoutes();
   void AddOrgRoutes();
+  void AddGovernanceRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;
