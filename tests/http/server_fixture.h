@@ -16,6 +16,7 @@
 #include "ai/service.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/governance.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -68,6 +69,9 @@ class ServerFixture {
     services.approvals = approvals.get();
     budgets = std::make_unique<org::BudgetService>(*db, *Clock::System());
     services.budgets = budgets.get();
+    governance = std::make_unique<org::Governance>(*db, *Clock::System());
+    approvals->SetGovernance(governance.get());
+    services.governance = governance.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -111,6 +115,7 @@ class ServerFixture {
   std::unique_ptr<text::TextService> text;
   std::unique_ptr<org::ApprovalEngine> approvals;
   std::unique_ptr<org::BudgetService> budgets;
+  std::unique_ptr<org::Governance> governance;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;
