@@ -76,19 +76,30 @@ bool Holds(const domain::EntityDef& e, const std::string& src, const json& recor
   if (src.empty()) return true;
   auto f = Condition(e, src, "");
   if (!f.ok()) return false;
+  auto fields = FormulaFields(e);
+  // Text values point into the JSON they came from: keep it alive through the evaluation.
+  std::vector<json> held;
+  held.reserve(fields.size());
   std::vector<formula::Value> vals;
-  for (const auto& fi : FormulaFields(e)) vals.push_back(ValueOf(record.value(fi.name, json()), fi.type));
+  for (const auto& fi : fields) {
+    held.push_back(record.value(fi.name, json()));
+    vals.push_back(ValueOf(held.back(), fi.type));
+  }
   return Eval(*f, vals, now);
 }
 
 bool HoldsOnAnyLine(const domain::EntityDef& e, const formula::Formula& f, const json& record, TimeMs now) {
   auto fields = FormulaFields(e, true);
   static const json kNoLine = json::object();
+  std::vector<json> held;  // text values point into these: they outlive each evaluation
   auto values = [&](const json& line) {
+    held.clear();
+    held.reserve(fields.size());
     std::vector<formula::Value> vals;
     for (const auto& fi : fields) {
       bool of_line = fi.name.rfind("line_", 0) == 0 && e.child;
-      vals.push_back(ValueOf(of_line ? line.value(fi.name.substr(5), json()) : record.value(fi.name, json()), fi.type));
+      held.push_back(of_line ? line.value(fi.name.substr(5), json()) : record.value(fi.name, json()));
+      vals.push_back(ValueOf(held.back(), fi.type));
     }
     return vals;
   };

@@ -947,7 +947,7 @@ Result<json> Governance::AddMember(const Principal& p, int64_t unit, const json&
   if (scope) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-    Value q[] = {p.tenant_id, ids[0], unit, p.user_id, std::string("create"), user["id"].get<int64_t>(), Value(),
+    Value q[] = {p.tenant_id, ids[0], scope->home.id, p.user_id, std::string("create"), user["id"].get<int64_t>(), Value(),
                  json{{"username", user["username"]}, {"role", user["role"]}, {"unit_id", unit}}.dump(), FormatTimestamp(clock_.NowMs())};
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO sandbox_log (tenant_id, id, unit_id, actor_id, action, user_id, before, after, at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
@@ -1011,7 +1011,7 @@ Result<json> Governance::UpdateMember(const Principal& p, int64_t unit, int64_t 
                                                                  : "update";
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-    Value q[] = {p.tenant_id, ids[0], unit, p.user_id, action, user_id, before.dump(), after.dump(), FormatTimestamp(clock_.NowMs())};
+    Value q[] = {p.tenant_id, ids[0], scope->home.id, p.user_id, action, user_id, before.dump(), after.dump(), FormatTimestamp(clock_.NowMs())};
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO sandbox_log (tenant_id, id, unit_id, actor_id, action, user_id, before, after, at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
   }

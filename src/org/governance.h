@@ -97,7 +97,7 @@ class Governance {
   Result<json> ComplianceEvents(const Principal& p, const Query& query);
 
   // ---- Unit leads' permission sandbox ----
-  // The unit's sandbox, its headcount and its log (HQ, or a unit lead over the unit).
+  // The unit's sandbox, its headcount and the log of what its lead did under it (HQ, or a unit lead over the unit).
   Result<json> Sandbox(const Principal& p, int64_t unit);
   // {allowed_roles: [rep, supervisor, unit_lead], max_members: N | null, may_disable} (HQ). Audited.
   Result<json> SetSandbox(const Principal& p, int64_t unit, const json& body);

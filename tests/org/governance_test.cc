@@ -119,6 +119,8 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {{"name", "大额报价"}, {"object", "quotes"}, {"on", "submit"}, {"when", "total > 1"},
                                             {"action", "flag"}, {"message_zh", "x"}, {"message_en", "x"}}).status().code(), "compliance.duplicate");
 
+  // Reps of unit A may give 25 %: what stops the quote below is compliance, not pricing authority.
+  ASSERT_TRUE(engine_.SaveAuthority(As("ops"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 25}}).ok());
   int64_t q = Quote("rep_a1", "Q-C1", {AcLine(20, 40)});  // 40 × 3,299 × 0.8 = 105,568: blocked and flagged
   auto refused = engine_.SubmitQuote(As("rep_a1"), q, json::object());
   EXPECT_EQ(refused.status().code(), "compliance.blocked");
@@ -137,7 +139,7 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_EQ((*passed)["compliance"]["overrides"][0]["by"], org_.users["lead_a"]);
   ASSERT_EQ((*passed)["compliance"]["flags"].size(), 1u);
   EXPECT_EQ((*passed)["compliance"]["flags"][0]["name"], "大额报价");
-  EXPECT_NE(QuoteStatus(q), "draft");
+  EXPECT_EQ(QuoteStatus(q), "approved");
 
   auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value()["items"];
   std::map<std::string, int> outcomes;
