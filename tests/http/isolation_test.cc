@@ -310,7 +310,7 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
       }
       // Members report what their unit decided; unit leads manage people inside their sandbox (checked inside).
       if (r.pattern == "/api/v1/boundary-reports") allowed = !domain::IsReadOnly(role);
-      if (r.pattern.find("/members") != std::string::npos) allowed = role == domain::Role::kUnitLead;
+      if (r.pattern.rfind("/api/v1/units/{id}/members", 0) == 0) allowed = role == domain::Role::kUnitLead;
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
           r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {
