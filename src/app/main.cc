@@ -31,6 +31,7 @@
 #include "org/profit_sharing.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
+#include "org/governance.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "metrics/engine.h"
@@ -502,8 +503,9 @@ int main(int argc, char** argv) {
     keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
     keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
     keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
+    keel::org::Governance governance(*s.db, *keel::Clock::System());
     keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links});
+                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -746,8 +748,10 @@ int main(int argc, char** argv) {
   keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
   keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
   keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
+  keel::org::Governance governance(*s.db, *keel::Clock::System());
+  approvals.SetGovernance(&governance);
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links});
+                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);

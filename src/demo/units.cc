@@ -1,6 +1,7 @@
 // The demo's agile-unit setup: pricing authority for every sales unit, and quotes by sh-rep-01
 // that go through approval (one within authority, one to the unit lead, one on to HQ); budgets;
-// the materials library, case reviews and a public feedback link per region.
+// the materials library, case reviews and a public feedback link per region; then the units'
+// governance — boundary lists, two compliance checkpoints and the unit leads' sandboxes.
 #include "demo/demo.h"
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "org/budgets.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
+#include "org/governance.h"
 
 namespace keel::demo {
 
@@ -167,6 +169,32 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
                              {"approval_id", submitted.contains("approval") ? submitted["approval"]["id"] : json(nullptr)}});
   }
   out.update(library);
+  // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit
+  // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports
+  // budget transfers up to 20,000; its lead manages reps and supervisors, up to 5 more people.
+  org::Governance governance(db, *Clock::System());
+  out["boundaries"] = 0;
+  out["sandboxes"] = 0;
+  for (int64_t u : units) {
+    KEEL_RETURN_IF_ERROR(governance.SetBoundaries(sys, u, {{"entries",
+                                                            {{{"action", "expense"}, {"mode", "alone"}, {"limit", 2000}},
+                                                             {{"action", "expense"}, {"mode", "report"}, {"limit", 10000}},
+                                                             {{"action", "budget_transfer"}, {"mode", "report"}, {"limit", 20000}},
+                                                             {{"action", "member_change"}, {"mode", "report"}}}}}).status());
+    out["boundaries"] = out["boundaries"].get<int>() + 1;
+    KEEL_ASSIGN_OR_RETURN(json members, governance.Members(sys, u));
+    KEEL_RETURN_IF_ERROR(governance.SetSandbox(sys, u, {{"allowed_roles", {"rep", "supervisor"}},
+                                                        {"max_members", members["headcount"].get<int64_t>() + 5}, {"may_disable", true}}).status());
+    out["sandboxes"] = out["sandboxes"].get<int>() + 1;
+  }
+  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "空调折扣超过 20%"}, {"object", "quotes"}, {"on", "submit"},
+                                                       {"when", "line_discount_pct > 20 AND CONTAINS(line_category, \"空调\")"}, {"action", "block"},
+                                                       {"message_zh", "空调产品折扣超过 20% 须由战队负责人或总部说明理由后放行"},
+                                                       {"message_en", "A discount above 20 % on air conditioners needs a unit lead or HQ to override it with a reason"}}).status());
+  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "合同未经法务审核"}, {"object", "contracts"}, {"on", "sign"},
+                                                       {"when", "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE"}, {"action", "flag"},
+                                                       {"message_zh", "合同尚未经过法务审核"}, {"message_en", "The contract has not been reviewed by legal"}}).status());
+  out["checkpoints"] = 2;
   return out;
 }
 

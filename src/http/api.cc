@@ -148,6 +148,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddOrgRoutes();
   AddAccountingRoutes();
   AddMaterialRoutes();
+  AddGovernanceRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);

@@ -33,6 +33,7 @@ class ProfitSharing;
 class ExpenseService;
 class MaterialService;
 class FeedbackLinkService;
+class Governance;
 }
 
 namespace keel::http {
@@ -58,6 +59,7 @@ struct ApiServices {
   org::ExpenseService* expenses = nullptr;
   org::MaterialService* materials = nullptr;
   org::FeedbackLinkService* feedback_links = nullptr;
+  org::Governance* governance = nullptr;
 };
 
 class Api {
@@ -82,6 +84,7 @@ class Api {
   void AddOrgRoutes();
   void AddAccountingRoutes();
   void AddMaterialRoutes();
+  void AddGovernanceRoutes();
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

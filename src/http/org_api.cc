@@ -92,7 +92,9 @@ void Api::AddOrgRoutes() {
     router_.Add("POST", "/api/v1/budgets/{id}/release", [b](Call& c) { return Wrap(b->Release(c.p(), c.id(), c.body)); },
                 {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, obj});
   }
-  json sq = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
+  json sq = {{"type", "object"},
+             {"properties", {{"comment", {{"type", "string"}}},
+                             {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden (≥ 5 characters)"}}}}}};
   router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, obj});

@@ -14,6 +14,8 @@
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
+#include "org/conditions.h"
+#include "org/governance.h"
 #include "org/internal.h"
 #include "formula/formula.h"
 
@@ -36,66 +38,6 @@ int64_t ParseDuration(const std::string& s) {
   if (*end || n <= 0 || n > 10000) return 0;
   double k = unit == 'm' ? 1 : unit == 'h' ? 60 : unit == 'd' ? 1440 : unit == 'w' ? 10080 : 0;
   return static_cast<int64_t>(n * k * kMinuteMs);
-}
-
-// The record's fields as formula fields: numbers (money in yuan), text, booleans, dates.
-std::vector<formula::FieldInfo> FormulaFields(const domain::EntityDef& e) {
-  std::vector<formula::FieldInfo> out = {{"id", formula::Type::kNumber}};
-  for (const auto& f : e.fields) {
-    if (f.hidden || f.type == domain::FieldType::kJson || f.type == domain::FieldType::kPassword) continue;
-    formula::Type t = formula::Type::kText;
-    switch (f.type) {
-      case domain::FieldType::kRef:
-      case domain::FieldType::kInt:
-      case domain::FieldType::kNumber:
-      case domain::FieldType::kMoney: t = formula::Type::kNumber; break;
-      case domain::FieldType::kBool: t = formula::Type::kBool; break;
-      case domain::FieldType::kDate: t = formula::Type::kDate; break;
-      case domain::FieldType::kTimestamp: t = formula::Type::kDateTime; break;
-      default: break;
-    }
-    out.push_back({f.name, t});
-  }
-  return out;
-}
-
-formula::Value ValueOf(const json& v, formula::Type t) {
-  if (v.is_null()) return formula::Value::Blank();
-  switch (t) {
-    case formula::Type::kNumber: return v.is_number() ? formula::Value::Number(v.get<double>()) : formula::Value::Blank();
-    case formula::Type::kBool: return v.is_boolean() ? formula::Value::Bool(v.get<bool>()) : formula::Value::Blank();
-    case formula::Type::kDate: {
-      auto d = v.is_string() ? ParseDate(v.get<std::string>()) : Result<int64_t>(Status::Internal(""));
-      return d.ok() ? formula::Value::Date(*d) : formula::Value::Blank();
-    }
-    case formula::Type::kDateTime: {
-      auto t2 = v.is_string() ? ParseTimestamp(v.get<std::string>()) : Result<TimeMs>(Status::Internal(""));
-      return t2.ok() ? formula::Value::DateTime(*t2) : formula::Value::Blank();
-    }
-    default: return v.is_string() ? formula::Value::Text(v.get_ref<const std::string&>()) : formula::Value::Blank();
-  }
-}
-
-// Compiles `src` as a condition on `e`'s records; the error names `field`.
-Result<formula::Formula> Condition(const domain::EntityDef& e, const std::string& src, const std::string& field) {
-  auto f = formula::Formula::Compile(src, FormulaFields(e), formula::Type::kBool);
-  if (!f.ok()) return f.status().WithField(field);
-  return f;
-}
-
-bool Holds(const domain::EntityDef& e, const std::string& src, const json& record, TimeMs now) {
-  if (src.empty()) return true;
-  auto f = Condition(e, src, "");
-  if (!f.ok()) return false;
-  auto fields = FormulaFields(e);
-  std::vector<formula::Value> vals;
-  for (const auto& fi : fields) vals.push_back(ValueOf(record.value(fi.name, json()), fi.type));
-  formula::Arena arena;
-  formula::EvalContext ctx;
-  ctx.now_ms = now;
-  ctx.arena = &arena;
-  formula::Value v = f->Eval(vals, ctx);
-  return v.type == formula::Type::kBool && v.boolean;
 }
 
 // How a record is named in titles: its code, else its name, else its id.
@@ -182,6 +124,7 @@ struct ApprovalEngine::Impl {
   store::Database& db;
   domain::RecordService& records;
   const Clock& clock;
+  Governance* governance = nullptr;
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false, started = false;
@@ -1169,25 +1112,34 @@ Result<json> ApprovalEngine::CheckQuote(const Principal& p, int64_t quote_id) {
 
 Result<json> ApprovalEngine::SubmitQuote(const Principal& p, int64_t quote_id, const json& body) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit quotes", "只读角色不能提交报价");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment"}));
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "override_reason"}));
+  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
+    return Bad("validation.type", "override_reason must be text", "override_reason 应为文本", "override_reason");
+  }
   KEEL_ASSIGN_OR_RETURN(json quote, impl_->records.Get(p, *domain::FindEntity("quotes"), quote_id));
   std::string status = quote.value("status", "");
   if (status != "draft" && status != "rejected") {
     return Status::Error(ErrorKind::kConflict, "quote.status", "only a draft (or rejected) quote can be submitted; this one is " + status,
                          "只有草稿（或已驳回）的报价单可以提交；当前状态为 " + status, "status");
   }
+  json compliance = {{"flags", json::array()}, {"overrides", json::array()}};
+  if (impl_->governance) {
+    KEEL_ASSIGN_OR_RETURN(compliance, impl_->governance->Check(p, "quotes", "submit", quote_id, quote, body.value("override_reason", "")));
+  }
   KEEL_ASSIGN_OR_RETURN(json check, CheckQuote(p, quote_id));
   if (check["within_authority"].get<bool>()) {
     auto sys = Principal::System(p.tenant_id);
     KEEL_ASSIGN_OR_RETURN(json updated, impl_->records.Update(sys, *domain::FindEntity("quotes"), quote_id, {{"status", "approved"}}));
-    return json{{"status", "approved"}, {"within_authority", true}, {"check", check}, {"quote", updated}};
+    return json{{"status", "approved"}, {"within_authority", true}, {"check", check}, {"quote", updated}, {"compliance", compliance}};
   }
   json submit = {{"object", "quotes"}, {"record_id", quote_id}, {"definition", "quote_discount"}};
   if (body.contains("comment")) submit["comment"] = body["comment"];
   KEEL_ASSIGN_OR_RETURN(json request, Submit(p, submit));
   KEEL_ASSIGN_OR_RETURN(json q2, impl_->records.Get(Principal::System(p.tenant_id), *domain::FindEntity("quotes"), quote_id));
-  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}};
+  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}, {"compliance", compliance}};
 }
+
+void ApprovalEngine::SetGovernance(Governance* governance) { impl_->governance = governance; }
 
 // ---- Contracts over time ----
 

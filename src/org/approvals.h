@@ -35,6 +35,8 @@ namespace keel::org {
 using json = nlohmann::json;
 using domain::Principal;
 
+class Governance;
+
 class ApprovalEngine {
  public:
   ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock);
@@ -81,7 +83,12 @@ class ApprovalEngine {
   Result<json> ArchiveAuthority(const Principal& p, int64_t id);
   // What the caller's authority says about a quote, line by line.
   Result<json> CheckQuote(const Principal& p, int64_t quote_id);
+  // {comment?, override_reason?}: the tenant's compliance checkpoints on quotes at `submit` run
+  // first (with a Governance set); a blocking one refuses (422 compliance.blocked) unless a unit
+  // lead or HQ overrides it with a reason.
   Result<json> SubmitQuote(const Principal& p, int64_t quote_id, const json& body);
+  // Compliance checkpoints for quote submission; not owned, must outlive the engine (null: none).
+  void SetGovernance(Governance* governance);
 
   struct Impl;
 

@@ -684,6 +684,42 @@ CREATE INDEX case_reviews_went_wrong_trgm ON case_reviews USING gin (LOWER(went_
 CREATE INDEX case_reviews_lessons_trgm ON case_reviews USING gin (LOWER(lessons) gin_trgm_ops);
 CREATE INDEX case_reviews_tags_trgm ON case_reviews USING gin (LOWER(tags) gin_trgm_ops);
 )SQL"},
+    // 8 and 9 are reserved for other parts of issue 6 (expenses, materials).
+    {10, "units: authorisation boundaries, reports, compliance checkpoints and events, member sandboxes",
+     R"SQL(
+CREATE TABLE boundary_rules (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, action TEXT NOT NULL,
+  mode TEXT NOT NULL, limit_amount BIGINT, note TEXT, created_at TEXT NOT NULL, created_by BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX boundary_rules_unit ON boundary_rules (tenant_id, unit_id, action);
+CREATE TABLE boundary_reports (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, action TEXT NOT NULL,
+  object TEXT, record_id BIGINT, amount BIGINT NOT NULL, summary TEXT, rule_id BIGINT, actor_id BIGINT, at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX boundary_reports_unit ON boundary_reports (tenant_id, unit_id);
+CREATE TABLE compliance_checkpoints (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, name TEXT NOT NULL, object TEXT NOT NULL,
+  on_event TEXT NOT NULL, condition_expr TEXT NOT NULL, outcome TEXT NOT NULL, message_zh TEXT NOT NULL, message_en TEXT NOT NULL,
+  active BIGINT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, created_by BIGINT, archived_at TEXT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX compliance_checkpoints_object ON compliance_checkpoints (tenant_id, object, on_event);
+CREATE TABLE compliance_events (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, checkpoint_id BIGINT NOT NULL, checkpoint_name TEXT NOT NULL,
+  object TEXT NOT NULL, on_event TEXT NOT NULL, record_id BIGINT, unit_id BIGINT, outcome TEXT NOT NULL, reason TEXT,
+  actor_id BIGINT, at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX compliance_events_record ON compliance_events (tenant_id, object, record_id);
+CREATE TABLE unit_sandboxes (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), unit_id BIGINT NOT NULL, allowed_roles TEXT NOT NULL, max_members BIGINT,
+  may_disable BIGINT NOT NULL, updated_at TEXT NOT NULL, updated_by BIGINT,
+  PRIMARY KEY (tenant_id, unit_id));
+CREATE TABLE sandbox_log (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, unit_id BIGINT NOT NULL, actor_id BIGINT NOT NULL,
+  action TEXT NOT NULL, user_id BIGINT NOT NULL, before TEXT, after TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX sandbox_log_unit ON sandbox_log (tenant_id, unit_id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "domain/auth.h"
 #include "org/approvals.h"
+#include "org/governance.h"
 #include "support/test_db.h"
 
 namespace keel::demo {
@@ -227,6 +228,9 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   EXPECT_EQ((*seeded)["materials"], 5);           // 4 shared by HQ, 1 of 上海战队
   EXPECT_EQ((*seeded)["case_reviews"], 3);
   EXPECT_FALSE((*seeded)["feedback_links"].empty());  // one per region
+  EXPECT_EQ((*seeded)["boundaries"], 12);         // every sales unit's boundary list and sandbox
+  EXPECT_EQ((*seeded)["sandboxes"], 12);
+  EXPECT_EQ((*seeded)["checkpoints"], 2);
   auto principal = [&](const std::string& username) {
     auto c = std::move(db->Acquire()).value();
     store::Value p[] = {summary.tenant_id, username};
@@ -241,6 +245,12 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
     return out;
   };
   auto lead = principal("sh-lead"), ops = principal("ops");
+  // 上海战队 decides 1,500 yuan of expenses alone, reports 3,000, and needs approval for 12,000.
+  org::Governance governance(*db, *Clock::System());
+  EXPECT_EQ(governance.BoundaryFor(summary.tenant_id, lead.unit_id, "expense", 1500).value().mode, "alone");
+  EXPECT_EQ(governance.BoundaryFor(summary.tenant_id, lead.unit_id, "expense", 3000).value().mode, "report");
+  EXPECT_EQ(governance.BoundaryFor(summary.tenant_id, lead.unit_id, "expense", 12000).value().mode, "approval");
+  EXPECT_EQ(governance.Sandbox(lead, lead.unit_id).value()["allowed_roles"], nlohmann::json({"rep", "supervisor"}));
   auto inbox = approvals.Inbox(lead).value();
   ASSERT_EQ(inbox["items"].size(), 2u) << inbox.dump();
   // The unit lead approves both; the 25 % one needs HQ next, the 16 % one is done.

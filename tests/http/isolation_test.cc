@@ -110,6 +110,21 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (!link.ok()) throw std::runtime_error(link.status().ToString());
     ids_["feedback-links"] = (*link)["id"];
     link_token_ = (*link)["token"];
+    // Governance: a boundary list, a report, a checkpoint that flags, a sandbox and a member its lead created.
+    auto must = [](const Status& st) {
+      if (!st.ok()) throw std::runtime_error(st.ToString());
+    };
+    must(f_->governance->SetBoundaries(o.as["admin"], o.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "report"}, {"limit", 5000}, {"note", kMarker}}}}})
+             .status());
+    must(f_->governance->Report(o.tenant, o.unit_a, "expense", "expenses", 0, 100, kMarker, o.users["rep_a1"]));
+    auto cp = f_->governance->SaveCheckpoint(o.as["admin"], {{"name", kMarker}, {"object", "quotes"}, {"on", "submit"}, {"when", "total > 0"},
+                                                             {"action", "flag"}, {"message_zh", kMarker}, {"message_en", kMarker}});
+    must(cp.status());
+    ids_["compliance"] = (*cp)["id"];
+    must(f_->governance->Check(o.as["rep_a1"], "quotes", "submit", ids_["quotes"], {{"total", 1}, {"unit_id", o.unit_a}}, "").status());
+    must(f_->governance->SetSandbox(o.as["admin"], o.unit_a, {{"allowed_roles", {"rep"}}, {"max_members", 50}, {"may_disable", true}}).status());
+    must(f_->governance->AddMember(o.as["lead_a"], o.unit_a, {{"username", "iso_new"}, {"display_name", kMarker}, {"role", "rep"},
+                                                              {"password", "welcome-to-keel-1"}}).status());
     // Background work on what the fixture wrote is done before anyone takes a digest.
     f_->text->Notify(o.tenant);
     f_->text->WaitIdle(60000);
@@ -163,6 +178,12 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                           "SELECT COUNT(*) || '/' || COALESCE(SUM(amount), 0) FROM profit_share_statements WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(version), 0) FROM material_versions WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COUNT(revoked_at) || '/' || SUM(submissions) FROM feedback_links WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || COALESCE(SUM(limit_amount), 0) FROM boundary_rules WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM boundary_reports WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || SUM(active) || '/' || COUNT(archived_at) || '/' || MAX(updated_at) FROM compliance_checkpoints WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM compliance_events WHERE tenant_id = ?",
+                          "SELECT COUNT(*) || '/' || MAX(allowed_roles) || '/' || MAX(updated_at) FROM unit_sandboxes WHERE tenant_id = ?",
+                          "SELECT COUNT(*) FROM sandbox_log WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?",
                           "SELECT COUNT(*) FROM text_analyses WHERE tenant_id = ?",
                           "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), '') FROM text_recaps WHERE tenant_id = ?",
@@ -183,6 +204,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (size_t n = path.find("{n}"); n != std::string::npos) path.replace(n, 3, "1");
     // Not acme's real link token: whoever holds that may answer it, by design.
     if (size_t n = path.find("{token}"); n != std::string::npos) path.replace(n, 7, "kfb_notarealtoken0000000000000000");
+    if (size_t n = path.find("{user_id}"); n != std::string::npos) path.replace(n, 9, std::to_string(ids_.at("users")));
     size_t p = path.find("{id}");
     if (p == std::string::npos) return path;
     std::string entity = path.substr(8, path.find('/', 8) - 8);
@@ -343,6 +365,9 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
           r.pattern == "/api/v1/quotes/{id}/submit") {
         allowed = !domain::IsReadOnly(role);
       }
+      // Members report what their unit decided; unit leads manage people inside their sandbox (checked inside).
+      if (r.pattern == "/api/v1/boundary-reports") allowed = !domain::IsReadOnly(role);
+      if (r.pattern.rfind("/api/v1/units/{id}/members", 0) == 0) allowed = role == domain::Role::kUnitLead;
       // Login/logout act on the caller; formula checks write nothing.
       if (allowed || r.pattern.rfind("/api/v1/auth/", 0) == 0 || r.pattern.rfind("/api/v1/formula/", 0) == 0 ||
           r.pattern == "/api/v1/metrics/check" || r.pattern == "/api/v1/alert-rules/check") {

@@ -21,6 +21,7 @@
 #include "org/profit_sharing.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
+#include "org/governance.h"
 #include "text/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -84,6 +85,9 @@ class ServerFixture {
     services.materials = materials.get();
     feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, *Clock::System(), org::FeedbackLinkOptions{3});
     services.feedback_links = feedback_links.get();
+    governance = std::make_unique<org::Governance>(*db, *Clock::System());
+    approvals->SetGovernance(governance.get());
+    services.governance = governance.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -132,6 +136,7 @@ class ServerFixture {
   std::unique_ptr<org::ExpenseService> expenses;
   std::unique_ptr<org::MaterialService> materials;
   std::unique_ptr<org::FeedbackLinkService> feedback_links;
+  std::unique_ptr<org::Governance> governance;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

@@ -1,0 +1,103 @@
+// Routes of unit governance: authorisation boundaries and reports, compliance checkpoints and
+// their events, and unit leads' permission sandboxes over their members.
+#include "http/api.h"
+#include "org/governance.h"
+
+namespace keel::http {
+namespace {
+
+json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
+
+}  // namespace
+
+void Api::AddGovernanceRoutes() {
+  org::Governance* g = services_.governance;
+  if (g == nullptr) return;
+  json obj = {{"type", "object"}};
+  const char* tag = "governance";
+
+  // ---- Authorisation boundaries (授权边界清单) ----
+  json entry = {{"type", "object"}, {"required", {"action", "mode"}},
+                {"properties", {{"action", {{"type", "string"}, {"description", "expense, budget_transfer, discount, contract, price_change, member_change or your own"}}},
+                                {"mode", {{"type", "string"}, {"enum", {"alone", "report", "approval"}}}},
+                                {"limit", {{"type", "number"}, {"description", "yuan; above it the next tier applies, above every tier approval"}}},
+                                {"note", {{"type", "string"}}}}}};
+  json entries = {{"type", "object"}, {"required", {"entries"}}, {"properties", {{"entries", {{"type", "array"}, {"items", entry}}}}}};
+  router_.Add("GET", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(g->Boundaries(c.p(), c.id())); },
+              {"A unit's authorisation boundaries: its own entries and the effective list (nearest unit up the tree)",
+               "单元的授权边界清单：本单元条目及生效清单（沿组织树向上最近的单元）", tag, nullptr, obj});
+  router_.Add("PUT", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(g->SetBoundaries(c.p(), c.id(), c.body)); },
+              {"Replace a unit's boundary list (HQ); an empty list inherits everything", "替换单元的授权边界清单（总部）；空清单表示全部继承上级", tag,
+               entries, obj});
+  router_.Add("GET", "/api/v1/units/{id}/boundaries/decision",
+              [g](Call& c) { return Wrap(g->Decide(c.p(), c.id(), c.req.query)); },
+              {"What the unit may do for an action and an amount: alone, report or approval", "单元对某类事项和金额的权限：自主决定、决定后报备或需审批",
+               tag, nullptr, obj, {{"action", "expense, budget_transfer, …"}, {"amount", "yuan"}}});
+  json report = {{"type", "object"}, {"required", {"action", "amount", "summary"}},
+                 {"properties", {{"unit_id", {{"type", "integer"}, {"description", "default: your unit"}}}, {"action", {{"type", "string"}}},
+                                 {"amount", {{"type", "number"}}}, {"summary", {{"type", "string"}}}, {"object", {{"type", "string"}}},
+                                 {"record_id", {{"type", "integer"}}}}}};
+  router_.Add("POST", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(g->AddReport(c.p(), c.body), 201); },
+              {"Report an action the unit decided (422 boundary.needs_approval when it needs approval)",
+               "报备单元已自主决定的事项（需审批时返回 422 boundary.needs_approval）", tag, report, obj, {}, 201});
+  router_.Add("GET", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(g->Reports(c.p(), c.req.query)); },
+              {"Decided-and-reported actions (HQ all, others their unit subtree)", "已决定并报备的事项（总部看全部，其他人看本单元及下级）", tag, nullptr,
+               obj, {{"unit_id", "a unit"}, {"action", "an action"}, {"limit", "1-500, default 100"}}});
+
+  // ---- Compliance checkpoints (合规检查点) ----
+  json checkpoint = {{"type", "object"}, {"required", {"name", "object", "on", "when", "action", "message_zh", "message_en"}},
+                     {"properties", {{"name", {{"type", "string"}}}, {"object", {{"type", "string"}, {"description", "quotes, contracts, orders, …"}}},
+                                     {"on", {{"type", "string"}, {"enum", {"submit", "sign", "post", "create"}}}},
+                                     {"when", {{"type", "string"}, {"description", "a formula over the record's fields and line_* fields"}}},
+                                     {"action", {{"type", "string"}, {"enum", {"block", "flag"}}}}, {"message_zh", {{"type", "string"}}},
+                                     {"message_en", {{"type", "string"}}}, {"active", {{"type", "boolean"}}}}}};
+  json patch = checkpoint;
+  patch.erase("required");
+  router_.Add("GET", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(g->Checkpoints(c.p(), c.req.query)); },
+              {"Compliance checkpoints", "合规检查点", tag, nullptr, obj, {{"object", "an object"}, {"on", "a moment"}, {"active", "true|false"}}});
+  router_.Add("POST", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(g->SaveCheckpoint(c.p(), c.body), 201); },
+              {"Define a compliance checkpoint (HQ)", "定义合规检查点（总部）", tag, checkpoint, obj, {}, 201});
+  router_.Add("GET", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->Checkpoint(c.p(), c.id())); },
+              {"A compliance checkpoint", "合规检查点详情", tag, nullptr, obj});
+  router_.Add("PATCH", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->UpdateCheckpoint(c.p(), c.id(), c.body)); },
+              {"Change a compliance checkpoint, e.g. {active: false} (HQ)", "修改合规检查点，如 {active: false}（总部）", tag, patch, obj});
+  router_.Add("DELETE", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->ArchiveCheckpoint(c.p(), c.id())); },
+              {"Remove a compliance checkpoint (HQ)", "删除合规检查点（总部）", tag, nullptr, obj});
+  router_.Add("GET", "/api/v1/compliance/events", [g](Call& c) { return Wrap(g->ComplianceEvents(c.p(), c.req.query)); },
+              {"Flags, blocks and overrides (HQ and auditors all, unit leads their subtree)", "合规提示、拦截与放行记录（总部和审计看全部，战队负责人看本单元及下级）",
+               tag, nullptr, obj,
+               {{"object", "an object"}, {"record_id", "a record"}, {"checkpoint_id", "a checkpoint"}, {"unit_id", "a unit"},
+                {"outcome", "flagged | blocked | overridden"}, {"limit", "1-500, default 100"}}});
+
+  // ---- Permission sandbox (权限沙箱) ----
+  json sandbox = {{"type", "object"}, {"required", {"allowed_roles"}},
+                  {"properties", {{"allowed_roles", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", org::kSandboxRoles}}}}},
+                                  {"max_members", {{"type", "integer"}, {"description", "active members of the lead's subtree; null: no limit"}}},
+                                  {"may_disable", {{"type", "boolean"}}}}}};
+  router_.Add("GET", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(g->Sandbox(c.p(), c.id())); },
+              {"What the unit's lead may do with people, the headcount and the log of their changes", "单元负责人的人员权限沙箱、在职人数及变更记录", tag,
+               nullptr, obj});
+  router_.Add("PUT", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(g->SetSandbox(c.p(), c.id(), c.body)); },
+              {"Set the unit lead's permission sandbox (HQ)", "设置单元负责人的权限沙箱（总部）", tag, sandbox, obj});
+  json member = {{"type", "object"}, {"required", {"username", "display_name", "role", "password"}},
+                 {"properties", {{"username", {{"type", "string"}}}, {"display_name", {{"type", "string"}}}, {"role", {{"type", "string"}}},
+                                 {"password", {{"type", "string"}, {"description", "initial password, at least 10 characters"}}},
+                                 {"email", {{"type", "string"}}}, {"phone", {{"type", "string"}}}, {"supervisor_id", {{"type", "integer"}}},
+                                 {"locale", {{"type", "string"}}}}}};
+  json member_patch = {{"type", "object"},
+                       {"properties", {{"role", {{"type", "string"}}}, {"unit_id", {{"type", "integer"}, {"description", "move inside your subtree"}}},
+                                       {"status", {{"type", "string"}, {"enum", {"active", "disabled"}}}}, {"display_name", {{"type", "string"}}},
+                                       {"email", {{"type", "string"}}}, {"phone", {{"type", "string"}}}, {"supervisor_id", {{"type", "integer"}}},
+                                       {"locale", {{"type", "string"}}}}}};
+  router_.Add("GET", "/api/v1/units/{id}/members", [g](Call& c) { return Wrap(g->Members(c.p(), c.id())); },
+              {"Members of the unit's subtree and its headcount (HQ, or the unit lead over it)", "单元及下级的成员与在职人数（总部或负责该单元的战队负责人）", tag,
+               nullptr, obj});
+  router_.Add("POST", "/api/v1/units/{id}/members", [g](Call& c) { return Wrap(g->AddMember(c.p(), c.id(), c.body), 201); },
+              {"Create a member in the unit (a unit lead within their sandbox, or an admin)", "在单元中创建成员（战队负责人在权限沙箱内，或管理员）", tag, member,
+               obj, {}, 201});
+  router_.Add("PATCH", "/api/v1/units/{id}/members/{user_id}",
+              [g](Call& c) { return Wrap(g->UpdateMember(c.p(), c.id(), c.ids.at("user_id"), Body(c))); },
+              {"Change a member's role, unit or status within the sandbox", "在权限沙箱内调整成员的角色、单元或状态", tag, member_patch, obj});
+}
+
+}  // namespace keel::http
