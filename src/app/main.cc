@@ -750,6 +750,7 @@ int main(int argc, char** argv) {
   keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
   keel::org::Governance governance(*s.db, *keel::Clock::System());
   approvals.SetGovernance(&governance);
+  expenses.SetGovernance(&governance);
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
                       {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
   keel::http::ServerOptions so;

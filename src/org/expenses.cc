@@ -187,7 +187,10 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   if (claim.value("owner_id", json(0)) != json(p.user_id)) {
     return Forbidden("only the claimant submits their claim", "只有报销人本人可以提交报销单");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment"}));
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "override_reason"}));
+  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
+    return Bad("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
+  }
   std::string status = claim.value("status", "");
   if (status != "draft" && status != "rejected") {
     return Status::Error(ErrorKind::kConflict, "expense.status", "only a draft (or rejected) claim is submitted; this one is " + status,
@@ -210,6 +213,10 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
       }
     }
   }
+  json compliance = json::object();
+  if (governance_ != nullptr) {
+    KEEL_ASSIGN_OR_RETURN(compliance, governance_->Check(p, "expenses", "submit", id, claim, body.value("override_reason", "")));
+  }
   // The budget is committed now, so two claims cannot both spend its last yuan.
   auto found = budgets_.Find(p.tenant_id, claim["unit_id"].get<int64_t>(), claim["category"].get<std::string>(), day);
   if (!found.ok()) {
@@ -225,6 +232,33 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
     Value q[] = {budget, p.tenant_id, id};
     KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE expenses SET budget_id = ? WHERE tenant_id = ? AND id = ?", q).status());
   }
+  // Within the unit's authority the claim is approved at once (and, for "report", HQ is told).
+  if (governance_ != nullptr) {
+    auto decision = governance_->BoundaryFor(p.tenant_id, claim["unit_id"].get<int64_t>(), "expense", Yuan(total));
+    if (!decision.ok()) {
+      OnDecision(p.tenant_id, id, "recalled");
+      return decision.status();
+    }
+    if (decision->mode == "alone" || decision->mode == "report") {
+      if (decision->mode == "report") {
+        Status reported = governance_->Report(p.tenant_id, claim["unit_id"].get<int64_t>(), "expense", "expenses", id, Yuan(total),
+                                              claim.value("title", ""), p.user_id);
+        if (!reported.ok()) {
+          OnDecision(p.tenant_id, id, "recalled");
+          return reported;
+        }
+      }
+      KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
+      KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
+      b.erase("entries");
+      return json{{"expense", updated},
+                  {"approval", nullptr},
+                  {"boundary", {{"mode", decision->mode}, {"limit", decision->limit < 0 ? json(nullptr) : json(decision->limit)},
+                                {"unit_id", decision->unit_id}}},
+                  {"budget", b},
+                  {"compliance", compliance}};
+    }
+  }
   json submit = {{"object", "expenses"}, {"record_id", id}, {"definition", "expense_claim"}};
   if (body.contains("comment")) submit["comment"] = body["comment"];
   auto request = approvals_.Submit(p, submit);
@@ -238,7 +272,7 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
   KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
   b.erase("entries");
-  return json{{"expense", updated}, {"approval", *request}, {"budget", b}};
+  return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"budget", b}, {"compliance", compliance}};
 }
 
 void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& decision) {

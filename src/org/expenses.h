@@ -17,6 +17,7 @@
 #include "domain/records.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/governance.h"
 #include "org/ledger.h"
 #include "store/database.h"
 
@@ -35,7 +36,12 @@ class ExpenseService {
   // The claim's lines against the policy that applies to its unit.
   Result<json> CheckPolicy(const Principal& p, int64_t id);
 
-  // The claimant submits: policy, budget commitment, approval.
+  // Compliance checkpoints on submission and the unit's authorisation boundary for expenses
+  // (decided alone, or alone and reported to HQ, up to the boundary's limit; approval above).
+  void SetGovernance(Governance* governance) { governance_ = governance; }
+
+  // The claimant submits: policy, compliance, budget commitment, then the unit's boundary decides
+  // whether it is approved at once (alone / report) or goes through the expense_claim workflow.
   Result<json> Submit(const Principal& p, int64_t id, const json& body);
   // HQ posts an approved claim to the ledger (the month of its last line, or the next open one).
   Result<json> Post(const Principal& p, int64_t id);
@@ -50,6 +56,7 @@ class ExpenseService {
   BudgetService& budgets_;
   Ledger& ledger_;
   const Clock& clock_;
+  Governance* governance_ = nullptr;
 };
 
 }  // namespace keel::org

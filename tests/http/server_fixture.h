@@ -87,6 +87,7 @@ class ServerFixture {
     services.feedback_links = feedback_links.get();
     governance = std::make_unique<org::Governance>(*db, *Clock::System());
     approvals->SetGovernance(governance.get());
+    expenses->SetGovernance(governance.get());
     services.governance = governance.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;

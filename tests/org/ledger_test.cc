@@ -7,6 +7,7 @@
 #include "org/approvals.h"
 #include "org/budgets.h"
 #include "org/expenses.h"
+#include "org/governance.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
 #include "support/org.h"
@@ -237,6 +238,45 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
   ASSERT_TRUE(approvals_.Act(As("sup_a"), (*s2)["approval"]["id"], "approve", json::object()).ok());
   EXPECT_EQ(expenses_.Post(As("admin"), late).value()["ledger_period"], "2026-11");
+}
+
+TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsWithoutReceipts) {
+  Governance governance(*db_, clock_);
+  expenses_.SetGovernance(&governance);
+  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 10000}}).ok());
+  ASSERT_TRUE(governance.SetBoundaries(As("admin"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "alone"}, {"limit", 500}},
+                                                                              {{"action", "expense"}, {"mode", "report"}, {"limit", 2000}}}}}).ok());
+  auto submit = [&](double amount, bool receipt, const json& body = json::object()) {
+    int64_t id = Claim("rep_a1", {{{"day", "2026-11-03"}, {"kind", "train"}, {"amount", amount}, {"has_receipt", receipt}}});
+    return std::make_pair(id, expenses_.Submit(As("rep_a1"), id, body));
+  };
+  auto [small, s1] = submit(450, true);
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ((*s1)["boundary"]["mode"], "alone");
+  EXPECT_EQ((*s1)["expense"]["status"], "approved");
+  EXPECT_TRUE((*s1)["approval"].is_null());
+  auto [mid, s2] = submit(1200, true);
+  ASSERT_TRUE(s2.ok()) << s2.status().ToString();
+  EXPECT_EQ((*s2)["boundary"]["mode"], "report");
+  EXPECT_EQ((*s2)["expense"]["status"], "approved");
+  json reports = governance.Reports(As("admin"), {}).value();
+  ASSERT_EQ(reports["items"].size(), 1u) << reports.dump();
+  EXPECT_EQ(reports["items"][0]["record_id"], mid);
+  auto [big, s3] = submit(3000, true);
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  EXPECT_EQ((*s3)["expense"]["status"], "pending_approval");
+  EXPECT_DOUBLE_EQ((*s3)["budget"]["committed"].get<double>(), 4650);
+  (void)small;
+  (void)big;
+  // HQ's checkpoint: a claim with a line without receipt is blocked; a rep cannot override it.
+  ASSERT_TRUE(governance.SaveCheckpoint(As("admin"), {{"name", "报销缺发票"}, {"object", "expenses"}, {"on", "submit"}, {"when", "missing_receipts > 0"},
+                                                       {"action", "block"}, {"message_zh", "报销须附发票"}, {"message_en", "Claims need receipts"}}).ok());
+  auto [bare, s4] = submit(100, false);
+  EXPECT_EQ(s4.status().code(), "compliance.blocked");
+  EXPECT_EQ(expenses_.Submit(As("rep_a1"), bare, {{"override_reason", "出租车司机无法开票"}}).status().code(), "compliance.override_forbidden");
+  // Nothing was committed for the blocked claim.
+  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), budgets_.Find(org_.tenant, org_.unit_a, "travel", "2026-11-03").value()).value()["committed"].get<double>(), 4650);
+  EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), bare).value()["status"], "draft");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
