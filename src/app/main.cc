@@ -590,6 +590,22 @@ int main(int argc, char** argv) {
         std::printf("quote %s (%s, %.0f%% off): %s\n", q["code"].get<std::string>().c_str(), q["name"].get<std::string>().c_str(),
                     q["discount_pct"].get<double>(), q["status"].get<std::string>().c_str());
       }
+      // Unit accounting: expense claims through policy, budget and boundary; the ledger of the last
+      // four months; profit-sharing statements for last month.
+      keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
+      keel::org::Ledger ledger(*s.db, *keel::Clock::System());
+      keel::org::ProfitSharing sharing(*s.db, ledger, *keel::Clock::System());
+      keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
+      keel::org::Governance governance(*s.db, *keel::Clock::System());
+      approvals.SetGovernance(&governance);
+      expenses.SetGovernance(&governance);
+      auto accounts = keel::demo::SeedAccounting(*s.db, *s.records, approvals, budgets, ledger, sharing, expenses, &governance, r->tenant_id);
+      if (!accounts.ok()) return Fail(accounts.status());
+      std::printf("accounting: %d expense claims (%d approved within the units' authority, %d waiting for approval, %d posted); "
+                  "ledger posted for %zu months; %lld profit-sharing statements (last month %s)\n",
+                  (*accounts)["claims"].get<int>(), (*accounts)["approved_at_once"].get<int>(), (*accounts)["pending"].get<int>(),
+                  (*accounts)["posted"].get<int>(), (*accounts)["months"].size(), static_cast<long long>((*accounts)["statements"].get<int64_t>()),
+                  (*accounts)["last_month"].get<std::string>().c_str());
     }
     std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
                 demo_opt.tenant_code.c_str(), r->seconds);

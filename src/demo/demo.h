@@ -17,6 +17,11 @@
 
 namespace keel::org {
 class ApprovalEngine;
+class BudgetService;
+class ExpenseService;
+class Governance;
+class Ledger;
+class ProfitSharing;
 }
 
 namespace keel::demo {
@@ -56,5 +61,12 @@ Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records
 // two versions, brand book, deck, contract template; a unit's playbook), three case reviews and
 // one public feedback link per region.
 Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant);
+
+// The units' accounting for the demo: expense policy, claims of last month and this month (last
+// month's posted), HQ allocations, the ledger of the last four months (the two oldest closed) and
+// profit-sharing statements for last month and the one before: returns a summary.
+Result<nlohmann::json> SeedAccounting(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals,
+                                      org::BudgetService& budgets, org::Ledger& ledger, org::ProfitSharing& sharing,
+                                      org::ExpenseService& expenses, org::Governance* governance, int64_t tenant);
 
 }  // namespace keel::demo

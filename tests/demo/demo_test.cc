@@ -8,6 +8,10 @@
 
 #include "domain/auth.h"
 #include "org/approvals.h"
+#include "org/budgets.h"
+#include "org/expenses.h"
+#include "org/ledger.h"
+#include "org/profit_sharing.h"
 #include "org/governance.h"
 #include "support/test_db.h"
 
@@ -263,6 +267,54 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   ASSERT_EQ(hq_inbox["items"].size(), 1u);
   EXPECT_EQ(hq_inbox["items"][0]["record_id"], q[2]["id"]);
   EXPECT_EQ(approvals.Act(ops, q[2]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value()["status"], "approved");
+
+  // Unit accounting: every sales unit has last month's P&L and profit-sharing statements that add
+  // up to its pool; claims were checked against budgets; HQ sees the consolidated company.
+  org::BudgetService budgets(*db, *Clock::System());
+  org::Ledger ledger(*db, *Clock::System());
+  org::ProfitSharing sharing(*db, ledger, *Clock::System());
+  org::ExpenseService expenses(*db, rs, approvals, budgets, ledger, *Clock::System());
+  expenses.SetGovernance(&governance);
+  auto accounts = SeedAccounting(*db, rs, approvals, budgets, ledger, sharing, expenses, &governance, summary.tenant_id);
+  ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
+  EXPECT_EQ((*accounts)["last_month"], "2026-10");
+  EXPECT_GT((*accounts)["posted"].get<int>(), 50);
+  EXPECT_GE((*accounts)["pending"].get<int>(), 12);  // each unit's channel conference waits for approval
+  auto cons = ledger.Consolidated(ops, "2026-10").value()["items"];
+  double company = cons[0]["figures"]["revenue"].get<double>(), regions = 0, units_revenue = 0;
+  int units_with_pnl = 0;
+  for (const auto& row : cons) {
+    if (row["kind"] == "region") regions += row["figures"]["revenue"].get<double>();
+    if (row["kind"] != "unit") continue;
+    units_revenue += row["figures"]["revenue"].get<double>();
+    auto pnl = ledger.Pnl(ops, row["unit_id"].get<int64_t>(), "2026-10").value();
+    EXPECT_GT(pnl["figures"]["revenue"].get<double>(), 0) << row.dump();
+    EXPECT_GT(pnl["figures"]["expenses"].get<double>(), 0) << row.dump();      // posted claims
+    EXPECT_GT(pnl["figures"]["allocations"].get<double>(), 0) << row.dump();   // HQ's shared services
+    ++units_with_pnl;
+    auto statements = sharing.Statements(ops, {{"period", "2026-10"}, {"unit_id", std::to_string(row["unit_id"].get<int64_t>())}}).value()["items"];
+    ASSERT_FALSE(statements.empty()) << row.dump();
+    double sum = 0;
+    for (const auto& st : statements) sum += st["amount"].get<double>();
+    EXPECT_NEAR(sum, statements[0]["pool"].get<double>(), 0.001) << row.dump();
+  }
+  EXPECT_EQ(units_with_pnl, 12);
+  EXPECT_NEAR(regions, company, 0.01);
+  EXPECT_NEAR(units_revenue, company, 0.01);  // the demo's orders all belong to sales units
+  auto rep = principal("sh-rep-01");
+  auto mine = sharing.Statements(rep, {}).value()["items"];
+  ASSERT_FALSE(mine.empty());
+  for (const auto& st : mine) EXPECT_EQ(st["user_id"], rep.user_id);
+  // Every posted claim is in the ledger once, and its money is committed in its budget.
+  auto c = std::move(db->Acquire()).value();
+  store::Value t[] = {summary.tenant_id};
+  auto posted = c->Query("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM expenses WHERE tenant_id = ? AND status = 'posted'", t).value();
+  auto entries = c->Query("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM ledger_entries WHERE tenant_id = ? AND source_object = 'expenses'", t).value();
+  EXPECT_EQ(AsInt(posted.rows[0][0]), AsInt(entries.rows[0][0]));
+  EXPECT_EQ(AsInt(posted.rows[0][1]), AsInt(entries.rows[0][1]));
+  auto uncommitted = c->Query("SELECT COUNT(*) FROM expenses WHERE tenant_id = ? AND status IN ('approved', 'posted', 'pending_approval') AND "
+                              "budget_id IS NULL", t).value();
+  EXPECT_EQ(AsInt(uncommitted.rows[0][0]), 0);
 }
 
 }  // namespace
