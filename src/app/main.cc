@@ -26,6 +26,7 @@
 #include "ai/tabular.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/changes.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
@@ -767,6 +768,8 @@ int main(int argc, char** argv) {
   keel::org::Governance governance(*s.db, *keel::Clock::System());
   approvals.SetGovernance(&governance);
   expenses.SetGovernance(&governance);
+  keel::org::ChangeRequests changes(*s.db, *s.records, approvals, budgets, *keel::Clock::System());
+  changes.SetGovernance(&governance);
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
                       {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
   keel::http::ServerOptions so;

@@ -420,6 +420,22 @@ struct RecordRules {
       }
       return ExpenseTotals(v, children);
     }
+    if ((n == "budget_transfers" || n == "price_changes") && !ctx.p.is_system() && Text(v, "status") != "draft") {
+      return Status::Error(ErrorKind::kUnprocessable, "change.create_draft", "a new request starts as a draft; approval decides the rest",
+                           "新申请须为草稿，其余由审批决定", "status");
+    }
+    if (n == "budget_transfers") return TransferBudgets(ctx, v);
+    if (n == "price_changes") {
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "price", "products", ctx.p.tenant_id, Int(v, "product_id")));
+      if (r.empty()) return Status::NotFound("product", "product_id");
+      int64_t old_price = store::AsInt(r.rows[0][0]), new_price = Int(v, "new_price");
+      if (new_price <= 0) return Status::Invalid("validation.range", "new_price must be more than 0", "新标价须大于 0", "new_price");
+      if (new_price == old_price) {
+        return Status::Invalid("price_change.same", "new_price is the current price", "新标价与当前标价相同", "new_price");
+      }
+      v["old_price"] = old_price;
+      v["change_pct"] = old_price > 0 ? std::round(10000.0 * static_cast<double>(new_price - old_price) / static_cast<double>(old_price)) / 100.0 : 0.0;
+    }
     if (n == "targets") return TargetPeriod(ctx, v, id);
     if (n == "tasks" && Text(v, "status") == "done") v["completed_at"] = ctx.now_text;
     if (n == "users" && Null(v, "password")) v["password"] = Value();
@@ -514,6 +530,11 @@ struct RecordRules {
                         "报价单正在审批中；如需修改请先撤回审批", "status");
       }
     }
+    if ((n == "budget_transfers" || n == "price_changes") && Text(before, "status") != Text(after, "status") && !ctx.p.is_system()) {
+      return Conflict("change.status", "the status of a request is decided by its approval", "申请的状态由审批决定", "status");
+    }
+    if (n == "budget_transfers" && Text(after, "status") == "executed" && Text(before, "status") != "executed") after["executed_at"] = ctx.now_text;
+    if (n == "price_changes" && Text(after, "status") == "applied" && Text(before, "status") != "applied") after["applied_at"] = ctx.now_text;
     if (n == "expenses" && Text(before, "status") != "posted" && Text(after, "status") == "posted") after["posted_at"] = ctx.now_text;
     if (n == "expenses" && !ctx.p.is_system()) {
       std::string from = Text(before, "status"), to = Text(after, "status");
@@ -772,6 +793,36 @@ struct RecordRules {
     v["discount_total"] = subtotal - total;
     v["discount_pct"] = subtotal > 0 ? std::round(10000.0 * static_cast<double>(subtotal - total) / static_cast<double>(subtotal)) / 100.0 : 0.0;
     v["max_discount_pct"] = max_disc;
+    return Status();
+  }
+
+  // A budget transfer moves money between two budgets of the tenant that the caller sees; it
+  // belongs to the unit the money leaves.
+  static Status TransferBudgets(Ctx& ctx, ValueMap& v) {
+    int64_t from = Int(v, "from_budget_id"), to = Int(v, "to_budget_id");
+    if (from == to) {
+      return Status::Invalid("validation.same_budget", "from_budget_id and to_budget_id are the same budget", "调出与调入预算不能相同", "to_budget_id");
+    }
+    if (Int(v, "amount") <= 0) return Status::Invalid("validation.range", "amount must be more than 0", "调剂金额须大于 0", "amount");
+    std::string category;
+    for (const char* f : {"from_budget_id", "to_budget_id"}) {
+      Value q[] = {ctx.p.tenant_id, Int(v, f)};
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+          "SELECT b.unit_id, u.path, b.amount - b.committed FROM budgets b JOIN units u ON u.tenant_id = b.tenant_id AND u.id = b.unit_id "
+          "WHERE b.tenant_id = ? AND b.id = ?", q));
+      bool visible = !r.empty() && (ctx.p.is_system() || SeesWholeTenant(ctx.p.role) || store::AsText(r.rows[0][1]).rfind(ctx.p.unit_path, 0) == 0);
+      if (!visible) {
+        return Status::Invalid("validation.reference", std::string(f) + ": no budget you can see in this tenant",
+                               std::string(f) + "：本租户中不存在您可见的预算", f);
+      }
+      if (std::string(f) == "from_budget_id") {
+        v["unit_id"] = r.rows[0][0];
+        if (store::AsInt(r.rows[0][2]) < Int(v, "amount")) {
+          return Conflict("budget.exceeded", "the budget has only " + std::to_string(store::AsInt(r.rows[0][2]) / 100) + " yuan left to move",
+                          "调出预算余额不足，仅剩 " + std::to_string(store::AsInt(r.rows[0][2]) / 100) + " 元", "amount");
+        }
+      }
+    }
     return Status();
   }
 
@@ -1143,14 +1194,40 @@ Result<json> RecordService::UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, c
   return after_json;
 }
 
+int RecordService::AddObserver(WriteObserver observer) {
+  std::lock_guard lock(observers_mu_);
+  observers_.emplace_back(next_observer_, std::move(observer));
+  return next_observer_++;
+}
+
+void RecordService::RemoveObserver(int handle) {
+  std::lock_guard lock(observers_mu_);
+  std::erase_if(observers_, [handle](const auto& o) { return o.first == handle; });
+}
+
+void RecordService::Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
+                            const json& changes) {
+  std::vector<WriteObserver> observers;
+  {
+    std::lock_guard lock(observers_mu_);
+    for (const auto& [handle, o] : observers_) observers.push_back(o);
+  }
+  for (const auto& o : observers) o(p, e, id, op, record, changes);
+}
+
 Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const json& body,
                                    const WriteOptions& opt) {
-  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
-  KEEL_ASSIGN_OR_RETURN(json out, CreateIn(ctx, e, body));
-  KEEL_RETURN_IF_ERROR(Finish(ctx));
-  KEEL_RETURN_IF_ERROR(tx.Commit());
+  json out;
+  {
+    KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+    KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+    KEEL_ASSIGN_OR_RETURN(out, CreateIn(ctx, e, body));
+    KEEL_RETURN_IF_ERROR(Finish(ctx));
+    KEEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  // After the commit and with the connection back in the pool: observers may write themselves.
+  Observe(p, e, out.value("id", json(0)).get<int64_t>(), "create", out, json::object());
   return out;
 }
 
@@ -1235,16 +1312,24 @@ Result<json> RecordService::GetWritable(const Principal& p, const EntityDef& e, 
 
 Result<json> RecordService::Update(const Principal& p, const EntityDef& e, int64_t id,
                                    const json& patch, const WriteOptions& opt) {
-  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
-  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
-  KEEL_ASSIGN_OR_RETURN(json out, UpdateIn(ctx, e, id, patch));
-  if (e.child) {
-    KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(*conn, *e.child, p.tenant_id, id));
-    out[e.child->name] = ChildrenToJson(*e.child, rows);
+  json out, changes = json::object();
+  {
+    KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
+    KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, opt, conn));
+    KEEL_ASSIGN_OR_RETURN(out, UpdateIn(ctx, e, id, patch));
+    if (e.child) {
+      KEEL_ASSIGN_OR_RETURN(auto rows, LoadChildren(*conn, *e.child, p.tenant_id, id));
+      out[e.child->name] = ChildrenToJson(*e.child, rows);
+    }
+    if (!ctx.events.empty() && ctx.events.back().entity == e.name && ctx.events.back().entity_id == id) {
+      json ev = json::parse(ctx.events.back().payload, nullptr, false);
+      if (ev.is_object() && ev.contains("changes")) changes = ev["changes"];
+    }
+    KEEL_RETURN_IF_ERROR(Finish(ctx));
+    KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  KEEL_RETURN_IF_ERROR(Finish(ctx));
-  KEEL_RETURN_IF_ERROR(tx.Commit());
+  if (!changes.empty()) Observe(p, e, id, "update", out, changes);
   return out;
 }
 

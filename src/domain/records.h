@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,16 @@ class RecordService {
                        const WriteOptions& opt = {});
   Result<ListResult> List(const Principal& p, const EntityDef& e, const QueryParams& params);
 
+  // Called after a Create ("create") or an Update that changed something ("update") has
+  // committed, in the writer's thread, with the record and the changes {field: {from, to}}. For
+  // parts that react to writes at once (approval workflows triggered by named fields). Register
+  // observers before serving.
+  using WriteObserver = std::function<void(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
+                                           const json& changes)>;
+  // Returns a handle for RemoveObserver (an observer that dies before the service must be removed).
+  int AddObserver(WriteObserver observer);
+  void RemoveObserver(int handle);
+
   // Converts a qualified (or working) lead: creates or links the customer, a contact, and an
   // opportunity; the lead becomes "converted". Body: {customer_id?, customer?: {...},
   // opportunity?: {...}}.
@@ -103,12 +114,16 @@ class RecordService {
   Result<json> CreateIn(Ctx& ctx, const EntityDef& e, const json& body);
   Result<json> UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, const json& patch);
   Status Finish(Ctx& ctx);
+  void Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   Result<Ctx> Begin(const Principal& p, const WriteOptions& opt, store::PooledConnection& conn);
 
   store::Database& db_;
   const Clock& clock_;
   std::mutex tenants_mu_;
   std::map<int64_t, TenantInfo> tenants_;  // guarded by tenants_mu_
+  std::mutex observers_mu_;
+  std::vector<std::pair<int, WriteObserver>> observers_;  // guarded by observers_mu_
+  int next_observer_ = 1;
 };
 
 // " AND (...)" restricting rows of `e` (or any table with the same owner_id/unit_id columns) to

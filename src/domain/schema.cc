@@ -464,6 +464,49 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    EntityDef e{"budget_transfers", "budget_transfer", "预算调剂", "budget transfer", Scope::kOwned};
+    e.writers = kLeads;
+    e.indexed_search = false;
+    e.default_sort = "-id";
+    e.fields = {
+        F("from_budget_id", FieldType::kInt).Req().Immutable().Range(1, 9e15).Filter().Doc("The budget the money leaves", "调出预算"),
+        F("to_budget_id", FieldType::kInt).Req().Immutable().Range(1, 9e15).Filter().Doc("The budget the money goes to", "调入预算"),
+        Money("amount").Req().Immutable().Sort().Doc("Amount moved", "调剂金额"),
+        Str("reason", 500).Req().Immutable().Doc("Why", "调剂原因"),
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "executed", "failed"})
+            .Default("draft").Doc(
+                "draft → (on creation: within the unit's boundary) executed, or pending_approval (the budget_transfer workflow) → "
+                "executed / rejected; failed when the money is no longer there",
+                "草稿 →（创建即处理：在单元授权内）直接执行，或进入预算调剂审批 → 已执行/已驳回；资金不足时为执行失败"),
+        F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
+        Time("executed_at").Computed().Doc("When the money moved", "执行时间"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
+    EntityDef e{"price_changes", "price_change", "调价申请", "price change", Scope::kOwned};
+    e.writers = kLeads;
+    e.indexed_search = false;
+    e.default_sort = "-id";
+    e.fields = {
+        Ref("product_id", "products").Req().Immutable().Doc("Product", "产品"),
+        Money("old_price").Computed().Doc("List price when requested", "申请时标价"),
+        Money("new_price").Req().Immutable().Doc("New list price", "新标价"),
+        F("change_pct", FieldType::kNumber).Computed().Sort().Doc("Change, %", "调价幅度（%）"),
+        F("effective_date", FieldType::kDate).Req().Immutable().Sort().Doc("First day of the new price (tenant's local day)", "生效日期"),
+        Str("reason", 500).Req().Immutable().Doc("Why", "调价原因"),
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "applied"})
+            .Default("draft").Doc(
+                "draft → (on creation) the price_change workflow → approved → applied on the effective date; or rejected",
+                "草稿 →（创建即触发）调价审批 → 已批准 → 生效日自动生效；或已驳回"),
+        F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
+        Time("applied_at").Computed().Doc("When the product's price changed", "生效时间"),
+    };
+    AddOwnership(e.fields);
+    all.push_back(e);
+  }
+  {
     EntityDef e{"targets", "target", "目标", "target", Scope::kUnit};
     e.writers = kLeads;
     e.default_sort = "-period_start";

@@ -47,7 +47,8 @@ std::string LabelOf(const json& record, int64_t id) {
   return std::to_string(id);
 }
 
-const std::vector<std::string> kObjects = {"quotes", "contracts", "expenses", "opportunities", "orders", "customers", "leads", "activities", "feedback"};
+const std::vector<std::string> kObjects = {"quotes",    "contracts", "expenses",  "budget_transfers", "price_changes", "opportunities",
+                                           "orders",    "customers", "leads",     "activities",       "feedback"};
 
 // The default discount workflow a tenant starts with.
 json DefaultQuoteWorkflow() {
@@ -91,6 +92,32 @@ json DefaultExpenseWorkflow() {
              {"mode", "first"}, {"on_reject", "back"}}}}};
 }
 
+// Budget transfers beyond a unit's boundary: HQ decides. Started by the transfer's creation.
+json DefaultBudgetTransferWorkflow() {
+  return {{"name", "budget_transfer"},
+          {"object", "budget_transfers"},
+          {"title_zh", "预算调剂审批"},
+          {"title_en", "Budget transfer"},
+          {"trigger", {{"on", {"create"}}, {"fields", {"amount"}}}},
+          {"steps",
+           {{{"name", "hq"}, {"title_zh", "总部运营审批"}, {"title_en", "HQ sales ops"}, {"approvers", {{"role", "hq_ops"}}}, {"mode", "first"},
+             {"timeout", "48h"}, {"escalate_to", {{"role", "admin"}}}, {"on_reject", "reject"}}}}};
+}
+
+// Price changes: HQ sales ops, then the admin for a change of more than 10 % either way.
+json DefaultPriceChangeWorkflow() {
+  return {{"name", "price_change"},
+          {"object", "price_changes"},
+          {"title_zh", "调价审批"},
+          {"title_en", "Price change"},
+          {"trigger", {{"on", {"create"}}, {"fields", {"new_price"}}}},
+          {"steps",
+           {{{"name", "hq"}, {"title_zh", "总部运营审批"}, {"title_en", "HQ sales ops"}, {"approvers", {{"role", "hq_ops"}}}, {"mode", "first"},
+             {"timeout", "48h"}, {"escalate_to", {{"role", "admin"}}}, {"on_reject", "reject"}},
+            {{"name", "admin"}, {"title_zh", "总经理审批"}, {"title_en", "General manager"}, {"when", "ABS(change_pct) > 10"},
+             {"approvers", {{"role", "admin"}}}, {"mode", "first"}, {"on_reject", "back"}}}}};
+}
+
 // Objects whose status the approval decides: each goes through its own workflow (a default is
 // created on first use), from draft (or rejected) only.
 struct OwnWorkflow {
@@ -103,6 +130,8 @@ const OwnWorkflow kOwnWorkflows[] = {
     {"quotes", "quote_discount", DefaultQuoteWorkflow, true},
     {"contracts", "contract_review", DefaultContractWorkflow, false},
     {"expenses", "expense_claim", DefaultExpenseWorkflow, true},
+    {"budget_transfers", "budget_transfer", DefaultBudgetTransferWorkflow, true},
+    {"price_changes", "price_change", DefaultPriceChangeWorkflow, true},
 };
 const OwnWorkflow* OwnOf(const std::string& object) {
   for (const auto& w : kOwnWorkflows) {
@@ -130,24 +159,51 @@ struct ApprovalEngine::Impl {
   bool stop = false, started = false;
   std::thread timer;
   std::map<std::string, std::vector<DecisionHook>> decision_hooks;
+  std::map<std::string, std::vector<TriggerHook>> trigger_hooks;
+  std::vector<TickHook> tick_hooks;
+  std::mutex hooks_mu;  // guards the hook lists (mu is the timer's)
+  int observer = 0;
 
   // Validates a definition and returns it normalised.
   Result<json> CheckDefinition(const json& body) {
-    KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"name", "object", "title_zh", "title_en", "entry", "steps"}));
+    KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"name", "object", "title_zh", "title_en", "entry", "steps", "trigger"}));
     std::string name = body.value("name", "");
     bool ok = !name.empty() && name.size() <= 60 && name[0] >= 'a' && name[0] <= 'z' &&
               std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
     if (!ok) return Bad("validation.parameter", "name must be a-z, 0-9, _ (at most 60)", "name 应为 a-z、0-9、下划线（不超过 60）", "name");
     std::string object = body.value("object", "");
     if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-      return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, opportunities, orders, customers, leads, activities, feedback",
-                 "object 只能取：quotes、contracts、expenses、opportunities、orders、customers、leads、activities、feedback", "object");
+      return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, budget_transfers, price_changes, opportunities, orders, customers, leads, activities, feedback",
+                 "object 只能取：quotes、contracts、expenses、budget_transfers、price_changes、opportunities、orders、customers、leads、activities、feedback", "object");
     }
     const domain::EntityDef& e = *domain::FindEntity(object);
     json out = {{"name", name}, {"object", object}, {"title_zh", body.value("title_zh", name)}, {"title_en", body.value("title_en", name)},
                 {"entry", body.value("entry", "")}, {"steps", json::array()}};
     if (body.contains("entry") && !body["entry"].is_string()) return Bad("validation.type", "entry must be a formula", "entry 应为公式", "entry");
     if (!out["entry"].get<std::string>().empty()) KEEL_RETURN_IF_ERROR(Condition(e, out["entry"], "entry").status());
+    if (body.contains("trigger") && !body["trigger"].is_null()) {
+      // {on: [create, update], fields: [...]}: started when a record is created, or when one of
+      // the named fields changes — by a person (the engine's own updates never start one).
+      const json& t = body["trigger"];
+      KEEL_RETURN_IF_ERROR(domain::CheckObject(t, {"on", "fields"}).WithFieldPrefix("trigger"));
+      json on = t.contains("on") ? t["on"] : json::array({"create"});
+      if (on.is_string()) on = json::array({on});
+      if (!on.is_array() || on.empty()) return Bad("validation.type", "trigger.on lists create and/or update", "trigger.on 应列出 create 和/或 update", "trigger.on");
+      for (const auto& x : on) {
+        if (x != "create" && x != "update") return Bad("validation.enum", "trigger.on is create or update", "trigger.on 只能取 create 或 update", "trigger.on");
+      }
+      json fields = t.value("fields", json::array());
+      if (!fields.is_array() || (fields.empty() && std::find(on.begin(), on.end(), "update") != on.end())) {
+        return Bad("validation.required", "a trigger on update names the fields it listens to", "按修改触发时须指明监听的字段", "trigger.fields");
+      }
+      for (size_t i = 0; i < fields.size(); ++i) {
+        if (!fields[i].is_string() || e.Field(fields[i].get<std::string>()) == nullptr) {
+          return Bad("validation.unknown_field", "trigger.fields[" + std::to_string(i) + "] is not a field of " + object,
+                     "trigger.fields[" + std::to_string(i) + "] 不是 " + object + " 的字段", "trigger.fields[" + std::to_string(i) + "]");
+        }
+      }
+      out["trigger"] = {{"on", on}, {"fields", fields}};
+    }
     if (!body.contains("steps") || !body["steps"].is_array() || body["steps"].empty() || body["steps"].size() > 10) {
       return Bad("validation.required", "steps must list 1 to 10 steps", "steps 应包含 1 到 10 个步骤", "steps");
     }
@@ -330,7 +386,7 @@ struct ApprovalEngine::Impl {
     if (!status.empty() && status != "pending") {
       std::vector<DecisionHook> hooks;
       {
-        std::lock_guard lock(mu);
+        std::lock_guard lock(hooks_mu);
         auto it = decision_hooks.find(object);
         if (it != decision_hooks.end()) hooks = it->second;
       }
@@ -451,11 +507,84 @@ struct ApprovalEngine::Impl {
 };
 
 ApprovalEngine::ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock)
-    : impl_(std::make_unique<Impl>(db, records, clock)) {}
-ApprovalEngine::~ApprovalEngine() { Stop(); }
+    : impl_(std::make_unique<Impl>(db, records, clock)) {
+  impl_->observer = records.AddObserver([this](const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op,
+                                               const json& record, const json& changes) { OnWrite(p, e, id, op, record, changes); });
+}
+ApprovalEngine::~ApprovalEngine() {
+  Stop();
+  impl_->records.RemoveObserver(impl_->observer);
+}
+
+void ApprovalEngine::OnTrigger(const std::string& object, TriggerHook hook) {
+  std::lock_guard lock(impl_->hooks_mu);
+  impl_->trigger_hooks[object].push_back(std::move(hook));
+}
+
+void ApprovalEngine::OnTick(TickHook hook) {
+  std::lock_guard lock(impl_->hooks_mu);
+  impl_->tick_hooks.push_back(std::move(hook));
+}
+
+void ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record,
+                             const json& changes) {
+  if (p.is_system() || p.user_id == 0) return;  // the engine's own updates (and imports) never trigger
+  if (std::find(kObjects.begin(), kObjects.end(), e.name) == kObjects.end()) return;
+  // The object's active workflows with a trigger, and its default one when the tenant has none yet.
+  std::vector<json> defs;
+  {
+    auto conn = impl_->db.Acquire();
+    if (!conn.ok()) return;
+    Value q[] = {p.tenant_id, std::string("%\"trigger\"%")};
+    auto r = (*conn)->Query("SELECT name, definition FROM approval_defs WHERE tenant_id = ? AND status = 'active' AND definition LIKE ?", q);
+    if (!r.ok()) return;
+    for (const auto& row : r->rows) {
+      json d = json::parse(store::AsText(row[1]), nullptr, false);
+      if (d.is_object() && d.value("object", "") == e.name && d.contains("trigger")) defs.push_back(d);
+    }
+    const OwnWorkflow* own = OwnOf(e.name);
+    if (own && defs.empty()) {
+      json d = own->make();
+      Value nq[] = {p.tenant_id, std::string(own->name)};
+      auto ex = (*conn)->Query("SELECT 1 FROM approval_defs WHERE tenant_id = ? AND name = ? AND status = 'active'", nq);
+      if (ex.ok() && ex->empty() && d.contains("trigger")) defs.push_back(d);
+    }
+  }
+  for (const json& d : defs) {
+    const json& t = d["trigger"];
+    if (std::find(t["on"].begin(), t["on"].end(), op) == t["on"].end()) continue;
+    bool fires = false;
+    if (op == "create") {
+      fires = t["fields"].empty();
+      for (const auto& f : t["fields"]) fires = fires || (record.contains(f.get<std::string>()) && !record[f.get<std::string>()].is_null());
+    } else {
+      for (const auto& f : t["fields"]) fires = fires || changes.contains(f.get<std::string>());
+    }
+    if (!fires) continue;
+    std::vector<TriggerHook> hooks;
+    {
+      std::lock_guard lock(impl_->hooks_mu);
+      auto it = impl_->trigger_hooks.find(e.name);
+      if (it != impl_->trigger_hooks.end()) hooks = it->second;
+    }
+    bool handled = false;
+    for (const auto& h : hooks) {
+      auto r = h(p.tenant_id, id, p);
+      if (!r.ok()) spdlog::warn("approvals: trigger hook for {} {} of tenant {} failed: {}", e.name, id, p.tenant_id, r.status().ToString());
+      handled = handled || (r.ok() && *r);
+    }
+    if (handled) return;
+    auto submitted = Submit(p, {{"object", e.name}, {"record_id", id}, {"definition", d["name"]}});
+    if (!submitted.ok() && submitted.status().code() != "approval.pending") {
+      spdlog::warn("approvals: workflow {} triggered by {} {} of tenant {} did not start: {}", d["name"].get<std::string>(), e.name, id,
+                   p.tenant_id, submitted.status().ToString());
+    }
+    return;  // one request per record at a time
+  }
+}
 
 void ApprovalEngine::OnDecision(const std::string& object, DecisionHook hook) {
-  std::lock_guard lock(impl_->mu);
+  std::lock_guard lock(impl_->hooks_mu);
   impl_->decision_hooks[object].push_back(std::move(hook));
 }
 
@@ -483,6 +612,23 @@ void ApprovalEngine::Start() {
         if (!n.ok()) spdlog::warn("approvals: escalation of tenant {} failed: {}", t, n.status().ToString());
         auto c = ContractLifecycle(t);
         if (!c.ok()) spdlog::warn("contracts: lifecycle of tenant {} failed: {}", t, c.status().ToString());
+      }
+      std::vector<TickHook> hooks;
+      {
+        std::lock_guard hl(impl_->hooks_mu);
+        hooks = impl_->tick_hooks;
+      }
+      if (!hooks.empty()) {
+        std::vector<int64_t> all;
+        if (auto conn = impl_->db.Acquire(); conn.ok()) {
+          auto r = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
+          if (r.ok()) {
+            for (const auto& row : r->rows) all.push_back(store::AsInt(row[0]));
+          }
+        }
+        for (int64_t t : all) {
+          for (const auto& h : hooks) h(t);
+        }
       }
       lock.lock();
     }
@@ -555,8 +701,8 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
   std::string object = body.value("object", "");
   if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-    return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, opportunities, orders, customers, leads, activities, feedback",
-               "object 只能取：quotes、contracts、expenses、opportunities、orders、customers、leads、activities、feedback", "object");
+    return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, budget_transfers, price_changes, opportunities, orders, customers, leads, activities, feedback",
+               "object 只能取：quotes、contracts、expenses、budget_transfers、price_changes、opportunities、orders、customers、leads、activities、feedback", "object");
   }
   if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
     return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");

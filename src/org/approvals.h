@@ -72,6 +72,17 @@ class ApprovalEngine {
   using DecisionHook = std::function<void(int64_t tenant, int64_t record, const std::string& decision)>;
   void OnDecision(const std::string& object, DecisionHook hook);
 
+  // Workflows with a trigger {on: [create, update], fields: [...]} start by themselves when a
+  // person creates a record of their object, or changes one of the named fields (the engine's own
+  // status updates never do, so nothing retriggers itself). Before a triggered workflow starts,
+  // the object's hooks may take the record over (true: handled, no workflow) — budget transfers
+  // within a unit's boundary are executed at once.
+  using TriggerHook = std::function<Result<bool>(int64_t tenant, int64_t record, const Principal& actor)>;
+  void OnTrigger(const std::string& object, TriggerHook hook);
+  // Called for every tenant on the engine's minute tick (e.g. price changes due today).
+  using TickHook = std::function<void(int64_t tenant)>;
+  void OnTick(TickHook hook);
+
   // ---- Delegation (time-bounded grants) ----
   Result<json> CreateGrant(const Principal& p, const json& body);
   Result<json> Grants(const Principal& p);
@@ -93,6 +104,7 @@ class ApprovalEngine {
   struct Impl;
 
  private:
+  void OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   std::unique_ptr<Impl> impl_;
 };
 

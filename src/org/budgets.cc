@@ -198,6 +198,30 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
   return Describe(*conn, p.tenant_id, id, false);
 }
 
+Status BudgetService::Transfer(int64_t tenant, int64_t from, int64_t to, int64_t fen, int64_t transfer_id, int64_t actor) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
+  std::string now = FormatTimestamp(clock_.NowMs());
+  Value out[] = {fen, now, tenant, from, fen};
+  KEEL_ASSIGN_OR_RETURN(int64_t taken, conn->Exec(
+      "UPDATE budgets SET amount = amount - ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND amount - committed >= ?", out));
+  if (taken != 1) {
+    return Status::Error(ErrorKind::kConflict, "budget.exceeded", "the budget no longer has that much unspent", "调出预算的未使用余额已不足",
+                         "amount");
+  }
+  Value in[] = {fen, now, tenant, to};
+  KEEL_ASSIGN_OR_RETURN(int64_t given, conn->Exec("UPDATE budgets SET amount = amount + ?, updated_at = ? WHERE tenant_id = ? AND id = ?", in));
+  if (given != 1) return Status::NotFound("budget", "to_budget_id");
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(2));
+  for (int k = 0; k < 2; ++k) {
+    Value e[] = {tenant, ids[k], k == 0 ? from : to, k == 0 ? -fen : fen, std::string(k == 0 ? "transfer_out" : "transfer_in"),
+                 std::string("budget_transfers"), transfer_id, actor ? Value(actor) : Value(), now};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, source_object, source_id, actor_id, at) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", e).status());
+  }
+  return tx.Commit();
+}
+
 Result<int64_t> BudgetService::Find(int64_t tenant, int64_t unit, const std::string& category, const std::string& day) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   Value q[] = {tenant, unit};

@@ -40,6 +40,10 @@ class BudgetService {
   // The budget of a unit (or its nearest ancestor with one) for a category on a day, for other
   // parts (expenses) to spend against; NotFound when there is none.
   Result<int64_t> Find(int64_t tenant, int64_t unit, const std::string& category, const std::string& day);
+  // Moves `fen` of unspent allocation from one budget to another (a budget transfer once it is
+  // decided): one conditional UPDATE takes it only if it is still unspent; both entries name the
+  // transfer. kConflict budget.exceeded when the money is no longer there.
+  Status Transfer(int64_t tenant, int64_t from, int64_t to, int64_t fen, int64_t transfer_id, int64_t actor);
 
  private:
   Result<json> Move(const Principal& p, int64_t id, const json& body, bool spend);

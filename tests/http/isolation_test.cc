@@ -83,6 +83,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
     ids_["budgets"] = (*budget)["id"];
     (void)f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {{"amount", 100}, {"note", kMarker}});
+    // Change requests: a budget transfer and a price change, each waiting for HQ.
+    auto travel = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "travel"}, {"period", "2026-11"}, {"amount", 500}});
+    if (!travel.ok()) throw std::runtime_error(travel.status().ToString());
+    ids_["budget_transfers"] = mk("lead_a", "budget_transfers", {{"from_budget_id", ids_["budgets"]}, {"to_budget_id", (*travel)["id"]},
+                                                                  {"amount", 300}, {"reason", kMarker}});
+    ids_["price_changes"] = mk("lead_a", "price_changes", {{"product_id", o.product}, {"new_price", 3399}, {"effective_date", "2026-12-01"},
+                                                            {"reason", kMarker}});
     // Unit accounting: a submitted claim, the policy, an allocation, a posted month and statements.
     ids_["expenses"] = mk("rep_a1", "expenses", {{"title", kMarker}, {"category", "marketing"},
                                                  {"lines", {{{"day", "2026-11-02"}, {"kind", "meal"}, {"amount", 50}, {"has_receipt", true}}}}});

@@ -16,6 +16,7 @@
 #include "ai/service.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/changes.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
@@ -88,6 +89,8 @@ class ServerFixture {
     governance = std::make_unique<org::Governance>(*db, *Clock::System());
     approvals->SetGovernance(governance.get());
     expenses->SetGovernance(governance.get());
+    changes = std::make_unique<org::ChangeRequests>(*db, *rs, *approvals, *budgets, *Clock::System());
+    changes->SetGovernance(governance.get());
     services.governance = governance.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
@@ -138,6 +141,7 @@ class ServerFixture {
   std::unique_ptr<org::MaterialService> materials;
   std::unique_ptr<org::FeedbackLinkService> feedback_links;
   std::unique_ptr<org::Governance> governance;
+  std::unique_ptr<org::ChangeRequests> changes;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

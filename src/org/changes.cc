@@ -1,0 +1,89 @@
+#include "org/changes.h"
+
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "domain/schema.h"
+#include "org/internal.h"
+
+namespace keel::org {
+
+using store::Value;
+
+namespace {
+const domain::EntityDef& Transfers() { return *domain::FindEntity("budget_transfers"); }
+const domain::EntityDef& Prices() { return *domain::FindEntity("price_changes"); }
+}  // namespace
+
+ChangeRequests::ChangeRequests(store::Database& db, domain::RecordService& records, ApprovalEngine& approvals, BudgetService& budgets,
+                               const Clock& clock)
+    : db_(db), records_(records), budgets_(budgets), clock_(clock) {
+  approvals.OnTrigger("budget_transfers", [this](int64_t tenant, int64_t id, const domain::Principal& actor) {
+    return TransferCreated(tenant, id, actor);
+  });
+  approvals.OnDecision("budget_transfers", [this](int64_t tenant, int64_t id, const std::string& decision) {
+    if (decision != "approved") return;
+    Status st = Execute(tenant, id, 0);
+    if (!st.ok()) spdlog::warn("budget transfer {} of tenant {}: {}", id, tenant, st.ToString());
+  });
+  approvals.OnDecision("price_changes", [this](int64_t tenant, int64_t, const std::string& decision) {
+    if (decision != "approved") return;
+    auto n = ApplyDuePrices(tenant);
+    if (!n.ok()) spdlog::warn("price changes of tenant {}: {}", tenant, n.status().ToString());
+  });
+  approvals.OnTick([this](int64_t tenant) {
+    auto n = ApplyDuePrices(tenant);
+    if (!n.ok()) spdlog::warn("price changes of tenant {}: {}", tenant, n.status().ToString());
+  });
+}
+
+Result<bool> ChangeRequests::TransferCreated(int64_t tenant, int64_t id, const domain::Principal& actor) {
+  if (governance_ == nullptr) return false;
+  auto sys = domain::Principal::System(tenant);
+  KEEL_ASSIGN_OR_RETURN(json t, records_.Get(sys, Transfers(), id));
+  int64_t unit = t["unit_id"].get<int64_t>();
+  double amount = t["amount"].get<double>();
+  KEEL_ASSIGN_OR_RETURN(BoundaryDecision d, governance_->BoundaryFor(tenant, unit, "budget_transfer", amount));
+  if (d.mode != "alone" && d.mode != "report") return false;
+  if (d.mode == "report") {
+    KEEL_RETURN_IF_ERROR(governance_->Report(tenant, unit, "budget_transfer", "budget_transfers", id, amount, t.value("reason", ""), actor.user_id));
+  }
+  KEEL_RETURN_IF_ERROR(Execute(tenant, id, actor.user_id));
+  return true;
+}
+
+Status ChangeRequests::Execute(int64_t tenant, int64_t id, int64_t actor) {
+  auto sys = domain::Principal::System(tenant);
+  KEEL_ASSIGN_OR_RETURN(json t, records_.Get(sys, Transfers(), id));
+  if (t["status"] == "executed") return Status();
+  int64_t fen = std::llround(t["amount"].get<double>() * 100);
+  Status moved = budgets_.Transfer(tenant, t["from_budget_id"].get<int64_t>(), t["to_budget_id"].get<int64_t>(), fen, id, actor);
+  if (!moved.ok() && moved.code() != "budget.exceeded") return moved;
+  return records_.Update(sys, Transfers(), id, {{"status", moved.ok() ? "executed" : "failed"}}).status();
+}
+
+Result<int64_t> ChangeRequests::ApplyDuePrices(int64_t tenant) {
+  std::vector<std::pair<int64_t, int64_t>> due;  // price change, product
+  std::vector<int64_t> prices;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(std::string today, LocalToday(*conn, tenant, clock_.NowMs()));
+    Value q[] = {tenant, today};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+        "SELECT id, product_id, new_price FROM price_changes WHERE tenant_id = ? AND status = 'approved' AND effective_date <= ? AND "
+        "archived_at IS NULL ORDER BY effective_date, id", q));
+    for (const auto& row : r.rows) {
+      due.push_back({store::AsInt(row[0]), store::AsInt(row[1])});
+      prices.push_back(store::AsInt(row[2]));
+    }
+  }
+  auto sys = domain::Principal::System(tenant);
+  for (size_t i = 0; i < due.size(); ++i) {
+    KEEL_RETURN_IF_ERROR(records_.Update(sys, *domain::FindEntity("products"), due[i].second, {{"price", Yuan(prices[i])}}).status());
+    KEEL_RETURN_IF_ERROR(records_.Update(sys, Prices(), due[i].first, {{"status", "applied"}}).status());
+  }
+  return static_cast<int64_t>(due.size());
+}
+
+}  // namespace keel::org

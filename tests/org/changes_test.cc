@@ -1,0 +1,168 @@
+// Workflows that start by themselves: a trigger on named fields of a record (and nothing else,
+// not the engine's own updates), budget transfers executed within a unit's boundary or after HQ's
+// approval (only while the money is unspent), and price changes applied on their effective day.
+#include <gtest/gtest.h>
+
+#include "org/approvals.h"
+#include "org/budgets.h"
+#include "org/changes.h"
+#include "org/governance.h"
+#include "support/org.h"
+
+namespace keel::org {
+namespace {
+
+using testing::MustCreate;
+using testing::TestBackend;
+
+class ChangesTest : public ::testing::TestWithParam<TestBackend>, protected testing::DomainFixtureBase {
+ protected:
+  ChangesTest()
+      : DomainFixtureBase(GetParam()),
+        approvals_(*db_, *rs_, clock_),
+        budgets_(*db_, clock_),
+        governance_(*db_, clock_),
+        changes_(*db_, *rs_, approvals_, budgets_, clock_) {
+    changes_.SetGovernance(&governance_);
+  }
+  const domain::Principal& As(const std::string& u) { return org_.as[u]; }
+  const domain::EntityDef& Entity(const char* name) { return *domain::FindEntity(name); }
+  // Requests on a record, newest first.
+  json Requests(const std::string& object, int64_t record) {
+    auto conn = std::move(db_->Acquire()).value();
+    store::Value q[] = {org_.tenant, object, record};
+    auto r = conn->Query("SELECT id, status, def_name FROM approval_requests WHERE tenant_id = ? AND object = ? AND record_id = ? ORDER BY id DESC", q).value();
+    json out = json::array();
+    for (const auto& row : r.rows) out.push_back({{"id", store::AsInt(row[0])}, {"status", store::AsText(row[1])}, {"definition", store::AsText(row[2])}});
+    return out;
+  }
+  double Amount(int64_t budget) { return budgets_.Get(As("admin"), budget).value()["amount"].get<double>(); }
+
+  ApprovalEngine approvals_;
+  BudgetService budgets_;
+  Governance governance_;
+  ChangeRequests changes_;
+};
+
+TEST_P(ChangesTest, AWorkflowStartsWhenANamedFieldChangesAndOnlyThen) {
+  auto def = approvals_.SaveDefinition(As("admin"), {{"name", "deep_discount"}, {"object", "opportunities"},
+                                                     {"trigger", {{"on", {"update"}}, {"fields", {"discount_pct"}}}},
+                                                     {"entry", "discount_pct > 15"},
+                                                     {"steps", {{{"name", "lead"}, {"approvers", {{"unit_lead", true}}}}}}});
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(approvals_.SaveDefinition(As("admin"), {{"name", "x"}, {"object", "opportunities"}, {"trigger", {{"on", {"update"}}}},
+                                                    {"steps", {{{"name", "lead"}, {"approvers", {{"unit_lead", true}}}}}}})
+                .status().field(), "trigger.fields");
+  EXPECT_EQ(approvals_.SaveDefinition(As("admin"), {{"name", "x"}, {"object", "opportunities"}, {"trigger", {{"on", {"update"}}, {"fields", {"nope"}}}},
+                                                    {"steps", {{{"name", "lead"}, {"approvers", {{"unit_lead", true}}}}}}})
+                .status().field(), "trigger.fields[0]");
+  int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-T"}, {"name", "华东酒店集团"}, {"kind", "b2b"}});
+  int64_t deal = MustCreate(*rs_, As("rep_a1"), "opportunities", {{"name", "客房空调", }, {"customer_id", customer}, {"amount", 300000}});
+  EXPECT_TRUE(Requests("opportunities", deal).empty());  // created: the trigger listens to updates only
+  ASSERT_TRUE(rs_->Update(As("rep_a1"), Entity("opportunities"), deal, {{"discount_pct", 10}}).ok());
+  EXPECT_TRUE(Requests("opportunities", deal).empty());  // the entry condition does not hold
+  ASSERT_TRUE(rs_->Update(As("rep_a1"), Entity("opportunities"), deal, {{"discount_pct", 18}}).ok());
+  json reqs = Requests("opportunities", deal);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0]["status"], "pending");
+  EXPECT_EQ(reqs[0]["definition"], "deep_discount");
+  // Another field, or the same value again, starts nothing; neither does a system write.
+  ASSERT_TRUE(rs_->Update(As("rep_a1"), Entity("opportunities"), deal, {{"name", "客房空调二期"}}).ok());
+  ASSERT_TRUE(rs_->Update(domain::Principal::System(org_.tenant), Entity("opportunities"), deal, {{"discount_pct", 19}}).ok());
+  EXPECT_EQ(Requests("opportunities", deal).size(), 1u);
+  // Decided: a new change of the field starts a new request.
+  ASSERT_TRUE(approvals_.Act(As("lead_a"), reqs[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(rs_->Update(As("rep_a1"), Entity("opportunities"), deal, {{"discount_pct", 22}}).ok());
+  reqs = Requests("opportunities", deal);
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0]["status"], "pending");
+  EXPECT_EQ(reqs[1]["status"], "approved");
+}
+
+TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspentMoney) {
+  int64_t mkt = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "marketing"}, {"period", "2026-Q4"}, {"amount", 10000}}).value()["id"];
+  int64_t travel = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 1000}}).value()["id"];
+  int64_t b_mkt = budgets_.Set(As("admin"), {{"unit_id", org_.unit_b}, {"category", "marketing"}, {"period", "2026-Q4"}, {"amount", 8000}}).value()["id"];
+  int64_t b_travel = budgets_.Set(As("admin"), {{"unit_id", org_.unit_b}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 500}}).value()["id"];
+  ASSERT_TRUE(governance_.SetBoundaries(As("admin"), org_.unit_a, {{"entries", {{{"action", "budget_transfer"}, {"mode", "alone"}, {"limit", 5000}}}}}).ok());
+  // Within unit A's boundary: executed as it is created.
+  json t1 = rs_->Create(As("lead_a"), Entity("budget_transfers"), {{"from_budget_id", mkt}, {"to_budget_id", travel}, {"amount", 3000},
+                                                                   {"reason", "旺季出差增加"}}).value();
+  json got = rs_->Get(As("lead_a"), Entity("budget_transfers"), t1["id"]).value();
+  EXPECT_EQ(got["status"], "executed");
+  EXPECT_FALSE(got["executed_at"].is_null());
+  EXPECT_DOUBLE_EQ(Amount(mkt), 7000);
+  EXPECT_DOUBLE_EQ(Amount(travel), 4000);
+  auto entries = budgets_.Get(As("admin"), travel).value()["entries"];
+  EXPECT_EQ(entries.back()["kind"], "transfer_in");
+  EXPECT_EQ(entries.back()["source_id"], t1["id"]);
+  // Checked at creation: someone else's budget, more than is unspent, the same budget twice.
+  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("budget_transfers"), {{"from_budget_id", b_mkt}, {"to_budget_id", travel}, {"amount", 10},
+                                                                    {"reason", "x"}}).status().field(), "from_budget_id");
+  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("budget_transfers"), {{"from_budget_id", mkt}, {"to_budget_id", travel}, {"amount", 9000},
+                                                                    {"reason", "x"}}).status().code(), "budget.exceeded");
+  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("budget_transfers"), {{"from_budget_id", mkt}, {"to_budget_id", mkt}, {"amount", 1},
+                                                                    {"reason", "x"}}).status().field(), "to_budget_id");
+  EXPECT_EQ(rs_->Create(As("rep_a1"), Entity("budget_transfers"), {{"from_budget_id", mkt}, {"to_budget_id", travel}, {"amount", 1},
+                                                                   {"reason", "x"}}).status().code(), "forbidden");
+  // Unit B has no boundary: HQ approves, then the money moves.
+  json t2 = rs_->Create(As("lead_b"), Entity("budget_transfers"), {{"from_budget_id", b_mkt}, {"to_budget_id", b_travel}, {"amount", 2000},
+                                                                   {"reason", "展会差旅"}}).value();
+  json reqs = Requests("budget_transfers", t2["id"]);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t2["id"]).value()["status"], "pending_approval");
+  EXPECT_DOUBLE_EQ(Amount(b_mkt), 8000);
+  EXPECT_EQ(rs_->Update(As("lead_b"), Entity("budget_transfers"), t2["id"], {{"status", "executed"}}).status().code(), "change.status");
+  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", json::object()).ok());
+  EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t2["id"]).value()["status"], "executed");
+  EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);
+  EXPECT_DOUBLE_EQ(Amount(b_travel), 2500);
+  // Approved after the money was spent meanwhile: the transfer fails and nothing moves.
+  json t3 = rs_->Create(As("lead_b"), Entity("budget_transfers"), {{"from_budget_id", b_mkt}, {"to_budget_id", b_travel}, {"amount", 5000},
+                                                                   {"reason", "再调剂"}}).value();
+  ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {{"amount", 4000}}).ok());
+  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("budget_transfers", t3["id"])[0]["id"], "approve", json::object()).ok());
+  EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t3["id"]).value()["status"], "failed");
+  EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);
+  EXPECT_DOUBLE_EQ(Amount(b_travel), 2500);
+}
+
+TEST_P(ChangesTest, PriceChangesAreApprovedThenAppliedOnTheirDay) {
+  const auto& products = Entity("products");
+  // 3299 → 3499 today (+6.06 %): HQ sales ops approve and the price changes at once.
+  json pc = rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 3499}, {"effective_date", "2026-11-27"},
+                                                                {"reason", "铜价上涨"}}).value();
+  EXPECT_DOUBLE_EQ(pc["change_pct"].get<double>(), 6.06);
+  EXPECT_DOUBLE_EQ(pc["old_price"].get<double>(), 3299);
+  json reqs = Requests("price_changes", pc["id"]);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0]["definition"], "price_change");
+  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", json::object()).ok());
+  EXPECT_EQ(rs_->Get(As("lead_a"), Entity("price_changes"), pc["id"]).value()["status"], "applied");
+  EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 3499);
+  // −20 % from 1 December: HQ, then the admin; applied when the day comes.
+  json cut = rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2799.2}, {"effective_date", "2026-12-01"},
+                                                                 {"reason", "双十二清库存"}}).value();
+  int64_t rid = Requests("price_changes", cut["id"])[0]["id"];
+  auto step = approvals_.Act(As("ops"), rid, "approve", json::object());
+  ASSERT_TRUE(step.ok());
+  EXPECT_EQ((*step)["status"], "pending");  // on to the admin
+  ASSERT_TRUE(approvals_.Act(As("admin"), rid, "approve", json::object()).ok());
+  EXPECT_EQ(rs_->Get(As("lead_a"), Entity("price_changes"), cut["id"]).value()["status"], "approved");
+  EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 0);
+  EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 3499);
+  clock_.Advance(4LL * 86400000);  // 2026-12-01 10:00 in Shanghai
+  EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 1);
+  EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 2799.2);
+  // Requests are created as drafts by unit leads and HQ only, and not to the current price.
+  EXPECT_EQ(rs_->Create(As("rep_a1"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 1}, {"effective_date", "2026-12-01"},
+                                                                {"reason", "x"}}).status().code(), "forbidden");
+  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2799.2}, {"effective_date", "2026-12-01"},
+                                                                {"reason", "x"}}).status().code(), "price_change.same");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace keel::org
