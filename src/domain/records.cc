@@ -489,6 +489,10 @@ struct RecordRules {
           return Conflict("contract.status", "a contract cannot go from " + from + " to " + to + " by hand",
                           "合同不能手动从 " + from + " 改为 " + to, "status");
         }
+        if (to == "signed" && !ctx.checked) {
+          return Conflict("contract.sign", "a contract is signed through POST /api/v1/contracts/{id}/sign (compliance checks first)",
+                          "合同须通过签署接口 POST /api/v1/contracts/{id}/sign 签署（先做合规检查）", "status");
+        }
         if (to == "signed" && store::AsInt(after.count("legal_reviewed") ? after.at("legal_reviewed") : Value(int64_t{0})) == 0) {
           return Status::Error(ErrorKind::kUnprocessable, "contract.legal_review", "a contract is signed only after legal review",
                                "合同须经法务审核后方可签署", "legal_reviewed");
@@ -1493,6 +1497,7 @@ Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteO
   ctx.now = opt.at ? *opt.at : clock_.NowMs();
   ctx.now_text = FormatTimestamp(ctx.now);
   ctx.request_id = opt.request_id.empty() ? p.request_id : opt.request_id;
+  ctx.checked = opt.checked;
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   {
     std::lock_guard g(tenants_mu_);

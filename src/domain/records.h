@@ -52,6 +52,9 @@ struct WriteOptions {
   // CreateBatch only: the business time of each record (same length as the batch).
   std::vector<TimeMs> record_times;
   std::string request_id;
+  // Set by services that checked a transition the API only allows through them (a contract is
+  // signed through POST /contracts/{id}/sign, which runs the compliance checkpoints first).
+  bool checked = false;
 };
 
 struct TenantInfo {

@@ -21,6 +21,7 @@ struct RecordService::Ctx {
   std::string now_text;
   TenantInfo tenant;
   std::string request_id;
+  bool checked = false;  // WriteOptions::checked
   std::vector<events::Event> events;
   struct Audit {
     std::string action, entity;

@@ -98,6 +98,12 @@ void Api::AddOrgRoutes() {
   router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, obj});
+  json sign = {{"type", "object"},
+               {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
+                               {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};
+  router_.Add("POST", "/api/v1/contracts/{id}/sign", [ap](Call& c) { return Wrap(ap->SignContract(c.p(), c.id(), Body(c))); },
+              {"Sign an approved contract: legal review required, compliance checkpoints first", "签署已批准的合同：须经法务审核，先做合规检查",
+               "approvals", sign, obj});
 }
 
 }  // namespace keel::http

@@ -1289,6 +1289,36 @@ void ApprovalEngine::SetGovernance(Governance* governance) { impl_->governance =
 
 // ---- Contracts over time ----
 
+Result<json> ApprovalEngine::SignContract(const Principal& p, int64_t id, const json& body) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not sign contracts", "只读角色不能签署合同");
+  const domain::EntityDef& contracts = *domain::FindEntity("contracts");
+  KEEL_ASSIGN_OR_RETURN(json contract, impl_->records.Get(p, contracts, id));
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"legal_reviewed", "override_reason"}));
+  if (body.contains("legal_reviewed") && !body["legal_reviewed"].is_boolean()) {
+    return Bad("validation.type", "legal_reviewed is true or false", "legal_reviewed 应为 true 或 false", "legal_reviewed");
+  }
+  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
+    return Bad("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
+  }
+  if (contract.value("status", "") != "approved") {
+    return Status::Error(ErrorKind::kConflict, "contract.status", "only an approved contract is signed; this one is " + contract.value("status", ""),
+                         "只有已批准的合同可以签署；当前状态为 " + contract.value("status", ""), "status");
+  }
+  json patch = {{"status", "signed"}};
+  if (body.contains("legal_reviewed")) {
+    patch["legal_reviewed"] = body["legal_reviewed"];
+    contract["legal_reviewed"] = body["legal_reviewed"];
+  }
+  json compliance = json::object();
+  if (impl_->governance != nullptr) {
+    KEEL_ASSIGN_OR_RETURN(compliance, impl_->governance->Check(p, "contracts", "sign", id, contract, body.value("override_reason", "")));
+  }
+  domain::WriteOptions opt;
+  opt.checked = true;
+  KEEL_ASSIGN_OR_RETURN(json signed_, impl_->records.Update(p, contracts, id, patch, opt));
+  return json{{"contract", signed_}, {"compliance", compliance}};
+}
+
 Result<json> ApprovalEngine::ContractLifecycle(int64_t tenant) {
   auto sys = Principal::System(tenant);
   const domain::EntityDef& contracts = *domain::FindEntity("contracts");

@@ -63,6 +63,10 @@ class ApprovalEngine {
   // 30 days before the end (with a renewal task for the owner), expired after it, renewed once a
   // contract that renews it is signed. Runs with Tick.
   Result<json> ContractLifecycle(int64_t tenant_id);
+  // Signs an approved contract (its owner, unit leads or HQ): {legal_reviewed?, override_reason?};
+  // legal review is required, and the tenant's compliance checkpoints on contracts at "sign" run
+  // first (a blocking one can be overridden with a reason by a unit lead or HQ, audited).
+  Result<json> SignContract(const Principal& p, int64_t contract_id, const json& body);
   void Start();
   void Stop();
 

@@ -175,13 +175,15 @@ TEST_P(ApprovalsTest, AContractGoesThroughApprovalSigningAndItsLifetime) {
     ASSERT_TRUE(engine_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
     EXPECT_EQ(status(id), "approved");
     // Signing needs legal review first.
-    EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}}).status().code(), "contract.legal_review");
-    auto signed_ = rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}, {"legal_reviewed", true}});
+    EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
+    EXPECT_EQ(engine_.SignContract(As("rep_a1"), id, json::object()).status().code(), "contract.legal_review");
+    auto signed_ = engine_.SignContract(As("rep_a1"), id, {{"legal_reviewed", true}});
     ASSERT_TRUE(signed_.ok()) << signed_.status().ToString();
-    EXPECT_FALSE((*signed_)["signed_at"].is_null());
+    EXPECT_FALSE((*signed_)["contract"]["signed_at"].is_null());
   };
   int64_t k1 = contract("K-001", "2026-12-01", "2027-01-15", 0);
   EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, k1, {{"status", "signed"}}).status().code(), "contract.status");  // not approved yet
+  EXPECT_EQ(engine_.SignContract(As("rep_a1"), k1, {{"legal_reviewed", true}}).status().code(), "contract.status");
   approve_and_sign(k1);
   ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
   EXPECT_EQ(status(k1), "signed");  // starts on 12-01

@@ -24,6 +24,7 @@ class ChangesTest : public ::testing::TestWithParam<TestBackend>, protected test
         governance_(*db_, clock_),
         changes_(*db_, *rs_, approvals_, budgets_, clock_) {
     changes_.SetGovernance(&governance_);
+    approvals_.SetGovernance(&governance_);
   }
   const domain::Principal& As(const std::string& u) { return org_.as[u]; }
   const domain::EntityDef& Entity(const char* name) { return *domain::FindEntity(name); }
@@ -159,6 +160,29 @@ TEST_P(ChangesTest, PriceChangesAreApprovedThenAppliedOnTheirDay) {
                                                                 {"reason", "x"}}).status().code(), "forbidden");
   EXPECT_EQ(rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2799.2}, {"effective_date", "2026-12-01"},
                                                                 {"reason", "x"}}).status().code(), "price_change.same");
+}
+
+TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
+  ASSERT_TRUE(governance_.SaveCheckpoint(As("admin"), {{"name", "大额合同"}, {"object", "contracts"}, {"on", "sign"}, {"when", "amount > 100000"},
+                                                       {"action", "block"}, {"message_zh", "大额合同须负责人确认"}, {"message_en", "Large contracts need a lead"}}).ok());
+  int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-K"}, {"name", "华东地产"}, {"kind", "b2b"}});
+  int64_t k = MustCreate(*rs_, As("rep_a1"), "contracts", {{"code", "K-1"}, {"name", "精装房空调配套"}, {"customer_id", customer}, {"amount", 200000},
+                                                           {"start_date", "2026-12-01"}, {"end_date", "2027-11-30"}});
+  auto r = approvals_.Submit(As("rep_a1"), {{"object", "contracts"}, {"record_id", k}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(approvals_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
+  // Not through the record API; the checkpoint blocks the rep; the lead overrides it with a reason.
+  EXPECT_EQ(rs_->Update(As("rep_a1"), Entity("contracts"), k, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
+  EXPECT_EQ(approvals_.SignContract(As("rep_a1"), k, {{"legal_reviewed", true}}).status().code(), "compliance.blocked");
+  EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("contracts"), k).value()["status"], "approved");
+  auto done = approvals_.SignContract(As("lead_a"), k, {{"legal_reviewed", true}, {"override_reason", "客户为战略合作伙伴，已口头确认"}});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ((*done)["contract"]["status"], "signed");
+  EXPECT_EQ((*done)["compliance"]["overrides"].size(), 1u) << done->dump();
+  json events = governance_.ComplianceEvents(As("admin"), {}).value()["items"];
+  bool overridden = false;
+  for (const auto& e : events) overridden = overridden || (e.value("record_id", json(0)) == json(k) && e.value("outcome", "") == "overridden");
+  EXPECT_TRUE(overridden) << events.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
