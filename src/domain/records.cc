@@ -1363,6 +1363,14 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
                       "该单元下仍有未归档的下级单元或成员");
     }
   }
+  if (e.name == "expenses" && !p.is_system()) {
+    // A submitted claim holds budget and an approval; a posted one is in the ledger.
+    std::string status = before.value("status", "");
+    if (status != "draft" && status != "rejected") {
+      return Conflict("expense.locked", "the claim is " + status + " and can no longer be archived",
+                      "报销单状态为 " + status + "，不能归档", "status");
+    }
+  }
   if (e.name == "users" && id == p.user_id) {
     return Conflict("user.archive_self", "you cannot archive your own user",
                     "不能归档自己的账号");

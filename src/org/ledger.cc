@@ -251,9 +251,28 @@ Result<json> Ledger::PostLocked(store::Connection& conn, const Principal& p, con
     if (s.is_object() && s.value("commission_pct", json(0)).is_number()) commission_pct = s["commission_pct"].get<double>();
   }
   int64_t posted = 0, reversed = 0, entries = 0, missing_cost = 0;
-  // 1. Paid orders of the month not yet posted: revenue, cost of goods, commission.
+  // Orders dated in the closed months just before this one (entered late) post to this month, as
+  // expense claims do; `from` is the start of the earliest of them.
+  std::string from = bounds.first;
   {
-    Value q[] = {tenant, bounds.first, bounds.second};
+    std::string m = period;
+    for (int guard = 0; guard < 240; ++guard) {
+      int y = std::stoi(m.substr(0, 4)), mo = std::stoi(m.substr(5, 2)) - 1;
+      if (mo == 0) mo = 12, --y;
+      char b[24];
+      std::snprintf(b, sizeof b, "%04d-%02d", y, mo);
+      if (!IsClosed(conn, tenant, b)) break;
+      m = b;
+    }
+    if (m != period) {
+      KEEL_ASSIGN_OR_RETURN(auto earliest, MonthUtcBounds(conn, tenant, m));
+      from = earliest.first;
+    }
+  }
+  // 1. Paid orders of the month (and of closed months before it) not yet posted: revenue, cost
+  //    of goods, commission.
+  {
+    Value q[] = {tenant, from, bounds.second};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
         "SELECT o.id, o.unit_id, o.owner_id, o.total, o.ordered_at, o.code, "
         "COALESCE(SUM(l.qty * p.cost), 0), SUM(CASE WHEN p.cost IS NULL THEN 1 ELSE 0 END) "
@@ -270,6 +289,7 @@ Result<json> Ledger::PostLocked(store::Connection& conn, const Principal& p, con
       int64_t total = store::AsInt(row[3]), cost = store::AsInt(row[6]);
       auto at = ParseTimestamp(store::AsText(row[4]));
       std::string day = at.ok() ? FormatDate(zone->ToLocal(*at) / 86400000) : days.first;
+      if (day < days.first) day = days.first;  // from a closed month: booked on this month's first day
       std::string memo = store::AsText(row[5]);
       missing_cost += store::AsInt(row[7]);
       KEEL_RETURN_IF_ERROR(Append(conn, tenant, unit, owner, period, day, "revenue", total, "orders", id, memo, actor));

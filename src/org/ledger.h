@@ -48,7 +48,8 @@ class Ledger {
   Result<json> AllocationRules(const Principal& p);
   Result<json> ArchiveAllocationRule(const Principal& p, int64_t id);
 
-  // Posts a month (HQ): its orders, refunds of earlier orders, commissions and allocations.
+  // Posts a month (HQ): its orders (and those dated in the closed months just before it, booked on
+  // its first day), refunds of earlier orders, commissions and allocations.
   Result<json> PostPeriod(const Principal& p, const std::string& period);
   Result<json> ClosePeriod(const Principal& p, const std::string& period);
   Result<json> Periods(const Principal& p);

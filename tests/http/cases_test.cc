@@ -3,7 +3,7 @@
 //    "expect": <subset of the reply>, "save": {"var": "json/pointer"}}
 // run in order against a real server, on both backends. "${var}" in a path or a body string
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
-// ${user.rep_a1}, ${now}, ${today}). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
+// ${user.rep_a1}, ${now}, ${today}, ${this_month}; object keys too). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
 // {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
 // the AI service's background jobs;
 // "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
@@ -48,7 +48,7 @@ json SubstituteJson(const json& j, const std::map<std::string, std::string>& var
   }
   if (j.is_object()) {
     json out = json::object();
-    for (auto& [k, v] : j.items()) out[k] = SubstituteJson(v, vars);
+    for (auto& [k, v] : j.items()) out[Substitute(k, vars)] = SubstituteJson(v, vars);  // keys too: {"${unit_a}": 60}
     return out;
   }
   if (j.is_array()) {
@@ -133,6 +133,7 @@ TEST_P(CasesTest, RequestResponseFiles) {
     const int64_t now_ms = Clock::System()->NowMs(), local_day = (now_ms + 8 * 3600000LL) / 86400000;
     vars["now"] = FormatTimestamp(std::max<int64_t>(now_ms - 60000, local_day * 86400000 - 8 * 3600000LL + 1000));
     vars["today"] = FormatDate(local_day);
+    vars["this_month"] = vars["today"].substr(0, 7);
     vars["in_a_week"] = FormatTimestamp(now_ms + 7 * 86400000LL);
     std::ifstream in(file);
     json steps = json::parse(in);
