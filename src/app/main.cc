@@ -270,6 +270,48 @@ keel::Result<Services> Open(const Config& c, const std::string& synchronous) {
   return s;
 }
 
+// The agile units' services, wired together: governance (boundaries, compliance) in approvals,
+// expenses and change requests; expenses and change requests hooked into the approval engine.
+struct OrgParts {
+  OrgParts(keel::store::Database& db, keel::domain::RecordService& records, const keel::Clock& clock)
+      : approvals(db, records, clock),
+        budgets(db, clock),
+        ledger(db, clock),
+        sharing(db, ledger, clock),
+        expenses(db, records, approvals, budgets, ledger, clock),
+        materials(db, records, clock),
+        feedback_links(db, records, clock),
+        governance(db, clock),
+        changes(db, records, approvals, budgets, clock) {
+    approvals.SetGovernance(&governance);
+    expenses.SetGovernance(&governance);
+    changes.SetGovernance(&governance);
+  }
+  // The engine's timer calls hooks of the parts declared after it: it stops first.
+  ~OrgParts() { approvals.Stop(); }
+  // The API's services: `base` (metrics … text) with these.
+  keel::http::ApiServices Services(keel::http::ApiServices base) {
+    base.approvals = &approvals;
+    base.budgets = &budgets;
+    base.ledger = &ledger;
+    base.profit_sharing = &sharing;
+    base.expenses = &expenses;
+    base.materials = &materials;
+    base.feedback_links = &feedback_links;
+    base.governance = &governance;
+    return base;
+  }
+  keel::org::ApprovalEngine approvals;
+  keel::org::BudgetService budgets;
+  keel::org::Ledger ledger;
+  keel::org::ProfitSharing sharing;
+  keel::org::ExpenseService expenses;
+  keel::org::MaterialService materials;
+  keel::org::FeedbackLinkService feedback_links;
+  keel::org::Governance governance;
+  keel::org::ChangeRequests changes;
+};
+
 int Fail(const keel::Status& st) {
   std::fprintf(stderr, "error: %s\n       %s\n", st.ToString().c_str(), st.message_zh().c_str());
   return st.kind() == keel::ErrorKind::kInvalid || st.kind() == keel::ErrorKind::kConflict ? 2 : 1;
@@ -497,16 +539,8 @@ int main(int argc, char** argv) {
     keel::http::StreamHub streams(*s.db, metrics, &alerts, *keel::Clock::System());
     keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
     keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
-    keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
-    keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-    keel::org::Ledger ledger(*s.db, *keel::Clock::System());
-    keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
-    keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
-    keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
-    keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
-    keel::org::Governance governance(*s.db, *keel::Clock::System());
-    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                        {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
+    OrgParts org(*s.db, *s.records, *keel::Clock::System());
+    keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, org.Services({&metrics, &alerts, &ingest, &streams, &ai, &text}));
     std::printf("%s\n", api.OpenApi().dump(1).c_str());
     return 0;
   }
@@ -579,8 +613,8 @@ int main(int argc, char** argv) {
       // Units: pricing authority (HQ 5 %; every sales unit's reps 8 %, 12 % on ACs from 50,000
       // yuan; unit leads 15 %), and three quotes by sh-rep-01 — one within authority (approved on
       // the spot), one beyond it (waiting for 上海战队's lead), one deeper (lead, then HQ).
-      keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
-      auto seeded = keel::demo::SeedUnits(*s.db, *s.records, approvals, r->tenant_id);
+      OrgParts org(*s.db, *s.records, *keel::Clock::System());
+      auto seeded = keel::demo::SeedUnits(*s.db, *s.records, org.approvals, r->tenant_id);
       if (!seeded.ok()) return Fail(seeded.status());
       std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());
       std::printf("units: %d materials, %d case reviews\n", (*seeded)["materials"].get<int>(), (*seeded)["case_reviews"].get<int>());
@@ -593,14 +627,8 @@ int main(int argc, char** argv) {
       }
       // Unit accounting: expense claims through policy, budget and boundary; the ledger of the last
       // four months; profit-sharing statements for last month.
-      keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-      keel::org::Ledger ledger(*s.db, *keel::Clock::System());
-      keel::org::ProfitSharing sharing(*s.db, ledger, *keel::Clock::System());
-      keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
-      keel::org::Governance governance(*s.db, *keel::Clock::System());
-      approvals.SetGovernance(&governance);
-      expenses.SetGovernance(&governance);
-      auto accounts = keel::demo::SeedAccounting(*s.db, *s.records, approvals, budgets, ledger, sharing, expenses, &governance, r->tenant_id);
+      auto accounts = keel::demo::SeedAccounting(*s.db, *s.records, org.approvals, org.budgets, org.ledger, org.sharing, org.expenses,
+                                                 &org.governance, r->tenant_id);
       if (!accounts.ok()) return Fail(accounts.status());
       std::printf("accounting: %d expense claims (%d approved within the units' authority, %d waiting for approval, %d posted); "
                   "ledger posted for %zu months; %lld profit-sharing statements (last month %s)\n",
@@ -757,21 +785,9 @@ int main(int argc, char** argv) {
     auto st = simulator.Start();
     if (!st.ok()) return Fail(st);
   }
-  keel::org::ApprovalEngine approvals(*s.db, *s.records, *keel::Clock::System());
-  approvals.Start();
-  keel::org::BudgetService budgets(*s.db, *keel::Clock::System());
-  keel::org::Ledger ledger(*s.db, *keel::Clock::System());
-  keel::org::ProfitSharing profit_sharing(*s.db, ledger, *keel::Clock::System());
-  keel::org::ExpenseService expenses(*s.db, *s.records, approvals, budgets, ledger, *keel::Clock::System());
-  keel::org::MaterialService materials(*s.db, *s.records, *keel::Clock::System());
-  keel::org::FeedbackLinkService feedback_links(*s.db, *s.records, *keel::Clock::System());
-  keel::org::Governance governance(*s.db, *keel::Clock::System());
-  approvals.SetGovernance(&governance);
-  expenses.SetGovernance(&governance);
-  keel::org::ChangeRequests changes(*s.db, *s.records, approvals, budgets, *keel::Clock::System());
-  changes.SetGovernance(&governance);
-  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion},
-                      {&metrics, &alerts, &ingest, &streams, &ai, &text, &approvals, &budgets, &ledger, &profit_sharing, &expenses, &materials, &feedback_links, &governance});
+  OrgParts org(*s.db, *s.records, *keel::Clock::System());
+  org.approvals.Start();
+  keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, org.Services({&metrics, &alerts, &ingest, &streams, &ai, &text}));
   keel::http::ServerOptions so;
   so.host = c.host;
   so.port = static_cast<uint16_t>(c.port);
@@ -789,7 +805,7 @@ int main(int argc, char** argv) {
   simulator.Stop();
   ingest.Stop();
   s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
-  approvals.Stop();
+  org.approvals.Stop();
   ai.Stop();
   text.Stop();
   alerts.Stop();

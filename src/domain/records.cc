@@ -822,8 +822,10 @@ struct RecordRules {
       if (std::string(f) == "from_budget_id") {
         v["unit_id"] = r.rows[0][0];
         if (store::AsInt(r.rows[0][2]) < Int(v, "amount")) {
-          return Conflict("budget.exceeded", "the budget has only " + std::to_string(store::AsInt(r.rows[0][2]) / 100) + " yuan left to move",
-                          "调出预算余额不足，仅剩 " + std::to_string(store::AsInt(r.rows[0][2]) / 100) + " 元", "amount");
+          char left[32];
+          std::snprintf(left, sizeof left, "%.2f", static_cast<double>(store::AsInt(r.rows[0][2])) / 100);
+          return Conflict("budget.exceeded", std::string("the budget has only ") + left + " yuan left to move",
+                          std::string("调出预算余额不足，仅剩 ") + left + " 元", "amount");
         }
       }
     }

@@ -496,10 +496,11 @@ std::vector<EntityDef> Build() {
         F("change_pct", FieldType::kNumber).Computed().Sort().Doc("Change, %", "调价幅度（%）"),
         F("effective_date", FieldType::kDate).Req().Immutable().Sort().Doc("First day of the new price (tenant's local day)", "生效日期"),
         Str("reason", 500).Req().Immutable().Doc("Why", "调价原因"),
-        Enum("status", {"draft", "pending_approval", "approved", "rejected", "applied"})
+        Enum("status", {"draft", "pending_approval", "approved", "rejected", "applied", "failed"})
             .Default("draft").Doc(
-                "draft → (on creation) the price_change workflow → approved → applied on the effective date; or rejected",
-                "草稿 →（创建即触发）调价审批 → 已批准 → 生效日自动生效；或已驳回"),
+                "draft → (on creation) the price_change workflow → approved → applied on the effective date; or rejected; failed "
+                "when, on the day, the product is gone or its price is no longer the one the change was approved against",
+                "草稿 →（创建即触发）调价审批 → 已批准 → 生效日自动生效；或已驳回；生效日产品已停用或标价已变动则为失败"),
         F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
         Time("applied_at").Computed().Doc("When the product's price changed", "生效时间"),
     };

@@ -202,6 +202,10 @@ struct ApprovalEngine::Impl {
                      "trigger.fields[" + std::to_string(i) + "] 不是 " + object + " 的字段", "trigger.fields[" + std::to_string(i) + "]");
         }
       }
+      if (object == "quotes" || object == "expenses") {
+        return Bad("validation.parameter", object + " start their workflow when they are submitted, not by a trigger",
+                   object + " 在提交时发起审批，不能设置触发器", "trigger");
+      }
       out["trigger"] = {{"on", on}, {"fields", fields}};
     }
     if (!body.contains("steps") || !body["steps"].is_array() || body["steps"].empty() || body["steps"].size() > 10) {
@@ -574,7 +578,7 @@ void ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int
       handled = handled || (r.ok() && *r);
     }
     if (handled) return;
-    auto submitted = Submit(p, {{"object", e.name}, {"record_id", id}, {"definition", d["name"]}});
+    auto submitted = Submit(p, {{"object", e.name}, {"record_id", id}, {"definition", d["name"]}}, /*via_service=*/true);
     if (!submitted.ok() && submitted.status().code() != "approval.pending") {
       spdlog::warn("approvals: workflow {} triggered by {} {} of tenant {} did not start: {}", d["name"].get<std::string>(), e.name, id,
                    p.tenant_id, submitted.status().ToString());
@@ -696,7 +700,7 @@ Result<json> ApprovalEngine::Definition(const Principal& p, const std::string& n
   return json{{"name", name}, {"versions", versions}};
 }
 
-Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
+Result<json> ApprovalEngine::Submit(const Principal& p, const json& body, bool via_service) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit approvals", "只读角色不能提交审批");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
   std::string object = body.value("object", "");
@@ -706,6 +710,11 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body) {
   }
   if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
     return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
+  }
+  if ((object == "quotes" || object == "expenses") && !via_service) {
+    return Status::Error(ErrorKind::kUnprocessable, "approval.use_route",
+                         object + " are submitted through POST /api/v1/" + object + "/{id}/submit (authority, policy and budget checks)",
+                         object + " 须通过 POST /api/v1/" + object + "/{id}/submit 提交（权限、标准与预算校验）", "object");
   }
   const domain::EntityDef& e = *domain::FindEntity(object);
   int64_t record_id = body["record_id"].get<int64_t>();
@@ -1280,7 +1289,7 @@ Result<json> ApprovalEngine::SubmitQuote(const Principal& p, int64_t quote_id, c
   }
   json submit = {{"object", "quotes"}, {"record_id", quote_id}, {"definition", "quote_discount"}};
   if (body.contains("comment")) submit["comment"] = body["comment"];
-  KEEL_ASSIGN_OR_RETURN(json request, Submit(p, submit));
+  KEEL_ASSIGN_OR_RETURN(json request, Submit(p, submit, /*via_service=*/true));
   KEEL_ASSIGN_OR_RETURN(json q2, impl_->records.Get(Principal::System(p.tenant_id), *domain::FindEntity("quotes"), quote_id));
   return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}, {"compliance", compliance}};
 }

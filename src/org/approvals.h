@@ -49,7 +49,9 @@ class ApprovalEngine {
 
   // ---- Requests ----
   // Starts the active workflow `name` (or the object's default) on a record the caller can see.
-  Result<json> Submit(const Principal& p, const json& body);
+  // Quotes and expense claims have their own submission (POST /quotes/{id}/submit,
+  // /expenses/{id}/submit: authority, policy, budget); only those services pass `via_service`.
+  Result<json> Submit(const Principal& p, const json& body, bool via_service = false);
   Result<json> Get(const Principal& p, int64_t request_id);
   // approve | reject (optionally {"to": "previous"}) | comment; as the approver or their delegate.
   Result<json> Act(const Principal& p, int64_t request_id, const std::string& action, const json& body);

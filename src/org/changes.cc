@@ -65,25 +65,37 @@ Status ChangeRequests::Execute(int64_t tenant, int64_t id, int64_t actor) {
 
 Result<int64_t> ChangeRequests::ApplyDuePrices(int64_t tenant) {
   std::vector<std::pair<int64_t, int64_t>> due;  // price change, product
-  std::vector<int64_t> prices;
+  std::vector<int64_t> prices, olds;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(std::string today, LocalToday(*conn, tenant, clock_.NowMs()));
     Value q[] = {tenant, today};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT id, product_id, new_price FROM price_changes WHERE tenant_id = ? AND status = 'approved' AND effective_date <= ? AND "
+        "SELECT id, product_id, new_price, old_price FROM price_changes WHERE tenant_id = ? AND status = 'approved' AND effective_date <= ? AND "
         "archived_at IS NULL ORDER BY effective_date, id", q));
     for (const auto& row : r.rows) {
       due.push_back({store::AsInt(row[0]), store::AsInt(row[1])});
       prices.push_back(store::AsInt(row[2]));
+      olds.push_back(store::AsInt(row[3]));
     }
   }
   auto sys = domain::Principal::System(tenant);
+  const domain::EntityDef& products = *domain::FindEntity("products");
+  int64_t applied = 0;
   for (size_t i = 0; i < due.size(); ++i) {
-    KEEL_RETURN_IF_ERROR(records_.Update(sys, *domain::FindEntity("products"), due[i].second, {{"price", Yuan(prices[i])}}).status());
-    KEEL_RETURN_IF_ERROR(records_.Update(sys, Prices(), due[i].first, {{"status", "applied"}}).status());
+    // Applied only to the price it was approved against: a product gone, or re-priced meanwhile
+    // (the approval's steps depended on the size of the change), fails the change; the rest go on.
+    auto product = records_.Get(sys, products, due[i].second);
+    bool current = product.ok() && (*product)["archived_at"].is_null() && std::llround((*product)["price"].get<double>() * 100) == olds[i];
+    if (current) {
+      auto updated = records_.Update(sys, products, due[i].second, {{"price", Yuan(prices[i])}});
+      current = updated.ok();
+      if (!updated.ok()) spdlog::warn("price change {} of tenant {}: {}", due[i].first, tenant, updated.status().ToString());
+    }
+    KEEL_RETURN_IF_ERROR(records_.Update(sys, Prices(), due[i].first, {{"status", current ? "applied" : "failed"}}).status());
+    applied += current ? 1 : 0;
   }
-  return static_cast<int64_t>(due.size());
+  return applied;
 }
 
 }  // namespace keel::org

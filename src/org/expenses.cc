@@ -100,11 +100,7 @@ Result<json> ExpenseService::Policies(const Principal& p) {
 
 Result<json> ExpenseService::ArchivePolicy(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes the expense policy", "只有总部可以修改费用标准");
-  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE expense_policies SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (n != 1) return Status::NotFound("expense policy");
-  return json{{"id", id}, {"archived", true}};
+  return ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "expense_policies", id, "expense policy");
 }
 
 Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, const json& claim) {
@@ -225,12 +221,25 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   }
   budget = *found;
   Principal sys = Principal::System(p.tenant_id);
-  KEEL_RETURN_IF_ERROR(budgets_.Spend(sys, budget, {{"amount", Yuan(total)}, {"note", "报销 · " + claim.value("title", "")},
-                                                    {"source_object", "expenses"}, {"source_id", id}}).status());
+  // The claim's slot first (one submission at a time, still a draft or rejected), then the money:
+  // two concurrent submissions cannot both commit it.
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     Value q[] = {budget, p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE expenses SET budget_id = ? WHERE tenant_id = ? AND id = ?", q).status());
+    KEEL_ASSIGN_OR_RETURN(int64_t claimed, conn->Exec(
+        "UPDATE expenses SET budget_id = ? WHERE tenant_id = ? AND id = ? AND budget_id IS NULL AND status IN ('draft', 'rejected')", q));
+    if (claimed != 1) {
+      return Status::Error(ErrorKind::kConflict, "expense.status", "the claim is already being submitted or decided",
+                           "报销单正在提交或审批中", "status");
+    }
+  }
+  auto spent = budgets_.Spend(sys, budget, {{"amount", Yuan(total)}, {"note", "报销 · " + claim.value("title", "")},
+                                            {"source_object", "expenses"}, {"source_id", id}});
+  if (!spent.ok()) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    Value q[] = {p.tenant_id, id, budget};
+    (void)conn->Exec("UPDATE expenses SET budget_id = NULL WHERE tenant_id = ? AND id = ? AND budget_id = ?", q);
+    return spent.status();
   }
   // Within the unit's authority the claim is approved at once (and, for "report", HQ is told).
   if (governance_ != nullptr) {
@@ -261,13 +270,15 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   }
   json submit = {{"object", "expenses"}, {"record_id", id}, {"definition", "expense_claim"}};
   if (body.contains("comment")) submit["comment"] = body["comment"];
-  auto request = approvals_.Submit(p, submit);
-  if (!request.ok() || request->value("status", "") == "not_needed") {
-    // Nothing waits for a decision: give the money back (a claim never spends without one).
-    OnDecision(p.tenant_id, id, "recalled");
-    if (!request.ok()) return request.status();
+  auto request = approvals_.Submit(p, submit, /*via_service=*/true);
+  if (!request.ok()) {
+    OnDecision(p.tenant_id, id, "recalled");  // nothing waits for a decision: the money goes back
+    return request.status();
+  }
+  if (request->value("status", "") == "not_needed") {
+    // The workflow's entry condition says no approval is needed: approved, the money stays committed.
     KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
-    return json{{"expense", updated}, {"approval", *request}};
+    return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"compliance", compliance}};
   }
   KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
   KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
@@ -308,9 +319,9 @@ Result<json> ExpenseService::Post(const Principal& p, int64_t id) {
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
     Value q[] = {p.tenant_id, id};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT status, total, unit_id, owner_id, category, title FROM expenses WHERE tenant_id = ? AND id = ?", q));
+        "SELECT status, total, unit_id, owner_id, category, title, ledger_period FROM expenses WHERE tenant_id = ? AND id = ?", q));
     std::string status = store::AsText(r.rows[0][0]);
-    if (status != "approved") {
+    if (status != "approved" || !store::IsNull(r.rows[0][6])) {
       return Status::Error(ErrorKind::kConflict, "expense.status", "only an approved claim is posted; this one is " + status,
                            "只有已批准的报销单可以入账；当前状态为 " + status, "status");
     }
@@ -322,7 +333,10 @@ Result<json> ExpenseService::Post(const Principal& p, int64_t id) {
                                         period, day, "expense:" + store::AsText(r.rows[0][4]), store::AsInt(r.rows[0][1]), "expenses", id,
                                         store::AsText(r.rows[0][5]), p.user_id));
     Value up[] = {period, p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE expenses SET ledger_period = ? WHERE tenant_id = ? AND id = ?", up).status());
+    KEEL_ASSIGN_OR_RETURN(int64_t marked, conn->Exec("UPDATE expenses SET ledger_period = ? WHERE tenant_id = ? AND id = ? AND ledger_period IS NULL", up));
+    if (marked != 1) {
+      return Status::Error(ErrorKind::kConflict, "expense.status", "the claim is already posted", "报销单已入账", "status");
+    }
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   return records_.Update(sys, Expenses(), id, {{"status", "posted"}});

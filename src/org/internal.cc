@@ -104,6 +104,14 @@ bool SeesUnit(const domain::Principal& p, const std::string& unit_path) {
   return unit_path.rfind(p.unit_path, 0) == 0;
 }
 
+Result<nlohmann::json> ArchiveRule(store::Database& db, int64_t tenant, TimeMs now, const std::string& table, int64_t id, const std::string& what) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  Value q[] = {FormatTimestamp(now), tenant, id};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE " + table + " SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
+  if (n != 1) return Status::NotFound(what);
+  return nlohmann::json{{"id", id}, {"archived", true}};
+}
+
 std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights) {
   std::vector<int64_t> out(weights.size(), 0);
   if (weights.empty() || total == 0) return out;

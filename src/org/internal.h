@@ -63,6 +63,10 @@ Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t 
 // Whether the caller sees a unit: HQ and read-everything roles all; others their unit subtree.
 bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
 
+// Archives row `id` of a tenant's rule table (expense policies, allocation and profit-sharing
+// rules): {id, archived: true}, or NotFound naming `what`.
+Result<nlohmann::json> ArchiveRule(store::Database& db, int64_t tenant, TimeMs now, const std::string& table, int64_t id, const std::string& what);
+
 // Splits `total` fen in proportion to `weights` (largest remainder, exact sum; equal shares when
 // every weight is 0 or negative).
 std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights);

@@ -153,8 +153,10 @@ Result<json> Ledger::SaveAllocationRule(const Principal& p, const json& body) {
       }
       auto path = UnitPathOf(*conn, p.tenant_id, unit);
       if (!path.ok()) return Bad("validation.reference", "no unit " + k + " in this tenant", "本租户没有单元 " + k, "shares." + k);
+      std::string key = std::to_string(unit);  // "01003" and "1003" are the same unit
+      if (shares.contains(key)) return Bad("validation.duplicate", "unit " + key + " is listed twice", "单元 " + key + " 重复", "shares." + k);
       total += v.get<double>();
-      shares[k] = v.get<double>();
+      shares[key] = v.get<double>();
     }
     if (std::fabs(total - 100) > 1e-6) return Bad("validation.range", "shares add up to 100", "各单元比例之和应为 100", "shares");
   }
@@ -181,11 +183,7 @@ Result<json> Ledger::AllocationRules(const Principal& p) {
 
 Result<json> Ledger::ArchiveAllocationRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes allocation rules", "只有总部可以修改分摊规则");
-  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE allocation_rules SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (n != 1) return Status::NotFound("allocation rule");
-  return json{{"id", id}, {"archived", true}};
+  return ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "allocation_rules", id, "allocation rule");
 }
 
 // ---- periods ----
@@ -492,7 +490,7 @@ Result<json> Ledger::Consolidated(const Principal& p, const std::string& period)
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   Value tq[] = {p.tenant_id};
   KEEL_ASSIGN_OR_RETURN(store::Rows units, conn->Query(
-      "SELECT id, path, name, code, kind, parent_id FROM units WHERE tenant_id = ? AND archived_at IS NULL ORDER BY path", tq));
+      "SELECT id, path, name, code, kind, parent_id, archived_at FROM units WHERE tenant_id = ? ORDER BY path", tq));
   std::vector<Value> q = {p.tenant_id};
   for (const auto& m : months) q.emplace_back(m);
   // One pass over the entries grouped by unit, then rolled up along each unit's path.
@@ -517,7 +515,8 @@ Result<json> Ledger::Consolidated(const Principal& p, const std::string& period)
   json rows = json::array();
   for (const auto& u : units.rows) {
     std::string path = store::AsText(u[1]);
-    if (!SeesUnit(p, path)) continue;
+    // Archived units' entries count in their ancestors' totals (above); the rows are the live units.
+    if (!SeesUnit(p, path) || !store::IsNull(u[6])) continue;
     int64_t id = store::AsInt(u[0]);
     rows.push_back({{"unit_id", id},
                     {"unit", store::AsText(u[2])},

@@ -182,11 +182,7 @@ Result<json> ProfitSharing::Rules(const Principal& p) {
 
 Result<json> ProfitSharing::ArchiveRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes profit-sharing rules", "只有总部可以修改利润分成规则");
-  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE profit_sharing_rules SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (n != 1) return Status::NotFound("profit-sharing rule");
-  return json{{"id", id}, {"archived", true}};
+  return org::ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "profit_sharing_rules", id, "profit-sharing rule");
 }
 
 Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
@@ -248,7 +244,7 @@ Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
       Value mq[] = {p.tenant_id, path + "%", p.tenant_id, path + "%", period};
       KEEL_ASSIGN_OR_RETURN(store::Rows people, conn->Query(
           "SELECT s.id, s.display_name FROM users s JOIN units x ON x.tenant_id = s.tenant_id AND x.id = s.unit_id WHERE s.tenant_id = ? AND "
-          "x.path LIKE ? AND ((s.status = 'active' AND s.role IN ('rep', 'supervisor', 'unit_lead')) OR s.id IN (SELECT e.user_id FROM "
+          "((x.path LIKE ? AND s.status = 'active' AND s.role IN ('rep', 'supervisor', 'unit_lead')) OR s.id IN (SELECT e.user_id FROM "
           "ledger_entries e JOIN units y ON y.tenant_id = e.tenant_id AND y.id = e.unit_id WHERE e.tenant_id = ? AND y.path LIKE ? AND "
           "e.period = ? AND e.user_id IS NOT NULL)) ORDER BY s.id", mq));
       KEEL_ASSIGN_OR_RETURN(double unit_target, TargetOf(*conn, p.tenant_id, unit, 0, period));

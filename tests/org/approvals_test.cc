@@ -71,11 +71,12 @@ TEST_P(ApprovalsTest, NobodyApprovesTheirOwnRequestNotEvenAsADelegate) {
   EXPECT_TRUE(engine_.Inbox(As("rep_a1")).value()["items"].empty());
   EXPECT_EQ(engine_.Act(As("rep_a1"), id, "approve", json::object()).status().code(), "approval.own_request");
   // Quotes go through their own workflow, and only from draft.
-  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}, {"definition", "big_deal"}}).status().field(), "definition");
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}}).status().code(), "approval.use_route");
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}, {"definition", "big_deal"}}, true).status().field(), "definition");
   int64_t q2 = Quote("rep_a1", "Q-O2", 10);
   ASSERT_TRUE(engine_.Act(As("lead_a"), id, "approve", json::object()).ok());
-  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}}).status().code(), "approval.status");  // approved already
-  EXPECT_TRUE(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q2}}).ok());
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}}, true).status().code(), "approval.status");  // approved already
+  EXPECT_TRUE(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q2}}, true).ok());
 }
 
 TEST_P(ApprovalsTest, DelegationEndsByItself) {

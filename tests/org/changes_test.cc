@@ -155,10 +155,19 @@ TEST_P(ChangesTest, PriceChangesAreApprovedThenAppliedOnTheirDay) {
   clock_.Advance(4LL * 86400000);  // 2026-12-01 10:00 in Shanghai
   EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 1);
   EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 2799.2);
+  // Approved against a price that has changed by the day it takes effect: it fails, nothing moves.
+  json stale = rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2899}, {"effective_date", "2026-12-05"},
+                                                                   {"reason", "元旦促销"}}).value();
+  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("price_changes", stale["id"])[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(rs_->Update(As("admin"), products, org_.product, {{"price", 2999}}).ok());
+  clock_.Advance(4LL * 86400000);
+  EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 0);
+  EXPECT_EQ(rs_->Get(As("lead_a"), Entity("price_changes"), stale["id"]).value()["status"], "failed");
+  EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 2999);
   // Requests are created as drafts by unit leads and HQ only, and not to the current price.
   EXPECT_EQ(rs_->Create(As("rep_a1"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 1}, {"effective_date", "2026-12-01"},
                                                                 {"reason", "x"}}).status().code(), "forbidden");
-  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2799.2}, {"effective_date", "2026-12-01"},
+  EXPECT_EQ(rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2999}, {"effective_date", "2026-12-31"},
                                                                 {"reason", "x"}}).status().code(), "price_change.same");
 }
 
