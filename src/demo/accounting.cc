@@ -193,7 +193,6 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
     KEEL_RETURN_IF_ERROR(expenses.Post(sys, id).status());
     out["posted"] = out["posted"].get<int>() + 1;
   }
-  (void)approvals;
 
   // The ledger: the last four months posted; the two oldest closed.
   json months = json::array();
@@ -204,6 +203,16 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
     months.push_back({{"period", m}, {"entries", posted["entries"]}, {"closed", back >= 2}});
   }
   out["months"] = months;
+
+  // Orders entered by people with more than 10 % off list go to their unit lead (a workflow
+  // triggered by the order's creation; imports and the POS feed are not people and never do).
+  KEEL_RETURN_IF_ERROR(approvals.SaveDefinition(sys, {{"name", "order_discount"}, {"object", "orders"}, {"title_zh", "订单折扣审批"},
+                                                     {"title_en", "Order discount"},
+                                                     {"trigger", {{"on", {"create"}}, {"fields", {"discount_total"}}}},
+                                                     {"entry", "discount_total > 0.1 * (total + discount_total)"},
+                                                     {"steps", {{{"name", "unit_lead"}, {"title_zh", "战队负责人审批"}, {"approvers", {{"unit_lead", true}}},
+                                                                 {"mode", "first"}, {"timeout", "24h"}, {"escalate_to", {{"role", "hq_ops"}}}}}}})
+                           .status());
 
   // Profit sharing: 20 % of each unit's contribution margin above 18 % of its revenue, split by
   // the gross margin each person brought in — for last month and the month before.

@@ -168,6 +168,9 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
                              {"status", submitted["status"]},
                              {"approval_id", submitted.contains("approval") ? submitted["approval"]["id"] : json(nullptr)}});
   }
+  // The store's sample restock was within authority: the customer accepted it and it is an order.
+  KEEL_ASSIGN_OR_RETURN(json ordered, approvals.OrderFromQuote(rep, out["quotes"][0]["id"].get<int64_t>(), json::object()));
+  out["quotes"][0]["order_id"] = ordered["order"]["id"];
   out.update(library);
   // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit
   // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports

@@ -369,6 +369,7 @@ std::vector<EntityDef> Build() {
         F("discount_pct", FieldType::kNumber).Computed().Sort().Doc("Overall discount off list, %", "整体折扣率（%）"),
         F("max_discount_pct", FieldType::kNumber).Computed().Doc("The deepest line discount, %", "最大单行折扣率（%）"),
         F("approval_id", FieldType::kInt).Computed().Doc("The approval request it went through", "审批单 ID"),
+        F("order_id", FieldType::kInt).Computed().Doc("The order it became (POST /quotes/{id}/order)", "转成的订单"),
         Text("notes").Doc("Notes", "备注"),
     };
     AddOwnership(e.fields);

@@ -98,6 +98,12 @@ void Api::AddOrgRoutes() {
   router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, obj});
+  json to_order = {{"type", "object"},
+                   {"properties", {{"channel", {{"type", "string"}, {"enum", {"store", "online", "b2b", "wechat", "livestream"}}}},
+                                   {"ordered_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+  router_.Add("POST", "/api/v1/quotes/{id}/order", [ap](Call& c) { return Wrap(ap->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
+              {"Turn an approved, sent or accepted quote into an order (once); the quote becomes accepted",
+               "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, obj, {}, 201});
   json sign = {{"type", "object"},
                {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
                                {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};

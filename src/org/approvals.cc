@@ -1298,6 +1298,58 @@ void ApprovalEngine::SetGovernance(Governance* governance) { impl_->governance =
 
 // ---- Contracts over time ----
 
+Result<json> ApprovalEngine::OrderFromQuote(const Principal& p, int64_t quote_id, const json& body) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not create orders", "只读角色不能下单");
+  const domain::EntityDef& quotes = *domain::FindEntity("quotes");
+  KEEL_ASSIGN_OR_RETURN(json quote, impl_->records.Get(p, quotes, quote_id));
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"channel", "ordered_at"}));
+  std::string status = quote.value("status", "");
+  if (status != "approved" && status != "sent" && status != "accepted") {
+    return Status::Error(ErrorKind::kConflict, "quote.status", "only an approved, sent or accepted quote becomes an order; this one is " + status,
+                         "只有已批准、已发送或客户已接受的报价单可以转成订单；当前状态为 " + status, "status");
+  }
+  if (!quote["order_id"].is_null()) {
+    return Status::Error(ErrorKind::kConflict, "quote.ordered", "the quote already became order " + quote["order_id"].dump(),
+                         "该报价单已转成订单 " + quote["order_id"].dump(), "order_id");
+  }
+  TimeMs now = impl_->clock.NowMs();
+  if (quote["valid_until"].is_string()) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(std::string today, LocalToday(*conn, p.tenant_id, now));
+    if (quote["valid_until"].get<std::string>() < today) {
+      return Status::Error(ErrorKind::kConflict, "quote.expired", "the quote was valid until " + quote["valid_until"].get<std::string>(),
+                           "报价单已过有效期（" + quote["valid_until"].get<std::string>() + "）", "valid_until");
+    }
+  }
+  json lines = json::array();
+  for (const auto& l : quote["lines"]) {
+    int64_t qty = l["qty"].get<int64_t>();
+    int64_t list = std::llround(l["unit_price"].get<double>() * 100), amount = std::llround(l["amount"].get<double>() * 100);
+    lines.push_back({{"product_id", l["product_id"]}, {"qty", qty}, {"unit_price", l["unit_price"]}, {"discount", Yuan(qty * list - amount)}});
+  }
+  json order = {{"code", "SO-" + quote.value("code", std::to_string(quote_id))},
+                {"channel", body.value("channel", json("b2b"))},
+                {"ordered_at", body.value("ordered_at", json(FormatTimestamp(now)))},
+                {"customer_id", quote["customer_id"]},
+                {"owner_id", quote["owner_id"]},
+                {"unit_id", quote["unit_id"]},
+                {"lines", lines}};
+  KEEL_ASSIGN_OR_RETURN(json created, impl_->records.Create(p, *domain::FindEntity("orders"), order));
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    Value q[] = {created["id"].get<int64_t>(), p.tenant_id, quote_id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE quotes SET order_id = ? WHERE tenant_id = ? AND id = ? AND order_id IS NULL", q).status());
+  }
+  auto sys = Principal::System(p.tenant_id);
+  json updated;
+  if (status != "accepted") {
+    KEEL_ASSIGN_OR_RETURN(updated, impl_->records.Update(sys, quotes, quote_id, {{"status", "accepted"}}));
+  } else {
+    KEEL_ASSIGN_OR_RETURN(updated, impl_->records.Get(sys, quotes, quote_id));
+  }
+  return json{{"order", created}, {"quote", updated}};
+}
+
 Result<json> ApprovalEngine::SignContract(const Principal& p, int64_t id, const json& body) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not sign contracts", "只读角色不能签署合同");
   const domain::EntityDef& contracts = *domain::FindEntity("contracts");

@@ -104,6 +104,9 @@ class ApprovalEngine {
   // first (with a Governance set); a blocking one refuses (422 compliance.blocked) unless a unit
   // lead or HQ overrides it with a reason.
   Result<json> SubmitQuote(const Principal& p, int64_t quote_id, const json& body);
+  // An approved (sent or accepted) quote becomes an order with its lines and prices, once:
+  // {channel? (b2b), ordered_at? (now)}. The quote is then accepted and names its order.
+  Result<json> OrderFromQuote(const Principal& p, int64_t quote_id, const json& body);
   // Compliance checkpoints for quote submission; not owned, must outlive the engine (null: none).
   void SetGovernance(Governance* governance);
 

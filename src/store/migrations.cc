@@ -720,6 +720,11 @@ CREATE TABLE sandbox_log (
 CREATE INDEX sandbox_log_unit ON sandbox_log (tenant_id, unit_id);
 )SQL",
      "", ""},
+    {11, "a quote's order",
+     R"SQL(
+ALTER TABLE quotes ADD COLUMN order_id BIGINT;
+)SQL",
+     "", ""},
 };
 
 }  // namespace

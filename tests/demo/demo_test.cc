@@ -226,6 +226,7 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   const auto& q = (*seeded)["quotes"];
   ASSERT_EQ(q.size(), 3u);
   EXPECT_EQ(q[0]["status"], "approved");          // 5 %: within the rep's 8 %
+  EXPECT_TRUE(q[0]["order_id"].is_number_integer());  // and accepted: it became an order
   EXPECT_EQ(q[1]["status"], "pending_approval");  // 16 %: beyond 12 % on ACs
   EXPECT_EQ(q[2]["status"], "pending_approval");  // 25 %
   EXPECT_EQ((*seeded)["budgets"], 24);            // 12 units × marketing and travel

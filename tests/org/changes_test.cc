@@ -194,6 +194,27 @@ TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
   EXPECT_TRUE(overridden) << events.dump();
 }
 
+TEST_P(ChangesTest, AnApprovedQuoteBecomesAnOrderOnce) {
+  int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-Q"}, {"name", "华东酒店集团"}, {"kind", "b2b"}});
+  int64_t quote = MustCreate(*rs_, As("rep_a1"), "quotes", {{"code", "Q-ORD"}, {"customer_id", customer},
+                                                            {"lines", {{{"product_id", org_.product}, {"qty", 3}, {"unit_price", 3299}, {"discount_pct", 4.5}}}}});
+  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.status");  // a draft
+  auto sent = approvals_.SubmitQuote(As("rep_a1"), quote, json::object());  // 4.5 %: within the 5 % default
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  auto made = approvals_.OrderFromQuote(As("rep_a1"), quote, json::object());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  // 3 × 3299 = 9897 at list; 4.5 % off in basis points: 9451.64 (half a fen up) — the quote's total.
+  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), (*made)["quote"]["total"].get<double>());
+  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), 9451.64);
+  EXPECT_DOUBLE_EQ((*made)["order"]["discount_total"].get<double>(), 445.36);
+  EXPECT_EQ((*made)["order"]["code"], "SO-Q-ORD");
+  EXPECT_EQ((*made)["order"]["owner_id"], org_.users["rep_a1"]);
+  EXPECT_EQ((*made)["quote"]["status"], "accepted");
+  EXPECT_EQ((*made)["quote"]["order_id"], (*made)["order"]["id"]);
+  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.ordered");
+  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_b"), quote, json::object()).status().code(), "not_found");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
