@@ -426,6 +426,8 @@ struct RecordRules {
     }
     if (n == "budget_transfers") return TransferBudgets(ctx, v);
     if (n == "price_changes") {
+      // Checked here, before the generic reference check, so a product of another tenant is a 400 like any other reference.
+      KEEL_RETURN_IF_ERROR(CheckRef(ctx, *e.Field("product_id"), Int(v, "product_id")));
       KEEL_ASSIGN_OR_RETURN(store::Rows r, Fetch(ctx.conn, "price", "products", ctx.p.tenant_id, Int(v, "product_id")));
       if (r.empty()) return Status::NotFound("product", "product_id");
       int64_t old_price = store::AsInt(r.rows[0][0]), new_price = Int(v, "new_price");
@@ -1234,6 +1236,11 @@ Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const
   }
   // After the commit and with the connection back in the pool: observers may write themselves.
   Observe(p, e, out.value("id", json(0)).get<int64_t>(), "create", out, json::object());
+  if (e.name == "budget_transfers" || e.name == "price_changes") {
+    // Their creation starts their workflow (an observer): the reply shows where it got to, not the draft.
+    auto fresh = Get(p, e, out.value("id", json(0)).get<int64_t>());
+    if (fresh.ok()) return *fresh;
+  }
   return out;
 }
 
