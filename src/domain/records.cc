@@ -1213,14 +1213,16 @@ void RecordService::RemoveObserver(int handle) {
   std::erase_if(observers_, [handle](const auto& o) { return o.first == handle; });
 }
 
-void RecordService::Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
+bool RecordService::Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
                             const json& changes) {
   std::vector<WriteObserver> observers;
   {
     std::lock_guard lock(observers_mu_);
     for (const auto& [handle, o] : observers_) observers.push_back(o);
   }
-  for (const auto& o : observers) o(p, e, id, op, record, changes);
+  bool wrote = false;
+  for (const auto& o : observers) wrote = o(p, e, id, op, record, changes) || wrote;
+  return wrote;
 }
 
 Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const json& body,
@@ -1234,10 +1236,9 @@ Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const
     KEEL_RETURN_IF_ERROR(Finish(ctx));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  // After the commit and with the connection back in the pool: observers may write themselves.
-  Observe(p, e, out.value("id", json(0)).get<int64_t>(), "create", out, json::object());
-  if (e.name == "budget_transfers" || e.name == "price_changes") {
-    // Their creation starts their workflow (an observer): the reply shows where it got to, not the draft.
+  // After the commit and with the connection back in the pool: observers may write themselves
+  // (a workflow its creation started); the reply then shows where the record got to.
+  if (Observe(p, e, out.value("id", json(0)).get<int64_t>(), "create", out, json::object())) {
     auto fresh = Get(p, e, out.value("id", json(0)).get<int64_t>());
     if (fresh.ok()) return *fresh;
   }
@@ -1342,7 +1343,10 @@ Result<json> RecordService::Update(const Principal& p, const EntityDef& e, int64
     KEEL_RETURN_IF_ERROR(Finish(ctx));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  if (!changes.empty()) Observe(p, e, id, "update", out, changes);
+  if (!changes.empty() && Observe(p, e, id, "update", out, changes)) {
+    auto fresh = Get(p, e, id);
+    if (fresh.ok()) return *fresh;
+  }
   return out;
 }
 

@@ -89,7 +89,8 @@ class RecordService {
   // committed, in the writer's thread, with the record and the changes {field: {from, to}}. For
   // parts that react to writes at once (approval workflows triggered by named fields). Register
   // observers before serving.
-  using WriteObserver = std::function<void(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
+  // An observer returns true when it wrote to the record itself (the caller then gets it re-read).
+  using WriteObserver = std::function<bool(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record,
                                            const json& changes)>;
   // Returns a handle for RemoveObserver (an observer that dies before the service must be removed).
   int AddObserver(WriteObserver observer);
@@ -117,7 +118,7 @@ class RecordService {
   Result<json> CreateIn(Ctx& ctx, const EntityDef& e, const json& body);
   Result<json> UpdateIn(Ctx& ctx, const EntityDef& e, int64_t id, const json& patch);
   Status Finish(Ctx& ctx);
-  void Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
+  bool Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   Result<Ctx> Begin(const Principal& p, const WriteOptions& opt, store::PooledConnection& conn);
 
   store::Database& db_;

@@ -513,7 +513,7 @@ struct ApprovalEngine::Impl {
 ApprovalEngine::ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock)
     : impl_(std::make_unique<Impl>(db, records, clock)) {
   impl_->observer = records.AddObserver([this](const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op,
-                                               const json& record, const json& changes) { OnWrite(p, e, id, op, record, changes); });
+                                               const json& record, const json& changes) { return OnWrite(p, e, id, op, record, changes); });
 }
 ApprovalEngine::~ApprovalEngine() {
   Stop();
@@ -530,18 +530,18 @@ void ApprovalEngine::OnTick(TickHook hook) {
   impl_->tick_hooks.push_back(std::move(hook));
 }
 
-void ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record,
+bool ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record,
                              const json& changes) {
-  if (p.is_system() || p.user_id == 0) return;  // the engine's own updates (and imports) never trigger
-  if (std::find(kObjects.begin(), kObjects.end(), e.name) == kObjects.end()) return;
+  if (p.is_system() || p.user_id == 0) return false;  // the engine's own updates (and imports) never trigger
+  if (std::find(kObjects.begin(), kObjects.end(), e.name) == kObjects.end()) return false;
   // The object's active workflows with a trigger, and its default one when the tenant has none yet.
   std::vector<json> defs;
   {
     auto conn = impl_->db.Acquire();
-    if (!conn.ok()) return;
+    if (!conn.ok()) return false;
     Value q[] = {p.tenant_id, std::string("%\"trigger\"%")};
     auto r = (*conn)->Query("SELECT name, definition FROM approval_defs WHERE tenant_id = ? AND status = 'active' AND definition LIKE ?", q);
-    if (!r.ok()) return;
+    if (!r.ok()) return false;
     for (const auto& row : r->rows) {
       json d = json::parse(store::AsText(row[1]), nullptr, false);
       if (d.is_object() && d.value("object", "") == e.name && d.contains("trigger")) defs.push_back(d);
@@ -577,14 +577,15 @@ void ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int
       if (!r.ok()) spdlog::warn("approvals: trigger hook for {} {} of tenant {} failed: {}", e.name, id, p.tenant_id, r.status().ToString());
       handled = handled || (r.ok() && *r);
     }
-    if (handled) return;
+    if (handled) return true;
     auto submitted = Submit(p, {{"object", e.name}, {"record_id", id}, {"definition", d["name"]}}, /*via_service=*/true);
     if (!submitted.ok() && submitted.status().code() != "approval.pending") {
       spdlog::warn("approvals: workflow {} triggered by {} {} of tenant {} did not start: {}", d["name"].get<std::string>(), e.name, id,
                    p.tenant_id, submitted.status().ToString());
     }
-    return;  // one request per record at a time
+    return submitted.ok();  // one request per record at a time
   }
+  return false;
 }
 
 void ApprovalEngine::OnDecision(const std::string& object, DecisionHook hook) {
@@ -1369,6 +1370,11 @@ Result<json> ApprovalEngine::SignContract(const Principal& p, int64_t id, const 
   if (body.contains("legal_reviewed")) {
     patch["legal_reviewed"] = body["legal_reviewed"];
     contract["legal_reviewed"] = body["legal_reviewed"];
+  }
+  // Legal review first: a signing that cannot happen leaves no compliance event behind.
+  if (!contract.value("legal_reviewed", json(false)).is_boolean() || !contract["legal_reviewed"].get<bool>()) {
+    return Status::Error(ErrorKind::kUnprocessable, "contract.legal_review", "a contract is signed only after legal review",
+                         "合同须经法务审核后方可签署", "legal_reviewed");
   }
   json compliance = json::object();
   if (impl_->governance != nullptr) {

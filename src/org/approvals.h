@@ -113,7 +113,8 @@ class ApprovalEngine {
   struct Impl;
 
  private:
-  void OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
+  // True when it started (or a hook handled) a workflow for the record.
+  bool OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   std::unique_ptr<Impl> impl_;
 };
 
