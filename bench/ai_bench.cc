@@ -18,6 +18,7 @@
 #include "ai/features.h"
 #include "ai/service.h"
 #include "ai/xgb.h"
+#include "bench_demo.h"
 #include "bench_util.h"
 #include "common/crypto.h"
 #include "demo/demo.h"
@@ -58,15 +59,11 @@ double RawPredictRate(const std::string& model_bytes, const Matrix& m, int reps)
 int main() {
   spdlog::set_level(spdlog::level::warn);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  auto db = keel::testing::NewDatabase(keel::testing::TestBackend::kSqlite);
-  keel::ManualClock clock(keel::MsFromCivil(2026, 11, 27, 1, 0, 0));
-  keel::domain::RecordService rs(*db, clock);
-  keel::domain::AuthService auth(*db, clock, rs);
-  keel::demo::DemoOptions o;
-  o.end_date = "2026-11-26";
-  o.password = "bench-password-1";
-  o.quiet = true;
-  auto demo = keel::demo::Generate(*db, rs, auth, o).value();
+  keel::bench::DemoEnv env;
+  auto& db = env.db;
+  auto& clock = env.clock;
+  auto& rs = env.rs;
+  const auto& demo = env.demo;
   keel::ai::AiService ai(*db, rs, clock);
   std::printf("Keel AI benchmarks (demo tenant: 6,000 leads, ~2,000 deals)\n");
   std::printf("  %-48s %10s %-8s | %-34s %10s %-8s | %s\n", "figure", "value", "", "same-run baseline", "value", "", "ratio");

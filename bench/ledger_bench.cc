@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "bench_demo.h"
 #include "bench_util.h"
 #include "demo/demo.h"
 #include "domain/auth.h"
@@ -27,15 +28,11 @@ using json = nlohmann::json;
 int main() {
   spdlog::set_level(spdlog::level::warn);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  auto db = keel::testing::NewDatabase(keel::testing::TestBackend::kSqlite);
-  keel::ManualClock clock(keel::MsFromCivil(2026, 11, 27, 1, 0, 0));
-  keel::domain::RecordService rs(*db, clock);
-  keel::domain::AuthService auth(*db, clock, rs);
-  keel::demo::DemoOptions o;
-  o.end_date = "2026-11-26";
-  o.password = "bench-password-123";
-  o.quiet = true;
-  auto demo = keel::demo::Generate(*db, rs, auth, o).value();
+  keel::bench::DemoEnv env;
+  auto& db = env.db;
+  auto& clock = env.clock;
+  auto& rs = env.rs;
+  const auto& demo = env.demo;
   const int64_t tenant = demo.tenant_id;
   auto sys = keel::domain::Principal::System(tenant);
   keel::org::ApprovalEngine approvals(*db, rs, clock);
