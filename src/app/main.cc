@@ -37,6 +37,7 @@
 #include "alerts/engine.h"
 #include "metrics/engine.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "http/streams.h"
 #include "store/database.h"
 
@@ -56,6 +57,7 @@ struct Config {
   int request_timeout_ms = 30000;
   int session_ttl_hours = 12;
   std::string sqlite_synchronous = "FULL";
+  std::string web_root;  // the built front end (web/dist); empty: found next to the binary
 };
 
 // Reads keel.toml into `c` (the defaults that env and flags then override). Unknown keys and
@@ -98,6 +100,7 @@ keel::Status LoadToml(const std::string& path, Config& c) {
     else if (k == "request-timeout-ms") st = num(c.request_timeout_ms);
     else if (k == "session-ttl-hours") st = num(c.session_ttl_hours);
     else if (k == "sqlite-synchronous") st = str(c.sqlite_synchronous);
+    else if (k == "web-root") st = str(c.web_root);
     else return keel::Status::Invalid("config.toml", path + ": unknown setting '" + k + "'",
                                       path + "：未知配置项 '" + k + "'", k);
     if (!st.ok()) return st;
@@ -112,7 +115,8 @@ keel::Status ApplyEnv(Config& c) {
   struct Str { const char* env; std::string* field; };
   struct Int { const char* env; int* field; };
   for (auto [env, field] : {Str{"KEEL_DATABASE", &c.database}, Str{"KEEL_HOST", &c.host},
-                            Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous}}) {
+                            Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous},
+                            Str{"KEEL_WEB_ROOT", &c.web_root}}) {
     if (const char* v = std::getenv(env)) *field = v;
   }
   for (auto [env, field] : {Int{"KEEL_PORT", &c.port}, Int{"KEEL_THREADS", &c.threads}, Int{"KEEL_WORKERS", &c.workers},
@@ -405,6 +409,7 @@ int main(int argc, char** argv) {
   serve->footer("Every option can also be set in keel.toml (--config FILE or $KEEL_CONFIG; keys as the "
                 "long option names, e.g. pool-size = 8) and overridden by its KEEL_* variable, then by the flag.");
   AddCommon(serve, c);
+  serve->add_option("--web-root", c.web_root, "directory of the built web front end [env KEEL_WEB_ROOT; default: web/dist here or beside the binary]");
   serve->add_option("--host", c.host, "listen address [env KEEL_HOST]")->capture_default_str();
   serve->add_option("--port,-p", c.port, "listen port (0: any free port) [env KEEL_PORT]")
       ->capture_default_str()->check(CLI::Range(0, 65535));
@@ -795,11 +800,24 @@ int main(int argc, char** argv) {
   so.workers = c.workers;
   so.body_limit = static_cast<size_t>(c.body_limit_mb) * 1024 * 1024;
   so.request_timeout_ms = c.request_timeout_ms;
-  keel::http::Server server(so, [&api](const keel::http::Request& r) { return api.Handle(r); });
+  keel::http::StaticFiles web;
+  std::string web_root = c.web_root.empty() ? keel::http::StaticFiles::FindDefaultRoot() : c.web_root;
+  if (!web_root.empty()) {
+    auto loaded = keel::http::StaticFiles::Load(web_root);
+    if (!loaded.ok()) return Fail(loaded.status());
+    web = std::move(*loaded);
+    spdlog::info("web root={} files={} bytes={}", web_root, web.files(), web.bytes());
+  } else {
+    spdlog::warn("the web front end is not built (make build); serving the API only");
+  }
+  keel::http::Server server(so, [&api, &web](const keel::http::Request& r) {
+    if (auto page = web.Serve(r)) return std::move(*page);
+    return api.Handle(r);
+  });
   auto port = server.Start();
   if (!port.ok()) return Fail(port.status());
   spdlog::info("serve url=http://{}:{}/api/v1 database={} threads={}", c.host, *port, s.db->Describe(), c.threads);
-  std::printf("Keel is listening on http://%s:%d/api/v1  (OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
+  std::printf("Keel is listening on http://%s:%d/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
   simulator.Stop();

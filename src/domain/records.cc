@@ -232,6 +232,10 @@ struct RecordRules {
       return Forbidden("only HQ writes " + e.name + " shared with the whole tenant; give your unit_id",
                        "只有总部可以维护全员共享的" + e.zh + "；请指定您的单元 unit_id");
     }
+    if (e.name == "views" && p.role != Role::kUnitLead && Int(v, "owner_id") != p.user_id) {
+      return Forbidden("only its owner (or a unit lead or HQ above it) changes a saved view",
+                       "只有保存人（或上级单元负责人、总部）可以修改该视图");
+    }
     if (e.scope == Scope::kOwned && p.role == Role::kRep && Int(v, "owner_id") != p.user_id) {
       return Forbidden("a rep may only write records they own", "销售代表只能操作自己负责的记录");
     }
@@ -363,6 +367,10 @@ struct RecordRules {
     }
     if (n == "members" && Null(v, "points")) v["points"] = int64_t{0};
     if (n == "materials" || n == "case_reviews") NormaliseTags(v);
+    if (n == "views") {
+      if (Null(v, "owner_id") && !ctx.p.is_system()) v["owner_id"] = ctx.p.user_id;
+      if (Null(v, "unit_id") && ctx.p.unit_id != 0) v["unit_id"] = ctx.p.unit_id;
+    }
     if (n == "case_reviews") {
       if (Null(v, "unit_id") && ctx.p.unit_id != 0) v["unit_id"] = ctx.p.unit_id;
       if (Null(v, "unit_id")) return Required("unit_id");

@@ -628,6 +628,31 @@ std::vector<EntityDef> Build() {
     all.push_back(e);
   }
   {
+    // Saved list views and dashboards of the web front end. Shared down the tree like materials:
+    // a unit's views are seen by its subtree and the units above; only the owner (or a unit lead
+    // or HQ above it) changes one. The metrics a dashboard shows are scoped when they are read.
+    EntityDef e{"views", "view", "视图与看板", "saved view", Scope::kShared};
+    e.writers = {Role::kAdmin, Role::kHqOps, Role::kUnitLead, Role::kSupervisor, Role::kRep, Role::kAnalyst};
+    e.default_sort = "name";
+    e.indexed_search = false;
+    e.fields = {
+        Enum("kind", {"dashboard", "list"}).Req().Immutable().Filter().Doc(
+            "dashboard (widgets on a grid) or list (a list's filters, columns and sort)",
+            "类型：dashboard 看板（网格上的组件）或 list 列表视图（筛选、列与排序）"),
+        Str("entity", 40).Filter().Doc("For list views: the list it belongs to, e.g. leads", "列表视图所属列表，如 leads"),
+        Str("name", 100).Req().Sort().Search().Doc("Name", "名称"),
+        Enum("audience", {"personal", "unit"}).Default("personal").Filter().Doc(
+            "personal (listed for its owner) or unit (listed for everyone in the unit)",
+            "personal 个人（仅在负责人的列表中出现）或 unit 单元（单元内所有人可见）"),
+        F("config", FieldType::kJson).Req().Doc(
+            "dashboard: {widgets: [{id, x, y, w, h, type, metric, range, dims, title}]}; list: {filters, columns, sort}",
+            "看板：{widgets: [{id, x, y, w, h, type, metric, range, dims, title}]}；列表：{filters, columns, sort}"),
+        Ref("owner_id", "users").Filter().Doc("Who saved it; the caller", "保存人（当前用户）"),
+        Ref("unit_id", "units").Filter().Doc("The unit it belongs to; defaults to yours", "所属单元；默认为您的单元"),
+    };
+    all.push_back(e);
+  }
+  {
     EntityDef e{"custom_fields", "custom_field", "自定义字段", "custom field", Scope::kTenant};
     e.writers = kHq;
     e.default_sort = "id";

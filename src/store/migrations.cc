@@ -725,6 +725,16 @@ CREATE INDEX sandbox_log_unit ON sandbox_log (tenant_id, unit_id);
 ALTER TABLE quotes ADD COLUMN order_id BIGINT;
 )SQL",
      "", ""},
+    {12, "saved views and dashboards of the web front end",
+     R"SQL(
+CREATE TABLE views (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), id BIGINT NOT NULL, )SQL" KEEL_ENTITY_TAIL R"SQL(
+  kind TEXT NOT NULL, entity TEXT, name TEXT NOT NULL, audience TEXT NOT NULL, config TEXT NOT NULL, owner_id BIGINT, unit_id BIGINT,
+  PRIMARY KEY (tenant_id, id));
+CREATE INDEX views_owner ON views (tenant_id, owner_id);
+CREATE INDEX views_unit ON views (tenant_id, unit_id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -1,0 +1,62 @@
+// Numbers, money and times as a person reads them: money in yuan with thousands separators,
+// times shown in the tenant's time zone (the API stores UTC).
+import { i18n } from './i18n'
+import { session } from './session'
+
+export function tz(): string {
+  return session.me?.tenant?.timezone || 'Asia/Shanghai'
+}
+
+function loc(): string {
+  return i18n.global.locale.value === 'en' ? 'en-US' : 'zh-CN'
+}
+
+export function num(v: number | null | undefined, digits = 0): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—'
+  return Number(v).toLocaleString(loc(), { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+export function money(v: number | string | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || v === '') return '—'
+  return '¥' + num(Number(v), digits)
+}
+
+// Large amounts compactly: ¥1.2万 / ¥3.4亿 in Chinese, ¥12.3K / ¥4.5M in English.
+export function moneyShort(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—'
+  const a = Math.abs(v)
+  if (loc() === 'zh-CN') {
+    if (a >= 1e8) return '¥' + (v / 1e8).toFixed(2) + '亿'
+    if (a >= 1e4) return '¥' + (v / 1e4).toFixed(1) + '万'
+  } else {
+    if (a >= 1e9) return '¥' + (v / 1e9).toFixed(2) + 'B'
+    if (a >= 1e6) return '¥' + (v / 1e6).toFixed(2) + 'M'
+    if (a >= 1e3) return '¥' + (v / 1e3).toFixed(1) + 'K'
+  }
+  return '¥' + num(v, 0)
+}
+
+export function pct(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—'
+  return (v * 100).toFixed(digits) + '%'
+}
+
+export function dateTime(v: string | number | null | undefined): string {
+  if (!v) return '—'
+  const d = new Date(v)
+  if (Number.isNaN(d.getTime())) return String(v)
+  return d.toLocaleString(loc(), { timeZone: tz(), year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+}
+
+export function date(v: string | number | null | undefined): string {
+  if (!v) return '—'
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v
+  const d = new Date(v)
+  if (Number.isNaN(d.getTime())) return String(v)
+  return d.toLocaleDateString(loc(), { timeZone: tz(), year: 'numeric', month: '2-digit', day: '2-digit' })
+}
+
+// Today's date (YYYY-MM-DD) in the tenant's time zone.
+export function today(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz() }).format(new Date())
+}

@@ -1,0 +1,29 @@
+// Every feature module lives in modules/<name>/index.ts and exports a KeelModule: its routes
+// (each view a lazily loaded chunk) and its zh/en messages. They are collected here, so adding
+// a module touches no shared file.
+import type { RouteRecordRaw } from 'vue-router'
+
+export interface KeelModule {
+  name: string // the i18n namespace, e.g. 'warroom' → t('warroom.title')
+  routes: RouteRecordRaw[]
+  messages?: { 'zh-CN'?: Record<string, any>; en?: Record<string, any> }
+}
+
+// Route meta the shell reads:
+//   title: i18n key of the menu entry and page title; group: 'overview'|'sales'|'units'|'studio'|'admin'
+//   icon: an @element-plus/icons-vue name; order: position in its group; roles: who sees it
+//   menu: false to keep it out of the menu (record pages); public: true for pages without login
+declare module 'vue-router' {
+  interface RouteMeta {
+    title?: string
+    group?: string
+    icon?: string
+    order?: number
+    roles?: string[]
+    menu?: boolean
+    public?: boolean
+  }
+}
+
+const found = import.meta.glob<{ default: KeelModule }>('./*/index.ts', { eager: true })
+export const modules: KeelModule[] = Object.values(found).map((m) => m.default)
