@@ -10,7 +10,9 @@ PORT ?= 8080
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build run test test-sanitize bench clean demo fuzz
+.PHONY: deps build run test test-sanitize bench clean demo fuzz web
+
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
 deps:
 	@bash scripts/install-deps
@@ -18,8 +20,16 @@ deps:
 $(BUILD)/build.ninja: CMakeLists.txt
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEL_WERROR=ON > /dev/null
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja web/dist/index.html
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The web front end: the locked npm packages, then a type-checked Vite build into web/dist
+# (served by `keel serve`), with the bundle size per chunk printed.
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	@cd web && npm run --silent build
+web: deps web/dist/index.html
 
 run: build
 	@bash scripts/run-demo "$(BUILD)/keel" "$(DB)" "$(PORT)"
@@ -50,4 +60,4 @@ bench: build
 	@bash bench/run-all "$(BUILD)"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) web/dist

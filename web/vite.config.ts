@@ -15,7 +15,7 @@ export default defineConfig({
       output: {
         // The libraries every screen shares get their own long-cached chunks; each route's
         // view is its own chunk (dynamic imports in the modules' routes).
-        advancedChunks: {
+        codeSplitting: {
           groups: [
             { name: 'vue', test: /node_modules[\\/](@vue|vue|vue-router|vue-i18n|@intlify)[\\/]/ },
             { name: 'element-plus', test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@vueuse|lodash|dayjs|async-validator|@ctrl|normalize-wheel|memoize-one)/ },

@@ -113,6 +113,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (!version.ok()) throw std::runtime_error(version.status().ToString());
     ids_["case_reviews"] = mk("rep_a1", "case_reviews", {{"title", kMarker}, {"outcome", "lost"}, {"lessons", kMarker}});
     mk("rep_b", "case_reviews", {{"title", kMarker}, {"outcome", "won"}});
+    // Saved views and dashboards of the web front end.
+    ids_["views"] = mk("rep_a1", "views", {{"kind", "dashboard"}, {"name", kMarker}, {"audience", "unit"},
+                                           {"config", {{"widgets", {{{"metric", kMarker}, {"type", "line"}}}}}}});
     auto link = f_->feedback_links->Create(o.as["lead_a"], {{"store_id", o.store_a}, {"title", kMarker}});
     if (!link.ok()) throw std::runtime_error(link.status().ToString());
     ids_["feedback-links"] = (*link)["id"];
@@ -329,7 +332,9 @@ TEST_P(IsolationTest, EachRoleSeesOnlyItsPartOfTheTree) {
         for (const auto& item : items) {
           EXPECT_TRUE(item["unit_id"].is_null() || shared[who].count(item["unit_id"].get<int64_t>())) << who << " sees " << item.dump();
         }
-        EXPECT_EQ(items.size(), 2u) << who << ": HQ's material and their unit's";
+        // Materials: HQ's and their unit's; saved views: rep_a1's, in unit A.
+        size_t want = e.name == "views" ? (who == "lead_b" ? 0u : 1u) : 2u;
+        EXPECT_EQ(items.size(), want) << who << ": " << e.name;
         continue;
       }
       for (const auto& item : items) {

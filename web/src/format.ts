@@ -4,7 +4,7 @@ import { i18n } from './i18n'
 import { session } from './session'
 
 export function tz(): string {
-  return session.me?.tenant?.timezone || 'Asia/Shanghai'
+  return session.me?.tenant?.time_zone || session.me?.tenant?.timezone || 'Asia/Shanghai'
 }
 
 function loc(): string {
@@ -59,4 +59,18 @@ export function date(v: string | number | null | undefined): string {
 // Today's date (YYYY-MM-DD) in the tenant's time zone.
 export function today(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: tz() }).format(new Date())
+}
+
+// The UTC instant (ISO) at which a local date (YYYY-MM-DD) of the tenant's time zone starts —
+// for list filters such as created_at_gte. `endOfDay` gives the start of the next day.
+export function tenantDayStart(day: string, endOfDay = false): string {
+  const [y, m, d] = day.split('-').map(Number)
+  const guess = Date.UTC(y, m - 1, d + (endOfDay ? 1 : 0))
+  // The zone's offset at that moment: format the instant in the zone and compare.
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz(), hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(guess))
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value)
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'))
+  return new Date(guess - (asUtc - guess)).toISOString()
 }

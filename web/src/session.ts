@@ -13,7 +13,7 @@ export interface User {
 
 export interface Me {
   user: User
-  tenant: { id: number; code: string; name: string; timezone?: string; [k: string]: any }
+  tenant: { id: number; code: string; name: string; time_zone?: string; [k: string]: any }
   [k: string]: any
 }
 
