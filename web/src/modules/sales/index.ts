@@ -1,0 +1,76 @@
+// The sales module: leads, deals (table and kanban), customers and contacts, each with its
+// record page (scores with reasons, best contact time, timeline, next best actions).
+import type { KeelModule } from '../index'
+
+const zh = {
+  nav: { leads: '线索', lead: '线索详情', opportunities: '商机', opportunity: '商机详情', customers: '客户', customer: '客户详情', contacts: '联系人' },
+  loadMore: '加载更多',
+  shown: '已显示 {n} 条',
+  leads: { search: '搜索标题、公司、联系人、电话', create: '新建线索', edit: '编辑线索', convert: '转化', deal: '查看商机' },
+  f: { status: '状态', source: '来源', band: '评分等级', bandN: '{b} 级', scoreMin: '最低分', scoreMax: '最高分', createdFrom: '创建起', createdTo: '创建止', stage: '阶段', amountMin: '最低金额', amountMax: '最高金额', closeFrom: '预计成交起', closeTo: '预计成交止', segment: '客户分层', region: '大区' },
+  sort: { '-score': '评分从高到低', score: '评分从低到高', '-created_at': '最新创建', created_at: '最早创建', '-updated_at': '最近更新', '-amount': '金额从高到低', amount: '金额从低到高', expected_close: '预计成交日最早', '-expected_close': '预计成交日最晚', name: '名称' },
+  col: { score: 'AI 评分', title: '线索', status: '状态', source: '来源', city: '城市', phone: '电话', owner: '负责人', unit: '单元', created: '创建时间', name: '商机', customer: '客户', amount: '金额', stage: '阶段', close: '预计成交', prob: '赢单概率' },
+  status: { new: '新建', working: '跟进中', qualified: '已确认', converted: '已转化', disqualified: '无效' },
+  source: { website: '官网', exhibition: '展会', referral: '转介绍', hotline: '热线', wechat: '微信', partner: '合作伙伴', advertising: '广告', store_walk_in: '门店到访', tender: '招标' },
+  channel: { online: '线上', offline: '线下', partner: '合作伙伴' },
+  lead: { title: '标题', company: '公司', contact_name: '联系人', phone: '电话', email: '邮箱', city: '城市', region: '大区', source: '来源', channel: '渠道', status: '状态', disqualify_reason: '无效原因', notes: '备注', owner: '负责人', unit: '单元', created_at: '创建时间', first_response_at: '首次响应', converted_at: '转化时间', fields: '基本信息' },
+  score: { title: 'AI 评分', score: '评分', prob: '概率', base: '基准分 {base}', model: '模型 v{v}', noReasons: '暂无评分原因' },
+  best: { title: '最佳联系时间', lift: '{x} 倍', overall: '总体接通率 {rate}', evidence: '本记录通话 {own} 次，负责人通话 {owner} 次', rate: '接通率' },
+  activity: { timeline: '活动时间线', log: '记录活动', kind: '类型', outcome: '结果', occurred: '发生时间', duration: '时长（分钟）', subject: '主题', notes: '纪要', none: '暂无活动', minutes: '{n} 分钟' },
+  kind: { visit: '拜访', call: '电话', meeting: '会议', email: '邮件', demo: '演示', proposal: '方案' },
+  outcome: { completed: '已完成', connected: '已接通', no_answer: '未接通', positive: '积极', neutral: '中性', negative: '消极', rescheduled: '改期' },
+  task: { nba: '下一步最佳行动', due: '截止', done: '完成', none: '暂无待办' },
+  priority: { low: '低', normal: '普通', high: '高', urgent: '紧急' },
+  views: { pick: '已保存的视图', save: '保存视图', name: '视图名称', audience: '可见范围', personal: '仅自己', unit: '本单元', confirmDelete: '删除视图「{name}」？' },
+  convert: { title: '线索转化', customer: '客户', newCustomer: '新建客户', existing: '已有客户', customerName: '客户名称', pickCustomer: '选择客户', dealName: '商机名称', amount: '商机金额', done: '已转化' },
+  opp: { table: '列表', kanban: '看板', create: '新建商机', search: '搜索商机名称', count: '{n} 个', moveTo: '移至', lossReason: '输单原因', lossPrompt: '请填写输单原因', moved: '阶段已更新', more: '还有更多', fields: '商机信息', customer: '客户', contact: '联系人', expected_close: '预计成交', amount: '金额', product_category: '产品品类', discount_pct: '折扣率 %', source: '来源', loss_reason: '输单原因', closed_at: '结单时间', name: '商机名称', stage: '阶段', history: '阶段历史', signals: '外部信号', noSignals: '暂无该客户的外部信号预警', similar: '相似客户', noSimilar: '暂无相似客户', talk: '话术提示', noTalk: '暂无话术提示', intents: '识别到的意图', draft: '起草跟进消息', draftHint: '补充要求（可选）', draftGo: '生成草稿', draftBox: '草稿（可编辑）', copy: '复制', copied: '已复制', from: '来源：{s}', changedBy: '{who} · 金额 {amount}' },
+  stage: { prospecting: '初步接触', qualification: '需求确认', proposal: '方案报价', negotiation: '商务谈判', won: '赢单', lost: '输单' },
+  cust: { search: '搜索客户名称、编码、电话', code: '编码', name: '名称', kind: '类型', segment: '分层', industry: '行业', city: '城市', province: '省份', region: '大区', phone: '电话', email: '邮箱', address: '地址', source: '来源', contacts: '联系人', deals: '商机', orders: '订单', fields: '客户信息', orderCode: '订单号', orderTotal: '金额', orderAt: '下单时间', lines: '行数', b2b: '企业客户', retail: '零售客户' },
+  segment: { key_account: '大客户', enterprise: '企业', smb: '中小企业', dealer: '经销商', retail: '零售', vip: '会员VIP' },
+  contact: { search: '搜索姓名、电话、邮箱', create: '新建联系人', edit: '编辑联系人', name: '姓名', title: '职务', phone: '电话', email: '邮箱', wechat: '微信', customer: '所属客户', is_primary: '主要联系人' },
+  orderStatus: { paid: '已支付', refunded: '已退款', cancelled: '已取消' },
+}
+
+const en: typeof zh = {
+  nav: { leads: 'Leads', lead: 'Lead', opportunities: 'Deals', opportunity: 'Deal', customers: 'Customers', customer: 'Customer', contacts: 'Contacts' },
+  loadMore: 'Load more',
+  shown: '{n} shown',
+  leads: { search: 'Search title, company, contact, phone', create: 'New lead', edit: 'Edit lead', convert: 'Convert', deal: 'Open the deal' },
+  f: { status: 'Status', source: 'Source', band: 'Score band', bandN: 'Band {b}', scoreMin: 'Min score', scoreMax: 'Max score', createdFrom: 'Created from', createdTo: 'Created to', stage: 'Stage', amountMin: 'Min amount', amountMax: 'Max amount', closeFrom: 'Close from', closeTo: 'Close to', segment: 'Segment', region: 'Region' },
+  sort: { '-score': 'Score, high to low', score: 'Score, low to high', '-created_at': 'Newest', created_at: 'Oldest', '-updated_at': 'Recently updated', '-amount': 'Amount, high to low', amount: 'Amount, low to high', expected_close: 'Closing soonest', '-expected_close': 'Closing latest', name: 'Name' },
+  col: { score: 'AI score', title: 'Lead', status: 'Status', source: 'Source', city: 'City', phone: 'Phone', owner: 'Owner', unit: 'Unit', created: 'Created', name: 'Deal', customer: 'Customer', amount: 'Amount', stage: 'Stage', close: 'Expected close', prob: 'Win probability' },
+  status: { new: 'New', working: 'Working', qualified: 'Qualified', converted: 'Converted', disqualified: 'Disqualified' },
+  source: { website: 'Website', exhibition: 'Exhibition', referral: 'Referral', hotline: 'Hotline', wechat: 'WeChat', partner: 'Partner', advertising: 'Advertising', store_walk_in: 'Store walk-in', tender: 'Tender' },
+  channel: { online: 'Online', offline: 'Offline', partner: 'Partner' },
+  lead: { title: 'Title', company: 'Company', contact_name: 'Contact', phone: 'Phone', email: 'Email', city: 'City', region: 'Region', source: 'Source', channel: 'Channel', status: 'Status', disqualify_reason: 'Disqualification reason', notes: 'Notes', owner: 'Owner', unit: 'Unit', created_at: 'Created', first_response_at: 'First response', converted_at: 'Converted', fields: 'Details' },
+  score: { title: 'AI score', score: 'Score', prob: 'probability', base: 'Base score {base}', model: 'model v{v}', noReasons: 'No reasons yet' },
+  best: { title: 'Best time to call', lift: '{x}×', overall: 'Overall answer rate {rate}', evidence: '{own} calls to this record, {owner} by the owner', rate: 'Answer rate' },
+  activity: { timeline: 'Activity timeline', log: 'Log activity', kind: 'Kind', outcome: 'Outcome', occurred: 'When', duration: 'Duration (min)', subject: 'Subject', notes: 'Notes', none: 'No activities yet', minutes: '{n} min' },
+  kind: { visit: 'Visit', call: 'Call', meeting: 'Meeting', email: 'Email', demo: 'Demo', proposal: 'Proposal' },
+  outcome: { completed: 'Completed', connected: 'Connected', no_answer: 'No answer', positive: 'Positive', neutral: 'Neutral', negative: 'Negative', rescheduled: 'Rescheduled' },
+  task: { nba: 'Next best actions', due: 'Due', done: 'Done', none: 'Nothing to do' },
+  priority: { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' },
+  views: { pick: 'Saved views', save: 'Save view', name: 'View name', audience: 'Who sees it', personal: 'Only me', unit: 'My unit', confirmDelete: 'Delete the view "{name}"?' },
+  convert: { title: 'Convert the lead', customer: 'Customer', newCustomer: 'New customer', existing: 'Existing customer', customerName: 'Customer name', pickCustomer: 'Pick a customer', dealName: 'Deal name', amount: 'Deal amount', done: 'Converted' },
+  opp: { table: 'Table', kanban: 'Kanban', create: 'New deal', search: 'Search deal names', count: '{n}', moveTo: 'Move to', lossReason: 'Loss reason', lossPrompt: 'Why was the deal lost?', moved: 'Stage updated', more: 'more not shown', fields: 'Deal details', customer: 'Customer', contact: 'Contact', expected_close: 'Expected close', amount: 'Amount', product_category: 'Product category', discount_pct: 'Discount %', source: 'Source', loss_reason: 'Loss reason', closed_at: 'Closed', name: 'Deal name', stage: 'Stage', history: 'Stage history', signals: 'External signals', noSignals: 'No external signal alerts for this customer', similar: 'Similar customers', noSimilar: 'No similar customers', talk: 'Talk tracks', noTalk: 'No talk-track hints', intents: 'Detected intents', draft: 'Draft a follow-up', draftHint: 'Extra instructions (optional)', draftGo: 'Draft', draftBox: 'Draft (editable)', copy: 'Copy', copied: 'Copied', from: 'From: {s}', changedBy: '{who} · amount {amount}' },
+  stage: { prospecting: 'Prospecting', qualification: 'Qualification', proposal: 'Proposal', negotiation: 'Negotiation', won: 'Won', lost: 'Lost' },
+  cust: { search: 'Search name, code, phone', code: 'Code', name: 'Name', kind: 'Kind', segment: 'Segment', industry: 'Industry', city: 'City', province: 'Province', region: 'Region', phone: 'Phone', email: 'Email', address: 'Address', source: 'Source', contacts: 'Contacts', deals: 'Deals', orders: 'Orders', fields: 'Customer details', orderCode: 'Order', orderTotal: 'Total', orderAt: 'Ordered', lines: 'Lines', b2b: 'B2B account', retail: 'Retail member' },
+  segment: { key_account: 'Key account', enterprise: 'Enterprise', smb: 'SMB', dealer: 'Dealer', retail: 'Retail', vip: 'VIP member' },
+  contact: { search: 'Search name, phone, email', create: 'New contact', edit: 'Edit contact', name: 'Name', title: 'Job title', phone: 'Phone', email: 'Email', wechat: 'WeChat', customer: 'Customer', is_primary: 'Primary contact' },
+  orderStatus: { paid: 'Paid', refunded: 'Refunded', cancelled: 'Cancelled' },
+}
+
+const mod: KeelModule = {
+  name: 'sales',
+  routes: [
+    { path: '/leads', component: () => import('./Leads.vue'), meta: { title: 'sales.nav.leads', group: 'sales', icon: 'User', order: 10 } },
+    { path: '/leads/:id', component: () => import('./Lead.vue'), meta: { title: 'sales.nav.lead', group: 'sales', menu: false } },
+    { path: '/opportunities', component: () => import('./Opportunities.vue'), meta: { title: 'sales.nav.opportunities', group: 'sales', icon: 'Money', order: 20 } },
+    { path: '/opportunities/:id', component: () => import('./Opportunity.vue'), meta: { title: 'sales.nav.opportunity', group: 'sales', menu: false } },
+    { path: '/customers', component: () => import('./Customers.vue'), meta: { title: 'sales.nav.customers', group: 'sales', icon: 'OfficeBuilding', order: 30 } },
+    { path: '/customers/:id', component: () => import('./Customer.vue'), meta: { title: 'sales.nav.customer', group: 'sales', menu: false } },
+    { path: '/contacts', component: () => import('./Contacts.vue'), meta: { title: 'sales.nav.contacts', group: 'sales', icon: 'Postcard', order: 40 } },
+  ],
+  messages: { 'zh-CN': zh, en },
+}
+export default mod

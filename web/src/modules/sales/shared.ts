@@ -1,0 +1,99 @@
+// Shared helpers of the sales screens: score bands from the model card, look-ups of users and
+// units by id (cached per session), bilingual texts the server packs into one string.
+import { reactive } from 'vue'
+import { api } from '@/api'
+import { pick } from '@/i18n'
+
+type Bands = { A: number; B: number; C: number }
+const bandCache: Record<string, Promise<Bands | null>> = {}
+
+// The band thresholds (probabilities) of the active model: 'lead' or 'opportunity'.
+export function bandsFor(target: 'lead' | 'opportunity'): Promise<Bands | null> {
+  if (!bandCache[target]) {
+    bandCache[target] = api
+      .get(`/ai/models/${target}`)
+      .then((m: any) => {
+        const v = (m.versions || []).find((x: any) => x.version === m.active_version) || (m.versions || [])[0]
+        return v?.card?.bands ?? null
+      })
+      .catch(() => null)
+  }
+  return bandCache[target]
+}
+
+export function bandOf(prob: number | null | undefined, bands: Bands | null): string {
+  if (prob === null || prob === undefined || !bands) return ''
+  if (prob >= bands.A) return 'A'
+  if (prob >= bands.B) return 'B'
+  if (prob >= bands.C) return 'C'
+  return 'D'
+}
+
+export const bandColor: Record<string, string> = { A: '#16a34a', B: '#2563eb', C: '#d97706', D: '#9ca3af' }
+
+// Users and units by id, for names in tables and filters.
+export const directory = reactive<{ users: Record<number, any>; units: Record<number, any>; loaded: boolean }>({
+  users: {},
+  units: {},
+  loaded: false,
+})
+let dirPromise: Promise<void> | null = null
+export function loadDirectory(): Promise<void> {
+  if (!dirPromise) {
+    dirPromise = Promise.all([api.all('/users', {}, 5000).catch(() => []), api.all('/units', {}, 5000).catch(() => [])]).then(
+      ([users, units]) => {
+        for (const u of users) directory.users[u.id] = u
+        for (const u of units) directory.units[u.id] = u
+        directory.loaded = true
+      },
+    )
+  }
+  return dirPromise
+}
+export function userName(id: number | null | undefined): string {
+  if (!id) return '—'
+  const u = directory.users[id]
+  return u ? u.display_name || u.username : '#' + id
+}
+export function unitName(id: number | null | undefined): string {
+  if (!id) return '—'
+  const u = directory.units[id]
+  return u ? pick(u.name, u.name_en) : '#' + id
+}
+
+// AI tasks carry "中文\nEnglish" in their description.
+export function bilingual(text: string | null | undefined): string {
+  if (!text) return ''
+  const parts = text.split('\n')
+  if (parts.length >= 2 && /[\u4e00-\u9fff]/.test(parts[0]) && !/[\u4e00-\u9fff]{2,}/.test(parts[parts.length - 1].replace(/「.*?」|".*?"/g, ''))) {
+    return pick(parts[0], parts.slice(1).join('\n'))
+  }
+  return text
+}
+
+export const LEAD_STATUSES = ['new', 'working', 'qualified', 'converted', 'disqualified']
+export const LEAD_SOURCES = ['website', 'exhibition', 'referral', 'hotline', 'wechat', 'partner', 'advertising', 'store_walk_in', 'tender']
+export const STAGES = ['prospecting', 'qualification', 'proposal', 'negotiation', 'won', 'lost']
+export const ACTIVITY_KINDS = ['visit', 'call', 'meeting', 'email', 'demo', 'proposal']
+export const OUTCOMES = ['completed', 'connected', 'no_answer', 'positive', 'neutral', 'negative', 'rescheduled']
+export const SEGMENTS = ['key_account', 'enterprise', 'smb', 'dealer', 'retail', 'vip']
+
+// Filters of a list as query parameters: empty values left out, arrays joined.
+export function toQuery(filters: Record<string, any>): Record<string, string> {
+  const q: Record<string, string> = {}
+  for (const [k, v] of Object.entries(filters)) {
+    if (v === undefined || v === null || v === '') continue
+    if (Array.isArray(v)) {
+      if (v.length) q[k] = v.join(',')
+    } else q[k] = String(v)
+  }
+  return q
+}
+
+// A date (YYYY-MM-DD) as the start or end of that day in Shanghai time, for timestamp filters.
+export function dayStart(d: string): string {
+  return d + 'T00:00:00+08:00'
+}
+export function dayEnd(d: string): string {
+  return d + 'T23:59:59+08:00'
+}
