@@ -555,6 +555,25 @@ Result<json> AiService::PlanActions(const Principal& p) {
 
 Result<json> AiService::PlanActions(int64_t tenant) { return impl_->planner.Plan(tenant); }
 
+Result<json> AiService::Signals(const Principal& p, int64_t customer_id, int limit) {
+  KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity("customers"), customer_id).status());
+  limit = std::clamp(limit, 1, 500);
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  store::Value q[] = {p.tenant_id, customer_id, int64_t{limit}};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
+      "SELECT id, kind, source, title, body, url, sentiment, occurred_at FROM signals WHERE tenant_id = ? AND customer_id = ? "
+      "ORDER BY occurred_at DESC, id DESC LIMIT ?", q));
+  json items = json::array();
+  auto text = [](const store::Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
+  for (const auto& row : r.rows) {
+    items.push_back({{"id", store::AsInt(row[0])}, {"kind", store::AsText(row[1])}, {"source", store::AsText(row[2])},
+                     {"title", store::AsText(row[3])}, {"body", text(row[4])}, {"url", text(row[5])},
+                     {"sentiment", store::IsNull(row[6]) ? json(nullptr) : json(store::AsDouble(row[6]))},
+                     {"occurred_at", store::AsText(row[7])}});
+  }
+  return json{{"items", items}};
+}
+
 Result<json> AiService::Lookalikes(const Principal& p, int limit) {
   limit = std::clamp(limit, 1, 200);
   TimeMs now = impl_->clock.NowMs();

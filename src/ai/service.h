@@ -105,6 +105,9 @@ class AiService {
   // B2B customers most like the best won customers, with why (lookalike.h), within the caller's
   // visible customers; the index is rebuilt at most hourly per tenant.
   Result<nlohmann::json> Lookalikes(const domain::Principal& p, int limit = 20);
+  // The external signals (news, tenders, social posts, reviews) about a customer the caller
+  // can see, newest first: {items: [{id, kind, source, title, body, url, sentiment, occurred_at}]}.
+  Result<nlohmann::json> Signals(const domain::Principal& p, int64_t customer_id, int limit = 50);
   // The caller's prioritised open tasks with reasons (the rep's "today" list).
   Result<nlohmann::json> Today(const domain::Principal& p, int limit = 50);
   // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");

@@ -24,8 +24,9 @@ struct LiveSimulator::State {
   std::vector<std::string> customers;
   std::vector<std::string> reps;
   std::vector<std::pair<int64_t, std::string>> deals;  // open opportunity id, stage
+  std::vector<std::pair<std::string, std::string>> deal_customers;  // code, name of customers with open deals
   int64_t counter = 0;
-  double carry_orders = 0, carry_acts = 0, carry_moves = 0;
+  double carry_orders = 0, carry_acts = 0, carry_moves = 0, carry_signals = 0;
 };
 
 namespace {
@@ -76,6 +77,10 @@ Status LiveSimulator::Start() {
     KEEL_ASSIGN_OR_RETURN(store::Rows deals, conn->Query(
         "SELECT id, stage FROM opportunities WHERE tenant_id = ? AND outcome = 'open' AND archived_at IS NULL ORDER BY id", q));
     for (const auto& r : deals.rows) st->deals.emplace_back(store::AsInt(r[0]), store::AsText(r[1]));
+    KEEL_ASSIGN_OR_RETURN(store::Rows dc, conn->Query(
+        "SELECT code, name FROM customers c WHERE tenant_id = ? AND archived_at IS NULL AND EXISTS (SELECT 1 FROM opportunities o "
+        "WHERE o.tenant_id = c.tenant_id AND o.customer_id = c.id AND o.outcome = 'open' AND o.archived_at IS NULL) ORDER BY id LIMIT 2000", q));
+    for (const auto& r : dc.rows) st->deal_customers.emplace_back(store::AsText(r[0]), store::AsText(r[1]));
   }
   if (st->stores.empty() || st->products.empty() || st->reps.empty()) {
     return Status::Invalid("demo.live", "the tenant has no stores, products or reps to simulate", "该租户没有可模拟的门店、产品或销售代表");
@@ -115,6 +120,7 @@ Status LiveSimulator::Tick() {
   s.carry_orders += options_.orders_per_minute * minutes * std::max(0.15, StoreCurve(hour));
   s.carry_acts += options_.activities_per_minute * minutes * OfficeCurve(hour);
   s.carry_moves += options_.stage_moves_per_minute * minutes * OfficeCurve(hour);
+  s.carry_signals += options_.signals_per_minute * minutes * OfficeCurve(hour);
   std::vector<json> facts;
   std::string stamp = FormatTimestamp(now);
   for (; s.carry_orders >= 1; s.carry_orders -= 1) {
@@ -158,6 +164,33 @@ Status LiveSimulator::Tick() {
       a["outcome"] = answered ? "connected" : "no_answer";
     }
     facts.push_back(std::move(a));
+  }
+  // Outside signals about customers with open deals: tenders, news and social posts, good and
+  // bad, which the AI turns into alerts and follow-up tasks on the deals.
+  for (; s.carry_signals >= 1 && !s.deal_customers.empty(); s.carry_signals -= 1) {
+    ++s.counter;
+    struct Template {
+      const char* kind;
+      const char* source;
+      const char* title;  // {} is the customer's name
+      double sentiment;
+    };
+    static const Template kSignals[] = {
+        {"tender", "中国政府采购网", "{}发布空调及冷链设备采购招标公告", 0.4},
+        {"tender", "采招网", "{}门店升级改造项目招标（含商用冰箱、热水器）", 0.3},
+        {"news", "界面新闻", "{}宣布明年新开 12 家门店", 0.6},
+        {"news", "36氪", "{}被曝资金链紧张，多个项目延期", -0.7},
+        {"news", "第一财经", "{}管理层变动，采购负责人离职", -0.4},
+        {"social", "微博", "网友吐槽{}售后响应慢，投诉增多", -0.5},
+        {"social", "小红书", "{}新店开业人气火爆", 0.5},
+    };
+    const auto& [code, name] = s.deal_customers[pick(s.deal_customers.size())];
+    const Template& t = kSignals[pick(std::size(kSignals))];
+    std::string title = t.title;
+    title.replace(title.find("{}"), 2, name);
+    facts.push_back({{"type", "signal"}, {"id", "LS" + std::to_string(now) + "-" + std::to_string(s.counter)},
+                     {"kind", t.kind}, {"source", t.source}, {"title", title}, {"customer_code", code},
+                     {"at", stamp}, {"sentiment", t.sentiment}});
   }
   if (!facts.empty()) {
     auto report = ingest_.IngestRecords(domain::Principal::System(s.tenant), std::move(facts));

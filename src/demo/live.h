@@ -26,6 +26,7 @@ struct LiveOptions {
   double orders_per_minute = 30;      // at the busiest hour, across all stores
   double activities_per_minute = 20;  // in office hours
   double stage_moves_per_minute = 2;
+  double signals_per_minute = 0.2;     // news, tenders and social posts about customers with open deals
   bool run_thread = true;  // false: Start only loads; the caller drives Tick() (tests)
 };
 

@@ -209,7 +209,7 @@ std::vector<EntityDef> Build() {
         F("currency", FieldType::kCurrency).Doc("ISO-4217 currency; defaults to the tenant's",
                                                 "币种（ISO-4217），默认租户币种"),
         F("expected_close", FieldType::kDate).Sort().Doc("Expected close date", "预计成交日期"),
-        F("win_probability", FieldType::kNumber).Range(0, 1).Computed().Doc(
+        F("win_probability", FieldType::kNumber).Range(0, 1).Computed().Sort().Doc(
             "AI win probability", "AI 赢单概率"),
         Enum("outcome", {"open", "won", "lost"}).Computed().Doc("Outcome (from the stage)",
                                                                 "结果（由阶段决定）"),

@@ -47,6 +47,23 @@ void Api::AddAiRoutes() {
                                "evidence {own_calls, owner_calls, segment_calls, tenant_calls}"}};
   router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "customers", c.id())); },
               {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
+  json signals = {{"type", "object"},
+                  {"description", "items [{id, kind news|tender|social|review|other, source, title, body, url, sentiment -1…1, "
+                                  "occurred_at}] newest first"}};
+  router_.Add("GET", "/api/v1/customers/{id}/signals", [ai](Call& c) -> Result<Reply> {
+    int limit = 50;
+    std::string l = Query(c, "limit");
+    if (!l.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(l.c_str(), &end, 10);
+      if (*end || v < 1 || v > 500) {
+        return Status::Invalid("validation.range", "limit is 1-500", "limit 须为 1-500", "limit");
+      }
+      limit = static_cast<int>(v);
+    }
+    return Wrap(ai->Signals(c.p(), c.id(), limit));
+  }, {"External signals about the customer (news, tenders, social posts, reviews), newest first",
+      "客户的外部信号（新闻、招标、社交、评价），按时间倒序", "ai", nullptr, signals, {{"limit", "1-500, default 50"}}});
   router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "leads", c.id())); },
               {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return Wrap(ai->PlanActions(c.p())); },

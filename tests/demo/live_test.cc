@@ -45,6 +45,9 @@ TEST(LiveSimulatorTest, TicksFeedSalesVisitsAndDealMovesIntoTheTenant) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM orders o WHERE o.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM users u WHERE "
                   "u.tenant_id = o.tenant_id AND u.id = o.owner_id AND u.role = 'rep')", acme.tenant), 0);
   EXPECT_GT(count("SELECT COUNT(*) FROM opportunity_stage_history WHERE tenant_id = ?", acme.tenant), 1);
+  // Outside signals about the customer with an open deal (ten office-hour minutes at 0.2 a minute ≈ 1–2).
+  EXPECT_GE(count("SELECT COUNT(*) FROM signals WHERE tenant_id = ? AND customer_id IS NOT NULL", acme.tenant), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM signals WHERE tenant_id = ?", rival.tenant), 0);
   (void)opp;
   ingest.Stop();
 }
