@@ -44,6 +44,7 @@ export default async function (t, ctx) {
     const drawer = page.locator('[data-test=order-drawer]')
     await drawer.locator('[data-test=order-lines] .el-table__row').first().waitFor()
     assert.equal(await drawer.locator('[data-test=order-lines] .el-table__row').count(), 1)
+    await page.waitForTimeout(500) // the drawer's slide-in
     await ctx.screenshot(page, 'ops-orders')
   })
 
@@ -87,6 +88,7 @@ export default async function (t, ctx) {
     assert.equal(await rows.count(), api.data.items.length)
     await rows.first().click()
     await page.locator('[data-test=feedback-drawer] [data-test=analysis-sentiment]').waitFor()
+    await page.waitForTimeout(500)
     await ctx.screenshot(page, 'voice-feedback')
   })
 

@@ -58,7 +58,7 @@ export const orders: EntityConfig = {
   endpoint: '/orders',
   sort: '-ordered_at',
   fields: [
-    { key: 'code', type: 'text', required: true, readonlyOnEdit: true },
+    { key: 'code', type: 'text', required: true, readonlyOnEdit: true, width: 170 },
     { key: 'ordered_at', type: 'datetime', required: true },
     { key: 'channel', type: 'enum', options: ['store', 'online', 'b2b', 'wechat', 'livestream'], filter: true, required: true },
     { key: 'status', type: 'enum', options: ['paid', 'refunded', 'cancelled'], filter: true },
