@@ -142,6 +142,11 @@ export default async function (t, ctx) {
     await page.click(`[data-test=unit-node-${sh.id}]`)
     await page.locator('[data-test=unit-title]').waitFor()
     assert.match(await page.locator('[data-test=unit-title]').innerText(), /上海战队/)
+    await page.click('#tab-members')
+    await page.locator('[data-test=members-table] .el-table__body tr').first().waitFor()
+    const members = (await ctx.apiCall(ctx.url, 'GET', `/units/${sh.id}/members`, undefined, tok)).data.items
+    assert.equal(await page.locator('[data-test=members-table] .el-table__body tr').count(), members.length)
+    await page.waitForTimeout(400)
     await ctx.screenshot(page, 'governance-units')
 
     await page.click('#tab-boundaries')
@@ -178,6 +183,7 @@ export default async function (t, ctx) {
     await page.goto(ctx.url + '/compliance')
     await page.waitForFunction((n) => document.querySelectorAll('[data-test=cp-table] .el-table__body tr').length === n, cps.length)
     const text = await page.locator('[data-test=cp-table]').innerText()
+    await page.waitForTimeout(400)
     for (const c of cps) assert.ok(text.includes(c.name) && text.includes(c.message_zh))
     await ctx.screenshot(page, 'governance-compliance')
     await page.click('#tab-events')
