@@ -89,6 +89,18 @@ export default async function (t, ctx) {
     await ctx.screenshot(page, 'warroom')
   })
 
+  await t.test('in English the war room speaks English', async () => {
+    await page.click('[data-test=lang-switch]')
+    await page.waitForFunction(() => document.documentElement.lang === 'en')
+    const card = await page.locator('[data-test=kpi-card-revenue]').innerText()
+    assert.match(card, /Revenue/)
+    assert.match(await page.locator('[data-test=live-state]').innerText(), /Live/)
+    const body = await page.locator('.warroom').innerText()
+    assert.doesNotMatch(body, /warroom\./, 'no untranslated keys')
+    await page.click('[data-test=lang-switch]')
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
+  })
+
   await t.test('on a phone the war room stacks and still shows live KPIs', async () => {
     await page.setViewportSize({ width: 390, height: 844 })
     await page.waitForTimeout(600)
