@@ -1,0 +1,59 @@
+// Helpers over GET /metrics/query shared by the war room, the team page and dashboards.
+import { api, type Query } from '@/api'
+import { pick } from '@/i18n'
+import { money, moneyShort, num, pct } from '@/format'
+
+export interface MetricValue {
+  value: number | null
+  previous?: number | null
+  change_pct?: number | null
+  target?: number | null
+  completion?: number | null
+  points?: { t: string; value: number | null }[]
+}
+export interface MetricGroup {
+  group: Record<string, { value: string; name: string }>
+  values: Record<string, MetricValue>
+}
+export interface MetricMeta { name: string; label: string; label_zh?: string; label_en?: string; unit: string }
+export interface MetricResult {
+  from: string
+  to: string
+  grain: string | null
+  group_by: string[]
+  groups: MetricGroup[]
+  metrics: MetricMeta[]
+}
+
+export function queryMetrics(q: Query): Promise<MetricResult> {
+  return api.get<MetricResult>('/metrics/query', q)
+}
+
+export function metricLabel(m: { label?: any; label_zh?: string; label_en?: string; name: string }): string {
+  if (m.label && typeof m.label === 'object') return pick(m.label.zh, m.label.en) || m.name
+  return pick(m.label_zh ?? m.label, m.label_en ?? m.label) || m.name
+}
+
+// A metric value formatted by its unit.
+export function fmtValue(v: number | null | undefined, unit: string | undefined, short = false): string {
+  if (v === null || v === undefined) return '—'
+  if (unit === 'yuan') return short ? moneyShort(v) : money(v, 0)
+  if (unit === 'ratio') return pct(v)
+  if (unit === 'percent') return num(v, 1) + '%'
+  if (unit === 'minutes') return num(v, 1)
+  return num(v, Number.isInteger(v) ? 0 : 2)
+}
+
+// "2026-11-02T00:00:00+08:00" → "11-02" (the local date as the server wrote it).
+export function pointDay(t: string): string {
+  return t.slice(5, 10)
+}
+export function pointHour(t: string): string {
+  return t.slice(11, 16)
+}
+
+export function groupName(g: MetricGroup, dim: string, unassigned: string): string {
+  const x = g.group[dim]
+  if (!x) return ''
+  return !x.value || x.name === '—' ? unassigned : x.name
+}
