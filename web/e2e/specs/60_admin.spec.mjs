@@ -75,6 +75,7 @@ export default async function (t, ctx) {
     const token = await secret.inputValue()
     assert.match(token, /^kak_/)
     assert.match(await page.locator('[data-test=key-secret-dialog]').innerText(), /只显示这一次/)
+    await page.waitForTimeout(500) // let the dialogs' transitions finish
     await ctx.screenshot(page, 'admin-api-key-created')
     const me = await ctx.apiCall(ctx.url, 'GET', '/auth/me', undefined, token)
     assert.equal(me.status, 200)
@@ -153,6 +154,8 @@ export default async function (t, ctx) {
     await page.setViewportSize({ width: 390, height: 844 })
     await page.goto(ctx.url + '/admin/users')
     await page.locator('[data-test=user-row-admin]').waitFor()
+    await page.locator('[data-test=users-table] .el-loading-mask').waitFor({ state: 'detached' }).catch(() => {})
+    await page.waitForTimeout(300)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     assert.ok(overflow <= 1, 'no horizontal page overflow: ' + overflow)
     await ctx.screenshot(page, 'admin-users-phone')
