@@ -21,6 +21,18 @@ export const zh = {
     RISES: { sig: "RISES(4, 1w, ['metric'])", doc: '最近 N 个周期连续上升' },
     COMPLETION: { sig: "COMPLETION(['metric'])", doc: '本月实际 ÷ 目标' },
   },
+  cf: {
+    new: '新建自定义字段', allEntities: '全部对象', entityCol: '对象', type: '类型', options: '取值约束', required: '必填', ai: 'AI 特征', aiFeature: '作为 AI 模型特征',
+    key: '字段键', values: '选项', valuesHint: '输入后回车添加', min: '最小值', max: '最大值', maxLen: '最大长度', archiveConfirm: '归档字段「{name}」？历史数据保留。',
+    entity: { customers: '客户', contacts: '联系人', leads: '线索', opportunities: '商机', activities: '活动' },
+    types: { string: '文本', text: '长文本', number: '数值', int: '整数', money: '金额', bool: '是否', enum: '选项', date: '日期' },
+  },
+  et: {
+    types: '事件类型', fields: '字段', none: '还没有自定义事件类型', declare: '声明或修改事件类型', name: '类型编码', fieldName: '字段名', addField: '添加字段',
+    ftypes: { number: '数值', text: '文本', bool: '是否', datetime: '时间', date: '日期' },
+    replay: '事件日志回放', after: '起始序号之后', typePrefix: '类型前缀，如 opportunity.', read: '读取', next: '下一页', latest: '最新 200 条', head: '日志最新序号 {n}',
+    time: '时间', type: '类型', entity: '对象', payload: '内容',
+  },
   wf2: {
     new: '新建流程', stepCount: '{n} 个步骤', name: '流程编码', object: '审批对象', versions: '版本', entry: '进入条件', entryHint: '满足此条件的记录才进入审批；留空则全部进入',
     triggerOn: '自动触发', onCreate: '创建时', onUpdate: '更新时', triggerFields: '仅当这些字段变化时', steps: '审批步骤', stepName: '步骤编码',
@@ -66,6 +78,18 @@ export const en: typeof zh = {
     FALLS: { sig: "FALLS(4, 1w, ['metric'])", doc: 'fell in each of the last N periods' },
     RISES: { sig: "RISES(4, 1w, ['metric'])", doc: 'rose in each of the last N periods' },
     COMPLETION: { sig: "COMPLETION(['metric'])", doc: 'actual ÷ target for the current month' },
+  },
+  cf: {
+    new: 'New custom field', allEntities: 'All objects', entityCol: 'Object', type: 'Type', options: 'Constraints', required: 'Required', ai: 'AI feature', aiFeature: 'Use as an AI model feature',
+    key: 'Field key', values: 'Options', valuesHint: 'Type and press Enter', min: 'Minimum', max: 'Maximum', maxLen: 'Max length', archiveConfirm: 'Archive the field "{name}"? Its history is kept.',
+    entity: { customers: 'Customers', contacts: 'Contacts', leads: 'Leads', opportunities: 'Opportunities', activities: 'Activities' },
+    types: { string: 'Text', text: 'Long text', number: 'Number', int: 'Integer', money: 'Money', bool: 'Yes/no', enum: 'Options', date: 'Date' },
+  },
+  et: {
+    types: 'Event types', fields: 'Fields', none: 'No custom event types yet', declare: 'Declare or change an event type', name: 'Type code', fieldName: 'Field name', addField: 'Add field',
+    ftypes: { number: 'Number', text: 'Text', bool: 'Yes/no', datetime: 'Date-time', date: 'Date' },
+    replay: 'Event log replay', after: 'After sequence', typePrefix: 'Type prefix, e.g. opportunity.', read: 'Read', next: 'Next page', latest: 'Latest 200', head: 'Log head: {n}',
+    time: 'Time', type: 'Type', entity: 'Record', payload: 'Payload',
   },
   wf2: {
     new: 'New workflow', stepCount: '{n} steps', name: 'Workflow code', object: 'Object', versions: 'Version', entry: 'Entry condition', entryHint: 'Only records meeting this enter approval; empty: all',
