@@ -137,6 +137,33 @@ export default async function (t, ctx) {
     assert.equal(steps[3].when, 'total > 100000')
   })
 
+  await t.test('the AI model card shows the active model as the API reports it', async () => {
+    await page.goto(ctx.url + '/ai/models')
+    const auc = page.locator('[data-test=ai-auc]')
+    await auc.waitFor({ timeout: 15000 })
+    const m = (await ctx.apiCall(ctx.url, 'GET', '/ai/models/lead', undefined, token)).data
+    const active = m.versions.find((v) => v.version === m.active_version)
+    assert.equal(await auc.innerText(), active.card.holdout.auc.toFixed(3))
+    assert.equal(await page.locator('[data-test=ai-versions] .el-table__body tbody tr').count(), m.versions.length)
+    await page.locator('[data-test=ai-monitoring] canvas').first().waitFor()
+    await page.waitForTimeout(800)
+    await ctx.screenshot(page, 'ai-model-card')
+  })
+
+  await t.test('a sentence is analysed by the text service', async () => {
+    await page.goto(ctx.url + '/ai/text')
+    const text = '价格太贵了，竞品便宜很多'
+    await page.fill('[data-test=text-input]', text)
+    await page.click('[data-test=text-analyze]')
+    await page.locator('[data-test=text-result]').waitFor()
+    const r = (await ctx.apiCall(ctx.url, 'POST', '/text/analyze', { text }, token)).data
+    const shown = await page.locator('[data-test=text-result]').innerText()
+    for (const i of r.intents) assert.ok(shown.includes(i.zh), 'intent ' + i.zh)
+    const sent = { positive: '正面', neutral: '中性', negative: '负面' }[r.sentiment.label]
+    assert.equal(await page.locator('[data-test=text-sentiment]').innerText(), sent)
+    await ctx.screenshot(page, 'ai-text')
+  })
+
   await t.test('phone width: the metric editor stacks', async () => {
     await page.setViewportSize({ width: 390, height: 844 })
     await page.goto(ctx.url + '/studio/metrics/' + NAME)
