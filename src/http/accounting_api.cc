@@ -68,7 +68,7 @@ void Api::AddAccountingRoutes() {
                 {"Posted and closed months", "已过账与已结账的月份", "ledger", nullptr, obj});
     router_.Add("GET", "/api/v1/ledger/entries", [lg](Call& c) { return Wrap(lg->Entries(c.p(), c.req.query)); },
                 {"Ledger entries of the units you see, each with its source", "可见单元的台账分录（含来源单据）", "ledger", nullptr, obj,
-                 {{"period", "2026-10"}, {"unit_id", "a unit and below"}, {"account", "revenue, cogs, commission, allocation, expense:travel …"},
+                 {{"period", "2026-10"}, {"unit_id", "a unit and below"}, {"account", "revenue, cogs, commission, allocation, expense:travel …; expense: every expense:<category>"},
                   {"source_object", "orders, order_refunds, expenses, allocation_rules"}, {"source_id", "the source's id"},
                   {"user_id", "the person a figure is attributed to"}, {"limit", "1–1000 (200)"}, {"after", "the last id of the previous page"}}});
     router_.Add("GET", "/api/v1/ledger/consolidated", [lg](Call& c) { return Wrap(lg->Consolidated(c.p(), Query(c, "period"))); },

@@ -556,7 +556,12 @@ Result<json> Ledger::Entries(const Principal& p, const std::vector<std::pair<std
       if (!path.ok() || !SeesUnit(p, *path)) return Status::NotFound("unit", "unit_id");
       where += " AND u.path LIKE ?";
       params.emplace_back(*path + "%");
-    } else if (k == "account" || k == "source_object") {
+    } else if (k == "account") {
+      // A family of accounts by its prefix too: account=expense is every expense:<category>.
+      where += " AND (e.account = ? OR e.account LIKE ?)";
+      params.emplace_back(v);
+      params.emplace_back(v + ":%");
+    } else if (k == "source_object") {
       where += " AND e." + k + " = ?";
       params.emplace_back(v);
     } else if (k == "source_id" || k == "user_id") {

@@ -16,8 +16,11 @@ export class ApiError extends Error {
   messageEn: string
   messageZh: string
   field: string | null
-  constructor(status: number, body: ApiErrorBody) {
+  // The whole reply (a report that comes with an error, e.g. an import's per-row errors).
+  body: any
+  constructor(status: number, body: ApiErrorBody, whole: any = null) {
     super(body.message)
+    this.body = whole
     this.status = status
     this.code = body.code
     this.messageEn = body.message
@@ -45,11 +48,22 @@ export function setUnauthenticatedHandler(f: () => void) {
   onUnauthenticated = f
 }
 
+// A body that is not JSON: a file's text with its media type (text/csv, application/yaml …).
+export class RawBody {
+  constructor(public text: string | Blob, public contentType: string) {}
+}
+
 export async function request<T = any>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
   const headers: Record<string, string> = {}
   if (session.token) headers['Authorization'] = 'Bearer ' + session.token
   let payload: BodyInit | undefined
-  if (body instanceof FormData || typeof body === 'string') {
+  if (body instanceof RawBody) {
+    headers['Content-Type'] = body.contentType
+    payload = body.text
+  } else if (body instanceof Blob) {
+    if (body.type) headers['Content-Type'] = body.type
+    payload = body
+  } else if (body instanceof FormData || typeof body === 'string') {
     payload = body as BodyInit
   } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json'
@@ -75,7 +89,7 @@ export async function request<T = any>(method: string, path: string, body?: unkn
     }
   }
   if (!res.ok) {
-    const err = new ApiError(res.status, data?.error ?? { code: 'http.' + res.status, message: String(text), message_zh: String(text) })
+    const err = new ApiError(res.status, data?.error ?? { code: 'http.' + res.status, message: String(text), message_zh: String(text) }, data)
     if (res.status === 401 && session.token && !path.startsWith('/auth/login')) {
       clearSession()
       onUnauthenticated?.()
@@ -91,8 +105,8 @@ export const api = {
   patch: <T = any>(path: string, body: unknown) => request<T>('PATCH', path, body),
   put: <T = any>(path: string, body: unknown) => request<T>('PUT', path, body),
   del: <T = any>(path: string) => request<T>('DELETE', path),
-  // Every page of a list (cursor pagination), up to `max` items.
-  async all<T = any>(path: string, query: Query = {}, max = 2000): Promise<T[]> {
+  // Every page of a list (cursor pagination), up to `max` items; `progress` hears the count so far.
+  async all<T = any>(path: string, query: Query = {}, max = 2000, progress?: (n: number) => void): Promise<T[]> {
     const out: T[] = []
     let cursor: string | null = null
     do {
@@ -102,6 +116,7 @@ export const api = {
         cursor,
       })
       out.push(...page.items)
+      progress?.(out.length)
       cursor = page.next_cursor
     } while (cursor && out.length < max)
     return out
