@@ -22,7 +22,8 @@ export default async function (t, ctx) {
     await page.fill('[data-test=login-username]', 'admin')
     await page.fill('[data-test=login-password]', ctx.PASSWORD)
     await page.click('[data-test=login-submit]')
-    await page.waitForURL(/\/alerts/)
+    await page.waitForURL((u) => u.pathname === '/alerts')
+    await page.locator('.el-menu').first().waitFor()
   })
 
   await t.test('the language switch turns the menu into English and back', async () => {
