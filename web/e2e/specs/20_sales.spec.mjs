@@ -132,5 +132,25 @@ export default async function (t, ctx) {
     await page.locator('[data-test=talk-tracks]').waitFor()
     await ctx.screenshot(page, 'sales-deal-page')
   })
+
+  await t.test("an outside signal about the deal's customer shows on the deal page", async () => {
+    const open = await ctx.apiCall(ctx.url, 'GET', '/opportunities?outcome=open&limit=1', undefined, tok)
+    const deal = open.data.items[0]
+    const cust = await ctx.apiCall(ctx.url, 'GET', `/customers/${deal.customer_id}`, undefined, tok)
+    const title = `${cust.data.name}门店升级改造项目招标（e2e）`
+    const posted = await ctx.apiCall(ctx.url, 'POST', '/events', [
+      { type: 'signal', id: 'e2e-signal-1', kind: 'tender', source: '采招网', title, customer_code: cust.data.code,
+        at: new Date().toISOString(), sentiment: 0.4, url: 'https://example.com/tender/1' },
+    ], tok)
+    assert.equal(posted.data.accepted, 1, JSON.stringify(posted.data))
+    const api = await ctx.apiCall(ctx.url, 'GET', `/customers/${deal.customer_id}/signals`, undefined, tok)
+    assert.equal(api.data.items[0].title, title)
+    await page.goto(ctx.url + '/opportunities/' + deal.id)
+    const list = page.locator('[data-test=signal-list]')
+    await list.locator(`[data-test=signal-${api.data.items[0].id}]`).waitFor()
+    const text = await list.innerText()
+    assert.ok(text.includes(title), 'the signal title is shown')
+    assert.ok(text.includes('招标') && text.includes('采招网'), 'with its kind and source')
+  })
   await page.close()
 }
