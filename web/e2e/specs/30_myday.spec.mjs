@@ -46,6 +46,29 @@ export default async function (t, ctx) {
     assert.deepEqual(intents.map((s) => s.trim()), an.intents.map((i) => i.zh))
     assert.equal(await sheet.locator('[data-test=analysis-phrase]').count(), an.key_phrases.length)
     await ctx.screenshot(page, 'myday-visit-analysis')
+
+    // The rep corrects the intents: the note was really about a purchase (and a competitor).
+    await sheet.locator('[data-test=correct-intents]').click()
+    const select = sheet.locator('[data-test=intent-select]')
+    await select.locator('.el-select__caret').click() // not the middle: that is a tag's ×
+    for (const label of ['采购意向', '竞品动态']) {
+      const opt = page.locator('.el-select-dropdown__item:visible', { hasText: label })
+      const selected = await opt.evaluate((el) => el.classList.contains('is-selected'))
+      if (!selected) await opt.click()
+    }
+    // Everything else off.
+    for (const other of an.intents.map((i) => i.zh).filter((z) => z !== '采购意向' && z !== '竞品动态')) {
+      await page.locator('.el-select-dropdown__item:visible', { hasText: other }).click()
+    }
+    await page.keyboard.press('Escape')
+    await sheet.locator('[data-test=save-intents]').click()
+    await page.waitForFunction(
+      (id) => document.querySelectorAll('[data-test=analysis-intent]').length === 2,
+      a.id,
+    )
+    const fixed = (await ctx.apiCall(ctx.url, 'GET', `/activities/${a.id}/analysis`, undefined, token)).data
+    assert.deepEqual(fixed.intents.map((i) => i.code).sort(), ['competitor', 'purchase_intent'])
+    assert.equal(fixed.intent_source, 'correction')
     await sheet.locator('[data-test=visit-finish]').click()
     const task = (await ctx.apiCall(ctx.url, 'GET', `/tasks/${item.task_id}`, undefined, token)).data
     assert.equal(task.status, 'open', 'the task stays open when the box is unticked')

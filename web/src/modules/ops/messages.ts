@@ -15,6 +15,7 @@ export const zh = {
   archive: '归档', archived: '已归档', archiveConfirm: '归档后该记录将从列表中隐藏（保留历史）。确定归档？',
   loadMore: '加载更多', shown: '已显示 {n} 条', typeToSearch: '输入关键字搜索', tagsHint: '以逗号分隔，如 空调,2026',
   sentiment: '情感', keyPhrases: '关键词', intents: '意图', model: '模型', noAnalysis: '暂无分析',
+  correctIntents: '更正意图', correctHint: '选出这条纪要真正的意图；意图模型会从更正中学习', corrected: '已更正，模型将从中学习', intentSource: '来源：{s}',
   f: {
     title: '标题', status: '状态', priority: '优先级', source: '来源', due_at: '截止时间', related: '关联对象', owner_id: '负责人',
     description: '说明', occurred_at: '发生时间', kind: '类型', subject: '主题', customer_id: '客户', lead_id: '线索',
@@ -41,6 +42,7 @@ export const zh = {
     level: { normal: '普通', silver: '银卡', gold: '金卡', diamond: '钻石' },
     metric: { revenue: '销售额', orders: '订单数', new_customers: '新客户', visits: '拜访数', won_deals: '赢单数', gross_margin: '毛利' },
     sentiment: { positive: '正面', neutral: '中性', negative: '负面' },
+    intent: { other: '其他' },
     material_kind: { brand: '品牌规范', price_list: '价格表', deck: '推介材料', template: '模板', training: '培训', other: '其他' },
     case_outcome: { won: '赢单', lost: '输单', ongoing: '进行中', other: '其他' },
   },
@@ -62,6 +64,7 @@ export const en: typeof zh = {
   archive: 'Archive', archived: 'Archived', archiveConfirm: 'The record will be hidden from lists (its history is kept). Archive it?',
   loadMore: 'Load more', shown: '{n} shown', typeToSearch: 'Type to search', tagsHint: 'Comma-separated, e.g. AC,2026',
   sentiment: 'Sentiment', keyPhrases: 'Key phrases', intents: 'Intents', model: 'Model', noAnalysis: 'No analysis yet',
+  correctIntents: 'Correct the intents', correctHint: "Pick the note's real intents; the intent model learns from corrections", corrected: 'Corrected; the model will learn from it', intentSource: 'source: {s}',
   f: {
     title: 'Title', status: 'Status', priority: 'Priority', source: 'Source', due_at: 'Due', related: 'Related to', owner_id: 'Owner',
     description: 'Description', occurred_at: 'When', kind: 'Type', subject: 'Subject', customer_id: 'Customer', lead_id: 'Lead',
@@ -88,6 +91,7 @@ export const en: typeof zh = {
     level: { normal: 'Normal', silver: 'Silver', gold: 'Gold', diamond: 'Diamond' },
     metric: { revenue: 'Revenue', orders: 'Orders', new_customers: 'New customers', visits: 'Visits', won_deals: 'Won deals', gross_margin: 'Gross margin' },
     sentiment: { positive: 'Positive', neutral: 'Neutral', negative: 'Negative' },
+    intent: { other: 'Other' },
     material_kind: { brand: 'Brand guidelines', price_list: 'Price list', deck: 'Deck', template: 'Template', training: 'Training', other: 'Other' },
     case_outcome: { won: 'Won', lost: 'Lost', ongoing: 'Ongoing', other: 'Other' },
   },
