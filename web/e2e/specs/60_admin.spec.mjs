@@ -162,6 +162,17 @@ export default async function (t, ctx) {
     await page.setViewportSize({ width: 1440, height: 900 })
   })
 
+  await t.test("the tenant page shows the server's health, version and storage", async () => {
+    const health = (await ctx.apiCall(ctx.url, 'GET', '/health')).data
+    const ready = (await ctx.apiCall(ctx.url, 'GET', '/ready')).data
+    await page.goto(ctx.url + '/admin/tenant')
+    const card = page.locator('[data-test=system-status]')
+    await card.getByText(health.version, { exact: true }).waitFor()
+    const text = await card.innerText()
+    assert.ok(text.includes(ready.backend), 'storage ' + ready.backend)
+    assert.ok(text.includes('正常'), 'both OK')
+  })
+
   assert.deepEqual(page.errors, [])
   await page.close()
 }

@@ -114,6 +114,7 @@ export const zh = {
   scope: { tenant: '全租户', subtree: '本单元子树', team: '本人与下属', own: '本人', sandbox: '沙箱内' },
   tenant: {
     code: '租户编码', name: '公司名称', timeZone: '时区', nowThere: '该时区当前时间：{time}', currency: '币种',
+    system: '系统状态', health: '服务', ready: '数据库', version: '版本', backend: '存储', apiDoc: '接口文档（OpenAPI）', ok: '正常', down: '异常',
     locale: '默认语言', statuses: { active: '正常', suspended: '已暂停', disabled: '已停用' },
     currencies: { CNY: '人民币', HKD: '港币', TWD: '新台币', USD: '美元', EUR: '欧元', JPY: '日元', SGD: '新加坡元', GBP: '英镑' },
   },
@@ -226,6 +227,7 @@ export const en: typeof zh = {
   scope: { tenant: 'Whole tenant', subtree: 'Unit subtree', team: 'Self and reports', own: 'Own', sandbox: 'In sandbox' },
   tenant: {
     code: 'Tenant code', name: 'Company name', timeZone: 'Time zone', nowThere: 'Time there now: {time}', currency: 'Currency',
+    system: 'System', health: 'Server', ready: 'Database', version: 'Version', backend: 'Storage', apiDoc: 'API reference (OpenAPI)', ok: 'OK', down: 'Down',
     locale: 'Default language', statuses: { active: 'Active', suspended: 'Suspended', disabled: 'Disabled' },
     currencies: { CNY: 'Renminbi', HKD: 'Hong Kong dollar', TWD: 'New Taiwan dollar', USD: 'US dollar', EUR: 'Euro', JPY: 'Japanese yen', SGD: 'Singapore dollar', GBP: 'Pound sterling' },
   },
