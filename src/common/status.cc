@@ -34,9 +34,45 @@ Status Status::Error(ErrorKind kind, std::string code, std::string en, std::stri
   return s;
 }
 
+namespace {
+
+// The Chinese for the things a "not found" names (records, rules, links …); anything else is
+// left as it is ("unit 'x'" → "单元 'x'" by its first word).
+std::string ZhNoun(const std::string& what) {
+  static const std::pair<const char*, const char*> kNouns[] = {
+      {"API key", "API 密钥"}, {"action", "操作"}, {"alert rule", "告警规则"}, {"alert", "告警"},
+      {"approval request", "审批单"}, {"budget", "预算"}, {"checkpoint", "合规检查点"}, {"document", "文档"},
+      {"feedback link", "反馈链接"}, {"grant", "授权委托"}, {"member", "会员"}, {"metric", "指标"},
+      {"parent unit", "上级单元"}, {"pricing authority rule", "定价权限规则"}, {"product", "产品"},
+      {"profit-sharing rule", "分成规则"}, {"silence", "静默规则"}, {"statement", "分成明细"}, {"supervisor", "主管"},
+      {"tenant", "租户"}, {"unit", "单元"}, {"user", "用户"}, {"webhook", "Webhook"}, {"workflow", "审批流程"},
+      {"store", "门店"}, {"customer", "客户"}, {"contact", "联系人"}, {"lead", "线索"}, {"opportunity", "商机"},
+      {"activity", "活动"}, {"promotion", "促销"}, {"order", "订单"}, {"quote", "报价单"}, {"contract", "合同"},
+      {"expense claim", "费用报销单"}, {"budget transfer", "预算调剂"}, {"price change", "调价申请"}, {"target", "目标"},
+      {"task", "任务"}, {"customer feedback", "客户反馈"}, {"material", "物料"}, {"case review", "复盘"},
+      {"saved view", "视图"}, {"custom field", "自定义字段"}, {"dataset", "数据集"}, {"job", "后台任务"},
+      {"model", "模型"}, {"version", "版本"}};
+  for (const auto& [en, zh] : kNouns) {
+    if (what == en) return zh;
+  }
+  // "unit 'x'": the longest noun the text starts with, then the rest.
+  size_t best = 0;
+  std::string out = what;
+  for (const auto& [en, zh] : kNouns) {
+    std::string e = en;
+    if (e.size() > best && what.size() > e.size() && what.compare(0, e.size(), e) == 0 && what[e.size()] == ' ') {
+      best = e.size();
+      out = zh + what.substr(e.size());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Status Status::NotFound(std::string what, std::string field) {
-  return Error(ErrorKind::kNotFound, "not_found", what + " not found", "未找到" + what,
-               std::move(field));
+  std::string zh = ZhNoun(what);
+  return Error(ErrorKind::kNotFound, "not_found", what + " not found", "未找到" + zh, std::move(field));
 }
 
 Status Status::Internal(std::string detail) {

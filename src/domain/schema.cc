@@ -410,6 +410,7 @@ std::vector<EntityDef> Build() {
                 "草稿 → 审批 → 已批准 → 已签署 → 执行中 → 即将到期（到期前 30 天，生成续约任务）→ 已续约/已到期；可手动终止"),
         F("legal_reviewed", FieldType::kBool).Doc("Reviewed by legal", "法务已审核"),
         Time("signed_at").Computed().Doc("When it was signed", "签署时间"),
+        F("approval_id", FieldType::kInt).Computed().Doc("The latest approval request it went through", "最近一次审批单 ID"),
         Ref("renewal_of", "contracts").Immutable().Doc("The contract this one renews", "续约的原合同"),
         Text("notes").Doc("Notes", "备注"),
     };

@@ -44,8 +44,20 @@ void Api::AddOrgRoutes() {
               {"Comment on a request", "评论审批单", "approvals", act, obj});
   router_.Add("POST", "/api/v1/approvals/{id}/recall", [ap](Call& c) { return Wrap(ap->Recall(c.p(), c.id(), Body(c))); },
               {"Recall a pending request (the submitter)", "撤回审批（提交人）", "approvals", act, obj});
-  router_.Add("GET", "/api/v1/me/approvals", [ap](Call& c) { return Wrap(ap->Inbox(c.p())); },
-              {"My approvals inbox (including what was delegated to me)", "我的审批待办（含他人委托给我的）", "approvals", nullptr, obj});
+  router_.Add("GET", "/api/v1/me/approvals", [ap](Call& c) -> Result<Reply> {
+    std::string status = Query(c, "status");
+    std::string l = Query(c, "limit");
+    int limit = 100;
+    if (!l.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(l.c_str(), &end, 10);
+      if (*end || v < 1 || v > 500) return Status::Invalid("validation.range", "limit is 1-500", "limit 须为 1-500", "limit");
+      limit = static_cast<int>(v);
+    }
+    return Wrap(ap->Inbox(c.p(), status.empty() ? "pending" : status, limit));
+  }, {"My approvals: what waits for me (including what was delegated to me), what I decided, or what I submitted",
+      "我的审批：待我审批（含他人委托给我的）、我已审批、我提交的", "approvals", nullptr, obj,
+      {{"status", "pending (default), decided or submitted"}, {"limit", "decided/submitted: 1-500, default 100"}}});
   json grant = {{"type", "object"}, {"required", {"grantee_id", "ends_at"}},
                 {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "HQ only; default: you"}}},
                                 {"unit_id", {{"type", "integer"}, {"description", "limit to a unit subtree"}}},

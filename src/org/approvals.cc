@@ -128,7 +128,7 @@ struct OwnWorkflow {
 };
 const OwnWorkflow kOwnWorkflows[] = {
     {"quotes", "quote_discount", DefaultQuoteWorkflow, true},
-    {"contracts", "contract_review", DefaultContractWorkflow, false},
+    {"contracts", "contract_review", DefaultContractWorkflow, true},
     {"expenses", "expense_claim", DefaultExpenseWorkflow, true},
     {"budget_transfers", "budget_transfer", DefaultBudgetTransferWorkflow, true},
     {"price_changes", "price_change", DefaultPriceChangeWorkflow, true},
@@ -985,9 +985,51 @@ Result<json> ApprovalEngine::Recall(const Principal& p, int64_t id, const json& 
   return impl_->Describe(*conn, p.tenant_id, id);
 }
 
-Result<json> ApprovalEngine::Inbox(const Principal& p) {
+Result<json> ApprovalEngine::Inbox(const Principal& p, const std::string& status, int limit) {
+  if (status != "pending" && status != "decided" && status != "submitted") {
+    return Status::Invalid("validation.enum", "status is pending, decided or submitted", "status 取值 pending、decided 或 submitted", "status");
+  }
+  if (limit < 1 || limit > 500) return Status::Invalid("validation.range", "limit is 1-500", "limit 须为 1-500", "limit");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   std::string now = FormatTimestamp(impl_->clock.NowMs());
+  // What a list shows of the record as it was submitted, whatever its object.
+  auto summary = [](const json& rec) {
+    json out = {{"code", rec.value("code", json(nullptr))}, {"name", rec.value("name", json(nullptr))},
+                {"total", rec.value("total", json(nullptr))}, {"discount_pct", rec.value("discount_pct", json(nullptr))},
+                {"max_discount_pct", rec.value("max_discount_pct", json(nullptr))}};
+    for (const char* k : {"title", "amount", "category", "reason", "product_id", "old_price", "new_price", "from_budget_id",
+                          "to_budget_id", "discount_total"}) {
+      if (rec.contains(k)) out[k] = rec[k];
+    }
+    return out;
+  };
+  if (status != "pending") {
+    // Requests I decided (a task I acted on, for myself or on someone's behalf), or that I submitted.
+    std::string sql =
+        "SELECT r.id, r.def_name, r.object, r.record_id, r.submitter_id, r.snapshot, r.created_at, r.status, r.decided_at, r.version, "
+        "(SELECT t.status FROM approval_tasks t WHERE t.tenant_id = r.tenant_id AND t.request_id = r.id AND t.acted_by = ? "
+        "ORDER BY t.id DESC LIMIT 1), "
+        "(SELECT t.acted_at FROM approval_tasks t WHERE t.tenant_id = r.tenant_id AND t.request_id = r.id AND t.acted_by = ? "
+        "ORDER BY t.id DESC LIMIT 1) "
+        "FROM approval_requests r WHERE r.tenant_id = ? AND ";
+    sql += status == "decided"
+               ? "EXISTS (SELECT 1 FROM approval_tasks t WHERE t.tenant_id = r.tenant_id AND t.request_id = r.id AND t.acted_by = ? "
+                 "AND t.status IN ('approved', 'rejected'))"
+               : "r.submitter_id = ?";
+    sql += " ORDER BY r.id DESC LIMIT ?";
+    Value q[] = {p.user_id, p.user_id, p.tenant_id, p.user_id, int64_t{limit}};
+    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql, q));
+    json items = json::array();
+    for (const auto& row : r.rows) {
+      json rec = json::parse(store::AsText(row[5]));
+      auto text = [&](size_t i) { return store::IsNull(row[i]) ? json(nullptr) : json(store::AsText(row[i])); };
+      items.push_back({{"request_id", store::AsInt(row[0])}, {"definition", store::AsText(row[1])}, {"object", store::AsText(row[2])},
+                       {"record_id", store::AsInt(row[3])}, {"submitter_id", store::IsNull(row[4]) ? json(nullptr) : json(store::AsInt(row[4]))},
+                       {"summary", summary(rec)}, {"submitted_at", store::AsText(row[6])}, {"status", store::AsText(row[7])},
+                       {"decided_at", text(8)}, {"version", store::AsInt(row[9])}, {"my_decision", text(10)}, {"my_decision_at", text(11)}});
+    }
+    return json{{"items", items}};
+  }
   Value q[] = {p.tenant_id, p.user_id, p.tenant_id, p.user_id, now, now};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
       "SELECT t.id, t.request_id, t.step, t.approver_id, t.due_at, r.def_name, r.object, r.record_id, r.unit_id, r.submitter_id, "
@@ -1012,9 +1054,7 @@ Result<json> ApprovalEngine::Inbox(const Principal& p) {
                      {"overdue", !store::IsNull(row[4]) && store::AsText(row[4]) < now}, {"definition", store::AsText(row[5])},
                      {"object", store::AsText(row[6])}, {"record_id", store::AsInt(row[7])},
                      {"submitter_id", store::IsNull(row[9]) ? json(nullptr) : json(store::AsInt(row[9]))},
-                     {"summary", {{"code", rec.value("code", json(nullptr))}, {"name", rec.value("name", json(nullptr))},
-                                  {"total", rec.value("total", json(nullptr))}, {"discount_pct", rec.value("discount_pct", json(nullptr))},
-                                  {"max_discount_pct", rec.value("max_discount_pct", json(nullptr))}}},
+                     {"summary", summary(rec)},
                      {"submitted_at", store::AsText(row[11])}, {"version", store::AsInt(row[12])}});
   }
   return json{{"items", items}};

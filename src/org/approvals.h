@@ -56,8 +56,10 @@ class ApprovalEngine {
   // approve | reject (optionally {"to": "previous"}) | comment; as the approver or their delegate.
   Result<json> Act(const Principal& p, int64_t request_id, const std::string& action, const json& body);
   Result<json> Recall(const Principal& p, int64_t request_id, const json& body);
-  // Pending tasks of the caller, and of those who delegated their approvals to the caller.
-  Result<json> Inbox(const Principal& p);
+  // `status`: pending (tasks waiting for the caller, and for those who delegated their approvals
+  // to the caller; the default), decided (requests I approved or rejected,
+  // newest first) or submitted (my own requests, newest first, with their state).
+  Result<json> Inbox(const Principal& p, const std::string& status = "pending", int limit = 100);
   // Timeouts: overdue tasks are escalated. Start() runs it for every tenant each minute on its
   // own thread; tests call it directly with their clock.
   Result<int64_t> Tick(int64_t tenant_id);

@@ -33,6 +33,15 @@ std::string CityTier(const std::string& city) {
   return "other";
 }
 
+// An expense line's kind as a Chinese reader knows it.
+std::string KindZh(const std::string& kind) {
+  static const std::map<std::string, std::string> kKinds = {
+      {"airfare", "机票"}, {"train", "火车票"}, {"hotel", "住宿"}, {"taxi", "市内交通"}, {"meal", "餐费"},
+      {"entertainment", "业务招待"}, {"gift", "礼品"}, {"conference", "会议费"}, {"materials", "物料"}, {"other", "其他"}};
+  auto it = kKinds.find(kind);
+  return it == kKinds.end() ? kind : it->second;
+}
+
 std::string PerZh(const std::string& per) {
   return per == "night" ? "每晚" : per == "person" ? "每人" : per == "day" ? "每天" : "每笔";
 }
@@ -161,7 +170,7 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
       out["allowed"] = Yuan(allowed);
       if (!within) {
         out["message_en"] = kind + " " + YuanText(counted) + " is over the policy's " + YuanText(allowed) + " (" + YuanText(limit) + " per " + per + ")";
-        out["message_zh"] = kind + " " + YuanText(counted) + " 元超出标准 " + YuanText(allowed) + " 元（" + PerZh(per) + " " + YuanText(limit) + " 元）";
+        out["message_zh"] = KindZh(kind) + " " + YuanText(counted) + " 元超出标准 " + YuanText(allowed) + " 元（" + PerZh(per) + " " + YuanText(limit) + " 元）";
       }
     }
     lines.push_back(out);

@@ -735,6 +735,13 @@ CREATE INDEX views_owner ON views (tenant_id, owner_id);
 CREATE INDEX views_unit ON views (tenant_id, unit_id);
 )SQL",
      "", ""},
+    {13, "a contract's approval request",
+     R"SQL(
+ALTER TABLE contracts ADD COLUMN approval_id BIGINT;
+UPDATE contracts SET approval_id = (SELECT MAX(r.id) FROM approval_requests r WHERE r.tenant_id = contracts.tenant_id
+  AND r.object = 'contracts' AND r.record_id = contracts.id);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

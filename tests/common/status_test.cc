@@ -35,5 +35,16 @@ TEST(Status, ResultHoldsValueOrError) {
   EXPECT_EQ(HttpStatusOf(bad.status().kind()), 404);
 }
 
+TEST(Status, NotFoundSpeaksChineseToo) {
+  EXPECT_EQ(Status::NotFound("quote").message_zh(), "未找到报价单");
+  EXPECT_EQ(Status::NotFound("expense claim").message_zh(), "未找到费用报销单");
+  EXPECT_EQ(Status::NotFound("budget transfer").message_zh(), "未找到预算调剂");
+  EXPECT_EQ(Status::NotFound("unit 'x'").message_zh(), "未找到单元 'x'");
+  EXPECT_EQ(Status::NotFound("customer feedback").message_zh(), "未找到客户反馈");
+  EXPECT_EQ(Status::NotFound("quote").message_en(), "quote not found");
+  // Something it has no word for stays as it is.
+  EXPECT_EQ(Status::NotFound("gizmo").message_zh(), "未找到gizmo");
+}
+
 }  // namespace
 }  // namespace keel
