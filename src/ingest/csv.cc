@@ -140,7 +140,9 @@ Result<CsvRecords> RowsToRecords(const std::vector<std::vector<std::string>>& ro
       const std::string& v = row[c];
       if (name.empty() || v.empty()) continue;
       json value = v;
-      if (numbers.count(name)) {
+      // Ids (unit_id, owner_id …) are numbers too; a CSV cell is always text.
+      bool id = name.size() > 3 && name.compare(name.size() - 3, 3, "_id") == 0;
+      if (numbers.count(name) || id) {
         char* end = nullptr;
         double d = std::strtod(v.c_str(), &end);
         if (end != v.c_str() && *end == '\0') {

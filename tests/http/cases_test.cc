@@ -170,7 +170,7 @@ TEST_P(CasesTest, RequestResponseFiles) {
       std::string path = Substitute(step.at("path"), vars);
       std::string body;
       if (step.contains("body")) body = SubstituteJson(step["body"], vars).dump();
-      if (step.contains("raw_body")) body = step["raw_body"];
+      if (step.contains("raw_body")) body = Substitute(step["raw_body"].get<std::string>(), vars);
       auto r = client.Send(step.value("method", "GET"), path, body, token, step.value("content_type", "application/json"));
       json got = r.json();
       EXPECT_EQ(r.status, step.at("status").get<int>()) << file.filename() << " / " << name << ": " << r.body.substr(0, 500);

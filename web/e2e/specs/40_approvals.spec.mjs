@@ -88,6 +88,12 @@ export default async function (t, ctx) {
       const amount = await page.locator(`[data-test=approval-amount-${approvalId}]`).innerText()
       assert.equal(amount.replace(/[¥,]/g, ''), q.total.toFixed(2), 'the inbox shows the quote’s total')
       assert.ok(Number(await page.locator('[data-test=pending-count] sup').innerText()) >= 1, 'the badge counts what waits')
+      // The menu entry carries the same count as the approver's inbox on the server.
+      const waiting = (await apiCall(url, 'GET', '/me/approvals', undefined, await ctx.token(url, who))).data.items.length
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-test=badge-approvals] sup')?.textContent?.trim() === String(n),
+        waiting,
+      )
       await row.click()
       const drawer = page.locator('[data-test=approval-drawer]')
       await drawer.locator('[data-test=approval-steps]').waitFor()

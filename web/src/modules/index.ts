@@ -13,6 +13,7 @@ export interface KeelModule {
 //   title: i18n key of the menu entry and page title; group: 'overview'|'sales'|'units'|'studio'|'admin'
 //   icon: an @element-plus/icons-vue name; order: position in its group; roles: who sees it
 //   menu: false to keep it out of the menu (record pages); public: true for pages without login
+//   badge: a count for the menu entry, refreshed on navigation and every minute
 declare module 'vue-router' {
   interface RouteMeta {
     title?: string
@@ -22,6 +23,7 @@ declare module 'vue-router' {
     roles?: string[]
     menu?: boolean
     public?: boolean
+    badge?: () => Promise<number> // a count shown on the menu entry (e.g. approvals waiting)
   }
 }
 

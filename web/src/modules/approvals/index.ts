@@ -1,3 +1,4 @@
+import { api } from '@/api'
 import type { KeelModule } from '../index'
 
 const zh = {
@@ -104,7 +105,10 @@ const mod: KeelModule = {
     {
       path: '/approvals',
       component: () => import('./Inbox.vue'),
-      meta: { title: 'approvals.nav.inbox', group: 'units', icon: 'Stamp', order: 1 },
+      meta: {
+        title: 'approvals.nav.inbox', group: 'units', icon: 'Stamp', order: 1,
+        badge: async () => (await api.get<{ items: unknown[] }>('/me/approvals')).items.length,
+      },
     },
   ],
   messages: { 'zh-CN': zh, en },
