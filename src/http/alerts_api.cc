@@ -83,7 +83,11 @@ void Api::AddAlertRoutes() {
   router_.Add("GET", "/api/v1/notifications", [a](Call& c) {
     return Wrap(a->ListNotifications(c.p(), Param(c, "all", "false") == "true", LimitOf(c)));
   }, {"My in-app notifications; all=true: the delivery log (admin, auditor)", "我的站内通知；all=true：投递日志（管理员、审计）",
-      "alerts", nullptr, obj, {{"all", "true for every notification and webhook delivery"}, {"limit", "1-500"}}});
+      "alerts", nullptr,
+      {{"type", "object"},
+       {"description", "items [{id, alert_id, channel in_app|wecom|dingtalk|feishu|generic, target, recipient_id, status, attempts, "
+                       "http_status, error, created_at, delivered_at, summary (zh), summary_en, severity, alert_state}] newest first"}},
+      {{"all", "true for every notification and webhook delivery"}, {"limit", "1-500"}}});
 }
 
 }  // namespace keel::http

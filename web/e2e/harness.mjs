@@ -130,5 +130,6 @@ export async function login(page, url, username, { locale = 'zh-CN' } = {}) {
 
 export async function screenshot(page, name) {
   mkdirSync(join(OUT, 'screenshots'), { recursive: true })
-  await page.screenshot({ path: join(OUT, 'screenshots', name + '.png'), fullPage: false })
+  // Transitions are finished first (a drawer caught sliding in is half a picture).
+  await page.screenshot({ path: join(OUT, 'screenshots', name + '.png'), fullPage: false, animations: 'disabled' })
 }

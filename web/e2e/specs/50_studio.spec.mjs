@@ -77,7 +77,8 @@ export default async function (t, ctx) {
 
   await t.test('the alert-rule editor underlines a bad metric in a tier and saves the fix', async () => {
     await page.goto(ctx.url + '/studio/alert-rules/win_rate_falling')
-    await page.locator('[data-test=formula-tier-0] .cm-content').waitFor()
+    // The editor exists before the rule has loaded into it: wait for the text itself.
+    await page.waitForFunction(() => /CHANGE_PCT\(4w\) < -30/.test(document.querySelector('[data-test=formula-tier-0] .cm-content')?.textContent ?? ''))
     assert.match(await page.locator('[data-test=formula-tier-0] .cm-content').innerText(), /CHANGE_PCT\(4w\) < -30/)
     const bad = "CHANGE_PCT(4w, 'nope') < -30"
     await typeFormula(page, 'formula-tier-0', bad)
