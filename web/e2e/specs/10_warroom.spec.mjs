@@ -97,6 +97,14 @@ export default async function (t, ctx) {
     assert.match(await page.locator('[data-test=live-state]').innerText(), /Live/)
     const body = await page.locator('.warroom').innerText()
     assert.doesNotMatch(body, /warroom\./, 'no untranslated keys')
+    // The teams' leaderboard names the units in English, as /units has them.
+    await page.locator('[data-test=board-dim] label', { hasText: 'Teams' }).click()
+    const r = await ctx.apiCall(ctx.url, 'GET', '/metrics/query?metrics=revenue,orders&range=this_month&group_by=unit&top=10', undefined, token)
+    const top = r.data.groups.find((g) => g.group.unit.value)
+    const unit = (await ctx.apiCall(ctx.url, 'GET', `/units/${top.group.unit.value}`, undefined, token)).data
+    assert.ok(unit.name_en, 'the demo names its units in English')
+    await page.locator('[data-test=warroom-board] .el-table__body tr', { hasText: unit.name_en }).first().waitFor()
+    await page.locator('[data-test=board-dim] label', { hasText: 'Reps' }).click()
     await page.click('[data-test=lang-switch]')
     await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
   })

@@ -25,7 +25,23 @@ export interface MetricResult {
   metrics: MetricMeta[]
 }
 
-export function queryMetrics(q: Query): Promise<MetricResult> {
+// English names of units (regions, teams), for dimension values in English; loaded once.
+const unitEn: Record<string, string> = {}
+let unitsLoaded: Promise<void> | null = null
+function loadUnitNames(): Promise<void> {
+  unitsLoaded ??= api
+    .all<{ id: number; name_en?: string | null }>('/units')
+    .then((list) => {
+      for (const u of list) if (u.name_en) unitEn[String(u.id)] = u.name_en
+    })
+    .catch(() => {
+      unitsLoaded = null // names stay in Chinese; tried again next time
+    })
+  return unitsLoaded
+}
+
+export async function queryMetrics(q: Query): Promise<MetricResult> {
+  await loadUnitNames()
   return api.get<MetricResult>('/metrics/query', q)
 }
 
@@ -55,5 +71,8 @@ export function pointHour(t: string): string {
 export function groupName(g: MetricGroup, dim: string, unassigned: string): string {
   const x = g.group[dim]
   if (!x) return ''
-  return !x.value || x.name === '—' ? unassigned : x.name
+  if (!x.value || x.name === '—') return unassigned
+  // Units (regions, teams) have English names; people and stores keep theirs.
+  if (dim === 'region' || dim === 'unit' || dim === 'team') return pick(x.name, unitEn[String(x.value)] ?? x.name)
+  return x.name
 }
