@@ -256,7 +256,7 @@ struct Services {
   std::unique_ptr<keel::domain::AuthService> auth;
 };
 
-keel::Result<Services> Open(const Config& c, const std::string& synchronous) {
+keel::Result<Services> Open(const Config& c, const std::string& synchronous, const keel::Clock& clock) {
   keel::store::DatabaseOptions opt;
   opt.pool_size = c.pool_size;
   opt.sqlite_synchronous = synchronous;
@@ -267,10 +267,10 @@ keel::Result<Services> Open(const Config& c, const std::string& synchronous) {
   if (*applied > 0) spdlog::info("migrate applied={} schema_version={}", *applied, keel::store::LatestSchemaVersion());
   Services s;
   s.db = std::move(db).value();
-  s.records = std::make_unique<keel::domain::RecordService>(*s.db, *keel::Clock::System());
+  s.records = std::make_unique<keel::domain::RecordService>(*s.db, clock);
   keel::domain::AuthOptions ao;
   ao.session_ttl_ms = static_cast<keel::TimeMs>(c.session_ttl_hours) * 3600 * 1000;
-  s.auth = std::make_unique<keel::domain::AuthService>(*s.db, *keel::Clock::System(), *s.records, ao);
+  s.auth = std::make_unique<keel::domain::AuthService>(*s.db, clock, *s.records, ao);
   return s;
 }
 
@@ -533,7 +533,21 @@ int main(int argc, char** argv) {
     c.pool_size = 1;
   }
   bool generating = app.got_subcommand("demo");
-  auto services = Open(c, generating ? "OFF" : c.sqlite_synchronous);
+  // A demo with an explicit end date is generated on a clock that starts the morning after it,
+  // so that every service's "today" agrees with the history; an end date is never in the future.
+  keel::Clock* clock = keel::Clock::System();
+  std::unique_ptr<keel::AnchoredClock> demo_clock;
+  if (generating && !demo_opt.end_date.empty()) {
+    auto morning = keel::demo::MorningAfter(demo_opt.end_date);
+    if (!morning.ok()) return Fail(morning.status());
+    if (*morning - 9 * 3600000LL > clock->NowMs()) {
+      return Fail(keel::Status::Invalid("demo.end_date", "--end-date " + demo_opt.end_date + " is in the future: the history must end before today",
+                                        "--end-date " + demo_opt.end_date + " 晚于今天：演示历史须在今天之前结束", "end_date"));
+    }
+    demo_clock = std::make_unique<keel::AnchoredClock>(*morning);
+    clock = demo_clock.get();
+  }
+  auto services = Open(c, generating ? "OFF" : c.sqlite_synchronous, *clock);
   if (!services.ok()) return Fail(services.status());
   Services& s = *services;
 
@@ -571,8 +585,8 @@ int main(int argc, char** argv) {
     if (!r.ok()) return Fail(r.status());
     {
       // The demo's alert rules, in the same YAML a tenant would write (docs/alerts.md).
-      keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
-      keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
+      keel::metrics::MetricEngine metrics(*s.db, *clock);
+      keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *clock);
       auto rules = keel::JsonDocumentsFromYaml(kDemoAlertRules);
       if (!rules.ok()) return Fail(rules.status());
       auto sys = keel::domain::Principal::System(r->tenant_id);
@@ -586,7 +600,7 @@ int main(int argc, char** argv) {
     }
     {
       // Both AI models, trained on the generated history; every open lead and deal is scored.
-      keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
+      keel::ai::AiService ai(*s.db, *s.records, *clock);
       for (auto target : {keel::ai::Target::kLead, keel::ai::Target::kOpportunity}) {
         auto m = ai.Train(r->tenant_id, target);
         if (!m.ok()) return Fail(m.status());
@@ -602,8 +616,8 @@ int main(int argc, char** argv) {
     {
       // Text: the last five weeks of notes and all feedback analysed (the sentiment model is
       // trained from the rated feedback first), and yesterday's recap for every sales unit.
-      keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
-      auto since = keel::Clock::System()->NowMs() - 35LL * 86400000;
+      keel::text::TextService text(*s.db, *s.records, *clock);
+      auto since = clock->NowMs() - 35LL * 86400000;
       auto n = text.Backfill(r->tenant_id, since);
       if (!n.ok()) return Fail(n.status());
       auto sys = keel::domain::Principal::System(r->tenant_id);
@@ -618,7 +632,7 @@ int main(int argc, char** argv) {
       // Units: pricing authority (HQ 5 %; every sales unit's reps 8 %, 12 % on ACs from 50,000
       // yuan; unit leads 15 %), and three quotes by sh-rep-01 — one within authority (approved on
       // the spot), one beyond it (waiting for 上海战队's lead), one deeper (lead, then HQ).
-      OrgParts org(*s.db, *s.records, *keel::Clock::System());
+      OrgParts org(*s.db, *s.records, *clock);
       auto seeded = keel::demo::SeedUnits(*s.db, *s.records, org.approvals, r->tenant_id);
       if (!seeded.ok()) return Fail(seeded.status());
       std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());

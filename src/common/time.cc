@@ -46,6 +46,16 @@ Clock* Clock::System() {
   return &clock;
 }
 
+namespace {
+int64_t MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+AnchoredClock::AnchoredClock(TimeMs start) : start_(start), origin_ns_(MonotonicNs()) {}
+
+TimeMs AnchoredClock::NowMs() const { return start_ + (MonotonicNs() - origin_ns_) / 1000000; }
+
 int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
   using namespace std::chrono;
   return sys_days{year{y} / month{m} / day{d}}.time_since_epoch().count();

@@ -35,6 +35,19 @@ class ManualClock : public Clock {
   std::atomic<TimeMs> now_;
 };
 
+// A clock that reads `start` when constructed and then advances with the monotonic clock: a
+// chosen "now" that still moves (the demo generator for a past end date; the test suite's clock).
+// Thread-safe.
+class AnchoredClock : public Clock {
+ public:
+  explicit AnchoredClock(TimeMs start);
+  TimeMs NowMs() const override;
+
+ private:
+  TimeMs start_;
+  int64_t origin_ns_;  // the monotonic clock's reading at construction
+};
+
 // "2026-11-27T08:00:00.000Z".
 std::string FormatTimestamp(TimeMs t);
 // "2026-11-27".

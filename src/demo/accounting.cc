@@ -58,7 +58,11 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
                             org::Ledger& ledger, org::ProfitSharing& sharing, org::ExpenseService& expenses, org::Governance* governance,
                             int64_t tenant) {
   auto sys = domain::Principal::System(tenant);
-  std::string last_day;
+  // "This month" is the month of the clock's local day (the morning after the history ends), so
+  // the month a person calls "last month" — the P&L screen's default — is complete: its claims
+  // are posted, its ledger is posted and its profit-sharing statements are out, whatever day of
+  // the month the demo is generated on.
+  const std::string today = FormatDate((records.clock().NowMs() + 8 * 3600000LL) / 86400000);  // Asia/Shanghai, the demo's zone
   struct Unit {
     int64_t id;
     std::string city;
@@ -68,11 +72,6 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
     store::Value q[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows last, conn->Query("SELECT MAX(ordered_at) FROM orders WHERE tenant_id = ?", q));
-    if (last.empty() || store::IsNull(last.rows[0][0])) return Status::Internal("demo: no orders to account for");
-    auto at = ParseTimestamp(store::AsText(last.rows[0][0]));
-    if (!at.ok()) return at.status();
-    last_day = FormatDate((*at + 8 * 3600000LL) / 86400000);  // Asia/Shanghai, the demo's zone
     KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT id, COALESCE(city, '') FROM units WHERE tenant_id = ? AND kind = 'unit' ORDER BY id", q));
     for (const auto& row : u.rows) {
       Unit unit{store::AsInt(row[0]), store::AsText(row[1]), {}};
@@ -83,7 +82,8 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
       units.push_back(std::move(unit));
     }
   }
-  const std::string this_month = last_day.substr(0, 7), last_month = ShiftMonth(this_month, -1);
+  if (units.empty()) return Status::Invalid("demo.no_units", "the demo has no sales units to account for", "演示企业没有可核算的战队");
+  const std::string this_month = today.substr(0, 7), last_month = ShiftMonth(this_month, -1);
   json out = {{"last_month", last_month}, {"claims", 0}, {"approved_at_once", 0}, {"pending", 0}, {"posted", 0}};
 
   // Rules HQ sets: 1.5 % commission; three shared services; the travel and entertainment policy.
@@ -122,7 +122,7 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   Rng rng{0x6b65656cULL ^ static_cast<uint64_t>(tenant)};
   const domain::EntityDef& claims = *domain::FindEntity("expenses");
   std::vector<int64_t> to_post;
-  int this_days = std::stoi(last_day.substr(8, 2));
+  int this_days = std::stoi(today.substr(8, 2));  // this month's claims are dated up to today
   for (const auto& u : units) {
     for (size_t k = 0; k < u.reps.size(); ++k) {
       domain::Principal rep;

@@ -1108,8 +1108,15 @@ Status Generator::Targets() {
     // Per-rep monthly visit targets for the last three months.
     for (size_t r : units_[u].reps) {
       for (int64_t back = 0; back < 3; ++back) {
-        std::string m = FormatDate(end_day_ - back * 30).substr(0, 7);
-        int y = std::stoi(m.substr(0, 4)), mo = std::stoi(m.substr(5, 2));
+        // Calendar months back from the last day's month (30-day steps would name one month twice
+        // when the history ends on a month's 31st or 30th).
+        int y = std::stoi(FormatDate(end_day_).substr(0, 4)), mo = std::stoi(FormatDate(end_day_).substr(5, 2)) - static_cast<int>(back);
+        if (mo < 1) {
+          mo += 12;
+          --y;
+        }
+        char m[24];
+        std::snprintf(m, sizeof m, "%04d-%02d", y, mo);
         items.push_back({{"unit_id", units_[u].id}, {"user_id", reps_[r].id}, {"metric", "visits"},
                          {"period", m}, {"value", 40}});
         times.push_back((DaysFromCivil(y, mo, 1) - 5) * kDay);
@@ -1269,9 +1276,16 @@ Result<DemoSummary> Generator::Run() {
     return Status::Invalid("demo.scale", "--scale must be 1 to 100", "--scale 应为 1 到 100");
   }
   if (o_.end_date.empty()) {
-    end_day_ = Clock::System()->NowMs() / kDay - 1;
+    end_day_ = (rs_.clock().NowMs() + kChinaOffset) / kDay - 1;  // yesterday in Asia/Shanghai
   } else {
     KEEL_ASSIGN_OR_RETURN(end_day_, ParseDate(o_.end_date));
+  }
+  const int64_t today = (rs_.clock().NowMs() + kChinaOffset) / kDay;
+  if (end_day_ >= today) {
+    return Status::Invalid("demo.end_date", "--end-date " + FormatDate(end_day_) + " is not in the past: the history must end before today (" +
+                                                FormatDate(today) + ", Asia/Shanghai)",
+                           "--end-date " + FormatDate(end_day_) + " 不早于今天（" + FormatDate(today) + "，北京时间）：演示历史须在今天之前结束",
+                           "end_date");
   }
   start_day_ = end_day_ - 364;
   summary_.password = o_.password.empty() ? RandomToken(12) : o_.password;
@@ -1291,7 +1305,21 @@ Result<DemoSummary> Generator::Run() {
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT id FROM units WHERE tenant_id = ? AND kind = 'hq'", q));
     hq_unit_ = store::AsInt(r.rows[0][0]);
   }
+  // A step that fails names itself, the end date and the reason; never an internal error.
   auto step = [&](const char* what, Status st) {
+    if (!st.ok()) {
+      std::string why = st.message_en(), why_zh = st.message_zh();
+      for (std::string* w : {&why, &why_zh}) {
+        for (const char* prefix : {"internal error: ", "内部错误："}) {
+          if (w->rfind(prefix, 0) == 0) w->erase(0, std::string(prefix).size());
+        }
+      }
+      return Status::Error(ErrorKind::kUnprocessable, "demo.generation_failed",
+                           "the demo could not generate its " + std::string(what) + " for a history ending " + FormatDate(end_day_) +
+                               " (seed " + std::to_string(o_.seed) + "): " + why,
+                           "演示数据生成失败：截至 " + FormatDate(end_day_) + " 的历史中「" + what + "」一步出错（种子 " +
+                               std::to_string(o_.seed) + "）：" + why_zh);
+    }
     if (!o_.quiet) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       spdlog::info("demo: {} done at {:.1f}s", what, s);
@@ -1320,6 +1348,11 @@ Result<DemoSummary> Generator::Run() {
 }
 
 }  // namespace
+
+Result<TimeMs> MorningAfter(const std::string& end_date) {
+  KEEL_ASSIGN_OR_RETURN(int64_t day, ParseDate(end_date));
+  return (day + 1) * kDay + 9 * kHour - kChinaOffset;
+}
 
 Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records,
                              domain::AuthService& auth, const DemoOptions& options) {

@@ -29,7 +29,7 @@ namespace keel::demo {
 struct DemoOptions {
   uint64_t seed = 20261127;
   int scale = 1;              // 10 for benchmarks: ten times the customers, leads and orders
-  std::string end_date;       // last day of history, YYYY-MM-DD; empty: yesterday (UTC)
+  std::string end_date;       // last day of history, YYYY-MM-DD; empty: yesterday (Asia/Shanghai)
   std::string tenant_code = "demo";
   std::string password;       // shared by the demo logins; empty: a random one
   bool quiet = false;
@@ -50,7 +50,15 @@ struct DemoSummary {
   int64_t stockout_unit = 0;
 };
 
-// Creates the tenant and its history. Fails with kConflict if the tenant code exists.
+// When a demo whose history ends on `end_date` (YYYY-MM-DD) is generated: 09:00 Asia/Shanghai
+// the next morning. `keel demo --end-date` runs every service on a clock that starts there, so
+// "today", "last month" and "this quarter" agree with the history. Fails on a malformed date.
+Result<TimeMs> MorningAfter(const std::string& end_date);
+
+// Creates the tenant and its history, ending on options.end_date or, when empty, on yesterday by
+// `records.clock()` (Asia/Shanghai). Fails with kConflict if the tenant code exists, with
+// demo.end_date if the end date is not before the clock's today, and with
+// demo.generation_failed (naming the step, the end date and the reason) if a step fails.
 Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records,
                              domain::AuthService& auth, const DemoOptions& options);
 

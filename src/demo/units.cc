@@ -23,7 +23,7 @@ namespace {
 Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t tenant, const domain::Principal& rep,
                    const std::vector<int64_t>& units, int64_t customer, json& out) {
   auto sys = domain::Principal::System(tenant);
-  org::MaterialService materials(db, records, *Clock::System());
+  org::MaterialService materials(db, records, records.clock());
   struct File { const char* name; const char* type; std::string body; const char* note; };
   struct Item { const char* title; const char* kind; const char* tags; const char* line; int64_t unit; std::vector<File> files; };
   const std::vector<Item> library = {
@@ -77,7 +77,7 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
     ++r;
   }
   out["case_reviews"] = r;
-  org::FeedbackLinkService links(db, records, *Clock::System());
+  org::FeedbackLinkService links(db, records, records.clock());
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   store::Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(auto regions, conn->Query("SELECT id, name FROM units WHERE tenant_id = ? AND kind = 'region' ORDER BY id", q));
@@ -137,16 +137,11 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
   json out = {{"rep_id", rep.user_id}, {"quotes", json::array()}, {"budgets", 0}};
   // This quarter's marketing and travel budgets for every sales unit, part of them already spent.
   {
-    org::BudgetService budgets(db, *Clock::System());
-    std::string quarter;
-    {
-      KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-      store::Value q[] = {tenant};
-      KEEL_ASSIGN_OR_RETURN(auto last, conn->Query("SELECT MAX(ordered_at) FROM orders WHERE tenant_id = ?", q));
-      std::string day = store::IsNull(last.rows[0][0]) ? FormatDate(Clock::System()->NowMs() / 86400000) : store::AsText(last.rows[0][0]);
-      int month = std::stoi(day.substr(5, 2));
-      quarter = day.substr(0, 4) + "-Q" + std::to_string((month - 1) / 3 + 1);
-    }
+    org::BudgetService budgets(db, records.clock());
+    // The quarter of the clock's local day (Asia/Shanghai, the demo's zone).
+    const std::string day = FormatDate((records.clock().NowMs() + 8 * 3600000LL) / 86400000);
+    const int month = std::stoi(day.substr(5, 2));
+    const std::string quarter = day.substr(0, 4) + "-Q" + std::to_string((month - 1) / 3 + 1);
     int k = 0;
     for (int64_t u : units) {
       for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
@@ -175,7 +170,7 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
   // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit
   // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports
   // budget transfers up to 20,000; its lead manages reps and supervisors, up to 5 more people.
-  org::Governance governance(db, *Clock::System());
+  org::Governance governance(db, records.clock());
   out["boundaries"] = 0;
   out["sandboxes"] = 0;
   for (int64_t u : units) {

@@ -18,6 +18,7 @@
 
 #include "domain/auth.h"
 #include "domain/records.h"
+#include "support/test_clock.h"
 #include "support/http_client.h"
 #include "support/org.h"
 #include "support/test_db.h"
@@ -26,6 +27,7 @@ namespace keel {
 namespace {
 
 using testing::TestBackend;
+using testing::TestClock;
 using json = nlohmann::json;
 
 struct Server {
@@ -77,8 +79,8 @@ TEST_P(CrashTest, KillNineDuringIngestLosesAndDuplicatesNothing) {
   {
     auto db = std::move(store::Database::Open(url).value());
     ASSERT_TRUE(store::Migrate(*db).ok());
-    domain::RecordService rs(*db, *Clock::System());
-    domain::AuthService auth(*db, *Clock::System(), rs);
+    domain::RecordService rs(*db, TestClock());
+    domain::AuthService auth(*db, TestClock(), rs);
     tenant = testing::BuildOrg(rs, auth, "acme").tenant;
   }
   const int runs = GetParam() == TestBackend::kSqlite ? 20 : 5;

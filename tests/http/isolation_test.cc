@@ -12,6 +12,7 @@ namespace {
 
 using testing::HttpClient;
 using testing::TestBackend;
+using testing::TestClock;
 
 const char* kMarker = "acme机密";
 
@@ -73,7 +74,7 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto sub = f_->approvals->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {{"comment", kMarker}});
     if (!sub.ok()) throw std::runtime_error(sub.status().ToString());
     ids_["approvals"] = (*sub)["approval"]["id"];
-    auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {{"grantee_id", o.users["sup_a"]}, {"ends_at", FormatTimestamp(Clock::System()->NowMs() + 30LL * 86400000)},
+    auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {{"grantee_id", o.users["sup_a"]}, {"ends_at", FormatTimestamp(TestClock().NowMs() + 30LL * 86400000)},
                                                              {"reason", kMarker}});
     if (!grant.ok()) throw std::runtime_error(grant.status().ToString());
     ids_["grants"] = (*grant)["id"];

@@ -27,6 +27,7 @@
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
+#include "support/test_clock.h"
 #include "support/http_client.h"
 #include "support/org.h"
 #include "support/test_db.h"
@@ -37,11 +38,11 @@ class ServerFixture {
  public:
   explicit ServerFixture(TestBackend backend) {
     db = NewDatabase(backend);
-    rs = std::make_unique<domain::RecordService>(*db, *Clock::System());
-    auth = std::make_unique<domain::AuthService>(*db, *Clock::System(), *rs);
+    rs = std::make_unique<domain::RecordService>(*db, TestClock());
+    auth = std::make_unique<domain::AuthService>(*db, TestClock(), *rs);
     acme = BuildOrg(*rs, *auth, "acme");
     rival = BuildOrg(*rs, *auth, "rival");
-    metrics = std::make_unique<metrics::MetricEngine>(*db, *Clock::System());
+    metrics = std::make_unique<metrics::MetricEngine>(*db, TestClock());
     db->SetCommitHook([this](int64_t tenant) {
       metrics->Notify(tenant);
       if (ai) ai->Notify(tenant);
@@ -50,16 +51,16 @@ class ServerFixture {
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
-    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, *Clock::System());
+    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, TestClock());
     services.alerts = alerts.get();
-    ingest = std::make_unique<ingest::Ingestor>(*db, *rs, *Clock::System());
+    ingest = std::make_unique<ingest::Ingestor>(*db, *rs, TestClock());
     ingest->Start();
     services.ingest = ingest.get();
-    streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), *Clock::System());
+    streams = std::make_unique<http::StreamHub>(*db, *metrics, alerts.get(), TestClock());
     services.streams = streams.get();
     ai::AiOptions ao;
     ao.periodic = false;  // cases drive planning themselves (POST /ai/actions/plan)
-    ai = std::make_unique<ai::AiService>(*db, *rs, *Clock::System(), ao);
+    ai = std::make_unique<ai::AiService>(*db, *rs, TestClock(), ao);
     ai->SetAlerts(alerts.get());
     ai->Start();
     services.ai = ai.get();
@@ -68,28 +69,28 @@ class ServerFixture {
     to.min_rated_feedback = 40;
     to.min_per_class = 10;
     to.min_corrections = 4;
-    text = std::make_unique<text::TextService>(*db, *rs, *Clock::System(), to);
+    text = std::make_unique<text::TextService>(*db, *rs, TestClock(), to);
     text->Start();
     services.text = text.get();
-    approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, *Clock::System());
+    approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, TestClock());
     services.approvals = approvals.get();
-    budgets = std::make_unique<org::BudgetService>(*db, *Clock::System());
+    budgets = std::make_unique<org::BudgetService>(*db, TestClock());
     services.budgets = budgets.get();
-    ledger = std::make_unique<org::Ledger>(*db, *Clock::System());
+    ledger = std::make_unique<org::Ledger>(*db, TestClock());
     services.ledger = ledger.get();
-    profit_sharing = std::make_unique<org::ProfitSharing>(*db, *ledger, *Clock::System());
+    profit_sharing = std::make_unique<org::ProfitSharing>(*db, *ledger, TestClock());
     services.profit_sharing = profit_sharing.get();
-    expenses = std::make_unique<org::ExpenseService>(*db, *rs, *approvals, *budgets, *ledger, *Clock::System());
+    expenses = std::make_unique<org::ExpenseService>(*db, *rs, *approvals, *budgets, *ledger, TestClock());
     services.expenses = expenses.get();
     // Small limits so that the cases can reach them: 4 KB files, 3 answers a minute per link.
-    materials = std::make_unique<org::MaterialService>(*db, *rs, *Clock::System(), 4096);
+    materials = std::make_unique<org::MaterialService>(*db, *rs, TestClock(), 4096);
     services.materials = materials.get();
-    feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, *Clock::System(), org::FeedbackLinkOptions{3});
+    feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, TestClock(), org::FeedbackLinkOptions{3});
     services.feedback_links = feedback_links.get();
-    governance = std::make_unique<org::Governance>(*db, *Clock::System());
+    governance = std::make_unique<org::Governance>(*db, TestClock());
     approvals->SetGovernance(governance.get());
     expenses->SetGovernance(governance.get());
-    changes = std::make_unique<org::ChangeRequests>(*db, *rs, *approvals, *budgets, *Clock::System());
+    changes = std::make_unique<org::ChangeRequests>(*db, *rs, *approvals, *budgets, TestClock());
     changes->SetGovernance(governance.get());
     services.governance = governance.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);

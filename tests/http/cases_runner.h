@@ -1,0 +1,258 @@
+// Data-driven API tests: every file in a cases folder (tests/http/cases/, tests/security/cases/) is a list of steps
+//   {"name", "as": "<acme user>|rival:<user>|none", "method", "path", "body", "status",
+//    "expect": <subset of the reply>, "save": {"var": "json/pointer"}}
+// run in order against a real server, on both backends. "${var}" in a path or a body string
+// is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
+// ${user.rep_a1}, ${now}, ${today}, ${this_month}; object keys too). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
+// {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
+// the AI service's background jobs;
+// "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
+// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
+// objects match as subsets and arrays element by element ("<len:N>" checks a length).
+// Security cases add: "raw_body_hex" (bytes that JSON cannot hold: invalid UTF-8, NUL);
+// "${repeat:N:text}" in a raw body or string (text N times, e.g. 100k characters or 1,000-deep
+// nesting); "headers" {name: value} sent with the request; "max_rss_growth_mb" (the server runs
+// in this process: its resident set, read from /proc/self/status, may grow by at most this much
+// over the step); "repeat": N sends the step N times (the last reply is checked).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "http/server_fixture.h"
+
+namespace keel::http::cases {
+
+using testing::TestBackend;
+using testing::TestClock;
+
+// The process's resident set in KiB (VmRSS), 0 when /proc is not there.
+inline int64_t ResidentKb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return 0;
+}
+
+inline std::string Repeat(const std::string& spec) {  // "N:text"
+  size_t colon = spec.find(':');
+  size_t n = std::stoul(spec.substr(0, colon));
+  std::string text = spec.substr(colon + 1), out;
+  out.reserve(n * text.size());
+  for (size_t i = 0; i < n; ++i) out += text;
+  return out;
+}
+
+inline std::string Unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+inline std::string Substitute(std::string s, const std::map<std::string, std::string>& vars) {
+  static const std::regex re("\\$\\{(repeat:[0-9]+:[^}]*|[a-zA-Z0-9_.]+)\\}");
+  std::smatch m;
+  std::string out;
+  while (std::regex_search(s, m, re)) {
+    auto it = vars.find(m[1]);
+    if (m[1].str().rfind("repeat:", 0) == 0) out += m.prefix().str() + Repeat(m[1].str().substr(7));
+    else out += m.prefix().str() + (it == vars.end() ? "<undefined " + m[1].str() + ">" : it->second);
+    s = m.suffix().str();
+  }
+  return out + s;
+}
+
+// Numbers substituted into JSON strings that are whole placeholders become numbers.
+inline json SubstituteJson(const json& j, const std::map<std::string, std::string>& vars) {
+  if (j.is_string()) {
+    std::string s = Substitute(j.get<std::string>(), vars);
+    const std::string& orig = j.get_ref<const std::string&>();
+    if (orig.size() > 3 && orig.rfind("${", 0) == 0 && orig.back() == '}' &&
+        orig.find("${", 2) == std::string::npos && !s.empty() &&
+        s.find_first_not_of("0123456789") == std::string::npos) {
+      return std::stoll(s);
+    }
+    return s;
+  }
+  if (j.is_object()) {
+    json out = json::object();
+    for (auto& [k, v] : j.items()) out[Substitute(k, vars)] = SubstituteJson(v, vars);  // keys too: {"${unit_a}": 60}
+    return out;
+  }
+  if (j.is_array()) {
+    json out = json::array();
+    for (const auto& v : j) out.push_back(SubstituteJson(v, vars));
+    return out;
+  }
+  return j;
+}
+
+inline bool Matches(const json& expect, const json& got, const std::string& at, std::string* why) {
+  if (expect.is_string()) {
+    const std::string& e = expect.get_ref<const std::string&>();
+    if (e == "<any>") return true;
+    if (e == "<nonempty>") {
+      bool ok = !got.is_null() && !(got.is_string() && got.get<std::string>().empty()) &&
+                !(got.is_array() && got.empty());
+      if (!ok) *why = at + ": expected a non-empty value, got " + got.dump();
+      return ok;
+    }
+    if (e.rfind("<len:", 0) == 0) {
+      size_t n = std::stoul(e.substr(5));
+      bool ok = got.is_array() && got.size() == n;
+      if (!ok) *why = at + ": expected " + std::to_string(n) + " items, got " + got.dump().substr(0, 300);
+      return ok;
+    }
+  }
+  if (expect.is_object()) {
+    if (!got.is_object()) {
+      *why = at + ": expected an object, got " + got.dump().substr(0, 300);
+      return false;
+    }
+    for (auto& [k, v] : expect.items()) {
+      if (!got.contains(k)) {
+        *why = at + "." + k + ": missing";
+        return false;
+      }
+      if (!Matches(v, got[k], at + "." + k, why)) return false;
+    }
+    return true;
+  }
+  if (expect.is_array()) {
+    if (!got.is_array() || got.size() < expect.size()) {
+      *why = at + ": expected an array of at least " + std::to_string(expect.size()) + ", got " + got.dump().substr(0, 300);
+      return false;
+    }
+    for (size_t i = 0; i < expect.size(); ++i) {
+      if (!Matches(expect[i], got[i], at + "[" + std::to_string(i) + "]", why)) return false;
+    }
+    return true;
+  }
+  if (expect.is_number() && got.is_number()) {
+    if (std::abs(expect.get<double>() - got.get<double>()) < 1e-9) return true;
+  } else if (expect == got) {
+    return true;
+  }
+  *why = at + ": expected " + expect.dump() + ", got " + got.dump().substr(0, 300);
+  return false;
+}
+
+// Runs every *.json file of `dir` (relative to the source tree) against a fresh server on
+// `backend`, each file from a fresh pair of tenants.
+inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
+  const std::string src = testing::SourceDir();
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(src) + "/" + dir)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 1u);
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    testing::ServerFixture f(backend);  // every file starts from a fresh pair of tenants
+    std::map<std::string, std::string> vars = {
+        {"unit_a", std::to_string(f.acme.unit_a)},   {"unit_b", std::to_string(f.acme.unit_b)},
+        {"store_a", std::to_string(f.acme.store_a)}, {"product", std::to_string(f.acme.product)},
+        {"hq", std::to_string(f.acme.hq)},           {"region", std::to_string(f.acme.region)},
+        {"store_unit_a", std::to_string(f.acme.store_unit_a)},
+        {"rival_product", std::to_string(f.rival.product)}};
+    for (const auto& [u, id] : f.acme.users) vars["user." + u] = std::to_string(id);
+    // A minute ago, and today's date in the tenant's zone (Asia/Shanghai).
+    const int64_t now_ms = TestClock().NowMs(), local_day = (now_ms + 8 * 3600000LL) / 86400000;
+    vars["now"] = FormatTimestamp(std::max<int64_t>(now_ms - 60000, local_day * 86400000 - 8 * 3600000LL + 1000));
+    vars["today"] = FormatDate(local_day);
+    vars["this_month"] = vars["today"].substr(0, 7);
+    vars["in_a_week"] = FormatTimestamp(now_ms + 7 * 86400000LL);
+    std::ifstream in(file);
+    json steps = json::parse(in);
+    testing::HttpClient client(f.port);
+    int n = 0;
+    for (const auto& step : steps) {
+      ++n;
+      std::string name = step.value("name", "step " + std::to_string(n));
+      if (step.value("catch_up", false)) {
+        // The metric engine applies events asynchronously; this step waits until it has.
+        ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      if (step.value("wait_jobs", false)) {
+        // AI jobs run on the service's worker; this step waits until it is idle.
+        ASSERT_TRUE(f.ai->WaitIdle(120000)) << name;
+        continue;
+      }
+      if (step.value("wait_text", false)) {
+        // The text service analyses new notes and feedback on its worker; this step drains it.
+        ASSERT_TRUE(f.text->ProcessNow(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      if (step.value("evaluate_alerts", false)) {
+        ASSERT_TRUE(f.metrics->CatchUp(f.acme.tenant).ok()) << name;
+        ASSERT_TRUE(f.alerts->EvaluateNow(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      std::string as = step.value("as", "admin");
+      std::string token;
+      if (as.rfind("rival:", 0) == 0) token = f.rival_tokens.at(as.substr(6));
+      else if (as.rfind("token:", 0) == 0) token = vars.at(as.substr(6));
+      else if (as != "none") token = f.tokens.at(as);
+      std::string path = Substitute(step.at("path"), vars);
+      std::string body;
+      if (step.contains("body")) body = SubstituteJson(step["body"], vars).dump();
+      if (step.contains("raw_body")) body = Substitute(step["raw_body"].get<std::string>(), vars);
+      if (step.contains("raw_body_hex")) body = Unhex(step["raw_body_hex"].get<std::string>());
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (step.contains("headers")) {
+        for (auto& [h, v] : step["headers"].items()) headers.emplace_back(h, Substitute(v.get<std::string>(), vars));
+      }
+      const int64_t rss_before = ResidentKb();
+      const int times = step.value("repeat", 1);
+      testing::HttpReply r;
+      for (int k = 0; k < times; ++k) {
+        r = client.Send(step.value("method", "GET"), path, body, token, step.value("content_type", "application/json"), headers);
+      }
+      if (step.contains("max_rss_growth_mb")) {
+        const int64_t grown_kb = ResidentKb() - rss_before;
+        EXPECT_LE(grown_kb, step["max_rss_growth_mb"].get<int64_t>() * 1024)
+            << file.filename() << " / " << name << ": the server's resident set grew by " << grown_kb / 1024 << " MiB";
+        std::printf("[ rss      ] %s / %s: +%lld KiB (now %lld MiB)\n", file.filename().c_str(), name.c_str(),
+                    static_cast<long long>(grown_kb), static_cast<long long>(ResidentKb() / 1024));
+      }
+      json got = r.json();
+      EXPECT_EQ(r.status, step.at("status").get<int>()) << file.filename() << " / " << name << ": " << r.body.substr(0, 500);
+      if (step.contains("expect")) {
+        std::string why;
+        EXPECT_TRUE(Matches(SubstituteJson(step["expect"], vars), got, "$", &why))
+            << file.filename() << " / " << name << ": " << why;
+      }
+      if (step.contains("expect_raw")) {
+        EXPECT_EQ(r.body, Substitute(step["expect_raw"].get<std::string>(), vars)) << file.filename() << " / " << name;
+      }
+      if (step.contains("expect_headers")) {
+        for (auto& [h, v] : step["expect_headers"].items()) {
+          EXPECT_EQ(r.header(h), Substitute(v.get<std::string>(), vars)) << file.filename() << " / " << name << ": header " << h;
+        }
+      }
+      if (r.status >= 400) {
+        // Every error has the same shape: code, en and zh messages, request id.
+        EXPECT_TRUE(got["error"]["code"].is_string()) << name;
+        EXPECT_TRUE(got["error"]["message"].is_string()) << name;
+        EXPECT_TRUE(got["error"]["message_zh"].is_string()) << name;
+        EXPECT_LT(r.status, 500) << name;
+      }
+      if (step.contains("save")) {
+        for (auto& [var, pointer] : step["save"].items()) {
+          json v = got.value(json::json_pointer(pointer.get<std::string>()), json());
+          vars[var] = v.is_string() ? v.get<std::string>() : v.dump();
+        }
+      }
+    }
+  }
+}
+
+}  // namespace keel::http::cases
