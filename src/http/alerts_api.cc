@@ -37,16 +37,16 @@ void Api::AddAlertRoutes() {
   router_.Add("GET", "/api/v1/alert-rules", [a](Call& c) { return Wrap(a->ListRules(c.p())); },
               {"List alert rules", "查询告警规则", "alerts", nullptr, obj});
   router_.Add("POST", "/api/v1/alert-rules", [a](Call& c) { return Wrap(a->SaveRule(c.p(), c.body), 201); },
-              {"Define an alert rule (tiers, for, recovery, route)", "新建告警规则（分级、持续时间、恢复条件、升级路径）", "alerts",
-               rule_schema, obj, {}, 201});
+              Yaml({"Define an alert rule (tiers, for, recovery, route)", "新建告警规则（分级、持续时间、恢复条件、升级路径）", "alerts",
+               rule_schema, obj, {}, 201}));
   router_.Add("POST", "/api/v1/alert-rules/check", [a](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(a->CheckRule(c.p(), c.body));
     return Reply{200, {{"ok", true}}};
-  }, {"Validate an alert rule without saving it", "校验告警规则（不保存）", "alerts", rule_schema, obj});
+  }, Yaml({"Validate an alert rule without saving it", "校验告警规则（不保存）", "alerts", rule_schema, obj}));
   router_.Add("GET", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->GetRule(c.p(), c.name())); },
               {"An alert rule", "告警规则详情", "alerts", nullptr, obj});
   router_.Add("PUT", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->SaveRule(c.p(), c.body, c.name())); },
-              {"Change an alert rule (a new version)", "修改告警规则（新版本）", "alerts", rule_schema, obj});
+              Yaml({"Change an alert rule (a new version)", "修改告警规则（新版本）", "alerts", rule_schema, obj}));
   router_.Add("DELETE", "/api/v1/alert-rules/{name}", [a](Call& c) { return Wrap(a->ArchiveRule(c.p(), c.name())); },
               {"Archive an alert rule; its firing alerts resolve", "归档告警规则；其告警随之结束", "alerts", nullptr, obj});
   router_.Add("GET", "/api/v1/alerts", [a](Call& c) {

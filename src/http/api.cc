@@ -576,8 +576,14 @@ Response Api::Handle(const Request& req) const {
             call.body = json::object();
             for (const auto& [k, v] : req.query) call.body[k] = v;
             call.body[m.route->doc.text_field] = req.body;
+          } else if (yaml && !req.body.empty() && !(m.route->doc.yaml && call.principal)) {
+            // YAML is for definitions, from a signed-in person: a public route never parses it.
+            st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
+                               "this route takes application/json; YAML is accepted only for definitions (metrics, alert rules, workflows)",
+                               "此接口只接受 application/json；YAML 仅用于定义（指标、告警规则、审批流程）", "Content-Type");
           } else if (yaml && !req.body.empty()) {
-            // Definitions may be written in YAML (DESIGN §6); they become the same JSON.
+            // Definitions may be written in YAML (DESIGN §6); they become the same JSON. Anchors and
+            // aliases are refused, so the JSON is never larger than the body's own values.
             auto j = JsonFromYaml(req.body);
             if (j.ok()) call.body = std::move(*j);
             else st = j.status();

@@ -143,12 +143,12 @@ void Api::AddMetricRoutes() {
   router_.Add("GET", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->ListDefinitions(c.p())); },
               {"List metric definitions with backfill progress", "查询指标定义列表（含回填进度）", "metrics", nullptr, obj});
   router_.Add("POST", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->SaveDefinition(c.p(), c.body), 201); },
-              {"Define a metric (validated; backfilled from the event log)", "新建指标（校验后从事件日志回填）", "metrics",
-               def_schema, obj, {}, 201});
+              Yaml({"Define a metric (validated; backfilled from the event log)", "新建指标（校验后从事件日志回填）", "metrics",
+                    def_schema, obj, {}, 201}));
   router_.Add("POST", "/api/v1/metrics/check", [engine](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(engine->CheckDefinition(c.p(), c.body));
     return Reply{200, {{"ok", true}}};
-  }, {"Validate a metric definition without saving it", "校验指标定义（不保存）", "metrics", def_schema, obj});
+  }, Yaml({"Validate a metric definition without saving it", "校验指标定义（不保存）", "metrics", def_schema, obj}));
   router_.Add("GET", "/api/v1/metrics/sources", [engine](Call& c) { return Wrap(engine->SourcesJson(c.p())); },
               {"Fact sources metrics can count, with their fields and dimensions", "可统计的数据来源及其字段与维度",
                "metrics", nullptr, obj});
@@ -172,7 +172,7 @@ void Api::AddMetricRoutes() {
               {"A metric definition with its versions", "指标定义及其版本", "metrics", nullptr, obj});
   router_.Add("PUT", "/api/v1/metrics/{name}", [engine](Call& c) {
     return Wrap(engine->SaveDefinition(c.p(), c.body, c.name()));
-  }, {"Change a metric: a new version, backfilled", "修改指标：生成新版本并回填", "metrics", def_schema, obj});
+  }, Yaml({"Change a metric: a new version, backfilled", "修改指标：生成新版本并回填", "metrics", def_schema, obj}));
   router_.Add("DELETE", "/api/v1/metrics/{name}", [engine](Call& c) { return Wrap(engine->ArchiveDefinition(c.p(), c.name())); },
               {"Archive a metric (refused while another metric uses it)", "归档指标（被其他指标引用时拒绝）", "metrics", nullptr, obj});
 }

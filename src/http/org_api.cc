@@ -22,8 +22,8 @@ void Api::AddOrgRoutes() {
   router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->Definitions(c.p())); },
               {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, obj});
   router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->SaveDefinition(c.p(), c.body), 201); },
-              {"Define or change a workflow (a new version; running requests keep theirs)", "定义或修改审批流程（生成新版本，进行中的审批沿用原版本）",
-               "approvals", def, obj, {}, 201});
+              Yaml({"Define or change a workflow (a new version; running requests keep theirs)", "定义或修改审批流程（生成新版本，进行中的审批沿用原版本）",
+                    "approvals", def, obj, {}, 201}));
   router_.Add("GET", "/api/v1/approval-definitions/{name}", [ap](Call& c) { return Wrap(ap->Definition(c.p(), c.name())); },
               {"A workflow's versions", "审批流程的各版本", "approvals", nullptr, obj});
   json submit = {{"type", "object"}, {"required", {"object", "record_id"}},

@@ -122,7 +122,16 @@ struct RouteDoc {
   std::string text_field;
   // Non-zero: a larger body is refused with 413 before it is parsed (public routes).
   size_t max_body = 0;
+  // A definition upload (metric, alert rule, workflow): an authenticated caller may send it as
+  // application/yaml too. Every other route takes JSON only, so no public route parses YAML.
+  bool yaml = false;
 };
+
+// `doc`, accepting YAML bodies (definitions only).
+inline RouteDoc Yaml(RouteDoc doc) {
+  doc.yaml = true;
+  return doc;
+}
 
 struct Route {
   std::string method;
