@@ -152,7 +152,7 @@ Status Check(Program& p, const std::vector<FieldInfo>& fields) {
   return Status();
 }
 
-void Fold(Program& p) {
+Status Fold(Program& p) {
   Arena arena;
   EvalContext ctx;
   ctx.arena = &arena;
@@ -163,7 +163,16 @@ void Fold(Program& p) {
     bool constant = std::all_of(n.args.begin(), n.args.end(),
                                 [&](int a) { return p.nodes[a].kind == NodeKind::kLiteral; });
     if (!constant) continue;
+    arena.Reset();  // the folded literals below are interned: each node has its own budget
+    arena.BeginEvaluation();
     Value v = Evaluator(p, {}, ctx).Eval(static_cast<int>(i));
+    if (arena.exceeded()) {
+      return Status::Error(ErrorKind::kUnprocessable, "formula.too_costly",
+                           "this part of the formula makes a text longer than " + std::to_string(Arena::kMaxText / 1024) +
+                               " KiB; simplify it (e.g. fewer nested SUBSTITUTE or &)",
+                           "公式此处生成的文本超过 " + std::to_string(Arena::kMaxText / 1024) + " KiB，请简化（例如减少嵌套的 SUBSTITUTE 或 &）",
+                           "formula@" + std::to_string(n.pos));
+    }
     if (v.type == Type::kText) v.text = p.Intern(std::string(v.text));
     Type declared = n.type;
     n.kind = NodeKind::kLiteral;
@@ -171,6 +180,7 @@ void Fold(Program& p) {
     n.args.clear();
     n.type = v.type == Type::kBlank || v.type == Type::kError ? declared : v.type;
   }
+  return Status();
 }
 
 }  // namespace keel::formula

@@ -3,12 +3,15 @@
 #include "formula/formula.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "common/time.h"
 #include "formula/internal.h"
+
+#include <spdlog/spdlog.h>
 
 namespace keel::formula {
 
@@ -61,6 +64,11 @@ std::string Value::ToString() const {
 }
 
 char* Arena::Allocate(size_t n) {
+  if (n > kMaxText || total_ - evaluation_start_ + n > kMaxBytes) {
+    exceeded_ = true;
+    return nullptr;
+  }
+  total_ += n;
   if (n == 0) n = 1;
   while (chunk_ < chunks_.size() && used_ + n > sizes_[chunk_]) {
     ++chunk_;
@@ -79,20 +87,56 @@ char* Arena::Allocate(size_t n) {
 
 std::string_view Arena::Store(std::string_view s) {
   char* p = Allocate(s.size());
-  std::memcpy(p, s.data(), s.size());
+  if (p == nullptr) return {};
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
   return {p, s.size()};
 }
 
 void Arena::Reset() {
   chunk_ = 0;
   used_ = 0;
+  total_ = 0;
+  evaluation_start_ = 0;
+  exceeded_ = false;
+}
+
+void Arena::BeginEvaluation() {
+  evaluation_start_ = total_;
+  exceeded_ = false;
 }
 
 struct Formula::Impl {
   std::string source;
   Program program;
   std::vector<int> fields_used;
+  mutable std::atomic<bool> logged_over_budget{false};
 };
+
+namespace {
+
+Status TooCostly(int pos) {
+  return Status::Error(ErrorKind::kUnprocessable, "formula.too_costly",
+                       "the formula needs more than " + std::to_string(Arena::kMaxBytes / 1024) + " KiB of text (or a text longer than " +
+                           std::to_string(Arena::kMaxText / 1024) + " KiB) to evaluate; simplify it (e.g. fewer nested SUBSTITUTE or &)",
+                       "公式求值所需文本超过 " + std::to_string(Arena::kMaxBytes / 1024) + " KiB（或单个文本超过 " +
+                           std::to_string(Arena::kMaxText / 1024) + " KiB），请简化（例如减少嵌套的 SUBSTITUTE 或 &）",
+                       "formula@" + std::to_string(pos));
+}
+
+// An ordinary value of each type for the trial evaluation: text of 64 mixed characters.
+Value Sample(Type t) {
+  static const std::string text = "aA0 -_/.,:;aeiou中文销售 xyzXYZ 0123456789 abcdefghijklmnopqrstuvw";
+  switch (t) {
+    case Type::kText: return Value::Text(text);
+    case Type::kNumber: return Value::Number(12345.5);
+    case Type::kBool: return Value::Bool(true);
+    case Type::kDate: return Value::Date(20419);
+    case Type::kDateTime: return Value::DateTime(1764201600000);
+    default: return Value::Blank();
+  }
+}
+
+}  // namespace
 
 Formula::Formula() : impl_(std::make_unique<Impl>()) {}
 Formula::Formula(Formula&&) noexcept = default;
@@ -114,7 +158,20 @@ Result<Formula> Formula::Compile(std::string_view source, const std::vector<Fiel
                            "公式结果为 " + std::string(TypeName(t)) + "，此处需要 " + std::string(TypeName(expected)),
                            "formula@0");
   }
-  Fold(p);
+  KEEL_RETURN_IF_ERROR(Fold(p));
+  {
+    // A trial evaluation on ordinary values: a formula whose text grows past the budget (nested
+    // SUBSTITUTE, repeated &) is refused now, not discovered by the first evaluation.
+    std::vector<Value> sample;
+    for (const auto& f : fields) sample.push_back(Sample(f.type));
+    Arena arena;
+    EvalContext ctx;
+    ctx.arena = &arena;
+    ctx.now_ms = 1764201600000;
+    arena.BeginEvaluation();
+    Evaluator(p, sample, ctx).Eval(p.root);
+    if (arena.exceeded()) return TooCostly(p.nodes[p.root].pos);
+  }
   // Which fields are still read after folding (reachable from the root).
   std::vector<int> stack = {p.root};
   std::vector<bool> seen(fields.size(), false);
@@ -134,7 +191,15 @@ Result<Formula> Formula::Compile(std::string_view source, const std::vector<Fiel
 Type Formula::type() const { return impl_->program.nodes[impl_->program.root].type; }
 
 Value Formula::Eval(std::span<const Value> fields, const EvalContext& ctx) const {
-  return Evaluator(impl_->program, fields, ctx).Eval(impl_->program.root);
+  if (ctx.arena) ctx.arena->BeginEvaluation();
+  Value v = Evaluator(impl_->program, fields, ctx).Eval(impl_->program.root);
+  if (ctx.arena && ctx.arena->exceeded()) {
+    if (!impl_->logged_over_budget.exchange(true)) {
+      spdlog::warn("formula over its evaluation budget (formula.too_costly), the record is skipped: {}", impl_->source.substr(0, 200));
+    }
+    return Value::Error(ErrorCode::kValue);
+  }
+  return v;
 }
 
 const std::vector<int>& Formula::fields_used() const { return impl_->fields_used; }

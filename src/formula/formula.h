@@ -29,19 +29,35 @@ struct FieldInfo {
 
 // Scratch space for text produced during evaluation. Reset() keeps the memory, so steady-state
 // evaluation allocates nothing. Not thread-safe: one per evaluating thread.
+//
+// Every evaluation has a budget (formula.too_costly): no text value longer than kMaxText bytes
+// and at most kMaxBytes allocated by one Formula::Eval. Past it, Allocate returns nullptr, the
+// function that asked gives #VALUE!, exceeded() turns true and the evaluation's result is #VALUE!
+// — so no formula, however nested, can hold more than kMaxBytes of one evaluating thread.
 class Arena {
  public:
+  static constexpr size_t kMaxText = 64 * 1024;
+  static constexpr size_t kMaxBytes = 1024 * 1024;
+
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
+  // Copies `s`; an empty view when over the budget.
   std::string_view Store(std::string_view s);
+  // n bytes, or nullptr when over the budget.
   char* Allocate(size_t n);
   void Reset();
+  // Starts an evaluation's budget (Formula::Eval calls it).
+  void BeginEvaluation();
+  // True when the evaluation begun last asked for more than its budget.
+  bool exceeded() const { return exceeded_; }
 
  private:
   std::vector<std::unique_ptr<char[]>> chunks_;
   std::vector<size_t> sizes_;
   size_t chunk_ = 0, used_ = 0;
+  size_t total_ = 0, evaluation_start_ = 0;
+  bool exceeded_ = false;
 };
 
 // What the window functions of alert conditions (CHANGE_PCT, ZSCORE, FALLS …) ask of the metric
@@ -82,7 +98,9 @@ struct Node;
 class Formula {
  public:
   // Compiles `source` for records with `fields`. When `expected` is not kAny, the result type
-  // must match (kBool for filters and conditions).
+  // must match (kBool for filters and conditions). A formula whose constant parts or a trial
+  // evaluation on ordinary values exceed the evaluation budget (see Arena) is refused with
+  // formula.too_costly, naming the position of the costly call.
   static Result<Formula> Compile(std::string_view source, const std::vector<FieldInfo>& fields,
                                  Type expected = Type::kAny);
   Formula(Formula&&) noexcept;
@@ -91,7 +109,8 @@ class Formula {
 
   Type type() const;
   // `fields[i]` is the value of the i-th FieldInfo given to Compile. Thread-safe (const) as long
-  // as each thread has its own context/arena.
+  // as each thread has its own context/arena. An evaluation over its budget gives #VALUE! and is
+  // logged (once per formula) — the record is skipped, never the process's memory.
   Value Eval(std::span<const Value> fields, const EvalContext& ctx) const;
   // The indexes of the fields the formula reads.
   const std::vector<int>& fields_used() const;

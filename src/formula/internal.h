@@ -59,7 +59,7 @@ int FindBuiltin(std::string_view name);  // case-insensitive; -1 when unknown
 // "formula.unknown_field", "formula.unknown_function", "formula.arity" at positions.
 Status Check(Program& p, const std::vector<FieldInfo>& fields);
 // Stage 4: replaces constant subtrees by their value.
-void Fold(Program& p);
+Status Fold(Program& p);  // formula.too_costly when a constant part exceeds the evaluation budget
 
 // Helpers shared by the evaluator and the builtins.
 bool Compatible(Type have, Type want);  // kAny / kBlank fit anything

@@ -120,6 +120,38 @@ TEST(Formula, HostileInputIsAnErrorNotACrash) {
   EXPECT_EQ(ok->Eval({}, {}).number, 61);
 }
 
+TEST(Formula, EveryEvaluationHasABudgetAndTheArenaStaysBounded) {
+  // Fine on ordinary notes; a record whose notes are 40 KiB makes an 80 KiB text: #VALUE!, the
+  // arena says so, and the next (ordinary) evaluation on the same arena is fine again.
+  auto f = Formula::Compile("LEN(notes & notes) > 10", kFields);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  Arena arena;
+  EvalContext ctx;
+  ctx.arena = &arena;
+  auto record = Record();
+  EXPECT_TRUE(f->Eval(record, ctx).boolean);
+  EXPECT_FALSE(arena.exceeded());
+  std::string big(40 * 1024, 'x');
+  record[6] = Value::Text(big);
+  Value v = f->Eval(record, ctx);
+  EXPECT_TRUE(v.is_error());
+  EXPECT_EQ(v.error, ErrorCode::kValue);
+  EXPECT_TRUE(arena.exceeded());
+  record[6] = Value::Text("短备注");
+  EXPECT_FALSE(f->Eval(record, ctx).boolean);
+  EXPECT_FALSE(arena.exceeded());
+  // Many evaluations on one arena without a Reset: each has its own budget.
+  for (int i = 0; i < 5000; ++i) ASSERT_FALSE(f->Eval(Record(), ctx).is_error());
+  // The probe: eight nested SUBSTITUTEs over a field would need gigabytes; refused when
+  // saved, with the code the API turns into a 422.
+  std::string nested = "name";
+  for (int i = 0; i < 8; ++i) nested = "SUBSTITUTE(" + nested + ", 'a', 'aaaaaaaa')";
+  auto costly = Formula::Compile(nested, kFields);
+  ASSERT_FALSE(costly.ok());
+  EXPECT_EQ(costly.status().code(), "formula.too_costly");
+  EXPECT_EQ(costly.status().kind(), ErrorKind::kUnprocessable);
+}
+
 TEST(Formula, CatalogueDocumentsEveryFunctionInBothLanguages) {
   auto cat = FunctionCatalogue();
   EXPECT_GE(cat.size(), 36u);
