@@ -70,17 +70,64 @@ Status AuthService::CheckIpBudget(const std::string& ip) {
 
 void AuthService::RecordIpFailure(const std::string& ip) {
   std::lock_guard g(ip_mu_);
-  ip_failures_[ip].push_back(clock_.NowMs());
+  auto& q = ip_failures_[ip];
+  q.push_back(clock_.NowMs());
+  while (static_cast<int>(q.size()) > options_.max_failures_per_ip + 1) q.pop_front();
+}
+
+TimeMs AuthService::BlockedUntil(const std::string& account) {
+  std::lock_guard g(ip_mu_);
+  auto it = accounts_.find(account);
+  if (it == accounts_.end() || it->second.blocked_until <= clock_.NowMs()) return 0;
+  return it->second.blocked_until;
+}
+
+void AuthService::RecordAccountFailure(const std::string& account) {
+  std::lock_guard g(ip_mu_);
+  TimeMs now = clock_.NowMs();
+  if (accounts_.size() > 100000) {
+    // Bound memory under a flood: forget accounts that are neither blocked nor recently failing.
+    for (auto it = accounts_.begin(); it != accounts_.end();) {
+      if (it->second.blocked_until <= now && it->second.last_failure < now - options_.throttle_max_ms) it = accounts_.erase(it);
+      else ++it;
+    }
+  }
+  Throttle& t = accounts_[account];
+  // A long quiet spell forgives earlier failures.
+  if (t.last_failure < now - options_.throttle_max_ms * 2) t.failures = 0;
+  t.failures = std::min(t.failures + 1, 1000);
+  t.last_failure = now;
+  int beyond = t.failures - options_.free_failures;
+  if (beyond >= 0) {
+    TimeMs wait = options_.throttle_base_ms << std::min(beyond, 20);
+    t.blocked_until = now + std::min(wait, options_.throttle_max_ms);
+  }
+}
+
+void AuthService::ClearAccount(const std::string& account) {
+  std::lock_guard g(ip_mu_);
+  accounts_.erase(account);
 }
 
 Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std::string& username,
                                        const std::string& password, const std::string& ip) {
   KEEL_RETURN_IF_ERROR(CheckIpBudget(ip));
-  // Unknown users, wrong passwords, locked and disabled accounts all get the same answer after
-  // the same argon2id work, so the reply says nothing about which accounts exist.
+  // Unknown users, wrong passwords and disabled accounts all get the same answer after the same
+  // argon2id work, and a throttled name the same 429 whether it exists or not, so replies say
+  // nothing about which accounts exist.
   const Status bad = Unauthenticated("wrong tenant, username or password, or the account is "
                                      "locked or disabled",
                                      "租户、用户名或密码错误，或账号已锁定/停用");
+  const std::string account = tenant_code + "\n" + username;
+  const TimeMs blocked_until = BlockedUntil(account);
+  auto throttled = [&] {
+    TimeMs seconds = std::max<TimeMs>(1, (blocked_until - clock_.NowMs() + 999) / 1000);
+    return Status::Error(ErrorKind::kTooManyRequests, "auth.throttled",
+                         "too many failed logins for this account; try again in " + std::to_string(seconds) +
+                             " s (the right password still works from a device that has signed in before)",
+                         "该账号登录失败次数过多，请 " + std::to_string(seconds) + " 秒后再试（在曾经登录过的设备上输入正确密码仍可登录）",
+                         "username");
+  };
   LoginResult out;
   int64_t tenant_id = 0, user_id = 0;
   {
@@ -93,6 +140,8 @@ Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std
     if (r.empty()) {
       VerifyPassword(DummyHash(), password);
       RecordIpFailure(ip);
+      if (blocked_until) return throttled();
+      RecordAccountFailure(account);
       return bad;
     }
     const auto& row = r.rows[0];
@@ -106,29 +155,36 @@ Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std
     }
     std::string hash = store::AsText(row[2]);
     bool ok = VerifyPassword(hash.empty() ? DummyHash() : hash, password) && !hash.empty();
-    if (locked) {
+    if (blocked_until) {
+      // Throttled: only the right password from an address this user signed in from before.
+      bool known_client = false;
+      if (ok) {
+        Value k[] = {tenant_id, user_id, ip};
+        KEEL_ASSIGN_OR_RETURN(store::Rows seen, conn->Query("SELECT 1 FROM sessions WHERE tenant_id = ? AND user_id = ? AND ip = ? LIMIT 1", k));
+        known_client = !seen.empty();
+      }
+      if (!known_client) {
+        RecordIpFailure(ip);
+        return throttled();
+      }
+    }
+    if (locked) {  // set by an administrator
       RecordIpFailure(ip);
       return bad;
     }
     if (!ok) {
       RecordIpFailure(ip);
-      // Atomic count, so concurrent failures are not lost; lock at the threshold.
+      RecordAccountFailure(account);
       Value u[] = {tenant_id, user_id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows f, conn->Query(
-          "UPDATE users SET failed_logins = failed_logins + 1 WHERE tenant_id = ? AND id = ? "
-          "RETURNING failed_logins", u));
-      if (!f.empty() && store::AsInt(f.rows[0][0]) >= options_.max_failed_logins) {
-        Value l[] = {FormatTimestamp(now + options_.lockout_ms), tenant_id, user_id};
-        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = 0, locked_until = ? "
-                                        "WHERE tenant_id = ? AND id = ?", l).status());
-        spdlog::warn("login lockout tenant={} user={} ip={}", tenant_id, user_id, ip);
-      }
+      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = failed_logins + 1 WHERE tenant_id = ? AND id = ?", u).status());
+      if (BlockedUntil(account)) spdlog::warn("login throttled tenant={} user={} ip={}", tenant_id, user_id, ip);
       return bad;
     }
     if (store::AsText(row[3]) != "active" || !store::IsNull(row[5]) ||
         store::AsText(row[6]) != "active") {
       return bad;
     }
+    ClearAccount(account);
     out.token = "kss_" + RandomToken(32);
     out.expires_at = now + options_.session_ttl_ms;
     KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));

@@ -20,11 +20,19 @@
 
 namespace keel::domain {
 
+// Login throttling that an attacker cannot turn against others (docs/api.md, docs/security.md):
+// per (tenant, username) — known or not, so replies say nothing about which accounts exist —
+// the first `free_failures` consecutive failures cost nothing; each further one blocks the
+// account's logins for `throttle_base_ms`, doubling up to `throttle_max_ms` (429 auth.throttled).
+// While blocked, the right password still works from a client address this user has logged in
+// from before. Per address, `max_failures_per_ip` failures in `ip_window_ms` (sized for an office
+// behind one NAT) get 429 auth.rate_limited. State is per process and bounded in size.
 struct AuthOptions {
   TimeMs session_ttl_ms = 12LL * 3600 * 1000;
-  int max_failed_logins = 5;              // per account, then locked
-  TimeMs lockout_ms = 15LL * 60 * 1000;
-  int max_failures_per_ip = 20;           // per window, then 429
+  int free_failures = 5;
+  TimeMs throttle_base_ms = 30LL * 1000;
+  TimeMs throttle_max_ms = 15LL * 60 * 1000;
+  int max_failures_per_ip = 300;
   TimeMs ip_window_ms = 5LL * 60 * 1000;
 };
 
@@ -63,8 +71,17 @@ class AuthService {
   Result<int64_t> TenantIdByCode(const std::string& code);
 
  private:
+  struct Throttle {
+    int failures = 0;          // consecutive
+    TimeMs blocked_until = 0;
+    TimeMs last_failure = 0;
+  };
   Status CheckIpBudget(const std::string& ip);
   void RecordIpFailure(const std::string& ip);
+  // 0 when the account may try now; else when it may try again.
+  TimeMs BlockedUntil(const std::string& account);
+  void RecordAccountFailure(const std::string& account);
+  void ClearAccount(const std::string& account);
 
   store::Database& db_;
   const Clock& clock_;
@@ -72,6 +89,7 @@ class AuthService {
   AuthOptions options_;
   std::mutex ip_mu_;
   std::map<std::string, std::deque<TimeMs>> ip_failures_;  // guarded by ip_mu_
+  std::map<std::string, Throttle> accounts_;               // guarded by ip_mu_; tenant code + '\n' + username
 };
 
 }  // namespace keel::domain

@@ -40,21 +40,43 @@ TEST_P(AuthTest, LoginIssuesARevocableExpiringToken) {
   EXPECT_EQ(auth_->Authenticate(again->token).status().kind(), ErrorKind::kUnauthenticated);
 }
 
-TEST_P(AuthTest, WrongPasswordsLockTheAccountAndUnknownUsersLookTheSame) {
+TEST_P(AuthTest, WrongPasswordsThrottleTheAccountButNotItsOwnerAndUnknownUsersLookTheSame) {
+  // rep_a2 has signed in from 10.0.0.9 before: that client is known.
+  ASSERT_TRUE(auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.9").ok());
   auto unknown = auth_->Login("acme", "nobody", "whatever-password", "10.0.0.2");
   auto wrong = auth_->Login("acme", "rep_a2", "whatever-password", "10.0.0.2");
   EXPECT_EQ(unknown.status().code(), wrong.status().code());
   EXPECT_EQ(unknown.status().message_en(), wrong.status().message_en());
+  EXPECT_EQ(HttpStatusOf(wrong.status().kind()), 401);
   for (int i = 0; i < 4; ++i) (void)auth_->Login("acme", "rep_a2", "bad-password-x", "10.0.0.3");
-  // Locked: even the right password is refused, with the same answer as a wrong one.
-  auto locked = auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.4");
-  EXPECT_EQ(locked.status().code(), wrong.status().code());
-  EXPECT_EQ(locked.status().message_en(), wrong.status().message_en());
-  EXPECT_EQ(HttpStatusOf(locked.status().kind()), 401);
-  clock_.Advance(16 * 60 * 1000);
-  EXPECT_TRUE(auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.4").ok());
+  // Five failures: throttled for 30 s — a 429 that names the wait, for the right password from
+  // a client this user never used too, and exactly the same for a name that does not exist.
+  auto throttled = auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.4");
+  EXPECT_EQ(throttled.status().code(), "auth.throttled");
+  EXPECT_EQ(HttpStatusOf(throttled.status().kind()), 429);
+  EXPECT_NE(throttled.status().message_en().find("30 s"), std::string::npos) << throttled.status().message_en();
+  for (int i = 0; i < 5; ++i) (void)auth_->Login("acme", "nobody", "whatever-password", "10.0.1." + std::to_string(i));
+  auto ghost = auth_->Login("acme", "nobody", "whatever-password", "10.0.0.2");
+  EXPECT_EQ(ghost.status().code(), "auth.throttled");
+  // The attacker cannot lock the owner out: the right password from the known client works.
+  EXPECT_TRUE(auth_->Login("acme", "rep_a2", testing::kTestPassword, "10.0.0.9").ok());
+  // Nor other users: rep_a1 signs in from the attacker's own address.
+  EXPECT_TRUE(auth_->Login("acme", "rep_a1", testing::kTestPassword, "10.0.0.3").ok());
+  // Further failures double the wait (30 s, 60 s …) up to 15 minutes; then it passes.
+  for (int i = 0; i < 5; ++i) (void)auth_->Login("acme", "rep_a3", "bad-password-x", "10.0.0.5");
+  clock_.Advance(31 * 1000);
+  (void)auth_->Login("acme", "rep_a3", "bad-password-x", "10.0.0.5");
+  auto longer = auth_->Login("acme", "rep_a3", testing::kTestPassword, "10.0.0.6");
+  EXPECT_NE(longer.status().message_en().find("60 s"), std::string::npos) << longer.status().message_en();
+  clock_.Advance(61 * 1000);
+  EXPECT_TRUE(auth_->Login("acme", "rep_a3", testing::kTestPassword, "10.0.0.6").ok());
   // A user without a password cannot log in with an empty one.
   EXPECT_FALSE(auth_->Login("acme", "rep_a2", "", "10.0.0.5").ok());
+}
+
+TEST(AuthOptionsTest, AnOfficeBehindOneAddressIsNotLockedOutByDefault) {
+  // The default per-address budget is sized for an office behind one NAT (docs/api.md).
+  EXPECT_GE(AuthOptions{}.max_failures_per_ip, 200);
 }
 
 TEST_P(AuthTest, FailuresFromOneAddressAreRateLimited) {
