@@ -573,6 +573,9 @@ struct RecordRules {
         return Conflict("order.status", "a " + from + " order cannot change status",
                         "状态为 " + from + " 的订单不能再更改状态", "status");
       }
+      if (from != to && !CanRefund(ctx.p)) {
+        return Forbidden("only a supervisor, unit lead or HQ may refund or cancel an order", "只有主管、战队负责人或总部可以退款或取消订单");
+      }
     }
     if (n == "tasks") {
       std::string from = Text(before, "status"), to = Text(after, "status");
@@ -767,6 +770,64 @@ struct RecordRules {
     v["total"] = total;
     v["discount_total"] = discount_total;
     v["line_count"] = static_cast<int64_t>(lines.size());
+    return ReturnRules(ctx, v, lines);
+  }
+
+  // A return (negative lines) takes back goods of one paid order, never more than it sold (less
+  // what earlier returns took back), and only people who answer for the money may post one; a
+  // refunded or cancelled order likewise.
+  static Status ReturnRules(Ctx& ctx, const ValueMap& v, const std::vector<ValueMap>& lines) {
+    size_t negative = 0;
+    for (const auto& l : lines) negative += Int(l, "qty") < 0;
+    const bool is_return = negative > 0;
+    if ((is_return || Text(v, "status") != "paid") && !CanRefund(ctx.p)) {
+      return Forbidden("only a supervisor, unit lead or HQ may post a return or a refunded/cancelled order",
+                       "只有主管、战队负责人或总部可以提交退货或退款/取消的订单");
+    }
+    if (!is_return) {
+      if (!Null(v, "return_of")) {
+        return Status::Invalid("order.return_lines", "a return's lines have negative quantities", "退货单的明细数量须为负数", "lines");
+      }
+      return Status();
+    }
+    if (negative != lines.size()) {
+      return Status::Invalid("order.return_lines", "a return has only negative lines; sell the rest in an order of its own",
+                             "退货单只能包含负数量明细；其余商品请另开订单", "lines");
+    }
+    if (Null(v, "return_of")) {
+      return Status::Invalid("order.return_without_original", "a return names the paid order it takes back (return_of)",
+                             "退货须指明对应的已付款原订单（return_of）", "return_of");
+    }
+    const int64_t original = Int(v, "return_of");
+    KEEL_RETURN_IF_ERROR(CheckRef(ctx, *FindEntity("orders")->Field("return_of"), original));  // one the caller can see
+    KEEL_ASSIGN_OR_RETURN(store::Rows o, Fetch(ctx.conn, "status, return_of", "orders", ctx.p.tenant_id, original));
+    if (o.empty()) return Status::NotFound("order", "return_of");
+    if (store::AsText(o.rows[0][0]) != "paid" || !store::IsNull(o.rows[0][1])) {
+      return Status::Error(ErrorKind::kUnprocessable, "order.return_of_unpaid", "only a paid sale can be returned",
+                           "只有已付款的销售订单可以退货", "return_of");
+    }
+    // What the original sold and earlier returns took back, per product.
+    Value q[] = {ctx.p.tenant_id, original, original};
+    KEEL_ASSIGN_OR_RETURN(store::Rows sold, ctx.conn.Query(
+        "SELECT l.product_id, SUM(l.qty), SUM(l.amount) FROM order_lines l JOIN orders o ON o.tenant_id = l.tenant_id AND o.id = l.order_id "
+        "WHERE o.tenant_id = ? AND (o.id = ? OR (o.return_of = ? AND o.status <> 'cancelled')) GROUP BY l.product_id", q));
+    std::map<int64_t, std::pair<int64_t, int64_t>> left;  // product → qty, amount still returnable
+    for (const auto& row : sold.rows) left[store::AsInt(row[0])] = {store::AsInt(row[1]), store::AsInt(row[2])};
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string at = "lines[" + std::to_string(i) + "]";
+      auto it = left.find(Int(lines[i], "product_id"));
+      if (it == left.end() || it->second.first <= 0) {
+        return Status::Error(ErrorKind::kUnprocessable, "order.return_exceeds", "the original order has none of this product left to return",
+                             "原订单中没有可退的该商品", at + ".product_id");
+      }
+      it->second.first += Int(lines[i], "qty");  // negative
+      it->second.second += Int(lines[i], "amount");
+      if (it->second.first < 0 || it->second.second < 0) {
+        return Status::Error(ErrorKind::kUnprocessable, "order.return_exceeds",
+                             "the return takes back more than the original order sold (less earlier returns)",
+                             "退货数量或金额超过原订单（扣除此前退货后）的剩余", at + ".qty");
+      }
+    }
     return Status();
   }
 
@@ -1052,6 +1113,24 @@ Result<std::vector<ValueMap>> LoadChildren(store::Connection& conn, const ChildD
 }
 
 }  // namespace
+
+Status RecordService::CheckWritable(store::Connection& conn, const Principal& p, const EntityDef& e,
+                                    const std::map<std::string, int64_t>& values) {
+  if (p.is_system()) return Status();
+  if (!e.CanWrite(p.role)) {
+    return Forbidden("your role may not create " + e.name, "您的角色无权创建" + e.zh);
+  }
+  Ctx ctx{p, conn};
+  ValueMap v;
+  for (const auto& [field, id] : values) v[field] = id ? Value(id) : Value();
+  KEEL_RETURN_IF_ERROR(RecordRules::CheckScope(ctx, e, v));
+  for (const auto& f : e.fields) {
+    if (f.type == FieldType::kRef && f.writable && !Null(v, f.name)) {
+      KEEL_RETURN_IF_ERROR(RecordRules::CheckRef(ctx, f, Int(v, f.name)));
+    }
+  }
+  return Status();
+}
 
 Result<json> RecordService::CreateIn(Ctx& ctx, const EntityDef& e, const json& body) {
   if (!e.CanWrite(ctx.p.role)) {

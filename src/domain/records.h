@@ -57,6 +57,13 @@ struct WriteOptions {
   bool checked = false;
 };
 
+// Roles that may refund or take back goods (a return order, an order set to refunded): the
+// people who answer for a unit's money, not its reps.
+inline bool CanRefund(const Principal& p) {
+  return p.is_system() || p.role == Role::kAdmin || p.role == Role::kHqOps || p.role == Role::kUnitLead ||
+         p.role == Role::kSupervisor;
+}
+
 struct TenantInfo {
   int64_t id = 0;
   std::string code, name, time_zone, currency, locale, status;
@@ -84,6 +91,14 @@ class RecordService {
   Result<json> Archive(const Principal& p, const EntityDef& e, int64_t id,
                        const WriteOptions& opt = {});
   Result<ListResult> List(const Principal& p, const EntityDef& e, const QueryParams& params);
+
+  // The record API's write rules for a record of `e` written by another path (bulk ingest, CSV
+  // import): the caller's role writes `e`, the record's owner_id/unit_id lie in the caller's part
+  // of the tree, and every reference field given (store_id, customer_id …) is one the caller can
+  // see — answered exactly as Create would (403 "forbidden", 422 "validation.reference", with
+  // the field). `values` maps field names to ids (0: absent). Reads only, on `conn`.
+  Status CheckWritable(store::Connection& conn, const Principal& p, const EntityDef& e,
+                       const std::map<std::string, int64_t>& values);
 
   // Called after a Create ("create") or an Update that changed something ("update") has
   // committed, in the writer's thread, with the record and the changes {field: {from, to}}. For

@@ -324,6 +324,9 @@ std::vector<EntityDef> Build() {
         Enum("channel", {"store", "online", "b2b", "wechat", "livestream"}).Req().Immutable().Doc(
             "Channel", "渠道：门店/线上/企业/微信/直播"),
         Enum("status", {"paid", "refunded", "cancelled"}).Default("paid").Doc("Status", "状态"),
+        Ref("return_of", "orders").Immutable().Doc(
+            "The paid order this return takes back (required when lines have negative qty; supervisors, unit leads and HQ only)",
+            "退货对应的原订单（有负数量行时必填；仅主管、战队负责人、总部）"),
         Time("ordered_at").Req().Sort().Immutable().Doc("When (with zone)", "下单时间（带时区）"),
         F("currency", FieldType::kCurrency).Immutable().Doc("Currency", "币种"),
         Money("total").Computed().Sort().Doc("Sum of line amounts", "订单金额（行金额合计）"),

@@ -193,6 +193,9 @@ struct Ingestor::Impl {
   Result<UserInfo> FindUser(store::Connection& conn, int64_t tenant, Cache& c, const std::string& username);
   Result<UserInfo> UserById(store::Connection& conn, int64_t tenant, Cache& c, int64_t id);
   Status Prepare(store::Connection& conn, const Principal& p, Cache& c, const json& r, Prepared& out);
+  // The record API's scope rules for the prepared record: who may write it, whose it is, and
+  // every store, customer, rep and unit it names (DESIGN §8: one rule on every path).
+  Status CheckScope(store::Connection& conn, const Principal& p, const Prepared& r);
   Status WriteGroup(std::vector<std::shared_ptr<Batch>>& group, std::vector<std::vector<int>>& outcome);
   void Run();
 };
@@ -430,6 +433,28 @@ Status Ingestor::Impl::Prepare(store::Connection& conn, const Principal& p, Cach
     out.data[f.name] = *it;
   }
   return resolve_owner(customer.owner, customer.unit);
+}
+
+Status Ingestor::Impl::CheckScope(store::Connection& conn, const Principal& p, const Prepared& r) {
+  using Kind = Prepared::Kind;
+  if (r.kind == Kind::kOrder && r.status != "paid" && !domain::CanRefund(p)) {
+    return Status::Error(ErrorKind::kForbidden, "order.refund_role", "only a supervisor, unit lead or HQ may post a refunded or cancelled order",
+                         "只有主管、战队负责人或总部可以提交退款或取消的订单", "status");
+  }
+  // HQ writes anywhere; references were resolved inside the tenant (and this keeps bulk feeds fast).
+  if (p.is_system() || p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps) return Status();
+  if (r.kind == Kind::kSignal && !r.customer) return Status();  // market news about no one in particular
+  std::map<std::string, int64_t> values = {{"owner_id", r.owner}, {"unit_id", r.unit}, {"customer_id", r.customer}};
+  if (r.kind == Kind::kOrder || r.kind == Kind::kActivity) values["store_id"] = r.store;
+  // Orders are checked as orders; visits, signals and custom facts as the activities they are.
+  const domain::EntityDef& e = *domain::FindEntity(r.kind == Kind::kOrder ? "orders" : "activities");
+  Status st = records.CheckWritable(conn, p, e, values);
+  if (st.ok()) return st;
+  // Name the field of the ingest record, not of the table.
+  static const std::map<std::string, std::string> kFields = {
+      {"store_id", "store_code"}, {"customer_id", "customer_code"}, {"owner_id", "rep"}, {"unit_id", "rep"}};
+  auto it = kFields.find(st.field());
+  return st.WithField(it != kFields.end() ? it->second : (r.store ? "store_code" : r.customer ? "customer_code" : "rep"));
 }
 
 Status Ingestor::Impl::WriteGroup(std::vector<std::shared_ptr<Batch>>& group, std::vector<std::vector<int>>& outcome) {
@@ -726,6 +751,7 @@ Result<IngestReport> Ingestor::IngestRecords(const Principal& p, std::vector<jso
         continue;
       }
       if (st.ok()) st = impl_->Prepare(*conn, p, cache, r, prep);
+      if (st.ok()) st = impl_->CheckScope(*conn, p, prep);
       if (st.ok() && prep.kind == Prepared::Kind::kOrder && !codes.insert(prep.code).second) {
         st = Status::Error(ErrorKind::kConflict, "conflict.duplicate", "order code '" + prep.code + "' appears twice in this request",
                            "订单号 '" + prep.code + "' 在本次请求中重复", "code");

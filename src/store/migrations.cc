@@ -742,6 +742,12 @@ UPDATE contracts SET approval_id = (SELECT MAX(r.id) FROM approval_requests r WH
   AND r.object = 'contracts' AND r.record_id = contracts.id);
 )SQL",
      "", ""},
+    {14, "a return's original order",
+     R"SQL(
+ALTER TABLE orders ADD COLUMN return_of BIGINT;
+CREATE INDEX orders_return_of ON orders (tenant_id, return_of);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -157,8 +157,9 @@ TEST_F(RulesTest, TasksAndOrdersStatus) {
   int64_t order = testing::MustCreate(*rs_, As("rep_a1"), "orders",
       {{"code", "O-1"}, {"channel", "store"}, {"store_id", org_.store_a}, {"ordered_at", "2026-11-27T10:00:00+08:00"},
        {"lines", {{{"product_id", org_.product}, {"qty", 1}, {"unit_price", 3299}}}}});
-  ASSERT_TRUE(rs_->Update(As("rep_a1"), E("orders"), order, {{"status", "refunded"}}).ok());
-  EXPECT_EQ(rs_->Update(As("rep_a1"), E("orders"), order, {{"status", "paid"}}).status().code(), "order.status");
+  EXPECT_EQ(rs_->Update(As("rep_a1"), E("orders"), order, {{"status", "refunded"}}).status().code(), "forbidden");  // reps don't refund
+  ASSERT_TRUE(rs_->Update(As("sup_a"), E("orders"), order, {{"status", "refunded"}}).ok());
+  EXPECT_EQ(rs_->Update(As("sup_a"), E("orders"), order, {{"status", "paid"}}).status().code(), "order.status");
   EXPECT_EQ(rs_->Update(As("rep_a1"), E("orders"), order, {{"lines", json::array()}}).status().code(), "validation.read_only");
   EXPECT_EQ(rs_->Update(As("rep_a1"), E("orders"), order, {{"code", "O-2"}}).status().code(), "validation.read_only");
 }

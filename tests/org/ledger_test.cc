@@ -217,7 +217,7 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   EXPECT_EQ(sharing_.Statement(As("rep_a1"), other).status().code(), "not_found");
 
   // O2 is refunded in November: October stays as it was; November carries the reversal.
-  ASSERT_TRUE(rs_->Update(As("rep_a2"), Entity("orders"), o2_, {{"status", "refunded"}}).ok());
+  ASSERT_TRUE(rs_->Update(As("sup_a"), Entity("orders"), o2_, {{"status", "refunded"}}).ok());
   ASSERT_TRUE(ledger_.PostPeriod(As("admin"), "2026-10").ok());
   EXPECT_DOUBLE_EQ(ledger_.Pnl(As("admin"), org_.unit_a, "2026-10").value()["figures"]["revenue"].get<double>(), 4900);
   auto nov = ledger_.PostPeriod(As("admin"), "2026-11");
