@@ -23,6 +23,30 @@ bool BudgetService::Visible(store::Connection& conn, const Principal& p, int64_t
   return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
 }
 
+Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, const json& body) {
+  // The documents money is spent on; each table has a unit_id (promotions may have none: all units).
+  static const std::vector<std::string> kSources = {"promotions", "contracts", "quotes", "orders", "expenses", "materials"};
+  auto bad = [] {
+    return Status::Invalid("budget.source",
+                           "a spend names its source document: source_object (promotions, contracts, quotes, orders, expenses or materials) "
+                           "and source_id",
+                           "直接使用预算须注明来源单据：source_object（promotions、contracts、quotes、orders、expenses 或 materials）与 source_id",
+                           "source_object");
+  };
+  auto object = body.find("source_object");
+  auto id = body.find("source_id");
+  if (object == body.end() || !object->is_string() || id == body.end() || !id->is_number_integer()) return bad();
+  const std::string table = object->get<std::string>();
+  if (std::find(kSources.begin(), kSources.end(), table) == kSources.end()) return bad();
+  Value q[] = {p.tenant_id, id->get<int64_t>()};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT unit_id FROM " + table + " WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
+  if (r.empty() || (!store::IsNull(r.rows[0][0]) && !Visible(conn, p, store::AsInt(r.rows[0][0])))) {
+    return Status::Invalid("budget.source", "no " + table + " record " + std::to_string(id->get<int64_t>()) + " that you can see",
+                           "不存在您可见的来源单据 " + table + " " + std::to_string(id->get<int64_t>()), "source_id");
+  }
+  return Status();
+}
+
 Result<json> BudgetService::Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries) {
   Value q[] = {tenant, id};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
@@ -152,8 +176,11 @@ Result<json> BudgetService::Release(const Principal& p, int64_t id, const json& 
 
 Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& body, bool spend) {
   if (domain::IsReadOnly(p.role)) return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not spend", "只读角色不能使用预算");
-  if (!spend && !IsHq(p) && p.role != domain::Role::kUnitLead) {
-    return Status::Error(ErrorKind::kForbidden, "forbidden", "only unit leads and HQ give money back to a budget", "只有战队负责人和总部可以释放预算");
+  if (!IsHq(p) && p.role != domain::Role::kUnitLead) {
+    return spend ? Status::Error(ErrorKind::kForbidden, "forbidden",
+                                 "only unit leads and HQ spend a budget directly; claims, quotes and contracts commit money for everyone else",
+                                 "只有战队负责人和总部可以直接使用预算；其他人通过报销、报价和合同占用预算")
+                 : Status::Error(ErrorKind::kForbidden, "forbidden", "only unit leads and HQ give money back to a budget", "只有战队负责人和总部可以释放预算");
   }
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"amount", "note", "source_object", "source_id"}));
   if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
@@ -166,6 +193,7 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT unit_id, amount, committed FROM budgets WHERE tenant_id = ? AND id = ?", q));
     if (r.empty() || !Visible(*conn, p, store::AsInt(r.rows[0][0]))) return Status::NotFound("budget");
   }
+  if (spend && !p.is_system()) KEEL_RETURN_IF_ERROR(CheckSource(*conn, p, body));
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   std::string now = FormatTimestamp(clock_.NowMs());
   // The check and the commit are one statement: concurrent spends cannot both pass it.

@@ -35,6 +35,10 @@ class BudgetService {
   Result<json> List(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
   Result<json> Get(const Principal& p, int64_t id);
   // Commits `amount` against the budget, or refuses with 409 budget.exceeded and what is left.
+  // HQ and unit leads only (people spend through claims, quotes and contracts, which commit for
+  // them); the caller must see the budget's unit, and a person's spend names its source document
+  // (source_object: promotions, contracts, quotes, orders, expenses or materials; source_id: one
+  // the caller can see) — 422 budget.source otherwise.
   Result<json> Spend(const Principal& p, int64_t id, const json& body);
   Result<json> Release(const Principal& p, int64_t id, const json& body);
   // The budget of a unit (or its nearest ancestor with one) for a category on a day, for other
@@ -49,6 +53,7 @@ class BudgetService {
   Result<json> Move(const Principal& p, int64_t id, const json& body, bool spend);
   Result<json> Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries);
   bool Visible(store::Connection& conn, const Principal& p, int64_t unit);
+  Status CheckSource(store::Connection& conn, const Principal& p, const json& body);
 
   store::Database& db_;
   const Clock& clock_;

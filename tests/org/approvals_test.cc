@@ -260,12 +260,26 @@ TEST_P(BudgetsTest, ConcurrentSpendingNeverOverspends) {
   int64_t id = (*b)["id"];
   EXPECT_EQ((*b)["period_start"], "2026-11-01");
   EXPECT_EQ((*b)["period_end"], "2026-11-30");
-  // Eight requests of 3,000 yuan race for 10,000: exactly three go through.
+  // Eight requests of 3,000 yuan race for 10,000: exactly three go through. Each names the
+  // campaign it pays for; only unit leads and HQ spend directly.
+  const int64_t promo = testing::MustCreate(*rs_, org_.as["ops"], "promotions",
+                                            {{"code", "PR-1"}, {"name", "社区路演"}, {"kind", "discount"}, {"discount_pct", 5},
+                                             {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
+  const json source = {{"source_object", "promotions"}, {"source_id", promo}};
+  EXPECT_EQ(budgets_.Spend(org_.as["sup_a"], id, {{"amount", 1}, {"source_object", "promotions"}, {"source_id", promo}}).status().kind(),
+            ErrorKind::kForbidden);
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}}).status().code(), "budget.source");
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}, {"source_object", "users"}, {"source_id", promo}}).status().code(),
+            "budget.source");
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}, {"source_object", "promotions"}, {"source_id", promo + 1000}}).status().field(),
+            "source_id");
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      auto r = budgets_.Spend(org_.as[i % 2 ? "lead_a" : "sup_a"], id, {{"amount", 3000}, {"note", "路演物料"}});
+      json body = {{"amount", 3000}, {"note", "路演物料"}};
+      body.update(source);
+      auto r = budgets_.Spend(org_.as[i % 2 ? "lead_a" : "ops"], id, body);
       if (r.ok()) ++ok;
       else if (r.status().code() == "budget.exceeded") ++refused;
       else ADD_FAILURE() << r.status().ToString();
@@ -283,11 +297,11 @@ TEST_P(BudgetsTest, ConcurrentSpendingNeverOverspends) {
     if (e["kind"] != "allocation") sum += e["amount"].get<double>();
   }
   EXPECT_EQ(sum, 9000.0);
-  auto over = budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1000.01}});
+  auto over = budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1000.01}, {"source_object", "promotions"}, {"source_id", promo}});
   EXPECT_EQ(over.status().code(), "budget.exceeded");
   EXPECT_NE(over.status().message_zh().find("1000.00"), std::string::npos);
   ASSERT_TRUE(budgets_.Release(org_.as["lead_a"], id, {{"amount", 3000}}).ok());
-  EXPECT_TRUE(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 4000}}).ok());
+  EXPECT_TRUE(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 4000}, {"source_object", "promotions"}, {"source_id", promo}}).ok());
   // A lower allocation than what is committed is refused.
   EXPECT_EQ(budgets_.Set(org_.as["admin"], {{"unit_id", org_.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 5000}})
                 .status().code(), "budget.below_committed");

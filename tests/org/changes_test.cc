@@ -121,7 +121,10 @@ TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspe
   // Approved after the money was spent meanwhile: the transfer fails and nothing moves.
   json t3 = rs_->Create(As("lead_b"), Entity("budget_transfers"), {{"from_budget_id", b_mkt}, {"to_budget_id", b_travel}, {"amount", 5000},
                                                                    {"reason", "再调剂"}}).value();
-  ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {{"amount", 4000}}).ok());
+  const int64_t fair = testing::MustCreate(*rs_, As("ops"), "promotions",
+                                           {{"code", "PR-FAIR"}, {"name", "家电博览会"}, {"kind", "discount"}, {"discount_pct", 3},
+                                            {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
+  ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {{"amount", 4000}, {"source_object", "promotions"}, {"source_id", fair}}).ok());
   ASSERT_TRUE(approvals_.Act(As("ops"), Requests("budget_transfers", t3["id"])[0]["id"], "approve", json::object()).ok());
   EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t3["id"]).value()["status"], "failed");
   EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);
