@@ -286,6 +286,34 @@ Result<json> TextService::ArchiveDocument(const Principal& p, int64_t id) {
   return doc;
 }
 
+namespace {
+
+// Which deals the caller may open: won-deal notes (and documents tied to a deal) are shown in
+// full only when the caller can open the deal itself; shared playbooks, FAQs and policies
+// (no deal) are for everyone. Answers are cached for one request.
+class DealScope {
+ public:
+  DealScope(const Principal& p, domain::RecordService& records) : p_(p), records_(records) {}
+  bool Visible(int64_t opportunity_id) {
+    if (opportunity_id == 0 || p_.is_system() || domain::SeesWholeTenant(p_.role)) return true;
+    auto it = seen_.find(opportunity_id);
+    if (it != seen_.end()) return it->second;
+    bool ok = records_.Get(p_, *domain::FindEntity("opportunities"), opportunity_id).ok();
+    seen_[opportunity_id] = ok;
+    return ok;
+  }
+
+ private:
+  const Principal& p_;
+  domain::RecordService& records_;
+  std::map<int64_t, bool> seen_;
+};
+
+// Checking visibility costs a lookup per deal: a search looks at this many candidates at most.
+constexpr size_t kMaxScopeChecks = 400;
+
+}  // namespace
+
 Result<json> TextService::Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
   for (const auto& [k, v] : query) {
     if (k != "q" && k != "product_line" && k != "segment" && k != "kind" && k != "limit") {
@@ -321,8 +349,17 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::set<std::string> ws(words.begin(), words.end());
   json hits = json::array();
+  // Notes of deals the caller cannot open are left out (docs/text.md): their total is not counted.
+  DealScope scope(p, impl_->records);
+  size_t checked = 0;
   for (size_t i = 0; i < ranked.size() && static_cast<int>(hits.size()) < limit; ++i) {
     const auto& doc = k->docs[ranked[i].second];
+    if (doc.opportunity_id) {
+      // Past the cap, a deal's note is treated as out of scope: leaving out is the safe side.
+      bool visible = checked < kMaxScopeChecks && scope.Visible(doc.opportunity_id);
+      ++checked;
+      if (!visible) continue;
+    }
     json h = {{"kind", doc.kind}, {"title", doc.title}, {"score", std::round(ranked[i].first * 1000) / 1000},
               {"snippet", Snippet(doc.body, ws, k->terms)},
               {"product_line", doc.product_line.empty() ? json(nullptr) : json(doc.product_line)},
@@ -336,7 +373,13 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
     }
     hits.push_back(std::move(h));
   }
-  return json{{"q", q}, {"words", words}, {"total", ranked.size()}, {"items", hits}};
+  size_t total = ranked.size();
+  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
+    // What the caller can see: every shared document that matches, and the deal notes shown.
+    total = static_cast<size_t>(std::count_if(ranked.begin(), ranked.end(), [&](const auto& r) { return k->docs[r.second].opportunity_id == 0; }));
+    total += static_cast<size_t>(std::count_if(hits.begin(), hits.end(), [](const json& h) { return h.contains("opportunity_id"); }));
+  }
+  return json{{"q", q}, {"words", words}, {"total", total}, {"items", hits}};
 }
 
 // ---- Talk tracks ----
@@ -433,17 +476,31 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
     std::lock_guard lock(t->mu);
     stats = t->stats;
   }
+  // Similar won deals the caller cannot open are anonymised (docs/text.md): what makes them
+  // similar — category, segment, an amount band and the reasons — but no id, name, date, notes or
+  // phrases from their notes; their notes feed neither the phrases nor the hints below.
+  DealScope scope(p, impl_->records);
   json similar = json::array();
   std::vector<std::vector<Token>> won_docs;
   for (const auto& [s, id] : ranked) {
-    std::vector<std::vector<Token>> docs;
-    for (uint32_t d : deals[id].second) docs.push_back(Segment(k->docs[d].body, k->terms));
-    won_docs.insert(won_docs.end(), docs.begin(), docs.end());
     json e = info[id];
-    e["opportunity_id"] = id;
     e["similarity"] = std::round(s * 1000) / 1000;
     e["reasons_zh"] = why[id].first;
     e["reasons_en"] = why[id].second;
+    if (!scope.Visible(id)) {
+      double a = e["amount"].get<double>();
+      double band = a <= 0 ? 0 : std::pow(10.0, std::floor(std::log10(a)));
+      json anon = {{"anonymised", true}, {"similarity", e["similarity"]}, {"reasons_zh", e["reasons_zh"]}, {"reasons_en", e["reasons_en"]},
+                   {"product_category", e["product_category"]}, {"segment", e["segment"]},
+                   {"amount_band", band > 0 ? json({band, band * 10}) : json(nullptr)}};
+      similar.push_back(std::move(anon));
+      continue;
+    }
+    std::vector<std::vector<Token>> docs;
+    for (uint32_t d : deals[id].second) docs.push_back(Segment(k->docs[d].body, k->terms));
+    won_docs.insert(won_docs.end(), docs.begin(), docs.end());
+    e["opportunity_id"] = id;
+    e["anonymised"] = false;
     e["key_phrases"] = PhrasesJson(KeyPhrases(docs, stats, k->terms, 4));
     similar.push_back(std::move(e));
   }
@@ -465,6 +522,16 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
       cand.push_back({sc, doc});
     }
     std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    // Only notes of deals the caller may open are quoted (at most kMaxScopeChecks looked up).
+    size_t checked = 0;
+    std::vector<std::pair<double, uint32_t>> allowed;
+    for (const auto& c : cand) {
+      const auto& kd = k->docs[c.second];
+      if (kd.opportunity_id && (checked++ >= kMaxScopeChecks || !scope.Visible(kd.opportunity_id))) continue;
+      allowed.push_back(c);
+      if (allowed.size() >= 50) break;
+    }
+    cand.swap(allowed);
     std::set<std::string> said;
     std::set<std::string> term_set(d->terms.begin(), d->terms.end());
     for (const auto& [sc, doc] : cand) {
@@ -538,6 +605,7 @@ Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_
   }
   for (const auto& s : tracks["similar_won_deals"]) {
     if (n >= 8) break;
+    if (s.value("anonymised", false)) continue;  // a deal the caller cannot open is no source
     sources.push_back({{"kind", "won_deal"}, {"opportunity_id", s["opportunity_id"]}, {"title", s["name"]}});
     std::string phrases;
     for (const auto& kp : s["key_phrases"]) phrases += kp["text"].get<std::string>() + " ";

@@ -13,7 +13,8 @@
 // "${repeat:N:text}" in a raw body or string (text N times, e.g. 100k characters or 1,000-deep
 // nesting); "headers" {name: value} sent with the request; "max_rss_growth_mb" (the server runs
 // in this process: its resident set, read from /proc/self/status, may grow by at most this much
-// over the step); "repeat": N sends the step N times (the last reply is checked).
+// over the step); "repeat": N sends the step N times (the last reply is checked); "contains" and
+// "absent": texts the raw reply must (not) contain — what must never leak.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -229,6 +230,14 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
         std::string why;
         EXPECT_TRUE(Matches(SubstituteJson(step["expect"], vars), got, "$", &why))
             << file.filename() << " / " << name << ": " << why;
+      }
+      for (const auto& text : step.value("contains", json::array())) {
+        std::string t = Substitute(text.get<std::string>(), vars);
+        EXPECT_NE(r.body.find(t), std::string::npos) << file.filename() << " / " << name << ": the reply lacks '" << t << "': " << r.body.substr(0, 500);
+      }
+      for (const auto& text : step.value("absent", json::array())) {
+        std::string t = Substitute(text.get<std::string>(), vars);
+        EXPECT_EQ(r.body.find(t), std::string::npos) << file.filename() << " / " << name << ": the reply shows '" << t << "'";
       }
       if (step.contains("expect_raw")) {
         EXPECT_EQ(r.body, Substitute(step["expect_raw"].get<std::string>(), vars)) << file.filename() << " / " << name;
