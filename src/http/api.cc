@@ -11,6 +11,7 @@
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
+#include "http/streams.h"
 
 namespace keel::http {
 
@@ -36,6 +37,7 @@ Response ErrorResponse(const Status& st, const std::string& request_id) {
   r.status = HttpStatusOf(st.kind());
   r.body = Dump(ErrorBody(st, request_id));
   if (st.kind() == ErrorKind::kTooManyRequests) r.headers.emplace_back("Retry-After", "60");
+  if (st.kind() == ErrorKind::kUnavailable) r.headers.emplace_back("Retry-After", "5");  // busy: a pool, a queue, a cap
   if (st.kind() == ErrorKind::kUnauthenticated) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   }
@@ -152,6 +154,21 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
+  if (services_.streams) {
+    // Live streams last only as long as their credential: re-checked every few seconds, and at
+    // once when a user changes (disabled, archived, another role or unit) or a session ends.
+    http::StreamHub* hub = services_.streams;
+    hub->SetAuthenticator([this](const std::string& token) { return auth_.Authenticate(token); });
+    observer_ = records_.AddObserver([hub](const Principal&, const EntityDef& e, int64_t, const std::string&, const json&, const json&) {
+      if (e.name == "users" || e.name == "units") hub->RevalidateNow();
+      return false;
+    });
+  }
+}
+
+Api::~Api() {
+  if (observer_) records_.RemoveObserver(observer_);
+  if (services_.streams) services_.streams->SetAuthenticator(nullptr);
 }
 
 void Api::AddEntityRoutes(const EntityDef& e) {
@@ -287,9 +304,11 @@ void Api::AddSystemRoutes() {
   }, {"Log in with tenant code, username and password; returns a bearer token",
       "用租户编码、用户名和密码登录，返回访问令牌", "auth", login_req, login_res, {}, 200, false});
 
-  router_.Add("POST", "/api/v1/auth/logout", [auth](Call& c) -> Result<Reply> {
+  http::StreamHub* hub = services_.streams;
+  router_.Add("POST", "/api/v1/auth/logout", [auth, hub](Call& c) -> Result<Reply> {
     std::string token = c.req.authorization.substr(7);
     KEEL_RETURN_IF_ERROR(auth->Logout(c.p(), token));
+    if (hub) hub->RevalidateNow();  // the session's live streams end now
     return Ok({{"status", "logged_out"}});
   }, {"Revoke the current session token", "注销当前会话", "auth", nullptr, {{"type", "object"}}});
 
@@ -302,8 +321,9 @@ void Api::AddSystemRoutes() {
                {"role", std::string(domain::RoleName(c.p().role))}});
   }, {"The caller, their role and tenant", "当前用户、角色与租户", "auth", nullptr, {{"type", "object"}}});
 
-  router_.Add("DELETE", "/api/v1/users/{id}/sessions", [auth](Call& c) -> Result<Reply> {
+  router_.Add("DELETE", "/api/v1/users/{id}/sessions", [auth, hub](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(auth->RevokeSessions(c.p(), c.id()));
+    if (hub) hub->RevalidateNow();
     return Ok({{"status", "revoked"}});
   }, {"End every session of a user", "注销某用户的全部会话", "users", nullptr, {{"type", "object"}}});
 

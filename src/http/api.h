@@ -69,6 +69,9 @@ class Api {
   // Never throws; every failure becomes a JSON error response.
   Response Handle(const Request& req) const;
   const Router& router() const { return router_; }
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
   json OpenApi() const;
 
  private:
@@ -92,6 +95,7 @@ class Api {
   domain::AuthService& auth_;
   ApiOptions options_;
   ApiServices services_;
+  int observer_ = 0;  // the live streams' watch on users and units (RecordService::AddObserver)
   Router router_;
 };
 

@@ -73,7 +73,7 @@ void Api::AddStreamRoutes() {
   StreamHub* hub = services_.streams;
   if (hub == nullptr) return;
   router_.Add("GET", "/api/v1/stream", [hub](Call& c) -> Result<Reply> {
-    KEEL_ASSIGN_OR_RETURN(auto stream, hub->Open(c.p(), c.req.query, c.req.last_event_id));
+    KEEL_ASSIGN_OR_RETURN(auto stream, hub->Open(c.p(), c.req.query, c.req.last_event_id, c.req.authorization.substr(7)));
     Reply r;
     r.stream = std::move(stream);
     return r;

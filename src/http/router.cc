@@ -105,9 +105,12 @@ bool EventStream::Push(std::string frame) {
   {
     std::lock_guard lock(mu_);
     if (closed_) return false;
-    if (pending_.size() >= kMaxPending) {
+    if (pending_.size() >= kMaxPending || pending_bytes_ + frame.size() > kMaxPendingBytes) {
       closed_ = true;  // a reader this slow reconnects and resumes with Last-Event-ID
+      pending_.clear();
+      pending_bytes_ = 0;
     } else {
+      pending_bytes_ += frame.size();
       pending_.push_back(std::move(frame));
     }
     wake = waker_;
@@ -135,6 +138,7 @@ bool EventStream::Take(std::vector<std::string>& out) {
   std::lock_guard lock(mu_);
   out.swap(pending_);
   pending_.clear();
+  pending_bytes_ = 0;
   return !(closed_ && out.empty());
 }
 

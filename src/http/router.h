@@ -41,7 +41,10 @@ struct Request {
 // frames wait; beyond that the stream closes, and the client resumes with Last-Event-ID.
 class EventStream {
  public:
+  // A reader that falls this far behind (frames or bytes waiting) is cut off: it reconnects and
+  // resumes with Last-Event-ID, and a slow client cannot hold the server's memory.
   static constexpr size_t kMaxPending = 1000;
+  static constexpr size_t kMaxPendingBytes = 1 << 20;
   // One SSE frame: "id: …\nevent: …\ndata: …\n\n". Returns false once closed.
   bool Push(std::string frame);
   void Close();
@@ -56,6 +59,7 @@ class EventStream {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> pending_;
+  size_t pending_bytes_ = 0;
   bool closed_ = false;
   std::function<void()> waker_;
 };

@@ -1,6 +1,7 @@
 #include "http/streams.h"
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -32,6 +33,7 @@ std::string Frame(int64_t id, const char* event, const json& data) {
 struct Sub {
   int64_t id = 0;
   domain::Principal p;
+  std::string token;   // the credential the stream was opened with, checked again and again
   QueryParams params;  // re-parsed per update: named ranges move with the clock
   bool metrics = false, alerts = false;
   std::set<std::string> names;
@@ -55,6 +57,9 @@ struct StreamHub::Impl {
   std::map<int64_t, int64_t> seq;  // tenant → last applied sequence seen
   int64_t next_id = 1;
   bool stop = false;
+  bool revalidate = false;
+  TimeMs last_revalidated = 0;
+  Authenticator authenticate;
   int listener = 0;
   std::thread worker;
 
@@ -73,6 +78,38 @@ struct StreamHub::Impl {
     return Frame(id, "metrics", *r);
   }
 
+  // The caps: on this server (503), per tenant and per person (429). Needs `mu`.
+  Status CapsLocked(const domain::Principal& p) {
+    for (auto it = subs.begin(); it != subs.end();) {  // closed streams do not count
+      if (it->second->stream.expired()) it = subs.erase(it);
+      else ++it;
+    }
+    if (subs.size() >= opt.max_streams) {
+      return Status::Error(ErrorKind::kUnavailable, "stream.too_many", "too many live streams on this server", "本服务器的实时连接过多");
+    }
+    size_t tenant = 0, user = 0;
+    for (const auto& [id, s] : subs) {
+      if (s->p.tenant_id != p.tenant_id) continue;
+      ++tenant;
+      if (s->p.user_id == p.user_id) ++user;
+    }
+    if (user >= opt.max_per_user) {
+      return Status::Error(ErrorKind::kTooManyRequests, "stream.too_many",
+                           "you have " + std::to_string(user) + " live streams open already (at most " + std::to_string(opt.max_per_user) +
+                               "); close a tab or device",
+                           "您已打开 " + std::to_string(user) + " 个实时连接（上限 " + std::to_string(opt.max_per_user) + "），请先关闭一些页面或设备");
+    }
+    if (tenant >= opt.max_per_tenant) {
+      return Status::Error(ErrorKind::kTooManyRequests, "stream.too_many", "your company has too many live streams open",
+                           "贵公司打开的实时连接过多");
+    }
+    return Status();
+  }
+  Status CheckCaps(const domain::Principal& p) {
+    std::lock_guard lock(mu);
+    return CapsLocked(p);
+  }
+
   bool AlertVisible(const domain::Principal& p, const json& alert) {
     if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
     int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
@@ -87,15 +124,49 @@ struct StreamHub::Impl {
     return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
   }
 
+  // Ends the streams whose credential no longer works or now stands for someone else (another
+  // role or unit): logout, revoked sessions, a disabled or archived user, a changed role.
+  void Revalidate() {
+    Authenticator check;
+    std::map<std::string, std::vector<std::shared_ptr<Sub>>> by_token;
+    {
+      std::lock_guard lock(mu);
+      check = authenticate;
+      for (auto& [id, s] : subs) by_token[s->token].push_back(s);
+    }
+    if (!check) return;
+    for (auto& [token, list] : by_token) {
+      auto now_p = check(token);
+      for (auto& s : list) {
+        bool same = now_p.ok() && now_p->user_id == s->p.user_id && now_p->tenant_id == s->p.tenant_id && now_p->role == s->p.role &&
+                    now_p->unit_path == s->p.unit_path;
+        if (same) continue;
+        if (auto st = s->stream.lock()) {
+          st->Push(Frame(0, "end", {{"code", "stream.credential"}, {"message", "the session ended or changed; sign in again"},
+                                    {"message_zh", "会话已结束或权限已变化，请重新登录"}}));
+          st->Close();
+        }
+        std::lock_guard lock(mu);
+        subs.erase(s->id);
+      }
+    }
+  }
+
   void Run() {
     while (true) {
       std::vector<std::shared_ptr<Sub>> due;
       std::map<int64_t, int64_t> seqs;
+      bool check = false;
       {
         std::unique_lock lock(mu);
         cv.wait_for(lock, std::chrono::milliseconds(opt.min_interval_ms));
         if (stop) return;
         TimeMs now = clock.NowMs();
+        if (revalidate || now - last_revalidated >= opt.revalidate_ms) {
+          revalidate = false;
+          last_revalidated = now;
+          check = !subs.empty();
+        }
         for (auto it = subs.begin(); it != subs.end();) {
           if (it->second->stream.expired()) {
             it = subs.erase(it);
@@ -110,6 +181,7 @@ struct StreamHub::Impl {
         }
         seqs = seq;
       }
+      if (check) Revalidate();
       for (auto& s : due) {
         auto stream = s->stream.lock();
         if (!stream) continue;
@@ -175,15 +247,30 @@ StreamHub::~StreamHub() {
   }
 }
 
+void StreamHub::SetAuthenticator(Authenticator authenticate) {
+  std::lock_guard lock(impl_->mu);
+  impl_->authenticate = std::move(authenticate);
+}
+
+void StreamHub::RevalidateNow() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->revalidate = true;
+  }
+  impl_->cv.notify_all();
+}
+
 size_t StreamHub::open_streams() const {
   std::lock_guard lock(impl_->mu);
   return impl_->subs.size();
 }
 
 Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p, const QueryParams& params,
-                                                     const std::string& last_event_id) {
+                                                     const std::string& last_event_id, const std::string& token) {
   auto sub = std::make_shared<Sub>();
   sub->p = p;
+  sub->token = token;
+  KEEL_RETURN_IF_ERROR(impl_->CheckCaps(p));
   QueryParams metric_params;
   for (const auto& [k, v] : params) {
     if (k == "alerts") sub->alerts = v == "true" || v == "1";
@@ -232,9 +319,7 @@ Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p,
   for (auto& f : first) stream->Push(std::move(f));
   {
     std::lock_guard lock(impl_->mu);
-    if (impl_->subs.size() >= impl_->opt.max_streams) {
-      return Status::Error(ErrorKind::kUnavailable, "stream.too_many", "too many live streams on this server", "本服务器的实时连接过多");
-    }
+    KEEL_RETURN_IF_ERROR(impl_->CapsLocked(p));
     sub->id = impl_->next_id++;
     sub->stream = stream;
     impl_->seq[p.tenant_id] = std::max(impl_->seq[p.tenant_id], head);

@@ -128,6 +128,60 @@ TEST_P(StreamTest, BadSubscriptionsAreRefusedBeforeTheStreamStarts) {
   EXPECT_EQ(r.status, 401);
 }
 
+// Issue #15 item 10: a stream lives only as long as its credential and the person's role, and
+// one person cannot hold unlimited streams.
+TEST_P(StreamTest, StreamsEndWithTheirSessionOrRoleAndArePerUserCapped) {
+  HttpClient c(f_->port);
+  const std::string target = "/api/v1/stream?metrics=revenue&from=2026-11-20&to=2026-11-20";
+  auto login = c.Post("/api/v1/auth/login", {{"tenant", "acme"}, {"username", "rep_a1"}, {"password", testing::kTestPassword}});
+  ASSERT_EQ(login.status, 200);
+  const std::string token = login.json()["token"];
+  {
+    StreamReader s(f_->port, target, token);
+    ASSERT_TRUE(s.Wait([](const std::string& d) { return d.find("event: metrics") != std::string::npos; })) << s.data();
+    ASSERT_EQ(c.Send("POST", "/api/v1/auth/logout", "", token).status, 200);
+    // The stream says why and ends; the server forgets it.
+    ASSERT_TRUE(s.Wait([](const std::string& d) { return d.find("event: end") != std::string::npos; })) << s.data();
+    EXPECT_NE(s.data().find("stream.credential"), std::string::npos);
+  }
+  {
+    // A supervisor made a rep by an admin: the supervisor-scoped stream ends.
+    StreamReader s(f_->port, target, f_->tokens.at("sup_a"));
+    ASSERT_TRUE(s.Wait([](const std::string& d) { return d.find("event: metrics") != std::string::npos; })) << s.data();
+    auto changed = c.Patch("/api/v1/users/" + std::to_string(f_->acme.users.at("sup_a")), {{"role", "rep"}}, f_->tokens.at("admin"));
+    ASSERT_EQ(changed.status, 200) << changed.body;
+    ASSERT_TRUE(s.Wait([](const std::string& d) { return d.find("event: end") != std::string::npos; })) << s.data();
+  }
+  {
+    // Eight streams per person; the ninth is refused with 429 while another person still connects.
+    std::vector<std::unique_ptr<StreamReader>> open;
+    for (int i = 0; i < 8; ++i) {
+      open.push_back(std::make_unique<StreamReader>(f_->port, target, f_->tokens.at("ops")));
+      ASSERT_TRUE(open.back()->Wait([](const std::string& d) { return d.find("event: metrics") != std::string::npos; }));
+    }
+    auto ninth = c.Get(target, f_->tokens.at("ops"));
+    EXPECT_EQ(ninth.status, 429);
+    EXPECT_EQ(ninth.json()["error"]["code"], "stream.too_many");
+    StreamReader other(f_->port, target, f_->tokens.at("lead_a"));
+    EXPECT_TRUE(other.Wait([](const std::string& d) { return d.find("event: metrics") != std::string::npos; })) << other.data();
+  }
+}
+
+TEST(EventStreamTest, ASlowReaderIsCutOffByBytesNotAllowedToHoldMemory) {
+  EventStream s;
+  std::string frame(64 * 1024, 'x');
+  int pushed = 0;
+  while (!s.closed() && pushed < 1000) {
+    s.Push(frame);
+    ++pushed;
+  }
+  EXPECT_TRUE(s.closed());
+  EXPECT_LE(static_cast<size_t>(pushed) * frame.size(), EventStream::kMaxPendingBytes + frame.size());
+  std::vector<std::string> out;
+  EXPECT_FALSE(s.Take(out));  // what was waiting is dropped with the connection
+  EXPECT_TRUE(out.empty());
+}
+
 TEST_P(StreamTest, AlertsStreamAndResumeWithLastEventId) {
   HttpClient c(f_->port);
   EXPECT_EQ(c.Send("POST", "/api/v1/events", Order("A1", 9000).dump(), f_->tokens.at("rep_a1")).status, 201);
