@@ -473,7 +473,24 @@ Status AiService::Impl::SetJob(int64_t tenant, int64_t id, const std::string& st
 
 Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind, const std::string& target) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
+  {
+    // One tenant cannot fill the queue that every tenant's training waits in.
+    Value t[] = {p.tenant_id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows mine, conn->Query(
+        "SELECT id FROM ai_jobs WHERE tenant_id = ? AND status IN ('queued', 'running') ORDER BY id", t));
+    if (static_cast<int>(mine.size()) >= opt.jobs_per_tenant) {
+      std::string other = std::to_string(store::AsInt(mine.rows[0][0]));
+      return Status::Error(ErrorKind::kConflict, "ai.job_running",
+                           "job " + other + " of your company is still queued or running; start the next when it is done",
+                           "贵公司的任务 " + other + " 仍在排队或运行，请在其完成后再开始新任务", "job_id");
+    }
+    KEEL_ASSIGN_OR_RETURN(store::Rows all, conn->Query("SELECT COUNT(*) FROM ai_jobs WHERE status IN ('queued', 'running')"));
+    if (store::AsInt(all.rows[0][0]) >= opt.jobs_total) {
+      return Status::Error(ErrorKind::kUnavailable, "ai.jobs_busy", "the server is training for other companies; try again in a few minutes",
+                           "服务器正在为其他企业训练模型，请几分钟后再试");
+    }
+  }
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   std::string now = FormatTimestamp(clock.NowMs());
   Value q[] = {p.tenant_id, ids[0], kind, target, now, p.user_id ? Value(p.user_id) : Value()};
@@ -493,6 +510,13 @@ AiService::~AiService() { Stop(); }
 bool AiService::MayManage(const Principal& p) { return CanManage(p); }
 
 void AiService::Start() {
+  // Jobs queued or running when the server last stopped will not run: say so, and free their
+  // tenants' slots.
+  if (auto conn = impl_->db.Acquire(); conn.ok()) {
+    Value q[] = {FormatTimestamp(impl_->clock.NowMs())};
+    (void)(*conn)->Exec("UPDATE ai_jobs SET status = 'failed', message = 'interrupted: the server restarted before it finished', "
+                        "finished_at = ? WHERE status IN ('queued', 'running')", q);
+  }
   // Every existing tenant's rescoring starts at its log's head (history is scored by batches, and
   // old signals are not news); tenants created later start at their beginning.
   if (auto conn = impl_->db.Acquire(); conn.ok()) {
@@ -1178,10 +1202,18 @@ Result<json> AiService::Job(const Principal& p, int64_t id) {
   if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such job", "没有该任务", "id");
   const auto& r = rows.rows[0];
   auto text = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
-  return json{{"id", id}, {"kind", store::AsText(r[0])}, {"target", text(r[1])}, {"status", store::AsText(r[2])},
+  json out = {{"id", id}, {"kind", store::AsText(r[0])}, {"target", text(r[1])}, {"status", store::AsText(r[2])},
               {"progress", store::AsDouble(r[3])}, {"message", text(r[4])},
               {"result", store::IsNull(r[5]) ? json(nullptr) : json::parse(store::AsText(r[5]), nullptr, false)},
-              {"created_at", store::AsText(r[6])}, {"started_at", text(r[7])}, {"finished_at", text(r[8])}};
+              {"created_at", store::AsText(r[6])}, {"started_at", text(r[7])}, {"finished_at", text(r[8])}, {"queue_position", nullptr}};
+  if (out["status"] == "queued") {
+    // How many jobs (of any company: only their number is told) run or wait before this one.
+    Value a[] = {id};
+    KEEL_ASSIGN_OR_RETURN(store::Rows ahead, conn->Query(
+        "SELECT COUNT(*) FROM ai_jobs WHERE status = 'running' OR (status = 'queued' AND id < ?)", a));
+    out["queue_position"] = store::AsInt(ahead.rows[0][0]);
+  }
+  return out;
 }
 
 Result<json> AiService::CreateDataset(const Principal& p, const std::string& name, std::string_view csv) {
@@ -1189,7 +1221,34 @@ Result<json> AiService::CreateDataset(const Principal& p, const std::string& nam
   if (name.empty() || name.size() > 200) {
     return Status::Invalid("validation.required", "name (1-200 bytes) is required", "name（1-200 字节）为必填项", "name");
   }
+  const AiOptions& o = impl_->opt;
+  if (csv.size() > o.dataset_max_bytes) {
+    return Status::Error(ErrorKind::kPayloadTooLarge, "ai.dataset_too_large",
+                         "a dataset may have at most " + std::to_string(o.dataset_max_bytes >> 20) + " MiB",
+                         "数据集最大 " + std::to_string(o.dataset_max_bytes >> 20) + " MiB", "body");
+  }
+  // Columns first, from the header line, before the whole file is read into memory.
+  {
+    std::string_view header = csv.substr(0, csv.find('\n'));
+    size_t cols = 1 + static_cast<size_t>(std::max({std::count(header.begin(), header.end(), ','), std::count(header.begin(), header.end(), ';'),
+                                                     std::count(header.begin(), header.end(), '\t')}));
+    if (cols > o.dataset_max_columns) {
+      return Status::Error(ErrorKind::kUnprocessable, "ai.dataset_too_many_columns",
+                           "a dataset may have at most " + std::to_string(o.dataset_max_columns) + " columns; this one has " + std::to_string(cols),
+                           "数据集最多 " + std::to_string(o.dataset_max_columns) + " 列，此文件有 " + std::to_string(cols) + " 列", "line 1");
+    }
+  }
   KEEL_ASSIGN_OR_RETURN(Table t, ReadTable(csv));
+  if (t.rows.size() > o.dataset_max_rows) {
+    return Status::Error(ErrorKind::kUnprocessable, "ai.dataset_too_many_rows",
+                         "a dataset may have at most " + std::to_string(o.dataset_max_rows) + " rows; this one has " + std::to_string(t.rows.size()),
+                         "数据集最多 " + std::to_string(o.dataset_max_rows) + " 行，此文件有 " + std::to_string(t.rows.size()) + " 行", "body");
+  }
+  if (t.header.size() > o.dataset_max_columns) {
+    return Status::Error(ErrorKind::kUnprocessable, "ai.dataset_too_many_columns",
+                         "a dataset may have at most " + std::to_string(o.dataset_max_columns) + " columns",
+                         "数据集最多 " + std::to_string(o.dataset_max_columns) + " 列", "line 1");
+  }
   auto profile = Profile(t);
   json cols = json::array();
   for (const auto& c : profile) cols.push_back(c.ToJson());

@@ -34,6 +34,15 @@ struct AiOptions {
   // The worker's periodic work: the nightly rescoring batch and drift check, hourly planning of
   // next best actions. Tests that drive these by hand turn it off.
   bool periodic = true;
+  // Uploaded CSV datasets: larger is 413 ai.dataset_too_large, more rows or columns 422
+  // ai.dataset_too_many_rows / ai.dataset_too_many_columns.
+  size_t dataset_max_bytes = 16u << 20;
+  size_t dataset_max_rows = 200000;
+  size_t dataset_max_columns = 200;
+  // Training jobs waiting or running: per tenant (409 ai.job_running names the one in the way)
+  // and on the server (503 ai.jobs_busy). A queued job's status says how many are ahead of it.
+  int jobs_per_tenant = 1;
+  int jobs_total = 16;
 };
 
 // One score with its reasons, as stored.

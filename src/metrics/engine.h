@@ -33,6 +33,8 @@ struct EngineOptions {
   int64_t minute_retention_ms = 2LL * 86400000;   // minute buckets kept for the last 2 days
   int64_t hour_retention_ms = 63LL * 86400000;    // hour buckets for 9 weeks (seasonal baselines)
   bool install_builtin_pack = true;
+  // A query's groups without `top` (rep × store …): more is 422 metrics.too_many_groups.
+  size_t max_groups = 2000;
 };
 
 // A question to the engine. Times are UTC, [from, to).

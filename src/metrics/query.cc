@@ -586,6 +586,16 @@ Result<json> MetricEngine::Query(const Principal& p, const QueryRequest& q) {
     });
   }
   if (q.top > 0 && order.size() > static_cast<size_t>(q.top)) order.resize(static_cast<size_t>(q.top));
+  // A reply is bounded: thousands of groups (rep × store …) need top=N or a filter.
+  const size_t kMaxGroupsWithoutTop = impl_->opt.max_groups;
+  if (q.top == 0 && order.size() > kMaxGroupsWithoutTop) {
+    return Status::Error(ErrorKind::kUnprocessable, "metrics.too_many_groups",
+                         "the query has " + std::to_string(order.size()) + " groups (at most " + std::to_string(kMaxGroupsWithoutTop) +
+                             " without top); add top=N (1-1000) or a filter such as unit=…",
+                         "查询结果有 " + std::to_string(order.size()) + " 个分组（不带 top 时最多 " + std::to_string(kMaxGroupsWithoutTop) +
+                             " 个）；请加上 top=N（1-1000）或筛选条件，如 unit=…",
+                         "group_by");
+  }
 
   const Metric* first_simple = FirstSimple(*t, q.metrics[0]);
   json metrics_json = json::array();

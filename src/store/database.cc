@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
 #include "store/postgres/pg_database.h"
 #include "store/sqlite/sqlite_database.h"
 
@@ -71,28 +73,55 @@ Status Connection::RollbackToSavepoint(std::string_view name) {
   return Exec("ROLLBACK TO SAVEPOINT " + std::string(name)).status();
 }
 
+namespace {
+// The pools whose connections this thread holds now (a request's thread borrowing twice).
+thread_local std::vector<const Database*> t_held;
+
+void Held(const Database* db) { t_held.push_back(db); }
+void Returned(const Database* db) {
+  for (auto it = t_held.rbegin(); it != t_held.rend(); ++it) {
+    if (*it == db) {
+      t_held.erase(std::next(it).base());
+      return;
+    }
+  }
+}
+}  // namespace
+
 PooledConnection::~PooledConnection() {
-  if (conn_) db_->Release(std::move(conn_));
+  if (conn_) {
+    Returned(db_);
+    db_->Release(std::move(conn_));
+  }
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url,
                                                  const DatabaseOptions& options) {
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
-      url.find("dbname=") != std::string::npos) {
-    return OpenPostgres(url, options);
-  }
-  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
-  return OpenSqlite(path, options);
+  Result<std::unique_ptr<Database>> db = [&] {
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 || url.find("dbname=") != std::string::npos) {
+      return OpenPostgres(url, options);
+    }
+    return OpenSqlite(url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url, options);
+  }();
+  if (db.ok()) (*db)->set_acquire_timeout_ms(options.acquire_timeout_ms);
+  return db;
 }
 
 Result<PooledConnection> Database::Acquire() {
+  const bool nested = std::find(t_held.begin(), t_held.end(), this) != t_held.end();
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !idle_.empty() || open_ < pool_size_; });
+  if (nested) {
+    if (nested_.fetch_add(1) == 0) spdlog::warn("store: a thread borrowed a second connection while holding one (opened beyond the pool if needed)");
+  } else if (!cv_.wait_for(lock, std::chrono::milliseconds(acquire_timeout_ms_), [&] { return !idle_.empty() || open_ < pool_size_; })) {
+    return Status::Error(ErrorKind::kUnavailable, "store.busy", "the database is busy (every connection is in use); try again shortly",
+                         "数据库繁忙（连接已全部占用），请稍后再试");
+  }
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
     c->commit_hook_ = commit_hook_;
     c->written_tenants_.clear();
+    Held(this);
     return PooledConnection(this, std::move(c));
   }
   ++open_;
@@ -106,6 +135,7 @@ Result<PooledConnection> Database::Acquire() {
     cv_.notify_one();
     return c.status();
   }
+  Held(this);
   return PooledConnection(this, std::move(c).value());
 }
 

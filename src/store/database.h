@@ -3,6 +3,7 @@
 // PostgreSQL backend renumbers them to $1..$n. Every table's key starts with tenant_id.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -93,6 +94,8 @@ class PooledConnection {
 struct DatabaseOptions {
   int pool_size = 4;
   int busy_timeout_ms = 5000;
+  // How long a request waits for a free connection before it is answered 503 store.busy.
+  int acquire_timeout_ms = 10000;
   // SQLite synchronous mode: "FULL" survives power loss, "NORMAL" survives a process crash.
   std::string sqlite_synchronous = "FULL";
 };
@@ -106,8 +109,13 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& url,
                                                 const DatabaseOptions& options = {});
   virtual Backend backend() const = 0;
-  // Blocks until a connection is free; opens one lazily up to the pool size.
+  // Waits up to acquire_timeout_ms for a free connection (then kUnavailable store.busy: a 503
+  // with Retry-After); opens one lazily up to the pool size. A thread that already holds one of
+  // this pool's connections gets another at once, beyond the pool size if need be, so a request
+  // never waits for itself; such nested borrowing is counted (nested_acquires) and logged once.
   Result<PooledConnection> Acquire();
+  int64_t nested_acquires() const { return nested_.load(); }
+  void set_acquire_timeout_ms(int ms) { acquire_timeout_ms_ = ms; }
   // Human-readable description without secrets (for logs).
   virtual std::string Describe() const = 0;
   // Called after every commit that appended events, once per tenant, on the committing
@@ -123,6 +131,8 @@ class Database {
   void Release(std::unique_ptr<Connection> conn);
 
   const int pool_size_;
+  int acquire_timeout_ms_ = 10000;
+  std::atomic<int64_t> nested_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_

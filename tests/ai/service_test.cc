@@ -610,6 +610,61 @@ TEST_F(AiDemo, AnotherTenantNeverReadsTheseScores) {
   EXPECT_TRUE((*m)["versions"].empty());
 }
 
+// Issue #15 §3: uploads are bounded (bytes, rows, columns); a company has one training job
+// waiting or running and the server a few; a queued job says how many are ahead of it; jobs left
+// over from a stopped server are marked failed at the next start.
+TEST(AiLimits, DatasetsAreBoundedAndJobsQueueFairly) {
+  testing::DomainEnv env(testing::TestBackend::kSqlite);
+  testing::Org rival = testing::BuildOrg(*env.rs, *env.auth, "rival");
+  AiOptions o;
+  o.dataset_max_bytes = 4096;
+  o.dataset_max_rows = 10;
+  o.dataset_max_columns = 5;
+  o.jobs_per_tenant = 1;
+  o.jobs_total = 2;
+  o.periodic = false;
+  auto admin = env.org.as.at("admin");
+  {
+    AiService ai(*env.db, *env.rs, env.clock, o);  // not started: jobs stay queued
+    EXPECT_EQ(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().code(), "ai.dataset_too_large");
+    EXPECT_EQ(HttpStatusOf(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().kind()), 413);
+    auto wide = ai.CreateDataset(admin, "wide", "a,b,c,d,e,f
+1,2,3,4,5,6
+");
+    EXPECT_EQ(wide.status().code(), "ai.dataset_too_many_columns");
+    EXPECT_EQ(HttpStatusOf(wide.status().kind()), 422);
+    std::string tall = "a,y
+";
+    for (int i = 0; i < 11; ++i) tall += std::to_string(i) + "," + std::to_string(i % 2) + "
+";
+    EXPECT_EQ(ai.CreateDataset(admin, "tall", tall).status().code(), "ai.dataset_too_many_rows");
+    EXPECT_TRUE(ai.CreateDataset(admin, "ok", "a,y
+1,0
+2,1
+").ok());
+    auto first = ai.StartTraining(admin, "lead");
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    auto second = ai.StartTraining(admin, "opportunity");
+    EXPECT_EQ(second.status().code(), "ai.job_running");
+    EXPECT_EQ(second.status().kind(), ErrorKind::kConflict);
+    auto theirs = ai.StartTraining(rival.as.at("admin"), "lead");
+    ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
+    EXPECT_EQ(ai.Job(admin, (*first)["id"].get<int64_t>()).value()["queue_position"], 0);
+    EXPECT_EQ(ai.Job(rival.as.at("admin"), (*theirs)["id"].get<int64_t>()).value()["queue_position"], 1);
+    testing::Org third = testing::BuildOrg(*env.rs, *env.auth, "third");
+    auto full = ai.StartTraining(third.as.at("admin"), "lead");
+    EXPECT_EQ(full.status().code(), "ai.jobs_busy");
+    EXPECT_EQ(HttpStatusOf(full.status().kind()), 503);
+  }
+  // A new server: the jobs of the old one will not run, and say so; the company may train again.
+  AiService ai(*env.db, *env.rs, env.clock, o);
+  ai.Start();
+  auto jobs = ai.StartTraining(admin, "lead");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_TRUE(ai.WaitIdle(60000));
+  ai.Stop();
+}
+
 // Issue 4 through the service (the API's path): upload the bank CSV, map it (label y, duration
 // left out), train as a background job, read the card back with the dataset.
 TEST(AiDatasets, ForeignCsvEndToEndThroughTheService) {

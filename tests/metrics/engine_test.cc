@@ -829,6 +829,29 @@ TEST_P(MetricEngineTest, CancellingAnOrderLaterTakesItOutOfRevenue) {
   EXPECT_EQ(Single(As("ops"), q, "orders"), 1);
 }
 
+// Issue #15 §3: a query with more groups than the engine allows (without top) is a 422 that
+// says how to narrow it; with top it answers.
+TEST_P(MetricEngineTest, TooManyGroupsWithoutTopIsRefusedPlainly) {
+  EngineOptions o;
+  o.max_groups = 1;
+  auto small = std::make_unique<MetricEngine>(*db_, clock_, o);
+  Sale("rep_a1", "2026-11-20T02:00:00Z", 1000);
+  Sale("rep_a2", "2026-11-20T03:00:00Z", 500);
+  CatchUp(*small);
+  QueryRequest q = Req({"revenue"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 21));
+  q.group_by = {"rep"};
+  auto refused = small->Query(As("ops"), q);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), "metrics.too_many_groups");
+  EXPECT_EQ(refused.status().field(), "group_by");
+  EXPECT_NE(refused.status().message_en().find("top=N"), std::string::npos);
+  q.top = 1;
+  auto top = small->Query(As("ops"), q);
+  ASSERT_TRUE(top.ok()) << top.status().ToString();
+  EXPECT_EQ((*top)["groups"].size(), 1u);
+  EXPECT_EQ((*top)["groups"][0]["values"]["revenue"]["value"], 1000);
+}
+
 // Every dimension a source lists can be grouped by; opportunity's product_category is its own
 // field (order_line's is the product's "category").
 TEST_P(MetricEngineTest, OpportunitiesGroupByProductCategory) {

@@ -136,6 +136,36 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
+// Issue #15 §3: a request waits a bounded time for a connection (then 503 store.busy), and a
+// thread that already holds one is never left waiting for itself.
+TEST_P(StoreTest, APoolWaitIsBoundedAndNeverWaitsForItself) {
+  auto db = testing::NewDatabase(GetParam(), nullptr, /*pool_size=*/1);
+  db->set_acquire_timeout_ms(200);
+  auto held = db->Acquire();
+  ASSERT_TRUE(held.ok());
+  // Another thread: the one connection is taken, so it is told the database is busy.
+  Status other;
+  std::thread t([&] {
+    auto c = db->Acquire();
+    other = c.ok() ? Status() : c.status();
+  });
+  t.join();
+  EXPECT_EQ(other.code(), "store.busy");
+  EXPECT_EQ(HttpStatusOf(other.kind()), 503);
+  // The same thread borrowing again gets a connection at once (beyond the pool) and is counted.
+  EXPECT_EQ(db->nested_acquires(), 0);
+  {
+    auto again = db->Acquire();
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_TRUE((*again)->Query("SELECT 1").ok());
+  }
+  EXPECT_EQ(db->nested_acquires(), 1);
+  // Once returned, the connection serves another thread again.
+  { auto done = std::move(held).value(); }
+  std::thread t2([&] { EXPECT_TRUE(db->Acquire().ok()); });
+  t2.join();
+}
+
 TEST(StoreOpen, RejectsUnreachableDatabases) {
   auto pg = Database::Open("postgresql://nobody@127.0.0.1:1/none");
   ASSERT_FALSE(pg.ok());
