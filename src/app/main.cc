@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "common/crypto.h"
+#include "common/net.h"
 #include "common/yaml.h"
 #include "demo/demo.h"
 #include "demo/live.h"
@@ -58,6 +59,8 @@ struct Config {
   int session_ttl_hours = 12;
   std::string sqlite_synchronous = "FULL";
   std::string web_root;  // the built front end (web/dist); empty: found next to the binary
+  // Proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); none by default.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Reads keel.toml into `c` (the defaults that env and flags then override). Unknown keys and
@@ -101,6 +104,14 @@ keel::Status LoadToml(const std::string& path, Config& c) {
     else if (k == "session-ttl-hours") st = num(c.session_ttl_hours);
     else if (k == "sqlite-synchronous") st = str(c.sqlite_synchronous);
     else if (k == "web-root") st = str(c.web_root);
+    else if (k == "trusted-proxies") {
+      if (!node.is_array()) return bad("a list of addresses or ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
+      c.trusted_proxies.clear();
+      for (auto&& item : *node.as_array()) {
+        if (!item.is_string()) return bad("a list of strings");
+        c.trusted_proxies.push_back(item.as_string()->get());
+      }
+    }
     else return keel::Status::Invalid("config.toml", path + ": unknown setting '" + k + "'",
                                       path + "：未知配置项 '" + k + "'", k);
     if (!st.ok()) return st;
@@ -118,6 +129,17 @@ keel::Status ApplyEnv(Config& c) {
                             Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous},
                             Str{"KEEL_WEB_ROOT", &c.web_root}}) {
     if (const char* v = std::getenv(env)) *field = v;
+  }
+  if (const char* v = std::getenv("KEEL_TRUSTED_PROXIES")) {
+    c.trusted_proxies.clear();
+    std::string list = v;
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = list.find(',', start);
+      std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) c.trusted_proxies.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
   }
   for (auto [env, field] : {Int{"KEEL_PORT", &c.port}, Int{"KEEL_THREADS", &c.threads}, Int{"KEEL_WORKERS", &c.workers},
                             Int{"KEEL_POOL_SIZE", &c.pool_size}, Int{"KEEL_BODY_LIMIT_MB", &c.body_limit_mb},
@@ -152,6 +174,7 @@ keel::Status Validate(const Config& c) {
                   range("session-ttl-hours", c.session_ttl_hours, 1, 24 * 90)}) {
     if (!st.ok()) return st;
   }
+  if (auto proxies = keel::net::ParseCidrs(c.trusted_proxies); !proxies.ok()) return proxies.status().WithField("trusted-proxies");
   if (c.sqlite_synchronous != "FULL" && c.sqlite_synchronous != "NORMAL") {
     return keel::Status::Invalid("config.range", "sqlite-synchronous must be FULL or NORMAL",
                                  "sqlite-synchronous 只能为 FULL 或 NORMAL", "sqlite-synchronous");
@@ -814,6 +837,7 @@ int main(int argc, char** argv) {
   so.workers = c.workers;
   so.body_limit = static_cast<size_t>(c.body_limit_mb) * 1024 * 1024;
   so.request_timeout_ms = c.request_timeout_ms;
+  so.trusted_proxies = keel::net::ParseCidrs(c.trusted_proxies).value();  // checked by Validate
   keel::http::StaticFiles web;
   std::string web_root = c.web_root.empty() ? keel::http::StaticFiles::FindDefaultRoot() : c.web_root;
   if (!web_root.empty()) {

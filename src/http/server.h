@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "common/net.h"
 #include "http/router.h"
 
 namespace keel::http {
@@ -21,6 +22,8 @@ struct ServerOptions {
   size_t body_limit = 16 * 1024 * 1024;
   int request_timeout_ms = 30000;
   int shutdown_grace_ms = 10000;
+  // Peers whose X-Forwarded-For names the client (keel.toml trusted-proxies); empty: ignored.
+  std::vector<keel::net::Cidr> trusted_proxies;
 };
 
 using RequestHandler = std::function<Response(const Request&)>;

@@ -65,6 +65,16 @@ TEST(Time, ManualClockAdvances) {
   EXPECT_GT(Clock::System()->NowMs(), MsFromCivil(2024, 1, 1));
 }
 
+TEST(Time, AnAnchoredClockStartsWhereToldAndMoves) {
+  const TimeMs start = MsFromCivil(2026, 12, 31, 15, 30);
+  AnchoredClock c(start);
+  TimeMs a = c.NowMs();
+  EXPECT_GE(a, start);
+  EXPECT_LT(a, start + 60000);  // it starts where it was told, not at the wall clock
+  TimeMs b = c.NowMs();
+  EXPECT_GE(b, a);  // and never goes back
+}
+
 TEST(Time, KnowsTimeZones) {
   EXPECT_TRUE(IsKnownTimeZone("Asia/Shanghai"));
   EXPECT_TRUE(IsKnownTimeZone("UTC"));

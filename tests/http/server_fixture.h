@@ -98,6 +98,8 @@ class ServerFixture {
     so.port = 0;
     so.body_limit = 1024 * 1024;
     so.shutdown_grace_ms = 3000;
+    // The test client is the "proxy": X-Forwarded-For in a case names the client it stands for.
+    so.trusted_proxies = net::ParseCidrs({"127.0.0.1"}).value();
     server = std::make_unique<http::Server>(so, [this](const http::Request& r) { return api->Handle(r); });
     auto p = server->Start();
     if (!p.ok()) throw std::runtime_error(p.status().ToString());
