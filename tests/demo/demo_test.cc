@@ -367,11 +367,11 @@ TEST_P(DemoEndDates, GenerateWithThePlantedStructureAndLastMonthsAccounts) {
               "AND o.channel <> 'b2b' AND substr(o.ordered_at, 6, 2) IN ('01', '07') GROUP BY m ORDER BY m");
   ASSERT_EQ(ac.size(), 2u);
   EXPECT_GT(AsDouble(ac.rows[1][1]), 3.0 * AsDouble(ac.rows[0][1]));
-  // 吃老本: Jinan touches fewer than half as many accounts in the last four weeks as it did
-  // twelve to sixteen weeks before.
+  // 吃老本: Jinan touches fewer than half as many accounts in the last four weeks as in the four
+  // weeks before its decline began (sixteen weeks before the end).
   {
     const std::string recent = utc(end_day - 27);
-    store::Value w[] = {recent, utc(end_day - 111), utc(end_day - 83), recent, utc(end_day + 1)};
+    store::Value w[] = {recent, utc(end_day - 139), utc(end_day - 111), recent, utc(end_day + 1)};
     auto c = std::move(g.db->Acquire()).value();
     auto cov = c->Query("SELECT a.occurred_at >= ?, COUNT(DISTINCT a.customer_id) FROM activities a JOIN units u ON u.tenant_id = a.tenant_id "
                         "AND u.id = a.unit_id WHERE u.code = 'NORTH-JN' AND a.kind = 'visit' AND a.customer_id IS NOT NULL AND "
