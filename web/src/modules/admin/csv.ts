@@ -1,6 +1,7 @@
 // CSV in the browser: parsing a file for its preview (RFC 4180 quotes, `,` `;` or tab detected
 // from the header as the server does) and writing a list as CSV that Excel opens correctly
-// (UTF-8 with a BOM, CRLF lines, every field that needs it quoted).
+// (UTF-8 with a BOM, CRLF lines, every field that needs it quoted) and safely (no text cell
+// starts a formula: see csvCell).
 
 export function detectDelimiter(text: string): string {
   const header = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length)
@@ -59,15 +60,30 @@ export function countRows(text: string): number {
   return Math.max(0, parseCsv(text).length - 1)
 }
 
-function cell(v: unknown): string {
+// Formula injection (CSV injection, CWE-1236): a spreadsheet opening the file runs a cell that
+// begins with = + - @ — or with a tab or carriage return, which some strip first — so a feedback
+// form's `=HYPERLINK(…)` would reach the admin's Excel as a live formula. Such text gets a leading
+// single quote (OWASP's rule) and is always quoted. Numbers the API sends as JSON numbers are
+// written as they are: -12.5 stays a number the spreadsheet can add up; only text is prefixed
+// (a phone kept as the text "+86…" is written '+86…: still text, never a number or a formula).
+const FORMULA_START = /^[=+\-@\t\r]/
+
+export function neutraliseFormula(s: string): string {
+  return FORMULA_START.test(s) ? "'" + s : s
+}
+
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return ''
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v)
-  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
+  if (typeof v === 'boolean') return String(v)
+  const raw = typeof v === 'object' ? JSON.stringify(v) : String(v)
+  const s = neutraliseFormula(raw)
+  return s !== raw || /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s
 }
 
 export function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
-  const lines = [columns.map(cell).join(',')]
-  for (const r of rows) lines.push(columns.map((c) => cell(r[c])).join(','))
+  const lines = [columns.map(csvCell).join(',')]
+  for (const r of rows) lines.push(columns.map((c) => csvCell(r[c])).join(','))
   return '\ufeff' + lines.join('\r\n') + '\r\n'
 }
 
