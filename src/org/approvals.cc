@@ -14,6 +14,7 @@
 #include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
+#include "domain/versions.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
 #include "org/governance.h"
@@ -662,15 +663,18 @@ Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body
   Value q[] = {p.tenant_id, def["name"].get<std::string>()};
   KEEL_ASSIGN_OR_RETURN(store::Rows v, conn->Query("SELECT COALESCE(MAX(version), 0) FROM approval_defs WHERE tenant_id = ? AND name = ?", q));
   int64_t version = store::AsInt(v.rows[0][0]) + 1;
+  static const domain::VersionedKind kKind{"approval_defs", "approval.exists", "workflow", "审批流程"};
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kKind, p.tenant_id, def["name"].get<std::string>()));
   // Running requests keep the version they started with; new ones take this one.
   KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_defs SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
   Value ins[] = {p.tenant_id, def["name"].get<std::string>(), version, def.dump(), FormatTimestamp(impl_->clock.NowMs()),
                  p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at, created_by) "
                                   "VALUES (?, ?, ?, 'active', ?, ?, ?)", ins).status());
-  KEEL_RETURN_IF_ERROR(tx.Commit());
   def["version"] = version;
   def["status"] = "active";
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {before.is_null() ? "create" : "update", "approval_defs", 0, before, def}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return def;
 }
 
@@ -1302,15 +1306,21 @@ Result<json> ApprovalEngine::SaveAuthority(const Principal& p, const json& body)
   Value uq[] = {p.tenant_id, body["unit_id"].get<int64_t>()};
   KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT 1 FROM units WHERE tenant_id = ? AND id = ?", uq));
   if (u.empty()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  const TimeMs now = impl_->clock.NowMs();
   Value ins[] = {p.tenant_id, ids[0], body["unit_id"].get<int64_t>(), role.empty() ? Value() : Value(role), prefix.empty() ? Value() : Value(prefix),
-                 static_cast<int64_t>(std::llround(min_amount * 100)), body["max_discount_pct"].get<double>(), FormatTimestamp(impl_->clock.NowMs()),
+                 static_cast<int64_t>(std::llround(min_amount * 100)), body["max_discount_pct"].get<double>(), FormatTimestamp(now),
                  p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO pricing_authority (tenant_id, id, unit_id, role, category_prefix, min_amount, max_discount_pct, "
                                   "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  return json{{"id", ids[0]}, {"unit_id", body["unit_id"]}, {"role", role.empty() ? json(nullptr) : json(role)},
+  json out = {{"id", ids[0]}, {"unit_id", body["unit_id"]}, {"role", role.empty() ? json(nullptr) : json(role)},
               {"category_prefix", prefix.empty() ? json(nullptr) : json(prefix)}, {"min_amount", min_amount},
               {"max_discount_pct", body["max_discount_pct"]}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "pricing_authority", ids[0], nullptr, out}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<json> ApprovalEngine::Authorities(const Principal& p) {
@@ -1332,9 +1342,23 @@ Result<json> ApprovalEngine::Authorities(const Principal& p) {
 Result<json> ApprovalEngine::ArchiveAuthority(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ sets pricing authority", "只有总部可以设置定价权限");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {FormatTimestamp(impl_->clock.NowMs()), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE pricing_authority SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (n == 0) return Status::NotFound("pricing authority rule");
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  Value sel[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT unit_id, role, category_prefix, min_amount, max_discount_pct FROM pricing_authority "
+                                                   "WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", sel));
+  if (r.empty()) return Status::NotFound("pricing authority rule");
+  const auto& row = r.rows[0];
+  json before = {{"id", id}, {"unit_id", store::AsInt(row[0])}, {"role", store::IsNull(row[1]) ? json(nullptr) : json(store::AsText(row[1]))},
+                 {"category_prefix", store::IsNull(row[2]) ? json(nullptr) : json(store::AsText(row[2]))},
+                 {"min_amount", static_cast<double>(store::AsInt(row[3])) / 100.0}, {"max_discount_pct", store::AsDouble(row[4])}};
+  const TimeMs now = impl_->clock.NowMs();
+  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE pricing_authority SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q).status());
+  json after = before;
+  after["archived_at"] = FormatTimestamp(now);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", "pricing_authority", id, before, after}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"archived", true}};
 }
 
