@@ -22,6 +22,7 @@
 #include "ai/tabular.h"
 #include "common/crypto.h"
 #include "common/tz.h"
+#include "domain/audit.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
 
@@ -1000,6 +1001,9 @@ Result<json> AiService::Rollback(const Principal& p, const std::string& target_n
     KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'active', activated_at = ? WHERE tenant_id = ? AND target = ? AND version = ?", a).status());
     KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "model.activated", "ai_models", to, p.user_id,
                                            json{{"target", TargetName(target)}, {"version", to}, {"previous", current}}.dump()).status());
+    KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(),
+                                             {"rollback", "ai_models", to, {{"target", TargetName(target)}, {"active_version", current}},
+                                              {{"target", TargetName(target)}, {"active_version", to}}}));
     KEEL_RETURN_IF_ERROR(tx.Commit());
     version = to;
   }

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/versions.h"
 #include "events/event_log.h"
@@ -246,6 +247,8 @@ json AlertRow(const store::Rows& r, size_t i) {
           {"resolved_at", text("resolved_at")}, {"acked_at", text("acked_at")}, {"acked_by", num("acked_by")},
           {"escalation_step", num("escalation_step")}, {"next_step_at", text("next_step_at")}, {"task_id", num("task_id")}};
 }
+
+const domain::VersionedKind kRuleKind{"alert_rules", "alert.exists", "alert rule", "告警规则"};
 
 Status AppendEvent(store::Connection& conn, const Principal& p, const std::string& type, const std::string& entity,
                    int64_t id, const json& payload, TimeMs now) {
@@ -1003,12 +1006,14 @@ Result<json> AlertEngine::SaveRule(const Principal& p, const json& body, const s
   rule.owner_id = p.user_id;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  static const domain::VersionedKind kKind{"alert_rules", "alert.exists", "alert rule", "告警规则"};
-  KEEL_ASSIGN_OR_RETURN(rule.version, domain::NextVersion(*conn, kKind, p.tenant_id, rule.name, !replace_name.empty()));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  KEEL_ASSIGN_OR_RETURN(rule.version, domain::NextVersion(*conn, kRuleKind, p.tenant_id, rule.name, !replace_name.empty()));
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kRuleKind, p.tenant_id, rule.name));
   TimeMs now = impl_->clock.NowMs();
-  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kKind, p.tenant_id, rule.name, rule.version, rule.ToJson().dump(), p.user_id, now));
+  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kRuleKind, p.tenant_id, rule.name, rule.version, rule.ToJson().dump(), p.user_id, now));
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, replace_name.empty() ? "alert_rule.created" : "alert_rule.updated", "alert_rules", 0,
                                    rule.ToJson(), now));
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {replace_name.empty() ? "create" : "update", "alert_rules", 0, before, rule.ToJson()}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     std::lock_guard lock(impl_->mu);
@@ -1022,6 +1027,8 @@ Result<json> AlertEngine::ArchiveRule(const Principal& p, const std::string& nam
   if (!CanWrite(p.role)) return Forbidden("change alert rules", "修改告警规则");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kRuleKind, p.tenant_id, name));
   Value q[] = {p.tenant_id, name};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE alert_rules SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
   if (n == 0) return Status::NotFound("alert rule");
@@ -1030,6 +1037,7 @@ Result<json> AlertEngine::ArchiveRule(const Principal& p, const std::string& nam
   KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, next_step_at = NULL "
                                   "WHERE tenant_id = ? AND rule = ? AND state = 'firing'", r).status());
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_rule.archived", "alert_rules", 0, {{"name", name}}, now));
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", "alert_rules", 0, before, {{"name", name}, {"status", "archived"}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   std::lock_guard lock(impl_->mu);
   impl_->loaded.erase(p.tenant_id);
@@ -1087,6 +1095,68 @@ Result<json> AlertEngine::ListSilences(const Principal& p) {
   return json{{"items", items}};
 }
 
+namespace {
+
+// The labels whose values are unit ids (the alert's unit_id comes from them, see Fire).
+bool NamesUnit(const std::string& label) { return label == "unit" || label == "region"; }
+
+std::string DurationText(int64_t ms) {
+  return ms % 86400000 == 0 ? std::to_string(ms / 86400000) + "d" : std::to_string(ms / 3600000) + "h";
+}
+
+json SilenceRow(const store::Rows& r, size_t i) {
+  const auto& row = r.rows[i];
+  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
+  return {{"id", store::AsInt(row[r.Column("id")])}, {"rule", text("rule")},
+          {"matchers", json::parse(store::AsText(row[r.Column("matchers")]), nullptr, false)},
+          {"starts_at", text("starts_at")}, {"ends_at", text("ends_at")}, {"comment", text("comment")},
+          {"created_by", store::AsInt(row[r.Column("created_by")])}, {"created_at", text("created_at")}};
+}
+
+// A unit lead's silence names at least one unit (matchers.unit or matchers.region), and every unit
+// it names lies in their subtree: since a matcher must equal the alert's label, the silence then
+// mutes only alerts of their own units.
+Status CheckSilenceScope(store::Connection& conn, const Principal& p, const json& matchers) {
+  if (p.role != Role::kUnitLead) return Status();
+  bool named = false;
+  for (const auto& [k, v] : matchers.items()) {
+    if (!NamesUnit(k)) continue;
+    named = true;
+    const std::string& text = v.get_ref<const std::string&>();
+    bool in_subtree = false;
+    if (!text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos) {
+      Value q[] = {p.tenant_id, static_cast<int64_t>(std::stoll(text))};
+      KEEL_ASSIGN_OR_RETURN(store::Rows u, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
+      in_subtree = !u.empty() && !p.unit_path.empty() && store::AsText(u.rows[0][0]).rfind(p.unit_path, 0) == 0;
+    }
+    if (!in_subtree) {
+      return Status::Error(ErrorKind::kForbidden, "silence.outside_subtree",
+                           "a unit lead silences only alerts of units in their own subtree; unit " + text + " is not one of them",
+                           "战队负责人只能静默本单元及下级单元的告警；单元 " + text + " 不在其中", "matchers." + k);
+    }
+  }
+  if (!named) {
+    return Status::Error(ErrorKind::kForbidden, "silence.unit_required",
+                         "a unit lead's silence names one of their units (matchers.unit or matchers.region)",
+                         "战队负责人的静默须指定本人管辖的单元（matchers.unit 或 matchers.region）", "matchers");
+  }
+  return Status();
+}
+
+}  // namespace
+
+int64_t MaxSilenceMs(Role role) {
+  switch (role) {
+    case Role::kAdmin:
+    case Role::kHqOps:
+      return 90LL * 86400000;
+    case Role::kUnitLead:
+      return 7LL * 86400000;
+    default:
+      return 0;
+  }
+}
+
 Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
   if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Denied("only unit leads, admin and hq_ops may silence alerts", "只有战队负责人、管理员和销售运营可以静默告警");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"rule", "matchers", "starts_at", "ends_at", "duration", "comment"}));
@@ -1096,6 +1166,7 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
     if (!b["starts_at"].is_string()) return Status::Invalid("validation.type", "starts_at is a timestamp", "starts_at 须为时间", "starts_at");
     KEEL_ASSIGN_OR_RETURN(starts, ParseTimestamp(b["starts_at"].get<std::string>()));
   }
+  std::string end_field = "ends_at";
   if (b.contains("ends_at") && b["ends_at"].is_string()) {
     auto e = ParseTimestamp(b["ends_at"].get<std::string>());
     if (!e.ok()) return e.status().WithField("ends_at");
@@ -1103,31 +1174,49 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
   } else if (b.contains("duration")) {
     KEEL_ASSIGN_OR_RETURN(int64_t d, ParseDuration(b["duration"], "duration"));
     ends = starts + d;
+    end_field = "duration";
   } else {
     return Status::Invalid("validation.required", "give ends_at or duration (e.g. 4h)", "请提供 ends_at 或 duration（如 4h）", "ends_at");
   }
   if (ends <= starts) return Status::Invalid("alert.invalid", "ends_at must be after starts_at", "结束时间必须晚于开始时间", "ends_at");
+  // A silence ends within the caller's maximum from now, however it is written (a far start
+  // does not stretch it).
+  const int64_t max_ms = MaxSilenceMs(p.role);
+  if (ends > now + max_ms) {
+    std::string role(domain::RoleName(p.role));
+    return Status::Error(ErrorKind::kUnprocessable, "silence.too_long",
+                         "a silence by " + role + " ends within " + DurationText(max_ms) + " (by " + FormatTimestamp(now + max_ms) + ")",
+                         "角色 " + role + " 的静默须在 " + DurationText(max_ms) + " 内结束（不晚于 " + FormatTimestamp(now + max_ms) + "）",
+                         end_field);
+  }
   json matchers = b.value("matchers", json::object());
   if (!matchers.is_object()) return Status::Invalid("alert.invalid", "matchers is an object of label: value", "matchers 为 标签: 值 的对象", "matchers");
   for (auto& [k, v] : matchers.items()) {
     if (v.is_number_integer()) v = std::to_string(v.get<int64_t>());
     if (!v.is_string()) return Status::Invalid("alert.invalid", "matcher values are text or ids", "匹配值须为文本或编号", "matchers." + k);
   }
-  if (p.role == Role::kUnitLead && !matchers.contains("unit")) {
-    return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "a unit lead silences alerts of a unit (matchers.unit)",
-                         "战队负责人只能按单元静默告警（matchers.unit）", "matchers");
+  auto rule_it = b.find("rule");
+  if (rule_it != b.end() && !rule_it->is_null() && !rule_it->is_string()) {
+    return Status::Invalid("validation.type", "rule is a rule name", "rule 应为规则名称", "rule");
   }
-  std::string rule = b.value("rule", "");
+  std::string rule = rule_it != b.end() && rule_it->is_string() ? rule_it->get<std::string>() : "";
+  KEEL_ASSIGN_OR_RETURN(std::string comment, Text(b, "comment", false, 500));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_RETURN_IF_ERROR(CheckSilenceScope(*conn, p, matchers));
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   Value q[] = {p.tenant_id, ids[0], rule.empty() ? Value() : Value(rule), matchers.dump(), FormatTimestamp(starts),
-               FormatTimestamp(ends), std::string(b.value("comment", "")).substr(0, 500), p.user_id, FormatTimestamp(now)};
+               FormatTimestamp(ends), comment, p.user_id, FormatTimestamp(now)};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO alert_silences (tenant_id, id, rule, matchers, starts_at, ends_at, comment, created_by, "
                                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
   json out = {{"id", ids[0]}, {"rule", rule.empty() ? json(nullptr) : json(rule)}, {"matchers", matchers},
               {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}};
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.created", "alert_silences", ids[0], out, now));
+  json audited = out;
+  audited["comment"] = comment;
+  audited["created_by"] = p.user_id;
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "alert_silences", ids[0], nullptr, audited}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
@@ -1135,9 +1224,23 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
 Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
   if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Denied("only unit leads, admin and hq_ops may end silences", "只有战队负责人、管理员和销售运营可以结束静默");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("DELETE FROM alert_silences WHERE tenant_id = ? AND id = ?", q));
-  if (n == 0) return Status::NotFound("silence");
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT * FROM alert_silences WHERE tenant_id = ? AND id = ?", q));
+  if (rows.empty()) return Status::NotFound("silence");
+  json before = SilenceRow(rows, 0);
+  // Ending a silence restores notifications, yet whose silence it was matters: a unit lead ends
+  // only their own; someone else's (another lead's, HQ's) is HQ's to end.
+  if (before["created_by"].get<int64_t>() != p.user_id && !CanWrite(p.role)) {
+    return Status::Error(ErrorKind::kForbidden, "silence.not_yours", "only admin and hq_ops end a silence someone else created",
+                         "只有管理员和销售运营可以结束他人创建的静默");
+  }
+  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM alert_silences WHERE tenant_id = ? AND id = ?", q).status());
+  TimeMs now = impl_->clock.NowMs();
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.deleted", "alert_silences", id, before, now));
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"delete", "alert_silences", id, before, nullptr}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"deleted", true}};
 }
 

@@ -71,6 +71,10 @@ struct AlertOptions {
   std::function<void(int64_t)> sleep; // webhook backoff (tests inject)
 };
 
+// How far from now a silence by `role` may end: admin and hq_ops 90 days, unit leads 7 days;
+// 0 for roles that do not silence.
+int64_t MaxSilenceMs(domain::Role role);
+
 class AlertEngine {
  public:
   // All references must outlive the engine.
@@ -95,7 +99,12 @@ class AlertEngine {
   // Alerts within the caller's scope; `state` firing|resolved|all.
   Result<json> ListAlerts(const domain::Principal& p, const std::string& state, int limit);
   Result<json> Acknowledge(const domain::Principal& p, int64_t alert_id, const std::string& comment);
-  // Silences.
+  // Silences (静默) mute the notifications of matching alerts for a time, never the alerts.
+  // Admin and hq_ops silence anything; a unit lead only alerts of units in their subtree (the
+  // matchers must name such a unit: 403 silence.unit_required / silence.outside_subtree). A
+  // silence ends within MaxSilenceMs(role) of now (422 silence.too_long at ends_at or duration).
+  // A unit lead ends only their own silences; anyone's are HQ's to end (403 silence.not_yours).
+  // Creating and ending are in the event log and the audit log (before/after).
   Result<json> ListSilences(const domain::Principal& p);
   Result<json> CreateSilence(const domain::Principal& p, const json& body);
   Result<json> DeleteSilence(const domain::Principal& p, int64_t id);

@@ -828,6 +828,7 @@ int main(int argc, char** argv) {
     if (!st.ok()) return Fail(st);
   }
   OrgParts org(*s.db, *s.records, *keel::Clock::System());
+  org.approvals.SetAlerts(&alerts);  // grantors hear of delegations made on their behalf
   org.approvals.Start();
   keel::http::Api api(*s.db, *s.records, *s.auth, {kVersion}, org.Services({&metrics, &alerts, &ingest, &streams, &ai, &text}));
   keel::http::ServerOptions so;

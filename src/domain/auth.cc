@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.h"
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/records_internal.h"
 
@@ -39,11 +40,7 @@ Status RecordSecurityChange(store::Connection& conn, const Principal& p, TimeMs 
                             const std::string& type, const std::string& entity, int64_t id,
                             const json& detail) {
   KEEL_RETURN_IF_ERROR(events::AppendOne(conn, p.tenant_id, now, type, entity, id, p.user_id, detail.dump()).status());
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
-  Value q[] = {p.tenant_id, ids[0], FormatTimestamp(now), p.user_id, type, entity, id, detail.dump(),
-               p.request_id.empty() ? Value() : Value(p.request_id)};
-  return conn.Exec("INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, "
-                   "after, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+  return AuditChange(conn, p, now, {type, entity, id, nullptr, detail});
 }
 
 }  // namespace

@@ -1623,22 +1623,7 @@ Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteO
 
 Status RecordService::Finish(Ctx& ctx) {
   KEEL_RETURN_IF_ERROR(events::Append(ctx.conn, ctx.p.tenant_id, ctx.events).status());
-  if (ctx.audits.empty()) return Status();
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
-                        ctx.conn.AllocateIds(static_cast<int64_t>(ctx.audits.size())));
-  for (size_t i = 0; i < ctx.audits.size(); ++i) {
-    const auto& a = ctx.audits[i];
-    auto dump = [](const json& j) {
-      return j.is_null() ? Value() : Value(j.dump(-1, ' ', false, json::error_handler_t::replace));
-    };
-    Value q[] = {ctx.p.tenant_id, ids[i], ctx.now_text, ctx.p.user_id, a.action, a.entity, a.id,
-                 dump(a.before), dump(a.after),
-                 ctx.request_id.empty() ? Value() : Value(ctx.request_id)};
-    KEEL_RETURN_IF_ERROR(ctx.conn.Exec(
-        "INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, before, "
-        "after, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
-  }
-  return Status();
+  return AuditChanges(ctx.conn, ctx.p, ctx.now_text, ctx.audits, ctx.request_id);
 }
 
 Result<TenantInfo> RecordService::Tenant(int64_t tenant_id) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/custom_fields.h"
 #include "domain/records.h"
@@ -23,12 +24,7 @@ struct RecordService::Ctx {
   std::string request_id;
   bool checked = false;  // WriteOptions::checked
   std::vector<events::Event> events;
-  struct Audit {
-    std::string action, entity;
-    int64_t id;
-    json before, after;
-  };
-  std::vector<Audit> audits;
+  std::vector<AuditEntry> audits;  // written by Finish, stamped now_text and request_id
   std::set<std::pair<std::string, int64_t>> refs_ok;  // references already verified
   std::map<std::string, std::vector<CustomFieldDef>> custom_defs;  // by entity, loaded once per transaction
 };

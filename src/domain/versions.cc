@@ -31,4 +31,15 @@ Status InsertVersion(store::Connection& conn, const VersionedKind& kind, int64_t
       .status();
 }
 
+Result<nlohmann::json> ActiveVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name) {
+  Value q[] = {tenant_id, name};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(std::string("SELECT version, definition FROM ") + kind.table +
+                                                      " WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
+  if (r.empty()) return nlohmann::json(nullptr);
+  nlohmann::json d = nlohmann::json::parse(store::AsText(r.rows[0][1]), nullptr, false);
+  if (!d.is_object()) d = {{"name", name}};
+  d["version"] = store::AsInt(r.rows[0][0]);
+  return d;
+}
+
 }  // namespace keel::domain

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 #include "common/time.h"
 #include "store/database.h"
@@ -27,5 +29,8 @@ Result<int> NextVersion(store::Connection& conn, const VersionedKind& kind, int6
 // Supersedes the active version and inserts `definition` as the active `version`.
 Status InsertVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name,
                      int version, const std::string& definition, int64_t owner_id, TimeMs now);
+// The active version's definition with its "version", or null when no version of `name` is
+// active — what an audit row shows as `before` when a definition is replaced or archived.
+Result<nlohmann::json> ActiveVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name);
 
 }  // namespace keel::domain

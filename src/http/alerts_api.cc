@@ -63,9 +63,10 @@ void Api::AddAlertRoutes() {
                                                              {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}},
                                                              {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->CreateSilence(c.p(), c.body), 201); },
-              {"Silence notifications of matching alerts for a time", "在一段时间内静默匹配告警的通知", "alerts", silence_schema, obj, {}, 201});
+              {"Silence notifications of matching alerts for a time (unit leads: units of their subtree, up to 7 days; HQ: up to 90 days)",
+               "在一段时间内静默匹配告警的通知（战队负责人：本人管辖单元，最长 7 天；总部：最长 90 天）", "alerts", silence_schema, obj, {}, 201});
   router_.Add("DELETE", "/api/v1/alert-silences/{id}", [a](Call& c) { return Wrap(a->DeleteSilence(c.p(), c.id())); },
-              {"End a silence", "结束静默", "alerts", nullptr, obj});
+              {"End a silence (your own; someone else's: admin, hq_ops)", "结束静默（本人创建的；他人创建的：管理员、销售运营）", "alerts", nullptr, obj});
   json hook_schema = {{"type", "object"}, {"required", {"name", "channel", "url"}},
                       {"properties", {{"name", {{"type", "string"}}},
                                       {"channel", {{"type", "string"}, {"enum", {"wecom", "dingtalk", "feishu", "generic"}}}},

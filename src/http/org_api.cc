@@ -59,7 +59,7 @@ void Api::AddOrgRoutes() {
       "我的审批：待我审批（含他人委托给我的）、我已审批、我提交的", "approvals", nullptr, obj,
       {{"status", "pending (default), decided or submitted"}, {"limit", "decided/submitted: 1-500, default 100"}}});
   json grant = {{"type", "object"}, {"required", {"grantee_id", "ends_at"}},
-                {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "HQ only; default: you"}}},
+                {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "default: you; someone else: admin only, and they are notified"}}},
                                 {"unit_id", {{"type", "integer"}, {"description", "limit to a unit subtree"}}},
                                 {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}}, {"reason", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->CreateGrant(c.p(), c.body), 201); },

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.h"
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "ingest/csv.h"
 #include "domain/schema.h"
@@ -975,14 +976,17 @@ Result<json> Ingestor::SaveType(const Principal& p, const json& b) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   Value q[] = {p.tenant_id, name};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT version FROM event_types WHERE tenant_id = ? AND name = ?", q));
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT version, definition FROM event_types WHERE tenant_id = ? AND name = ?", q));
   int64_t version = r.empty() ? 1 : store::AsInt(r.rows[0][0]) + 1;
+  json before = r.empty() ? json(nullptr) : json::parse(store::AsText(r.rows[0][1]), nullptr, false);
+  if (before.is_discarded()) before = nullptr;
   TimeMs now = impl_->clock.NowMs();
   Value up[] = {p.tenant_id, name, version, def.dump(), std::string("active"), FormatTimestamp(now), p.user_id};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO event_types (tenant_id, name, version, definition, status, created_at, created_by) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name) DO UPDATE SET version = excluded.version, "
                                   "definition = excluded.definition, status = excluded.status", up).status());
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, now, "event_type.saved", "event_types", 0, p.user_id, def.dump()).status());
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {before.is_null() ? "create" : "update", "event_types", 0, before, def}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     Cache& c = impl_->CacheOf(p.tenant_id);

@@ -9,11 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include "common/yaml.h"
+#include "domain/audit.h"
 #include "domain/versions.h"
 #include "metrics/internal.h"
 
 namespace keel::metrics {
 namespace {
+
+const domain::VersionedKind kMetricKind{"metric_defs", "metric.exists", "metric", "指标"};
 
 using json = nlohmann::json;
 using store::Value;
@@ -750,11 +753,13 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
   def.builtin = false;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  static const domain::VersionedKind kKind{"metric_defs", "metric.exists", "metric", "指标"};
-  KEEL_ASSIGN_OR_RETURN(def.version, domain::NextVersion(*conn, kKind, p.tenant_id, def.name, !replace_name.empty()));
-  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kKind, p.tenant_id, def.name, def.version, def.ToJson().dump(), p.user_id,
+  KEEL_ASSIGN_OR_RETURN(def.version, domain::NextVersion(*conn, kMetricKind, p.tenant_id, def.name, !replace_name.empty()));
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kMetricKind, p.tenant_id, def.name));
+  KEEL_RETURN_IF_ERROR(domain::InsertVersion(*conn, kMetricKind, p.tenant_id, def.name, def.version, def.ToJson().dump(), p.user_id,
                                              impl_->clock.NowMs()));
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), replace_name.empty() ? "metric_def.created" : "metric_def.updated", "metric_defs", 0, p.user_id, def.ToJson().dump()).status());
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(),
+                                           {replace_name.empty() ? "create" : "update", "metric_defs", 0, before, def.ToJson()}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     // Reload now, so the next definition can refer to this one; the worker backfills it.
@@ -784,12 +789,14 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kMetricKind, p.tenant_id, name));
   Value q[] = {p.tenant_id, name};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE metric_defs SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
   if (n == 0) return Status::NotFound("metric");
   KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ?", q).status());
   KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_state WHERE tenant_id = ? AND name = ?", q).status());
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "metric_def.archived", "metric_defs", 0, p.user_id, json{{"name", name}}.dump()).status());
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {"archive", "metric_defs", 0, before, {{"name", name}, {"status", "archived"}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     std::lock_guard step(impl_->step_mu);

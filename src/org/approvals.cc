@@ -10,9 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "alerts/engine.h"
 #include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
+#include "domain/versions.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
 #include "org/governance.h"
@@ -154,6 +156,7 @@ struct ApprovalEngine::Impl {
   domain::RecordService& records;
   const Clock& clock;
   Governance* governance = nullptr;
+  alerts::AlertEngine* alerts = nullptr;  // grantors hear of grants made on their behalf; null: no notices
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false, started = false;
@@ -660,15 +663,18 @@ Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body
   Value q[] = {p.tenant_id, def["name"].get<std::string>()};
   KEEL_ASSIGN_OR_RETURN(store::Rows v, conn->Query("SELECT COALESCE(MAX(version), 0) FROM approval_defs WHERE tenant_id = ? AND name = ?", q));
   int64_t version = store::AsInt(v.rows[0][0]) + 1;
+  static const domain::VersionedKind kKind{"approval_defs", "approval.exists", "workflow", "审批流程"};
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kKind, p.tenant_id, def["name"].get<std::string>()));
   // Running requests keep the version they started with; new ones take this one.
   KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_defs SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
   Value ins[] = {p.tenant_id, def["name"].get<std::string>(), version, def.dump(), FormatTimestamp(impl_->clock.NowMs()),
                  p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at, created_by) "
                                   "VALUES (?, ?, ?, 'active', ?, ?, ?)", ins).status());
-  KEEL_RETURN_IF_ERROR(tx.Commit());
   def["version"] = version;
   def["status"] = "active";
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {before.is_null() ? "create" : "update", "approval_defs", 0, before, def}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return def;
 }
 
@@ -1114,11 +1120,44 @@ Result<int64_t> ApprovalEngine::Tick(int64_t tenant) {
 
 // ---- Grants ----
 
+namespace {
+
+struct Person {
+  std::string name, role;
+  int64_t unit_id = 0;
+};
+
+Result<Person> PersonOf(store::Connection& conn, int64_t tenant, int64_t user) {
+  Value q[] = {tenant, user};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT display_name, username, role, unit_id FROM users WHERE tenant_id = ? AND id = ?", q));
+  if (r.empty()) return Person{"#" + std::to_string(user), "", 0};
+  std::string name = store::AsText(r.rows[0][0]);
+  return Person{name.empty() ? store::AsText(r.rows[0][1]) : name, store::AsText(r.rows[0][2]), store::AsInt(r.rows[0][3])};
+}
+
+json GrantRow(const store::Rows& r, size_t i) {
+  const auto& row = r.rows[i];
+  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
+  auto num = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsInt(row[k])); };
+  return {{"id", num("id")}, {"grantor_id", num("grantor_id")}, {"grantee_id", num("grantee_id")}, {"kind", text("kind")},
+          {"unit_id", num("unit_id")}, {"starts_at", text("starts_at")}, {"ends_at", text("ends_at")}, {"reason", text("reason")},
+          {"created_at", text("created_at")}, {"created_by", num("created_by")}, {"revoked_at", text("revoked_at")}};
+}
+
+}  // namespace
+
+void ApprovalEngine::SetAlerts(alerts::AlertEngine* alerts) { impl_->alerts = alerts; }
+
 Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not delegate", "只读角色不能委托");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"grantee_id", "grantor_id", "unit_id", "starts_at", "ends_at", "reason"}));
   int64_t grantor = body.value("grantor_id", json(p.user_id)).is_number_integer() ? body.value("grantor_id", p.user_id) : -1;
-  if (grantor != p.user_id && !IsHq(p)) return Forbidden("you may only delegate your own approvals", "只能委托自己的审批权");
+  // Delegating someone else's approvals lets the grantee act as them: an admin's decision
+  // (hq_ops could otherwise hand themselves anyone's authority), audited and told to the grantor.
+  if (grantor != p.user_id && p.role != domain::Role::kAdmin) {
+    return Status::Error(ErrorKind::kForbidden, "grant.on_behalf", "only an admin may delegate someone else's approvals; delegate your own",
+                         "只有管理员可以代他人委托审批权；您只能委托自己的审批权", "grantor_id");
+  }
   if (!body.contains("grantee_id") || !body["grantee_id"].is_number_integer()) {
     return Bad("validation.required", "grantee_id is required", "grantee_id 为必填项", "grantee_id");
   }
@@ -1137,6 +1176,11 @@ Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
   if (ends <= starts || ends - starts > 90LL * 86400000) {
     return Bad("validation.range", "ends_at must be after starts_at and within 90 days", "ends_at 须晚于 starts_at 且不超过 90 天", "ends_at");
   }
+  auto reason_it = body.find("reason");
+  if (reason_it != body.end() && !reason_it->is_null() && (!reason_it->is_string() || reason_it->get_ref<const std::string&>().size() > 500)) {
+    return Bad("validation.type", "reason is a text of at most 500 bytes", "reason 应为不超过 500 字节的文本", "reason");
+  }
+  std::string reason = reason_it != body.end() && reason_it->is_string() ? reason_it->get<std::string>() : "";
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   for (int64_t u : {grantor, grantee}) {
     Value q[] = {p.tenant_id, u};
@@ -1154,19 +1198,54 @@ Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
       return Bad("validation.reference", "unit_id is not a unit in your part of the organisation", "unit_id 不在您的管辖范围内", "unit_id");
     }
   }
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   Value ins[] = {p.tenant_id, ids[0], grantor, grantee, std::string("approvals"), unit ? Value(unit) : Value(), FormatTimestamp(starts),
-                 FormatTimestamp(ends), body.value("reason", ""), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
+                 FormatTimestamp(ends), reason, FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO grants (tenant_id, id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, "
                                   "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  return json{{"id", ids[0]}, {"grantor_id", grantor}, {"grantee_id", grantee}, {"kind", "approvals"}, {"unit_id", unit ? json(unit) : json(nullptr)},
-              {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}, {"reason", body.value("reason", "")}};
+  json out = {{"id", ids[0]}, {"grantor_id", grantor}, {"grantee_id", grantee}, {"kind", "approvals"}, {"unit_id", unit ? json(unit) : json(nullptr)},
+              {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}, {"reason", reason}};
+  json recorded = out;
+  recorded["created_by"] = p.user_id;
+  recorded["on_behalf"] = grantor != p.user_id;
+  KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "grant.created", "grants", ids[0], recorded));
+  Person by, from, to;
+  if (grantor != p.user_id) {
+    KEEL_ASSIGN_OR_RETURN(by, PersonOf(*conn, p.tenant_id, p.user_id));
+    KEEL_ASSIGN_OR_RETURN(from, PersonOf(*conn, p.tenant_id, grantor));
+    KEEL_ASSIGN_OR_RETURN(to, PersonOf(*conn, p.tenant_id, grantee));
+  }
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  if (grantor != p.user_id && impl_->alerts != nullptr) {
+    // The grantor hears of it in their inbox. After the commit: the grant and its audit row stand
+    // even if the notice cannot be written, which is logged.
+    if (p.is_system()) by.name = "system";
+    alerts::AlertEngine::Raised a;
+    a.rule = "grant.on_behalf";
+    a.key = "grant:" + std::to_string(ids[0]);
+    a.label_zh = "他人代您委托了审批权";
+    a.label_en = "Your approvals were delegated on your behalf";
+    a.summary_zh = by.name + "（" + by.role + "）代您将审批权委托给 " + to.name + "，" + FormatTimestamp(starts) + " 至 " +
+                   FormatTimestamp(ends) + "（委托 #" + std::to_string(ids[0]) + "）；如非您本意，请撤销";
+    a.summary_en = by.name + " (" + by.role + ") delegated your approvals to " + to.name + " from " + FormatTimestamp(starts) + " until " +
+                   FormatTimestamp(ends) + " (grant #" + std::to_string(ids[0]) + "); revoke it if you did not ask for it";
+    a.severity = alerts::Severity::kInfo;
+    a.labels = {{"grant", {{"value", std::to_string(ids[0])}, {"name", "#" + std::to_string(ids[0])}}}};
+    a.unit_id = from.unit_id;
+    a.owner_id = grantor;
+    a.notify = "owner";
+    auto raised = impl_->alerts->Raise(p.tenant_id, a);
+    if (!raised.ok()) spdlog::error("grant {}: the grantor {} was not notified: {}", ids[0], grantor, raised.status().ToString());
+  }
+  return out;
 }
 
 Result<json> ApprovalEngine::Grants(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   std::vector<Value> q = {p.tenant_id};
-  std::string sql = "SELECT id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, revoked_at FROM grants WHERE tenant_id = ?";
+  std::string sql = "SELECT id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, revoked_at, created_by FROM grants WHERE tenant_id = ?";
   if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
     sql += " AND (grantor_id = ? OR grantee_id = ?)";
     q.push_back(p.user_id);
@@ -1181,6 +1260,7 @@ Result<json> ApprovalEngine::Grants(const Principal& p) {
                      {"kind", store::AsText(row[3])}, {"unit_id", store::IsNull(row[4]) ? json(nullptr) : json(store::AsInt(row[4]))},
                      {"starts_at", store::AsText(row[5])}, {"ends_at", store::AsText(row[6])}, {"reason", store::AsText(row[7])},
                      {"revoked_at", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))},
+                     {"created_by", store::IsNull(row[9]) ? json(nullptr) : json(store::AsInt(row[9]))},
                      {"active", active}});
   }
   return json{{"items", items}};
@@ -1188,12 +1268,22 @@ Result<json> ApprovalEngine::Grants(const Principal& p) {
 
 Result<json> ApprovalEngine::RevokeGrant(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT grantor_id FROM grants WHERE tenant_id = ? AND id = ?", q));
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT * FROM grants WHERE tenant_id = ? AND id = ?", q));
   if (r.empty()) return Status::NotFound("grant");
-  if (store::AsInt(r.rows[0][0]) != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
-  Value up[] = {FormatTimestamp(impl_->clock.NowMs()), p.tenant_id, id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE grants SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL", up).status());
+  json before = GrantRow(r, 0);
+  if (before["grantor_id"].get<int64_t>() != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
+  if (before["revoked_at"].is_null()) {
+    TimeMs now = impl_->clock.NowMs();
+    Value up[] = {FormatTimestamp(now), p.tenant_id, id};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE grants SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL", up).status());
+    json after = before;
+    after["revoked_at"] = FormatTimestamp(now);
+    KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "grant.revoked", "grants", id, after, before));
+  }
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"revoked", true}};
 }
 
@@ -1216,15 +1306,21 @@ Result<json> ApprovalEngine::SaveAuthority(const Principal& p, const json& body)
   Value uq[] = {p.tenant_id, body["unit_id"].get<int64_t>()};
   KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT 1 FROM units WHERE tenant_id = ? AND id = ?", uq));
   if (u.empty()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  const TimeMs now = impl_->clock.NowMs();
   Value ins[] = {p.tenant_id, ids[0], body["unit_id"].get<int64_t>(), role.empty() ? Value() : Value(role), prefix.empty() ? Value() : Value(prefix),
-                 static_cast<int64_t>(std::llround(min_amount * 100)), body["max_discount_pct"].get<double>(), FormatTimestamp(impl_->clock.NowMs()),
+                 static_cast<int64_t>(std::llround(min_amount * 100)), body["max_discount_pct"].get<double>(), FormatTimestamp(now),
                  p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO pricing_authority (tenant_id, id, unit_id, role, category_prefix, min_amount, max_discount_pct, "
                                   "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  return json{{"id", ids[0]}, {"unit_id", body["unit_id"]}, {"role", role.empty() ? json(nullptr) : json(role)},
+  json out = {{"id", ids[0]}, {"unit_id", body["unit_id"]}, {"role", role.empty() ? json(nullptr) : json(role)},
               {"category_prefix", prefix.empty() ? json(nullptr) : json(prefix)}, {"min_amount", min_amount},
               {"max_discount_pct", body["max_discount_pct"]}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "pricing_authority", ids[0], nullptr, out}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<json> ApprovalEngine::Authorities(const Principal& p) {
@@ -1246,9 +1342,23 @@ Result<json> ApprovalEngine::Authorities(const Principal& p) {
 Result<json> ApprovalEngine::ArchiveAuthority(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ sets pricing authority", "只有总部可以设置定价权限");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {FormatTimestamp(impl_->clock.NowMs()), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE pricing_authority SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (n == 0) return Status::NotFound("pricing authority rule");
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  Value sel[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT unit_id, role, category_prefix, min_amount, max_discount_pct FROM pricing_authority "
+                                                   "WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", sel));
+  if (r.empty()) return Status::NotFound("pricing authority rule");
+  const auto& row = r.rows[0];
+  json before = {{"id", id}, {"unit_id", store::AsInt(row[0])}, {"role", store::IsNull(row[1]) ? json(nullptr) : json(store::AsText(row[1]))},
+                 {"category_prefix", store::IsNull(row[2]) ? json(nullptr) : json(store::AsText(row[2]))},
+                 {"min_amount", static_cast<double>(store::AsInt(row[3])) / 100.0}, {"max_discount_pct", store::AsDouble(row[4])}};
+  const TimeMs now = impl_->clock.NowMs();
+  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
+  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE pricing_authority SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q).status());
+  json after = before;
+  after["archived_at"] = FormatTimestamp(now);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", "pricing_authority", id, before, after}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"archived", true}};
 }
 

@@ -30,6 +30,10 @@
 #include "domain/records.h"
 #include "store/database.h"
 
+namespace keel::alerts {
+class AlertEngine;
+}
+
 namespace keel::org {
 
 using json = nlohmann::json;
@@ -92,9 +96,16 @@ class ApprovalEngine {
   void OnTick(TickHook hook);
 
   // ---- Delegation (time-bounded grants) ----
+  // Anyone who writes delegates their own approvals ({grantee_id, ends_at ≤ 90 days, unit_id?
+  // within their subtree, reason?}); delegating someone else's (grantor_id ≠ caller) is for admins
+  // only (403 grant.on_behalf), and the grantor gets an in-app notice naming who did it (an
+  // alert of rule grant.on_behalf, see SetAlerts). Creating and revoking (the grantor or HQ) are
+  // in the event log (grant.created, grant.revoked) and the audit log (entity grants).
   Result<json> CreateGrant(const Principal& p, const json& body);
   Result<json> Grants(const Principal& p);
   Result<json> RevokeGrant(const Principal& p, int64_t id);
+  // Where notices to grantors go; not owned, must outlive the engine (null: none are sent).
+  void SetAlerts(alerts::AlertEngine* alerts);
 
   // ---- Pricing authority ----
   Result<json> SaveAuthority(const Principal& p, const json& body);

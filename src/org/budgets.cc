@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "org/internal.h"
@@ -109,11 +110,14 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
                                       "created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", ins).status());
     }
     int64_t delta = amount;
+    json audit_before = nullptr;
     if (!ex.empty()) {
       id = store::AsInt(ex.rows[0][0]);
       Value cur[] = {p.tenant_id, id};
       KEEL_ASSIGN_OR_RETURN(store::Rows before, conn->Query("SELECT amount FROM budgets WHERE tenant_id = ? AND id = ?", cur));
       delta = amount - store::AsInt(before.rows[0][0]);
+      audit_before = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(store::AsInt(before.rows[0][0]))},
+                      {"committed", Yuan(store::AsInt(ex.rows[0][1]))}};
       // Conditional, like a spend: a spend committed meanwhile cannot leave the budget below it.
       Value up[] = {amount, now, p.tenant_id, id, amount};
       KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE budgets SET amount = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed <= ?", up));
@@ -126,6 +130,8 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
     Value e[] = {p.tenant_id, eids[0], id, delta, std::string("allocation"), p.user_id ? Value(p.user_id) : Value(), now};
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, actor_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                     e).status());
+    json audit_after = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(amount)}};
+    KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {ex.empty() ? "create" : "update", "budgets", id, audit_before, audit_after}));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
@@ -82,13 +83,19 @@ Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
     unit = body["unit_id"].get<int64_t>();
     if (!UnitPathOf(*conn, p.tenant_id, unit).ok()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
   }
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  const TimeMs now = clock_.NowMs();
   Value q[] = {p.tenant_id, ids[0], unit ? Value(unit) : Value(), kind, per, limit, tier.empty() ? Value() : Value(tier),
-               note.empty() ? Value() : Value(note), FormatTimestamp(clock_.NowMs()), p.user_id ? Value(p.user_id) : Value()};
+               note.empty() ? Value() : Value(note), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO expense_policies (tenant_id, id, unit_id, kind, per, limit_amount, city_tier, note, created_at, "
                                   "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
-  return json{{"id", ids[0]}, {"unit_id", unit ? json(unit) : json(nullptr)}, {"kind", kind}, {"per", per}, {"limit", Yuan(limit)},
+  json out = {{"id", ids[0]}, {"unit_id", unit ? json(unit) : json(nullptr)}, {"kind", kind}, {"per", per}, {"limit", Yuan(limit)},
               {"city_tier", tier.empty() ? json(nullptr) : json(tier)}, {"note", note}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "expense_policies", ids[0], nullptr, out}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<json> ExpenseService::Policies(const Principal& p) {
@@ -109,7 +116,7 @@ Result<json> ExpenseService::Policies(const Principal& p) {
 
 Result<json> ExpenseService::ArchivePolicy(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes the expense policy", "只有总部可以修改费用标准");
-  return ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "expense_policies", id, "expense policy");
+  return ArchiveRule(db_, p, clock_.NowMs(), "expense_policies", id, "expense policy");
 }
 
 Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, const json& claim) {

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
@@ -88,12 +89,8 @@ bool SeesUnit(const Principal& p, const UnitInfo& u) {
 // One row of the audit log, written beside the change (same connection, same transaction).
 Status Audit(store::Connection& conn, const Principal& p, const std::string& action, const std::string& entity, int64_t entity_id,
              const json& before, const json& after, const std::string& now) {
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
-  auto dump = [](const json& j) { return j.is_null() ? Value() : Value(j.dump(-1, ' ', false, json::error_handler_t::replace)); };
-  Value q[] = {p.tenant_id, ids[0], now, p.user_id, action, entity, entity_id, dump(before), dump(after),
-               p.request_id.empty() ? Value() : Value(p.request_id)};
-  return conn.Exec("INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, before, after, request_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+  const domain::AuditEntry entry{action, entity, entity_id, before, after};
+  return domain::AuditChanges(conn, p, now, std::span<const domain::AuditEntry>(&entry, 1), p.request_id);
 }
 
 struct Tier {

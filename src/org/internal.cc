@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <variant>
 
 #include "common/tz.h"
 
@@ -104,11 +105,34 @@ bool SeesUnit(const domain::Principal& p, const std::string& unit_path) {
   return unit_path.rfind(p.unit_path, 0) == 0;
 }
 
-Result<nlohmann::json> ArchiveRule(store::Database& db, int64_t tenant, TimeMs now, const std::string& table, int64_t id, const std::string& what) {
+nlohmann::json RowJson(const store::Rows& r, size_t i) {
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t c = 0; c < r.columns.size(); ++c) {
+    if (r.columns[c] == "tenant_id") continue;
+    const Value& v = r.rows[i][c];
+    if (store::IsNull(v)) out[r.columns[c]] = nullptr;
+    else if (std::holds_alternative<int64_t>(v)) out[r.columns[c]] = std::get<int64_t>(v);
+    else if (std::holds_alternative<double>(v)) out[r.columns[c]] = std::get<double>(v);
+    else out[r.columns[c]] = std::get<std::string>(v);
+  }
+  return out;
+}
+
+Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
+                                   const std::string& what) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {FormatTimestamp(now), tenant, id};
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  Value sel[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT * FROM " + table + " WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", sel));
+  if (r.empty()) return Status::NotFound(what);
+  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE " + table + " SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
   if (n != 1) return Status::NotFound(what);
+  nlohmann::json before = RowJson(r, 0), after = before;
+  after["archived_at"] = FormatTimestamp(now);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", table, id, before, after}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return nlohmann::json{{"id", id}, {"archived", true}};
 }
 

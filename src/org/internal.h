@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "domain/audit.h"
 #include "domain/model.h"
 #include "events/event_log.h"
 #include "store/database.h"
@@ -64,24 +65,26 @@ Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t 
 bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
 
 // Archives row `id` of a tenant's rule table (expense policies, allocation and profit-sharing
-// rules): {id, archived: true}, or NotFound naming `what`.
-Result<nlohmann::json> ArchiveRule(store::Database& db, int64_t tenant, TimeMs now, const std::string& table, int64_t id, const std::string& what);
+// rules), audited with the row before and after: {id, archived: true}, or NotFound naming `what`.
+Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
+                                   const std::string& what);
+
+// Row `i` as {column: value} (without tenant_id): what an audit row shows of a settings row.
+nlohmann::json RowJson(const store::Rows& r, size_t i);
 
 // Splits `total` fen in proportion to `weights` (largest remainder, exact sum; equal shares when
 // every weight is 0 or negative).
 std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights);
 
 // A change made beside the record service, recorded like its writes: one event of `type` and one
-// audit row (actor, what, the state after). Inside the caller's write transaction.
+// audit row (actor, what, the state after; `before` when there was one). Inside the caller's
+// write transaction.
 inline Status RecordChange(store::Connection& conn, const domain::Principal& p, TimeMs now, const std::string& type,
-                           const std::string& entity, int64_t id, const nlohmann::json& after) {
+                           const std::string& entity, int64_t id, const nlohmann::json& after,
+                           const nlohmann::json& before = nullptr) {
   std::string detail = after.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   KEEL_RETURN_IF_ERROR(events::AppendOne(conn, p.tenant_id, now, type, entity, id, p.user_id, detail).status());
-  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
-  store::Value q[] = {p.tenant_id, ids[0], FormatTimestamp(now), p.user_id, type, entity, id, detail,
-                      p.request_id.empty() ? store::Value() : store::Value(p.request_id)};
-  return conn.Exec("INSERT INTO audit_log (tenant_id, id, at, actor_id, action, entity, entity_id, after, request_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+  return domain::AuditChange(conn, p, now, {type, entity, id, before, after});
 }
 
 }  // namespace keel::org

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/tz.h"
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "org/internal.h"
@@ -118,11 +119,18 @@ Result<json> Ledger::SaveSettings(const Principal& p, const json& body) {
     }
     s["commission_pct"] = c.get<double>();
   }
+  KEEL_ASSIGN_OR_RETURN(json before, Settings(p));
+  before.erase("updated_at");
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id, s.dump(), FormatTimestamp(clock_.NowMs()), p.user_id ? Value(p.user_id) : Value()};
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  const TimeMs now = clock_.NowMs();
+  Value q[] = {p.tenant_id, s.dump(), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO accounting_settings (tenant_id, settings, updated_at, updated_by) VALUES (?, ?, ?, ?) "
                                   "ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, "
                                   "updated_by = excluded.updated_by", q).status());
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"update", "accounting_settings", p.tenant_id, before, s}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return Settings(p);
 }
 
@@ -160,11 +168,17 @@ Result<json> Ledger::SaveAllocationRule(const Principal& p, const json& body) {
     }
     if (std::fabs(total - 100) > 1e-6) return Bad("validation.range", "shares add up to 100", "各单元比例之和应为 100", "shares");
   }
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value q[] = {p.tenant_id, ids[0], name, amount, driver, shares.dump(), FormatTimestamp(clock_.NowMs()), p.user_id ? Value(p.user_id) : Value()};
+  const TimeMs now = clock_.NowMs();
+  Value q[] = {p.tenant_id, ids[0], name, amount, driver, shares.dump(), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO allocation_rules (tenant_id, id, name, monthly_amount, driver, shares, created_at, created_by) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", q).status());
-  return json{{"id", ids[0]}, {"name", name}, {"monthly_amount", Yuan(amount)}, {"driver", driver}, {"shares", shares}};
+  json out = {{"id", ids[0]}, {"name", name}, {"monthly_amount", Yuan(amount)}, {"driver", driver}, {"shares", shares}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "allocation_rules", ids[0], nullptr, out}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<json> Ledger::AllocationRules(const Principal& p) {
@@ -183,7 +197,7 @@ Result<json> Ledger::AllocationRules(const Principal& p) {
 
 Result<json> Ledger::ArchiveAllocationRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes allocation rules", "只有总部可以修改分摊规则");
-  return ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "allocation_rules", id, "allocation rule");
+  return ArchiveRule(db_, p, clock_.NowMs(), "allocation_rules", id, "allocation rule");
 }
 
 // ---- periods ----
@@ -403,6 +417,8 @@ Result<json> Ledger::ClosePeriod(const Principal& p, const std::string& period) 
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ledger_periods (tenant_id, period, status, posted_at, closed_at, closed_by) VALUES (?, ?, 'closed', ?, ?, ?) "
                                   "ON CONFLICT (tenant_id, period) DO UPDATE SET status = 'closed', closed_at = excluded.closed_at, "
                                   "closed_by = excluded.closed_by", up).status());
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {"close", "ledger_periods", 0, {{"period", period}, {"status", "open"}},
+                                                                      {{"period", period}, {"status", "closed"}, {"closed_at", now}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"period", period}, {"status", "closed"}, {"closed_at", now}, {"last_posting", posted}};
 }

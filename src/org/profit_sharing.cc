@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "domain/audit.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
@@ -158,14 +159,20 @@ Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
     if (!UnitPathOf(*conn, p.tenant_id, unit).ok()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
   }
   std::string description = body.value("description", json("")).is_string() ? body.value("description", "") : "";
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  const TimeMs now = clock_.NowMs();
   Value q[] = {p.tenant_id, ids[0], name, unit ? Value(unit) : Value(), pool, split, weight.empty() ? Value() : Value(weight),
-               description.empty() ? Value() : Value(description), FormatTimestamp(clock_.NowMs()), p.user_id ? Value(p.user_id) : Value()};
+               description.empty() ? Value() : Value(description), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO profit_sharing_rules (tenant_id, id, name, unit_id, pool_formula, split, weight_formula, description, "
                                   "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
   Value g[] = {p.tenant_id, ids[0]};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(std::string("SELECT ") + kRuleColumns + " FROM profit_sharing_rules WHERE tenant_id = ? AND id = ?", g));
-  return RuleJson(r.rows[0]);
+  json out = RuleJson(r.rows[0]);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "profit_sharing_rules", ids[0], nullptr, out}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<json> ProfitSharing::Rules(const Principal& p) {
@@ -182,7 +189,7 @@ Result<json> ProfitSharing::Rules(const Principal& p) {
 
 Result<json> ProfitSharing::ArchiveRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes profit-sharing rules", "只有总部可以修改利润分成规则");
-  return org::ArchiveRule(db_, p.tenant_id, clock_.NowMs(), "profit_sharing_rules", id, "profit-sharing rule");
+  return org::ArchiveRule(db_, p, clock_.NowMs(), "profit_sharing_rules", id, "profit-sharing rule");
 }
 
 Result<json> ProfitSharing::Run(const Principal& p, const json& body) {

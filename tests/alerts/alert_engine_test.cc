@@ -199,6 +199,53 @@ TEST_P(AlertEngineTest, SilencesAndInhibitionMuteNotificationsNotAlerts) {
   EXPECT_EQ(Firing(rival_.as.at("ops")).size(), 0u) << "another tenant sees none of it";
 }
 
+// Issue #15 item 8: a unit lead silences only their subtree, for at most a week, ends only
+// their own silences; every silence change is audited.
+TEST_P(AlertEngineTest, AUnitLeadSilencesOnlyTheirOwnUnitsForAWeek) {
+  EXPECT_EQ(MaxSilenceMs(domain::Role::kUnitLead), 7 * 86400000LL);
+  EXPECT_EQ(MaxSilenceMs(domain::Role::kHqOps), 90 * 86400000LL);
+  EXPECT_EQ(MaxSilenceMs(domain::Role::kSupervisor), 0);
+  const std::string unit_a = std::to_string(org_.unit_a), unit_b = std::to_string(org_.unit_b);
+  auto other = alerts_->CreateSilence(As("lead_b"), {{"matchers", {{"unit", unit_a}}}, {"duration", "1h"}});
+  EXPECT_EQ(other.status().code(), "silence.outside_subtree");
+  EXPECT_EQ(other.status().kind(), ErrorKind::kForbidden);
+  auto rival = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", std::to_string(rival_.unit_a)}}}, {"duration", "1h"}});
+  EXPECT_EQ(rival.status().code(), "silence.outside_subtree") << "another tenant's unit is nobody's subtree";
+  EXPECT_EQ(alerts_->CreateSilence(As("lead_a"), {{"duration", "1h"}}).status().code(), "silence.unit_required");
+  auto long_one = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", unit_a}}}, {"ends_at", "2099-01-01T00:00:00Z"}});
+  EXPECT_EQ(long_one.status().code(), "silence.too_long");
+  EXPECT_EQ(long_one.status().kind(), ErrorKind::kUnprocessable);
+  EXPECT_EQ(long_one.status().field(), "ends_at");
+  auto mine = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", unit_a}}}, {"duration", "7d"}});
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  auto hq = alerts_->CreateSilence(As("ops"), {{"matchers", {{"unit", unit_b}}}, {"duration", "30d"}});
+  ASSERT_TRUE(hq.ok()) << hq.status().ToString();
+
+  // The lead's silence mutes unit A only: unit B's alert still reaches its channel... which HQ muted.
+  Rule({{"name", "big"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"}, {"route", {{{"notify", "hq"}}}},
+        {"tiers", {{{"severity", "warning"}, {"when", "value > 100"}}}}});
+  Sale("rep_a1", 3299);
+  Evaluate();
+  EXPECT_EQ(Firing(As("ops")).size(), 1u);
+  EXPECT_EQ(Inbox("ops").size(), 0u) << "unit A's alert is muted by lead_a's silence";
+
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_a"), (*hq)["id"]).status().code(), "silence.not_yours");
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_b"), (*mine)["id"]).status().code(), "silence.not_yours");
+  ASSERT_TRUE(alerts_->DeleteSilence(As("lead_a"), (*mine)["id"]).ok());
+  ASSERT_TRUE(alerts_->DeleteSilence(As("ops"), (*hq)["id"]).ok());
+
+  auto log = rs_->AuditLog(As("auditor"), {{"entity", "alert_silences"}});
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->items.size(), 4u);
+  EXPECT_EQ(log->items[0]["action"], "delete");
+  EXPECT_EQ(log->items[0]["actor_id"], org_.users["ops"]);
+  EXPECT_EQ(log->items[0]["before"]["created_by"], org_.users["ops"]);
+  EXPECT_TRUE(log->items[0]["after"].is_null());
+  EXPECT_EQ(log->items[3]["action"], "create");
+  EXPECT_TRUE(log->items[3]["before"].is_null());
+  EXPECT_EQ(log->items[3]["after"]["matchers"]["unit"], unit_a);
+}
+
 TEST_P(AlertEngineTest, NoDataPolicy) {
   Rule({{"name", "silent_unit"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"}, {"no_data", "alert"},
         {"tiers", {{{"severity", "warning"}, {"when", "value < 1"}}}}});

@@ -73,6 +73,7 @@ class ServerFixture {
     text->Start();
     services.text = text.get();
     approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, TestClock());
+    approvals->SetAlerts(alerts.get());
     services.approvals = approvals.get();
     budgets = std::make_unique<org::BudgetService>(*db, TestClock());
     services.budgets = budgets.get();

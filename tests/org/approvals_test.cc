@@ -6,6 +6,8 @@
 #include <atomic>
 #include <thread>
 
+#include "alerts/engine.h"
+#include "metrics/engine.h"
 #include "org/approvals.h"
 #include "org/budgets.h"
 #include "support/org.h"
@@ -94,6 +96,42 @@ TEST_P(ApprovalsTest, DelegationEndsByItself) {
                                                  {"ends_at", FormatTimestamp(clock_.NowMs() + 86400000LL)}}).ok());
   int64_t a2 = Submit("rep_a1", Quote("rep_a1", "Q-D2", 10))["id"];
   EXPECT_EQ(engine_.Act(As("sup_a"), a2, "approve", json::object()).status().code(), "approval.not_your_step");
+}
+
+// Issue #15 item 11: delegating someone else's approvals is an admin's decision; the grant is in
+// the audit and event logs and the grantor finds a notice in their inbox.
+TEST_P(ApprovalsTest, DelegatingOnSomeonesBehalfIsAnAdminsDecisionAndTheGrantorIsTold) {
+  metrics::MetricEngine metrics(*db_, clock_);
+  alerts::AlertEngine alerts(*db_, *rs_, metrics, clock_);
+  engine_.SetAlerts(&alerts);
+  const std::string week = FormatTimestamp(clock_.NowMs() + 7 * 86400000LL);
+  auto by_ops = engine_.CreateGrant(As("ops"), {{"grantor_id", org_.users["admin"]}, {"grantee_id", org_.users["ops"]}, {"ends_at", week}});
+  EXPECT_EQ(by_ops.status().code(), "grant.on_behalf");
+  EXPECT_EQ(by_ops.status().kind(), ErrorKind::kForbidden);
+  auto own = engine_.CreateGrant(As("ops"), {{"grantee_id", org_.users["lead_a"]}, {"ends_at", week}});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  auto by_admin = engine_.CreateGrant(As("admin"), {{"grantor_id", org_.users["lead_a"]}, {"grantee_id", org_.users["sup_a"]}, {"ends_at", week}});
+  ASSERT_TRUE(by_admin.ok()) << by_admin.status().ToString();
+
+  auto inbox = alerts.ListNotifications(As("lead_a"), false, 10);
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ((*inbox)["items"].size(), 1u);
+  EXPECT_NE((*inbox)["items"][0]["summary_en"].get<std::string>().find("delegated your approvals to sup_a"), std::string::npos)
+      << (*inbox)["items"][0].dump();
+  EXPECT_TRUE(alerts.ListNotifications(As("ops"), false, 10).value()["items"].empty()) << "delegating your own tells nobody";
+
+  ASSERT_TRUE(engine_.RevokeGrant(As("lead_a"), (*by_admin)["id"]).ok());
+  auto log = rs_->AuditLog(As("auditor"), {{"entity", "grants"}});
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->items.size(), 3u);
+  EXPECT_EQ(log->items[0]["action"], "grant.revoked");
+  EXPECT_EQ(log->items[0]["actor_id"], org_.users["lead_a"]);
+  EXPECT_TRUE(log->items[0]["before"]["revoked_at"].is_null());
+  EXPECT_FALSE(log->items[0]["after"]["revoked_at"].is_null());
+  EXPECT_EQ(log->items[1]["actor_id"], org_.users["admin"]);
+  EXPECT_EQ(log->items[1]["after"]["grantor_id"], org_.users["lead_a"]);
+  EXPECT_EQ(log->items[1]["after"]["on_behalf"], true);
+  engine_.SetAlerts(nullptr);
 }
 
 TEST_P(ApprovalsTest, QuorumNeedsThatManyApprovals) {
