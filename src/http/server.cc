@@ -159,7 +159,7 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
                   });
     r.request_id = rid_ok ? rid : RandomToken(12);
-    r.remote_ip = keel::net::ClientAddress(ip, req["X-Forwarded-For"], options->trusted_proxies);
+    r.remote_ip = keel::net::ClientAddress(ip, std::string(req["X-Forwarded-For"]), options->trusted_proxies);
     Response res;
     if (bad_target) {
       res = SimpleError(400, "http.bad_target", "malformed URL escape", "URL 转义格式错误");

@@ -628,20 +628,13 @@ TEST(AiLimits, DatasetsAreBoundedAndJobsQueueFairly) {
     AiService ai(*env.db, *env.rs, env.clock, o);  // not started: jobs stay queued
     EXPECT_EQ(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().code(), "ai.dataset_too_large");
     EXPECT_EQ(HttpStatusOf(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().kind()), 413);
-    auto wide = ai.CreateDataset(admin, "wide", "a,b,c,d,e,f
-1,2,3,4,5,6
-");
+    auto wide = ai.CreateDataset(admin, "wide", "a,b,c,d,e,f\n1,2,3,4,5,6\n");
     EXPECT_EQ(wide.status().code(), "ai.dataset_too_many_columns");
     EXPECT_EQ(HttpStatusOf(wide.status().kind()), 422);
-    std::string tall = "a,y
-";
-    for (int i = 0; i < 11; ++i) tall += std::to_string(i) + "," + std::to_string(i % 2) + "
-";
+    std::string tall = "a,y\n";
+    for (int i = 0; i < 11; ++i) tall += std::to_string(i) + "," + std::to_string(i % 2) + "\n";
     EXPECT_EQ(ai.CreateDataset(admin, "tall", tall).status().code(), "ai.dataset_too_many_rows");
-    EXPECT_TRUE(ai.CreateDataset(admin, "ok", "a,y
-1,0
-2,1
-").ok());
+    EXPECT_TRUE(ai.CreateDataset(admin, "ok", "a,y\n1,0\n2,1\n").ok());
     auto first = ai.StartTraining(admin, "lead");
     ASSERT_TRUE(first.ok()) << first.status().ToString();
     auto second = ai.StartTraining(admin, "opportunity");
