@@ -426,8 +426,15 @@ Status TextService::Impl::DeliverRecap(int64_t tenant, int64_t recap_id, int64_t
       if (!ch.ok()) continue;
       alerts::WebhookTarget wt;
       wt.channel = *ch;
-      wt.url = store::AsText(row[2]);
-      wt.secret = store::IsNull(row[3]) ? "" : store::AsText(row[3]);
+      // Stored sealed (as the alert engine writes them); opened only to send.
+      auto url = box->Open(store::AsText(row[2]));
+      auto secret = box->Open(store::AsText(row[3]));
+      if (!url.ok() || !secret.ok()) {
+        spdlog::warn("text: webhook {} of tenant {} cannot be decrypted with the configured keys", store::AsInt(row[0]), tenant);
+        continue;
+      }
+      wt.url = *url;
+      wt.secret = *secret;
       targets.push_back({store::AsInt(row[0]), wt, store::AsText(row[4])});
     }
   }
@@ -448,7 +455,7 @@ Status TextService::Impl::DeliverRecap(int64_t tenant, int64_t recap_id, int64_t
     n.dedup_key = "recap-" + std::to_string(recap_id);
     alerts::RetryPolicy rp;
     rp.max_attempts = 2;
-    auto res = alerts::Deliver(wt, n, clock, rp);
+    auto res = alerts::Deliver(wt, n, clock, *policy, rp);
     delivered.push_back({{"webhook_id", id}, {"delivered", res.delivered}, {"http_status", res.http_status}, {"error", res.error}});
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());

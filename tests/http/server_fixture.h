@@ -1,6 +1,6 @@
 // A real Keel server on an ephemeral loopback port over a fresh database, with two tenants
 // ("acme" and "rival") built by testing::BuildOrg and a session token for every acme user.
-// Outbound calls (the LLM endpoint) may reach 127.0.0.1 — the loopback receivers
+// Outbound calls (webhooks, the LLM endpoint) may reach 127.0.0.1 — the loopback receivers
 // and this server itself — and nothing else that is not public (`outbound` can be changed by
 // a test); stored secrets are sealed with a key of this fixture (`secrets`).
 #pragma once
@@ -57,7 +57,10 @@ class ServerFixture {
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
-    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, TestClock());
+    alerts::AlertOptions alert_options;
+    alert_options.outbound = &outbound;
+    alert_options.secrets = &secrets;
+    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, TestClock(), alert_options);
     services.alerts = alerts.get();
     ingest = std::make_unique<ingest::Ingestor>(*db, *rs, TestClock());
     ingest->Start();

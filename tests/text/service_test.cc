@@ -20,10 +20,7 @@ namespace {
 
 class TextDemo : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    setenv("no_proxy", "127.0.0.1", 1);
-    env_ = new Env();
-  }
+  static void SetUpTestSuite() { env_ = new Env(); }
   static void TearDownTestSuite() {
     delete env_;
     env_ = nullptr;
@@ -253,6 +250,7 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   }
   TextOptions to;
   to.periodic = true;
+  to.outbound = &env_->loopback;
   TextService live(*env_->db, env_->rs, env_->clock, to);
   live.Start();
   env_->db->SetCommitHook([&live](int64_t t) { live.Notify(t); });
