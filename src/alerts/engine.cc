@@ -206,11 +206,60 @@ struct RuleState {
   std::map<std::string, GroupState> groups;  // by group key
 };
 
+// A webhook delivery waiting in its tenant's queue. The URL and secret stay sealed until the
+// moment of sending.
 struct Outbound {
-  int64_t tenant = 0, notification_id = 0;
-  WebhookTarget target;
+  int64_t tenant = 0, notification_id = 0, webhook_id = 0;
+  Channel channel = Channel::kGeneric;
+  std::string sealed_url, sealed_secret;
   Notification message;
 };
+
+// The origin of a URL ("https://qyapi.weixin.qq.com/…"): robots carry their access token in
+// the path or the query, so nothing after the host is shown.
+std::string MaskedUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "…";
+  size_t end = url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, end) + "/…";
+}
+
+// `reply` without the webhook's secrets, should the far end echo them (a 404 page naming the
+// path, which holds a Feishu robot's token): the secret, the URL after its origin, its path,
+// its long path segments and its query values become "…".
+std::string Redacted(std::string reply, const std::string& url, const std::string& secret) {
+  std::vector<std::string> parts = {secret};
+  size_t scheme = url.find("://");
+  size_t origin_end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+  if (origin_end != std::string::npos) {
+    const std::string tail = url.substr(origin_end);
+    parts.push_back(tail);
+    const std::string path = tail.substr(0, tail.find_first_of("?#"));
+    parts.push_back(path);
+    for (size_t start = 0; start < path.size();) {
+      size_t end = path.find('/', start + 1);
+      if (end == std::string::npos) end = path.size();
+      if (end - start > 16) parts.push_back(path.substr(start + 1, end - start - 1));
+      start = end;
+    }
+    if (size_t q = tail.find('?'); q != std::string::npos) {
+      const std::string query = tail.substr(q + 1, tail.find('#', q) - q - 1);
+      for (size_t start = 0; start < query.size();) {
+        size_t amp = query.find('&', start);
+        if (amp == std::string::npos) amp = query.size();
+        size_t eq = query.find('=', start);
+        if (eq != std::string::npos && eq < amp && amp - eq - 1 >= 6) parts.push_back(query.substr(eq + 1, amp - eq - 1));
+        start = amp + 1;
+      }
+    }
+  }
+  std::sort(parts.begin(), parts.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& part : parts) {
+    if (part.size() < 4) continue;
+    for (size_t at = reply.find(part); at != std::string::npos; at = reply.find(part, at + 3)) reply.replace(at, part.size(), "…");
+  }
+  return reply;
+}
 
 std::string GroupKey(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string k;
@@ -320,15 +369,35 @@ struct AlertEngine::Impl {
   std::set<int64_t> loaded;
   std::map<int64_t, std::set<std::string>> changed;  // metrics changed since the last evaluation
   bool stop = false, started = false;
-  std::thread evaluator, deliverer;
+  std::thread evaluator;
+  std::vector<std::thread> deliverers;
   int listener_id = 0;
   Listener listener;
   std::mutex eval_mu;  // one evaluation at a time
-  std::deque<Outbound> outbox;
+  // Webhook deliveries: a FIFO per tenant; a tenant in `busy` has a delivery in flight and is
+  // skipped until it ends; tenants are served in turn after `last_served`.
+  std::map<int64_t, std::deque<Outbound>> outbox;
+  std::set<int64_t> busy;
+  int64_t last_served = 0;
   std::condition_variable outbox_cv;
+  struct Breaker {
+    int failures = 0;         // failed deliveries in a row
+    TimeMs paused_until = 0;  // meaningful once failures >= opt.breaker_failures
+  };
+  std::map<std::pair<int64_t, int64_t>, Breaker> breakers;  // (tenant, webhook id)
+
+  std::unique_ptr<outbound::Policy> own_policy;  // when the options give none
+  SecretBox own_box;
+  const outbound::Policy* policy;
+  const SecretBox* box;
 
   Impl(store::Database& d, domain::RecordService& r, metrics::MetricEngine& m, const Clock& c, AlertOptions o)
-      : db(d), records(r), metrics(m), clock(c), opt(std::move(o)) {}
+      : db(d), records(r), metrics(m), clock(c), opt(std::move(o)) {
+    if (opt.outbound == nullptr) own_policy = std::make_unique<outbound::Policy>();
+    policy = opt.outbound != nullptr ? opt.outbound : own_policy.get();
+    if (opt.secrets == nullptr) own_box = SecretBox::Ephemeral();
+    box = opt.secrets != nullptr ? opt.secrets : &own_box;
+  }
 
   Status Load(int64_t tenant);
   Status Evaluate(int64_t tenant, bool all);
@@ -338,8 +407,14 @@ struct AlertEngine::Impl {
   Status Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now);
   Status Escalate(int64_t tenant, TimeMs now);
   Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, const std::string& target);
-  Status SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved);
-  void Deliver();
+  // Records a queued notification for every webhook that hears the alert and adds its
+  // delivery to `pending`, which the caller enqueues once its transaction has committed.
+  Status SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,
+                      std::vector<Outbound>* pending);
+  void Enqueue(std::vector<Outbound> pending);
+  // A delivery thread: takes the next tenant's next delivery until stopped and nothing is left.
+  void Work();
+  void DeliverOne(Outbound o);
   void Run();
 };
 
@@ -529,6 +604,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  std::vector<Outbound> pending;
   bool escalated = gs.alert_id != 0;
   int64_t id = gs.alert_id;
   Value v = value ? Value(*value) : Value();
@@ -582,9 +658,10 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     Value eq[] = {int64_t(step), step < rule.route.size() ? Value(FormatTimestamp(now + rule.route[step].wait_ms)) : Value(),
                   tenant, id};
     KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", eq).status());
-    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false));
+    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false, &pending));
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
+  Enqueue(std::move(pending));
   gs.alert_id = id;
   gs.firing = sev;
   if (rule.create_task && !escalated) {
@@ -650,8 +727,10 @@ Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, alert.dump()).status());
   KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, a.notify));
   if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, "supervisor"));
-  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, id, alert, false));
+  std::vector<Outbound> pending;
+  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, id, alert, false, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
+  m.Enqueue(std::move(pending));
   Listener l;
   {
     std::lock_guard lock(m.mu);
@@ -677,8 +756,10 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
                 {"severity", store::AsText(row.rows[0][3])}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
                 {"value", value ? json(*value) : json(nullptr)}};
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, alert.dump()).status());
-  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, gs.alert_id, alert, true));
+  std::vector<Outbound> pending;
+  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, gs.alert_id, alert, true, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
+  Enqueue(std::move(pending));
   gs.alert_id = 0;
   Listener l;
   {
@@ -735,7 +816,8 @@ Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, in
   return Status();
 }
 
-Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved) {
+Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,
+                                       std::vector<Outbound>* pending) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows hooks, conn.Query(
       "SELECT w.id, w.channel, w.url, w.secret, w.min_severity, w.locale, u.path, w.unit_id FROM webhooks w "
@@ -755,7 +837,10 @@ Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, 
     if (!channel.ok()) continue;
     Outbound o;
     o.tenant = tenant;
-    o.target = {*channel, store::AsText(h[2]), store::AsText(h[3])};
+    o.webhook_id = store::AsInt(h[0]);
+    o.channel = *channel;
+    o.sealed_url = store::AsText(h[2]);
+    o.sealed_secret = store::AsText(h[3]);
     Notification& n = o.message;
     n.severity = alert.value("severity", "warning");
     n.title_zh = alert.value("label", "");
@@ -774,33 +859,95 @@ Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, 
                   std::string("queued"), int64_t{0}, now_text};
     KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, status, attempts, "
                                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", nq).status());
-    std::lock_guard lock(mu);
-    outbox.push_back(std::move(o));
+    pending->push_back(std::move(o));
   }
-  outbox_cv.notify_all();
   return Status();
 }
 
-void AlertEngine::Impl::Deliver() {
+void AlertEngine::Impl::Enqueue(std::vector<Outbound> pending) {
+  if (pending.empty()) return;
+  {
+    std::lock_guard lock(mu);
+    for (auto& o : pending) outbox[o.tenant].push_back(std::move(o));
+  }
+  outbox_cv.notify_all();
+}
+
+void AlertEngine::Impl::Work() {
   while (true) {
     Outbound o;
     {
       std::unique_lock lock(mu);
-      outbox_cv.wait(lock, [&] { return stop || !outbox.empty(); });
-      if (outbox.empty()) return;  // stop, nothing left
-      o = std::move(outbox.front());
-      outbox.pop_front();
+      // The next tenant after the one served last that has work and nothing in flight.
+      auto next = [&]() -> std::deque<Outbound>* {
+        auto ready = [&](auto& entry) { return !entry.second.empty() && !busy.count(entry.first); };
+        for (auto it = outbox.upper_bound(last_served); it != outbox.end(); ++it) {
+          if (ready(*it)) return &it->second;
+        }
+        for (auto it = outbox.begin(); it != outbox.end() && it->first <= last_served; ++it) {
+          if (ready(*it)) return &it->second;
+        }
+        return nullptr;
+      };
+      std::deque<Outbound>* queue = nullptr;
+      outbox_cv.wait(lock, [&] { return (queue = next()) != nullptr || stop; });
+      if (queue == nullptr) return;  // stopping, and nothing this thread may take
+      o = std::move(queue->front());
+      queue->pop_front();
+      if (queue->empty()) outbox.erase(o.tenant);
+      busy.insert(o.tenant);
+      last_served = o.tenant;
     }
-    DeliveryResult r = alerts::Deliver(o.target, o.message, clock, opt.retry, opt.sleep);
-    auto conn = db.Acquire();
-    if (!conn.ok()) continue;
-    Value q[] = {std::string(r.delivered ? "delivered" : "failed"), int64_t{r.attempts}, int64_t{r.http_status},
-                 r.error.empty() ? Value() : Value(r.error.substr(0, 500)),
-                 r.delivered ? Value(FormatTimestamp(clock.NowMs())) : Value(), o.tenant, o.notification_id};
-    Status st = (*conn)->Exec("UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, delivered_at = ? "
-                              "WHERE tenant_id = ? AND id = ?", q).status();
-    if (!st.ok()) spdlog::error("notification {}: {}", o.notification_id, st.ToString());
+    const int64_t tenant = o.tenant;
+    DeliverOne(std::move(o));
+    {
+      std::lock_guard lock(mu);
+      busy.erase(tenant);
+    }
+    outbox_cv.notify_all();
   }
+}
+
+void AlertEngine::Impl::DeliverOne(Outbound o) {
+  const auto key = std::make_pair(o.tenant, o.webhook_id);
+  const int threshold = std::max(1, opt.breaker_failures);
+  TimeMs paused_until = 0;
+  {
+    std::lock_guard lock(mu);
+    const Breaker& b = breakers[key];
+    if (b.failures >= threshold && clock.NowMs() < b.paused_until) paused_until = b.paused_until;
+  }
+  DeliveryResult r;
+  std::string status;
+  if (paused_until != 0) {
+    status = "skipped";
+    r.error = "paused after " + std::to_string(threshold) + " failed deliveries in a row; tried again after " +
+              FormatTimestamp(paused_until);
+  } else {
+    auto url = box->Open(o.sealed_url);
+    auto secret = box->Open(o.sealed_secret);
+    if (!url.ok() || !secret.ok()) {
+      r.error = (url.ok() ? secret.status() : url.status()).message_en();
+    } else {
+      r = alerts::Deliver({o.channel, *url, *secret}, o.message, clock, *policy, opt.retry, opt.sleep);
+    }
+    status = r.delivered ? "delivered" : "failed";
+    std::lock_guard lock(mu);
+    Breaker& b = breakers[key];
+    if (r.delivered) {
+      b = Breaker{};
+    } else if (!r.refused && r.attempts > 0) {
+      ++b.failures;
+      if (b.failures >= threshold) b.paused_until = clock.NowMs() + opt.breaker_cooldown_ms;
+    }
+  }
+  auto conn = db.Acquire();
+  if (!conn.ok()) return;
+  Value q[] = {status, int64_t{r.attempts}, int64_t{r.http_status}, r.error.empty() ? Value() : Value(r.error.substr(0, 500)),
+               r.delivered ? Value(FormatTimestamp(clock.NowMs())) : Value(), o.tenant, o.notification_id};
+  Status st = (*conn)->Exec("UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, delivered_at = ? "
+                            "WHERE tenant_id = ? AND id = ?", q).status();
+  if (!st.ok()) spdlog::error("notification {}: {}", o.notification_id, st.ToString());
 }
 
 Status AlertEngine::Impl::Escalate(int64_t tenant, TimeMs now) {
@@ -925,7 +1072,7 @@ void AlertEngine::Start() {
     impl->cv.notify_all();
   });
   impl_->evaluator = std::thread([impl] { impl->Run(); });
-  impl_->deliverer = std::thread([impl] { impl->Deliver(); });
+  for (int i = 0; i < std::max(1, impl_->opt.delivery_workers); ++i) impl_->deliverers.emplace_back([impl] { impl->Work(); });
 }
 
 void AlertEngine::Stop() {
@@ -939,7 +1086,8 @@ void AlertEngine::Stop() {
   impl_->cv.notify_all();
   impl_->outbox_cv.notify_all();
   if (impl_->evaluator.joinable()) impl_->evaluator.join();
-  if (impl_->deliverer.joinable()) impl_->deliverer.join();
+  for (auto& t : impl_->deliverers) t.join();
+  impl_->deliverers.clear();
 }
 
 Status AlertEngine::EvaluateNow(int64_t tenant_id) {
@@ -955,7 +1103,7 @@ Status AlertEngine::EvaluateNow(int64_t tenant_id) {
       std::lock_guard lock(impl_->mu);
       impl_->stop = true;
     }
-    impl_->Deliver();
+    impl_->Work();
     std::lock_guard lock(impl_->mu);
     impl_->stop = false;
   }
@@ -1253,10 +1401,9 @@ Result<json> AlertEngine::ListWebhooks(const Principal& p) {
       "WHERE tenant_id = ? AND status = 'active' ORDER BY id", q));
   json items = json::array();
   for (const auto& r : rows.rows) {
-    std::string url = store::AsText(r[3]);
-    size_t qpos = url.find('?');
+    auto url = impl_->box->Open(store::AsText(r[3]));
     items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"channel", store::AsText(r[2])},
-                     {"url", qpos == std::string::npos ? url : url.substr(0, qpos) + "?…"},  // keys stay secret
+                     {"url", url.ok() ? MaskedUrl(*url) : "…"},  // the rest carries the robot's key
                      {"has_secret", !store::AsText(r[4]).empty()},
                      {"unit_id", store::IsNull(r[5]) ? json(nullptr) : json(store::AsInt(r[5]))},
                      {"min_severity", store::AsText(r[6])}, {"locale", store::AsText(r[7])}, {"created_at", store::AsText(r[9])}});
@@ -1272,17 +1419,25 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
       return Status::Invalid("validation.required", std::string(k) + " is required", std::string(k) + " 为必填项", k);
     }
   }
+  if (b.contains("secret") && !b["secret"].is_null() && (!b["secret"].is_string() || b["secret"].get_ref<const std::string&>().size() > 500)) {
+    return Status::Invalid("validation.type", "secret must be text (at most 500 bytes)", "secret 必须是文本（最多 500 字节）", "secret");
+  }
   auto channel = ParseChannel(b["channel"].get<std::string>());
   if (!channel.ok()) return channel.status();
   std::string url = b["url"];
   if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() > 2000) {
     return Status::Invalid("webhook.url", "url must be an http(s) URL", "url 必须是 http(s) 地址", "url");
   }
+  // Where it may go is decided now, and again at every delivery (DNS may change).
+  KEEL_RETURN_IF_ERROR(impl_->policy->Check(url).status());
   std::string min = b.value("min_severity", "warning");
   if (!ParseSeverity(min).ok()) return ParseSeverity(min).status().WithField("min_severity");
   std::string locale = b.value("locale", "zh-CN");
   if (locale != "zh-CN" && locale != "en") return Status::Invalid("validation.enum", "locale is zh-CN or en", "locale 可为 zh-CN 或 en", "locale");
   int64_t unit = b.value("unit_id", int64_t{0});
+  const std::string secret = b.contains("secret") && b["secret"].is_string() ? b["secret"].get<std::string>() : "";
+  KEEL_ASSIGN_OR_RETURN(std::string sealed_url, impl_->box->Seal(url));
+  KEEL_ASSIGN_OR_RETURN(std::string sealed_secret, impl_->box->Seal(secret));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   if (unit) {
     Value uq[] = {p.tenant_id, unit};
@@ -1292,11 +1447,15 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   TimeMs now = impl_->clock.NowMs();
-  Value q[] = {p.tenant_id, ids[0], std::string(b["name"]).substr(0, 100), std::string(ChannelName(*channel)), url,
-               b.value("secret", ""), unit ? Value(unit) : Value(), min, locale, std::string("active"), FormatTimestamp(now), p.user_id};
+  const std::string name = std::string(b["name"]).substr(0, 100);
+  Value q[] = {p.tenant_id, ids[0], name, std::string(ChannelName(*channel)), sealed_url,
+               sealed_secret, unit ? Value(unit) : Value(), min, locale, std::string("active"), FormatTimestamp(now), p.user_id};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO webhooks (tenant_id, id, name, channel, url, secret, unit_id, min_severity, locale, "
                                   "status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "webhook.created", "webhooks", ids[0], {{"name", b["name"]}, {"channel", ChannelName(*channel)}}, now));
+  json after = {{"name", name}, {"channel", ChannelName(*channel)}, {"url", MaskedUrl(url)}, {"secret", secret.empty() ? "none" : "set"},
+                {"unit_id", unit ? json(unit) : json(nullptr)}, {"min_severity", min}, {"locale", locale}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"webhook.created", "webhooks", ids[0], nullptr, after}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", ids[0]}, {"name", b["name"]}, {"channel", ChannelName(*channel)}, {"min_severity", min}, {"locale", locale}};
 }
@@ -1304,9 +1463,17 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
 Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   Value q[] = {p.tenant_id, id};
+  KEEL_ASSIGN_OR_RETURN(store::Rows before, conn->Query(
+      "SELECT name, channel, url FROM webhooks WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
   KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE webhooks SET status = 'deleted' WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
-  if (n == 0) return Status::NotFound("webhook");
+  if (n == 0 || before.empty()) return Status::NotFound("webhook");
+  auto url = impl_->box->Open(store::AsText(before.rows[0][2]));
+  json was = {{"name", store::AsText(before.rows[0][0])}, {"channel", store::AsText(before.rows[0][1])},
+              {"url", url.ok() ? MaskedUrl(*url) : "…"}};
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {"webhook.deleted", "webhooks", id, was, nullptr}));
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"deleted", true}};
 }
 
@@ -1318,6 +1485,10 @@ Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   if (r.empty()) return Status::NotFound("webhook");
   auto channel = ParseChannel(store::AsText(r.rows[0][0]));
   if (!channel.ok()) return channel.status();
+  KEEL_ASSIGN_OR_RETURN(std::string url, impl_->box->Open(store::AsText(r.rows[0][1])));
+  KEEL_ASSIGN_OR_RETURN(std::string secret, impl_->box->Open(store::AsText(r.rows[0][2])));
+  // The URL is checked again (DNS may have changed since it was saved): a refusal is a 4xx.
+  KEEL_RETURN_IF_ERROR(impl_->policy->Check(url).status());
   Notification n;
   n.severity = "info";
   n.title_zh = "Keel 测试消息";
@@ -1328,9 +1499,46 @@ Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   n.at = impl_->clock.NowMs();
   RetryPolicy once = impl_->opt.retry;
   once.max_attempts = 1;
-  DeliveryResult d = Deliver({*channel, store::AsText(r.rows[0][1]), store::AsText(r.rows[0][2])}, n, impl_->clock, once, impl_->opt.sleep);
+  DeliveryResult d = Deliver({*channel, url, secret}, n, impl_->clock, *impl_->policy, once, impl_->opt.sleep);
+  // Only the status and a short clean excerpt of the reply: the endpoint's answer is not
+  // relayed to the caller (no reading of internal services through Keel).
   return json{{"delivered", d.delivered}, {"http_status", d.http_status}, {"attempts", d.attempts},
-              {"error", d.error}, {"response", d.response_body.substr(0, 500)}};
+              {"error", d.error}, {"response", outbound::Excerpt(Redacted(d.response_body, url, secret), 200)}};
+}
+
+Result<ResealCount> AlertEngine::ResealSecrets() {
+  ResealCount count;
+  const SecretBox& box = *impl_->box;
+  KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT tenant_id, id, url, secret FROM webhooks"));
+  for (const auto& r : rows.rows) {
+    std::string values[2] = {store::AsText(r[2]), store::AsText(r[3])};
+    bool changed = false, unreadable = false;
+    for (auto& v : values) {
+      if (!box.NeedsReseal(v)) {
+        unreadable = unreadable || (SecretBox::IsSealed(v) && !box.Open(v).ok());
+        continue;
+      }
+      auto plain = box.Open(v);
+      auto sealed = plain.ok() ? box.Seal(*plain) : Result<std::string>(plain.status());
+      if (!sealed.ok()) {
+        unreadable = true;
+        continue;
+      }
+      v = *sealed;
+      changed = true;
+    }
+    if (unreadable) {
+      ++count.unreadable;
+      spdlog::warn("webhook {} of tenant {}: a stored secret cannot be decrypted with the configured keys", store::AsInt(r[1]),
+                   store::AsInt(r[0]));
+    }
+    if (!changed) continue;
+    Value q[] = {values[0], values[1], r[0], r[1]};
+    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE webhooks SET url = ?, secret = ? WHERE tenant_id = ? AND id = ?", q).status());
+    ++count.resealed;
+  }
+  return count;
 }
 
 Result<json> AlertEngine::ListNotifications(const Principal& p, bool all, int limit) {

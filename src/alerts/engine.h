@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/notify.h"
+#include "common/outbound.h"
+#include "common/secrets.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "domain/model.h"
@@ -69,6 +71,21 @@ struct AlertOptions {
   int64_t min_interval_ms = 200;      // at most this often per tenant on metric changes
   alerts::RetryPolicy retry;
   std::function<void(int64_t)> sleep; // webhook backoff (tests inject)
+  // Where webhooks may go, checked when one is saved, tested and sent (must outlive the
+  // engine). Null: public addresses only.
+  const outbound::Policy* outbound = nullptr;
+  // Seals webhook URLs and secrets at rest (must outlive the engine). Null: a random key that
+  // lives as long as the process — for tests and tools; a server passes its configured box.
+  const SecretBox* secrets = nullptr;
+  // Webhook delivery threads. Each serves one tenant at a time and tenants take turns, so a
+  // tenant's slow or dead endpoints hold at most one thread and never delay the others.
+  int delivery_workers = 4;
+  // Per-webhook circuit breaker: after `breaker_failures` failed deliveries in a row the
+  // webhook is paused for `breaker_cooldown_ms` (by the engine's clock); what it would have
+  // sent meanwhile is recorded as "skipped" with the reason, without a request. The first
+  // delivery after the pause is tried; a failure pauses it again.
+  int breaker_failures = 3;
+  int64_t breaker_cooldown_ms = 5 * 60 * 1000;
 };
 
 // How far from now a silence by `role` may end: admin and hq_ops 90 days, unit leads 7 days;
@@ -108,11 +125,18 @@ class AlertEngine {
   Result<json> ListSilences(const domain::Principal& p);
   Result<json> CreateSilence(const domain::Principal& p, const json& body);
   Result<json> DeleteSilence(const domain::Principal& p, int64_t id);
-  // Webhooks (admin).
+  // Webhooks (admin). A webhook's URL must pass the outbound policy (outbound.refused,
+  // outbound.url, outbound.unresolved at "url"); its URL and secret are stored sealed and never
+  // returned: the list shows the URL's origin and whether a secret is set, a test only the
+  // status and a short clean excerpt of the reply. Creating and deleting one is audited.
   Result<json> ListWebhooks(const domain::Principal& p);
   Result<json> CreateWebhook(const domain::Principal& p, const json& body);
   Result<json> DeleteWebhook(const domain::Principal& p, int64_t id);
   Result<json> TestWebhook(const domain::Principal& p, int64_t id);
+  // Seals every webhook URL and secret still stored in plain text (databases from before
+  // encryption) or under an old key (rotation), across tenants. Values no key opens are
+  // counted, left as they are and logged.
+  Result<ResealCount> ResealSecrets();
   // The caller's in-app notifications; admins may pass all=true for the delivery log.
   Result<json> ListNotifications(const domain::Principal& p, bool all, int limit);
 

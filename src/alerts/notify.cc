@@ -1,6 +1,5 @@
 #include "alerts/notify.h"
 
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -8,7 +7,6 @@
 #include <cmath>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -194,34 +192,10 @@ OutboundRequest BuildGeneric(const WebhookTarget& t, const Notification& n, Time
 
 // ---- Delivery ----
 
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-size_t CollectBody(char* data, size_t size, size_t count, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  const size_t n = size * count;
-  try {
-    if (out->size() < kMaxResponseBytes) {
-      out->append(data, std::min(n, kMaxResponseBytes - out->size()));
-    }
-  } catch (...) {
-    return 0;  // aborts the transfer; never let an exception cross into C
-  }
-  return n;
-}
-
 enum class Outcome { kDelivered, kRetry, kGiveUp };
 
 // A 2xx answer can still carry the robot's own error (bad key, bad signature, rate limit).
+// Its message comes from the far end: only a short clean excerpt of it is kept.
 std::string ChannelError(Channel channel, const std::string& response) {
   if (channel == Channel::kGeneric) return {};
   const Json j = Json::parse(response, nullptr, /*allow_exceptions=*/false);
@@ -233,44 +207,32 @@ std::string ChannelError(Channel channel, const std::string& response) {
   if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() == 0) return {};
   std::string error = std::string(code_key) + " " + std::to_string(it->get<int64_t>());
   auto msg = j.find(msg_key);
-  if (msg != j.end() && msg->is_string()) error += ": " + msg->get<std::string>();
+  if (msg != j.end() && msg->is_string()) error += ": " + outbound::Excerpt(msg->get<std::string>(), 120);
   return error;
 }
 
-// One POST on `curl`; fills the status, body and error of `*result`.
-Outcome Attempt(CURL* curl, Channel channel, const OutboundRequest& req, curl_slist* headers,
-                int64_t timeout_ms, DeliveryResult* result) {
-  result->http_status = 0;
-  result->response_body.clear();
-  result->error.clear();
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "keel-alerts/1");
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &CollectBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result->response_body);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // errbuf and headers die with this call
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  if (rc != CURLE_OK) {
-    result->error = std::string(curl_easy_strerror(rc));
-    if (errbuf[0] != '\0') result->error += std::string(": ") + errbuf;
-    return Outcome::kRetry;
+// One POST; fills the status, body and error of `*result`.
+Outcome Attempt(const outbound::Policy& outbound, Channel channel, const OutboundRequest& req, int64_t timeout_ms,
+                DeliveryResult* result) {
+  outbound::Request r;
+  r.url = req.url;
+  r.body = req.body;
+  r.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  for (const auto& h : req.headers) r.headers.push_back(h);
+  r.timeout_ms = timeout_ms;
+  r.max_reply_bytes = kMaxResponseBytes;
+  r.user_agent = "keel-alerts/1";
+  outbound::Reply reply = outbound::Post(outbound, r);
+  if (reply.failure != outbound::Reply::Failure::kRefused) ++result->attempts;  // a refusal sends nothing
+  result->http_status = reply.http_status;
+  result->response_body = std::move(reply.body);
+  result->error = reply.error;
+  if (reply.failure == outbound::Reply::Failure::kRefused) {
+    result->refused = true;
+    return Outcome::kGiveUp;
   }
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  result->http_status = static_cast<int>(status);
+  if (reply.failure == outbound::Reply::Failure::kUnreachable) return Outcome::kRetry;
+  const int status = reply.http_status;
   if (status >= 500 || status == 429) {
     result->error = "HTTP " + std::to_string(status);
     return Outcome::kRetry;
@@ -292,31 +254,10 @@ int64_t BackoffMs(const RetryPolicy& policy, int retry) {
 
 void RealSleep(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-// The Content-Type, no "Expect: 100-continue" round trip, and the request's own headers.
-std::unique_ptr<curl_slist, SlistDeleter> MakeHeaders(const OutboundRequest& req) {
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto append = [&headers](const std::string& line) {
-    curl_slist* list = curl_slist_append(headers.get(), line.c_str());
-    if (list == nullptr) return false;
-    if (headers == nullptr) headers.reset(list);
-    return true;
-  };
-  bool ok = append("Content-Type: application/json; charset=utf-8") && append("Expect:");
-  for (const auto& [name, value] : req.headers) ok = ok && append(name + ": " + value);
-  if (!ok) headers.reset();
-  return headers;
-}
-
-DeliveryResult DeliverImpl(const WebhookTarget& t, const Notification& n, const Clock& clock,
+DeliveryResult DeliverImpl(const WebhookTarget& t, const Notification& n, const Clock& clock, const outbound::Policy& outbound,
                            const RetryPolicy& policy, const std::function<void(int64_t)>& sleep) {
   DeliveryResult result;
   const TimeMs start = clock.NowMs();
-  InitCurlOnce();
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());  // one connection for all attempts
-  if (!curl) {
-    result.error = "curl_easy_init failed";
-    return result;
-  }
   const int max_attempts = std::max(1, policy.max_attempts);
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     if (attempt > 0) {
@@ -333,14 +274,7 @@ DeliveryResult DeliverImpl(const WebhookTarget& t, const Notification& n, const 
       result.error = req.status().message_en();
       break;
     }
-    auto headers = MakeHeaders(*req);
-    if (headers == nullptr) {
-      result.error = "out of memory building headers";
-      break;
-    }
-    ++result.attempts;
-    const Outcome outcome =
-        Attempt(curl.get(), t.channel, *req, headers.get(), policy.timeout_ms, &result);
+    const Outcome outcome = Attempt(outbound, t.channel, *req, policy.timeout_ms, &result);
     if (outcome == Outcome::kDelivered) {
       result.delivered = true;
       break;
@@ -399,10 +333,10 @@ Result<OutboundRequest> BuildRequest(const WebhookTarget& t, const Notification&
   return Status::Internal("unknown webhook channel");
 }
 
-DeliveryResult Deliver(const WebhookTarget& t, const Notification& n, const Clock& clock,
+DeliveryResult Deliver(const WebhookTarget& t, const Notification& n, const Clock& clock, const outbound::Policy& outbound,
                        const RetryPolicy& policy, std::function<void(int64_t)> sleep) {
   try {
-    return DeliverImpl(t, n, clock, policy, sleep);
+    return DeliverImpl(t, n, clock, outbound, policy, sleep);
   } catch (const std::exception& e) {
     DeliveryResult result;
     result.error = std::string("delivery failed: ") + e.what();

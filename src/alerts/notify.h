@@ -1,7 +1,8 @@
 // Outbound alert notifications (告警通知): the robot-message formats of WeCom (企业微信群机器人),
 // DingTalk (钉钉自定义机器人), Feishu/Lark (飞书自定义机器人) and a generic JSON webhook, and their
 // delivery over HTTP(S) with retries. `BuildRequest` is pure (the exact request, signatures
-// included); `Deliver` sends it with libcurl. Nothing here throws.
+// included); `Deliver` sends it through the outbound-URL policy (common/outbound.h): the
+// robot's address is checked and pinned on every attempt. Nothing here throws.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/outbound.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -62,11 +64,17 @@ struct OutboundRequest {
 Result<OutboundRequest> BuildRequest(const WebhookTarget& t, const Notification& n, TimeMs now);
 
 struct DeliveryResult {
-  int attempts = 0;           // HTTP attempts made (0 when the request could not be built)
-  int http_status = 0;        // of the last attempt; 0 when no response arrived
-  std::string response_body;  // of the last attempt, at most 64 KiB
-  std::string error;          // why the last attempt failed; empty when delivered
+  int attempts = 0;     // HTTP attempts made (0 when the request could not be built)
+  int http_status = 0;  // of the last attempt; 0 when no response arrived
+  // Of the last attempt, at most 64 KiB, for parsing; what a user may see of it is
+  // outbound::Excerpt(response_body).
+  std::string response_body;
+  // Why the last attempt failed, safe to show: "HTTP 503", the robot's error code with an
+  // excerpt of its message, the policy's refusal, or outbound::kUnreachableEn for every failure
+  // before a reply (never a host, port or system error). Empty when delivered.
+  std::string error;
   bool delivered = false;
+  bool refused = false;    // the outbound policy refused the URL (not retried)
   int64_t elapsed_ms = 0;  // by `clock`, from the start of the call to its end
 };
 
@@ -79,12 +87,13 @@ struct RetryPolicy {
 
 // Builds the request with `clock.NowMs()` (afresh for each attempt, so signatures stay
 // within the robots' time window) and POSTs it (Content-Type: application/json;
-// charset=utf-8). Retries on connection errors and timeouts, HTTP 5xx and 429, and on the
+// charset=utf-8) through `outbound`, which checks and pins the URL on every attempt (DNS may
+// have changed). Retries on connection errors and timeouts, HTTP 5xx and 429, and on the
 // channel's own error in a 2xx body (WeCom/DingTalk {"errcode": non-zero}, Feishu {"code":
-// non-zero}); never on other statuses. Between attempts calls `sleep(ms)` (a real sleep
-// when empty). Blocks for the whole exchange. Thread-safe: each call uses its own
-// connection handle. Never throws; every failure is reported in the result.
-DeliveryResult Deliver(const WebhookTarget& t, const Notification& n, const Clock& clock,
+// non-zero}); never on other statuses nor on the policy's refusal. Between attempts calls
+// `sleep(ms)` (a real sleep when empty). Blocks for the whole exchange. Thread-safe: each
+// attempt uses its own connection handle. Never throws; every failure is in the result.
+DeliveryResult Deliver(const WebhookTarget& t, const Notification& n, const Clock& clock, const outbound::Policy& outbound,
                        const RetryPolicy& policy = {}, std::function<void(int64_t)> sleep = {});
 
 // Building blocks, exposed for tests and for receivers that verify what Keel sends.

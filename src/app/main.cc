@@ -1,5 +1,5 @@
 // keel — the command line: serve, demo, migrate, tenant create, user add/password,
-// apikey create, version. Configuration comes from a TOML file (--config, default ./keel.toml
+// apikey create, secrets keygen/rotate, version. Configuration comes from a TOML file (--config, default ./keel.toml
 // when present), then KEEL_* environment variables, then flags; later sources win.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,10 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include "common/crypto.h"
 #include "common/net.h"
+#include "common/outbound.h"
+#include "common/secrets.h"
 #include "common/yaml.h"
 #include "demo/demo.h"
 #include "demo/live.h"
@@ -61,6 +64,11 @@ struct Config {
   std::string web_root;  // the built front end (web/dist); empty: found next to the binary
   // Proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); none by default.
   std::vector<std::string> trusted_proxies;
+  // Non-public addresses outbound calls may reach (CIDRs or single addresses).
+  std::vector<std::string> outbound_allow;
+  // The key that seals stored secrets, and the one it replaces during a rotation. The keys
+  // themselves may also come from KEEL_SECRET_KEY / KEEL_SECRET_KEY_OLD (never from this file).
+  std::string secret_key_file, secret_key_file_old;
 };
 
 // Reads keel.toml into `c` (the defaults that env and flags then override). Unknown keys and
@@ -91,6 +99,15 @@ keel::Status LoadToml(const std::string& path, Config& c) {
       out = static_cast<int>(node.as_integer()->get());
       return {};
     };
+    auto strings = [&](std::vector<std::string>& out) -> keel::Status {
+      if (!node.is_array()) return bad("a list of strings");
+      out.clear();
+      for (auto&& item : *node.as_array()) {
+        if (!item.is_string()) return bad("a list of strings");
+        out.push_back(item.as_string()->get());
+      }
+      return {};
+    };
     keel::Status st;
     if (k == "database") st = str(c.database);
     else if (k == "host") st = str(c.host);
@@ -112,6 +129,9 @@ keel::Status LoadToml(const std::string& path, Config& c) {
         c.trusted_proxies.push_back(item.as_string()->get());
       }
     }
+    else if (k == "outbound-allow") st = strings(c.outbound_allow);
+    else if (k == "secret-key-file") st = str(c.secret_key_file);
+    else if (k == "secret-key-file-old") st = str(c.secret_key_file_old);
     else return keel::Status::Invalid("config.toml", path + ": unknown setting '" + k + "'",
                                       path + "：未知配置项 '" + k + "'", k);
     if (!st.ok()) return st;
@@ -127,7 +147,8 @@ keel::Status ApplyEnv(Config& c) {
   struct Int { const char* env; int* field; };
   for (auto [env, field] : {Str{"KEEL_DATABASE", &c.database}, Str{"KEEL_HOST", &c.host},
                             Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous},
-                            Str{"KEEL_WEB_ROOT", &c.web_root}}) {
+                            Str{"KEEL_WEB_ROOT", &c.web_root}, Str{"KEEL_SECRET_KEY_FILE", &c.secret_key_file},
+                            Str{"KEEL_SECRET_KEY_FILE_OLD", &c.secret_key_file_old}}) {
     if (const char* v = std::getenv(env)) *field = v;
   }
   if (const char* v = std::getenv("KEEL_TRUSTED_PROXIES")) {
@@ -138,6 +159,20 @@ keel::Status ApplyEnv(Config& c) {
       std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!item.empty()) c.trusted_proxies.push_back(item);
       if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (const char* v = std::getenv("KEEL_OUTBOUND_ALLOW")) {
+    // Comma-separated; an empty value clears what keel.toml allowed.
+    c.outbound_allow.clear();
+    std::string all = v;
+    for (size_t start = 0; start <= all.size();) {
+      size_t comma = all.find(',', start);
+      if (comma == std::string::npos) comma = all.size();
+      std::string item = all.substr(start, comma - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) c.outbound_allow.push_back(item);
       start = comma + 1;
     }
   }
@@ -179,6 +214,7 @@ keel::Status Validate(const Config& c) {
     return keel::Status::Invalid("config.range", "sqlite-synchronous must be FULL or NORMAL",
                                  "sqlite-synchronous 只能为 FULL 或 NORMAL", "sqlite-synchronous");
   }
+  if (auto cidrs = keel::net::ParseCidrs(c.outbound_allow); !cidrs.ok()) return cidrs.status().WithField("outbound-allow");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
     return keel::Status::Invalid("config.range", "log-level must be trace, debug, info, warn or error",
@@ -271,6 +307,62 @@ int ServeLive(const std::string& database, const std::string& tenant) {
   execv(self.c_str(), argv.data());
   std::fprintf(stderr, "cannot start the server: %s\n", std::strerror(errno));
   return 1;
+}
+
+bool IsPostgresUrl(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 || url.rfind("host=", 0) == 0;
+}
+
+// The key file used when none is configured: beside the SQLite database ("data/keel.db" →
+// "data/keel.db.key"). None for PostgreSQL, where several servers must share one key.
+std::string DefaultKeyFile(const std::string& database) {
+  if (IsPostgresUrl(database) || database.empty() || database == ":memory:" || database == "sqlite::memory:") return {};
+  std::string path = database.rfind("sqlite:", 0) == 0 ? database.substr(7) : database;
+  return path + ".key";
+}
+
+// The key that seals stored secrets (webhook URLs and secrets, the LLM key): KEEL_SECRET_KEY,
+// else secret-key-file, else the default key file beside a SQLite database — created (0600)
+// on first start when absent. With PostgreSQL and no key the server runs, but refuses to store
+// secrets (secrets.no_key) until one is configured. An old key (KEEL_SECRET_KEY_OLD or
+// secret-key-file-old) still opens what it sealed, for a rotation.
+keel::Result<keel::SecretBox> LoadSecretBox(const Config& c, bool create_default) {
+  std::string key;
+  if (const char* e = std::getenv("KEEL_SECRET_KEY"); e != nullptr && *e != '\0') {
+    KEEL_ASSIGN_OR_RETURN(key, keel::ParseSecretKey(e, "KEEL_SECRET_KEY"));
+  } else {
+    std::string path = c.secret_key_file;
+    const bool configured = !path.empty();
+    if (!configured) path = DefaultKeyFile(c.database);
+    if (path.empty()) {
+      spdlog::warn("no secret key is configured (KEEL_SECRET_KEY or secret-key-file): webhooks and API keys of outside "
+                   "services cannot be saved until one is; make one with `keel secrets keygen`");
+      return keel::SecretBox();
+    }
+    if (configured || std::filesystem::exists(path)) {
+      KEEL_ASSIGN_OR_RETURN(key, keel::ReadSecretKeyFile(path));
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+        spdlog::warn("secret key file {} is readable by others than its owner: chmod 600 it", path);
+      }
+    } else if (create_default) {
+      KEEL_ASSIGN_OR_RETURN(key, keel::CreateSecretKeyFile(path));
+      spdlog::info("generated the secret key {} (mode 0600) that encrypts webhook and API secrets; back it up apart "
+                   "from the database — without it they cannot be read (docs/security.md)", path);
+    } else {
+      return keel::SecretBox();
+    }
+  }
+  std::vector<std::string> old;
+  if (const char* e = std::getenv("KEEL_SECRET_KEY_OLD"); e != nullptr && *e != '\0') {
+    KEEL_ASSIGN_OR_RETURN(std::string k, keel::ParseSecretKey(e, "KEEL_SECRET_KEY_OLD"));
+    old.push_back(std::move(k));
+  }
+  if (!c.secret_key_file_old.empty()) {
+    KEEL_ASSIGN_OR_RETURN(std::string k, keel::ReadSecretKeyFile(c.secret_key_file_old));
+    old.push_back(std::move(k));
+  }
+  return keel::SecretBox::FromKeys(std::move(key), std::move(old));
 }
 
 struct Services {
@@ -536,6 +628,15 @@ int main(int argc, char** argv) {
   apikey_create->add_option("--name", k_name, "a label")->capture_default_str();
   apikey_create->add_option("--days", k_days, "days until it expires")->capture_default_str()->check(CLI::Range(1, 3650));
 
+  // secrets keygen / rotate
+  auto* secrets = app.add_subcommand("secrets", "Keys that encrypt stored secrets (webhooks, API keys of outside services)");
+  secrets->require_subcommand(1);
+  auto* secrets_keygen = secrets->add_subcommand("keygen", "Print a new random key (for KEEL_SECRET_KEY or a key file)");
+  auto* secrets_rotate = secrets->add_subcommand(
+      "rotate", "Re-encrypt every stored secret with the current key (KEEL_SECRET_KEY / secret-key-file), opening them "
+                "with the old one (KEEL_SECRET_KEY_OLD / secret-key-file-old); `serve` also does this when it starts");
+  AddCommon(secrets_rotate, c);
+
   app.add_subcommand("version", "Print the version");
   app.add_subcommand("openapi", "Print the OpenAPI document of this build (docs/openapi.json)");
 
@@ -548,6 +649,10 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("version")) {
     std::printf("keel %s (schema %d)\n", kVersion, keel::store::LatestSchemaVersion());
+    return 0;
+  }
+  if (secrets_keygen->parsed()) {
+    std::printf("%s\n", keel::NewSecretKeyText().c_str());
     return 0;
   }
   if (model_csv->parsed()) return TrainCsv(mc_file, mc_label, mc_positive, mc_exclude, mc_time, mc_folds, mc_json);
@@ -741,6 +846,36 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (secrets_rotate->parsed()) {
+    auto box = LoadSecretBox(c, /*create_default=*/false);
+    if (!box.ok()) return Fail(box.status());
+    if (!box->has_key()) {
+      return Fail(keel::Status::Invalid("config.secret_key", "no secret key is configured (KEEL_SECRET_KEY or secret-key-file)",
+                                        "未配置密钥（KEEL_SECRET_KEY 或 secret-key-file）", "secret-key"));
+    }
+    keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
+    keel::alerts::AlertOptions ao;
+    ao.secrets = &*box;
+    keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System(), ao);
+    keel::text::TextOptions to;
+    to.secrets = &*box;
+    to.periodic = false;
+    keel::text::TextService text(*s.db, *s.records, *keel::Clock::System(), to);
+    auto hooks = alerts.ResealSecrets();
+    if (!hooks.ok()) return Fail(hooks.status());
+    auto llm = text.ResealSecrets();
+    if (!llm.ok()) return Fail(llm.status());
+    std::printf("webhooks: %lld re-encrypted, %lld unreadable; LLM keys: %lld re-encrypted, %lld unreadable\n",
+                static_cast<long long>(hooks->resealed), static_cast<long long>(hooks->unreadable),
+                static_cast<long long>(llm->resealed), static_cast<long long>(llm->unreadable));
+    if (hooks->unreadable + llm->unreadable > 0) {
+      std::printf("some secrets open with none of the configured keys: give the key that sealed them as KEEL_SECRET_KEY_OLD, "
+                  "or enter them again\n");
+      return 1;
+    }
+    return 0;
+  }
+
   if (tenant_create->parsed()) {
     auto id = s.auth->CreateTenant(nt);
     if (!id.ok()) return Fail(id.status());
@@ -802,10 +937,42 @@ int main(int argc, char** argv) {
   }
 
   // serve
+  // Outbound calls reach public addresses and what the operator allow-listed; secrets are
+  // sealed with the configured key (see LoadSecretBox).
+  keel::outbound::Policy outbound(keel::net::ParseCidrs(c.outbound_allow).value());
+  if (!c.outbound_allow.empty()) {
+    std::string list;
+    for (const auto& a : c.outbound_allow) list += (list.empty() ? "" : ",") + a;
+    spdlog::info("outbound allow-list={}", list);
+  }
+  auto secret_box = LoadSecretBox(c, /*create_default=*/true);
+  if (!secret_box.ok()) return Fail(secret_box.status());
   keel::metrics::MetricEngine metrics(*s.db, *keel::Clock::System());
   s.db->SetCommitHook([&metrics](int64_t tenant) { metrics.Notify(tenant); });
   metrics.Start();
-  keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System());
+  keel::alerts::AlertOptions alert_options;
+  alert_options.outbound = &outbound;
+  alert_options.secrets = &*secret_box;
+  keel::alerts::AlertEngine alerts(*s.db, *s.records, metrics, *keel::Clock::System(), alert_options);
+  keel::text::TextOptions text_options;
+  text_options.outbound = &outbound;
+  text_options.secrets = &*secret_box;
+  keel::text::TextService text(*s.db, *s.records, *keel::Clock::System(), text_options);
+  if (secret_box->has_key()) {
+    // Secrets stored in plain text by an older Keel, or under the key being rotated out, are
+    // sealed with the current key before anything is sent.
+    auto hooks = alerts.ResealSecrets();
+    if (!hooks.ok()) return Fail(hooks.status());
+    auto llm = text.ResealSecrets();
+    if (!llm.ok()) return Fail(llm.status());
+    if (hooks->resealed + llm->resealed > 0) {
+      spdlog::info("secrets re-encrypted with the current key: webhooks={} llm_keys={}", hooks->resealed, llm->resealed);
+    }
+    if (hooks->unreadable + llm->unreadable > 0) {
+      spdlog::warn("secrets that no configured key opens: webhooks={} llm_keys={} (set KEEL_SECRET_KEY_OLD, or enter them again)",
+                   hooks->unreadable, llm->unreadable);
+    }
+  }
   alerts.Start();
   keel::ingest::Ingestor ingest(*s.db, *s.records, *keel::Clock::System());
   ingest.Start();
@@ -813,7 +980,6 @@ int main(int argc, char** argv) {
   keel::ai::AiService ai(*s.db, *s.records, *keel::Clock::System());
   ai.SetAlerts(&alerts);
   ai.Start();
-  keel::text::TextService text(*s.db, *s.records, *keel::Clock::System());
   text.Start();
   s.db->SetCommitHook([&metrics, &ai, &text](int64_t tenant) {
     metrics.Notify(tenant);

@@ -74,19 +74,24 @@ void Api::AddAlertRoutes() {
                                       {"unit_id", {{"type", "integer"}}}, {"min_severity", {{"type", "string"}}},
                                       {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}}}}};
   router_.Add("GET", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->ListWebhooks(c.p())); },
-              {"Outbound webhooks (admin)", "外发 Webhook（管理员）", "alerts", nullptr, obj});
+              {"Outbound webhooks (admin); url shows only the origin, has_secret whether a secret is set",
+               "外发 Webhook（管理员）；url 仅显示源地址，has_secret 表示是否设置了密钥", "alerts", nullptr, obj});
   router_.Add("POST", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->CreateWebhook(c.p(), c.body), 201); },
-              {"Add a WeCom / DingTalk / Feishu / generic webhook", "添加企业微信/钉钉/飞书/通用 Webhook", "alerts", hook_schema, obj, {}, 201});
+              {"Add a WeCom / DingTalk / Feishu / generic webhook; the URL must pass the outbound policy (outbound.refused), "
+               "URL and secret are stored encrypted",
+               "添加企业微信/钉钉/飞书/通用 Webhook；地址须通过外呼地址策略（outbound.refused），地址与密钥加密存储", "alerts", hook_schema, obj, {}, 201});
   router_.Add("DELETE", "/api/v1/webhooks/{id}", [a](Call& c) { return Wrap(a->DeleteWebhook(c.p(), c.id())); },
               {"Remove a webhook", "删除 Webhook", "alerts", nullptr, obj});
   router_.Add("POST", "/api/v1/webhooks/{id}/test", [a](Call& c) { return Wrap(a->TestWebhook(c.p(), c.id())); },
-              {"Send a test message", "发送测试消息", "alerts", nullptr, obj});
+              {"Send a test message: {delivered, http_status, attempts, error, response (≤ 200 bytes, cleaned)}",
+               "发送测试消息：{delivered, http_status, attempts, error, response（不超过 200 字节，已清理）}", "alerts", nullptr, obj});
   router_.Add("GET", "/api/v1/notifications", [a](Call& c) {
     return Wrap(a->ListNotifications(c.p(), Param(c, "all", "false") == "true", LimitOf(c)));
   }, {"My in-app notifications; all=true: the delivery log (admin, auditor)", "我的站内通知；all=true：投递日志（管理员、审计）",
       "alerts", nullptr,
       {{"type", "object"},
-       {"description", "items [{id, alert_id, channel in_app|wecom|dingtalk|feishu|generic, target, recipient_id, status, attempts, "
+       {"description", "items [{id, alert_id, channel in_app|wecom|dingtalk|feishu|generic, target, recipient_id, "
+                       "status queued|delivered|failed|skipped, attempts, "
                        "http_status, error, created_at, delivered_at, summary (zh), summary_en, severity, alert_state}] newest first"}},
       {{"all", "true for every notification and webhook delivery"}, {"limit", "1-500"}}});
 }

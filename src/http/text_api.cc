@@ -39,12 +39,14 @@ void Api::AddTextRoutes() {
                                    {"intents", {{"type", "array"}, {"description", "extra categories or extra terms for built-in ones: "
                                                                                    "[{code, zh, en, terms[], follow_up_zh, follow_up_en}]"}}},
                                    {"recap_hour", {{"type", "integer"}, {"description", "local hour of the daily recap, 0-23 (default 18)"}}},
-                                   {"llm", {{"type", json::array({"object", "null"})}, {"description", "OpenAI-compatible endpoint {url, model, api_key}; null: off"}}}}}};
+                                   {"llm", {{"type", json::array({"object", "null"})}, {"description", "OpenAI-compatible endpoint {url, model, api_key} (admin only; a new url without api_key "
+                                                                                                "clears the key; the url passes the outbound policy); null: off"}}}}}};
   router_.Add("GET", "/api/v1/text/settings", [tx](Call& c) { return Wrap(tx->Settings(c.p())); },
               {"Text settings: domain terms, intent categories, recap hour, generative endpoint (key hidden)",
                "文本设置：领域词、意图类别、复盘时间、生成式接口（不显示密钥）", "text", nullptr, settings});
   router_.Add("PUT", "/api/v1/text/settings", [tx](Call& c) { return Wrap(tx->SaveSettings(c.p(), c.body)); },
-              {"Change the text settings (admin, hq_ops)", "修改文本设置（管理员、运营）", "text", settings, settings});
+              {"Change the text settings (admin, hq_ops; llm admin only)", "修改文本设置（管理员、运营；llm 仅管理员）", "text", settings,
+               settings});
   router_.Add("GET", "/api/v1/text/models/sentiment", [tx](Call& c) { return Wrap(tx->SentimentModel(c.p())); },
               {"Which sentiment model judges feedback (lexicon or the tenant's fastText model) with its card",
                "当前判定情感的模型（词典或本租户的 fastText 模型）及模型卡", "text", nullptr, obj});

@@ -30,7 +30,7 @@ struct TenantText {
   std::vector<IntentDef> intents;  // built-in and the tenant's
   json tenant_intents = json::array();
   int recap_hour = 18;
-  json llm;  // {url, model, api_key} or null
+  json llm;  // {url, model, api_key (sealed)} or null
   CorpusStats stats;
   std::shared_ptr<Classifier> sentiment, intent_model;
   int sentiment_version = 0, intent_version = 0;
@@ -61,7 +61,12 @@ const IntentDef* FindIntent(const std::vector<IntentDef>& defs, const std::strin
 Result<std::string> CheckedText(const json& v, const std::string& field, size_t max_bytes);
 
 struct TextService::Impl {
-  Impl(store::Database& d, domain::RecordService& r, const Clock& c, TextOptions o) : db(d), records(r), clock(c), opt(o) {}
+  Impl(store::Database& d, domain::RecordService& r, const Clock& c, TextOptions o) : db(d), records(r), clock(c), opt(o) {
+    if (opt.outbound == nullptr) own_policy = std::make_unique<outbound::Policy>();
+    policy = opt.outbound != nullptr ? opt.outbound : own_policy.get();
+    if (opt.secrets == nullptr) own_box = SecretBox::Ephemeral();
+    box = opt.secrets != nullptr ? opt.secrets : &own_box;
+  }
 
   Result<std::shared_ptr<TenantText>> Tenant(int64_t tenant);
   void Forget(int64_t tenant);
@@ -77,12 +82,19 @@ struct TextService::Impl {
   void Run();
   void Periodic();
   Status DeliverRecap(int64_t tenant, int64_t recap_id, int64_t unit, const json& content);
+  // The `llm` setting `p` asks for (`in`: null or {url, model, api_key?}) given the stored
+  // `current`, with its key sealed; fills `*audit` with {before, after} when it changes.
+  Result<json> NewLlm(const Principal& p, const json& current, const json& in, json* audit);
 
   TextService* self = nullptr;
   store::Database& db;
   domain::RecordService& records;
   const Clock& clock;
   TextOptions opt;
+  std::unique_ptr<outbound::Policy> own_policy;  // when the options give none
+  SecretBox own_box;
+  const outbound::Policy* policy;
+  const SecretBox* box;
 
   std::mutex mu;
   std::condition_variable cv, idle_cv;

@@ -6,7 +6,6 @@
 #include <set>
 #include <unordered_map>
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include "text/internal.h"
@@ -555,17 +554,6 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
 
 // ---- Drafting through an OpenAI-compatible endpoint ----
 
-namespace {
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() + size * n > (1u << 20)) return 0;
-  s->append(data, size * n);
-  return size * n;
-}
-
-}  // namespace
-
 Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_id, const json& body) {
   if (domain::IsReadOnly(p.role)) {
     return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not write to customers", "只读角色不能起草客户消息");
@@ -627,37 +615,31 @@ Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_
   std::string url = t->llm.value("url", "");
   if (!url.empty() && url.back() == '/') url.pop_back();
   url += "/chat/completions";
-  std::string payload = req.dump(-1, ' ', false, json::error_handler_t::replace), response;
-  CURL* curl = curl_easy_init();
-  if (!curl) return Status::Internal("curl_easy_init failed");
-  struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  std::string auth = "Authorization: Bearer " + t->llm.value("api_key", "");
-  if (!t->llm.value("api_key", "").empty()) headers = curl_slist_append(headers, auth.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(impl_->opt.llm_timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  auto failed = [&](const std::string& why) {
-    return Status::Error(ErrorKind::kUnprocessable, "text.llm_failed", "the generative endpoint did not give a draft: " + why,
-                         "生成式接口未返回草稿：" + why, "llm");
+  // The key is opened only here, for this request, and goes only to the URL it was entered
+  // for (a new URL clears it, see SaveSettings); the URL passes the outbound policy again.
+  KEEL_ASSIGN_OR_RETURN(std::string api_key, impl_->box->Open(t->llm.value("api_key", "")));
+  outbound::Request call;
+  call.url = url;
+  call.body = req.dump(-1, ' ', false, json::error_handler_t::replace);
+  call.headers.emplace_back("Content-Type", "application/json");
+  if (!api_key.empty()) call.headers.emplace_back("Authorization", "Bearer " + api_key);
+  call.timeout_ms = impl_->opt.llm_timeout_ms;
+  call.max_reply_bytes = 1u << 20;
+  call.user_agent = "keel-text/1";
+  outbound::Reply reply = outbound::Post(*impl_->policy, call);
+  auto failed = [&](const std::string& en, const std::string& zh) {
+    return Status::Error(ErrorKind::kUnprocessable, "text.llm_failed", "the generative endpoint did not give a draft: " + en,
+                         "生成式接口未返回草稿：" + zh, "llm");
   };
-  if (rc != CURLE_OK) return failed(curl_easy_strerror(rc));
-  if (status < 200 || status >= 300) return failed("HTTP " + std::to_string(status));
-  json r = json::parse(response, nullptr, false);
+  if (reply.failure != outbound::Reply::Failure::kNone) return failed(reply.error, reply.error_zh);
+  if (reply.truncated) return failed("the reply is longer than 1 MiB", "回复超过 1 MiB");
+  const int status = reply.http_status;
+  if (status < 200 || status >= 300) return failed("HTTP " + std::to_string(status), "HTTP " + std::to_string(status));
+  json r = json::parse(reply.body, nullptr, false);
   if (!r.is_object() || !r.contains("choices") || !r["choices"].is_array() || r["choices"].empty() || !r["choices"][0].is_object() ||
       !r["choices"][0].contains("message") || !r["choices"][0]["message"].is_object() ||
       !r["choices"][0]["message"].contains("content") || !r["choices"][0]["message"]["content"].is_string()) {
-    return failed("the reply is not an OpenAI-style chat completion");
+    return failed("the reply is not an OpenAI-style chat completion", "回复不是 OpenAI 格式的对话补全");
   }
   std::string model = r.contains("model") && r["model"].is_string() ? r["model"].get<std::string>() : t->llm.value("model", "");
   return json{{"opportunity_id", opportunity_id}, {"draft", r["choices"][0]["message"]["content"]}, {"model", model},

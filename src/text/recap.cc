@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/notify.h"
+#include "domain/audit.h"
 #include "events/event_log.h"
 #include "text/internal.h"
 
@@ -425,8 +426,15 @@ Status TextService::Impl::DeliverRecap(int64_t tenant, int64_t recap_id, int64_t
       if (!ch.ok()) continue;
       alerts::WebhookTarget wt;
       wt.channel = *ch;
-      wt.url = store::AsText(row[2]);
-      wt.secret = store::IsNull(row[3]) ? "" : store::AsText(row[3]);
+      // Stored sealed (as the alert engine writes them); opened only to send.
+      auto url = box->Open(store::AsText(row[2]));
+      auto secret = box->Open(store::AsText(row[3]));
+      if (!url.ok() || !secret.ok()) {
+        spdlog::warn("text: webhook {} of tenant {} cannot be decrypted with the configured keys", store::AsInt(row[0]), tenant);
+        continue;
+      }
+      wt.url = *url;
+      wt.secret = *secret;
       targets.push_back({store::AsInt(row[0]), wt, store::AsText(row[4])});
     }
   }
@@ -447,7 +455,7 @@ Status TextService::Impl::DeliverRecap(int64_t tenant, int64_t recap_id, int64_t
     n.dedup_key = "recap-" + std::to_string(recap_id);
     alerts::RetryPolicy rp;
     rp.max_attempts = 2;
-    auto res = alerts::Deliver(wt, n, clock, rp);
+    auto res = alerts::Deliver(wt, n, clock, *policy, rp);
     delivered.push_back({{"webhook_id", id}, {"delivered", res.delivered}, {"http_status", res.http_status}, {"error", res.error}});
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
@@ -599,6 +607,91 @@ Result<json> TextService::Settings(const Principal& p) {
               {"llm", llm}};
 }
 
+Result<json> TextService::Impl::NewLlm(const Principal& p, const json& current, const json& in, json* audit) {
+  // The key never goes into the audit: only whether there is one and what became of it.
+  auto view = [](const json& llm, const char* key_state) {
+    if (!llm.is_object()) return json(nullptr);
+    return json{{"url", llm.value("url", "")}, {"model", llm.value("model", "")}, {"api_key", key_state}};
+  };
+  const bool had_key = current.is_object() && !current.value("api_key", "").empty();
+  json next = nullptr;
+  const char* key_state = "none";
+  if (!in.is_null()) {
+    Status st = domain::CheckObject(in, {"url", "model", "api_key"});
+    if (!st.ok()) return st.WithFieldPrefix("llm");
+    for (const char* k : {"url", "model", "api_key"}) {
+      if (in.contains(k) && !in[k].is_string()) {
+        return Bad("validation.type", std::string("llm.") + k + " must be text", std::string("llm.") + k + " 必须是文本", std::string("llm.") + k);
+      }
+    }
+    std::string url = in.value("url", "");
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return Bad("validation.url", "llm.url must be an http(s) URL of an OpenAI-compatible API (…/v1)",
+                 "llm.url 应为兼容 OpenAI 的 http(s) 接口地址（…/v1）", "llm.url");
+    }
+    if (in.value("model", "").empty()) return Bad("validation.required", "llm.model is required", "llm.model 为必填项", "llm.model");
+    const bool same_url = current.is_object() && current.value("url", "") == url;
+    std::string sealed_key;
+    if (in.contains("api_key")) {
+      KEEL_ASSIGN_OR_RETURN(sealed_key, box->Seal(in["api_key"].get<std::string>()));
+      key_state = sealed_key.empty() ? "none" : "changed";
+    } else if (same_url && had_key) {
+      sealed_key = current.value("api_key", "");  // the same endpoint keeps its key
+      key_state = "set";
+    } else if (had_key) {
+      key_state = "cleared";  // a new endpoint never inherits the key entered for the old one
+    }
+    next = {{"url", url}, {"model", in["model"]}, {"api_key", sealed_key}};
+  }
+  const bool unchanged = (next.is_null() && current.is_null()) ||
+                         (next.is_object() && current.is_object() && next["url"] == current.value("url", "") &&
+                          next["model"] == current.value("model", "") && next["api_key"] == current.value("api_key", ""));
+  if (unchanged) return next;
+  // The endpoint decides where the tenant's key and its customers' notes are sent.
+  if (p.role != domain::Role::kAdmin) {
+    return Status::Error(ErrorKind::kForbidden, "text.llm_admin_only", "only an admin may change the generative endpoint (llm)",
+                         "只有管理员可以修改生成式接口（llm）", "llm");
+  }
+  if (next.is_object()) KEEL_RETURN_IF_ERROR(policy->Check(next["url"].get<std::string>()).status().WithFieldPrefix("llm"));
+  *audit = {{"before", view(current, had_key ? "set" : "none")}, {"after", view(next, key_state)}};
+  return next;
+}
+
+Result<ResealCount> TextService::ResealSecrets() {
+  ResealCount count;
+  const SecretBox& box = *impl_->box;
+  std::vector<int64_t> changed;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT tenant_id, llm FROM text_settings WHERE llm IS NOT NULL"));
+    for (const auto& r : rows.rows) {
+      json llm = json::parse(store::AsText(r[1]), nullptr, false);
+      if (!llm.is_object() || !llm.contains("api_key") || !llm["api_key"].is_string()) continue;
+      const std::string stored = llm["api_key"];
+      if (!box.NeedsReseal(stored)) {
+        if (SecretBox::IsSealed(stored) && !box.Open(stored).ok()) {
+          ++count.unreadable;
+          spdlog::warn("text: the LLM key of tenant {} cannot be decrypted with the configured keys", store::AsInt(r[0]));
+        }
+        continue;
+      }
+      auto plain = box.Open(stored);
+      auto sealed = plain.ok() ? box.Seal(*plain) : Result<std::string>(plain.status());
+      if (!sealed.ok()) {
+        ++count.unreadable;
+        continue;
+      }
+      llm["api_key"] = *sealed;
+      Value q[] = {llm.dump(), r[0]};
+      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE text_settings SET llm = ? WHERE tenant_id = ?", q).status());
+      changed.push_back(store::AsInt(r[0]));
+      ++count.resealed;
+    }
+  }
+  for (int64_t t : changed) impl_->Forget(t);
+  return count;
+}
+
 Result<json> TextService::SaveSettings(const Principal& p, const json& body) {
   if (!CanManage(p)) return Forbidden();
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"terms", "intents", "recap_hour", "llm"}));
@@ -607,6 +700,7 @@ Result<json> TextService::SaveSettings(const Principal& p, const json& body) {
   json intents = t->tenant_intents;
   int hour = t->recap_hour;
   json llm = t->llm;
+  json llm_audit;  // {before, after} when `llm` changes
   if (body.contains("terms")) {
     if (!body["terms"].is_array() || body["terms"].size() > 5000) {
       return Bad("validation.type", "terms must be a list of at most 5000 words", "terms 应为不超过 5000 个词的列表", "terms");
@@ -653,27 +747,22 @@ Result<json> TextService::SaveSettings(const Principal& p, const json& body) {
     hour = body["recap_hour"].get<int>();
   }
   if (body.contains("llm")) {
-    if (body["llm"].is_null()) {
-      llm = nullptr;
-    } else {
-      Status st = domain::CheckObject(body["llm"], {"url", "model", "api_key"});
-      if (!st.ok()) return st.WithFieldPrefix("llm");
-      std::string url = body["llm"].value("url", "");
-      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-        return Bad("validation.url", "llm.url must be an http(s) URL of an OpenAI-compatible API (…/v1)",
-                   "llm.url 应为兼容 OpenAI 的 http(s) 接口地址（…/v1）", "llm.url");
-      }
-      if (body["llm"].value("model", "").empty()) return Bad("validation.required", "llm.model is required", "llm.model 为必填项", "llm.model");
-      llm = {{"url", url}, {"model", body["llm"]["model"]}, {"api_key", body["llm"].value("api_key", t->llm.is_object() ? t->llm.value("api_key", "") : "")}};
-    }
+    KEEL_ASSIGN_OR_RETURN(llm, impl_->NewLlm(p, t->llm, body["llm"], &llm_audit));
   }
   {
+  const TimeMs now = impl_->clock.NowMs();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   Value q[] = {p.tenant_id, json(terms).dump(), intents.dump(), int64_t{hour}, llm.is_null() ? Value() : Value(llm.dump()),
-               FormatTimestamp(impl_->clock.NowMs())};
+               FormatTimestamp(now)};
   KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_settings (tenant_id, terms, intents, recap_hour, llm, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
                                   "ON CONFLICT (tenant_id) DO UPDATE SET terms = excluded.terms, intents = excluded.intents, "
                                   "recap_hour = excluded.recap_hour, llm = excluded.llm, updated_at = excluded.updated_at", q).status());
+  if (!llm_audit.is_null()) {
+    KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"text_settings.llm", "text_settings", p.tenant_id, llm_audit["before"],
+                                                            llm_audit["after"]}));
+  }
+  KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   impl_->Forget(p.tenant_id);
   impl_->ForgetKb(p.tenant_id);

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/outbound.h"
+#include "common/secrets.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "domain/model.h"
@@ -35,6 +37,12 @@ struct TextOptions {
   int min_per_class = 30;             // … with at least this many positive and negative ones
   int min_corrections = 30;           // corrected notes before the intent model learns
   int64_t llm_timeout_ms = 30000;
+  // Where the LLM endpoint and recap webhooks may be reached (must outlive the service).
+  // Null: public addresses only.
+  const outbound::Policy* outbound = nullptr;
+  // Seals the LLM API key at rest and opens webhook secrets (must outlive the service). Null:
+  // a random key that lives as long as the process — for tests and tools.
+  const SecretBox* secrets = nullptr;
 };
 
 class TextService {
@@ -64,9 +72,16 @@ class TextService {
   Result<json> CorrectIntents(const Principal& p, int64_t activity_id, const json& body);
   // Key phrases of the notes of a customer, a unit, an owner and/or a day.
   Result<json> KeyPhrasesOf(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
-  // Domain terms, extra intents, the recap hour and the generative endpoint (admin/hq_ops write).
+  // Domain terms, extra intents, the recap hour and the generative endpoint (admin/hq_ops
+  // write; only an admin changes `llm`). The endpoint's URL must pass the outbound policy
+  // (outbound.* at "llm.url"); a new URL without an api_key clears the stored key, so that a
+  // key is never sent anywhere but where it was entered for. The key is stored sealed, never
+  // returned (has_key), and every change of `llm` is audited without it.
   Result<json> Settings(const Principal& p);
   Result<json> SaveSettings(const Principal& p, const json& body);
+  // Seals every LLM key still stored in plain text or under an old key (see
+  // AlertEngine::ResealSecrets).
+  Result<ResealCount> ResealSecrets();
   // The sentiment model: which one is used, with its card; train it from rated feedback.
   Result<json> SentimentModel(const Principal& p);
   Result<json> TrainSentiment(const Principal& p);

@@ -1,9 +1,13 @@
 // The alert engine with an injected clock: `for` durations, recovery with hysteresis, escalation
 // after a wait unless acknowledged, silences and inhibition muting notifications (never the
-// alert), the no-data policy, tasks, and delivery to a local webhook receiver in WeCom's format.
+// alert), the no-data policy, tasks, delivery to a local webhook receiver in WeCom's format,
+// one tenant's dead endpoint not delaying another's, and the per-webhook circuit breaker.
 #include "alerts/engine.h"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 #include "support/org.h"
 #include "support/test_db.h"
@@ -27,10 +31,37 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
     org_ = testing::BuildOrg(*rs_, *auth_, "acme");
     rival_ = testing::BuildOrg(*rs_, *auth_, "rival");
     metrics_ = std::make_unique<metrics::MetricEngine>(*db_, clock_);
+    alerts_ = std::make_unique<AlertEngine>(*db_, *rs_, *metrics_, clock_, Options());
+  }
+  AlertOptions Options() {
     AlertOptions opt;
     opt.sleep = [](int64_t) {};  // no real backoff waits
     opt.retry.max_attempts = 2;
-    alerts_ = std::make_unique<AlertEngine>(*db_, *rs_, *metrics_, clock_, opt);
+    opt.outbound = &loopback_;
+    return opt;
+  }
+  // Waits (bounded) until `done` holds; false when it never did.
+  static bool WaitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 400 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  }
+  AlertEngine::Raised Signal(const std::string& key) {
+    AlertEngine::Raised a;
+    a.rule = "signal.test";
+    a.key = key;
+    a.label_zh = a.label_en = "test signal " + key;
+    a.summary_zh = a.summary_en = "test signal " + key;
+    a.severity = Severity::kWarning;
+    return a;
+  }
+  // The webhook deliveries of a tenant's delivery log, oldest first.
+  json Deliveries(const Principal& admin) {
+    json out = json::array();
+    const json log = alerts_->ListNotifications(admin, true, 500).value();
+    for (const auto& n : log["items"]) {
+      if (n["target"].get<std::string>().rfind("webhook:", 0) == 0) out.insert(out.begin(), n);
+    }
+    return out;
   }
 
   const Principal& As(const std::string& user) { return org_.as.at(user); }
@@ -55,6 +86,8 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
   json Inbox(const std::string& user) { return alerts_->ListNotifications(As(user), false, 100).value()["items"]; }
 
   ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
+  // The receivers listen on 127.0.0.1, allow-listed as an operator would for a local robot.
+  outbound::Policy loopback_{{net::ParseCidr("127.0.0.1/32").value()}};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<domain::RecordService> rs_;
   std::unique_ptr<domain::AuthService> auth_;
@@ -257,6 +290,77 @@ TEST_P(AlertEngineTest, NoDataPolicy) {
   ASSERT_EQ(firing.size(), 1u);
   EXPECT_EQ(firing[0]["rule"], "silent_unit");
   EXPECT_TRUE(firing[0]["value"].is_null());
+}
+
+// §3 of issue 15: a tenant whose endpoint accepts connections and never answers must not hold
+// up another tenant's alerts. Before per-tenant queues a single delivery thread waited out
+// the dead endpoint's timeout (a minute here) before the other tenant's turn.
+TEST_P(AlertEngineTest, ADeadEndpointOfOneTenantDoesNotDelayAnother) {
+  auto dead = std::make_unique<testing::HangingReceiver>();
+  testing::Receiver rival_robot({{200, R"({"errcode":0})"}});
+  AlertOptions opt = Options();
+  opt.retry.max_attempts = 1;
+  opt.retry.timeout_ms = 60000;  // the dead endpoint holds its delivery for a minute
+  opt.delivery_workers = 2;
+  alerts_ = std::make_unique<AlertEngine>(*db_, *rs_, *metrics_, clock_, opt);
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "dead"}, {"channel", "wecom"}, {"url", dead->Url("/hook")}}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(rival_.as.at("admin"), {{"name", "alive"}, {"channel", "wecom"},
+                                                             {"url", rival_robot.Url("/hook")}}).ok());
+  alerts_->Start();
+  // Acme's alert first: its delivery is stuck on the dead endpoint …
+  ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal("a1")).ok());
+  ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal("a2")).ok());
+  ASSERT_TRUE(WaitFor([&] { return dead->accepted() >= 1; })) << "acme's delivery never started";
+  // … then rival's, which is delivered while acme's is still in flight.
+  ASSERT_TRUE(alerts_->Raise(rival_.tenant, Signal("b1")).ok());
+  ASSERT_TRUE(WaitFor([&] { return rival_robot.requests().size() == 1; })) << "rival's alert waited behind acme's dead endpoint";
+  json acme = Deliveries(As("admin"));
+  ASSERT_EQ(acme.size(), 2u);
+  EXPECT_EQ(acme[0]["status"], "queued") << "acme's first delivery is still waiting on its endpoint";
+  EXPECT_EQ(acme[1]["status"], "queued") << "acme's second waits its turn behind acme's first, not rival's";
+  EXPECT_EQ(dead->accepted(), 1) << "a tenant has one delivery in flight at a time";
+  json rival = Deliveries(rival_.as.at("admin"));
+  ASSERT_EQ(rival.size(), 1u);
+  EXPECT_TRUE(WaitFor([&] { return Deliveries(rival_.as.at("admin"))[0]["status"] == "delivered"; }));
+  dead.reset();  // the endpoint goes away: acme's deliveries end as failed
+  alerts_->Stop();
+  for (const auto& n : Deliveries(As("admin"))) {
+    EXPECT_EQ(n["status"], "failed") << n.dump();
+    EXPECT_EQ(n["error"], outbound::kUnreachableEn) << "no system error text, host or port";
+  }
+}
+
+TEST_P(AlertEngineTest, AFailingWebhookIsPausedAfterThreeFailuresInARow) {
+  testing::Receiver broken({{500, "down"}});
+  testing::Receiver fine({{200, R"({"errcode":0})"}});
+  auto hook = alerts_->CreateWebhook(As("admin"), {{"name", "broken"}, {"channel", "wecom"}, {"url", broken.Url("/b")}});
+  ASSERT_TRUE(hook.ok()) << hook.status().ToString();
+  const std::string broken_target = "webhook:" + std::to_string((*hook)["id"].get<int64_t>());
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "fine"}, {"channel", "wecom"}, {"url", fine.Url("/f")}}).ok());
+  auto raise = [&](const std::string& key) {
+    ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal(key)).ok());
+    ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());  // no delivery threads: delivers now
+  };
+  for (int i = 0; i < 3; ++i) raise("k" + std::to_string(i));
+  EXPECT_EQ(broken.requests().size(), 6u) << "3 deliveries of 2 attempts each";
+  raise("k3");
+  EXPECT_EQ(broken.requests().size(), 6u) << "paused: the 4th delivery makes no request";
+  EXPECT_EQ(fine.requests().size(), 4u) << "the tenant's other webhook is not paused";
+  json log = Deliveries(As("admin"));
+  ASSERT_EQ(log.size(), 8u);
+  json skipped;
+  for (const auto& n : log) {
+    if (n["target"] == broken_target) skipped = n;  // the last one: k3's
+  }
+  EXPECT_EQ(skipped["status"], "skipped") << log.dump();
+  EXPECT_EQ(skipped["attempts"], 0);
+  EXPECT_NE(skipped["error"].get<std::string>().find("paused after 3 failed deliveries"), std::string::npos) << skipped.dump();
+  // After the cool-down the next delivery is tried again.
+  clock_.Advance(5 * kMin + 1);
+  raise("k4");
+  EXPECT_EQ(broken.requests().size(), 8u);
+  raise("k5");
+  EXPECT_EQ(broken.requests().size(), 8u) << "it failed again: paused again";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AlertEngineTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),

@@ -249,12 +249,12 @@ using testing::Received;
 
 class DeliverTest : public ::testing::Test {
  protected:
-  // libcurl honours http_proxy; the receiver is local.
-  static void SetUpTestSuite() { setenv("no_proxy", "127.0.0.1", 1); }
   DeliveryResult Send(const WebhookTarget& t, RetryPolicy policy = {}) {
-    return Deliver(t, Sample(), clock_, policy, [this](int64_t ms) { sleeps_.push_back(ms); });
+    return Deliver(t, Sample(), clock_, loopback_, policy, [this](int64_t ms) { sleeps_.push_back(ms); });
   }
   ManualClock clock_{kNow};
+  // The receivers listen on 127.0.0.1: allow-listed, as an operator would for a local robot.
+  outbound::Policy loopback_{{keel::net::ParseCidr("127.0.0.1/32").value()}};
   std::vector<int64_t> sleeps_;
 };
 
@@ -360,8 +360,36 @@ TEST_F(DeliverTest, AClosedPortIsAConnectionErrorRetriedToTheLimit) {
   EXPECT_FALSE(r.delivered);
   EXPECT_EQ(r.attempts, 4);
   EXPECT_EQ(r.http_status, 0);
-  EXPECT_FALSE(r.error.empty());
+  // One generic sentence: no "Connection refused", no host or port (no port scanning by error text).
+  EXPECT_EQ(r.error, outbound::kUnreachableEn);
+  EXPECT_EQ(r.error.find(std::to_string(port)), std::string::npos);
   EXPECT_EQ(sleeps_, (std::vector<int64_t>{500, 1000, 2000}));
+}
+
+TEST_F(DeliverTest, AnAddressTheOperatorDidNotAllowIsNeverContacted) {
+  Receiver rx({{200, R"j({"errcode":0})j"}});
+  outbound::Policy strict;  // public addresses only: 127.0.0.1 is loopback
+  DeliveryResult r = Deliver({Channel::kWeCom, rx.Url("/hook"), ""}, Sample(), clock_, strict, RetryPolicy{},
+                             [this](int64_t ms) { sleeps_.push_back(ms); });
+  EXPECT_FALSE(r.delivered);
+  EXPECT_TRUE(r.refused);
+  EXPECT_EQ(r.attempts, 0) << "a refusal sends nothing";
+  EXPECT_NE(r.error.find("loopback"), std::string::npos) << r.error;
+  EXPECT_TRUE(sleeps_.empty()) << "a refusal is not retried";
+  EXPECT_TRUE(rx.requests().empty());
+}
+
+TEST_F(DeliverTest, TheRobotsOwnMessageIsKeptShortAndClean) {
+  const std::string noisy = R"(bad\u0007key\n\r)" + std::string(500, 'x');  // JSON escapes: BEL, LF, CR
+  Receiver rx({{200, R"j({"errcode":40001,"errmsg":")j" + noisy + R"j("})j"}});
+  RetryPolicy once;
+  once.max_attempts = 1;
+  DeliveryResult r = Send({Channel::kWeCom, rx.Url("/hook"), ""}, once);
+  EXPECT_FALSE(r.delivered);
+  EXPECT_LE(r.error.size(), 140u) << r.error;
+  EXPECT_EQ(r.error.rfind("errcode 40001: bad key ", 0), 0u) << r.error;
+  EXPECT_EQ(r.error.find('\a'), std::string::npos);
+  EXPECT_EQ(r.error.find('\n'), std::string::npos);
 }
 
 TEST_F(DeliverTest, AnUnbuildableRequestIsNotSent) {

@@ -5,10 +5,13 @@
 // is replaced by a saved value or a fixture id (${unit_a}, ${store_a}, ${product},
 // ${user.rep_a1}, ${now}, ${today}, ${this_month}; object keys too). {"wait_text": true} makes the text service analyse what is new. A step {"catch_up": true} waits for the metric engine to apply all events,
 // {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
-// the AI service's background jobs;
+// the AI service's background jobs; {"outbound_allow": ["127.0.0.1/32"]} replaces the outbound allow-list
+// (the fixture starts with 127.0.0.1/32; [] allows nothing but public addresses); ${port} is the server's own port;
 // "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
 // (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
-// objects match as subsets and arrays element by element ("<len:N>" checks a length).
+// objects match as subsets and arrays element by element ("<len:N>" checks a length, "<maxlen:N>" a
+// string of at most N bytes). "body_excludes": ["text", …] fails when the raw reply contains any of
+// them (a secret that must never be returned).
 // Security cases add: "raw_body_hex" (bytes that JSON cannot hold: invalid UTF-8, NUL);
 // "${repeat:N:text}" in a raw body or string (text N times, e.g. 100k characters or 1,000-deep
 // nesting); "headers" {name: value} sent with the request; "max_rss_growth_mb" (the server runs
@@ -104,6 +107,12 @@ inline bool Matches(const json& expect, const json& got, const std::string& at, 
       if (!ok) *why = at + ": expected a non-empty value, got " + got.dump();
       return ok;
     }
+    if (e.rfind("<maxlen:", 0) == 0) {
+      size_t n = std::stoul(e.substr(8));
+      bool ok = got.is_string() && got.get_ref<const std::string&>().size() <= n;
+      if (!ok) *why = at + ": expected a string of at most " + std::to_string(n) + " bytes, got " + got.dump().substr(0, 300);
+      return ok;
+    }
     if (e.rfind("<len:", 0) == 0) {
       size_t n = std::stoul(e.substr(5));
       bool ok = got.is_array() && got.size() == n;
@@ -162,7 +171,7 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
         {"store_a", std::to_string(f.acme.store_a)}, {"product", std::to_string(f.acme.product)},
         {"hq", std::to_string(f.acme.hq)},           {"region", std::to_string(f.acme.region)},
         {"store_unit_a", std::to_string(f.acme.store_unit_a)},
-        {"rival_product", std::to_string(f.rival.product)}};
+        {"rival_product", std::to_string(f.rival.product)}, {"port", std::to_string(f.port)}};
     for (const auto& [u, id] : f.acme.users) vars["user." + u] = std::to_string(id);
     // A minute ago, and today's date in the tenant's zone (Asia/Shanghai).
     const int64_t now_ms = TestClock().NowMs(), local_day = (now_ms + 8 * 3600000LL) / 86400000;
@@ -190,6 +199,12 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
       if (step.value("wait_text", false)) {
         // The text service analyses new notes and feedback on its worker; this step drains it.
         ASSERT_TRUE(f.text->ProcessNow(f.acme.tenant).ok()) << name;
+        continue;
+      }
+      if (step.contains("outbound_allow")) {
+        auto allow = net::ParseCidrs(step["outbound_allow"].get<std::vector<std::string>>());
+        ASSERT_TRUE(allow.ok()) << name << ": " << allow.status().ToString();
+        f.outbound.SetAllowList(*allow);
         continue;
       }
       if (step.value("evaluate_alerts", false)) {
@@ -238,6 +253,12 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
       for (const auto& text : step.value("absent", json::array())) {
         std::string t = Substitute(text.get<std::string>(), vars);
         EXPECT_EQ(r.body.find(t), std::string::npos) << file.filename() << " / " << name << ": the reply shows '" << t << "'";
+      }
+      if (step.contains("body_excludes")) {
+        for (const auto& secret : step["body_excludes"]) {
+          const std::string s = Substitute(secret.get<std::string>(), vars);
+          EXPECT_EQ(r.body.find(s), std::string::npos) << file.filename() << " / " << name << ": the reply contains '" << s << "'";
+        }
       }
       if (step.contains("expect_raw")) {
         EXPECT_EQ(r.body, Substitute(step["expect_raw"].get<std::string>(), vars)) << file.filename() << " / " << name;

@@ -1,5 +1,8 @@
 // A real Keel server on an ephemeral loopback port over a fresh database, with two tenants
 // ("acme" and "rival") built by testing::BuildOrg and a session token for every acme user.
+// Outbound calls (webhooks, the LLM endpoint) may reach 127.0.0.1 — the loopback receivers
+// and this server itself — and nothing else that is not public (`outbound` can be changed by
+// a test); stored secrets are sealed with a key of this fixture (`secrets`).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -25,6 +28,9 @@
 #include "org/governance.h"
 #include "text/service.h"
 #include "alerts/engine.h"
+#include "common/net.h"
+#include "common/outbound.h"
+#include "common/secrets.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
 #include "support/test_clock.h"
@@ -51,7 +57,10 @@ class ServerFixture {
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
-    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, TestClock());
+    alerts::AlertOptions alert_options;
+    alert_options.outbound = &outbound;
+    alert_options.secrets = &secrets;
+    alerts = std::make_unique<alerts::AlertEngine>(*db, *rs, *metrics, TestClock(), alert_options);
     services.alerts = alerts.get();
     ingest = std::make_unique<ingest::Ingestor>(*db, *rs, TestClock());
     ingest->Start();
@@ -69,6 +78,8 @@ class ServerFixture {
     to.min_rated_feedback = 40;
     to.min_per_class = 10;
     to.min_corrections = 4;
+    to.outbound = &outbound;
+    to.secrets = &secrets;
     text = std::make_unique<text::TextService>(*db, *rs, TestClock(), to);
     text->Start();
     services.text = text.get();
@@ -128,6 +139,9 @@ class ServerFixture {
     db->SetCommitHook(nullptr);
   }
 
+  // First: the services below use them until they are destroyed.
+  outbound::Policy outbound{{net::ParseCidr("127.0.0.1/32").value()}};
+  SecretBox secrets = SecretBox::Ephemeral();
   std::unique_ptr<store::Database> db;
   std::unique_ptr<domain::RecordService> rs;
   std::unique_ptr<domain::AuthService> auth;

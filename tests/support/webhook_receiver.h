@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,10 +23,12 @@ using rx_tcp = boost::asio::ip::tcp;
 struct Reply {
   int status;
   std::string body;
+  std::string location = {};  // sent as a Location header when set (redirects)
 };
 
 struct Received {
   std::string target, content_type, body;
+  std::string authorization = {};
 };
 
 // A blocking HTTP/1.1 server on 127.0.0.1 and an ephemeral port, on its own thread. It answers
@@ -73,12 +76,13 @@ class Receiver {
       Reply reply;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        received_.push_back(
-            {std::string(req.target()), std::string(req[rx_http::field::content_type]), req.body()});
+        received_.push_back({std::string(req.target()), std::string(req[rx_http::field::content_type]), req.body(),
+                             std::string(req[rx_http::field::authorization])});
         reply = script_[std::min(received_.size(), script_.size()) - 1];
       }
       rx_http::response<rx_http::string_body> res{static_cast<rx_http::status>(reply.status), req.version()};
       res.set(rx_http::field::content_type, "application/json");
+      if (!reply.location.empty()) res.set(rx_http::field::location, reply.location);
       res.body() = reply.body;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
@@ -94,6 +98,51 @@ class Receiver {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::vector<Received> received_;
+};
+
+// A dead endpoint: accepts connections on 127.0.0.1 and never answers, holding them open
+// until it is destroyed (then they are closed, and a client still waiting sees the connection
+// end at once). Counts the connections it accepted.
+class HangingReceiver {
+ public:
+  HangingReceiver() : acceptor_(ioc_, {rx_net::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~HangingReceiver() {
+    stop_ = true;
+    boost::system::error_code ec;
+    rx_tcp::socket wake(ioc_);
+    wake.connect({rx_net::ip::make_address("127.0.0.1"), port()}, ec);  // unblocks accept()
+    thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& s : sockets_) s->close(ec);
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  std::string Url(const std::string& target) const {
+    return "http://127.0.0.1:" + std::to_string(port()) + target;
+  }
+  int accepted() const { return accepted_; }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      auto socket = std::make_unique<rx_tcp::socket>(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (ec || stop_) return;
+      std::lock_guard<std::mutex> lock(mu_);
+      sockets_.push_back(std::move(socket));
+      ++accepted_;
+    }
+  }
+
+  rx_net::io_context ioc_;
+  rx_tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::vector<std::unique_ptr<rx_tcp::socket>> sockets_;
 };
 
 }  // namespace keel::testing

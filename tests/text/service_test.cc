@@ -20,10 +20,7 @@ namespace {
 
 class TextDemo : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    setenv("no_proxy", "127.0.0.1", 1);
-    env_ = new Env();
-  }
+  static void SetUpTestSuite() { env_ = new Env(); }
   static void TearDownTestSuite() {
     delete env_;
     env_ = nullptr;
@@ -34,6 +31,8 @@ class TextDemo : public ::testing::Test {
     domain::RecordService rs{*db, clock};
     domain::AuthService auth{*db, clock, rs};
     demo::DemoSummary summary;
+    // The stand-in LLM and robots listen on 127.0.0.1, allow-listed as an operator would.
+    outbound::Policy loopback{{net::ParseCidr("127.0.0.1/32").value()}};
     std::unique_ptr<TextService> text;
     int64_t analysed = 0;
     Env() {
@@ -44,6 +43,7 @@ class TextDemo : public ::testing::Test {
       summary = demo::Generate(*db, rs, auth, o).value();
       TextOptions to;
       to.periodic = false;
+      to.outbound = &loopback;
       text = std::make_unique<TextService>(*db, rs, clock, to);
       analysed = text->Backfill(summary.tenant_id, clock.NowMs() - 35LL * 86400000).value();
     }
@@ -213,18 +213,27 @@ TEST_F(TextDemo, ADraftIsGroundedAndComesFromTheConfiguredEndpoint) {
   auto got = llm.requests();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].target, "/v1/chat/completions");
+  EXPECT_EQ(got[0].authorization, "Bearer sk-test");
+  auto stored = Q("SELECT llm FROM text_settings WHERE tenant_id = ?", {tenant()});
+  EXPECT_EQ(store::AsText(stored.rows[0][0]).find("sk-test"), std::string::npos) << "the key is stored sealed";
   json sent = json::parse(got[0].body);
   EXPECT_EQ(sent["model"], "stand-in-1");
   EXPECT_EQ(sent["messages"][0]["role"], "system");
   // The deal's facts are in the prompt.
   auto name = Q("SELECT name FROM opportunities WHERE tenant_id = ? AND id = ?", {tenant(), opp});
   EXPECT_NE(sent["messages"][1]["content"].get<std::string>().find(store::AsText(name.rows[0][0])), std::string::npos);
-  // A broken endpoint is a clear 4xx, not a crash.
+  // A new URL without the key again: the key is not carried over to it.
   testing::Receiver broken({{500, "upstream down"}});
-  ASSERT_TRUE(env_->text->SaveSettings(Admin(), {{"llm", {{"url", broken.Url("/v1")}, {"model", "m"}}}}).ok());
+  auto moved = env_->text->SaveSettings(Admin(), {{"llm", {{"url", broken.Url("/v1")}, {"model", "m"}}}});
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ((*moved)["llm"]["has_key"], false);
+  // A broken endpoint is a clear 4xx, not a crash, and its answer is not relayed.
   auto bad = env_->text->DraftFollowUp(Admin(), opp, json::object());
   EXPECT_EQ(bad.status().code(), "text.llm_failed");
   EXPECT_EQ(bad.status().kind(), ErrorKind::kUnprocessable);
+  EXPECT_EQ(bad.status().message_en().find("upstream down"), std::string::npos);
+  ASSERT_EQ(broken.requests().size(), 1u);
+  EXPECT_EQ(broken.requests()[0].authorization, "") << "sk-test went only where it was entered for";
   ASSERT_TRUE(env_->text->SaveSettings(Admin(), {{"llm", nullptr}}).ok());
 }
 
@@ -241,6 +250,7 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   }
   TextOptions to;
   to.periodic = true;
+  to.outbound = &env_->loopback;
   TextService live(*env_->db, env_->rs, env_->clock, to);
   live.Start();
   env_->db->SetCommitHook([&live](int64_t t) { live.Notify(t); });

@@ -23,7 +23,7 @@ const zh = {
     sentiment: '情感', score: '分数', confidence: '置信度', intents: '意图', phrases: '关键短语', sent: { positive: '正面', neutral: '中性', negative: '负面' },
     model: '情感模型', inUse: '使用中', accuracy: '留出集准确率', lexiconAccuracy: '词典法准确率', trainedAt: '训练时间', feedback: '已有 {n} 条带评分反馈（正面 {p}，负面 {neg}；至少需要 {need} 条）', trainNow: '立即训练',
     keyPhrases: '近期纪要关键短语', lastDays: '近 {n} 天', settings: '文本设置', terms: '领域词（产品名、竞品品牌，分词时保持完整）', recapHour: '每日 AI 复盘时间（时）', intentsBuiltIn: '意图类别',
-    llm: '生成式模型接口（OpenAI 兼容）', llmModel: '模型名', llmKey: 'API Key（留空则不修改）',
+    llm: '生成式模型接口（OpenAI 兼容）', llmModel: '模型名', llmKey: 'API Key（留空则不修改；更换地址须重新填写）',
   },
 }
 const en: typeof zh = {
@@ -47,7 +47,7 @@ const en: typeof zh = {
     sentiment: 'Sentiment', score: 'score', confidence: 'confidence', intents: 'Intents', phrases: 'Key phrases', sent: { positive: 'Positive', neutral: 'Neutral', negative: 'Negative' },
     model: 'Sentiment model', inUse: 'In use', accuracy: 'Holdout accuracy', lexiconAccuracy: 'Lexicon accuracy', trainedAt: 'Trained', feedback: '{n} rated texts ({p} positive, {neg} negative; at least {need} needed)', trainNow: 'Train now',
     keyPhrases: 'Key phrases of recent notes', lastDays: 'Last {n} days', settings: 'Text settings', terms: 'Domain terms (product names, competitor brands, kept whole)', recapHour: 'Daily AI recap hour', intentsBuiltIn: 'Intent categories',
-    llm: 'Generative endpoint (OpenAI-compatible)', llmModel: 'Model', llmKey: 'API key (empty: unchanged)',
+    llm: 'Generative endpoint (OpenAI-compatible)', llmModel: 'Model', llmKey: 'API key (empty: unchanged; enter it again when the URL changes)',
   },
 }
 
