@@ -250,6 +250,16 @@ struct RecordRules {
       }
       // …and the record must stay inside the supervisor's part of the tree (checked below).
     }
+    if (e.scope == Scope::kOwned && p.role == Role::kUnitLead && !Null(v, "owner_id") && Int(v, "owner_id") != p.user_id) {
+      // A unit lead assigns records only to people of their own part of the tree.
+      Value q[] = {p.tenant_id, p.tenant_id, Int(v, "owner_id")};
+      KEEL_ASSIGN_OR_RETURN(store::Rows r, ctx.conn.Query(
+          "SELECT n.path FROM units n WHERE n.tenant_id = ? AND n.id = (SELECT unit_id FROM users WHERE tenant_id = ? AND id = ?)", q));
+      if (r.empty() || store::AsText(r.rows[0][0]).rfind(p.unit_path, 0) != 0) {
+        return Status::Error(ErrorKind::kForbidden, "forbidden", "the record's owner is outside your part of the organisation",
+                             "该记录的负责人不在您的管辖范围内", "owner_id");
+      }
+    }
     // Unit leads (and unit-scoped records for the others): the unit must be in the subtree.
     KEEL_ASSIGN_OR_RETURN(store::Rows r,
                           Fetch(ctx.conn, "path", "units", p.tenant_id, Int(v, "unit_id")));

@@ -130,6 +130,7 @@ class ServerFixture {
   ~ServerFixture() {
     server->Stop();
     server.reset();
+    api.reset();  // before the services it uses (it unhooks itself from the stream hub)
     streams.reset();
     ingest->Stop();
     ai->Stop();
