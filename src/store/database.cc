@@ -43,8 +43,12 @@ Status Connection::Commit() {
   Status st = Exec("COMMIT").status();
   std::vector<int64_t> tenants;
   tenants.swap(written_tenants_);
-  if (st.ok() && commit_hook_ && *commit_hook_) {
-    for (int64_t t : tenants) (*commit_hook_)(t);
+  if (st.ok() && listeners_ && !tenants.empty()) {
+    for (const auto& l : *listeners_) {
+      std::shared_lock lock(l->mu);
+      if (!l->alive) continue;
+      for (int64_t t : tenants) l->fn(t);
+    }
   }
   return st;
 }
@@ -55,9 +59,46 @@ void Connection::NoteTenantWrite(int64_t tenant_id) {
   }
 }
 
-void Database::SetCommitHook(std::function<void(int64_t)> hook) {
+CommitListener Database::AddCommitListener(std::function<void(int64_t)> fn) {
+  auto entry = std::make_shared<CommitListenerEntry>();
+  entry->fn = std::move(fn);
   std::lock_guard lock(mu_);
-  commit_hook_ = std::make_shared<const std::function<void(int64_t)>>(std::move(hook));
+  auto next = std::make_shared<CommitListeners>(listeners_ ? *listeners_ : CommitListeners{});
+  next->push_back(entry);
+  listeners_ = std::move(next);
+  return CommitListener(this, std::move(entry));
+}
+
+void Database::RemoveListener(const std::shared_ptr<CommitListenerEntry>& entry) {
+  {
+    std::lock_guard lock(mu_);
+    auto next = std::make_shared<CommitListeners>();
+    if (listeners_) {
+      for (const auto& l : *listeners_) {
+        if (l != entry) next->push_back(l);
+      }
+    }
+    listeners_ = std::move(next);
+  }
+  // A connection may still hold the old list: the flag stops it, after a call in progress.
+  std::unique_lock lock(entry->mu);
+  entry->alive = false;
+}
+
+CommitListener& CommitListener::operator=(CommitListener&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    db_ = o.db_;
+    entry_ = std::move(o.entry_);
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+void CommitListener::Reset() {
+  if (db_ && entry_) db_->RemoveListener(entry_);
+  db_ = nullptr;
+  entry_.reset();
 }
 Status Connection::Rollback() {
   written_tenants_.clear();
@@ -119,16 +160,16 @@ Result<PooledConnection> Database::Acquire() {
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    c->commit_hook_ = commit_hook_;
+    c->listeners_ = listeners_;
     c->written_tenants_.clear();
     Held(this);
     return PooledConnection(this, std::move(c));
   }
   ++open_;
-  auto hook = commit_hook_;
+  auto listeners = listeners_;
   lock.unlock();
   auto c = OpenOne();
-  if (c.ok()) (*c)->commit_hook_ = hook;
+  if (c.ok()) (*c)->listeners_ = listeners;
   if (!c.ok()) {
     std::lock_guard g(mu_);
     --open_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,6 +38,36 @@ struct Rows {
   int Column(std::string_view name) const;  // -1 when absent
 };
 
+class Database;
+
+// One registered commit listener: its function, and whether it may still be called (the
+// handle's destruction clears it under the write lock, waiting for a call in progress).
+struct CommitListenerEntry {
+  std::function<void(int64_t)> fn;
+  std::shared_mutex mu;
+  bool alive = true;  // guarded by mu
+};
+using CommitListeners = std::vector<std::shared_ptr<CommitListenerEntry>>;
+
+// Owns one registration made by Database::AddCommitListener (RAII, movable). Must not outlive
+// the database.
+class CommitListener {
+ public:
+  CommitListener() = default;
+  CommitListener(Database* db, std::shared_ptr<CommitListenerEntry> entry) : db_(db), entry_(std::move(entry)) {}
+  CommitListener(CommitListener&& o) noexcept : db_(o.db_), entry_(std::move(o.entry_)) { o.db_ = nullptr; }
+  CommitListener& operator=(CommitListener&& o) noexcept;
+  CommitListener(const CommitListener&) = delete;
+  CommitListener& operator=(const CommitListener&) = delete;
+  ~CommitListener() { Reset(); }
+  // Removes the listener now; idempotent.
+  void Reset();
+
+ private:
+  Database* db_ = nullptr;
+  std::shared_ptr<CommitListenerEntry> entry_;
+};
+
 // One session with the database. Not thread-safe: used by one thread at a time.
 // Failures come back as Status: a unique-key violation is kConflict ("conflict.duplicate"),
 // a foreign-key violation kInvalid ("validation.reference"), anything else kInternal.
@@ -64,16 +95,14 @@ class Connection {
   virtual bool Healthy() = 0;
 
   // Notes that this transaction wrote the tenant's event log; when it commits, the database's
-  // commit hook is told (see Database::SetCommitHook). Rollback forgets it.
+  // commit listeners are told (see Database::AddCommitListener). Rollback forgets it.
   void NoteTenantWrite(int64_t tenant_id);
 
  private:
   friend class Database;
   std::vector<int64_t> written_tenants_;
-  std::shared_ptr<const std::function<void(int64_t)>> commit_hook_;
+  std::shared_ptr<const CommitListeners> listeners_;
 };
-
-class Database;
 
 // A connection borrowed from the pool; returned when destroyed.
 class PooledConnection {
@@ -118,9 +147,11 @@ class Database {
   void set_acquire_timeout_ms(int ms) { acquire_timeout_ms_ = ms; }
   // Human-readable description without secrets (for logs).
   virtual std::string Describe() const = 0;
-  // Called after every commit that appended events, once per tenant, on the committing
-  // thread (the metric engine's wake-up). Must be quick and must not throw. Thread-safe.
-  void SetCommitHook(std::function<void(int64_t tenant_id)> hook);
+  // Registers `fn`, called after every commit that appended events, once per tenant, on the
+  // committing thread (the engines' wake-up). `fn` must be quick and must not throw. The
+  // listener is removed when the returned handle is destroyed or reset; once that returns, `fn`
+  // is not running and will not be called again. Thread-safe; listeners are independent.
+  [[nodiscard]] CommitListener AddCommitListener(std::function<void(int64_t tenant_id)> fn);
 
  protected:
   explicit Database(int pool_size) : pool_size_(pool_size) {}
@@ -137,7 +168,9 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   int open_ = 0;                                   // guarded by mu_
-  std::shared_ptr<const std::function<void(int64_t)>> commit_hook_;  // guarded by mu_
+  std::shared_ptr<const CommitListeners> listeners_;  // copy on write; guarded by mu_
+  friend class CommitListener;
+  void RemoveListener(const std::shared_ptr<CommitListenerEntry>& entry);
 };
 
 // Commits on Commit(), rolls back on destruction otherwise.
