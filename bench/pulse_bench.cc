@@ -115,7 +115,6 @@ int main(int argc, char** argv) {
   }
 
   keel::metrics::MetricEngine metrics(*db, clock);
-  db->SetCommitHook([&metrics](int64_t t) { metrics.Notify(t); });
   metrics.Start();
   keel::alerts::AlertEngine alerts(*db, rs, metrics, clock);
   keel::ingest::Ingestor ingest(*db, rs, clock);

@@ -24,7 +24,9 @@
 #include "common/tz.h"
 #include "domain/audit.h"
 #include "domain/schema.h"
+#include "events/consumer.h"
 #include "events/event_log.h"
+#include "events/store.h"
 
 namespace keel::ai {
 namespace {
@@ -118,18 +120,17 @@ json Reasons(const FeatureSpec& spec, const std::vector<int>& col_feature, const
 
 }  // namespace
 
-struct AiService::Impl {
+namespace {
+constexpr const char* kConsumerName = "ai";  // the rescoring consumer's cursor name
+}  // namespace
+
+struct AiService::Impl : events::ConsumerHandler {
   store::Database& db;
   domain::RecordService& records;
   const Clock& clock;
   AiOptions opt;
 
   std::mutex mu;
-  std::condition_variable cv, idle_cv;
-  std::deque<std::function<void()>> tasks;      // guarded by mu
-  std::set<int64_t> pending;                    // tenants notified, guarded by mu
-  bool stop = false, started = false, busy = false;
-  std::thread worker;
   // Active models (null = none), re-checked against the store after a minute so that a model
   // trained or rolled back by another process is picked up; `generation` guards against a load
   // that started before a Forget() storing a stale model after it. Guarded by mu.
@@ -173,12 +174,19 @@ struct AiService::Impl {
     return o;
   }
   Result<std::vector<Score>> ScoreNow(int64_t tenant, Target target, const History& h, const std::vector<int64_t>& ids);
-  Status Rescore(int64_t tenant);
+  // events::ConsumerHandler: rescoring what the events touch; the nightly batch and the hourly
+  // planner in Tick.
+  Status Process(int64_t tenant, std::span<const events::Event> evs) override;
+  void Tick() override {
+    if (opt.periodic) Nightly();
+  }
   void Nightly();
-  void Run();
   Status SetJob(int64_t tenant, int64_t id, const std::string& status, double progress, const std::string& message,
                 const json* result = nullptr);
   Result<json> NewJob(const Principal& p, const std::string& kind, const std::string& target);
+
+  // Last: stopped (its thread joined) before anything above is destroyed.
+  events::Consumer consumer{db, *this, clock, {.name = kConsumerName, .batch = 5000}};
 };
 
 Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Target target) {
@@ -298,42 +306,27 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
   return out;
 }
 
-// Events since the tenant's cursor → the leads and deals they touch → rescored.
-Status AiService::Impl::Rescore(int64_t tenant) {
+// A tenant's new events → the leads and deals they touch → rescored (events::ConsumerHandler).
+Status AiService::Impl::Process(int64_t tenant, std::span<const events::Event> evs) {
   KEEL_ASSIGN_OR_RETURN(auto lead_model, ActiveModel(tenant, Target::kLead));
   KEEL_ASSIGN_OR_RETURN(auto deal_model, ActiveModel(tenant, Target::kOpportunity));
   std::set<int64_t> leads, deals, customers;
   std::vector<int64_t> signal_ids;
-  int64_t cursor = 0;
-  {
-    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    Value t[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT scored_seq FROM ai_state WHERE tenant_id = ?", t));
-    KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
-    // No row: a tenant created since Start() (which recorded every existing tenant's head), so
-    // all of its log is new.
-    cursor = st.empty() ? 0 : store::AsInt(st.rows[0][0]);
-    while (cursor < head) {
-      events::ReadOptions ro;
-      ro.after_seq = cursor;
-      ro.limit = 5000;
-      KEEL_ASSIGN_OR_RETURN(std::vector<events::Event> evs, events::Read(*conn, tenant, ro));
-      if (evs.empty()) break;
-      for (const auto& e : evs) {
-        cursor = e.seq;
-        if (e.entity == "signals" && e.type == "signal.received") signal_ids.push_back(e.entity_id);
-        if (e.entity == "leads") leads.insert(e.entity_id);
-        else if (e.entity == "opportunities") deals.insert(e.entity_id);
-        else if (e.entity == "activities" || e.entity == "signals") {
-          json p = json::parse(e.payload, nullptr, false);
-          if (!p.is_object()) continue;
-          const json r = p.contains("record") && p["record"].is_object() ? p["record"] : p;
-          if (r.value("lead_id", json()).is_number_integer()) leads.insert(r["lead_id"].get<int64_t>());
-          if (r.value("opportunity_id", json()).is_number_integer()) deals.insert(r["opportunity_id"].get<int64_t>());
-          if (e.entity == "signals" && r.value("customer_id", json()).is_number_integer()) customers.insert(r["customer_id"].get<int64_t>());
-        }
-      }
+  for (const auto& e : evs) {
+    if (e.entity == "signals" && e.type == "signal.received") signal_ids.push_back(e.entity_id);
+    if (e.entity == "leads") leads.insert(e.entity_id);
+    else if (e.entity == "opportunities") deals.insert(e.entity_id);
+    else if (e.entity == "activities" || e.entity == "signals") {
+      json p = json::parse(e.payload, nullptr, false);
+      if (!p.is_object()) continue;
+      const json r = p.contains("record") && p["record"].is_object() ? p["record"] : p;
+      if (r.value("lead_id", json()).is_number_integer()) leads.insert(r["lead_id"].get<int64_t>());
+      if (r.value("opportunity_id", json()).is_number_integer()) deals.insert(r["opportunity_id"].get<int64_t>());
+      if (e.entity == "signals" && r.value("customer_id", json()).is_number_integer()) customers.insert(r["customer_id"].get<int64_t>());
     }
+  }
+  if (!customers.empty()) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
     for (int64_t c : customers) {
       Value q[] = {tenant, c};
       KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
@@ -361,10 +354,7 @@ Status AiService::Impl::Rescore(int64_t tenant) {
     if (!done.ok()) spdlog::warn("ai: signals of tenant {}: {}", tenant, done.status().ToString());
     signals_handled.fetch_add(static_cast<int64_t>(signal_ids.size()));
   }
-  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value s[] = {tenant, cursor, FormatTimestamp(clock.NowMs())};
-  return conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE "
-                    "SET scored_seq = excluded.scored_seq, updated_at = excluded.updated_at", s).status();
+  return Status();
 }
 
 // Once a day after the tenant's local `nightly_hour`: every open record is rescored (ages and
@@ -414,49 +404,6 @@ void AiService::Impl::Nightly() {
     (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT "
                         "(tenant_id) DO UPDATE SET batch_day = excluded.batch_day, updated_at = excluded.updated_at", s);
     batches.fetch_add(1);
-  }
-}
-
-void AiService::Impl::Run() {
-  // Nothing thrown by a unit of work may take the server down: it is logged and the loop goes on.
-  auto guarded = [](const char* what, const std::function<void()>& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      spdlog::error("ai: {} failed: {}", what, e.what());
-    }
-  };
-  std::unique_lock lock(mu);
-  while (true) {
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return stop || !tasks.empty() || !pending.empty(); });
-    if (stop) return;
-    busy = true;
-    if (!tasks.empty()) {
-      auto task = std::move(tasks.front());
-      tasks.pop_front();
-      lock.unlock();
-      guarded("a job", task);
-      lock.lock();
-    } else if (!pending.empty()) {
-      std::set<int64_t> notified;
-      notified.swap(pending);
-      lock.unlock();
-      for (int64_t t : notified) {
-        guarded("rescoring", [&] {
-          Status s = Rescore(t);
-          if (!s.ok()) spdlog::warn("ai: rescoring tenant {} failed: {}", t, s.ToString());
-        });
-      }
-      lock.lock();
-    }
-    // The periodic work throttles itself; it runs on every pass so that busy tenants cannot starve it.
-    if (opt.periodic) {
-      lock.unlock();
-      guarded("the periodic batch", [&] { Nightly(); });
-      lock.lock();
-    }
-    busy = false;
-    if (tasks.empty() && pending.empty()) idle_cv.notify_all();
   }
 }
 
@@ -520,49 +467,14 @@ void AiService::Start() {
   }
   // Every existing tenant's rescoring starts at its log's head (history is scored by batches, and
   // old signals are not news); tenants created later start at their beginning.
-  if (auto conn = impl_->db.Acquire(); conn.ok()) {
-    auto tenants = (*conn)->Query("SELECT t.id FROM tenants t WHERE NOT EXISTS (SELECT 1 FROM ai_state s WHERE s.tenant_id = t.id)");
-    if (tenants.ok()) {
-      for (const auto& r : tenants->rows) {
-        int64_t tenant = store::AsInt(r[0]);
-        auto head = events::LastSeq(**conn, tenant);
-        if (!head.ok()) continue;
-        Value q[] = {tenant, *head, FormatTimestamp(impl_->clock.NowMs())};
-        (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING", q);
-      }
-    }
-  }
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return;
-  impl_->started = true;
-  impl_->stop = false;
-  impl_->worker = std::thread([this] { impl_->Run(); });
+  impl_->consumer.Start();
 }
 
-void AiService::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->started) return;
-    impl_->stop = true;
-    impl_->started = false;
-  }
-  impl_->cv.notify_all();
-  if (impl_->worker.joinable()) impl_->worker.join();
-}
+void AiService::Stop() { impl_->consumer.Stop(); }
 
-void AiService::Notify(int64_t tenant) {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->pending.insert(tenant);
-  }
-  impl_->cv.notify_all();
-}
+void AiService::Notify(int64_t tenant) { impl_->consumer.Notify(tenant); }
 
-bool AiService::WaitIdle(int timeout_ms) {
-  std::unique_lock lock(impl_->mu);
-  return impl_->idle_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                                 [&] { return !impl_->busy && impl_->tasks.empty() && impl_->pending.empty(); });
-}
+bool AiService::WaitIdle(int64_t timeout_ms) { return impl_->consumer.WaitIdle(timeout_ms); }
 
 AiService::Stats AiService::stats() const {
   return {impl_->rescored.load(), impl_->batches.load(), impl_->jobs_done.load(), impl_->signals_handled.load()};
@@ -847,10 +759,11 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
     KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_models (tenant_id, target, version, status, card, spec, model, created_at, created_by, "
                                     "activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
     // Rescoring on change starts from here if it never started for this tenant.
-    KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
-    Value st[] = {tenant, head, now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_state (tenant_id, scored_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
-                                    "DO NOTHING", st).status());
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> cursor, events::LoadCursor(*conn, tenant, kConsumerName));
+    if (!cursor) {
+      KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
+      KEEL_RETURN_IF_ERROR(impl_->consumer.SetCursor(*conn, tenant, head));
+    }
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   impl_->Forget(tenant, target);
@@ -896,8 +809,7 @@ Result<json> AiService::StartTraining(const Principal& p, const std::string& tar
   KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "train", TargetName(target)));
   int64_t id = job["id"].get<int64_t>(), tenant = p.tenant_id, actor = p.user_id;
   {
-    std::lock_guard lock(impl_->mu);
-    impl_->tasks.push_back([this, id, tenant, actor, target] {
+    impl_->consumer.Post([this, id, tenant, actor, target] {
       (void)impl_->SetJob(tenant, id, "running", 0, "");
       TimeMs last = 0;
       auto r = Train(tenant, target, actor, [&](double f, const std::string& what) {
@@ -917,7 +829,6 @@ Result<json> AiService::StartTraining(const Principal& p, const std::string& tar
       impl_->jobs_done.fetch_add(1);
     });
   }
-  impl_->cv.notify_all();
   return job;
 }
 
@@ -1325,8 +1236,7 @@ Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, con
   KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "dataset", "dataset:" + std::to_string(id)));
   int64_t job_id = job["id"].get<int64_t>(), tenant = p.tenant_id;
   {
-    std::lock_guard lock(impl_->mu);
-    impl_->tasks.push_back([this, job_id, tenant, id, table, m] {
+    impl_->consumer.Post([this, job_id, tenant, id, table, m] {
       (void)impl_->SetJob(tenant, job_id, "running", 0, "");
       auto r = TrainTabular(*table, m, impl_->opt.params, impl_->opt.min_per_class, [&](int done, int total, const std::string& what) {
         (void)impl_->SetJob(tenant, job_id, "running", Round(static_cast<double>(done) / total, 0.01), what);
@@ -1346,7 +1256,6 @@ Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, con
       impl_->jobs_done.fetch_add(1);
     });
   }
-  impl_->cv.notify_all();
   return job;
 }
 

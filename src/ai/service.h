@@ -68,7 +68,7 @@ class AiService {
   // A commit appended events for `tenant` (the database commit hook); cheap.
   void Notify(int64_t tenant);
   // Blocks until every queued job and notification has been handled (tests, CLI).
-  bool WaitIdle(int timeout_ms);
+  bool WaitIdle(int64_t timeout_ms);
 
   // Whether `p` may train, roll back and upload datasets (admin, hq_ops).
   static bool MayManage(const domain::Principal& p);

@@ -15,6 +15,7 @@
 #include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/versions.h"
+#include "events/consumer.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
 
@@ -356,7 +357,7 @@ json AlertRule::ToJson() const {
   return j;
 }
 
-struct AlertEngine::Impl {
+struct AlertEngine::Impl : events::ConsumerHandler {
   store::Database& db;
   domain::RecordService& records;
   metrics::MetricEngine& metrics;
@@ -364,12 +365,10 @@ struct AlertEngine::Impl {
   AlertOptions opt;
 
   std::mutex mu;  // guards everything below
-  std::condition_variable cv;
   std::map<int64_t, std::map<std::string, std::unique_ptr<RuleState>>> rules;  // tenant → rules
   std::set<int64_t> loaded;
   std::map<int64_t, std::set<std::string>> changed;  // metrics changed since the last evaluation
-  bool stop = false, started = false;
-  std::thread evaluator;
+  bool stop = false, started = false;  // the delivery threads'
   std::vector<std::thread> deliverers;
   int listener_id = 0;
   Listener listener;
@@ -415,7 +414,12 @@ struct AlertEngine::Impl {
   // A delivery thread: takes the next tenant's next delivery until stopped and nothing is left.
   void Work();
   void DeliverOne(Outbound o);
-  void Run();
+  // events::ConsumerHandler: the evaluator is a consumer of no events, woken per tenant by metric
+  // changes (the metric engine's listener) and every tick_ms for every tenant it has seen; a
+  // tenant is evaluated at most once per min_interval_ms (sooner wake-ups are put off).
+  Status Process(int64_t tenant, std::span<const events::Event>) override;
+  std::map<int64_t, TimeMs> last_evaluated;  // the evaluator's thread only
+  std::unique_ptr<events::Consumer> evaluator;
 };
 
 Status AlertEngine::Impl::Load(int64_t tenant) {
@@ -1011,48 +1015,31 @@ Status AlertEngine::Impl::Evaluate(int64_t tenant, bool all) {
   return Escalate(tenant, now);
 }
 
-void AlertEngine::Impl::Run() {
-  std::map<int64_t, TimeMs> last;
-  // Tenants with rules are evaluated from the start, not only after their next event.
-  std::vector<int64_t> ids;
-  if (auto conn = db.Acquire(); conn.ok()) {
-    auto rows = (*conn)->Query("SELECT DISTINCT tenant_id FROM alert_rules WHERE status = 'active'");
-    if (rows.ok()) {
-      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
-    }
-  }
-  for (int64_t t : ids) {
-    Status st = Evaluate(t, true);
-    if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
-  }
-  while (true) {
-    std::set<int64_t> tenants;
+Status AlertEngine::Impl::Process(int64_t tenant, std::span<const events::Event>) {
+  TimeMs now = clock.NowMs();
+  if (auto it = last_evaluated.find(tenant); it != last_evaluated.end() && now - it->second < opt.min_interval_ms) {
+    bool changes = false;
     {
-      std::unique_lock lock(mu);
-      // Metric changes wake the loop at once; a tenant evaluated a moment ago is retried as
-      // soon as its minimum interval has passed, not at the next tick.
-      bool pending = false;
-      for (const auto& [t, names] : changed) pending = pending || !names.empty();
-      cv.wait_for(lock, std::chrono::milliseconds(pending ? opt.min_interval_ms / 2 + 1 : opt.tick_ms));
-      if (stop) return;
-      for (const auto& [t, names] : changed) {
-        if (!names.empty()) tenants.insert(t);
-      }
-      for (int64_t t : loaded) tenants.insert(t);
+      std::lock_guard lock(mu);
+      auto c = changed.find(tenant);
+      changes = c != changed.end() && !c->second.empty();
     }
-    for (int64_t t : tenants) {
-      TimeMs now = clock.NowMs();
-      if (now - last[t] < opt.min_interval_ms) continue;
-      last[t] = now;
-      Status st = Evaluate(t, false);
-      if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
-    }
+    // A change a moment after an evaluation is looked at once the interval has passed.
+    if (changes) evaluator->NotifyAfter(tenant, opt.min_interval_ms - (now - it->second));
+    return Status();
   }
+  last_evaluated[tenant] = now;
+  return Evaluate(tenant, false);
 }
 
 AlertEngine::AlertEngine(store::Database& db, domain::RecordService& records, metrics::MetricEngine& metrics,
                          const Clock& clock, AlertOptions options)
-    : impl_(std::make_unique<Impl>(db, records, metrics, clock, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(db, records, metrics, clock, std::move(options))) {
+  impl_->evaluator = std::make_unique<events::Consumer>(
+      db, *impl_, clock,
+      events::ConsumerOptions{.name = "alerts.evaluator", .wake_ms = impl_->opt.tick_ms, .read_events = false,
+                              .poll_known_tenants = true, .wake_on_commit = false});
+}
 
 AlertEngine::~AlertEngine() { Stop(); }
 
@@ -1069,9 +1056,25 @@ void AlertEngine::Start() {
       std::lock_guard lock(impl->mu);
       impl->changed[tenant].insert(changed.begin(), changed.end());
     }
-    impl->cv.notify_all();
+    impl->evaluator->Notify(tenant);
   });
-  impl_->evaluator = std::thread([impl] { impl->Run(); });
+  // Tenants with rules are evaluated from the start, not only after their next event.
+  impl_->evaluator->Post([impl] {
+    std::vector<int64_t> ids;
+    if (auto conn = impl->db.Acquire(); conn.ok()) {
+      auto rows = (*conn)->Query("SELECT DISTINCT tenant_id FROM alert_rules WHERE status = 'active'");
+      if (rows.ok()) {
+        for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
+      }
+    }
+    for (int64_t t : ids) {
+      Status st = impl->Evaluate(t, true);
+      if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
+      impl->last_evaluated[t] = impl->clock.NowMs();
+      impl->evaluator->NotifyAfter(t, impl->opt.tick_ms);  // polled from now on
+    }
+  });
+  impl_->evaluator->Start();
   for (int i = 0; i < std::max(1, impl_->opt.delivery_workers); ++i) impl_->deliverers.emplace_back([impl] { impl->Work(); });
 }
 
@@ -1083,9 +1086,8 @@ void AlertEngine::Stop() {
     impl_->stop = true;
   }
   impl_->metrics.RemoveListener(impl_->listener_id);
-  impl_->cv.notify_all();
+  impl_->evaluator->Stop();
   impl_->outbox_cv.notify_all();
-  if (impl_->evaluator.joinable()) impl_->evaluator.join();
   for (auto& t : impl_->deliverers) t.join();
   impl_->deliverers.clear();
 }
@@ -1167,7 +1169,7 @@ Result<json> AlertEngine::SaveRule(const Principal& p, const json& body, const s
     std::lock_guard lock(impl_->mu);
     impl_->loaded.erase(p.tenant_id);  // reload on the next evaluation
   }
-  impl_->cv.notify_all();
+  impl_->evaluator->Notify(p.tenant_id);
   return rule.ToJson();
 }
 

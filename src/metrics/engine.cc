@@ -134,10 +134,11 @@ Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
   KEEL_ASSIGN_OR_RETURN(t->read_seq, events::LastSeq(*conn, id));
   KEEL_RETURN_IF_ERROR(LoadMaster(*conn, id, t->master));
   KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
-  std::lock_guard lock(mu);
-  tenants[id] = t;
-  pending.insert(id);
-  cv.notify_all();
+  {
+    std::lock_guard lock(mu);
+    tenants[id] = t;
+  }
+  consumer.Notify(id);
   return t;
 }
 
@@ -345,23 +346,45 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
   cell_updates.fetch_add(updates, std::memory_order_relaxed);
 }
 
-Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>* changed) {
-  *more = false;
-  std::vector<events::Event> evs;
-  {
+Result<int64_t> MetricEngine::Impl::Position(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
+  std::lock_guard step(step_mu);
+  if (t->reload) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    if (t.reload) KEEL_RETURN_IF_ERROR(LoadDefinitions(t, *conn));
-    int64_t from = t.read_seq;
-    for (const auto& [name, m] : t.metrics) {
-      if (m->def.kind == Kind::kSimple) from = std::min(from, m->applied_seq);
-    }
-    events::ReadOptions ro;
-    ro.after_seq = from;
-    ro.limit = static_cast<int>(opt.read_batch);
-    KEEL_ASSIGN_OR_RETURN(evs, events::Read(*conn, t.id, ro));
+    KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
   }
+  std::shared_lock lock(t->mu);
+  int64_t from = t->read_seq;
+  for (const auto& [name, m] : t->metrics) {
+    if (m->def.kind == Kind::kSimple) from = std::min(from, m->applied_seq);
+  }
+  return from;
+}
+
+Status MetricEngine::Impl::Process(int64_t tenant, std::span<const events::Event> evs) {
+  KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
+  std::vector<std::string> changed;
+  {
+    std::lock_guard step(step_mu);
+    KEEL_RETURN_IF_ERROR(Apply(*t, evs, &changed));
+  }
+  if (!changed.empty()) Publish(tenant, changed, t->read_seq);
+  return Status();
+}
+
+Status MetricEngine::Impl::AfterTenant(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
+  Status st;
+  {
+    std::lock_guard step(step_mu);
+    st = Flush(*t, false);
+  }
+  applied_cv.notify_all();
+  return st;
+}
+
+Status MetricEngine::Impl::Apply(Tenant& t, std::span<const events::Event> evs, std::vector<std::string>* changed) {
   if (evs.empty()) return Status();
-  *more = static_cast<int64_t>(evs.size()) == opt.read_batch;
   TimeMs now = clock.NowMs();
   formula::Arena arena;
   FactBuffer facts;
@@ -369,10 +392,15 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
   std::vector<Metric*> interested;
   bool types_changed = false;
   std::unique_lock lock(t.mu);
+  // Only metrics whose position this batch continues take it: a definition loaded after the
+  // batch's position was taken (a new metric at 0) must not skip the events before the batch;
+  // it is backfilled from its own position on the next read.
+  const int64_t start = evs.front().seq - 1;
+  auto takes = [start](const Metric& m) { return m.def.kind == Kind::kSimple && m.applied_seq >= start; };
   for (const events::Event& ev : evs) {
     interested.clear();
     for (auto& [name, m] : t.metrics) {
-      if (m->def.kind == Kind::kSimple && m->applied_seq < ev.seq && SourceReads(*m->source, ev.type)) {
+      if (takes(*m) && m->applied_seq < ev.seq && SourceReads(*m->source, ev.type)) {
         interested.push_back(m.get());
       }
     }
@@ -421,7 +449,7 @@ Status MetricEngine::Impl::Step(Tenant& t, bool* more, std::vector<std::string>*
   t.read_seq = std::max(t.read_seq, last);
   if (types_changed) t.reload = true;  // a custom event type changed: sources reload
   for (auto& [name, m] : t.metrics) {
-    if (m->def.kind == Kind::kSimple && m->applied_seq < last) m->applied_seq = last;
+    if (takes(*m) && m->applied_seq < last) m->applied_seq = last;
   }
   // Ratio, derived and cumulative metrics change with their inputs.
   for (bool grew = true; grew;) {
@@ -522,77 +550,28 @@ void MetricEngine::Impl::Publish(int64_t tenant, const std::vector<std::string>&
   for (const auto& l : ls) l(tenant, changed, seq);
 }
 
-void MetricEngine::Impl::Run() {
-  // Every tenant's rollups come up at start, so alerts and streams work before the first query.
-  std::vector<int64_t> ids;
-  if (auto conn = db.Acquire(); conn.ok()) {
-    auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
-    if (rows.ok()) {
-      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
-    }
-  }
-  for (int64_t id : ids) {
-    auto t = GetTenant(id);
-    if (!t.ok()) spdlog::warn("metric engine: tenant {}: {}", id, t.status().ToString());
-  }
-  while (true) {
-    std::set<int64_t> work;
-    {
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, std::chrono::milliseconds(opt.poll_ms), [&] { return stop || !pending.empty(); });
-      if (stop) break;
-      work.swap(pending);
-      if (work.empty()) {
-        for (const auto& [id, t] : tenants) work.insert(id);  // poll: other writers, flush timers
-      }
-    }
-    for (int64_t id : work) {
-      auto t = GetTenant(id);
-      if (!t.ok()) continue;
-      std::lock_guard step(step_mu);
-      bool more = true;
-      for (int rounds = 0; more && rounds < 20; ++rounds) {
-        std::vector<std::string> changed;
-        Status st = Step(**t, &more, &changed);
-        if (!st.ok()) {
-          spdlog::error("metric engine: tenant {}: {}", id, st.ToString());
-          break;
-        }
-        if (!changed.empty()) Publish(id, changed, (*t)->read_seq);
-      }
-      if (more) {
-        std::lock_guard lock(mu);
-        pending.insert(id);
-      }
-      Status fl = Flush(**t, false);
-      if (!fl.ok()) spdlog::error("metric engine: flush of tenant {}: {}", id, fl.ToString());
-      applied_cv.notify_all();
-    }
-  }
-}
-
 MetricEngine::MetricEngine(store::Database& db, const Clock& clock, EngineOptions options)
     : impl_(std::make_unique<Impl>(db, clock, options)) {}
 
 MetricEngine::~MetricEngine() { Stop(); }
 
 void MetricEngine::Start() {
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return;
-  impl_->started = true;
-  impl_->stop = false;
-  impl_->worker = std::thread([this] { impl_->Run(); });
+  // Every tenant's rollups come up at start (on the consumer's thread), so alerts and streams
+  // work before the first query.
+  std::vector<int64_t> ids;
+  if (auto conn = impl_->db.Acquire(); conn.ok()) {
+    auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
+    if (rows.ok()) {
+      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
+    }
+  }
+  impl_->consumer.Start();
+  for (int64_t id : ids) impl_->consumer.Notify(id);
 }
 
 void MetricEngine::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->started) return;
-    impl_->stop = true;
-    impl_->started = false;
-  }
-  impl_->cv.notify_all();
-  if (impl_->worker.joinable()) impl_->worker.join();
+  if (!impl_->consumer.running()) return;
+  impl_->consumer.Stop();
   std::vector<std::shared_ptr<Tenant>> ts;
   {
     std::lock_guard lock(impl_->mu);
@@ -605,24 +584,15 @@ void MetricEngine::Stop() {
   }
 }
 
-void MetricEngine::Notify(int64_t tenant_id) {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->pending.insert(tenant_id);
-  }
-  impl_->cv.notify_all();
-}
+void MetricEngine::Notify(int64_t tenant_id) { impl_->consumer.Notify(tenant_id); }
 
 Status MetricEngine::CatchUp(int64_t tenant_id, bool flush) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(tenant_id));
-  std::lock_guard step(impl_->step_mu);
-  bool more = true;
-  while (more) {
-    std::vector<std::string> changed;
-    KEEL_RETURN_IF_ERROR(impl_->Step(*t, &more, &changed));
-    if (!changed.empty()) impl_->Publish(tenant_id, changed, t->read_seq);
+  KEEL_RETURN_IF_ERROR(impl_->consumer.Drain(tenant_id));
+  if (flush) {
+    std::lock_guard step(impl_->step_mu);
+    KEEL_RETURN_IF_ERROR(impl_->Flush(*t, true));
   }
-  if (flush) KEEL_RETURN_IF_ERROR(impl_->Flush(*t, true));
   impl_->applied_cv.notify_all();
   return Status();
 }

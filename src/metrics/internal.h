@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/tz.h"
+#include "events/consumer.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
 #include "metrics/definition.h"
@@ -210,19 +211,15 @@ struct TenantLookup : DefinitionLookup {
 };
 
 
-struct MetricEngine::Impl {
+struct MetricEngine::Impl : events::ConsumerHandler {
   store::Database& db;
   const Clock& clock;
   EngineOptions opt;
 
-  std::mutex mu;  // guards tenants, pending, stop, listeners
-  std::condition_variable cv;
+  std::mutex mu;  // guards tenants, listeners
   std::condition_variable applied_cv;
   std::map<int64_t, std::shared_ptr<Tenant>> tenants;
-  std::set<int64_t> pending;
-  bool stop = false, started = false;
-  std::thread worker;
-  std::mutex step_mu;  // one applier at a time (worker or CatchUp)
+  std::mutex step_mu;  // one writer of a tenant's rollups at a time (the consumer, definition changes)
   std::mutex load_mu;
   std::map<int, Listener> listeners;
   int next_listener = 1;
@@ -233,12 +230,22 @@ struct MetricEngine::Impl {
   Result<std::shared_ptr<Tenant>> GetTenant(int64_t id);
   Status LoadDefinitions(Tenant& t, store::Connection& conn);
   Status InstallPack(store::Connection& conn, int64_t tenant_id);
-  Status Step(Tenant& t, bool* more, std::vector<std::string>* changed);
+  // events::ConsumerHandler. The engine keeps its own position: every simple metric has the
+  // sequence number its rollups (persisted with them) have applied; reading resumes at the
+  // lowest of them, and each event is applied only to metrics that have not seen it.
+  Result<int64_t> Position(int64_t tenant) override;
+  Status Process(int64_t tenant, std::span<const events::Event> evs) override;
+  Status AfterTenant(int64_t tenant) override;  // flushes (throttled) and wakes WaitApplied
+  Status Apply(Tenant& t, std::span<const events::Event> evs, std::vector<std::string>* changed);
   Status Flush(Tenant& t, bool force);
   void Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at, formula::Arena& arena, TimeMs now,
              int weight = 1);
-  void Run();
   void Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq);
+
+  // Last: stopped (its thread joined) before anything above is destroyed.
+  events::Consumer consumer{db, *this, clock,
+                            {.name = "metrics", .batch = static_cast<int>(opt.read_batch), .max_rounds = 20, .wake_ms = opt.poll_ms,
+                             .own_position = true, .poll_known_tenants = true}};
 };
 
 

@@ -15,6 +15,7 @@
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "domain/versions.h"
+#include "events/consumer.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
 #include "org/governance.h"
@@ -157,14 +158,18 @@ struct ApprovalEngine::Impl {
   const Clock& clock;
   Governance* governance = nullptr;
   alerts::AlertEngine* alerts = nullptr;  // grantors hear of grants made on their behalf; null: no notices
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false, started = false;
-  std::thread timer;
+  // The timer (escalations, contract lifecycle, the parts' tick hooks): a consumer of no events
+  // that ticks every minute.
+  struct Timer : events::ConsumerHandler {
+    ApprovalEngine* engine = nullptr;
+    Status Process(int64_t, std::span<const events::Event>) override { return Status(); }
+    void Tick() override { engine->RunTimers(); }
+  } timer_handler;
+  std::unique_ptr<events::Consumer> timer;
   std::map<std::string, std::vector<DecisionHook>> decision_hooks;
   std::map<std::string, std::vector<TriggerHook>> trigger_hooks;
   std::vector<TickHook> tick_hooks;
-  std::mutex hooks_mu;  // guards the hook lists (mu is the timer's)
+  std::mutex hooks_mu;  // guards the hook lists
   int observer = 0;
 
   // Validates a definition and returns it normalised.
@@ -515,6 +520,10 @@ struct ApprovalEngine::Impl {
 
 ApprovalEngine::ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock)
     : impl_(std::make_unique<Impl>(db, records, clock)) {
+  impl_->timer_handler.engine = this;
+  impl_->timer = std::make_unique<events::Consumer>(
+      db, impl_->timer_handler, clock,
+      events::ConsumerOptions{.name = "approvals.timer", .wake_ms = 60000, .read_events = false, .wake_on_commit = false});
   impl_->observer = records.AddObserver([this](const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op,
                                                const json& record, const json& changes) { return OnWrite(p, e, id, op, record, changes); });
 }
@@ -596,62 +605,42 @@ void ApprovalEngine::OnDecision(const std::string& object, DecisionHook hook) {
   impl_->decision_hooks[object].push_back(std::move(hook));
 }
 
-void ApprovalEngine::Start() {
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return;
-  impl_->started = true;
-  impl_->stop = false;
-  impl_->timer = std::thread([this] {
-    std::unique_lock lock(impl_->mu);
-    while (!impl_->stop) {
-      impl_->cv.wait_for(lock, std::chrono::seconds(60), [&] { return impl_->stop; });
-      if (impl_->stop) return;
-      lock.unlock();
-      std::vector<int64_t> tenants;
-      if (auto conn = impl_->db.Acquire(); conn.ok()) {
-        auto r = (*conn)->Query("SELECT DISTINCT tenant_id FROM approval_tasks WHERE status = 'pending' AND due_at IS NOT NULL UNION "
-                                "SELECT DISTINCT tenant_id FROM contracts WHERE status IN ('signed', 'active', 'expiring')");
-        if (r.ok()) {
-          for (const auto& row : r->rows) tenants.push_back(store::AsInt(row[0]));
-        }
-      }
-      for (int64_t t : tenants) {
-        auto n = Tick(t);
-        if (!n.ok()) spdlog::warn("approvals: escalation of tenant {} failed: {}", t, n.status().ToString());
-        auto c = ContractLifecycle(t);
-        if (!c.ok()) spdlog::warn("contracts: lifecycle of tenant {} failed: {}", t, c.status().ToString());
-      }
-      std::vector<TickHook> hooks;
-      {
-        std::lock_guard hl(impl_->hooks_mu);
-        hooks = impl_->tick_hooks;
-      }
-      if (!hooks.empty()) {
-        std::vector<int64_t> all;
-        if (auto conn = impl_->db.Acquire(); conn.ok()) {
-          auto r = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
-          if (r.ok()) {
-            for (const auto& row : r->rows) all.push_back(store::AsInt(row[0]));
-          }
-        }
-        for (int64_t t : all) {
-          for (const auto& h : hooks) h(t);
-        }
-      }
-      lock.lock();
-    }
-  });
-}
+void ApprovalEngine::Start() { impl_->timer->Start(); }
 
-void ApprovalEngine::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->started) return;
-    impl_->stop = true;
-    impl_->started = false;
+void ApprovalEngine::Stop() { impl_->timer->Stop(); }
+
+void ApprovalEngine::RunTimers() {
+  std::vector<int64_t> tenants;
+  if (auto conn = impl_->db.Acquire(); conn.ok()) {
+    auto r = (*conn)->Query("SELECT DISTINCT tenant_id FROM approval_tasks WHERE status = 'pending' AND due_at IS NOT NULL UNION "
+                            "SELECT DISTINCT tenant_id FROM contracts WHERE status IN ('signed', 'active', 'expiring')");
+    if (r.ok()) {
+      for (const auto& row : r->rows) tenants.push_back(store::AsInt(row[0]));
+    }
   }
-  impl_->cv.notify_all();
-  if (impl_->timer.joinable()) impl_->timer.join();
+  for (int64_t t : tenants) {
+    auto n = Tick(t);
+    if (!n.ok()) spdlog::warn("approvals: escalation of tenant {} failed: {}", t, n.status().ToString());
+    auto c = ContractLifecycle(t);
+    if (!c.ok()) spdlog::warn("contracts: lifecycle of tenant {} failed: {}", t, c.status().ToString());
+  }
+  std::vector<TickHook> hooks;
+  {
+    std::lock_guard hl(impl_->hooks_mu);
+    hooks = impl_->tick_hooks;
+  }
+  if (!hooks.empty()) {
+    std::vector<int64_t> all;
+    if (auto conn = impl_->db.Acquire(); conn.ok()) {
+      auto r = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
+      if (r.ok()) {
+        for (const auto& row : r->rows) all.push_back(store::AsInt(row[0]));
+      }
+    }
+    for (int64_t t : all) {
+      for (const auto& h : hooks) h(t);
+    }
+  }
 }
 
 Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body) {

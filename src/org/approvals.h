@@ -75,8 +75,12 @@ class ApprovalEngine {
   // legal review is required, and the tenant's compliance checkpoints on contracts at "sign" run
   // first (a blocking one can be overridden with a reason by a unit lead or HQ, audited).
   Result<json> SignContract(const Principal& p, int64_t contract_id, const json& body);
+  // The timer: every minute, RunTimers on its own thread (an events::Consumer of no events).
   void Start();
   void Stop();
+  // Escalations of overdue steps and the contract lifecycle of every tenant with such work, then
+  // the parts' tick hooks for every active tenant. Errors are logged.
+  void RunTimers();
 
   // Called after a request on `object` is decided: "approved", "rejected" or "recalled" (the
   // record's status is already updated). For parts that act on decisions (expenses release their

@@ -748,6 +748,17 @@ ALTER TABLE orders ADD COLUMN return_of BIGINT;
 CREATE INDEX orders_return_of ON orders (tenant_id, return_of);
 )SQL",
      "", ""},
+    {15, "one cursor table for every background consumer (events::Consumer)",
+     // The AI rescoring and text analysis cursors move here from ai_state.scored_seq and
+     // text_state.seq (those columns are no longer read).
+     R"SQL(
+CREATE TABLE consumer_cursors (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), consumer TEXT NOT NULL, seq BIGINT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, consumer));
+INSERT INTO consumer_cursors (tenant_id, consumer, seq, updated_at) SELECT tenant_id, 'ai', scored_seq, updated_at FROM ai_state WHERE tenant_id IN (SELECT id FROM tenants);
+INSERT INTO consumer_cursors (tenant_id, consumer, seq, updated_at) SELECT tenant_id, 'text', seq, updated_at FROM text_state WHERE tenant_id IN (SELECT id FROM tenants);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

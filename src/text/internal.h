@@ -15,6 +15,7 @@
 #include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
+#include "events/consumer.h"
 #include "text/classify.h"
 #include "text/keywords.h"
 #include "text/service.h"
@@ -60,7 +61,7 @@ json PhrasesJson(const std::vector<KeyPhrase>& kp);
 const IntentDef* FindIntent(const std::vector<IntentDef>& defs, const std::string& code);
 Result<std::string> CheckedText(const json& v, const std::string& field, size_t max_bytes);
 
-struct TextService::Impl {
+struct TextService::Impl : events::ConsumerHandler {
   Impl(store::Database& d, domain::RecordService& r, const Clock& c, TextOptions o) : db(d), records(r), clock(c), opt(o) {
     if (opt.outbound == nullptr) own_policy = std::make_unique<outbound::Policy>();
     policy = opt.outbound != nullptr ? opt.outbound : own_policy.get();
@@ -77,9 +78,13 @@ struct TextService::Impl {
   Result<std::vector<TextRow>> LoadRows(store::Connection& conn, int64_t tenant, const std::string& entity, const std::string& where,
                                         std::vector<store::Value> params);
   Status AnalyseRows(int64_t tenant, const std::string& entity, const std::vector<TextRow>& rows, bool count_df);
-  Status Process(int64_t tenant);
+  // events::ConsumerHandler: new and changed notes, feedback and signals are analysed; the
+  // daily recap and model upkeep run in Tick.
+  Status Process(int64_t tenant, std::span<const events::Event> evs) override;
+  void Tick() override {
+    if (opt.periodic) Periodic();
+  }
   Result<json> TrainIntents(int64_t tenant);
-  void Run();
   void Periodic();
   Status DeliverRecap(int64_t tenant, int64_t recap_id, int64_t unit, const json& content);
   // The `llm` setting `p` asks for (`in`: null or {url, model, api_key?}) given the stored
@@ -96,11 +101,7 @@ struct TextService::Impl {
   const outbound::Policy* policy;
   const SecretBox* box;
 
-  std::mutex mu;
-  std::condition_variable cv, idle_cv;
-  std::set<int64_t> pending;
-  bool started = false, stop = false, busy = false;
-  std::thread worker;
+  std::mutex mu;  // guards tenants and generation
   std::map<int64_t, std::shared_ptr<TenantText>> tenants;
   std::map<int64_t, uint64_t> generation;  // bumped by Forget
   std::atomic<int64_t> analysed{0}, recaps{0};
@@ -112,6 +113,9 @@ struct TextService::Impl {
   std::map<int64_t, std::shared_ptr<Kb>> kb;
   Result<std::shared_ptr<Kb>> KbOf(int64_t tenant);
   void ForgetKb(int64_t tenant);
+
+  // Last: stopped (its thread joined) before anything above is destroyed.
+  events::Consumer consumer{db, *this, clock, {.name = "text", .batch = 500}};
 };
 
 }  // namespace keel::text

@@ -293,90 +293,43 @@ Status TextService::Impl::AnalyseRows(int64_t tenant, const std::string& entity,
   return tx.Commit();
 }
 
-Status TextService::Impl::Process(int64_t tenant) {
-  while (true) {
-    int64_t seq = 0;
-    std::vector<events::Event> evs;
-    {
-      KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-      Value q[] = {tenant};
-      KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT seq FROM text_state WHERE tenant_id = ?", q));
-      seq = st.empty() ? 0 : store::AsInt(st.rows[0][0]);
-      events::ReadOptions ro;
-      ro.after_seq = seq;
-      ro.limit = 500;
-      KEEL_ASSIGN_OR_RETURN(evs, events::Read(*conn, tenant, ro));
+Status TextService::Impl::Process(int64_t tenant, std::span<const events::Event> evs) {
+  std::map<std::string, std::set<int64_t>> fresh, changed;  // entity → ids (created / updated)
+  for (const auto& ev : evs) {
+    std::string entity = ev.type.rfind("activity.", 0) == 0 ? "activities"
+                         : ev.type.rfind("feedback.", 0) == 0 ? "feedback"
+                         : ev.type == "signal.received" ? "signals" : "";
+    if (entity.empty() || !ev.entity_id) continue;
+    bool created = ev.type.size() > 8 && (ev.type.compare(ev.type.size() - 8, 8, ".created") == 0 || ev.type == "signal.received");
+    if (!created) {
+      // Only a change of the text (or the rating) is worth a new analysis.
+      json p = json::parse(ev.payload, nullptr, false);
+      if (!p.is_object() || !p.contains("changes")) continue;
+      const json& c = p["changes"];
+      if (!c.contains("notes") && !c.contains("text") && !c.contains("rating")) continue;
     }
-    if (evs.empty()) return Status();
-    std::map<std::string, std::set<int64_t>> fresh, changed;  // entity → ids (created / updated)
-    for (const auto& ev : evs) {
-      std::string entity = ev.type.rfind("activity.", 0) == 0 ? "activities"
-                           : ev.type.rfind("feedback.", 0) == 0 ? "feedback"
-                           : ev.type == "signal.received" ? "signals" : "";
-      if (entity.empty() || !ev.entity_id) continue;
-      bool created = ev.type.size() > 8 && (ev.type.compare(ev.type.size() - 8, 8, ".created") == 0 || ev.type == "signal.received");
-      if (!created) {
-        // Only a change of the text (or the rating) is worth a new analysis.
-        json p = json::parse(ev.payload, nullptr, false);
-        if (!p.is_object() || !p.contains("changes")) continue;
-        const json& c = p["changes"];
-        if (!c.contains("notes") && !c.contains("text") && !c.contains("rating")) continue;
-      }
-      (created ? fresh : changed)[entity].insert(ev.entity_id);
-    }
-    for (auto* group : {&fresh, &changed}) {
-      for (const auto& [entity, ids] : *group) {
-        std::vector<int64_t> list(ids.begin(), ids.end());
-        for (size_t from = 0; from < list.size(); from += 400) {
-          std::string in = " AND id IN (?";
-          std::vector<Value> params = {list[from]};
-          for (size_t i = from + 1; i < list.size() && i < from + 400; ++i) {
-            in += ", ?";
-            params.emplace_back(list[i]);
-          }
-          std::vector<TextRow> rows;
-          {
-            KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-            KEEL_ASSIGN_OR_RETURN(rows, LoadRows(*conn, tenant, entity, in + ")", params));
-          }
-          KEEL_RETURN_IF_ERROR(AnalyseRows(tenant, entity, rows, group == &fresh));
+    (created ? fresh : changed)[entity].insert(ev.entity_id);
+  }
+  for (auto* group : {&fresh, &changed}) {
+    for (const auto& [entity, ids] : *group) {
+      std::vector<int64_t> list(ids.begin(), ids.end());
+      for (size_t from = 0; from < list.size(); from += 400) {
+        std::string in = " AND id IN (?";
+        std::vector<Value> params = {list[from]};
+        for (size_t i = from + 1; i < list.size() && i < from + 400; ++i) {
+          in += ", ?";
+          params.emplace_back(list[i]);
         }
+        std::vector<TextRow> rows;
+        {
+          KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+          KEEL_ASSIGN_OR_RETURN(rows, LoadRows(*conn, tenant, entity, in + ")", params));
+        }
+        KEEL_RETURN_IF_ERROR(AnalyseRows(tenant, entity, rows, group == &fresh));
       }
     }
-    KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    Value q[] = {tenant, evs.back().seq, FormatTimestamp(clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT (tenant_id) "
-                                    "DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at", q).status());
   }
-}
-
-void TextService::Impl::Run() {
-  auto guarded = [](const char* what, const std::function<void()>& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      spdlog::error("text: {} failed: {}", what, e.what());
-    }
-  };
-  std::unique_lock lock(mu);
-  while (true) {
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return stop || !pending.empty(); });
-    if (stop) return;
-    busy = true;
-    std::set<int64_t> notified;
-    notified.swap(pending);
-    lock.unlock();
-    for (int64_t t : notified) {
-      guarded("analysis", [&] {
-        Status s = Process(t);
-        if (!s.ok()) spdlog::warn("text: analysing tenant {} failed: {}", t, s.ToString());
-      });
-    }
-    if (opt.periodic) guarded("the periodic work", [&] { Periodic(); });
-    lock.lock();
-    busy = false;
-    if (pending.empty()) idle_cv.notify_all();
-  }
+  return Status();
 }
 
 // ---- The service ----
@@ -388,51 +341,15 @@ TextService::TextService(store::Database& db, domain::RecordService& records, co
 
 TextService::~TextService() { Stop(); }
 
-void TextService::Start() {
-  if (auto conn = impl_->db.Acquire(); conn.ok()) {
-    auto tenants = (*conn)->Query("SELECT t.id FROM tenants t WHERE NOT EXISTS (SELECT 1 FROM text_state s WHERE s.tenant_id = t.id)");
-    if (tenants.ok()) {
-      for (const auto& r : tenants->rows) {
-        int64_t tenant = store::AsInt(r[0]);
-        auto head = events::LastSeq(**conn, tenant);
-        if (!head.ok()) continue;
-        Value q[] = {tenant, *head, FormatTimestamp(impl_->clock.NowMs())};
-        (void)(*conn)->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT (tenant_id) DO NOTHING", q);
-      }
-    }
-  }
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return;
-  impl_->started = true;
-  impl_->stop = false;
-  impl_->worker = std::thread([this] { impl_->Run(); });
-}
+void TextService::Start() { impl_->consumer.Start(); }
 
-void TextService::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->started) return;
-    impl_->stop = true;
-    impl_->started = false;
-  }
-  impl_->cv.notify_all();
-  if (impl_->worker.joinable()) impl_->worker.join();
-}
+void TextService::Stop() { impl_->consumer.Stop(); }
 
-void TextService::Notify(int64_t tenant) {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->pending.insert(tenant);
-  }
-  impl_->cv.notify_all();
-}
+void TextService::Notify(int64_t tenant) { impl_->consumer.Notify(tenant); }
 
-bool TextService::WaitIdle(int64_t timeout_ms) {
-  std::unique_lock lock(impl_->mu);
-  return impl_->idle_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !impl_->busy && impl_->pending.empty(); });
-}
+bool TextService::WaitIdle(int64_t timeout_ms) { return impl_->consumer.WaitIdle(timeout_ms); }
 
-Status TextService::ProcessNow(int64_t tenant) { return impl_->Process(tenant); }
+Status TextService::ProcessNow(int64_t tenant) { return impl_->consumer.Drain(tenant); }
 
 TextService::Stats TextService::stats() const { return {impl_->analysed.load(), impl_->recaps.load()}; }
 
@@ -447,9 +364,10 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
     KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM text_df WHERE tenant_id = ?", q).status());
     // What is in the log now is covered by the backfill: the worker starts after it.
     KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
-    Value s[] = {tenant, head, FormatTimestamp(impl_->clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT (tenant_id) "
-                                    "DO UPDATE SET seq = excluded.seq, docs = 0", s).status());
+    KEEL_RETURN_IF_ERROR(impl_->consumer.SetCursor(*conn, tenant, head));
+    Value s[] = {tenant, FormatTimestamp(impl_->clock.NowMs())};
+    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (tenant_id) "
+                                    "DO UPDATE SET docs = 0", s).status());
   }
   impl_->Forget(tenant);
   for (size_t from = 0; from < notes.size(); from += 2000) {

@@ -203,8 +203,6 @@ TEST_F(AiDemo, CustomFieldsAreReasonsAndAreReadAsTheyStoodAtTheTime) {
 
 TEST_F(AiDemo, AChangeRescoresTheRecord) {
   env_->ai->Start();
-  env_->db->SetCommitHook([](int64_t t) { (void)t; });
-  env_->db->SetCommitHook([ai = env_->ai.get()](int64_t t) { ai->Notify(t); });
   // Prime the cursor, then log three visits on an open deal.
   env_->ai->Notify(tenant());
   ASSERT_TRUE(env_->ai->WaitIdle(60000));
@@ -229,7 +227,6 @@ TEST_F(AiDemo, AChangeRescoresTheRecord) {
                  {tenant(), opp});
   EXPECT_NE(store::AsText(after.rows[0][0]), store::AsText(before.rows[0][0]));
   EXPECT_GT(env_->ai->stats().rescored, 0);
-  env_->db->SetCommitHook(nullptr);
   env_->ai->Stop();
 }
 
@@ -346,7 +343,6 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
   ingest.Start();
   env_->ai->SetAlerts(&alerts);
   env_->ai->Start();
-  env_->db->SetCommitHook([ai = env_->ai.get()](int64_t t) { ai->Notify(t); });
   env_->ai->Notify(tenant());
   ASSERT_TRUE(env_->ai->WaitIdle(60000));
   auto deal = Q("SELECT o.id, o.owner_id, c.code, c.name FROM opportunities o JOIN customers c ON c.tenant_id = o.tenant_id AND "
@@ -401,7 +397,6 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
     on_deal2 |= labels.contains("opportunity") && labels["opportunity"]["value"] == store::AsText(deal2.rows[0][0]);
   }
   EXPECT_TRUE(on_deal2);
-  env_->db->SetCommitHook(nullptr);
   env_->ai->Stop();
   env_->ai->SetAlerts(nullptr);
   ingest.Stop();

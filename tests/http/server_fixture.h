@@ -49,11 +49,6 @@ class ServerFixture {
     acme = BuildOrg(*rs, *auth, "acme");
     rival = BuildOrg(*rs, *auth, "rival");
     metrics = std::make_unique<metrics::MetricEngine>(*db, TestClock());
-    db->SetCommitHook([this](int64_t tenant) {
-      metrics->Notify(tenant);
-      if (ai) ai->Notify(tenant);
-      if (text) text->Notify(tenant);
-    });
     metrics->Start();
     http::ApiServices services;
     services.metrics = metrics.get();
@@ -137,7 +132,6 @@ class ServerFixture {
     text->Stop();
     alerts->Stop();
     metrics->Stop();
-    db->SetCommitHook(nullptr);
   }
 
   // First: the services below use them until they are destroyed.

@@ -253,7 +253,6 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   to.outbound = &env_->loopback;
   TextService live(*env_->db, env_->rs, env_->clock, to);
   live.Start();
-  env_->db->SetCommitHook([&live](int64_t t) { live.Notify(t); });
   // A note logged now is analysed within the worker's next pass.
   auto unit = Q("SELECT u.id, u.owner_id FROM activities u WHERE tenant_id = ? AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? "
                 "AND path LIKE (SELECT path FROM units WHERE tenant_id = ? AND id = ?) || '%') AND owner_id IS NOT NULL LIMIT 1",
@@ -278,7 +277,6 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   EXPECT_NE(body["markdown"]["content"].get<std::string>().find("每日AI复盘"), std::string::npos) << sent[0].body;
   auto recaps = Q("SELECT COUNT(*) FROM text_recaps WHERE tenant_id = ? AND day = '2026-11-27'", {tenant()});
   EXPECT_GT(store::AsInt(recaps.rows[0][0]), 10);
-  env_->db->SetCommitHook(nullptr);
   live.Stop();
 }
 

@@ -1,0 +1,285 @@
+#include "events/consumer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "events/store.h"
+
+namespace keel::events {
+
+namespace {
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Runs `fn`; nothing it throws may stop the thread: it is logged and the loop goes on.
+template <typename Fn>
+void Guarded(const std::string& consumer, const char* what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {} failed: {}", consumer, what, e.what());
+  }
+}
+}  // namespace
+
+Consumer::Consumer(store::Database& db, ConsumerHandler& handler, const Clock& clock, ConsumerOptions options)
+    : db_(db), handler_(handler), clock_(clock), options_(std::move(options)) {}
+
+Consumer::~Consumer() { Stop(); }
+
+bool Consumer::MayRun(int64_t tenant) const {
+  // One process runs every consumer for every tenant. This is the one place that decides it:
+  // several nodes take a lease per (consumer, tenant) here.
+  (void)tenant;
+  return true;
+}
+
+void Consumer::Start() {
+  {
+    MutexLock lock(mu_);
+    if (started_) return;
+  }
+  if (options_.read_events && !options_.own_position) {
+    auto conn = db_.Acquire();
+    if (conn.ok()) {
+      auto made = InitCursorsAtHead(**conn, options_.name, clock_.NowMs());
+      if (!made.ok()) spdlog::warn("{}: cursors not initialised: {}", options_.name, made.status().ToString());
+    } else {
+      spdlog::warn("{}: cursors not initialised: {}", options_.name, conn.status().ToString());
+    }
+  }
+  MutexLock lock(mu_);
+  if (started_) return;
+  started_ = true;
+  stop_ = false;
+  if (options_.wake_on_commit) listener_ = db_.AddCommitListener([this](int64_t tenant) { Notify(tenant); });
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Consumer::Stop() {
+  {
+    MutexLock lock(mu_);
+    if (!started_) return;
+    stop_ = true;
+    started_ = false;
+  }
+  listener_.Reset();
+  cv_.NotifyAll();
+  if (thread_.joinable()) thread_.join();
+  MutexLock lock(mu_);
+  busy_ = false;
+  idle_cv_.NotifyAll();
+}
+
+bool Consumer::running() const {
+  MutexLock lock(mu_);
+  return started_;
+}
+
+void Consumer::Notify(int64_t tenant) {
+  {
+    MutexLock lock(mu_);
+    pending_.insert(tenant);
+    known_.insert(tenant);
+  }
+  cv_.NotifyAll();
+}
+
+void Consumer::NotifyAfter(int64_t tenant, int64_t delay_ms) {
+  {
+    MutexLock lock(mu_);
+    auto at = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+    auto [it, fresh] = not_before_.emplace(tenant, at);
+    if (!fresh) it->second = std::min(it->second, at);
+    pending_.insert(tenant);
+    known_.insert(tenant);
+  }
+  cv_.NotifyAll();
+}
+
+bool Consumer::Ready(int64_t tenant, SteadyTime now) const {
+  if (auto b = backoff_.find(tenant); b != backoff_.end() && b->second.second > now) return false;
+  if (auto d = not_before_.find(tenant); d != not_before_.end() && d->second > now) return false;
+  return true;
+}
+
+bool Consumer::Idle(SteadyTime now) const {
+  // A tenant waiting out a back-off or a delay is not work in hand.
+  if (busy_ || !jobs_.empty()) return false;
+  for (int64_t t : pending_) {
+    if (Ready(t, now)) return false;
+  }
+  return true;
+}
+
+void Consumer::Post(std::function<void()> job) {
+  {
+    MutexLock lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.NotifyAll();
+}
+
+bool Consumer::WaitIdle(int64_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  MutexLock lock(mu_);
+  while (!Idle(std::chrono::steady_clock::now())) {
+    // Wakes at least every 50 ms: a delay or back-off ending makes work without a notification.
+    auto until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+    idle_cv_.WaitUntil(mu_, until);
+    if (std::chrono::steady_clock::now() >= deadline) return Idle(std::chrono::steady_clock::now());
+  }
+  return true;
+}
+
+Result<int64_t> Consumer::Cursor(int64_t tenant) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> seq, LoadCursor(*conn, tenant, options_.name));
+  return seq.value_or(0);
+}
+
+Status Consumer::SetCursor(int64_t tenant, int64_t seq) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return SetCursor(*conn, tenant, seq);
+}
+
+Status Consumer::SetCursor(store::Connection& conn, int64_t tenant, int64_t seq) {
+  return SaveCursor(conn, tenant, options_.name, seq, clock_.NowMs());
+}
+
+Consumer::Stats Consumer::stats() const { return {events_.load(), batches_.load(), errors_.load(), jobs_done_.load()}; }
+
+Status Consumer::RunTenant(int64_t tenant, bool* more) {
+  *more = false;
+  if (!options_.read_events) {
+    KEEL_RETURN_IF_ERROR(handler_.Process(tenant, {}));
+    batches_.fetch_add(1);
+    return handler_.AfterTenant(tenant);
+  }
+  for (int round = 0; round < options_.max_rounds; ++round) {
+    int64_t after = 0;
+    std::vector<Event> evs;
+    if (options_.own_position) {
+      KEEL_ASSIGN_OR_RETURN(after, handler_.Position(tenant));  // before borrowing a connection: it may borrow one
+    }
+    {
+      KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+      if (!options_.own_position) {
+        // No row: a tenant created since Start, so all of its log is new.
+        KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> seq, LoadCursor(*conn, tenant, options_.name));
+        after = seq.value_or(0);
+      }
+      ReadOptions ro;
+      ro.after_seq = after;
+      ro.limit = options_.batch;
+      KEEL_ASSIGN_OR_RETURN(evs, Read(*conn, tenant, ro));
+    }
+    if (evs.empty()) break;
+    KEEL_RETURN_IF_ERROR(handler_.Process(tenant, evs));
+    events_.fetch_add(static_cast<int64_t>(evs.size()));
+    batches_.fetch_add(1);
+    if (!options_.own_position) {
+      KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+      KEEL_RETURN_IF_ERROR(SaveCursor(*conn, tenant, options_.name, evs.back().seq, clock_.NowMs()));
+    }
+    if (static_cast<int>(evs.size()) < options_.batch) {
+      if (!options_.own_position) break;
+      // A handler's position can move back (a new metric starts at 0): done only when it is at
+      // the end of what was read.
+      KEEL_ASSIGN_OR_RETURN(int64_t at, handler_.Position(tenant));
+      if (at >= evs.back().seq) break;
+    }
+    if (round + 1 == options_.max_rounds) *more = true;
+  }
+  return handler_.AfterTenant(tenant);
+}
+
+Status Consumer::Drain(int64_t tenant) {
+  MutexLock work(work_mu_);
+  bool more = true;
+  while (more) KEEL_RETURN_IF_ERROR(RunTenant(tenant, &more));
+  return Status();
+}
+
+void Consumer::Run() {
+  MutexLock lock(mu_);
+  while (true) {
+    // Sleep until notified, a job, a back-off's or delay's end, or the wake interval.
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wake_ms);
+    for (int64_t t : pending_) {
+      if (auto b = backoff_.find(t); b != backoff_.end()) until = std::min(until, b->second.second);
+      if (auto d = not_before_.find(t); d != not_before_.end()) until = std::min(until, d->second);
+    }
+    bool woken = false;
+    while (!stop_) {
+      auto now = std::chrono::steady_clock::now();
+      woken = !jobs_.empty();
+      for (auto it = pending_.begin(); !woken && it != pending_.end(); ++it) woken = Ready(*it, now);
+      if (woken || now >= until) break;
+      cv_.WaitUntil(mu_, until);
+    }
+    if (stop_) return;
+    busy_ = true;
+    auto now = std::chrono::steady_clock::now();
+    if (!jobs_.empty()) {
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      mu_.Unlock();
+      Guarded(options_.name, "a job", job);
+      jobs_done_.fetch_add(1);
+      mu_.Lock();
+    } else {
+      std::set<int64_t> work;
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (!Ready(*it, now)) {
+          ++it;
+          continue;
+        }
+        work.insert(*it);
+        not_before_.erase(*it);
+        it = pending_.erase(it);
+      }
+      if (!woken && work.empty() && options_.poll_known_tenants) {
+        for (int64_t t : known_) {
+          if (Ready(t, now) && !pending_.count(t)) work.insert(t);
+        }
+      }
+      mu_.Unlock();
+      for (int64_t tenant : work) {
+        if (!MayRun(tenant)) continue;
+        bool more = false;
+        Status st;
+        Guarded(options_.name, "processing", [&] {
+          MutexLock w(work_mu_);
+          st = RunTenant(tenant, &more);
+        });
+        MutexLock g(mu_);
+        if (!st.ok()) {
+          errors_.fetch_add(1);
+          auto& b = backoff_[tenant];
+          b.first = std::min(b.first + 1, 16);
+          int64_t pause = std::min<int64_t>(options_.max_backoff_ms, 500LL << std::min(b.first, 10));
+          b.second = std::chrono::steady_clock::now() + std::chrono::milliseconds(pause);
+          pending_.insert(tenant);
+          spdlog::warn("{}: tenant {} failed (retry in {} ms): {}", options_.name, tenant, pause, st.ToString());
+        } else {
+          backoff_.erase(tenant);
+          if (more) pending_.insert(tenant);
+        }
+      }
+      mu_.Lock();
+    }
+    // The periodic work throttles itself; it runs after every pass so busy tenants cannot starve it.
+    mu_.Unlock();
+    Guarded(options_.name, "the periodic work", [&] { handler_.Tick(); });
+    mu_.Lock();
+    busy_ = false;
+    if (Idle(std::chrono::steady_clock::now())) idle_cv_.NotifyAll();
+  }
+}
+
+}  // namespace keel::events
