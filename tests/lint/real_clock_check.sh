@@ -31,7 +31,7 @@ check "only common/time.cc reads std::chrono::system_clock or time()" \
 # The server's services get the clock injected; only the binary's wiring picks the system clock,
 # and a migration's applied_at records when it really ran.
 check "only src/app wires Clock::System() into services" 'Clock::System\(\)' "src" \
-  '^src/app/main\.cc:|^src/common/time\.cc:|^src/store/migrations\.cc:.*applied_at|^src/store/migrations\.cc:[0-9]+:\s+FormatTimestamp\(Clock::System\(\)->NowMs\(\)\)\};'
+  '^src/app/[a-z_]+\.cc:|^src/common/time\.cc:|^src/store/migrations\.cc:.*applied_at|^src/store/migrations\.cc:[0-9]+:\s+FormatTimestamp\(Clock::System\(\)->NowMs\(\)\)\};'
 # Tests use testing::TestClock(), a ManualClock or a clock anchored at a fixed date; only the
 # clock's own unit test touches the system clock (to check that it is the wall clock).
 check "tests never use Clock::System()" 'Clock::System\(\)' "tests" '^tests/common/time_test\.cc:'
