@@ -46,8 +46,9 @@ void Api::AddGovernanceRoutes() {
 
   // ---- Compliance checkpoints (合规检查点) ----
   json checkpoint = {{"type", "object"}, {"required", {"name", "object", "on", "when", "action", "message_zh", "message_en"}},
-                     {"properties", {{"name", {{"type", "string"}}}, {"object", {{"type", "string"}, {"description", "quotes, contracts, orders, …"}}},
-                                     {"on", {{"type", "string"}, {"enum", {"submit", "sign", "post", "create"}}}},
+                     {"properties", {{"name", {{"type", "string"}}}, {"object", {{"type", "string"}, {"description", "quotes, contracts or expenses"}}},
+                                     {"on", {{"type", "string"}, {"enum", {"submit", "sign"}},
+                                             {"description", "quotes and expenses: submit; contracts: sign (else 400 compliance.trigger_unsupported)"}}},
                                      {"when", {{"type", "string"}, {"description", "a formula over the record's fields and line_* fields"}}},
                                      {"action", {{"type", "string"}, {"enum", {"block", "flag"}}}}, {"message_zh", {{"type", "string"}}},
                                      {"message_en", {{"type", "string"}}}, {"active", {{"type", "boolean"}}}}}};

@@ -26,7 +26,16 @@ const std::vector<std::string> kSandboxRoles = {"rep", "supervisor", "unit_lead"
 namespace {
 
 const std::vector<std::string> kModes = {"alone", "report", "approval"};  // in order of oversight
-const std::vector<std::string> kMoments = {"submit", "sign", "post", "create"};
+
+// Where Keel runs compliance checkpoints: the object and the moment of every call to
+// Governance::Check (ApprovalEngine::SubmitQuote and ::SignContract in approvals.cc,
+// Expenses::Submit in expenses.cc). A checkpoint is defined only for one of these, so none is
+// accepted that would never run; add a row here when a new call site is wired.
+struct CheckedMoment {
+  const char* object;
+  const char* on;
+};
+constexpr CheckedMoment kCheckedMoments[] = {{"quotes", "submit"}, {"contracts", "sign"}, {"expenses", "submit"}};
 
 Status Forbidden(const std::string& code, const std::string& en, const std::string& zh, const std::string& field = {}) {
   return Status::Error(ErrorKind::kForbidden, code, en, zh, field);
@@ -169,14 +178,33 @@ json CheckpointJson(const CheckpointRow& c) {
           {"updated_at", c.updated_at}, {"archived_at", c.archived_at.empty() ? json(nullptr) : json(c.archived_at)}};
 }
 
-// Validates a checkpoint (a full body: a new one, or a stored one with a patch applied).
-Status CheckCheckpoint(const CheckpointRow& c) {
+// 400 compliance.trigger_unsupported at `on` unless Keel runs checkpoints on `c.object` at `c.on`.
+Status CheckMoment(const CheckpointRow& c) {
+  std::string for_object, everywhere;  // the object's moments; every object/moment
+  for (const auto& m : kCheckedMoments) {
+    if (c.object == m.object && c.on == m.on) return Status();
+    if (c.object == m.object) for_object += std::string(for_object.empty() ? "" : ", ") + m.on;
+    everywhere += std::string(everywhere.empty() ? "" : ", ") + m.object + "/" + m.on;
+  }
+  if (!for_object.empty()) {
+    return Bad("compliance.trigger_unsupported",
+               "nothing runs checkpoints on " + c.object + " at '" + c.on + "': they are checked at " + for_object,
+               "系统不会在 " + c.on + " 时对 " + c.object + " 执行检查点：只在 " + for_object + " 时检查", "on");
+  }
+  return Bad("compliance.trigger_unsupported",
+             "nothing runs checkpoints on " + c.object + ": checkpoints run at " + everywhere + " (object/on)",
+             "系统不会对 " + c.object + " 执行检查点：检查点只在 " + everywhere + "（对象/时机）时执行", "on");
+}
+
+// Validates a checkpoint (a full body: a new one, or a stored one with a patch applied). The moment
+// is checked when `check_moment`: a change keeps a stored checkpoint's object and moment as they
+// are (one saved before such moments were refused can still be switched off or renamed).
+Status CheckCheckpoint(const CheckpointRow& c, bool check_moment) {
   if (c.name.empty() || CodePoints(c.name) > 100) return Bad("validation.required", "name is required (at most 100 characters)", "name 为必填项（不超过 100 字）", "name");
   const domain::EntityDef* e = domain::FindEntity(c.object);
   if (e == nullptr) return Bad("validation.enum", "object '" + c.object + "' is not an object of Keel", "object '" + c.object + "' 不是系统中的对象", "object");
-  if (std::find(kMoments.begin(), kMoments.end(), c.on) == kMoments.end()) {
-    return Bad("validation.enum", "on is one of: submit, sign, post, create", "on 只能取：submit、sign、post、create", "on");
-  }
+  if (c.on.empty()) return Bad("validation.required", "on (the moment to check) is required", "on（检查时机）为必填项", "on");
+  if (check_moment) KEEL_RETURN_IF_ERROR(CheckMoment(c));
   if (c.when.empty()) return Bad("validation.required", "when (a condition) is required", "when（条件）为必填项", "when");
   KEEL_RETURN_IF_ERROR(Condition(*e, c.when, "when", true).status());
   if (c.action != "block" && c.action != "flag") return Bad("validation.enum", "action is block or flag", "action 取值 block 或 flag", "action");
@@ -512,7 +540,7 @@ Result<json> Governance::SaveCheckpoint(const Principal& p, const json& body) {
   CheckpointRow c;
   c.action = "block";
   KEEL_RETURN_IF_ERROR(ApplyCheckpoint(c, body));
-  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c));
+  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c, /*check_moment=*/true));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
@@ -545,7 +573,7 @@ Result<json> Governance::UpdateCheckpoint(const Principal& p, int64_t id, const 
   CheckpointRow c = ToCheckpoint(r.rows[0]);
   json before = CheckpointJson(c);
   KEEL_RETURN_IF_ERROR(ApplyCheckpoint(c, patch));
-  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c));
+  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c, /*check_moment=*/c.object != before["object"] || c.on != before["on"]));
   if (c.name != before["name"]) {
     Value dq[] = {p.tenant_id, c.name, id};
     KEEL_ASSIGN_OR_RETURN(store::Rows dup, conn->Query(

@@ -5,10 +5,11 @@
 //   discount, contract, price change, member change, or a tenant's own), tiers of `alone` (the
 //   unit decides), `report` (decides and reports to HQ) and `approval`, each up to an amount. The
 //   effective list of a unit is the nearest one up its path; without one, everything needs approval.
-// - Compliance checkpoints (合规检查点): HQ rules on an object and a moment (submit, sign, post,
-//   create) with a condition in the formula language over the record's fields (and, for objects
-//   with lines, each line's fields); a match blocks the action (unless a unit lead or HQ overrides
-//   it with a reason) or flags it. Every flag, block and override is recorded.
+// - Compliance checkpoints (合规检查点): HQ rules on an object and a moment where Keel runs them
+//   (quotes at submit, contracts at sign, expenses at submit) with a condition in the formula
+//   language over the record's fields (and, for objects with lines, each line's fields); a match
+//   blocks the action (unless a unit lead or HQ overrides it with a reason) or flags it. Every
+//   flag, block and override is recorded.
 // - Permission sandboxes (权限沙箱): per unit, the roles its unit lead may grant, a headcount limit
 //   for the lead's subtree and whether members may be disabled. Unit leads then create, re-role,
 //   move and disable members of their subtree within it; every change is logged with the lead.
@@ -79,7 +80,9 @@ class Governance {
 
   // ---- Compliance checkpoints ----
   // {name, object, on, when, action: block|flag, message_zh, message_en, active} (HQ). The object
-  // must be an entity; `when` is type-checked when saved, with the position of an error.
+  // must be an entity and `object`/`on` a moment where Check is called (quotes/submit,
+  // contracts/sign, expenses/submit; else 400 compliance.trigger_unsupported at `on`); `when` is
+  // type-checked when saved, with the position of an error.
   Result<json> SaveCheckpoint(const Principal& p, const json& body);
   Result<json> UpdateCheckpoint(const Principal& p, int64_t id, const json& patch);
   Result<json> ArchiveCheckpoint(const Principal& p, int64_t id);

@@ -174,6 +174,42 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_TRUE(gov_.Check(As("rep_a1"), "contracts", "sign", 42, {{"legal_reviewed", true}}, "").value()["flags"].empty());
 }
 
+TEST_P(GovernanceTest, CheckpointsAreDefinedOnlyWhereKeelRunsThem) {
+  auto save = [&](const std::string& object, const std::string& on) {
+    return gov_.SaveCheckpoint(As("ops"), {{"name", object + "/" + on}, {"object", object}, {"on", on}, {"when", "1 > 0"},
+                                           {"action", "flag"}, {"message_zh", "x"}, {"message_en", "x"}});
+  };
+  for (const auto& [object, on] : std::vector<std::pair<std::string, std::string>>{{"quotes", "submit"}, {"contracts", "sign"}, {"expenses", "submit"}}) {
+    auto saved = save(object, on);
+    EXPECT_TRUE(saved.ok()) << object << "/" << on << ": " << saved.status().ToString();
+  }
+  for (const auto& [object, on] : std::vector<std::pair<std::string, std::string>>{
+           {"quotes", "post"}, {"expenses", "post"}, {"opportunities", "create"}, {"quotes", "sign"}, {"orders", "submit"}, {"quotes", "whenever"}}) {
+    Status refused = save(object, on).status();
+    EXPECT_EQ(refused.code(), "compliance.trigger_unsupported") << object << "/" << on;
+    EXPECT_EQ(refused.field(), "on") << object << "/" << on;
+    EXPECT_EQ(refused.kind(), ErrorKind::kInvalid) << object << "/" << on;
+  }
+  EXPECT_EQ(save("quotes", "").status().code(), "validation.required");
+
+  // One stored before such moments were refused still runs nowhere, but HQ can switch it off;
+  // moving it to another moment nothing runs is refused.
+  int64_t legacy = 0;
+  {
+    auto c = std::move(db_->Acquire()).value();
+    legacy = c->AllocateIds(1).value()[0];
+    store::Value q[] = {org_.tenant, legacy};
+    ASSERT_TRUE(c->Exec("INSERT INTO compliance_checkpoints (tenant_id, id, name, object, on_event, condition_expr, outcome, message_zh, message_en, "
+                        "active, created_at, updated_at) VALUES (?, ?, 'legacy', 'expenses', 'post', '1 > 0', 'flag', 'x', 'x', 1, "
+                        "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')", q).ok());
+  }
+  auto off = gov_.UpdateCheckpoint(As("ops"), legacy, {{"active", false}});
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off.value()["active"], false);
+  EXPECT_EQ(gov_.UpdateCheckpoint(As("ops"), legacy, {{"on", "create"}}).status().code(), "compliance.trigger_unsupported");
+  EXPECT_TRUE(gov_.UpdateCheckpoint(As("ops"), legacy, {{"on", "submit"}}).ok());
+}
+
 TEST_P(GovernanceTest, UnitLeadsManageMembersOnlyInsideTheirSandbox) {
   json rep = {{"username", "new_rep"}, {"display_name", "新人"}, {"role", "rep"}, {"password", "welcome-to-keel-1"}};
   EXPECT_EQ(gov_.AddMember(As("lead_a"), org_.unit_a, rep).status().code(), "sandbox.none");
