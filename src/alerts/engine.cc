@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/audit.h"
+#include "domain/unit_tree.h"
 #include "domain/codec.h"
 #include "domain/versions.h"
 #include "events/consumer.h"
@@ -273,11 +274,7 @@ std::string GroupKey(const std::vector<std::pair<std::string, std::string>>& lab
 // their own and (supervisors) their team's.
 std::string AlertScope(const Principal& p, std::vector<Value>& params) {
   if (domain::SeesWholeTenant(p.role) || p.is_system()) return "";
-  if (p.role == Role::kUnitLead) {
-    params.emplace_back(p.tenant_id);
-    params.emplace_back(p.unit_path + "%");
-    return " AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
-  }
+  if (p.role == Role::kUnitLead) return domain::UnitTree::UnitWithin("unit_id", p.tenant_id, p.unit_path, params);
   params.emplace_back(p.user_id);
   params.emplace_back(p.tenant_id);
   params.emplace_back(p.user_id);

@@ -1,4 +1,5 @@
 #include "domain/records.h"
+#include "domain/unit_tree.h"
 
 #include <algorithm>
 #include <cmath>
@@ -115,16 +116,10 @@ std::string ScopeClause(const Principal& p, const EntityDef& e, std::vector<Valu
   if (e.scope == Scope::kShared) {
     // Tenant-wide (no unit), or a unit on the caller's own path (an ancestor or their unit), or
     // one in their subtree.
-    params.emplace_back(p.tenant_id);
-    params.emplace_back(p.unit_path + "%");
-    params.emplace_back(p.unit_path);
-    return " AND (unit_id IS NULL OR unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND "
-           "(path LIKE ? OR CAST(? AS TEXT) LIKE (path || '%'))))";
+    return UnitTree::UnitOnLineOf("unit_id", p.tenant_id, p.unit_path, params);
   }
   if (e.scope == Scope::kUnit || p.role == Role::kUnitLead) {
-    params.emplace_back(p.tenant_id);
-    params.emplace_back(p.unit_path + "%");
-    return " AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
+    return UnitTree::UnitWithin("unit_id", p.tenant_id, p.unit_path, params);
   }
   if (p.role == Role::kSupervisor) {
     params.emplace_back(p.tenant_id);
@@ -637,7 +632,7 @@ struct RecordRules {
       std::string new_path = Text(v, "path");
       if (old_path != new_path) {
         Value q[] = {new_path, static_cast<int64_t>(old_path.size() + 1), ctx.now_text,
-                     ctx.p.tenant_id, old_path + "%", id};
+                     ctx.p.tenant_id, UnitTree::SubtreePattern(old_path), id};
         KEEL_ASSIGN_OR_RETURN(int64_t moved, ctx.conn.Exec(
             "UPDATE units SET path = ? || SUBSTR(path, ?), updated_at = ? WHERE tenant_id = ? AND "
             "path LIKE ? AND id <> ?", q));

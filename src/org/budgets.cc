@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "domain/audit.h"
+#include "domain/unit_tree.h"
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "org/internal.h"
@@ -156,8 +157,7 @@ Result<json> BudgetService::List(const Principal& p, const std::vector<std::pair
     }
   }
   if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    where += " AND u.path LIKE ?";
-    params.emplace_back(p.unit_path + "%");
+    where += domain::UnitTree::PathWithin("u.path", p.unit_path, params);
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(

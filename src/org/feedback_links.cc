@@ -2,6 +2,7 @@
 
 #include "common/crypto.h"
 #include "domain/codec.h"
+#include "domain/unit_tree.h"
 #include "org/internal.h"
 
 namespace keel::org {
@@ -158,8 +159,7 @@ Result<json> FeedbackLinkService::List(const Principal& p) {
   std::vector<Value> params = {p.tenant_id};
   std::string where = "WHERE l.tenant_id = ?";
   if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    where += " AND un.path LIKE ?";
-    params.emplace_back(p.unit_path + "%");
+    where += domain::UnitTree::PathWithin("un.path", p.unit_path, params);
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(std::string(kDescribe) + where + " ORDER BY l.id DESC LIMIT 1000", params));

@@ -12,6 +12,7 @@
 #include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
+#include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
 #include "org/internal.h"
@@ -265,7 +266,7 @@ json SandboxJson(const SandboxSettings& s) {
 
 // Active, unarchived users in the subtree under `path`.
 Result<int64_t> Headcount(store::Connection& conn, int64_t tenant, const std::string& path) {
-  Value q[] = {tenant, path + "%"};
+  Value q[] = {tenant, domain::UnitTree::SubtreePattern(path)};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT COUNT(*) FROM users s JOIN units n ON n.tenant_id = s.tenant_id AND n.id = s.unit_id "
       "WHERE s.tenant_id = ? AND n.path LIKE ? AND s.status = 'active' AND s.archived_at IS NULL", q));
@@ -513,8 +514,7 @@ Result<json> Governance::Reports(const Principal& p, const Query& query) {
     }
   }
   if (!all) {
-    where += " AND u.path LIKE ?";
-    params.emplace_back(p.unit_path + "%");
+    where += domain::UnitTree::PathWithin("u.path", p.unit_path, params);
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
@@ -757,8 +757,7 @@ Result<json> Governance::ComplianceEvents(const Principal& p, const Query& query
     }
   }
   if (!all) {
-    where += " AND u.path LIKE ?";
-    params.emplace_back(p.unit_path + "%");
+    where += domain::UnitTree::PathWithin("u.path", p.unit_path, params);
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
@@ -864,7 +863,7 @@ Result<json> Governance::Members(const Principal& p, int64_t unit) {
   if (!domain::SeesWholeTenant(p.role) && !p.is_system() && !lead_over) {
     return Forbidden("sandbox.outside_subtree", "you manage members only in your own unit subtree", "只能管理本单元及下级单元的成员", "id");
   }
-  Value q[] = {p.tenant_id, u.path + "%"};
+  Value q[] = {p.tenant_id, domain::UnitTree::SubtreePattern(u.path)};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
       "SELECT s.id, s.username, s.display_name, s.role, s.unit_id, n.name, s.status, s.supervisor_id, s.last_login_at FROM users s "
       "JOIN units n ON n.tenant_id = s.tenant_id AND n.id = s.unit_id WHERE s.tenant_id = ? AND n.path LIKE ? AND s.archived_at IS NULL "
@@ -937,7 +936,7 @@ Result<json> Governance::AddMember(const Principal& p, int64_t unit, const json&
       KEEL_RETURN_IF_ERROR(RoomForOneMore(*scope));
       if (Text(body, "password").empty()) return Bad("validation.required", "an initial password is required", "须设置初始密码", "password");
       if (body.contains("supervisor_id") && body["supervisor_id"].is_number_integer()) {
-        Value q[] = {p.tenant_id, body["supervisor_id"].get<int64_t>(), p.unit_path + "%"};
+        Value q[] = {p.tenant_id, body["supervisor_id"].get<int64_t>(), domain::UnitTree::SubtreePattern(p.unit_path)};
         KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
             "SELECT 1 FROM users s JOIN units n ON n.tenant_id = s.tenant_id AND n.id = s.unit_id WHERE s.tenant_id = ? AND s.id = ? AND n.path LIKE ?", q));
         if (r.empty()) return Forbidden("sandbox.outside_subtree", "the supervisor is outside your unit subtree", "主管不在您管理的单元范围内", "supervisor_id");
@@ -971,7 +970,7 @@ Result<json> Governance::UpdateMember(const Principal& p, int64_t unit, int64_t 
     if (p.role != domain::Role::kAdmin) {
       KEEL_ASSIGN_OR_RETURN(scope, ScopeOf(*conn, p, target));
     }
-    Value q[] = {p.tenant_id, user_id, target.path + "%"};
+    Value q[] = {p.tenant_id, user_id, domain::UnitTree::SubtreePattern(target.path)};
     KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
         "SELECT s.role, s.unit_id, s.status, s.username FROM users s JOIN units n ON n.tenant_id = s.tenant_id AND n.id = s.unit_id "
         "WHERE s.tenant_id = ? AND s.id = ? AND n.path LIKE ? AND s.archived_at IS NULL", q));
@@ -998,7 +997,7 @@ Result<json> Governance::UpdateMember(const Principal& p, int64_t unit, int64_t 
         if (body["status"] == "active") KEEL_RETURN_IF_ERROR(RoomForOneMore(*scope));
       }
       if (body.contains("supervisor_id") && body["supervisor_id"].is_number_integer()) {
-        Value sq[] = {p.tenant_id, body["supervisor_id"].get<int64_t>(), p.unit_path + "%"};
+        Value sq[] = {p.tenant_id, body["supervisor_id"].get<int64_t>(), domain::UnitTree::SubtreePattern(p.unit_path)};
         KEEL_ASSIGN_OR_RETURN(store::Rows s, conn->Query(
             "SELECT 1 FROM users s JOIN units n ON n.tenant_id = s.tenant_id AND n.id = s.unit_id WHERE s.tenant_id = ? AND s.id = ? AND n.path LIKE ?", sq));
         if (s.empty()) return Forbidden("sandbox.outside_subtree", "the supervisor is outside your unit subtree", "主管不在您管理的单元范围内", "supervisor_id");

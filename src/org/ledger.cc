@@ -7,6 +7,7 @@
 #include "common/tz.h"
 #include "domain/audit.h"
 #include "domain/codec.h"
+#include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "org/internal.h"
 
@@ -442,7 +443,7 @@ Result<json> Ledger::Periods(const Principal& p) {
 
 Result<PnlFigures> Ledger::Figures(store::Connection& conn, int64_t tenant, const std::string& unit_path, const std::string& period, int64_t user) {
   KEEL_ASSIGN_OR_RETURN(std::vector<std::string> months, MonthsOf(period));
-  std::vector<Value> q = {tenant, unit_path + "%"};
+  std::vector<Value> q = {tenant, domain::UnitTree::SubtreePattern(unit_path)};
   for (const auto& m : months) q.emplace_back(m);
   std::string sql = std::string(kGroupedSelect) +
                     " FROM ledger_entries e JOIN units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id WHERE e.tenant_id = ? AND "
@@ -570,8 +571,7 @@ Result<json> Ledger::Entries(const Principal& p, const std::vector<std::pair<std
       KEEL_ASSIGN_OR_RETURN(int64_t unit, number(k, v));
       auto path = UnitPathOf(*conn, p.tenant_id, unit);
       if (!path.ok() || !SeesUnit(p, *path)) return Status::NotFound("unit", "unit_id");
-      where += " AND u.path LIKE ?";
-      params.emplace_back(*path + "%");
+      where += domain::UnitTree::PathWithin("u.path", *path, params);
     } else if (k == "account") {
       // A family of accounts by its prefix too: account=expense is every expense:<category>.
       where += " AND (e.account = ? OR e.account LIKE ?)";
@@ -594,8 +594,7 @@ Result<json> Ledger::Entries(const Principal& p, const std::vector<std::pair<std
     }
   }
   if (!p.is_system() && !domain::SeesWholeTenant(p.role)) {
-    where += " AND u.path LIKE ?";
-    params.emplace_back(scope + "%");
+    where += domain::UnitTree::PathWithin("u.path", scope, params);
   }
   where += " AND e.id > ?";
   params.emplace_back(after);

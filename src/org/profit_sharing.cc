@@ -6,6 +6,7 @@
 
 #include "domain/audit.h"
 #include "domain/codec.h"
+#include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
 #include "org/internal.h"
@@ -248,7 +249,7 @@ Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
       if (path.rfind(scope, 0) != 0) continue;
       KEEL_ASSIGN_OR_RETURN(PnlFigures f, ledger_.Figures(*conn, p.tenant_id, path, period));
       // The people: active sellers of the subtree, and anyone the month's entries name there.
-      Value mq[] = {p.tenant_id, path + "%", p.tenant_id, path + "%", period};
+      Value mq[] = {p.tenant_id, domain::UnitTree::SubtreePattern(path), p.tenant_id, domain::UnitTree::SubtreePattern(path), period};
       KEEL_ASSIGN_OR_RETURN(store::Rows people, conn->Query(
           "SELECT s.id, s.display_name FROM users s JOIN units x ON x.tenant_id = s.tenant_id AND x.id = s.unit_id WHERE s.tenant_id = ? AND "
           "((x.path LIKE ? AND s.status = 'active' AND s.role IN ('rep', 'supervisor', 'unit_lead')) OR s.id IN (SELECT e.user_id FROM "
@@ -357,7 +358,7 @@ Result<json> ProfitSharing::Statements(const Principal& p, const std::vector<std
     if (p.role == domain::Role::kUnitLead) {
       where += " AND (s.user_id = ? OR u.path LIKE ?)";
       params.emplace_back(p.user_id);
-      params.emplace_back(p.unit_path + "%");
+      params.emplace_back(domain::UnitTree::SubtreePattern(p.unit_path));
     } else if (p.role == domain::Role::kSupervisor) {
       where += " AND (s.user_id = ? OR s.user_id IN (SELECT id FROM users WHERE tenant_id = s.tenant_id AND supervisor_id = ?))";
       params.emplace_back(p.user_id);

@@ -9,6 +9,7 @@
 
 #include "alerts/notify.h"
 #include "domain/audit.h"
+#include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "text/internal.h"
 
@@ -60,8 +61,8 @@ Result<json> TextService::MakeRecap(int64_t tenant, const std::string& scope, in
       if (u.empty()) return Status::NotFound("unit");
       name = store::AsText(u.rows[0][1]);
       name_en = store::AsText(u.rows[0][2]);
-      where = " AND unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
-      params = {tenant, store::AsText(u.rows[0][0]) + "%"};
+      params.clear();
+      where = domain::UnitTree::UnitWithin("unit_id", tenant, store::AsText(u.rows[0][0]), params);
       unit = scope_id;
     } else {
       Value q[] = {tenant, scope_id};
@@ -388,9 +389,7 @@ Result<json> TextService::MyRecaps(const Principal& p, const std::string& lang_i
                p.role == domain::Role::kAuditor || p.is_system();
   if (!whole) {
     if (p.role == domain::Role::kUnitLead) {
-      sql += " AND r.unit_id IN (SELECT id FROM units WHERE tenant_id = ? AND path LIKE ?)";
-      q.push_back(p.tenant_id);
-      q.push_back(p.unit_path + "%");
+      sql += domain::UnitTree::UnitWithin("r.unit_id", p.tenant_id, p.unit_path, q);
     } else {
       sql += " AND r.scope = 'team' AND r.scope_id = ?";
       q.push_back(p.user_id);
