@@ -50,9 +50,9 @@ void AddCustom(std::vector<FieldDef>& fields) {
   FieldDef f;
   f.name = "custom";
   f.type = FieldType::kJson;
-  fields.push_back(f.Doc("The tenant's custom fields {name: value}, as defined under /custom_fields; an update "
+  fields.push_back(f.Doc("The tenant's custom fields {name: value}, as defined under /custom-fields; an update "
                          "merges key by key and null removes a key",
-                         "租户自定义字段 {名称: 值}（定义见 /custom_fields）；更新时按键合并，null 删除该键"));
+                         "租户自定义字段 {名称: 值}（定义见 /custom-fields）；更新时按键合并，null 删除该键"));
 }
 
 std::vector<EntityDef> Build() {
@@ -704,6 +704,12 @@ const FieldDef* EntityDef::Field(const std::string& n) const {
 
 bool EntityDef::CanWrite(Role r) const {
   return std::find(writers.begin(), writers.end(), r) != writers.end();
+}
+
+std::string EntityDef::UrlSegment() const {
+  std::string s = name;
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
 }
 
 const std::vector<EntityDef>& Entities() {

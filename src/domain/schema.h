@@ -95,14 +95,14 @@ struct ChildDef {
 };
 
 struct EntityDef {
-  std::string name;      // URL segment and table, e.g. "customers"
+  std::string name;      // table, event and permission name, e.g. "customers", "budget_transfers"
   std::string singular;  // e.g. "customer"; event types are "<singular>.<verb>"
   std::string zh;        // e.g. "客户"
   std::string en;        // e.g. "customer"
   Scope scope = Scope::kOwned;
   std::vector<FieldDef> fields;  // besides id, created_at, updated_at, archived_at, created_by
   std::optional<ChildDef> child;
-  bool batch = false;            // POST /<name>/batch
+  bool batch = false;            // POST /<UrlSegment()>/batch
   bool audited_create = true;    // high-volume facts are traced by the event log instead
   bool indexed_search = true;    // `q` answered from the substring index (migration 2)
   std::vector<Role> writers;     // roles that may create/update/archive
@@ -110,6 +110,8 @@ struct EntityDef {
 
   const FieldDef* Field(const std::string& n) const;
   bool CanWrite(Role r) const;
+  // The entity's segment in URLs: `name` in kebab-case ("budget-transfers" for budget_transfers).
+  std::string UrlSegment() const;
 };
 
 // All entities, in dependency order. Built once; never freed.

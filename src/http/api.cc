@@ -52,6 +52,11 @@ Status Forbidden(const std::string& en, const std::string& zh) {
 
 struct TooDeep {};
 
+// The deprecated spellings of routes (Api::AddDeprecatedRoutes): since when (an RFC 9745
+// structured-field date, 2026-12-07T00:00:00Z) and the release that removes them (docs/api.md).
+constexpr const char* kDeprecatedSince = "@1796601600";
+constexpr const char* kDeprecatedRoutesRemovedIn = "0.2.0";
+
 json ListSchema(const std::string& ref) {
   return {{"type", "object"},
           {"properties",
@@ -154,6 +159,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
+  AddDeprecatedRoutes();
   if (services_.streams) {
     // Live streams last only as long as their credential: re-checked every few seconds, and at
     // once when a user changes (disabled, archived, another role or unit) or a session ends.
@@ -172,7 +178,7 @@ Api::~Api() {
 }
 
 void Api::AddEntityRoutes(const EntityDef& e) {
-  const std::string base = "/api/v1/" + e.name;
+  const std::string base = "/api/v1/" + e.UrlSegment();
   const std::string schema = Title(e);
   domain::RecordService& rs = records_;
   const EntityDef* def = &e;
@@ -241,6 +247,16 @@ void Api::AddEntityRoutes(const EntityDef& e) {
         "is reported with its index (201 all, 207 some, 422 none)",
         "批量新建" + e.zh + "（每批最多 5000 条；有效记录保存，无效记录逐条报告）", e.name,
         {{"type", "array"}, {"maxItems", 5000}, {"items", Ref(schema)}}, batch_response, {}, 201});
+  }
+}
+
+void Api::AddDeprecatedRoutes() {
+  // Route segments are kebab-case. These entity routes were spelt like their table until 0.1.x;
+  // the old spellings answer, marked deprecated, until kDeprecatedRoutesRemovedIn.
+  for (const char* old : {"budget_transfers", "price_changes", "case_reviews", "custom_fields"}) {
+    const EntityDef* e = domain::FindEntity(old);
+    size_t n = e ? router_.AddDeprecatedAlias(std::string("/api/v1/") + old, "/api/v1/" + e->UrlSegment()) : 0;
+    if (n == 0) spdlog::error("deprecated route /api/v1/{} aliases nothing", old);
   }
 }
 
@@ -522,9 +538,11 @@ Response Api::Handle(const Request& req) const {
   Response res;
   std::optional<Principal> principal;
   std::string logged_pattern;
+  const Route* deprecated = nullptr;  // an old spelling: the reply says so, whatever it is
   try {
     auto m = router_.Find(req.method, req.path);
     if (m.route && m.params.count("token")) logged_pattern = m.route->pattern;
+    if (const Route* hit = m.route ? m.route : m.same_path; hit && hit->deprecated()) deprecated = hit;
     if (!m.route) {
       Status st = m.path_known
           ? Status::Error(ErrorKind::kInvalid, "http.method_not_allowed",
@@ -679,6 +697,12 @@ Response Api::Handle(const Request& req) const {
                         req.request_id);
   }
   res.headers.emplace_back("X-Request-Id", req.request_id);
+  if (deprecated) {
+    // RFC 9745: since when the spelling is deprecated (a structured-field date); RFC 8288 and
+    // RFC 5829: where the same resource lives now.
+    res.headers.emplace_back("Deprecation", kDeprecatedSince);
+    res.headers.emplace_back("Link", "<" + SuccessorPath(*deprecated, req.path) + ">; rel=\"successor-version\"");
+  }
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - started).count();
   std::string safe_path = req.path.substr(0, 256);
@@ -726,6 +750,18 @@ json Api::OpenApi() const {
                       {"4XX", {{"description", "error with a stable code and a zh/en message"},
                                {"content", {{"application/json", {{"schema", Ref("Error")}}}}}}}};
     op["responses"] = responses;
+    if (r.deprecated()) {
+      op["deprecated"] = true;
+      op["summary"] = "Deprecated spelling of " + r.successor + " (removed in " + kDeprecatedRoutesRemovedIn +
+                      "): " + r.doc.summary_en;
+      op["description"] = "已弃用的旧路径，请改用 " + r.successor + "（" + kDeprecatedRoutesRemovedIn +
+                          " 版移除）：" + r.doc.summary_zh;
+      op["responses"][std::to_string(r.doc.success_status)]["headers"] = {
+          {"Deprecation", {{"description", "RFC 9745: this spelling is deprecated since this date"},
+                           {"schema", {{"type", "string"}, {"example", kDeprecatedSince}}}}},
+          {"Link", {{"description", "<the same resource under its kebab-case path>; rel=\"successor-version\""},
+                    {"schema", {{"type", "string"}}}}}};
+    }
     if (r.doc.auth) op["security"] = json::array({{{"bearer", json::array()}}});
     else op["security"] = json::array();
     paths[r.pattern][method] = op;

@@ -76,6 +76,7 @@ class Api {
 
  private:
   void AddEntityRoutes(const domain::EntityDef& e);
+  void AddDeprecatedRoutes();  // last: old spellings of routes added before
   void AddSystemRoutes();
   void AddFormulaRoutes();
   void AddMetricRoutes();

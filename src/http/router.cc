@@ -1,5 +1,8 @@
 #include "http/router.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace keel::http {
 namespace {
 
@@ -11,6 +14,21 @@ std::vector<std::string> Split(const std::string& path) {
     if (slash == std::string::npos) slash = path.size();
     out.push_back(path.substr(start, slash - start));
     start = slash + 1;
+  }
+  return out;
+}
+
+// A decoded path segment as it may appear in a URL (and a header): unreserved bytes as they are,
+// every other byte percent-encoded.
+std::string EncodeSegment(const std::string& in) {
+  static const char* kDigits = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kDigits[c >> 4], kDigits[c & 15]};
+    }
   }
   return out;
 }
@@ -34,6 +52,40 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   routes_.push_back(std::move(r));
 }
 
+size_t Router::AddDeprecatedAlias(const std::string& old_prefix, const std::string& canonical_prefix) {
+  const std::vector<std::string> from = Split(canonical_prefix);
+  const std::vector<std::string> to = Split(old_prefix);
+  if (from.size() != to.size()) return 0;
+  std::vector<Route> aliases;
+  for (const Route& r : routes_) {
+    if (r.deprecated() || r.segments.size() < from.size() ||
+        !std::equal(from.begin(), from.end(), r.segments.begin())) {
+      continue;
+    }
+    Route alias = r;
+    std::copy(to.begin(), to.end(), alias.segments.begin());
+    alias.pattern = old_prefix + r.pattern.substr(canonical_prefix.size());
+    alias.successor = r.pattern;
+    aliases.push_back(std::move(alias));
+  }
+  for (Route& a : aliases) routes_.push_back(std::move(a));
+  return aliases.size();
+}
+
+std::string SuccessorPath(const Route& route, const std::string& path) {
+  if (!route.deprecated()) return path;
+  const std::vector<std::string> want = Split(route.successor);
+  std::vector<std::string> got = Split(path);
+  if (want.size() != got.size()) return route.successor;
+  std::string out;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const std::string& s = want[i];
+    bool param = s.size() > 2 && s.front() == '{' && s.back() == '}';
+    out += "/" + (param ? EncodeSegment(got[i]) : s);
+  }
+  return out;
+}
+
 Router::Match Router::Find(const std::string& method, const std::string& path) const {
   Match m;
   if (path.empty() || path[0] != '/') return m;
@@ -54,6 +106,7 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
     if (!ok) continue;
     if (r.method != method) {
       m.path_known = true;
+      if (!m.same_path) m.same_path = &r;
       continue;
     }
     m.route = &r;

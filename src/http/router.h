@@ -143,15 +143,27 @@ struct Route {
   std::vector<std::string> segments;
   Handler handler;
   RouteDoc doc;
+  // Set on a deprecated spelling (an alias made by Router::AddDeprecatedAlias): the pattern of the
+  // canonical route it answers for. Such a reply carries `Deprecation` and a successor-version
+  // `Link`; the OpenAPI document marks the operation deprecated.
+  std::string successor;
+  bool deprecated() const { return !successor.empty(); }
 };
 
 class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler, RouteDoc doc);
+  // An old spelling that keeps answering after a rename: every route added so far whose pattern
+  // is `canonical_prefix` or lies below it (whole segments, e.g. "/api/v1/budget-transfers")
+  // gets a twin under `old_prefix` ("/api/v1/budget_transfers") with the same handler and doc,
+  // marked deprecated. Both prefixes must have the same number of segments and no parameters.
+  // Call once the canonical routes are added; returns how many routes were aliased.
+  size_t AddDeprecatedAlias(const std::string& old_prefix, const std::string& canonical_prefix);
   struct Match {
     const Route* route = nullptr;
     std::map<std::string, std::string> params;
     bool path_known = false;  // true when the path matched but not the method (405)
+    const Route* same_path = nullptr;  // then: the first route of that path (another method)
   };
   Match Find(const std::string& method, const std::string& path) const;
   const std::vector<Route>& routes() const { return routes_; }
@@ -159,6 +171,10 @@ class Router {
  private:
   std::vector<Route> routes_;
 };
+
+// The path a request that matched the deprecated `route` should use instead: `path` with the
+// literal segments of route.successor ("/api/v1/budget_transfers/7" → "/api/v1/budget-transfers/7").
+std::string SuccessorPath(const Route& route, const std::string& path);
 
 // Splits "a=1&b=%E4%B8%AD" into decoded pairs; false on a malformed escape.
 bool ParseQuery(const std::string& text, QueryParams* out);

@@ -1,5 +1,5 @@
 // Change requests decided by approval: budget transfers (预算调剂) and price changes (调价).
-// Both are records (POST /budget_transfers, POST /price_changes) whose creation triggers their
+// Both are records (POST /budget-transfers, POST /price-changes) whose creation triggers their
 // workflow. A budget transfer within the unit's authorisation boundary is executed at once
 // (and reported to HQ when the boundary says so); otherwise HQ approves it and the money moves on
 // approval — only if it is still unspent. An approved price change is applied to the product on

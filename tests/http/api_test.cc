@@ -2,6 +2,7 @@
 // router, transport limits, malformed input, keep-alive, request ids and graceful shutdown.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -60,6 +61,54 @@ TEST_P(ApiTest, OpenApiDocumentMatchesTheRouterAndTheCheckedInCopy) {
   ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
   json checked_in = json::parse(in, nullptr, false);
   EXPECT_EQ(checked_in, doc) << "docs/openapi.json is stale: run `curl -s localhost:8080/api/v1/openapi.json | python3 -m json.tool --indent 1 > docs/openapi.json`";
+}
+
+TEST_P(ApiTest, RouteSegmentsAreKebabCaseAndOldSpellingsAreDeprecatedAliases) {
+  const Router& router = f_->api->router();
+  size_t aliases = 0;
+  for (const auto& route : router.routes()) {
+    if (route.deprecated()) {
+      // An old spelling answers with the canonical route's handler, under the same method.
+      ++aliases;
+      std::string concrete = route.successor;
+      for (size_t p; (p = concrete.find("{id}")) != std::string::npos;) concrete.replace(p, 4, "1");
+      auto m = router.Find(route.method, concrete);
+      ASSERT_NE(m.route, nullptr) << route.method << " " << route.pattern << " → " << route.successor;
+      EXPECT_EQ(m.route->pattern, route.successor);
+      EXPECT_FALSE(m.route->deprecated());
+      EXPECT_NE(route.pattern, route.successor);
+      continue;
+    }
+    for (const auto& seg : route.segments) {
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') continue;  // a parameter's name
+      EXPECT_TRUE(!seg.empty() && std::all_of(seg.begin(), seg.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+      })) << route.method << " " << route.pattern << ": segment '" << seg << "' is not kebab-case";
+    }
+  }
+  // budget_transfers, price_changes, case_reviews, custom_fields: list, create, get, update, archive.
+  EXPECT_EQ(aliases, 4u * 5u);
+  // The same request by either spelling gets the same reply; only the old one says it is deprecated.
+  HttpClient c(f_->port);
+  const std::string& t = f_->tokens["admin"];
+  auto now = c.Get("/api/v1/custom-fields?entity=customers", t);
+  auto old = c.Get("/api/v1/custom_fields?entity=customers", t);
+  ASSERT_EQ(now.status, 200);
+  EXPECT_EQ(old.status, 200);
+  EXPECT_EQ(old.json(), now.json());
+  EXPECT_EQ(now.header("Deprecation"), "");
+  EXPECT_EQ(now.header("Link"), "");
+  EXPECT_EQ(old.header("Deprecation"), "@1796601600");
+  EXPECT_EQ(old.header("Link"), "</api/v1/custom-fields>; rel=\"successor-version\"");
+  auto missing = c.Get("/api/v1/case_reviews/999999", t);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("Deprecation"), "@1796601600");
+  EXPECT_EQ(missing.header("Link"), "</api/v1/case-reviews/999999>; rel=\"successor-version\"");
+  // The path's own bytes go into the Link header encoded: no header can be smuggled in.
+  auto smuggled = c.Get("/api/v1/case_reviews/1%0D%0AX-Evil:%20yes", t);
+  EXPECT_EQ(smuggled.status, 404);
+  EXPECT_EQ(smuggled.header("X-Evil"), "");
+  EXPECT_EQ(smuggled.header("Link"), "</api/v1/case-reviews/1%0D%0AX-Evil%3A%20yes>; rel=\"successor-version\"");
 }
 
 TEST_P(ApiTest, MalformedInputGetsPrecise4xxNeverA500) {

@@ -8,7 +8,7 @@
 // the AI service's background jobs; {"outbound_allow": ["127.0.0.1/32"]} replaces the outbound allow-list
 // (the fixture starts with 127.0.0.1/32; [] allows nothing but public addresses); ${port} is the server's own port;
 // "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
-// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
+// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers ("" when it must be absent). In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length, "<maxlen:N>" a
 // string of at most N bytes). "body_excludes": ["text", …] fails when the raw reply contains any of
 // them (a secret that must never be returned).

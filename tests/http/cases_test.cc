@@ -7,7 +7,7 @@
 // {"evaluate_alerts": true} also evaluates every alert rule now; {"wait_jobs": true} waits for
 // the AI service's background jobs;
 // "content_type" sends raw_body as e.g. application/yaml. "expect_raw" compares a non-JSON reply's body
-// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers. In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
+// (a downloaded file) byte for byte, "expect_headers" {name: value} the reply's headers ("" when it must be absent). In "expect", "<any>" matches anything, "<nonempty>" any non-empty value,
 // objects match as subsets and arrays element by element ("<len:N>" checks a length).
 #include "http/cases_runner.h"
 

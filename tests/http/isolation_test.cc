@@ -16,6 +16,15 @@ using testing::TestClock;
 
 const char* kMarker = "acme机密";
 
+// The entity whose routes a path segment names: its kebab-case URL segment, or the entity name a
+// deprecated alias still spells; null for the other routes.
+const domain::EntityDef* EntityOfSegment(const std::string& segment) {
+  for (const auto& e : domain::Entities()) {
+    if (e.UrlSegment() == segment || e.name == segment) return &e;
+  }
+  return nullptr;
+}
+
 class IsolationTest : public ::testing::TestWithParam<TestBackend> {
  protected:
   void SetUp() override {
@@ -225,13 +234,13 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     std::string entity = path.substr(8, path.find('/', 8) - 8);
     if (ai) entity = path.substr(8, path.find('/', 11) - 8);  // "ai/datasets", "ai/jobs"
     if (path.rfind("/api/v1/profit-sharing/", 0) == 0) entity = path.substr(8, path.find('/', 23) - 8);  // "profit-sharing/rules"
+    if (const domain::EntityDef* e = EntityOfSegment(entity)) entity = e->name;
     return path.replace(p, 4, std::to_string(ids_.at(entity)));
   }
 
   // A body acme itself could send to the route.
   json BodyFor(const Route& r) {
-    std::string entity = r.pattern.substr(8, r.pattern.find('/', 8) - 8);
-    const domain::EntityDef* e = domain::FindEntity(entity);
+    const domain::EntityDef* e = EntityOfSegment(r.pattern.substr(8, r.pattern.find('/', 8) - 8));
     if (r.pattern == "/api/v1/auth/login") return {{"tenant", "acme"}, {"username", "admin"}, {"password", "wrong-password!"}};
     if (r.pattern == "/api/v1/api-keys") return {{"name", "x"}, {"user_id", f_->acme.users["admin"]}};
     if (r.pattern == "/api/v1/tenant") return {{"name", "pwned"}};
@@ -268,8 +277,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     for (auto& [k, v] : body.items()) {
       if (e->Field(k) || (e->child && e->child->name == k)) out[k] = v;
     }
-    if (entity == "activities") out["kind"] = "visit";
-    if (entity == "custom_fields") out = {{"entity", "customers"}, {"name", "pwned"}, {"type", "string"}, {"label", "pwned"}};
+    if (e->name == "activities") out["kind"] = "visit";
+    if (e->name == "custom_fields") out = {{"entity", "customers"}, {"name", "pwned"}, {"type", "string"}, {"label", "pwned"}};
     return r.pattern.size() > 6 && r.pattern.substr(r.pattern.size() - 6) == "/batch" ? json::array({out}) : out;
   }
 
@@ -323,7 +332,7 @@ TEST_P(IsolationTest, EachRoleSeesOnlyItsPartOfTheTree) {
   HttpClient c(f_->port);
   for (std::string who : {"rep_a1", "sup_a", "lead_a", "lead_b", "analyst", "auditor", "ops"}) {
     for (const auto& e : domain::Entities()) {
-      auto reply = c.Get("/api/v1/" + e.name + "?limit=500&include_archived=true", f_->tokens.at(who));
+      auto reply = c.Get("/api/v1/" + e.UrlSegment() + "?limit=500&include_archived=true", f_->tokens.at(who));
       ASSERT_EQ(reply.status, 200) << who << " " << e.name;
       json items = reply.json()["items"];
       auto all = f_->rs->List(sys, e, {{"limit", "500"}, {"include_archived", "true"}});
@@ -364,8 +373,7 @@ TEST_P(IsolationTest, RolesWithoutWriteRightsChangeNothing) {
     domain::Role role = f_->acme.as[who].role;
     for (const Route& r : f_->api->router().routes()) {
       if (r.method == "GET") continue;
-      std::string entity = r.pattern.substr(8, r.pattern.find('/', 8) - 8);
-      const domain::EntityDef* e = domain::FindEntity(entity);
+      const domain::EntityDef* e = EntityOfSegment(r.pattern.substr(8, r.pattern.find('/', 8) - 8));
       bool allowed = e ? e->CanWrite(role) : role == domain::Role::kAdmin;
       // Silences: lead_a may neither silence unit "1" (not theirs) nor end the admin's silence.
       if (r.pattern == "/api/v1/events" || r.pattern == "/api/v1/imports") {

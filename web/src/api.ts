@@ -99,6 +99,12 @@ export async function request<T = any>(method: string, path: string, body?: unkn
   return data as T
 }
 
+// The API path of an entity's records: entity names (budget_transfers, the `object` of an approval)
+// are spelt in kebab-case in URLs (/budget-transfers); the snake_case spellings are deprecated.
+export function entityPath(entity: string): string {
+  return '/' + entity.replace(/_/g, '-')
+}
+
 export const api = {
   get: <T = any>(path: string, query?: Query) => request<T>('GET', path, undefined, query),
   post: <T = any>(path: string, body?: unknown, query?: Query) => request<T>('POST', path, body ?? {}, query),

@@ -1,6 +1,7 @@
 // Every screen in the menu, for several roles, in Chinese and in English: it opens without a
-// script error or a failed API call (a 5xx, or a 4xx other than the role's own limits), and
-// shows no untranslated message key.
+// script error, a failed API call (a 5xx, or a 4xx other than the role's own limits) or a call to
+// a deprecated route spelling (a reply with a Deprecation header), and shows no untranslated
+// message key.
 import assert from 'node:assert/strict'
 
 // Namespaces of the front end's messages: a text like "sales.opp.title" on screen is a missing translation.
@@ -31,6 +32,8 @@ export default async function (t, ctx) {
         if (!u.pathname.startsWith('/api/')) return
         // 403/404 can be a role's limit or a missing optional record; 5xx never is.
         if (r.status() >= 500) bad.push(`${r.status()} ${r.request().method()} ${u.pathname}`)
+        // The front end uses the canonical (kebab-case) routes only.
+        if (r.headers()['deprecation']) bad.push(`deprecated route ${r.request().method()} ${u.pathname}`)
       })
       await ctx.login(page, ctx.url, who)
       const paths = await page.$$eval('[data-test^=nav-]', (els) => els.map((e) => e.getAttribute('data-test').slice(4)))
@@ -58,7 +61,7 @@ export default async function (t, ctx) {
       await page.click('[data-test=lang-switch]')
       await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
       assert.deepEqual(page.errors, [], `${who}: script errors`)
-      assert.deepEqual(bad, [], `${who}: server errors`)
+      assert.deepEqual(bad, [], `${who}: server errors or deprecated routes`)
       await page.close()
     })
   }

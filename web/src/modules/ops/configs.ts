@@ -226,7 +226,7 @@ export const materials: EntityConfig = {
 
 export const caseReviews: EntityConfig = {
   name: 'case_reviews',
-  endpoint: '/case_reviews',
+  endpoint: '/case-reviews',
   sort: '-id',
   fields: [
     { key: 'title', type: 'text', required: true, width: 240 },

@@ -1,7 +1,7 @@
 // The shape of a list page in the ops and voice modules: which fields a record has, how each is
 // shown and edited, and who may create, edit or archive. EntityList.vue renders it.
 import { reactive } from 'vue'
-import { api } from '@/api'
+import { api, entityPath } from '@/api'
 import { pick } from '@/i18n'
 
 export type FieldType =
@@ -70,7 +70,7 @@ export async function loadRefs(kind: RefKind, ids: Array<number | null | undefin
   for (let i = 0; i < want.length; i += 200) {
     const chunk = want.slice(i, i + 200)
     try {
-      const page = await api.get<{ items: any[] }>('/' + kind, { id_in: chunk.join(','), limit: 500, include_archived: true })
+      const page = await api.get<{ items: any[] }>(entityPath(kind), { id_in: chunk.join(','), limit: 500, include_archived: true })
       for (const r of page.items) have[r.id] = r
     } catch {
       // a reference the caller may not read keeps showing its id
