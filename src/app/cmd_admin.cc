@@ -1,6 +1,7 @@
 // The administration subcommands: migrate, import, tenant create, user add/password, apikey
 // create, secrets keygen/rotate, version, openapi.
 #include <cstdio>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -23,6 +24,25 @@ std::unique_ptr<Store> Open(const Config& c, int* rc) {
     return nullptr;
   }
   return std::make_unique<Store>(std::move(opened).value());
+}
+
+// Opens the store and finds the tenant by its code, then runs `fn`; the exit code of whichever
+// fails first.
+int WithTenant(const Config& c, const std::string& code, const std::function<int(Store&, int64_t)>& fn) {
+  int rc = 0;
+  auto s = Open(c, &rc);
+  if (!s) return rc;
+  auto tenant = s->auth->TenantIdByCode(code);
+  if (!tenant.ok()) return Fail(tenant.status());
+  return fn(*s, *tenant);
+}
+
+// The id of the tenant's user `username`.
+Result<int64_t> UserIdByName(Store& s, int64_t tenant, const std::string& username) {
+  domain::QueryParams q = {{"username", username}};
+  KEEL_ASSIGN_OR_RETURN(auto found, s.records->List(domain::Principal::System(tenant), *domain::FindEntity("users"), q));
+  if (found.items.empty()) return Status::NotFound("user '" + username + "'");
+  return found.items[0]["id"].get<int64_t>();
 }
 
 int Migrate(const Config& c) {
@@ -54,18 +74,12 @@ struct ImportArgs {
   std::string tenant, type, file;
 };
 
-int Import(const Config& c, const ImportArgs& a) {
-  int rc = 0;
-  auto opened = Open(c, &rc);
-  if (!opened) return rc;
-  Store& s = *opened;
-  auto tid = s.auth->TenantIdByCode(a.tenant);
-  if (!tid.ok()) return Fail(tid.status());
+int Import(Store& s, int64_t tenant, const ImportArgs& a) {
   std::ifstream in(a.file, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   ingest::Ingestor ingest(*s.db, *s.records, *Clock::System());
   ingest.Start();
-  auto r = ingest.ImportCsv(domain::Principal::System(*tid), a.type, text, [](size_t done, size_t total) {
+  auto r = ingest.ImportCsv(domain::Principal::System(tenant), a.type, text, [](size_t done, size_t total) {
     std::printf("imported %zu/%zu records (%.0f%%)\n", done, total, total ? 100.0 * done / total : 100.0);
     std::fflush(stdout);
   });
@@ -121,17 +135,11 @@ struct UserArgs {
 };
 
 // `add`: a new user; otherwise a new password for an existing one.
-int User(const Config& c, const UserArgs& a, bool add) {
-  int rc = 0;
-  auto opened = Open(c, &rc);
-  if (!opened) return rc;
-  Store& s = *opened;
-  auto tid = s.auth->TenantIdByCode(a.tenant);
-  if (!tid.ok()) return Fail(tid.status());
+int User(Store& s, int64_t tenant, const UserArgs& a, bool add) {
   std::string pw = ReadPassword(a.password, "KEEL_PASSWORD");
   bool generated = pw.empty();
   if (generated) pw = RandomToken(12);
-  auto sys = domain::Principal::System(*tid);
+  auto sys = domain::Principal::System(tenant);
   const auto& users = *domain::FindEntity("users");
   if (add) {
     domain::QueryParams q = {{"code", a.unit.empty() ? "HQ" : a.unit}};
@@ -147,14 +155,11 @@ int User(const Config& c, const UserArgs& a, bool add) {
     if (!created.ok()) return Fail(created.status());
     std::printf("user '%s' (%s) added to tenant '%s'\n", a.name.c_str(), a.role.c_str(), a.tenant.c_str());
   } else {
-    domain::QueryParams q = {{"username", a.name}};
-    auto found = s.records->List(sys, users, q);
-    if (!found.ok()) return Fail(found.status());
-    if (found->items.empty()) return Fail(Status::NotFound("user '" + a.name + "'"));
-    int64_t id = found->items[0]["id"];
-    auto updated = s.records->Update(sys, users, id, {{"password", pw}});
+    auto id = UserIdByName(s, tenant, a.name);
+    if (!id.ok()) return Fail(id.status());
+    auto updated = s.records->Update(sys, users, *id, {{"password", pw}});
     if (!updated.ok()) return Fail(updated.status());
-    (void)s.auth->RevokeSessions(sys, id);
+    (void)s.auth->RevokeSessions(sys, *id);
     std::printf("password of '%s' changed; their sessions were ended\n", a.name.c_str());
   }
   if (generated) std::printf("password: %s (shown once)\n", pw.c_str());
@@ -166,20 +171,10 @@ struct KeyArgs {
   int days = 365;
 };
 
-int CreateApiKey(const Config& c, const KeyArgs& a) {
-  int rc = 0;
-  auto opened = Open(c, &rc);
-  if (!opened) return rc;
-  Store& s = *opened;
-  auto tid = s.auth->TenantIdByCode(a.tenant);
-  if (!tid.ok()) return Fail(tid.status());
-  auto sys = domain::Principal::System(*tid);
-  domain::QueryParams q = {{"username", a.user}};
-  auto found = s.records->List(sys, *domain::FindEntity("users"), q);
-  if (!found.ok()) return Fail(found.status());
-  if (found->items.empty()) return Fail(Status::NotFound("user '" + a.user + "'"));
-  auto key = s.auth->CreateApiKey(sys, {{"name", a.name}, {"user_id", found->items[0]["id"]},
-                                        {"expires_in_days", a.days}});
+int CreateApiKey(Store& s, int64_t tenant, const KeyArgs& a) {
+  auto user = UserIdByName(s, tenant, a.user);
+  if (!user.ok()) return Fail(user.status());
+  auto key = s.auth->CreateApiKey(domain::Principal::System(tenant), {{"name", a.name}, {"user_id", *user}, {"expires_in_days", a.days}});
   if (!key.ok()) return Fail(key.status());
   std::printf("API key %lld for '%s' (expires %s):\n%s\n(shown once; send as 'Authorization: Bearer <key>')\n",
               static_cast<long long>((*key)["id"].get<int64_t>()), a.user.c_str(),
@@ -200,7 +195,7 @@ void AddAdminCommands(CLI::App& app, Config& c, Commands& out) {
   import->add_option("--tenant", im->tenant, "tenant code")->required();
   import->add_option("--type", im->type, "order, activity, signal, lead or a custom event type")->required();
   import->add_option("--file", im->file, "the CSV file (UTF-8, header row)")->required()->check(CLI::ExistingFile);
-  out.push_back({import, [&c, im] { return Import(c, *im); }});
+  out.push_back({import, [&c, im] { return WithTenant(c, im->tenant, [&](Store& s, int64_t t) { return Import(s, t, *im); }); }});
 
   auto nt = std::make_shared<domain::NewTenant>();
   auto* tenant = app.add_subcommand("tenant", "Manage tenants");
@@ -224,13 +219,13 @@ void AddAdminCommands(CLI::App& app, Config& c, Commands& out) {
   user_add->add_option("--role", u->role, "admin, hq_ops, unit_lead, supervisor, rep, analyst, auditor")->capture_default_str();
   user_add->add_option("--unit", u->unit, "unit code (default: the HQ unit)");
   user_add->add_option("--password", u->password, "password (env KEEL_PASSWORD; min 10 characters)");
-  out.push_back({user_add, [&c, u] { return User(c, *u, true); }});
+  out.push_back({user_add, [&c, u] { return WithTenant(c, u->tenant, [&](Store& s, int64_t t) { return User(s, t, *u, true); }); }});
   auto* user_pw = user->add_subcommand("password", "Set a user's password and end their sessions");
   AddCommon(user_pw, c);
   user_pw->add_option("--tenant", u->tenant, "tenant code")->required();
   user_pw->add_option("--username", u->name, "login name")->required();
   user_pw->add_option("--password", u->password, "new password (env KEEL_PASSWORD)");
-  out.push_back({user_pw, [&c, u] { return User(c, *u, false); }});
+  out.push_back({user_pw, [&c, u] { return WithTenant(c, u->tenant, [&](Store& s, int64_t t) { return User(s, t, *u, false); }); }});
 
   auto k = std::make_shared<KeyArgs>();
   auto* apikey = app.add_subcommand("apikey", "Manage API keys");
@@ -241,7 +236,7 @@ void AddAdminCommands(CLI::App& app, Config& c, Commands& out) {
   apikey_create->add_option("--username", k->user, "the user the key acts as")->required();
   apikey_create->add_option("--name", k->name, "a label")->capture_default_str();
   apikey_create->add_option("--days", k->days, "days until it expires")->capture_default_str()->check(CLI::Range(1, 3650));
-  out.push_back({apikey_create, [&c, k] { return CreateApiKey(c, *k); }});
+  out.push_back({apikey_create, [&c, k] { return WithTenant(c, k->tenant, [&](Store& s, int64_t t) { return CreateApiKey(s, t, *k); }); }});
 
   auto* secrets = app.add_subcommand("secrets", "Keys that encrypt stored secrets (webhooks, API keys of outside services)");
   secrets->require_subcommand(1);
