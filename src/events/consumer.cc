@@ -208,18 +208,20 @@ Status Consumer::Drain(int64_t tenant) {
 void Consumer::Run() {
   MutexLock lock(mu_);
   while (true) {
-    // Sleep until notified, a job, a back-off's or delay's end, or the wake interval.
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wake_ms);
-    for (int64_t t : pending_) {
-      if (auto b = backoff_.find(t); b != backoff_.end()) until = std::min(until, b->second.second);
-      if (auto d = not_before_.find(t); d != not_before_.end()) until = std::min(until, d->second);
-    }
+    // Sleep until notified, a job, a back-off's or delay's end, or the wake interval. A
+    // notification may bring a new delay: the deadline is worked out again after every wake-up.
+    const auto interval_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wake_ms);
     bool woken = false;
     while (!stop_) {
       auto now = std::chrono::steady_clock::now();
+      auto until = interval_end;
       woken = !jobs_.empty();
-      for (auto it = pending_.begin(); !woken && it != pending_.end(); ++it) woken = Ready(*it, now);
-      if (woken || now >= until) break;
+      for (int64_t t : pending_) {
+        if (Ready(t, now)) woken = true;
+        if (auto b = backoff_.find(t); b != backoff_.end()) until = std::min(until, b->second.second);
+        if (auto d = not_before_.find(t); d != not_before_.end()) until = std::min(until, d->second);
+      }
+      if (woken || now >= interval_end) break;
       cv_.WaitUntil(mu_, until);
     }
     if (stop_) return;
