@@ -112,12 +112,12 @@ std::string FieldOfDimension(const std::string& dim) {
 
 Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (auto it = tenants.find(id); it != tenants.end()) return it->second;
   }
   std::lock_guard load(load_mu);
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (auto it = tenants.find(id); it != tenants.end()) return it->second;
   }
   auto t = std::make_shared<Tenant>();
@@ -135,7 +135,7 @@ Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
   KEEL_RETURN_IF_ERROR(LoadMaster(*conn, id, t->master));
   KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     tenants[id] = t;
   }
   consumer.Notify(id);
@@ -348,7 +348,7 @@ void MetricEngine::Impl::Apply(Tenant& t, Metric& m, const std::vector<formula::
 
 Result<int64_t> MetricEngine::Impl::Position(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
-  std::lock_guard step(step_mu);
+  MutexLock step(step_mu);
   if (t->reload) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
     KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
@@ -365,7 +365,7 @@ Status MetricEngine::Impl::Process(int64_t tenant, std::span<const events::Event
   KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
   std::vector<std::string> changed;
   {
-    std::lock_guard step(step_mu);
+    MutexLock step(step_mu);
     KEEL_RETURN_IF_ERROR(Apply(*t, evs, &changed));
   }
   if (!changed.empty()) Publish(tenant, changed, t->read_seq);
@@ -376,10 +376,10 @@ Status MetricEngine::Impl::AfterTenant(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
   Status st;
   {
-    std::lock_guard step(step_mu);
+    MutexLock step(step_mu);
     st = Flush(*t, false);
   }
-  applied_cv.notify_all();
+  applied_cv.NotifyAll();
   return st;
 }
 
@@ -498,8 +498,10 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
       Value d[] = {t.id, name, int64_t{m->def.version}};
       KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version <> ?", d).status());
     }
+    const std::string& metric_name = name;  // structured bindings are not captured by C++20 clang
+    const int64_t version = m->def.version;
     auto write = [&](int g, TimeMs b, const std::string& dims, const Cell& c) -> Status {
-      Value row[] = {t.id, name, int64_t{m->def.version}, int64_t{g}, b, dims, c.n, c.sum,
+      Value row[] = {t.id, metric_name, version, int64_t{g}, b, dims, c.n, c.sum,
                      c.n ? Value(c.lo) : Value(), c.n ? Value(c.hi) : Value(),
                      c.distinct ? Value(EncodeDistinct(c)) : Value()};
       return conn->Exec(upsert, row).status();
@@ -544,7 +546,7 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
 void MetricEngine::Impl::Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq) {
   std::vector<Listener> ls;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     for (const auto& [id, l] : listeners) ls.push_back(l);
   }
   for (const auto& l : ls) l(tenant, changed, seq);
@@ -574,10 +576,10 @@ void MetricEngine::Stop() {
   impl_->consumer.Stop();
   std::vector<std::shared_ptr<Tenant>> ts;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     for (auto& [id, t] : impl_->tenants) ts.push_back(t);
   }
-  std::lock_guard step(impl_->step_mu);
+  MutexLock step(impl_->step_mu);
   for (auto& t : ts) {
     Status st = impl_->Flush(*t, true);
     if (!st.ok()) spdlog::error("metric engine: final flush of tenant {}: {}", t->id, st.ToString());
@@ -590,10 +592,10 @@ Status MetricEngine::CatchUp(int64_t tenant_id, bool flush) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(tenant_id));
   KEEL_RETURN_IF_ERROR(impl_->consumer.Drain(tenant_id));
   if (flush) {
-    std::lock_guard step(impl_->step_mu);
+    MutexLock step(impl_->step_mu);
     KEEL_RETURN_IF_ERROR(impl_->Flush(*t, true));
   }
-  impl_->applied_cv.notify_all();
+  impl_->applied_cv.NotifyAll();
   return Status();
 }
 
@@ -610,22 +612,26 @@ bool MetricEngine::WaitApplied(int64_t tenant_id, int64_t seq, int64_t timeout_m
     return (*t)->read_seq >= seq;
   };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::unique_lock lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   while (!done()) {
-    if (impl_->applied_cv.wait_until(lock, deadline) == std::cv_status::timeout) return done();
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    // Woken by the consumer after each pass; re-checked at least every 50 ms (the wake-up is
+    // sent without the mutex, so one can fall between the check and the wait).
+    impl_->applied_cv.WaitUntil(impl_->mu, std::min(deadline, now + std::chrono::milliseconds(50)));
   }
   return true;
 }
 
 int MetricEngine::AddListener(Listener l) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   int id = impl_->next_listener++;
   impl_->listeners[id] = std::move(l);
   return id;
 }
 
 void MetricEngine::RemoveListener(int id) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->listeners.erase(id);
 }
 
@@ -634,7 +640,7 @@ MetricEngine::Stats MetricEngine::stats() const {
   s.events_applied = impl_->events_applied.load();
   s.cell_updates = impl_->cell_updates.load();
   s.flushes = impl_->flushes.load();
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   for (const auto& [id, t] : impl_->tenants) {
     std::shared_lock tl(t->mu);
     for (const auto& [n, m] : t->metrics) {
@@ -709,7 +715,7 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
     // read the definitions again before saying the source is unknown.
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     {
-      std::lock_guard step(impl_->step_mu);
+      MutexLock step(impl_->step_mu);
       KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
     }
     parsed = parse();
@@ -733,7 +739,7 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
     // Reload now, so the next definition can refer to this one; the worker backfills it.
-    std::lock_guard step(impl_->step_mu);
+    MutexLock step(impl_->step_mu);
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
@@ -769,7 +775,7 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {"archive", "metric_defs", 0, before, {{"name", name}, {"status", "archived"}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   {
-    std::lock_guard step(impl_->step_mu);
+    MutexLock step(impl_->step_mu);
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/tz.h"
 #include "events/consumer.h"
 #include "events/event_log.h"
@@ -216,13 +217,13 @@ struct MetricEngine::Impl : events::ConsumerHandler {
   const Clock& clock;
   EngineOptions opt;
 
-  std::mutex mu;  // guards tenants, listeners
-  std::condition_variable applied_cv;
-  std::map<int64_t, std::shared_ptr<Tenant>> tenants;
-  std::mutex step_mu;  // one writer of a tenant's rollups at a time (the consumer, definition changes)
+  Mutex mu;
+  CondVar applied_cv;  // a tenant's rollups moved (WaitApplied)
+  std::map<int64_t, std::shared_ptr<Tenant>> tenants GUARDED_BY(mu);
+  Mutex step_mu;  // one writer of a tenant's rollups at a time (the consumer, definition changes)
   std::mutex load_mu;
-  std::map<int, Listener> listeners;
-  int next_listener = 1;
+  std::map<int, Listener> listeners GUARDED_BY(mu);
+  int next_listener GUARDED_BY(mu) = 1;
   std::atomic<int64_t> events_applied{0}, cell_updates{0}, flushes{0};
 
   Impl(store::Database& d, const Clock& c, EngineOptions o) : db(d), clock(c), opt(o) {}
@@ -236,8 +237,8 @@ struct MetricEngine::Impl : events::ConsumerHandler {
   Result<int64_t> Position(int64_t tenant) override;
   Status Process(int64_t tenant, std::span<const events::Event> evs) override;
   Status AfterTenant(int64_t tenant) override;  // flushes (throttled) and wakes WaitApplied
-  Status Apply(Tenant& t, std::span<const events::Event> evs, std::vector<std::string>* changed);
-  Status Flush(Tenant& t, bool force);
+  Status Apply(Tenant& t, std::span<const events::Event> evs, std::vector<std::string>* changed) REQUIRES(step_mu);
+  Status Flush(Tenant& t, bool force) REQUIRES(step_mu);
   void Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at, formula::Arena& arena, TimeMs now,
              int weight = 1);
   void Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq);

@@ -9,9 +9,10 @@ if ! command -v clang++ > /dev/null; then
   echo "clang++ is not installed (scripts/install-deps installs it)" >&2
   exit 1
 fi
-files=$(grep -rlE 'common/mutex\.h|keel::Mutex|\bMutex\b.*GUARDED_BY' src --include=*.cc --include=*.h | grep '\.cc$' || true)
-files="$files $(grep -rl '#include "common/mutex.h"' src --include=*.h | sed 's/\.h$/.cc/' | while read -r f; do [ -f "$f" ] && echo "$f"; done)"
-files=$(echo "$files" | tr ' ' '\n' | grep . | sort -u)
+# Every .cc that includes common/mutex.h, or a header of src/ that includes it.
+users=("common/mutex.h")
+for h in $(grep -rl '#include "common/mutex.h"' src --include=*.h); do users+=("${h#src/}"); done
+files=$(for u in "${users[@]}"; do grep -rlF "#include \"$u\"" src --include=*.cc; done | sort -u)
 if [ -z "$files" ]; then
   echo "no file uses keel::Mutex" >&2
   exit 1
