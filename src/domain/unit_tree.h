@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "store/database.h"
 
 namespace keel::domain {
@@ -28,6 +29,8 @@ class UnitTree {
   // way up to it))": what is shared tenant-wide, with one's own line and with one's subtree.
   static std::string UnitOnLineOf(std::string_view unit_column, int64_t tenant, std::string_view path,
                                   std::vector<store::Value>& params);
+  // Whether the tenant's unit lies in the subtree of `root_path` (false for an unknown unit).
+  static Result<bool> InSubtree(store::Connection& conn, int64_t tenant, int64_t unit, std::string_view root_path);
 };
 
 }  // namespace keel::domain

@@ -277,14 +277,8 @@ void Api::AddSystemRoutes() {
   router_.Add("GET", "/api/v1/ready", [db](Call&) -> Result<Reply> {
     const Status down = Status::Error(ErrorKind::kUnavailable, "store.unavailable",
                                       "database not ready", "数据库不可用");
-    auto conn = db->Acquire();
-    if (!conn.ok()) {
-      spdlog::warn("ready: {}", conn.status().ToString());
-      return down;
-    }
-    auto r = (*conn)->Query("SELECT 1");
-    if (!r.ok()) {
-      spdlog::warn("ready: {}", r.status().ToString());
+    if (Status st = db->Ping(); !st.ok()) {
+      spdlog::warn("ready: {}", st.ToString());
       return down;
     }
     return Ok({{"status", "ready"}, {"backend", db->backend() == store::Backend::kSqlite ? "sqlite" : "postgresql"}});

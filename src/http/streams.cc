@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/engine.h"
+#include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "metrics/engine.h"
 #include "store/database.h"
@@ -119,9 +120,8 @@ struct StreamHub::Impl {
     if (!unit) return false;
     auto conn = db.Acquire();
     if (!conn.ok()) return false;
-    store::Value q[] = {p.tenant_id, unit};
-    auto r = (*conn)->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q);
-    return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
+    auto in = domain::UnitTree::InSubtree(**conn, p.tenant_id, unit, p.unit_path);
+    return in.ok() && *in;
   }
 
   // Ends the streams whose credential no longer works or now stands for someone else (another

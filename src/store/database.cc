@@ -148,6 +148,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& url,
   return db;
 }
 
+Status Database::Ping() {
+  KEEL_ASSIGN_OR_RETURN(PooledConnection conn, Acquire());
+  return conn->Query("SELECT 1").status();
+}
+
 Result<PooledConnection> Database::Acquire() {
   const bool nested = std::find(t_held.begin(), t_held.end(), this) != t_held.end();
   std::unique_lock lock(mu_);

@@ -144,6 +144,9 @@ class Database {
   // never waits for itself; such nested borrowing is counted (nested_acquires) and logged once.
   Result<PooledConnection> Acquire();
   int64_t nested_acquires() const { return nested_.load(); }
+  // Borrows a connection and asks the database a trivial question: OK when it answers (the
+  // readiness probe).
+  Status Ping();
   void set_acquire_timeout_ms(int ms) { acquire_timeout_ms_ = ms; }
   // Human-readable description without secrets (for logs).
   virtual std::string Describe() const = 0;
