@@ -50,13 +50,7 @@ class ConsumerTest : public ::testing::TestWithParam<TestBackend> {
  protected:
   void SetUp() override {
     db_ = testing::NewDatabase(GetParam());
-    auto c = std::move(db_->Acquire()).value();
-    for (int64_t t : {1, 2}) {
-      Value p[] = {t, "t" + std::to_string(t)};
-      ASSERT_TRUE(c->Exec("INSERT INTO tenants (id, code, name, time_zone, currency, locale, status, "
-                          "created_at, updated_at) VALUES (?, ?, 'T', 'UTC', 'CNY', 'en', 'active', "
-                          "'x', 'x')", p).ok());
-    }
+    testing::InsertBareTenants(*db_, {1, 2});
   }
   // Appends `n` events for the tenant, one transaction each (each commit tells the listeners).
   void Append(int64_t tenant, int n) {

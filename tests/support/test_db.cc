@@ -158,4 +158,15 @@ std::string SharedDataset(const std::string& relative) {
   return std::filesystem::exists(path) ? path : std::string();
 }
 
+void InsertBareTenants(store::Database& db, std::initializer_list<int64_t> ids) {
+  auto c = db.Acquire();
+  if (!c.ok()) throw std::runtime_error(c.status().ToString());
+  for (int64_t t : ids) {
+    store::Value p[] = {t, "t" + std::to_string(t)};
+    auto r = (*c)->Exec("INSERT INTO tenants (id, code, name, time_zone, currency, locale, status, created_at, updated_at) "
+                        "VALUES (?, ?, 'T', 'UTC', 'CNY', 'en', 'active', 'x', 'x')", p);
+    if (!r.ok()) throw std::runtime_error(r.status().ToString());
+  }
+}
+
 }  // namespace keel::testing

@@ -3,6 +3,7 @@
 // unprivileged `postgres` user when running as root) and stops at exit.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,10 @@ std::unique_ptr<store::Database> NewDatabase(TestBackend backend, std::string* u
 
 // The connection string of a new empty PostgreSQL database (starting the cluster on first use).
 std::string NewPostgresUrl();
+
+// Inserts bare active tenants with these ids (code "t<id>", UTC), for tests below the domain
+// layer (the event log, consumers) that need tenant rows but no units or users.
+void InsertBareTenants(store::Database& db, std::initializer_list<int64_t> ids);
 // The repository root (tests read data files from it).
 std::string SourceDir();
 // A new temp directory (removed at exit).
