@@ -39,6 +39,31 @@ int Rows::Column(std::string_view name) const {
   return -1;
 }
 
+const Value& Row::operator[](std::string_view column) const {
+  static const Value kNull;
+  int c = rows_->Column(column);
+  if (c < 0) {
+    spdlog::error("store: a repository read column '{}', which its query does not return", column);
+    return kNull;
+  }
+  return rows_->rows[i_][static_cast<size_t>(c)];
+}
+
+std::optional<int64_t> Row::OptInt(std::string_view column) const {
+  const Value& v = (*this)[column];
+  return IsNull(v) ? std::nullopt : std::optional<int64_t>(AsInt(v));
+}
+
+std::optional<double> Row::OptDouble(std::string_view column) const {
+  const Value& v = (*this)[column];
+  return IsNull(v) ? std::nullopt : std::optional<double>(AsDouble(v));
+}
+
+std::optional<std::string> Row::OptText(std::string_view column) const {
+  const Value& v = (*this)[column];
+  return IsNull(v) ? std::nullopt : std::optional<std::string>(AsText(v));
+}
+
 Status Connection::Commit() {
   Status st = Exec("COMMIT").status();
   std::vector<int64_t> tenants;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,12 +31,52 @@ int64_t AsInt(const Value& v);          // 0 for NULL; parses text
 double AsDouble(const Value& v);        // 0 for NULL
 std::string AsText(const Value& v);     // "" for NULL
 
+struct Rows;
+
+// One row of a result, read by column name: a part's repository fills its typed rows from these
+// (`for (store::Row r : rows) out.push_back({.id = r.Int("id"), .name = r.Text("name")})`), so no
+// code depends on a column's position. A column is named as the query returns it (`t.id` → "id";
+// give expressions an alias). Naming a column the query does not return is a programming error:
+// it is logged and reads as NULL.
+class Row {
+ public:
+  Row(const Rows& rows, size_t i) : rows_(&rows), i_(i) {}
+  const Value& operator[](std::string_view column) const;
+  bool Null(std::string_view column) const { return IsNull((*this)[column]); }
+  int64_t Int(std::string_view column) const { return AsInt((*this)[column]); }
+  double Double(std::string_view column) const { return AsDouble((*this)[column]); }
+  std::string Text(std::string_view column) const { return AsText((*this)[column]); }
+  bool Bool(std::string_view column) const { return Int(column) != 0; }
+  std::optional<int64_t> OptInt(std::string_view column) const;
+  std::optional<double> OptDouble(std::string_view column) const;
+  std::optional<std::string> OptText(std::string_view column) const;
+
+ private:
+  const Rows* rows_;
+  size_t i_;
+};
+
 struct Rows {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
   bool empty() const { return rows.empty(); }
   size_t size() const { return rows.size(); }
   int Column(std::string_view name) const;  // -1 when absent
+  Row row(size_t i) const { return Row(*this, i); }
+
+  // for (store::Row r : rows)
+  struct Iterator {
+    const Rows* rows;
+    size_t i;
+    Row operator*() const { return Row(*rows, i); }
+    Iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return i != o.i; }
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, rows.size()}; }
 };
 
 class Database;

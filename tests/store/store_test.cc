@@ -58,6 +58,34 @@ TEST_P(StoreTest, RoundTripsValuesOfEveryType) {
   EXPECT_EQ(r->Column("price"), 2);
 }
 
+TEST_P(StoreTest, RowsAreReadByColumnName) {
+  AddTenant(1);
+  auto c = Conn();
+  Value p[] = {int64_t{1}, int64_t{10}, std::string("SKU-1"), std::string("冰箱"), std::string("家电/冰箱"), int64_t{399900}, Value(),
+               int64_t{1}, int64_t{11}, std::string("SKU-2"), std::string("空调"), std::string("家电/空调"), int64_t{259900}, int64_t{180050}};
+  ASSERT_TRUE(c->Exec("INSERT INTO products (tenant_id, id, sku, name, category_path, price, cost, energy_class, currency, status, "
+                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'CNY', 'active', 'a', 'b'), "
+                      "(?, ?, ?, ?, ?, ?, ?, 1, 'CNY', 'active', 'a', 'b')", p).ok());
+  Value q[] = {int64_t{1}};
+  auto r = c->Query("SELECT p.cost, p.name, p.id, p.price * 2 AS doubled FROM products p WHERE p.tenant_id = ? ORDER BY p.id", q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> seen;
+  for (Row row : *r) {
+    seen.push_back(std::to_string(row.Int("id")) + ":" + row.Text("name") + ":" + std::to_string(row.Int("doubled")));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"10:冰箱:799800", "11:空调:519800"}));
+  Row first = r->row(0), second = r->row(1);
+  EXPECT_TRUE(first.Null("cost"));
+  EXPECT_EQ(first.OptDouble("cost"), std::nullopt);
+  EXPECT_EQ(second.OptInt("cost"), 180050);
+  EXPECT_EQ(second.Double("cost"), 180050.0);
+  EXPECT_EQ(first.OptText("name"), "冰箱");
+  EXPECT_EQ(first.OptInt("id"), 10);
+  // A column the query does not return reads as NULL (and is logged), never out of bounds.
+  EXPECT_TRUE(first.Null("sku"));
+  EXPECT_EQ(first.OptText("sku"), std::nullopt);
+}
+
 TEST_P(StoreTest, MapsUniqueAndForeignKeyViolations) {
   AddTenant(1);
   auto c = Conn();
