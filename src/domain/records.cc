@@ -385,10 +385,18 @@ struct RecordRules {
       return Status::Invalid("validation.read_only", "link_id is set by the public feedback link only",
                              "link_id 仅由公开反馈链接填写", "link_id");
     }
-    if (n == "feedback") {
-      if (Null(v, "rating") && Null(v, "text")) {
-        return Status::Invalid("validation.required", "feedback needs a rating or a text", "反馈至少需要评分或文字", "text");
+    // At least one field of each group (EntityDef::needs_one_of; the OpenAPI schema's anyOf).
+    for (const auto& group : e.needs_one_of) {
+      if (std::all_of(group.begin(), group.end(), [&](const std::string& f) { return Null(v, f); })) {
+        std::string en, zh;
+        for (const auto& f : group) {
+          en += (en.empty() ? "" : " or ") + f;
+          zh += (zh.empty() ? "" : " 或 ") + f;
+        }
+        return Status::Invalid("validation.required", "a " + e.en + " needs " + en, e.zh + "至少需要 " + zh, group.back());
       }
+    }
+    if (n == "feedback") {
       if (Null(v, "submitted_at")) v["submitted_at"] = ctx.now_text;
       if (Null(v, "unit_id")) {
         auto r = !Null(v, "store_id")      ? Fetch(ctx.conn, "unit_id", "stores", ctx.p.tenant_id, Int(v, "store_id"))

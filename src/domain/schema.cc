@@ -558,6 +558,7 @@ std::vector<EntityDef> Build() {
     e.writers = kSellers;
     e.batch = true;  // survey results and POS reviews arrive in bulk
     e.default_sort = "-submitted_at";
+    e.needs_one_of = {{"rating", "text"}};
     e.indexed_search = false;
     e.fields = {
         F("rating", FieldType::kInt).Range(1, 5).Filter().Doc("Rating 1 (worst) – 5 (best)", "评分 1（最差）- 5（最好）"),

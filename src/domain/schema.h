@@ -107,6 +107,9 @@ struct EntityDef {
   bool indexed_search = true;    // `q` answered from the substring index (migration 2)
   std::vector<Role> writers;     // roles that may create/update/archive
   std::string default_sort = "-id";
+  // Groups of fields of which a new record needs at least one (feedback: a rating or a text); the
+  // record rules enforce them, the OpenAPI schema says them as anyOf.
+  std::vector<std::vector<std::string>> needs_one_of;
 
   const FieldDef* Field(const std::string& n) const;
   bool CanWrite(Role r) const;

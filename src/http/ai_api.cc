@@ -96,6 +96,7 @@ void Api::AddAiRoutes() {
                   {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, obj,
                   {{"name", "a name for the dataset (required)"}}, 201};
   upload.raw_body = true;
+  upload.content_types = {"text/csv"};
   router_.Add("POST", "/api/v1/ai/datasets", [ai](Call& c) -> Result<Reply> {
     if (!ai::AiService::MayManage(c.p())) {
       return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may upload datasets",

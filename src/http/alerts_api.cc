@@ -61,7 +61,9 @@ void Api::AddAlertRoutes() {
               {"Silences", "静默规则", "alerts", nullptr, obj});
   json silence_schema = {{"type", "object"}, {"properties", {{"rule", {{"type", "string"}}}, {"matchers", obj},
                                                              {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}},
-                                                             {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}}};
+                                                             {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}},
+                         {"anyOf", {{{"required", {"ends_at"}}}, {{"required", {"duration"}}}}},
+                         {"description", "until ends_at, or for a duration such as 4h"}};
   router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->CreateSilence(c.p(), c.body), 201); },
               {"Silence notifications of matching alerts for a time (unit leads: units of their subtree, up to 7 days; HQ: up to 90 days)",
                "在一段时间内静默匹配告警的通知（战队负责人：本人管辖单元，最长 7 天；总部：最长 90 天）", "alerts", silence_schema, obj, {}, 201});

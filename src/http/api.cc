@@ -11,6 +11,7 @@
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "formula/formula.h"
+#include "http/openapi.h"
 #include "http/streams.h"
 
 namespace keel::http {
@@ -52,18 +53,6 @@ Status Forbidden(const std::string& en, const std::string& zh) {
 
 struct TooDeep {};
 
-// The deprecated spellings of routes (Api::AddDeprecatedRoutes): since when (an RFC 9745
-// structured-field date, 2026-12-07T00:00:00Z) and the release that removes them (docs/api.md).
-constexpr const char* kDeprecatedSince = "@1796601600";
-constexpr const char* kDeprecatedRoutesRemovedIn = "0.2.0";
-
-json ListSchema(const std::string& ref) {
-  return {{"type", "object"},
-          {"properties",
-           {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/" + ref}}}}},
-            {"next_cursor", {{"type", {"string", "null"}}}}}}};
-}
-json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
 
 Reply Ok(json body, int status = 200) { return Reply{status, std::move(body)}; }
 
@@ -72,73 +61,6 @@ Result<Reply> ListReply(Result<domain::ListResult> r) {
   json body = {{"items", std::move(r->items)}};
   body["next_cursor"] = r->next_cursor ? json(*r->next_cursor) : json(nullptr);
   return Ok(std::move(body));
-}
-
-json FieldSchema(const FieldDef& f) {
-  json s;
-  switch (f.type) {
-    case FieldType::kRef: s = {{"type", "integer"}, {"minimum", 1}}; break;
-    case FieldType::kString:
-    case FieldType::kText: s = {{"type", "string"}, {"maxLength", f.max_len}}; break;
-    case FieldType::kInt: s = {{"type", "integer"}, {"minimum", f.min}, {"maximum", f.max}}; break;
-    case FieldType::kNumber: s = {{"type", "number"}, {"minimum", f.min}, {"maximum", f.max}}; break;
-    case FieldType::kMoney:
-      s = {{"type", "number"}, {"multipleOf", 0.01}, {"minimum", f.min}, {"maximum", f.max}};
-      break;
-    case FieldType::kBool: s = {{"type", "boolean"}}; break;
-    case FieldType::kEnum: s = {{"type", "string"}, {"enum", f.values}}; break;
-    case FieldType::kTimestamp: s = {{"type", "string"}, {"format", "date-time"}}; break;
-    case FieldType::kDate: s = {{"type", "string"}, {"format", "date"}}; break;
-    case FieldType::kCurrency: s = {{"type", "string"}, {"enum", domain::kCurrencies}}; break;
-    case FieldType::kCategory: s = {{"type", "string"}, {"pattern", "^[^/]+(/[^/]+){0,5}$"}}; break;
-    case FieldType::kJson: s = {{"type", "object"}}; break;
-    case FieldType::kPassword: s = {{"type", "string"}, {"writeOnly", true}, {"minLength", 10}}; break;
-  }
-  if (!f.required || !f.writable) s["nullable"] = true;
-  if (!f.writable) s["readOnly"] = true;
-  if (!f.ref.empty()) s["x-references"] = f.ref;
-  if (!f.default_value.empty()) s["default"] = f.type == domain::FieldType::kBool ? json(f.default_value == "true") : json(f.default_value);
-  s["description"] = f.doc_en + (f.doc_zh.empty() ? "" : " / " + f.doc_zh);
-  return s;
-}
-
-json EntitySchema(const EntityDef& e) {
-  json props = {{"id", {{"type", "integer"}, {"readOnly", true}}},
-                {"created_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
-                {"updated_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
-                {"archived_at", {{"type", "string"}, {"format", "date-time"}, {"nullable", true},
-                                 {"readOnly", true}}},
-                {"created_by", {{"type", "integer"}, {"nullable", true}, {"readOnly", true}}}};
-  json required = json::array();
-  for (const auto& f : e.fields) {
-    props[f.name] = FieldSchema(f);
-    if (f.required && f.writable) required.push_back(f.name);
-  }
-  if (e.child) {
-    json cprops = {{"line_no", {{"type", "integer"}, {"readOnly", true}}}};
-    json creq = json::array();
-    for (const auto& f : e.child->fields) {
-      cprops[f.name] = FieldSchema(f);
-      if (f.required && f.writable) creq.push_back(f.name);
-    }
-    props[e.child->name] = {{"type", "array"},
-                            {"minItems", 1},
-                            {"maxItems", e.child->max_items},
-                            {"items", {{"type", "object"}, {"properties", cprops},
-                                       {"required", creq}, {"additionalProperties", false}}}};
-    required.push_back(e.child->name);
-  }
-  return {{"type", "object"},
-          {"description", e.en + " / " + e.zh},
-          {"properties", props},
-          {"required", required},
-          {"additionalProperties", false}};
-}
-
-std::string Title(const EntityDef& e) {
-  std::string t = e.singular;
-  t[0] = static_cast<char>(std::toupper(t[0]));
-  return t;
 }
 
 }  // namespace
@@ -179,7 +101,7 @@ Api::~Api() {
 
 void Api::AddEntityRoutes(const EntityDef& e) {
   const std::string base = "/api/v1/" + e.UrlSegment();
-  const std::string schema = Title(e);
+  const std::string schema = EntityTitle(e);
   domain::RecordService& rs = records_;
   const EntityDef* def = &e;
 
@@ -199,20 +121,20 @@ void Api::AddEntityRoutes(const EntityDef& e) {
 
   router_.Add("POST", base, [rs = &rs, def](Call& c) {
     return Wrap(rs->Create(c.p(), *def, c.body), 201);
-  }, {"Create a " + e.en, "新建" + e.zh, e.name, Ref(schema), Ref(schema), {}, 201});
+  }, {"Create a " + e.en, "新建" + e.zh, e.name, SchemaRef(schema), SchemaRef(schema), {}, 201});
 
   router_.Add("GET", base + "/{id}", [rs = &rs, def](Call& c) {
     return Wrap(rs->Get(c.p(), *def, c.id()));
-  }, {"Get a " + e.en, "查看" + e.zh, e.name, nullptr, Ref(schema)});
+  }, {"Get a " + e.en, "查看" + e.zh, e.name, nullptr, SchemaRef(schema)});
 
   router_.Add("PATCH", base + "/{id}", [rs = &rs, def](Call& c) {
     return Wrap(rs->Update(c.p(), *def, c.id(), c.body));
-  }, {"Update fields of a " + e.en, "修改" + e.zh, e.name, Ref(schema), Ref(schema)});
+  }, {"Update fields of a " + e.en, "修改" + e.zh, e.name, SchemaRef(schema + "Update"), SchemaRef(schema)});
 
   router_.Add("DELETE", base + "/{id}", [rs = &rs, def](Call& c) {
     return Wrap(rs->Archive(c.p(), *def, c.id()));
   }, {"Archive a " + e.en + " (kept for history, hidden from lists)", "归档" + e.zh, e.name,
-      nullptr, Ref(schema)});
+      nullptr, SchemaRef(schema)});
 
   if (e.batch) {
     json batch_response = {
@@ -222,7 +144,12 @@ void Api::AddEntityRoutes(const EntityDef& e) {
           {"failed", {{"type", "integer"}}},
           {"ids", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
           {"created_indexes", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
-          {"errors", {{"type", "array"}, {"items", Ref("BatchError")}}}}}};
+          {"errors", {{"type", "array"}, {"items", SchemaRef("BatchError")}}}}}};
+    RouteDoc batch_doc{"Create up to 5000 " + e.name + " in one request; valid records are kept, each invalid one "
+                       "is reported with its index (201 all, 207 some, 422 none)",
+                       "批量新建" + e.zh + "（每批最多 5000 条；有效记录保存，无效记录逐条报告）", e.name,
+                       {{"type", "array"}, {"maxItems", 5000}, {"items", SchemaRef(schema)}}, batch_response, {}, 201};
+    batch_doc.also = {{207, "some records were created; the others are in errors with their index"}};
     router_.Add("POST", base + "/batch", [rs = &rs, def](Call& c) -> Result<Reply> {
       auto r = rs->CreateBatch(c.p(), *def, c.body);
       if (!r.ok()) return r.status();
@@ -243,16 +170,13 @@ void Api::AddEntityRoutes(const EntityDef& e) {
                                   c.req.request_id)["error"];
       }
       return Ok(std::move(body), status);
-    }, {"Create up to 5000 " + e.name + " in one request; valid records are kept, each invalid one "
-        "is reported with its index (201 all, 207 some, 422 none)",
-        "批量新建" + e.zh + "（每批最多 5000 条；有效记录保存，无效记录逐条报告）", e.name,
-        {{"type", "array"}, {"maxItems", 5000}, {"items", Ref(schema)}}, batch_response, {}, 201});
+    }, batch_doc);
   }
 }
 
 void Api::AddDeprecatedRoutes() {
   // Route segments are kebab-case. These entity routes were spelt like their table until 0.1.x;
-  // the old spellings answer, marked deprecated, until kDeprecatedRoutesRemovedIn.
+  // the old spellings answer, marked deprecated, until 0.2.0 (openapi.cc says so in the document).
   for (const char* old : {"budget_transfers", "price_changes", "case_reviews", "custom_fields"}) {
     const EntityDef* e = domain::FindEntity(old);
     size_t n = e ? router_.AddDeprecatedAlias(std::string("/api/v1/") + old, "/api/v1/" + e->UrlSegment()) : 0;
@@ -298,7 +222,7 @@ void Api::AddSystemRoutes() {
   json login_res = {{"type", "object"},
                     {"properties", {{"token", {{"type", "string"}}},
                                     {"expires_at", {{"type", "string"}, {"format", "date-time"}}},
-                                    {"user", Ref("User")}}}};
+                                    {"user", SchemaRef("User")}}}};
   router_.Add("POST", "/api/v1/auth/login", [auth](Call& c) -> Result<Reply> {
     const json& b = c.body;
     KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"tenant", "username", "password"}));
@@ -359,11 +283,11 @@ void Api::AddSystemRoutes() {
     auto t = rs->Tenant(c.p().tenant_id);
     if (!t.ok()) return t.status();
     return Ok(domain::RecordService::TenantJson(*t));
-  }, {"The caller's tenant", "当前租户", "tenant", nullptr, Ref("Tenant")});
+  }, {"The caller's tenant", "当前租户", "tenant", nullptr, SchemaRef("Tenant")});
   router_.Add("PATCH", "/api/v1/tenant", [rs](Call& c) {
     return Wrap(rs->UpdateTenant(c.p(), c.body));
   }, {"Change the tenant's name, time zone, currency or locale (admin)",
-      "修改租户名称、时区、币种或语言（管理员）", "tenant", Ref("Tenant"), Ref("Tenant")});
+      "修改租户名称、时区、币种或语言（管理员）", "tenant", SchemaRef("Tenant"), SchemaRef("Tenant")});
 
   router_.Add("POST", "/api/v1/leads/{id}/convert", [rs](Call& c) {
     return Wrap(rs->ConvertLead(c.p(), c.id(), c.body), 201);
@@ -371,8 +295,8 @@ void Api::AddSystemRoutes() {
       "opportunity", "将线索转化为客户、联系人和商机", "leads",
       {{"type", "object"},
        {"properties", {{"customer_id", {{"type", "integer"}}},
-                       {"customer", Ref("Customer")},
-                       {"opportunity", Ref("Opportunity")}}}},
+                       {"customer", SchemaRef("Customer")},
+                       {"opportunity", SchemaRef("Opportunity")}}}},
       {{"type", "object"}}, {}, 201});
 
   router_.Add("GET", "/api/v1/opportunities/{id}/stage-history", [rs](Call& c) {
@@ -710,99 +634,6 @@ Response Api::Handle(const Request& req) const {
                principal ? principal->tenant_id : 0, principal ? principal->user_id : 0,
                req.remote_ip);
   return res;
-}
-
-json Api::OpenApi() const {
-  json paths = json::object();
-  for (const Route& r : router_.routes()) {
-    std::string method = r.method;
-    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
-    json op = {{"summary", r.doc.summary_en},
-               {"description", r.doc.summary_zh},
-               {"tags", {r.doc.tag}},
-               {"operationId", method + r.pattern}};
-    json params = json::array();
-    for (const auto& seg : r.segments) {
-      if (seg.size() > 2 && seg.front() == '{') {
-        std::string name = seg.substr(1, seg.size() - 2);
-        params.push_back({{"name", name}, {"in", "path"}, {"required", true},
-                          {"schema", name == "token" ? json{{"type", "string"}} : json{{"type", "integer"}, {"minimum", 1}}}});
-      }
-    }
-    for (const auto& [name, desc] : r.doc.query) {
-      params.push_back({{"name", name}, {"in", "query"}, {"required", false}, {"description", desc},
-                        {"schema", {{"type", "string"}}}});
-    }
-    if (!params.empty()) op["parameters"] = params;
-    if (!r.doc.request_schema.is_null()) {
-      op["requestBody"] = {{"required", true},
-                           {"content", {{"application/json", {{"schema", r.doc.request_schema}}}}}};
-    }
-    json responses = {{std::to_string(r.doc.success_status),
-                       {{"description", "success"},
-                        {"content", {{"application/json", {{"schema", r.doc.response_schema}}}}}}},
-                      {"4XX", {{"description", "error with a stable code and a zh/en message"},
-                               {"content", {{"application/json", {{"schema", Ref("Error")}}}}}}}};
-    op["responses"] = responses;
-    if (r.deprecated()) {
-      op["deprecated"] = true;
-      op["summary"] = "Deprecated spelling of " + r.successor + " (removed in " + kDeprecatedRoutesRemovedIn +
-                      "): " + r.doc.summary_en;
-      op["description"] = "已弃用的旧路径，请改用 " + r.successor + "（" + kDeprecatedRoutesRemovedIn +
-                          " 版移除）：" + r.doc.summary_zh;
-      op["responses"][std::to_string(r.doc.success_status)]["headers"] = {
-          {"Deprecation", {{"description", "RFC 9745: this spelling is deprecated since this date"},
-                           {"schema", {{"type", "string"}, {"example", kDeprecatedSince}}}}},
-          {"Link", {{"description", "<the same resource under its kebab-case path>; rel=\"successor-version\""},
-                    {"schema", {{"type", "string"}}}}}};
-    }
-    if (r.doc.auth) op["security"] = json::array({{{"bearer", json::array()}}});
-    else op["security"] = json::array();
-    paths[r.pattern][method] = op;
-  }
-  json schemas = json::object();
-  for (const auto& e : domain::Entities()) schemas[Title(e)] = EntitySchema(e);
-  schemas["Error"] = {
-      {"type", "object"},
-      {"properties",
-       {{"error", {{"type", "object"},
-                   {"required", {"code", "message", "message_zh"}},
-                   {"properties", {{"code", {{"type", "string"}}},
-                                   {"message", {{"type", "string"}}},
-                                   {"message_zh", {{"type", "string"}}},
-                                   {"field", {{"type", {"string", "null"}}}},
-                                   {"request_id", {{"type", "string"}}}}}}}}}};
-  schemas["BatchError"] = {{"type", "object"},
-                           {"properties", {{"index", {{"type", "integer"}}},
-                                           {"code", {{"type", "string"}}},
-                                           {"message", {{"type", "string"}}},
-                                           {"message_zh", {{"type", "string"}}},
-                                           {"field", {{"type", {"string", "null"}}}}}}};
-  schemas["Tenant"] = {{"type", "object"},
-                       {"properties", {{"id", {{"type", "integer"}, {"readOnly", true}}},
-                                       {"code", {{"type", "string"}, {"readOnly", true}}},
-                                       {"name", {{"type", "string"}}},
-                                       {"time_zone", {{"type", "string"}}},
-                                       {"currency", {{"type", "string"}}},
-                                       {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}},
-                                       {"status", {{"type", "string"}, {"readOnly", true}}}}}};
-  schemas["AuditEntry"] = {{"type", "object"},
-                           {"properties", {{"id", {{"type", "integer"}}}, {"at", {{"type", "string"}}},
-                                           {"actor_id", {{"type", "integer"}}},
-                                           {"action", {{"type", "string"}}},
-                                           {"entity", {{"type", "string"}}},
-                                           {"entity_id", {{"type", "integer"}}},
-                                           {"before", {{"type", {"object", "null"}}}},
-                                           {"after", {{"type", {"object", "null"}}}}}}};
-  return {{"openapi", "3.1.0"},
-          {"info", {{"title", "Keel API"},
-                    {"version", options_.version},
-                    {"description", "Keel sales operating system — 销售操作系统. Errors carry a "
-                                    "stable code, an English and a Chinese message and the field."}}},
-          {"servers", {{{"url", "/"}}}},
-          {"paths", paths},
-          {"components", {{"schemas", schemas},
-                          {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
 }
 
 }  // namespace keel::http

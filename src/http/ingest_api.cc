@@ -16,6 +16,8 @@ void Api::AddIngestRoutes() {
                "批量提交业务事实：订单/POS、活动、外部信号、线索、阶段变化、自定义事件", "ingest", records, obj,
                {{"Idempotency-Key (header)", "optional: records without an id get <key>#<index> as their idempotency key"}}, 201};
   doc.raw_body = true;
+  doc.content_types = {"application/json", "application/x-ndjson"};
+  doc.also = {{207, "some records were accepted, the others are listed in errors with their index"}};
   router_.Add("POST", "/api/v1/events", [in](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(ingest::IngestReport r, in->Ingest(c.p(), c.req.body, c.req.content_type, c.req.idempotency_key));
     int status = r.errors.empty() ? 201 : (r.accepted + r.duplicates > 0 ? 207 : 422);
@@ -33,6 +35,8 @@ void Api::AddIngestRoutes() {
                       "ingest", {{"type", "string"}, {"description", "text/csv (UTF-8), header row with field names"}}, obj,
                       {{"type", "order, activity, signal, lead or a custom event type (required)"}}, 201};
   import_doc.raw_body = true;
+  import_doc.content_types = {"text/csv"};
+  import_doc.also = {{207, "some rows were accepted, the others are listed in errors with their line"}};
   router_.Add("POST", "/api/v1/imports", [in](Call& c) -> Result<Reply> {
     if (domain::IsReadOnly(c.p().role)) {
       return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "your role may not import facts", "您的角色不能导入数据");
@@ -77,11 +81,11 @@ void Api::AddStreamRoutes() {
     Reply r;
     r.stream = std::move(stream);
     return r;
-  }, {"Live updates as Server-Sent Events: metrics (same parameters as /metrics/query) and alerts=true; "
+  }, Responds({"Live updates as Server-Sent Events: metrics (same parameters as /metrics/query) and alerts=true; "
       "resumable with Last-Event-ID", "实时推送（SSE）：指标（参数同 /metrics/query）与告警（alerts=true）；可用 Last-Event-ID 续传",
       "streams", nullptr, {{"type", "string"}, {"description", "text/event-stream: events `metrics`, `alert`, `error`; `: ping` every 15 s"}},
       {{"metrics", "as /metrics/query (optional with alerts=true)"}, {"alerts", "true to receive alerts in scope"},
-       {"Last-Event-ID (header)", "resume after this event-log sequence number"}}});
+       {"Last-Event-ID (header)", "resume after this event-log sequence number"}}}, "text/event-stream"));
 }
 
 }  // namespace keel::http

@@ -104,6 +104,7 @@ void Api::AddMaterialRoutes() {
                  "上传物料新版本（共享物料由总部、单元物料由战队负责人上传；不超过 10 MB）", "materials", upload, version,
                  {{"file_name", "with a raw body: the file's name"}, {"note", "with a raw body: what changed"}}, 201};
     add.raw_body = true;
+    add.content_types = {"application/json", "*/*"};
     router_.Add("POST", "/api/v1/materials/{id}/versions", [ms](Call& c) -> Result<Reply> {
       KEEL_ASSIGN_OR_RETURN(org::MaterialUpload up, ReadUpload(c, *ms));
       return Wrap(ms->AddVersion(c.p(), c.id(), std::move(up)), 201);
@@ -117,13 +118,13 @@ void Api::AddMaterialRoutes() {
                   KEEL_ASSIGN_OR_RETURN(org::MaterialContent f, ms->Content(c.p(), c.id(), 0));
                   return FileReply(std::move(f));
                 },
-                {"Download the newest version's file", "下载最新版本文件", "materials", nullptr, file});
+                Responds({"Download the newest version's file", "下载最新版本文件", "materials", nullptr, file}, "*/*"));
     router_.Add("GET", "/api/v1/materials/{id}/versions/{n}/content",
                 [ms](Call& c) -> Result<Reply> {
                   KEEL_ASSIGN_OR_RETURN(org::MaterialContent f, ms->Content(c.p(), c.id(), c.ids.at("n")));
                   return FileReply(std::move(f));
                 },
-                {"Download version n's file (old versions stay readable)", "下载第 n 版文件（旧版本始终可读）", "materials", nullptr, file});
+                Responds({"Download version n's file (old versions stay readable)", "下载第 n 版文件（旧版本始终可读）", "materials", nullptr, file}, "*/*"));
   }
   if (org::FeedbackLinkService* fl = services_.feedback_links) {
     json link_req = {{"type", "object"},

@@ -15,10 +15,30 @@ void Api::AddOrgRoutes() {
   org::ApprovalEngine* ap = services_.approvals;
   if (ap == nullptr) return;
   json obj = {{"type", "object"}};
-  json def = {{"type", "object"}, {"required", {"name", "object", "steps"}},
-              {"description", "{name, object, title_zh, title_en, entry (formula), steps: [{name, approvers: {unit_lead: true} | {role} | "
-                              "{manager: true} | {users: [ids]}, mode: first|all|quorum, quorum, when (formula), timeout (48h), escalate_to, "
-                              "on_reject: reject|back}]} — JSON or YAML"}};
+  json approvers = {{"type", "object"}, {"minProperties", 1}, {"maxProperties", 1},
+                    {"description", "exactly one of: {unit_lead: true}, {role: …}, {manager: true}, {users: [ids]}"},
+                    {"properties", {{"unit_lead", {{"type", "boolean"}}}, {"role", {{"type", "string"}}}, {"manager", {{"type", "boolean"}}},
+                                    {"users", {{"type", "array"}, {"minItems", 1}, {"items", {{"type", "integer"}}}}}}}};
+  json step = {{"type", "object"}, {"required", {"approvers"}}, {"additionalProperties", false},
+               {"properties", {{"name", {{"type", "string"}}}, {"title_zh", {{"type", "string"}}}, {"title_en", {{"type", "string"}}},
+                               {"approvers", approvers}, {"mode", {{"type", "string"}, {"enum", {"first", "all", "quorum"}}, {"default", "first"}}},
+                               {"quorum", {{"type", "integer"}, {"minimum", 1}, {"description", "with mode quorum"}}},
+                               {"when", {{"type", "string"}, {"description", "a formula over the record: the step applies when it holds"}}},
+                               {"timeout", {{"type", "string"}, {"description", "a duration like 30m, 48h, 2d"}}},
+                               {"escalate_to", approvers},
+                               {"on_reject", {{"type", "string"}, {"enum", {"reject", "back"}}, {"default", "reject"}}}}}};
+  json def = {{"type", "object"}, {"required", {"name", "object", "steps"}}, {"additionalProperties", false},
+              {"description", "A workflow definition, as JSON or YAML"},
+              {"properties",
+               {{"name", {{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]{0,59}$"}}},
+                {"object", {{"type", "string"}, {"enum", {"quotes", "contracts", "expenses", "budget_transfers", "price_changes", "opportunities",
+                                                          "orders", "customers", "leads", "activities", "feedback"}}}},
+                {"title_zh", {{"type", "string"}}}, {"title_en", {{"type", "string"}}},
+                {"entry", {{"type", "string"}, {"description", "a formula: the workflow starts only when it holds"}}},
+                {"trigger", {{"type", {"object", "null"}}, {"description", "{on: [create, update], fields: [...]}: start by itself"},
+                             {"properties", {{"on", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"create", "update"}}}}}},
+                                             {"fields", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}},
+                {"steps", {{"type", "array"}, {"minItems", 1}, {"maxItems", 10}, {"items", step}}}}}};
   router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->Definitions(c.p())); },
               {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, obj});
   router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->SaveDefinition(c.p(), c.body), 201); },

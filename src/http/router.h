@@ -129,11 +129,27 @@ struct RouteDoc {
   // A definition upload (metric, alert rule, workflow): an authenticated caller may send it as
   // application/yaml too. Every other route takes JSON only, so no public route parses YAML.
   bool yaml = false;
+  // With raw_body: the media types the handler takes ("text/csv", "application/x-ndjson", "*/*"
+  // for a file); `request_schema` describes the body under each. JSON routes need none: the
+  // document lists application/json (and application/yaml, text/markdown as the flags above say).
+  std::vector<std::string> content_types;
+  // The success body's media type when it is not JSON ("text/event-stream", "*/*" for a file).
+  std::string response_type;
+  // Success statuses besides success_status, with what they mean (a batch's 207).
+  std::vector<std::pair<int, std::string>> also;
+  // The stable operationId (docs/api.md); empty: derived from the method and path (OperationId).
+  std::string operation_id;
 };
 
 // `doc`, accepting YAML bodies (definitions only).
 inline RouteDoc Yaml(RouteDoc doc) {
   doc.yaml = true;
+  return doc;
+}
+
+// `doc`, whose success body is `media_type` rather than JSON.
+inline RouteDoc Responds(RouteDoc doc, std::string media_type) {
+  doc.response_type = std::move(media_type);
   return doc;
 }
 

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <thread>
 
+#include "http/openapi.h"
 #include "http/server_fixture.h"
 
 namespace keel::http {
@@ -28,6 +31,7 @@ TEST_P(ApiTest, OpenApiDocumentMatchesTheRouterAndTheCheckedInCopy) {
   ASSERT_EQ(doc["openapi"], "3.1.0");
   // Every route is documented, and every documented operation is served by a route.
   size_t ops = 0;
+  std::set<std::string> ids, tags;
   for (const auto& route : f_->api->router().routes()) {
     std::string m = route.method;
     std::transform(m.begin(), m.end(), m.begin(), ::tolower);
@@ -46,14 +50,42 @@ TEST_P(ApiTest, OpenApiDocumentMatchesTheRouterAndTheCheckedInCopy) {
       EXPECT_FALSE(op["summary"].get<std::string>().empty());
       EXPECT_FALSE(op["description"].get<std::string>().empty()) << "zh summary missing for " << path;
       EXPECT_TRUE(op["responses"].contains("4XX"));
+      ASSERT_EQ(op["tags"].size(), 1u) << path;
+      EXPECT_TRUE(op.contains("security")) << path;
+      // Stable camelCase operation ids, unique across the document (docs/api.md).
+      const std::string id = op.value("operationId", "");
+      EXPECT_TRUE(std::regex_match(id, std::regex("^[a-z][A-Za-z0-9]{2,60}$"))) << method << " " << path << ": '" << id << "'";
+      EXPECT_TRUE(ids.insert(id).second) << "operationId " << id << " is used twice (" << method << " " << path << ")";
+      tags.insert(op["tags"][0].get<std::string>());
     }
   }
   EXPECT_EQ(ops, f_->api->router().routes().size());
+  // The ids integrators and generated clients rely on (docs/api.md: they do not change).
+  for (const char* id : {"listActivities", "getActivity", "createCustomer", "updateOpportunity", "deleteLead", "approveApproval",
+                         "submitQuote", "login", "getMe", "queryMetrics", "openEventStream", "ingestEvents", "listBudgetTransfers",
+                         "listBudgetTransfersDeprecated", "uploadAiDataset", "acknowledgeAlert"}) {
+    EXPECT_TRUE(ids.count(id)) << id;
+  }
+  // Every tag is declared, with a description, and grouped under one part.
+  std::set<std::string> declared, grouped;
+  for (const auto& t : doc["tags"]) {
+    declared.insert(t["name"].get<std::string>());
+    EXPECT_FALSE(t.value("description", "").empty()) << t["name"];
+  }
+  for (const auto& g : doc["x-tagGroups"]) {
+    for (const auto& t : g["tags"]) EXPECT_TRUE(grouped.insert(t.get<std::string>()).second) << t << " is in two parts";
+  }
+  EXPECT_EQ(declared, tags);
+  EXPECT_EQ(grouped, tags);
+  // JSON Schema 2020-12 throughout: OpenAPI 3.0's `nullable` appears nowhere.
+  EXPECT_EQ(doc.dump().find("\"nullable\""), std::string::npos);
+  EXPECT_TRUE(doc["info"]["license"].contains("name"));
   // Every entity schema lists its fields.
   for (const auto& e : domain::Entities()) {
-    std::string title = e.singular;
-    title[0] = static_cast<char>(std::toupper(title[0]));
-    for (const auto& fd : e.fields) EXPECT_TRUE(doc["components"]["schemas"][title]["properties"].contains(fd.name));
+    const std::string title = EntityTitle(e);
+    for (const auto& fd : e.fields) EXPECT_TRUE(doc["components"]["schemas"][title]["properties"].contains(fd.name)) << title << "." << fd.name;
+    EXPECT_FALSE(doc["components"]["schemas"][title]["examples"].empty()) << title;
+    EXPECT_FALSE(doc["components"]["schemas"][title + "Update"].contains("required")) << title;
   }
   // docs/openapi.json is the served document (regenerate: see docs/api.md).
   const std::string src = testing::SourceDir();
@@ -61,6 +93,166 @@ TEST_P(ApiTest, OpenApiDocumentMatchesTheRouterAndTheCheckedInCopy) {
   ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
   json checked_in = json::parse(in, nullptr, false);
   EXPECT_EQ(checked_in, doc) << "docs/openapi.json is stale: run `curl -s localhost:8080/api/v1/openapi.json | python3 -m json.tool --indent 1 > docs/openapi.json`";
+}
+
+// The document's security requirements are the server's: a route that needs a bearer token
+// refuses a request without one (401), a public one does not.
+TEST_P(ApiTest, DocumentedSecurityIsWhatTheServerAsks) {
+  json doc = f_->api->OpenApi();
+  HttpClient c(f_->port);
+  size_t checked = 0;
+  for (const auto& route : f_->api->router().routes()) {
+    std::string m = route.method;
+    std::transform(m.begin(), m.end(), m.begin(), ::tolower);
+    const json& op = doc["paths"][route.pattern][m];
+    const bool bearer = !op["security"].empty();
+    std::string path = std::regex_replace(route.pattern, std::regex("\\{[a-z_]+\\}"), "1");
+    auto r = c.Send(route.method, path, route.method == "GET" || route.method == "DELETE" ? "" : "{}", "");
+    if (bearer) {
+      EXPECT_EQ(r.status, 401) << route.method << " " << route.pattern << " is documented as needing a token: " << r.body.substr(0, 200);
+    } else {
+      EXPECT_NE(r.status, 401) << route.method << " " << route.pattern << " is documented as public: " << r.body.substr(0, 200);
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 250u);
+}
+
+namespace {
+
+// A body of `media_type` the server can parse at least as far as its media type.
+std::string SampleBody(const std::string& media_type) {
+  if (media_type == "application/json") return "{}";
+  if (media_type == "application/yaml") return "name: x\n";
+  if (media_type == "text/markdown") return "# 标题\n正文";
+  if (media_type == "text/csv") return "a,b\n1,2\n";
+  if (media_type == "application/x-ndjson") return "{\"type\":\"x\"}\n";
+  return "x";
+}
+
+// A path of `route` with each parameter filled: names for {name}, a token for {token}, ids else.
+std::string Concrete(const std::string& pattern) {
+  std::string p = std::regex_replace(pattern, std::regex("\\{name\\}"), "x");
+  p = std::regex_replace(p, std::regex("\\{token\\}"), "t");
+  return std::regex_replace(p, std::regex("\\{[a-z_]+\\}"), "1");
+}
+
+// An error reply's code and field ("" when the reply is not an error).
+std::string ErrorCode(const testing::HttpReply& r) {
+  json j = r.json();
+  return j.is_object() && j.contains("error") && j["error"].is_object() ? j["error"].value("code", "") : "";
+}
+std::string ErrorField(const testing::HttpReply& r) {
+  json j = r.json();
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object() || !j["error"]["field"].is_string()) return "";
+  return j["error"]["field"].get<std::string>();
+}
+
+// The top-level field an error names: "steps[0].approvers" → "steps", "trigger.on" → "trigger".
+std::string TopField(const std::string& field) { return field.substr(0, field.find_first_of(".[@")); }
+
+}  // namespace
+
+// The request media types the document lists are the ones the server takes: a body of a listed
+// type gets past the media-type check, a body of any other type is refused for its type.
+TEST_P(ApiTest, DocumentedRequestMediaTypesAreTheOnesTheServerTakes) {
+  json doc = f_->api->OpenApi();
+  HttpClient c(f_->port);
+  const std::string& t = f_->tokens["admin"];
+  size_t checked = 0;
+  for (const auto& route : f_->api->router().routes()) {
+    std::string m = route.method;
+    std::transform(m.begin(), m.end(), m.begin(), ::tolower);
+    const json& op = doc["paths"][route.pattern][m];
+    if (!op.contains("requestBody") || route.deprecated()) continue;
+    const json& content = op["requestBody"]["content"];
+    std::string path = Concrete(route.pattern);
+    // Required query parameters get a value: the body's media type is what is under test.
+    for (const auto& p : op.value("parameters", json::array())) {
+      if (p["in"] == "query" && p["required"].get<bool>()) path += (path.find('?') == std::string::npos ? "?" : "&") + p["name"].get<std::string>() + "=x";
+    }
+    const std::string where = route.method + " " + route.pattern;
+    for (auto& [media_type, _] : content.items()) {
+      if (media_type == "*/*") continue;
+      auto r = c.Send(route.method, path, SampleBody(media_type), route.doc.auth ? t : "", media_type);
+      EXPECT_NE(ErrorCode(r), "http.unsupported_media_type") << where << " refused documented " << media_type;
+      EXPECT_LT(r.status, 500) << where << ": " << r.body.substr(0, 200);
+    }
+    if (!content.contains("*/*")) {
+      auto r = c.Send(route.method, path, "a=1", route.doc.auth ? t : "", "application/x-www-form-urlencoded");
+      EXPECT_EQ(ErrorCode(r), "http.unsupported_media_type")
+          << where << " took an undocumented media type: " << r.status << " " << r.body.substr(0, 200);
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 100u);
+}
+
+// The required fields the document lists are the ones the server asks for: an empty body is
+// refused naming a documented required field (or a required query parameter), and a route whose
+// document requires nothing never asks for a field of an empty body.
+TEST_P(ApiTest, DocumentedRequiredFieldsAreTheOnesTheServerAsksFor) {
+  json doc = f_->api->OpenApi();
+  HttpClient c(f_->port);
+  const std::string& t = f_->tokens["admin"];
+  size_t checked = 0;
+  for (const auto& route : f_->api->router().routes()) {
+    if (route.deprecated() || route.pattern.find('{') != std::string::npos) continue;  // ids: the record decides first
+    std::string m = route.method;
+    std::transform(m.begin(), m.end(), m.begin(), ::tolower);
+    const json& op = doc["paths"][route.pattern][m];
+    std::set<std::string> required;
+    for (const auto& p : op.value("parameters", json::array())) {
+      if (p["in"] == "query" && p["required"].get<bool>()) required.insert(p["name"].get<std::string>());
+    }
+    std::string body;
+    if (op.contains("requestBody")) {
+      const json& content = op["requestBody"]["content"];
+      if (!content.contains("application/json")) continue;  // a file or CSV: its own checks
+      const json& schema = content["application/json"]["schema"];
+      if (schema.value("type", "") != "object") continue;  // a batch (an array), a $ref to an entity: below
+      for (const auto& f : schema.value("required", json::array())) required.insert(f.get<std::string>());
+      // "one of these": {anyOf: [{required: [ends_at]}, {required: [duration]}]}
+      for (const auto& alt : schema.value("anyOf", json::array())) {
+        for (const auto& f : alt.value("required", json::array())) required.insert(f.get<std::string>());
+      }
+      body = "{}";
+    } else if (required.empty()) {
+      continue;
+    }
+    auto r = c.Send(route.method, route.pattern, body, route.doc.auth ? t : "");
+    const std::string where = route.method + " " + route.pattern + " → " + std::to_string(r.status) + " " + r.body.substr(0, 200);
+    const std::string code = ErrorCode(r);
+    const std::string field = ErrorField(r);
+    if (!required.empty()) {
+      EXPECT_GE(r.status, 400) << where << ": an empty request was taken although the document requires " << *required.begin();
+      if (code.rfind("validation.", 0) == 0 && !field.empty()) {
+        EXPECT_TRUE(required.count(TopField(field))) << where << ": the server asks for '" << field << "', which the document does not require";
+      }
+    } else {
+      EXPECT_NE(code, "validation.required") << where << ": the server requires '" << field << "', which the document does not say";
+    }
+    ++checked;
+  }
+  // Entity creation: the schema's required fields are the record service's.
+  for (const auto& e : domain::Entities()) {
+    auto r = c.Send("POST", "/api/v1/" + e.UrlSegment(), "{}", t);
+    const json& schema = doc["components"]["schemas"][EntityTitle(e)];
+    std::set<std::string> required;
+    for (const auto& f : schema["required"]) required.insert(f.get<std::string>());
+    for (const auto& alt : schema.value("anyOf", json::array())) {
+      for (const auto& f : alt.value("required", json::array())) required.insert(f.get<std::string>());
+    }
+    const std::string field = ErrorField(r);
+    if (ErrorCode(r) == "validation.required") {
+      EXPECT_TRUE(required.count(TopField(field))) << e.name << ": the server asks for '" << field << "', not a documented required field";
+    }
+    if (!required.empty()) {
+      EXPECT_GE(r.status, 400) << e.name;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 45u);
 }
 
 TEST_P(ApiTest, RouteSegmentsAreKebabCaseAndOldSpellingsAreDeprecatedAliases) {

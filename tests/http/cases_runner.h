@@ -153,6 +153,36 @@ inline bool Matches(const json& expect, const json& got, const std::string& at, 
   return false;
 }
 
+// What the OpenAPI document says of the route a request matched (none: the router's own 404/405):
+// the reply's status is one it lists (a 2xx exactly; a 4xx exactly or under 4XX), a body the
+// server took came as one of the media types it lists, and a success reply has the media type
+// it documents.
+inline void CheckDocumented(const json& doc, const Router& router, const std::string& method, const std::string& target,
+                            const std::string& content_type, bool sent_body, const testing::HttpReply& r, const std::string& where) {
+  const std::string path = target.substr(0, target.find('?'));
+  auto m = router.Find(method, path);
+  if (m.route == nullptr) return;
+  std::string lower = method;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  const json& op = doc["paths"][m.route->pattern][lower];
+  const json& responses = op["responses"];
+  const std::string code = std::to_string(r.status);
+  const std::string what = where + ": " + method + " " + m.route->pattern + " answered " + code;
+  const bool listed = responses.contains(code) || (r.status >= 400 && r.status < 500 && responses.contains("4XX"));
+  EXPECT_TRUE(listed) << what << ", a status the OpenAPI document does not list for it";
+  if (r.status < 200 || r.status >= 300 || !listed) return;
+  if (sent_body && op.contains("requestBody")) {
+    const json& content = op["requestBody"]["content"];
+    const std::string ct = content_type.substr(0, content_type.find(';'));
+    EXPECT_TRUE(content.contains(ct) || content.contains("*/*")) << what << " to a body of " << ct << ", which the document does not list";
+  }
+  if (responses[code].contains("content")) {
+    const json& content = responses[code]["content"];
+    const std::string got = r.header("Content-Type").substr(0, r.header("Content-Type").find(';'));
+    EXPECT_TRUE(content.contains(got) || content.contains("*/*")) << what << " with " << got << ", not the documented " << content.dump().substr(0, 120);
+  }
+}
+
 // Runs every *.json file of `dir` (relative to the source tree) against a fresh server on
 // `backend`, each file from a fresh pair of tenants.
 inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
@@ -181,6 +211,7 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
     vars["in_a_week"] = FormatTimestamp(now_ms + 7 * 86400000LL);
     std::ifstream in(file);
     json steps = json::parse(in);
+    const json doc = f.api->OpenApi();
     testing::HttpClient client(f.port);
     int n = 0;
     for (const auto& step : steps) {
@@ -241,6 +272,8 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
       }
       json got = r.json();
       EXPECT_EQ(r.status, step.at("status").get<int>()) << file.filename() << " / " << name << ": " << r.body.substr(0, 500);
+      CheckDocumented(doc, f.api->router(), step.value("method", "GET"), path, step.value("content_type", "application/json"), !body.empty(), r,
+                      file.filename().string() + " / " + name);
       if (step.contains("expect")) {
         std::string why;
         EXPECT_TRUE(Matches(SubstituteJson(step["expect"], vars), got, "$", &why))

@@ -1,0 +1,514 @@
+#include "http/openapi.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <string_view>
+#include <vector>
+
+#include "http/api.h"
+
+namespace keel::http {
+
+using domain::EntityDef;
+using domain::FieldDef;
+using domain::FieldType;
+
+namespace {
+
+// "budget-transfers" → "BudgetTransfers"; "openapi.json" → "OpenapiJson".
+std::string Pascal(std::string_view s) {
+  std::string out;
+  bool up = true;
+  for (char ch : s) {
+    if (ch == '-' || ch == '_' || ch == '.' || ch == ' ') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
+    up = false;
+  }
+  return out;
+}
+
+std::string Camel(std::string_view s) {
+  std::string p = Pascal(s);
+  if (!p.empty()) p[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(p[0])));
+  return p;
+}
+
+// A collection segment as one thing: an entity's own singular, else the English plural undone.
+std::string Singular(const std::string& seg) {
+  for (const auto& e : domain::Entities()) {
+    if (e.UrlSegment() == seg) return e.singular;
+  }
+  auto ends = [&](std::string_view suffix) {
+    return seg.size() > suffix.size() && seg.compare(seg.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends("ies")) return seg.substr(0, seg.size() - 3) + "y";
+  if (ends("sses") || ends("xes")) return seg.substr(0, seg.size() - 2);
+  if (ends("s") && !ends("ss")) return seg.substr(0, seg.size() - 1);
+  return seg;
+}
+
+bool IsParam(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+// Routes whose method and path do not read as a good name. Keys are "METHOD pattern".
+const std::map<std::string, std::string>& Overrides() {
+  static const auto* m = new std::map<std::string, std::string>{
+      {"GET /api/v1/accounting-settings", "getAccountingSettings"},
+      {"POST /api/v1/accounting-settings", "saveAccountingSettings"},
+      {"POST /api/v1/activities/{id}/intents", "correctActivityIntents"},
+      {"POST /api/v1/ai/actions/plan", "planNextBestActions"},
+      {"GET /api/v1/ai/lookalikes", "listLookalikeCustomers"},
+      {"POST /api/v1/ai/datasets", "uploadAiDataset"},
+      {"POST /api/v1/ai/datasets/{id}/train", "trainOnAiDataset"},
+      {"POST /api/v1/alert-rules/check", "checkAlertRule"},
+      {"POST /api/v1/alerts/{id}/ack", "acknowledgeAlert"},
+      {"POST /api/v1/approvals", "submitApproval"},
+      {"POST /api/v1/approvals/{id}/comment", "commentOnApproval"},
+      {"POST /api/v1/auth/login", "login"},
+      {"POST /api/v1/auth/logout", "logout"},
+      {"GET /api/v1/auth/me", "getMe"},
+      {"GET /api/v1/health", "getHealth"},
+      {"GET /api/v1/ready", "getReadiness"},
+      {"GET /api/v1/openapi.json", "getOpenApiDocument"},
+      {"GET /api/v1/kb/search", "searchKnowledgeBase"},
+      {"POST /api/v1/ledger/close", "closeLedgerPeriod"},
+      {"POST /api/v1/ledger/post", "postToLedger"},
+      {"GET /api/v1/ledger/consolidated", "getConsolidatedLedger"},
+      {"GET /api/v1/materials/{id}/versions", "listMaterialVersions"},
+      {"POST /api/v1/materials/{id}/versions", "uploadMaterialVersion"},
+      {"GET /api/v1/materials/{id}/versions/latest/content", "downloadLatestMaterialVersion"},
+      {"GET /api/v1/materials/{id}/versions/{n}/content", "downloadMaterialVersion"},
+      {"GET /api/v1/me/approvals", "listMyApprovals"},
+      {"GET /api/v1/me/recaps", "listMyRecaps"},
+      {"GET /api/v1/me/today", "getMyToday"},
+      {"POST /api/v1/metrics/check", "checkMetric"},
+      {"GET /api/v1/metrics/query", "queryMetrics"},
+      {"GET /api/v1/metrics/sources", "listMetricSources"},
+      {"POST /api/v1/opportunities/{id}/draft-follow-up", "draftOpportunityFollowUp"},
+      {"POST /api/v1/quotes/{id}/order", "orderFromQuote"},
+      {"POST /api/v1/profit-sharing/runs", "runProfitSharing"},
+      {"GET /api/v1/public/feedback/{token}", "getPublicFeedbackForm"},
+      {"POST /api/v1/public/feedback/{token}", "submitPublicFeedback"},
+      {"GET /api/v1/stream", "openEventStream"},
+      {"POST /api/v1/events", "ingestEvents"},
+      {"GET /api/v1/events", "listEventLog"},
+      {"POST /api/v1/imports", "importCsv"},
+      {"GET /api/v1/tenant", "getTenant"},
+      {"PATCH /api/v1/tenant", "updateTenant"},
+      {"GET /api/v1/text/key-phrases", "listKeyPhrases"},
+      {"GET /api/v1/text/models/sentiment", "getSentimentModel"},
+      {"POST /api/v1/text/models/sentiment/train", "trainSentimentModel"},
+      {"GET /api/v1/text/recap", "getRecap"},
+      {"GET /api/v1/text/settings", "getTextSettings"},
+      {"PUT /api/v1/text/settings", "replaceTextSettings"},
+      {"GET /api/v1/units/{id}/boundaries/decision", "getUnitBoundaryDecision"},
+      {"GET /api/v1/units/{id}/members", "listUnitMembers"},
+      {"POST /api/v1/units/{id}/members", "addUnitMember"},
+      {"PATCH /api/v1/units/{id}/members/{user_id}", "updateUnitMember"},
+      {"DELETE /api/v1/users/{id}/sessions", "revokeUserSessions"},
+  };
+  return *m;
+}
+
+std::string Derived(const std::string& method, const std::vector<std::string>& segs, int success) {
+  // segs: the path's segments after /api/v1.
+  std::vector<size_t> statics;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (!IsParam(segs[i])) statics.push_back(i);
+  }
+  // A static segment followed by a parameter names one thing of a collection.
+  auto noun = [&](size_t upto) {  // the statics before index `upto`, as one name
+    std::string out;
+    for (size_t i : statics) {
+      if (i >= upto) break;
+      bool one = i + 1 < segs.size() && IsParam(segs[i + 1]);
+      out += Pascal(one ? Singular(segs[i]) : segs[i]);
+    }
+    return out;
+  };
+  const bool ends_in_param = !segs.empty() && IsParam(segs.back());
+  const std::string m = method;
+  if (ends_in_param) {
+    const char* verb = m == "GET" ? "get" : m == "PUT" ? "replace" : m == "PATCH" ? "update" : m == "DELETE" ? "delete" : "post";
+    return verb + noun(segs.size());
+  }
+  const std::string& last = segs.back();
+  const bool after_param = segs.size() > 1 && IsParam(segs[segs.size() - 2]);
+  if (m == "GET") return (after_param ? "get" : "list") + noun(segs.size());
+  if (m == "POST" && success == 201 && !after_param) return "create" + noun(segs.size() - 1) + Pascal(Singular(last));
+  if (m == "POST") return Camel(last) + noun(segs.size() - 1);
+  return Camel(m) + noun(segs.size());
+}
+
+json FieldSchema(const FieldDef& f) {
+  json s;
+  std::string type;
+  switch (f.type) {
+    case FieldType::kRef: s = {{"minimum", 1}}; type = "integer"; break;
+    case FieldType::kString:
+    case FieldType::kText: s = {{"maxLength", f.max_len}}; type = "string"; break;
+    case FieldType::kInt: s = {{"minimum", f.min}, {"maximum", f.max}}; type = "integer"; break;
+    case FieldType::kNumber: s = {{"minimum", f.min}, {"maximum", f.max}}; type = "number"; break;
+    case FieldType::kMoney: s = {{"multipleOf", 0.01}, {"minimum", f.min}, {"maximum", f.max}}; type = "number"; break;
+    case FieldType::kBool: type = "boolean"; break;
+    case FieldType::kEnum: s = {{"enum", f.values}}; type = "string"; break;
+    case FieldType::kTimestamp: s = {{"format", "date-time"}}; type = "string"; break;
+    case FieldType::kDate: s = {{"format", "date"}}; type = "string"; break;
+    case FieldType::kCurrency: s = {{"enum", domain::kCurrencies}}; type = "string"; break;
+    case FieldType::kCategory: s = {{"pattern", "^[^/]+(/[^/]+){0,5}$"}}; type = "string"; break;
+    case FieldType::kJson: type = "object"; break;
+    case FieldType::kPassword: s = {{"writeOnly", true}, {"minLength", 10}}; type = "string"; break;
+  }
+  if (s.is_null()) s = json::object();
+  // JSON Schema 2020-12: a field that may be absent or unset is typed [type, "null"].
+  const bool nullable = !f.required || !f.writable;
+  s["type"] = nullable ? json::array({type, "null"}) : json(type);
+  if (nullable && s.contains("enum")) s["enum"].push_back(nullptr);
+  if (!f.writable) s["readOnly"] = true;
+  if (!f.ref.empty()) s["x-references"] = f.ref;
+  if (!f.default_value.empty()) s["default"] = f.type == FieldType::kBool ? json(f.default_value == "true") : json(f.default_value);
+  s["description"] = f.doc_en + (f.doc_zh.empty() ? "" : " / " + f.doc_zh);
+  return s;
+}
+
+// Example values of a field for the entity examples (the demo company's style).
+json ExampleOf(const FieldDef& f) {
+  switch (f.type) {
+    case FieldType::kRef: return 1001;
+    case FieldType::kString: return f.name == "code" ? json("C-0001") : f.name == "name" ? json("华东家电城") : json("示例");
+    case FieldType::kText: return "客户关注一级能效与安装周期";
+    case FieldType::kInt: return std::max<int64_t>(static_cast<int64_t>(f.min), 1);
+    case FieldType::kNumber: return std::max(f.min, 0.0);
+    case FieldType::kMoney: return 12800.0;
+    case FieldType::kBool: return false;
+    case FieldType::kEnum: return f.values.empty() ? json(nullptr) : json(f.values[0]);
+    case FieldType::kTimestamp: return "2026-11-27T02:00:00Z";
+    case FieldType::kDate: return "2026-11-27";
+    case FieldType::kCurrency: return "CNY";
+    case FieldType::kCategory: return "家电/空调";
+    case FieldType::kJson: return json::object();
+    case FieldType::kPassword: return nullptr;
+  }
+  return nullptr;
+}
+
+json EntityExample(const EntityDef& e) {
+  json ex = {{"id", 1001}, {"created_at", "2026-11-27T02:00:00Z"}, {"updated_at", "2026-11-27T02:00:00Z"},
+             {"archived_at", nullptr}, {"created_by", 1002}};
+  for (const auto& f : e.fields) {
+    if (f.type == FieldType::kPassword) continue;
+    json v = ExampleOf(f);
+    if (!v.is_null() && (f.required || !f.default_value.empty() || f.type == FieldType::kEnum)) ex[f.name] = v;
+  }
+  for (const auto& group : e.needs_one_of) {
+    if (const FieldDef* f = e.Field(group.front())) ex[f->name] = ExampleOf(*f);
+  }
+  if (e.child) {
+    json line = {{"line_no", 1}};
+    for (const auto& f : e.child->fields) {
+      json v = ExampleOf(f);
+      if (!v.is_null() && f.required) line[f.name] = v;
+    }
+    ex[e.child->name] = json::array({line});
+  }
+  return ex;
+}
+
+struct TagInfo {
+  const char* part;
+  const char* en;
+  const char* zh;
+};
+
+// The tags that are not entities, by part. An entity's tag is its name, in "Records" unless the
+// agile units own it (listed here too).
+const std::map<std::string, TagInfo>& Tags() {
+  static const auto* m = new std::map<std::string, TagInfo>{
+      {"system", {"System", "Liveness, readiness and this document", "存活、就绪与本文档"}},
+      {"auth", {"System", "Sign-in, sessions and API keys", "登录、会话与 API 密钥"}},
+      {"tenant", {"System", "The tenant's settings", "租户设置"}},
+      {"audit", {"System", "The audit log", "审计日志"}},
+      {"events", {"System", "The event log", "事件日志"}},
+      {"formula", {"Metrics & alerts", "The formula language: functions and checks", "公式语言：函数与校验"}},
+      {"metrics", {"Metrics & alerts", "Metric definitions and queries", "指标定义与查询"}},
+      {"alerts", {"Metrics & alerts", "Alert rules, alerts, silences, webhooks and notifications", "告警规则、告警、静默、Webhook 与通知"}},
+      {"streams", {"Metrics & alerts", "Live updates (Server-Sent Events)", "实时推送（SSE）"}},
+      {"ingest", {"Data in", "Facts in bulk and CSV imports", "批量业务事实与 CSV 导入"}},
+      {"public", {"Data in", "Public feedback forms (no sign-in)", "公开反馈表单（无需登录）"}},
+      {"ai", {"AI", "Scores with reasons, next best actions, models and datasets", "评分与原因、下一步行动、模型与数据集"}},
+      {"text", {"Text", "Text analysis, recaps and the knowledge base", "文本分析、纪要与知识库"}},
+      {"approvals", {"Units & approvals", "Approval workflows, the inbox, delegation and pricing authority", "审批流程、待办、授权与定价权限"}},
+      {"governance", {"Units & approvals", "Unit boundaries, sandboxes and compliance checkpoints", "单元边界、沙盒与合规检查点"}},
+      {"budgets", {"Units & approvals", "Unit budgets", "单元预算"}},
+      {"ledger", {"Units & approvals", "The units' ledger and P&L", "单元账簿与损益"}},
+      {"profit-sharing", {"Units & approvals", "Profit-sharing rules, runs and statements", "分润规则、核算与结算单"}},
+      {"expenses", {"Units & approvals", "Expense claims and policies", "费用报销与标准"}},
+      {"budget_transfers", {"Units & approvals", "Budget transfers between units", "单元间预算调拨"}},
+      {"price_changes", {"Units & approvals", "Price changes", "调价申请"}},
+      {"materials", {"Units & approvals", "Sales materials and their versions", "销售物料及其版本"}},
+  };
+  return *m;
+}
+
+const std::vector<std::string>& PartOrder() {
+  static const auto* v = new std::vector<std::string>{"Records", "Units & approvals", "Metrics & alerts", "AI", "Text", "Data in", "System"};
+  return *v;
+}
+
+// A query parameter's documentation: "(required)" in its text makes it required; a name ending in
+// " (header)" is a request header.
+json Parameter(const std::string& name, const std::string& desc) {
+  const std::string header_suffix = " (header)";
+  bool header = name.size() > header_suffix.size() && name.compare(name.size() - header_suffix.size(), header_suffix.size(), header_suffix) == 0;
+  json p = {{"name", header ? name.substr(0, name.size() - header_suffix.size()) : name},
+            {"in", header ? "header" : "query"},
+            {"required", desc.find("(required)") != std::string::npos},
+            {"description", desc},
+            {"schema", {{"type", "string"}}}};
+  return p;
+}
+
+json ResponseDoc(const std::string& description, const std::string& media_type, const json& schema) {
+  return {{"description", description}, {"content", {{media_type, {{"schema", schema}}}}}};
+}
+
+json ErrorRef(const std::string& description) {
+  return {{"$ref", "#/components/responses/" + description}};
+}
+
+json SharedResponses() {
+  auto error = [](const std::string& en) { return ResponseDoc(en, "application/json", SchemaRef("Error")); };
+  return {{"BadRequest", error("The request is malformed or a field is invalid: `field` names it (`body@<byte>` for JSON syntax)")},
+          {"Unauthorized", error("No valid session or API key (`WWW-Authenticate: Bearer`)")},
+          {"Forbidden", error("The caller's role or unit may not do this")},
+          {"NotFound", error("No such record visible to the caller (another tenant's ids are never found)")},
+          {"ClientError", error("Another client error: 409 conflict (a state or version changed), 413 too large, 422 a business rule "
+                                "refused it, 429 too many attempts (`Retry-After`)")}};
+}
+
+}  // namespace
+
+std::string EntityTitle(const EntityDef& e) { return Pascal(e.singular); }
+
+json SchemaRef(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json ListSchema(const std::string& ref) {
+  return {{"type", "object"},
+          {"required", {"items", "next_cursor"}},
+          {"properties",
+           {{"items", {{"type", "array"}, {"items", SchemaRef(ref)}}},
+            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as ?cursor= for the next page; null on the last page"}}}}}};
+}
+
+json EntitySchema(const EntityDef& e) {
+  json props = {{"id", {{"type", "integer"}, {"readOnly", true}}},
+                {"created_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
+                {"updated_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
+                {"archived_at", {{"type", {"string", "null"}}, {"format", "date-time"}, {"readOnly", true}}},
+                {"created_by", {{"type", {"integer", "null"}}, {"readOnly", true}}}};
+  json required = json::array();
+  for (const auto& f : e.fields) {
+    props[f.name] = FieldSchema(f);
+    if (f.required && f.writable) required.push_back(f.name);
+  }
+  if (e.child) {
+    json cprops = {{"line_no", {{"type", "integer"}, {"readOnly", true}}}};
+    json creq = json::array();
+    for (const auto& f : e.child->fields) {
+      cprops[f.name] = FieldSchema(f);
+      if (f.required && f.writable) creq.push_back(f.name);
+    }
+    props[e.child->name] = {{"type", "array"},
+                            {"minItems", 1},
+                            {"maxItems", e.child->max_items},
+                            {"items", {{"type", "object"}, {"properties", cprops}, {"required", creq}, {"additionalProperties", false}}}};
+    required.push_back(e.child->name);
+  }
+  json schema = {{"type", "object"},
+                 {"description", e.en + " / " + e.zh},
+                 {"properties", props},
+                 {"required", required},
+                 {"additionalProperties", false},
+                 {"examples", json::array({EntityExample(e)})}};
+  for (const auto& group : e.needs_one_of) {
+    json any = json::array();
+    for (const auto& f : group) any.push_back({{"required", {f}}});
+    schema["anyOf"] = any;
+  }
+  return schema;
+}
+
+std::string OperationId(const Route& r) {
+  if (r.deprecated()) {
+    // The canonical route's id (`successor` is its whole pattern), marked.
+    Route canonical = r;
+    canonical.successor.clear();
+    canonical.pattern = r.successor;
+    canonical.segments.clear();
+    for (size_t i = 1, j; i <= canonical.pattern.size(); i = j + 1) {
+      j = canonical.pattern.find('/', i);
+      if (j == std::string::npos) j = canonical.pattern.size();
+      canonical.segments.push_back(canonical.pattern.substr(i, j - i));
+    }
+    return OperationId(canonical) + "Deprecated";
+  }
+  if (!r.doc.operation_id.empty()) return r.doc.operation_id;
+  auto it = Overrides().find(r.method + " " + r.pattern);
+  if (it != Overrides().end()) return it->second;
+  std::vector<std::string> segs;
+  for (const auto& s : r.segments) segs.push_back(s);
+  // Drop "api", "v1".
+  if (segs.size() >= 2 && segs[0] == "api" && segs[1] == "v1") segs.erase(segs.begin(), segs.begin() + 2);
+  if (segs.empty()) return Camel(r.method);
+  return Derived(r.method, segs, r.doc.success_status);
+}
+
+const char* PartOf(const std::string& tag) {
+  auto it = Tags().find(tag);
+  return it == Tags().end() ? "Records" : it->second.part;
+}
+
+json Api::OpenApi() const {
+  json paths = json::object();
+  std::map<std::string, json> tags;  // name → tag object, for the tags used
+  for (const Route& r : router_.routes()) {
+    std::string method = r.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    json op = {{"summary", r.doc.summary_en}, {"description", r.doc.summary_zh}, {"tags", {r.doc.tag}}, {"operationId", OperationId(r)}};
+    json params = json::array();
+    for (const auto& seg : r.segments) {
+      if (IsParam(seg)) {
+        std::string name = seg.substr(1, seg.size() - 2);
+        json schema = name == "token" ? json{{"type", "string"}}
+                      : name == "name" ? json{{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,63}$"}}
+                                       : json{{"type", "integer"}, {"minimum", 1}};
+        params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", schema}});
+      }
+    }
+    for (const auto& [name, desc] : r.doc.query) params.push_back(Parameter(name, desc));
+    if (!params.empty()) op["parameters"] = params;
+    if (!r.doc.request_schema.is_null()) {
+      json content = json::object();
+      if (r.doc.raw_body && !r.doc.content_types.empty()) {
+        for (const auto& t : r.doc.content_types) content[t] = {{"schema", r.doc.request_schema}};
+      } else {
+        content["application/json"] = {{"schema", r.doc.request_schema}};
+        if (r.doc.yaml) content["application/yaml"] = {{"schema", r.doc.request_schema}};
+        if (!r.doc.text_field.empty()) {
+          content["text/markdown"] = {{"schema", {{"type", "string"}, {"description", "the body becomes `" + r.doc.text_field +
+                                                                                          "`; the other fields come from the query string"}}}};
+        }
+      }
+      op["requestBody"] = {{"required", true}, {"content", content}};
+    }
+    const std::string media = r.doc.response_type.empty() ? "application/json" : r.doc.response_type;
+    json responses = {{std::to_string(r.doc.success_status), ResponseDoc("success", media, r.doc.response_schema)}};
+    for (const auto& [status, what] : r.doc.also) responses[std::to_string(status)] = ResponseDoc(what, media, r.doc.response_schema);
+    if (!r.doc.request_schema.is_null() || !r.doc.query.empty()) responses["400"] = ErrorRef("BadRequest");
+    if (r.doc.auth) {
+      responses["401"] = ErrorRef("Unauthorized");
+      responses["403"] = ErrorRef("Forbidden");
+    }
+    if (!params.empty() && std::any_of(r.segments.begin(), r.segments.end(), IsParam)) responses["404"] = ErrorRef("NotFound");
+    responses["4XX"] = ErrorRef("ClientError");
+    op["responses"] = responses;
+    if (r.deprecated()) {
+      op["deprecated"] = true;
+      op["summary"] = "Deprecated spelling of " + r.successor + " (removed in " + kDeprecatedRemovedIn + "): " + r.doc.summary_en;
+      op["description"] = "已弃用的旧路径，请改用 " + r.successor + "（" + kDeprecatedRemovedIn + " 版移除）：" + r.doc.summary_zh;
+      op["responses"][std::to_string(r.doc.success_status)]["headers"] = {
+          {"Deprecation", {{"description", "RFC 9745: this spelling is deprecated since this date"},
+                           {"schema", {{"type", "string"}, {"example", kDeprecatedSince}}}}},
+          {"Link", {{"description", "<the same resource under its kebab-case path>; rel=\"successor-version\""}, {"schema", {{"type", "string"}}}}}};
+    }
+    op["security"] = r.doc.auth ? json::array({{{"bearer", json::array()}}}) : json::array();
+    paths[r.pattern][method] = op;
+    if (!tags.count(r.doc.tag)) {
+      auto it = Tags().find(r.doc.tag);
+      json t = {{"name", r.doc.tag}};
+      if (it != Tags().end()) {
+        t["description"] = std::string(it->second.en) + " / " + it->second.zh;
+      } else if (const EntityDef* e = domain::FindEntity(r.doc.tag)) {
+        t["description"] = "Records: " + e->en + " / " + e->zh;
+      }
+      tags[r.doc.tag] = t;
+    }
+  }
+  json schemas = json::object();
+  for (const auto& e : domain::Entities()) {
+    schemas[EntityTitle(e)] = EntitySchema(e);
+    // PATCH bodies: any writable fields, none required.
+    json update = EntitySchema(e);
+    update.erase("required");
+    update.erase("anyOf");
+    update.erase("examples");
+    update["description"] = "Fields of a " + e.en + " to change / 要修改的" + e.zh + "字段";
+    schemas[EntityTitle(e) + "Update"] = update;
+  }
+  schemas["Error"] = {
+      {"type", "object"},
+      {"required", {"error"}},
+      {"properties",
+       {{"error", {{"type", "object"},
+                   {"required", {"code", "message", "message_zh"}},
+                   {"properties", {{"code", {{"type", "string"}, {"description", "stable, e.g. validation.required"}}},
+                                   {"message", {{"type", "string"}}},
+                                   {"message_zh", {{"type", "string"}}},
+                                   {"field", {{"type", {"string", "null"}}, {"description", "the field or position at fault"}}},
+                                   {"request_id", {{"type", "string"}}}}}}}}},
+      {"examples", json::array({{{"error", {{"code", "validation.required"}, {"message", "name is required"}, {"message_zh", "name 为必填项"},
+                                            {"field", "name"}, {"request_id", "r-1a2b3c"}}}}})}};
+  schemas["BatchError"] = {{"type", "object"},
+                           {"properties", {{"index", {{"type", "integer"}}},
+                                           {"code", {{"type", "string"}}},
+                                           {"message", {{"type", "string"}}},
+                                           {"message_zh", {{"type", "string"}}},
+                                           {"field", {{"type", {"string", "null"}}}}}}};
+  schemas["Tenant"] = {{"type", "object"},
+                       {"properties", {{"id", {{"type", "integer"}, {"readOnly", true}}},
+                                       {"code", {{"type", "string"}, {"readOnly", true}}},
+                                       {"name", {{"type", "string"}}},
+                                       {"time_zone", {{"type", "string"}}},
+                                       {"currency", {{"type", "string"}}},
+                                       {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}},
+                                       {"status", {{"type", "string"}, {"readOnly", true}}}}}};
+  schemas["AuditEntry"] = {{"type", "object"},
+                           {"properties", {{"id", {{"type", "integer"}}}, {"at", {{"type", "string"}}},
+                                           {"actor_id", {{"type", "integer"}}},
+                                           {"action", {{"type", "string"}}},
+                                           {"entity", {{"type", "string"}}},
+                                           {"entity_id", {{"type", "integer"}}},
+                                           {"before", {{"type", {"object", "null"}}}},
+                                           {"after", {{"type", {"object", "null"}}}}}}};
+  json tag_list = json::array();
+  json groups = json::array();
+  for (const auto& part : PartOrder()) {
+    json names = json::array();
+    for (const auto& [name, t] : tags) {
+      if (PartOf(name) == part) {
+        names.push_back(name);
+        tag_list.push_back(t);
+      }
+    }
+    if (!names.empty()) groups.push_back({{"name", part}, {"tags", names}});
+  }
+  return {{"openapi", "3.1.0"},
+          {"info", {{"title", "Keel API"},
+                    {"version", options_.version},
+                    {"license", {{"name", "Proprietary: the terms of the customer's Keel licence agreement"}, {"identifier", "LicenseRef-Keel-Proprietary"}}},
+                    {"description", "Keel sales operating system — 销售操作系统. Errors carry a stable code, an English and a Chinese "
+                                    "message and the field. Operation ids are stable (docs/api.md)."}}},
+          {"servers", {{{"url", "/"}}}},
+          {"tags", tag_list},
+          {"x-tagGroups", groups},
+          {"paths", paths},
+          {"components", {{"schemas", schemas},
+                          {"responses", SharedResponses()},
+                          {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"},
+                                                           {"description", "a session token from POST /api/v1/auth/login, or an API key"}}}}}}}};
+}
+
+}  // namespace keel::http
