@@ -10,7 +10,8 @@
 #include "demo/demo.h"
 #include "domain/auth.h"
 #include "domain/schema.h"
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/expenses.h"
 #include "org/governance.h"
@@ -36,14 +37,15 @@ int main() {
   const int64_t tenant = demo.tenant_id;
   auto sys = keel::domain::Principal::System(tenant);
   keel::org::ApprovalEngine approvals(*db, rs, clock);
+  keel::org::Commerce commerce(*db, rs, approvals, clock);
   keel::org::BudgetService budgets(*db, clock);
   keel::org::Ledger ledger(*db, clock);
   keel::org::ProfitSharing sharing(*db, ledger, clock);
   keel::org::ExpenseService expenses(*db, rs, approvals, budgets, ledger, clock);
   keel::org::Governance governance(*db, clock);
-  approvals.SetGovernance(&governance);
+  commerce.SetGovernance(&governance);
   expenses.SetGovernance(&governance);
-  if (auto s = keel::demo::SeedUnits(*db, rs, approvals, tenant); !s.ok()) {
+  if (auto s = keel::demo::SeedUnits(*db, rs, commerce, tenant); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
     return 1;
   }

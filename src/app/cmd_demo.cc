@@ -147,7 +147,7 @@ int Demo(Config& c, DemoArgs& a) {
     // Units: pricing authority (HQ 5 %; every sales unit's reps 8 %, 12 % on ACs from 50,000
     // yuan; unit leads 15 %), and three quotes by sh-rep-01 — one within authority (approved on
     // the spot), one beyond it (waiting for 上海战队's lead), one deeper (lead, then HQ).
-    auto seeded = demo::SeedUnits(*s.db, *s.records, rt.org.approvals, r->tenant_id);
+    auto seeded = demo::SeedUnits(*s.db, *s.records, rt.org.commerce, r->tenant_id);
     if (!seeded.ok()) return Fail(seeded.status());
     std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());
     std::printf("units: %d materials, %d case reviews\n", (*seeded)["materials"].get<int>(), (*seeded)["case_reviews"].get<int>());

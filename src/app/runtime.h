@@ -20,15 +20,16 @@
 #include "http/streams.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
-#include "org/approvals.h"
 #include "org/budgets.h"
 #include "org/changes.h"
+#include "org/commerce/commerce.h"
 #include "org/expenses.h"
 #include "org/feedback_links.h"
 #include "org/governance.h"
 #include "org/ledger.h"
 #include "org/materials.h"
 #include "org/profit_sharing.h"
+#include "org/workflow/approvals.h"
 #include "store/database.h"
 #include "text/service.h"
 
@@ -43,11 +44,13 @@ struct Store {
 // Opens the database (migrating it) and the services over it.
 Result<Store> OpenStore(const Config& c, const std::string& synchronous, const Clock& clock);
 
-// The agile units' services, wired together: governance (boundaries, compliance) in approvals,
-// expenses and change requests; expenses and change requests hooked into the approval engine.
+// The agile units' services, wired together: governance (boundaries, compliance) in commerce,
+// expenses and change requests; commerce, expenses and change requests hooked into the approval
+// engine.
 struct OrgParts {
   OrgParts(store::Database& db, domain::RecordService& records, const Clock& clock)
       : approvals(db, records, clock),
+        commerce(db, records, approvals, clock),
         budgets(db, clock),
         ledger(db, clock),
         sharing(db, ledger, clock),
@@ -56,7 +59,7 @@ struct OrgParts {
         feedback_links(db, records, clock),
         governance(db, clock),
         changes(db, records, approvals, budgets, clock) {
-    approvals.SetGovernance(&governance);
+    commerce.SetGovernance(&governance);
     expenses.SetGovernance(&governance);
     changes.SetGovernance(&governance);
   }
@@ -65,6 +68,7 @@ struct OrgParts {
   // The API's services: `base` (metrics … text) with these.
   http::ApiServices Services(http::ApiServices base) {
     base.approvals = &approvals;
+    base.commerce = &commerce;
     base.budgets = &budgets;
     base.ledger = &ledger;
     base.profit_sharing = &sharing;
@@ -75,6 +79,7 @@ struct OrgParts {
     return base;
   }
   org::ApprovalEngine approvals;
+  org::Commerce commerce;
   org::BudgetService budgets;
   org::Ledger ledger;
   org::ProfitSharing sharing;

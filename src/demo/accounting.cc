@@ -6,7 +6,7 @@
 
 #include "demo/demo.h"
 #include "domain/schema.h"
-#include "org/approvals.h"
+#include "org/workflow/approvals.h"
 #include "org/expenses.h"
 #include "org/governance.h"
 #include "org/ledger.h"

@@ -17,6 +17,7 @@
 
 namespace keel::org {
 class ApprovalEngine;
+class Commerce;
 class BudgetService;
 class ExpenseService;
 class Governance;
@@ -63,12 +64,12 @@ Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records
                              domain::AuthService& auth, const DemoOptions& options);
 
 // Pricing authority (HQ 5 %; each sales unit's reps 8 %, 12 % on ACs from 50,000 yuan; unit
-// leads 15 %) and three quotes by sh-rep-01 submitted through `approvals`: returns
+// leads 15 %) and three quotes by sh-rep-01 submitted through `commerce`: returns
 // {rep_id, quotes: [{id, code, name, discount_pct, status, approval_id}], budgets, materials,
 // case_reviews, feedback_links: [{unit, path}]} — with the materials library (HQ's price list in
 // two versions, brand book, deck, contract template; a unit's playbook), three case reviews and
 // one public feedback link per region.
-Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant);
+Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant);
 
 // The units' accounting for the demo: expense policy, claims of last month and this month (last
 // month's posted), HQ allocations, the ledger of the last four months (the two oldest closed) and

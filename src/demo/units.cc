@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
 #include "org/budgets.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
@@ -93,7 +93,7 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
 }  // namespace
 
 // The demo's pricing authority and a few quotes going through approval.
-Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, int64_t tenant) {
+Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant) {
   auto sys = domain::Principal::System(tenant);
   domain::Principal rep;
   int64_t hq = 0, product = 0, customer = 0;
@@ -125,14 +125,14 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
     if (c.empty()) return Status::Internal("demo: sh-rep-01 has no B2B customer");
     customer = store::AsInt(c.rows[0][0]);
   }
-  KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", hq}, {"max_discount_pct", 5}}).status());
+  KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", hq}, {"max_discount_pct", 5}}).status());
   json library;
   KEEL_RETURN_IF_ERROR(SeedLibrary(db, records, tenant, rep, units, customer, library));
   for (int64_t u : units) {
-    KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"max_discount_pct", 8}}).status());
-    KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"category_prefix", "家电/空调"}, {"min_amount", 50000},
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"max_discount_pct", 8}}).status());
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"category_prefix", "家电/空调"}, {"min_amount", 50000},
                                                        {"max_discount_pct", 12}}).status());
-    KEEL_RETURN_IF_ERROR(approvals.SaveAuthority(sys, {{"unit_id", u}, {"role", "unit_lead"}, {"max_discount_pct", 15}}).status());
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "unit_lead"}, {"max_discount_pct", 15}}).status());
   }
   json out = {{"rep_id", rep.user_id}, {"quotes", json::array()}, {"budgets", 0}};
   // This quarter's marketing and travel budgets for every sales unit, part of them already spent.
@@ -158,13 +158,13 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
     json body = {{"code", q.code}, {"name", q.name}, {"customer_id", customer}, {"owner_id", rep.user_id},
                  {"lines", {{{"product_id", product}, {"qty", q.qty}, {"unit_price", 3299}, {"discount_pct", q.discount}}}}};
     KEEL_ASSIGN_OR_RETURN(json created, records.Create(rep, *domain::FindEntity("quotes"), body));
-    KEEL_ASSIGN_OR_RETURN(json submitted, approvals.SubmitQuote(rep, created["id"].get<int64_t>(), {{"comment", "客户比价，申请特价"}}));
+    KEEL_ASSIGN_OR_RETURN(json submitted, commerce.SubmitQuote(rep, created["id"].get<int64_t>(), {{"comment", "客户比价，申请特价"}}));
     out["quotes"].push_back({{"id", created["id"]}, {"code", q.code}, {"name", q.name}, {"discount_pct", q.discount},
                              {"status", submitted["status"]},
                              {"approval_id", submitted.contains("approval") ? submitted["approval"]["id"] : json(nullptr)}});
   }
   // The store's sample restock was within authority: the customer accepted it and it is an order.
-  KEEL_ASSIGN_OR_RETURN(json ordered, approvals.OrderFromQuote(rep, out["quotes"][0]["id"].get<int64_t>(), json::object()));
+  KEEL_ASSIGN_OR_RETURN(json ordered, commerce.OrderFromQuote(rep, out["quotes"][0]["id"].get<int64_t>(), json::object()));
   out["quotes"][0]["order_id"] = ordered["order"]["id"];
   out.update(library);
   // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit

@@ -75,6 +75,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddAiRoutes();
   AddTextRoutes();
   AddOrgRoutes();
+  AddCommerceRoutes();
   AddAccountingRoutes();
   AddMaterialRoutes();
   AddGovernanceRoutes();

@@ -27,6 +27,7 @@ class TextService;
 }
 namespace keel::org {
 class ApprovalEngine;
+class Commerce;
 class BudgetService;
 class Ledger;
 class ProfitSharing;
@@ -53,6 +54,7 @@ struct ApiServices {
   ai::AiService* ai = nullptr;
   text::TextService* text = nullptr;
   org::ApprovalEngine* approvals = nullptr;
+  org::Commerce* commerce = nullptr;
   org::BudgetService* budgets = nullptr;
   org::Ledger* ledger = nullptr;
   org::ProfitSharing* profit_sharing = nullptr;
@@ -86,6 +88,7 @@ class Api {
   void AddAiRoutes();
   void AddTextRoutes();
   void AddOrgRoutes();
+  void AddCommerceRoutes();
   void AddAccountingRoutes();
   void AddMaterialRoutes();
   void AddGovernanceRoutes();

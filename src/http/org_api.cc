@@ -1,7 +1,8 @@
 // Routes of the agile units: approval workflows and requests, the inbox, delegation grants,
 // pricing authority and quote submission.
 #include "http/api.h"
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 
 namespace keel::http {
@@ -89,18 +90,6 @@ void Api::AddOrgRoutes() {
               {"Delegation grants (mine, or all for HQ)", "委托记录（本人的；总部可见全部）", "approvals", nullptr, obj});
   router_.Add("DELETE", "/api/v1/grants/{id}", [ap](Call& c) { return Wrap(ap->RevokeGrant(c.p(), c.id())); },
               {"Revoke a grant", "撤销委托", "approvals", nullptr, obj});
-  json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
-                    {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
-                                    {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
-  router_.Add("GET", "/api/v1/pricing-authority", [ap](Call& c) { return Wrap(ap->Authorities(c.p())); },
-              {"Pricing authority rules", "定价权限规则", "approvals", nullptr, obj});
-  router_.Add("POST", "/api/v1/pricing-authority", [ap](Call& c) { return Wrap(ap->SaveAuthority(c.p(), c.body), 201); },
-              {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
-               "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, obj, {}, 201});
-  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [ap](Call& c) { return Wrap(ap->ArchiveAuthority(c.p(), c.id())); },
-              {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, obj});
-  router_.Add("GET", "/api/v1/quotes/{id}/authority", [ap](Call& c) { return Wrap(ap->CheckQuote(c.p(), c.id())); },
-              {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, obj});
   if (org::BudgetService* b = services_.budgets) {
     json budget = {{"type", "object"}, {"required", {"unit_id", "category", "period", "amount"}},
                    {"properties", {{"unit_id", {{"type", "integer"}}},
@@ -124,22 +113,41 @@ void Api::AddOrgRoutes() {
     router_.Add("POST", "/api/v1/budgets/{id}/release", [b](Call& c) { return Wrap(b->Release(c.p(), c.id(), c.body)); },
                 {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, obj});
   }
+}
+
+// Quotes, orders from quotes, contracts and pricing authority (org::Commerce).
+void Api::AddCommerceRoutes() {
+  org::Commerce* cm = services_.commerce;
+  if (cm == nullptr) return;
+  json obj = {{"type", "object"}};
+  json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
+                    {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
+                                    {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
+  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->Authorities(c.p())); },
+              {"Pricing authority rules", "定价权限规则", "approvals", nullptr, obj});
+  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->SaveAuthority(c.p(), c.body), 201); },
+              {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
+               "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, obj, {}, 201});
+  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(cm->ArchiveAuthority(c.p(), c.id())); },
+              {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, obj});
+  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(cm->CheckQuote(c.p(), c.id())); },
+              {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, obj});
   json sq = {{"type", "object"},
              {"properties", {{"comment", {{"type", "string"}}},
                              {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden (≥ 5 characters)"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/submit", [ap](Call& c) { return Wrap(ap->SubmitQuote(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(cm->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, obj});
   json to_order = {{"type", "object"},
                    {"properties", {{"channel", {{"type", "string"}, {"enum", {"store", "online", "b2b", "wechat", "livestream"}}}},
                                    {"ordered_at", {{"type", "string"}, {"format", "date-time"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/order", [ap](Call& c) { return Wrap(ap->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
+  router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(cm->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
               {"Turn an approved, sent or accepted quote into an order (once); the quote becomes accepted",
                "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, obj, {}, 201});
   json sign = {{"type", "object"},
                {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
                                {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};
-  router_.Add("POST", "/api/v1/contracts/{id}/sign", [ap](Call& c) { return Wrap(ap->SignContract(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(cm->SignContract(c.p(), c.id(), Body(c))); },
               {"Sign an approved contract: legal review required, compliance checkpoints first", "签署已批准的合同：须经法务审核，先做合规检查",
                "approvals", sign, obj});
 }

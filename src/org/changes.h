@@ -11,7 +11,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "domain/records.h"
-#include "org/approvals.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/governance.h"
 #include "store/database.h"

@@ -15,7 +15,7 @@
 #include "common/time.h"
 #include "domain/model.h"
 #include "domain/records.h"
-#include "org/approvals.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/governance.h"
 #include "org/ledger.h"

@@ -7,11 +7,12 @@
 #include <map>
 
 #include "domain/auth.h"
-#include "org/approvals.h"
 #include "org/budgets.h"
+#include "org/commerce/commerce.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/profit_sharing.h"
+#include "org/workflow/approvals.h"
 #include "org/governance.h"
 #include "support/test_clock.h"
 #include "support/test_db.h"
@@ -219,9 +220,10 @@ namespace {
 // The agile units' services over a generated demo, on the demo's own clock.
 struct UnitsEnv {
   explicit UnitsEnv(Generated& g)
-      : g(g), rs(*g.db, *g.clock), approvals(*g.db, rs, *g.clock), governance(*g.db, *g.clock), budgets(*g.db, *g.clock),
+      : g(g), rs(*g.db, *g.clock), approvals(*g.db, rs, *g.clock), commerce(*g.db, rs, approvals, *g.clock), governance(*g.db, *g.clock),
+        budgets(*g.db, *g.clock),
         ledger(*g.db, *g.clock), sharing(*g.db, ledger, *g.clock), expenses(*g.db, rs, approvals, budgets, ledger, *g.clock) {
-    approvals.SetGovernance(&governance);
+    commerce.SetGovernance(&governance);
     expenses.SetGovernance(&governance);
   }
   domain::Principal PrincipalOf(const std::string& username) {
@@ -240,6 +242,7 @@ struct UnitsEnv {
   Generated& g;
   domain::RecordService rs;
   org::ApprovalEngine approvals;
+  org::Commerce commerce;
   org::Governance governance;
   org::BudgetService budgets;
   org::Ledger ledger;
@@ -300,7 +303,7 @@ void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
 TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   Generated g = Make(20261127);
   UnitsEnv e(g);
-  auto seeded = SeedUnits(*g.db, e.rs, e.approvals, g.summary.tenant_id);
+  auto seeded = SeedUnits(*g.db, e.rs, e.commerce, g.summary.tenant_id);
   ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
   const auto& q = (*seeded)["quotes"];
   ASSERT_EQ(q.size(), 3u);
@@ -387,7 +390,7 @@ TEST_P(DemoEndDates, GenerateWithThePlantedStructureAndLastMonthsAccounts) {
   }  // the connection goes back before the units' services borrow one
   // The units' setup and last month's accounts, on the morning after the last day.
   UnitsEnv e(g);
-  auto seeded = SeedUnits(*g.db, e.rs, e.approvals, g.summary.tenant_id);
+  auto seeded = SeedUnits(*g.db, e.rs, e.commerce, g.summary.tenant_id);
   ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
   EXPECT_EQ((*seeded)["budgets"], 24);
   SeedAndCheckAccounting(e, last_month);

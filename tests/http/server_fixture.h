@@ -17,7 +17,8 @@
 #include "http/server.h"
 #include "http/streams.h"
 #include "ai/service.h"
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/changes.h"
 #include "org/expenses.h"
@@ -81,6 +82,8 @@ class ServerFixture {
     approvals = std::make_unique<org::ApprovalEngine>(*db, *rs, TestClock());
     approvals->SetAlerts(alerts.get());
     services.approvals = approvals.get();
+    commerce = std::make_unique<org::Commerce>(*db, *rs, *approvals, TestClock());
+    services.commerce = commerce.get();
     budgets = std::make_unique<org::BudgetService>(*db, TestClock());
     services.budgets = budgets.get();
     ledger = std::make_unique<org::Ledger>(*db, TestClock());
@@ -95,7 +98,7 @@ class ServerFixture {
     feedback_links = std::make_unique<org::FeedbackLinkService>(*db, *rs, TestClock(), org::FeedbackLinkOptions{3});
     services.feedback_links = feedback_links.get();
     governance = std::make_unique<org::Governance>(*db, TestClock());
-    approvals->SetGovernance(governance.get());
+    commerce->SetGovernance(governance.get());
     expenses->SetGovernance(governance.get());
     changes = std::make_unique<org::ChangeRequests>(*db, *rs, *approvals, *budgets, TestClock());
     changes->SetGovernance(governance.get());
@@ -147,6 +150,7 @@ class ServerFixture {
   std::unique_ptr<ai::AiService> ai;
   std::unique_ptr<text::TextService> text;
   std::unique_ptr<org::ApprovalEngine> approvals;
+  std::unique_ptr<org::Commerce> commerce;
   std::unique_ptr<org::BudgetService> budgets;
   std::unique_ptr<org::Ledger> ledger;
   std::unique_ptr<org::ProfitSharing> profit_sharing;

@@ -8,7 +8,8 @@
 
 #include "alerts/engine.h"
 #include "metrics/engine.h"
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "support/org.h"
 
@@ -20,7 +21,7 @@ using testing::TestBackend;
 
 class ApprovalsTest : public ::testing::TestWithParam<TestBackend>, protected testing::DomainFixtureBase {
  protected:
-  ApprovalsTest() : DomainFixtureBase(GetParam()), engine_(*db_, *rs_, clock_) {}
+  ApprovalsTest() : DomainFixtureBase(GetParam()), engine_(*db_, *rs_, clock_), commerce_(*db_, *rs_, engine_, clock_) {}
   const domain::Principal& As(const std::string& u) { return org_.as[u]; }
   int64_t Quote(const std::string& rep, const std::string& code, double discount) {
     int64_t customer = MustCreate(*rs_, As(rep), "customers", {{"code", "C-" + code}, {"name", code}, {"kind", "b2b"}});
@@ -34,11 +35,12 @@ class ApprovalsTest : public ::testing::TestWithParam<TestBackend>, protected te
     return MustCreate(*rs_, As(rep), "opportunities", {{"name", code}, {"customer_id", customer}, {"amount", 200000}});
   }
   json Submit(const std::string& rep, int64_t quote) {
-    auto r = engine_.SubmitQuote(As(rep), quote, json::object());
+    auto r = commerce_.SubmitQuote(As(rep), quote, json::object());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? (*r)["approval"] : json();
   }
   ApprovalEngine engine_;
+  Commerce commerce_;
 };
 
 TEST_P(ApprovalsTest, AnOverdueStepEscalatesToHq) {
@@ -215,39 +217,39 @@ TEST_P(ApprovalsTest, AContractGoesThroughApprovalSigningAndItsLifetime) {
     EXPECT_EQ(status(id), "approved");
     // Signing needs legal review first.
     EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
-    EXPECT_EQ(engine_.SignContract(As("rep_a1"), id, json::object()).status().code(), "contract.legal_review");
-    auto signed_ = engine_.SignContract(As("rep_a1"), id, {{"legal_reviewed", true}});
+    EXPECT_EQ(commerce_.SignContract(As("rep_a1"), id, json::object()).status().code(), "contract.legal_review");
+    auto signed_ = commerce_.SignContract(As("rep_a1"), id, {{"legal_reviewed", true}});
     ASSERT_TRUE(signed_.ok()) << signed_.status().ToString();
     EXPECT_FALSE((*signed_)["contract"]["signed_at"].is_null());
   };
   int64_t k1 = contract("K-001", "2026-12-01", "2027-01-15", 0);
   EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, k1, {{"status", "signed"}}).status().code(), "contract.status");  // not approved yet
-  EXPECT_EQ(engine_.SignContract(As("rep_a1"), k1, {{"legal_reviewed", true}}).status().code(), "contract.status");
+  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k1, {{"legal_reviewed", true}}).status().code(), "contract.status");
   approve_and_sign(k1);
-  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  ASSERT_TRUE(commerce_.ContractLifecycle(org_.tenant).ok());
   EXPECT_EQ(status(k1), "signed");  // starts on 12-01
   clock_.Set(MsFromCivil(2026, 12, 2, 2, 0, 0));
-  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  ASSERT_TRUE(commerce_.ContractLifecycle(org_.tenant).ok());
   EXPECT_EQ(status(k1), "active");
   clock_.Set(MsFromCivil(2026, 12, 20, 2, 0, 0));  // within 30 days of the end
-  auto changed = engine_.ContractLifecycle(org_.tenant).value();
+  auto changed = commerce_.ContractLifecycle(org_.tenant).value();
   EXPECT_EQ(status(k1), "expiring") << changed.dump();
   auto tasks = rs_->List(As("rep_a1"), *domain::FindEntity("tasks"), {{"related_entity", "contracts"}}).value();
   ASSERT_EQ(tasks.items.size(), 1u);
   EXPECT_EQ(tasks.items[0]["related_id"], k1);
   EXPECT_EQ(tasks.items[0]["owner_id"], org_.users["rep_a1"]);
-  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());  // a second pass makes no second task
+  ASSERT_TRUE(commerce_.ContractLifecycle(org_.tenant).ok());  // a second pass makes no second task
   EXPECT_EQ(rs_->List(As("rep_a1"), *domain::FindEntity("tasks"), {{"related_entity", "contracts"}}).value().items.size(), 1u);
   // The renewal is signed: the old contract is renewed. Another one lapses.
   int64_t k2 = contract("K-002", "2027-01-16", "2028-01-15", k1);
   approve_and_sign(k2);
   int64_t k3 = contract("K-003", "2026-12-01", "2026-12-31", 0);
   approve_and_sign(k3);
-  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  ASSERT_TRUE(commerce_.ContractLifecycle(org_.tenant).ok());
   EXPECT_EQ(status(k1), "renewed");
   EXPECT_EQ(status(k3), "expiring");
   clock_.Set(MsFromCivil(2027, 1, 2, 2, 0, 0));
-  ASSERT_TRUE(engine_.ContractLifecycle(org_.tenant).ok());
+  ASSERT_TRUE(commerce_.ContractLifecycle(org_.tenant).ok());
   EXPECT_EQ(status(k3), "expired");
   EXPECT_EQ(status(k2), "signed");
   // A running contract may be terminated; a date range backwards is refused.
@@ -258,9 +260,9 @@ TEST_P(ApprovalsTest, AContractGoesThroughApprovalSigningAndItsLifetime) {
 
 TEST_P(ApprovalsTest, AuthorityFollowsUnitRoleCategoryAndSize) {
   // HQ-wide 5 %; the unit 8 % for reps; 12 % on ACs from 30,000 yuan.
-  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.hq}, {"max_discount_pct", 5}}).ok());
-  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 8}}).ok());
-  ASSERT_TRUE(engine_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"category_prefix", "家电/空调"},
+  ASSERT_TRUE(commerce_.SaveAuthority(As("admin"), {{"unit_id", org_.hq}, {"max_discount_pct", 5}}).ok());
+  ASSERT_TRUE(commerce_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 8}}).ok());
+  ASSERT_TRUE(commerce_.SaveAuthority(As("admin"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"category_prefix", "家电/空调"},
                                                   {"min_amount", 30000}, {"max_discount_pct", 12}}).ok());
   int n = 0;
   auto check = [&](const std::string& rep, double discount, int qty) {
@@ -268,7 +270,7 @@ TEST_P(ApprovalsTest, AuthorityFollowsUnitRoleCategoryAndSize) {
     int64_t customer = MustCreate(*rs_, As(rep), "customers", {{"code", "CA-" + k}, {"name", "x"}, {"kind", "b2b"}});
     int64_t q = MustCreate(*rs_, As(rep), "quotes", {{"code", "QA-" + k}, {"customer_id", customer},
                                                      {"lines", {{{"product_id", org_.product}, {"qty", qty}, {"unit_price", 3299}, {"discount_pct", discount}}}}});
-    return engine_.CheckQuote(As(rep), q).value()["lines"][0];
+    return commerce_.CheckQuote(As(rep), q).value()["lines"][0];
   };
   EXPECT_EQ(check("rep_a1", 7, 2)["max_discount_pct"], 8);      // small: the unit's rep rule
   EXPECT_EQ(check("rep_a1", 7, 2)["within"], true);

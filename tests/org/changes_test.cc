@@ -3,7 +3,8 @@
 // approval (only while the money is unspent), and price changes applied on their effective day.
 #include <gtest/gtest.h>
 
-#include "org/approvals.h"
+#include "org/commerce/commerce.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/changes.h"
 #include "org/governance.h"
@@ -20,11 +21,12 @@ class ChangesTest : public ::testing::TestWithParam<TestBackend>, protected test
   ChangesTest()
       : DomainFixtureBase(GetParam()),
         approvals_(*db_, *rs_, clock_),
+        commerce_(*db_, *rs_, approvals_, clock_),
         budgets_(*db_, clock_),
         governance_(*db_, clock_),
         changes_(*db_, *rs_, approvals_, budgets_, clock_) {
     changes_.SetGovernance(&governance_);
-    approvals_.SetGovernance(&governance_);
+    commerce_.SetGovernance(&governance_);
   }
   const domain::Principal& As(const std::string& u) { return org_.as[u]; }
   const domain::EntityDef& Entity(const char* name) { return *domain::FindEntity(name); }
@@ -40,6 +42,7 @@ class ChangesTest : public ::testing::TestWithParam<TestBackend>, protected test
   double Amount(int64_t budget) { return budgets_.Get(As("admin"), budget).value()["amount"].get<double>(); }
 
   ApprovalEngine approvals_;
+  Commerce commerce_;
   BudgetService budgets_;
   Governance governance_;
   ChangeRequests changes_;
@@ -185,9 +188,9 @@ TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
   ASSERT_TRUE(approvals_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
   // Not through the record API; the checkpoint blocks the rep; the lead overrides it with a reason.
   EXPECT_EQ(rs_->Update(As("rep_a1"), Entity("contracts"), k, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
-  EXPECT_EQ(approvals_.SignContract(As("rep_a1"), k, {{"legal_reviewed", true}}).status().code(), "compliance.blocked");
+  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k, {{"legal_reviewed", true}}).status().code(), "compliance.blocked");
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("contracts"), k).value()["status"], "approved");
-  auto done = approvals_.SignContract(As("lead_a"), k, {{"legal_reviewed", true}, {"override_reason", "客户为战略合作伙伴，已口头确认"}});
+  auto done = commerce_.SignContract(As("lead_a"), k, {{"legal_reviewed", true}, {"override_reason", "客户为战略合作伙伴，已口头确认"}});
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ((*done)["contract"]["status"], "signed");
   EXPECT_EQ((*done)["compliance"]["overrides"].size(), 1u) << done->dump();
@@ -201,10 +204,10 @@ TEST_P(ChangesTest, AnApprovedQuoteBecomesAnOrderOnce) {
   int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-Q"}, {"name", "华东酒店集团"}, {"kind", "b2b"}});
   int64_t quote = MustCreate(*rs_, As("rep_a1"), "quotes", {{"code", "Q-ORD"}, {"customer_id", customer},
                                                             {"lines", {{{"product_id", org_.product}, {"qty", 3}, {"unit_price", 3299}, {"discount_pct", 4.5}}}}});
-  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.status");  // a draft
-  auto sent = approvals_.SubmitQuote(As("rep_a1"), quote, json::object());  // 4.5 %: within the 5 % default
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.status");  // a draft
+  auto sent = commerce_.SubmitQuote(As("rep_a1"), quote, json::object());  // 4.5 %: within the 5 % default
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  auto made = approvals_.OrderFromQuote(As("rep_a1"), quote, json::object());
+  auto made = commerce_.OrderFromQuote(As("rep_a1"), quote, json::object());
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   // 3 × 3299 = 9897 at list; 4.5 % off in basis points: 9451.64 (half a fen up) — the quote's total.
   EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), (*made)["quote"]["total"].get<double>());
@@ -214,8 +217,8 @@ TEST_P(ChangesTest, AnApprovedQuoteBecomesAnOrderOnce) {
   EXPECT_EQ((*made)["order"]["owner_id"], org_.users["rep_a1"]);
   EXPECT_EQ((*made)["quote"]["status"], "accepted");
   EXPECT_EQ((*made)["quote"]["order_id"], (*made)["order"]["id"]);
-  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.ordered");
-  EXPECT_EQ(approvals_.OrderFromQuote(As("rep_b"), quote, json::object()).status().code(), "not_found");
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.ordered");
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_b"), quote, json::object()).status().code(), "not_found");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),

@@ -4,7 +4,7 @@
 // month it is posted, profit-sharing statements to the fen, and who sees what.
 #include <gtest/gtest.h>
 
-#include "org/approvals.h"
+#include "org/workflow/approvals.h"
 #include "org/budgets.h"
 #include "org/expenses.h"
 #include "org/governance.h"

@@ -1,4 +1,4 @@
-// Agile units (作战单元): pricing authority, approval workflows and time-bounded delegation.
+// Agile units (作战单元): approval workflows and time-bounded delegation.
 //
 // An approval workflow is a versioned definition (JSON over the API, YAML too): the object it
 // approves, an entry condition and steps, each with approvers resolved from the unit tree (the
@@ -10,10 +10,10 @@
 // racing an approval, leave the request in exactly one state. Every action is in the request's
 // log; approvers get a task in their inbox (and in /me/today).
 //
-// A quote is submitted (POST /quotes/{id}/submit): within the submitter's pricing authority it is
-// approved on the spot; beyond it, it goes through the tenant's `quote_discount` workflow (a
-// default one — unit lead, then HQ when the discount or the amount is large — is created on first
-// use).
+// The parts that own approved objects act through the hooks: quotes and contracts
+// (org/commerce), expense claims, budget transfers and price changes. The files: definitions.cc
+// (definitions and the built-in workflows), engine.cc (requests, decisions, escalation, timers,
+// hooks), inbox.cc (a request as the API shows it, the inbox), grants.cc (delegation).
 #pragma once
 
 #include <cstdint>
@@ -38,8 +38,6 @@ namespace keel::org {
 
 using json = nlohmann::json;
 using domain::Principal;
-
-class Governance;
 
 class ApprovalEngine {
  public:
@@ -67,19 +65,11 @@ class ApprovalEngine {
   // Timeouts: overdue tasks are escalated. Start() runs it for every tenant each minute on its
   // own thread; tests call it directly with their clock.
   Result<int64_t> Tick(int64_t tenant_id);
-  // Contracts over time (the tenant's local day): signed → active from the start date, expiring
-  // 30 days before the end (with a renewal task for the owner), expired after it, renewed once a
-  // contract that renews it is signed. Runs with Tick.
-  Result<json> ContractLifecycle(int64_t tenant_id);
-  // Signs an approved contract (its owner, unit leads or HQ): {legal_reviewed?, override_reason?};
-  // legal review is required, and the tenant's compliance checkpoints on contracts at "sign" run
-  // first (a blocking one can be overridden with a reason by a unit lead or HQ, audited).
-  Result<json> SignContract(const Principal& p, int64_t contract_id, const json& body);
   // The timer: every minute, RunTimers on its own thread (an events::Consumer of no events).
   void Start();
   void Stop();
-  // Escalations of overdue steps and the contract lifecycle of every tenant with such work, then
-  // the parts' tick hooks for every active tenant. Errors are logged.
+  // Escalations of overdue steps of every tenant with such work, then the parts' tick hooks for
+  // every active tenant (the contract lifecycle, price changes due today). Errors are logged.
   void RunTimers();
 
   // Called after a request on `object` is decided: "approved", "rejected" or "recalled" (the
@@ -95,7 +85,8 @@ class ApprovalEngine {
   // within a unit's boundary are executed at once.
   using TriggerHook = std::function<Result<bool>(int64_t tenant, int64_t record, const Principal& actor)>;
   void OnTrigger(const std::string& object, TriggerHook hook);
-  // Called for every tenant on the engine's minute tick (e.g. price changes due today).
+  // Called for every active tenant on the engine's minute tick (the contract lifecycle, price
+  // changes due today). A part that registers one must outlive the engine's timer (Stop first).
   using TickHook = std::function<void(int64_t tenant)>;
   void OnTick(TickHook hook);
 
@@ -110,22 +101,6 @@ class ApprovalEngine {
   Result<json> RevokeGrant(const Principal& p, int64_t id);
   // Where notices to grantors go; not owned, must outlive the engine (null: none are sent).
   void SetAlerts(alerts::AlertEngine* alerts);
-
-  // ---- Pricing authority ----
-  Result<json> SaveAuthority(const Principal& p, const json& body);
-  Result<json> Authorities(const Principal& p);
-  Result<json> ArchiveAuthority(const Principal& p, int64_t id);
-  // What the caller's authority says about a quote, line by line.
-  Result<json> CheckQuote(const Principal& p, int64_t quote_id);
-  // {comment?, override_reason?}: the tenant's compliance checkpoints on quotes at `submit` run
-  // first (with a Governance set); a blocking one refuses (422 compliance.blocked) unless a unit
-  // lead or HQ overrides it with a reason.
-  Result<json> SubmitQuote(const Principal& p, int64_t quote_id, const json& body);
-  // An approved (sent or accepted) quote becomes an order with its lines and prices, once:
-  // {channel? (b2b), ordered_at? (now)}. The quote is then accepted and names its order.
-  Result<json> OrderFromQuote(const Principal& p, int64_t quote_id, const json& body);
-  // Compliance checkpoints for quote submission; not owned, must outlive the engine (null: none).
-  void SetGovernance(Governance* governance);
 
   struct Impl;
 

@@ -1,0 +1,98 @@
+// Quotes: submission (authority, compliance, the quote_discount workflow) and orders from quotes.
+#include <cmath>
+
+#include "domain/codec.h"
+#include "domain/schema.h"
+#include "org/commerce/commerce.h"
+#include "org/commerce/store.h"
+#include "org/governance.h"
+#include "org/internal.h"
+#include "org/workflow/approvals.h"
+
+namespace keel::org {
+
+using json = nlohmann::json;
+using domain::Principal;
+
+Result<json> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const json& body) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit quotes", "只读角色不能提交报价");
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "override_reason"}));
+  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
+    return Bad("validation.type", "override_reason must be text", "override_reason 应为文本", "override_reason");
+  }
+  const domain::EntityDef& quotes = *domain::FindEntity("quotes");
+  KEEL_ASSIGN_OR_RETURN(json quote, records_.Get(p, quotes, quote_id));
+  std::string status = quote.value("status", "");
+  if (status != "draft" && status != "rejected") {
+    return Status::Error(ErrorKind::kConflict, "quote.status", "only a draft (or rejected) quote can be submitted; this one is " + status,
+                         "只有草稿（或已驳回）的报价单可以提交；当前状态为 " + status, "status");
+  }
+  json compliance = {{"flags", json::array()}, {"overrides", json::array()}};
+  if (governance_) {
+    KEEL_ASSIGN_OR_RETURN(compliance, governance_->Check(p, "quotes", "submit", quote_id, quote, body.value("override_reason", "")));
+  }
+  KEEL_ASSIGN_OR_RETURN(json check, CheckQuote(p, quote_id));
+  if (check["within_authority"].get<bool>()) {
+    auto sys = Principal::System(p.tenant_id);
+    KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, quotes, quote_id, {{"status", "approved"}}));
+    return json{{"status", "approved"}, {"within_authority", true}, {"check", check}, {"quote", updated}, {"compliance", compliance}};
+  }
+  json submit = {{"object", "quotes"}, {"record_id", quote_id}, {"definition", "quote_discount"}};
+  if (body.contains("comment")) submit["comment"] = body["comment"];
+  KEEL_ASSIGN_OR_RETURN(json request, approvals_.Submit(p, submit, /*via_service=*/true));
+  KEEL_ASSIGN_OR_RETURN(json q2, records_.Get(Principal::System(p.tenant_id), quotes, quote_id));
+  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}, {"compliance", compliance}};
+}
+
+Result<json> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, const json& body) {
+  if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not create orders", "只读角色不能下单");
+  const domain::EntityDef& quotes = *domain::FindEntity("quotes");
+  KEEL_ASSIGN_OR_RETURN(json quote, records_.Get(p, quotes, quote_id));
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"channel", "ordered_at"}));
+  std::string status = quote.value("status", "");
+  if (status != "approved" && status != "sent" && status != "accepted") {
+    return Status::Error(ErrorKind::kConflict, "quote.status", "only an approved, sent or accepted quote becomes an order; this one is " + status,
+                         "只有已批准、已发送或客户已接受的报价单可以转成订单；当前状态为 " + status, "status");
+  }
+  if (!quote["order_id"].is_null()) {
+    return Status::Error(ErrorKind::kConflict, "quote.ordered", "the quote already became order " + quote["order_id"].dump(),
+                         "该报价单已转成订单 " + quote["order_id"].dump(), "order_id");
+  }
+  TimeMs now = clock_.NowMs();
+  if (quote["valid_until"].is_string()) {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_ASSIGN_OR_RETURN(std::string today, LocalToday(*conn, p.tenant_id, now));
+    if (quote["valid_until"].get<std::string>() < today) {
+      return Status::Error(ErrorKind::kConflict, "quote.expired", "the quote was valid until " + quote["valid_until"].get<std::string>(),
+                           "报价单已过有效期（" + quote["valid_until"].get<std::string>() + "）", "valid_until");
+    }
+  }
+  json lines = json::array();
+  for (const auto& l : quote["lines"]) {
+    int64_t qty = l["qty"].get<int64_t>();
+    int64_t list = std::llround(l["unit_price"].get<double>() * 100), amount = std::llround(l["amount"].get<double>() * 100);
+    lines.push_back({{"product_id", l["product_id"]}, {"qty", qty}, {"unit_price", l["unit_price"]}, {"discount", Yuan(qty * list - amount)}});
+  }
+  json order = {{"code", "SO-" + quote.value("code", std::to_string(quote_id))},
+                {"channel", body.value("channel", json("b2b"))},
+                {"ordered_at", body.value("ordered_at", json(FormatTimestamp(now)))},
+                {"customer_id", quote["customer_id"]},
+                {"owner_id", quote["owner_id"]},
+                {"unit_id", quote["unit_id"]},
+                {"lines", lines}};
+  KEEL_ASSIGN_OR_RETURN(json created, records_.Create(p, *domain::FindEntity("orders"), order));
+  {
+    KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    KEEL_RETURN_IF_ERROR(commerce::LinkQuoteToOrder(*conn, p.tenant_id, quote_id, created["id"].get<int64_t>()));
+  }
+  auto sys = Principal::System(p.tenant_id);
+  json updated;
+  if (status != "accepted") {
+    KEEL_ASSIGN_OR_RETURN(updated, records_.Update(sys, quotes, quote_id, {{"status", "accepted"}}));
+  } else {
+    KEEL_ASSIGN_OR_RETURN(updated, records_.Get(sys, quotes, quote_id));
+  }
+  return json{{"order", created}, {"quote", updated}};
+}
+
+}  // namespace keel::org
