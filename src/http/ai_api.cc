@@ -2,23 +2,110 @@
 // reasons, background jobs, and foreign CSV datasets (upload, profile, map columns, train).
 #include "ai/service.h"
 #include "http/api.h"
+#include "http/openapi.h"
 
 namespace keel::http {
 void Api::AddAiRoutes() {
   ai::AiService* ai = services_.ai;
   if (ai == nullptr) return;
-  json obj = {{"type", "object"}};
-  json job = {{"type", "object"}, {"description", "A background job: id, kind, status (queued, running, done, failed), progress 0-1"},
-              {"properties", {{"id", {{"type", "integer"}}}, {"status", {{"type", "string"}}}, {"progress", {{"type", "number"}}}}}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  const json job = Component(
+      "Job", Obj({{"id", Int()}, {"kind", Str("train or dataset_train")}, {"target", Null(Str("lead, opportunity or dataset:<id>"))},
+                  {"status", Enum({"queued", "running", "done", "failed"})}, {"progress", Num("0…1")}, {"message", Null(Str())},
+                  {"result", Null(Free("when done: the new version, holdout AUC and card; when failed: code and messages"))},
+                  {"queue_position", Null(Int("queued: jobs (of any company) ahead of it"))}, {"created_at", Time()},
+                  {"started_at", Null(Time())}, {"finished_at", Null(Time())}},
+                 {"id", "kind", "status", "progress", "created_at"}, "A background job / 后台任务"));
+  const json card = Component(
+      "ModelCard",
+      Obj({{"target", Str("lead, opportunity or a dataset")}, {"version", Int()}, {"trained_at", Time()}, {"feature_version", Int()},
+           {"data", Free("records, positives, negatives, snapshots, from, resolved_until, holdout_from, …")},
+           {"holdout", Free("the holdout evaluation: auc, log_loss, calibration, …")},
+           {"comparison", Null(Free("against the active version: current_auc, new_auc, promoted"))},
+           {"bands", Free("score thresholds of the bands A-D")}, {"reference", Free("the training population, for drift")},
+           {"importance", Arr(Obj({{"feature", Str()}, {"en", Str()}, {"zh", Str()}, {"share", Num()}}))},
+           {"params", Free("the booster's parameters")}, {"rounds", Int()}, {"method", Str()}},
+          {}, "What a model learned from and how well it does on the holdout / 模型卡：训练数据与留出集表现"));
+  const json versions = Obj(
+      {{"target", Str()}, {"active_version", Null(Int())},
+       {"versions", Arr(Obj({{"version", Int()}, {"status", Str("active, rejected, retired")}, {"created_at", Time()},
+                             {"activated_at", Null(Time())}, {"holdout_auc", Null(Num())}, {"card", card}},
+                            {"version", "status", "created_at", "card"}))},
+       {"message", Str("without an active model: why there is no score")}, {"message_zh", Str()},
+       {"last_failure", Free("the last failed training: code, message, message_zh")}},
+      {"target", "active_version", "versions"}, "A kind's model versions / 模型各版本");
+  const json rolled_back = Obj({{"target", Str()}, {"active_version", Int()}, {"scored", Int("records scored again")}},
+                               {"target", "active_version", "scored"}, "The active version now / 回滚结果");
+  const json monitoring = Obj(
+      {{"target", Str()}, {"model_version", Int()},
+       {"drift", Free("feature and score PSI against the training population")},
+       {"bands_now", Free("how open records spread over the bands now")}, {"band_thresholds", Free("as in the card")},
+       {"realised_by_band", Arr(Free("month, in_training_data, and per band {records, rate}"))},
+       {"history", Arr(Obj({{"day", Str()}, {"model_version", Int()}, {"max_psi", Num()}}))}},
+      {"target", "model_version", "drift", "realised_by_band", "history"}, "Model monitoring / 模型监控");
+  const json reason = Free("a reason: feature, value, contribution, text_zh, text_en");
+  const json score = Obj(
+      {{"record_id", Int()}, {"target", Str()}, {"score", Null(Int("0-100; null: no model or no score yet"))},
+       {"band", Enum({"A", "B", "C", "D"})}, {"probability", Num()}, {"model_version", Int()},
+       {"reasons", Obj({{"base", Num()}, {"positive", Arr(reason)}, {"negative", Arr(reason)}})},
+       {"summary", Arr(Str(), "the reasons in the reader's language")}, {"computed_at", Time()},
+       {"message", Str("without a score: why")}, {"message_zh", Str()}},
+      {"record_id", "target", "score"}, "A score with its reasons / 评分及原因");
+  const json best = Obj(
+      {{"entity", Str()}, {"id", Int()}, {"time_zone", Str()},
+       {"windows", Arr(Obj({{"weekday", Int("1 Monday … 7 Sunday")}, {"hour", Int()}, {"label_zh", Str()}, {"label_en", Str()},
+                            {"rate", Num("expected answer rate")}, {"lift", Num("against the average")}, {"own_calls", Num()}},
+                           {"weekday", "hour", "rate"}),
+                   "the best hours of the week")},
+       {"best_hours", Arr(Int(), "the best hours of a working day")},
+       {"by_hour_weekdays", Arr(Num(), "answer rate by hour 0-23 on working days")},
+       {"rate_overall", Num()},
+       {"evidence", Obj({{"own_calls", Num()}, {"owner_calls", Num()}, {"segment_calls", Num()}, {"tenant_calls", Num()}})}},
+      {"entity", "id", "windows", "best_hours", "by_hour_weekdays", "rate_overall", "evidence"},
+      "Best hours to call / 最佳联系时段");
+  const json signals = Items(Obj({{"id", Int()}, {"kind", Enum({"news", "tender", "social", "review", "other"})}, {"source", Null(Str())},
+                                  {"title", Str()}, {"body", Null(Str())}, {"url", Null(Str())}, {"sentiment", Null(Num("-1…1"))},
+                                  {"occurred_at", Time()}},
+                                 {"id", "kind", "title", "occurred_at"}),
+                             "External signals, newest first / 外部信号");
+  const json rule_counts = Obj({{"found", Int()}, {"created", Int("tasks made")}, {"refreshed", Int("tasks updated")}});
+  const json planned = Map(rule_counts, "Per next-best-action rule: what it found and the tasks it made / 各规则的结果");
+  const json today = Obj(
+      {{"items", Arr(Obj({{"task_id", Int()}, {"title", Str()}, {"priority", Str("urgent, high, normal, low")}, {"due_at", Null(Time())},
+                          {"overdue", Bool()}, {"source", Str("ai or manual")}, {"rule", Null(Str())}, {"expected_value", Num("yuan")},
+                          {"why", Str("in the reader's language")}, {"why_zh", Str()}, {"why_en", Str()},
+                          {"related_entity", Null(Str())}, {"related_id", Null(Int())}},
+                         {"task_id", "title", "priority", "overdue", "why"}),
+                     "best first")},
+       {"total", Int("open tasks")}},
+      {"items", "total"}, "My day / 我的今日");
+  const json lookalikes = Obj(
+      {{"items", Arr(Obj({{"customer_id", Int()}, {"name", Str()}, {"owner_id", Null(Int())}, {"similarity", Num("0…1")},
+                          {"like", Null(Obj({{"id", Int()}, {"name", Str()}, {"won_amount", Num()}}, {}, "the best customer it is most like (hidden "
+                                                                                                          "when you may not see it)"))},
+                          {"reasons", Arr(Str(), "in the reader's language")}, {"reasons_zh", Arr(Str())}, {"reasons_en", Arr(Str())}},
+                         {"customer_id", "name", "similarity"}))},
+       {"best_customers", Int("won customers learned from")}, {"candidates", Int("customers compared")}},
+      {"items", "best_customers", "candidates"}, "High-potential look-alikes / 高潜相似客户");
+  const json column = Obj({{"name", Str()}, {"type", Enum({"number", "category", "text", "constant"})}, {"missing", Int()}, {"distinct", Int()},
+                           {"min", Num()}, {"max", Num()}, {"top", Arr(Obj({{"value", Str()}, {"rows", Int()}}))}},
+                          {"name", "type"});
+  const json dataset = Component(
+      "Dataset", Obj({{"id", Int()}, {"name", Str()}, {"rows", Int()}, {"columns", Arr(column, "each column's profile")},
+                      {"suggested", Free("suggestions: label, positive, exclude (columns known only after the outcome), …")},
+                      {"card", Null(card)}, {"created_at", Time()}},
+                     {"id", "name", "rows", "columns", "suggested", "card", "created_at"}, "An uploaded dataset / 数据集"));
+  const json datasets = Items(Obj({{"id", Int()}, {"name", Str()}, {"rows", Int()}, {"created_at", Time()}, {"trained", Bool()}},
+                                  {"id", "name", "rows", "created_at", "trained"}));
   router_.Add("GET", "/api/v1/ai/models/{name}", [ai](Call& c) { return Wrap(ai->Models(c.p(), c.name())); },
               {"Model versions of a kind (lead or opportunity) with their cards; says why when there is none",
-               "某类模型（lead 线索 / opportunity 商机）的各版本及模型卡；没有模型时说明原因", "ai", nullptr, obj});
+               "某类模型（lead 线索 / opportunity 商机）的各版本及模型卡；没有模型时说明原因", "ai", nullptr, versions});
   router_.Add("POST", "/api/v1/ai/models/{name}/train", [ai](Call& c) { return Wrap(ai->StartTraining(c.p(), c.name()), 202); },
               {"Train a new version in the background (promoted only if not worse on the holdout)",
                "后台训练新版本（在留出集上不差于当前版本才启用）", "ai", nullptr, job, {}, 202});
   router_.Add("GET", "/api/v1/ai/models/{name}/versions/{version}", [ai](Call& c) {
     return Wrap(ai->ModelCard(c.p(), c.name(), static_cast<int>(c.ids.at("version"))));
-  }, {"The model card of one version", "某一版本的模型卡", "ai", nullptr, obj});
+  }, {"The model card of one version", "某一版本的模型卡", "ai", nullptr, card});
   json rollback = {{"type", "object"}, {"properties", {{"version", {{"type", "integer"}, {"description", "default: the previous one"}}}}}};
   router_.Add("POST", "/api/v1/ai/models/{name}/rollback", [ai](Call& c) -> Result<Reply> {
     int version = 0;
@@ -29,27 +116,18 @@ void Api::AddAiRoutes() {
       version = c.body["version"].get<int>();
     }
     return Wrap(ai->Rollback(c.p(), c.name(), version));
-  }, {"Make an earlier version active again and rescore", "回滚到早期版本并重新评分", "ai", rollback, obj});
+  }, {"Make an earlier version active again and rescore", "回滚到早期版本并重新评分", "ai", rollback, rolled_back});
   router_.Add("GET", "/api/v1/ai/models/{name}/monitoring", [ai](Call& c) { return Wrap(ai->Monitoring(c.p(), c.name())); },
               {"Drift (feature and score PSI vs the population at training), bands now, realised success by band per month",
-               "模型监控：特征与评分的 PSI 漂移、当前分档分布、各分档每月实际转化/赢单率", "ai", nullptr, obj});
+               "模型监控：特征与评分的 PSI 漂移、当前分档分布、各分档每月实际转化/赢单率", "ai", nullptr, monitoring});
   router_.Add("GET", "/api/v1/ai/jobs/{id}", [ai](Call& c) { return Wrap(ai->Job(c.p(), c.id())); },
               {"A background job with its progress and result", "后台任务的进度和结果", "ai", nullptr, job});
-  json score = {{"type", "object"},
-                {"description", "score 0-100, band A-D, probability, reasons {base, positive[], negative[]} with text_zh/text_en, "
-                                "model_version; score null with a message when there is no model or no score"}};
   router_.Add("GET", "/api/v1/leads/{id}/score", [ai](Call& c) { return Wrap(ai->ScoreOf(c.p(), "lead", c.id())); },
               {"The lead's conversion score with its reasons", "线索转化评分及原因", "ai", nullptr, score});
   router_.Add("GET", "/api/v1/opportunities/{id}/score", [ai](Call& c) { return Wrap(ai->ScoreOf(c.p(), "opportunity", c.id())); },
               {"The deal's win score with its reasons", "商机赢单评分及原因", "ai", nullptr, score});
-  json best = {{"type", "object"},
-               {"description", "windows [{weekday 1-7, hour, label_zh, label_en, rate, lift}], by_hour_weekdays[24], rate_overall, "
-                               "evidence {own_calls, owner_calls, segment_calls, tenant_calls}"}};
   router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "customers", c.id())); },
               {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
-  json signals = {{"type", "object"},
-                  {"description", "items [{id, kind news|tender|social|review|other, source, title, body, url, sentiment -1…1, "
-                                  "occurred_at}] newest first"}};
   router_.Add("GET", "/api/v1/customers/{id}/signals", [ai](Call& c) -> Result<Reply> {
     int limit = 50;
     std::string l = Query(c, "limit");
@@ -68,10 +146,7 @@ void Api::AddAiRoutes() {
               {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return Wrap(ai->PlanActions(c.p())); },
               {"Run the next-best-action rules now (they also run hourly); counts per rule",
-               "立即运行下一步最佳行动规则（每小时也会自动运行）；返回各规则的数量", "ai", nullptr, obj});
-  json today = {{"type", "object"},
-                {"description", "items [{task_id, title, priority, due_at, overdue, source, rule, expected_value, why, why_zh, why_en, "
-                                "related_entity, related_id}] best first, total"}};
+               "立即运行下一步最佳行动规则（每小时也会自动运行）；返回各规则的数量", "ai", nullptr, planned});
   router_.Add("GET", "/api/v1/me/today", [ai](Call& c) -> Result<Reply> {
     int limit = 50;
     std::string l = Query(c, "limit");
@@ -90,10 +165,10 @@ void Api::AddAiRoutes() {
     if (limit < 1 || limit > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
     return Wrap(ai->Lookalikes(c.p(), limit));
   }, {"High-potential look-alikes: customers most like the best won customers, with the reasons",
-      "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, obj, {{"limit", "1-200, default 20"}}});
+      "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, lookalikes, {{"limit", "1-200, default 20"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
                   "上传其他系统导出的历史记录 CSV；返回各列画像及建议", "ai",
-                  {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, obj,
+                  {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, dataset,
                   {{"name", "a name for the dataset (required)"}}, 201};
   upload.raw_body = true;
   upload.content_types = {"text/csv"};
@@ -109,9 +184,9 @@ void Api::AddAiRoutes() {
     return Wrap(ai->CreateDataset(c.p(), Query(c, "name"), c.req.body), 201);
   }, upload);
   router_.Add("GET", "/api/v1/ai/datasets", [ai](Call& c) { return Wrap(ai->Datasets(c.p())); },
-              {"Uploaded datasets", "已上传的数据集", "ai", nullptr, obj});
+              {"Uploaded datasets", "已上传的数据集", "ai", nullptr, datasets});
   router_.Add("GET", "/api/v1/ai/datasets/{id}", [ai](Call& c) { return Wrap(ai->Dataset(c.p(), c.id())); },
-              {"A dataset: column profile, suggestions and the last model card", "数据集：列画像、建议和最近的模型卡", "ai", nullptr, obj});
+              {"A dataset: column profile, suggestions and the last model card", "数据集：列画像、建议和最近的模型卡", "ai", nullptr, dataset});
   json mapping = {{"type", "object"}, {"required", {"label"}},
                   {"properties", {{"label", {{"type", "string"}, {"description", "the outcome column"}}},
                                   {"positive", {{"type", "string"}, {"description", "the label value meaning success"}}},

@@ -75,7 +75,6 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddAiRoutes();
   AddTextRoutes();
   AddOrgRoutes();
-  AddCommerceRoutes();
   AddAccountingRoutes();
   AddMaterialRoutes();
   AddGovernanceRoutes();
@@ -103,6 +102,8 @@ Api::~Api() {
 void Api::AddEntityRoutes(const EntityDef& e) {
   const std::string base = "/api/v1/" + e.UrlSegment();
   const std::string schema = EntityTitle(e);
+  // Lists and archiving leave a record's lines out.
+  const std::string summary = e.child ? schema + "Summary" : schema;
   domain::RecordService& rs = records_;
   const EntityDef* def = &e;
 
@@ -118,7 +119,7 @@ void Api::AddEntityRoutes(const EntityDef& e) {
 
   router_.Add("GET", base, [rs = &rs, def](Call& c) {
     return ListReply(rs->List(c.p(), *def, c.req.query));
-  }, {"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(schema), query});
+  }, {"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(summary), query});
 
   router_.Add("POST", base, [rs = &rs, def](Call& c) {
     return Wrap(rs->Create(c.p(), *def, c.body), 201);
@@ -135,7 +136,7 @@ void Api::AddEntityRoutes(const EntityDef& e) {
   router_.Add("DELETE", base + "/{id}", [rs = &rs, def](Call& c) {
     return Wrap(rs->Archive(c.p(), *def, c.id()));
   }, {"Archive a " + e.en + " (kept for history, hidden from lists)", "归档" + e.zh, e.name,
-      nullptr, SchemaRef(schema)});
+      nullptr, SchemaRef(summary)});
 
   if (e.batch) {
     json batch_response = {
@@ -190,15 +191,23 @@ void Api::AddSystemRoutes() {
   domain::AuthService* auth = &auth_;
   store::Database* db = &db_;
   const std::string version = options_.version;
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  const json api_key = Obj({{"id", Int()}, {"name", Str()}, {"user_id", Int("whose rights the key has")}, {"prefix", Str("the key's first characters")},
+                            {"created_at", Time()}, {"expires_at", Null(Time())}, {"last_used_at", Null(Time())}, {"revoked_at", Null(Time())}},
+                           {"id", "name", "user_id", "prefix", "created_at"}, "An API key (never its secret) / API 密钥（不含密钥本身）");
+  json new_key = api_key;
+  new_key["properties"]["token"] = Str("the key itself: shown only in this reply");
+  new_key["required"].push_back("token");
+  new_key["description"] = "The new API key with its token (shown once) / 新 API 密钥（仅此一次显示）";
 
   RouteDoc health{"Liveness: the process is up", "存活检查", "system", nullptr,
-                  {{"type", "object"}}, {}, 200, false};
+                  Obj({{"status", Enum({"ok"})}, {"version", Str()}}, {"status", "version"}), {}, 200, false};
   router_.Add("GET", "/api/v1/health", [version](Call&) -> Result<Reply> {
     return Ok({{"status", "ok"}, {"version", version}});
   }, health);
 
   RouteDoc ready{"Readiness: the database answers", "就绪检查（数据库可用）", "system", nullptr,
-                 {{"type", "object"}}, {}, 200, false};
+                 Obj({{"status", Enum({"ready"})}, {"backend", Enum({"sqlite", "postgresql"})}}, {"status", "backend"}), {}, 200, false};
   router_.Add("GET", "/api/v1/ready", [db](Call&) -> Result<Reply> {
     const Status down = Status::Error(ErrorKind::kUnavailable, "store.unavailable",
                                       "database not ready", "数据库不可用");
@@ -210,7 +219,7 @@ void Api::AddSystemRoutes() {
   }, ready);
 
   RouteDoc openapi{"This OpenAPI 3.1 document", "OpenAPI 文档", "system", nullptr,
-                   {{"type", "object"}}, {}, 200, false};
+                   Free("an OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)"), {}, 200, false};
   router_.Add("GET", "/api/v1/openapi.json", [this](Call&) -> Result<Reply> {
     return Ok(OpenApi());
   }, openapi);
@@ -245,7 +254,7 @@ void Api::AddSystemRoutes() {
     KEEL_RETURN_IF_ERROR(auth->Logout(c.p(), token));
     if (hub) hub->RevalidateNow();  // the session's live streams end now
     return Ok({{"status", "logged_out"}});
-  }, {"Revoke the current session token", "注销当前会话", "auth", nullptr, {{"type", "object"}}});
+  }, {"Revoke the current session token", "注销当前会话", "auth", nullptr, Obj({{"status", Enum({"logged_out"})}}, {"status"})});
 
   router_.Add("GET", "/api/v1/auth/me", [rs](Call& c) -> Result<Reply> {
     auto user = rs->Get(Principal::System(c.p().tenant_id), *domain::FindEntity("users"), c.p().user_id);
@@ -254,13 +263,14 @@ void Api::AddSystemRoutes() {
     if (!tenant.ok()) return tenant.status();
     return Ok({{"user", *user}, {"tenant", domain::RecordService::TenantJson(*tenant)},
                {"role", std::string(domain::RoleName(c.p().role))}});
-  }, {"The caller, their role and tenant", "当前用户、角色与租户", "auth", nullptr, {{"type", "object"}}});
+  }, {"The caller, their role and tenant", "当前用户、角色与租户", "auth", nullptr,
+      Obj({{"user", SchemaRef("User")}, {"tenant", SchemaRef("Tenant")}, {"role", Str()}}, {"user", "tenant", "role"})});
 
   router_.Add("DELETE", "/api/v1/users/{id}/sessions", [auth, hub](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(auth->RevokeSessions(c.p(), c.id()));
     if (hub) hub->RevalidateNow();
     return Ok({{"status", "revoked"}});
-  }, {"End every session of a user", "注销某用户的全部会话", "users", nullptr, {{"type", "object"}}});
+  }, {"End every session of a user", "注销某用户的全部会话", "users", nullptr, Obj({{"status", Enum({"revoked"})}}, {"status"})});
 
   json key_req = {{"type", "object"},
                   {"required", {"name"}},
@@ -269,16 +279,15 @@ void Api::AddSystemRoutes() {
                                   {"expires_in_days", {{"type", "integer"}, {"minimum", 1},
                                                        {"maximum", 3650}}}}}};
   router_.Add("GET", "/api/v1/api-keys", [auth](Call& c) { return Wrap(auth->ListApiKeys(c.p())); },
-              {"List API keys (never the secrets)", "API 密钥列表（不含密钥本身）", "auth", nullptr,
-               {{"type", "object"}}});
+              {"List API keys (never the secrets)", "API 密钥列表（不含密钥本身）", "auth", nullptr, Items(api_key)});
   router_.Add("POST", "/api/v1/api-keys", [auth](Call& c) {
     return Wrap(auth->CreateApiKey(c.p(), c.body), 201);
   }, {"Create an API key for machines; the token is shown only in this reply",
-      "创建 API 密钥（仅此一次返回密钥）", "auth", key_req, {{"type", "object"}}, {}, 201});
+      "创建 API 密钥（仅此一次返回密钥）", "auth", key_req, new_key, {}, 201});
   router_.Add("DELETE", "/api/v1/api-keys/{id}", [auth](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(auth->RevokeApiKey(c.p(), c.id()));
     return Ok({{"status", "revoked"}});
-  }, {"Revoke an API key", "吊销 API 密钥", "auth", nullptr, {{"type", "object"}}});
+  }, {"Revoke an API key", "吊销 API 密钥", "auth", nullptr, Obj({{"status", Enum({"revoked"})}}, {"status"})});
 
   router_.Add("GET", "/api/v1/tenant", [rs](Call& c) -> Result<Reply> {
     auto t = rs->Tenant(c.p().tenant_id);
@@ -298,12 +307,17 @@ void Api::AddSystemRoutes() {
        {"properties", {{"customer_id", {{"type", "integer"}}},
                        {"customer", SchemaRef("Customer")},
                        {"opportunity", SchemaRef("Opportunity")}}}},
-      {{"type", "object"}}, {}, 201});
+      Obj({{"lead", SchemaRef("Lead")}, {"customer_id", Int("the new or existing customer")}, {"opportunity", SchemaRef("Opportunity")}},
+          {"lead", "customer_id", "opportunity"}, "The converted lead, its customer and the new opportunity / 已转化的线索、客户与新商机"),
+      {}, 201});
 
   router_.Add("GET", "/api/v1/opportunities/{id}/stage-history", [rs](Call& c) {
     return Wrap(rs->StageHistory(c.p(), c.id()));
   }, {"Every stage the opportunity went through", "商机阶段历史", "opportunities", nullptr,
-      {{"type", "object"}}});
+      Items(Obj({{"id", Int()}, {"from_stage", Null(Str())}, {"to_stage", Str()}, {"amount", Null(Num("the deal's amount then"))},
+                 {"actor_id", Null(Int())}, {"changed_at", Time()}},
+                {"id", "from_stage", "to_stage", "changed_at"}),
+            "Stage changes, oldest first / 阶段变化")});
 
   router_.Add("GET", "/api/v1/audit-log", [rs](Call& c) {
     return ListReply(rs->AuditLog(c.p(), c.req.query));
@@ -361,7 +375,12 @@ void Api::AddSystemRoutes() {
     auto head = events::LastSeq(**conn, p.tenant_id);
     return Ok({{"items", items}, {"next_after", last}, {"last_seq", head.ok() ? *head : last}});
   }, {"Replay the tenant's event log after a sequence number (admin, hq_ops, analyst, auditor)",
-      "按序号回放租户事件日志", "events", nullptr, {{"type", "object"}},
+      "按序号回放租户事件日志", "events", nullptr,
+      Obj({{"items", Arr(Obj({{"seq", Int()}, {"at", Time()}, {"type", Str("order.created, unit.created, …")}, {"entity", Str()},
+                              {"entity_id", Int()}, {"actor_id", Int("0: the system")}, {"payload", Null(Free("the fact as recorded"))}},
+                             {"seq", "at", "type", "entity", "entity_id", "actor_id", "payload"}))},
+           {"next_after", Int("pass as ?after= for the next page")}, {"last_seq", Int("the log's newest sequence number")}},
+          {"items", "next_after", "last_seq"}, "Events in order / 事件日志"),
       {{"after", "return events with seq > after (default 0)"}, {"limit", "1-5000, default 1000"},
        {"type", "event type prefix, e.g. opportunity."}}});
 }
@@ -392,6 +411,7 @@ std::vector<formula::FieldInfo> FormulaFields(const domain::EntityDef& e) {
 }  // namespace
 
 void Api::AddFormulaRoutes() {
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
   router_.Add("GET", "/api/v1/formula/functions", [](Call&) -> Result<Reply> {
     json items = json::array();
     for (const auto& f : formula::FunctionCatalogue()) {
@@ -400,7 +420,9 @@ void Api::AddFormulaRoutes() {
     }
     return Ok({{"items", items}});
   }, {"The formula language's built-in functions (for docs and autocomplete)",
-      "公式语言的内置函数（用于文档与自动补全）", "formula", nullptr, {{"type", "object"}}});
+      "公式语言的内置函数（用于文档与自动补全）", "formula", nullptr,
+      Items(Obj({{"name", Str()}, {"signature", Str()}, {"returns", Str()}, {"description", Str()}, {"description_zh", Str()}, {"example", Str()}},
+                {"name", "signature", "returns", "description", "description_zh", "example"}))});
 
   json check_req = {{"type", "object"},
                     {"required", {"entity", "formula"}},
@@ -440,7 +462,9 @@ void Api::AddFormulaRoutes() {
     for (int i : f->fields_used()) used.push_back(fields[i].name);
     return Ok({{"ok", true}, {"type", std::string(formula::TypeName(f->type()))}, {"fields_used", used}});
   }, {"Type-check a formula against an entity's fields; errors point at the position (formula@N)",
-      "按实体字段检查公式；错误会指出位置（formula@N）", "formula", check_req, {{"type", "object"}}});
+      "按实体字段检查公式；错误会指出位置（formula@N）", "formula", check_req,
+      Obj({{"ok", Bool()}, {"type", Str("the formula's type: number, text, boolean, date, timestamp, any")}, {"fields_used", Arr(Str())}},
+          {"ok", "type", "fields_used"}, "The formula is valid / 公式有效")});
 }
 
 Result<Principal> Api::Authenticate(const Request& req) const {

@@ -88,7 +88,6 @@ class Api {
   void AddAiRoutes();
   void AddTextRoutes();
   void AddOrgRoutes();
-  void AddCommerceRoutes();
   void AddAccountingRoutes();
   void AddMaterialRoutes();
   void AddGovernanceRoutes();

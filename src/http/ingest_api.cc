@@ -1,5 +1,6 @@
 // Routes of ingestion: POST /api/v1/events (JSON array or NDJSON) and custom event types.
 #include "http/api.h"
+#include "http/openapi.h"
 #include "http/streams.h"
 #include "ingest/ingest.h"
 
@@ -8,12 +9,29 @@ namespace keel::http {
 void Api::AddIngestRoutes() {
   ingest::Ingestor* in = services_.ingest;
   if (in == nullptr) return;
-  json obj = {{"type", "object"}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  json obj = {{"type", "object"}};  // a label or field declaration in a request
+  const json report = Component(
+      "IngestReport",
+      Obj({{"received", Int()}, {"accepted", Int()}, {"duplicates", Int("already received (same idempotency key): counted once")},
+           {"rejected", Int()},
+           {"errors", Arr(Obj({{"index", Int("the record's index in the batch (a CSV: its data row, from 0)")}, {"code", Str()}, {"message", Str()},
+                               {"message_zh", Str()}, {"field", Null(Str())}},
+                              {"index", "code", "message", "message_zh"}))},
+           {"duplicate_indexes", Arr(Int())},
+           {"error", Free("422 only: batch.all_failed, as in Error")}},
+          {"received", "accepted", "duplicates", "rejected", "errors", "duplicate_indexes"},
+          "What became of a batch / 批量处理结果"));
+  const json field = Obj({{"name", Str()}, {"type", Str("string, number, int, bool, timestamp, …")}, {"required", Bool()}, {"label", Str()}},
+                         {"name", "type"});
+  const json event_type = Component(
+      "EventType", Obj({{"name", Str()}, {"version", Int()}, {"label", Obj({{"zh", Str()}, {"en", Str()}})}, {"fields", Arr(field)}},
+                       {"name", "fields"}, "A custom event type / 自定义事件类型"));
   json records = {{"type", "array"}, {"description", "records (see docs/ingest.md); or NDJSON with Content-Type application/x-ndjson"},
                   {"items", {{"type", "object"}, {"required", {"type"}},
                              {"properties", {{"type", {{"type", "string"}}}, {"id", {{"type", "string"}}}, {"at", {{"type", "string"}}}}}}}};
   RouteDoc doc{"Send facts in bulk: orders/POS sales, activities, signals, leads, stage changes, custom events",
-               "批量提交业务事实：订单/POS、活动、外部信号、线索、阶段变化、自定义事件", "ingest", records, obj,
+               "批量提交业务事实：订单/POS、活动、外部信号、线索、阶段变化、自定义事件", "ingest", records, report,
                {{"Idempotency-Key (header)", "optional: records without an id get <key>#<index> as their idempotency key"}}, 201};
   doc.raw_body = true;
   doc.content_types = {"application/json", "application/x-ndjson"};
@@ -32,7 +50,7 @@ void Api::AddIngestRoutes() {
   RouteDoc import_doc{"Import a CSV file of facts (orders with one row per line, activities, signals, leads or a custom type); "
                       "importing the same file again counts nothing twice",
                       "导入 CSV 业务数据（订单每行一条明细、活动、外部信号、线索或自定义类型）；重复导入同一文件不会重复计数",
-                      "ingest", {{"type", "string"}, {"description", "text/csv (UTF-8), header row with field names"}}, obj,
+                      "ingest", {{"type", "string"}, {"description", "text/csv (UTF-8), header row with field names"}}, report,
                       {{"type", "order, activity, signal, lead or a custom event type (required)"}}, 201};
   import_doc.raw_body = true;
   import_doc.content_types = {"text/csv"};
@@ -63,14 +81,14 @@ void Api::AddIngestRoutes() {
   router_.Add("GET", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(json r, in->ListTypes(c.p()));
     return Reply{200, r};
-  }, {"Custom event types", "自定义事件类型", "ingest", nullptr, obj});
+  }, {"Custom event types", "自定义事件类型", "ingest", nullptr, Items(event_type)});
   json type_schema = {{"type", "object"}, {"required", {"name", "fields"}},
                       {"properties", {{"name", {{"type", "string"}}}, {"label", obj},
                                       {"fields", {{"type", "array"}, {"items", obj}}}}}};
   router_.Add("POST", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(json r, in->SaveType(c.p(), c.body));
     return Reply{201, r};
-  }, {"Declare (or change) a custom event type with its field schema", "声明（或修改）自定义事件类型及其字段", "ingest", type_schema, obj, {}, 201});
+  }, {"Declare (or change) a custom event type with its field schema", "声明（或修改）自定义事件类型及其字段", "ingest", type_schema, event_type, {}, 201});
 }
 
 void Api::AddStreamRoutes() {

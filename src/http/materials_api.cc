@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http/api.h"
+#include "http/openapi.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
 
@@ -89,7 +90,7 @@ Result<org::MaterialUpload> ReadUpload(const Call& c, const org::MaterialService
 }  // namespace
 
 void Api::AddMaterialRoutes() {
-  json obj = {{"type", "object"}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
   if (org::MaterialService* ms = services_.materials) {
     json upload = {{"type", "object"},
                    {"description", "The file as the body with its Content-Type (?file_name=&note= in the query), or this JSON object"},
@@ -98,8 +99,16 @@ void Api::AddMaterialRoutes() {
                                    {"file_name", {{"type", "string"}, {"maxLength", 200}}},
                                    {"content_type", {{"type", "string"}, {"description", "default application/octet-stream"}}},
                                    {"note", {{"type", "string"}, {"maxLength", 500}, {"description", "what changed"}}}}}};
-    json version = {{"type", "object"},
-                    {"description", "{material_id, version, file_name, content_type, size_bytes, sha256, note, created_at, created_by}"}};
+    json version_props = {{"version", Int()}, {"file_name", Str()}, {"content_type", Str()}, {"size_bytes", Int()}, {"sha256", Str("hex")},
+                          {"note", Null(Str("what changed"))}, {"created_at", Time()}, {"created_by", Null(Int())}};
+    const std::vector<std::string> version_required = {"version", "file_name", "content_type", "size_bytes", "sha256", "created_at"};
+    json uploaded_props = version_props;
+    uploaded_props["material_id"] = Int();
+    const json version = Obj(uploaded_props, version_required, "A material's version / 物料版本");
+    version_props["created_by_name"] = Null(Str());
+    const json versions = Obj({{"material_id", Int()}, {"title", Str()}, {"latest_version", Null(Int())},
+                               {"items", Arr(Obj(version_props, version_required), "newest first")}},
+                              {"material_id", "items"}, "A material's versions / 物料的各版本");
     RouteDoc add{"Upload a new version of a material (HQ for shared ones, unit leads for their unit's; at most 10 MB)",
                  "上传物料新版本（共享物料由总部、单元物料由战队负责人上传；不超过 10 MB）", "materials", upload, version,
                  {{"file_name", "with a raw body: the file's name"}, {"note", "with a raw body: what changed"}}, 201};
@@ -111,7 +120,7 @@ void Api::AddMaterialRoutes() {
     }, add);
     router_.Add("GET", "/api/v1/materials/{id}/versions", [ms](Call& c) { return Wrap(ms->Versions(c.p(), c.id())); },
                 {"A material's versions, newest first: who uploaded what and when", "物料的各版本（最新在前）：上传人、时间与说明",
-                 "materials", nullptr, obj});
+                 "materials", nullptr, versions});
     json file = {{"type", "string"}, {"format", "binary"}, {"description", "the file with its own Content-Type, as an attachment"}};
     router_.Add("GET", "/api/v1/materials/{id}/versions/latest/content",
                 [ms](Call& c) -> Result<Reply> {
@@ -132,15 +141,30 @@ void Api::AddMaterialRoutes() {
                                      {"store_id", {{"type", "integer"}}},
                                      {"title", {{"type", "string"}, {"maxLength", 100}}},
                                      {"expires_at", {{"type", "string"}, {"format", "date-time"}}}}}};
-    json link = {{"type", "object"},
-                 {"description", "{id, unit_id, unit, store_id, store, title, prefix, status (active, revoked, expired), expires_at, "
-                                 "submissions, last_submitted_at, created_at, created_by}; on creation also token and path"}};
+    json link_props = {{"id", Int()}, {"unit_id", Int()}, {"unit", Null(Str())}, {"store_id", Null(Int())}, {"store", Null(Str())},
+                       {"title", Null(Str())}, {"prefix", Str("the token's first characters, to tell links apart")},
+                       {"status", Enum({"active", "revoked", "expired"})}, {"expires_at", Null(Time())}, {"submissions", Int()},
+                       {"last_submitted_at", Null(Time())}, {"revoked_at", Null(Time())}, {"created_at", Time()}, {"created_by", Null(Int())}};
+    const std::vector<std::string> link_required = {"id", "unit_id", "prefix", "status", "submissions", "created_at"};
+    const json link = Obj(link_props, link_required, "A public feedback link / 公开反馈链接");
+    link_props["token"] = Str("shown only in this reply");
+    link_props["path"] = Str("the form's path, with the token");
+    std::vector<std::string> made_required = link_required;
+    made_required.insert(made_required.end(), {"token", "path"});
+    const json made = Obj(link_props, made_required, "The new link with its token (shown once) / 新链接及令牌（仅显示一次）");
+    const json labels = Obj({{"heading", Str()}, {"rating", Str()}, {"text", Str()}, {"customer_name", Str()}, {"contact", Str()},
+                             {"submit", Str()}, {"thanks", Str()}});
+    const json form_out = Obj({{"company", Str()}, {"unit", Null(Str())}, {"unit_en", Null(Str())}, {"store", Null(Str())}, {"title", Null(Str())},
+                               {"locale", Str()}, {"labels", Obj({{"zh", labels}, {"en", labels}}, {"zh", "en"})},
+                               {"rating", Obj({{"min", Int()}, {"max", Int()}})}, {"limits", Map(Int(), "field → its maximum length")}},
+                              {"company", "labels", "rating"}, "What the form shows / 反馈表单信息");
+    const json received = Obj({{"received", Bool()}, {"message", Str()}, {"message_zh", Str()}}, {"received"}, "Thanks / 已收到");
     router_.Add("POST", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->Create(c.p(), c.body), 201); },
                 {"Make a public feedback link for a unit or store (HQ, unit leads); the token is shown only in this reply",
-                 "为单元或门店创建公开反馈链接（总部、战队负责人）；令牌仅此一次返回", "feedback", link_req, link, {}, 201});
+                 "为单元或门店创建公开反馈链接（总部、战队负责人）；令牌仅此一次返回", "feedback", link_req, made, {}, 201});
     router_.Add("GET", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->List(c.p())); },
                 {"Feedback links of your part of the organisation (never their tokens)", "您管辖范围内的反馈链接（不含令牌）", "feedback",
-                 nullptr, obj});
+                 nullptr, Items(link)});
     router_.Add("DELETE", "/api/v1/feedback-links/{id}", [fl](Call& c) { return Wrap(fl->Revoke(c.p(), c.id())); },
                 {"Revoke a feedback link for good", "停用反馈链接", "feedback", nullptr, link});
     json answer = {{"type", "object"}, {"required", {"rating"}},
@@ -150,11 +174,11 @@ void Api::AddMaterialRoutes() {
                                    {"contact", {{"type", "string"}, {"maxLength", 100}}}}}};
     RouteDoc form{"Anonymous: what a feedback link's form shows (company, unit or store, title, labels in zh/en); 404 when the "
                   "link is unknown, revoked or expired",
-                  "匿名访问：反馈表单信息（公司、单元或门店、标题、中英文标签）；链接不存在、已停用或过期时返回 404", "public", nullptr, obj};
+                  "匿名访问：反馈表单信息（公司、单元或门店、标题、中英文标签）；链接不存在、已停用或过期时返回 404", "public", nullptr, form_out};
     form.auth = false;
     router_.Add("GET", "/api/v1/public/feedback/{token}", [fl](Call& c) { return Wrap(fl->Form(c.names.at("token"))); }, form);
     RouteDoc submit{"Anonymous: answer a feedback link (a few answers per minute per link; 429 beyond)",
-                    "匿名访问：提交反馈（每个链接每分钟限若干条，超出返回 429）", "public", answer, obj, {}, 201};
+                    "匿名访问：提交反馈（每个链接每分钟限若干条，超出返回 429）", "public", answer, received, {}, 201};
     submit.auth = false;
     submit.max_body = 16 * 1024;
     router_.Add("POST", "/api/v1/public/feedback/{token}",

@@ -3,6 +3,7 @@
 
 #include "common/tz.h"
 #include "http/api.h"
+#include "http/openapi.h"
 #include "metrics/engine.h"
 
 namespace keel::http {
@@ -139,25 +140,64 @@ void Api::AddMetricRoutes() {
                        {"expr", {{"type", "string"}}}, {"inputs", {{"type", "array"}, {"items", {{"type", "string"}}}}},
                        {"input", {{"type", "string"}}}, {"to_date", {{"type", "string"}}},
                        {"target", {{"type", "string"}}}}}};
-  json obj = {{"type", "object"}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  json stored = def_schema;  // as stored: the definition with its version and backfill
+  stored["description"] = "A metric definition with its version and backfill progress / 指标定义（含版本与回填进度）";
+  stored["properties"]["label"] = Obj({{"zh", Str()}, {"en", Str()}});
+  const json extra = {{"version", Int()}, {"owner_id", Null(Int())}, {"builtin", Bool("shipped with Keel")},
+                                 {"applied_seq", Int("the event-log position the metric has applied")},
+                                 {"backfill", Obj({{"applied_seq", Int()}, {"head_seq", Int()}, {"done", Bool()}, {"progress", Num("0…1")}},
+                                                  {"done"})},
+                                 {"queryable_dimensions", Arr(Str(), "group_by and filter names it answers")},
+                                 {"versions", Arr(Obj({{"version", Int()}, {"status", Str("active, superseded or archived")},
+                                                       {"owner_id", Null(Int())}, {"created_at", Time()}},
+                                                      {"version", "status"}),
+                                                  "GET /metrics/{name}: every version")}};
+  for (const auto& [k, v] : extra.items()) stored["properties"][k] = v;
+  stored["required"] = {"name", "type", "version"};
+  const json metric = Component("MetricDefinition", stored);
+  const json checked = Obj({{"ok", Bool()}}, {"ok"}, "The definition is valid / 定义有效");
+  const json archived = Obj({{"name", Str()}, {"status", Enum({"archived"})}}, {"name", "status"});
+  const json sources = Items(Obj({{"name", Str("order, activity, … or a custom event type")}, {"event_type", Str()}, {"zh", Str()}, {"en", Str()},
+                                  {"custom", Bool()},
+                                  {"fields", Arr(Obj({{"name", Str()}, {"type", Str("number, text, timestamp")}, {"zh", Str()}, {"en", Str()}},
+                                                     {"name", "type"}))},
+                                  {"dimensions", Arr(Str())}},
+                                 {"name", "fields", "dimensions"}),
+                             "Fact sources / 数据来源");
+  const json figure = Null(Num());
+  const json value = Obj({{"value", figure}, {"previous", figure}, {"change_pct", figure}, {"last_year", figure}, {"yoy_pct", figure},
+                          {"points", Arr(Obj({{"t", Str("the bucket's start, local time with offset")}, {"value", figure}}, {"t", "value"}),
+                                         "with grain")},
+                          {"target", figure}, {"completion", Null(Num("value / target"))}},
+                         {"value"}, "null: no data (a count or sum of nothing is 0)");
+  const json query_result = Obj(
+      {{"from", Str("local time with offset")}, {"to", Str()}, {"time_zone", Str()}, {"grain", Null(Str())}, {"group_by", Arr(Str())},
+       {"metrics", Arr(Obj({{"name", Str()}, {"label", Str("in the reader's language")}, {"label_zh", Str()}, {"label_en", Str()},
+                            {"unit", Null(Str())}, {"version", Int()}},
+                           {"name", "version"}))},
+       {"groups", Arr(Obj({{"group", Map(Obj({{"value", Null(Str())}, {"name", Null(Str())}}), "dimension → its value and name; {} without group_by")},
+                           {"values", Map(value, "metric name → its figures")}},
+                          {"group", "values"}))}},
+      {"from", "to", "time_zone", "grain", "group_by", "metrics", "groups"}, "Metric figures by group / 指标查询结果");
   router_.Add("GET", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->ListDefinitions(c.p())); },
-              {"List metric definitions with backfill progress", "查询指标定义列表（含回填进度）", "metrics", nullptr, obj});
+              {"List metric definitions with backfill progress", "查询指标定义列表（含回填进度）", "metrics", nullptr, Items(metric)});
   router_.Add("POST", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->SaveDefinition(c.p(), c.body), 201); },
               Yaml({"Define a metric (validated; backfilled from the event log)", "新建指标（校验后从事件日志回填）", "metrics",
-                    def_schema, obj, {}, 201}));
+                    def_schema, metric, {}, 201}));
   router_.Add("POST", "/api/v1/metrics/check", [engine](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(engine->CheckDefinition(c.p(), c.body));
     return Reply{200, {{"ok", true}}};
-  }, Yaml({"Validate a metric definition without saving it", "校验指标定义（不保存）", "metrics", def_schema, obj}));
+  }, Yaml({"Validate a metric definition without saving it", "校验指标定义（不保存）", "metrics", def_schema, checked}));
   router_.Add("GET", "/api/v1/metrics/sources", [engine](Call& c) { return Wrap(engine->SourcesJson(c.p())); },
               {"Fact sources metrics can count, with their fields and dimensions", "可统计的数据来源及其字段与维度",
-               "metrics", nullptr, obj});
+               "metrics", nullptr, sources});
   router_.Add("GET", "/api/v1/metrics/query", [engine, clock](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(auto tz, engine->ZoneOf(c.p().tenant_id));
     KEEL_ASSIGN_OR_RETURN(metrics::QueryRequest q, ParseMetricQuery(c.req.query, *tz, clock->NowMs()));
     return Wrap(engine->Query(c.p(), q));
   }, {"Query metrics × dimensions × grain × range, within the caller's scope", "按维度、粒度与时间范围查询指标（仅限可见范围）",
-      "metrics", nullptr, obj,
+      "metrics", nullptr, query_result,
       {{"metrics", "comma-separated metric names (required)"},
        {"group_by", "up to two dimensions, e.g. unit,rep (unit = team level, region = region level)"},
        {"grain", "minute, hour, day, week, month, quarter or year: adds points"},
@@ -169,12 +209,12 @@ void Api::AddMetricRoutes() {
        {"targets", "true: target and completion for metrics with a target"},
        {"<dimension>", "filter, e.g. unit=1015 (subtree), rep=1044, channel=store"}}});
   router_.Add("GET", "/api/v1/metrics/{name}", [engine](Call& c) { return Wrap(engine->GetDefinition(c.p(), c.name())); },
-              {"A metric definition with its versions", "指标定义及其版本", "metrics", nullptr, obj});
+              {"A metric definition with its versions", "指标定义及其版本", "metrics", nullptr, metric});
   router_.Add("PUT", "/api/v1/metrics/{name}", [engine](Call& c) {
     return Wrap(engine->SaveDefinition(c.p(), c.body, c.name()));
-  }, Yaml({"Change a metric: a new version, backfilled", "修改指标：生成新版本并回填", "metrics", def_schema, obj}));
+  }, Yaml({"Change a metric: a new version, backfilled", "修改指标：生成新版本并回填", "metrics", def_schema, metric}));
   router_.Add("DELETE", "/api/v1/metrics/{name}", [engine](Call& c) { return Wrap(engine->ArchiveDefinition(c.p(), c.name())); },
-              {"Archive a metric (refused while another metric uses it)", "归档指标（被其他指标引用时拒绝）", "metrics", nullptr, obj});
+              {"Archive a metric (refused while another metric uses it)", "归档指标（被其他指标引用时拒绝）", "metrics", nullptr, archived});
 }
 
 }  // namespace keel::http

@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
+#include <set>
 #include <string_view>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "http/api.h"
 
@@ -291,6 +295,179 @@ json SharedResponses() {
 
 }  // namespace
 
+namespace schema {
+
+namespace {
+json Typed(const char* type, const std::string& desc) {
+  json s = {{"type", type}};
+  if (!desc.empty()) s["description"] = desc;
+  return s;
+}
+}  // namespace
+
+json Str(const std::string& desc) { return Typed("string", desc); }
+json Int(const std::string& desc) { return Typed("integer", desc); }
+json Num(const std::string& desc) { return Typed("number", desc); }
+json Bool(const std::string& desc) { return Typed("boolean", desc); }
+json Time(const std::string& desc) {
+  json s = Typed("string", desc);
+  s["format"] = "date-time";
+  return s;
+}
+json Date(const std::string& desc) {
+  json s = Typed("string", desc);
+  s["format"] = "date";
+  return s;
+}
+json Enum(const std::vector<std::string>& values, const std::string& desc) {
+  json s = Typed("string", desc);
+  s["enum"] = values;
+  return s;
+}
+json Null(json s) {
+  if (s.contains("$ref") || !s.contains("type")) return {{"anyOf", {s, {{"type", "null"}}}}};
+  if (s["type"].is_string()) s["type"] = json::array({s["type"], "null"});
+  else if (std::find(s["type"].begin(), s["type"].end(), json("null")) == s["type"].end()) s["type"].push_back("null");
+  if (s.contains("enum") && std::find(s["enum"].begin(), s["enum"].end(), json(nullptr)) == s["enum"].end()) s["enum"].push_back(nullptr);
+  return s;
+}
+json Arr(json items, const std::string& desc) {
+  json s = Typed("array", desc);
+  s["items"] = std::move(items);
+  return s;
+}
+json Obj(json properties, const std::vector<std::string>& required, const std::string& desc) {
+  json s = Typed("object", desc);
+  s["properties"] = std::move(properties);
+  if (!required.empty()) s["required"] = required;
+  return s;
+}
+json Map(json values, const std::string& desc) {
+  json s = Typed("object", desc);
+  s["additionalProperties"] = std::move(values);
+  return s;
+}
+json Free(const std::string& desc) {
+  json s = Typed("object", desc);
+  s["additionalProperties"] = true;
+  return s;
+}
+json Items(json item, const std::string& desc) { return Obj({{"items", Arr(std::move(item))}}, {"items"}, desc); }
+
+}  // namespace schema
+
+namespace {
+
+std::mutex& ComponentsMutex() {
+  static auto* mu = new std::mutex;
+  return *mu;
+}
+
+std::map<std::string, json>& Components() {
+  static auto* m = new std::map<std::string, json>;
+  return *m;
+}
+
+// The names of the components `j` refers to ($ref "#/components/schemas/<name>").
+void CollectRefs(const json& j, std::set<std::string>* out) {
+  if (j.is_object()) {
+    if (auto it = j.find("$ref"); it != j.end() && it->is_string()) {
+      const std::string prefix = "#/components/schemas/";
+      const std::string& ref = it->get_ref<const std::string&>();
+      if (ref.rfind(prefix, 0) == 0) out->insert(ref.substr(prefix.size()));
+    }
+    for (const auto& [k, v] : j.items()) CollectRefs(v, out);
+  } else if (j.is_array()) {
+    for (const auto& v : j) CollectRefs(v, out);
+  }
+}
+
+// Shapes that more than one part answers with, so none of them owns the declaration.
+const std::map<std::string, json>& SharedComponents() {
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  static const auto* m = new std::map<std::string, json>{
+      {"ApprovalRequest",
+       Obj({{"id", Int()},
+            {"definition", Str("the workflow's name")},
+            {"definition_version", Int("the workflow version the request follows")},
+            {"title_zh", Str()},
+            {"title_en", Str()},
+            {"object", Str("the record's collection: quotes, expenses, …")},
+            {"record_id", Int()},
+            {"unit_id", Null(Int())},
+            {"submitter_id", Null(Int())},
+            {"status", Enum({"pending", "approved", "rejected", "recalled"})},
+            {"step", Int("the current step, from 0")},
+            {"version", Int("changes with every action; send it back to approve or reject (409 when it moved)")},
+            {"record", Free("the record as it was submitted")},
+            {"steps", Arr(Obj({{"name", Str()}, {"title_zh", Str()}, {"title_en", Str()}, {"mode", Enum({"first", "all", "quorum"})}}))},
+            {"tasks", Arr(Obj({{"id", Int()},
+                               {"step", Int()},
+                               {"approver_id", Int()},
+                               {"approver", Null(Str("display name"))},
+                               {"status", Str("pending, approved, rejected, skipped, …")},
+                               {"due_at", Null(Time())},
+                               {"acted_by", Null(Int("the approver or their delegate"))},
+                               {"acted_at", Null(Time())},
+                               {"comment", Null(Str())}},
+                              {"id", "step", "approver_id", "status"}))},
+            {"log", Arr(Obj({{"actor_id", Null(Int())},
+                             {"on_behalf_of", Null(Int("the approver a delegate acted for"))},
+                             {"action", Str("submitted, step_opened, approved_step, rejected, comment, recalled, …")},
+                             {"step", Null(Int())},
+                             {"comment", Null(Str())},
+                             {"at", Time()}},
+                            {"action", "at"}))},
+            {"created_at", Time()},
+            {"updated_at", Time()},
+            {"decided_at", Null(Time())}},
+           {"id", "definition", "definition_version", "object", "record_id", "status", "step", "version", "record", "tasks", "log", "created_at",
+            "updated_at", "decided_at"},
+           "An approval request with its steps, tasks and log / 审批单：步骤、待办和审批记录")},
+      {"Budget",
+       Obj({{"id", Int()},
+            {"unit_id", Int()},
+            {"unit", Str("the unit's name")},
+            {"category", Str("marketing, travel, …")},
+            {"period", Str("2026-11, 2026-Q4 or 2026")},
+            {"period_start", Date()},
+            {"period_end", Date()},
+            {"amount", Num("yuan allocated")},
+            {"committed", Num("yuan spent or committed")},
+            {"remaining", Num("amount − committed")},
+            {"updated_at", Time()},
+            {"entries", Arr(Obj({{"id", Int()},
+                                 {"amount", Num("yuan; a release is negative")},
+                                 {"kind", Str("allocation, spend, release, transfer_in, transfer_out")},
+                                 {"source_object", Null(Str())},
+                                 {"source_id", Null(Int())},
+                                 {"note", Null(Str())},
+                                 {"actor_id", Null(Int())},
+                                 {"at", Time()}},
+                                {"id", "amount", "kind", "at"}),
+                            "only on GET /budgets/{id}")}},
+           {"id", "unit_id", "unit", "category", "period", "period_start", "period_end", "amount", "committed", "remaining", "updated_at"},
+           "A unit's budget for a category and period / 单元某类别某期间的预算")},
+      {"ApprovalNotNeeded",
+       Obj({{"status", Enum({"not_needed"})}, {"reason_en", Str()}, {"reason_zh", Str()}}, {"status"},
+           "The workflow's entry condition does not hold: no approval was started / 不满足发起条件，无需审批")},
+      {"Archived", Obj({{"id", Int()}, {"archived", Bool()}}, {"id", "archived"}, "The record is archived / 已归档")},
+  };
+  return *m;
+}
+
+}  // namespace
+
+json Component(const std::string& name, json schema) {
+  std::lock_guard<std::mutex> lock(ComponentsMutex());
+  auto [it, added] = Components().emplace(name, schema);
+  if (!added && it->second != schema) {
+    spdlog::critical("OpenAPI component {} registered twice with different schemas", name);
+    std::abort();
+  }
+  return SchemaRef(name);
+}
+
 std::string EntityTitle(const EntityDef& e) { return Pascal(e.singular); }
 
 json SchemaRef(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
@@ -447,6 +624,15 @@ json Api::OpenApi() const {
     update.erase("examples");
     update["description"] = "Fields of a " + e.en + " to change / 要修改的" + e.zh + "字段";
     schemas[EntityTitle(e) + "Update"] = update;
+    if (e.child) {
+      // Lists and archiving answer the record without its lines (GET /{id} has them).
+      json summary = EntitySchema(e);
+      summary["required"].erase(std::find(summary["required"].begin(), summary["required"].end(), json(e.child->name)));
+      summary["properties"][e.child->name]["description"] = "only on create, get and update; lists and archiving leave the lines out";
+      summary["description"] = e.en + " without its " + e.child->name + " / " + e.zh + "（不含明细）";
+      summary["examples"][0].erase(e.child->name);
+      schemas[EntityTitle(e) + "Summary"] = summary;
+    }
   }
   schemas["Error"] = {
       {"type", "object"},
@@ -483,6 +669,24 @@ json Api::OpenApi() const {
                                            {"entity_id", {{"type", "integer"}}},
                                            {"before", {{"type", {"object", "null"}}}},
                                            {"after", {{"type", {"object", "null"}}}}}}};
+  // The parts' shared shapes that the operations (or other components) refer to.
+  {
+    std::set<std::string> wanted;
+    CollectRefs(paths, &wanted);
+    std::lock_guard<std::mutex> lock(ComponentsMutex());
+    for (std::set<std::string> seen; wanted != seen;) {
+      seen = wanted;
+      for (const auto& name : seen) {
+        if (schemas.contains(name)) continue;
+        const json* found = nullptr;
+        if (auto it = Components().find(name); it != Components().end()) found = &it->second;
+        else if (auto sh = SharedComponents().find(name); sh != SharedComponents().end()) found = &sh->second;
+        if (found == nullptr) continue;
+        schemas[name] = *found;
+        CollectRefs(*found, &wanted);
+      }
+    }
+  }
   json tag_list = json::array();
   json groups = json::array();
   for (const auto& part : PartOrder()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,36 @@ using json = nlohmann::json;
 // structured-field date (2026-12-07T00:00:00Z), and the release that removes them (docs/api.md).
 inline constexpr const char* kDeprecatedSince = "@1796601600";
 inline constexpr const char* kDeprecatedRemovedIn = "0.2.0";
+
+// Builders for the JSON Schemas (2020-12) of request and response bodies, so that a route's schema
+// reads like the body it describes: Obj({{"id", Int()}, {"name", Str("shown to customers")}}, {"id"}).
+// A description may be English alone or "English / 中文".
+namespace schema {
+json Str(const std::string& desc = "");
+json Int(const std::string& desc = "");
+json Num(const std::string& desc = "");
+json Bool(const std::string& desc = "");
+json Time(const std::string& desc = "");  // an RFC 3339 timestamp
+json Date(const std::string& desc = "");  // YYYY-MM-DD
+json Enum(const std::vector<std::string>& values, const std::string& desc = "");
+// `s` or null: the type becomes [type, "null"] (and null joins an enum); a $ref becomes anyOf.
+json Null(json s);
+json Arr(json items, const std::string& desc = "");
+// An object with these properties (name → schema); `required` are always present.
+json Obj(json properties, const std::vector<std::string>& required = {}, const std::string& desc = "");
+// An object whose keys are data (ids, names) and whose values all match `values`.
+json Map(json values, const std::string& desc = "");
+// An object whose shape is the caller's (a record's changes, a stored definition): any properties.
+json Free(const std::string& desc);
+// {items: [item]}, as a list route answers when it does not page.
+json Items(json item, const std::string& desc = "");
+}  // namespace schema
+
+// A shape several routes answer with (an approval request, a job, a model card), registered once
+// under #/components/schemas by the part that owns it; returns its $ref. The document lists the
+// components its operations refer to. Thread-safe; registering a name again with a different
+// schema is a programmer error (it aborts).
+json Component(const std::string& name, json schema);
 
 // "Customer", "BudgetTransfer": an entity's schema name under #/components/schemas.
 std::string EntityTitle(const domain::EntityDef& e);

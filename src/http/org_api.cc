@@ -1,6 +1,7 @@
-// Routes of the agile units: approval workflows and requests, the inbox, delegation grants,
-// pricing authority and quote submission.
+// Routes of the agile units: approval workflows and requests, the inbox, delegation grants
+// (org::ApprovalEngine), budgets, and pricing authority, quotes and contracts (org::Commerce).
 #include "http/api.h"
+#include "http/openapi.h"
 #include "org/commerce/commerce.h"
 #include "org/workflow/approvals.h"
 #include "org/budgets.h"
@@ -13,9 +14,10 @@ json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 }  // namespace
 
 void Api::AddOrgRoutes() {
+  // The units' routes come with both services (runtime's OrgParts sets them together).
   org::ApprovalEngine* ap = services_.approvals;
-  if (ap == nullptr) return;
-  json obj = {{"type", "object"}};
+  org::Commerce* cm = services_.commerce;
+  if (ap == nullptr || cm == nullptr) return;
   json approvers = {{"type", "object"}, {"minProperties", 1}, {"maxProperties", 1},
                     {"description", "exactly one of: {unit_lead: true}, {role: …}, {manager: true}, {users: [ids]}"},
                     {"properties", {{"unit_lead", {{"type", "boolean"}}}, {"role", {{"type", "string"}}}, {"manager", {{"type", "boolean"}}},
@@ -40,31 +42,87 @@ void Api::AddOrgRoutes() {
                              {"properties", {{"on", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"create", "update"}}}}}},
                                              {"fields", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}},
                 {"steps", {{"type", "array"}, {"minItems", 1}, {"maxItems", 10}, {"items", step}}}}}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  json saved_def = def;  // as stored: the definition with its version
+  saved_def.erase("additionalProperties");
+  saved_def["description"] = "A workflow definition as stored, with its version / 审批流程定义（含版本）";
+  saved_def["properties"]["version"] = Int();
+  saved_def["properties"]["status"] = Str("active or superseded");
+  saved_def["properties"]["created_at"] = Time();
+  saved_def["required"].push_back("version");
+  const json definition = Component("ApprovalDefinition", saved_def);
+  const json versions = Obj({{"name", Str()},
+                             {"versions", Arr(Obj({{"version", Int()}, {"status", Str("active or superseded")}, {"created_at", Time()},
+                                                   {"definition", definition}},
+                                                  {"version", "status", "created_at", "definition"}),
+                                              "newest first")}},
+                            {"name", "versions"}, "A workflow's versions / 审批流程的各版本");
+  const json request = SchemaRef("ApprovalRequest");
+  const json submitted = {{"anyOf", {request, SchemaRef("ApprovalNotNeeded")}}};
+  const json inbox_item = Obj(
+      {{"request_id", Int()}, {"task_id", Int("pending: the task waiting for you")}, {"step", Int()},
+       {"on_behalf_of", Null(Int("pending: the approver you act for by delegation"))}, {"due_at", Null(Time())}, {"overdue", Bool()},
+       {"definition", Str()}, {"object", Str()}, {"record_id", Int()}, {"submitter_id", Null(Int())},
+       {"summary", Free("the record's headline fields: code, name, total, discount_pct, max_discount_pct, title, amount, …")},
+       {"submitted_at", Time()}, {"version", Int()}, {"status", Str("decided/submitted: the request's status")},
+       {"decided_at", Null(Time())}, {"my_decision", Null(Str("decided: approved or rejected"))}, {"my_decision_at", Null(Time())}},
+      {"request_id", "definition", "object", "record_id", "submitter_id", "summary", "submitted_at", "version"},
+      "An approval in my inbox / 我的审批");
+  const json grant_out = Component(
+      "DelegationGrant",
+      Obj({{"id", Int()}, {"kind", Str("approvals")}, {"grantor_id", Int("whose approvals")}, {"grantee_id", Int("who may act on them")},
+           {"unit_id", Null(Int("limited to this unit subtree"))}, {"starts_at", Time()}, {"ends_at", Time()}, {"reason", Null(Str())},
+           {"created_by", Int()}, {"revoked_at", Null(Time())}, {"active", Bool("in force now")}},
+          {"id", "kind", "grantor_id", "grantee_id", "unit_id", "starts_at", "ends_at"}, "A delegation of approvals / 审批委托"));
+  const json revoked = Obj({{"id", Int()}, {"revoked", Bool()}}, {"id", "revoked"});
+  const json authority_out = Component(
+      "PricingAuthority",
+      Obj({{"id", Int()}, {"unit_id", Int()}, {"unit", Str("the unit's name (lists)")}, {"role", Null(Str("null: every role"))},
+           {"category_prefix", Null(Str("null: every category"))}, {"min_amount", Num("yuan: applies to deals at least this big")},
+           {"max_discount_pct", Num()}},
+          {"id", "unit_id", "role", "category_prefix", "min_amount", "max_discount_pct"}, "A pricing authority rule / 定价权限规则"));
+  const json quote_check = Component(
+      "QuoteAuthorityCheck",
+      Obj({{"quote_id", Int()}, {"role", Str("the owner's role")}, {"within_authority", Bool()},
+           {"lines", Arr(Obj({{"line_no", Int()}, {"product_id", Int()}, {"category", Null(Str())}, {"discount_pct", Num()},
+                              {"max_discount_pct", Null(Num("the owner's limit; null: no rule applies"))}, {"rule_id", Null(Int())}, {"within", Bool()}},
+                             {"line_no", "discount_pct", "within"}))}},
+          {"quote_id", "within_authority", "lines"}, "A quote's lines against its owner's pricing authority / 报价单与定价权限的比对"));
+  const json compliance = Obj({{"flags", Arr(Free("a checkpoint that flagged the record: event_id, checkpoint_id, name, message_zh, message_en"))},
+                               {"overrides", Arr(Free("a blocking checkpoint overridden: … and reason, by, at"))}},
+                              {}, "what the compliance checkpoints said");
+  const json quote_submitted = Obj({{"status", Str("approved (within authority) or the quote's status while it waits")},
+                                    {"within_authority", Bool()}, {"check", quote_check}, {"approval", submitted},
+                                    {"quote", SchemaRef("Quote")}, {"compliance", compliance}},
+                                   {"status", "within_authority", "check", "quote"}, "The submitted quote / 提交结果");
+  const json ordered = Obj({{"order", SchemaRef("Order")}, {"quote", SchemaRef("Quote")}}, {"order", "quote"},
+                           "The order made from the quote, and the quote (now accepted) / 生成的订单与已接受的报价单");
+  const json signed_out = Obj({{"contract", SchemaRef("Contract")}, {"compliance", compliance}}, {"contract"}, "The signed contract / 已签署的合同");
   router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->Definitions(c.p())); },
-              {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, obj});
+              {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, Items(definition)});
   router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->SaveDefinition(c.p(), c.body), 201); },
               Yaml({"Define or change a workflow (a new version; running requests keep theirs)", "定义或修改审批流程（生成新版本，进行中的审批沿用原版本）",
-                    "approvals", def, obj, {}, 201}));
+                    "approvals", def, definition, {}, 201}));
   router_.Add("GET", "/api/v1/approval-definitions/{name}", [ap](Call& c) { return Wrap(ap->Definition(c.p(), c.name())); },
-              {"A workflow's versions", "审批流程的各版本", "approvals", nullptr, obj});
+              {"A workflow's versions", "审批流程的各版本", "approvals", nullptr, versions});
   json submit = {{"type", "object"}, {"required", {"object", "record_id"}},
                  {"properties", {{"object", {{"type", "string"}}}, {"record_id", {{"type", "integer"}}}, {"definition", {{"type", "string"}}},
                                  {"comment", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/approvals", [ap](Call& c) { return Wrap(ap->Submit(c.p(), c.body), 201); },
-              {"Submit a record for approval", "提交记录审批", "approvals", submit, obj, {}, 201});
+              {"Submit a record for approval", "提交记录审批", "approvals", submit, submitted, {}, 201});
   router_.Add("GET", "/api/v1/approvals/{id}", [ap](Call& c) { return Wrap(ap->Get(c.p(), c.id())); },
-              {"An approval request with its steps, tasks and log", "审批单：步骤、待办和审批记录", "approvals", nullptr, obj});
+              {"An approval request with its steps, tasks and log", "审批单：步骤、待办和审批记录", "approvals", nullptr, request});
   json act = {{"type", "object"},
               {"properties", {{"comment", {{"type", "string"}}}, {"to", {{"type", "string"}, {"enum", {"previous", "submitter"}}}},
                               {"version", {{"type", "integer"}, {"description", "the version you read; a different one is a 409"}}}}}};
   router_.Add("POST", "/api/v1/approvals/{id}/approve", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "approve", Body(c))); },
-              {"Approve the current step (as an approver or their delegate)", "审批通过当前步骤（本人或受托人）", "approvals", act, obj});
+              {"Approve the current step (as an approver or their delegate)", "审批通过当前步骤（本人或受托人）", "approvals", act, request});
   router_.Add("POST", "/api/v1/approvals/{id}/reject", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "reject", Body(c))); },
-              {"Reject (with a comment): outright, or back to the previous step", "驳回（须填写原因）：直接驳回或退回上一步", "approvals", act, obj});
+              {"Reject (with a comment): outright, or back to the previous step", "驳回（须填写原因）：直接驳回或退回上一步", "approvals", act, request});
   router_.Add("POST", "/api/v1/approvals/{id}/comment", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "comment", Body(c))); },
-              {"Comment on a request", "评论审批单", "approvals", act, obj});
+              {"Comment on a request", "评论审批单", "approvals", act, request});
   router_.Add("POST", "/api/v1/approvals/{id}/recall", [ap](Call& c) { return Wrap(ap->Recall(c.p(), c.id(), Body(c))); },
-              {"Recall a pending request (the submitter)", "撤回审批（提交人）", "approvals", act, obj});
+              {"Recall a pending request (the submitter)", "撤回审批（提交人）", "approvals", act, request});
   router_.Add("GET", "/api/v1/me/approvals", [ap](Call& c) -> Result<Reply> {
     std::string status = Query(c, "status");
     std::string l = Query(c, "limit");
@@ -77,7 +135,7 @@ void Api::AddOrgRoutes() {
     }
     return Wrap(ap->Inbox(c.p(), status.empty() ? "pending" : status, limit));
   }, {"My approvals: what waits for me (including what was delegated to me), what I decided, or what I submitted",
-      "我的审批：待我审批（含他人委托给我的）、我已审批、我提交的", "approvals", nullptr, obj,
+      "我的审批：待我审批（含他人委托给我的）、我已审批、我提交的", "approvals", nullptr, Items(inbox_item),
       {{"status", "pending (default), decided or submitted"}, {"limit", "decided/submitted: 1-500, default 100"}}});
   json grant = {{"type", "object"}, {"required", {"grantee_id", "ends_at"}},
                 {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "default: you; someone else: admin only, and they are notified"}}},
@@ -85,12 +143,25 @@ void Api::AddOrgRoutes() {
                                 {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}}, {"reason", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->CreateGrant(c.p(), c.body), 201); },
               {"Delegate your approvals to someone until a time (e.g. while on leave)", "将审批权委托他人至指定时间（如休假期间）", "approvals",
-               grant, obj, {}, 201});
+               grant, grant_out, {}, 201});
   router_.Add("GET", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->Grants(c.p())); },
-              {"Delegation grants (mine, or all for HQ)", "委托记录（本人的；总部可见全部）", "approvals", nullptr, obj});
+              {"Delegation grants (mine, or all for HQ)", "委托记录（本人的；总部可见全部）", "approvals", nullptr, Items(grant_out)});
   router_.Add("DELETE", "/api/v1/grants/{id}", [ap](Call& c) { return Wrap(ap->RevokeGrant(c.p(), c.id())); },
-              {"Revoke a grant", "撤销委托", "approvals", nullptr, obj});
+              {"Revoke a grant", "撤销委托", "approvals", nullptr, revoked});
+  json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
+                    {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
+                                    {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
+  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->Authorities(c.p())); },
+              {"Pricing authority rules", "定价权限规则", "approvals", nullptr, Items(authority_out)});
+  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->SaveAuthority(c.p(), c.body), 201); },
+              {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
+               "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, authority_out, {}, 201});
+  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(cm->ArchiveAuthority(c.p(), c.id())); },
+              {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, SchemaRef("Archived")});
+  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(cm->CheckQuote(c.p(), c.id())); },
+              {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, quote_check});
   if (org::BudgetService* b = services_.budgets) {
+    const json budget_out = SchemaRef("Budget");
     json budget = {{"type", "object"}, {"required", {"unit_id", "category", "period", "amount"}},
                    {"properties", {{"unit_id", {{"type", "integer"}}},
                                    {"category", {{"type", "string"}, {"enum", org::kBudgetCategories}}},
@@ -100,56 +171,37 @@ void Api::AddOrgRoutes() {
                  {"properties", {{"amount", {{"type", "number"}}}, {"note", {{"type", "string"}}}, {"source_object", {{"type", "string"}}},
                                  {"source_id", {{"type", "integer"}}}}}};
     router_.Add("GET", "/api/v1/budgets", [b](Call& c) { return Wrap(b->List(c.p(), c.req.query)); },
-                {"Budgets of the units you can see, with what is committed and left", "可见单元的预算：已占用与剩余", "budgets", nullptr, obj,
+                {"Budgets of the units you can see, with what is committed and left", "可见单元的预算：已占用与剩余", "budgets", nullptr, Items(budget_out),
                  {{"unit_id", "a unit"}, {"period", "2026-11, 2026-Q4, 2026"}, {"category", "marketing, travel, …"}}});
     router_.Add("POST", "/api/v1/budgets", [b](Call& c) { return Wrap(b->Set(c.p(), c.body), 201); },
                 {"Allocate (or change) a unit's budget for a category and period (HQ)", "分配或调整单元某类别某期间的预算（总部）", "budgets",
-                 budget, obj, {}, 201});
+                 budget, budget_out, {}, 201});
     router_.Add("GET", "/api/v1/budgets/{id}", [b](Call& c) { return Wrap(b->Get(c.p(), c.id())); },
-                {"A budget with its entries", "预算及其流水", "budgets", nullptr, obj});
+                {"A budget with its entries", "预算及其流水", "budgets", nullptr, budget_out});
     router_.Add("POST", "/api/v1/budgets/{id}/spend", [b](Call& c) { return Wrap(b->Spend(c.p(), c.id(), c.body)); },
                 {"Commit spending against the budget (409 budget.exceeded when it would overspend)", "占用预算（超出时返回 409 budget.exceeded）",
-                 "budgets", move, obj});
+                 "budgets", move, budget_out});
     router_.Add("POST", "/api/v1/budgets/{id}/release", [b](Call& c) { return Wrap(b->Release(c.p(), c.id(), c.body)); },
-                {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, obj});
+                {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, budget_out});
   }
-}
-
-// Quotes, orders from quotes, contracts and pricing authority (org::Commerce).
-void Api::AddCommerceRoutes() {
-  org::Commerce* cm = services_.commerce;
-  if (cm == nullptr) return;
-  json obj = {{"type", "object"}};
-  json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
-                    {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
-                                    {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
-  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->Authorities(c.p())); },
-              {"Pricing authority rules", "定价权限规则", "approvals", nullptr, obj});
-  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->SaveAuthority(c.p(), c.body), 201); },
-              {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
-               "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, obj, {}, 201});
-  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(cm->ArchiveAuthority(c.p(), c.id())); },
-              {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, obj});
-  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(cm->CheckQuote(c.p(), c.id())); },
-              {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, obj});
   json sq = {{"type", "object"},
              {"properties", {{"comment", {{"type", "string"}}},
                              {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden (≥ 5 characters)"}}}}}};
   router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(cm->SubmitQuote(c.p(), c.id(), Body(c))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
-               "approvals", sq, obj});
+               "approvals", sq, quote_submitted});
   json to_order = {{"type", "object"},
                    {"properties", {{"channel", {{"type", "string"}, {"enum", {"store", "online", "b2b", "wechat", "livestream"}}}},
                                    {"ordered_at", {{"type", "string"}, {"format", "date-time"}}}}}};
   router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(cm->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
               {"Turn an approved, sent or accepted quote into an order (once); the quote becomes accepted",
-               "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, obj, {}, 201});
+               "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, ordered, {}, 201});
   json sign = {{"type", "object"},
                {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
                                {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};
   router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(cm->SignContract(c.p(), c.id(), Body(c))); },
               {"Sign an approved contract: legal review required, compliance checkpoints first", "签署已批准的合同：须经法务审核，先做合规检查",
-               "approvals", sign, obj});
+               "approvals", sign, signed_out});
 }
 
 }  // namespace keel::http

@@ -2,16 +2,100 @@
 // corrections, key phrases by scope, settings (domain terms, intents, recap hour, generative
 // endpoint), the sentiment model, the daily recap, the knowledge base, talk tracks and drafts.
 #include "http/api.h"
+#include "http/openapi.h"
 #include "text/service.h"
 
 namespace keel::http {
 void Api::AddTextRoutes() {
   text::TextService* tx = services_.text;
   if (tx == nullptr) return;
-  json obj = {{"type", "object"}};
-  json analysis = {{"type", "object"},
-                   {"description", "key_phrases [{text, score, count}], sentiment {label, score -1…1, confidence, model: lexicon | "
-                                   "fasttext:v<N>}, intents [{code, zh, en}], intent_source (rules, rules+model:v<N>, correction)"}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  const json phrase = Component("KeyPhrase", Obj({{"text", Str()}, {"score", Num("0…1, relative weight")}, {"count", Int("occurrences")}},
+                                                 {"text", "score", "count"}, "A key phrase / 关键短语"));
+  const json intent = Component("Intent", Obj({{"code", Str("stock_out, price_objection, competitor, …")}, {"zh", Str()}, {"en", Str()}},
+                                             {"code", "zh", "en"}, "An intent category / 意图类别"));
+  const json analysis = Component(
+      "TextAnalysis",
+      Obj({{"entity", Str("activities or feedback (a stored text)")},
+           {"id", Int("the record (a stored text)")},
+           {"words", Int("how many words (POST /text/analyze)")},
+           {"word_list", Arr(Obj({{"word", Str()}, {"begin", Int("byte offset")}, {"end", Int()}}), "with include_words")},
+           {"key_phrases", Arr(phrase)},
+           {"sentiment", Obj({{"label", Enum({"positive", "neutral", "negative"})}, {"score", Num("-1…1")}, {"confidence", Num()},
+                              {"model", Str("lexicon or fasttext:v<N>")}},
+                             {"label", "score", "model"})},
+           {"intents", Arr(intent)},
+           {"intent_source", Str("rules, rules+model:v<N> or correction")},
+           {"analysed_at", Time()}},
+          {"key_phrases", "sentiment", "intents", "intent_source"},
+          "What a text says: key phrases, sentiment with the model used, intents / 文本分析：关键短语、情感（含所用模型）与意图"));
+  const json corrected = Obj({{"id", Int()}, {"intents", Arr(intent)}, {"intent_source", Str()}, {"corrections", Int("corrections so far")},
+                              {"intent_model", Obj({{"status", Str("waiting, trained, …")}, {"corrections_needed", Int()}}, {}, "what the intent model learns")}},
+                             {"id", "intents", "intent_source"}, "The corrected intents / 更正后的意图");
+  const json phrases = Obj({{"from", Time()}, {"to", Time()}, {"notes", Int("notes read")}, {"key_phrases", Arr(phrase)}},
+                           {"from", "to", "notes", "key_phrases"}, "Key phrases of the notes / 纪要的关键短语");
+  const json sentiment_card = Component(
+      "SentimentModelCard",
+      Obj({{"version", Int()}, {"status", Str("rejected when it did not beat the lexicon")}, {"reason", Str()}, {"rows", Int("rated texts")},
+           {"positive", Int()}, {"negative", Int()}, {"neutral", Int()}, {"classes", Int("2 or 3")}, {"holdout_rows", Int()},
+           {"holdout_accuracy", Num()}, {"lexicon_holdout_accuracy", Num("the lexicon on the same holdout")}, {"trained_at", Time()},
+           {"labels", Str("how ratings become labels")}, {"rescored_feedback", Int("feedback judged again by the new model")}},
+          {"rows", "holdout_accuracy", "lexicon_holdout_accuracy", "trained_at"}, "A sentiment model's card / 情感模型卡"));
+  const json sentiment_model = Obj(
+      {{"model", Str("lexicon or fasttext:v<N>")}, {"card", sentiment_card},
+       {"feedback", Obj({{"rated_texts", Int()}, {"positive", Int()}, {"negative", Int()}, {"needed", Int()}, {"needed_per_class", Int()}},
+                        {"rated_texts"}, "rated feedback to learn from")},
+       {"note_en", Str()}, {"note_zh", Str()}},
+      {"model", "feedback"}, "Which model judges sentiment / 当前情感模型");
+  const json quote = Obj({{"activity_id", Int()}, {"text", Str()}, {"rep", Null(Str())}, {"customer", Null(Str())}, {"store", Null(Str())}},
+                         {"text"});
+  const json named = Obj({{"id", Int()}, {"name", Null(Str())}}, {"id"});
+  const json recap = Component(
+      "Recap",
+      Obj({{"id", Int()}, {"scope", Str("unit or team")}, {"scope_id", Int()}, {"name", Str()}, {"name_en", Null(Str())},
+           {"day", Date()}, {"lang", Enum({"zh", "en"})}, {"notes", Int()}, {"reps", Int()}, {"customers", Int()},
+           {"sentiment", Obj({{"today", Null(Num())}, {"last_week", Null(Num())}, {"last_week_notes", Int()}, {"change", Null(Num())},
+                              {"trend", Str("up, down, flat or new")}})},
+           {"key_phrases", Arr(phrase)},
+           {"problems", Arr(Obj({{"intent", Str()}, {"title", Str()}, {"title_zh", Str()}, {"title_en", Str()}, {"count", Int()},
+                                 {"customers", Int()}, {"stores", Int()}, {"affected_customers", Arr(named)}, {"affected_stores", Arr(named)},
+                                 {"key_phrases", Arr(phrase)}, {"quotes", Arr(quote)}, {"sentiment", Null(Num())},
+                                 {"follow_up", Str()}, {"follow_up_zh", Str()}, {"follow_up_en", Str()}},
+                                {"intent", "title", "count"}))},
+           {"summary", Str()}, {"summary_zh", Str()}, {"summary_en", Str()}, {"generated_at", Time()},
+           {"delivered", Arr(Free("to whom it was sent"), "my recaps: where it was delivered")}},
+          {"day", "notes", "key_phrases", "problems", "summary"},
+          "A daily AI recap, in the reader's language (both kept as *_zh / *_en) / 每日 AI 复盘"));
+  const json doc_props = {{"id", Int()}, {"title", Str()}, {"kind", Str("playbook, faq, case, won_deal_note, product, policy")},
+                          {"product_line", Null(Str())}, {"segment", Null(Str())}, {"opportunity_id", Null(Int())}, {"created_at", Time()}};
+  json doc_full = doc_props;
+  doc_full["body"] = Str("Markdown or plain text");
+  doc_full["chars"] = Int("the body's length");
+  doc_full["archived"] = Bool();
+  const json kb_doc = Component("KnowledgeDocument", Obj(doc_full, {"id", "title", "kind", "product_line", "segment", "opportunity_id", "created_at"},
+                                                         "A knowledge base document / 知识库文档"));
+  const json search = Obj({{"q", Str()}, {"words", Arr(Str(), "the query's words")}, {"total", Int()},
+                           {"items", Arr(Obj({{"kind", Str()}, {"title", Str()}, {"snippet", Str("with <em> around the matches")}, {"score", Num("BM25")},
+                                              {"document_id", Int()}, {"activity_id", Int("a won deal's note")}, {"opportunity_id", Int()},
+                                              {"product_line", Null(Str())}, {"segment", Null(Str())}},
+                                             {"kind", "title", "snippet", "score"}))}},
+                          {"q", "total", "items"}, "Search results, best first / 检索结果");
+  const json source = Obj({{"kind", Str()}, {"title", Str()}, {"document_id", Int()}, {"activity_id", Int()}, {"opportunity_id", Int()}},
+                          {"kind", "title"});
+  const json talk_tracks = Obj(
+      {{"opportunity_id", Int()}, {"detected_intents", Arr(intent)},
+       {"similar_won_deals", Arr(Obj({{"opportunity_id", Int()}, {"name", Str()}, {"amount", Num()}, {"amount_band", Arr(Num(), "[low, high] when anonymised")},
+                                      {"anonymised", Bool("another unit's deal: name and amount hidden")}, {"closed_at", Time()},
+                                      {"product_category", Null(Str())}, {"segment", Null(Str())}, {"similarity", Num("0…1")},
+                                      {"reasons_zh", Arr(Str())}, {"reasons_en", Arr(Str())}, {"key_phrases", Arr(phrase)}},
+                                     {"anonymised", "similarity"}))},
+       {"phrases_in_won_deals", Arr(phrase)},
+       {"hints", Arr(Obj({{"intent", Str()}, {"intent_zh", Str()}, {"intent_en", Str()}, {"text", Str("with <em> around the matches")}, {"source", source}},
+                         {"intent", "text", "source"}))}},
+      {"opportunity_id", "detected_intents", "similar_won_deals", "hints"}, "Similar won deals and talk-track hints / 相似赢单与话术提示");
+  const json drafted = Obj({{"opportunity_id", Int()}, {"draft", Str("the message")}, {"model", Str("the endpoint's model")}, {"lang", Enum({"zh", "en"})},
+                            {"sources", Arr(source)}, {"grounded_on", Int("sources given to the model")}},
+                           {"opportunity_id", "draft", "model", "lang", "sources"}, "A drafted follow-up / 跟进消息草稿");
   json analyze_req = {{"type", "object"}, {"required", {"text"}},
                       {"properties", {{"text", {{"type", "string"}, {"description", "Chinese, English or mixed; at most 20 KB"}}},
                                       {"include_words", {{"type", "boolean"}}}}}};
@@ -27,10 +111,10 @@ void Api::AddTextRoutes() {
                                                {"description", "the right intent codes (see GET /text/settings), or [\"other\"]"}}}}}};
   router_.Add("POST", "/api/v1/activities/{id}/intents", [tx](Call& c) { return Wrap(tx->CorrectIntents(c.p(), c.id(), c.body)); },
               {"Correct the intents of a note; the intent model learns from the corrections",
-               "更正纪要的意图；意图模型从更正中学习", "text", correct, obj});
+               "更正纪要的意图；意图模型从更正中学习", "text", correct, corrected});
   router_.Add("GET", "/api/v1/text/key-phrases", [tx](Call& c) { return Wrap(tx->KeyPhrasesOf(c.p(), c.req.query)); },
               {"Key phrases of the notes you can see, by customer, unit, owner and day",
-               "可见纪要的关键短语，可按客户、单元、负责人和日期筛选", "text", nullptr, obj,
+               "可见纪要的关键短语，可按客户、单元、负责人和日期筛选", "text", nullptr, phrases,
                {{"customer_id", "a customer"}, {"unit_id", "a unit and its subtree"}, {"owner_id", "a seller"},
                 {"date", "a local day YYYY-MM-DD"}, {"days", "the last N days (default 7) when no date"}}});
   json settings = {{"type", "object"},
@@ -49,21 +133,17 @@ void Api::AddTextRoutes() {
                settings});
   router_.Add("GET", "/api/v1/text/models/sentiment", [tx](Call& c) { return Wrap(tx->SentimentModel(c.p())); },
               {"Which sentiment model judges feedback (lexicon or the tenant's fastText model) with its card",
-               "当前判定情感的模型（词典或本租户的 fastText 模型）及模型卡", "text", nullptr, obj});
+               "当前判定情感的模型（词典或本租户的 fastText 模型）及模型卡", "text", nullptr, sentiment_model});
   router_.Add("POST", "/api/v1/text/models/sentiment/train", [tx](Call& c) { return Wrap(tx->TrainSentiment(c.p())); },
               {"Train the sentiment model from rated feedback now (it also retrains daily as feedback grows)",
-               "立即用评分反馈训练情感模型（反馈增长后每天也会自动重训）", "text", nullptr, obj});
-  json recap = {{"type", "object"},
-                {"description", "day, notes, reps, customers, sentiment {today, last_week, change, trend}, key_phrases, problems [{intent, "
-                                "title, count, affected_customers, affected_stores, key_phrases, quotes [{text, rep, customer}], sentiment, "
-                                "follow_up}], summary — in the reader's language (both kept as *_zh / *_en)"}};
+               "立即用评分反馈训练情感模型（反馈增长后每天也会自动重训）", "text", nullptr, sentiment_card});
   router_.Add("GET", "/api/v1/text/recap", [tx](Call& c) { return Wrap(tx->Recap(c.p(), c.req.query)); },
               {"The daily AI recap (AI复盘) of a unit or a supervisor's team, made now", "单元或主管团队的每日 AI 复盘（即时生成）",
                "text", nullptr, recap,
                {{"unit_id", "a unit (default: yours)"}, {"supervisor_id", "a supervisor's team"}, {"date", "local day, default today"},
                 {"lang", "zh or en (default: your locale)"}}});
   router_.Add("GET", "/api/v1/me/recaps", [tx](Call& c) { return Wrap(tx->MyRecaps(c.p(), Query(c, "lang"))); },
-              {"Recaps delivered to me (my units, my team), newest first", "我收到的复盘（我的单元、团队），最新在前", "text", nullptr, obj,
+              {"Recaps delivered to me (my units, my team), newest first", "我收到的复盘（我的单元、团队），最新在前", "text", nullptr, Items(recap),
                {{"lang", "zh or en"}}});
   json doc = {{"type", "object"}, {"required", {"title", "body"}},
               {"properties", {{"title", {{"type", "string"}}}, {"body", {{"type", "string"}, {"description", "Markdown or plain text"}}},
@@ -72,31 +152,31 @@ void Api::AddTextRoutes() {
                               {"opportunity_id", {{"type", "integer"}}}}}};
   RouteDoc add_doc{"Add a playbook, FAQ or case to the knowledge base (JSON, or the file itself as text/markdown with "
                    "?title=&kind=&product_line=&segment=)",
-                   "向知识库添加话术手册、FAQ 或案例（JSON，或直接以 text/markdown 上传文件并在查询串中给出标题等）", "text", doc, obj,
+                   "向知识库添加话术手册、FAQ 或案例（JSON，或直接以 text/markdown 上传文件并在查询串中给出标题等）", "text", doc, kb_doc,
                    {{"title", "with a text/markdown body"}, {"kind", "with a text/markdown body"},
                     {"product_line", "with a text/markdown body"}, {"segment", "with a text/markdown body"}}, 201};
   add_doc.text_field = "body";
   router_.Add("POST", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->AddDocument(c.p(), c.body), 201); }, add_doc);
   router_.Add("GET", "/api/v1/kb/documents", [tx](Call& c) { return Wrap(tx->ListDocuments(c.p())); },
-              {"Knowledge base documents", "知识库文档", "text", nullptr, obj});
+              {"Knowledge base documents", "知识库文档", "text", nullptr, Items(kb_doc)});
   router_.Add("GET", "/api/v1/kb/documents/{id}", [tx](Call& c) { return Wrap(tx->GetDocument(c.p(), c.id())); },
-              {"A knowledge base document", "知识库文档", "text", nullptr, obj});
+              {"A knowledge base document", "知识库文档", "text", nullptr, kb_doc});
   router_.Add("DELETE", "/api/v1/kb/documents/{id}", [tx](Call& c) { return Wrap(tx->ArchiveDocument(c.p(), c.id())); },
-              {"Archive a document", "归档知识库文档", "text", nullptr, obj});
+              {"Archive a document", "归档知识库文档", "text", nullptr, kb_doc});
   router_.Add("GET", "/api/v1/kb/search", [tx](Call& c) { return Wrap(tx->Search(c.p(), c.req.query)); },
               {"Search the knowledge base and the notes of won deals (BM25), with highlighted snippets",
-               "检索知识库和赢单纪要（BM25），返回高亮摘要", "text", nullptr, obj,
+               "检索知识库和赢单纪要（BM25），返回高亮摘要", "text", nullptr, search,
                {{"q", "the query (required)"}, {"product_line", "e.g. 空调"}, {"segment", "e.g. key_account"},
                 {"kind", "playbook, faq, case, won_deal_note, product, policy"}, {"limit", "1-50, default 10"}}});
   router_.Add("GET", "/api/v1/opportunities/{id}/talk-tracks", [tx](Call& c) { return Wrap(tx->TalkTracks(c.p(), c.id())); },
               {"Similar won deals and talk-track hints (objection handling) for an open deal, with their sources",
-               "相似赢单与话术提示（异议处理），注明来源", "text", nullptr, obj});
+               "相似赢单与话术提示（异议处理），注明来源", "text", nullptr, talk_tracks});
   json draft = {{"type", "object"},
                 {"properties", {{"lang", {{"type", "string"}, {"enum", {"zh", "en"}}}}, {"instructions", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/opportunities/{id}/draft-follow-up", [tx](Call& c) {
     return Wrap(tx->DraftFollowUp(c.p(), c.id(), c.body.is_null() ? json::object() : c.body));
   }, {"Draft a follow-up message grounded in the deal, its notes and talk tracks (needs a configured endpoint)",
-      "基于商机、纪要和话术起草跟进消息（需配置生成式接口）", "text", draft, obj});
+      "基于商机、纪要和话术起草跟进消息（需配置生成式接口）", "text", draft, drafted});
 }
 
 }  // namespace keel::http

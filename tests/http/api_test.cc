@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -87,6 +88,35 @@ TEST_P(ApiTest, OpenApiDocumentMatchesTheRouterAndTheCheckedInCopy) {
     EXPECT_FALSE(doc["components"]["schemas"][title]["examples"].empty()) << title;
     EXPECT_FALSE(doc["components"]["schemas"][title + "Update"].contains("required")) << title;
   }
+  // Every success body is described: no bare {"type": "object"} (nor one that allows anything)
+  // except where the body is genuinely the caller's or another document, listed with the reason.
+  const std::map<std::string, std::string> free_form = {
+      {"get /api/v1/openapi.json", "the body is the OpenAPI document itself"},
+      // alerts_api.cc is being rewritten on its own branch; its schemas come with that rewrite.
+      {"get /api/v1/alert-rules", "alerts rewrite pending"}, {"post /api/v1/alert-rules", "alerts rewrite pending"},
+      {"post /api/v1/alert-rules/check", "alerts rewrite pending"}, {"get /api/v1/alert-rules/{name}", "alerts rewrite pending"},
+      {"put /api/v1/alert-rules/{name}", "alerts rewrite pending"}, {"delete /api/v1/alert-rules/{name}", "alerts rewrite pending"},
+      {"get /api/v1/alert-silences", "alerts rewrite pending"}, {"post /api/v1/alert-silences", "alerts rewrite pending"},
+      {"delete /api/v1/alert-silences/{id}", "alerts rewrite pending"}, {"get /api/v1/alerts", "alerts rewrite pending"},
+      {"post /api/v1/alerts/{id}/ack", "alerts rewrite pending"}, {"get /api/v1/notifications", "alerts rewrite pending"},
+      {"get /api/v1/webhooks", "alerts rewrite pending"}, {"post /api/v1/webhooks", "alerts rewrite pending"},
+      {"delete /api/v1/webhooks/{id}", "alerts rewrite pending"}, {"post /api/v1/webhooks/{id}/test", "alerts rewrite pending"}};
+  std::set<std::string> bare;
+  for (auto& [path, methods] : doc["paths"].items()) {
+    for (auto& [method, op] : methods.items()) {
+      if (op.value("deprecated", false)) continue;  // an alias: its successor is checked
+      for (auto& [status, response] : op["responses"].items()) {
+        if (status.empty() || status[0] != '2' || !response.contains("content") || !response["content"].contains("application/json")) continue;
+        const json& schema = response["content"]["application/json"]["schema"];
+        const bool described = schema.contains("properties") || schema.contains("$ref") || schema.contains("anyOf") ||
+                               (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) ||
+                               schema.value("type", "") != "object";
+        if (!described) bare.insert(method + " " + path);
+      }
+    }
+  }
+  for (const auto& op : bare) EXPECT_TRUE(free_form.count(op)) << op << " documents its success body as a bare object: describe it";
+  for (const auto& [op, why] : free_form) EXPECT_TRUE(bare.count(op)) << op << " is described now (" << why << "): drop it from the list";
   // docs/openapi.json is the served document (regenerate: see docs/api.md).
   const std::string src = testing::SourceDir();
   std::ifstream in(std::string(src) + "/docs/openapi.json");

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -153,10 +154,85 @@ inline bool Matches(const json& expect, const json& got, const std::string& at, 
   return false;
 }
 
+// A focused JSON Schema (2020-12) check of a reply against the document's schema, enough for what
+// the document uses: `$ref` to #/components/schemas/…, `type` (a name or a list of names),
+// `enum`, `const`, `required`, `properties` (recursively), `additionalProperties` (false or a
+// schema), `items`, `anyOf`, `oneOf` (as anyOf) and `allOf`. Formats, lengths and ranges are not
+// checked. Returns "" when `v` conforms, else the JSON pointer of the first mismatch and why.
+inline std::string SchemaMismatch(const json& doc, const json& schema, const json& v, const std::string& at = "") {
+  const std::string here = at.empty() ? "/" : at;
+  if (!schema.is_object()) return "";
+  if (schema.contains("$ref")) {
+    const std::string ref = schema["$ref"].get<std::string>();
+    const std::string prefix = "#/components/schemas/";
+    if (ref.rfind(prefix, 0) != 0 || !doc["components"]["schemas"].contains(ref.substr(prefix.size()))) {
+      return here + ": unresolved $ref " + ref;
+    }
+    if (std::string why = SchemaMismatch(doc, doc["components"]["schemas"][ref.substr(prefix.size())], v, at); !why.empty()) return why;
+  }
+  if (schema.contains("type")) {
+    auto is = [&](const std::string& t) {
+      if (t == "object") return v.is_object();
+      if (t == "array") return v.is_array();
+      if (t == "string") return v.is_string();
+      if (t == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
+      if (t == "number") return v.is_number();
+      if (t == "boolean") return v.is_boolean();
+      if (t == "null") return v.is_null();
+      return false;
+    };
+    const json& t = schema["type"];
+    bool ok = t.is_string() ? is(t.get<std::string>()) : std::any_of(t.begin(), t.end(), [&](const json& n) { return is(n.get<std::string>()); });
+    if (!ok) return here + ": expected type " + t.dump() + ", got " + v.dump().substr(0, 120);
+  }
+  if (schema.contains("enum") && std::find(schema["enum"].begin(), schema["enum"].end(), v) == schema["enum"].end()) {
+    return here + ": " + v.dump().substr(0, 80) + " is not one of " + schema["enum"].dump().substr(0, 200);
+  }
+  if (schema.contains("const") && schema["const"] != v) return here + ": expected " + schema["const"].dump() + ", got " + v.dump().substr(0, 80);
+  if (v.is_object()) {
+    for (const auto& name : schema.value("required", json::array())) {
+      if (!v.contains(name.get<std::string>())) return here + ": the required property '" + name.get<std::string>() + "' is missing";
+    }
+    const json props = schema.value("properties", json::object());
+    for (const auto& [k, sub] : v.items()) {
+      std::string key = k;  // a JSON pointer escapes ~ and /
+      for (size_t p = 0; (p = key.find('~', p)) != std::string::npos; p += 2) key.replace(p, 1, "~0");
+      for (size_t p = 0; (p = key.find('/', p)) != std::string::npos; p += 2) key.replace(p, 1, "~1");
+      if (props.contains(k)) {
+        if (std::string why = SchemaMismatch(doc, props[k], sub, at + "/" + key); !why.empty()) return why;
+      } else if (schema.contains("additionalProperties")) {
+        const json& extra = schema["additionalProperties"];
+        if (extra.is_boolean() && !extra.get<bool>()) return at + "/" + key + ": a property the schema does not allow (additionalProperties: false)";
+        if (std::string why = SchemaMismatch(doc, extra, sub, at + "/" + key); !why.empty()) return why;
+      }
+    }
+  }
+  if (v.is_array() && schema.contains("items")) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (std::string why = SchemaMismatch(doc, schema["items"], v[i], at + "/" + std::to_string(i)); !why.empty()) return why;
+    }
+  }
+  for (const char* key : {"anyOf", "oneOf"}) {
+    if (!schema.contains(key)) continue;
+    std::string first;
+    bool any = false;
+    for (const auto& alt : schema[key]) {
+      std::string why = SchemaMismatch(doc, alt, v, at);
+      if (why.empty()) any = true;
+      else if (first.empty()) first = why;
+    }
+    if (!any) return here + ": matches none of " + key + " (the first: " + first + ")";
+  }
+  for (const auto& part : schema.value("allOf", json::array())) {
+    if (std::string why = SchemaMismatch(doc, part, v, at); !why.empty()) return why;
+  }
+  return "";
+}
+
 // What the OpenAPI document says of the route a request matched (none: the router's own 404/405):
 // the reply's status is one it lists (a 2xx exactly; a 4xx exactly or under 4XX), a body the
-// server took came as one of the media types it lists, and a success reply has the media type
-// it documents.
+// server took came as one of the media types it lists, a success reply has the media type it
+// documents, and a JSON success body conforms to the documented schema (SchemaMismatch).
 inline void CheckDocumented(const json& doc, const Router& router, const std::string& method, const std::string& target,
                             const std::string& content_type, bool sent_body, const testing::HttpReply& r, const std::string& where) {
   const std::string path = target.substr(0, target.find('?'));
@@ -180,6 +256,11 @@ inline void CheckDocumented(const json& doc, const Router& router, const std::st
     const json& content = responses[code]["content"];
     const std::string got = r.header("Content-Type").substr(0, r.header("Content-Type").find(';'));
     EXPECT_TRUE(content.contains(got) || content.contains("*/*")) << what << " with " << got << ", not the documented " << content.dump().substr(0, 120);
+    if (got == "application/json" && content.contains("application/json")) {
+      const json body = json::parse(r.body, nullptr, false);
+      const std::string why = SchemaMismatch(doc, content["application/json"].value("schema", json::object()), body);
+      EXPECT_TRUE(why.empty()) << what << ": the body does not match the documented schema at " << why << "\n  body: " << r.body.substr(0, 400);
+    }
   }
 }
 
