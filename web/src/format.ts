@@ -11,9 +11,15 @@ function loc(): string {
   return i18n.global.locale.value === 'en' ? 'en-US' : 'zh-CN'
 }
 
+// Intl formatters are costly to build (the first loads locale data): one per locale and digits.
+const numberFormats = new Map<string, Intl.NumberFormat>()
+
 export function num(v: number | null | undefined, digits = 0): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—'
-  return Number(v).toLocaleString(loc(), { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  const key = loc() + digits
+  let f = numberFormats.get(key)
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(loc(), { minimumFractionDigits: digits, maximumFractionDigits: digits })))
+  return f.format(Number(v))
 }
 
 export function money(v: number | string | null | undefined, digits = 2): string {

@@ -40,9 +40,16 @@ function loadUnitNames(): Promise<void> {
   return unitsLoaded
 }
 
+// Dimensions whose values are units, named in English from the list above.
+const UNIT_DIMS = ['region', 'unit', 'team']
+
+// A query grouped by a unit dimension waits for the units' English names (fetched alongside);
+// any other (the war room's KPIs) goes straight to the server.
 export async function queryMetrics(q: Query): Promise<MetricResult> {
-  await loadUnitNames()
-  return api.get<MetricResult>('/metrics/query', q)
+  const byUnit = String(q.group_by ?? '').split(',').some((d) => UNIT_DIMS.includes(d))
+  if (!byUnit) return api.get<MetricResult>('/metrics/query', q)
+  const [res] = await Promise.all([api.get<MetricResult>('/metrics/query', q), loadUnitNames()])
+  return res
 }
 
 export function metricLabel(m: { label?: any; label_zh?: string; label_en?: string; name: string }): string {
@@ -73,6 +80,6 @@ export function groupName(g: MetricGroup, dim: string, unassigned: string): stri
   if (!x) return ''
   if (!x.value || x.name === '—') return unassigned
   // Units (regions, teams) have English names; people and stores keep theirs.
-  if (dim === 'region' || dim === 'unit' || dim === 'team') return pick(x.name, unitEn[String(x.value)] ?? x.name)
+  if (UNIT_DIMS.includes(dim)) return pick(x.name, unitEn[String(x.value)] ?? x.name)
   return x.name
 }
