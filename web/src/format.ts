@@ -11,9 +11,15 @@ function loc(): string {
   return i18n.global.locale.value === 'en' ? 'en-US' : 'zh-CN'
 }
 
+// Intl formatters are costly to build (the first loads locale data): one per locale and digits.
+const numberFormats = new Map<string, Intl.NumberFormat>()
+
 export function num(v: number | null | undefined, digits = 0): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—'
-  return Number(v).toLocaleString(loc(), { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  const key = loc() + digits
+  let f = numberFormats.get(key)
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(loc(), { minimumFractionDigits: digits, maximumFractionDigits: digits })))
+  return f.format(Number(v))
 }
 
 export function money(v: number | string | null | undefined, digits = 2): string {
@@ -41,11 +47,27 @@ export function pct(v: number | null | undefined, digits = 1): string {
   return (v * 100).toFixed(digits) + '%'
 }
 
+// Date formatters by locale, zone and kind, built once (the same options toLocaleString took).
+const dateFormats = new Map<string, Intl.DateTimeFormat>()
+function dateFormat(locale: string, kind: 'dateTime' | 'date' | 'iso'): Intl.DateTimeFormat {
+  const zone = tz()
+  const key = locale + '|' + zone + '|' + kind
+  let f = dateFormats.get(key)
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions =
+      kind === 'dateTime' ? { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }
+        : kind === 'date' ? { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }
+          : { timeZone: zone }
+    dateFormats.set(key, (f = new Intl.DateTimeFormat(locale, opts)))
+  }
+  return f
+}
+
 export function dateTime(v: string | number | null | undefined): string {
   if (!v) return '—'
   const d = new Date(v)
   if (Number.isNaN(d.getTime())) return String(v)
-  return d.toLocaleString(loc(), { timeZone: tz(), year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+  return dateFormat(loc(), 'dateTime').format(d)
 }
 
 export function date(v: string | number | null | undefined): string {
@@ -53,12 +75,12 @@ export function date(v: string | number | null | undefined): string {
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v
   const d = new Date(v)
   if (Number.isNaN(d.getTime())) return String(v)
-  return d.toLocaleDateString(loc(), { timeZone: tz(), year: 'numeric', month: '2-digit', day: '2-digit' })
+  return dateFormat(loc(), 'date').format(d)
 }
 
 // Today's date (YYYY-MM-DD) in the tenant's time zone.
 export function today(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz() }).format(new Date())
+  return dateFormat('en-CA', 'iso').format(new Date())
 }
 
 // The UTC instant (ISO) at which a local date (YYYY-MM-DD) of the tenant's time zone starts —

@@ -14,7 +14,7 @@ const common = {
       more: '更多', all: '全部', yes: '是', no: '否', details: '详情', back: '返回', submit: '提交',
       filter: '筛选', reset: '重置', export: '导出', import: '导入', live: '实时', offline: '已断开',
       reconnecting: '重新连接中', unit: '单元', region: '区域', owner: '负责人', total: '合计', preview: '预览',
-      language: 'English', logout: '退出登录', profile: '个人', required: '必填', period: '期间',
+      language: 'English', logout: '退出登录', profile: '个人', required: '必填', period: '期间', system: '系统',
     },
     login: {
       title: '登录', tenant: '租户编码', username: '用户名', password: '密码', submit: '登录',
@@ -32,7 +32,7 @@ const common = {
       more: 'More', all: 'All', yes: 'Yes', no: 'No', details: 'Details', back: 'Back', submit: 'Submit',
       filter: 'Filter', reset: 'Reset', export: 'Export', import: 'Import', live: 'Live', offline: 'Disconnected',
       reconnecting: 'Reconnecting', unit: 'Unit', region: 'Region', owner: 'Owner', total: 'Total', preview: 'Preview',
-      language: '中文', logout: 'Log out', profile: 'Profile', required: 'Required', period: 'Period',
+      language: '中文', logout: 'Log out', profile: 'Profile', required: 'Required', period: 'Period', system: 'System',
     },
     login: {
       title: 'Log in', tenant: 'Tenant code', username: 'Username', password: 'Password', submit: 'Log in',

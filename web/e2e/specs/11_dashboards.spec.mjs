@@ -1,5 +1,6 @@
 // The team dashboard (a supervisor's team, with the daily AI recap) and the dashboard builder:
-// create a dashboard with two widgets through the UI, save, reload — it is still there.
+// create a dashboard with two widgets through the UI, save, reload — it is still there; a
+// dashboard's numbers follow the event stream (an order posted to the API moves them).
 import assert from 'node:assert/strict'
 
 async function pickOption(page, select, option) {
@@ -101,6 +102,42 @@ export default async function (t, ctx) {
     await page.locator(`[data-test=dash-card-${id}]`).waitFor()
     assert.match(await page.locator(`[data-test=dash-card-${id}]`).innerText(), /2 个组件/)
     await ctx.screenshot(page, 'dashboards-list')
+  })
+
+  await t.test('a dashboard updates live: an order posted to the API moves its number without a reload', async () => {
+    const token = await ctx.token(ctx.url, 'ops')
+    const widget = { id: 'live-orders', type: 'number', metric: 'orders', range: 'today', dims: [], x: 0, y: 0, w: 4, h: 2 }
+    const made = await ctx.apiCall(ctx.url, 'POST', '/views', { kind: 'dashboard', name: 'live-e2e', audience: 'personal', config: { widgets: [widget] } }, token)
+    assert.equal(made.status, 201, JSON.stringify(made.data))
+    await page.goto(ctx.url + '/dashboards/' + made.data.id)
+    await page.waitForSelector('[data-test=live-state][data-state=live]', { timeout: 15000 })
+    const value = () => page.evaluate(() => document.querySelector('[data-test=widget-live-orders] [data-test=widget-value]')?.getAttribute('data-value') ?? '')
+    await page.waitForFunction(() => document.querySelector('[data-test=widget-live-orders] [data-test=widget-value]')?.getAttribute('data-value'))
+    const before = Number(await value())
+    const today = await ctx.apiCall(ctx.url, 'GET', '/metrics/query?metrics=orders&range=today', undefined, token)
+    assert.equal(today.data.groups[0].values.orders.value, before, 'the widget starts at the API figure')
+
+    // An order at the start of the server's today (its own clock and time zone, not the test's).
+    const prod = await ctx.apiCall(ctx.url, 'GET', '/products?limit=1', undefined, token)
+    const store = await ctx.apiCall(ctx.url, 'GET', '/stores?limit=1', undefined, token)
+    const marker = await page.evaluate(() => (window.__noReload = 'dashboard-still-here'))
+    const o = await ctx.apiCall(ctx.url, 'POST', '/orders', {
+      code: 'E2E-DASH-' + made.data.id,
+      channel: 'store',
+      store_id: store.data.items[0].id,
+      ordered_at: today.data.from,
+      lines: [{ product_id: prod.data.items[0].id, qty: 1, unit_price: 88 }],
+    }, token)
+    assert.equal(o.status, 201, JSON.stringify(o.data))
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-test=widget-live-orders] [data-test=widget-value]')?.getAttribute('data-value')) === n,
+      before + 1,
+      { timeout: 15000 },
+    )
+    assert.equal(await page.evaluate(() => window.__noReload), marker, 'the page was not reloaded')
+    const after = await ctx.apiCall(ctx.url, 'GET', '/metrics/query?metrics=orders&range=today', undefined, token)
+    assert.equal(after.data.groups[0].values.orders.value, before + 1)
+    await ctx.apiCall(ctx.url, 'DELETE', '/views/' + made.data.id, undefined, token)
   })
 
   await t.test('the owner renames and deletes a dashboard', async () => {

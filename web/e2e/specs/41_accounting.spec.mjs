@@ -5,19 +5,17 @@ import assert from 'node:assert/strict'
 
 const amount = (s) => Number(String(s).replace(/[^0-9.\-−]/g, '').replace('−', '-'))
 
-function lastMonth() {
-  const d = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date())
-  let [y, m] = d.split('-').map(Number)
-  m -= 1
-  if (m === 0) {
-    m = 12
-    y -= 1
-  }
-  return `${y}-${String(m).padStart(2, '0')}`
+// Last month as the server counts it (its clock, the tenant's time zone): the start of the
+// metric range last_month.
+async function lastMonth(ctx) {
+  const tok = await ctx.token(ctx.url, 'ops')
+  const r = await ctx.apiCall(ctx.url, 'GET', '/metrics/query?metrics=orders&range=last_month', undefined, tok)
+  assert.equal(r.status, 200, JSON.stringify(r.data))
+  return r.data.from.slice(0, 7)
 }
 
 export default async function (t, ctx) {
-  const period = lastMonth()
+  const period = await lastMonth(ctx)
 
   await t.test('a unit lead sees their unit P&L for last month as the API computes it, and drills into revenue', async () => {
     const tok = await ctx.token(ctx.url, 'sh-lead')

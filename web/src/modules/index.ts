@@ -2,6 +2,7 @@
 // (each view a lazily loaded chunk) and its zh/en messages. They are collected here, so adding
 // a module touches no shared file.
 import type { RouteRecordRaw } from 'vue-router'
+import type { MenuIcon } from '../layout/menuIcons'
 
 export interface KeelModule {
   name: string // the i18n namespace, e.g. 'warroom' → t('warroom.title')
@@ -11,14 +12,14 @@ export interface KeelModule {
 
 // Route meta the shell reads:
 //   title: i18n key of the menu entry and page title; group: 'overview'|'sales'|'units'|'studio'|'admin'
-//   icon: an @element-plus/icons-vue name; order: position in its group; roles: who sees it
+//   icon: an @element-plus/icons-vue name listed in layout/menuIcons.ts; order: position in its group; roles: who sees it
 //   menu: false to keep it out of the menu (record pages); public: true for pages without login
 //   badge: a count for the menu entry, refreshed on navigation and every minute
 declare module 'vue-router' {
   interface RouteMeta {
     title?: string
     group?: string
-    icon?: string
+    icon?: MenuIcon
     order?: number
     roles?: string[]
     menu?: boolean

@@ -4,6 +4,7 @@ import { api } from '@/api'
 import { pick } from '@/i18n'
 import { session, hasRole } from '@/session'
 import { today } from '@/format'
+import { loadUnits as loadRefUnits, loadUsers, unitList, userList } from '@/refs'
 
 export interface Unit {
   id: number
@@ -29,15 +30,9 @@ export const HQ_WRITERS = ['admin', 'hq_ops']
 export const isHq = () => hasRole(...HQ_ROLES)
 export const isHqWriter = () => hasRole(...HQ_WRITERS)
 
-let unitCache: Promise<Unit[]> | null = null
+// Units from the shared reference cache (src/refs.ts), with the fields these screens read.
 export function loadUnits(force = false): Promise<Unit[]> {
-  if (force || !unitCache) {
-    unitCache = api.all<Unit>('/units').catch((e) => {
-      unitCache = null
-      throw e
-    })
-  }
-  return unitCache
+  return loadRefUnits(force).then(() => unitList.value as unknown as Unit[])
 }
 
 export function unitLabel(u: Pick<Unit, 'name' | 'name_en'> | undefined | null): string {
@@ -155,14 +150,9 @@ export function accountLabel(a: string): string {
 export const ACCOUNTS = ['revenue', 'cogs', 'commission', 'allocation', ...Object.keys(CATEGORY_LABELS).map((c) => 'expense:' + c)]
 
 // ---- people ----
-let userCache: Promise<Map<number, string>> | null = null
 // Names of people by id, when the caller may list users (otherwise ids are shown).
 export function loadUserNames(): Promise<Map<number, string>> {
-  if (!userCache) {
-    userCache = api
-      .all<{ id: number; display_name?: string; username: string }>('/users')
-      .then((us) => new Map(us.map((u) => [u.id, u.display_name || u.username])))
-      .catch(() => new Map())
-  }
-  return userCache
+  return loadUsers()
+    .then(() => new Map(userList.value.map((u) => [u.id, u.display_name || u.username])))
+    .catch(() => new Map())
 }

@@ -1,76 +1,16 @@
-// Reference data the admin screens share: units (as a tree for pickers) and users (for names),
-// loaded once per visit and refreshed after changes; role names; small form helpers.
-import { ref } from 'vue'
-import { api, ApiError } from '@/api'
+// What the admin screens share: units as a tree for pickers, users' names, role names, small form
+// helpers.
+import { ApiError } from '@/api'
 import { pick, i18n } from '@/i18n'
+import { unitList as units, userName as sharedUserName, type RefUnit as Unit } from '@/refs'
 
 export const ROLES = ['admin', 'hq_ops', 'unit_lead', 'supervisor', 'rep', 'analyst', 'auditor'] as const
 
-export interface Unit {
-  id: number
-  code: string
-  name: string
-  name_en?: string | null
-  parent_id: number | null
-  kind: string
-  path: string
-  archived_at?: string | null
-}
-
-export interface UserRow {
-  id: number
-  username: string
-  display_name: string
-  role: string
-  unit_id: number
-  supervisor_id: number | null
-  status: string | null
-  email?: string | null
-  phone?: string | null
-  locale?: string | null
-  last_login_at?: string | null
-  archived_at?: string | null
-  created_at?: string
-}
-
-export const units = ref<Unit[]>([])
-export const users = ref<UserRow[]>([])
-let unitsLoaded: Promise<void> | null = null
-let usersLoaded: Promise<void> | null = null
-
-export function loadUnits(force = false): Promise<void> {
-  if (!unitsLoaded || force) {
-    unitsLoaded = api.all<Unit>('/units', {}, 5000).then((u) => {
-      units.value = u
-    })
-    unitsLoaded.catch(() => (unitsLoaded = null))
-  }
-  return unitsLoaded
-}
-
-// Every user including archived ones, so old records still show a name.
-export function loadUsers(force = false): Promise<void> {
-  if (!usersLoaded || force) {
-    usersLoaded = api.all<UserRow>('/users', { include_archived: true }, 20000).then((u) => {
-      users.value = u
-    })
-    usersLoaded.catch(() => (usersLoaded = null))
-  }
-  return usersLoaded
-}
-
-export function unitName(id: number | null | undefined): string {
-  if (!id) return '—'
-  const u = units.value.find((x) => x.id === id)
-  return u ? pick(u.name, u.name_en) : '#' + id
-}
-
-export function userName(id: number | null | undefined): string {
-  if (id === 0) return g.t('admin.common.system')
-  if (!id) return '—'
-  const u = users.value.find((x) => x.id === id)
-  return u ? `${u.display_name} (${u.username})` : '#' + id
-}
+// Units and users come from the shared reference cache (src/refs.ts); admin screens name people
+// with their login: "Display name (username)".
+export type { RefUnit as Unit, RefUser as UserRow } from '@/refs'
+export { loadUnits, loadUsers, unitName, unitList as units, userList as users } from '@/refs'
+export const userName = (id: number | null | undefined) => sharedUserName(id, true)
 
 export interface TreeNode {
   value: number

@@ -1,8 +1,9 @@
 // Ops: the everyday records — tasks, activities, orders, products, stores, promotions, members, targets.
 import type { KeelModule } from '../index'
+import type { MenuIcon } from '../../layout/menuIcons'
 import { zh, en } from './messages'
 
-const sales = (path: string, view: () => Promise<any>, key: string, icon: string, order: number, roles?: string[]) => ({
+const sales = (path: string, view: () => Promise<any>, key: string, icon: MenuIcon, order: number, roles?: string[]) => ({
   path,
   component: view,
   meta: { title: `ops.nav.${key}`, group: 'sales', icon, order, ...(roles ? { roles } : {}) },

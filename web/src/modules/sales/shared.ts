@@ -1,8 +1,8 @@
 // Shared helpers of the sales screens: score bands from the model card, look-ups of users and
 // units by id (cached per session), bilingual texts the server packs into one string.
-import { reactive } from 'vue'
 import { api } from '@/api'
 import { pick } from '@/i18n'
+import { loadUnits, loadUsers, refs } from '@/refs'
 
 type Bands = { A: number; B: number; C: number }
 const bandCache: Record<string, Promise<Bands | null>> = {}
@@ -31,34 +31,12 @@ export function bandOf(prob: number | null | undefined, bands: Bands | null): st
 
 export const bandColor: Record<string, string> = { A: '#16a34a', B: '#2563eb', C: '#d97706', D: '#9ca3af' }
 
-// Users and units by id, for names in tables and filters.
-export const directory = reactive<{ users: Record<number, any>; units: Record<number, any>; loaded: boolean }>({
-  users: {},
-  units: {},
-  loaded: false,
-})
-let dirPromise: Promise<void> | null = null
+// Users and units by id, for names in tables and filters: the shared reference cache. A caller
+// who may not list users sees ids.
+export { userName, unitName } from '@/refs'
+export const directory = refs
 export function loadDirectory(): Promise<void> {
-  if (!dirPromise) {
-    dirPromise = Promise.all([api.all('/users', {}, 5000).catch(() => []), api.all('/units', {}, 5000).catch(() => [])]).then(
-      ([users, units]) => {
-        for (const u of users) directory.users[u.id] = u
-        for (const u of units) directory.units[u.id] = u
-        directory.loaded = true
-      },
-    )
-  }
-  return dirPromise
-}
-export function userName(id: number | null | undefined): string {
-  if (!id) return '—'
-  const u = directory.users[id]
-  return u ? u.display_name || u.username : '#' + id
-}
-export function unitName(id: number | null | undefined): string {
-  if (!id) return '—'
-  const u = directory.units[id]
-  return u ? pick(u.name, u.name_en) : '#' + id
+  return Promise.all([loadUsers().catch(() => {}), loadUnits().catch(() => {})]).then(() => {})
 }
 
 // AI tasks carry "中文\nEnglish" in their description.

@@ -1,4 +1,5 @@
 import type { KeelModule } from '../index'
+import { prefetchKpis } from './kpis'
 
 const m: KeelModule = {
   name: 'warroom',
@@ -7,6 +8,8 @@ const m: KeelModule = {
       path: '/war-room',
       name: 'war-room',
       component: () => import('./WarRoom.vue'),
+      // The KPI query goes out while the screen's code loads (the first meaningful paint).
+      beforeEnter: () => prefetchKpis(),
       meta: { title: 'warroom.nav.title', group: 'overview', icon: 'Odometer', order: 1 },
     },
   ],

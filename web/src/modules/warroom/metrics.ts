@@ -1,6 +1,7 @@
 // Helpers over GET /metrics/query shared by the war room, the team page and dashboards.
 import { api, type Query } from '@/api'
 import { pick } from '@/i18n'
+import { loadUnits, refs } from '@/refs'
 import { money, moneyShort, num, pct } from '@/format'
 
 export interface MetricValue {
@@ -25,24 +26,22 @@ export interface MetricResult {
   metrics: MetricMeta[]
 }
 
-// English names of units (regions, teams), for dimension values in English; loaded once.
-const unitEn: Record<string, string> = {}
-let unitsLoaded: Promise<void> | null = null
+// English names of units (regions, teams) come from the shared reference cache; a caller who
+// cannot list units sees the Chinese names.
 function loadUnitNames(): Promise<void> {
-  unitsLoaded ??= api
-    .all<{ id: number; name_en?: string | null }>('/units')
-    .then((list) => {
-      for (const u of list) if (u.name_en) unitEn[String(u.id)] = u.name_en
-    })
-    .catch(() => {
-      unitsLoaded = null // names stay in Chinese; tried again next time
-    })
-  return unitsLoaded
+  return loadUnits().catch(() => {})
 }
 
+// Dimensions whose values are units, named in English from the list above.
+const UNIT_DIMS = ['region', 'unit', 'team']
+
+// A query grouped by a unit dimension waits for the units' English names (fetched alongside);
+// any other (the war room's KPIs) goes straight to the server.
 export async function queryMetrics(q: Query): Promise<MetricResult> {
-  await loadUnitNames()
-  return api.get<MetricResult>('/metrics/query', q)
+  const byUnit = String(q.group_by ?? '').split(',').some((d) => UNIT_DIMS.includes(d))
+  if (!byUnit) return api.get<MetricResult>('/metrics/query', q)
+  const [res] = await Promise.all([api.get<MetricResult>('/metrics/query', q), loadUnitNames()])
+  return res
 }
 
 export function metricLabel(m: { label?: any; label_zh?: string; label_en?: string; name: string }): string {
@@ -73,6 +72,6 @@ export function groupName(g: MetricGroup, dim: string, unassigned: string): stri
   if (!x) return ''
   if (!x.value || x.name === '—') return unassigned
   // Units (regions, teams) have English names; people and stores keep theirs.
-  if (dim === 'region' || dim === 'unit' || dim === 'team') return pick(x.name, unitEn[String(x.value)] ?? x.name)
+  if (UNIT_DIMS.includes(dim)) return pick(x.name, refs.units[Number(x.value)]?.name_en || x.name)
   return x.name
 }
