@@ -1,5 +1,7 @@
 #include "alerts/engine.h"
 
+#include "alerts/store.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +17,7 @@
 #include "domain/audit.h"
 #include "domain/unit_tree.h"
 #include "domain/codec.h"
+#include "domain/store.h"
 #include "domain/versions.h"
 #include "events/consumer.h"
 #include "events/event_log.h"
@@ -23,7 +26,6 @@
 namespace keel::alerts {
 namespace {
 
-using store::Value;
 using domain::Principal;
 using domain::Role;
 
@@ -270,29 +272,22 @@ std::string GroupKey(const std::vector<std::pair<std::string, std::string>>& lab
 }
 
 
-// Which alerts a principal sees: whole-tenant roles all; unit leads their subtree; others
-// their own and (supervisors) their team's.
-std::string AlertScope(const Principal& p, std::vector<Value>& params) {
-  if (domain::SeesWholeTenant(p.role) || p.is_system()) return "";
-  if (p.role == Role::kUnitLead) return domain::UnitTree::UnitWithin("unit_id", p.tenant_id, p.unit_path, params);
-  params.emplace_back(p.user_id);
-  params.emplace_back(p.tenant_id);
-  params.emplace_back(p.user_id);
-  return " AND (owner_id = ? OR owner_id IN (SELECT id FROM users WHERE tenant_id = ? AND supervisor_id = ?))";
+// When step `step` of the rule's route is due: after its wait; none once the route is done.
+std::optional<std::string> NextStepAt(const AlertRule& rule, size_t step, TimeMs now) {
+  if (step >= rule.route.size()) return std::nullopt;
+  return FormatTimestamp(now + rule.route[step].wait_ms);
 }
 
-json AlertRow(const store::Rows& r, size_t i) {
-  const auto& row = r.rows[i];
-  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
-  auto num = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsInt(row[k])); };
-  int v = r.Column("value");
-  return {{"id", store::AsInt(row[r.Column("id")])}, {"rule", text("rule")}, {"severity", text("severity")},
-          {"state", text("state")}, {"labels", json::parse(store::AsText(row[r.Column("labels")]), nullptr, false)},
-          {"value", store::IsNull(row[v]) ? json(nullptr) : json(store::AsDouble(row[v]))},
-          {"summary", text("summary")}, {"summary_en", text("summary_en")}, {"unit_id", num("unit_id")},
-          {"owner_id", num("owner_id")}, {"started_at", text("started_at")}, {"updated_at", text("updated_at")},
-          {"resolved_at", text("resolved_at")}, {"acked_at", text("acked_at")}, {"acked_by", num("acked_by")},
-          {"escalation_step", num("escalation_step")}, {"next_step_at", text("next_step_at")}, {"task_id", num("task_id")}};
+template <typename T>
+json OrNull(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+
+json AlertJson(const Alert& a) {
+  return {{"id", a.id}, {"rule", a.rule}, {"severity", a.severity}, {"state", a.state},
+          {"labels", json::parse(a.labels, nullptr, false)}, {"value", OrNull(a.value)}, {"summary", a.summary},
+          {"summary_en", a.summary_en}, {"unit_id", OrNull(a.unit_id)}, {"owner_id", OrNull(a.owner_id)},
+          {"started_at", a.started_at}, {"updated_at", a.updated_at}, {"resolved_at", OrNull(a.resolved_at)},
+          {"acked_at", OrNull(a.acked_at)}, {"acked_by", OrNull(a.acked_by)}, {"escalation_step", a.escalation_step},
+          {"next_step_at", OrNull(a.next_step_at)}, {"task_id", OrNull(a.task_id)}};
 }
 
 const domain::VersionedKind kRuleKind{"alert_rules", "alert.exists", "alert rule", "告警规则"};
@@ -421,21 +416,18 @@ struct AlertEngine::Impl : events::ConsumerHandler {
 
 Status AlertEngine::Impl::Load(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT name, version, definition, owner_id FROM alert_rules WHERE tenant_id = ? AND status = 'active'", q));
-  KEEL_ASSIGN_OR_RETURN(store::Rows firing, conn->Query(
-      "SELECT id, rule, group_key, severity FROM alerts WHERE tenant_id = ? AND state = 'firing'", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<StoredRule> stored, repo::ActiveRules(*conn, tenant));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Alert> firing, repo::FiringAlerts(*conn, tenant));
   std::map<std::string, std::unique_ptr<RuleState>> next;
-  for (const auto& r : rows.rows) {
-    json d = json::parse(store::AsText(r[2]), nullptr, false);
+  for (const auto& r : stored) {
+    json d = json::parse(r.definition, nullptr, false);
     auto rule = ParseRule(d, metrics, tenant);
     if (!rule.ok()) {
-      spdlog::warn("alert rule {} of tenant {} no longer validates: {}", store::AsText(r[0]), tenant, rule.status().ToString());
+      spdlog::warn("alert rule {} of tenant {} no longer validates: {}", r.name, tenant, rule.status().ToString());
       continue;
     }
-    rule->version = static_cast<int>(store::AsInt(r[1]));
-    rule->owner_id = store::AsInt(r[3]);
+    rule->version = r.version;
+    rule->owner_id = r.owner_id;
     auto rs = std::make_unique<RuleState>();
     rs->rule = *rule;
     for (const auto& t : rule->tiers) {
@@ -446,12 +438,13 @@ Status AlertEngine::Impl::Load(int64_t tenant) {
     }
     next[rule->name] = std::move(rs);
   }
-  for (const auto& r : firing.rows) {
-    auto it = next.find(store::AsText(r[1]));
+  for (const Alert& a : firing) {
+    auto it = next.find(a.rule);
     if (it == next.end()) continue;
-    GroupState& gs = it->second->groups[store::AsText(r[2])];
-    gs.alert_id = store::AsInt(r[0]);
-    gs.firing = ParseSeverity(store::AsText(r[3])).ok() ? *ParseSeverity(store::AsText(r[3])) : Severity::kWarning;
+    GroupState& gs = it->second->groups[a.group_key];
+    gs.alert_id = a.id;
+    auto sev = ParseSeverity(a.severity);
+    gs.firing = sev.ok() ? *sev : Severity::kWarning;
   }
   std::lock_guard lock(mu);
   rules[tenant] = std::move(next);
@@ -608,20 +601,25 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   std::vector<Outbound> pending;
   bool escalated = gs.alert_id != 0;
   int64_t id = gs.alert_id;
-  Value v = value ? Value(*value) : Value();
   if (escalated) {
-    Value q[] = {std::string(SeverityName(sev)), v, summary_zh, summary_en, now_text, tenant, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET severity = ?, value = ?, summary = ?, summary_en = ?, updated_at = ? "
-                                    "WHERE tenant_id = ? AND id = ?", q).status());
+    KEEL_RETURN_IF_ERROR(repo::UpdateSeverity(*conn, tenant, id, SeverityName(sev), value, summary_zh, summary_en, now_text));
   } else {
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
     id = ids[0];
-    Value q[] = {tenant, id, rule.name, GroupKey(labels), labels_json.dump(), std::string(SeverityName(sev)),
-                 std::string("firing"), v, summary_zh, summary_en, unit_id ? Value(unit_id) : Value(),
-                 owner_id ? Value(owner_id) : Value(), now_text, now_text};
-    KEEL_RETURN_IF_ERROR(conn->Exec(
-        "INSERT INTO alerts (tenant_id, id, rule, group_key, labels, severity, state, value, summary, summary_en, unit_id, "
-        "owner_id, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+    Alert row;
+    row.id = id;
+    row.rule = rule.name;
+    row.group_key = GroupKey(labels);
+    row.labels = labels_json.dump();
+    row.severity = SeverityName(sev);
+    row.state = "firing";
+    row.value = value;
+    row.summary = summary_zh;
+    row.summary_en = summary_en;
+    if (unit_id) row.unit_id = unit_id;
+    if (owner_id) row.owner_id = owner_id;
+    row.started_at = row.updated_at = now_text;
+    KEEL_RETURN_IF_ERROR(repo::InsertAlert(*conn, tenant, row));
   }
   json alert = {{"id", id}, {"rule", rule.name}, {"severity", SeverityName(sev)}, {"state", "firing"}, {"labels", labels_json},
                 {"value", value ? json(*value) : json(nullptr)}, {"summary", summary_zh}, {"summary_en", summary_en},
@@ -629,25 +627,20 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
                 {"owner_id", owner_id ? json(owner_id) : json(nullptr)}, {"started_at", now_text}};
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0, alert.dump()).status());
   // Silences and inhibition mute notifications, never the record of the alert.
-  Value sq[] = {tenant, now_text, now_text};
-  KEEL_ASSIGN_OR_RETURN(store::Rows silences, conn->Query(
-      "SELECT rule, matchers FROM alert_silences WHERE tenant_id = ? AND starts_at <= ? AND ends_at > ?", sq));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Silence> silences, repo::ActiveSilences(*conn, tenant, now_text));
   bool muted = false;
-  for (const auto& s : silences.rows) {
-    if (!store::IsNull(s[0]) && store::AsText(s[0]) != rule.name) continue;
-    json m = json::parse(store::AsText(s[1]), nullptr, false);
+  for (const auto& s : silences) {
+    if (s.rule && *s.rule != rule.name) continue;
     bool match = true;
-    for (auto& [k, val] : m.items()) {
+    for (const auto& [k, val] : s.matchers) {
       auto lv = labels_json.find(k);
       match = match && lv != labels_json.end() && (*lv)["value"] == val;
     }
     muted = muted || match;
   }
   if (sev == Severity::kWarning) {
-    Value iq[] = {tenant, GroupKey(labels), id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows crit, conn->Query(
-        "SELECT COUNT(*) FROM alerts WHERE tenant_id = ? AND group_key = ? AND state = 'firing' AND severity = 'critical' AND id <> ?", iq));
-    muted = muted || store::AsInt(crit.rows[0][0]) > 0;
+    KEEL_ASSIGN_OR_RETURN(bool inhibited, repo::CriticalFiring(*conn, tenant, GroupKey(labels), id));
+    muted = muted || inhibited;
   }
   alert["muted"] = muted;
   if (!muted) {
@@ -656,9 +649,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
       KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, alert, rule.route[step].notify));
     }
-    Value eq[] = {int64_t(step), step < rule.route.size() ? Value(FormatTimestamp(now + rule.route[step].wait_ms)) : Value(),
-                  tenant, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", eq).status());
+    KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false, &pending));
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -669,24 +660,21 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     // The task goes to the rep of the group, else the unit's lead, else the rule's owner.
     int64_t assignee = owner_id;
     if (!assignee && unit_id) {
-      Value uq[] = {tenant, unit_id};
-      auto r = conn->Query("SELECT lead_user_id FROM units WHERE tenant_id = ? AND id = ?", uq);
-      if (r.ok() && !r->empty() && !store::IsNull(r->rows[0][0])) assignee = store::AsInt(r->rows[0][0]);
+      auto lead = repo::UnitLead(*conn, tenant, unit_id);
+      if (lead.ok() && lead->has_value()) assignee = **lead;
     }
     if (!assignee) assignee = rule.owner_id;
     if (assignee) {
-      Value aq[] = {tenant, assignee};
-      auto r = conn->Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ?", aq);
-      if (r.ok() && !r->empty()) {
+      auto unit_of = repo::UnitOfUser(*conn, tenant, assignee);
+      if (unit_of.ok() && unit_of->has_value()) {
         json task = {{"title", summary_zh.substr(0, 180)},
                      {"description", "告警 #" + std::to_string(id) + " · " + summary_en},
-                     {"owner_id", assignee}, {"unit_id", store::AsInt(r->rows[0][0])},
+                     {"owner_id", assignee}, {"unit_id", **unit_of},
                      {"priority", sev == Severity::kCritical ? "urgent" : "high"}, {"source", "alert"},
                      {"due_at", FormatTimestamp(now + 86400000)}};
         auto created = records.Create(Principal::System(tenant), *domain::FindEntity("tasks"), task);
         if (created.ok()) {
-          Value tq[] = {(*created)["id"].get<int64_t>(), tenant, id};
-          (void)conn->Exec("UPDATE alerts SET task_id = ? WHERE tenant_id = ? AND id = ?", tq);
+          (void)repo::SetTask(*conn, tenant, id, (*created)["id"].get<int64_t>());
         } else {
           spdlog::warn("alert {}: task not created: {}", id, created.status().ToString());
         }
@@ -709,18 +697,23 @@ Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   KEEL_ASSIGN_OR_RETURN(auto conn, m.db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
-  Value dq[] = {tenant, a.rule, a.key};
-  KEEL_ASSIGN_OR_RETURN(store::Rows dup, conn->Query(
-      "SELECT id FROM alerts WHERE tenant_id = ? AND rule = ? AND group_key = ? AND state = 'firing'", dq));
-  if (!dup.empty()) return json{{"id", store::AsInt(dup.rows[0][0])}, {"rule", a.rule}, {"state", "firing"}, {"duplicate", true}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> dup, repo::FindFiring(*conn, tenant, a.rule, a.key));
+  if (dup) return json{{"id", *dup}, {"rule", a.rule}, {"state", "firing"}, {"duplicate", true}};
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   int64_t id = ids[0];
-  Value q[] = {tenant, id, a.rule, a.key, a.labels.dump(), std::string(SeverityName(a.severity)), std::string("firing"), Value(),
-               a.summary_zh, a.summary_en, a.unit_id ? Value(a.unit_id) : Value(), a.owner_id ? Value(a.owner_id) : Value(),
-               now_text, now_text};
-  KEEL_RETURN_IF_ERROR(conn->Exec(
-      "INSERT INTO alerts (tenant_id, id, rule, group_key, labels, severity, state, value, summary, summary_en, unit_id, "
-      "owner_id, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  Alert row;
+  row.id = id;
+  row.rule = a.rule;
+  row.group_key = a.key;
+  row.labels = a.labels.dump();
+  row.severity = SeverityName(a.severity);
+  row.state = "firing";
+  row.summary = a.summary_zh;
+  row.summary_en = a.summary_en;
+  if (a.unit_id) row.unit_id = a.unit_id;
+  if (a.owner_id) row.owner_id = a.owner_id;
+  row.started_at = row.updated_at = now_text;
+  KEEL_RETURN_IF_ERROR(repo::InsertAlert(*conn, tenant, row));
   json alert = {{"id", id}, {"rule", a.rule}, {"severity", SeverityName(a.severity)}, {"state", "firing"}, {"labels", a.labels},
                 {"value", nullptr}, {"summary", a.summary_zh}, {"summary_en", a.summary_en}, {"label", a.label_zh},
                 {"label_en", a.label_en}, {"unit_id", a.unit_id ? json(a.unit_id) : json(nullptr)},
@@ -746,15 +739,13 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
   std::string now_text = FormatTimestamp(now);
-  Value q[] = {now_text, now_text, value ? Value(*value) : Value(), tenant, gs.alert_id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, value = ?, "
-                                  "next_step_at = NULL WHERE tenant_id = ? AND id = ?", q).status());
-  Value g[] = {tenant, gs.alert_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows row, conn->Query("SELECT labels, summary, summary_en, severity FROM alerts WHERE tenant_id = ? AND id = ?", g));
+  KEEL_RETURN_IF_ERROR(repo::ResolveAlert(*conn, tenant, gs.alert_id, value, now_text));
+  KEEL_ASSIGN_OR_RETURN(std::optional<Alert> row, repo::LoadAlert(*conn, tenant, gs.alert_id));
+  if (!row) return Status::NotFound("alert");
   json alert = {{"id", gs.alert_id}, {"rule", rs.rule.name}, {"state", "resolved"}, {"resolved_at", now_text},
-                {"labels", json::parse(store::AsText(row.rows[0][0]), nullptr, false)},
-                {"summary", store::AsText(row.rows[0][1])}, {"summary_en", store::AsText(row.rows[0][2])},
-                {"severity", store::AsText(row.rows[0][3])}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
+                {"labels", json::parse(row->labels, nullptr, false)},
+                {"summary", row->summary}, {"summary_en", row->summary_en},
+                {"severity", row->severity}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
                 {"value", value ? json(*value) : json(nullptr)}};
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, alert.dump()).status());
   std::vector<Outbound> pending;
@@ -774,34 +765,34 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
 Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert,
                                      const std::string& target) {
   std::vector<int64_t> recipients;
-  auto users = [&](const std::string& sql, std::vector<Value> params) -> Status {
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql, params));
-    for (const auto& row : r.rows) {
-      if (!store::IsNull(row[0])) recipients.push_back(store::AsInt(row[0]));
-    }
+  auto add = [&](Result<std::optional<int64_t>> user) -> Status {
+    if (!user.ok()) return user.status();
+    if (*user) recipients.push_back(**user);
+    return Status();
+  };
+  auto add_all = [&](Result<std::vector<int64_t>> users) -> Status {
+    if (!users.ok()) return users.status();
+    recipients.insert(recipients.end(), users->begin(), users->end());
     return Status();
   };
   int64_t unit = alert.value("unit_id", json(nullptr)).is_number() ? alert["unit_id"].get<int64_t>() : 0;
   int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
   if (target == "unit_lead") {
-    if (unit) KEEL_RETURN_IF_ERROR(users("SELECT lead_user_id FROM units WHERE tenant_id = ? AND id = ?", {tenant, unit}));
-    if (owner) {
-      KEEL_RETURN_IF_ERROR(users("SELECT u.lead_user_id FROM units u JOIN users s ON s.tenant_id = u.tenant_id AND "
-                                 "s.unit_id = u.id WHERE u.tenant_id = ? AND s.id = ?", {tenant, owner}));
-    }
-    if (recipients.empty()) {
-      KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = 'hq_ops' AND status = 'active'", {tenant}));
-    }
+    if (unit) KEEL_RETURN_IF_ERROR(add(repo::UnitLead(conn, tenant, unit)));
+    if (owner) KEEL_RETURN_IF_ERROR(add(repo::LeadOfUsersUnit(conn, tenant, owner)));
+    if (recipients.empty()) KEEL_RETURN_IF_ERROR(add_all(repo::ActiveUsersWithRole(conn, tenant, "hq_ops")));
   } else if (target == "hq") {
-    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = 'hq_ops' AND status = 'active'", {tenant}));
+    KEEL_RETURN_IF_ERROR(add_all(repo::ActiveUsersWithRole(conn, tenant, "hq_ops")));
   } else if (target == "owner") {
     if (owner) recipients.push_back(owner);
   } else if (target == "supervisor") {
-    if (owner) KEEL_RETURN_IF_ERROR(users("SELECT supervisor_id FROM users WHERE tenant_id = ? AND id = ?", {tenant, owner}));
+    if (owner) KEEL_RETURN_IF_ERROR(add(repo::Supervisor(conn, tenant, owner)));
   } else if (target.rfind("user:", 0) == 0) {
-    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND id = ?", {tenant, std::strtoll(target.c_str() + 5, nullptr, 10)}));
+    int64_t user = std::strtoll(target.c_str() + 5, nullptr, 10);
+    KEEL_ASSIGN_OR_RETURN(bool exists, repo::UserExists(conn, tenant, user));
+    if (exists) recipients.push_back(user);
   } else if (target.rfind("role:", 0) == 0) {
-    KEEL_RETURN_IF_ERROR(users("SELECT id FROM users WHERE tenant_id = ? AND role = ? AND status = 'active'", {tenant, target.substr(5)}));
+    KEEL_RETURN_IF_ERROR(add_all(repo::ActiveUsersWithRole(conn, tenant, target.substr(5))));
   }
   std::sort(recipients.begin(), recipients.end());
   recipients.erase(std::unique(recipients.begin(), recipients.end()), recipients.end());
@@ -809,46 +800,39 @@ Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, in
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(static_cast<int64_t>(recipients.size())));
   std::string now_text = FormatTimestamp(clock.NowMs());
   for (size_t i = 0; i < recipients.size(); ++i) {
-    Value q[] = {tenant, ids[i], alert_id, std::string("in_app"), target, recipients[i], std::string("delivered"),
-                 int64_t{1}, now_text, now_text};
-    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, recipient_id, status, "
-                                   "attempts, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+    KEEL_RETURN_IF_ERROR(repo::InsertInApp(conn, tenant, ids[i], alert_id, target, recipients[i], now_text));
   }
   return Status();
 }
 
 Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,
                                        std::vector<Outbound>* pending) {
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows hooks, conn.Query(
-      "SELECT w.id, w.channel, w.url, w.secret, w.min_severity, w.locale, u.path, w.unit_id FROM webhooks w "
-      "LEFT JOIN units u ON u.tenant_id = w.tenant_id AND u.id = w.unit_id WHERE w.tenant_id = ? AND w.status = 'active'", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::ActiveWebhooks(conn, tenant));
   auto sev = ParseSeverity(alert.value("severity", "warning"));
   std::string unit_path;
   if (alert.value("unit_id", json(nullptr)).is_number()) {
-    Value uq[] = {tenant, alert["unit_id"].get<int64_t>()};
-    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", uq));
-    if (!u.empty()) unit_path = store::AsText(u.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, domain::LoadUnitPath(conn, tenant, alert["unit_id"].get<int64_t>()));
+    unit_path = path.value_or("");
   }
-  for (const auto& h : hooks.rows) {
-    auto min = ParseSeverity(store::AsText(h[4]));
+  for (const auto& h : hooks) {
+    auto min = ParseSeverity(h.min_severity);
     if (sev.ok() && min.ok() && *sev < *min) continue;
-    if (!store::IsNull(h[7]) && unit_path.rfind(store::AsText(h[6]), 0) != 0) continue;  // unit-scoped hook
-    auto channel = ParseChannel(store::AsText(h[1]));
+    if (h.unit_id && unit_path.rfind(h.unit_path, 0) != 0) continue;  // unit-scoped hook
+    auto channel = ParseChannel(h.channel);
     if (!channel.ok()) continue;
     Outbound o;
     o.tenant = tenant;
-    o.webhook_id = store::AsInt(h[0]);
+    o.webhook_id = h.id;
     o.channel = *channel;
-    o.sealed_url = store::AsText(h[2]);
-    o.sealed_secret = store::AsText(h[3]);
+    o.sealed_url = h.sealed_url;
+    o.sealed_secret = h.sealed_secret;
     Notification& n = o.message;
     n.severity = alert.value("severity", "warning");
     n.title_zh = alert.value("label", "");
     n.title_en = alert.value("label_en", "");
     n.text_zh = alert.value("summary", "");
     n.text_en = alert.value("summary_en", "");
-    n.locale = store::AsText(h[5]);
+    n.locale = h.locale;
     for (auto& [k, v] : alert["labels"].items()) n.labels.emplace_back(k, v.value("name", ""));
     n.dedup_key = "keel-alert-" + std::to_string(alert_id);
     n.at = clock.NowMs();
@@ -856,10 +840,8 @@ Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, 
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
     o.notification_id = ids[0];
     std::string now_text = FormatTimestamp(clock.NowMs());
-    Value nq[] = {tenant, ids[0], alert_id, std::string(ChannelName(*channel)), "webhook:" + store::AsText(h[0]),
-                  std::string("queued"), int64_t{0}, now_text};
-    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, status, attempts, "
-                                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", nq).status());
+    KEEL_RETURN_IF_ERROR(repo::InsertQueued(conn, tenant, ids[0], alert_id, std::string(ChannelName(*channel)),
+                                            "webhook:" + std::to_string(h.id), now_text));
     pending->push_back(std::move(o));
   }
   return Status();
@@ -944,10 +926,10 @@ void AlertEngine::Impl::DeliverOne(Outbound o) {
   }
   auto conn = db.Acquire();
   if (!conn.ok()) return;
-  Value q[] = {status, int64_t{r.attempts}, int64_t{r.http_status}, r.error.empty() ? Value() : Value(r.error.substr(0, 500)),
-               r.delivered ? Value(FormatTimestamp(clock.NowMs())) : Value(), o.tenant, o.notification_id};
-  Status st = (*conn)->Exec("UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, delivered_at = ? "
-                            "WHERE tenant_id = ? AND id = ?", q).status();
+  repo::DeliveryOutcome d{status, r.attempts, r.http_status};
+  if (!r.error.empty()) d.error = r.error.substr(0, 500);
+  if (r.delivered) d.delivered_at = FormatTimestamp(clock.NowMs());
+  Status st = repo::RecordDelivery(**conn, o.tenant, o.notification_id, d);
   if (!st.ok()) spdlog::error("notification {}: {}", o.notification_id, st.ToString());
 }
 
@@ -958,25 +940,20 @@ Status AlertEngine::Impl::Escalate(int64_t tenant, TimeMs now) {
     for (const auto& [n, rs] : rules[tenant]) by_name[n] = rs->rule;
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {tenant, FormatTimestamp(now)};
-  KEEL_ASSIGN_OR_RETURN(store::Rows due, conn->Query(
-      "SELECT id, rule, escalation_step, labels, unit_id, owner_id, severity, summary, summary_en FROM alerts "
-      "WHERE tenant_id = ? AND state = 'firing' AND acked_at IS NULL AND next_step_at IS NOT NULL AND next_step_at <= ?", q));
-  for (const auto& r : due.rows) {
-    auto it = by_name.find(store::AsText(r[1]));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Alert> due, repo::DueEscalations(*conn, tenant, FormatTimestamp(now)));
+  for (const Alert& a : due) {
+    auto it = by_name.find(a.rule);
     if (it == by_name.end()) continue;
     const AlertRule& rule = it->second;
-    json alert = {{"id", store::AsInt(r[0])}, {"unit_id", store::IsNull(r[4]) ? json(nullptr) : json(store::AsInt(r[4]))},
-                  {"owner_id", store::IsNull(r[5]) ? json(nullptr) : json(store::AsInt(r[5]))}};
+    json alert = {{"id", a.id}, {"unit_id", a.unit_id ? json(*a.unit_id) : json(nullptr)},
+                  {"owner_id", a.owner_id ? json(*a.owner_id) : json(nullptr)}};
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-    size_t step = static_cast<size_t>(store::AsInt(r[2]));
+    size_t step = static_cast<size_t>(a.escalation_step);
     if (step < rule.route.size() && rule.route[step].wait_ms > 0) ++step;  // the wait is over
     for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
-      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, store::AsInt(r[0]), alert, rule.route[step].notify));
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, a.id, alert, rule.route[step].notify));
     }
-    Value eq[] = {int64_t(step), step < rule.route.size() ? Value(FormatTimestamp(now + rule.route[step].wait_ms)) : Value(),
-                  tenant, store::AsInt(r[0])};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", eq).status());
+    KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, a.id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   return Status();
@@ -1059,10 +1036,8 @@ void AlertEngine::Start() {
   impl_->evaluator->Post([impl] {
     std::vector<int64_t> ids;
     if (auto conn = impl->db.Acquire(); conn.ok()) {
-      auto rows = (*conn)->Query("SELECT DISTINCT tenant_id FROM alert_rules WHERE status = 'active'");
-      if (rows.ok()) {
-        for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
-      }
+      auto tenants = repo::TenantsWithRules(**conn);
+      if (tenants.ok()) ids = std::move(*tenants);
     }
     for (int64_t t : ids) {
       Status st = impl->Evaluate(t, true);
@@ -1118,15 +1093,13 @@ void AlertEngine::SetListener(Listener l) {
 
 Result<json> AlertEngine::ListRules(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT name, version, definition, owner_id, created_at FROM alert_rules WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<StoredRule> rules, repo::ActiveRules(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& r : rows.rows) {
-    json d = json::parse(store::AsText(r[2]), nullptr, false);
-    d["version"] = store::AsInt(r[1]);
-    d["owner_id"] = store::AsInt(r[3]);
-    d["created_at"] = store::AsText(r[4]);
+  for (const auto& r : rules) {
+    json d = json::parse(r.definition, nullptr, false);
+    d["version"] = r.version;
+    d["owner_id"] = r.owner_id;
+    d["created_at"] = r.created_at;
     items.push_back(std::move(d));
   }
   return json{{"items", items}};
@@ -1176,13 +1149,10 @@ Result<json> AlertEngine::ArchiveRule(const Principal& p, const std::string& nam
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kRuleKind, p.tenant_id, name));
-  Value q[] = {p.tenant_id, name};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE alert_rules SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
+  KEEL_ASSIGN_OR_RETURN(int64_t n, repo::ArchiveRule(*conn, p.tenant_id, name));
   if (n == 0) return Status::NotFound("alert rule");
   TimeMs now = impl_->clock.NowMs();
-  Value r[] = {FormatTimestamp(now), FormatTimestamp(now), p.tenant_id, name};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, next_step_at = NULL "
-                                  "WHERE tenant_id = ? AND rule = ? AND state = 'firing'", r).status());
+  KEEL_RETURN_IF_ERROR(repo::ResolveAlertsOfRule(*conn, p.tenant_id, name, FormatTimestamp(now)));
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_rule.archived", "alert_rules", 0, {{"name", name}}, now));
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", "alert_rules", 0, before, {{"name", name}, {"status", "archived"}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -1195,49 +1165,37 @@ Result<json> AlertEngine::ListAlerts(const Principal& p, const std::string& stat
   if (state != "firing" && state != "resolved" && state != "all") {
     return Status::Invalid("validation.enum", "state is firing, resolved or all", "state 可为 firing、resolved 或 all", "state");
   }
-  std::vector<Value> params = {p.tenant_id};
-  std::string sql = "SELECT * FROM alerts WHERE tenant_id = ?";
-  if (state != "all") {
-    sql += " AND state = ?";
-    params.emplace_back(state);
-  }
-  sql += AlertScope(p, params) + " ORDER BY id DESC LIMIT " + std::to_string(std::clamp(limit, 1, 500));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(sql, params));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Alert> alerts, repo::VisibleAlerts(*conn, p, state == "all" ? "" : state, limit));
   json items = json::array();
-  for (size_t i = 0; i < rows.size(); ++i) items.push_back(AlertRow(rows, i));
+  for (const Alert& a : alerts) items.push_back(AlertJson(a));
   return json{{"items", items}};
 }
 
 Result<json> AlertEngine::Acknowledge(const Principal& p, int64_t alert_id, const std::string& comment) {
   if (domain::IsReadOnly(p.role)) return Denied("your role may not acknowledge alerts", "您的角色不能确认告警");
-  std::vector<Value> params = {p.tenant_id, alert_id};
-  std::string scope = AlertScope(p, params);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT * FROM alerts WHERE tenant_id = ? AND id = ?" + scope, params));
-  if (rows.empty()) return Status::NotFound("alert");
+  KEEL_ASSIGN_OR_RETURN(std::optional<Alert> before, repo::LoadAlert(*conn, p.tenant_id, alert_id, &p));
+  if (!before) return Status::NotFound("alert");
   TimeMs now = impl_->clock.NowMs();
-  if (store::IsNull(rows.rows[0][rows.Column("acked_at")])) {
-    Value q[] = {FormatTimestamp(now), p.user_id, p.tenant_id, alert_id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE alerts SET acked_at = ?, acked_by = ?, next_step_at = NULL WHERE tenant_id = ? AND id = ?", q).status());
+  if (!before->acked_at) {
+    KEEL_RETURN_IF_ERROR(repo::Acknowledge(*conn, p.tenant_id, alert_id, p.user_id, FormatTimestamp(now)));
     KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert.acknowledged", "alerts", alert_id, {{"comment", comment}}, now));
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows after, conn->Query("SELECT * FROM alerts WHERE tenant_id = ? AND id = ?", std::vector<Value>{p.tenant_id, alert_id}));
+  KEEL_ASSIGN_OR_RETURN(std::optional<Alert> after, repo::LoadAlert(*conn, p.tenant_id, alert_id));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return AlertRow(after, 0);
+  if (!after) return Status::NotFound("alert");
+  return AlertJson(*after);
 }
 
 Result<json> AlertEngine::ListSilences(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT id, rule, matchers, starts_at, ends_at, comment, created_by FROM alert_silences WHERE tenant_id = ? ORDER BY id DESC", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<Silence> silences, repo::Silences(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& r : rows.rows) {
-    items.push_back({{"id", store::AsInt(r[0])}, {"rule", store::IsNull(r[1]) ? json(nullptr) : json(store::AsText(r[1]))},
-                     {"matchers", json::parse(store::AsText(r[2]), nullptr, false)}, {"starts_at", store::AsText(r[3])},
-                     {"ends_at", store::AsText(r[4])}, {"comment", store::AsText(r[5])}, {"created_by", store::AsInt(r[6])}});
+  for (const auto& s : silences) {
+    items.push_back({{"id", s.id}, {"rule", OrNull(s.rule)}, {"matchers", s.matchers}, {"starts_at", s.starts_at},
+                     {"ends_at", s.ends_at}, {"comment", s.comment.value_or("")}, {"created_by", s.created_by}});
   }
   return json{{"items", items}};
 }
@@ -1251,13 +1209,9 @@ std::string DurationText(int64_t ms) {
   return ms % 86400000 == 0 ? std::to_string(ms / 86400000) + "d" : std::to_string(ms / 3600000) + "h";
 }
 
-json SilenceRow(const store::Rows& r, size_t i) {
-  const auto& row = r.rows[i];
-  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
-  return {{"id", store::AsInt(row[r.Column("id")])}, {"rule", text("rule")},
-          {"matchers", json::parse(store::AsText(row[r.Column("matchers")]), nullptr, false)},
-          {"starts_at", text("starts_at")}, {"ends_at", text("ends_at")}, {"comment", text("comment")},
-          {"created_by", store::AsInt(row[r.Column("created_by")])}, {"created_at", text("created_at")}};
+json SilenceJson(const Silence& s) {
+  return {{"id", s.id}, {"rule", OrNull(s.rule)}, {"matchers", s.matchers}, {"starts_at", s.starts_at},
+          {"ends_at", s.ends_at}, {"comment", OrNull(s.comment)}, {"created_by", s.created_by}, {"created_at", s.created_at}};
 }
 
 // A unit lead's silence names at least one unit (matchers.unit or matchers.region), and every unit
@@ -1272,9 +1226,9 @@ Status CheckSilenceScope(store::Connection& conn, const Principal& p, const json
     const std::string& text = v.get_ref<const std::string&>();
     bool in_subtree = false;
     if (!text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos) {
-      Value q[] = {p.tenant_id, static_cast<int64_t>(std::stoll(text))};
-      KEEL_ASSIGN_OR_RETURN(store::Rows u, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-      in_subtree = !u.empty() && !p.unit_path.empty() && store::AsText(u.rows[0][0]).rfind(p.unit_path, 0) == 0;
+      KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path,
+                            domain::LoadUnitPath(conn, p.tenant_id, static_cast<int64_t>(std::stoll(text))));
+      in_subtree = path && !p.unit_path.empty() && path->rfind(p.unit_path, 0) == 0;
     }
     if (!in_subtree) {
       return Status::Error(ErrorKind::kForbidden, "silence.outside_subtree",
@@ -1353,10 +1307,16 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value q[] = {p.tenant_id, ids[0], rule.empty() ? Value() : Value(rule), matchers.dump(), FormatTimestamp(starts),
-               FormatTimestamp(ends), comment, p.user_id, FormatTimestamp(now)};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO alert_silences (tenant_id, id, rule, matchers, starts_at, ends_at, comment, created_by, "
-                                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  Silence row;
+  row.id = ids[0];
+  if (!rule.empty()) row.rule = rule;
+  row.matchers = matchers.get<std::map<std::string, std::string>>();
+  row.starts_at = FormatTimestamp(starts);
+  row.ends_at = FormatTimestamp(ends);
+  row.comment = comment;
+  row.created_by = p.user_id;
+  row.created_at = FormatTimestamp(now);
+  KEEL_RETURN_IF_ERROR(repo::InsertSilence(*conn, p.tenant_id, row));
   json out = {{"id", ids[0]}, {"rule", rule.empty() ? json(nullptr) : json(rule)}, {"matchers", matchers},
               {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}};
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.created", "alert_silences", ids[0], out, now));
@@ -1373,17 +1333,16 @@ Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT * FROM alert_silences WHERE tenant_id = ? AND id = ?", q));
-  if (rows.empty()) return Status::NotFound("silence");
-  json before = SilenceRow(rows, 0);
+  KEEL_ASSIGN_OR_RETURN(std::optional<Silence> silence, repo::LoadSilence(*conn, p.tenant_id, id));
+  if (!silence) return Status::NotFound("silence");
+  json before = SilenceJson(*silence);
   // Ending a silence restores notifications, yet whose silence it was matters: a unit lead ends
   // only their own; someone else's (another lead's, HQ's) is HQ's to end.
   if (before["created_by"].get<int64_t>() != p.user_id && !CanWrite(p.role)) {
     return Status::Error(ErrorKind::kForbidden, "silence.not_yours", "only admin and hq_ops end a silence someone else created",
                          "只有管理员和销售运营可以结束他人创建的静默");
   }
-  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM alert_silences WHERE tenant_id = ? AND id = ?", q).status());
+  KEEL_RETURN_IF_ERROR(repo::DeleteSilence(*conn, p.tenant_id, id));
   TimeMs now = impl_->clock.NowMs();
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.deleted", "alert_silences", id, before, now));
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"delete", "alert_silences", id, before, nullptr}));
@@ -1394,18 +1353,14 @@ Result<json> AlertEngine::DeleteSilence(const Principal& p, int64_t id) {
 Result<json> AlertEngine::ListWebhooks(const Principal& p) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT id, name, channel, url, secret, unit_id, min_severity, locale, status, created_at FROM webhooks "
-      "WHERE tenant_id = ? AND status = 'active' ORDER BY id", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::ActiveWebhooks(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& r : rows.rows) {
-    auto url = impl_->box->Open(store::AsText(r[3]));
-    items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"channel", store::AsText(r[2])},
+  for (const auto& h : hooks) {
+    auto url = impl_->box->Open(h.sealed_url);
+    items.push_back({{"id", h.id}, {"name", h.name}, {"channel", h.channel},
                      {"url", url.ok() ? MaskedUrl(*url) : "…"},  // the rest carries the robot's key
-                     {"has_secret", !store::AsText(r[4]).empty()},
-                     {"unit_id", store::IsNull(r[5]) ? json(nullptr) : json(store::AsInt(r[5]))},
-                     {"min_severity", store::AsText(r[6])}, {"locale", store::AsText(r[7])}, {"created_at", store::AsText(r[9])}});
+                     {"has_secret", !h.sealed_secret.empty()}, {"unit_id", OrNull(h.unit_id)},
+                     {"min_severity", h.min_severity}, {"locale", h.locale}, {"created_at", h.created_at}});
   }
   return json{{"items", items}};
 }
@@ -1439,18 +1394,26 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
   KEEL_ASSIGN_OR_RETURN(std::string sealed_secret, impl_->box->Seal(secret));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   if (unit) {
-    Value uq[] = {p.tenant_id, unit};
-    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT id FROM units WHERE tenant_id = ? AND id = ?", uq));
-    if (u.empty()) return Status::Invalid("validation.reference", "no such unit", "不存在该单元", "unit_id");
+    KEEL_ASSIGN_OR_RETURN(bool exists, repo::UnitExists(*conn, p.tenant_id, unit));
+    if (!exists) return Status::Invalid("validation.reference", "no such unit", "不存在该单元", "unit_id");
   }
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   TimeMs now = impl_->clock.NowMs();
   const std::string name = std::string(b["name"]).substr(0, 100);
-  Value q[] = {p.tenant_id, ids[0], name, std::string(ChannelName(*channel)), sealed_url,
-               sealed_secret, unit ? Value(unit) : Value(), min, locale, std::string("active"), FormatTimestamp(now), p.user_id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO webhooks (tenant_id, id, name, channel, url, secret, unit_id, min_severity, locale, "
-                                  "status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  repo::WebhookRow row;
+  row.tenant_id = p.tenant_id;
+  row.id = ids[0];
+  row.name = name;
+  row.channel = ChannelName(*channel);
+  row.sealed_url = sealed_url;
+  row.sealed_secret = sealed_secret;
+  if (unit) row.unit_id = unit;
+  row.min_severity = min;
+  row.locale = locale;
+  row.created_at = FormatTimestamp(now);
+  row.created_by = p.user_id;
+  KEEL_RETURN_IF_ERROR(repo::InsertWebhook(*conn, row));
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "webhook.created", "webhooks", ids[0], {{"name", b["name"]}, {"channel", ChannelName(*channel)}}, now));
   json after = {{"name", name}, {"channel", ChannelName(*channel)}, {"url", MaskedUrl(url)}, {"secret", secret.empty() ? "none" : "set"},
                 {"unit_id", unit ? json(unit) : json(nullptr)}, {"min_severity", min}, {"locale", locale}};
@@ -1463,14 +1426,11 @@ Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows before, conn->Query(
-      "SELECT name, channel, url FROM webhooks WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE webhooks SET status = 'deleted' WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
-  if (n == 0 || before.empty()) return Status::NotFound("webhook");
-  auto url = impl_->box->Open(store::AsText(before.rows[0][2]));
-  json was = {{"name", store::AsText(before.rows[0][0])}, {"channel", store::AsText(before.rows[0][1])},
-              {"url", url.ok() ? MaskedUrl(*url) : "…"}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::WebhookRow> before, repo::ActiveWebhook(*conn, p.tenant_id, id));
+  KEEL_ASSIGN_OR_RETURN(bool deleted, repo::DeleteWebhook(*conn, p.tenant_id, id));
+  if (!deleted || !before) return Status::NotFound("webhook");
+  auto url = impl_->box->Open(before->sealed_url);
+  json was = {{"name", before->name}, {"channel", before->channel}, {"url", url.ok() ? MaskedUrl(*url) : "…"}};
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {"webhook.deleted", "webhooks", id, was, nullptr}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"deleted", true}};
@@ -1479,13 +1439,12 @@ Result<json> AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
 Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT channel, url, secret, locale FROM webhooks WHERE tenant_id = ? AND id = ? AND status = 'active'", q));
-  if (r.empty()) return Status::NotFound("webhook");
-  auto channel = ParseChannel(store::AsText(r.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::WebhookRow> hook, repo::ActiveWebhook(*conn, p.tenant_id, id));
+  if (!hook) return Status::NotFound("webhook");
+  auto channel = ParseChannel(hook->channel);
   if (!channel.ok()) return channel.status();
-  KEEL_ASSIGN_OR_RETURN(std::string url, impl_->box->Open(store::AsText(r.rows[0][1])));
-  KEEL_ASSIGN_OR_RETURN(std::string secret, impl_->box->Open(store::AsText(r.rows[0][2])));
+  KEEL_ASSIGN_OR_RETURN(std::string url, impl_->box->Open(hook->sealed_url));
+  KEEL_ASSIGN_OR_RETURN(std::string secret, impl_->box->Open(hook->sealed_secret));
   // The URL is checked again (DNS may have changed since it was saved): a refusal is a 4xx.
   KEEL_RETURN_IF_ERROR(impl_->policy->Check(url).status());
   Notification n;
@@ -1494,7 +1453,7 @@ Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   n.title_en = "Keel test message";
   n.text_zh = "这是一条测试消息，说明 Webhook 配置正确。";
   n.text_en = "This is a test message: the webhook works.";
-  n.locale = store::AsText(r.rows[0][3]);
+  n.locale = hook->locale;
   n.at = impl_->clock.NowMs();
   RetryPolicy once = impl_->opt.retry;
   once.max_attempts = 1;
@@ -1509,9 +1468,9 @@ Result<ResealCount> AlertEngine::ResealSecrets() {
   ResealCount count;
   const SecretBox& box = *impl_->box;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT tenant_id, id, url, secret FROM webhooks"));
-  for (const auto& r : rows.rows) {
-    std::string values[2] = {store::AsText(r[2]), store::AsText(r[3])};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::AllWebhooks(*conn));
+  for (const auto& h : hooks) {
+    std::string values[2] = {h.sealed_url, h.sealed_secret};
     bool changed = false, unreadable = false;
     for (auto& v : values) {
       if (!box.NeedsReseal(v)) {
@@ -1529,12 +1488,10 @@ Result<ResealCount> AlertEngine::ResealSecrets() {
     }
     if (unreadable) {
       ++count.unreadable;
-      spdlog::warn("webhook {} of tenant {}: a stored secret cannot be decrypted with the configured keys", store::AsInt(r[1]),
-                   store::AsInt(r[0]));
+      spdlog::warn("webhook {} of tenant {}: a stored secret cannot be decrypted with the configured keys", h.id, h.tenant_id);
     }
     if (!changed) continue;
-    Value q[] = {values[0], values[1], r[0], r[1]};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE webhooks SET url = ?, secret = ? WHERE tenant_id = ? AND id = ?", q).status());
+    KEEL_RETURN_IF_ERROR(repo::UpdateSealed(*conn, h.tenant_id, h.id, values[0], values[1]));
     ++count.resealed;
   }
   return count;
@@ -1544,24 +1501,16 @@ Result<json> AlertEngine::ListNotifications(const Principal& p, bool all, int li
   if (all && p.role != Role::kAdmin && p.role != Role::kAuditor) {
     return Denied("only admins and auditors read the delivery log", "只有管理员和审计可以查看投递日志");
   }
-  std::vector<Value> params = {p.tenant_id};
-  std::string sql = "SELECT n.id, n.alert_id, n.channel, n.target, n.recipient_id, n.status, n.attempts, n.http_status, n.error, "
-                    "n.created_at, n.delivered_at, a.summary, a.summary_en, a.severity, a.state FROM notifications n "
-                    "JOIN alerts a ON a.tenant_id = n.tenant_id AND a.id = n.alert_id WHERE n.tenant_id = ?";
-  if (!all) {
-    sql += " AND n.recipient_id = ?";
-    params.emplace_back(p.user_id);
-  }
-  sql += " ORDER BY n.id DESC LIMIT " + std::to_string(std::clamp(limit, 1, 500));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(sql, params));
+  KEEL_ASSIGN_OR_RETURN(std::vector<NotificationEntry> entries,
+                        repo::Notifications(*conn, p.tenant_id, all ? std::nullopt : std::optional<int64_t>(p.user_id), limit));
   json items = json::array();
-  for (const auto& r : rows.rows) {
-    auto t = [&](size_t i) { return store::IsNull(r[i]) ? json(nullptr) : json(store::AsText(r[i])); };
-    auto n = [&](size_t i) { return store::IsNull(r[i]) ? json(nullptr) : json(store::AsInt(r[i])); };
-    items.push_back({{"id", n(0)}, {"alert_id", n(1)}, {"channel", t(2)}, {"target", t(3)}, {"recipient_id", n(4)},
-                     {"status", t(5)}, {"attempts", n(6)}, {"http_status", n(7)}, {"error", t(8)}, {"created_at", t(9)},
-                     {"delivered_at", t(10)}, {"summary", t(11)}, {"summary_en", t(12)}, {"severity", t(13)}, {"alert_state", t(14)}});
+  for (const auto& n : entries) {
+    items.push_back({{"id", n.id}, {"alert_id", n.alert_id}, {"channel", n.channel}, {"target", n.target},
+                     {"recipient_id", OrNull(n.recipient_id)}, {"status", n.status}, {"attempts", n.attempts},
+                     {"http_status", OrNull(n.http_status)}, {"error", OrNull(n.error)}, {"created_at", n.created_at},
+                     {"delivered_at", OrNull(n.delivered_at)}, {"summary", n.summary}, {"summary_en", n.summary_en},
+                     {"severity", n.severity}, {"alert_state", n.alert_state}});
   }
   return json{{"items", items}};
 }
