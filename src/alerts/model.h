@@ -51,15 +51,6 @@ struct WebhookInfo {
   std::string min_severity, locale, created_at;
 };
 
-// What a test message to a webhook did: the status and a short clean excerpt of the reply.
-struct WebhookTestResult {
-  bool delivered = false;
-  int http_status = 0;
-  int attempts = 0;
-  std::string error;
-  std::string response;  // at most 200 bytes, the webhook's secrets replaced by "…"
-};
-
 // One notification: an in-app message to a user or a webhook delivery, with its alert.
 struct NotificationEntry {
   int64_t id = 0, alert_id = 0;
