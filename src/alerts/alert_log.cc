@@ -35,8 +35,8 @@ Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
                 {"label_en", a.label_en}, {"unit_id", a.unit_id ? json(a.unit_id) : json(nullptr)},
                 {"owner_id", a.owner_id ? json(a.owner_id) : json(nullptr)}, {"started_at", now_text}, {"muted", false}};
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, alert.dump()).status());
-  KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, a.notify));
-  if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, alert, "supervisor"));
+  KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, a.notify));
+  if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, "supervisor"));
   std::vector<Outbound> pending;
   KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, id, alert, false, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());

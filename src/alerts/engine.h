@@ -35,9 +35,6 @@ enum class Severity { kInfo = 0, kWarning = 1, kCritical = 2 };
 const char* SeverityName(Severity s);
 Result<Severity> ParseSeverity(std::string_view s);
 
-// Parses "30s", "15m", "2h", "1d", "4w" into milliseconds ("alert.invalid" at `field`).
-Result<int64_t> ParseDuration(const json& v, const std::string& field);
-
 struct Tier {
   Severity severity = Severity::kWarning;
   std::string when;

@@ -35,6 +35,9 @@ Status Denied(const std::string& en, const std::string& zh);
 bool CanWrite(Role r);
 Status RequireAdmin(const Principal& p);
 
+// Parses "30s", "15m", "2h", "1d", "4w" (a JSON string) into milliseconds ("alert.invalid" at
+// `field`).
+Result<int64_t> ParseDuration(const json& v, const std::string& field);
 // The text at `key` of a JSON body ("" when absent and not required), at most `max` bytes.
 Result<std::string> Text(const json& b, const char* key, bool required, size_t max = 2000);
 // A rule definition document → a validated rule (alert.invalid / metric.not_found at the field).
@@ -43,8 +46,9 @@ Result<AlertRule> ParseRule(const json& b, metrics::MetricEngine& m, int64_t ten
 const std::vector<formula::FieldInfo>& ConditionFields();
 // When step `step` of the rule's route is due: after its wait; none once the route is done.
 std::optional<std::string> NextStepAt(const AlertRule& rule, size_t step, TimeMs now);
-// Whether a silence in force mutes an alert of `rule` with these labels ({dimension: {value, name}}).
-Result<bool> Muted(store::Connection& conn, int64_t tenant, const std::string& rule, const json& labels, const std::string& now);
+// Whether a silence in force mutes an alert of `rule` with these labels (dimension, value).
+Result<bool> Muted(store::Connection& conn, int64_t tenant, const std::string& rule,
+                   const std::vector<std::pair<std::string, std::string>>& labels, const std::string& now);
 // Appends the caller's event for a change made through the API.
 Status AppendEvent(store::Connection& conn, const Principal& p, const std::string& type, const std::string& entity,
                    int64_t id, const json& payload, TimeMs now);
@@ -120,7 +124,10 @@ struct AlertEngine::Impl : events::ConsumerHandler {
               GroupState& gs, Severity sev, std::optional<double> value, TimeMs now);
   Status Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now);
   Status Escalate(int64_t tenant, TimeMs now);
-  Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, const std::string& target);
+  // Notifies in-app the people a route step names (`target`: unit_lead, hq, owner, supervisor,
+  // user:<id>, role:<role>) of the alert of `unit` and `owner` (0: none).
+  Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, int64_t unit, int64_t owner,
+                    const std::string& target);
   // Records a queued notification for every webhook that hears the alert and adds its
   // delivery to `pending`, which the caller enqueues once its transaction has committed.
   Status SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,

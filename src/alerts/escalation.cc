@@ -12,7 +12,7 @@ std::optional<std::string> NextStepAt(const AlertRule& rule, size_t step, TimeMs
   return FormatTimestamp(now + rule.route[step].wait_ms);
 }
 
-Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert,
+Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, int64_t unit, int64_t owner,
                                      const std::string& target) {
   std::vector<int64_t> recipients;
   auto add = [&](Result<std::optional<int64_t>> user) -> Status {
@@ -25,8 +25,6 @@ Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, in
     recipients.insert(recipients.end(), users->begin(), users->end());
     return Status();
   };
-  int64_t unit = alert.value("unit_id", json(nullptr)).is_number() ? alert["unit_id"].get<int64_t>() : 0;
-  int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
   if (target == "unit_lead") {
     if (unit) KEEL_RETURN_IF_ERROR(add(repo::UnitLead(conn, tenant, unit)));
     if (owner) KEEL_RETURN_IF_ERROR(add(repo::LeadOfUsersUnit(conn, tenant, owner)));
@@ -67,13 +65,11 @@ Status AlertEngine::Impl::Escalate(int64_t tenant, TimeMs now) {
     auto it = by_name.find(a.rule);
     if (it == by_name.end()) continue;
     const AlertRule& rule = it->second;
-    json alert = {{"id", a.id}, {"unit_id", a.unit_id ? json(*a.unit_id) : json(nullptr)},
-                  {"owner_id", a.owner_id ? json(*a.owner_id) : json(nullptr)}};
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
     size_t step = static_cast<size_t>(a.escalation_step);
     if (step < rule.route.size() && rule.route[step].wait_ms > 0) ++step;  // the wait is over
     for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
-      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, a.id, alert, rule.route[step].notify));
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, a.id, a.unit_id.value_or(0), a.owner_id.value_or(0), rule.route[step].notify));
     }
     KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, a.id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(tx.Commit());

@@ -252,7 +252,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
                 {"owner_id", d.owner_id ? json(d.owner_id) : json(nullptr)}, {"started_at", now_text}};
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0, alert.dump()).status());
   // Silences and inhibition mute notifications, never the record of the alert.
-  KEEL_ASSIGN_OR_RETURN(bool muted, Muted(*conn, tenant, rule.name, d.labels, now_text));
+  KEEL_ASSIGN_OR_RETURN(bool muted, Muted(*conn, tenant, rule.name, labels, now_text));
   if (!muted && sev == Severity::kWarning) {
     KEEL_ASSIGN_OR_RETURN(muted, repo::CriticalFiring(*conn, tenant, GroupKey(labels), id));
   }
@@ -261,7 +261,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     // The route runs until its first wait; escalation continues it later unless acknowledged.
     size_t step = 0;
     for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
-      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, alert, rule.route[step].notify));
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, d.unit_id, d.owner_id, rule.route[step].notify));
     }
     KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false, &pending));

@@ -1,6 +1,8 @@
 // Silences (静默): who may mute which alerts for how long, and the silences API.
 #include "alerts/engine_impl.h"
 
+#include <algorithm>
+
 #include "domain/audit.h"
 #include "domain/codec.h"
 #include "domain/store.h"
@@ -60,14 +62,15 @@ Status CheckSilenceScope(store::Connection& conn, const Principal& p, const json
 
 }  // namespace
 
-Result<bool> Muted(store::Connection& conn, int64_t tenant, const std::string& rule, const json& labels, const std::string& now) {
+Result<bool> Muted(store::Connection& conn, int64_t tenant, const std::string& rule,
+                   const std::vector<std::pair<std::string, std::string>>& labels, const std::string& now) {
   KEEL_ASSIGN_OR_RETURN(std::vector<Silence> silences, repo::ActiveSilences(conn, tenant, now));
   for (const auto& s : silences) {
     if (s.rule && *s.rule != rule) continue;
     bool match = true;
     for (const auto& [k, val] : s.matchers) {
-      auto lv = labels.find(k);
-      match = match && lv != labels.end() && lv->is_object() && lv->value("value", json()) == val;
+      auto same = [&](const auto& label) { return label.first == k && label.second == val; };
+      match = match && std::any_of(labels.begin(), labels.end(), same);
     }
     if (match) return true;
   }
