@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alerts/model.h"
 #include "alerts/notify.h"
 #include "common/outbound.h"
 #include "common/secrets.h"
@@ -33,9 +34,6 @@ using json = nlohmann::json;
 enum class Severity { kInfo = 0, kWarning = 1, kCritical = 2 };
 const char* SeverityName(Severity s);
 Result<Severity> ParseSeverity(std::string_view s);
-
-// Parses "30s", "15m", "2h", "1d", "4w" into milliseconds ("alert.invalid" at `field`).
-Result<int64_t> ParseDuration(const json& v, const std::string& field);
 
 struct Tier {
   Severity severity = Severity::kWarning;
@@ -107,37 +105,55 @@ class AlertEngine {
   // Evaluates every rule of the tenant now and delivers what it sends (tests, CLI).
   Status EvaluateNow(int64_t tenant_id);
 
-  // Rules (admin, hq_ops write; everyone reads).
-  Result<json> ListRules(const domain::Principal& p);
-  Result<json> GetRule(const domain::Principal& p, const std::string& name);
-  Result<json> SaveRule(const domain::Principal& p, const json& body, const std::string& replace_name = {});
-  Result<json> ArchiveRule(const domain::Principal& p, const std::string& name);
-  Status CheckRule(const domain::Principal& p, const json& body);
-  // Alerts within the caller's scope; `state` firing|resolved|all.
-  Result<json> ListAlerts(const domain::Principal& p, const std::string& state, int limit);
-  Result<json> Acknowledge(const domain::Principal& p, int64_t alert_id, const std::string& comment);
+  // Rules (admin, hq_ops write; everyone reads). A rule is a definition document (JSON or YAML,
+  // docs/alerts.md) kept as written, one version per save: SaveRule and CheckRule take the
+  // document and report errors at their path in it ("tiers[1].when@12", metric.not_found at
+  // "metric"); SaveRule returns the saved rule (its canonical document is AlertRule::ToJson).
+  // Writing needs admin or hq_ops (403 auth.forbidden); archiving resolves the rule's alerts.
+  Result<std::vector<StoredRule>> ListRules(const domain::Principal& p);
+  Result<StoredRule> GetRule(const domain::Principal& p, const std::string& name);
+  Result<AlertRule> SaveRule(const domain::Principal& p, const json& definition, const std::string& replace_name = {});
+  Status ArchiveRule(const domain::Principal& p, const std::string& name);
+  Status CheckRule(const domain::Principal& p, const json& definition);
+  // Alerts within the caller's scope, newest first, at most `limit` (1-500); `state`
+  // firing|resolved|all (else 422 validation.enum at "state").
+  Result<std::vector<Alert>> ListAlerts(const domain::Principal& p, const std::string& state, int limit);
+  // Stops the alert's escalation (once; later calls change nothing) and returns it. Not found
+  // outside the caller's scope; read-only roles get 403.
+  Result<Alert> Acknowledge(const domain::Principal& p, int64_t alert_id, const std::string& comment);
   // Silences (静默) mute the notifications of matching alerts for a time, never the alerts.
   // Admin and hq_ops silence anything; a unit lead only alerts of units in their subtree (the
   // matchers must name such a unit: 403 silence.unit_required / silence.outside_subtree). A
   // silence ends within MaxSilenceMs(role) of now (422 silence.too_long at ends_at or duration).
   // A unit lead ends only their own silences; anyone's are HQ's to end (403 silence.not_yours).
   // Creating and ending are in the event log and the audit log (before/after).
-  Result<json> ListSilences(const domain::Principal& p);
+  // CreateSilence takes the request body ({rule, matchers, starts_at, ends_at | duration,
+  // comment}) and returns {id, rule, matchers, starts_at, ends_at}: still JSON because callers
+  // outside the part (tests/http, tests/security) build silences with JSON bodies.
+  Result<std::vector<Silence>> ListSilences(const domain::Principal& p);
   Result<json> CreateSilence(const domain::Principal& p, const json& body);
-  Result<json> DeleteSilence(const domain::Principal& p, int64_t id);
+  Status DeleteSilence(const domain::Principal& p, int64_t id);
   // Webhooks (admin). A webhook's URL must pass the outbound policy (outbound.refused,
   // outbound.url, outbound.unresolved at "url"); its URL and secret are stored sealed and never
   // returned: the list shows the URL's origin and whether a secret is set, a test only the
   // status and a short clean excerpt of the reply. Creating and deleting one is audited.
-  Result<json> ListWebhooks(const domain::Principal& p);
+  // CreateWebhook takes the request body ({name, channel, url, secret, unit_id, min_severity,
+  // locale}) and returns {id, name, channel, min_severity, locale}; TestWebhook returns
+  // {delivered, http_status, attempts, error, response}: JSON for the same reason as
+  // CreateSilence (tests/security reads them).
+  Result<std::vector<WebhookInfo>> ListWebhooks(const domain::Principal& p);
   Result<json> CreateWebhook(const domain::Principal& p, const json& body);
-  Result<json> DeleteWebhook(const domain::Principal& p, int64_t id);
+  Status DeleteWebhook(const domain::Principal& p, int64_t id);
   Result<json> TestWebhook(const domain::Principal& p, int64_t id);
   // Seals every webhook URL and secret still stored in plain text (databases from before
   // encryption) or under an old key (rotation), across tenants. Values no key opens are
   // counted, left as they are and logged.
   Result<ResealCount> ResealSecrets();
-  // The caller's in-app notifications; admins may pass all=true for the delivery log.
+  // The caller's in-app notifications, newest first, at most `limit` (1-500); admins and
+  // auditors may pass all=true for the whole delivery log (others: 403).
+  Result<std::vector<NotificationEntry>> Notifications(const domain::Principal& p, bool all, int limit);
+  // The same as {"items": [...]} (the API's shape), for callers outside the part that still read
+  // JSON (tests/org/approvals_test.cc); goes when they use Notifications.
   Result<json> ListNotifications(const domain::Principal& p, bool all, int limit);
 
   // An alert raised by another part for a fact rather than a metric rule — e.g. the AI service
@@ -145,6 +161,9 @@ class AlertEngine {
   // negative"), `key` identifies the occurrence: a firing alert with the same rule and key is
   // returned unchanged instead of a second one. It is recorded like any alert (acknowledge,
   // stream, webhooks) and notified in-app to its owner, and to the owner's supervisor when critical.
+  // `labels` and the result are free-form JSON: the alert as the event log and the live streams
+  // carry it ({id, rule, severity, state, labels, summary, …}; a duplicate {id, rule, state,
+  // duplicate: true}), which the raising parts (ai, org) read.
   struct Raised {
     std::string rule, key, label_zh, label_en, summary_zh, summary_en;
     Severity severity = Severity::kWarning;
@@ -154,7 +173,8 @@ class AlertEngine {
   };
   Result<json> Raise(int64_t tenant_id, const Raised& a);
 
-  // Called for every alert that fires, changes severity or resolves (live streams).
+  // Called for every alert that fires, changes severity or resolves (live streams), with the
+  // alert's event payload (the JSON appended to the event log), outside the engine's locks.
   using Listener = std::function<void(int64_t tenant_id, const json& alert)>;
   void SetListener(Listener l);
 

@@ -55,14 +55,20 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
     return a;
   }
   // The webhook deliveries of a tenant's delivery log, oldest first.
-  json Deliveries(const Principal& admin) {
-    json out = json::array();
-    const json log = alerts_->ListNotifications(admin, true, 500).value();
-    for (const auto& n : log["items"]) {
-      if (n["target"].get<std::string>().rfind("webhook:", 0) == 0) out.insert(out.begin(), n);
+  std::vector<NotificationEntry> Deliveries(const Principal& admin) {
+    std::vector<NotificationEntry> out;
+    const std::vector<NotificationEntry> log = alerts_->Notifications(admin, true, 500).value();
+    for (const auto& n : log) {
+      if (n.target.rfind("webhook:", 0) == 0) out.insert(out.begin(), n);
     }
     return out;
   }
+  // The status of the tenant's first webhook delivery ("" before there is one).
+  std::string FirstDeliveryStatus(const Principal& admin) {
+    auto log = Deliveries(admin);
+    return log.empty() ? "" : log[0].status;
+  }
+  static json Labels(const Alert& a) { return json::parse(a.labels); }
 
   const Principal& As(const std::string& user) { return org_.as.at(user); }
   int64_t Sale(const std::string& owner, double price, int64_t ago_ms = 3600000) {
@@ -82,8 +88,8 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
     ASSERT_TRUE(metrics_->CatchUp(org_.tenant).ok());
     ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());
   }
-  json Firing(const Principal& p) { return alerts_->ListAlerts(p, "firing", 100).value()["items"]; }
-  json Inbox(const std::string& user) { return alerts_->ListNotifications(As(user), false, 100).value()["items"]; }
+  std::vector<Alert> Firing(const Principal& p) { return alerts_->ListAlerts(p, "firing", 100).value(); }
+  std::vector<NotificationEntry> Inbox(const std::string& user) { return alerts_->Notifications(As(user), false, 100).value(); }
 
   ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
   // The receivers listen on 127.0.0.1, allow-listed as an operator would for a local robot.
@@ -112,12 +118,13 @@ TEST_P(AlertEngineTest, ForDurationThenFiresAndReachesAWeComRobot) {
   EXPECT_EQ(Firing(As("ops")).size(), 0u);
   clock_.Advance(6 * kMin);
   Evaluate();
-  json firing = Firing(As("ops"));
+  auto firing = Firing(As("ops"));
   ASSERT_EQ(firing.size(), 1u);
-  EXPECT_EQ(firing[0]["severity"], "warning");
-  EXPECT_EQ(firing[0]["labels"]["unit"]["name"], "上海战队");
-  EXPECT_DOUBLE_EQ(firing[0]["value"].get<double>(), 3299);
-  EXPECT_TRUE(firing[0]["task_id"].is_number()) << "create_task: a task for the unit's lead or the rule's owner";
+  EXPECT_EQ(firing[0].severity, "warning");
+  EXPECT_EQ(Labels(firing[0])["unit"]["name"], "上海战队");
+  ASSERT_TRUE(firing[0].value.has_value());
+  EXPECT_DOUBLE_EQ(*firing[0].value, 3299);
+  EXPECT_TRUE(firing[0].task_id.has_value()) << "create_task: a task for the unit's lead or the rule's owner";
   auto got = robot.requests();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].target, "/cgi-bin/webhook/send?key=test");
@@ -131,10 +138,10 @@ TEST_P(AlertEngineTest, ForDurationThenFiresAndReachesAWeComRobot) {
   Evaluate();
   EXPECT_EQ(Firing(As("ops")).size(), 1u);
   EXPECT_EQ(robot.requests().size(), 1u);
-  auto log = alerts_->ListNotifications(As("admin"), true, 100).value()["items"];
+  auto log = alerts_->Notifications(As("admin"), true, 100).value();
   bool delivered = false;
-  for (const auto& n : log) delivered = delivered || (n["channel"] == "wecom" && n["status"] == "delivered");
-  EXPECT_TRUE(delivered) << log.dump();
+  for (const auto& n : log) delivered = delivered || (n.channel == "wecom" && n.status == "delivered");
+  EXPECT_TRUE(delivered) << log.size() << " notifications";
 }
 
 TEST_P(AlertEngineTest, AWarningFiresWhileACriticalTierIsStillWaiting) {
@@ -143,16 +150,16 @@ TEST_P(AlertEngineTest, AWarningFiresWhileACriticalTierIsStillWaiting) {
                    {{"severity", "critical"}, {"when", "value > 3000"}, {"for", "10m"}}}}});
   Sale("rep_a1", 3299);
   Evaluate();
-  json firing = Firing(As("ops"));
+  auto firing = Firing(As("ops"));
   ASSERT_EQ(firing.size(), 1u);
-  EXPECT_EQ(firing[0]["severity"], "warning");
-  int64_t id = firing[0]["id"];
+  EXPECT_EQ(firing[0].severity, "warning");
+  int64_t id = firing[0].id;
   clock_.Advance(11 * kMin);
   Evaluate();
   firing = Firing(As("ops"));
   ASSERT_EQ(firing.size(), 1u);
-  EXPECT_EQ(firing[0]["severity"], "critical") << "the same alert escalates once the critical tier has held 10 minutes";
-  EXPECT_EQ(firing[0]["id"], id);
+  EXPECT_EQ(firing[0].severity, "critical") << "the same alert escalates once the critical tier has held 10 minutes";
+  EXPECT_EQ(firing[0].id, id);
 }
 
 TEST_P(AlertEngineTest, RecoveryWaitsForTheRecoveryCondition) {
@@ -170,9 +177,9 @@ TEST_P(AlertEngineTest, RecoveryWaitsForTheRecoveryCondition) {
   Cancel(mid);
   Evaluate();
   EXPECT_EQ(Firing(As("ops")).size(), 0u);
-  auto all = alerts_->ListAlerts(As("ops"), "resolved", 10).value()["items"];
+  auto all = alerts_->ListAlerts(As("ops"), "resolved", 10).value();
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_TRUE(all[0]["resolved_at"].is_string());
+  EXPECT_TRUE(all[0].resolved_at.has_value());
   auto got = robot.requests();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_NE(json::parse(got[1].body)["markdown"]["content"].get<std::string>().find("已恢复"), std::string::npos);
@@ -193,24 +200,23 @@ TEST_P(AlertEngineTest, EscalatesToHqAfterTheWaitUnlessAcknowledged) {
   EXPECT_EQ(Inbox("lead_b").size(), 1u);
   EXPECT_EQ(Inbox("ops").size(), 0u);
   // lead_b acknowledges; lead_a does not.
-  json firing = Firing(As("ops"));
+  auto firing = Firing(As("ops"));
   ASSERT_EQ(firing.size(), 2u);
   for (const auto& a : firing) {
-    if (a["labels"]["unit"]["name"] == "杭州战队") {
-      ASSERT_TRUE(alerts_->Acknowledge(As("lead_b"), a["id"], "在处理").ok());
+    if (Labels(a)["unit"]["name"] == "杭州战队") {
+      ASSERT_TRUE(alerts_->Acknowledge(As("lead_b"), a.id, "在处理").ok());
     }
   }
-  EXPECT_FALSE(alerts_->Acknowledge(As("lead_b"), firing[0]["labels"]["unit"]["name"] == "上海战队" ? firing[0]["id"].get<int64_t>()
-                                                                                                  : firing[1]["id"].get<int64_t>(), "").ok())
+  EXPECT_FALSE(alerts_->Acknowledge(As("lead_b"), Labels(firing[0])["unit"]["name"] == "上海战队" ? firing[0].id : firing[1].id, "").ok())
       << "a unit lead cannot acknowledge another unit's alert";
   clock_.Advance(30 * kMin);
   Evaluate();
   EXPECT_EQ(Inbox("ops").size(), 0u);
   clock_.Advance(31 * kMin);
   Evaluate();
-  json hq = Inbox("ops");
+  auto hq = Inbox("ops");
   ASSERT_EQ(hq.size(), 1u) << "only the unacknowledged alert escalates";
-  EXPECT_NE(hq[0]["summary"].get<std::string>().find("上海战队"), std::string::npos);
+  EXPECT_NE(hq[0].summary.find("上海战队"), std::string::npos);
 }
 
 TEST_P(AlertEngineTest, SilencesAndInhibitionMuteNotificationsNotAlerts) {
@@ -262,8 +268,8 @@ TEST_P(AlertEngineTest, AUnitLeadSilencesOnlyTheirOwnUnitsForAWeek) {
   EXPECT_EQ(Firing(As("ops")).size(), 1u);
   EXPECT_EQ(Inbox("ops").size(), 0u) << "unit A's alert is muted by lead_a's silence";
 
-  EXPECT_EQ(alerts_->DeleteSilence(As("lead_a"), (*hq)["id"]).status().code(), "silence.not_yours");
-  EXPECT_EQ(alerts_->DeleteSilence(As("lead_b"), (*mine)["id"]).status().code(), "silence.not_yours");
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_a"), (*hq)["id"]).code(), "silence.not_yours");
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_b"), (*mine)["id"]).code(), "silence.not_yours");
   ASSERT_TRUE(alerts_->DeleteSilence(As("lead_a"), (*mine)["id"]).ok());
   ASSERT_TRUE(alerts_->DeleteSilence(As("ops"), (*hq)["id"]).ok());
 
@@ -286,10 +292,10 @@ TEST_P(AlertEngineTest, NoDataPolicy) {
         {"tiers", {{{"severity", "warning"}, {"when", "value < 1"}}}}});
   Sale("rep_a1", 3299, 3 * 86400000LL);  // seen three days ago, nothing in the last day
   Evaluate();
-  json firing = Firing(As("ops"));
+  auto firing = Firing(As("ops"));
   ASSERT_EQ(firing.size(), 1u);
-  EXPECT_EQ(firing[0]["rule"], "silent_unit");
-  EXPECT_TRUE(firing[0]["value"].is_null());
+  EXPECT_EQ(firing[0].rule, "silent_unit");
+  EXPECT_FALSE(firing[0].value.has_value());
 }
 
 // §3 of issue 15: a tenant whose endpoint accepts connections and never answers must not hold
@@ -314,19 +320,19 @@ TEST_P(AlertEngineTest, ADeadEndpointOfOneTenantDoesNotDelayAnother) {
   // … then rival's, which is delivered while acme's is still in flight.
   ASSERT_TRUE(alerts_->Raise(rival_.tenant, Signal("b1")).ok());
   ASSERT_TRUE(WaitFor([&] { return rival_robot.requests().size() == 1; })) << "rival's alert waited behind acme's dead endpoint";
-  json acme = Deliveries(As("admin"));
+  auto acme = Deliveries(As("admin"));
   ASSERT_EQ(acme.size(), 2u);
-  EXPECT_EQ(acme[0]["status"], "queued") << "acme's first delivery is still waiting on its endpoint";
-  EXPECT_EQ(acme[1]["status"], "queued") << "acme's second waits its turn behind acme's first, not rival's";
+  EXPECT_EQ(acme[0].status, "queued") << "acme's first delivery is still waiting on its endpoint";
+  EXPECT_EQ(acme[1].status, "queued") << "acme's second waits its turn behind acme's first, not rival's";
   EXPECT_EQ(dead->accepted(), 1) << "a tenant has one delivery in flight at a time";
-  json rival = Deliveries(rival_.as.at("admin"));
+  auto rival = Deliveries(rival_.as.at("admin"));
   ASSERT_EQ(rival.size(), 1u);
-  EXPECT_TRUE(WaitFor([&] { return Deliveries(rival_.as.at("admin"))[0]["status"] == "delivered"; }));
+  EXPECT_TRUE(WaitFor([&] { return FirstDeliveryStatus(rival_.as.at("admin")) == "delivered"; }));
   dead.reset();  // the endpoint goes away: acme's deliveries end as failed
   alerts_->Stop();
   for (const auto& n : Deliveries(As("admin"))) {
-    EXPECT_EQ(n["status"], "failed") << n.dump();
-    EXPECT_EQ(n["error"], outbound::kUnreachableEn) << "no system error text, host or port";
+    EXPECT_EQ(n.status, "failed") << n.id;
+    EXPECT_EQ(n.error.value_or(""), outbound::kUnreachableEn) << "no system error text, host or port";
   }
 }
 
@@ -346,15 +352,15 @@ TEST_P(AlertEngineTest, AFailingWebhookIsPausedAfterThreeFailuresInARow) {
   raise("k3");
   EXPECT_EQ(broken.requests().size(), 6u) << "paused: the 4th delivery makes no request";
   EXPECT_EQ(fine.requests().size(), 4u) << "the tenant's other webhook is not paused";
-  json log = Deliveries(As("admin"));
+  auto log = Deliveries(As("admin"));
   ASSERT_EQ(log.size(), 8u);
-  json skipped;
+  NotificationEntry skipped;
   for (const auto& n : log) {
-    if (n["target"] == broken_target) skipped = n;  // the last one: k3's
+    if (n.target == broken_target) skipped = n;  // the last one: k3's
   }
-  EXPECT_EQ(skipped["status"], "skipped") << log.dump();
-  EXPECT_EQ(skipped["attempts"], 0);
-  EXPECT_NE(skipped["error"].get<std::string>().find("paused after 3 failed deliveries"), std::string::npos) << skipped.dump();
+  EXPECT_EQ(skipped.status, "skipped");
+  EXPECT_EQ(skipped.attempts, 0);
+  EXPECT_NE(skipped.error.value_or("").find("paused after 3 failed deliveries"), std::string::npos) << skipped.error.value_or("");
   // After the cool-down the next delivery is tried again.
   clock_.Advance(5 * kMin + 1);
   raise("k4");
