@@ -205,6 +205,8 @@ net::awaitable<void> Listen(tcp::acceptor& acceptor, Server::Impl* impl,
 
 }  // namespace
 
+int Server::in_flight() const { return impl_ ? impl_->in_flight.load() : 0; }
+
 Server::Server(ServerOptions options, RequestHandler handler)
     : impl_(std::make_unique<Impl>()), options_(std::move(options)), handler_(std::move(handler)) {}
 

@@ -39,6 +39,8 @@ class Server {
   // Asks the server to drain and stop; safe from any thread.
   void Stop();
   uint16_t port() const { return port_; }
+  // Requests whose handler has been called and whose reply is not written yet (Stop waits for them).
+  int in_flight() const;
 
   struct Impl;  // defined in server.cc
 

@@ -393,11 +393,21 @@ TEST_P(ApiTest, GracefulShutdownFinishesInFlightRequests) {
                      {"notes", "电话回访 " + std::to_string(i)}});
   }
   HttpClient c(f_->port);
+  // Stop() once the request is being handled, whatever the machine's load: it is then in flight,
+  // not merely sent (a Stop before the server has read it would refuse it, rightly).
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (f_->server->in_flight() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     f_->server->Stop();
   });
-  auto r = c.Post("/api/v1/activities/batch", items, f_->tokens["rep_a1"]);
+  testing::HttpReply r;
+  try {
+    r = c.Post("/api/v1/activities/batch", items, f_->tokens["rep_a1"]);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the in-flight request was cut off: " << e.what();
+  }
   stopper.join();
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(r.json()["created"], 1500);
