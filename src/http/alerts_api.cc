@@ -3,6 +3,7 @@
 // (alerts/model.h); their JSON is written here.
 #include "alerts/engine.h"
 #include "http/api.h"
+#include "http/openapi.h"
 
 namespace keel::http {
 namespace {
@@ -87,6 +88,59 @@ void Api::AddAlertRoutes() {
   alerts::AlertEngine* a = services_.alerts;
   if (a == nullptr) return;
   json obj = {{"type", "object"}};
+  using namespace schema;  // NOLINT(google-build-using-namespace): the builders read as the schema
+  const json severity = Enum({"info", "warning", "critical"});
+  const json label_pair = Obj({{"zh", Str()}, {"en", Str()}}, {"zh", "en"});
+  // A rule as the engine normalised it (POST, PUT): durations as 30m/2h/1d, the route's steps.
+  const json rule_out = Component(
+      "AlertRule",
+      Obj({{"name", Str()}, {"version", Int()}, {"label", label_pair}, {"metric", Str()}, {"group_by", Arr(Str())},
+           {"window", Str("a duration: 30m, 2h, 1d")}, {"every", Str("how often it is evaluated")},
+           {"tiers", Arr(Obj({{"severity", severity}, {"when", Str("a condition over value, e.g. value < 0.8 * baseline")},
+                              {"for", Str("how long the condition holds before the alert fires")}},
+                             {"severity", "when"}))},
+           {"no_data", Enum({"ok", "keep", "alert"})}, {"route", Arr(Free("a step: {notify: [...]} or {wait: 30m}"))},
+           {"create_task", Bool()}, {"recover_when", Str()}, {"message", label_pair}, {"owner_id", Int()}},
+          {"name", "version", "metric", "tiers"}, "An alert rule / 告警规则"));
+  // A rule as stored (lists, GET): the definition document as it was written, with its version.
+  json stored = Obj({{"name", Str()}, {"metric", Str()}, {"version", Int()}, {"owner_id", Int()}, {"created_at", Time()}},
+                    {"name", "version", "created_at"}, "An alert rule as written, with its version / 告警规则（原始定义）");
+  stored["additionalProperties"] = true;  // the rule's own fields as its author wrote them (JSON or YAML)
+  const json stored_rule = Component("StoredAlertRule", stored);
+  const json alert = Component(
+      "Alert",
+      Obj({{"id", Int()}, {"rule", Str()}, {"severity", severity}, {"state", Enum({"firing", "resolved"})},
+           {"labels", Map(Obj({{"name", Str("the unit's, store's or product's name")}, {"value", Str("its id or key")}}, {"value"}),
+                          "the group's labels by dimension (unit, store, product …)")}, {"value", Null(Num())},
+           {"summary", Str("Chinese")}, {"summary_en", Str()}, {"unit_id", Null(Int())}, {"owner_id", Null(Int())},
+           {"started_at", Time()}, {"updated_at", Time()}, {"resolved_at", Null(Time())}, {"acked_at", Null(Time())},
+           {"acked_by", Null(Int())}, {"escalation_step", Int()}, {"next_step_at", Null(Time())}, {"task_id", Null(Int())}},
+          {"id", "rule", "severity", "state", "labels", "summary", "summary_en", "started_at"}, "An alert / 告警"));
+  const json silence = Component(
+      "AlertSilence",
+      Obj({{"id", Int()}, {"rule", Null(Str("null: every rule"))}, {"matchers", Map(Str(), "label → value the alert must carry")},
+           {"starts_at", Time()}, {"ends_at", Time()}, {"comment", Str()}, {"created_by", Int()}},
+          {"id", "rule", "matchers", "starts_at", "ends_at"}, "A silence / 静默"));
+  const json webhook = Component(
+      "Webhook",
+      Obj({{"id", Int()}, {"name", Str()}, {"channel", Enum({"wecom", "dingtalk", "feishu", "generic"})},
+           {"url", Str("the origin only")}, {"has_secret", Bool()}, {"unit_id", Null(Int())}, {"min_severity", severity},
+           {"locale", Enum({"zh-CN", "en"})}, {"created_at", Time()}},
+          {"id", "name", "channel", "min_severity", "locale"}, "An outbound webhook / 外发 Webhook"));
+  const json webhook_test = Obj({{"delivered", Bool()}, {"http_status", Int()}, {"attempts", Int()}, {"error", Str()},
+                                 {"response", Str("the endpoint's reply, at most 200 bytes, cleaned")}},
+                                {"delivered", "http_status", "attempts"}, "The test delivery / 测试投递结果");
+  const json notification = Component(
+      "Notification",
+      Obj({{"id", Int()}, {"alert_id", Int()}, {"channel", Enum({"in_app", "wecom", "dingtalk", "feishu", "generic"})},
+           {"target", Str()}, {"recipient_id", Null(Int())}, {"status", Enum({"queued", "delivered", "failed", "skipped"})},
+           {"attempts", Int()}, {"http_status", Null(Int())}, {"error", Null(Str())}, {"created_at", Time()},
+           {"delivered_at", Null(Time())}, {"summary", Str("Chinese")}, {"summary_en", Str()}, {"severity", severity},
+           {"alert_state", Str()}},
+          {"id", "alert_id", "channel", "status", "created_at"}, "A notification or webhook delivery / 通知或 Webhook 投递"));
+  const json ok = Obj({{"ok", Bool()}}, {"ok"}, "The rule is valid / 规则有效");
+  const json rule_archived = Obj({{"name", Str()}, {"status", Enum({"archived"})}}, {"name", "status"});
+  const json deleted = Obj({{"id", Int()}, {"deleted", Bool()}}, {"id", "deleted"});
   json rule_schema = {{"type", "object"}, {"required", {"name", "metric", "tiers"}},
                       {"description", "An alert rule (see docs/alerts.md); JSON or YAML (Content-Type: application/yaml)"},
                       {"properties", {{"name", {{"type", "string"}}}, {"metric", {{"type", "string"}}},
@@ -96,39 +150,39 @@ void Api::AddAlertRoutes() {
                                       {"no_data", {{"type", "string"}, {"enum", {"ok", "keep", "alert"}}}},
                                       {"route", {{"type", "array"}, {"items", obj}}}, {"create_task", {{"type", "boolean"}}}}}};
   router_.Add("GET", "/api/v1/alert-rules", [a](Call& c) { return Items(a->ListRules(c.p())); },
-              {"List alert rules", "查询告警规则", "alerts", nullptr, obj});
+              {"List alert rules", "查询告警规则", "alerts", nullptr, Items(stored_rule)});
   router_.Add("POST", "/api/v1/alert-rules", [a](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(alerts::AlertRule rule, a->SaveRule(c.p(), c.body));
     return Reply{201, rule.ToJson()};
   },
               Yaml({"Define an alert rule (tiers, for, recovery, route)", "新建告警规则（分级、持续时间、恢复条件、升级路径）", "alerts",
-               rule_schema, obj, {}, 201}));
+               rule_schema, rule_out, {}, 201}));
   router_.Add("POST", "/api/v1/alert-rules/check", [a](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(a->CheckRule(c.p(), c.body));
     return Reply{200, {{"ok", true}}};
-  }, Yaml({"Validate an alert rule without saving it", "校验告警规则（不保存）", "alerts", rule_schema, obj}));
+  }, Yaml({"Validate an alert rule without saving it", "校验告警规则（不保存）", "alerts", rule_schema, ok}));
   router_.Add("GET", "/api/v1/alert-rules/{name}", [a](Call& c) { return One(a->GetRule(c.p(), c.name())); },
-              {"An alert rule", "告警规则详情", "alerts", nullptr, obj});
+              {"An alert rule", "告警规则详情", "alerts", nullptr, stored_rule});
   router_.Add("PUT", "/api/v1/alert-rules/{name}", [a](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(alerts::AlertRule rule, a->SaveRule(c.p(), c.body, c.name()));
     return Reply{200, rule.ToJson()};
   },
-              Yaml({"Change an alert rule (a new version)", "修改告警规则（新版本）", "alerts", rule_schema, obj}));
+              Yaml({"Change an alert rule (a new version)", "修改告警规则（新版本）", "alerts", rule_schema, rule_out}));
   router_.Add("DELETE", "/api/v1/alert-rules/{name}", [a](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(a->ArchiveRule(c.p(), c.name()));
     return Reply{200, {{"name", c.name()}, {"status", "archived"}}};
   },
-              {"Archive an alert rule; its firing alerts resolve", "归档告警规则；其告警随之结束", "alerts", nullptr, obj});
+              {"Archive an alert rule; its firing alerts resolve", "归档告警规则；其告警随之结束", "alerts", nullptr, rule_archived});
   router_.Add("GET", "/api/v1/alerts", [a](Call& c) {
     return Items(a->ListAlerts(c.p(), Param(c, "state", "firing"), LimitOf(c)));
-  }, {"Alerts within the caller's scope", "可见范围内的告警", "alerts", nullptr, obj,
+  }, {"Alerts within the caller's scope", "可见范围内的告警", "alerts", nullptr, Items(alert),
       {{"state", "firing (default), resolved or all"}, {"limit", "1-500, default 100"}}});
   json ack_schema = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
   router_.Add("POST", "/api/v1/alerts/{id}/ack", [a](Call& c) {
     return One(a->Acknowledge(c.p(), c.id(), c.body.is_object() ? c.body.value("comment", "") : ""));
-  }, {"Acknowledge an alert (stops its escalation)", "确认告警（停止升级）", "alerts", ack_schema, obj});
+  }, {"Acknowledge an alert (stops its escalation)", "确认告警（停止升级）", "alerts", ack_schema, alert});
   router_.Add("GET", "/api/v1/alert-silences", [a](Call& c) { return Items(a->ListSilences(c.p())); },
-              {"Silences", "静默规则", "alerts", nullptr, obj});
+              {"Silences", "静默规则", "alerts", nullptr, Items(silence)});
   json silence_schema = {{"type", "object"}, {"properties", {{"rule", {{"type", "string"}}}, {"matchers", obj},
                                                              {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}},
                                                              {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}},
@@ -136,9 +190,9 @@ void Api::AddAlertRoutes() {
                          {"description", "until ends_at, or for a duration such as 4h"}};
   router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->CreateSilence(c.p(), c.body), 201); },
               {"Silence notifications of matching alerts for a time (unit leads: units of their subtree, up to 7 days; HQ: up to 90 days)",
-               "在一段时间内静默匹配告警的通知（战队负责人：本人管辖单元，最长 7 天；总部：最长 90 天）", "alerts", silence_schema, obj, {}, 201});
+               "在一段时间内静默匹配告警的通知（战队负责人：本人管辖单元，最长 7 天；总部：最长 90 天）", "alerts", silence_schema, silence, {}, 201});
   router_.Add("DELETE", "/api/v1/alert-silences/{id}", [a](Call& c) { return Deleted(a->DeleteSilence(c.p(), c.id()), c.id()); },
-              {"End a silence (your own; someone else's: admin, hq_ops)", "结束静默（本人创建的；他人创建的：管理员、销售运营）", "alerts", nullptr, obj});
+              {"End a silence (your own; someone else's: admin, hq_ops)", "结束静默（本人创建的；他人创建的：管理员、销售运营）", "alerts", nullptr, deleted});
   json hook_schema = {{"type", "object"}, {"required", {"name", "channel", "url"}},
                       {"properties", {{"name", {{"type", "string"}}},
                                       {"channel", {{"type", "string"}, {"enum", {"wecom", "dingtalk", "feishu", "generic"}}}},
@@ -147,24 +201,20 @@ void Api::AddAlertRoutes() {
                                       {"locale", {{"type", "string"}, {"enum", {"zh-CN", "en"}}}}}}};
   router_.Add("GET", "/api/v1/webhooks", [a](Call& c) { return Items(a->ListWebhooks(c.p())); },
               {"Outbound webhooks (admin); url shows only the origin, has_secret whether a secret is set",
-               "外发 Webhook（管理员）；url 仅显示源地址，has_secret 表示是否设置了密钥", "alerts", nullptr, obj});
+               "外发 Webhook（管理员）；url 仅显示源地址，has_secret 表示是否设置了密钥", "alerts", nullptr, Items(webhook)});
   router_.Add("POST", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->CreateWebhook(c.p(), c.body), 201); },
               {"Add a WeCom / DingTalk / Feishu / generic webhook; the URL must pass the outbound policy (outbound.refused), "
                "URL and secret are stored encrypted",
-               "添加企业微信/钉钉/飞书/通用 Webhook；地址须通过外呼地址策略（outbound.refused），地址与密钥加密存储", "alerts", hook_schema, obj, {}, 201});
+               "添加企业微信/钉钉/飞书/通用 Webhook；地址须通过外呼地址策略（outbound.refused），地址与密钥加密存储", "alerts", hook_schema, webhook, {}, 201});
   router_.Add("DELETE", "/api/v1/webhooks/{id}", [a](Call& c) { return Deleted(a->DeleteWebhook(c.p(), c.id()), c.id()); },
-              {"Remove a webhook", "删除 Webhook", "alerts", nullptr, obj});
+              {"Remove a webhook", "删除 Webhook", "alerts", nullptr, deleted});
   router_.Add("POST", "/api/v1/webhooks/{id}/test", [a](Call& c) { return Wrap(a->TestWebhook(c.p(), c.id())); },
               {"Send a test message: {delivered, http_status, attempts, error, response (≤ 200 bytes, cleaned)}",
-               "发送测试消息：{delivered, http_status, attempts, error, response（不超过 200 字节，已清理）}", "alerts", nullptr, obj});
+               "发送测试消息：{delivered, http_status, attempts, error, response（不超过 200 字节，已清理）}", "alerts", nullptr, webhook_test});
   router_.Add("GET", "/api/v1/notifications", [a](Call& c) {
     return Items(a->Notifications(c.p(), Param(c, "all", "false") == "true", LimitOf(c)));
   }, {"My in-app notifications; all=true: the delivery log (admin, auditor)", "我的站内通知；all=true：投递日志（管理员、审计）",
-      "alerts", nullptr,
-      {{"type", "object"},
-       {"description", "items [{id, alert_id, channel in_app|wecom|dingtalk|feishu|generic, target, recipient_id, "
-                       "status queued|delivered|failed|skipped, attempts, "
-                       "http_status, error, created_at, delivered_at, summary (zh), summary_en, severity, alert_state}] newest first"}},
+      "alerts", nullptr, Items(notification, "newest first"),
       {{"all", "true for every notification and webhook delivery"}, {"limit", "1-500"}}});
 }
 
