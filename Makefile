@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: deps build run test test-dates test-sanitize bench clean demo fuzz web
 
-WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json docs/openapi.json -type f 2>/dev/null)
 
 deps:
 	@bash scripts/install-deps

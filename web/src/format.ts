@@ -4,7 +4,7 @@ import { i18n } from './i18n'
 import { session } from './session'
 
 export function tz(): string {
-  return session.me?.tenant?.time_zone || session.me?.tenant?.timezone || 'Asia/Shanghai'
+  return session.me?.tenant?.time_zone || 'Asia/Shanghai'
 }
 
 function loc(): string {

@@ -3,45 +3,13 @@
 // a change. A load that fails rejects and is tried again next time; the names then show as
 // '#id'. Users include archived ones, so old records keep their names.
 import { computed, reactive } from 'vue'
-import { api } from './api'
+import { api, type Item, type Query } from './api'
 import { i18n, pick } from './i18n'
 
-export interface RefUser {
-  id: number
-  username: string
-  display_name: string
-  role: string
-  unit_id: number
-  supervisor_id: number | null
-  status: string | null
-  email?: string | null
-  phone?: string | null
-  locale?: string | null
-  last_login_at?: string | null
-  archived_at?: string | null
-  created_at?: string
-}
-
-export interface RefUnit {
-  id: number
-  code: string
-  name: string
-  name_en?: string | null
-  parent_id: number | null
-  kind: string
-  path: string
-  archived_at?: string | null
-}
-
-export interface RefProduct {
-  id: number
-  name: string
-  name_en?: string
-  sku?: string
-  price: number
-  category_path?: string
-  status?: string
-}
+// The records as the document describes GET /users, /units and /products items.
+export type RefUser = Item<'/users'>
+export type RefUnit = Item<'/units'>
+export type RefProduct = Item<'/products'>
 
 // By id; read them in templates and computeds (they are reactive).
 export const refs = reactive({
@@ -55,9 +23,9 @@ export const productList = computed(() => Object.values(refs.products))
 
 const loading: Record<string, Promise<void> | undefined> = {}
 
-function cached<T extends { id: number }>(kind: 'users' | 'units' | 'products', path: string, query: Record<string, any>, max: number, force: boolean): Promise<void> {
+function cached(kind: 'users' | 'units' | 'products', query: Query, max: number, force: boolean): Promise<void> {
   if (!loading[kind] || force) {
-    const p = api.all<T>(path, query, max).then((list) => {
+    const p = api.ALL(`/${kind}`, query, max).then((list) => {
       refs[kind] = Object.fromEntries(list.map((x) => [x.id, x])) as any
     })
     p.catch(() => {
@@ -68,9 +36,9 @@ function cached<T extends { id: number }>(kind: 'users' | 'units' | 'products', 
   return loading[kind]!
 }
 
-export const loadUsers = (force = false) => cached<RefUser>('users', '/users', { include_archived: true }, 20000, force)
-export const loadUnits = (force = false) => cached<RefUnit>('units', '/units', {}, 5000, force)
-export const loadProducts = (force = false) => cached<RefProduct>('products', '/products', {}, 20000, force)
+export const loadUsers = (force = false) => cached('users', { include_archived: true }, 20000, force)
+export const loadUnits = (force = false) => cached('units', {}, 5000, force)
+export const loadProducts = (force = false) => cached('products', {}, 20000, force)
 
 // "Display name", or with `login` "Display name (username)" as the admin screens show people;
 // id 0 is the system itself (audit entries, automatic steps).

@@ -1,21 +1,11 @@
 // Who is logged in: the bearer token and the user, kept in sessionStorage (per browser tab,
 // never a cookie) so a reload keeps the session and closing the tab ends it.
 import { reactive } from 'vue'
+import type { Reply } from './api'
 
-export interface User {
-  id: number
-  username: string
-  display_name?: string
-  role: string
-  unit_id?: number | null
-  [k: string]: any
-}
-
-export interface Me {
-  user: User
-  tenant: { id: number; code: string; name: string; time_zone?: string; [k: string]: any }
-  [k: string]: any
-}
+// GET /auth/me as the OpenAPI document describes it: the user, the tenant and the caller's scope.
+export type Me = Reply<'/auth/me'>
+export type User = Me['user']
 
 const KEY = 'keel.session'
 

@@ -4,20 +4,9 @@ import { api } from '@/api'
 import { pick } from '@/i18n'
 import { session, hasRole } from '@/session'
 import { today } from '@/format'
-import { loadUnits as loadRefUnits, loadUsers, unitList, userList } from '@/refs'
+import { loadUnits as loadRefUnits, loadUsers, unitList, userList, type RefUnit as Unit } from '@/refs'
 
-export interface Unit {
-  id: number
-  code: string
-  name: string
-  name_en?: string | null
-  kind: 'hq' | 'region' | 'unit' | 'store'
-  parent_id: number | null
-  lead_user_id?: number | null
-  city?: string | null
-  path?: string | null
-  archived_at?: string | null
-}
+export type { RefUnit as Unit } from '@/refs'
 
 export interface UnitNode extends Unit {
   label: string
@@ -32,7 +21,7 @@ export const isHqWriter = () => hasRole(...HQ_WRITERS)
 
 // Units from the shared reference cache (src/refs.ts), with the fields these screens read.
 export function loadUnits(force = false): Promise<Unit[]> {
-  return loadRefUnits(force).then(() => unitList.value as unknown as Unit[])
+  return loadRefUnits(force).then(() => unitList.value)
 }
 
 export function unitLabel(u: Pick<Unit, 'name' | 'name_en'> | undefined | null): string {

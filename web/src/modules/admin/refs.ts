@@ -41,7 +41,7 @@ export function unitTree(): TreeNode[] {
 export function inSubtree(id: number | null | undefined, root: number): boolean {
   if (!id) return false
   const u = units.value.find((x) => x.id === id)
-  return !!u && u.path.includes('/' + root + '/')
+  return !!u && (u.path ?? '').includes('/' + root + '/')
 }
 
 // The global translator, typed loosely (the merged message tree is too deep for inference).

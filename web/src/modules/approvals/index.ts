@@ -107,7 +107,7 @@ const mod: KeelModule = {
       component: () => import('./Inbox.vue'),
       meta: {
         title: 'approvals.nav.inbox', group: 'units', icon: 'Stamp', order: 1,
-        badge: async () => (await api.get<{ items: unknown[] }>('/me/approvals')).items.length,
+        badge: async () => (await api.GET('/me/approvals')).items.length,
       },
     },
   ],

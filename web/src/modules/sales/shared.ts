@@ -1,6 +1,6 @@
 // Shared helpers of the sales screens: score bands from the model card, look-ups of users and
 // units by id (cached per session), bilingual texts the server packs into one string.
-import { api } from '@/api'
+import { api, type Schema } from '@/api'
 import { pick } from '@/i18n'
 import { loadUnits, loadUsers, refs } from '@/refs'
 
@@ -51,7 +51,9 @@ export function bilingual(text: string | null | undefined): string {
 
 export const LEAD_STATUSES = ['new', 'working', 'qualified', 'converted', 'disqualified']
 export const LEAD_SOURCES = ['website', 'exhibition', 'referral', 'hotline', 'wechat', 'partner', 'advertising', 'store_walk_in', 'tender']
-export const STAGES = ['prospecting', 'qualification', 'proposal', 'negotiation', 'won', 'lost']
+// A deal's stages, in order (the document's enum of Opportunity.stage).
+export type Stage = NonNullable<Schema<'Opportunity'>['stage']>
+export const STAGES: Stage[] = ['prospecting', 'qualification', 'proposal', 'negotiation', 'won', 'lost']
 export const ACTIVITY_KINDS = ['visit', 'call', 'meeting', 'email', 'demo', 'proposal']
 export const OUTCOMES = ['completed', 'connected', 'no_answer', 'positive', 'neutral', 'negative', 'rescheduled']
 export const SEGMENTS = ['key_account', 'enterprise', 'smb', 'dealer', 'retail', 'vip']

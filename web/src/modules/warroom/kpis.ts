@@ -16,7 +16,7 @@ const FRESH_MS = 5000
 let early: { at: number; result: Promise<MetricResult> } | null = null
 
 function query(): Promise<MetricResult> {
-  return api.get<MetricResult>('/metrics/query', KPI_QUERY)
+  return api.GET('/metrics/query', { query: KPI_QUERY })
 }
 
 export function prefetchKpis() {

@@ -1,30 +1,14 @@
 // Helpers over GET /metrics/query shared by the war room, the team page and dashboards.
-import { api, type Query } from '@/api'
+import { api, type Query, type Reply } from '@/api'
 import { pick } from '@/i18n'
 import { loadUnits, refs } from '@/refs'
 import { money, moneyShort, num, pct } from '@/format'
 
-export interface MetricValue {
-  value: number | null
-  previous?: number | null
-  change_pct?: number | null
-  target?: number | null
-  completion?: number | null
-  points?: { t: string; value: number | null }[]
-}
-export interface MetricGroup {
-  group: Record<string, { value: string; name: string }>
-  values: Record<string, MetricValue>
-}
-export interface MetricMeta { name: string; label: string; label_zh?: string; label_en?: string; unit: string }
-export interface MetricResult {
-  from: string
-  to: string
-  grain: string | null
-  group_by: string[]
-  groups: MetricGroup[]
-  metrics: MetricMeta[]
-}
+// The reply of /metrics/query, as the OpenAPI document describes it.
+export type MetricResult = Reply<'/metrics/query'>
+export type MetricGroup = MetricResult['groups'][number]
+export type MetricValue = MetricGroup['values'][string]
+export type MetricMeta = MetricResult['metrics'][number]
 
 // English names of units (regions, teams) come from the shared reference cache; a caller who
 // cannot list units sees the Chinese names.
@@ -39,8 +23,8 @@ const UNIT_DIMS = ['region', 'unit', 'team']
 // any other (the war room's KPIs) goes straight to the server.
 export async function queryMetrics(q: Query): Promise<MetricResult> {
   const byUnit = String(q.group_by ?? '').split(',').some((d) => UNIT_DIMS.includes(d))
-  if (!byUnit) return api.get<MetricResult>('/metrics/query', q)
-  const [res] = await Promise.all([api.get<MetricResult>('/metrics/query', q), loadUnitNames()])
+  if (!byUnit) return api.GET('/metrics/query', { query: q })
+  const [res] = await Promise.all([api.GET('/metrics/query', { query: q }), loadUnitNames()])
   return res
 }
 
@@ -50,7 +34,7 @@ export function metricLabel(m: { label?: any; label_zh?: string; label_en?: stri
 }
 
 // A metric value formatted by its unit.
-export function fmtValue(v: number | null | undefined, unit: string | undefined, short = false): string {
+export function fmtValue(v: number | null | undefined, unit: string | null | undefined, short = false): string {
   if (v === null || v === undefined) return '—'
   if (unit === 'yuan') return short ? moneyShort(v) : money(v, 0)
   if (unit === 'ratio') return pct(v)
@@ -72,6 +56,7 @@ export function groupName(g: MetricGroup, dim: string, unassigned: string): stri
   if (!x) return ''
   if (!x.value || x.name === '—') return unassigned
   // Units (regions, teams) have English names; people and stores keep theirs.
-  if (UNIT_DIMS.includes(dim)) return pick(x.name, refs.units[Number(x.value)]?.name_en || x.name)
-  return x.name
+  const name = x.name ?? ''
+  if (UNIT_DIMS.includes(dim)) return pick(name, refs.units[Number(x.value)]?.name_en || name)
+  return name
 }
