@@ -230,6 +230,7 @@ void Api::AddSystemRoutes() {
                                     {"username", {{"type", "string"}}},
                                     {"password", {{"type", "string"}, {"writeOnly", true}}}}}};
   json login_res = {{"type", "object"},
+                    {"required", {"token", "expires_at", "user"}},
                     {"properties", {{"token", {{"type", "string"}}},
                                     {"expires_at", {{"type", "string"}, {"format", "date-time"}}},
                                     {"user", SchemaRef("User")}}}};
