@@ -4,21 +4,26 @@
 import { ref, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessageBox } from 'element-plus'
-import { api } from '@/api'
+import { api, request, type Body, type Item, type PathWith, type Reply } from '@/api'
 import { showError, showOk } from '@/components/notify'
 import { useRequest } from '@/composables/useRequest'
 import { fieldError } from './refs'
 
-export function useCrud<T extends { id: number }>(o: {
-  path: string // '/api-keys'
+// The paths whose GET lists records ({items}) and whose POST makes one: '/api-keys', '/webhooks'.
+type CrudPath = { [P in PathWith<'get'> & PathWith<'post'>]: Reply<P> extends { items: { id: number }[] } ? P : never }[PathWith<'get'> & PathWith<'post'>]
+
+// The rows, the create body and the created reply are the document's for `path`.
+export function useCrud<P extends CrudPath>(o: {
+  path: P // '/api-keys'
   refs?: () => Promise<unknown>[] // reference data the list names (users, units)
 }) {
+  type T = Item<P> & { id: number }
   const { t, locale } = useI18n()
   const items = ref([]) as Ref<T[]>
   const list = useRequest()
   async function load() {
     await list.run(async () => {
-      const [r] = await Promise.all([api.get<{ items: T[] }>(o.path), ...(o.refs?.() ?? [])])
+      const [r] = await Promise.all([request<{ items: T[] }>('GET', o.path), ...(o.refs?.() ?? [])])
       items.value = r.items
     })
   }
@@ -34,8 +39,8 @@ export function useCrud<T extends { id: number }>(o: {
   }
   // Posts; on success closes the dialog, toasts (unless `quiet`) and reloads. The reply, or
   // undefined when it failed (the error is under the fields).
-  async function create<R>(body: Record<string, unknown>, quiet = false): Promise<R | undefined> {
-    const r = await save.run(() => api.post<R>(o.path, body))
+  async function create(body: Body<P>, quiet = false): Promise<Reply<P, 'post'> | undefined> {
+    const r = await save.run(() => request<Reply<P, 'post'>>('POST', o.path, body))
     if (r === undefined) return undefined
     createOpen.value = false
     if (!quiet) showOk()

@@ -1,35 +1,40 @@
 // A business document screen's state (quotes, expense claims, contracts): the list for the
 // current filters, the "new" dialog, and the drawer of one document with its approval. Each
 // screen gives how to list and fetch its documents; DocumentScreen.vue draws the shared parts.
+// Lists answer a document's summary (S: Schema<'QuoteSummary'>, without its lines), a single
+// document the full shape (F: Schema<'Quote'>); the open document is the clicked row until its
+// full shape arrives, so `cur` is either.
 import { ref, type Ref } from 'vue'
 import { showOk } from '@/components/notify'
 import { useRequest } from '@/composables/useRequest'
+import type { Reply } from '@/api'
+import { pick } from '@/i18n'
 
-export interface Documents<T extends { id: number }> {
-  rows: Ref<T[]>
+export interface Documents<S extends { id: number }, F extends S = S> {
+  rows: Ref<S[]>
   loading: Ref<boolean>
   error: Ref<unknown>
   load(): Promise<void>
   creating: Ref<boolean>
   saving: Ref<boolean>
   createError: Ref<unknown>
-  create(post: () => Promise<T>): Promise<void>
+  create(post: () => Promise<F>): Promise<void>
   showing: Ref<boolean>
-  cur: Ref<T | null>
+  cur: Ref<S | F | null>
   curLoading: Ref<boolean>
   curError: Ref<unknown>
   approvalOpen: Ref<boolean>
-  open(row: T): Promise<void>
+  open(row: S): Promise<void>
   refresh(): Promise<void>
   changed(): Promise<void>
 }
 
-export function useDocuments<T extends { id: number }>(o: {
-  list: () => Promise<T[]> // the rows for the current filters
-  get: (cur: T) => Promise<T> // one document, fresh (and whatever the drawer shows beside it)
-  onOpen?: (row: T) => void // resets the drawer's own state when a document is opened
-}): Documents<T> {
-  const rows = ref([]) as Ref<T[]>
+export function useDocuments<S extends { id: number }, F extends S = S>(o: {
+  list: () => Promise<S[]> // the rows for the current filters
+  get: (cur: S) => Promise<F> // one document, fresh (and whatever the drawer shows beside it)
+  onOpen?: (row: S) => void // resets the drawer's own state when a document is opened
+}): Documents<S, F> {
+  const rows = ref([]) as Ref<S[]>
   const list = useRequest()
   async function load() {
     await list.run(async () => {
@@ -40,7 +45,7 @@ export function useDocuments<T extends { id: number }>(o: {
   const creating = ref(false)
   const save = useRequest()
   // Posts the new document; on success closes the dialog, reloads the list and opens it.
-  async function create(post: () => Promise<T>) {
+  async function create(post: () => Promise<F>) {
     const made = await save.run(post)
     if (!made) return
     creating.value = false
@@ -50,10 +55,10 @@ export function useDocuments<T extends { id: number }>(o: {
   }
 
   const showing = ref(false)
-  const cur = ref(null) as Ref<T | null>
+  const cur = ref(null) as Ref<S | F | null>
   const one = useRequest()
   const approvalOpen = ref(false)
-  async function open(row: T) {
+  async function open(row: S) {
     cur.value = row
     showing.value = true
     o.onOpen?.(row)
@@ -79,4 +84,15 @@ export function useDocuments<T extends { id: number }>(o: {
     creating, saving: save.loading, createError: save.error, create,
     showing, cur, curLoading: one.loading, curError: one.error, approvalOpen, open, refresh, changed,
   }
+}
+
+// What the compliance checkpoints said on a submission or signature: flags (a checkpoint's name
+// and message) and overrides (a blocking checkpoint overridden: its name, reason, by, at).
+export type Compliance = NonNullable<Reply<'/quotes/{id}/submit', 'post'>['compliance']>
+type Flag = NonNullable<Compliance['flags']>[number]
+
+// A flag's message in the reader's language, else the checkpoint's name.
+export function flagText(f: Flag): string {
+  const s = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : '')
+  return pick(s('message_zh'), s('message_en') || s('message')) || s('name')
 }

@@ -1,13 +1,7 @@
 // The tenant's metric definitions (GET /metrics), loaded once per page session, and the widget model.
-import { api } from '@/api'
+import { api, type Item } from '@/api'
 
-export interface MetricDef {
-  name: string
-  label: { zh?: string; en?: string } | string
-  unit: string
-  type?: string
-  queryable_dimensions?: string[]
-}
+export type MetricDef = Item<'/metrics'>
 
 export type WidgetType = 'number' | 'line' | 'bar' | 'pie' | 'gauge' | 'table'
 export interface Widget {
@@ -32,7 +26,7 @@ export const GRAINS = ['hour', 'day', 'week', 'month']
 let catalog: Promise<MetricDef[]> | null = null
 export function metricCatalog(): Promise<MetricDef[]> {
   if (!catalog) {
-    catalog = api.get<{ items: MetricDef[] }>('/metrics').then((r) => r.items)
+    catalog = api.GET('/metrics').then((r) => r.items)
     catalog.catch(() => (catalog = null))
   }
   return catalog

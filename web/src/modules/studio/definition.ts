@@ -5,7 +5,7 @@
 import { computed, ref, watch } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { ElMessageBox } from 'element-plus'
-import { api } from '@/api'
+import { api, request, type Reply, type Schema } from '@/api'
 import { hasRole } from '@/session'
 import { i18n } from '@/i18n'
 import { showError, showOk } from '@/components/notify'
@@ -13,13 +13,18 @@ import { debounce } from './util'
 
 export type Definition = ReturnType<typeof useDefinition>
 
-export function useDefinition(o: {
-  api: string // '/metrics', '/alert-rules'
+type DefApi = '/metrics' | '/alert-rules'
+// A saved definition as GET <api>/{name} answers it: a metric's definition, or an alert rule as
+// written (the document's StoredAlertRule is open: the rule's fields are AlertRule's) with its version.
+export type Saved<A extends DefApi> = A extends '/metrics' ? Reply<'/metrics/{name}'> : Reply<'/alert-rules/{name}'> & Partial<Schema<'AlertRule'>>
+
+export function useDefinition<A extends DefApi>(o: {
+  api: A // '/metrics', '/alert-rules'
   list: string // the list screen: '/studio/metrics'
   form: object // the reactive form: any change is checked
   body: () => Record<string, any> // the definition as the API takes it
   reset: () => void // the form of a new definition
-  fill: (saved: any) => void // the form from a saved definition
+  fill: (saved: Saved<A>) => void // the form from a saved definition
   before?: () => Promise<void> // reference data the form needs, loaded first
   after?: () => void // once the form is filled (a preview)
   savedKey?: string // the toast after saving
@@ -30,7 +35,7 @@ export function useDefinition(o: {
   const name = computed(() => String(route.params.name))
   const isNew = computed(() => name.value === 'new')
   const canEdit = computed(() => hasRole('admin', 'hq_ops'))
-  const saved = ref<any>(null)
+  const saved = ref<Saved<A> | null>(null)
   const loadErr = ref<unknown>(null)
   const checkErr = ref<unknown>(null)
   const checking = ref(false)
@@ -74,7 +79,7 @@ export function useDefinition(o: {
         o.reset()
         saved.value = null
       } else {
-        saved.value = await api.get(path())
+        saved.value = await request<Saved<A>>('GET', path())
         o.fill(saved.value)
       }
       o.after?.()
@@ -89,7 +94,7 @@ export function useDefinition(o: {
     saveErr.value = null
     try {
       const b = o.body()
-      const r = isNew.value ? await api.post(o.api, b) : await api.put(path(), b)
+      const r = isNew.value ? await api.post<{ name?: string }>(o.api, b) : await api.put<{ name?: string }>(path(), b)
       showOk(o.savedKey)
       checkErr.value = null
       if (isNew.value) router.replace(o.list + '/' + (r?.name ?? b.name))
