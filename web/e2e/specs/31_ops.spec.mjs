@@ -17,7 +17,10 @@ export default async function (t, ctx) {
     const code = await form.locator('[data-test=orders-f-code]').inputValue()
     assert.match(code, /^SO-/)
     await form.locator('[data-test=order-line-product-0]').click()
+    // Pick from the search's answer, not from the list shown before it arrived (which it replaces).
+    const searched = page.waitForResponse((r) => r.url().includes('/api/v1/products?') && r.url().includes('q='))
     await page.keyboard.type('空调')
+    await searched
     const option = page.locator('.el-select-dropdown__item:visible').first()
     await option.waitFor()
     await option.click()
