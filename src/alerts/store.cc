@@ -9,6 +9,7 @@
 namespace keel::alerts::repo {
 namespace {
 
+using store::Nullable;
 using store::Value;
 using Conn = store::Connection;
 
@@ -41,10 +42,6 @@ std::vector<T> Each(const store::Rows& rows, F read) {
   for (size_t i = 0; i < rows.size(); ++i) out.push_back(read(Row(rows, i)));
   return out;
 }
-
-Value Nullable(const std::optional<std::string>& v) { return v ? Value(*v) : Value(); }
-Value Nullable(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
-Value Nullable(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
 
 Alert ReadAlert(const Row& r) {
   Alert a;

@@ -30,6 +30,9 @@ inline bool IsNull(const Value& v) { return v.index() == 0; }
 int64_t AsInt(const Value& v);          // 0 for NULL; parses text
 double AsDouble(const Value& v);        // 0 for NULL
 std::string AsText(const Value& v);     // "" for NULL
+// An optional as a parameter: NULL when empty.
+template <typename T>
+Value Nullable(const std::optional<T>& v) { return v ? Value(*v) : Value(); }
 
 struct Rows;
 

@@ -2,6 +2,7 @@
 
 namespace keel::org::commerce {
 
+using store::Nullable;
 using store::Value;
 
 namespace {
@@ -46,8 +47,8 @@ Result<std::optional<AuthorityRow>> LoadAuthority(store::Connection& conn, int64
 
 Status InsertAuthority(store::Connection& conn, int64_t tenant, const AuthorityRow& a, const std::string& created_at,
                        std::optional<int64_t> created_by) {
-  Value q[] = {tenant, a.id, a.unit_id, a.role ? Value(*a.role) : Value(), a.category_prefix ? Value(*a.category_prefix) : Value(),
-               a.min_amount_fen, a.max_discount_pct, created_at, created_by ? Value(*created_by) : Value()};
+  Value q[] = {tenant, a.id, a.unit_id, Nullable(a.role), Nullable(a.category_prefix),
+               a.min_amount_fen, a.max_discount_pct, created_at, Nullable(created_by)};
   return conn.Exec("INSERT INTO pricing_authority (tenant_id, id, unit_id, role, category_prefix, min_amount, max_discount_pct, "
                    "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
 }
