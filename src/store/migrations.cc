@@ -759,6 +759,24 @@ INSERT INTO consumer_cursors (tenant_id, consumer, seq, updated_at) SELECT tenan
 INSERT INTO consumer_cursors (tenant_id, consumer, seq, updated_at) SELECT tenant_id, 'text', seq, updated_at FROM text_state WHERE tenant_id IN (SELECT id FROM tenants);
 )SQL",
      "", ""},
+    {16, "token hashes unique per tenant (a distributed table's unique keys start with tenant_id)",
+     // Tokens are 256-bit random values: a hash is unique everywhere in practice, and resolving
+     // one stays a single indexed lookup. On PostgreSQL the unique keys become (tenant_id,
+     // token_hash) so the tables can be distributed by tenant (docs/scale-out.md,
+     // tests/store/distribution_test.cc); a SQLite database is never distributed and keeps its
+     // column constraints.
+     "", "",
+     R"SQL(
+ALTER TABLE sessions DROP CONSTRAINT sessions_token_hash_key;
+CREATE UNIQUE INDEX sessions_tenant_token ON sessions (tenant_id, token_hash);
+CREATE INDEX sessions_token ON sessions (token_hash);
+ALTER TABLE api_keys DROP CONSTRAINT api_keys_token_hash_key;
+CREATE UNIQUE INDEX api_keys_tenant_token ON api_keys (tenant_id, token_hash);
+CREATE INDEX api_keys_token ON api_keys (token_hash);
+DROP INDEX feedback_links_token;
+CREATE UNIQUE INDEX feedback_links_tenant_token ON feedback_links (tenant_id, token_hash);
+CREATE INDEX feedback_links_token ON feedback_links (token_hash);
+)SQL"},
 };
 
 }  // namespace
