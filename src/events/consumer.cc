@@ -31,11 +31,54 @@ Consumer::Consumer(store::Database& db, ConsumerHandler& handler, const Clock& c
 
 Consumer::~Consumer() { Stop(); }
 
-bool Consumer::MayRun(int64_t tenant) const {
-  // One process runs every consumer for every tenant. This is the one place that decides it:
-  // several nodes take a lease per (consumer, tenant) here.
-  (void)tenant;
+bool Consumer::MayRun(int64_t tenant) {
+  // The one place that decides who runs a tenant: without leases this process runs them all.
+  if (!options_.leases) return true;
+  auto token = options_.leases->Hold(tenant, options_.name);
+  MutexLock lock(mu_);
+  if (!token.ok()) {
+    spdlog::warn("{}: lease of tenant {} not renewed: {}", options_.name, tenant, token.status().ToString());
+    held_.erase(tenant);
+    return false;
+  }
+  if (!token->has_value()) {
+    held_.erase(tenant);
+    return false;
+  }
+  auto [it, fresh] = held_.insert_or_assign(tenant, **token);
+  (void)it;
+  if (fresh) spdlog::info("{}: took the lease of tenant {} (token {})", options_.name, tenant, **token);
   return true;
+}
+
+std::optional<int64_t> Consumer::LeaseToken(int64_t tenant) const {
+  MutexLock lock(mu_);
+  auto it = held_.find(tenant);
+  if (it == held_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Consumer::LoadTenants() {
+  auto conn = db_.Acquire();
+  Result<std::vector<int64_t>> ids = conn.ok() ? TenantIds(**conn) : Result<std::vector<int64_t>>(conn.status());
+  if (!ids.ok()) {
+    spdlog::warn("{}: tenants not listed: {}", options_.name, ids.status().ToString());
+    return;
+  }
+  MutexLock lock(mu_);
+  known_.insert(ids->begin(), ids->end());
+}
+
+void Consumer::ReleaseLeases() {
+  std::map<int64_t, int64_t> held;
+  {
+    MutexLock lock(mu_);
+    held.swap(held_);
+  }
+  for (const auto& [tenant, token] : held) {
+    Status st = options_.leases->Release(tenant, options_.name, token);
+    if (!st.ok()) spdlog::warn("{}: lease of tenant {} not released: {}", options_.name, tenant, st.ToString());
+  }
 }
 
 void Consumer::Start() {
@@ -52,10 +95,12 @@ void Consumer::Start() {
       spdlog::warn("{}: cursors not initialised: {}", options_.name, conn.status().ToString());
     }
   }
+  if (options_.leases) LoadTenants();
   MutexLock lock(mu_);
   if (started_) return;
   started_ = true;
   stop_ = false;
+  if (options_.leases) pending_.insert(known_.begin(), known_.end());
   if (options_.wake_on_commit) listener_ = db_.AddCommitListener([this](int64_t tenant) { Notify(tenant); });
   thread_ = std::thread([this] { Run(); });
 }
@@ -70,6 +115,7 @@ void Consumer::Stop() {
   listener_.Reset();
   cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
+  if (options_.leases) ReleaseLeases();
   MutexLock lock(mu_);
   busy_ = false;
   idle_cv_.NotifyAll();
@@ -182,10 +228,7 @@ Status Consumer::RunTenant(int64_t tenant, bool* more) {
     KEEL_RETURN_IF_ERROR(handler_.Process(tenant, evs));
     events_.fetch_add(static_cast<int64_t>(evs.size()));
     batches_.fetch_add(1);
-    if (!options_.own_position) {
-      KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-      KEEL_RETURN_IF_ERROR(SaveCursor(*conn, tenant, options_.name, evs.back().seq, clock_.NowMs()));
-    }
+    if (!options_.own_position) KEEL_RETURN_IF_ERROR(MoveCursor(tenant, evs.back().seq));
     if (static_cast<int>(evs.size()) < options_.batch) {
       if (!options_.own_position) break;
       // A handler's position can move back (a new metric starts at 0): done only when it is at
@@ -198,7 +241,27 @@ Status Consumer::RunTenant(int64_t tenant, bool* more) {
   return handler_.AfterTenant(tenant);
 }
 
+Status Consumer::MoveCursor(int64_t tenant, int64_t seq) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  std::optional<int64_t> token = options_.leases ? LeaseToken(tenant) : std::nullopt;
+  if (!options_.leases) return SaveCursor(*conn, tenant, options_.name, seq, clock_.NowMs());
+  if (!token) {
+    return Status::Error(ErrorKind::kConflict, "lease.lost", "the tenant's lease is not held here",
+                         "本节点未持有该租户的租约");
+  }
+  // Under the fencing token: a node that lost the lease while it worked cannot move the cursor.
+  KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn));
+  if (Status fenced = options_.leases->Fence(*conn, tenant, options_.name, *token); !fenced.ok()) {
+    MutexLock lock(mu_);
+    held_.erase(tenant);
+    return fenced;
+  }
+  KEEL_RETURN_IF_ERROR(SaveCursor(*conn, tenant, options_.name, seq, clock_.NowMs()));
+  return tx.Commit();
+}
+
 Status Consumer::Drain(int64_t tenant) {
+  if (!MayRun(tenant)) return Status();
   MutexLock work(work_mu_);
   bool more = true;
   while (more) KEEL_RETURN_IF_ERROR(RunTenant(tenant, &more));
@@ -210,7 +273,11 @@ void Consumer::Run() {
   while (true) {
     // Sleep until notified, a job, a back-off's or delay's end, or the wake interval. A
     // notification may bring a new delay: the deadline is worked out again after every wake-up.
-    const auto interval_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wake_ms);
+    // With leases the interval is at most the renewal period: held leases are renewed and free
+    // ones (a node died) are taken over in time.
+    const int64_t wake_ms =
+        options_.leases ? std::min(options_.wake_ms, options_.leases->renew_ms()) : options_.wake_ms;
+    const auto interval_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(wake_ms);
     bool woken = false;
     while (!stop_) {
       auto now = std::chrono::steady_clock::now();
@@ -245,7 +312,17 @@ void Consumer::Run() {
         not_before_.erase(*it);
         it = pending_.erase(it);
       }
-      if (!woken && work.empty() && options_.poll_known_tenants) {
+      // With leases every known tenant is looked at once per renewal period even while
+      // notifications keep the thread busy: held leases are renewed, a dead node's taken over.
+      const bool renew_due =
+          options_.leases && now - last_poll_ >= std::chrono::milliseconds(options_.leases->renew_ms());
+      const bool poll =
+          renew_due || (!woken && work.empty() && (options_.poll_known_tenants || options_.leases));
+      if (poll) last_poll_ = now;
+      mu_.Unlock();
+      if (poll && options_.leases) LoadTenants();  // tenants created through other nodes
+      mu_.Lock();
+      if (poll) {
         for (int64_t t : known_) {
           if (Ready(t, now) && !pending_.count(t)) work.insert(t);
         }

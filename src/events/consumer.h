@@ -6,8 +6,11 @@
 // handler only says what to do with a tenant's events (Process) and what to do now and then
 // (Tick).
 //
-// Who may run a consumer for a tenant is decided in one place, Consumer::MayRun: one process
-// runs everything today; the scale-out work puts leases there.
+// Who may run a consumer for a tenant is decided in one place, Consumer::MayRun: without
+// leases this process runs every tenant; with ConsumerOptions::leases (several nodes on one
+// PostgreSQL) it runs a tenant only while it holds the lease (consumer, tenant), renews it every
+// pass, looks at every tenant at least every renew interval (another node may have died), moves
+// the cursor only under the lease's fencing token and gives its leases up on Stop.
 #pragma once
 
 #include <atomic>
@@ -26,6 +29,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "events/event_log.h"
+#include "events/lease.h"
 #include "store/database.h"
 
 namespace keel::events {
@@ -68,6 +72,9 @@ struct ConsumerOptions {
   bool poll_known_tenants = false;
   bool wake_on_commit = true;       // a commit listener Notifies the tenant after its commits
   int64_t max_backoff_ms = 60000;   // the longest pause of a failing tenant
+  // Set: other nodes may run this consumer too; a tenant runs here only under the lease
+  // (name, tenant). Must outlive the consumer.
+  Leases* leases = nullptr;
 };
 
 // Thread-safe. Start once; Stop (or the destructor) joins the thread. The database and the
@@ -95,8 +102,13 @@ class Consumer {
   // Waits until nothing is notified, queued or running; false on timeout.
   bool WaitIdle(int64_t timeout_ms);
   // Processes the tenant's events up to the log's head on the calling thread (tests, the CLI,
-  // catch-up before a query), serialised with the thread.
+  // catch-up before a query), serialised with the thread. With leases, only when this node
+  // holds (or can take) the tenant's lease; otherwise the node holding it does the work and
+  // Drain returns at once.
   Status Drain(int64_t tenant);
+  // With leases: the fencing token under which this node runs the tenant, if it does. A handler
+  // passes it to Leases::Fence inside the transactions whose effects must not be doubled.
+  std::optional<int64_t> LeaseToken(int64_t tenant) const;
 
   // The tenant's cursor (0 without a row). Not meaningful with own_position.
   Result<int64_t> Cursor(int64_t tenant);
@@ -114,7 +126,13 @@ class Consumer {
   const std::string& name() const { return options_.name; }
 
  private:
-  bool MayRun(int64_t tenant) const;
+  bool MayRun(int64_t tenant);
+  // With leases: adds every tenant of the database to the known ones (their work may arrive
+  // through another node).
+  void LoadTenants();
+  void ReleaseLeases();
+  // Saves the tenant's cursor (under the lease's fencing token with leases).
+  Status MoveCursor(int64_t tenant, int64_t seq);
   // One tenant's pass: up to max_rounds batches; *more when the log has more.
   Status RunTenant(int64_t tenant, bool* more) REQUIRES(work_mu_);
   void Run();
@@ -129,6 +147,8 @@ class Consumer {
   CondVar cv_, idle_cv_;
   std::set<int64_t> pending_ GUARDED_BY(mu_);
   std::set<int64_t> known_ GUARDED_BY(mu_);
+  std::map<int64_t, int64_t> held_ GUARDED_BY(mu_);  // with leases: tenant → fencing token
+  std::chrono::steady_clock::time_point last_poll_ GUARDED_BY(mu_);  // every known tenant looked at
   std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
   // Failing tenants: failures in a row and the end of the pause.
   std::map<int64_t, std::pair<int, std::chrono::steady_clock::time_point>> backoff_ GUARDED_BY(mu_);

@@ -38,4 +38,52 @@ Result<int> InitCursorsAtHead(store::Connection& conn, std::string_view consumer
   return n;
 }
 
+Result<std::vector<int64_t>> TenantIds(store::Connection& conn) {
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query("SELECT id FROM tenants ORDER BY id"));
+  std::vector<int64_t> out;
+  for (store::Row r : rows) out.push_back(r.Int("id"));
+  return out;
+}
+
+Result<std::optional<int64_t>> AcquireLease(store::Connection& conn, int64_t tenant, std::string_view name,
+                                            std::string_view holder, TimeMs now, int64_t ttl_ms) {
+  // One statement, so two nodes racing for a free lease cannot both win: the insert conflicts,
+  // and the update's WHERE lets only a renewal by the holder or a takeover of an expired lease
+  // through. Same holder, still valid: the token stays; anything else: token + 1.
+  Value q[] = {tenant, std::string(name), std::string(holder), now + ttl_ms, now, now, now, now};
+  KEEL_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      conn.Query("INSERT INTO leases (tenant_id, name, holder, token, expires_at, acquired_at) VALUES (?, ?, ?, 1, ?, ?) "
+                 "ON CONFLICT (tenant_id, name) DO UPDATE SET "
+                 "token = CASE WHEN leases.holder = excluded.holder AND leases.expires_at >= ? THEN leases.token "
+                 "ELSE leases.token + 1 END, "
+                 "acquired_at = CASE WHEN leases.holder = excluded.holder AND leases.expires_at >= ? "
+                 "THEN leases.acquired_at ELSE excluded.acquired_at END, "
+                 "holder = excluded.holder, expires_at = excluded.expires_at "
+                 "WHERE leases.holder = excluded.holder OR leases.expires_at < ? RETURNING token",
+                 q));
+  if (rows.empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(store::Row(rows, 0).Int("token"));
+}
+
+Status ReleaseLease(store::Connection& conn, int64_t tenant, std::string_view name, std::string_view holder,
+                    int64_t token) {
+  // Expired at once; the row (and so the token's history) stays.
+  Value q[] = {tenant, std::string(name), std::string(holder), token};
+  return conn.Exec("UPDATE leases SET expires_at = 0 WHERE tenant_id = ? AND name = ? AND holder = ? AND token = ?", q)
+      .status();
+}
+
+Result<bool> LeaseStillHeld(store::Connection& conn, int64_t tenant, std::string_view name, std::string_view holder,
+                            int64_t token) {
+  Value q[] = {tenant, std::string(name)};
+  const char* sql = conn.backend() == store::Backend::kPostgres
+                        ? "SELECT holder, token FROM leases WHERE tenant_id = ? AND name = ? FOR SHARE"
+                        : "SELECT holder, token FROM leases WHERE tenant_id = ? AND name = ?";
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, q));
+  if (rows.empty()) return false;
+  store::Row r(rows, 0);
+  return r.Text("holder") == holder && r.Int("token") == token;
+}
+
 }  // namespace keel::events

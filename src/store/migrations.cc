@@ -777,6 +777,16 @@ DROP INDEX feedback_links_token;
 CREATE UNIQUE INDEX feedback_links_tenant_token ON feedback_links (tenant_id, token_hash);
 CREATE INDEX feedback_links_token ON feedback_links (token_hash);
 )SQL"},
+    {17, "leases: which node runs a consumer or a job for a tenant (scale-out)",
+     // expires_at is milliseconds since the epoch on the holder's clock; token is the fencing
+     // token, raised each time the lease changes hands (events/lease.h).
+     R"SQL(
+CREATE TABLE leases (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, holder TEXT NOT NULL,
+  token BIGINT NOT NULL, expires_at BIGINT NOT NULL, acquired_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, name));
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -1,0 +1,168 @@
+// Leases over both backends (events/lease.h): one holder at a time, renewal keeps the fencing
+// token, expiry lets another node take over with a higher token, the old holder is fenced; and
+// two consumers sharing one database (two "nodes") process every event once, hand over on a
+// clean stop, and a holder that lost its lease mid-batch cannot move the cursor.
+#include "events/lease.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "events/consumer.h"
+#include "support/test_clock.h"
+#include "support/test_db.h"
+
+namespace keel::events {
+namespace {
+
+using testing::TestBackend;
+
+class LeaseTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    db_ = testing::NewDatabase(GetParam());
+    testing::InsertBareTenants(*db_, {1, 2});
+  }
+  void Append(int64_t tenant, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto c = std::move(db_->Acquire()).value();
+      auto tx = std::move(store::Transaction::Begin(*c)).value();
+      ASSERT_TRUE(AppendOne(*c, tenant, 1000, "x.created", "x", i + 1, 0, "{}").ok());
+      ASSERT_TRUE(tx.Commit().ok());
+    }
+  }
+  Status FenceIn(Leases& l, int64_t tenant, int64_t token) {
+    auto c = std::move(db_->Acquire()).value();
+    auto tx = std::move(store::Transaction::Begin(*c)).value();
+    return l.Fence(*c, tenant, "work", token);
+  }
+  std::unique_ptr<store::Database> db_;
+};
+
+TEST_P(LeaseTest, OneHolderAtATimeAndEachChangeOfHandsRaisesTheToken) {
+  ManualClock clock(1'000'000);
+  Leases a(*db_, clock, {.holder = "node-a", .ttl_ms = 1000});
+  Leases b(*db_, clock, {.holder = "node-b", .ttl_ms = 1000});
+  auto t = a.Hold(1, "work");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE(t->has_value());
+  const int64_t first = **t;
+  EXPECT_FALSE(b.Hold(1, "work")->has_value()) << "held by a";
+  EXPECT_TRUE(b.Hold(2, "work")->has_value()) << "another tenant's lease is free";
+  EXPECT_TRUE(b.Hold(1, "other")->has_value()) << "another work's lease is free";
+
+  clock.Advance(900);  // renewed before it ends: same token, new expiry
+  EXPECT_EQ(a.Hold(1, "work")->value_or(-1), first);
+  clock.Advance(900);  // 1.8 s after the first hold, 0.9 s after the renewal
+  EXPECT_FALSE(b.Hold(1, "work")->has_value());
+  EXPECT_TRUE(FenceIn(a, 1, first).ok());
+
+  clock.Advance(200);  // a stopped renewing: expired
+  auto taken = b.Hold(1, "work");
+  ASSERT_TRUE(taken->has_value());
+  EXPECT_EQ(**taken, first + 1);
+  Status fenced = FenceIn(a, 1, first);
+  EXPECT_EQ(fenced.code(), "lease.lost") << fenced.ToString();
+  EXPECT_TRUE(FenceIn(b, 1, **taken).ok());
+  EXPECT_FALSE(a.Hold(1, "work")->has_value()) << "b holds it now";
+
+  ASSERT_TRUE(b.Release(1, "work", **taken).ok());
+  auto back = a.Hold(1, "work");
+  ASSERT_TRUE(back->has_value()) << "released: free at once";
+  EXPECT_EQ(**back, first + 2);
+  EXPECT_TRUE(b.Release(1, "work", **taken).ok()) << "a stale release changes nothing";
+  EXPECT_FALSE(b.Hold(1, "work")->has_value()) << "a still holds it";
+}
+
+// Records what it is given, per node.
+struct Node : ConsumerHandler {
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> seen;
+  std::function<void()> during;  // runs inside the next Process, once (a pause, a takeover)
+  Status Process(int64_t tenant, std::span<const Event> evs) override {
+    if (auto once = std::exchange(during, nullptr)) once();
+    std::lock_guard lock(mu);
+    for (const auto& e : evs) seen.emplace_back(tenant, e.seq);
+    return Status();
+  }
+  size_t Count() {
+    std::lock_guard lock(mu);
+    return seen.size();
+  }
+};
+
+TEST_P(LeaseTest, TwoNodesProcessEveryEventOnceAndHandOverOnAStop) {
+  Leases la(*db_, testing::TestClock(), {.holder = "node-a", .ttl_ms = 6000});
+  Leases lb(*db_, testing::TestClock(), {.holder = "node-b", .ttl_ms = 6000});
+  Node na, nb;
+  Consumer a(*db_, na, testing::TestClock(), {.name = "work", .batch = 3, .leases = &la});
+  Consumer b(*db_, nb, testing::TestClock(), {.name = "work", .batch = 3, .leases = &lb});
+  a.Start();
+  b.Start();
+  Append(1, 7);
+  Append(2, 5);
+  auto until = [&](auto done) {
+    for (int i = 0; i < 400 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  ASSERT_TRUE(until([&] { return na.Count() + nb.Count() == 12; })) << na.Count() << " + " << nb.Count();
+  ASSERT_TRUE(a.WaitIdle(10000) && b.WaitIdle(10000));
+  EXPECT_EQ(na.Count() + nb.Count(), 12u) << "nothing twice";
+  for (int64_t tenant : {1, 2}) {
+    EXPECT_NE(a.LeaseToken(tenant).has_value(), b.LeaseToken(tenant).has_value()) << "one holder for tenant " << tenant;
+  }
+
+  // The holder of tenant 1 stops cleanly: the other node takes the tenant within a renewal period.
+  Consumer& holder = a.LeaseToken(1) ? a : b;
+  Node& survivor = a.LeaseToken(1) ? nb : na;
+  Consumer& other = a.LeaseToken(1) ? b : a;
+  holder.Stop();
+  size_t before = survivor.Count();
+  Append(1, 4);
+  ASSERT_TRUE(until([&] { return survivor.Count() == before + 4; })) << survivor.Count() - before;
+  EXPECT_TRUE(other.LeaseToken(1).has_value());
+  std::map<int64_t, int> times;
+  for (Node* n : {&na, &nb}) {
+    std::lock_guard lock(n->mu);
+    for (const auto& [t, s] : n->seen) {
+      if (t == 1) ++times[s];
+    }
+  }
+  EXPECT_EQ(times.size(), 11u);
+  for (const auto& [seq, n] : times) EXPECT_EQ(n, 1) << "seq " << seq;
+  EXPECT_EQ(*other.Cursor(1), 11);
+}
+
+TEST_P(LeaseTest, AHolderThatLostItsLeaseMidBatchCannotMoveTheCursor) {
+  ManualClock clock(5'000'000);
+  Leases la(*db_, clock, {.holder = "node-a", .ttl_ms = 1000});
+  Leases lb(*db_, clock, {.holder = "node-b", .ttl_ms = 1000});
+  Node na, nb;
+  Consumer a(*db_, na, clock, {.name = "work", .batch = 10, .leases = &la});
+  Consumer b(*db_, nb, clock, {.name = "work", .batch = 10, .leases = &lb});
+  ASSERT_TRUE(a.SetCursor(1, 0).ok());
+  Append(1, 5);
+  // While a works on the batch it stalls past its lease; b takes the tenant over and finishes.
+  na.during = [&] {
+    clock.Advance(5000);
+    ASSERT_TRUE(b.Drain(1).ok());
+  };
+  Status st = a.Drain(1);
+  EXPECT_EQ(st.code(), "lease.lost") << st.ToString();
+  EXPECT_EQ(nb.Count(), 5u);
+  EXPECT_EQ(*b.Cursor(1), 5) << "b's cursor stands";
+  EXPECT_FALSE(a.LeaseToken(1).has_value()) << "a knows it lost the tenant";
+  EXPECT_TRUE(a.Drain(1).ok()) << "b holds the tenant: nothing to do here";
+  EXPECT_EQ(na.Count(), 5u) << "a's stalled batch, not repeated";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LeaseTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace keel::events
