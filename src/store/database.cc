@@ -65,9 +65,19 @@ std::optional<std::string> Row::OptText(std::string_view column) const {
 }
 
 Status Connection::Commit() {
-  Status st = Exec("COMMIT").status();
   std::vector<int64_t> tenants;
   tenants.swap(written_tenants_);
+  if (!notify_origin_.empty() && !tenants.empty()) {
+    // Delivered to the listeners of other nodes when (and only if) the transaction commits.
+    std::string payload = notify_origin_;
+    for (size_t i = 0; i < tenants.size(); ++i) payload += (i ? "," : " ") + std::to_string(tenants[i]);
+    Value p[] = {payload};
+    if (Status st = Exec("SELECT pg_notify('keel_commits', ?)", p).status(); !st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+  }
+  Status st = Exec("COMMIT").status();
   if (st.ok() && listeners_ && !tenants.empty()) {
     for (const auto& l : *listeners_) {
       std::shared_lock lock(l->mu);
@@ -82,6 +92,24 @@ void Connection::NoteTenantWrite(int64_t tenant_id) {
   if (std::find(written_tenants_.begin(), written_tenants_.end(), tenant_id) == written_tenants_.end()) {
     written_tenants_.push_back(tenant_id);
   }
+}
+
+void Database::TellListeners(int64_t tenant_id) {
+  std::shared_ptr<const CommitListeners> listeners;
+  {
+    std::lock_guard lock(mu_);
+    listeners = listeners_;
+  }
+  if (!listeners) return;
+  for (const auto& l : *listeners) {
+    std::shared_lock lock(l->mu);
+    if (l->alive) l->fn(tenant_id);
+  }
+}
+
+void Database::SetNotifyOrigin(std::string origin) {
+  std::lock_guard lock(mu_);
+  notify_origin_ = std::move(origin);
 }
 
 CommitListener Database::AddCommitListener(std::function<void(int64_t)> fn) {
@@ -191,15 +219,20 @@ Result<PooledConnection> Database::Acquire() {
     auto c = std::move(idle_.back());
     idle_.pop_back();
     c->listeners_ = listeners_;
+    c->notify_origin_ = notify_origin_;
     c->written_tenants_.clear();
     Held(this);
     return PooledConnection(this, std::move(c));
   }
   ++open_;
   auto listeners = listeners_;
+  std::string origin = notify_origin_;
   lock.unlock();
   auto c = OpenOne();
-  if (c.ok()) (*c)->listeners_ = listeners;
+  if (c.ok()) {
+    (*c)->listeners_ = listeners;
+    (*c)->notify_origin_ = std::move(origin);
+  }
   if (!c.ok()) {
     std::lock_guard g(mu_);
     --open_;

@@ -146,6 +146,7 @@ class Connection {
   friend class Database;
   std::vector<int64_t> written_tenants_;
   std::shared_ptr<const CommitListeners> listeners_;
+  std::string notify_origin_;  // set: tell other nodes about this commit (EnableClusterNotifications)
 };
 
 // A connection borrowed from the pool; returned when destroyed.
@@ -199,10 +200,20 @@ class Database {
   // listener is removed when the returned handle is destroyed or reset; once that returns, `fn`
   // is not running and will not be called again. Thread-safe; listeners are independent.
   [[nodiscard]] CommitListener AddCommitListener(std::function<void(int64_t tenant_id)> fn);
+  // Several Keel nodes on one PostgreSQL: from now on every commit that appended events also
+  // tells the other nodes (one NOTIFY on channel `keel_commits` per commit, never one per
+  // event), and the other nodes' such commits reach this database's commit listeners too (a
+  // listening connection on its own thread; it reconnects by itself). Idempotent. SQLite has one
+  // process: OK, nothing to do.
+  virtual Status EnableClusterNotifications() { return Status(); }
 
  protected:
   explicit Database(int pool_size) : pool_size_(pool_size) {}
   virtual Result<std::unique_ptr<Connection>> OpenOne() = 0;
+  // Tells the commit listeners about a commit of another node.
+  void TellListeners(int64_t tenant_id);
+  // The name this database's commits go out under (the listener skips its own).
+  void SetNotifyOrigin(std::string origin);
 
  private:
   friend class PooledConnection;
@@ -216,6 +227,7 @@ class Database {
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   int open_ = 0;                                   // guarded by mu_
   std::shared_ptr<const CommitListeners> listeners_;  // copy on write; guarded by mu_
+  std::string notify_origin_;                         // guarded by mu_
   friend class CommitListener;
   void RemoveListener(const std::shared_ptr<CommitListenerEntry>& entry);
 };

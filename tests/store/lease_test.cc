@@ -161,6 +161,68 @@ TEST_P(LeaseTest, AHolderThatLostItsLeaseMidBatchCannotMoveTheCursor) {
   EXPECT_EQ(na.Count(), 5u) << "a's stalled batch, not repeated";
 }
 
+// Two nodes, each with its own pool on one PostgreSQL: a commit that appends events on one
+// reaches the other's commit listeners (one NOTIFY per commit), not its own twice, and a rolled
+// back one reaches nobody; a consumer on the second node that holds the tenant's lease is woken
+// by the first node's commit at once, long before its own polling would find the event.
+TEST(ClusterNotifications, ACommitOnOneNodeWakesTheOtherNodes) {
+  std::string url;
+  auto db1 = testing::NewDatabase(TestBackend::kPostgres, &url);
+  auto opened = store::Database::Open(url);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto db2 = std::move(opened).value();
+  testing::InsertBareTenants(*db1, {1, 2});
+  ASSERT_TRUE(db1->EnableClusterNotifications().ok());
+  ASSERT_TRUE(db2->EnableClusterNotifications().ok());
+  ASSERT_TRUE(db2->EnableClusterNotifications().ok()) << "idempotent";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the listeners have connected
+  std::mutex mu;
+  std::vector<int64_t> on1, on2;
+  auto l1 = db1->AddCommitListener([&](int64_t t) { std::lock_guard g(mu); on1.push_back(t); });
+  auto l2 = db2->AddCommitListener([&](int64_t t) { std::lock_guard g(mu); on2.push_back(t); });
+  auto append = [&](int64_t tenant, bool commit) {
+    auto c = std::move(db1->Acquire()).value();
+    auto tx = std::move(store::Transaction::Begin(*c)).value();
+    ASSERT_TRUE(AppendOne(*c, tenant, 1000, "x.created", "x", 1, 0, "{}").ok());
+    if (commit) {
+      ASSERT_TRUE(tx.Commit().ok());
+    }
+  };
+  auto seen = [&](std::vector<int64_t>& v, size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard g(mu);
+        if (v.size() >= n) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  };
+  append(1, true);
+  append(2, false);  // rolled back: nobody is told
+  append(2, true);
+  ASSERT_TRUE(seen(on2, 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard g(mu);
+    EXPECT_EQ(on2, (std::vector<int64_t>{1, 2})) << "in commit order, the rolled-back one not at all";
+    EXPECT_EQ(on1, (std::vector<int64_t>{1, 2})) << "its own commits once, not echoed back";
+  }
+
+  // A consumer on node 2, holding tenant 1's lease and polling only every 20 s.
+  Leases leases(*db2, testing::TestClock(), {.holder = "node-2", .ttl_ms = 60000});
+  Node n2;
+  Consumer c2(*db2, n2, testing::TestClock(), {.name = "work", .wake_ms = 60000, .leases = &leases});
+  c2.Start();
+  ASSERT_TRUE(c2.WaitIdle(10000));
+  ASSERT_TRUE(c2.LeaseToken(1).has_value());
+  size_t before = n2.Count();
+  append(1, true);
+  for (int i = 0; i < 200 && n2.Count() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(n2.Count(), before + 1) << "woken by node 1's commit within 5 s, not by its poll after 20 s";
+  c2.Stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LeaseTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -1,10 +1,20 @@
 #include "store/postgres/pg_database.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <random>
+#include <thread>
 #include <unordered_map>
+
+#include <spdlog/spdlog.h>
 
 namespace keel::store {
 namespace {
@@ -216,6 +226,20 @@ class PgDatabase : public Database {
  public:
   PgDatabase(std::string conninfo, DatabaseOptions options)
       : Database(options.pool_size), conninfo_(std::move(conninfo)), options_(std::move(options)) {}
+  ~PgDatabase() override {
+    stop_.store(true);
+    if (listener_.joinable()) listener_.join();
+  }
+
+  Status EnableClusterNotifications() override {
+    bool expected = false;
+    if (!enabled_.compare_exchange_strong(expected, true)) return Status();
+    std::random_device rd;
+    origin_ = std::to_string(rd()) + std::to_string(rd());
+    SetNotifyOrigin(origin_);
+    listener_ = std::thread([this] { Listen(); });
+    return Status();
+  }
 
   Backend backend() const override { return Backend::kPostgres; }
   std::string Describe() const override {
@@ -248,8 +272,62 @@ class PgDatabase : public Database {
 
 
  private:
+  // The listening connection's loop: LISTEN, wait for notifications (waking every 200 ms to
+  // see whether to stop), tell the commit listeners about other nodes' commits; reconnects
+  // after a failure with a growing pause. Commits missed while disconnected are caught up by
+  // the consumers' own polling.
+  void Listen() {
+    int pause_ms = 100;
+    while (!stop_.load()) {
+      PGconn* c = PQconnectdb(conninfo_.c_str());
+      PGresult* r = PQstatus(c) == CONNECTION_OK ? PQexec(c, "LISTEN keel_commits") : nullptr;
+      bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+      if (r) PQclear(r);
+      if (!ok) {
+        spdlog::warn("store: cannot listen for other nodes' commits: {}", PQerrorMessage(c));
+        PQfinish(c);
+        for (int waited = 0; waited < pause_ms && !stop_.load(); waited += 100) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        pause_ms = std::min(pause_ms * 2, 10000);
+        continue;
+      }
+      pause_ms = 100;
+      while (!stop_.load()) {
+        pollfd fd{PQsocket(c), POLLIN, 0};
+        if (poll(&fd, 1, 200) < 0 && errno != EINTR) break;
+        if (PQconsumeInput(c) == 0) break;  // the server went away
+        while (PGnotify* n = PQnotifies(c)) {
+          Deliver(n->extra ? n->extra : "");
+          PQfreemem(n);
+        }
+      }
+      if (!stop_.load()) spdlog::warn("store: the connection listening for other nodes' commits dropped; reconnecting");
+      PQfinish(c);
+    }
+  }
+
+  // "<origin> <tenant>,<tenant>…": this node's own commits already told the listeners.
+  void Deliver(std::string_view payload) {
+    auto space = payload.find(' ');
+    if (space == std::string_view::npos || payload.substr(0, space) == origin_) return;
+    std::string_view rest = payload.substr(space + 1);
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      int64_t tenant = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), tenant);
+      if (ec == std::errc() && end == item.data() + item.size() && tenant > 0) TellListeners(tenant);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+
   std::string conninfo_;
   DatabaseOptions options_;
+  std::atomic<bool> enabled_{false}, stop_{false};
+  std::string origin_;  // written once before the thread starts
+  std::thread listener_;
 };
 
 }  // namespace
