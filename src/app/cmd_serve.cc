@@ -1,7 +1,13 @@
 // `keel serve`: the HTTP API, the web front end and every engine's background work.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +16,7 @@
 #include "common/net.h"
 #include "common/outbound.h"
 #include "demo/live.h"
+#include "events/lease.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -60,6 +67,17 @@ Result<http::StaticFiles> LoadWeb(const Config& c) {
   return web;
 }
 
+// Blocks until SIGINT or SIGTERM (whichever thread receives it).
+std::atomic<bool> g_signalled{false};
+void WaitForSignal() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_signalled.store(true); };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
 int Serve(Config& c, const ServeArgs& args) {
   auto opened = OpenStore(c, c.sqlite_synchronous, *Clock::System());
   if (!opened.ok()) return Fail(opened.status());
@@ -73,6 +91,19 @@ int Serve(Config& c, const ServeArgs& args) {
   }
   auto box = LoadSecretBox(c, /*create_default=*/true);
   if (!box.ok()) return Fail(box.status());
+  // On PostgreSQL other nodes may share the database: commits are announced to them, and the
+  // background work that must run once (AI rescoring, text analysis, alert evaluation, the
+  // approval timer) runs under leases. Attached before the engines build their consumers.
+  std::optional<events::Leases> leases;
+  if (opened->db->backend() == store::Backend::kPostgres) {
+    if (Status st = opened->db->EnableClusterNotifications(); !st.ok()) return Fail(st);
+    leases.emplace(*opened->db, *Clock::System(), events::LeaseOptions{.ttl_ms = c.lease_ttl_ms, .take = c.role != "api"});
+    events::AttachLeases(*opened->db, &*leases);
+    spdlog::info("cluster role={} node={} lease_ttl_ms={}", c.role, leases->holder(), c.lease_ttl_ms);
+  } else if (c.role != "all") {
+    return Fail(Status::Invalid("config.range", "role api or worker needs PostgreSQL (one SQLite file has one node)",
+                                "api 或 worker 角色需要 PostgreSQL（SQLite 只支持单节点）", "role"));
+  }
   Runtime rt(*opened, *Clock::System(), {.outbound = &outbound, .secrets = &*box});
   if (box->has_key()) {
     if (Status st = ResealAtStart(rt); !st.ok()) return Fail(st);
@@ -83,6 +114,17 @@ int Serve(Config& c, const ServeArgs& args) {
   demo::LiveSimulator simulator(*opened->db, *opened->records, rt.ingest, *Clock::System(), lo);
   if (!args.live_demo.empty()) {
     if (Status st = simulator.Start(); !st.ok()) return Fail(st);
+  }
+  if (c.role == "worker") {
+    // No listener: the background work until SIGINT/SIGTERM.
+    std::printf("Keel worker node is running (database: %s)\n", opened->db->Describe().c_str());
+    std::fflush(stdout);
+    WaitForSignal();
+    simulator.Stop();
+    rt.Stop();
+    events::AttachLeases(*opened->db, nullptr);
+    spdlog::info("worker stopped");
+    return 0;
   }
   http::Api api(*opened->db, *opened->records, *opened->auth, {kVersion}, rt.Services());
   auto web = LoadWeb(c);
@@ -99,6 +141,7 @@ int Serve(Config& c, const ServeArgs& args) {
   server.Wait(true);
   simulator.Stop();
   rt.Stop();
+  events::AttachLeases(*opened->db, nullptr);
   spdlog::info("serve stopped");
   return 0;
 }
@@ -126,6 +169,10 @@ void AddServeCommand(CLI::App& app, Config& c, Commands& out) {
       ->capture_default_str()->check(CLI::Range(100, 600000));
   serve->add_option("--session-ttl-hours", c.session_ttl_hours, "login session lifetime [env KEEL_SESSION_TTL_HOURS]")
       ->capture_default_str()->check(CLI::Range(1, 24 * 90));
+  serve->add_option("--role", c.role, "all: API and background work; api: API only (takes no leases); worker: background work only — api and worker need PostgreSQL [env KEEL_ROLE]")
+      ->capture_default_str()->check(CLI::IsMember({"all", "api", "worker"}));
+  serve->add_option("--lease-ttl-ms", c.lease_ttl_ms, "on PostgreSQL: how long a dead node keeps its share of the background work [env KEEL_LEASE_TTL_MS]")
+      ->capture_default_str()->check(CLI::Range(1000, 600000));
   serve->add_option("--live-demo", args->live_demo, "tenant code to feed with simulated live facts (the moving demo) [env KEEL_LIVE_DEMO]");
   out.push_back({serve, [&c, args] { return Serve(c, *args); }});
 }

@@ -63,6 +63,8 @@ Status LoadToml(const std::string& path, Config& c) {
     else if (k == "session-ttl-hours") st = num(c.session_ttl_hours);
     else if (k == "sqlite-synchronous") st = str(c.sqlite_synchronous);
     else if (k == "web-root") st = str(c.web_root);
+    else if (k == "role") st = str(c.role);
+    else if (k == "lease-ttl-ms") st = num(c.lease_ttl_ms);
     else if (k == "trusted-proxies") {
       if (!node.is_array()) return bad("a list of addresses or ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
       c.trusted_proxies.clear();
@@ -89,7 +91,7 @@ Status ApplyEnv(Config& c) {
   struct Int { const char* env; int* field; };
   for (auto [env, field] : {Str{"KEEL_DATABASE", &c.database}, Str{"KEEL_HOST", &c.host},
                             Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous},
-                            Str{"KEEL_WEB_ROOT", &c.web_root}, Str{"KEEL_SECRET_KEY_FILE", &c.secret_key_file},
+                            Str{"KEEL_WEB_ROOT", &c.web_root}, Str{"KEEL_ROLE", &c.role}, Str{"KEEL_SECRET_KEY_FILE", &c.secret_key_file},
                             Str{"KEEL_SECRET_KEY_FILE_OLD", &c.secret_key_file_old}}) {
     if (const char* v = std::getenv(env)) *field = v;
   }
@@ -121,7 +123,7 @@ Status ApplyEnv(Config& c) {
   for (auto [env, field] : {Int{"KEEL_PORT", &c.port}, Int{"KEEL_THREADS", &c.threads}, Int{"KEEL_WORKERS", &c.workers},
                             Int{"KEEL_POOL_SIZE", &c.pool_size}, Int{"KEEL_BODY_LIMIT_MB", &c.body_limit_mb},
                             Int{"KEEL_REQUEST_TIMEOUT_MS", &c.request_timeout_ms},
-                            Int{"KEEL_SESSION_TTL_HOURS", &c.session_ttl_hours}}) {
+                            Int{"KEEL_SESSION_TTL_HOURS", &c.session_ttl_hours}, Int{"KEEL_LEASE_TTL_MS", &c.lease_ttl_ms}}) {
     const char* v = std::getenv(env);
     if (!v) continue;
     char* end = nullptr;
@@ -148,7 +150,8 @@ Status Validate(const Config& c) {
                   range("workers", c.workers, 1, 256),
                   range("pool-size", c.pool_size, 1, 256), range("body-limit-mb", c.body_limit_mb, 1, 1024),
                   range("request-timeout-ms", c.request_timeout_ms, 100, 600000),
-                  range("session-ttl-hours", c.session_ttl_hours, 1, 24 * 90)}) {
+                  range("session-ttl-hours", c.session_ttl_hours, 1, 24 * 90),
+                  range("lease-ttl-ms", c.lease_ttl_ms, 1000, 600000)}) {
     if (!st.ok()) return st;
   }
   if (auto proxies = keel::net::ParseCidrs(c.trusted_proxies); !proxies.ok()) return proxies.status().WithField("trusted-proxies");
@@ -157,6 +160,9 @@ Status Validate(const Config& c) {
                                  "sqlite-synchronous 只能为 FULL 或 NORMAL", "sqlite-synchronous");
   }
   if (auto cidrs = keel::net::ParseCidrs(c.outbound_allow); !cidrs.ok()) return cidrs.status().WithField("outbound-allow");
+  if (c.role != "all" && c.role != "api" && c.role != "worker") {
+    return Status::Invalid("config.range", "role must be all, api or worker", "role 只能为 all、api 或 worker", "role");
+  }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
     return Status::Invalid("config.range", "log-level must be trace, debug, info, warn or error",

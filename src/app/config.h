@@ -27,6 +27,10 @@ struct Config {
   int session_ttl_hours = 12;
   std::string sqlite_synchronous = "FULL";
   std::string web_root;  // the built front end (web/dist); empty: found next to the binary
+  // Several nodes on one PostgreSQL (docs/scale-out.md): "all" serves the API and takes its share
+  // of the background work, "api" serves the API and takes no leases, "worker" only works.
+  std::string role = "all";
+  int lease_ttl_ms = 10000;  // a dead node's work moves to another node after this long
   // Proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); none by default.
   std::vector<std::string> trusted_proxies;
   // Non-public addresses outbound calls may reach (CIDRs or single addresses).

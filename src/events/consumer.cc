@@ -26,8 +26,19 @@ void Guarded(const std::string& consumer, const char* what, Fn&& fn) {
 }
 }  // namespace
 
+namespace {
+ConsumerOptions ResolveLeases(ConsumerOptions o, store::Database& db) {
+  if (o.every_node) {
+    o.leases = nullptr;
+  } else if (!o.leases) {
+    o.leases = AttachedLeases(db);
+  }
+  return o;
+}
+}  // namespace
+
 Consumer::Consumer(store::Database& db, ConsumerHandler& handler, const Clock& clock, ConsumerOptions options)
-    : db_(db), handler_(handler), clock_(clock), options_(std::move(options)) {}
+    : db_(db), handler_(handler), clock_(clock), options_(ResolveLeases(std::move(options), db)) {}
 
 Consumer::~Consumer() { Stop(); }
 

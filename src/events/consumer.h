@@ -73,8 +73,12 @@ struct ConsumerOptions {
   bool wake_on_commit = true;       // a commit listener Notifies the tenant after its commits
   int64_t max_backoff_ms = 60000;   // the longest pause of a failing tenant
   // Set: other nodes may run this consumer too; a tenant runs here only under the lease
-  // (name, tenant). Must outlive the consumer.
+  // (name, tenant). Must outlive the consumer. Unset: the leases attached to the database
+  // (AttachLeases), if any.
   Leases* leases = nullptr;
+  // Runs on every node whatever the leases: state each node needs for itself (the metric
+  // engine's in-memory rollups, folded from the log by every node).
+  bool every_node = false;
 };
 
 // Thread-safe. Start once; Stop (or the destructor) joins the thread. The database and the
@@ -140,7 +144,7 @@ class Consumer {
   store::Database& db_;
   ConsumerHandler& handler_;
   const Clock& clock_;
-  const ConsumerOptions options_;
+  const ConsumerOptions options_;  // leases resolved at construction
   store::CommitListener listener_;
 
   mutable Mutex mu_;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <map>
+#include <mutex>
 #include <random>
 
 #include <fmt/format.h>
@@ -9,6 +11,29 @@
 #include "events/store.h"
 
 namespace keel::events {
+
+namespace {
+std::mutex g_attached_mu;
+std::map<const store::Database*, Leases*>& Attached() {
+  static auto* m = new std::map<const store::Database*, Leases*>();
+  return *m;
+}
+}  // namespace
+
+void AttachLeases(store::Database& db, Leases* leases) {
+  std::lock_guard lock(g_attached_mu);
+  if (leases) {
+    Attached()[&db] = leases;
+  } else {
+    Attached().erase(&db);
+  }
+}
+
+Leases* AttachedLeases(store::Database& db) {
+  std::lock_guard lock(g_attached_mu);
+  auto it = Attached().find(&db);
+  return it == Attached().end() ? nullptr : it->second;
+}
 
 std::string LeaseHolderName() {
   char host[256] = {0};
@@ -21,9 +46,11 @@ Leases::Leases(store::Database& db, const Clock& clock, LeaseOptions options)
     : db_(db),
       clock_(clock),
       holder_(options.holder.empty() ? LeaseHolderName() : std::move(options.holder)),
-      ttl_ms_(options.ttl_ms > 0 ? options.ttl_ms : 10000) {}
+      ttl_ms_(options.ttl_ms > 0 ? options.ttl_ms : 10000),
+      take_(options.take) {}
 
 Result<std::optional<int64_t>> Leases::Hold(int64_t tenant, std::string_view name) {
+  if (!take_) return std::optional<int64_t>();
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   return AcquireLease(*conn, tenant, name, holder_, clock_.NowMs(), ttl_ms_);
 }

@@ -28,6 +28,7 @@ namespace keel::events {
 struct LeaseOptions {
   std::string holder;      // this node's name; empty: host:pid:random (LeaseHolderName)
   int64_t ttl_ms = 10000;  // how long a lease outlives its holder's last renewal
+  bool take = true;        // false: never takes one (a node serving the API only)
 };
 
 // A name for this process that no other process shares: host, pid and a random suffix.
@@ -39,7 +40,7 @@ class Leases {
   Leases(store::Database& db, const Clock& clock, LeaseOptions options);
 
   // Takes the lease (tenant, name), or renews it when this node already holds it: its fencing
-  // token, or nullopt while another node holds it.
+  // token, or nullopt while another node holds it (always, on a node that takes none).
   Result<std::optional<int64_t>> Hold(int64_t tenant, std::string_view name);
   // Gives it up (a clean shutdown): another node may take it at once.
   Status Release(int64_t tenant, std::string_view name, int64_t token);
@@ -57,6 +58,13 @@ class Leases {
   const Clock& clock_;
   const std::string holder_;
   const int64_t ttl_ms_;
+  const bool take_;
 };
+
+// The node's leases for the consumers built on `db` from now on (the app runtime attaches them
+// when several nodes may share the database); null detaches. Consumers marked every_node ignore
+// them.
+void AttachLeases(store::Database& db, Leases* leases);
+Leases* AttachedLeases(store::Database& db);
 
 }  // namespace keel::events

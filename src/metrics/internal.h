@@ -246,7 +246,7 @@ struct MetricEngine::Impl : events::ConsumerHandler {
   // Last: stopped (its thread joined) before anything above is destroyed.
   events::Consumer consumer{db, *this, clock,
                             {.name = "metrics", .batch = static_cast<int>(opt.read_batch), .max_rounds = 20, .wake_ms = opt.poll_ms,
-                             .own_position = true, .poll_known_tenants = true}};
+                             .own_position = true, .poll_known_tenants = true, .every_node = true}};
 };
 
 
