@@ -5,6 +5,10 @@
 // (10 kills) and restarted: every batch the balancer acknowledged is present exactly once with
 // one event per fact, a batch retried after a failure is never doubled, and every node's metrics
 // — its stored rollups plus the tail of the log — equal a recomputation from the raw rows.
+//
+// Background work moves with its lease: the node holding the tenant's text-analysis lease is
+// killed with SIGKILL; a visit note posted through the balancer is then analysed by the
+// surviving node, under a higher fencing token.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -261,6 +265,86 @@ TEST(ClusterTest, IngestThroughTheBalancerWhileNodesDieLosesAndDoublesNothing) {
     EXPECT_NEAR(got["groups"][0]["values"]["revenue"]["value"].get<double>(), sum, 0.01) << cluster.node(i).name;
   }
   std::printf("cluster: %d batches acknowledged, %d retries through 10 kills\n", batches, retries.load());
+}
+
+// The pid in a lease holder's name (host:pid:random).
+pid_t HolderPid(const std::string& holder) {
+  auto a = holder.find(':'), b = holder.rfind(':');
+  return a == std::string::npos || b == a ? 0 : std::atoi(holder.substr(a + 1, b - a - 1).c_str());
+}
+
+TEST(ClusterTest, LeasedWorkMovesToTheSurvivorWhenItsNodeDies) {
+  if (access("/usr/sbin/haproxy", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "haproxy is not installed (scripts/install-deps installs it)";
+    GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
+  }
+  Cluster cluster;
+  int64_t tenant = 0;
+  {
+    auto db = std::move(store::Database::Open(cluster.url()).value());
+    ASSERT_TRUE(store::Migrate(*db).ok());
+    domain::RecordService rs(*db, TestClock());
+    domain::AuthService auth(*db, TestClock(), rs);
+    tenant = testing::BuildOrg(rs, auth, "acme").tenant;
+  }
+  cluster.AddNode("n1");
+  cluster.AddNode("n2");
+  for (size_t i = 0; i < cluster.size(); ++i) ASSERT_TRUE(cluster.Start(cluster.node(i)));
+  ASSERT_TRUE(cluster.StartBalancer());
+  testing::HttpClient front(cluster.balancer());
+  auto login = front.Post("/api/v1/auth/login", {{"tenant", "acme"}, {"username", "rep_a1"}, {"password", testing::kTestPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = login.json()["token"];
+  auto customer = front.Post("/api/v1/customers", {{"code", "CL-1"}, {"name", "西湖电器城"}, {"kind", "b2b"}}, token);
+  ASSERT_EQ(customer.status, 201) << customer.body;
+  const int64_t customer_id = customer.json()["id"];
+
+  auto db = std::move(store::Database::Open(cluster.url()).value());
+  auto lease = [&]() -> std::pair<std::string, int64_t> {
+    auto c = std::move(db->Acquire()).value();
+    store::Value q[] = {tenant};
+    auto r = c->Query("SELECT holder, token FROM leases WHERE tenant_id = ? AND name = 'text' AND expires_at > 0", q);
+    if (!r.ok() || r->empty()) return {"", 0};
+    return {store::Row(*r, 0).Text("holder"), store::Row(*r, 0).Int("token")};
+  };
+  auto note = [&](const std::string& text) {
+    auto r = front.Post("/api/v1/activities",
+                        {{"kind", "visit"}, {"occurred_at", "2026-11-27T10:00:00+08:00"}, {"customer_id", customer_id}, {"notes", text}},
+                        token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", int64_t{0});
+  };
+  // The consumer's own output (reading the analysis through the API would analyse it on the spot).
+  auto analysed = [&](int64_t id) -> std::string {
+    for (int i = 0; i < 300; ++i) {
+      auto c = std::move(db->Acquire()).value();
+      store::Value q[] = {tenant, id};
+      auto r = c->Query("SELECT sentiment_label FROM text_analyses WHERE tenant_id = ? AND entity = 'activities' AND record_id = ?", q);
+      if (r.ok() && !r->empty()) return store::Row(*r, 0).Text("sentiment_label");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  };
+
+  // Before: the note is analysed by whichever node holds the tenant's lease.
+  int64_t first = note("客户嫌价格太贵，说竞品给了更低的报价");
+  ASSERT_FALSE(analysed(first).empty()) << "analysed within 30 s";
+  auto [holder, token_before] = lease();
+  ASSERT_FALSE(holder.empty()) << "one node holds the tenant's text lease";
+  pid_t holder_pid = HolderPid(holder);
+  Node* victim = nullptr;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (cluster.node(i).pid == holder_pid) victim = &cluster.node(i);
+  }
+  ASSERT_NE(victim, nullptr) << "the holder " << holder << " is one of the nodes";
+
+  // The holder dies without letting go; the survivor takes the tenant after the lease's 2 s.
+  cluster.Kill(*victim, SIGKILL);
+  int64_t second = note("门店挂机断货，客户很失望");
+  EXPECT_EQ(analysed(second), "negative") << "the survivor analysed the note";
+  auto [new_holder, token_after] = lease();
+  EXPECT_NE(HolderPid(new_holder), holder_pid) << new_holder;
+  EXPECT_GT(token_after, token_before) << "a change of hands raises the fencing token";
 }
 
 }  // namespace
