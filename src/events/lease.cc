@@ -55,6 +55,11 @@ Result<std::optional<int64_t>> Leases::Hold(int64_t tenant, std::string_view nam
   return AcquireLease(*conn, tenant, name, holder_, clock_.NowMs(), ttl_ms_);
 }
 
+Result<bool> Leases::Claim(int64_t tenant, std::string_view job, std::string_view period) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return ClaimPeriod(*conn, tenant, job, period, holder_, clock_.NowMs());
+}
+
 Status Leases::Release(int64_t tenant, std::string_view name, int64_t token) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   return ReleaseLease(*conn, tenant, name, holder_, token);

@@ -48,6 +48,11 @@ class Leases {
   // 409 lease.lost otherwise (roll back: the work belongs to another node now).
   Status Fence(store::Connection& tx, int64_t tenant, std::string_view name, int64_t token);
 
+  // A scheduled job's run for the tenant and period (a local day, an hour, a month…): true for
+  // the first node that asks, false for every other and for later asks. Unlike a lease it is
+  // never handed over, so a node taking the tenant over mid-period does not run the job again.
+  Result<bool> Claim(int64_t tenant, std::string_view job, std::string_view period);
+
   const std::string& holder() const { return holder_; }
   int64_t ttl_ms() const { return ttl_ms_; }
   // How often a holder renews: a third of the lifetime, so two renewals can fail before it ends.

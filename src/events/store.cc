@@ -38,6 +38,14 @@ Result<int> InitCursorsAtHead(store::Connection& conn, std::string_view consumer
   return n;
 }
 
+Result<bool> ClaimPeriod(store::Connection& conn, int64_t tenant, std::string_view job, std::string_view period,
+                         std::string_view holder, TimeMs now) {
+  Value q[] = {tenant, std::string(job), std::string(period), std::string(holder), FormatTimestamp(now)};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("INSERT INTO job_claims (tenant_id, job, period, holder, claimed_at) VALUES (?, ?, ?, ?, ?) "
+                                             "ON CONFLICT (tenant_id, job, period) DO NOTHING", q));
+  return n == 1;
+}
+
 Result<std::vector<int64_t>> TenantIds(store::Connection& conn) {
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query("SELECT id FROM tenants ORDER BY id"));
   std::vector<int64_t> out;

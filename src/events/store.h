@@ -22,6 +22,11 @@ Status SaveCursor(store::Connection& conn, int64_t tenant, std::string_view cons
 // Gives every tenant without a cursor for `consumer` one at its log's head; returns how many.
 Result<int> InitCursorsAtHead(store::Connection& conn, std::string_view consumer, TimeMs now);
 
+// Claims (job, period) for the tenant: true for the first caller, false for every later one on
+// any node (the natural key of a scheduled job's run, e.g. ("recap", "2026-12-07")).
+Result<bool> ClaimPeriod(store::Connection& conn, int64_t tenant, std::string_view job, std::string_view period,
+                         std::string_view holder, TimeMs now);
+
 // Every tenant's id.
 Result<std::vector<int64_t>> TenantIds(store::Connection& conn);
 

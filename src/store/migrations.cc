@@ -787,6 +787,14 @@ CREATE TABLE leases (
   PRIMARY KEY (tenant_id, name));
 )SQL",
      "", ""},
+    {18, "job claims: a scheduled job runs once per tenant and period across nodes",
+     R"SQL(
+CREATE TABLE job_claims (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), job TEXT NOT NULL, period TEXT NOT NULL,
+  holder TEXT NOT NULL, claimed_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, job, period));
+)SQL",
+     "", ""},
 };
 
 }  // namespace

@@ -79,6 +79,18 @@ TEST_P(LeaseTest, OneHolderAtATimeAndEachChangeOfHandsRaisesTheToken) {
   EXPECT_FALSE(b.Hold(1, "work")->has_value()) << "a still holds it";
 }
 
+TEST_P(LeaseTest, AScheduledJobIsClaimedOncePerTenantAndPeriodAcrossNodes) {
+  ManualClock clock(1'000'000);
+  Leases a(*db_, clock, {.holder = "node-a"});
+  Leases b(*db_, clock, {.holder = "node-b"});
+  EXPECT_TRUE(*a.Claim(1, "recap", "2026-12-07"));
+  EXPECT_FALSE(*b.Claim(1, "recap", "2026-12-07")) << "another node: already run";
+  EXPECT_FALSE(*a.Claim(1, "recap", "2026-12-07")) << "the same node asking again";
+  EXPECT_TRUE(*b.Claim(2, "recap", "2026-12-07")) << "another tenant";
+  EXPECT_TRUE(*b.Claim(1, "recap", "2026-12-08")) << "the next period";
+  EXPECT_TRUE(*b.Claim(1, "nightly", "2026-12-07")) << "another job";
+}
+
 // Records what it is given, per node.
 struct Node : ConsumerHandler {
   std::mutex mu;
