@@ -159,7 +159,7 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       limit = static_cast<int>(v);
     } else if (name == "sort") {
       sort_spec = value;
-    } else if (name == "cursor") {
+    } else if (name == "cursor" || name == "after") {  // after: the list contract's name; cursor: its old one
       cursor = value;
     } else if (name == "include_archived") {
       if (value != "true" && value != "false") {

@@ -12,6 +12,7 @@
 #include "events/event_log.h"
 #include "formula/formula.h"
 #include "http/openapi.h"
+#include "http/paging.h"
 #include "http/streams.h"
 
 namespace keel::http {
@@ -59,8 +60,15 @@ Reply Ok(json body, int status = 200) { return Reply{status, std::move(body)}; }
 Result<Reply> ListReply(Result<domain::ListResult> r) {
   if (!r.ok()) return r.status();
   json body = {{"items", std::move(r->items)}};
-  body["next_cursor"] = r->next_cursor ? json(*r->next_cursor) : json(nullptr);
+  if (r->next_cursor) body["next_after"] = *r->next_cursor;
+  body["next_cursor"] = r->next_cursor ? json(*r->next_cursor) : json(nullptr);  // deprecated spelling
   return Ok(std::move(body));
+}
+
+// A list the service pages in SQL (the list contract's parameters, documented once).
+RouteDoc Keyset(RouteDoc doc) {
+  doc.paging.kind = Paging::Kind::kService;
+  return doc;
 }
 
 }  // namespace
@@ -108,8 +116,7 @@ void Api::AddEntityRoutes(const EntityDef& e) {
   const EntityDef* def = &e;
 
   std::vector<std::pair<std::string, std::string>> query = {
-      {"limit", "1-500, default 50"},
-      {"cursor", "next_cursor from the previous page"},
+      {"cursor", "deprecated: the same as after (kept for one release)"},
       {"sort", "field or -field; default " + e.default_sort},
       {"include_archived", "true to include archived records"},
       {"<field>", "equality filter on a filterable field; suffixes _gte _lte _gt _lt _ne _in _null"}};
@@ -119,7 +126,7 @@ void Api::AddEntityRoutes(const EntityDef& e) {
 
   router_.Add("GET", base, [rs = &rs, def](Call& c) {
     return ListReply(rs->List(c.p(), *def, c.req.query));
-  }, {"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(summary), query});
+  }, Keyset({"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(summary), query}));
 
   router_.Add("POST", base, [rs = &rs, def](Call& c) {
     return Wrap(rs->Create(c.p(), *def, c.body), 201);
@@ -477,6 +484,111 @@ Result<Principal> Api::Authenticate(const Request& req) const {
   return auth_.Authenticate(req.authorization.substr(7));
 }
 
+namespace {
+
+// The path's {token}, {name} and {id}-like parameters, checked and bound to the call; a value
+// of the wrong shape is 404 (a path that names nothing).
+Status BindPathParams(const std::map<std::string, std::string>& params, Call& call) {
+  for (const auto& [k, v] : params) {
+    if (k == "token") {
+      // A capability in the path (public feedback links): its shape only; never echoed.
+      bool ok = !v.empty() && v.size() <= 100 && std::all_of(v.begin(), v.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+      });
+      if (!ok) {
+        return Status::Error(ErrorKind::kNotFound, "not_found", "no such link", "链接不存在", k);
+      }
+      call.names[k] = v;
+      continue;
+    }
+    if (k == "name") {
+      bool ok = !v.empty() && v.size() <= 63 && std::all_of(v.begin(), v.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+      });
+      if (!ok) {
+        return Status::Error(ErrorKind::kNotFound, "not_found", "no record named '" + v.substr(0, 64) + "'",
+                             "不存在名为 '" + v.substr(0, 64) + "' 的记录", k);
+      }
+      call.names[k] = v;
+      continue;
+    }
+    char* end = nullptr;
+    long long id = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || id <= 0 || v.size() > 16) {
+      return Status::Error(ErrorKind::kNotFound, "not_found", "no record with id '" + v + "'",
+                           "不存在 ID 为 '" + v + "' 的记录", k);
+    }
+    call.ids[k] = id;
+  }
+  return Status();
+}
+
+}  // namespace
+
+namespace {
+
+// A POST/PATCH/PUT body as the route takes it (JSON; YAML for definitions; a text document for
+// text_field routes) into call.body; raw-body routes read req.body themselves.
+Status ParseBody(const Request& req, const Route& route, Call& call) {
+  Status st;
+  bool wants_body = !route.doc.request_schema.is_null() && !route.doc.raw_body;
+  if (wants_body) {
+    std::string ct = req.content_type.substr(0, req.content_type.find(';'));
+    bool yaml = ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml";
+    bool text = ct == "text/markdown" || ct == "text/plain" || ct == "text/x-markdown";
+    if (text && !route.doc.text_field.empty()) {
+      call.body = json::object();
+      for (const auto& [k, v] : req.query) call.body[k] = v;
+      call.body[route.doc.text_field] = req.body;
+    } else if (yaml && !req.body.empty() && !(route.doc.yaml && call.principal)) {
+      // YAML is for definitions, from a signed-in person: a public route never parses it.
+      st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
+                         "this route takes application/json; YAML is accepted only for definitions (metrics, alert rules, workflows)",
+                         "此接口只接受 application/json；YAML 仅用于定义（指标、告警规则、审批流程）", "Content-Type");
+    } else if (yaml && !req.body.empty()) {
+      // Definitions may be written in YAML (DESIGN §6); they become the same JSON. Anchors and
+      // aliases are refused, so the JSON is never larger than the body's own values.
+      auto j = JsonFromYaml(req.body);
+      if (j.ok()) call.body = std::move(*j);
+      else st = j.status();
+    } else if (!req.body.empty() && ct != "application/json") {
+      st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
+                         "send the body as application/json (or application/yaml)",
+                         "请求体须为 application/json（或 application/yaml）");
+    } else if (req.body.empty()) {
+      st = Status::Invalid("validation.body", "a JSON body is required", "需要 JSON 请求体");
+    } else {
+      try {
+        // Bounded nesting: copying or printing a deeply nested value recurses per level.
+        constexpr int kMaxDepth = 32;
+        call.body = json::parse(req.body, [](int depth, json::parse_event_t, json&) {
+          if (depth > kMaxDepth) throw TooDeep();
+          return true;
+        });
+      } catch (const json::out_of_range& e) {
+        st = Status::Invalid("validation.json", std::string("malformed JSON: ") + e.what(),
+                             std::string("JSON 格式错误：") + e.what(), "body");
+      } catch (const TooDeep&) {
+        st = Status::Invalid("validation.too_deep", "the JSON body is nested more than 32 levels deep",
+                             "JSON 请求体嵌套超过 32 层", "body");
+      } catch (const json::parse_error& e) {
+        std::string what = e.what();
+        bool utf8 = what.find("UTF-8") != std::string::npos ||
+                    what.find("utf-8") != std::string::npos;
+        st = Status::Invalid(utf8 ? "validation.utf8" : "validation.json",
+                             std::string(utf8 ? "invalid UTF-8" : "malformed JSON") +
+                                 " at byte " + std::to_string(e.byte),
+                             std::string(utf8 ? "UTF-8 编码无效" : "JSON 格式错误") +
+                                 "，位置：第 " + std::to_string(e.byte) + " 字节",
+                             "body@" + std::to_string(e.byte));
+      }
+    }
+  }
+  return st;
+}
+
+}  // namespace
+
 Response Api::Handle(const Request& req) const {
   auto started = std::chrono::steady_clock::now();
   Response res;
@@ -497,42 +609,22 @@ Response Api::Handle(const Request& req) const {
       res = ErrorResponse(st, req.request_id);
       if (m.path_known) res.status = 405;
     } else {
-      Call call{req, std::nullopt, json(), {}};
+      // A bounded collection the API pages: the handler sees neither limit nor after.
+      const Paging& paging = m.route->doc.paging;
+      Request paged_req;
+      std::optional<PageRequest> page;
       Status st;
-      for (const auto& [k, v] : m.params) {
-        if (k == "token") {
-          // A capability in the path (public feedback links): its shape only; never echoed.
-          bool ok = !v.empty() && v.size() <= 100 && std::all_of(v.begin(), v.end(), [](char ch) {
-            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
-          });
-          if (!ok) {
-            st = Status::Error(ErrorKind::kNotFound, "not_found", "no such link", "链接不存在", k);
-            break;
-          }
-          call.names[k] = v;
-          continue;
+      if (paging.kind == Paging::Kind::kInMemory) {
+        paged_req = req;
+        auto taken = TakePageParams(paged_req.query);
+        if (taken.ok()) {
+          page = *taken;
+        } else {
+          st = taken.status();
         }
-        if (k == "name") {
-          bool ok = !v.empty() && v.size() <= 63 && std::all_of(v.begin(), v.end(), [](char ch) {
-            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
-          });
-          if (!ok) {
-            st = Status::Error(ErrorKind::kNotFound, "not_found", "no record named '" + v.substr(0, 64) + "'",
-                               "不存在名为 '" + v.substr(0, 64) + "' 的记录", k);
-            break;
-          }
-          call.names[k] = v;
-          continue;
-        }
-        char* end = nullptr;
-        long long id = std::strtoll(v.c_str(), &end, 10);
-        if (v.empty() || *end || id <= 0 || v.size() > 16) {
-          st = Status::Error(ErrorKind::kNotFound, "not_found", "no record with id '" + v + "'",
-                             "不存在 ID 为 '" + v + "' 的记录", k);
-          break;
-        }
-        call.ids[k] = id;
       }
+      Call call{page ? static_cast<const Request&>(paged_req) : req, std::nullopt, json(), {}};
+      if (st.ok()) st = BindPathParams(m.params, call);
       if (st.ok() && m.route->doc.auth) {
         auto p = Authenticate(req);
         if (p.ok()) {
@@ -549,59 +641,7 @@ Response Api::Handle(const Request& req) const {
                            "请求体超过 " + std::to_string(m.route->doc.max_body) + " 字节", "body");
       }
       if (st.ok() && (req.method == "POST" || req.method == "PATCH" || req.method == "PUT")) {
-        bool wants_body = !m.route->doc.request_schema.is_null() && !m.route->doc.raw_body;
-        if (wants_body) {
-          std::string ct = req.content_type.substr(0, req.content_type.find(';'));
-          bool yaml = ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml";
-          bool text = ct == "text/markdown" || ct == "text/plain" || ct == "text/x-markdown";
-          if (text && !m.route->doc.text_field.empty()) {
-            call.body = json::object();
-            for (const auto& [k, v] : req.query) call.body[k] = v;
-            call.body[m.route->doc.text_field] = req.body;
-          } else if (yaml && !req.body.empty() && !(m.route->doc.yaml && call.principal)) {
-            // YAML is for definitions, from a signed-in person: a public route never parses it.
-            st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
-                               "this route takes application/json; YAML is accepted only for definitions (metrics, alert rules, workflows)",
-                               "此接口只接受 application/json；YAML 仅用于定义（指标、告警规则、审批流程）", "Content-Type");
-          } else if (yaml && !req.body.empty()) {
-            // Definitions may be written in YAML (DESIGN §6); they become the same JSON. Anchors and
-            // aliases are refused, so the JSON is never larger than the body's own values.
-            auto j = JsonFromYaml(req.body);
-            if (j.ok()) call.body = std::move(*j);
-            else st = j.status();
-          } else if (!req.body.empty() && ct != "application/json") {
-            st = Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type",
-                               "send the body as application/json (or application/yaml)",
-                               "请求体须为 application/json（或 application/yaml）");
-          } else if (req.body.empty()) {
-            st = Status::Invalid("validation.body", "a JSON body is required", "需要 JSON 请求体");
-          } else {
-            try {
-              // Bounded nesting: copying or printing a deeply nested value recurses per level.
-              constexpr int kMaxDepth = 32;
-              call.body = json::parse(req.body, [](int depth, json::parse_event_t, json&) {
-                if (depth > kMaxDepth) throw TooDeep();
-                return true;
-              });
-            } catch (const json::out_of_range& e) {
-              st = Status::Invalid("validation.json", std::string("malformed JSON: ") + e.what(),
-                                   std::string("JSON 格式错误：") + e.what(), "body");
-            } catch (const TooDeep&) {
-              st = Status::Invalid("validation.too_deep", "the JSON body is nested more than 32 levels deep",
-                                   "JSON 请求体嵌套超过 32 层", "body");
-            } catch (const json::parse_error& e) {
-              std::string what = e.what();
-              bool utf8 = what.find("UTF-8") != std::string::npos ||
-                          what.find("utf-8") != std::string::npos;
-              st = Status::Invalid(utf8 ? "validation.utf8" : "validation.json",
-                                   std::string(utf8 ? "invalid UTF-8" : "malformed JSON") +
-                                       " at byte " + std::to_string(e.byte),
-                                   std::string(utf8 ? "UTF-8 编码无效" : "JSON 格式错误") +
-                                       "，位置：第 " + std::to_string(e.byte) + " 字节",
-                                   "body@" + std::to_string(e.byte));
-            }
-          }
-        }
+        st = ParseBody(req, *m.route, call);
       }
       if (st.ok()) {
         auto r = m.route->handler(call);
@@ -614,6 +654,7 @@ Response Api::Handle(const Request& req) const {
           res.body = std::move(r->raw);
           res.headers = std::move(r->headers);
         } else if (r.ok()) {
+          if (page) st = PageItems(paging, *page, r->body);
           res.status = r->status;
           res.body = Dump(r->body);
         } else {

@@ -283,6 +283,16 @@ json ErrorRef(const std::string& description) {
   return {{"$ref", "#/components/responses/" + description}};
 }
 
+// The list contract's parameters (docs/api.md, "Lists").
+json SharedParameters() {
+  return {{"Limit", {{"name", "limit"}, {"in", "query"}, {"required", false},
+                     {"description", "items per page / 每页条数"},
+                     {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxPageLimit}, {"default", kDefaultPageLimit}}}}},
+          {"After", {{"name", "after"}, {"in", "query"}, {"required", false},
+                     {"description", "next_after of the previous page / 上一页返回的 next_after"},
+                     {"schema", {{"type", "string"}}}}}};
+}
+
 json SharedResponses() {
   auto error = [](const std::string& en) { return ResponseDoc(en, "application/json", SchemaRef("Error")); };
   return {{"BadRequest", error("The request is malformed or a field is invalid: `field` names it (`body@<byte>` for JSON syntax)")},
@@ -477,7 +487,9 @@ json ListSchema(const std::string& ref) {
           {"required", {"items", "next_cursor"}},
           {"properties",
            {{"items", {{"type", "array"}, {"items", SchemaRef(ref)}}},
-            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as ?cursor= for the next page; null on the last page"}}}}}};
+            {"next_after", {{"type", "string"}, {"description", "present only when more items follow: pass it as ?after= for the next page / 仅在还有下一页时出现"}}},
+            {"next_cursor", {{"type", {"string", "null"}}, {"deprecated", true},
+                             {"description", "the same as next_after, null on the last page (kept for one release)"}}}}}};
 }
 
 json EntitySchema(const EntityDef& e) {
@@ -566,6 +578,10 @@ json Api::OpenApi() const {
       }
     }
     for (const auto& [name, desc] : r.doc.query) params.push_back(Parameter(name, desc));
+    if (r.doc.paging.kind != Paging::Kind::kNone) {
+      params.push_back({{"$ref", "#/components/parameters/Limit"}});
+      params.push_back({{"$ref", "#/components/parameters/After"}});
+    }
     if (!params.empty()) op["parameters"] = params;
     if (!r.doc.request_schema.is_null()) {
       json content = json::object();
@@ -582,9 +598,18 @@ json Api::OpenApi() const {
       op["requestBody"] = {{"required", true}, {"content", content}};
     }
     const std::string media = r.doc.response_type.empty() ? "application/json" : r.doc.response_type;
-    json responses = {{std::to_string(r.doc.success_status), ResponseDoc("success", media, r.doc.response_schema)}};
+    json success_schema = r.doc.response_schema;
+    if (r.doc.paging.kind == Paging::Kind::kInMemory && success_schema.is_object() && success_schema.contains("properties")) {
+      success_schema["properties"]["next_after"] = {
+          {"type", json::array({"integer", "string"})},
+          {"description", "present only when more items follow: pass it as ?after= for the next page (the last item's `" +
+                              r.doc.paging.key + "`) / 仅在还有下一页时出现"}};
+    }
+    json responses = {{std::to_string(r.doc.success_status), ResponseDoc("success", media, success_schema)}};
     for (const auto& [status, what] : r.doc.also) responses[std::to_string(status)] = ResponseDoc(what, media, r.doc.response_schema);
-    if (!r.doc.request_schema.is_null() || !r.doc.query.empty()) responses["400"] = ErrorRef("BadRequest");
+    if (!r.doc.request_schema.is_null() || !r.doc.query.empty() || r.doc.paging.kind != Paging::Kind::kNone) {
+      responses["400"] = ErrorRef("BadRequest");
+    }
     if (r.doc.auth) {
       responses["401"] = ErrorRef("Unauthorized");
       responses["403"] = ErrorRef("Forbidden");
@@ -711,6 +736,7 @@ json Api::OpenApi() const {
           {"paths", paths},
           {"components", {{"schemas", schemas},
                           {"responses", SharedResponses()},
+                          {"parameters", SharedParameters()},
                           {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"},
                                                            {"description", "a session token from POST /api/v1/auth/login, or an API key"}}}}}}}};
 }

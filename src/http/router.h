@@ -113,6 +113,23 @@ inline std::string Query(const Call& c, const std::string& name) {
   return "";
 }
 
+// How a collection route pages (docs/api.md, "Lists"): `limit` (1-500, default 50) and `after`
+// in, `next_after` out only when there is more.
+struct Paging {
+  enum class Kind {
+    kNone,      // not a collection, or a fixed set the document says is not paged
+    kInMemory,  // the handler answers the whole (bounded) set; the API pages its `items`
+    kService,   // the service pages in SQL (entity lists, the event log, ledger entries)
+  };
+  Kind kind = Kind::kNone;
+  // kInMemory: the items are put in order of this field (unique per item; descending with
+  // `desc`), and a page starts after the item whose field equals `after`.
+  std::string key = "id";
+  bool desc = false;
+};
+inline constexpr int kDefaultPageLimit = 50;
+inline constexpr int kMaxPageLimit = 500;
+
 struct RouteDoc {
   std::string summary_en, summary_zh, tag;
   json request_schema;    // null when the route takes no body
@@ -139,7 +156,14 @@ struct RouteDoc {
   std::vector<std::pair<int, std::string>> also;
   // The stable operationId (docs/api.md); empty: derived from the method and path (OperationId).
   std::string operation_id;
+  Paging paging;
 };
+
+// `doc` of a bounded collection the API pages: in order of `key` (descending with `desc`).
+inline RouteDoc Paged(RouteDoc doc, std::string key = "id", bool desc = false) {
+  doc.paging = {Paging::Kind::kInMemory, std::move(key), desc};
+  return doc;
+}
 
 // `doc`, accepting YAML bodies (definitions only).
 inline RouteDoc Yaml(RouteDoc doc) {

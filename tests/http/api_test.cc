@@ -190,6 +190,7 @@ TEST_P(ApiTest, DocumentedRequestMediaTypesAreTheOnesTheServerTakes) {
     std::string path = Concrete(route.pattern);
     // Required query parameters get a value: the body's media type is what is under test.
     for (const auto& p : op.value("parameters", json::array())) {
+      if (p.contains("$ref")) continue;  // the shared limit/after: never required
       if (p["in"] == "query" && p["required"].get<bool>()) path += (path.find('?') == std::string::npos ? "?" : "&") + p["name"].get<std::string>() + "=x";
     }
     const std::string where = route.method + " " + route.pattern;
@@ -224,6 +225,7 @@ TEST_P(ApiTest, DocumentedRequiredFieldsAreTheOnesTheServerAsksFor) {
     const json& op = doc["paths"][route.pattern][m];
     std::set<std::string> required;
     for (const auto& p : op.value("parameters", json::array())) {
+      if (p.contains("$ref")) continue;  // the shared limit/after: never required
       if (p["in"] == "query" && p["required"].get<bool>()) required.insert(p["name"].get<std::string>());
     }
     std::string body;

@@ -1,0 +1,32 @@
+// The list contract's in-memory half (docs/api.md, "Lists"): a route marked Paged answers its
+// whole bounded set, and the API pages it — `limit` (1-500, default 50) and `after` (the last
+// item's key from the previous page) in, the page's `items` and `next_after` (only when there is
+// more) out, in order of the route's key. The same parameters and errors as the entity lists,
+// which page in SQL.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "http/router.h"
+
+namespace keel::http {
+
+struct PageRequest {
+  int limit = kDefaultPageLimit;
+  std::optional<std::string> after;
+};
+
+// Takes `limit` and `after` out of `query` (the handler never sees them). A malformed or
+// repeated value is 400 validation.parameter naming it.
+Result<PageRequest> TakePageParams(QueryParams& query);
+
+// Puts body["items"] in order of paging.key and keeps the page after `page.after`; sets
+// body["next_after"] to the last item's key when more items follow, and removes it otherwise.
+// `after` must have the key's type (a number for numeric keys): 400 validation.parameter.
+Status PageItems(const Paging& paging, const PageRequest& page, nlohmann::json& body);
+
+}  // namespace keel::http
