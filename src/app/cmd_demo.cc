@@ -138,7 +138,7 @@ int Demo(Config& c, DemoArgs& a) {
     auto sys = domain::Principal::System(r->tenant_id);
     auto model = rt.text.SentimentModel(sys);
     std::printf("text: %lld notes and feedback analysed; sentiment model %s\n", static_cast<long long>(*n),
-                model.ok() ? (*model)["model"].get<std::string>().c_str() : "?");
+                model.ok() ? model->model.c_str() : "?");
     auto recaps = rt.text.RecapsForDay(r->tenant_id, r->last_day);
     if (!recaps.ok()) return Fail(recaps.status());
     std::printf("text: %lld daily recaps for %s\n", static_cast<long long>(*recaps), r->last_day.c_str());

@@ -19,6 +19,7 @@
 #include "text/classify.h"
 #include "text/keywords.h"
 #include "text/service.h"
+#include "text/store.h"
 
 namespace keel::text {
 
@@ -46,20 +47,21 @@ struct Analysis {
   std::string intent_source;
 };
 
-// A text-bearing row: an activity's notes, a feedback's text, a signal's title and body.
-struct TextRow {
-  int64_t id = 0, unit = 0, owner = 0, customer = 0, store = 0;
-  std::string text, occurred_at;
-  double extra = 0;  // feedback: rating; signals: sentiment given (NaN: none)
-};
+using repo::TextRow;
+
+constexpr TimeMs kDayMs = 86400000;
+// [start, end) in UTC of local day "YYYY-MM-DD".
+Result<std::pair<TimeMs, TimeMs>> DayRange(const TimeZone& zone, const std::string& day);
 
 Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field);
 Status Forbidden();
 bool CanManage(const Principal& p);
-TimeMs TimeOf(const store::Value& v);
+// Key phrases as stored in text_analyses.key_phrases and recaps, and back.
 json PhrasesJson(const std::vector<KeyPhrase>& kp);
+std::vector<KeyPhrase> PhrasesOf(const std::string& stored);
 const IntentDef* FindIntent(const std::vector<IntentDef>& defs, const std::string& code);
-Result<std::string> CheckedText(const json& v, const std::string& field, size_t max_bytes);
+// Text a user gives: at most `max_bytes`, clean UTF-8, not empty (errors at `field`).
+Status CheckText(const std::string& s, const std::string& field, size_t max_bytes);
 
 struct TextService::Impl : events::ConsumerHandler {
   Impl(store::Database& d, domain::RecordService& r, const Clock& c, TextOptions o) : db(d), records(r), clock(c), opt(o) {
@@ -72,11 +74,11 @@ struct TextService::Impl : events::ConsumerHandler {
   Result<std::shared_ptr<TenantText>> Tenant(int64_t tenant);
   void Forget(int64_t tenant);
   Analysis Analyse(TenantText& t, const std::string& text, bool with_phrases);
-  json IntentsJson(const TenantText& t, const std::vector<std::string>& codes);
+  std::vector<IntentView> Intents(const TenantText& t, const std::vector<std::string>& codes);
   Status StoreAnalysis(store::Connection& conn, int64_t tenant, const std::string& entity, const TextRow& row, const Analysis& a,
                        const std::string& now);
-  Result<std::vector<TextRow>> LoadRows(store::Connection& conn, int64_t tenant, const std::string& entity, const std::string& where,
-                                        std::vector<store::Value> params);
+  // Reads rows of `entity` on a connection of its own.
+  Result<std::vector<TextRow>> LoadRows(int64_t tenant, const std::string& entity, const repo::TextFilter& filter);
   Status AnalyseRows(int64_t tenant, const std::string& entity, const std::vector<TextRow>& rows, bool count_df);
   // events::ConsumerHandler: new and changed notes, feedback and signals are analysed; the
   // daily recap and model upkeep run in Tick.
@@ -84,11 +86,13 @@ struct TextService::Impl : events::ConsumerHandler {
   void Tick() override {
     if (opt.periodic) Periodic();
   }
-  Result<json> TrainIntents(int64_t tenant);
+  Result<IntentModelState> TrainIntents(int64_t tenant);
   void Periodic();
+  // `content` is the recap document as stored in text_recaps.content (kept as JSON, see Recap).
   Status DeliverRecap(int64_t tenant, int64_t recap_id, int64_t unit, const json& content);
   // The `llm` setting `p` asks for (`in`: null or {url, model, api_key?}) given the stored
-  // `current`, with its key sealed; fills `*audit` with {before, after} when it changes.
+  // `current`, with its key sealed; fills `*audit` with {before, after} when it changes. JSON:
+  // `in` is part of the settings document SaveSettings validates, `current` the stored setting.
   Result<json> NewLlm(const Principal& p, const json& current, const json& in, json* audit);
 
   TextService* self = nullptr;

@@ -12,8 +12,6 @@
 
 namespace keel::text {
 
-using store::Value;
-
 struct TextService::Impl::Kb {
   struct Doc {
     std::string kind, title, body, product_line, segment;
@@ -139,6 +137,11 @@ std::string ParamOf(const std::vector<std::pair<std::string, std::string>>& q, c
 
 const std::vector<std::string> kKinds = {"playbook", "faq", "case", "won_deal_note", "product", "policy"};
 
+KbDocument DocumentOf(const repo::KbDocumentRow& d) {
+  return KbDocument{.id = d.id, .title = d.title, .kind = d.kind, .product_line = d.product_line, .segment = d.segment,
+                    .opportunity_id = d.opportunity_id, .created_at = d.created_at};
+}
+
 }  // namespace
 
 void TextService::Impl::ForgetKb(int64_t tenant) {
@@ -157,37 +160,18 @@ Result<std::shared_ptr<TextService::Impl::Kb>> TextService::Impl::KbOf(int64_t t
   k->terms = t->terms;
   k->built_at = now;
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows docs, conn->Query(
-      "SELECT id, kind, title, body, product_line, segment, opportunity_id FROM kb_documents WHERE tenant_id = ? AND archived_at IS NULL", q));
-  for (const auto& r : docs.rows) {
-    Kb::Doc d;
-    d.id = store::AsInt(r[0]);
-    d.kind = store::AsText(r[1]);
-    d.title = store::AsText(r[2]);
-    d.body = store::AsText(r[3]);
-    d.product_line = store::IsNull(r[4]) ? "" : store::AsText(r[4]);
-    d.segment = store::IsNull(r[5]) ? "" : store::AsText(r[5]);
-    d.opportunity_id = store::IsNull(r[6]) ? 0 : store::AsInt(r[6]);
-    k->Add(std::move(d));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::KbDocumentRow> docs, repo::KbDocuments(*conn, tenant));
+  for (auto& r : docs) {
+    k->Add({.kind = r.kind, .title = r.title, .body = std::move(r.body), .product_line = r.product_line, .segment = r.segment,
+            .id = r.id, .opportunity_id = r.opportunity_id});
   }
   // The notes of won deals are knowledge too.
-  KEEL_ASSIGN_OR_RETURN(store::Rows won, conn->Query(
-      "SELECT a.id, a.notes, o.id, o.name, o.product_category, c.segment FROM activities a JOIN opportunities o ON o.tenant_id = a.tenant_id "
-      "AND o.id = a.opportunity_id LEFT JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id WHERE a.tenant_id = ? "
-      "AND o.outcome = 'won' AND a.notes IS NOT NULL AND a.archived_at IS NULL ORDER BY a.id DESC LIMIT 50000", q));
-  for (const auto& r : won.rows) {
-    std::string notes = store::AsText(r[1]);
-    if (!IsCleanText(notes)) continue;
-    Kb::Doc d;
-    d.kind = "won_deal_note";
-    d.id = store::AsInt(r[0]);
-    d.body = notes;
-    d.opportunity_id = store::AsInt(r[2]);
-    d.title = "赢单纪要 · " + store::AsText(r[3]);
-    d.product_line = store::IsNull(r[4]) ? "" : ProductLine(store::AsText(r[4]));
-    d.segment = store::IsNull(r[5]) ? "" : store::AsText(r[5]);
-    k->Add(std::move(d));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::WonDealNote> won, repo::WonDealNotes(*conn, tenant));
+  for (auto& r : won) {
+    if (!IsCleanText(r.notes)) continue;
+    k->Add({.kind = "won_deal_note", .title = "赢单纪要 · " + r.opportunity_name, .body = std::move(r.notes),
+            .product_line = r.product_category ? ProductLine(*r.product_category) : "", .segment = r.segment.value_or(""),
+            .id = r.activity_id, .opportunity_id = r.opportunity_id});
   }
   k->Finish();
   std::lock_guard lock(kb_mu);
@@ -195,93 +179,67 @@ Result<std::shared_ptr<TextService::Impl::Kb>> TextService::Impl::KbOf(int64_t t
   return k;
 }
 
-Result<json> TextService::AddDocument(const Principal& p, const json& body) {
-  if (domain::IsReadOnly(p.role) || p.role == domain::Role::kRep) {
-    return Status::Error(ErrorKind::kForbidden, "forbidden", "reps and read-only roles may not add to the knowledge base",
-                         "销售代表和只读角色不能添加知识库文档");
-  }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"title", "body", "kind", "product_line", "segment", "opportunity_id"}));
-  if (!body.contains("title")) return Bad("validation.required", "title is required", "title 为必填项", "title");
-  if (!body.contains("body")) return Bad("validation.required", "body is required", "body 为必填项", "body");
-  KEEL_ASSIGN_OR_RETURN(std::string title, CheckedText(body["title"], "title", 200));
-  KEEL_ASSIGN_OR_RETURN(std::string text, CheckedText(body["body"], "body", 200000));
-  std::string kind = body.value("kind", "playbook");
+Result<KbDocument> TextService::AddDocument(const Principal& p, const KbDocumentCommand& cmd) {
+  KEEL_RETURN_IF_ERROR(Authorize(p, Change::kAddDocument));
+  KEEL_RETURN_IF_ERROR(CheckText(cmd.title, "title", 200));
+  KEEL_RETURN_IF_ERROR(CheckText(cmd.body, "body", 200000));
+  const std::string& title = cmd.title;
+  const std::string& text = cmd.body;
+  const std::string& kind = cmd.kind;
   if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
     return Bad("validation.enum", "kind must be one of: playbook, faq, case, won_deal_note, product, policy",
                "kind 只能取：playbook、faq、case、won_deal_note、product、policy", "kind");
   }
-  std::string pl, seg;
-  if (body.contains("product_line") && !body["product_line"].is_null()) {
-    KEEL_ASSIGN_OR_RETURN(pl, CheckedText(body["product_line"], "product_line", 64));
-  }
-  if (body.contains("segment") && !body["segment"].is_null()) {
-    KEEL_ASSIGN_OR_RETURN(seg, CheckedText(body["segment"], "segment", 64));
-  }
-  int64_t opp = 0;
-  if (body.contains("opportunity_id") && !body["opportunity_id"].is_null()) {
-    if (!body["opportunity_id"].is_number_integer()) return Bad("validation.type", "opportunity_id must be an id", "opportunity_id 应为 ID", "opportunity_id");
-    opp = body["opportunity_id"].get<int64_t>();
+  std::string pl = cmd.product_line.value_or(""), seg = cmd.segment.value_or("");
+  if (cmd.product_line) KEEL_RETURN_IF_ERROR(CheckText(pl, "product_line", 64));
+  if (cmd.segment) KEEL_RETURN_IF_ERROR(CheckText(seg, "segment", 64));
+  int64_t opp = cmd.opportunity_id.value_or(0);
+  if (cmd.opportunity_id) {
     KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity("opportunities"), opp).status().WithField("opportunity_id"));
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   std::string now = FormatTimestamp(impl_->clock.NowMs());
-  Value q[] = {p.tenant_id, ids[0], title, text, kind, pl.empty() ? Value() : Value(pl), seg.empty() ? Value() : Value(seg),
-               opp ? Value(opp) : Value(), now, p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO kb_documents (tenant_id, id, title, body, kind, product_line, segment, opportunity_id, "
-                                  "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  repo::KbDocumentRow row{.id = ids[0], .kind = kind, .title = title, .body = text, .product_line = pl, .segment = seg,
+                          .created_at = now, .opportunity_id = opp,
+                          .created_by = p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt};
+  KEEL_RETURN_IF_ERROR(repo::InsertKbDocument(*conn, p.tenant_id, row));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   impl_->ForgetKb(p.tenant_id);
-  return json{{"id", ids[0]}, {"title", title}, {"kind", kind}, {"product_line", pl.empty() ? json(nullptr) : json(pl)},
-              {"segment", seg.empty() ? json(nullptr) : json(seg)}, {"opportunity_id", opp ? json(opp) : json(nullptr)},
-              {"created_at", now}, {"chars", CodePoints(text)}};
+  KbDocument out = DocumentOf(row);
+  out.chars = static_cast<int64_t>(CodePoints(text));
+  return out;
 }
 
-Result<json> TextService::ListDocuments(const Principal& p) {
+Result<std::vector<KbDocument>> TextService::ListDocuments(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, title, kind, product_line, segment, opportunity_id, created_at, LENGTH(body) FROM kb_documents WHERE tenant_id = ? AND "
-      "archived_at IS NULL ORDER BY id DESC LIMIT 500", q));
-  json items = json::array();
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])}, {"title", store::AsText(row[1])}, {"kind", store::AsText(row[2])},
-                     {"product_line", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
-                     {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
-                     {"opportunity_id", store::IsNull(row[5]) ? json(nullptr) : json(store::AsInt(row[5]))},
-                     {"created_at", store::AsText(row[6])}});
-  }
-  return json{{"items", items}};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::KbDocumentRow> docs, repo::ListKbDocuments(*conn, p.tenant_id));
+  std::vector<KbDocument> out;
+  for (const auto& d : docs) out.push_back(DocumentOf(d));
+  return out;
 }
 
-Result<json> TextService::GetDocument(const Principal& p, int64_t id) {
+Result<KbDocument> TextService::GetDocument(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, title, kind, product_line, segment, opportunity_id, created_at, body FROM kb_documents WHERE tenant_id = ? AND id = ? "
-      "AND archived_at IS NULL", q));
-  if (r.empty()) return Status::NotFound("document");
-  const auto& row = r.rows[0];
-  return json{{"id", store::AsInt(row[0])}, {"title", store::AsText(row[1])}, {"kind", store::AsText(row[2])},
-              {"product_line", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
-              {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
-              {"opportunity_id", store::IsNull(row[5]) ? json(nullptr) : json(store::AsInt(row[5]))},
-              {"created_at", store::AsText(row[6])}, {"body", store::AsText(row[7])}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::KbDocumentRow> d, repo::LoadKbDocument(*conn, p.tenant_id, id));
+  if (!d) return Status::NotFound("document");
+  KbDocument out = DocumentOf(*d);
+  out.body = d->body;
+  return out;
 }
 
-Result<json> TextService::ArchiveDocument(const Principal& p, int64_t id) {
+Result<KbDocument> TextService::ArchiveDocument(const Principal& p, int64_t id) {
   if (domain::IsReadOnly(p.role) || p.role == domain::Role::kRep) {
     return Status::Error(ErrorKind::kForbidden, "forbidden", "reps and read-only roles may not change the knowledge base",
                          "销售代表和只读角色不能修改知识库");
   }
-  KEEL_ASSIGN_OR_RETURN(json doc, GetDocument(p, id));
+  KEEL_ASSIGN_OR_RETURN(KbDocument doc, GetDocument(p, id));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {FormatTimestamp(impl_->clock.NowMs()), p.tenant_id, id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE kb_documents SET archived_at = ? WHERE tenant_id = ? AND id = ?", q).status());
+  KEEL_RETURN_IF_ERROR(repo::ArchiveKbDocument(*conn, p.tenant_id, id, FormatTimestamp(impl_->clock.NowMs())));
   impl_->ForgetKb(p.tenant_id);
-  doc.erase("body");
-  doc["archived"] = true;
+  doc.body.reset();
+  doc.archived = true;
   return doc;
 }
 
@@ -311,9 +269,98 @@ class DealScope {
 // Checking visibility costs a lookup per deal: a search looks at this many candidates at most.
 constexpr size_t kMaxScopeChecks = 400;
 
+// Why a won deal is like this one, in Chinese and English, by deal.
+using Reasons = std::map<int64_t, std::pair<std::vector<std::string>, std::vector<std::string>>>;
+using DealMatches = std::map<int64_t, std::pair<double, std::vector<uint32_t>>>;  // deal → best BM25, its notes
+
+// The five most similar won deals: their notes' score against the best (0…1), plus the same
+// category (0.3), the same customer segment (0.15) and a similar amount (up to 0.15).
+std::vector<std::pair<double, int64_t>> RankDeals(const std::map<int64_t, repo::DealRow>& info, const DealMatches& deals, double top,
+                                                  const std::string& category, const std::string& segment, double amount, Reasons* why) {
+  std::vector<std::pair<double, int64_t>> ranked;
+  for (const auto& [id, i] : info) {
+    double s = top > 0 ? deals.at(id).first / top : 0;
+    auto& [zh, en] = (*why)[id];
+    zh.push_back("纪要内容相近");
+    en.push_back("similar notes");
+    if (!category.empty() && i.product_category == category) {
+      s += 0.3;
+      zh.push_back("同品类 " + category);
+      en.push_back("same category " + category);
+    }
+    if (!segment.empty() && i.segment == segment) {
+      s += 0.15;
+      zh.push_back("同客户分层");
+      en.push_back("same customer segment");
+    }
+    double other = static_cast<double>(i.amount) / 100.0;
+    if (amount > 0 && other > 0) {
+      double ratio = std::min(amount, other) / std::max(amount, other);
+      s += 0.15 * ratio;
+      if (ratio > 0.6) {
+        zh.push_back("金额相近");
+        en.push_back("similar amount");
+      }
+    }
+    ranked.push_back({s, id});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  if (ranked.size() > 5) ranked.resize(5);
+  return ranked;
+}
+
+// Hints: for each objection the deal shows, what was said in won deals and the playbooks
+// (won deals of `opportunity_id` itself and of deals `scope` does not see left out).
+std::vector<Hint> Hints(const TextService::Impl::Kb& k, const TenantText& t, const std::vector<std::string>& words,
+           const std::vector<std::string>& intents, int64_t opportunity_id, DealScope& scope) {
+  std::vector<Hint> hints;
+  for (const auto& code : intents) {
+    if (code == "purchase_intent") continue;
+    const IntentDef* d = FindIntent(t.intents, code);
+    std::vector<std::string> iw = words;
+    for (const auto& term : d->terms) iw.push_back(term);
+    auto s2 = k.Score(iw);
+    std::vector<std::pair<double, uint32_t>> cand;
+    for (const auto& [doc, sc] : s2) {
+      const auto& kd = k.docs[doc];
+      if (kd.kind == "won_deal_note" && kd.opportunity_id == opportunity_id) continue;
+      if (kd.kind != "won_deal_note" && kd.kind != "playbook" && kd.kind != "faq" && kd.kind != "case") continue;
+      cand.push_back({sc, doc});
+    }
+    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    // Only notes of deals the caller may open are quoted (at most kMaxScopeChecks looked up).
+    size_t checked = 0;
+    std::vector<std::pair<double, uint32_t>> allowed;
+    for (const auto& c : cand) {
+      const auto& kd = k.docs[c.second];
+      if (kd.opportunity_id && (checked++ >= kMaxScopeChecks || !scope.Visible(kd.opportunity_id))) continue;
+      allowed.push_back(c);
+      if (allowed.size() >= 50) break;
+    }
+    cand.swap(allowed);
+    std::set<std::string> said;
+    std::set<std::string> term_set(d->terms.begin(), d->terms.end());
+    for (const auto& [sc, doc] : cand) {
+      if (said.size() >= 3) break;
+      const auto& kd = k.docs[doc];
+      std::string snip = Snippet(kd.body, term_set, k.terms, 100);
+      if (snip.empty() || !said.insert(snip).second) continue;
+      Source src{.kind = kd.kind, .title = kd.title};
+      if (kd.kind == "won_deal_note") {
+        src.opportunity_id = kd.opportunity_id;
+        src.activity_id = kd.id;
+      } else {
+        src.document_id = kd.id;
+      }
+      hints.push_back({code, d->zh, d->en, snip, src});
+    }
+  }
+  return hints;
+}
+
 }  // namespace
 
-Result<json> TextService::Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+Result<SearchResult> TextService::Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
   for (const auto& [k, v] : query) {
     if (k != "q" && k != "product_line" && k != "segment" && k != "kind" && k != "limit") {
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
@@ -321,7 +368,7 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
   }
   std::string q = ParamOf(query, "q");
   if (q.empty()) return Bad("validation.required", "q is required", "q 为必填项", "q");
-  KEEL_ASSIGN_OR_RETURN(q, CheckedText(json(q), "q", 500));
+  KEEL_RETURN_IF_ERROR(CheckText(q, "q", 500));
   int limit = 10;
   if (std::string l = ParamOf(query, "limit"); !l.empty()) {
     char* end = nullptr;
@@ -347,7 +394,7 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::set<std::string> ws(words.begin(), words.end());
-  json hits = json::array();
+  std::vector<SearchHit> hits;
   // Notes of deals the caller cannot open are left out (docs/text.md): their total is not counted.
   DealScope scope(p, impl_->records);
   size_t checked = 0;
@@ -359,16 +406,14 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
       ++checked;
       if (!visible) continue;
     }
-    json h = {{"kind", doc.kind}, {"title", doc.title}, {"score", std::round(ranked[i].first * 1000) / 1000},
-              {"snippet", Snippet(doc.body, ws, k->terms)},
-              {"product_line", doc.product_line.empty() ? json(nullptr) : json(doc.product_line)},
-              {"segment", doc.segment.empty() ? json(nullptr) : json(doc.segment)}};
+    SearchHit h{.kind = doc.kind, .title = doc.title, .snippet = Snippet(doc.body, ws, k->terms),
+                .score = std::round(ranked[i].first * 1000) / 1000, .product_line = doc.product_line, .segment = doc.segment};
     if (doc.kind == "won_deal_note") {
-      h["activity_id"] = doc.id;
-      h["opportunity_id"] = doc.opportunity_id;
+      h.activity_id = doc.id;
+      h.opportunity_id = doc.opportunity_id;
     } else {
-      h["document_id"] = doc.id;
-      if (doc.opportunity_id) h["opportunity_id"] = doc.opportunity_id;
+      h.document_id = doc.id;
+      if (doc.opportunity_id) h.opportunity_id = doc.opportunity_id;
     }
     hits.push_back(std::move(h));
   }
@@ -376,14 +421,14 @@ Result<json> TextService::Search(const Principal& p, const std::vector<std::pair
   if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
     // What the caller can see: every shared document that matches, and the deal notes shown.
     total = static_cast<size_t>(std::count_if(ranked.begin(), ranked.end(), [&](const auto& r) { return k->docs[r.second].opportunity_id == 0; }));
-    total += static_cast<size_t>(std::count_if(hits.begin(), hits.end(), [](const json& h) { return h.contains("opportunity_id"); }));
+    total += static_cast<size_t>(std::count_if(hits.begin(), hits.end(), [](const SearchHit& h) { return h.opportunity_id.has_value(); }));
   }
-  return json{{"q", q}, {"words", words}, {"total", total}, {"items", hits}};
+  return SearchResult{q, words, static_cast<int64_t>(total), std::move(hits)};
 }
 
 // ---- Talk tracks ----
 
-Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id) {
+Result<TalkTracksView> TextService::TalkTracks(const Principal& p, int64_t opportunity_id) {
   KEEL_ASSIGN_OR_RETURN(json opp, impl_->records.Get(p, *domain::FindEntity("opportunities"), opportunity_id));
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(auto k, impl_->KbOf(p.tenant_id));
@@ -391,14 +436,10 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
   std::string segment;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, opportunity_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT notes FROM activities WHERE tenant_id = ? AND opportunity_id = ? AND notes IS NOT NULL AND archived_at IS NULL "
-        "ORDER BY occurred_at DESC LIMIT 10", q));
-    for (const auto& row : r.rows) notes += store::AsText(row[0]) + "\n";
-    Value c[] = {p.tenant_id, opp["customer_id"].get<int64_t>()};
-    KEEL_ASSIGN_OR_RETURN(store::Rows cs, conn->Query("SELECT segment FROM customers WHERE tenant_id = ? AND id = ?", c));
-    if (!cs.empty() && !store::IsNull(cs.rows[0][0])) segment = store::AsText(cs.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::DealNote> latest, repo::DealNotes(*conn, p.tenant_id, opportunity_id, 10));
+    for (const auto& n : latest) notes += n.notes + "\n";
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> seg, repo::CustomerSegment(*conn, p.tenant_id, opp["customer_id"].get<int64_t>()));
+    segment = seg.value_or("");
   }
   std::string category = opp["product_category"].is_string() ? opp["product_category"].get<std::string>() : "";
   std::string leaf = category.substr(category.rfind('/') == std::string::npos ? 0 : category.rfind('/') + 1);
@@ -406,7 +447,7 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
   auto words = QueryWords(query, k->terms);
   auto scores = k->Score(words);
   // Won deals: the best matching note of each, plus what the deals have in common.
-  std::map<int64_t, std::pair<double, std::vector<uint32_t>>> deals;
+  DealMatches deals;
   double top = 0;
   for (const auto& [d, s] : scores) {
     const auto& doc = k->docs[d];
@@ -416,60 +457,21 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
     e.second.push_back(d);
     top = std::max(top, s);
   }
-  std::map<int64_t, json> info;
+  std::map<int64_t, repo::DealRow> info;
   if (!deals.empty()) {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     std::vector<std::pair<double, int64_t>> pre;
     for (const auto& [id, e] : deals) pre.push_back({e.first, id});
     std::sort(pre.rbegin(), pre.rend());
     if (pre.size() > 200) pre.resize(200);
-    std::string in = " IN (?";
-    std::vector<Value> q = {p.tenant_id, pre[0].second};
-    for (size_t i = 1; i < pre.size(); ++i) {
-      in += ", ?";
-      q.emplace_back(pre[i].second);
-    }
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT o.id, o.name, o.amount, o.product_category, c.segment, c.name, o.closed_at FROM opportunities o LEFT JOIN customers c ON "
-        "c.tenant_id = o.tenant_id AND c.id = o.customer_id WHERE o.tenant_id = ? AND o.id" + in + ")", q));
-    for (const auto& row : r.rows) {
-      info[store::AsInt(row[0])] = {{"name", store::AsText(row[1])}, {"amount", static_cast<double>(store::AsInt(row[2])) / 100.0},
-                                    {"product_category", store::IsNull(row[3]) ? json(nullptr) : json(store::AsText(row[3]))},
-                                    {"segment", store::IsNull(row[4]) ? json(nullptr) : json(store::AsText(row[4]))},
-                                    {"closed_at", store::IsNull(row[6]) ? json(nullptr) : json(store::AsText(row[6]))}};
-    }
+    std::vector<int64_t> ids;
+    for (const auto& [s, id] : pre) ids.push_back(id);
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::DealRow> rows, repo::Deals(*conn, p.tenant_id, ids));
+    for (auto& d : rows) info[d.id] = std::move(d);
   }
   double amount = opp["amount"].is_number() ? opp["amount"].get<double>() : 0;
-  std::vector<std::pair<double, int64_t>> ranked;
-  std::map<int64_t, std::pair<std::vector<std::string>, std::vector<std::string>>> why;  // zh, en
-  for (const auto& [id, i] : info) {
-    double s = top > 0 ? deals[id].first / top : 0;
-    auto& [zh, en] = why[id];
-    zh.push_back("纪要内容相近");
-    en.push_back("similar notes");
-    if (!category.empty() && i["product_category"] == category) {
-      s += 0.3;
-      zh.push_back("同品类 " + category);
-      en.push_back("same category " + category);
-    }
-    if (!segment.empty() && i["segment"] == segment) {
-      s += 0.15;
-      zh.push_back("同客户分层");
-      en.push_back("same customer segment");
-    }
-    double other = i["amount"].get<double>();
-    if (amount > 0 && other > 0) {
-      double ratio = std::min(amount, other) / std::max(amount, other);
-      s += 0.15 * ratio;
-      if (ratio > 0.6) {
-        zh.push_back("金额相近");
-        en.push_back("similar amount");
-      }
-    }
-    ranked.push_back({s, id});
-  }
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-  if (ranked.size() > 5) ranked.resize(5);
+  Reasons why;
+  std::vector<std::pair<double, int64_t>> ranked = RankDeals(info, deals, top, category, segment, amount, &why);
   CorpusStats stats;
   {
     std::lock_guard lock(t->mu);
@@ -479,86 +481,44 @@ Result<json> TextService::TalkTracks(const Principal& p, int64_t opportunity_id)
   // similar — category, segment, an amount band and the reasons — but no id, name, date, notes or
   // phrases from their notes; their notes feed neither the phrases nor the hints below.
   DealScope scope(p, impl_->records);
-  json similar = json::array();
+  TalkTracksView out;
+  out.opportunity_id = opportunity_id;
   std::vector<std::vector<Token>> won_docs;
   for (const auto& [s, id] : ranked) {
-    json e = info[id];
-    e["similarity"] = std::round(s * 1000) / 1000;
-    e["reasons_zh"] = why[id].first;
-    e["reasons_en"] = why[id].second;
+    const repo::DealRow& d = info.at(id);
+    SimilarDeal e{.similarity = std::round(s * 1000) / 1000, .reasons_zh = why[id].first, .reasons_en = why[id].second,
+                  .product_category = d.product_category, .segment = d.segment};
     if (!scope.Visible(id)) {
-      double a = e["amount"].get<double>();
+      double a = static_cast<double>(d.amount) / 100.0;
       double band = a <= 0 ? 0 : std::pow(10.0, std::floor(std::log10(a)));
-      json anon = {{"anonymised", true}, {"similarity", e["similarity"]}, {"reasons_zh", e["reasons_zh"]}, {"reasons_en", e["reasons_en"]},
-                   {"product_category", e["product_category"]}, {"segment", e["segment"]},
-                   {"amount_band", band > 0 ? json({band, band * 10}) : json(nullptr)}};
-      similar.push_back(std::move(anon));
+      e.anonymised = true;
+      if (band > 0) e.amount_band = std::make_pair(band, band * 10);
+      out.similar_won_deals.push_back(std::move(e));
       continue;
     }
     std::vector<std::vector<Token>> docs;
-    for (uint32_t d : deals[id].second) docs.push_back(Segment(k->docs[d].body, k->terms));
+    for (uint32_t doc : deals[id].second) docs.push_back(Segment(k->docs[doc].body, k->terms));
     won_docs.insert(won_docs.end(), docs.begin(), docs.end());
-    e["opportunity_id"] = id;
-    e["anonymised"] = false;
-    e["key_phrases"] = PhrasesJson(KeyPhrases(docs, stats, k->terms, 4));
-    similar.push_back(std::move(e));
+    e.opportunity_id = id;
+    e.name = d.name;
+    e.amount = static_cast<double>(d.amount) / 100.0;
+    e.closed_at = d.closed_at;
+    e.key_phrases = KeyPhrases(docs, stats, k->terms, 4);
+    out.similar_won_deals.push_back(std::move(e));
   }
   // Hints: for each objection this deal shows, what was said in won deals and the playbooks.
   auto tokens = Segment(notes, t->terms);
   auto intents = RuleIntents(t->intents, tokens, Normalize(notes));
-  json hints = json::array();
-  for (const auto& code : intents) {
-    if (code == "purchase_intent") continue;
-    const IntentDef* d = FindIntent(t->intents, code);
-    std::vector<std::string> iw = words;
-    for (const auto& term : d->terms) iw.push_back(term);
-    auto s2 = k->Score(iw);
-    std::vector<std::pair<double, uint32_t>> cand;
-    for (const auto& [doc, sc] : s2) {
-      const auto& kd = k->docs[doc];
-      if (kd.kind == "won_deal_note" && kd.opportunity_id == opportunity_id) continue;
-      if (kd.kind != "won_deal_note" && kd.kind != "playbook" && kd.kind != "faq" && kd.kind != "case") continue;
-      cand.push_back({sc, doc});
-    }
-    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-    // Only notes of deals the caller may open are quoted (at most kMaxScopeChecks looked up).
-    size_t checked = 0;
-    std::vector<std::pair<double, uint32_t>> allowed;
-    for (const auto& c : cand) {
-      const auto& kd = k->docs[c.second];
-      if (kd.opportunity_id && (checked++ >= kMaxScopeChecks || !scope.Visible(kd.opportunity_id))) continue;
-      allowed.push_back(c);
-      if (allowed.size() >= 50) break;
-    }
-    cand.swap(allowed);
-    std::set<std::string> said;
-    std::set<std::string> term_set(d->terms.begin(), d->terms.end());
-    for (const auto& [sc, doc] : cand) {
-      if (said.size() >= 3) break;
-      const auto& kd = k->docs[doc];
-      std::string snip = Snippet(kd.body, term_set, k->terms, 100);
-      if (snip.empty() || !said.insert(snip).second) continue;
-      json src = {{"kind", kd.kind}, {"title", kd.title}};
-      if (kd.kind == "won_deal_note") {
-        src["opportunity_id"] = kd.opportunity_id;
-        src["activity_id"] = kd.id;
-      } else {
-        src["document_id"] = kd.id;
-      }
-      hints.push_back({{"intent", code}, {"intent_zh", d->zh}, {"intent_en", d->en}, {"text", snip}, {"source", src}});
-    }
-  }
-  return json{{"opportunity_id", opportunity_id}, {"detected_intents", impl_->IntentsJson(*t, intents)}, {"similar_won_deals", similar},
-              {"phrases_in_won_deals", PhrasesJson(KeyPhrases(won_docs, stats, k->terms, 8))}, {"hints", hints}};
+  out.hints = Hints(*k, *t, words, intents, opportunity_id, scope);
+  out.detected_intents = impl_->Intents(*t, intents);
+  out.phrases_in_won_deals = KeyPhrases(won_docs, stats, k->terms, 8);
+  return out;
 }
 
 // ---- Drafting through an OpenAI-compatible endpoint ----
 
-Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_id, const json& body) {
-  if (domain::IsReadOnly(p.role)) {
-    return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not write to customers", "只读角色不能起草客户消息");
-  }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"lang", "instructions"}));
+Result<Draft> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_id, const DraftCommand& cmd) {
+  KEEL_RETURN_IF_ERROR(Authorize(p, Change::kDraftFollowUp));
   KEEL_ASSIGN_OR_RETURN(json opp, impl_->records.Get(p, *domain::FindEntity("opportunities"), opportunity_id));
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
   if (!t->llm.is_object() || t->llm.value("url", "").empty()) {
@@ -566,38 +526,33 @@ Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_
                          "no generative endpoint is configured; an admin may set llm {url, model, api_key} in PUT /text/settings",
                          "尚未配置生成式接口；管理员可在 PUT /text/settings 中设置 llm {url, model, api_key}", "llm");
   }
-  std::string lang = body.value("lang", p.locale.rfind("en", 0) == 0 ? "en" : "zh");
+  std::string lang = cmd.lang.value_or(p.locale.rfind("en", 0) == 0 ? "en" : "zh");
   if (lang != "zh" && lang != "en") return Bad("validation.enum", "lang is zh or en", "lang 取值 zh 或 en", "lang");
-  std::string extra;
-  if (body.contains("instructions")) {
-    KEEL_ASSIGN_OR_RETURN(extra, CheckedText(body["instructions"], "instructions", 2000));
-  }
-  KEEL_ASSIGN_OR_RETURN(json tracks, TalkTracks(p, opportunity_id));
+  std::string extra = cmd.instructions.value_or("");
+  if (cmd.instructions) KEEL_RETURN_IF_ERROR(CheckText(extra, "instructions", 2000));
+  KEEL_ASSIGN_OR_RETURN(TalkTracksView tracks, TalkTracks(p, opportunity_id));
   std::string notes;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, opportunity_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT occurred_at, kind, notes FROM activities WHERE tenant_id = ? AND opportunity_id = ? AND notes IS NOT NULL AND "
-        "archived_at IS NULL ORDER BY occurred_at DESC LIMIT 5", q));
-    for (const auto& row : r.rows) notes += "- " + store::AsText(row[0]).substr(0, 10) + " " + store::AsText(row[1]) + ": " + store::AsText(row[2]) + "\n";
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::DealNote> latest, repo::DealNotes(*conn, p.tenant_id, opportunity_id, 5));
+    for (const auto& n : latest) notes += "- " + n.occurred_at.substr(0, 10) + " " + n.kind + ": " + n.notes + "\n";
   }
   // The context, each piece numbered so the draft can be traced to its sources.
-  json sources = json::array();
+  std::vector<Source> sources;
   std::string context;
   int n = 0;
-  for (const auto& h : tracks["hints"]) {
+  for (const auto& h : tracks.hints) {
     if (n >= 6) break;
-    sources.push_back(h["source"]);
-    context += "[" + std::to_string(++n) + "] " + h["text"].get<std::string>() + "\n";
+    sources.push_back(h.source);
+    context += "[" + std::to_string(++n) + "] " + h.text + "\n";
   }
-  for (const auto& s : tracks["similar_won_deals"]) {
+  for (const auto& s : tracks.similar_won_deals) {
     if (n >= 8) break;
-    if (s.value("anonymised", false)) continue;  // a deal the caller cannot open is no source
-    sources.push_back({{"kind", "won_deal"}, {"opportunity_id", s["opportunity_id"]}, {"title", s["name"]}});
+    if (s.anonymised) continue;  // a deal the caller cannot open is no source
+    sources.push_back(Source{.kind = "won_deal", .title = s.name, .opportunity_id = s.opportunity_id});
     std::string phrases;
-    for (const auto& kp : s["key_phrases"]) phrases += kp["text"].get<std::string>() + " ";
-    context += "[" + std::to_string(++n) + "] won deal " + s["name"].get<std::string>() + ": " + phrases + "\n";
+    for (const auto& kp : s.key_phrases) phrases += kp.text + " ";
+    context += "[" + std::to_string(++n) + "] won deal " + s.name + ": " + phrases + "\n";
   }
   std::string system = lang == "zh" ? "你是家电企业的销售助理。根据给出的商机信息、最近的拜访纪要和参考资料，为销售起草一条发给客户的跟进消息。"
                                       "语气专业、简洁、真诚；只使用给出的事实，不要编造价格或承诺；在用到参考资料处标注编号如[1]。"
@@ -642,8 +597,7 @@ Result<json> TextService::DraftFollowUp(const Principal& p, int64_t opportunity_
     return failed("the reply is not an OpenAI-style chat completion", "回复不是 OpenAI 格式的对话补全");
   }
   std::string model = r.contains("model") && r["model"].is_string() ? r["model"].get<std::string>() : t->llm.value("model", "");
-  return json{{"opportunity_id", opportunity_id}, {"draft", r["choices"][0]["message"]["content"]}, {"model", model},
-              {"lang", lang}, {"sources", sources}, {"grounded_on", n}};
+  return Draft{opportunity_id, r["choices"][0]["message"]["content"].get<std::string>(), model, lang, std::move(sources), n};
 }
 
 }  // namespace keel::text

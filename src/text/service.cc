@@ -20,7 +20,11 @@
 
 namespace keel::text {
 
-using store::Value;
+Result<std::pair<TimeMs, TimeMs>> DayRange(const TimeZone& zone, const std::string& day) {
+  KEEL_ASSIGN_OR_RETURN(int64_t d, ParseDate(day));
+  TimeMs local = d * kDayMs;
+  return std::make_pair(zone.ToUtc(local), zone.ToUtc(local + kDayMs));
+}
 
 Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
   return Status::Invalid(code, en, zh, field);
@@ -32,15 +36,17 @@ Status Forbidden() {
 
 bool CanManage(const Principal& p) { return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system(); }
 
-TimeMs TimeOf(const Value& v) {
-  if (store::IsNull(v)) return 0;
-  auto t = ParseTimestamp(store::AsText(v));
-  return t.ok() ? *t : 0;
-}
-
 json PhrasesJson(const std::vector<KeyPhrase>& kp) {
   json out = json::array();
   for (const auto& k : kp) out.push_back({{"text", k.text}, {"score", k.score}, {"count", k.count}});
+  return out;
+}
+
+std::vector<KeyPhrase> PhrasesOf(const std::string& stored) {
+  json a = json::parse(stored, nullptr, false);
+  std::vector<KeyPhrase> out;
+  if (!a.is_array()) return out;
+  for (const auto& k : a) out.push_back({k.value("text", ""), k.value("score", 0.0), k.value("count", 0)});
   return out;
 }
 
@@ -51,9 +57,7 @@ const IntentDef* FindIntent(const std::vector<IntentDef>& defs, const std::strin
   return nullptr;
 }
 
-Result<std::string> CheckedText(const json& v, const std::string& field, size_t max_bytes) {
-  if (!v.is_string()) return Bad("validation.type", field + " must be a string", field + " 应为字符串", field);
-  const std::string& s = v.get_ref<const std::string&>();
+Status CheckText(const std::string& s, const std::string& field, size_t max_bytes) {
   if (s.size() > max_bytes) {
     return Bad("validation.too_long", field + " is longer than " + std::to_string(max_bytes) + " bytes",
                field + " 超过 " + std::to_string(max_bytes) + " 字节", field);
@@ -63,7 +67,7 @@ Result<std::string> CheckedText(const json& v, const std::string& field, size_t 
                field + " 须为不含控制字符的 UTF-8 文本（可能是二进制或编码错误）", field);
   }
   if (Normalize(s).empty()) return Bad("validation.required", field + " is empty", field + " 为空", field);
-  return s;
+  return Status();
 }
 
 // ---- Tenant state ----
@@ -81,18 +85,17 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
   auto t = std::make_shared<TenantText>();
   t->intents = BuiltinIntents();
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", q));
-  if (tz.empty()) return Status::NotFound("tenant");
-  auto zone = TimeZone::Load(store::AsText(tz.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> tz, repo::TimeZoneOf(*conn, tenant));
+  if (!tz) return Status::NotFound("tenant");
+  auto zone = TimeZone::Load(*tz);
   if (!zone.ok()) zone = TimeZone::Load("Asia/Shanghai");
   KEEL_RETURN_IF_ERROR(zone.status());
   t->zone = *zone;
-  KEEL_ASSIGN_OR_RETURN(store::Rows s, conn->Query("SELECT terms, intents, recap_hour, llm FROM text_settings WHERE tenant_id = ?", q));
-  if (!s.empty()) {
-    json terms = json::parse(store::AsText(s.rows[0][0]), nullptr, false);
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::SettingsRow> s, repo::LoadSettings(*conn, tenant));
+  if (s) {
+    json terms = json::parse(s->terms, nullptr, false);
     if (terms.is_array()) t->term_list = terms.get<std::vector<std::string>>();
-    json intents = json::parse(store::AsText(s.rows[0][1]), nullptr, false);
+    json intents = json::parse(s->intents, nullptr, false);
     if (intents.is_array()) {
       t->tenant_intents = intents;
       for (const auto& i : intents) {
@@ -105,25 +108,23 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
         }
       }
     }
-    t->recap_hour = static_cast<int>(store::AsInt(s.rows[0][2]));
-    if (!store::IsNull(s.rows[0][3])) t->llm = json::parse(store::AsText(s.rows[0][3]), nullptr, false);
+    t->recap_hour = static_cast<int>(s->recap_hour);
+    if (s->llm) t->llm = json::parse(*s->llm, nullptr, false);
   }
   t->terms = Terms(t->term_list);
   for (const char* kind : {"sentiment", "intent"}) {
-    Value mq[] = {tenant, std::string(kind)};
-    KEEL_ASSIGN_OR_RETURN(store::Rows m, conn->Query(
-        "SELECT version, model, card FROM text_models WHERE tenant_id = ? AND kind = ? ORDER BY version DESC LIMIT 1", mq));
-    if (m.empty()) continue;
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::ModelRow> m, repo::LatestModel(*conn, tenant, kind));
+    if (!m) continue;
     std::string bytes;
-    if (!Base64UrlDecode(store::AsText(m.rows[0][1]), &bytes)) continue;
+    if (!Base64UrlDecode(m->model, &bytes)) continue;
     auto c = Classifier::Load(bytes);
     if (!c.ok()) {
       spdlog::warn("text: the {} model of tenant {} does not load: {}", kind, tenant, c.status().ToString());
       continue;
     }
     std::shared_ptr<Classifier> shared(std::move(*c));
-    int version = static_cast<int>(store::AsInt(m.rows[0][0]));
-    json card = json::parse(store::AsText(m.rows[0][2]), nullptr, false);
+    int version = static_cast<int>(m->version);
+    json card = json::parse(m->card, nullptr, false);
     if (std::string(kind) == "sentiment") {
       t->sentiment = shared;
       t->sentiment_version = version;
@@ -133,10 +134,9 @@ Result<std::shared_ptr<TenantText>> TextService::Impl::Tenant(int64_t tenant) {
       t->intent_version = version;
     }
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows st, conn->Query("SELECT docs FROM text_state WHERE tenant_id = ?", q));
-  t->stats.docs = st.empty() ? 0 : store::AsInt(st.rows[0][0]);
-  KEEL_ASSIGN_OR_RETURN(store::Rows df, conn->Query("SELECT term, df FROM text_df WHERE tenant_id = ?", q));
-  for (const auto& r : df.rows) t->stats.df[store::AsText(r[0])] = store::AsInt(r[1]);
+  KEEL_ASSIGN_OR_RETURN(t->stats.docs, repo::CorpusDocs(*conn, tenant));
+  KEEL_ASSIGN_OR_RETURN(auto df, repo::DocumentFrequencies(*conn, tenant));
+  for (auto& [term, n] : df) t->stats.df[term] = n;
   std::lock_guard lock(mu);
   // Settings or a model changed while this was loading: use it once, do not keep it.
   if (generation[tenant] != gen) return t;
@@ -178,63 +178,28 @@ Analysis TextService::Impl::Analyse(TenantText& t, const std::string& text, bool
   return a;
 }
 
-json TextService::Impl::IntentsJson(const TenantText& t, const std::vector<std::string>& codes) {
-  json out = json::array();
+std::vector<IntentView> TextService::Impl::Intents(const TenantText& t, const std::vector<std::string>& codes) {
+  std::vector<IntentView> out;
   for (const auto& c : codes) {
     const IntentDef* d = FindIntent(t.intents, c);
-    out.push_back({{"code", c}, {"zh", d ? d->zh : std::string("其他")}, {"en", d ? d->en : std::string("other")}});
+    out.push_back({c, d ? d->zh : std::string("其他"), d ? d->en : std::string("other")});
   }
   return out;
 }
 
 Status TextService::Impl::StoreAnalysis(store::Connection& conn, int64_t tenant, const std::string& entity, const TextRow& row,
                                         const Analysis& a, const std::string& now) {
-  json intents = a.intents;
-  Value q[] = {tenant, entity, row.id, row.unit ? Value(row.unit) : Value(), row.owner ? Value(row.owner) : Value(),
-               row.customer ? Value(row.customer) : Value(), row.occurred_at, a.sentiment.label, a.sentiment.score,
-               a.sentiment.model, intents.dump(), a.intent_source, PhrasesJson(a.phrases).dump(), now};
-  return conn.Exec(
-      "INSERT INTO text_analyses (tenant_id, entity, record_id, unit_id, owner_id, customer_id, occurred_at, sentiment_label, "
-      "sentiment, sentiment_model, intents, intent_source, key_phrases, analysed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (tenant_id, entity, record_id) DO UPDATE SET unit_id = excluded.unit_id, owner_id = excluded.owner_id, "
-      "customer_id = excluded.customer_id, occurred_at = excluded.occurred_at, sentiment_label = excluded.sentiment_label, "
-      "sentiment = excluded.sentiment, sentiment_model = excluded.sentiment_model, intents = CASE WHEN "
-      "text_analyses.intent_source = 'correction' THEN text_analyses.intents ELSE excluded.intents END, intent_source = CASE WHEN "
-      "text_analyses.intent_source = 'correction' THEN 'correction' ELSE excluded.intent_source END, "
-      "key_phrases = excluded.key_phrases, analysed_at = excluded.analysed_at",
-      q).status();
+  auto id = [](int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; };
+  repo::AnalysisRow r{.entity = entity, .record_id = row.id, .unit_id = id(row.unit), .owner_id = id(row.owner),
+                      .customer_id = id(row.customer), .occurred_at = row.occurred_at, .sentiment_label = a.sentiment.label,
+                      .sentiment = a.sentiment.score, .sentiment_model = a.sentiment.model, .intents = json(a.intents).dump(),
+                      .intent_source = a.intent_source, .key_phrases = PhrasesJson(a.phrases).dump(), .analysed_at = now};
+  return repo::UpsertAnalysis(conn, tenant, r);
 }
 
-// Rows of `entity` by id with their text (activities: notes; feedback: text; signals: title + body).
-Result<std::vector<TextRow>> TextService::Impl::LoadRows(store::Connection& conn, int64_t tenant, const std::string& entity,
-                                                         const std::string& where, std::vector<Value> params) {
-  std::string sql;
-  if (entity == "activities") {
-    sql = "SELECT id, notes, unit_id, owner_id, customer_id, occurred_at, NULL, store_id FROM activities WHERE tenant_id = ? AND "
-          "archived_at IS NULL AND notes IS NOT NULL";
-  } else if (entity == "feedback") {
-    sql = "SELECT id, text, unit_id, NULL, customer_id, submitted_at, rating, store_id FROM feedback WHERE tenant_id = ? AND "
-          "archived_at IS NULL";
-  } else {
-    sql = "SELECT id, COALESCE(title, '') || CASE WHEN body IS NULL THEN '' ELSE '。' || body END, unit_id, owner_id, customer_id, "
-          "occurred_at, sentiment, NULL FROM signals WHERE tenant_id = ?";
-  }
-  params.insert(params.begin(), Value(tenant));
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql + where, params));
-  std::vector<TextRow> out;
-  for (const auto& row : r.rows) {
-    TextRow t;
-    t.id = store::AsInt(row[0]);
-    t.text = store::IsNull(row[1]) ? "" : store::AsText(row[1]);
-    t.unit = store::IsNull(row[2]) ? 0 : store::AsInt(row[2]);
-    t.owner = store::IsNull(row[3]) ? 0 : store::AsInt(row[3]);
-    t.customer = store::IsNull(row[4]) ? 0 : store::AsInt(row[4]);
-    t.occurred_at = store::IsNull(row[5]) ? std::string() : store::AsText(row[5]);
-    t.extra = store::IsNull(row[6]) ? NAN : store::AsDouble(row[6]);
-    t.store = store::IsNull(row[7]) ? 0 : store::AsInt(row[7]);
-    out.push_back(std::move(t));
-  }
-  return out;
+Result<std::vector<TextRow>> TextService::Impl::LoadRows(int64_t tenant, const std::string& entity, const repo::TextFilter& filter) {
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  return repo::TextRows(*conn, tenant, entity, filter);
 }
 
 // Analyses and stores rows (and, for feedback and signals, their sentiment columns); `count_df`
@@ -252,8 +217,7 @@ Status TextService::Impl::AnalyseRows(int64_t tenant, const std::string& entity,
       if (std::isnan(row.extra)) continue;
       // No text: the rating alone says how the customer feels.
       double s = (row.extra - 3.0) / 2.0;
-      Value q[] = {s, std::string(s > 0 ? "positive" : s < 0 ? "negative" : "neutral"), std::string("rating"), tenant, row.id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE feedback SET sentiment = ?, sentiment_label = ?, sentiment_model = ? WHERE tenant_id = ? AND id = ?", q).status());
+      KEEL_RETURN_IF_ERROR(repo::SetFeedbackSentiment(*conn, tenant, row.id, s, s > 0 ? "positive" : s < 0 ? "negative" : "neutral", "rating"));
       continue;
     }
     if (row.text.empty() || !IsCleanText(row.text)) continue;
@@ -266,12 +230,10 @@ Status TextService::Impl::AnalyseRows(int64_t tenant, const std::string& entity,
     Analysis a = Analyse(*t, text, true);
     KEEL_RETURN_IF_ERROR(StoreAnalysis(*conn, tenant, entity, row, a, now));
     if (entity == "feedback") {
-      Value q[] = {a.sentiment.score, a.sentiment.label, a.sentiment.model, tenant, row.id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE feedback SET sentiment = ?, sentiment_label = ?, sentiment_model = ? WHERE tenant_id = ? AND id = ?", q).status());
+      KEEL_RETURN_IF_ERROR(repo::SetFeedbackSentiment(*conn, tenant, row.id, a.sentiment.score, a.sentiment.label, a.sentiment.model));
     }
     if (entity == "signals" && std::isnan(row.extra)) {
-      Value q[] = {a.sentiment.score, tenant, row.id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE signals SET sentiment = ? WHERE tenant_id = ? AND id = ? AND sentiment IS NULL", q).status());
+      KEEL_RETURN_IF_ERROR(repo::SetSignalSentimentIfUnset(*conn, tenant, row.id, a.sentiment.score));
     }
     if (count_df) {
       std::lock_guard lock(t->mu);
@@ -280,16 +242,8 @@ Status TextService::Impl::AnalyseRows(int64_t tenant, const std::string& entity,
     }
     analysed.fetch_add(1);
   }
-  for (const auto& [term, n] : df_add) {
-    Value q[] = {tenant, term, n};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_df (tenant_id, term, df) VALUES (?, ?, ?) ON CONFLICT (tenant_id, term) DO "
-                                    "UPDATE SET df = text_df.df + excluded.df", q).status());
-  }
-  if (docs_add) {
-    Value q[] = {tenant, docs_add, now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, 0, ?, ?) ON CONFLICT (tenant_id) "
-                                    "DO UPDATE SET docs = text_state.docs + excluded.docs, updated_at = excluded.updated_at", q).status());
-  }
+  KEEL_RETURN_IF_ERROR(repo::AddDocumentFrequencies(*conn, tenant, df_add));
+  if (docs_add) KEEL_RETURN_IF_ERROR(repo::AddCorpusDocs(*conn, tenant, docs_add, now));
   return tx.Commit();
 }
 
@@ -314,17 +268,9 @@ Status TextService::Impl::Process(int64_t tenant, std::span<const events::Event>
     for (const auto& [entity, ids] : *group) {
       std::vector<int64_t> list(ids.begin(), ids.end());
       for (size_t from = 0; from < list.size(); from += 400) {
-        std::string in = " AND id IN (?";
-        std::vector<Value> params = {list[from]};
-        for (size_t i = from + 1; i < list.size() && i < from + 400; ++i) {
-          in += ", ?";
-          params.emplace_back(list[i]);
-        }
-        std::vector<TextRow> rows;
-        {
-          KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-          KEEL_ASSIGN_OR_RETURN(rows, LoadRows(*conn, tenant, entity, in + ")", params));
-        }
+        repo::TextFilter f;
+        f.ids.assign(list.begin() + static_cast<long>(from), list.begin() + static_cast<long>(std::min(list.size(), from + 400)));
+        KEEL_ASSIGN_OR_RETURN(std::vector<TextRow> rows, LoadRows(tenant, entity, f));
         KEEL_RETURN_IF_ERROR(AnalyseRows(tenant, entity, rows, group == &fresh));
       }
     }
@@ -357,17 +303,12 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
   std::vector<TextRow> notes, feedback;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    KEEL_ASSIGN_OR_RETURN(notes, impl_->LoadRows(*conn, tenant, "activities", " AND occurred_at >= ?", {FormatTimestamp(since)}));
-    KEEL_ASSIGN_OR_RETURN(feedback, impl_->LoadRows(*conn, tenant, "feedback", " AND sentiment_model IS NULL", {}));
-    // The statistics are rebuilt from what is analysed here.
-    Value q[] = {tenant};
-    KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM text_df WHERE tenant_id = ?", q).status());
+    KEEL_ASSIGN_OR_RETURN(notes, repo::TextRows(*conn, tenant, "activities", {.from = FormatTimestamp(since)}));
     // What is in the log now is covered by the backfill: the worker starts after it.
     KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, tenant));
     KEEL_RETURN_IF_ERROR(impl_->consumer.SetCursor(*conn, tenant, head));
-    Value s[] = {tenant, FormatTimestamp(impl_->clock.NowMs())};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_state (tenant_id, seq, docs, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (tenant_id) "
-                                    "DO UPDATE SET docs = 0", s).status());
+    // The statistics are rebuilt from what is analysed here.
+    KEEL_RETURN_IF_ERROR(repo::ResetCorpus(*conn, tenant, FormatTimestamp(impl_->clock.NowMs())));
   }
   impl_->Forget(tenant);
   for (size_t from = 0; from < notes.size(); from += 2000) {
@@ -379,10 +320,7 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
     auto trained = TrainSentimentFor(tenant);
     if (!trained.ok() && trained.status().code() != "text.not_enough_data") return trained.status();
   }
-  {
-    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    KEEL_ASSIGN_OR_RETURN(feedback, impl_->LoadRows(*conn, tenant, "feedback", " AND sentiment_model IS NULL", {}));
-  }
+  KEEL_ASSIGN_OR_RETURN(feedback, impl_->LoadRows(tenant, "feedback", {.unanalysed = true}));
   for (size_t from = 0; from < feedback.size(); from += 2000) {
     std::vector<TextRow> chunk(feedback.begin() + static_cast<long>(from),
                                feedback.begin() + static_cast<long>(std::min(feedback.size(), from + 2000)));
@@ -393,27 +331,24 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
 
 // ---- Analysis through the API ----
 
-Result<json> TextService::Analyze(const Principal& p, const json& body) {
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"text", "include_words"}));
-  if (!body.contains("text")) return Bad("validation.required", "text is required", "text 为必填项", "text");
-  KEEL_ASSIGN_OR_RETURN(std::string text, CheckedText(body["text"], "text", impl_->opt.max_text_bytes));
+Result<TextAnalysis> TextService::Analyze(const Principal& p, const AnalyzeCommand& cmd) {
+  KEEL_RETURN_IF_ERROR(CheckText(cmd.text, "text", impl_->opt.max_text_bytes));
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
-  Analysis a = impl_->Analyse(*t, text, true);
-  json out = {{"key_phrases", PhrasesJson(a.phrases)},
-              {"sentiment", {{"label", a.sentiment.label}, {"score", a.sentiment.score}, {"confidence", a.sentiment.confidence},
-                             {"model", a.sentiment.model}}},
-              {"intents", impl_->IntentsJson(*t, a.intents)},
-              {"intent_source", a.intent_source},
-              {"words", a.tokens.size()}};
-  if (body.value("include_words", false)) {
-    json words = json::array();
-    for (const auto& tok : a.tokens) words.push_back({{"word", tok.norm}, {"begin", tok.begin}, {"end", tok.end}});
-    out["word_list"] = words;
+  Analysis a = impl_->Analyse(*t, cmd.text, true);
+  TextAnalysis out;
+  out.key_phrases = a.phrases;
+  out.sentiment = {a.sentiment.label, a.sentiment.score, a.sentiment.confidence, a.sentiment.model};
+  out.intents = impl_->Intents(*t, a.intents);
+  out.intent_source = a.intent_source;
+  out.words = static_cast<int64_t>(a.tokens.size());
+  if (cmd.include_words) {
+    out.word_list.emplace();
+    for (const auto& tok : a.tokens) out.word_list->push_back({tok.norm, tok.begin, tok.end});
   }
   return out;
 }
 
-Result<json> TextService::AnalysisOf(const Principal& p, const std::string& entity, int64_t id) {
+Result<TextAnalysis> TextService::AnalysisOf(const Principal& p, const std::string& entity, int64_t id) {
   const domain::EntityDef* e = domain::FindEntity(entity);
   if (!e) return Status::NotFound(entity);
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *e, id));
@@ -421,21 +356,20 @@ Result<json> TextService::AnalysisOf(const Principal& p, const std::string& enti
   std::vector<TextRow> rows;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, entity, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT sentiment_label, sentiment, sentiment_model, intents, intent_source, key_phrases, analysed_at FROM text_analyses "
-        "WHERE tenant_id = ? AND entity = ? AND record_id = ?", q));
-    if (!r.empty()) {
-      json intents = json::parse(store::AsText(r.rows[0][3]), nullptr, false);
-      return json{{"entity", entity}, {"id", id},
-                  {"sentiment", {{"label", store::AsText(r.rows[0][0])}, {"score", store::AsDouble(r.rows[0][1])},
-                                 {"model", store::AsText(r.rows[0][2])}}},
-                  {"intents", impl_->IntentsJson(*t, intents.is_array() ? intents.get<std::vector<std::string>>() : std::vector<std::string>())},
-                  {"intent_source", store::AsText(r.rows[0][4])},
-                  {"key_phrases", json::parse(store::AsText(r.rows[0][5]), nullptr, false)},
-                  {"analysed_at", store::AsText(r.rows[0][6])}};
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::AnalysisRow> r, repo::LoadAnalysis(*conn, p.tenant_id, entity, id));
+    if (r) {
+      json intents = json::parse(r->intents, nullptr, false);
+      TextAnalysis out;
+      out.entity = entity;
+      out.id = id;
+      out.sentiment = {r->sentiment_label, r->sentiment, std::nullopt, r->sentiment_model};
+      out.intents = impl_->Intents(*t, intents.is_array() ? intents.get<std::vector<std::string>>() : std::vector<std::string>());
+      out.intent_source = r->intent_source;
+      out.key_phrases = PhrasesOf(r->key_phrases);
+      out.analysed_at = r->analysed_at;
+      return out;
     }
-    KEEL_ASSIGN_OR_RETURN(rows, impl_->LoadRows(*conn, p.tenant_id, entity, " AND id = ?", {id}));
+    KEEL_ASSIGN_OR_RETURN(rows, repo::TextRows(*conn, p.tenant_id, entity, {.ids = {id}}));
   }
   // Not analysed yet (written a moment ago, or before the service ran): analyse it now.
   if (rows.empty() || rows[0].text.empty()) {
@@ -448,42 +382,50 @@ Result<json> TextService::AnalysisOf(const Principal& p, const std::string& enti
   KEEL_RETURN_IF_ERROR(impl_->AnalyseRows(p.tenant_id, entity, rows, false));
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, entity, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM text_analyses WHERE tenant_id = ? AND entity = ? AND record_id = ?", q));
-    if (r.empty()) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::AnalysisRow> r, repo::LoadAnalysis(*conn, p.tenant_id, entity, id));
+    if (!r) {
       return Status::Error(ErrorKind::kUnprocessable, "text.no_text", "this " + e->en + " has no text to analyse", "该" + e->zh + "没有可分析的文字");
     }
   }
   return AnalysisOf(p, entity, id);
 }
 
-Result<json> TextService::CorrectIntents(const Principal& p, int64_t activity_id, const json& body) {
-  if (domain::IsReadOnly(p.role)) {
-    return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles may not correct notes", "只读角色不能更正纪要");
+Status TextService::Authorize(const Principal& p, Change change) const {
+  switch (change) {
+    case Change::kCorrectIntents:
+      if (!domain::IsReadOnly(p.role)) return Status();
+      return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles may not correct notes", "只读角色不能更正纪要");
+    case Change::kAddDocument:
+      if (!domain::IsReadOnly(p.role) && p.role != domain::Role::kRep) return Status();
+      return Status::Error(ErrorKind::kForbidden, "forbidden", "reps and read-only roles may not add to the knowledge base",
+                           "销售代表和只读角色不能添加知识库文档");
+    case Change::kDraftFollowUp:
+      if (!domain::IsReadOnly(p.role)) return Status();
+      return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not write to customers", "只读角色不能起草客户消息");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"intents"}));
+  return Status();
+}
+
+Result<Correction> TextService::CorrectIntents(const Principal& p, int64_t activity_id, const CorrectIntentsCommand& cmd) {
+  KEEL_RETURN_IF_ERROR(Authorize(p, Change::kCorrectIntents));
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity("activities"), activity_id));
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
-  if (!body.contains("intents") || !body["intents"].is_array() || body["intents"].empty()) {
+  if (!cmd.intents || cmd.intents->empty()) {
     return Bad("validation.required", "intents must be a non-empty list of intent codes", "intents 应为非空的意图代码列表", "intents");
   }
   std::vector<std::string> labels;
-  for (size_t i = 0; i < body["intents"].size(); ++i) {
-    const json& v = body["intents"][i];
+  for (size_t i = 0; i < cmd.intents->size(); ++i) {
+    const std::optional<std::string>& v = (*cmd.intents)[i];
     std::string at = "intents[" + std::to_string(i) + "]";
-    if (!v.is_string() || (v.get<std::string>() != "other" && !FindIntent(t->intents, v.get<std::string>()))) {
+    if (!v || (*v != "other" && !FindIntent(t->intents, *v))) {
       std::string list = "other";
       for (const auto& d : t->intents) list += ", " + d.code;
       return Bad("validation.enum", at + " must be one of: " + list, at + " 只能取以下值：" + list, at);
     }
-    if (std::find(labels.begin(), labels.end(), v.get<std::string>()) == labels.end()) labels.push_back(v.get<std::string>());
+    if (std::find(labels.begin(), labels.end(), *v) == labels.end()) labels.push_back(*v);
   }
   if (!record["notes"].is_string()) return Bad("text.no_text", "this activity has no notes", "该活动没有纪要", "notes");
-  std::vector<TextRow> rows;
-  {
-    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    KEEL_ASSIGN_OR_RETURN(rows, impl_->LoadRows(*conn, p.tenant_id, "activities", " AND id = ?", {activity_id}));
-  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<TextRow> rows, impl_->LoadRows(p.tenant_id, "activities", {.ids = {activity_id}}));
   if (rows.empty()) {
     return Status::Error(ErrorKind::kConflict, "record.archived", "this activity is archived", "该活动已归档", "id");
   }
@@ -495,46 +437,39 @@ Result<json> TextService::CorrectIntents(const Principal& p, int64_t activity_id
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
     std::string now = FormatTimestamp(impl_->clock.NowMs());
-    Value del[] = {p.tenant_id, std::string("activities"), activity_id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM text_analyses WHERE tenant_id = ? AND entity = ? AND record_id = ?", del).status());
+    KEEL_RETURN_IF_ERROR(repo::DeleteAnalysis(*conn, p.tenant_id, "activities", activity_id));
     KEEL_RETURN_IF_ERROR(impl_->StoreAnalysis(*conn, p.tenant_id, "activities", rows[0], a, now));
-    Value q[] = {p.tenant_id, activity_id, json(labels).dump(), p.user_id ? Value(p.user_id) : Value(), now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_corrections (tenant_id, activity_id, labels, actor_id, created_at) VALUES (?, ?, ?, ?, ?) "
-                                    "ON CONFLICT (tenant_id, activity_id) DO UPDATE SET labels = excluded.labels, actor_id = excluded.actor_id, "
-                                    "created_at = excluded.created_at", q).status());
-    Value c[] = {p.tenant_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows n, conn->Query("SELECT COUNT(*) FROM text_corrections WHERE tenant_id = ?", c));
-    corrections = store::AsInt(n.rows[0][0]);
+    KEEL_RETURN_IF_ERROR(repo::UpsertCorrection(*conn, p.tenant_id, activity_id, json(labels).dump(),
+                                                p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt, now));
+    KEEL_ASSIGN_OR_RETURN(corrections, repo::CountCorrections(*conn, p.tenant_id));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  json out = {{"id", activity_id}, {"intents", impl_->IntentsJson(*t, labels)}, {"intent_source", "correction"}, {"corrections", corrections}};
+  Correction out{.id = activity_id, .intents = impl_->Intents(*t, labels), .intent_source = "correction", .corrections = corrections};
   // Enough corrections: the intent model learns from all of them (fast: a few hundred notes), at
   // the threshold and then after every ten more.
   if (corrections >= impl_->opt.min_corrections && (corrections - impl_->opt.min_corrections) % 10 == 0) {
     auto trained = impl_->TrainIntents(p.tenant_id);
-    if (trained.ok()) out["intent_model"] = *trained;
+    if (trained.ok()) out.intent_model = *trained;
     else spdlog::warn("text: intent model of tenant {}: {}", p.tenant_id, trained.status().ToString());
   } else if (corrections < impl_->opt.min_corrections) {
-    out["intent_model"] = {{"status", "waiting"}, {"corrections_needed", impl_->opt.min_corrections}};
+    out.intent_model = IntentModelState{.status = "waiting", .corrections_needed = impl_->opt.min_corrections};
   } else {
-    out["intent_model"] = {{"status", "kept"}, {"next_training_at", corrections + 10 - (corrections - impl_->opt.min_corrections) % 10}};
+    out.intent_model = IntentModelState{.status = "kept",
+                                        .next_training_at = corrections + 10 - (corrections - impl_->opt.min_corrections) % 10};
   }
   return out;
 }
 
-Result<json> TextService::Impl::TrainIntents(int64_t tenant) {
+Result<IntentModelState> TextService::Impl::TrainIntents(int64_t tenant) {
   std::vector<Classifier::Example> ex;
   KEEL_ASSIGN_OR_RETURN(auto t, Tenant(tenant));
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    Value q[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT c.labels, a.notes FROM text_corrections c JOIN activities a ON a.tenant_id = c.tenant_id AND a.id = c.activity_id "
-        "WHERE c.tenant_id = ? AND a.notes IS NOT NULL", q));
-    for (const auto& row : r.rows) {
-      json labels = json::parse(store::AsText(row[0]), nullptr, false);
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::CorrectedNote> corrected, repo::CorrectedNotes(*conn, tenant));
+    for (const auto& c : corrected) {
+      json labels = json::parse(c.labels, nullptr, false);
       if (!labels.is_array()) continue;
-      ex.push_back({labels.get<std::vector<std::string>>(), ClassifierInput(Segment(store::AsText(row[1]), t->terms))});
+      ex.push_back({labels.get<std::vector<std::string>>(), ClassifierInput(Segment(c.notes, t->terms))});
     }
   }
   Classifier::Options o;
@@ -544,15 +479,58 @@ Result<json> TextService::Impl::TrainIntents(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(std::string bytes, model->Save());
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows v, conn->Query("SELECT COALESCE(MAX(version), 0) FROM text_models WHERE tenant_id = ? AND kind = 'intent'", q));
-  int64_t version = store::AsInt(v.rows[0][0]) + 1;
+  KEEL_ASSIGN_OR_RETURN(int64_t version, repo::NextModelVersion(*conn, tenant, "intent"));
   json card = {{"examples", ex.size()}, {"trained_at", FormatTimestamp(clock.NowMs())}};
-  Value ins[] = {tenant, std::string("intent"), version, Base64UrlEncode(bytes), card.dump(), FormatTimestamp(clock.NowMs())};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO text_models (tenant_id, kind, version, model, card, created_at) VALUES (?, ?, ?, ?, ?, ?)", ins).status());
+  KEEL_RETURN_IF_ERROR(repo::InsertModel(*conn, tenant, "intent", {version, Base64UrlEncode(bytes), card.dump()}, FormatTimestamp(clock.NowMs())));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Forget(tenant);
-  return json{{"status", "trained"}, {"version", version}, {"examples", ex.size()}};
+  return IntentModelState{.status = "trained", .version = version, .examples = static_cast<int64_t>(ex.size())};
+}
+
+// ---- Key phrases by scope ----
+
+Result<PhraseSummary> TextService::KeyPhrasesOf(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+  repo::TextFilter filter;
+  int days = 7;
+  std::string day;
+  for (const auto& [k, v] : query) {
+    if (k == "customer_id" || k == "unit_id" || k == "owner_id") {
+      char* end = nullptr;
+      long long x = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || x <= 0) return Bad("validation.parameter", k + " must be a positive id", k + " 应为正整数 ID", k);
+      (k == "unit_id" ? filter.units_within : k == "owner_id" ? filter.owners : filter.customers).push_back(static_cast<int64_t>(x));
+    } else if (k == "date") {
+      if (!ParseDate(v).ok()) return Bad("validation.parameter", "date must be YYYY-MM-DD", "date 应为 YYYY-MM-DD", k);
+      day = v;
+    } else if (k == "days") {
+      char* end = nullptr;
+      long x = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || x < 1 || x > 365) return Bad("validation.parameter", "days is 1 to 365", "days 应为 1 到 365", k);
+      days = static_cast<int>(x);
+    } else if (k != "limit") {
+      return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
+    }
+  }
+  KEEL_ASSIGN_OR_RETURN(auto t, impl_->Tenant(p.tenant_id));
+  TimeMs to = impl_->clock.NowMs(), from = to - days * kDayMs;
+  if (!day.empty()) {
+    KEEL_ASSIGN_OR_RETURN(auto r, DayRange(*t->zone, day));
+    from = r.first;
+    to = r.second;
+  }
+  filter.from = FormatTimestamp(from);
+  filter.to = FormatTimestamp(to);
+  filter.visible_to = &p;
+  filter.newest = 5000;
+  KEEL_ASSIGN_OR_RETURN(std::vector<TextRow> rows, impl_->LoadRows(p.tenant_id, "activities", filter));
+  std::vector<std::vector<Token>> docs;
+  for (const auto& r : rows) docs.push_back(Segment(r.text, t->terms));
+  CorpusStats stats;
+  {
+    std::lock_guard lock(t->mu);
+    stats = t->stats;
+  }
+  return PhraseSummary{static_cast<int64_t>(rows.size()), FormatTimestamp(from), FormatTimestamp(to), KeyPhrases(docs, stats, t->terms, 12)};
 }
 
 }  // namespace keel::text

@@ -24,6 +24,7 @@
 #include "domain/model.h"
 #include "domain/records.h"
 #include "store/database.h"
+#include "text/model.h"
 
 namespace keel::text {
 
@@ -64,44 +65,54 @@ class TextService {
   Result<int64_t> Backfill(int64_t tenant_id, TimeMs since);
 
   // ---- API ----
-  // {text, lang?} → words, key phrases, sentiment (with model), intents.
-  Result<json> Analyze(const Principal& p, const json& body);
+  // Whether `p` may make a change at all (403 otherwise), checked before its request is read;
+  // the calls below check it again.
+  enum class Change { kCorrectIntents, kAddDocument, kDraftFollowUp };
+  Status Authorize(const Principal& p, Change change) const;
+  // Words, key phrases, sentiment (with model), intents of a text (at most max_text_bytes).
+  Result<TextAnalysis> Analyze(const Principal& p, const AnalyzeCommand& cmd);
   // The stored analysis of an activity's notes or a feedback's text (404 when not visible).
-  Result<json> AnalysisOf(const Principal& p, const std::string& entity, int64_t id);
+  Result<TextAnalysis> AnalysisOf(const Principal& p, const std::string& entity, int64_t id);
   // A user's correction of a note's intents; teaches the intent model.
-  Result<json> CorrectIntents(const Principal& p, int64_t activity_id, const json& body);
+  Result<Correction> CorrectIntents(const Principal& p, int64_t activity_id, const CorrectIntentsCommand& cmd);
   // Key phrases of the notes of a customer, a unit, an owner and/or a day.
-  Result<json> KeyPhrasesOf(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
+  Result<PhraseSummary> KeyPhrasesOf(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
   // Domain terms, extra intents, the recap hour and the generative endpoint (admin/hq_ops
   // write; only an admin changes `llm`). The endpoint's URL must pass the outbound policy
   // (outbound.* at "llm.url"); a new URL without an api_key clears the stored key, so that a
   // key is never sent anywhere but where it was entered for. The key is stored sealed, never
   // returned (has_key), and every change of `llm` is audited without it.
-  Result<json> Settings(const Principal& p);
-  Result<json> SaveSettings(const Principal& p, const json& body);
+  Result<SettingsView> Settings(const Principal& p);
+  // `body` is the settings document the admin writes ({terms, intents, recap_hour, llm}, each
+  // optional), validated here with field paths.
+  Result<SettingsView> SaveSettings(const Principal& p, const json& body);
   // Seals every LLM key still stored in plain text or under an old key (see
   // AlertEngine::ResealSecrets).
   Result<ResealCount> ResealSecrets();
   // The sentiment model: which one is used, with its card; train it from rated feedback.
-  Result<json> SentimentModel(const Principal& p);
+  Result<SentimentModelView> SentimentModel(const Principal& p);
+  // The new model's card: the document stored with the model (status active or rejected).
   Result<json> TrainSentiment(const Principal& p);
   Result<json> TrainSentimentFor(int64_t tenant_id);
   // The daily recap for a unit or a supervisor's team ({unit_id | supervisor_id, date, lang}).
+  // A recap is the document stored in text_recaps.content, as the reader reads it: kept as JSON.
   Result<json> Recap(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
   Result<json> MakeRecap(int64_t tenant_id, const std::string& scope, int64_t scope_id, const std::string& day);
+  // {items: recap documents with where they were delivered}.
   Result<json> MyRecaps(const Principal& p, const std::string& lang);
   // The recap of every sales unit and supervisor for a local day; returns how many were made.
   Result<int64_t> RecapsForDay(int64_t tenant_id, const std::string& day);
   // Knowledge base.
-  Result<json> AddDocument(const Principal& p, const json& body);
-  Result<json> ListDocuments(const Principal& p);
-  Result<json> GetDocument(const Principal& p, int64_t id);
-  Result<json> ArchiveDocument(const Principal& p, int64_t id);
-  Result<json> Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
+  Result<KbDocument> AddDocument(const Principal& p, const KbDocumentCommand& cmd);
+  // The newest 500, without bodies.
+  Result<std::vector<KbDocument>> ListDocuments(const Principal& p);
+  Result<KbDocument> GetDocument(const Principal& p, int64_t id);
+  Result<KbDocument> ArchiveDocument(const Principal& p, int64_t id);
+  Result<SearchResult> Search(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
   // For an open opportunity: similar won deals and talk-track hints with their sources.
-  Result<json> TalkTracks(const Principal& p, int64_t opportunity_id);
+  Result<TalkTracksView> TalkTracks(const Principal& p, int64_t opportunity_id);
   // A drafted follow-up from the configured OpenAI-compatible endpoint (409 when none).
-  Result<json> DraftFollowUp(const Principal& p, int64_t opportunity_id, const json& body);
+  Result<Draft> DraftFollowUp(const Principal& p, int64_t opportunity_id, const DraftCommand& cmd);
 
   struct Stats {
     int64_t analysed = 0, recaps = 0;

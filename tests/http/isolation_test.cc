@@ -70,8 +70,8 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     ids_["alerts"] = 999999999;  // none fires in this fixture
     // Text: feedback, a knowledge-base document, the tenant's terms, analyses and a recap.
     ids_["feedback"] = mk("admin", "feedback", {{"rating", 2}, {"text", std::string(kMarker) + "送货太慢"}, {"customer_id", ids_["customers"]}});
-    auto doc = f_->text->AddDocument(o.as["admin"], {{"title", kMarker}, {"body", std::string(kMarker) + "的缺货应对话术"}});
-    ids_["kb"] = (*doc)["id"];
+    auto doc = f_->text->AddDocument(o.as["admin"], {.title = kMarker, .body = std::string(kMarker) + "的缺货应对话术"});
+    ids_["kb"] = doc->id;
     (void)f_->text->SaveSettings(o.as["admin"], {{"terms", {kMarker}}});
     (void)f_->text->ProcessNow(o.tenant);
     (void)f_->text->MakeRecap(o.tenant, "unit", o.unit_a, "2026-11-01");

@@ -130,8 +130,9 @@ TEST_F(TextDemo, ASupervisorReadsTheTeamRecapInTheirLanguage) {
 TEST_F(TextDemo, FeedbackShowsSentimentWithTheModelUsed) {
   auto model = env_->text->SentimentModel(Admin());
   ASSERT_TRUE(model.ok());
-  EXPECT_EQ((*model)["model"], "fasttext:v1") << model->dump();
-  EXPECT_GE((*model)["card"]["holdout_accuracy"].get<double>(), (*model)["card"]["lexicon_holdout_accuracy"].get<double>());
+  EXPECT_EQ(model->model, "fasttext:v1");
+  ASSERT_TRUE(model->card.has_value());
+  EXPECT_GE((*model->card)["holdout_accuracy"].get<double>(), (*model->card)["lexicon_holdout_accuracy"].get<double>());
   auto rows = Q("SELECT rating, sentiment_label, sentiment_model, text FROM feedback WHERE tenant_id = ?", {tenant()});
   ASSERT_GT(rows.size(), 2000u);
   int agree = 0, judged = 0;
@@ -154,17 +155,17 @@ TEST_F(TextDemo, TheKnowledgeBaseAnswersWithSnippets) {
   auto rep = As("sh-rep-01");
   auto r = env_->text->Search(rep, {{"q", "客户说价格比网上贵怎么办"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_FALSE((*r)["items"].empty());
-  EXPECT_EQ((*r)["items"][0]["title"], "价格异议应对话术") << r->dump();
-  EXPECT_NE((*r)["items"][0]["snippet"].get<std::string>().find("<em>"), std::string::npos);
+  ASSERT_FALSE(r->items.empty());
+  EXPECT_EQ(r->items[0].title, "价格异议应对话术");
+  EXPECT_NE(r->items[0].snippet.find("<em>"), std::string::npos);
   // Won deals' notes are searchable too, filtered by product line.
   auto won = env_->text->Search(rep, {{"q", "酒店 批量 报价"}, {"kind", "won_deal_note"}});
   ASSERT_TRUE(won.ok());
-  ASSERT_FALSE((*won)["items"].empty());
-  EXPECT_GT((*won)["items"][0]["opportunity_id"].get<int64_t>(), 0);
+  ASSERT_FALSE(won->items.empty());
+  EXPECT_GT(won->items[0].opportunity_id.value_or(0), 0);
   auto ac = env_->text->Search(rep, {{"q", "缺货"}, {"product_line", "空调"}});
   ASSERT_TRUE(ac.ok());
-  for (const auto& h : (*ac)["items"]) EXPECT_EQ(h["product_line"], "空调");
+  for (const auto& h : ac->items) EXPECT_EQ(h.product_line, "空调");
   EXPECT_EQ(env_->text->Search(rep, {{"q", "x"}, {"nope", "1"}}).status().code(), "validation.parameter");
 }
 
@@ -176,40 +177,40 @@ TEST_F(TextDemo, AnOpenDealGetsSimilarWonDealsAndTalkTracks) {
   int64_t opp = store::AsInt(open.rows[0][0]);
   auto r = env_->text->TalkTracks(Admin(), opp);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_FALSE((*r)["similar_won_deals"].empty()) << r->dump();
+  ASSERT_FALSE(r->similar_won_deals.empty());
   auto won_ids = Q("SELECT id FROM opportunities WHERE tenant_id = ? AND outcome = 'won'", {tenant()});
   std::set<int64_t> won;
   for (const auto& w : won_ids.rows) won.insert(store::AsInt(w[0]));
-  for (const auto& s : (*r)["similar_won_deals"]) {
-    EXPECT_TRUE(won.count(s["opportunity_id"].get<int64_t>()));
-    EXPECT_FALSE(s["reasons_zh"].empty());
+  for (const auto& s : r->similar_won_deals) {
+    EXPECT_TRUE(won.count(s.opportunity_id));
+    EXPECT_FALSE(s.reasons_zh.empty());
   }
   bool price = false;
-  for (const auto& i : (*r)["detected_intents"]) price |= i["code"] == "price_objection";
-  EXPECT_TRUE(price) << (*r)["detected_intents"].dump();
+  for (const auto& i : r->detected_intents) price |= i.code == "price_objection";
+  EXPECT_TRUE(price);
   bool hint = false;
-  for (const auto& h : (*r)["hints"]) {
-    EXPECT_FALSE(h["source"].is_null());
-    hint |= h["intent"] == "price_objection";
+  for (const auto& h : r->hints) {
+    EXPECT_FALSE(h.source.kind.empty());
+    hint |= h.intent == "price_objection";
   }
-  EXPECT_TRUE(hint) << (*r)["hints"].dump();
+  EXPECT_TRUE(hint);
 }
 
 TEST_F(TextDemo, ADraftIsGroundedAndComesFromTheConfiguredEndpoint) {
   auto open = Q("SELECT id FROM opportunities WHERE tenant_id = ? AND outcome = 'open' ORDER BY id LIMIT 1", {tenant()});
   int64_t opp = store::AsInt(open.rows[0][0]);
-  EXPECT_EQ(env_->text->DraftFollowUp(Admin(), opp, json::object()).status().code(), "text.llm_not_configured");
+  EXPECT_EQ(env_->text->DraftFollowUp(Admin(), opp, {}).status().code(), "text.llm_not_configured");
   testing::Receiver llm({{200, R"j({"id":"x","model":"stand-in-1","choices":[{"index":0,"message":{"role":"assistant",
       "content":"王经理您好，感谢您上周抽时间交流……[1]"}}]})j"}});
   std::string url = llm.Url("/v1");
   ASSERT_TRUE(env_->text->SaveSettings(Admin(), {{"llm", {{"url", url}, {"model", "stand-in-1"}, {"api_key", "sk-test"}}}}).ok());
   auto settings = env_->text->Settings(Admin());
-  EXPECT_EQ((*settings)["llm"]["has_key"], true);
-  EXPECT_FALSE((*settings)["llm"].contains("api_key")) << "the key is never shown";
-  auto d = env_->text->DraftFollowUp(Admin(), opp, {{"lang", "zh"}});
+  ASSERT_TRUE(settings->llm.has_value());
+  EXPECT_TRUE(settings->llm->has_key);  // the key itself is never shown (LlmView has no field for it)
+  auto d = env_->text->DraftFollowUp(Admin(), opp, {.lang = "zh"});
   ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_EQ((*d)["draft"], "王经理您好，感谢您上周抽时间交流……[1]");
-  EXPECT_EQ((*d)["model"], "stand-in-1");
+  EXPECT_EQ(d->draft, "王经理您好，感谢您上周抽时间交流……[1]");
+  EXPECT_EQ(d->model, "stand-in-1");
   auto got = llm.requests();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].target, "/v1/chat/completions");
@@ -226,9 +227,10 @@ TEST_F(TextDemo, ADraftIsGroundedAndComesFromTheConfiguredEndpoint) {
   testing::Receiver broken({{500, "upstream down"}});
   auto moved = env_->text->SaveSettings(Admin(), {{"llm", {{"url", broken.Url("/v1")}, {"model", "m"}}}});
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
-  EXPECT_EQ((*moved)["llm"]["has_key"], false);
+  ASSERT_TRUE(moved->llm.has_value());
+  EXPECT_FALSE(moved->llm->has_key);
   // A broken endpoint is a clear 4xx, not a crash, and its answer is not relayed.
-  auto bad = env_->text->DraftFollowUp(Admin(), opp, json::object());
+  auto bad = env_->text->DraftFollowUp(Admin(), opp, {});
   EXPECT_EQ(bad.status().code(), "text.llm_failed");
   EXPECT_EQ(bad.status().kind(), ErrorKind::kUnprocessable);
   EXPECT_EQ(bad.status().message_en().find("upstream down"), std::string::npos);
@@ -265,8 +267,9 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   ASSERT_TRUE(live.WaitIdle(60000));
   auto analysis = live.AnalysisOf(Admin(), "activities", (*a)["id"].get<int64_t>());
   ASSERT_TRUE(analysis.ok());
-  EXPECT_EQ((*analysis)["sentiment"]["label"], "negative");
-  EXPECT_EQ((*analysis)["intents"][0]["code"], "complaint");
+  EXPECT_EQ(analysis->sentiment.label, "negative");
+  ASSERT_FALSE(analysis->intents.empty());
+  EXPECT_EQ(analysis->intents[0].code, "complaint");
   // 18:00 in Shanghai: every unit's recap for the day, the problem unit's sent to its webhook.
   env_->clock.Set(MsFromCivil(2026, 11, 27, 10, 5, 0));
   live.Notify(tenant());
@@ -288,12 +291,12 @@ TEST_F(TextDemo, AnotherTenantSeesNoneOfIt) {
   auto p = domain::Principal::System(rival);
   auto s = env_->text->Search(p, {{"q", "价格"}});
   ASSERT_TRUE(s.ok());
-  EXPECT_TRUE((*s)["items"].empty());
+  EXPECT_TRUE(s->items.empty());
   auto act = Q("SELECT id FROM activities WHERE tenant_id = ? AND notes IS NOT NULL LIMIT 1", {tenant()});
   EXPECT_EQ(env_->text->AnalysisOf(p, "activities", store::AsInt(act.rows[0][0])).status().kind(), ErrorKind::kNotFound);
   EXPECT_EQ(env_->text->Recap(p, {{"unit_id", std::to_string(env_->summary.stockout_unit)}}).status().kind(), ErrorKind::kNotFound);
   auto model = env_->text->SentimentModel(p);
-  EXPECT_EQ((*model)["model"], "lexicon");
+  EXPECT_EQ(model->model, "lexicon");
   auto opp = Q("SELECT id FROM opportunities WHERE tenant_id = ? LIMIT 1", {tenant()});
   EXPECT_EQ(env_->text->TalkTracks(p, store::AsInt(opp.rows[0][0])).status().kind(), ErrorKind::kNotFound);
 }
@@ -303,29 +306,34 @@ TEST_F(TextDemo, CorrectionsTeachTheIntentModel) {
   ASSERT_TRUE(env_->text->SaveSettings(Admin(), {{"intents", {{{"code", "installation"}, {"zh", "安装排期"}, {"en", "installation"},
                                                                 {"terms", {"安装预约系统"}}}}}}).ok());
   auto sup = As("sh-sup-1");
-  auto correct = [&](const std::string& like, const json& labels, int n) {
+  auto correct = [&](const std::string& like, const std::vector<std::string>& labels, int n) {
     auto rows = Q("SELECT id FROM activities WHERE tenant_id = ? AND notes LIKE ? ORDER BY id LIMIT " + std::to_string(n),
                   {tenant(), "%" + like + "%"});
     ASSERT_EQ(rows.size(), static_cast<size_t>(n)) << like;
     for (const auto& r : rows.rows) {
-      auto c = env_->text->CorrectIntents(Admin(), store::AsInt(r[0]), {{"intents", labels}});
+      CorrectIntentsCommand cmd;
+      cmd.intents.emplace(labels.begin(), labels.end());
+      auto c = env_->text->CorrectIntents(Admin(), store::AsInt(r[0]), cmd);
       ASSERT_TRUE(c.ok()) << c.status().ToString();
     }
   };
   correct("安装排期", {"complaint", "installation"}, 20);
   correct("延长账期", {"payment"}, 20);
-  auto before = env_->text->Analyze(sup, {{"text", "门店说安装排期又拖了，客户着急"}});
+  auto before = env_->text->Analyze(sup, {.text = "门店说安装排期又拖了，客户着急"});
   ASSERT_TRUE(before.ok());
   bool learnt = false;
-  for (const auto& i : (*before)["intents"]) learnt |= i["code"] == "installation";
-  EXPECT_TRUE(learnt) << before->dump();
-  EXPECT_EQ((*before)["intent_source"], "rules+model:v2");  // trained at 30 corrections and again at 40
-  auto other = env_->text->Analyze(sup, {{"text", "经销商要求延长账期"}});
-  for (const auto& i : (*other)["intents"]) EXPECT_NE(i["code"], "installation") << other->dump();
+  for (const auto& i : before->intents) learnt |= i.code == "installation";
+  EXPECT_TRUE(learnt);
+  EXPECT_EQ(before->intent_source, "rules+model:v2");  // trained at 30 corrections and again at 40
+  auto other = env_->text->Analyze(sup, {.text = "经销商要求延长账期"});
+  ASSERT_TRUE(other.ok());
+  for (const auto& i : other->intents) EXPECT_NE(i.code, "installation");
   // Read-only roles cannot correct.
   auto analyst = As("analyst");
   auto any = Q("SELECT id FROM activities WHERE tenant_id = ? AND notes IS NOT NULL LIMIT 1", {tenant()});
-  EXPECT_EQ(env_->text->CorrectIntents(analyst, store::AsInt(any.rows[0][0]), {{"intents", {"other"}}}).status().kind(), ErrorKind::kForbidden);
+  CorrectIntentsCommand other_only;
+  other_only.intents = std::vector<std::optional<std::string>>{"other"};
+  EXPECT_EQ(env_->text->CorrectIntents(analyst, store::AsInt(any.rows[0][0]), other_only).status().kind(), ErrorKind::kForbidden);
 }
 
 }  // namespace
