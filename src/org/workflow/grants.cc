@@ -2,33 +2,17 @@
 #include "org/workflow/approvals.h"
 #include "org/workflow/internal.h"
 
-#include <algorithm>
-#include <cmath>
-#include <condition_variable>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
-
 #include <spdlog/spdlog.h>
 
 #include "alerts/engine.h"
-#include "common/tz.h"
 #include "domain/codec.h"
-#include "domain/schema.h"
-#include "domain/versions.h"
-#include "events/consumer.h"
 #include "events/event_log.h"
-#include "org/conditions.h"
-#include "org/governance.h"
 #include "org/internal.h"
-#include "formula/formula.h"
+#include "org/workflow/store.h"
 
 namespace keel::org {
 
-using store::Value;
-
-
+namespace repo = workflow;
 
 namespace {
 
@@ -38,20 +22,20 @@ struct Person {
 };
 
 Result<Person> PersonOf(store::Connection& conn, int64_t tenant, int64_t user) {
-  Value q[] = {tenant, user};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT display_name, username, role, unit_id FROM users WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Person{"#" + std::to_string(user), "", 0};
-  std::string name = store::AsText(r.rows[0][0]);
-  return Person{name.empty() ? store::AsText(r.rows[0][1]) : name, store::AsText(r.rows[0][2]), store::AsInt(r.rows[0][3])};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::PersonRow> r, repo::LoadPerson(conn, tenant, user));
+  if (!r) return Person{"#" + std::to_string(user), "", 0};
+  return Person{r->display_name.empty() ? r->username : r->display_name, r->role, r->unit_id};
 }
 
-json GrantRow(const store::Rows& r, size_t i) {
-  const auto& row = r.rows[i];
-  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
-  auto num = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsInt(row[k])); };
-  return {{"id", num("id")}, {"grantor_id", num("grantor_id")}, {"grantee_id", num("grantee_id")}, {"kind", text("kind")},
-          {"unit_id", num("unit_id")}, {"starts_at", text("starts_at")}, {"ends_at", text("ends_at")}, {"reason", text("reason")},
-          {"created_at", text("created_at")}, {"created_by", num("created_by")}, {"revoked_at", text("revoked_at")}};
+template <typename T>
+json OrNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json GrantJson(const repo::GrantRow& g) {
+  return {{"id", g.id}, {"grantor_id", g.grantor_id}, {"grantee_id", g.grantee_id}, {"kind", g.kind},
+          {"unit_id", OrNull(g.unit_id)}, {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", OrNull(g.reason)},
+          {"created_at", OrNull(g.created_at)}, {"created_by", OrNull(g.created_by)}, {"revoked_at", OrNull(g.revoked_at)}};
 }
 
 }  // namespace
@@ -93,28 +77,34 @@ Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
   std::string reason = reason_it != body.end() && reason_it->is_string() ? reason_it->get<std::string>() : "";
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   for (int64_t u : {grantor, grantee}) {
-    Value q[] = {p.tenant_id, u};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-    if (r.empty()) return Bad("validation.reference", "no user " + std::to_string(u) + " in this tenant", "本租户没有用户 " + std::to_string(u),
+    KEEL_ASSIGN_OR_RETURN(bool exists, repo::UserExists(*conn, p.tenant_id, u));
+    if (!exists) return Bad("validation.reference", "no user " + std::to_string(u) + " in this tenant", "本租户没有用户 " + std::to_string(u),
                               u == grantee ? "grantee_id" : "grantor_id");
   }
   int64_t unit = 0;
   if (body.contains("unit_id") && !body["unit_id"].is_null()) {
     if (!body["unit_id"].is_number_integer()) return Bad("validation.type", "unit_id is a unit id", "unit_id 应为单元 ID", "unit_id");
     unit = body["unit_id"].get<int64_t>();
-    Value q[] = {p.tenant_id, unit};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-    if (r.empty() || (!IsHq(p) && store::AsText(r.rows[0][0]).rfind(p.unit_path, 0) != 0)) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, repo::UnitPath(*conn, p.tenant_id, unit));
+    if (!path || (!IsHq(p) && path->rfind(p.unit_path, 0) != 0)) {
       return Bad("validation.reference", "unit_id is not a unit in your part of the organisation", "unit_id 不在您的管辖范围内", "unit_id");
     }
   }
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value ins[] = {p.tenant_id, ids[0], grantor, grantee, std::string("approvals"), unit ? Value(unit) : Value(), FormatTimestamp(starts),
-                 FormatTimestamp(ends), reason, FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO grants (tenant_id, id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, "
-                                  "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
+  repo::GrantRow g;
+  g.id = ids[0];
+  g.grantor_id = grantor;
+  g.grantee_id = grantee;
+  g.kind = "approvals";
+  if (unit) g.unit_id = unit;
+  g.starts_at = FormatTimestamp(starts);
+  g.ends_at = FormatTimestamp(ends);
+  g.reason = reason;
+  g.created_at = FormatTimestamp(now);
+  if (p.user_id) g.created_by = p.user_id;
+  KEEL_RETURN_IF_ERROR(repo::InsertGrant(*conn, p.tenant_id, g));
   json out = {{"id", ids[0]}, {"grantor_id", grantor}, {"grantee_id", grantee}, {"kind", "approvals"}, {"unit_id", unit ? json(unit) : json(nullptr)},
               {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}, {"reason", reason}};
   json recorded = out;
@@ -154,24 +144,16 @@ Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
 
 Result<json> ApprovalEngine::Grants(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  std::vector<Value> q = {p.tenant_id};
-  std::string sql = "SELECT id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, revoked_at, created_by FROM grants WHERE tenant_id = ?";
-  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    sql += " AND (grantor_id = ? OR grantee_id = ?)";
-    q.push_back(p.user_id);
-    q.push_back(p.user_id);
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql + " ORDER BY id DESC LIMIT 500", q));
+  std::optional<int64_t> party;
+  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) party = p.user_id;
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::GrantRow> grants, repo::LoadGrants(*conn, p.tenant_id, party));
   std::string now = FormatTimestamp(impl_->clock.NowMs());
   json items = json::array();
-  for (const auto& row : r.rows) {
-    bool active = store::IsNull(row[8]) && store::AsText(row[5]) <= now && store::AsText(row[6]) > now;
-    items.push_back({{"id", store::AsInt(row[0])}, {"grantor_id", store::AsInt(row[1])}, {"grantee_id", store::AsInt(row[2])},
-                     {"kind", store::AsText(row[3])}, {"unit_id", store::IsNull(row[4]) ? json(nullptr) : json(store::AsInt(row[4]))},
-                     {"starts_at", store::AsText(row[5])}, {"ends_at", store::AsText(row[6])}, {"reason", store::AsText(row[7])},
-                     {"revoked_at", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))},
-                     {"created_by", store::IsNull(row[9]) ? json(nullptr) : json(store::AsInt(row[9]))},
-                     {"active", active}});
+  for (const auto& g : grants) {
+    bool active = !g.revoked_at && g.starts_at <= now && g.ends_at > now;
+    items.push_back({{"id", g.id}, {"grantor_id", g.grantor_id}, {"grantee_id", g.grantee_id}, {"kind", g.kind}, {"unit_id", OrNull(g.unit_id)},
+                     {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", g.reason.value_or("")},
+                     {"revoked_at", OrNull(g.revoked_at)}, {"created_by", OrNull(g.created_by)}, {"active", active}});
   }
   return json{{"items", items}};
 }
@@ -180,15 +162,13 @@ Result<json> ApprovalEngine::RevokeGrant(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT * FROM grants WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Status::NotFound("grant");
-  json before = GrantRow(r, 0);
-  if (before["grantor_id"].get<int64_t>() != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
-  if (before["revoked_at"].is_null()) {
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::GrantRow> g, repo::LoadGrant(*conn, p.tenant_id, id));
+  if (!g) return Status::NotFound("grant");
+  json before = GrantJson(*g);
+  if (g->grantor_id != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
+  if (!g->revoked_at) {
     TimeMs now = impl_->clock.NowMs();
-    Value up[] = {FormatTimestamp(now), p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE grants SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL", up).status());
+    KEEL_RETURN_IF_ERROR(repo::RevokeGrant(*conn, p.tenant_id, id, FormatTimestamp(now)));
     json after = before;
     after["revoked_at"] = FormatTimestamp(now);
     KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "grant.revoked", "grants", id, after, before));
