@@ -45,6 +45,7 @@ class ApprovalEngine {
   ~ApprovalEngine();
 
   // ---- Workflow definitions (admin, hq_ops write; everyone reads) ----
+  // JSON on purpose: a definition is the document the admin writes (validated by CheckDefinition).
   Result<json> SaveDefinition(const Principal& p, const json& body);
   Result<json> Definitions(const Principal& p);
   Result<json> Definition(const Principal& p, const std::string& name);

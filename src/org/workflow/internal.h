@@ -33,6 +33,9 @@ struct OwnWorkflow {
 const OwnWorkflow* OwnOf(const std::string& object);
 const OwnWorkflow* OwnByName(const std::string& name);
 
+// A workflow definition and a request's record snapshot stay JSON inside the engine: the first
+// is the document an admin writes (steps, approvers, conditions), the second the record service's
+// free-form field map.
 struct ApprovalEngine::Impl {
   Impl(store::Database& d, domain::RecordService& r, const Clock& c) : db(d), records(r), clock(c) {}
   store::Database& db;
