@@ -2,6 +2,8 @@
 // (org::ApprovalEngine), budgets, and pricing authority, quotes and contracts (org::Commerce).
 #include "http/api.h"
 #include "http/openapi.h"
+#include "common/time.h"
+#include "domain/codec.h"
 #include "org/commerce/commerce.h"
 #include "org/workflow/approvals.h"
 #include "org/budgets.h"
@@ -10,6 +12,75 @@ namespace keel::http {
 namespace {
 
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
+
+// POST /grants {grantee_id, ends_at, grantor_id?, unit_id?, starts_at?, reason?}. A grantor_id
+// that is not an id names nobody (-1): refused as on someone's behalf, or as no such user.
+Result<org::GrantCommand> GrantFromJson(const json& body) {
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"grantee_id", "grantor_id", "unit_id", "starts_at", "ends_at", "reason"}));
+  org::GrantCommand c;
+  if (body.contains("grantor_id")) c.grantor_id = body["grantor_id"].is_number_integer() ? body["grantor_id"].get<int64_t>() : -1;
+  if (!body.contains("grantee_id") || !body["grantee_id"].is_number_integer()) {
+    return Status::Invalid("validation.required", "grantee_id is required", "grantee_id 为必填项", "grantee_id");
+  }
+  c.grantee_id = body["grantee_id"].get<int64_t>();
+  if (body.contains("starts_at")) {
+    auto t = body["starts_at"].is_string() ? ParseTimestamp(body["starts_at"].get<std::string>()) : Result<TimeMs>(Status::Internal(""));
+    if (!t.ok()) return Status::Invalid("validation.type", "starts_at is an ISO-8601 time with a zone", "starts_at 应为带时区的 ISO-8601 时间", "starts_at");
+    c.starts_at = *t;
+  }
+  auto e = body.contains("ends_at") && body["ends_at"].is_string() ? ParseTimestamp(body["ends_at"].get<std::string>()) : Result<TimeMs>(Status::Internal(""));
+  if (!e.ok()) return Status::Invalid("validation.required", "ends_at (an ISO-8601 time with a zone) is required: a grant ends by itself",
+                                      "ends_at 为必填项（带时区的 ISO-8601 时间）：委托须自动到期", "ends_at");
+  c.ends_at = *e;
+  auto reason = body.find("reason");
+  if (reason != body.end() && !reason->is_null()) {
+    if (!reason->is_string()) return Status::Invalid("validation.type", "reason is a text of at most 500 bytes", "reason 应为不超过 500 字节的文本", "reason");
+    c.reason = reason->get<std::string>();
+  }
+  if (body.contains("unit_id") && !body["unit_id"].is_null()) {
+    if (!body["unit_id"].is_number_integer()) return Status::Invalid("validation.type", "unit_id is a unit id", "unit_id 应为单元 ID", "unit_id");
+    c.unit_id = body["unit_id"].get<int64_t>();
+  }
+  return c;
+}
+
+template <typename T>
+json OrNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+// A grant as POST /grants answers it.
+json CreatedGrantJson(const org::GrantView& g) {
+  return {{"id", g.id}, {"grantor_id", g.grantor_id}, {"grantee_id", g.grantee_id}, {"kind", g.kind}, {"unit_id", OrNull(g.unit_id)},
+          {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", g.reason}};
+}
+
+// A grant as GET /grants lists it.
+json GrantJson(const org::GrantView& g) {
+  return {{"id", g.id}, {"grantor_id", g.grantor_id}, {"grantee_id", g.grantee_id}, {"kind", g.kind}, {"unit_id", OrNull(g.unit_id)},
+          {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", g.reason}, {"revoked_at", OrNull(g.revoked_at)},
+          {"created_by", OrNull(g.created_by)}, {"active", g.active}};
+}
+
+Result<json> CreateGrant(org::ApprovalEngine& ap, const Call& c) {
+  auto cmd = GrantFromJson(c.body);
+  // The service refuses read-only roles (403) before anything else, whatever the body says.
+  if (!cmd.ok() && !domain::IsReadOnly(c.p().role)) return cmd.status();
+  KEEL_ASSIGN_OR_RETURN(org::GrantView g, ap.CreateGrant(c.p(), cmd.ok() ? *cmd : org::GrantCommand{}));
+  return CreatedGrantJson(g);
+}
+
+Result<json> ListGrants(org::ApprovalEngine& ap, const Call& c) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<org::GrantView> grants, ap.Grants(c.p()));
+  json items = json::array();
+  for (const auto& g : grants) items.push_back(GrantJson(g));
+  return json{{"items", items}};
+}
+
+Result<json> RevokeGrant(org::ApprovalEngine& ap, const Call& c) {
+  KEEL_RETURN_IF_ERROR(ap.RevokeGrant(c.p(), c.id()));
+  return json{{"id", c.id()}, {"revoked", true}};
+}
 
 }  // namespace
 
@@ -141,12 +212,12 @@ void Api::AddOrgRoutes() {
                 {"properties", {{"grantee_id", {{"type", "integer"}}}, {"grantor_id", {{"type", "integer"}, {"description", "default: you; someone else: admin only, and they are notified"}}},
                                 {"unit_id", {{"type", "integer"}, {"description", "limit to a unit subtree"}}},
                                 {"starts_at", {{"type", "string"}}}, {"ends_at", {{"type", "string"}}}, {"reason", {{"type", "string"}}}}}};
-  router_.Add("POST", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->CreateGrant(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/grants", [ap](Call& c) { return Wrap(CreateGrant(*ap, c), 201); },
               {"Delegate your approvals to someone until a time (e.g. while on leave)", "将审批权委托他人至指定时间（如休假期间）", "approvals",
                grant, grant_out, {}, 201});
-  router_.Add("GET", "/api/v1/grants", [ap](Call& c) { return Wrap(ap->Grants(c.p())); },
+  router_.Add("GET", "/api/v1/grants", [ap](Call& c) { return Wrap(ListGrants(*ap, c)); },
               {"Delegation grants (mine, or all for HQ)", "委托记录（本人的；总部可见全部）", "approvals", nullptr, Items(grant_out)});
-  router_.Add("DELETE", "/api/v1/grants/{id}", [ap](Call& c) { return Wrap(ap->RevokeGrant(c.p(), c.id())); },
+  router_.Add("DELETE", "/api/v1/grants/{id}", [ap](Call& c) { return Wrap(RevokeGrant(*ap, c)); },
               {"Revoke a grant", "撤销委托", "approvals", nullptr, revoked});
   json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
                     {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},

@@ -20,6 +20,9 @@ namespace keel::org {
 // line field is added as `line_<name>`, plus `line_category` and `line_sku` (the product's).
 std::vector<formula::FieldInfo> FormulaFields(const domain::EntityDef& e, bool lines = false);
 
+// Records are JSON here on purpose: the record service's free-form field map of any entity
+// (custom fields included), the same shape workflows snapshot and checkpoints evaluate.
+
 // A JSON value as a formula value of type `t` (blank when it does not fit).
 formula::Value ValueOf(const nlohmann::json& v, formula::Type t);
 

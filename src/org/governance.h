@@ -43,6 +43,20 @@ extern const std::vector<std::string> kBoundaryActions;
 // Roles a unit lead may be allowed to grant; admin, hq_ops, analyst and auditor never are.
 extern const std::vector<std::string> kSandboxRoles;
 
+// A checkpoint that matched (合规命中): the event recorded for it and the checkpoint's messages;
+// for an override also the reason, who gave it and when.
+struct ComplianceHit {
+  int64_t event_id = 0, checkpoint_id = 0;
+  std::string name, message_zh, message_en;
+  std::string reason;  // overrides only
+  int64_t by = 0;      // overrides only
+  std::string at;      // overrides only
+};
+// What the checkpoints said about an action that may go ahead.
+struct ComplianceOutcome {
+  std::vector<ComplianceHit> flags, overrides;
+};
+
 struct BoundaryDecision {
   std::string mode;  // alone | report | approval
   int64_t rule_id = 0;
@@ -88,12 +102,16 @@ class Governance {
   Result<json> ArchiveCheckpoint(const Principal& p, int64_t id);
   Result<json> Checkpoints(const Principal& p, const Query& query);
   Result<json> Checkpoint(const Principal& p, int64_t id);
-  // Evaluates the tenant's active checkpoints for `object` at `on` over `record` (the record's fields as JSON).
+  // Evaluates the tenant's active checkpoints for `object` at `on` over `record` (the record's
+  // fields as the record service returns them — free-form JSON: any entity's fields, with `lines`).
   // A blocking rule that matches → 422 compliance.blocked naming the rule (zh/en message) unless
-  // override_reason is non-empty (≥ 5 chars) and the principal may override (unit lead or HQ; reps cannot:
-  // 403 compliance.override_forbidden) — then it passes and the override is audited (who, when, rule,
-  // reason, record). Flags are recorded too.
-  // Returns {"flags": [...], "overrides": [...]} for the caller to show.
+  // override_reason is non-empty (5 to 1000 characters, else 400) and the principal may override
+  // (unit lead or HQ; reps cannot: 403 compliance.override_forbidden) — then it passes and the
+  // override is audited (who, when, rule, reason, record). Flags are recorded too.
+  Result<ComplianceOutcome> CheckCompliance(const Principal& p, const std::string& object, const std::string& on, int64_t record_id,
+                                            const json& record, const std::string& override_reason);
+  // CheckCompliance as {"flags": [...], "overrides": [...]} (ComplianceJson): for the callers in
+  // expenses and commerce that still build their answers as JSON; remove when they speak types.
   Result<json> Check(const Principal& p, const std::string& object, const std::string& on, int64_t record_id, const json& record,
                      const std::string& override_reason);
   // Flags, blocks and overrides, newest first: HQ and auditors all, unit leads their subtree (403 for others).

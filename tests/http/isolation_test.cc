@@ -83,10 +83,10 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto sub = f_->commerce->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {{"comment", kMarker}});
     if (!sub.ok()) throw std::runtime_error(sub.status().ToString());
     ids_["approvals"] = (*sub)["approval"]["id"];
-    auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {{"grantee_id", o.users["sup_a"]}, {"ends_at", FormatTimestamp(TestClock().NowMs() + 30LL * 86400000)},
-                                                             {"reason", kMarker}});
+    auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {.grantee_id = o.users["sup_a"], .ends_at = TestClock().NowMs() + 30LL * 86400000,
+                                                             .reason = kMarker});
     if (!grant.ok()) throw std::runtime_error(grant.status().ToString());
-    ids_["grants"] = (*grant)["id"];
+    ids_["grants"] = grant->id;
     auto rule = f_->commerce->SaveAuthority(o.as["admin"], {{"unit_id", o.unit_a}, {"max_discount_pct", 8}});
     ids_["pricing-authority"] = (*rule)["id"];
     auto budget = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});

@@ -68,8 +68,7 @@ TEST_P(ApprovalsTest, AnOverdueStepEscalatesToHq) {
 
 TEST_P(ApprovalsTest, NobodyApprovesTheirOwnRequestNotEvenAsADelegate) {
   // The unit lead delegates to the rep, who then submits: the rep may not approve it.
-  ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {{"grantee_id", org_.users["rep_a1"]},
-                                                 {"ends_at", FormatTimestamp(clock_.NowMs() + 86400000LL)}}).ok());
+  ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {.grantee_id = org_.users["rep_a1"], .ends_at = clock_.NowMs() + 86400000LL}).ok());
   int64_t q = Quote("rep_a1", "Q-O1", 10);
   int64_t id = Submit("rep_a1", q)["id"];
   EXPECT_TRUE(engine_.Inbox(As("rep_a1")).value()["items"].empty());
@@ -84,8 +83,7 @@ TEST_P(ApprovalsTest, NobodyApprovesTheirOwnRequestNotEvenAsADelegate) {
 }
 
 TEST_P(ApprovalsTest, DelegationEndsByItself) {
-  ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {{"grantee_id", org_.users["sup_a"]},
-                                                 {"ends_at", FormatTimestamp(clock_.NowMs() + 3 * 86400000LL)}}).ok());
+  ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {.grantee_id = org_.users["sup_a"], .ends_at = clock_.NowMs() + 3 * 86400000LL}).ok());
   int64_t q1 = Quote("rep_a1", "Q-D1", 10);
   int64_t a1 = Submit("rep_a1", q1)["id"];
   EXPECT_EQ(engine_.Inbox(As("sup_a")).value()["items"].size(), 1u);
@@ -94,8 +92,8 @@ TEST_P(ApprovalsTest, DelegationEndsByItself) {
   EXPECT_EQ(engine_.Act(As("sup_a"), a1, "approve", json::object()).status().code(), "approval.not_your_step");
   EXPECT_TRUE(engine_.Act(As("lead_a"), a1, "approve", json::object()).ok());
   // A grant scoped to another unit does not cover this one.
-  ASSERT_TRUE(engine_.CreateGrant(As("admin"), {{"grantor_id", org_.users["lead_a"]}, {"grantee_id", org_.users["sup_a"]}, {"unit_id", org_.unit_b},
-                                                 {"ends_at", FormatTimestamp(clock_.NowMs() + 86400000LL)}}).ok());
+  ASSERT_TRUE(engine_.CreateGrant(As("admin"), {.grantor_id = org_.users["lead_a"], .grantee_id = org_.users["sup_a"], .unit_id = org_.unit_b,
+                                                 .ends_at = clock_.NowMs() + 86400000LL}).ok());
   int64_t a2 = Submit("rep_a1", Quote("rep_a1", "Q-D2", 10))["id"];
   EXPECT_EQ(engine_.Act(As("sup_a"), a2, "approve", json::object()).status().code(), "approval.not_your_step");
 }
@@ -106,13 +104,13 @@ TEST_P(ApprovalsTest, DelegatingOnSomeonesBehalfIsAnAdminsDecisionAndTheGrantorI
   metrics::MetricEngine metrics(*db_, clock_);
   alerts::AlertEngine alerts(*db_, *rs_, metrics, clock_);
   engine_.SetAlerts(&alerts);
-  const std::string week = FormatTimestamp(clock_.NowMs() + 7 * 86400000LL);
-  auto by_ops = engine_.CreateGrant(As("ops"), {{"grantor_id", org_.users["admin"]}, {"grantee_id", org_.users["ops"]}, {"ends_at", week}});
+  const TimeMs week = clock_.NowMs() + 7 * 86400000LL;
+  auto by_ops = engine_.CreateGrant(As("ops"), {.grantor_id = org_.users["admin"], .grantee_id = org_.users["ops"], .ends_at = week});
   EXPECT_EQ(by_ops.status().code(), "grant.on_behalf");
   EXPECT_EQ(by_ops.status().kind(), ErrorKind::kForbidden);
-  auto own = engine_.CreateGrant(As("ops"), {{"grantee_id", org_.users["lead_a"]}, {"ends_at", week}});
+  auto own = engine_.CreateGrant(As("ops"), {.grantee_id = org_.users["lead_a"], .ends_at = week});
   ASSERT_TRUE(own.ok()) << own.status().ToString();
-  auto by_admin = engine_.CreateGrant(As("admin"), {{"grantor_id", org_.users["lead_a"]}, {"grantee_id", org_.users["sup_a"]}, {"ends_at", week}});
+  auto by_admin = engine_.CreateGrant(As("admin"), {.grantor_id = org_.users["lead_a"], .grantee_id = org_.users["sup_a"], .ends_at = week});
   ASSERT_TRUE(by_admin.ok()) << by_admin.status().ToString();
 
   auto inbox = alerts.ListNotifications(As("lead_a"), false, 10);
@@ -122,7 +120,7 @@ TEST_P(ApprovalsTest, DelegatingOnSomeonesBehalfIsAnAdminsDecisionAndTheGrantorI
       << (*inbox)["items"][0].dump();
   EXPECT_TRUE(alerts.ListNotifications(As("ops"), false, 10).value()["items"].empty()) << "delegating your own tells nobody";
 
-  ASSERT_TRUE(engine_.RevokeGrant(As("lead_a"), (*by_admin)["id"]).ok());
+  ASSERT_TRUE(engine_.RevokeGrant(As("lead_a"), by_admin->id).ok());
   auto log = rs_->AuditLog(As("auditor"), {{"entity", "grants"}});
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->items.size(), 3u);

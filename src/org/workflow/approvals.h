@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,35 @@ namespace keel::org {
 using json = nlohmann::json;
 using domain::Principal;
 
+// A delegation to make (POST /grants): the caller's approvals (or, for an admin, grantor_id's)
+// to the grantee from starts_at until ends_at, optionally only within a unit's subtree.
+struct GrantCommand {
+  std::optional<int64_t> grantor_id;  // nullopt: the caller
+  int64_t grantee_id = 0;
+  std::optional<int64_t> unit_id;
+  std::optional<TimeMs> starts_at;  // nullopt: now
+  TimeMs ends_at = 0;
+  std::string reason;
+};
+
+// A delegation grant (审批委托).
+struct GrantView {
+  int64_t id = 0, grantor_id = 0, grantee_id = 0;
+  std::string kind;  // approvals
+  std::optional<int64_t> unit_id;
+  std::string starts_at, ends_at, reason;
+  std::optional<int64_t> created_by;
+  std::optional<std::string> revoked_at;
+  bool active = false;  // in force now
+};
+
 class ApprovalEngine {
  public:
   ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock);
   ~ApprovalEngine();
 
   // ---- Workflow definitions (admin, hq_ops write; everyone reads) ----
+  // JSON on purpose: a definition is the document the admin writes (validated by CheckDefinition).
   Result<json> SaveDefinition(const Principal& p, const json& body);
   Result<json> Definitions(const Principal& p);
   Result<json> Definition(const Principal& p, const std::string& name);
@@ -91,14 +115,16 @@ class ApprovalEngine {
   void OnTick(TickHook hook);
 
   // ---- Delegation (time-bounded grants) ----
-  // Anyone who writes delegates their own approvals ({grantee_id, ends_at ≤ 90 days, unit_id?
-  // within their subtree, reason?}); delegating someone else's (grantor_id ≠ caller) is for admins
-  // only (403 grant.on_behalf), and the grantor gets an in-app notice naming who did it (an
-  // alert of rule grant.on_behalf, see SetAlerts). Creating and revoking (the grantor or HQ) are
-  // in the event log (grant.created, grant.revoked) and the audit log (entity grants).
-  Result<json> CreateGrant(const Principal& p, const json& body);
-  Result<json> Grants(const Principal& p);
-  Result<json> RevokeGrant(const Principal& p, int64_t id);
+  // Anyone who writes delegates their own approvals (ends_at ≤ 90 days after starts_at, unit_id
+  // within their subtree); delegating someone else's (grantor_id ≠ caller) is for admins only
+  // (403 grant.on_behalf), and the grantor gets an in-app notice naming who did it (an alert of
+  // rule grant.on_behalf, see SetAlerts). Creating and revoking (the grantor or HQ) are in the
+  // event log (grant.created, grant.revoked) and the audit log (entity grants).
+  Result<GrantView> CreateGrant(const Principal& p, const GrantCommand& c);
+  // The newest 500 grants: all for whole-tenant readers, else those the caller gave or received.
+  Result<std::vector<GrantView>> Grants(const Principal& p);
+  // Revoking a revoked grant changes nothing; 404 for no such grant.
+  Status RevokeGrant(const Principal& p, int64_t id);
   // Where notices to grantors go; not owned, must outlive the engine (null: none are sent).
   void SetAlerts(alerts::AlertEngine* alerts);
 

@@ -3,31 +3,18 @@
 #include "org/workflow/internal.h"
 
 #include <algorithm>
-#include <cmath>
-#include <condition_variable>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
 
-#include <spdlog/spdlog.h>
-
-#include "alerts/engine.h"
-#include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "domain/versions.h"
-#include "events/consumer.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
-#include "org/governance.h"
 #include "org/internal.h"
-#include "formula/formula.h"
+#include "org/workflow/store.h"
 
 namespace keel::org {
 
-using store::Value;
-
+namespace repo = workflow;
 
 namespace {
 
@@ -261,31 +248,27 @@ Result<json> ApprovalEngine::Impl::CheckApprovers(const json& a, const std::stri
 
 // The active definition of `name` (version and body), or NotFound.
 Result<std::pair<int64_t, json>> ApprovalEngine::Impl::ActiveDef(store::Connection& conn, int64_t tenant, const std::string& name) {
-  Value q[] = {tenant, name};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-      "SELECT version, definition FROM approval_defs WHERE tenant_id = ? AND name = ? AND status = 'active' ORDER BY version DESC LIMIT 1", q));
-  if (r.empty()) return Status::Error(ErrorKind::kNotFound, "approval.no_definition", "no active workflow '" + name + "'",
-                                      "没有启用的审批流程 '" + name + "'", "definition");
-  return std::make_pair(store::AsInt(r.rows[0][0]), json::parse(store::AsText(r.rows[0][1])));
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::DefinitionRow> r, repo::LoadActiveDefinition(conn, tenant, name));
+  if (!r) return Status::Error(ErrorKind::kNotFound, "approval.no_definition", "no active workflow '" + name + "'",
+                               "没有启用的审批流程 '" + name + "'", "definition");
+  return std::make_pair(r->version, json::parse(r->definition));
 }
 
 Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body) {
   if (!IsHq(p)) return Forbidden("only admin and hq_ops define workflows", "只有管理员和运营可以定义审批流程");
   KEEL_ASSIGN_OR_RETURN(json def, impl_->CheckDefinition(body));
+  const std::string name = def["name"].get<std::string>();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value q[] = {p.tenant_id, def["name"].get<std::string>()};
-  KEEL_ASSIGN_OR_RETURN(store::Rows v, conn->Query("SELECT COALESCE(MAX(version), 0) FROM approval_defs WHERE tenant_id = ? AND name = ?", q));
-  int64_t version = store::AsInt(v.rows[0][0]) + 1;
+  KEEL_ASSIGN_OR_RETURN(int64_t latest, repo::MaxDefinitionVersion(*conn, p.tenant_id, name));
+  int64_t version = latest + 1;
   static const domain::VersionedKind kKind{"approval_defs", "approval.exists", "workflow", "审批流程"};
-  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kKind, p.tenant_id, def["name"].get<std::string>()));
+  KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kKind, p.tenant_id, name));
   // Running requests keep the version they started with; new ones take this one.
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_defs SET status = 'superseded' WHERE tenant_id = ? AND name = ? AND status = 'active'", q).status());
-  Value ins[] = {p.tenant_id, def["name"].get<std::string>(), version, def.dump(), FormatTimestamp(impl_->clock.NowMs()),
-                 p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at, created_by) "
-                                  "VALUES (?, ?, ?, 'active', ?, ?, ?)", ins).status());
+  KEEL_RETURN_IF_ERROR(repo::SupersedeDefinition(*conn, p.tenant_id, name));
+  KEEL_RETURN_IF_ERROR(repo::InsertDefinition(*conn, p.tenant_id, name, version, def.dump(), FormatTimestamp(impl_->clock.NowMs()),
+                                              p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt));
   def["version"] = version;
   def["status"] = "active";
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {before.is_null() ? "create" : "update", "approval_defs", 0, before, def}));
@@ -295,14 +278,12 @@ Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body
 
 Result<json> ApprovalEngine::Definitions(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT name, version, definition, created_at FROM approval_defs WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::DefinitionRow> rows, repo::LoadActiveDefinitions(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& row : r.rows) {
-    json d = json::parse(store::AsText(row[2]));
-    d["version"] = store::AsInt(row[1]);
-    d["created_at"] = store::AsText(row[3]);
+  for (const auto& r : rows) {
+    json d = json::parse(r.definition);
+    d["version"] = r.version;
+    d["created_at"] = r.created_at;
     items.push_back(d);
   }
   return json{{"items", items}};
@@ -310,14 +291,11 @@ Result<json> ApprovalEngine::Definitions(const Principal& p) {
 
 Result<json> ApprovalEngine::Definition(const Principal& p, const std::string& name) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, name};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT version, status, definition, created_at FROM approval_defs WHERE tenant_id = ? AND name = ? ORDER BY version DESC", q));
-  if (r.empty()) return Status::NotFound("workflow");
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::DefinitionRow> rows, repo::LoadDefinitionVersions(*conn, p.tenant_id, name));
+  if (rows.empty()) return Status::NotFound("workflow");
   json versions = json::array();
-  for (const auto& row : r.rows) {
-    versions.push_back({{"version", store::AsInt(row[0])}, {"status", store::AsText(row[1])}, {"created_at", store::AsText(row[3])},
-                        {"definition", json::parse(store::AsText(row[2]))}});
+  for (const auto& r : rows) {
+    versions.push_back({{"version", r.version}, {"status", r.status}, {"created_at", r.created_at}, {"definition", json::parse(r.definition)}});
   }
   return json{{"name", name}, {"versions", versions}};
 }

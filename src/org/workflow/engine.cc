@@ -3,31 +3,22 @@
 #include "org/workflow/internal.h"
 
 #include <algorithm>
-#include <cmath>
-#include <condition_variable>
-#include <map>
-#include <mutex>
 #include <set>
-#include <thread>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
-#include "alerts/engine.h"
-#include "common/tz.h"
 #include "domain/codec.h"
 #include "domain/schema.h"
-#include "domain/versions.h"
 #include "events/consumer.h"
 #include "events/event_log.h"
 #include "org/conditions.h"
-#include "org/governance.h"
 #include "org/internal.h"
-#include "formula/formula.h"
+#include "org/workflow/store.h"
 
 namespace keel::org {
 
-using store::Value;
-
+namespace repo = workflow;
 
 // The people who approve a step of a request on `record`, the submitter excluded.
 Result<std::vector<int64_t>> ApprovalEngine::Impl::Approvers(store::Connection& conn, int64_t tenant, const json& who, const json& record, int64_t submitter) {
@@ -36,38 +27,26 @@ Result<std::vector<int64_t>> ApprovalEngine::Impl::Approvers(store::Connection& 
   int64_t owner = record.value("owner_id", json(0)).is_number() ? record["owner_id"].get<int64_t>() : 0;
   auto unit_lead = [&](int64_t from_unit) -> Status {
     // The nearest unit lead up the tree from the record's unit (a store's unit lead is its sales unit's).
-    Value q[] = {tenant, from_unit};
-    KEEL_ASSIGN_OR_RETURN(store::Rows path, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-    if (path.empty()) return Status();
-    std::vector<int64_t> chain = PathIds(store::AsText(path.rows[0][0]));
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, repo::UnitPath(conn, tenant, from_unit));
+    if (!path) return Status();
+    std::vector<int64_t> chain = PathIds(*path);
     for (auto it = chain.rbegin(); it != chain.rend() && out.empty(); ++it) {
-      Value l[] = {tenant, *it, submitter};
-      KEEL_ASSIGN_OR_RETURN(store::Rows leads, conn.Query(
-          "SELECT id FROM users WHERE tenant_id = ? AND unit_id = ? AND role = 'unit_lead' AND status = 'active' AND archived_at IS NULL "
-          "AND id <> ? ORDER BY id", l));
-      for (const auto& r : leads.rows) out.push_back(store::AsInt(r[0]));
+      KEEL_ASSIGN_OR_RETURN(out, repo::UnitLeads(conn, tenant, *it, submitter));
     }
     return Status();
   };
   if (who.contains("unit_lead")) {
     KEEL_RETURN_IF_ERROR(unit_lead(unit));
   } else if (who.contains("manager")) {
-    Value q[] = {tenant, owner};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-        "SELECT o.supervisor_id FROM users o JOIN users s ON s.tenant_id = o.tenant_id AND s.id = o.supervisor_id WHERE o.tenant_id = ? "
-        "AND o.id = ? AND s.status = 'active' AND s.archived_at IS NULL", q));
-    if (!r.empty() && !store::IsNull(r.rows[0][0]) && store::AsInt(r.rows[0][0]) != submitter) out.push_back(store::AsInt(r.rows[0][0]));
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> manager, repo::ActiveSupervisor(conn, tenant, owner));
+    if (manager && *manager != submitter) out.push_back(*manager);
     if (out.empty()) KEEL_RETURN_IF_ERROR(unit_lead(unit));
   } else if (who.contains("role")) {
-    Value q[] = {tenant, who["role"].get<std::string>(), submitter};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-        "SELECT id FROM users WHERE tenant_id = ? AND role = ? AND status = 'active' AND archived_at IS NULL AND id <> ? ORDER BY id", q));
-    for (const auto& row : r.rows) out.push_back(store::AsInt(row[0]));
+    KEEL_ASSIGN_OR_RETURN(out, repo::ActiveUsersWithRole(conn, tenant, who["role"].get<std::string>(), submitter));
   } else if (who.contains("users")) {
     for (const auto& u : who["users"]) {
-      Value q[] = {tenant, u.get<int64_t>()};
-      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id FROM users WHERE tenant_id = ? AND id = ? AND status = 'active' AND archived_at IS NULL", q));
-      if (!r.empty() && u.get<int64_t>() != submitter) out.push_back(u.get<int64_t>());
+      KEEL_ASSIGN_OR_RETURN(bool active, repo::IsActiveUser(conn, tenant, u.get<int64_t>()));
+      if (active && u.get<int64_t>() != submitter) out.push_back(u.get<int64_t>());
     }
   }
   std::sort(out.begin(), out.end());
@@ -78,10 +57,9 @@ Result<std::vector<int64_t>> ApprovalEngine::Impl::Approvers(store::Connection& 
 Status ApprovalEngine::Impl::Log(store::Connection& conn, int64_t tenant, int64_t request, int64_t actor, int64_t on_behalf, const std::string& action,
            int64_t step, const std::string& comment) {
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
-  Value q[] = {tenant, ids[0], request, actor ? Value(actor) : Value(), on_behalf ? Value(on_behalf) : Value(), action, step,
-               comment.empty() ? Value() : Value(comment), FormatTimestamp(clock.NowMs())};
-  return conn.Exec("INSERT INTO approval_log (tenant_id, id, request_id, actor_id, on_behalf_of, action, step, comment, at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+  repo::LogEntry e{actor ? std::optional<int64_t>(actor) : std::nullopt, on_behalf ? std::optional<int64_t>(on_behalf) : std::nullopt, action,
+                   step, comment.empty() ? std::nullopt : std::optional<std::string>(comment), FormatTimestamp(clock.NowMs())};
+  return repo::InsertLog(conn, tenant, ids[0], request, e);
 }
 
 // Opens the first applicable step at or after `from`; returns the step opened (or steps.size()
@@ -104,15 +82,11 @@ Result<int64_t> ApprovalEngine::Impl::OpenStep(store::Connection& conn, int64_t 
     }
     int64_t timeout = s.contains("timeout") ? ParseDuration(s["timeout"]) : 0;
     // A step opened again (sent back) starts a new round: the earlier round's decisions no longer count.
-    Value sup[] = {tenant, request, static_cast<int64_t>(i)};
-    KEEL_RETURN_IF_ERROR(conn.Exec("UPDATE approval_tasks SET status = 'superseded' WHERE tenant_id = ? AND request_id = ? AND step = ? "
-                                   "AND status <> 'pending'", sup).status());
+    KEEL_RETURN_IF_ERROR(repo::SupersedeDecidedTasks(conn, tenant, request, static_cast<int64_t>(i)));
     for (int64_t a : who) {
       KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
-      Value q[] = {tenant, ids[0], request, static_cast<int64_t>(i), a, timeout ? Value(FormatTimestamp(now + timeout)) : Value(),
-                   FormatTimestamp(now)};
-      KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO approval_tasks (tenant_id, id, request_id, step, approver_id, status, due_at, created_at) "
-                                     "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", q).status());
+      std::optional<std::string> due = timeout ? std::optional<std::string>(FormatTimestamp(now + timeout)) : std::nullopt;
+      KEEL_RETURN_IF_ERROR(repo::InsertTask(conn, tenant, ids[0], request, static_cast<int64_t>(i), a, due, FormatTimestamp(now)));
       pending.tasks.push_back({a, s.value("title_zh", s.value("name", ""))});
     }
     KEEL_RETURN_IF_ERROR(Log(conn, tenant, request, 0, 0, "step_opened", static_cast<int64_t>(i), ""));
@@ -153,14 +127,11 @@ void ApprovalEngine::Impl::AfterCommit(int64_t tenant, const std::string& object
 void ApprovalEngine::Impl::CloseInboxTasks(int64_t tenant, int64_t request) {
   std::vector<int64_t> ids;
   {
-  auto conn = db.Acquire();
-  if (!conn.ok()) return;
-  Value q[] = {tenant, request};
-  auto r = (*conn)->Query("SELECT t.id FROM tasks t WHERE t.tenant_id = ? AND t.related_entity = 'approvals' AND t.related_id = ? AND "
-                          "t.status = 'open' AND NOT EXISTS (SELECT 1 FROM approval_tasks a WHERE a.tenant_id = t.tenant_id AND "
-                          "a.request_id = t.related_id AND a.approver_id = t.owner_id AND a.status = 'pending')", q);
-  if (!r.ok()) return;
-  for (const auto& row : r->rows) ids.push_back(store::AsInt(row[0]));
+    auto conn = db.Acquire();
+    if (!conn.ok()) return;
+    auto stale = repo::StaleInboxTasks(**conn, tenant, request);
+    if (!stale.ok()) return;
+    ids = std::move(*stale);
   }
   for (int64_t id : ids) (void)records.Update(Principal::System(tenant), *domain::FindEntity("tasks"), id, {{"status", "done"}});
 }
@@ -199,19 +170,17 @@ bool ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int
   {
     auto conn = impl_->db.Acquire();
     if (!conn.ok()) return false;
-    Value q[] = {p.tenant_id, std::string("%\"trigger\"%")};
-    auto r = (*conn)->Query("SELECT name, definition FROM approval_defs WHERE tenant_id = ? AND status = 'active' AND definition LIKE ?", q);
-    if (!r.ok()) return false;
-    for (const auto& row : r->rows) {
-      json d = json::parse(store::AsText(row[1]), nullptr, false);
+    auto triggered = repo::LoadTriggeredDefinitions(**conn, p.tenant_id);
+    if (!triggered.ok()) return false;
+    for (const auto& row : *triggered) {
+      json d = json::parse(row.definition, nullptr, false);
       if (d.is_object() && d.value("object", "") == e.name && d.contains("trigger")) defs.push_back(d);
     }
     const OwnWorkflow* own = OwnOf(e.name);
     if (own && defs.empty()) {
       json d = own->make();
-      Value nq[] = {p.tenant_id, std::string(own->name)};
-      auto ex = (*conn)->Query("SELECT 1 FROM approval_defs WHERE tenant_id = ? AND name = ? AND status = 'active'", nq);
-      if (ex.ok() && ex->empty() && d.contains("trigger")) defs.push_back(d);
+      auto existing = repo::LoadActiveDefinition(**conn, p.tenant_id, own->name);
+      if (existing.ok() && !existing->has_value() && d.contains("trigger")) defs.push_back(d);
     }
   }
   for (const json& d : defs) {
@@ -260,10 +229,7 @@ void ApprovalEngine::Stop() { impl_->timer->Stop(); }
 void ApprovalEngine::RunTimers() {
   std::vector<int64_t> tenants;
   if (auto conn = impl_->db.Acquire(); conn.ok()) {
-    auto r = (*conn)->Query("SELECT DISTINCT tenant_id FROM approval_tasks WHERE status = 'pending' AND due_at IS NOT NULL");
-    if (r.ok()) {
-      for (const auto& row : r->rows) tenants.push_back(store::AsInt(row[0]));
-    }
+    if (auto r = repo::TenantsWithDueTasks(**conn); r.ok()) tenants = std::move(*r);
   }
   for (int64_t t : tenants) {
     auto n = Tick(t);
@@ -277,10 +243,7 @@ void ApprovalEngine::RunTimers() {
   if (!hooks.empty()) {
     std::vector<int64_t> all;
     if (auto conn = impl_->db.Acquire(); conn.ok()) {
-      auto r = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
-      if (r.ok()) {
-        for (const auto& row : r->rows) all.push_back(store::AsInt(row[0]));
-      }
+      if (auto r = repo::ActiveTenants(**conn); r.ok()) all = std::move(*r);
     }
     for (int64_t t : all) {
       for (const auto& h : hooks) h(t);
@@ -291,14 +254,103 @@ void ApprovalEngine::RunTimers() {
 
 
 
+namespace {
+
+Status ObjectEnum() {
+  return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, budget_transfers, price_changes, opportunities, orders, customers, leads, activities, feedback",
+             "object 只能取：quotes、contracts、expenses、budget_transfers、price_changes、opportunities、orders、customers、leads、activities、feedback", "object");
+}
+
+Status Changed(int64_t version) {
+  return Status::Error(ErrorKind::kConflict, "approval.changed", "the request changed since you read it (version " + std::to_string(version) + ")",
+                       "审批单已被他人处理或更新（当前版本 " + std::to_string(version) + "）", "version");
+}
+
+}  // namespace
+
+// The active definition of `name`; a built-in one the tenant has not used yet becomes its version 1.
+Result<std::pair<int64_t, json>> ApprovalEngine::Impl::ActiveOrBuiltIn(store::Connection& conn, int64_t tenant, const std::string& name) {
+  auto active = ActiveDef(conn, tenant, name);
+  if (!active.ok() && OwnByName(name) && active.status().kind() == ErrorKind::kNotFound) {
+    // The tenant's first approval of such a record: the default workflow, as version 1.
+    json d = OwnByName(name)->make();
+    KEEL_RETURN_IF_ERROR(repo::InsertDefinition(conn, tenant, name, 1, d.dump(), FormatTimestamp(clock.NowMs()), std::nullopt));
+    active = std::make_pair(int64_t{1}, d);
+  }
+  return active;
+}
+
+// Under the tenant's lock: checks that the record may start `name` and starts it. Sets `id` (0:
+// the entry condition does not hold, `not_needed` says why) and `status`.
+Result<json> ApprovalEngine::Impl::StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id,
+                                                json& record, const std::string& name, const std::string& comment, Started& out) {
+  const domain::EntityDef& e = *domain::FindEntity(object);
+  const OwnWorkflow* own = OwnOf(object);
+  KEEL_ASSIGN_OR_RETURN(auto active, ActiveOrBuiltIn(conn, p.tenant_id, name));
+  out.def = active.second;
+  const json& def = out.def;
+  // Quotes and contracts go through their own workflow, from draft (or rejected) only; checked
+  // under the lock, so two submissions cannot both pass.
+  if (own && name != own->name) {
+    return Bad("validation.parameter", object + " are approved by the " + own->name + " workflow",
+               object + " 须使用 " + own->name + " 审批流程", "definition");
+  }
+  if (own) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> cur, repo::RecordStatus(conn, object, p.tenant_id, record_id));
+    std::string st = cur.value_or("");
+    if (st != "draft" && st != "rejected") {
+      return Status::Error(ErrorKind::kConflict, "approval.status", "only a draft (or rejected) record is submitted; this one is " + st,
+                           "只有草稿（或已驳回）的记录可以提交审批；当前状态为 " + st, "status");
+    }
+    record["status"] = st;
+  }
+  if (def["object"] != object) {
+    return Bad("validation.parameter", "workflow '" + name + "' approves " + def["object"].get<std::string>() + ", not " + object,
+               "审批流程 '" + name + "' 适用于 " + def["object"].get<std::string>() + "，不适用于 " + object, "definition");
+  }
+  KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> open, repo::PendingRequestOn(conn, p.tenant_id, object, record_id));
+  if (open) {
+    return Status::Error(ErrorKind::kConflict, "approval.pending", "this record already waits for approval (request " +
+                         std::to_string(*open) + ")", "该记录已在审批中（审批单 " + std::to_string(*open) + "）", "record_id");
+  }
+  if (!Holds(e, def.value("entry", ""), record, clock.NowMs())) {
+    return json{{"status", "not_needed"}, {"reason_en", "the workflow's entry condition does not hold"},
+                {"reason_zh", "不满足流程的发起条件，无需审批"}};
+  }
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+  out.id = ids[0];
+  std::string now = FormatTimestamp(clock.NowMs());
+  int64_t unit = record.value("unit_id", json(0)).is_number() ? record["unit_id"].get<int64_t>() : 0;
+  repo::RequestRow row;
+  row.id = out.id;
+  row.def_name = name;
+  row.def_version = active.first;
+  row.object = object;
+  row.record_id = record_id;
+  if (unit) row.unit_id = unit;
+  if (p.user_id) row.submitter_id = p.user_id;
+  row.snapshot = record.dump();
+  row.created_at = now;
+  KEEL_RETURN_IF_ERROR(repo::InsertRequest(conn, p.tenant_id, row));
+  KEEL_RETURN_IF_ERROR(Log(conn, p.tenant_id, out.id, p.user_id, 0, "submitted", 0, comment));
+  KEEL_ASSIGN_OR_RETURN(int64_t step, OpenStep(conn, p.tenant_id, out.id, def, record, 0, p.user_id, out.pending));
+  out.status = "pending";
+  if (step >= static_cast<int64_t>(def["steps"].size())) {
+    out.status = "approved";
+    KEEL_RETURN_IF_ERROR(repo::ApproveAtOnce(conn, p.tenant_id, out.id, now));
+    KEEL_RETURN_IF_ERROR(Log(conn, p.tenant_id, out.id, 0, 0, "approved", step, "no step applies"));
+  } else {
+    KEEL_RETURN_IF_ERROR(repo::SetRequestStep(conn, p.tenant_id, out.id, step));
+  }
+  if (own && own->has_approval_id) KEEL_RETURN_IF_ERROR(repo::SetRecordApproval(conn, object, p.tenant_id, record_id, out.id));
+  return json();
+}
+
 Result<json> ApprovalEngine::Submit(const Principal& p, const json& body, bool via_service) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit approvals", "只读角色不能提交审批");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
   std::string object = body.value("object", "");
-  if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) {
-    return Bad("validation.enum", "object must be one of: quotes, contracts, expenses, budget_transfers, price_changes, opportunities, orders, customers, leads, activities, feedback",
-               "object 只能取：quotes、contracts、expenses、budget_transfers、price_changes、opportunities、orders、customers、leads、activities、feedback", "object");
-  }
+  if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) return ObjectEnum();
   if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
     return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
   }
@@ -307,95 +359,73 @@ Result<json> ApprovalEngine::Submit(const Principal& p, const json& body, bool v
                          object + " are submitted through POST /api/v1/" + object + "/{id}/submit (authority, policy and budget checks)",
                          object + " 须通过 POST /api/v1/" + object + "/{id}/submit 提交（权限、标准与预算校验）", "object");
   }
-  const domain::EntityDef& e = *domain::FindEntity(object);
   int64_t record_id = body["record_id"].get<int64_t>();
-  KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, e, record_id));
+  KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(object), record_id));
   const OwnWorkflow* own = OwnOf(object);
   std::string name = body.value("definition", own ? std::string(own->name) : std::string());
   if (name.empty()) return Bad("validation.required", "definition is required", "definition 为必填项", "definition");
-  Impl::Pending pending;
-  int64_t id = 0;
-  std::string status;
-  json def;
+  Impl::Started started;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    auto active = impl_->ActiveDef(*conn, p.tenant_id, name);
-    if (!active.ok() && OwnByName(name) && active.status().kind() == ErrorKind::kNotFound) {
-      // The tenant's first approval of such a record: the default workflow, as version 1.
-      json d = OwnByName(name)->make();
-      Value ins[] = {p.tenant_id, name, int64_t{1}, d.dump(), FormatTimestamp(impl_->clock.NowMs())};
-      KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_defs (tenant_id, name, version, status, definition, created_at) "
-                                      "VALUES (?, ?, ?, 'active', ?, ?)", ins).status());
-      active = std::make_pair(int64_t{1}, d);
-    }
-    KEEL_RETURN_IF_ERROR(active.status());
-    def = active->second;
-    // Quotes and contracts go through their own workflow, from draft (or rejected) only; checked
-    // under the lock, so two submissions cannot both pass.
-    if (own && name != own->name) {
-      return Bad("validation.parameter", object + " are approved by the " + own->name + " workflow",
-                 object + " 须使用 " + own->name + " 审批流程", "definition");
-    }
-    if (own) {
-      Value sq[] = {p.tenant_id, record_id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows cur, conn->Query("SELECT status FROM " + object + " WHERE tenant_id = ? AND id = ?", sq));
-      std::string st = cur.empty() ? "" : store::AsText(cur.rows[0][0]);
-      if (st != "draft" && st != "rejected") {
-        return Status::Error(ErrorKind::kConflict, "approval.status", "only a draft (or rejected) record is submitted; this one is " + st,
-                             "只有草稿（或已驳回）的记录可以提交审批；当前状态为 " + st, "status");
-      }
-      record["status"] = st;
-    }
-    if (def["object"] != object) {
-      return Bad("validation.parameter", "workflow '" + name + "' approves " + def["object"].get<std::string>() + ", not " + object,
-                 "审批流程 '" + name + "' 适用于 " + def["object"].get<std::string>() + "，不适用于 " + object, "definition");
-    }
-    Value dup[] = {p.tenant_id, object, record_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows open, conn->Query(
-        "SELECT id FROM approval_requests WHERE tenant_id = ? AND object = ? AND record_id = ? AND status = 'pending'", dup));
-    if (!open.empty()) {
-      return Status::Error(ErrorKind::kConflict, "approval.pending", "this record already waits for approval (request " +
-                           store::AsText(open.rows[0][0]) + ")", "该记录已在审批中（审批单 " + store::AsText(open.rows[0][0]) + "）", "record_id");
-    }
-    if (!Holds(e, def.value("entry", ""), record, impl_->clock.NowMs())) {
-      return json{{"status", "not_needed"}, {"reason_en", "the workflow's entry condition does not hold"},
-                  {"reason_zh", "不满足流程的发起条件，无需审批"}};
-    }
-    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-    id = ids[0];
-    std::string now = FormatTimestamp(impl_->clock.NowMs());
-    int64_t unit = record.value("unit_id", json(0)).is_number() ? record["unit_id"].get<int64_t>() : 0;
-    Value ins[] = {p.tenant_id, id, name, active->first, object, record_id, unit ? Value(unit) : Value(), p.user_id ? Value(p.user_id) : Value(),
-                   record.dump(), now, now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_requests (tenant_id, id, def_name, def_version, object, record_id, unit_id, "
-                                    "submitter_id, status, step, version, snapshot, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                                    "'pending', 0, 1, ?, ?, ?)", ins).status());
-    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "submitted", 0, body.value("comment", "")));
-    KEEL_ASSIGN_OR_RETURN(int64_t step, impl_->OpenStep(*conn, p.tenant_id, id, def, record, 0, p.user_id, pending));
-    status = "pending";
-    if (step >= static_cast<int64_t>(def["steps"].size())) {
-      status = "approved";
-      Value up[] = {now, p.tenant_id, id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_requests SET status = 'approved', decided_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?", up).status());
-      KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, 0, 0, "approved", step, "no step applies"));
-    } else {
-      Value up[] = {step, p.tenant_id, id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_requests SET step = ? WHERE tenant_id = ? AND id = ?", up).status());
-    }
-    if (own && own->has_approval_id) {
-      Value qa[] = {id, p.tenant_id, record_id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE " + object + " SET approval_id = ? WHERE tenant_id = ? AND id = ?", qa).status());
-    }
+    KEEL_ASSIGN_OR_RETURN(json not_needed, impl_->StartRequest(*conn, p, object, record_id, record, name, body.value("comment", ""), started));
+    if (!not_needed.is_null()) return not_needed;
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  std::string title = def.value("title_zh", name) + " · " + LabelOf(record, record_id);
-  impl_->AfterCommit(p.tenant_id, object, record_id, id, status, pending, title);
+  std::string title = started.def.value("title_zh", name) + " · " + LabelOf(record, record_id);
+  impl_->AfterCommit(p.tenant_id, object, record_id, started.id, started.status, started.pending, title);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  return impl_->Describe(*conn, p.tenant_id, id);
+  return impl_->Describe(*conn, p.tenant_id, started.id);
 }
 
+// The task the caller acts on at the request's step: their own first, else one of a delegator's.
+Result<std::pair<int64_t, int64_t>> ApprovalEngine::Impl::TaskToAct(store::Connection& conn, const Principal& p, const repo::RequestRow& r) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> acting, ActingFor(conn, p.tenant_id, p.user_id, r.unit_id.value_or(0)));
+  for (int64_t who : acting) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> task, repo::PendingTaskOf(conn, p.tenant_id, r.id, r.step, who));
+    if (task) return std::make_pair(*task, who == p.user_id ? int64_t{0} : who);
+  }
+  return Status::Error(ErrorKind::kForbidden, "approval.not_your_step", "you are not an approver of the current step (nor their delegate)",
+                       "您不是当前步骤的审批人（也未获委托）");
+}
+
+// After a task of the step was decided: the step's outcome (by its mode), and where the request
+// goes — the next applicable step, back to an earlier one, or decided. Returns the new status
+// (pending, approved or rejected) and sets `step`.
+Result<std::string> ApprovalEngine::Impl::NextAfterDecision(store::Connection& conn, const Principal& p, const repo::RequestRow& r,
+                                                             const json& def, const json& record, const std::string& to, int64_t on_behalf,
+                                                             const std::string& comment, int64_t& step, bool& closed_tasks, Pending& pending) {
+  const json& s = def["steps"][static_cast<size_t>(r.step)];
+  std::string mode = s.value("mode", "first");
+  KEEL_ASSIGN_OR_RETURN(repo::StepTally c, repo::TallyStep(conn, p.tenant_id, r.id, r.step));
+  int64_t need = mode == "first" ? 1 : mode == "all" ? c.counted : std::min<int64_t>(s.value("quorum", 1), c.counted);
+  bool step_approved = c.approved >= need;
+  bool step_rejected = mode == "first" ? c.rejected >= 1 : c.rejected > c.counted - need;
+  step = r.step;
+  if (step_approved || step_rejected) {
+    KEEL_RETURN_IF_ERROR(repo::SkipPendingTasks(conn, p.tenant_id, r.id, r.step));
+    closed_tasks = true;
+  }
+  if (step_approved) {
+    KEEL_ASSIGN_OR_RETURN(step, OpenStep(conn, p.tenant_id, r.id, def, record, static_cast<size_t>(r.step + 1), r.submitter_id.value_or(0), pending));
+    return std::string(step >= static_cast<int64_t>(def["steps"].size()) ? "approved" : "pending");
+  }
+  if (!step_rejected) return std::string("pending");
+  bool back = (to == "previous" || (to.empty() && s.value("on_reject", "reject") == "back")) && r.step > 0;
+  int64_t back_to = -1;
+  if (back) {
+    const domain::EntityDef& e = *domain::FindEntity(r.object);
+    for (int64_t j = r.step - 1; j >= 0 && back_to < 0; --j) {
+      if (Holds(e, def["steps"][static_cast<size_t>(j)].value("when", ""), record, clock.NowMs())) back_to = j;
+    }
+  }
+  if (back_to < 0) return std::string("rejected");
+  // Back to the nearest earlier step that applies: its approvers decide again.
+  KEEL_ASSIGN_OR_RETURN(step, OpenStep(conn, p.tenant_id, r.id, def, record, static_cast<size_t>(back_to), r.submitter_id.value_or(0), pending));
+  KEEL_RETURN_IF_ERROR(Log(conn, p.tenant_id, r.id, p.user_id, on_behalf, "sent_back", step, comment));
+  return std::string("pending");
+}
 
 Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::string& action, const json& body) {
   if (action != "approve" && action != "reject" && action != "comment") return Status::NotFound("action");
@@ -413,111 +443,47 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
     return Bad("validation.enum", "to is previous or submitter", "to 取值 previous 或 submitter", "to");
   }
   Impl::Pending pending;
-  std::string final_status, object, title;
-  int64_t record_id = 0;
+  std::string final_status, title;
+  repo::RequestRow r;
   bool closed_tasks = false;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT def_name, def_version, object, record_id, unit_id, submitter_id, status, step, version, snapshot FROM approval_requests "
-        "WHERE tenant_id = ? AND id = ?", q));
-    if (r.empty() || !impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
-    const auto& row = r.rows[0];
-    object = store::AsText(row[2]);
-    record_id = store::AsInt(row[3]);
-    int64_t unit = store::IsNull(row[4]) ? 0 : store::AsInt(row[4]);
-    int64_t submitter = store::IsNull(row[5]) ? 0 : store::AsInt(row[5]);
-    std::string status = store::AsText(row[6]);
-    int64_t step = store::AsInt(row[7]), version = store::AsInt(row[8]);
-    json record = json::parse(store::AsText(row[9]));
-    if (body.contains("version") && (!body["version"].is_number_integer() || body["version"].get<int64_t>() != version)) {
-      return Status::Error(ErrorKind::kConflict, "approval.changed", "the request changed since you read it (version " + std::to_string(version) + ")",
-                           "审批单已被他人处理或更新（当前版本 " + std::to_string(version) + "）", "version");
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::RequestRow> found, repo::LoadRequest(*conn, p.tenant_id, id));
+    if (!found || !impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
+    r = std::move(*found);
+    json record = json::parse(r.snapshot);
+    if (body.contains("version") && (!body["version"].is_number_integer() || body["version"].get<int64_t>() != r.version)) {
+      return Changed(r.version);
     }
     if (action == "comment") {
       if (comment.empty()) return Bad("validation.required", "comment is required", "comment 为必填项", "comment");
-      KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "comment", step, comment));
+      KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "comment", r.step, comment));
       KEEL_RETURN_IF_ERROR(tx.Commit());
       return impl_->Describe(*conn, p.tenant_id, id);
     }
-    if (status != "pending") {
-      return Status::Error(ErrorKind::kConflict, "approval.closed", "the request is already " + status, "审批单已" + status + "，不能再处理", "status");
+    if (r.status != "pending") {
+      return Status::Error(ErrorKind::kConflict, "approval.closed", "the request is already " + r.status, "审批单已" + r.status + "，不能再处理", "status");
     }
-    if (p.user_id == submitter) {
+    if (p.user_id == r.submitter_id.value_or(0)) {
       return Status::Error(ErrorKind::kForbidden, "approval.own_request", "nobody approves their own request, not even as a delegate",
                            "不能审批自己提交的申请（包括受托审批）");
     }
-    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> acting, impl_->ActingFor(*conn, p.tenant_id, p.user_id, unit));
-    // The caller's own task first, else one of a delegator's.
-    int64_t task = 0, on_behalf = 0;
-    for (int64_t who : acting) {
-      Value tq[] = {p.tenant_id, id, step, who};
-      KEEL_ASSIGN_OR_RETURN(store::Rows t, conn->Query(
-          "SELECT id FROM approval_tasks WHERE tenant_id = ? AND request_id = ? AND step = ? AND approver_id = ? AND status = 'pending'", tq));
-      if (!t.empty()) {
-        task = store::AsInt(t.rows[0][0]);
-        on_behalf = who == p.user_id ? 0 : who;
-        break;
-      }
-    }
-    if (!task) {
-      return Status::Error(ErrorKind::kForbidden, "approval.not_your_step", "you are not an approver of the current step (nor their delegate)",
-                           "您不是当前步骤的审批人（也未获委托）");
-    }
+    KEEL_ASSIGN_OR_RETURN(auto task, impl_->TaskToAct(*conn, p, r));
+    auto [task_id, on_behalf] = task;
     std::string now = FormatTimestamp(impl_->clock.NowMs());
-    Value tu[] = {std::string(action == "approve" ? "approved" : "rejected"), p.user_id, now, comment.empty() ? Value() : Value(comment), p.tenant_id, task};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_tasks SET status = ?, acted_by = ?, acted_at = ?, comment = ? WHERE tenant_id = ? AND id = ? "
-                                    "AND status = 'pending'", tu).status());
-    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, on_behalf, action == "approve" ? "approved_step" : "rejected_step", step, comment));
-    Value dq[] = {p.tenant_id, store::AsText(row[0]), store::AsInt(row[1])};
-    KEEL_ASSIGN_OR_RETURN(store::Rows d, conn->Query("SELECT definition FROM approval_defs WHERE tenant_id = ? AND name = ? AND version = ?", dq));
-    json def = json::parse(store::AsText(d.rows[0][0]));
-    title = def.value("title_zh", "") + " · " + LabelOf(record, record_id);
-    const json& s = def["steps"][static_cast<size_t>(step)];
-    std::string mode = s.value("mode", "first");
-    Value cq[] = {p.tenant_id, id, step};
-    KEEL_ASSIGN_OR_RETURN(store::Rows c, conn->Query(
-        "SELECT SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN status IN ('pending', 'approved', 'rejected') THEN 1 ELSE 0 END) FROM approval_tasks WHERE tenant_id = ? AND "
-        "request_id = ? AND step = ?", cq));
-    int64_t yes = store::AsInt(c.rows[0][0]), no = store::AsInt(c.rows[0][1]), all = store::AsInt(c.rows[0][2]);
-    int64_t need = mode == "first" ? 1 : mode == "all" ? all : std::min<int64_t>(s.value("quorum", 1), all);
-    bool step_approved = yes >= need;
-    bool step_rejected = mode == "first" ? no >= 1 : no > all - need;
-    std::string next_status = "pending";
-    int64_t next_step = step;
-    if (step_approved || step_rejected) {
-      Value sk[] = {p.tenant_id, id, step};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_tasks SET status = 'skipped' WHERE tenant_id = ? AND request_id = ? AND step = ? AND "
-                                      "status = 'pending'", sk).status());
-      closed_tasks = true;
-    }
-    if (step_approved) {
-      KEEL_ASSIGN_OR_RETURN(next_step, impl_->OpenStep(*conn, p.tenant_id, id, def, record, static_cast<size_t>(step + 1), submitter, pending));
-      if (next_step >= static_cast<int64_t>(def["steps"].size())) next_status = "approved";
-    } else if (step_rejected) {
-      bool back = (to == "previous" || (to.empty() && s.value("on_reject", "reject") == "back")) && step > 0;
-      int64_t back_to = -1;
-      if (back) {
-        const domain::EntityDef& e = *domain::FindEntity(object);
-        for (int64_t j = step - 1; j >= 0 && back_to < 0; --j) {
-          if (Holds(e, def["steps"][static_cast<size_t>(j)].value("when", ""), record, impl_->clock.NowMs())) back_to = j;
-        }
-      }
-      if (back_to >= 0) {
-        // Back to the nearest earlier step that applies: its approvers decide again.
-        KEEL_ASSIGN_OR_RETURN(next_step, impl_->OpenStep(*conn, p.tenant_id, id, def, record, static_cast<size_t>(back_to), submitter, pending));
-        KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, on_behalf, "sent_back", next_step, comment));
-      } else {
-        next_status = "rejected";
-      }
-    }
-    Value up[] = {next_status, next_step, now, next_status == "pending" ? Value() : Value(now), p.tenant_id, id, version};
-    KEEL_ASSIGN_OR_RETURN(int64_t changed, conn->Exec("UPDATE approval_requests SET status = ?, step = ?, updated_at = ?, decided_at = ?, "
-                                                      "version = version + 1 WHERE tenant_id = ? AND id = ? AND version = ?", up));
+    KEEL_RETURN_IF_ERROR(repo::DecideTask(*conn, p.tenant_id, task_id, action == "approve" ? "approved" : "rejected", p.user_id, now,
+                                          comment.empty() ? std::nullopt : std::optional<std::string>(comment)));
+    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, on_behalf, action == "approve" ? "approved_step" : "rejected_step", r.step, comment));
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> doc, repo::LoadDefinitionDocument(*conn, p.tenant_id, r.def_name, r.def_version));
+    json def = json::parse(doc.value_or(""));
+    title = def.value("title_zh", "") + " · " + LabelOf(record, r.record_id);
+    int64_t next_step = r.step;
+    KEEL_ASSIGN_OR_RETURN(std::string next_status,
+                          impl_->NextAfterDecision(*conn, p, r, def, record, to, on_behalf, comment, next_step, closed_tasks, pending));
+    std::optional<std::string> decided_at = next_status == "pending" ? std::nullopt : std::optional<std::string>(now);
+    KEEL_ASSIGN_OR_RETURN(int64_t changed, repo::AdvanceRequest(*conn, p.tenant_id, id, r.version, next_status, next_step, now, decided_at));
     if (changed != 1) {
       return Status::Error(ErrorKind::kConflict, "approval.changed", "the request changed while you acted; read it again",
                            "审批单在您处理时已被更新，请刷新后重试");
@@ -526,7 +492,7 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
     KEEL_RETURN_IF_ERROR(tx.Commit());
     final_status = next_status == "pending" ? "" : next_status;
   }
-  impl_->AfterCommit(p.tenant_id, object, record_id, id, final_status, pending, title);
+  impl_->AfterCommit(p.tenant_id, r.object, r.record_id, id, final_status, pending, title);
   if (closed_tasks || !final_status.empty()) impl_->CloseInboxTasks(p.tenant_id, id);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   return impl_->Describe(*conn, p.tenant_id, id);
@@ -535,41 +501,32 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
 Result<json> ApprovalEngine::Recall(const Principal& p, int64_t id, const json& body) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit or recall approvals", "只读角色不能撤回审批");
   KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment"}));
-  std::string object;
-  int64_t record_id = 0;
+  repo::RequestRow r;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT submitter_id, status, version, object, record_id, step FROM approval_requests WHERE tenant_id = ? AND id = ?", q));
-    if (r.empty() || !impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
-    if (store::IsNull(r.rows[0][0]) || store::AsInt(r.rows[0][0]) != p.user_id) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::RequestRow> found, repo::LoadRequest(*conn, p.tenant_id, id));
+    if (!found || !impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
+    r = std::move(*found);
+    if (!r.submitter_id || *r.submitter_id != p.user_id) {
       return Status::Error(ErrorKind::kForbidden, "approval.not_submitter", "only the submitter may recall a request", "只有提交人可以撤回审批");
     }
-    std::string status = store::AsText(r.rows[0][1]);
-    if (status != "pending") {
-      return Status::Error(ErrorKind::kConflict, "approval.closed", "the request is already " + status, "审批单已" + status + "，不能撤回", "status");
+    if (r.status != "pending") {
+      return Status::Error(ErrorKind::kConflict, "approval.closed", "the request is already " + r.status, "审批单已" + r.status + "，不能撤回", "status");
     }
-    object = store::AsText(r.rows[0][3]);
-    record_id = store::AsInt(r.rows[0][4]);
     std::string now = FormatTimestamp(impl_->clock.NowMs());
-    Value up[] = {now, now, p.tenant_id, id, store::AsInt(r.rows[0][2])};
-    KEEL_ASSIGN_OR_RETURN(int64_t changed, conn->Exec("UPDATE approval_requests SET status = 'recalled', updated_at = ?, decided_at = ?, "
-                                                      "version = version + 1 WHERE tenant_id = ? AND id = ? AND version = ?", up));
+    KEEL_ASSIGN_OR_RETURN(int64_t changed, repo::RecallRequest(*conn, p.tenant_id, id, r.version, now));
     if (changed != 1) return Status::Error(ErrorKind::kConflict, "approval.changed", "the request changed; read it again", "审批单已更新，请刷新");
-    Value sk[] = {p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_tasks SET status = 'skipped' WHERE tenant_id = ? AND request_id = ? AND status = 'pending'", sk).status());
-    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "recalled", store::AsInt(r.rows[0][5]), body.value("comment", "")));
+    KEEL_RETURN_IF_ERROR(repo::SkipPendingTasks(*conn, p.tenant_id, id, std::nullopt));
+    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "recalled", r.step, body.value("comment", "")));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
-  impl_->AfterCommit(p.tenant_id, object, record_id, id, "recalled", {}, "");
+  impl_->AfterCommit(p.tenant_id, r.object, r.record_id, id, "recalled", {}, "");
   impl_->CloseInboxTasks(p.tenant_id, id);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   return impl_->Describe(*conn, p.tenant_id, id);
 }
-
 
 Result<int64_t> ApprovalEngine::Tick(int64_t tenant) {
   std::vector<std::tuple<int64_t, std::string, int64_t, ApprovalEngine::Impl::Pending, std::string>> after;
@@ -579,40 +536,30 @@ Result<int64_t> ApprovalEngine::Tick(int64_t tenant) {
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
     std::string now = FormatTimestamp(impl_->clock.NowMs());
-    Value q[] = {tenant, now};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT t.id, t.request_id, t.step, r.def_name, r.def_version, r.snapshot, r.submitter_id, r.object, r.record_id FROM approval_tasks t "
-        "JOIN approval_requests r ON r.tenant_id = t.tenant_id AND r.id = t.request_id WHERE t.tenant_id = ? AND t.status = 'pending' AND "
-        "r.status = 'pending' AND t.due_at IS NOT NULL AND t.due_at < ? ORDER BY t.id", q));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::OverdueTask> overdue, repo::LoadOverdueTasks(*conn, tenant, now));
     std::set<std::pair<int64_t, int64_t>> done;  // (request, step) escalated in this pass
-    for (const auto& row : r.rows) {
-      int64_t task = store::AsInt(row[0]), request = store::AsInt(row[1]), step = store::AsInt(row[2]);
-      Value dq[] = {tenant, store::AsText(row[3]), store::AsInt(row[4])};
-      KEEL_ASSIGN_OR_RETURN(store::Rows d, conn->Query("SELECT definition FROM approval_defs WHERE tenant_id = ? AND name = ? AND version = ?", dq));
-      json def = json::parse(store::AsText(d.rows[0][0]));
-      const json& s = def["steps"][static_cast<size_t>(step)];
+    for (const auto& o : overdue) {
+      KEEL_ASSIGN_OR_RETURN(std::optional<std::string> doc, repo::LoadDefinitionDocument(*conn, tenant, o.def_name, o.def_version));
+      json def = json::parse(doc.value_or(""));
+      const json& s = def["steps"][static_cast<size_t>(o.step)];
       // Only when someone can take over: without escalate_to (or nobody matching), the task stays with its approver.
       if (!s.contains("escalate_to")) continue;
-      json record = json::parse(store::AsText(row[5]));
-      int64_t submitter = store::IsNull(row[6]) ? 0 : store::AsInt(row[6]);
-      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> who, impl_->Approvers(*conn, tenant, s["escalate_to"], record, submitter));
+      json record = json::parse(o.snapshot);
+      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> who, impl_->Approvers(*conn, tenant, s["escalate_to"], record, o.submitter_id.value_or(0)));
       if (who.empty()) continue;
-      Value tu[] = {now, tenant, task};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE approval_tasks SET status = 'escalated', acted_at = ? WHERE tenant_id = ? AND id = ?", tu).status());
+      KEEL_RETURN_IF_ERROR(repo::EscalateTask(*conn, tenant, o.task_id, now));
       ++escalated;
-      if (done.count({request, step})) continue;
-      done.insert({request, step});
-      KEEL_RETURN_IF_ERROR(impl_->Log(*conn, tenant, request, 0, 0, "escalated", step, "timeout " + s.value("timeout", "")));
+      if (done.count({o.request_id, o.step})) continue;
+      done.insert({o.request_id, o.step});
+      KEEL_RETURN_IF_ERROR(impl_->Log(*conn, tenant, o.request_id, 0, 0, "escalated", o.step, "timeout " + s.value("timeout", "")));
       ApprovalEngine::Impl::Pending pending;
       for (int64_t a : who) {
         KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-        Value ins[] = {tenant, ids[0], request, step, a, now};
-        KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO approval_tasks (tenant_id, id, request_id, step, approver_id, status, created_at) "
-                                        "VALUES (?, ?, ?, ?, ?, 'pending', ?)", ins).status());
+        KEEL_RETURN_IF_ERROR(repo::InsertTask(*conn, tenant, ids[0], o.request_id, o.step, a, std::nullopt, now));
         pending.tasks.push_back({a, s.value("title_zh", "") + "（超时升级）"});
       }
       std::string title = def.value("title_zh", "") + " · " + LabelOf(record, 0);
-      after.push_back({request, store::AsText(row[7]), store::AsInt(row[8]), pending, title});
+      after.push_back({o.request_id, o.object, o.record_id, pending, title});
     }
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
@@ -622,6 +569,5 @@ Result<int64_t> ApprovalEngine::Tick(int64_t tenant) {
   }
   return escalated;
 }
-
 
 }  // namespace keel::org

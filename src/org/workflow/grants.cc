@@ -2,33 +2,17 @@
 #include "org/workflow/approvals.h"
 #include "org/workflow/internal.h"
 
-#include <algorithm>
-#include <cmath>
-#include <condition_variable>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
-
 #include <spdlog/spdlog.h>
 
 #include "alerts/engine.h"
-#include "common/tz.h"
 #include "domain/codec.h"
-#include "domain/schema.h"
-#include "domain/versions.h"
-#include "events/consumer.h"
 #include "events/event_log.h"
-#include "org/conditions.h"
-#include "org/governance.h"
 #include "org/internal.h"
-#include "formula/formula.h"
+#include "org/workflow/store.h"
 
 namespace keel::org {
 
-using store::Value;
-
-
+namespace repo = workflow;
 
 namespace {
 
@@ -38,86 +22,75 @@ struct Person {
 };
 
 Result<Person> PersonOf(store::Connection& conn, int64_t tenant, int64_t user) {
-  Value q[] = {tenant, user};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT display_name, username, role, unit_id FROM users WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Person{"#" + std::to_string(user), "", 0};
-  std::string name = store::AsText(r.rows[0][0]);
-  return Person{name.empty() ? store::AsText(r.rows[0][1]) : name, store::AsText(r.rows[0][2]), store::AsInt(r.rows[0][3])};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::PersonRow> r, repo::LoadPerson(conn, tenant, user));
+  if (!r) return Person{"#" + std::to_string(user), "", 0};
+  return Person{r->display_name.empty() ? r->username : r->display_name, r->role, r->unit_id};
 }
 
-json GrantRow(const store::Rows& r, size_t i) {
-  const auto& row = r.rows[i];
-  auto text = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsText(row[k])); };
-  auto num = [&](const char* c) { int k = r.Column(c); return store::IsNull(row[k]) ? json(nullptr) : json(store::AsInt(row[k])); };
-  return {{"id", num("id")}, {"grantor_id", num("grantor_id")}, {"grantee_id", num("grantee_id")}, {"kind", text("kind")},
-          {"unit_id", num("unit_id")}, {"starts_at", text("starts_at")}, {"ends_at", text("ends_at")}, {"reason", text("reason")},
-          {"created_at", text("created_at")}, {"created_by", num("created_by")}, {"revoked_at", text("revoked_at")}};
+template <typename T>
+json OrNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json GrantJson(const repo::GrantRow& g) {
+  return {{"id", g.id}, {"grantor_id", g.grantor_id}, {"grantee_id", g.grantee_id}, {"kind", g.kind},
+          {"unit_id", OrNull(g.unit_id)}, {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", OrNull(g.reason)},
+          {"created_at", OrNull(g.created_at)}, {"created_by", OrNull(g.created_by)}, {"revoked_at", OrNull(g.revoked_at)}};
 }
 
 }  // namespace
 
 void ApprovalEngine::SetAlerts(alerts::AlertEngine* alerts) { impl_->alerts = alerts; }
 
-Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
+Result<GrantView> ApprovalEngine::CreateGrant(const Principal& p, const GrantCommand& c) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not delegate", "只读角色不能委托");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"grantee_id", "grantor_id", "unit_id", "starts_at", "ends_at", "reason"}));
-  int64_t grantor = body.value("grantor_id", json(p.user_id)).is_number_integer() ? body.value("grantor_id", p.user_id) : -1;
+  int64_t grantor = c.grantor_id.value_or(p.user_id);
   // Delegating someone else's approvals lets the grantee act as them: an admin's decision
   // (hq_ops could otherwise hand themselves anyone's authority), audited and told to the grantor.
   if (grantor != p.user_id && p.role != domain::Role::kAdmin) {
     return Status::Error(ErrorKind::kForbidden, "grant.on_behalf", "only an admin may delegate someone else's approvals; delegate your own",
                          "只有管理员可以代他人委托审批权；您只能委托自己的审批权", "grantor_id");
   }
-  if (!body.contains("grantee_id") || !body["grantee_id"].is_number_integer()) {
-    return Bad("validation.required", "grantee_id is required", "grantee_id 为必填项", "grantee_id");
-  }
-  int64_t grantee = body["grantee_id"].get<int64_t>();
+  int64_t grantee = c.grantee_id;
   if (grantee == grantor) return Bad("validation.parameter", "a user cannot delegate to themselves", "不能委托给自己", "grantee_id");
-  TimeMs now = impl_->clock.NowMs(), starts = now, ends = 0;
-  if (body.contains("starts_at")) {
-    auto t = body["starts_at"].is_string() ? ParseTimestamp(body["starts_at"].get<std::string>()) : Result<TimeMs>(Status::Internal(""));
-    if (!t.ok()) return Bad("validation.type", "starts_at is an ISO-8601 time with a zone", "starts_at 应为带时区的 ISO-8601 时间", "starts_at");
-    starts = *t;
-  }
-  auto e = body.contains("ends_at") && body["ends_at"].is_string() ? ParseTimestamp(body["ends_at"].get<std::string>()) : Result<TimeMs>(Status::Internal(""));
-  if (!e.ok()) return Bad("validation.required", "ends_at (an ISO-8601 time with a zone) is required: a grant ends by itself",
-                          "ends_at 为必填项（带时区的 ISO-8601 时间）：委托须自动到期", "ends_at");
-  ends = *e;
+  TimeMs now = impl_->clock.NowMs(), starts = c.starts_at.value_or(now), ends = c.ends_at;
   if (ends <= starts || ends - starts > 90LL * 86400000) {
     return Bad("validation.range", "ends_at must be after starts_at and within 90 days", "ends_at 须晚于 starts_at 且不超过 90 天", "ends_at");
   }
-  auto reason_it = body.find("reason");
-  if (reason_it != body.end() && !reason_it->is_null() && (!reason_it->is_string() || reason_it->get_ref<const std::string&>().size() > 500)) {
-    return Bad("validation.type", "reason is a text of at most 500 bytes", "reason 应为不超过 500 字节的文本", "reason");
-  }
-  std::string reason = reason_it != body.end() && reason_it->is_string() ? reason_it->get<std::string>() : "";
+  if (c.reason.size() > 500) return Bad("validation.type", "reason is a text of at most 500 bytes", "reason 应为不超过 500 字节的文本", "reason");
+  const std::string& reason = c.reason;
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   for (int64_t u : {grantor, grantee}) {
-    Value q[] = {p.tenant_id, u};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-    if (r.empty()) return Bad("validation.reference", "no user " + std::to_string(u) + " in this tenant", "本租户没有用户 " + std::to_string(u),
+    KEEL_ASSIGN_OR_RETURN(bool exists, repo::UserExists(*conn, p.tenant_id, u));
+    if (!exists) return Bad("validation.reference", "no user " + std::to_string(u) + " in this tenant", "本租户没有用户 " + std::to_string(u),
                               u == grantee ? "grantee_id" : "grantor_id");
   }
-  int64_t unit = 0;
-  if (body.contains("unit_id") && !body["unit_id"].is_null()) {
-    if (!body["unit_id"].is_number_integer()) return Bad("validation.type", "unit_id is a unit id", "unit_id 应为单元 ID", "unit_id");
-    unit = body["unit_id"].get<int64_t>();
-    Value q[] = {p.tenant_id, unit};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-    if (r.empty() || (!IsHq(p) && store::AsText(r.rows[0][0]).rfind(p.unit_path, 0) != 0)) {
+  int64_t unit = c.unit_id.value_or(0);
+  if (c.unit_id) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, repo::UnitPath(*conn, p.tenant_id, unit));
+    if (!path || (!IsHq(p) && path->rfind(p.unit_path, 0) != 0)) {
       return Bad("validation.reference", "unit_id is not a unit in your part of the organisation", "unit_id 不在您的管辖范围内", "unit_id");
     }
   }
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value ins[] = {p.tenant_id, ids[0], grantor, grantee, std::string("approvals"), unit ? Value(unit) : Value(), FormatTimestamp(starts),
-                 FormatTimestamp(ends), reason, FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO grants (tenant_id, id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, "
-                                  "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  json out = {{"id", ids[0]}, {"grantor_id", grantor}, {"grantee_id", grantee}, {"kind", "approvals"}, {"unit_id", unit ? json(unit) : json(nullptr)},
-              {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}, {"reason", reason}};
-  json recorded = out;
+  repo::GrantRow g;
+  g.id = ids[0];
+  g.grantor_id = grantor;
+  g.grantee_id = grantee;
+  g.kind = "approvals";
+  if (unit) g.unit_id = unit;
+  g.starts_at = FormatTimestamp(starts);
+  g.ends_at = FormatTimestamp(ends);
+  g.reason = reason;
+  g.created_at = FormatTimestamp(now);
+  if (p.user_id) g.created_by = p.user_id;
+  KEEL_RETURN_IF_ERROR(repo::InsertGrant(*conn, p.tenant_id, g));
+  GrantView out{ids[0], grantor, grantee, "approvals", g.unit_id, g.starts_at, g.ends_at, reason, g.created_by, std::nullopt, false};
+  out.active = out.starts_at <= g.created_at && out.ends_at > g.created_at;
+  json recorded = {{"id", ids[0]}, {"grantor_id", grantor}, {"grantee_id", grantee}, {"kind", "approvals"}, {"unit_id", unit ? json(unit) : json(nullptr)},
+                   {"starts_at", g.starts_at}, {"ends_at", g.ends_at}, {"reason", reason}};
   recorded["created_by"] = p.user_id;
   recorded["on_behalf"] = grantor != p.user_id;
   KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "grant.created", "grants", ids[0], recorded));
@@ -152,49 +125,37 @@ Result<json> ApprovalEngine::CreateGrant(const Principal& p, const json& body) {
   return out;
 }
 
-Result<json> ApprovalEngine::Grants(const Principal& p) {
+Result<std::vector<GrantView>> ApprovalEngine::Grants(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  std::vector<Value> q = {p.tenant_id};
-  std::string sql = "SELECT id, grantor_id, grantee_id, kind, unit_id, starts_at, ends_at, reason, revoked_at, created_by FROM grants WHERE tenant_id = ?";
-  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    sql += " AND (grantor_id = ? OR grantee_id = ?)";
-    q.push_back(p.user_id);
-    q.push_back(p.user_id);
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(sql + " ORDER BY id DESC LIMIT 500", q));
+  std::optional<int64_t> party;
+  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) party = p.user_id;
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::GrantRow> grants, repo::LoadGrants(*conn, p.tenant_id, party));
   std::string now = FormatTimestamp(impl_->clock.NowMs());
-  json items = json::array();
-  for (const auto& row : r.rows) {
-    bool active = store::IsNull(row[8]) && store::AsText(row[5]) <= now && store::AsText(row[6]) > now;
-    items.push_back({{"id", store::AsInt(row[0])}, {"grantor_id", store::AsInt(row[1])}, {"grantee_id", store::AsInt(row[2])},
-                     {"kind", store::AsText(row[3])}, {"unit_id", store::IsNull(row[4]) ? json(nullptr) : json(store::AsInt(row[4]))},
-                     {"starts_at", store::AsText(row[5])}, {"ends_at", store::AsText(row[6])}, {"reason", store::AsText(row[7])},
-                     {"revoked_at", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))},
-                     {"created_by", store::IsNull(row[9]) ? json(nullptr) : json(store::AsInt(row[9]))},
-                     {"active", active}});
+  std::vector<GrantView> out;
+  for (const auto& g : grants) {
+    bool active = !g.revoked_at && g.starts_at <= now && g.ends_at > now;
+    out.push_back({g.id, g.grantor_id, g.grantee_id, g.kind, g.unit_id, g.starts_at, g.ends_at, g.reason.value_or(""), g.created_by,
+                   g.revoked_at, active});
   }
-  return json{{"items", items}};
+  return out;
 }
 
-Result<json> ApprovalEngine::RevokeGrant(const Principal& p, int64_t id) {
+Status ApprovalEngine::RevokeGrant(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT * FROM grants WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Status::NotFound("grant");
-  json before = GrantRow(r, 0);
-  if (before["grantor_id"].get<int64_t>() != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
-  if (before["revoked_at"].is_null()) {
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::GrantRow> g, repo::LoadGrant(*conn, p.tenant_id, id));
+  if (!g) return Status::NotFound("grant");
+  json before = GrantJson(*g);
+  if (g->grantor_id != p.user_id && !IsHq(p)) return Forbidden("only the grantor or HQ may revoke a grant", "只有委托人或总部可以撤销委托");
+  if (!g->revoked_at) {
     TimeMs now = impl_->clock.NowMs();
-    Value up[] = {FormatTimestamp(now), p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE grants SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL", up).status());
+    KEEL_RETURN_IF_ERROR(repo::RevokeGrant(*conn, p.tenant_id, id, FormatTimestamp(now)));
     json after = before;
     after["revoked_at"] = FormatTimestamp(now);
     KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "grant.revoked", "grants", id, after, before));
   }
-  KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"id", id}, {"revoked", true}};
+  return tx.Commit();
 }
 
 }  // namespace keel::org

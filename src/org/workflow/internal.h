@@ -11,6 +11,7 @@
 
 #include "events/consumer.h"
 #include "org/workflow/approvals.h"
+#include "org/workflow/store.h"
 
 namespace keel::org {
 
@@ -32,6 +33,9 @@ struct OwnWorkflow {
 const OwnWorkflow* OwnOf(const std::string& object);
 const OwnWorkflow* OwnByName(const std::string& name);
 
+// A workflow definition and a request's record snapshot stay JSON inside the engine: the first
+// is the document an admin writes (steps, approvers, conditions), the second the record service's
+// free-form field map.
 struct ApprovalEngine::Impl {
   Impl(store::Database& d, domain::RecordService& r, const Clock& c) : db(d), records(r), clock(c) {}
   store::Database& db;
@@ -56,11 +60,33 @@ struct ApprovalEngine::Impl {
     std::vector<std::pair<int64_t, std::string>> tasks;  // approver → title, for the inbox tasks written after commit
   };
 
+  // What StartRequest did: the request (0: none), its status and definition, the tasks it opened.
+  struct Started {
+    int64_t id = 0;
+    std::string status;
+    json def;
+    Pending pending;
+  };
+
   // Validates a definition and returns it normalised.
   Result<json> CheckDefinition(const json& body);
   Result<json> CheckApprovers(const json& a, const std::string& at);
   // The active definition of `name` (version and body), or NotFound.
   Result<std::pair<int64_t, json>> ActiveDef(store::Connection& conn, int64_t tenant, const std::string& name);
+  // The active definition of `name`; a built-in one the tenant has not used yet becomes its version 1.
+  Result<std::pair<int64_t, json>> ActiveOrBuiltIn(store::Connection& conn, int64_t tenant, const std::string& name);
+  // Under the tenant's lock: starts workflow `name` on the record (its status is checked for the
+  // objects with their own workflow). Returns null JSON when started (`out` says how), or the
+  // {"status": "not_needed"} answer when the entry condition does not hold.
+  Result<json> StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id, json& record,
+                            const std::string& name, const std::string& comment, Started& out);
+  // The task (and on whose behalf, 0: their own) the caller acts on at the request's step; 403 when none.
+  Result<std::pair<int64_t, int64_t>> TaskToAct(store::Connection& conn, const Principal& p, const workflow::RequestRow& r);
+  // After a task was decided: the request's new status (pending, approved, rejected); `step` is the
+  // step it is now at.
+  Result<std::string> NextAfterDecision(store::Connection& conn, const Principal& p, const workflow::RequestRow& r, const json& def,
+                                        const json& record, const std::string& to, int64_t on_behalf, const std::string& comment,
+                                        int64_t& step, bool& closed_tasks, Pending& pending);
   // The people who approve a step of a request on `record`, the submitter excluded.
   Result<std::vector<int64_t>> Approvers(store::Connection& conn, int64_t tenant, const json& who, const json& record, int64_t submitter);
   Status Log(store::Connection& conn, int64_t tenant, int64_t request, int64_t actor, int64_t on_behalf, const std::string& action,
