@@ -1,5 +1,7 @@
 #include "ai/contact_time.h"
 
+#include "ai/store.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,7 +11,6 @@ namespace keel::ai {
 namespace {
 
 using json = nlohmann::json;
-using store::Value;
 
 constexpr TimeMs kDayMs = 86400000;
 constexpr double kShrink = 8;  // pseudo-calls of the broader level at each step
@@ -47,22 +48,18 @@ int ContactStats::Slot(TimeMs utc) const {
 
 Result<std::shared_ptr<const ContactStats>> ContactStats::Load(store::Connection& conn, int64_t tenant_id) {
   auto s = std::make_shared<ContactStats>();
-  Value t[] = {tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn.Query("SELECT time_zone FROM tenants WHERE id = ?", t));
-  KEEL_ASSIGN_OR_RETURN(s->tz, TimeZone::Load(tz.empty() ? std::string("Asia/Shanghai") : store::AsText(tz.rows[0][0])));
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-      "SELECT a.occurred_at, a.outcome, a.owner_id, c.segment FROM activities a LEFT JOIN customers c ON c.tenant_id = a.tenant_id "
-      "AND c.id = a.customer_id WHERE a.tenant_id = ? AND a.kind = 'call' AND a.outcome IS NOT NULL AND a.archived_at IS NULL", t));
-  for (const auto& r : rows.rows) {
-    std::string outcome = store::AsText(r[1]);
-    if (!Counts(outcome)) continue;
-    auto at = ParseTimestamp(store::AsText(r[0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> zone, repo::TenantTimeZone(conn, tenant_id));
+  KEEL_ASSIGN_OR_RETURN(s->tz, TimeZone::Load(zone ? *zone : std::string("Asia/Shanghai")));
+  KEEL_ASSIGN_OR_RETURN(auto calls, repo::TenantCalls(conn, tenant_id));
+  for (const auto& c : calls) {
+    if (!Counts(c.outcome)) continue;
+    auto at = ParseTimestamp(c.occurred_at);
     if (!at.ok()) continue;
     int slot = s->Slot(*at);
-    bool ok = Answered(outcome);
+    bool ok = Answered(c.outcome);
     s->tenant.Add(slot, ok);
-    s->owner[store::AsInt(r[2])].Add(slot, ok);
-    if (!store::IsNull(r[3])) s->segment[store::AsText(r[3])].Add(slot, ok);
+    s->owner[c.owner_id].Add(slot, ok);
+    if (c.segment) s->segment[*c.segment].Add(slot, ok);
     s->calls++;
   }
   return std::shared_ptr<const ContactStats>(std::move(s));
@@ -71,22 +68,15 @@ Result<std::shared_ptr<const ContactStats>> ContactStats::Load(store::Connection
 Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id, const std::string& entity,
                              int64_t id, int top) {
   bool lead = entity == "leads";
-  Value q[] = {tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rec, conn.Query(lead ? "SELECT owner_id, NULL FROM leads WHERE tenant_id = ? AND id = ?"
-                                                         : "SELECT owner_id, segment FROM customers WHERE tenant_id = ? AND id = ?",
-                                                    q));
-  if (rec.empty()) return Status::NotFound(entity + " " + std::to_string(id));
-  int64_t owner = store::AsInt(rec.rows[0][0]);
-  std::string segment = store::IsNull(rec.rows[0][1]) ? "" : store::AsText(rec.rows[0][1]);
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::OwnerSegment> rec, repo::RecordOwner(conn, tenant_id, lead, id));
+  if (!rec) return Status::NotFound(entity + " " + std::to_string(id));
+  int64_t owner = rec->owner_id;
+  std::string segment = rec->segment.value_or("");
   SlotCounts own;
-  KEEL_ASSIGN_OR_RETURN(store::Rows calls, conn.Query(
-      std::string("SELECT occurred_at, outcome FROM activities WHERE tenant_id = ? AND ") + (lead ? "lead_id" : "customer_id") +
-          " = ? AND kind = 'call' AND outcome IS NOT NULL AND archived_at IS NULL",
-      q));
-  for (const auto& r : calls.rows) {
-    std::string outcome = store::AsText(r[1]);
-    auto at = ParseTimestamp(store::AsText(r[0]));
-    if (Counts(outcome) && at.ok()) own.Add(stats.Slot(*at), Answered(outcome));
+  KEEL_ASSIGN_OR_RETURN(auto calls, repo::RecordCalls(conn, tenant_id, lead, id));
+  for (const auto& c : calls) {
+    auto at = ParseTimestamp(c.occurred_at);
+    if (Counts(c.outcome) && at.ok()) own.Add(stats.Slot(*at), Answered(c.outcome));
   }
   // Tenant: overall → hour of day → hour of week.
   double all_calls = Total(stats.tenant.calls);

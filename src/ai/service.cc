@@ -19,6 +19,7 @@
 #include "ai/lookalike.h"
 #include "alerts/engine.h"
 #include "ai/evaluate.h"
+#include "ai/store.h"
 #include "ai/tabular.h"
 #include "common/crypto.h"
 #include "common/tz.h"
@@ -33,7 +34,6 @@ namespace {
 
 using json = nlohmann::json;
 using domain::Principal;
-using store::Value;
 
 constexpr TimeMs kDayMs = 86400000;
 
@@ -55,6 +55,9 @@ Result<Target> TargetOf(const std::string& s) {
 const char* EntityOf(Target t) { return t == Target::kLead ? "leads" : "opportunities"; }
 
 double Round(double v, double unit) { return std::round(v / unit) * unit; }
+
+// The acting user, none for the system.
+std::optional<int64_t> UserOf(const Principal& p) { return p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt; }
 
 // A loaded active model.
 struct Active {
@@ -206,25 +209,21 @@ Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Tar
     gen = generation[key];
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {tenant, std::string(TargetName(target))};
-  KEEL_ASSIGN_OR_RETURN(store::Rows head, conn->Query(
-      "SELECT version FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
-  int version = head.empty() ? 0 : static_cast<int>(store::AsInt(head.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(int version, repo::ActiveVersion(*conn, tenant, TargetName(target)));
   std::shared_ptr<Active> m;
   if (have && (cached ? cached->version : 0) == version) {
     m = cached;  // unchanged
   } else if (version) {
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-        "SELECT version, card, spec, model FROM ai_models WHERE tenant_id = ? AND target = ? AND status = 'active'", q));
-    if (!rows.empty()) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::ModelRow> row, repo::LoadActiveModel(*conn, tenant, TargetName(target)));
+    if (row) {
       auto loaded = std::make_shared<Active>();
-      loaded->version = static_cast<int>(store::AsInt(rows.rows[0][0]));
-      loaded->card = json::parse(store::AsText(rows.rows[0][1]), nullptr, false);
-      json spec = json::parse(store::AsText(rows.rows[0][2]), nullptr, false);
+      loaded->version = row->version;
+      loaded->card = json::parse(row->card, nullptr, false);
+      json spec = json::parse(row->spec, nullptr, false);
       auto fs = FeatureSpec::FromJson(spec);
       std::string bytes;
       Result<Booster> booster = Status::Internal("stored model is not base64");
-      if (Base64UrlDecode(store::AsText(rows.rows[0][3]), &bytes)) booster = Booster::Load(bytes);
+      if (Base64UrlDecode(row->model, &bytes)) booster = Booster::Load(bytes);
       // A model this build cannot feed (other feature version or columns) is treated as absent:
       // no score is invented from it, and training a new version replaces it.
       if (!loaded->card.is_object() || !fs.ok() || !booster.ok() || booster->num_features() != fs->columns()) {
@@ -284,20 +283,10 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
       s.score = static_cast<int>(std::lround(100.0 * p[i]));
       s.band = BandOf(*m, p[i]);
       s.reasons = Reasons(m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
-      Value row[] = {tenant, std::string(TargetName(target)), s.record_id, int64_t{s.model_version}, s.probability,
-                     int64_t{s.score}, s.band, s.reasons.dump(), hm.OwnerOf(s.record_id), now_text};
-      KEEL_RETURN_IF_ERROR(conn->Exec(
-          "INSERT INTO ai_scores (tenant_id, target, record_id, model_version, probability, score, band, reasons, owner_id, "
-          "computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, target, record_id) DO UPDATE SET "
-          "model_version = excluded.model_version, probability = excluded.probability, score = excluded.score, "
-          "band = excluded.band, reasons = excluded.reasons, owner_id = excluded.owner_id, computed_at = excluded.computed_at",
-          row).status());
-      // The record's own computed column (no event: a score is not a business fact).
-      Value col[] = {target == Target::kLead ? Value(static_cast<double>(s.score)) : Value(Round(s.probability, 0.0001)), tenant,
-                     s.record_id};
-      KEEL_RETURN_IF_ERROR(conn->Exec(target == Target::kLead ? "UPDATE leads SET score = ? WHERE tenant_id = ? AND id = ?"
-                                                              : "UPDATE opportunities SET win_probability = ? WHERE tenant_id = ? AND id = ?",
-                                      col).status());
+      // The score and the record's own computed column (no event: a score is not a business fact).
+      repo::ScoreRow row{s.record_id, s.model_version, s.probability, s.score, s.band, s.reasons.dump(), now_text};
+      double column = target == Target::kLead ? static_cast<double>(s.score) : Round(s.probability, 0.0001);
+      KEEL_RETURN_IF_ERROR(repo::WriteScore(*conn, tenant, TargetName(target), row, hm.OwnerOf(s.record_id), column));
       out.push_back(std::move(s));
     }
     KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -328,10 +317,8 @@ Status AiService::Impl::Process(int64_t tenant, std::span<const events::Event> e
   if (!customers.empty()) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
     for (int64_t c : customers) {
-      Value q[] = {tenant, c};
-      KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-          "SELECT id FROM opportunities WHERE tenant_id = ? AND customer_id = ? AND outcome = 'open'", q));
-      for (const auto& r : rows.rows) deals.insert(store::AsInt(r[0]));
+      KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> open, repo::OpenDealsOf(*conn, tenant, c));
+      deals.insert(open.begin(), open.end());
     }
   }
   // Each step holds at most one pooled connection at a time.
@@ -364,19 +351,12 @@ void AiService::Impl::Nightly() {
   if (now - last_nightly_check < 60000) return;
   last_nightly_check = now;
   std::vector<int64_t> tenants;
-  std::vector<std::tuple<int64_t, std::string, std::string>> modelled;  // tenant, time zone, last batch day
+  std::vector<repo::ModelledTenant> modelled;
   {
     auto conn = db.Acquire();
     if (!conn.ok()) return;
-    if (auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'"); rows.ok()) {
-      for (const auto& r : rows->rows) tenants.push_back(store::AsInt(r[0]));
-    }
-    auto rows = (*conn)->Query(
-        "SELECT DISTINCT m.tenant_id, t.time_zone, s.batch_day FROM ai_models m JOIN tenants t ON t.id = m.tenant_id "
-        "LEFT JOIN ai_state s ON s.tenant_id = m.tenant_id WHERE m.status = 'active'");
-    if (rows.ok()) {
-      for (const auto& r : rows->rows) modelled.emplace_back(store::AsInt(r[0]), store::AsText(r[1]), store::AsText(r[2]));
-    }
+    if (auto rows = repo::ActiveTenants(**conn); rows.ok()) tenants = std::move(rows).value();
+    if (auto rows = repo::ModelledTenants(**conn); rows.ok()) modelled = std::move(rows).value();
   }
   // Next best actions, hourly per tenant.
   for (int64_t tenant : tenants) {
@@ -400,9 +380,7 @@ void AiService::Impl::Nightly() {
     auto conn = db.Acquire();
     if (!conn.ok()) return;
     auto head = events::LastSeq(**conn, tenant);
-    Value s[] = {tenant, head.ok() ? *head : int64_t{0}, day, FormatTimestamp(now)};
-    (void)(*conn)->Exec("INSERT INTO ai_state (tenant_id, scored_seq, batch_day, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT "
-                        "(tenant_id) DO UPDATE SET batch_day = excluded.batch_day, updated_at = excluded.updated_at", s);
+    (void)repo::SetBatchDay(**conn, tenant, head.ok() ? *head : int64_t{0}, day, FormatTimestamp(now));
     batches.fetch_add(1);
   }
 }
@@ -412,11 +390,12 @@ Status AiService::Impl::SetJob(int64_t tenant, int64_t id, const std::string& st
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   std::string now = FormatTimestamp(clock.NowMs());
   bool finished = status == "done" || status == "failed";
-  Value q[] = {status, progress, message.empty() ? Value() : Value(message), result ? Value(result->dump()) : Value(),
-               status == "running" ? Value(now) : Value(), finished ? Value(now) : Value(), tenant, id};
-  return conn->Exec("UPDATE ai_jobs SET status = ?, progress = ?, message = COALESCE(?, message), result = COALESCE(?, result), "
-                    "started_at = COALESCE(started_at, ?), finished_at = COALESCE(?, finished_at) WHERE tenant_id = ? AND id = ?",
-                    q).status();
+  repo::JobUpdate u{status, progress};
+  if (!message.empty()) u.message = message;
+  if (result) u.result = result->dump();
+  if (status == "running") u.started_at = now;
+  if (finished) u.finished_at = now;
+  return repo::UpdateJob(*conn, tenant, id, u);
 }
 
 Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind, const std::string& target) {
@@ -424,26 +403,22 @@ Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   {
     // One tenant cannot fill the queue that every tenant's training waits in.
-    Value t[] = {p.tenant_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows mine, conn->Query(
-        "SELECT id FROM ai_jobs WHERE tenant_id = ? AND status IN ('queued', 'running') ORDER BY id", t));
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> mine, repo::UnfinishedJobs(*conn, p.tenant_id));
     if (static_cast<int>(mine.size()) >= opt.jobs_per_tenant) {
-      std::string other = std::to_string(store::AsInt(mine.rows[0][0]));
+      std::string other = std::to_string(mine[0]);
       return Status::Error(ErrorKind::kConflict, "ai.job_running",
                            "job " + other + " of your company is still queued or running; start the next when it is done",
                            "贵公司的任务 " + other + " 仍在排队或运行，请在其完成后再开始新任务", "job_id");
     }
-    KEEL_ASSIGN_OR_RETURN(store::Rows all, conn->Query("SELECT COUNT(*) FROM ai_jobs WHERE status IN ('queued', 'running')"));
-    if (store::AsInt(all.rows[0][0]) >= opt.jobs_total) {
+    KEEL_ASSIGN_OR_RETURN(int64_t all, repo::CountUnfinishedJobs(*conn));
+    if (all >= opt.jobs_total) {
       return Status::Error(ErrorKind::kUnavailable, "ai.jobs_busy", "the server is training for other companies; try again in a few minutes",
                            "服务器正在为其他企业训练模型，请几分钟后再试");
     }
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   std::string now = FormatTimestamp(clock.NowMs());
-  Value q[] = {p.tenant_id, ids[0], kind, target, now, p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_jobs (tenant_id, id, kind, target, status, progress, created_at, created_by) "
-                                  "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(repo::InsertJob(*conn, p.tenant_id, ids[0], kind, target, now, UserOf(p)));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", ids[0]}, {"kind", kind}, {"target", target}, {"status", "queued"}, {"progress", 0}, {"created_at", now}};
 }
@@ -461,9 +436,7 @@ void AiService::Start() {
   // Jobs queued or running when the server last stopped will not run: say so, and free their
   // tenants' slots.
   if (auto conn = impl_->db.Acquire(); conn.ok()) {
-    Value q[] = {FormatTimestamp(impl_->clock.NowMs())};
-    (void)(*conn)->Exec("UPDATE ai_jobs SET status = 'failed', message = 'interrupted: the server restarted before it finished', "
-                        "finished_at = ? WHERE status IN ('queued', 'running')", q);
+    (void)repo::FailInterruptedJobs(**conn, FormatTimestamp(impl_->clock.NowMs()));
   }
   // Every existing tenant's rescoring starts at its log's head (history is scored by batches, and
   // old signals are not news); tenants created later start at their beginning.
@@ -496,17 +469,12 @@ Result<json> AiService::Signals(const Principal& p, int64_t customer_id, int lim
   KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity("customers"), customer_id).status());
   limit = std::clamp(limit, 1, 500);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  store::Value q[] = {p.tenant_id, customer_id, int64_t{limit}};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, kind, source, title, body, url, sentiment, occurred_at FROM signals WHERE tenant_id = ? AND customer_id = ? "
-      "ORDER BY occurred_at DESC, id DESC LIMIT ?", q));
+  KEEL_ASSIGN_OR_RETURN(auto rows, repo::CustomerSignals(*conn, p.tenant_id, customer_id, limit));
   json items = json::array();
-  auto text = [](const store::Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])}, {"kind", store::AsText(row[1])}, {"source", store::AsText(row[2])},
-                     {"title", store::AsText(row[3])}, {"body", text(row[4])}, {"url", text(row[5])},
-                     {"sentiment", store::IsNull(row[6]) ? json(nullptr) : json(store::AsDouble(row[6]))},
-                     {"occurred_at", store::AsText(row[7])}});
+  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  for (const auto& r : rows) {
+    items.push_back({{"id", r.id}, {"kind", r.kind}, {"source", r.source}, {"title", r.title}, {"body", text(r.body)}, {"url", text(r.url)},
+                     {"sentiment", r.sentiment ? json(*r.sentiment) : json(nullptr)}, {"occurred_at", r.occurred_at}});
   }
   return json{{"items", items}};
 }
@@ -746,18 +714,14 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-    Value vq[] = {tenant, std::string(TargetName(target))};
-    KEEL_ASSIGN_OR_RETURN(store::Rows vr, conn->Query("SELECT COALESCE(MAX(version), 0) FROM ai_models WHERE tenant_id = ? AND target = ?", vq));
-    version = static_cast<int>(store::AsInt(vr.rows[0][0])) + 1;
+    KEEL_ASSIGN_OR_RETURN(int last, repo::MaxVersion(*conn, tenant, TargetName(target)));
+    version = last + 1;
     card["version"] = version;
-    if (promote) {
-      Value r[] = {tenant, std::string(TargetName(target))};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'retired' WHERE tenant_id = ? AND target = ? AND status = 'active'", r).status());
-    }
-    Value ins[] = {tenant, std::string(TargetName(target)), int64_t{version}, std::string(promote ? "active" : "rejected"), card.dump(),
-                   spec.ToJson().dump(), Base64UrlEncode(bytes), now, actor ? Value(actor) : Value(), promote ? Value(now) : Value()};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_models (tenant_id, target, version, status, card, spec, model, created_at, created_by, "
-                                    "activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
+    if (promote) KEEL_RETURN_IF_ERROR(repo::RetireActive(*conn, tenant, TargetName(target)));
+    repo::NewModel row{version, promote ? "active" : "rejected", card.dump(), spec.ToJson().dump(), Base64UrlEncode(bytes), now};
+    if (actor) row.created_by = actor;
+    if (promote) row.activated_at = now;
+    KEEL_RETURN_IF_ERROR(repo::InsertModel(*conn, tenant, TargetName(target), row));
     // Rescoring on change starts from here if it never started for this tenant.
     KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> cursor, events::LoadCursor(*conn, tenant, kConsumerName));
     if (!cursor) {
@@ -835,15 +799,13 @@ Result<json> AiService::StartTraining(const Principal& p, const std::string& tar
 Result<json> AiService::Models(const Principal& p, const std::string& target_name) {
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, std::string(TargetName(target))};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT version, status, card, created_at, activated_at FROM ai_models WHERE tenant_id = ? AND target = ? ORDER BY version DESC", q));
+  KEEL_ASSIGN_OR_RETURN(auto rows, repo::ModelVersions(*conn, p.tenant_id, TargetName(target)));
   json versions = json::array();
   json active = nullptr;
-  for (const auto& r : rows.rows) {
-    json card = json::parse(store::AsText(r[2]));
-    json v = {{"version", store::AsInt(r[0])}, {"status", store::AsText(r[1])}, {"created_at", store::AsText(r[3])},
-              {"activated_at", store::IsNull(r[4]) ? json(nullptr) : json(store::AsText(r[4]))},
+  for (const auto& r : rows) {
+    json card = json::parse(r.card);
+    json v = {{"version", int64_t{r.version}}, {"status", r.status}, {"created_at", r.created_at},
+              {"activated_at", r.activated_at ? json(*r.activated_at) : json(nullptr)},
               {"holdout_auc", card["holdout"]["auc"]}, {"card", card}};
     if (v["status"] == "active") active = v["version"];
     versions.push_back(std::move(v));
@@ -851,12 +813,11 @@ Result<json> AiService::Models(const Principal& p, const std::string& target_nam
   json out = {{"target", TargetName(target)}, {"active_version", active}, {"versions", versions}};
   if (active.is_null()) {
     // Say plainly why there is no score.
-    KEEL_ASSIGN_OR_RETURN(store::Rows last, conn->Query(
-        "SELECT result FROM ai_jobs WHERE tenant_id = ? AND target = ? AND kind = 'train' AND status = 'failed' ORDER BY id DESC LIMIT 1", q));
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> last, repo::LastFailedTraining(*conn, p.tenant_id, TargetName(target)));
     out["message"] = "no model yet: scores appear once a model is trained on enough history (at least " +
                      std::to_string(impl_->opt.min_per_class) + " outcomes of each kind)";
     out["message_zh"] = "尚无模型：历史数据足够（每类结果至少 " + std::to_string(impl_->opt.min_per_class) + " 条）并训练后才会给出评分";
-    if (!last.empty()) out["last_failure"] = json::parse(store::AsText(last.rows[0][0]), nullptr, false);
+    if (last) out["last_failure"] = json::parse(*last, nullptr, false);
   }
   return out;
 }
@@ -864,14 +825,12 @@ Result<json> AiService::Models(const Principal& p, const std::string& target_nam
 Result<json> AiService::ModelCard(const Principal& p, const std::string& target_name, int version) {
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, std::string(TargetName(target)), int64_t{version}};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT status, card FROM ai_models WHERE tenant_id = ? AND target = ? AND version = ?", q));
-  if (rows.empty()) {
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::ModelRow> row, repo::LoadModelCard(*conn, p.tenant_id, TargetName(target), version));
+  if (!row) {
     return Status::Error(ErrorKind::kNotFound, "not_found", "no such model version", "没有该模型版本", "version");
   }
-  json card = json::parse(store::AsText(rows.rows[0][1]));
-  card["status"] = store::AsText(rows.rows[0][0]);
+  json card = json::parse(row->card);
+  card["status"] = row->status;
   return card;
 }
 
@@ -881,35 +840,31 @@ Result<json> AiService::Rollback(const Principal& p, const std::string& target_n
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-    Value q[] = {p.tenant_id, std::string(TargetName(target))};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-        "SELECT version, status FROM ai_models WHERE tenant_id = ? AND target = ? ORDER BY version DESC", q));
+    KEEL_ASSIGN_OR_RETURN(auto rows, repo::VersionStatuses(*conn, p.tenant_id, TargetName(target)));
     int current = 0;
-    for (const auto& r : rows.rows) {
-      if (store::AsText(r[1]) == "active") current = static_cast<int>(store::AsInt(r[0]));
+    for (const auto& r : rows) {
+      if (r.status == "active") current = r.version;
     }
     int to = version;
     if (to == 0) {
       // The newest retired version older than the current one.
-      for (const auto& r : rows.rows) {
-        int v = static_cast<int>(store::AsInt(r[0]));
-        if (store::AsText(r[1]) == "retired" && (current == 0 || v < current)) {
-          to = v;
+      for (const auto& r : rows) {
+        if (r.status == "retired" && (current == 0 || r.version < current)) {
+          to = r.version;
           break;
         }
       }
     }
     bool exists = false;
-    for (const auto& r : rows.rows) exists = exists || store::AsInt(r[0]) == to;
+    for (const auto& r : rows) exists = exists || r.version == to;
     if (to == 0 || !exists) {
       return Status::Error(ErrorKind::kNotFound, "ai.no_version", "no earlier model version to roll back to", "没有可回滚的早期模型版本",
                            "version");
     }
     if (to == current) return Status::Error(ErrorKind::kConflict, "ai.already_active", "that version is already active", "该版本已是当前版本", "version");
     std::string now = FormatTimestamp(impl_->clock.NowMs());
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'retired' WHERE tenant_id = ? AND target = ? AND status = 'active'", q).status());
-    Value a[] = {now, p.tenant_id, std::string(TargetName(target)), int64_t{to}};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_models SET status = 'active', activated_at = ? WHERE tenant_id = ? AND target = ? AND version = ?", a).status());
+    KEEL_RETURN_IF_ERROR(repo::RetireActive(*conn, p.tenant_id, TargetName(target)));
+    KEEL_RETURN_IF_ERROR(repo::ActivateVersion(*conn, p.tenant_id, TargetName(target), to, now));
     KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "model.activated", "ai_models", to, p.user_id,
                                            json{{"target", TargetName(target)}, {"version", to}, {"previous", current}}.dump()).status());
     KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(),
@@ -927,23 +882,20 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   // The record must be visible to the caller (the same 404 as reading it).
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(EntityOf(target)), id));
-  store::Rows rows;
+  std::optional<repo::ScoreRow> stored;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, std::string(TargetName(target)), id};
-    KEEL_ASSIGN_OR_RETURN(rows, conn->Query(
-        "SELECT model_version, probability, score, band, reasons, computed_at FROM ai_scores WHERE tenant_id = ? AND target = ? "
-        "AND record_id = ?", q));
+    KEEL_ASSIGN_OR_RETURN(stored, repo::LoadScore(*conn, p.tenant_id, TargetName(target), id));
   }
-  if (rows.empty()) {
+  if (!stored) {
     KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(p.tenant_id, target));
     std::string en = m ? "this record has no score (it is closed, or not scored yet)"
                        : "no score: there is no trained model yet (not enough history)";
     std::string zh = m ? "该记录暂无评分（已关闭或尚未评分）" : "暂无评分：尚无训练好的模型（历史数据不足）";
     return json{{"record_id", id}, {"target", TargetName(target)}, {"score", nullptr}, {"message", en}, {"message_zh", zh}};
   }
-  const auto& r = rows.rows[0];
-  json reasons = json::parse(store::AsText(r[4]), nullptr, false);
+  const repo::ScoreRow& r = *stored;
+  json reasons = json::parse(r.reasons, nullptr, false);
   if (!reasons.is_object()) reasons = {{"positive", json::array()}, {"negative", json::array()}};
   bool en = p.locale.rfind("en", 0) == 0;
   json top = json::array();
@@ -952,13 +904,13 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
   }
   return json{{"record_id", id},
               {"target", TargetName(target)},
-              {"model_version", store::AsInt(r[0])},
-              {"probability", Round(store::AsDouble(r[1]), 0.0001)},
-              {"score", store::AsInt(r[2])},
-              {"band", store::AsText(r[3])},
+              {"model_version", int64_t{r.model_version}},
+              {"probability", Round(r.probability, 0.0001)},
+              {"score", r.score},
+              {"band", r.band},
               {"reasons", reasons},
               {"summary", top},
-              {"computed_at", store::AsText(r[5])}};
+              {"computed_at", r.computed_at}};
 }
 
 Result<json> AiService::BestContactTime(const Principal& p, const std::string& entity, int64_t id) {
@@ -1047,13 +999,9 @@ Result<json> AiService::Monitoring(const Principal& p, const std::string& target
     for (const auto& [band, c] : bands) row[band] = {{"records", c.first}, {"rate", Round(static_cast<double>(c.second) / c.first, 0.001)}};
     realised.push_back(row);
   }
-  Value q[] = {p.tenant_id, std::string(TargetName(target))};
-  KEEL_ASSIGN_OR_RETURN(store::Rows hist, conn->Query(
-      "SELECT day, model_version, max_psi FROM ai_drift WHERE tenant_id = ? AND target = ? ORDER BY day DESC LIMIT 90", q));
+  KEEL_ASSIGN_OR_RETURN(auto hist, repo::DriftHistory(*conn, p.tenant_id, TargetName(target)));
   json history = json::array();
-  for (const auto& r : hist.rows) {
-    history.push_back({{"day", store::AsText(r[0])}, {"model_version", store::AsInt(r[1])}, {"max_psi", store::AsDouble(r[2])}});
-  }
+  for (const auto& r : hist) history.push_back({{"day", r.day}, {"model_version", int64_t{r.model_version}}, {"max_psi", r.max_psi}});
   return json{{"target", TargetName(target)}, {"model_version", m->version}, {"drift", drift}, {"bands_now", bands_now},
               {"band_thresholds", m->card["bands"]}, {"realised_by_band", realised}, {"history", history}};
 }
@@ -1063,10 +1011,9 @@ Result<json> AiService::CheckDrift(int64_t tenant) {
   std::string day = FormatTimestamp(impl_->clock.NowMs()).substr(0, 10);
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value tq[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", tq));
-    if (!tz.empty()) {
-      if (auto z = TimeZone::Load(store::AsText(tz.rows[0][0])); z.ok()) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> zone, repo::TenantTimeZone(*conn, tenant));
+    if (zone) {
+      if (auto z = TimeZone::Load(*zone); z.ok()) {
         TimeMs local = (*z)->ToLocal(impl_->clock.NowMs());
         day = FormatDate(local / kDayMs);
       }
@@ -1081,11 +1028,8 @@ Result<json> AiService::CheckDrift(int64_t tenant) {
       KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
       KEEL_ASSIGN_OR_RETURN(drift, DriftNow(*conn, tenant, target, *m, impl_->clock, nullptr));
       max_psi = drift.value("max_psi", 0.0);
-      Value q[] = {tenant, std::string(TargetName(target)), day, int64_t{m->version}, max_psi, drift.dump(), FormatTimestamp(impl_->clock.NowMs())};
-      KEEL_RETURN_IF_ERROR(conn->Exec(
-          "INSERT INTO ai_drift (tenant_id, target, day, model_version, max_psi, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (tenant_id, target, day) DO UPDATE SET model_version = excluded.model_version, max_psi = excluded.max_psi, "
-          "result = excluded.result, created_at = excluded.created_at", q).status());
+      KEEL_RETURN_IF_ERROR(repo::UpsertDrift(*conn, tenant, TargetName(target), {day, m->version, max_psi}, drift.dump(),
+                                             FormatTimestamp(impl_->clock.NowMs())));
     }
     if (max_psi > kDriftAlertPsi && impl_->alerts) {
       alerts::AlertEngine::Raised a;
@@ -1111,22 +1055,18 @@ Result<json> AiService::CheckDrift(int64_t tenant) {
 Result<json> AiService::Job(const Principal& p, int64_t id) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT kind, target, status, progress, message, result, created_at, started_at, finished_at FROM ai_jobs WHERE tenant_id = ? AND id = ?", q));
-  if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such job", "没有该任务", "id");
-  const auto& r = rows.rows[0];
-  auto text = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
-  json out = {{"id", id}, {"kind", store::AsText(r[0])}, {"target", text(r[1])}, {"status", store::AsText(r[2])},
-              {"progress", store::AsDouble(r[3])}, {"message", text(r[4])},
-              {"result", store::IsNull(r[5]) ? json(nullptr) : json::parse(store::AsText(r[5]), nullptr, false)},
-              {"created_at", store::AsText(r[6])}, {"started_at", text(r[7])}, {"finished_at", text(r[8])}, {"queue_position", nullptr}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::JobRow> job, repo::LoadJob(*conn, p.tenant_id, id));
+  if (!job) return Status::Error(ErrorKind::kNotFound, "not_found", "no such job", "没有该任务", "id");
+  const repo::JobRow& r = *job;
+  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  json out = {{"id", id}, {"kind", r.kind}, {"target", text(r.target)}, {"status", r.status},
+              {"progress", r.progress}, {"message", text(r.message)},
+              {"result", r.result ? json::parse(*r.result, nullptr, false) : json(nullptr)},
+              {"created_at", r.created_at}, {"started_at", text(r.started_at)}, {"finished_at", text(r.finished_at)}, {"queue_position", nullptr}};
   if (out["status"] == "queued") {
     // How many jobs (of any company: only their number is told) run or wait before this one.
-    Value a[] = {id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows ahead, conn->Query(
-        "SELECT COUNT(*) FROM ai_jobs WHERE status = 'running' OR (status = 'queued' AND id < ?)", a));
-    out["queue_position"] = store::AsInt(ahead.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(int64_t ahead, repo::JobsAhead(*conn, id));
+    out["queue_position"] = ahead;
   }
   return out;
 }
@@ -1183,10 +1123,13 @@ Result<json> AiService::CreateDataset(const Principal& p, const std::string& nam
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   std::string now = FormatTimestamp(impl_->clock.NowMs());
   json prof = {{"columns", cols}, {"suggested", {{"label", label}, {"exclude", exclude}}}};
-  Value q[] = {p.tenant_id, ids[0], name, static_cast<int64_t>(t.rows.size()), prof.dump(), std::string(csv), now,
-               p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_datasets (tenant_id, id, name, row_count, profile, content, created_at, created_by) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  repo::DatasetRow row;
+  row.id = ids[0];
+  row.name = name;
+  row.row_count = static_cast<int64_t>(t.rows.size());
+  row.profile = prof.dump();
+  row.created_at = now;
+  KEEL_RETURN_IF_ERROR(repo::InsertDataset(*conn, p.tenant_id, row, std::string(csv), UserOf(p)));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", ids[0]}, {"name", name}, {"rows", t.rows.size()}, {"columns", cols}, {"suggested", prof["suggested"]},
               {"created_at", now}, {"card", nullptr}};
@@ -1195,27 +1138,21 @@ Result<json> AiService::CreateDataset(const Principal& p, const std::string& nam
 Result<json> AiService::Dataset(const Principal& p, int64_t id) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT name, row_count, profile, card, created_at FROM ai_datasets WHERE tenant_id = ? AND id = ?", q));
-  if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
-  const auto& r = rows.rows[0];
-  json prof = json::parse(store::AsText(r[2]));
-  return json{{"id", id}, {"name", store::AsText(r[0])}, {"rows", store::AsInt(r[1])}, {"columns", prof["columns"]},
-              {"suggested", prof["suggested"]}, {"card", store::IsNull(r[3]) ? json(nullptr) : json::parse(store::AsText(r[3]))},
-              {"created_at", store::AsText(r[4])}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::DatasetRow> d, repo::LoadDataset(*conn, p.tenant_id, id));
+  if (!d) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
+  json prof = json::parse(d->profile);
+  return json{{"id", id}, {"name", d->name}, {"rows", d->row_count}, {"columns", prof["columns"]},
+              {"suggested", prof["suggested"]}, {"card", d->card ? json::parse(*d->card) : json(nullptr)},
+              {"created_at", d->created_at}};
 }
 
 Result<json> AiService::Datasets(const Principal& p) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT id, name, row_count, created_at, CASE WHEN card IS NULL THEN 0 ELSE 1 END FROM ai_datasets WHERE tenant_id = ? ORDER BY id DESC", q));
+  KEEL_ASSIGN_OR_RETURN(auto rows, repo::Datasets(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& r : rows.rows) {
-    items.push_back({{"id", store::AsInt(r[0])}, {"name", store::AsText(r[1])}, {"rows", store::AsInt(r[2])},
-                     {"created_at", store::AsText(r[3])}, {"trained", store::AsInt(r[4]) != 0}});
+  for (const auto& r : rows) {
+    items.push_back({{"id", r.id}, {"name", r.name}, {"rows", r.row_count}, {"created_at", r.created_at}, {"trained", r.trained}});
   }
   return json{{"items", items}};
 }
@@ -1225,10 +1162,9 @@ Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, con
   std::string csv;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query("SELECT content FROM ai_datasets WHERE tenant_id = ? AND id = ?", q));
-    if (rows.empty()) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
-    csv = store::AsText(rows.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> content, repo::DatasetContent(*conn, p.tenant_id, id));
+    if (!content) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
+    csv = std::move(*content);
   }
   auto table = std::make_shared<Table>();
   KEEL_ASSIGN_OR_RETURN(*table, ReadTable(csv));
@@ -1244,8 +1180,7 @@ Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, con
       if (r.ok()) {
         json card = r->card;
         if (auto conn = impl_->db.Acquire(); conn.ok()) {
-          Value q[] = {card.dump(), tenant, id};
-          (void)(*conn)->Exec("UPDATE ai_datasets SET card = ? WHERE tenant_id = ? AND id = ?", q);
+          (void)repo::SetDatasetCard(**conn, tenant, id, card.dump());
         }
         (void)impl_->SetJob(tenant, job_id, "done", 1.0, "cross-validated AUC " + card["cross_validation"]["auc"].dump(), &card);
       } else {
