@@ -147,7 +147,7 @@ Result<bool> ActionPlanner::Upsert(int64_t tenant, const Finding& f) {
   return true;
 }
 
-Result<json> ActionPlanner::Plan(int64_t tenant) {
+Result<PlanCounts> ActionPlanner::Plan(int64_t tenant) {
   std::lock_guard planning(plan_mu_);
   LazyConnection held(db_);
   auto C = [&] { return held.get(); };
@@ -292,10 +292,10 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.ev > b.ev; });
   held.reset();
   std::map<std::pair<int64_t, std::string>, int> taken;
-  json counts = json::object();
-  for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {{"found", 0}, {"created", 0}, {"refreshed", 0}};
+  PlanCounts counts;
+  for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {};
   for (const auto& f : findings) {
-    counts[f.rule]["found"] = counts[f.rule]["found"].get<int>() + 1;
+    counts[f.rule].found++;
     int& n = taken[{f.owner, f.rule}];
     if (n >= opt_.per_owner) continue;
     auto created = Upsert(tenant, f);
@@ -304,14 +304,13 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
       continue;
     }
     ++n;
-    const char* key = *created ? "created" : "refreshed";
-    counts[f.rule][key] = counts[f.rule][key].get<int>() + 1;
+    (*created ? counts[f.rule].created : counts[f.rule].refreshed)++;
   }
   return counts;
 }
 
-Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
-  json out = {{"alerts", 0}, {"tasks", 0}};
+Result<SignalOutcome> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
+  SignalOutcome out;
   if (signal_ids.empty()) return out;
   std::lock_guard planning(plan_mu_);
   LazyConnection held(db_);
@@ -385,7 +384,7 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
         a.owner_id = owner;
         a.unit_id = unit;
         KEEL_ASSIGN_OR_RETURN(json alert, alerts_->Raise(tenant, a));
-        if (!alert.value("duplicate", false)) out["alerts"] = out["alerts"].get<int>() + 1;
+        if (!alert.value("duplicate", false)) out.alerts++;
         return Status();
       };
       json customer_label = {{"value", std::to_string(customer)}, {"name", customer_name}};
@@ -421,7 +420,7 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
         if (!created.ok()) {
           spdlog::warn("ai: follow-up of signal {} not written: {}", sid, created.status().ToString());
         } else if (*created) {
-          out["tasks"] = out["tasks"].get<int>() + 1;
+          out.tasks++;
         }
       }
     }
@@ -429,14 +428,13 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
   return out;
 }
 
-Result<json> ActionPlanner::Today(const domain::Principal& p, int limit) {
+Result<TodayList> ActionPlanner::Today(const domain::Principal& p, int limit) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto rows, repo::OpenTasksOf(*conn, p.tenant_id, p.user_id));
   TimeMs now = clock_.NowMs();
-  struct Item { double rank; json j; };
+  struct Item { double rank; TodayItem item; };
   std::vector<Item> items;
   bool en = p.locale.rfind("en", 0) == 0;
-  auto text_or_null = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
   for (const auto& r : rows) {
     const std::string& priority = r.priority;
     double weight = priority == "urgent" ? 4 : priority == "high" ? 3 : priority == "normal" ? 2 : 1;
@@ -448,18 +446,15 @@ Result<json> ActionPlanner::Today(const domain::Principal& p, int limit) {
     double rank = weight * 1e12 + (overdue ? 2e11 : due_today ? 1e11 : 0) + std::min(ev, 9e10);
     std::string why_zh = r.reason_zh.value_or(r.description);
     std::string why_en = r.reason_en.value_or(r.description);
-    json j = {{"task_id", r.task_id}, {"title", r.title}, {"priority", priority},
-              {"due_at", text_or_null(r.due_at)}, {"overdue", overdue},
-              {"source", r.source}, {"rule", text_or_null(r.rule)},
-              {"expected_value", std::round(ev)}, {"why", en ? why_en : why_zh}, {"why_zh", why_zh}, {"why_en", why_en},
-              {"related_entity", text_or_null(r.related_entity)},
-              {"related_id", r.related_id ? json(*r.related_id) : json(nullptr)}};
-    items.push_back({rank, std::move(j)});
+    TodayItem t{r.task_id, r.title, priority, r.due_at, overdue, r.source, r.rule, std::round(ev), en ? why_en : why_zh, why_zh, why_en,
+                r.related_entity, r.related_id};
+    items.push_back({rank, std::move(t)});
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.rank > b.rank; });
-  json list = json::array();
-  for (size_t i = 0; i < items.size() && static_cast<int>(i) < limit; ++i) list.push_back(std::move(items[i].j));
-  return json{{"items", list}, {"total", items.size()}};
+  TodayList list;
+  list.total = static_cast<int64_t>(items.size());
+  for (size_t i = 0; i < items.size() && static_cast<int>(i) < limit; ++i) list.items.push_back(std::move(items[i].item));
+  return list;
 }
 
 }  // namespace keel::ai

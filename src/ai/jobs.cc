@@ -19,7 +19,7 @@ Status AiService::Impl::SetJob(int64_t tenant, int64_t id, const std::string& st
   return repo::UpdateJob(*conn, tenant, id, u);
 }
 
-Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind, const std::string& target) {
+Result<JobView> AiService::Impl::NewJob(const Principal& p, const std::string& kind, const std::string& target) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   {
@@ -41,29 +41,32 @@ Result<json> AiService::Impl::NewJob(const Principal& p, const std::string& kind
   std::string now = FormatTimestamp(clock.NowMs());
   KEEL_RETURN_IF_ERROR(repo::InsertJob(*conn, p.tenant_id, ids[0], kind, target, now, UserOf(p)));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"id", ids[0]}, {"kind", kind}, {"target", target}, {"status", "queued"}, {"progress", 0}, {"created_at", now}};
+  JobView job;
+  job.id = ids[0];
+  job.kind = kind;
+  job.target = target;
+  job.status = "queued";
+  job.created_at = now;
+  job.full = false;
+  return job;
 }
 
-Result<json> AiService::Job(const Principal& p, int64_t id) {
+Result<JobView> AiService::Job(const Principal& p, int64_t id) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::JobRow> job, repo::LoadJob(*conn, p.tenant_id, id));
   if (!job) return Status::Error(ErrorKind::kNotFound, "not_found", "no such job", "没有该任务", "id");
   const repo::JobRow& r = *job;
-  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-  json out = {{"id", id}, {"kind", r.kind}, {"target", text(r.target)}, {"status", r.status},
-              {"progress", r.progress}, {"message", text(r.message)},
-              {"result", r.result ? json::parse(*r.result, nullptr, false) : json(nullptr)},
-              {"created_at", r.created_at}, {"started_at", text(r.started_at)}, {"finished_at", text(r.finished_at)}, {"queue_position", nullptr}};
-  if (out["status"] == "queued") {
+  JobView out{id, r.kind, r.target, r.status, r.progress, r.message, r.result ? json::parse(*r.result, nullptr, false) : json(nullptr),
+              r.created_at, r.started_at, r.finished_at};
+  if (out.status == "queued") {
     // How many jobs (of any company: only their number is told) run or wait before this one.
-    KEEL_ASSIGN_OR_RETURN(int64_t ahead, repo::JobsAhead(*conn, id));
-    out["queue_position"] = ahead;
+    KEEL_ASSIGN_OR_RETURN(out.queue_position, repo::JobsAhead(*conn, id));
   }
   return out;
 }
 
-Result<json> AiService::CreateDataset(const Principal& p, const std::string& name, std::string_view csv) {
+Result<DatasetView> AiService::CreateDataset(const Principal& p, const std::string& name, std::string_view csv) {
   if (!CanManage(p)) return Forbidden();
   if (name.empty() || name.size() > 200) {
     return Status::Invalid("validation.required", "name (1-200 bytes) is required", "name（1-200 字节）为必填项", "name");
@@ -123,33 +126,29 @@ Result<json> AiService::CreateDataset(const Principal& p, const std::string& nam
   row.created_at = now;
   KEEL_RETURN_IF_ERROR(repo::InsertDataset(*conn, p.tenant_id, row, std::string(csv), UserOf(p)));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"id", ids[0]}, {"name", name}, {"rows", t.rows.size()}, {"columns", cols}, {"suggested", prof["suggested"]},
-              {"created_at", now}, {"card", nullptr}};
+  return DatasetView{ids[0], name, static_cast<int64_t>(t.rows.size()), cols, prof["suggested"], nullptr, now};
 }
 
-Result<json> AiService::Dataset(const Principal& p, int64_t id) {
+Result<DatasetView> AiService::Dataset(const Principal& p, int64_t id) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::DatasetRow> d, repo::LoadDataset(*conn, p.tenant_id, id));
   if (!d) return Status::Error(ErrorKind::kNotFound, "not_found", "no such dataset", "没有该数据集", "id");
   json prof = json::parse(d->profile);
-  return json{{"id", id}, {"name", d->name}, {"rows", d->row_count}, {"columns", prof["columns"]},
-              {"suggested", prof["suggested"]}, {"card", d->card ? json::parse(*d->card) : json(nullptr)},
-              {"created_at", d->created_at}};
+  return DatasetView{id, d->name, d->row_count, prof["columns"], prof["suggested"], d->card ? json::parse(*d->card) : json(nullptr),
+                     d->created_at};
 }
 
-Result<json> AiService::Datasets(const Principal& p) {
+Result<std::vector<DatasetSummary>> AiService::Datasets(const Principal& p) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto rows, repo::Datasets(*conn, p.tenant_id));
-  json items = json::array();
-  for (const auto& r : rows) {
-    items.push_back({{"id", r.id}, {"name", r.name}, {"rows", r.row_count}, {"created_at", r.created_at}, {"trained", r.trained}});
-  }
-  return json{{"items", items}};
+  std::vector<DatasetSummary> items;
+  for (const auto& r : rows) items.push_back({r.id, r.name, r.row_count, r.created_at, r.trained});
+  return items;
 }
 
-Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, const json& mapping) {
+Result<JobView> AiService::StartDatasetTraining(const Principal& p, int64_t id, const json& mapping) {
   if (!CanManage(p)) return Forbidden();
   std::string csv;
   {
@@ -161,8 +160,8 @@ Result<json> AiService::StartDatasetTraining(const Principal& p, int64_t id, con
   auto table = std::make_shared<Table>();
   KEEL_ASSIGN_OR_RETURN(*table, ReadTable(csv));
   KEEL_ASSIGN_OR_RETURN(Mapping m, ParseMapping(mapping, *table));
-  KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "dataset", "dataset:" + std::to_string(id)));
-  int64_t job_id = job["id"].get<int64_t>(), tenant = p.tenant_id;
+  KEEL_ASSIGN_OR_RETURN(JobView job, impl_->NewJob(p, "dataset", "dataset:" + std::to_string(id)));
+  int64_t job_id = job.id, tenant = p.tenant_id;
   {
     impl_->consumer.Post([this, job_id, tenant, id, table, m] {
       (void)impl_->SetJob(tenant, job_id, "running", 0, "");

@@ -36,7 +36,7 @@ Result<json> DriftNow(store::Connection& conn, int64_t tenant, Target target, co
 
 }  // namespace
 
-Result<json> AiService::Monitoring(const Principal& p, const std::string& target_name) {
+Result<MonitoringView> AiService::Monitoring(const Principal& p, const std::string& target_name) {
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   KEEL_ASSIGN_OR_RETURN(auto m, impl_->ActiveModel(p.tenant_id, target));
   if (!m) {
@@ -77,14 +77,19 @@ Result<json> AiService::Monitoring(const Principal& p, const std::string& target
     realised.push_back(row);
   }
   KEEL_ASSIGN_OR_RETURN(auto hist, repo::DriftHistory(*conn, p.tenant_id, TargetName(target)));
-  json history = json::array();
-  for (const auto& r : hist) history.push_back({{"day", r.day}, {"model_version", int64_t{r.model_version}}, {"max_psi", r.max_psi}});
-  return json{{"target", TargetName(target)}, {"model_version", m->version}, {"drift", drift}, {"bands_now", bands_now},
-              {"band_thresholds", m->card["bands"]}, {"realised_by_band", realised}, {"history", history}};
+  MonitoringView out;
+  out.target = TargetName(target);
+  out.model_version = m->version;
+  out.drift = std::move(drift);
+  for (const auto& [band, n] : bands_now.items()) out.bands_now[band] = n.get<int>();
+  out.band_thresholds = m->card.contains("bands") ? m->card["bands"] : json(nullptr);
+  out.realised_by_band = std::move(realised);
+  for (const auto& r : hist) out.history.push_back({r.day, r.model_version, r.max_psi});
+  return out;
 }
 
-Result<json> AiService::CheckDrift(int64_t tenant) {
-  json out = json::object();
+Result<std::map<std::string, DriftSummary>> AiService::CheckDrift(int64_t tenant) {
+  std::map<std::string, DriftSummary> out;
   std::string day = FormatTimestamp(impl_->clock.NowMs()).substr(0, 10);
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
@@ -124,7 +129,7 @@ Result<json> AiService::CheckDrift(int64_t tenant) {
       a.notify = "hq";
       KEEL_RETURN_IF_ERROR(impl_->alerts->Raise(tenant, a).status());
     }
-    out[TargetName(target)] = {{"model_version", m->version}, {"max_psi", max_psi}, {"drifted", drift["drifted"]}};
+    out[TargetName(target)] = {m->version, max_psi, drift.contains("drifted") ? drift["drifted"] : json(nullptr)};
   }
   return out;
 }

@@ -268,7 +268,7 @@ Result<std::vector<Score>> AiService::ScoreRecords(int64_t tenant, Target target
   return impl_->ScoreNow(tenant, target, *h, h->OpenIds());
 }
 
-Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_name, int64_t id) {
+Result<ScoreView> AiService::ScoreOf(const Principal& p, const std::string& target_name, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   // The record must be visible to the caller (the same 404 as reading it).
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(EntityOf(target)), id));
@@ -282,25 +282,30 @@ Result<json> AiService::ScoreOf(const Principal& p, const std::string& target_na
     std::string en = m ? "this record has no score (it is closed, or not scored yet)"
                        : "no score: there is no trained model yet (not enough history)";
     std::string zh = m ? "该记录暂无评分（已关闭或尚未评分）" : "暂无评分：尚无训练好的模型（历史数据不足）";
-    return json{{"record_id", id}, {"target", TargetName(target)}, {"score", nullptr}, {"message", en}, {"message_zh", zh}};
+    ScoreView none;
+    none.record_id = id;
+    none.target = TargetName(target);
+    none.message = en;
+    none.message_zh = zh;
+    return none;
   }
   const repo::ScoreRow& r = *stored;
   json reasons = json::parse(r.reasons, nullptr, false);
   if (!reasons.is_object()) reasons = {{"positive", json::array()}, {"negative", json::array()}};
   bool en = p.locale.rfind("en", 0) == 0;
-  json top = json::array();
+  ScoreView v;
+  v.record_id = id;
+  v.target = TargetName(target);
+  v.model_version = r.model_version;
+  v.probability = Round(r.probability, 0.0001);
+  v.score = r.score;
+  v.band = r.band;
+  v.computed_at = r.computed_at;
   for (const char* side : {"positive", "negative"}) {
-    for (const auto& x : reasons[side]) top.push_back(x[en ? "text_en" : "text_zh"]);
+    for (const auto& x : reasons[side]) v.summary.push_back(x[en ? "text_en" : "text_zh"].get<std::string>());
   }
-  return json{{"record_id", id},
-              {"target", TargetName(target)},
-              {"model_version", int64_t{r.model_version}},
-              {"probability", Round(r.probability, 0.0001)},
-              {"score", r.score},
-              {"band", r.band},
-              {"reasons", reasons},
-              {"summary", top},
-              {"computed_at", r.computed_at}};
+  v.reasons = std::move(reasons);
+  return v;
 }
 
 }  // namespace keel::ai

@@ -44,25 +44,21 @@ void AiService::SetAlerts(alerts::AlertEngine* alerts) {
   impl_->planner.SetAlerts(alerts);
 }
 
-Result<json> AiService::PlanActions(const Principal& p) {
+Result<PlanCounts> AiService::PlanActions(const Principal& p) {
   if (!CanManage(p)) return Forbidden();
   return PlanActions(p.tenant_id);
 }
 
-Result<json> AiService::PlanActions(int64_t tenant) { return impl_->planner.Plan(tenant); }
+Result<PlanCounts> AiService::PlanActions(int64_t tenant) { return impl_->planner.Plan(tenant); }
 
-Result<json> AiService::Signals(const Principal& p, int64_t customer_id, int limit) {
+Result<std::vector<SignalItem>> AiService::Signals(const Principal& p, int64_t customer_id, int limit) {
   KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity("customers"), customer_id).status());
   limit = std::clamp(limit, 1, 500);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto rows, repo::CustomerSignals(*conn, p.tenant_id, customer_id, limit));
-  json items = json::array();
-  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-  for (const auto& r : rows) {
-    items.push_back({{"id", r.id}, {"kind", r.kind}, {"source", r.source}, {"title", r.title}, {"body", text(r.body)}, {"url", text(r.url)},
-                     {"sentiment", r.sentiment ? json(*r.sentiment) : json(nullptr)}, {"occurred_at", r.occurred_at}});
-  }
-  return json{{"items", items}};
+  std::vector<SignalItem> items;
+  for (const auto& r : rows) items.push_back({r.id, r.kind, r.source, r.title, r.body, r.url, r.sentiment, r.occurred_at});
+  return items;
 }
 
 Result<json> AiService::Lookalikes(const Principal& p, int limit) {
@@ -113,7 +109,7 @@ Result<json> AiService::Lookalikes(const Principal& p, int limit) {
   return json{{"items", items}, {"best_customers", l->best_customers}, {"candidates", l->candidates}};
 }
 
-Result<json> AiService::Today(const Principal& p, int limit) { return impl_->planner.Today(p, std::clamp(limit, 1, 200)); }
+Result<TodayList> AiService::Today(const Principal& p, int limit) { return impl_->planner.Today(p, std::clamp(limit, 1, 200)); }
 
 Result<json> AiService::BestContactTime(const Principal& p, const std::string& entity, int64_t id) {
   KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity(entity), id).status());

@@ -142,7 +142,7 @@ struct AiService::Impl : events::ConsumerHandler {
   void Nightly();
   Status SetJob(int64_t tenant, int64_t id, const std::string& status, double progress, const std::string& message,
                 const json* result = nullptr);
-  Result<json> NewJob(const Principal& p, const std::string& kind, const std::string& target);
+  Result<JobView> NewJob(const Principal& p, const std::string& kind, const std::string& target);
 
   // Last: stopped (its thread joined) before anything above is destroyed.
   events::Consumer consumer{db, *this, clock, {.name = kConsumerName, .batch = 5000}};

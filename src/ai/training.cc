@@ -5,6 +5,7 @@
 
 #include "ai/drift.h"
 #include "ai/evaluate.h"
+#include "ai/json.h"
 #include "ai/store.h"
 #include "common/crypto.h"
 #include "domain/audit.h"
@@ -133,7 +134,7 @@ Result<int> AiService::Impl::StoreVersion(int64_t tenant, Target target, bool pr
   return version;
 }
 
-Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
+Result<TrainResult> AiService::Train(int64_t tenant, Target target, int64_t actor,
                               const std::function<void(double, const std::string&)>& progress) {
   auto say = [&](double f, const std::string& what) {
     if (progress) progress(f, what);
@@ -249,15 +250,15 @@ Result<json> AiService::Train(int64_t tenant, Target target, int64_t actor,
     KEEL_ASSIGN_OR_RETURN(scored, ScoreAll(tenant, target));
   }
   say(1.0, "done");
-  return json{{"version", version}, {"status", promote ? "active" : "rejected"}, {"holdout_auc", card["holdout"]["auc"]},
-              {"scored", scored}, {"card", card}};
+  json auc = card["holdout"]["auc"];
+  return TrainResult{version, promote ? "active" : "rejected", std::move(auc), scored, std::move(card)};
 }
 
-Result<json> AiService::StartTraining(const Principal& p, const std::string& target_name) {
+Result<JobView> AiService::StartTraining(const Principal& p, const std::string& target_name) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
-  KEEL_ASSIGN_OR_RETURN(json job, impl_->NewJob(p, "train", TargetName(target)));
-  int64_t id = job["id"].get<int64_t>(), tenant = p.tenant_id, actor = p.user_id;
+  KEEL_ASSIGN_OR_RETURN(JobView job, impl_->NewJob(p, "train", TargetName(target)));
+  int64_t id = job.id, tenant = p.tenant_id, actor = p.user_id;
   {
     impl_->consumer.Post([this, id, tenant, actor, target] {
       (void)impl_->SetJob(tenant, id, "running", 0, "");
@@ -269,9 +270,8 @@ Result<json> AiService::StartTraining(const Principal& p, const std::string& tar
         (void)impl_->SetJob(tenant, id, "running", Round(f, 0.01), what);
       });
       if (r.ok()) {
-        json result = *r;
-        (void)impl_->SetJob(tenant, id, "done", 1.0, "version " + std::to_string((*r)["version"].get<int>()) + " " +
-                                                          (*r)["status"].get<std::string>(), &result);
+        json result = ToJson(*r);
+        (void)impl_->SetJob(tenant, id, "done", 1.0, "version " + std::to_string(r->version) + " " + r->status, &result);
       } else {
         json err = {{"code", r.status().code()}, {"message", r.status().message_en()}, {"message_zh", r.status().message_zh()}};
         (void)impl_->SetJob(tenant, id, "failed", 1.0, r.status().message_en(), &err);
@@ -282,28 +282,25 @@ Result<json> AiService::StartTraining(const Principal& p, const std::string& tar
   return job;
 }
 
-Result<json> AiService::Models(const Principal& p, const std::string& target_name) {
+Result<ModelVersions> AiService::Models(const Principal& p, const std::string& target_name) {
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto rows, repo::ModelVersions(*conn, p.tenant_id, TargetName(target)));
-  json versions = json::array();
-  json active = nullptr;
+  ModelVersions out;
+  out.target = TargetName(target);
   for (const auto& r : rows) {
     json card = json::parse(r.card);
-    json v = {{"version", int64_t{r.version}}, {"status", r.status}, {"created_at", r.created_at},
-              {"activated_at", r.activated_at ? json(*r.activated_at) : json(nullptr)},
-              {"holdout_auc", card["holdout"]["auc"]}, {"card", card}};
-    if (v["status"] == "active") active = v["version"];
-    versions.push_back(std::move(v));
+    json auc = card["holdout"]["auc"];
+    if (r.status == "active") out.active_version = r.version;
+    out.versions.push_back({r.version, r.status, r.created_at, r.activated_at, std::move(auc), std::move(card)});
   }
-  json out = {{"target", TargetName(target)}, {"active_version", active}, {"versions", versions}};
-  if (active.is_null()) {
+  if (!out.active_version) {
     // Say plainly why there is no score.
     KEEL_ASSIGN_OR_RETURN(std::optional<std::string> last, repo::LastFailedTraining(*conn, p.tenant_id, TargetName(target)));
-    out["message"] = "no model yet: scores appear once a model is trained on enough history (at least " +
-                     std::to_string(impl_->opt.min_per_class) + " outcomes of each kind)";
-    out["message_zh"] = "尚无模型：历史数据足够（每类结果至少 " + std::to_string(impl_->opt.min_per_class) + " 条）并训练后才会给出评分";
-    if (last) out["last_failure"] = json::parse(*last, nullptr, false);
+    out.message = "no model yet: scores appear once a model is trained on enough history (at least " +
+                  std::to_string(impl_->opt.min_per_class) + " outcomes of each kind)";
+    out.message_zh = "尚无模型：历史数据足够（每类结果至少 " + std::to_string(impl_->opt.min_per_class) + " 条）并训练后才会给出评分";
+    if (last) out.last_failure = json::parse(*last, nullptr, false);
   }
   return out;
 }
@@ -320,7 +317,7 @@ Result<json> AiService::ModelCard(const Principal& p, const std::string& target_
   return card;
 }
 
-Result<json> AiService::Rollback(const Principal& p, const std::string& target_name, int version) {
+Result<RollbackResult> AiService::Rollback(const Principal& p, const std::string& target_name, int version) {
   if (!CanManage(p)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(Target target, TargetOf(target_name));
   {
@@ -361,7 +358,7 @@ Result<json> AiService::Rollback(const Principal& p, const std::string& target_n
   }
   impl_->Forget(p.tenant_id, target);
   KEEL_ASSIGN_OR_RETURN(int64_t scored, ScoreAll(p.tenant_id, target));
-  return json{{"target", TargetName(target)}, {"active_version", version}, {"scored", scored}};
+  return RollbackResult{TargetName(target), version, scored};
 }
 
 }  // namespace keel::ai
