@@ -59,19 +59,27 @@ const json& AsOf(const json& current, const std::vector<std::pair<TimeMs, json>>
   return current;
 }
 
-History::Record LeadRecord(const repo::LeadRecordRow& r) {
+// What a lead and a deal row have alike: ids, owner, unit, customer, source, archived, custom values.
+template <typename Row>
+History::Record Common(const Row& r) {
   History::Record rec;
   rec.id = r.id;
   rec.owner = r.owner_id;
   rec.unit = r.unit_id;
   rec.customer = r.customer_id;
   rec.source = r.source;
+  rec.created = TimeOf(r.created_at);
+  rec.archived = r.archived;
+  rec.custom = ParseObject(r.custom);
+  return rec;
+}
+
+History::Record LeadRecord(const repo::LeadRecordRow& r) {
+  History::Record rec = Common(r);
   rec.channel = r.channel;
   rec.region = r.region;
   rec.company = r.company;
-  rec.created = TimeOf(r.created_at);
   rec.first_response = TimeOf(r.first_response_at);
-  rec.archived = r.archived;
   if (r.status == "converted") {
     rec.resolved = TimeOf(r.converted_at);
     rec.success = true;
@@ -79,32 +87,23 @@ History::Record LeadRecord(const repo::LeadRecordRow& r) {
     rec.resolved = TimeOf(r.updated_at);  // refined from the audit trail
   }
   rec.stage = r.status;
-  rec.custom = ParseObject(r.custom);
   return rec;
 }
 
 History::Record DealRecord(const repo::DealRecordRow& r) {
-  History::Record rec;
-  rec.id = r.id;
-  rec.owner = r.owner_id;
-  rec.unit = r.unit_id;
-  rec.customer = r.customer_id;
-  rec.source = r.source;
+  History::Record rec = Common(r);
   rec.category = r.product_category;
   rec.amount = static_cast<double>(r.amount_fen) / 100.0;
   rec.stage = r.stage;
-  rec.created = TimeOf(r.created_at);
   if (r.outcome == "won" || r.outcome == "lost") {
     rec.resolved = TimeOf(r.closed_at);
     rec.success = r.outcome == "won";
   }
-  rec.archived = r.archived;
   rec.expected_close = DateOf(r.expected_close);
   rec.segment = r.segment;
   rec.industry = r.industry;
   rec.region = r.region;
   if (r.discount_pct) rec.discount_pct = *r.discount_pct;
-  rec.custom = ParseObject(r.custom);
   return rec;
 }
 
