@@ -104,4 +104,26 @@ json ToJson(const std::vector<DatasetSummary>& datasets) {
   return {{"items", items}};
 }
 
+json ToJson(const ContactTime& c) {
+  json windows = json::array();
+  for (const auto& w : c.windows) {
+    windows.push_back({{"weekday", w.weekday}, {"hour", w.hour}, {"label_zh", w.label_zh}, {"label_en", w.label_en}, {"rate", w.rate},
+                       {"lift", w.lift}, {"own_calls", w.own_calls}});
+  }
+  return {{"entity", c.entity}, {"id", c.id}, {"time_zone", c.time_zone}, {"windows", windows}, {"best_hours", c.best_hours},
+          {"by_hour_weekdays", c.by_hour_weekdays}, {"rate_overall", c.rate_overall},
+          {"evidence", {{"own_calls", c.own_calls}, {"owner_calls", c.owner_calls}, {"segment_calls", c.segment_calls},
+                        {"tenant_calls", c.tenant_calls}}}};
+}
+
+json ToJson(const LookalikeList& l) {
+  json items = json::array();
+  for (const auto& c : l.items) {
+    json like = c.like ? json{{"id", c.like->id}, {"name", c.like->name}, {"won_amount", c.like->won_amount}} : json(nullptr);
+    items.push_back({{"customer_id", c.customer_id}, {"name", c.name}, {"owner_id", c.owner_id}, {"similarity", c.similarity},
+                     {"like", like}, {"reasons", c.reasons}, {"reasons_zh", c.reasons_zh}, {"reasons_en", c.reasons_en}});
+  }
+  return {{"items", items}, {"best_customers", l.best_customers}, {"candidates", l.candidates}};
+}
+
 }  // namespace keel::ai

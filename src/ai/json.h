@@ -21,5 +21,7 @@ nlohmann::json ToJson(const SignalOutcome& o);
 nlohmann::json ToJson(const TodayList& t);
 nlohmann::json ToJson(const DatasetView& d);
 nlohmann::json ToJson(const std::vector<DatasetSummary>& datasets);  // {items: […]}
+nlohmann::json ToJson(const ContactTime& c);
+nlohmann::json ToJson(const LookalikeList& l);
 
 }  // namespace keel::ai

@@ -18,7 +18,6 @@
 namespace keel::ai {
 namespace {
 
-using json = nlohmann::json;
 
 constexpr TimeMs kDayMs = 86400000;
 
@@ -193,7 +192,7 @@ Result<std::shared_ptr<const Lookalikes>> Lookalikes::Build(store::Connection& c
     const Customer& c = all[candidates[cand]];
     const Customer& b = all[match[cand].second];
     std::vector<float> bv = vec(b);
-    json zh = json::array(), en = json::array();
+    std::vector<std::string> zh, en;
     if (!c.industry.empty() && c.industry == b.industry) {
       zh.push_back("同属「" + ZhValue(c.industry) + "」行业");
       en.push_back("same industry: " + c.industry);
@@ -219,10 +218,15 @@ Result<std::shared_ptr<const Lookalikes>> Lookalikes::Build(store::Connection& c
       en.push_back(Fill(kTraits[close[i].second].en, Shown(kTraits[close[i].second].name, c), Shown(kTraits[close[i].second].name, b)));
     }
     double similarity = 1.0 / (1.0 + std::sqrt(static_cast<double>(d2)));
-    out->ranked.push_back({{"customer_id", c.id}, {"name", c.name}, {"owner_id", c.owner},
-                           {"similarity", std::round(similarity * 1000) / 1000},
-                           {"like", {{"id", b.id}, {"name", b.name}, {"won_amount", b.won_amount}}},
-                           {"reasons_zh", zh}, {"reasons_en", en}});
+    Lookalike l;
+    l.customer_id = c.id;
+    l.name = c.name;
+    l.owner_id = c.owner;
+    l.similarity = std::round(similarity * 1000) / 1000;
+    l.like = Lookalike::Like{b.id, b.name, b.won_amount};
+    l.reasons_zh = std::move(zh);
+    l.reasons_en = std::move(en);
+    out->ranked.push_back(std::move(l));
   }
   return std::shared_ptr<const Lookalikes>(out);
 }

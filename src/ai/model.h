@@ -154,4 +154,42 @@ struct DatasetSummary {
   bool trained = false;
 };
 
+// Best hours to call a customer or lead (contact_time.h).
+struct ContactWindow {
+  int weekday = 0;  // 1 Monday … 7 Sunday
+  int hour = 0;
+  std::string label_zh, label_en;
+  double rate = 0, lift = 0, own_calls = 0;
+};
+struct ContactTime {
+  std::string entity;
+  int64_t id = 0;
+  std::string time_zone;
+  std::vector<ContactWindow> windows;   // the best hours of the week
+  std::vector<int> best_hours;          // of a working day, among hours with evidence
+  std::vector<double> by_hour_weekdays;  // answer rate by hour 0-23 on working days
+  double rate_overall = 0;
+  double own_calls = 0, owner_calls = 0, segment_calls = 0, tenant_calls = 0;  // the evidence
+};
+
+// A customer most like the best won customers (lookalike.h).
+struct Lookalike {
+  int64_t customer_id = 0;
+  std::string name;
+  int64_t owner_id = 0;
+  double similarity = 0;  // 0…1
+  struct Like {
+    int64_t id = 0;
+    std::string name;
+    double won_amount = 0;
+  };
+  std::optional<Like> like;  // the best customer it resembles; none when the reader may not see it
+  std::vector<std::string> reasons;  // in the reader's language
+  std::vector<std::string> reasons_zh, reasons_en;
+};
+struct LookalikeList {
+  std::vector<Lookalike> items;
+  int64_t best_customers = 0, candidates = 0;
+};
+
 }  // namespace keel::ai

@@ -61,7 +61,7 @@ Result<std::vector<SignalItem>> AiService::Signals(const Principal& p, int64_t c
   return items;
 }
 
-Result<json> AiService::Lookalikes(const Principal& p, int limit) {
+Result<LookalikeList> AiService::Lookalikes(const Principal& p, int limit) {
   limit = std::clamp(limit, 1, 200);
   TimeMs now = impl_->clock.NowMs();
   std::shared_ptr<const ai::Lookalikes> l;
@@ -77,7 +77,9 @@ Result<json> AiService::Lookalikes(const Principal& p, int limit) {
     impl_->lookalikes[p.tenant_id] = {now, l};
   }
   bool en = p.locale.rfind("en", 0) == 0;
-  json items = json::array();
+  LookalikeList out;
+  out.best_customers = l->best_customers;
+  out.candidates = l->candidates;
   const auto* customers = domain::FindEntity("customers");
   // Cuts "（标杆客户 …）" / " (best customer …)" out of a reason.
   auto without_best = [](std::string r, const std::string& open, const std::string& close) {
@@ -88,30 +90,24 @@ Result<json> AiService::Lookalikes(const Principal& p, int limit) {
   };
   bool whole = domain::SeesWholeTenant(p.role);
   for (const auto& c : l->ranked) {
-    if (static_cast<int>(items.size()) >= limit) break;
-    if (!whole && !impl_->records.Get(p, *customers, c["customer_id"].get<int64_t>()).ok()) continue;
-    json item = c;
+    if (static_cast<int>(out.items.size()) >= limit) break;
+    if (!whole && !impl_->records.Get(p, *customers, c.customer_id).ok()) continue;
+    Lookalike item = c;
     // The best customer it resembles is named only to those who may see it.
-    if (!whole && !impl_->records.Get(p, *customers, c["like"]["id"].get<int64_t>()).ok()) {
-      item["like"] = nullptr;
-      for (const char* lang : {"reasons_zh", "reasons_en"}) {
-        json plain = json::array();
-        for (const auto& r : c[lang]) {
-          plain.push_back(std::string(lang) == "reasons_zh" ? without_best(r.get<std::string>(), "（标杆客户", "）")
-                                                           : without_best(r.get<std::string>(), " (best customer", ")"));
-        }
-        item[lang] = plain;
-      }
+    if (!whole && c.like && !impl_->records.Get(p, *customers, c.like->id).ok()) {
+      item.like.reset();
+      for (auto& r : item.reasons_zh) r = without_best(r, "（标杆客户", "）");
+      for (auto& r : item.reasons_en) r = without_best(r, " (best customer", ")");
     }
-    item["reasons"] = en ? item["reasons_en"] : item["reasons_zh"];
-    items.push_back(std::move(item));
+    item.reasons = en ? item.reasons_en : item.reasons_zh;
+    out.items.push_back(std::move(item));
   }
-  return json{{"items", items}, {"best_customers", l->best_customers}, {"candidates", l->candidates}};
+  return out;
 }
 
 Result<TodayList> AiService::Today(const Principal& p, int limit) { return impl_->planner.Today(p, std::clamp(limit, 1, 200)); }
 
-Result<json> AiService::BestContactTime(const Principal& p, const std::string& entity, int64_t id) {
+Result<ContactTime> AiService::BestContactTime(const Principal& p, const std::string& entity, int64_t id) {
   KEEL_RETURN_IF_ERROR(impl_->records.Get(p, *domain::FindEntity(entity), id).status());
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   std::shared_ptr<const ContactStats> stats;

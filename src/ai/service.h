@@ -117,7 +117,7 @@ class AiService {
   Result<PlanCounts> PlanActions(int64_t tenant);
   // B2B customers most like the best won customers, with why (lookalike.h), within the caller's
   // visible customers; the index is rebuilt at most hourly per tenant.
-  Result<nlohmann::json> Lookalikes(const domain::Principal& p, int limit = 20);
+  Result<LookalikeList> Lookalikes(const domain::Principal& p, int limit = 20);
   // The external signals (news, tenders, social posts, reviews) about a customer the caller
   // can see, newest first.
   Result<std::vector<SignalItem>> Signals(const domain::Principal& p, int64_t customer_id, int limit = 50);
@@ -125,7 +125,7 @@ class AiService {
   Result<TodayList> Today(const domain::Principal& p, int limit = 50);
   // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");
   // see contact_time.h. Call statistics are cached per tenant for an hour.
-  Result<nlohmann::json> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
+  Result<ContactTime> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
 
   // ---- Jobs ----
   Result<JobView> Job(const domain::Principal& p, int64_t id);

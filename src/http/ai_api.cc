@@ -137,7 +137,7 @@ void Api::AddAiRoutes() {
               {"The lead's conversion score with its reasons", "线索转化评分及原因", "ai", nullptr, score});
   router_.Add("GET", "/api/v1/opportunities/{id}/score", [ai](Call& c) { return AiReply(ai->ScoreOf(c.p(), "opportunity", c.id())); },
               {"The deal's win score with its reasons", "商机赢单评分及原因", "ai", nullptr, score});
-  router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "customers", c.id())); },
+  router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return AiReply(ai->BestContactTime(c.p(), "customers", c.id())); },
               {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("GET", "/api/v1/customers/{id}/signals", [ai](Call& c) -> Result<Reply> {
     int limit = 50;
@@ -153,7 +153,7 @@ void Api::AddAiRoutes() {
     return AiReply(ai->Signals(c.p(), c.id(), limit));
   }, {"External signals about the customer (news, tenders, social posts, reviews), newest first",
       "客户的外部信号（新闻、招标、社交、评价），按时间倒序", "ai", nullptr, signals, {{"limit", "1-500, default 50"}}});
-  router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "leads", c.id())); },
+  router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return AiReply(ai->BestContactTime(c.p(), "leads", c.id())); },
               {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return AiReply(ai->PlanActions(c.p())); },
               {"Run the next-best-action rules now (they also run hourly); counts per rule",
@@ -174,7 +174,7 @@ void Api::AddAiRoutes() {
     std::string l = Query(c, "limit");
     int limit = l.empty() ? 20 : std::atoi(l.c_str());
     if (limit < 1 || limit > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
-    return Wrap(ai->Lookalikes(c.p(), limit));
+    return AiReply(ai->Lookalikes(c.p(), limit));
   }, {"High-potential look-alikes: customers most like the best won customers, with the reasons",
       "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, lookalikes, {{"limit", "1-200, default 20"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",

@@ -273,7 +273,7 @@ TEST_F(AiDemo, BestContactTimeRecoversThePlantedCallingWindows) {
   for (const auto& r : rows.rows) {
     auto planted = env_->summary.preferred_call_hour.find(store::AsInt(r[1]));
     if (planted == env_->summary.preferred_call_hour.end()) continue;
-    auto best = env_->ai->BestContactTime(Admin(), "customers", store::AsInt(r[0]));
+    auto best = J(env_->ai->BestContactTime(Admin(), "customers", store::AsInt(r[0])));
     ASSERT_TRUE(best.ok()) << best.status().ToString();
     // The best working-day hour of the day.
     ASSERT_FALSE((*best)["best_hours"].empty()) << best->dump();
@@ -295,7 +295,7 @@ TEST_F(AiDemo, BestContactTimeRecoversThePlantedCallingWindows) {
   EXPECT_GE(hits, total * 8 / 10);
   // A customer of another tenant is not found.
   testing::Org other = testing::BuildOrg(env_->rs, env_->auth, "rival2");
-  EXPECT_FALSE(env_->ai->BestContactTime(other.as.at("admin"), "customers", store::AsInt(rows.rows[0][0])).ok());
+  EXPECT_FALSE(J(env_->ai->BestContactTime(other.as.at("admin"), "customers", store::AsInt(rows.rows[0][0]))).ok());
 }
 
 TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
@@ -461,7 +461,7 @@ TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
 }
 
 TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
-  auto l = env_->ai->Lookalikes(Admin(), 10);
+  auto l = J(env_->ai->Lookalikes(Admin(), 10));
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   std::printf("look-alikes: %d best customers, %d candidates; first: %s\n", (*l)["best_customers"].get<int>(),
               (*l)["candidates"].get<int>(), (*l)["items"].empty() ? "-" : (*l)["items"][0].dump().c_str());
@@ -486,7 +486,7 @@ TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
   rep.user_id = owner;
   rep.role = domain::Role::kRep;
   rep.locale = "en";
-  auto mine = env_->ai->Lookalikes(rep, 50);
+  auto mine = J(env_->ai->Lookalikes(rep, 50));
   ASSERT_TRUE(mine.ok());
   ASSERT_FALSE((*mine)["items"].empty());
   for (const auto& item : (*mine)["items"]) {
