@@ -72,9 +72,9 @@ int main() {
   auto trained = ai.Train(demo.tenant_id, keel::ai::Target::kLead).value();
   double train_s = Seconds(t_train);
   std::printf("  %-48s %10.2f s        (%d snapshots of %d leads, %d rounds, holdout AUC %.3f, incl. scoring %lld open leads)\n",
-              "train the lead model (demo, end to end)", train_s, trained["card"]["data"]["snapshots"].get<int>(),
-              trained["card"]["data"]["records"].get<int>(), trained["card"]["rounds"].get<int>(),
-              trained["holdout_auc"].get<double>(), static_cast<long long>(trained["scored"].get<int64_t>()));
+              "train the lead model (demo, end to end)", train_s, trained.card["data"]["snapshots"].get<int>(),
+              trained.card["data"]["records"].get<int>(), trained.card["rounds"].get<int>(),
+              trained.holdout_auc.get<double>(), static_cast<long long>(trained.scored));
 
   // ---- 1. batch scoring vs XGBoost's in-place predict ----
   auto conn = std::move(db->Acquire()).value();

@@ -12,6 +12,7 @@
 #include "text/segment.h"
 
 #include "ai/features.h"
+#include "ai/store.h"
 #include "alerts/engine.h"
 #include "domain/schema.h"
 
@@ -21,15 +22,16 @@ namespace {
 const std::vector<CustomFeature> kNoCustom;  // the rules read built-in features only
 
 using json = nlohmann::json;
-using store::Value;
 
 constexpr TimeMs kDayMs = 86400000;
 
-TimeMs TimeOf(const Value& v) {
-  if (store::IsNull(v)) return 0;
-  auto t = ParseTimestamp(store::AsText(v));
+// A stored timestamp; 0 when empty or unreadable.
+TimeMs TimeOf(const std::string& v) {
+  if (v.empty()) return 0;
+  auto t = ParseTimestamp(v);
   return t.ok() ? *t : 0;
 }
+TimeMs TimeOf(const std::optional<std::string>& v) { return v ? TimeOf(*v) : 0; }
 
 std::string Days(double d) { return std::to_string(static_cast<int64_t>(std::floor(d))); }
 
@@ -108,32 +110,24 @@ std::string Clip(const std::string& s, size_t max) {
 Result<bool> ActionPlanner::Upsert(int64_t tenant, const Finding& f) {
   std::string now = FormatTimestamp(clock_.NowMs());
   int64_t unit = 0;
+  repo::ActionText text{f.ev, f.reason_zh, f.reason_en, f.details.dump()};
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-    Value k[] = {tenant, f.rule, f.entity, f.record_id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-        "SELECT a.id, t.status, a.updated_at FROM ai_actions a LEFT JOIN tasks t ON t.tenant_id = a.tenant_id AND t.id = a.task_id "
-        "WHERE a.tenant_id = ? AND a.rule = ? AND a.entity = ? AND a.record_id = ? ORDER BY a.id DESC LIMIT 1", k));
-    if (!rows.empty()) {
-      int64_t id = store::AsInt(rows.rows[0][0]);
-      std::string task_status = store::AsText(rows.rows[0][1]);
-      if (task_status == "open") {
-        Value u[] = {f.ev, f.reason_zh, f.reason_en, f.details.dump(), now, tenant, id};
-        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_actions SET expected_value = ?, reason_zh = ?, reason_en = ?, details = ?, "
-                                        "updated_at = ?, status = 'open' WHERE tenant_id = ? AND id = ?", u).status());
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::ActionRow> last, repo::LatestAction(*conn, tenant, f.rule, f.entity, f.record_id));
+    if (last) {
+      if (last->task_status == "open") {
+        KEEL_RETURN_IF_ERROR(repo::RefreshAction(*conn, tenant, last->id, text, now));
         return false;
       }
       // Done or dismissed within the last week: not proposed again yet.
-      if (clock_.NowMs() - TimeOf(rows.rows[0][2]) < 7 * kDayMs) {
-        Value u[] = {task_status.empty() ? std::string("cancelled") : task_status, tenant, id};
-        KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE ai_actions SET status = ? WHERE tenant_id = ? AND id = ? AND status = 'open'", u).status());
+      if (clock_.NowMs() - TimeOf(last->updated_at) < 7 * kDayMs) {
+        KEEL_RETURN_IF_ERROR(repo::CloseAction(*conn, tenant, last->id, last->task_status.empty() ? std::string("cancelled") : last->task_status));
         return false;
       }
     }
-    Value uq[] = {tenant, f.owner};
-    KEEL_ASSIGN_OR_RETURN(store::Rows owner, conn->Query("SELECT unit_id FROM users WHERE tenant_id = ? AND id = ? AND status = 'active'", uq));
-    if (owner.empty()) return false;
-    unit = store::AsInt(owner.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> owner_unit, repo::ActiveUserUnit(*conn, tenant, f.owner));
+    if (!owner_unit) return false;
+    unit = *owner_unit;
   }
   json task = {{"title", Clip(f.title_zh, 190)},
                {"description", Clip(f.reason_zh + "\n" + f.reason_en, 19000)},
@@ -149,52 +143,41 @@ Result<bool> ActionPlanner::Upsert(int64_t tenant, const Finding& f) {
   KEEL_ASSIGN_OR_RETURN(json created, records_.Create(domain::Principal::System(tenant), *domain::FindEntity("tasks"), task));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value a[] = {tenant, ids[0], f.rule, f.entity, f.record_id, f.owner, created["id"].get<int64_t>(), f.ev, f.reason_zh, f.reason_en,
-               f.details.dump(), now, now};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO ai_actions (tenant_id, id, rule, entity, record_id, owner_id, task_id, expected_value, "
-                                  "reason_zh, reason_en, details, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                  "'open', ?, ?)", a).status());
+  KEEL_RETURN_IF_ERROR(repo::InsertAction(*conn, tenant, {ids[0], f.rule, f.entity, f.record_id, f.owner, created["id"].get<int64_t>(), text, now}));
   return true;
 }
 
-Result<json> ActionPlanner::Plan(int64_t tenant) {
+Result<PlanCounts> ActionPlanner::Plan(int64_t tenant) {
   std::lock_guard planning(plan_mu_);
   LazyConnection held(db_);
   auto C = [&] { return held.get(); };
   TimeMs now = clock_.NowMs();
-  Value t[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows won, C()->Query(
-      "SELECT AVG(amount) FROM opportunities WHERE tenant_id = ? AND outcome = 'won' AND archived_at IS NULL", t));
-  double avg_won = won.empty() || store::IsNull(won.rows[0][0]) ? 10000.0 : store::AsDouble(won.rows[0][0]) / 100.0;
+  KEEL_ASSIGN_OR_RETURN(std::optional<double> won, repo::AverageWonAmount(*C(), tenant));
+  double avg_won = won ? *won / 100.0 : 10000.0;
   std::vector<Finding> findings;
 
   // Stale A/B leads.
-  KEEL_ASSIGN_OR_RETURN(store::Rows leads, C()->Query(
-      "SELECT l.id, l.title, l.owner_id, l.created_at, s.score, s.band, s.probability, s.reasons, "
-      "(SELECT MAX(a.occurred_at) FROM activities a WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id) "
-      "FROM ai_scores s JOIN leads l ON l.tenant_id = s.tenant_id AND l.id = s.record_id WHERE s.tenant_id = ? AND "
-      "s.target = 'lead' AND s.band IN ('A', 'B') AND l.status NOT IN ('converted', 'disqualified') AND l.archived_at IS NULL",
-      t));
-  for (const auto& r : leads.rows) {
-    TimeMs last = std::max(TimeOf(r[3]), TimeOf(r[8]));
+  KEEL_ASSIGN_OR_RETURN(auto leads, repo::ScoredOpenLeads(*C(), tenant));
+  for (const auto& r : leads) {
+    TimeMs last = std::max(TimeOf(r.created_at), TimeOf(r.last_activity));
     double idle = static_cast<double>(now - last) / kDayMs;
-    std::string band = store::AsText(r[5]);
+    const std::string& band = r.band;
     if (idle < (band == "A" ? opt_.stale_days_a : opt_.stale_days_b)) continue;
     Finding f;
     f.rule = "stale_lead";
     f.entity = "leads";
-    f.record_id = store::AsInt(r[0]);
-    f.owner = store::AsInt(r[2]);
-    int score = static_cast<int>(store::AsInt(r[4]));
-    f.ev = store::AsDouble(r[6]) * avg_won;
+    f.record_id = r.id;
+    f.owner = r.owner_id;
+    int score = static_cast<int>(r.score);
+    f.ev = r.probability * avg_won;
     f.priority = band == "A" ? "high" : "normal";
-    json reasons = json::parse(store::AsText(r[7]), nullptr, false);
+    json reasons = json::parse(r.reasons, nullptr, false);
     std::string why_zh, why_en;
     if (reasons.is_object() && !reasons["positive"].empty()) {
       why_zh = "；主要因素：" + reasons["positive"][0].value("text_zh", "");
       why_en = "; mainly: " + reasons["positive"][0].value("text_en", "");
     }
-    f.title_zh = "跟进" + band + "级线索：" + store::AsText(r[1]);
+    f.title_zh = "跟进" + band + "级线索：" + r.title;
     f.reason_zh = band + "级线索（" + std::to_string(score) + "分）已 " + Days(idle) + " 天未跟进，请尽快联系" + why_zh;
     f.reason_en = band + "-band lead (score " + std::to_string(score) + ") untouched for " + Days(idle) + " days — contact it now" + why_en;
     f.details = {{"score", score}, {"band", band}, {"idle_days", std::floor(idle)}};
@@ -206,23 +189,19 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   KEEL_ASSIGN_OR_RETURN(History deals, History::Load(*C(), tenant, Target::kOpportunity, {}, nullptr, &kNoCustom));
   std::map<int64_t, double> prob;
   {
-    KEEL_ASSIGN_OR_RETURN(store::Rows sr, C()->Query("SELECT record_id, probability FROM ai_scores WHERE tenant_id = ? AND target = 'opportunity'", t));
-    for (const auto& r : sr.rows) prob[store::AsInt(r[0])] = store::AsDouble(r[1]);
+    KEEL_ASSIGN_OR_RETURN(auto sr, repo::Probabilities(*C(), tenant, "opportunity"));
+    for (const auto& r : sr) prob[r.record_id] = r.probability;
   }
   std::map<int64_t, std::string> names;
   std::map<int64_t, std::string> competitor;
   {
-    KEEL_ASSIGN_OR_RETURN(store::Rows nr, C()->Query("SELECT id, name FROM opportunities WHERE tenant_id = ? AND outcome = 'open'", t));
-    for (const auto& r : nr.rows) names[store::AsInt(r[0])] = store::AsText(r[1]);
-    Value nq[] = {tenant, FormatTimestamp(now - 30 * kDayMs)};
-    KEEL_ASSIGN_OR_RETURN(store::Rows notes, C()->Query(
-        "SELECT opportunity_id, notes FROM activities WHERE tenant_id = ? AND opportunity_id IS NOT NULL AND notes IS NOT NULL "
-        "AND occurred_at >= ? AND archived_at IS NULL", nq));
-    for (const auto& r : notes.rows) {
-      std::string text = store::AsText(r[1]);
+    KEEL_ASSIGN_OR_RETURN(auto nr, repo::OpenDealNames(*C(), tenant));
+    for (const auto& r : nr) names[r.id] = r.name;
+    KEEL_ASSIGN_OR_RETURN(auto notes, repo::DealNotesSince(*C(), tenant, FormatTimestamp(now - 30 * kDayMs)));
+    for (const auto& r : notes) {
       for (const auto& term : opt_.competitor_terms) {
-        if (Contains(text, term)) {
-          competitor[store::AsInt(r[0])] = term;
+        if (Contains(r.notes, term)) {
+          competitor[r.opportunity_id] = term;
           break;
         }
       }
@@ -286,28 +265,23 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   }
 
   // Coverage gaps: customers that bought in the last year and were not contacted for a while.
-  Value cq[] = {FormatTimestamp(now - 365 * kDayMs), tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows gaps, C()->Query(
-      "SELECT c.id, c.name, c.owner_id, SUM(o.total), c.created_at, (SELECT MAX(a.occurred_at) FROM activities a WHERE "
-      "a.tenant_id = c.tenant_id AND a.customer_id = c.id) FROM customers c JOIN orders o ON o.tenant_id = c.tenant_id AND "
-      "o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? WHERE c.tenant_id = ? AND c.kind = 'b2b' AND "
-      "c.archived_at IS NULL GROUP BY c.tenant_id, c.id, c.name, c.owner_id, c.created_at", cq));
-  for (const auto& r : gaps.rows) {
-    TimeMs last = std::max(TimeOf(r[4]), TimeOf(r[5]));
+  KEEL_ASSIGN_OR_RETURN(auto gaps, repo::BuyingCustomers(*C(), tenant, FormatTimestamp(now - 365 * kDayMs)));
+  for (const auto& r : gaps) {
+    TimeMs last = std::max(TimeOf(r.created_at), TimeOf(r.last_activity));
     double idle = static_cast<double>(now - last) / kDayMs;
     if (idle < opt_.coverage_days) continue;
-    double revenue = store::AsDouble(r[3]) / 100.0;
+    double revenue = r.revenue_fen / 100.0;
     Finding f;
     f.rule = "coverage_gap";
     f.entity = "customers";
-    f.record_id = store::AsInt(r[0]);
-    f.owner = store::AsInt(r[2]);
+    f.record_id = r.id;
+    f.owner = r.owner_id;
     f.ev = 0.1 * revenue;  // a tenth of last year's business is at stake
-    f.title_zh = "回访老客户：" + store::AsText(r[1]);
-    bool never = store::IsNull(r[5]);
-    f.reason_zh = "客户「" + store::AsText(r[1]) + "」" + (never ? "从未拜访" : "已 " + Days(idle) + " 天未联系") + "，近一年成交 ¥" +
+    f.title_zh = "回访老客户：" + r.name;
+    bool never = !r.last_activity;
+    f.reason_zh = "客户「" + r.name + "」" + (never ? "从未拜访" : "已 " + Days(idle) + " 天未联系") + "，近一年成交 ¥" +
                   Money(revenue) + "，请安排回访";
-    f.reason_en = "Customer \"" + store::AsText(r[1]) + "\" " + (never ? "was never visited" : "not contacted for " + Days(idle) + " days") +
+    f.reason_en = "Customer \"" + r.name + "\" " + (never ? "was never visited" : "not contacted for " + Days(idle) + " days") +
                   " after ¥" + MoneyEn(revenue) + " of orders in the last year — plan a visit";
     f.details = {{"idle_days", std::floor(idle)}, {"revenue_365d", revenue}};
     f.due = now + 3 * kDayMs;
@@ -318,10 +292,10 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.ev > b.ev; });
   held.reset();
   std::map<std::pair<int64_t, std::string>, int> taken;
-  json counts = json::object();
-  for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {{"found", 0}, {"created", 0}, {"refreshed", 0}};
+  PlanCounts counts;
+  for (const char* r : {"stale_lead", "deal_at_risk", "coverage_gap"}) counts[r] = {};
   for (const auto& f : findings) {
-    counts[f.rule]["found"] = counts[f.rule]["found"].get<int>() + 1;
+    counts[f.rule].found++;
     int& n = taken[{f.owner, f.rule}];
     if (n >= opt_.per_owner) continue;
     auto created = Upsert(tenant, f);
@@ -330,14 +304,13 @@ Result<json> ActionPlanner::Plan(int64_t tenant) {
       continue;
     }
     ++n;
-    const char* key = *created ? "created" : "refreshed";
-    counts[f.rule][key] = counts[f.rule][key].get<int>() + 1;
+    (*created ? counts[f.rule].created : counts[f.rule].refreshed)++;
   }
   return counts;
 }
 
-Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
-  json out = {{"alerts", 0}, {"tasks", 0}};
+Result<SignalOutcome> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids) {
+  SignalOutcome out;
   if (signal_ids.empty()) return out;
   std::lock_guard planning(plan_mu_);
   LazyConnection held(db_);
@@ -346,31 +319,25 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
   // Our categories: the leaf of every product category path ("家电/空调" → 空调).
   std::set<std::string> categories;
   {
-    Value t[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, C()->Query(
-        "SELECT DISTINCT category_path FROM products WHERE tenant_id = ? AND archived_at IS NULL", t));
-    for (const auto& r : rows.rows) {
-      std::string path = store::AsText(r[0]);
+    KEEL_ASSIGN_OR_RETURN(auto paths, repo::CategoryPaths(*C(), tenant));
+    for (const auto& path : paths) {
       std::string leaf = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
       if (leaf.size() >= 2) categories.insert(leaf);
     }
   }
   for (int64_t sid : signal_ids) {
-    Value q[] = {tenant, sid};
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, C()->Query(
-        "SELECT s.kind, s.source, s.title, s.body, s.customer_id, s.sentiment, s.occurred_at, c.name, c.owner_id, c.unit_id "
-        "FROM signals s JOIN customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id WHERE s.tenant_id = ? AND s.id = ?", q));
-    if (rows.empty()) continue;  // not about a known customer
-    const auto& s = rows.rows[0];
-    std::string kind = store::AsText(s[0]), title = store::AsText(s[2]), text = title + " " + store::AsText(s[3]);
-    int64_t customer = store::AsInt(s[4]);
-    std::string customer_name = store::AsText(s[7]);
-    TimeMs at = TimeOf(s[6]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::SignalOfCustomer> signal, repo::SignalWithCustomer(*C(), tenant, sid));
+    if (!signal) continue;  // not about a known customer
+    const repo::SignalOfCustomer& s = *signal;
+    std::string kind = s.kind, title = s.title, text = title + " " + s.body;
+    int64_t customer = s.customer_id;
+    std::string customer_name = s.customer_name;
+    TimeMs at = TimeOf(s.occurred_at);
     struct Trigger { std::string rule, zh, en; alerts::Severity severity; };
     std::vector<Trigger> triggers;
     // A signal posted without a sentiment is judged from its words (the text service stores its
     // own judgement a moment later; the alert must not wait for it).
-    double sentiment = store::IsNull(s[5]) ? text::LexiconSentiment(text::Segment(text)).score : store::AsDouble(s[5]);
+    double sentiment = s.sentiment ? *s.sentiment : text::LexiconSentiment(text::Segment(text)).score;
     if (sentiment <= opt_.negative_sentiment) {
       double v = sentiment;
       triggers.push_back({"signal.negative", "客户「" + customer_name + "」出现负面" + (kind == "tender" ? "招标" : "舆情") + "：" + title,
@@ -388,13 +355,9 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
     }
     {
       std::string month_ago = FormatTimestamp(at - 31 * kDayMs), day_ago = FormatTimestamp(at - kDayMs), at_text = FormatTimestamp(at);
-      Value bq[] = {month_ago, day_ago, day_ago, at_text, tenant, customer};
-      KEEL_ASSIGN_OR_RETURN(store::Rows b, C()->Query(
-          "SELECT SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN 1 ELSE 0 END), "
-          "SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END) FROM signals WHERE tenant_id = ? AND customer_id = ?",
-          bq));
-      double usual = b.empty() ? 0 : store::AsDouble(b.rows[0][0]) / 30.0;
-      double day = b.empty() ? 0 : store::AsDouble(b.rows[0][1]);
+      KEEL_ASSIGN_OR_RETURN(repo::SignalCounts b, repo::CountSignals(*C(), tenant, customer, month_ago, day_ago, at_text));
+      double usual = b.month / 30.0;
+      double day = b.day;
       if (day >= opt_.burst_count && day >= opt_.burst_ratio * std::max(usual, 1.0 / 30)) {
         triggers.push_back({"signal.burst", "客户「" + customer_name + "」24小时内出现 " + std::to_string(static_cast<int>(day)) + " 条外部信息（突增）",
                             "A burst of " + std::to_string(static_cast<int>(day)) + " signals about " + customer_name + " in 24 hours",
@@ -402,11 +365,7 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
       }
     }
     if (triggers.empty()) continue;
-    Value dq[] = {tenant, customer};
-    KEEL_ASSIGN_OR_RETURN(store::Rows deals, C()->Query(
-        "SELECT o.id, o.name, o.owner_id, o.unit_id, o.amount, s.probability FROM opportunities o LEFT JOIN ai_scores s ON "
-        "s.tenant_id = o.tenant_id AND s.target = 'opportunity' AND s.record_id = o.id WHERE o.tenant_id = ? AND o.customer_id = ? "
-        "AND o.outcome = 'open' AND o.archived_at IS NULL", dq));
+    KEEL_ASSIGN_OR_RETURN(auto deals, repo::OpenDealsWithScores(*C(), tenant, customer));
     held.reset();
     for (const auto& trig : triggers) {
       std::map<int64_t, double> ev_by_owner;  // follow-up tasks: one per owner
@@ -425,23 +384,23 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
         a.owner_id = owner;
         a.unit_id = unit;
         KEEL_ASSIGN_OR_RETURN(json alert, alerts_->Raise(tenant, a));
-        if (!alert.value("duplicate", false)) out["alerts"] = out["alerts"].get<int>() + 1;
+        if (!alert.value("duplicate", false)) out.alerts++;
         return Status();
       };
       json customer_label = {{"value", std::to_string(customer)}, {"name", customer_name}};
       if (deals.empty()) {
-        int64_t owner = store::AsInt(s[8]);
-        KEEL_RETURN_IF_ERROR(raise(owner, store::AsInt(s[9]), "signal:" + std::to_string(sid) + ":customer:" + std::to_string(customer),
+        int64_t owner = s.owner_id;
+        KEEL_RETURN_IF_ERROR(raise(owner, s.unit_id, "signal:" + std::to_string(sid) + ":customer:" + std::to_string(customer),
                                    {{"customer", customer_label}}, trig.zh, trig.en));
         ev_by_owner[owner] += 0;
       }
-      for (const auto& d : deals.rows) {
-        int64_t opp = store::AsInt(d[0]), owner = store::AsInt(d[2]);
-        double amount = store::AsDouble(d[4]) / 100.0, p = store::IsNull(d[5]) ? 0.3 : store::AsDouble(d[5]);
-        KEEL_RETURN_IF_ERROR(raise(owner, store::AsInt(d[3]), "signal:" + std::to_string(sid) + ":opp:" + std::to_string(opp),
-                                   {{"customer", customer_label}, {"opportunity", {{"value", std::to_string(opp)}, {"name", store::AsText(d[1])}}}},
-                                   trig.zh + "（关联商机「" + store::AsText(d[1]) + "」）",
-                                   trig.en + " (open deal \"" + store::AsText(d[1]) + "\")"));
+      for (const auto& d : deals) {
+        int64_t opp = d.id, owner = d.owner_id;
+        double amount = d.amount_fen / 100.0, p = d.probability.value_or(0.3);
+        KEEL_RETURN_IF_ERROR(raise(owner, d.unit_id, "signal:" + std::to_string(sid) + ":opp:" + std::to_string(opp),
+                                   {{"customer", customer_label}, {"opportunity", {{"value", std::to_string(opp)}, {"name", d.name}}}},
+                                   trig.zh + "（关联商机「" + d.name + "」）",
+                                   trig.en + " (open deal \"" + d.name + "\")"));
         ev_by_owner[owner] += p * amount;
       }
       for (const auto& [owner, ev] : ev_by_owner) {
@@ -453,17 +412,15 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
         f.ev = ev;
         f.priority = trig.severity == alerts::Severity::kCritical ? "urgent" : "high";
         f.title_zh = (trig.rule == "signal.tender" ? "跟进招标：" : "跟进客户动态：") + customer_name;
-        f.reason_zh = trig.zh + (deals.empty() ? "" : "；涉及 " + std::to_string(deals.size()) + " 个未结商机") + "（来源：" +
-                      store::AsText(s[1]) + "）";
-        f.reason_en = trig.en + (deals.empty() ? "" : "; " + std::to_string(deals.size()) + " open deal(s) involved") + " (source: " +
-                      store::AsText(s[1]) + ")";
+        f.reason_zh = trig.zh + (deals.empty() ? "" : "；涉及 " + std::to_string(deals.size()) + " 个未结商机") + "（来源：" + s.source + "）";
+        f.reason_en = trig.en + (deals.empty() ? "" : "; " + std::to_string(deals.size()) + " open deal(s) involved") + " (source: " + s.source + ")";
         f.details = {{"signal_id", sid}, {"kind", kind}, {"deals", deals.size()}};
         f.due = now + kDayMs / 2;
         auto created = Upsert(tenant, f);
         if (!created.ok()) {
           spdlog::warn("ai: follow-up of signal {} not written: {}", sid, created.status().ToString());
         } else if (*created) {
-          out["tasks"] = out["tasks"].get<int>() + 1;
+          out.tasks++;
         }
       }
     }
@@ -471,40 +428,33 @@ Result<json> ActionPlanner::OnSignals(int64_t tenant, const std::vector<int64_t>
   return out;
 }
 
-Result<json> ActionPlanner::Today(const domain::Principal& p, int limit) {
+Result<TodayList> ActionPlanner::Today(const domain::Principal& p, int limit) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id, p.user_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT t.id, t.title, t.description, t.due_at, t.priority, t.related_entity, t.related_id, t.source, a.rule, "
-      "a.expected_value, a.reason_zh, a.reason_en FROM tasks t LEFT JOIN ai_actions a ON a.tenant_id = t.tenant_id AND "
-      "a.task_id = t.id WHERE t.tenant_id = ? AND t.owner_id = ? AND t.status = 'open' AND t.archived_at IS NULL", q));
+  KEEL_ASSIGN_OR_RETURN(auto rows, repo::OpenTasksOf(*conn, p.tenant_id, p.user_id));
   TimeMs now = clock_.NowMs();
-  struct Item { double rank; json j; };
+  struct Item { double rank; TodayItem item; };
   std::vector<Item> items;
   bool en = p.locale.rfind("en", 0) == 0;
-  for (const auto& r : rows.rows) {
-    std::string priority = store::AsText(r[4]);
+  for (const auto& r : rows) {
+    const std::string& priority = r.priority;
     double weight = priority == "urgent" ? 4 : priority == "high" ? 3 : priority == "normal" ? 2 : 1;
-    double ev = store::IsNull(r[9]) ? 0 : store::AsDouble(r[9]);
-    TimeMs due = TimeOf(r[3]);
+    double ev = r.expected_value.value_or(0);
+    TimeMs due = TimeOf(r.due_at);
     bool overdue = due && due < now;
     bool due_today = due && due < now + kDayMs;
     // Priority first, then what is due, then expected value.
     double rank = weight * 1e12 + (overdue ? 2e11 : due_today ? 1e11 : 0) + std::min(ev, 9e10);
-    std::string why_zh = store::IsNull(r[10]) ? store::AsText(r[2]) : store::AsText(r[10]);
-    std::string why_en = store::IsNull(r[11]) ? store::AsText(r[2]) : store::AsText(r[11]);
-    json j = {{"task_id", store::AsInt(r[0])}, {"title", store::AsText(r[1])}, {"priority", priority},
-              {"due_at", store::IsNull(r[3]) ? json(nullptr) : json(store::AsText(r[3]))}, {"overdue", overdue},
-              {"source", store::AsText(r[7])}, {"rule", store::IsNull(r[8]) ? json(nullptr) : json(store::AsText(r[8]))},
-              {"expected_value", std::round(ev)}, {"why", en ? why_en : why_zh}, {"why_zh", why_zh}, {"why_en", why_en},
-              {"related_entity", store::IsNull(r[5]) ? json(nullptr) : json(store::AsText(r[5]))},
-              {"related_id", store::IsNull(r[6]) ? json(nullptr) : json(store::AsInt(r[6]))}};
-    items.push_back({rank, std::move(j)});
+    std::string why_zh = r.reason_zh.value_or(r.description);
+    std::string why_en = r.reason_en.value_or(r.description);
+    TodayItem t{r.task_id, r.title, priority, r.due_at, overdue, r.source, r.rule, std::round(ev), en ? why_en : why_zh, why_zh, why_en,
+                r.related_entity, r.related_id};
+    items.push_back({rank, std::move(t)});
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.rank > b.rank; });
-  json list = json::array();
-  for (size_t i = 0; i < items.size() && static_cast<int>(i) < limit; ++i) list.push_back(std::move(items[i].j));
-  return json{{"items", list}, {"total", items.size()}};
+  TodayList list;
+  list.total = static_cast<int64_t>(items.size());
+  for (size_t i = 0; i < items.size() && static_cast<int>(i) < limit; ++i) list.items.push_back(std::move(items[i].item));
+  return list;
 }
 
 }  // namespace keel::ai

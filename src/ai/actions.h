@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ai/model.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "domain/records.h"
@@ -50,11 +51,11 @@ class ActionPlanner {
 
   // Runs the stale-lead, deal-at-risk and coverage rules for the tenant; returns counts per rule
   // {created, refreshed}.
-  Result<nlohmann::json> Plan(int64_t tenant);
+  Result<PlanCounts> Plan(int64_t tenant);
   // Signals just committed (ids of `signals` rows): alerts on linked deals and follow-up tasks.
-  Result<nlohmann::json> OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids);
+  Result<SignalOutcome> OnSignals(int64_t tenant, const std::vector<int64_t>& signal_ids);
   // The caller's open tasks, best first, with reasons (zh/en) and expected values.
-  Result<nlohmann::json> Today(const domain::Principal& p, int limit);
+  Result<TodayList> Today(const domain::Principal& p, int limit);
 
  private:
   struct Finding;

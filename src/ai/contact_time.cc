@@ -1,5 +1,7 @@
 #include "ai/contact_time.h"
 
+#include "ai/store.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,8 +10,6 @@
 namespace keel::ai {
 namespace {
 
-using json = nlohmann::json;
-using store::Value;
 
 constexpr TimeMs kDayMs = 86400000;
 constexpr double kShrink = 8;  // pseudo-calls of the broader level at each step
@@ -47,46 +47,35 @@ int ContactStats::Slot(TimeMs utc) const {
 
 Result<std::shared_ptr<const ContactStats>> ContactStats::Load(store::Connection& conn, int64_t tenant_id) {
   auto s = std::make_shared<ContactStats>();
-  Value t[] = {tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn.Query("SELECT time_zone FROM tenants WHERE id = ?", t));
-  KEEL_ASSIGN_OR_RETURN(s->tz, TimeZone::Load(tz.empty() ? std::string("Asia/Shanghai") : store::AsText(tz.rows[0][0])));
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-      "SELECT a.occurred_at, a.outcome, a.owner_id, c.segment FROM activities a LEFT JOIN customers c ON c.tenant_id = a.tenant_id "
-      "AND c.id = a.customer_id WHERE a.tenant_id = ? AND a.kind = 'call' AND a.outcome IS NOT NULL AND a.archived_at IS NULL", t));
-  for (const auto& r : rows.rows) {
-    std::string outcome = store::AsText(r[1]);
-    if (!Counts(outcome)) continue;
-    auto at = ParseTimestamp(store::AsText(r[0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> zone, repo::TenantTimeZone(conn, tenant_id));
+  KEEL_ASSIGN_OR_RETURN(s->tz, TimeZone::Load(zone ? *zone : std::string("Asia/Shanghai")));
+  KEEL_ASSIGN_OR_RETURN(auto calls, repo::TenantCalls(conn, tenant_id));
+  for (const auto& c : calls) {
+    if (!Counts(c.outcome)) continue;
+    auto at = ParseTimestamp(c.occurred_at);
     if (!at.ok()) continue;
     int slot = s->Slot(*at);
-    bool ok = Answered(outcome);
+    bool ok = Answered(c.outcome);
     s->tenant.Add(slot, ok);
-    s->owner[store::AsInt(r[2])].Add(slot, ok);
-    if (!store::IsNull(r[3])) s->segment[store::AsText(r[3])].Add(slot, ok);
+    s->owner[c.owner_id].Add(slot, ok);
+    if (c.segment) s->segment[*c.segment].Add(slot, ok);
     s->calls++;
   }
   return std::shared_ptr<const ContactStats>(std::move(s));
 }
 
-Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id, const std::string& entity,
+Result<ContactTime> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id, const std::string& entity,
                              int64_t id, int top) {
   bool lead = entity == "leads";
-  Value q[] = {tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rec, conn.Query(lead ? "SELECT owner_id, NULL FROM leads WHERE tenant_id = ? AND id = ?"
-                                                         : "SELECT owner_id, segment FROM customers WHERE tenant_id = ? AND id = ?",
-                                                    q));
-  if (rec.empty()) return Status::NotFound(entity + " " + std::to_string(id));
-  int64_t owner = store::AsInt(rec.rows[0][0]);
-  std::string segment = store::IsNull(rec.rows[0][1]) ? "" : store::AsText(rec.rows[0][1]);
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::OwnerSegment> rec, repo::RecordOwner(conn, tenant_id, lead, id));
+  if (!rec) return Status::NotFound(entity + " " + std::to_string(id));
+  int64_t owner = rec->owner_id;
+  std::string segment = rec->segment.value_or("");
   SlotCounts own;
-  KEEL_ASSIGN_OR_RETURN(store::Rows calls, conn.Query(
-      std::string("SELECT occurred_at, outcome FROM activities WHERE tenant_id = ? AND ") + (lead ? "lead_id" : "customer_id") +
-          " = ? AND kind = 'call' AND outcome IS NOT NULL AND archived_at IS NULL",
-      q));
-  for (const auto& r : calls.rows) {
-    std::string outcome = store::AsText(r[1]);
-    auto at = ParseTimestamp(store::AsText(r[0]));
-    if (Counts(outcome) && at.ok()) own.Add(stats.Slot(*at), Answered(outcome));
+  KEEL_ASSIGN_OR_RETURN(auto calls, repo::RecordCalls(conn, tenant_id, lead, id));
+  for (const auto& c : calls) {
+    auto at = ParseTimestamp(c.occurred_at);
+    if (Counts(c.outcome) && at.ok()) own.Add(stats.Slot(*at), Answered(c.outcome));
   }
   // Tenant: overall → hour of day → hour of week.
   double all_calls = Total(stats.tenant.calls);
@@ -150,36 +139,38 @@ Result<json> BestContactTime(store::Connection& conn, const ContactStats& stats,
     weight += stats.tenant.calls[static_cast<size_t>(x)];
   }
   mean = weight > 0 ? mean / weight : base;
-  json windows = json::array();
+  ContactTime out;
+  out.entity = entity;
+  out.id = id;
+  out.time_zone = stats.tz->name();
   for (int x : slots) {
-    if (static_cast<int>(windows.size()) >= top) break;
+    if (static_cast<int>(out.windows.size()) >= top) break;
     int w = x / 24, h = x % 24;
     char zh[64], en[64];
     std::snprintf(zh, sizeof zh, "%s %02d:00-%02d:00", kWeekdayZh[w], h, h + 1);
     std::snprintf(en, sizeof en, "%s %02d:00-%02d:00", kWeekdayEn[w], h, h + 1);
     double r = rate[static_cast<size_t>(x)];
-    windows.push_back({{"weekday", w + 1}, {"hour", h}, {"label_zh", zh}, {"label_en", en}, {"rate", std::round(r * 1000) / 1000},
-                       {"lift", std::round(r / std::max(1e-9, mean) * 100) / 100}, {"own_calls", own.calls[static_cast<size_t>(x)]}});
+    out.windows.push_back({w + 1, h, zh, en, std::round(r * 1000) / 1000, std::round(r / std::max(1e-9, mean) * 100) / 100,
+                           own.calls[static_cast<size_t>(x)]});
   }
   // Working days by hour of day, for a chart; the best hours are among those with evidence.
-  json by_hour = json::array();
   std::vector<std::pair<double, int>> hours;
   for (int h = 0; h < 24; ++h) {
     double s = 0;
     for (int w = 0; w < 5; ++w) s += rate[static_cast<size_t>(w * 24 + h)];
-    by_hour.push_back(std::round(s / 5 * 1000) / 1000);
+    out.by_hour_weekdays.push_back(std::round(s / 5 * 1000) / 1000);
     double tenant_h = 0;
     for (int w = 0; w < 7; ++w) tenant_h += stats.tenant.calls[static_cast<size_t>(w * 24 + h)];
     if (has_near ? near_day[static_cast<size_t>(h)] >= 5 : tenant_h >= 10) hours.push_back({s / 5, h});
   }
   std::sort(hours.begin(), hours.end(), std::greater<>());
-  json best_hours = json::array();
-  for (size_t i = 0; i < hours.size() && i < 3; ++i) best_hours.push_back(hours[i].second);
-  return json{{"entity", entity}, {"id", id}, {"time_zone", stats.tz->name()}, {"windows", windows}, {"best_hours", best_hours},
-              {"by_hour_weekdays", by_hour},
-              {"rate_overall", std::round(mean * 1000) / 1000},
-              {"evidence", {{"own_calls", Total(own.calls)}, {"owner_calls", owner_calls}, {"segment_calls", seg_calls},
-                            {"tenant_calls", all_calls}}}};
+  for (size_t i = 0; i < hours.size() && i < 3; ++i) out.best_hours.push_back(hours[i].second);
+  out.rate_overall = std::round(mean * 1000) / 1000;
+  out.own_calls = Total(own.calls);
+  out.owner_calls = owner_calls;
+  out.segment_calls = seg_calls;
+  out.tenant_calls = all_calls;
+  return out;
 }
 
 }  // namespace keel::ai

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
 
+#include "ai/model.h"
 #include "common/status.h"
 #include "common/tz.h"
 #include "store/database.h"
@@ -41,9 +41,7 @@ struct ContactStats {
 };
 
 // The estimate for one customer or lead: `entity` is "customers" or "leads".
-// Result: {windows: [{weekday, hour, label_zh, label_en, rate, lift, own_calls}], best_hours (of the
-// working day, among hours with evidence), by_hour_weekdays: [24 rates], rate_overall, evidence: {own_calls, owner_calls, segment_calls, tenant_calls}}.
-Result<nlohmann::json> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id,
+Result<ContactTime> BestContactTime(store::Connection& conn, const ContactStats& stats, int64_t tenant_id,
                                        const std::string& entity, int64_t id, int top = 3);
 
 }  // namespace keel::ai

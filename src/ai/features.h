@@ -155,6 +155,9 @@ class History {
   };
 
  private:
+  // Deals only: signals about their customers, the customers' orders and (with `custom_fields`)
+  // custom values; `filtered`: only the loaded records' customers.
+  Status LoadCustomers(store::Connection& conn, int64_t tenant, bool filtered, bool custom_fields);
   double OwnerRate(int64_t owner, TimeMs t) const;
   void LeadFeatures(const Record& r, TimeMs t, RawFeatures* out) const;
   void DealFeatures(const Record& r, TimeMs t, RawFeatures* out) const;

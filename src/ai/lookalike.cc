@@ -1,6 +1,7 @@
 #include "ai/lookalike.h"
 
 #include "ai/features.h"
+#include "ai/store.h"
 
 // hnswlib 0.6's SSE prefetching reads one link past the end of a neighbour list (a real
 // out-of-bounds read, which AddressSanitizer reports); the scalar build has no such read and is
@@ -17,8 +18,6 @@
 namespace keel::ai {
 namespace {
 
-using json = nlohmann::json;
-using store::Value;
 
 constexpr TimeMs kDayMs = 86400000;
 
@@ -74,55 +73,50 @@ std::string Fill(std::string tpl, const std::string& a, const std::string& b) {
 
 Result<std::shared_ptr<const Lookalikes>> Lookalikes::Build(store::Connection& conn, int64_t tenant, TimeMs now) {
   auto out = std::make_shared<Lookalikes>();
-  Value t[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows cs, conn.Query(
-      "SELECT id, name, owner_id, segment, industry, region FROM customers WHERE tenant_id = ? AND kind = 'b2b' AND archived_at IS NULL", t));
+  KEEL_ASSIGN_OR_RETURN(auto cs, repo::B2bCustomers(conn, tenant));
   std::vector<Customer> all;
   std::unordered_map<int64_t, size_t> at;
-  for (const auto& r : cs.rows) {
+  for (const auto& r : cs) {
     Customer c;
-    c.id = store::AsInt(r[0]);
-    c.name = store::AsText(r[1]);
-    c.owner = store::AsInt(r[2]);
-    c.segment = store::AsText(r[3]);
-    c.industry = store::AsText(r[4]);
-    c.region = store::AsText(r[5]);
+    c.id = r.id;
+    c.name = r.name;
+    c.owner = r.owner_id;
+    c.segment = r.segment;
+    c.industry = r.industry;
+    c.region = r.region;
     at[c.id] = all.size();
     all.push_back(std::move(c));
   }
   if (all.empty()) return std::shared_ptr<const Lookalikes>(out);
   std::string year_ago = FormatTimestamp(now - 365 * kDayMs), quarter_ago = FormatTimestamp(now - 90 * kDayMs);
-  auto each = [&](const std::string& sql, std::vector<Value> params, auto fn) -> Status {
-    KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql, params));
-    for (const auto& r : rows.rows) {
-      auto it = at.find(store::AsInt(r[0]));
-      if (it != at.end()) fn(all[it->second], r);
-    }
-    return Status();
+  // Each row's customer, when it is one of the candidates.
+  auto find = [&](int64_t id) -> Customer* {
+    auto it = at.find(id);
+    return it == at.end() ? nullptr : &all[it->second];
   };
-  KEEL_RETURN_IF_ERROR(each("SELECT customer_id, COUNT(*), SUM(total), MAX(ordered_at) FROM orders WHERE tenant_id = ? AND "
-                            "customer_id IS NOT NULL AND status = 'paid' AND ordered_at >= ? GROUP BY customer_id",
-                            {tenant, year_ago}, [&](Customer& c, const std::vector<Value>& r) {
-                              c.orders = store::AsDouble(r[1]);
-                              c.revenue = store::AsDouble(r[2]) / 100.0;
-                              if (auto last = ParseTimestamp(store::AsText(r[3])); last.ok()) {
-                                c.recency = std::min(365.0, static_cast<double>(now - *last) / kDayMs);
-                              }
-                            }));
-  KEEL_RETURN_IF_ERROR(each("SELECT o.customer_id, COUNT(DISTINCT p.category_path) FROM orders o JOIN order_lines l ON "
-                            "l.tenant_id = o.tenant_id AND l.order_id = o.id JOIN products p ON p.tenant_id = l.tenant_id AND "
-                            "p.id = l.product_id WHERE o.tenant_id = ? AND o.customer_id IS NOT NULL AND o.status = 'paid' AND "
-                            "o.ordered_at >= ? GROUP BY o.customer_id",
-                            {tenant, year_ago}, [&](Customer& c, const std::vector<Value>& r) { c.categories = store::AsDouble(r[1]); }));
-  KEEL_RETURN_IF_ERROR(each("SELECT customer_id, COUNT(*) FROM activities WHERE tenant_id = ? AND customer_id IS NOT NULL AND "
-                            "occurred_at >= ? AND archived_at IS NULL GROUP BY customer_id",
-                            {tenant, quarter_ago}, [&](Customer& c, const std::vector<Value>& r) { c.visits = store::AsDouble(r[1]); }));
-  KEEL_RETURN_IF_ERROR(each("SELECT customer_id, COUNT(*), SUM(amount) FROM opportunities WHERE tenant_id = ? AND outcome = 'won' "
-                            "AND archived_at IS NULL GROUP BY customer_id",
-                            {tenant}, [&](Customer& c, const std::vector<Value>& r) {
-                              c.won = store::AsDouble(r[1]);
-                              c.won_amount = store::AsDouble(r[2]) / 100.0;
-                            }));
+  KEEL_ASSIGN_OR_RETURN(auto orders, repo::OrderStats(conn, tenant, year_ago));
+  for (const auto& r : orders) {
+    Customer* c = find(r.customer_id);
+    if (!c) continue;
+    c->orders = r.orders;
+    c->revenue = r.revenue_fen / 100.0;
+    if (auto last = ParseTimestamp(r.last_order); last.ok()) c->recency = std::min(365.0, static_cast<double>(now - *last) / kDayMs);
+  }
+  KEEL_ASSIGN_OR_RETURN(auto categories, repo::CategoriesBought(conn, tenant, year_ago));
+  for (const auto& r : categories) {
+    if (Customer* c = find(r.customer_id)) c->categories = r.count;
+  }
+  KEEL_ASSIGN_OR_RETURN(auto visits, repo::ActivityCounts(conn, tenant, quarter_ago));
+  for (const auto& r : visits) {
+    if (Customer* c = find(r.customer_id)) c->visits = r.count;
+  }
+  KEEL_ASSIGN_OR_RETURN(auto won_deals, repo::WonDeals(conn, tenant));
+  for (const auto& r : won_deals) {
+    if (Customer* c = find(r.customer_id)) {
+      c->won = r.count;
+      c->won_amount = r.amount_fen / 100.0;
+    }
+  }
   // The best: customers with won deals, the top tenth by won amount (at least 20 when there are).
   std::vector<size_t> won;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -198,7 +192,7 @@ Result<std::shared_ptr<const Lookalikes>> Lookalikes::Build(store::Connection& c
     const Customer& c = all[candidates[cand]];
     const Customer& b = all[match[cand].second];
     std::vector<float> bv = vec(b);
-    json zh = json::array(), en = json::array();
+    std::vector<std::string> zh, en;
     if (!c.industry.empty() && c.industry == b.industry) {
       zh.push_back("同属「" + ZhValue(c.industry) + "」行业");
       en.push_back("same industry: " + c.industry);
@@ -224,10 +218,15 @@ Result<std::shared_ptr<const Lookalikes>> Lookalikes::Build(store::Connection& c
       en.push_back(Fill(kTraits[close[i].second].en, Shown(kTraits[close[i].second].name, c), Shown(kTraits[close[i].second].name, b)));
     }
     double similarity = 1.0 / (1.0 + std::sqrt(static_cast<double>(d2)));
-    out->ranked.push_back({{"customer_id", c.id}, {"name", c.name}, {"owner_id", c.owner},
-                           {"similarity", std::round(similarity * 1000) / 1000},
-                           {"like", {{"id", b.id}, {"name", b.name}, {"won_amount", b.won_amount}}},
-                           {"reasons_zh", zh}, {"reasons_en", en}});
+    Lookalike l;
+    l.customer_id = c.id;
+    l.name = c.name;
+    l.owner_id = c.owner;
+    l.similarity = std::round(similarity * 1000) / 1000;
+    l.like = Lookalike::Like{b.id, b.name, b.won_amount};
+    l.reasons_zh = std::move(zh);
+    l.reasons_en = std::move(en);
+    out->ranked.push_back(std::move(l));
   }
   return std::shared_ptr<const Lookalikes>(out);
 }

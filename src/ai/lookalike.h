@@ -8,8 +8,7 @@
 
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
+#include "ai/model.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "store/database.h"
@@ -17,9 +16,9 @@
 namespace keel::ai {
 
 struct Lookalikes {
-  // Ranked candidates: {customer_id, name, owner_id, similarity 0-1, like: {id, name},
-  // reasons_zh[], reasons_en[]}.
-  nlohmann::json ranked = nlohmann::json::array();
+  // Ranked candidates, each with the best customer it is most like and the reasons in zh/en
+  // (`reasons` is left to the reader's language).
+  std::vector<Lookalike> ranked;
   int64_t best_customers = 0, candidates = 0;
   // Builds the index and ranks every candidate (errors only from the store).
   static Result<std::shared_ptr<const Lookalikes>> Build(store::Connection& conn, int64_t tenant, TimeMs now);

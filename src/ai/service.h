@@ -16,6 +16,7 @@
 
 #include "ai/actions.h"
 #include "ai/features.h"
+#include "ai/model.h"
 #include "ai/xgb.h"
 #include "common/time.h"
 #include "common/status.h"
@@ -52,7 +53,8 @@ struct Score {
   double probability = 0;
   int score = 0;
   std::string band;
-  nlohmann::json reasons;  // [{feature, points, value_zh, value_en, text_zh, text_en}]
+  // Free-form: the explanation document {base, positive: [{feature, points, value, text_zh, text_en}], negative}.
+  nlohmann::json reasons;
 };
 
 class AiService {
@@ -75,29 +77,31 @@ class AiService {
 
   // ---- Models ----
   // Queues training of `target` ("lead"/"opportunity"); returns the job (202). Admin, hq_ops.
-  Result<nlohmann::json> StartTraining(const domain::Principal& p, const std::string& target);
+  Result<JobView> StartTraining(const domain::Principal& p, const std::string& target);
   // Trains now on the calling thread (CLI, demo, tests); returns the new version's summary.
   // Errors: "ai.not_enough_data" (with the counts), "ai.target".
-  Result<nlohmann::json> Train(int64_t tenant, Target target, int64_t actor = 0,
+  Result<TrainResult> Train(int64_t tenant, Target target, int64_t actor = 0,
                                const std::function<void(double, const std::string&)>& progress = {});
   // Versions with their cards, newest first; says plainly when there is no model yet and why.
-  Result<nlohmann::json> Models(const domain::Principal& p, const std::string& target);
+  Result<ModelVersions> Models(const domain::Principal& p, const std::string& target);
+  // The card of one version with its status. Free-form: the card is a document the model writes
+  // about itself when it is trained (data, holdout evaluation, bands, reference population …).
   Result<nlohmann::json> ModelCard(const domain::Principal& p, const std::string& target, int version);
   // Makes `version` (or the one active before the current) the active model and rescores.
-  Result<nlohmann::json> Rollback(const domain::Principal& p, const std::string& target, int version = 0);
+  Result<RollbackResult> Rollback(const domain::Principal& p, const std::string& target, int version = 0);
 
   // Monitoring of the active model: feature and score PSI of today's open records against the
   // population scored when it was trained, the current band distribution, realised success by
   // band per month (each resolved record scored as it stood 7 days before), and the daily
   // drift history.
-  Result<nlohmann::json> Monitoring(const domain::Principal& p, const std::string& target);
+  Result<MonitoringView> Monitoring(const domain::Principal& p, const std::string& target);
   // Computes today's drift for the tenant's active models, records it, and raises a
   // "model.drift" alert for HQ when a PSI passes 0.2 (also run daily by the worker).
-  Result<nlohmann::json> CheckDrift(int64_t tenant);
+  Result<std::map<std::string, DriftSummary>> CheckDrift(int64_t tenant);  // by target
 
   // ---- Scores ----
   // The stored score of a record the caller may see (404 when it may not), with reasons.
-  Result<nlohmann::json> ScoreOf(const domain::Principal& p, const std::string& target, int64_t id);
+  Result<ScoreView> ScoreOf(const domain::Principal& p, const std::string& target, int64_t id);
   // Scores every open record of the target with the active model; returns how many.
   Result<int64_t> ScoreAll(int64_t tenant, Target target);
   // Scores the given records now (exact SHAP); records without a model are skipped.
@@ -109,31 +113,33 @@ class AiService {
   // ---- Recommendations ----
   // Runs the next-best-action rules for the tenant now (also hourly on the worker); admin and
   // hq_ops through the API. Returns counts per rule.
-  Result<nlohmann::json> PlanActions(const domain::Principal& p);
-  Result<nlohmann::json> PlanActions(int64_t tenant);
+  Result<PlanCounts> PlanActions(const domain::Principal& p);
+  Result<PlanCounts> PlanActions(int64_t tenant);
   // B2B customers most like the best won customers, with why (lookalike.h), within the caller's
   // visible customers; the index is rebuilt at most hourly per tenant.
-  Result<nlohmann::json> Lookalikes(const domain::Principal& p, int limit = 20);
+  Result<LookalikeList> Lookalikes(const domain::Principal& p, int limit = 20);
   // The external signals (news, tenders, social posts, reviews) about a customer the caller
-  // can see, newest first: {items: [{id, kind, source, title, body, url, sentiment, occurred_at}]}.
-  Result<nlohmann::json> Signals(const domain::Principal& p, int64_t customer_id, int limit = 50);
+  // can see, newest first.
+  Result<std::vector<SignalItem>> Signals(const domain::Principal& p, int64_t customer_id, int limit = 50);
   // The caller's prioritised open tasks with reasons (the rep's "today" list).
-  Result<nlohmann::json> Today(const domain::Principal& p, int limit = 50);
+  Result<TodayList> Today(const domain::Principal& p, int limit = 50);
   // Best hours of the week to call a customer or lead the caller may see ("customers"/"leads");
   // see contact_time.h. Call statistics are cached per tenant for an hour.
-  Result<nlohmann::json> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
+  Result<ContactTime> BestContactTime(const domain::Principal& p, const std::string& entity, int64_t id);
 
   // ---- Jobs ----
-  Result<nlohmann::json> Job(const domain::Principal& p, int64_t id);
+  Result<JobView> Job(const domain::Principal& p, int64_t id);
 
   // ---- Foreign tables ----
   // Stores an uploaded CSV and returns its profile (types, missing, top values) and suggestions.
-  Result<nlohmann::json> CreateDataset(const domain::Principal& p, const std::string& name, std::string_view csv);
-  Result<nlohmann::json> Dataset(const domain::Principal& p, int64_t id);
-  Result<nlohmann::json> Datasets(const domain::Principal& p);
+  Result<DatasetView> CreateDataset(const domain::Principal& p, const std::string& name, std::string_view csv);
+  Result<DatasetView> Dataset(const domain::Principal& p, int64_t id);
+  Result<std::vector<DatasetSummary>> Datasets(const domain::Principal& p);
   // Queues training on a dataset with a column mapping (tabular.h Mapping); the job's result
-  // is the model card (cross-validated and holdout AUC …).
-  Result<nlohmann::json> StartDatasetTraining(const domain::Principal& p, int64_t id, const nlohmann::json& mapping);
+  // is the model card (cross-validated and holdout AUC …). `mapping` stays the request's JSON:
+  // ParseMapping reads it against the dataset's columns, so its errors keep their order and
+  // field paths (exclude[2], types.<column>).
+  Result<JobView> StartDatasetTraining(const domain::Principal& p, int64_t id, const nlohmann::json& mapping);
 
   struct Stats {
     int64_t rescored = 0, batches = 0, jobs = 0, signals = 0;

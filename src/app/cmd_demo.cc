@@ -121,12 +121,12 @@ int Demo(Config& c, DemoArgs& a) {
       auto m = rt.ai.Train(r->tenant_id, target);
       if (!m.ok()) return Fail(m.status());
       std::printf("%s model v%d trained: holdout AUC %.3f, %lld open records scored\n", ai::TargetName(target),
-                  (*m)["version"].get<int>(), (*m)["holdout_auc"].get<double>(), static_cast<long long>((*m)["scored"].get<int64_t>()));
+                  m->version, m->holdout_auc.get<double>(), static_cast<long long>(m->scored));
     }
     auto planned = rt.ai.PlanActions(r->tenant_id);
     if (!planned.ok()) return Fail(planned.status());
     int tasks = 0;
-    for (const auto& [rule, c] : planned->items()) tasks += c["created"].get<int>();
+    for (const auto& [rule, c] : *planned) tasks += c.created;
     std::printf("next best actions: %d tasks with reasons created\n", tasks);
   }
   {

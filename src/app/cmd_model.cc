@@ -87,11 +87,11 @@ int TrainTenant(Config& c, const TrainArgs& a) {
     std::fflush(stdout);
   });
   if (!m.ok()) return Fail(m.status());
-  const auto& card = (*m)["card"];
+  const auto& card = m->card;
   std::printf("%s model v%d %s: holdout AUC %.3f, log loss %.3f, Brier %.3f on %d snapshots; %lld open records scored\n",
-              m_kind.c_str(), (*m)["version"].get<int>(), (*m)["status"].get<std::string>().c_str(), card["holdout"]["auc"].get<double>(),
+              m_kind.c_str(), m->version, m->status.c_str(), card["holdout"]["auc"].get<double>(),
               card["holdout"]["log_loss"].get<double>(), card["holdout"]["brier"].get<double>(), card["holdout"]["rows"].get<int>(),
-              static_cast<long long>((*m)["scored"].get<int64_t>()));
+              static_cast<long long>(m->scored));
   std::printf("top features:\n");
   for (size_t i = 0; i < card["importance"].size() && i < 8; ++i) {
     const auto& f = card["importance"][i];

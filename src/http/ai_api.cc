@@ -1,10 +1,21 @@
 // Routes of the AI service: models (train, versions and cards, rollback), scores with their
 // reasons, background jobs, and foreign CSV datasets (upload, profile, map columns, train).
+#include "ai/json.h"
 #include "ai/service.h"
 #include "http/api.h"
 #include "http/openapi.h"
 
 namespace keel::http {
+namespace {
+
+// A typed AI result as a reply: its JSON (ai/json.h) with `status`, or the error.
+template <typename T>
+Result<Reply> AiReply(Result<T> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return Reply{status, ai::ToJson(*r)};
+}
+
+}  // namespace
 void Api::AddAiRoutes() {
   ai::AiService* ai = services_.ai;
   if (ai == nullptr) return;
@@ -97,10 +108,10 @@ void Api::AddAiRoutes() {
                      {"id", "name", "rows", "columns", "suggested", "card", "created_at"}, "An uploaded dataset / 数据集"));
   const json datasets = Items(Obj({{"id", Int()}, {"name", Str()}, {"rows", Int()}, {"created_at", Time()}, {"trained", Bool()}},
                                   {"id", "name", "rows", "created_at", "trained"}));
-  router_.Add("GET", "/api/v1/ai/models/{name}", [ai](Call& c) { return Wrap(ai->Models(c.p(), c.name())); },
+  router_.Add("GET", "/api/v1/ai/models/{name}", [ai](Call& c) { return AiReply(ai->Models(c.p(), c.name())); },
               {"Model versions of a kind (lead or opportunity) with their cards; says why when there is none",
                "某类模型（lead 线索 / opportunity 商机）的各版本及模型卡；没有模型时说明原因", "ai", nullptr, versions});
-  router_.Add("POST", "/api/v1/ai/models/{name}/train", [ai](Call& c) { return Wrap(ai->StartTraining(c.p(), c.name()), 202); },
+  router_.Add("POST", "/api/v1/ai/models/{name}/train", [ai](Call& c) { return AiReply(ai->StartTraining(c.p(), c.name()), 202); },
               {"Train a new version in the background (promoted only if not worse on the holdout)",
                "后台训练新版本（在留出集上不差于当前版本才启用）", "ai", nullptr, job, {}, 202});
   router_.Add("GET", "/api/v1/ai/models/{name}/versions/{version}", [ai](Call& c) {
@@ -115,18 +126,18 @@ void Api::AddAiRoutes() {
       }
       version = c.body["version"].get<int>();
     }
-    return Wrap(ai->Rollback(c.p(), c.name(), version));
+    return AiReply(ai->Rollback(c.p(), c.name(), version));
   }, {"Make an earlier version active again and rescore", "回滚到早期版本并重新评分", "ai", rollback, rolled_back});
-  router_.Add("GET", "/api/v1/ai/models/{name}/monitoring", [ai](Call& c) { return Wrap(ai->Monitoring(c.p(), c.name())); },
+  router_.Add("GET", "/api/v1/ai/models/{name}/monitoring", [ai](Call& c) { return AiReply(ai->Monitoring(c.p(), c.name())); },
               {"Drift (feature and score PSI vs the population at training), bands now, realised success by band per month",
                "模型监控：特征与评分的 PSI 漂移、当前分档分布、各分档每月实际转化/赢单率", "ai", nullptr, monitoring});
-  router_.Add("GET", "/api/v1/ai/jobs/{id}", [ai](Call& c) { return Wrap(ai->Job(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/ai/jobs/{id}", [ai](Call& c) { return AiReply(ai->Job(c.p(), c.id())); },
               {"A background job with its progress and result", "后台任务的进度和结果", "ai", nullptr, job});
-  router_.Add("GET", "/api/v1/leads/{id}/score", [ai](Call& c) { return Wrap(ai->ScoreOf(c.p(), "lead", c.id())); },
+  router_.Add("GET", "/api/v1/leads/{id}/score", [ai](Call& c) { return AiReply(ai->ScoreOf(c.p(), "lead", c.id())); },
               {"The lead's conversion score with its reasons", "线索转化评分及原因", "ai", nullptr, score});
-  router_.Add("GET", "/api/v1/opportunities/{id}/score", [ai](Call& c) { return Wrap(ai->ScoreOf(c.p(), "opportunity", c.id())); },
+  router_.Add("GET", "/api/v1/opportunities/{id}/score", [ai](Call& c) { return AiReply(ai->ScoreOf(c.p(), "opportunity", c.id())); },
               {"The deal's win score with its reasons", "商机赢单评分及原因", "ai", nullptr, score});
-  router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "customers", c.id())); },
+  router_.Add("GET", "/api/v1/customers/{id}/best-contact-time", [ai](Call& c) { return AiReply(ai->BestContactTime(c.p(), "customers", c.id())); },
               {"Best hours of the week to call the customer, with expected answer rates", "客户的最佳联系时段及预计接通率", "ai", nullptr, best});
   router_.Add("GET", "/api/v1/customers/{id}/signals", [ai](Call& c) -> Result<Reply> {
     int limit = 50;
@@ -139,12 +150,12 @@ void Api::AddAiRoutes() {
       }
       limit = static_cast<int>(v);
     }
-    return Wrap(ai->Signals(c.p(), c.id(), limit));
+    return AiReply(ai->Signals(c.p(), c.id(), limit));
   }, {"External signals about the customer (news, tenders, social posts, reviews), newest first",
       "客户的外部信号（新闻、招标、社交、评价），按时间倒序", "ai", nullptr, signals, {{"limit", "1-500, default 50"}}});
-  router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return Wrap(ai->BestContactTime(c.p(), "leads", c.id())); },
+  router_.Add("GET", "/api/v1/leads/{id}/best-contact-time", [ai](Call& c) { return AiReply(ai->BestContactTime(c.p(), "leads", c.id())); },
               {"Best hours of the week to call the lead, with expected answer rates", "线索的最佳联系时段及预计接通率", "ai", nullptr, best});
-  router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return Wrap(ai->PlanActions(c.p())); },
+  router_.Add("POST", "/api/v1/ai/actions/plan", [ai](Call& c) { return AiReply(ai->PlanActions(c.p())); },
               {"Run the next-best-action rules now (they also run hourly); counts per rule",
                "立即运行下一步最佳行动规则（每小时也会自动运行）；返回各规则的数量", "ai", nullptr, planned});
   router_.Add("GET", "/api/v1/me/today", [ai](Call& c) -> Result<Reply> {
@@ -156,14 +167,14 @@ void Api::AddAiRoutes() {
       if (*end || v < 1 || v > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
       limit = static_cast<int>(v);
     }
-    return Wrap(ai->Today(c.p(), limit));
+    return AiReply(ai->Today(c.p(), limit));
   }, {"My day: my open tasks, best first, each with its reason", "我的今日：按优先级排序的待办任务及原因", "ai", nullptr, today,
       {{"limit", "1-200, default 50"}}});
   router_.Add("GET", "/api/v1/ai/lookalikes", [ai](Call& c) -> Result<Reply> {
     std::string l = Query(c, "limit");
     int limit = l.empty() ? 20 : std::atoi(l.c_str());
     if (limit < 1 || limit > 200) return Status::Invalid("validation.range", "limit is 1-200", "limit 须为 1-200", "limit");
-    return Wrap(ai->Lookalikes(c.p(), limit));
+    return AiReply(ai->Lookalikes(c.p(), limit));
   }, {"High-potential look-alikes: customers most like the best won customers, with the reasons",
       "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, lookalikes, {{"limit", "1-200, default 20"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
@@ -181,11 +192,11 @@ void Api::AddAiRoutes() {
     if (ct != "text/csv" && ct != "application/csv") {
       return Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type", "send the file as text/csv", "请以 text/csv 发送文件");
     }
-    return Wrap(ai->CreateDataset(c.p(), Query(c, "name"), c.req.body), 201);
+    return AiReply(ai->CreateDataset(c.p(), Query(c, "name"), c.req.body), 201);
   }, upload);
-  router_.Add("GET", "/api/v1/ai/datasets", [ai](Call& c) { return Wrap(ai->Datasets(c.p())); },
+  router_.Add("GET", "/api/v1/ai/datasets", [ai](Call& c) { return AiReply(ai->Datasets(c.p())); },
               {"Uploaded datasets", "已上传的数据集", "ai", nullptr, datasets});
-  router_.Add("GET", "/api/v1/ai/datasets/{id}", [ai](Call& c) { return Wrap(ai->Dataset(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/ai/datasets/{id}", [ai](Call& c) { return AiReply(ai->Dataset(c.p(), c.id())); },
               {"A dataset: column profile, suggestions and the last model card", "数据集：列画像、建议和最近的模型卡", "ai", nullptr, dataset});
   json mapping = {{"type", "object"}, {"required", {"label"}},
                   {"properties", {{"label", {{"type", "string"}, {"description", "the outcome column"}}},
@@ -196,7 +207,7 @@ void Api::AddAiRoutes() {
                                   {"time_column", {{"type", "string"}}}, {"folds", {{"type", "integer"}}},
                                   {"holdout", {{"type", "number"}}}}}};
   router_.Add("POST", "/api/v1/ai/datasets/{id}/train", [ai](Call& c) {
-    return Wrap(ai->StartDatasetTraining(c.p(), c.id(), c.body), 202);
+    return AiReply(ai->StartDatasetTraining(c.p(), c.id(), c.body), 202);
   }, {"Map the columns and train in the background (cross-validated and holdout AUC in the job's result)",
       "映射列并后台训练（任务结果含交叉验证与留出集 AUC）", "ai", mapping, job, {}, 202});
 }

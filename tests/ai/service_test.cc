@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ai/features.h"
+#include "ai/json.h"
 #include "ai/service.h"
 #include "alerts/engine.h"
 #include "ingest/ingest.h"
@@ -24,6 +25,13 @@
 
 namespace keel::ai {
 namespace {
+
+// A typed AI result as the JSON the API serves (ai/json.h), so the checks read the wire shape.
+template <typename T>
+Result<nlohmann::json> J(Result<T> r) {
+  if (!r.ok()) return r.status();
+  return ai::ToJson(*r);
+}
 
 using json = nlohmann::json;
 
@@ -53,8 +61,8 @@ class AiDemo : public ::testing::Test {
       AiOptions ao;
       ao.periodic = false;  // the tests run batches, planning and drift checks themselves
       ai = std::make_unique<AiService>(*db, rs, clock, ao);
-      lead_train = ai->Train(summary.tenant_id, Target::kLead).value();
-      deal_train = ai->Train(summary.tenant_id, Target::kOpportunity).value();
+      lead_train = J(ai->Train(summary.tenant_id, Target::kLead)).value();
+      deal_train = J(ai->Train(summary.tenant_id, Target::kOpportunity)).value();
     }
   };
   static Env* env_;
@@ -119,7 +127,7 @@ TEST_F(AiDemo, EveryOpenRecordHasAScoreWithReasonsInBothLanguages) {
                   {tenant(), std::string(target)});
     ASSERT_FALSE(some.empty());
     int64_t id = store::AsInt(some.rows[0][0]);
-    auto s = env_->ai->ScoreOf(Admin(), target, id);
+    auto s = J(env_->ai->ScoreOf(Admin(), target, id));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     EXPECT_GE((*s)["score"].get<int>(), 0);
     EXPECT_LE((*s)["score"].get<int>(), 100);
@@ -231,27 +239,27 @@ TEST_F(AiDemo, AChangeRescoresTheRecord) {
 }
 
 TEST_F(AiDemo, RetrainPromotesOrRejectsAndRollbackRestores) {
-  auto again = env_->ai->Train(tenant(), Target::kLead);
+  auto again = J(env_->ai->Train(tenant(), Target::kLead));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)["version"], 2);
   // Same data: the new version is not worse, so it is promoted; the comparison is recorded.
   EXPECT_EQ((*again)["status"], "active");
   EXPECT_FALSE((*again)["card"]["comparison"].is_null());
-  auto models = env_->ai->Models(Admin(), "lead");
+  auto models = J(env_->ai->Models(Admin(), "lead"));
   ASSERT_TRUE(models.ok());
   EXPECT_EQ((*models)["active_version"], 2);
   EXPECT_EQ((*models)["versions"].size(), 2u);
-  auto rb = env_->ai->Rollback(Admin(), "lead");
+  auto rb = J(env_->ai->Rollback(Admin(), "lead"));
   ASSERT_TRUE(rb.ok()) << rb.status().ToString();
   EXPECT_EQ((*rb)["active_version"], 1);
-  models = env_->ai->Models(Admin(), "lead");
+  models = J(env_->ai->Models(Admin(), "lead"));
   EXPECT_EQ((*models)["active_version"], 1);
   auto v = Q("SELECT DISTINCT model_version FROM ai_scores WHERE tenant_id = ? AND target = 'lead'", {tenant()});
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(store::AsInt(v.rows[0][0]), 1);
-  EXPECT_EQ(env_->ai->Rollback(Admin(), "lead", 1).status().code(), "ai.already_active");
-  EXPECT_EQ(env_->ai->Rollback(Admin(), "lead", 9).status().code(), "ai.no_version");
-  EXPECT_EQ(env_->ai->Models(Admin(), "widgets").status().code(), "ai.target");
+  EXPECT_EQ(J(env_->ai->Rollback(Admin(), "lead", 1)).status().code(), "ai.already_active");
+  EXPECT_EQ(J(env_->ai->Rollback(Admin(), "lead", 9)).status().code(), "ai.no_version");
+  EXPECT_EQ(J(env_->ai->Models(Admin(), "widgets")).status().code(), "ai.target");
 }
 
 // The demo planted each rep's best 2-hour calling window; the estimate for their customers must
@@ -265,7 +273,7 @@ TEST_F(AiDemo, BestContactTimeRecoversThePlantedCallingWindows) {
   for (const auto& r : rows.rows) {
     auto planted = env_->summary.preferred_call_hour.find(store::AsInt(r[1]));
     if (planted == env_->summary.preferred_call_hour.end()) continue;
-    auto best = env_->ai->BestContactTime(Admin(), "customers", store::AsInt(r[0]));
+    auto best = J(env_->ai->BestContactTime(Admin(), "customers", store::AsInt(r[0])));
     ASSERT_TRUE(best.ok()) << best.status().ToString();
     // The best working-day hour of the day.
     ASSERT_FALSE((*best)["best_hours"].empty()) << best->dump();
@@ -287,11 +295,11 @@ TEST_F(AiDemo, BestContactTimeRecoversThePlantedCallingWindows) {
   EXPECT_GE(hits, total * 8 / 10);
   // A customer of another tenant is not found.
   testing::Org other = testing::BuildOrg(env_->rs, env_->auth, "rival2");
-  EXPECT_FALSE(env_->ai->BestContactTime(other.as.at("admin"), "customers", store::AsInt(rows.rows[0][0])).ok());
+  EXPECT_FALSE(J(env_->ai->BestContactTime(other.as.at("admin"), "customers", store::AsInt(rows.rows[0][0]))).ok());
 }
 
 TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
-  auto first = env_->ai->PlanActions(tenant());
+  auto first = J(env_->ai->PlanActions(tenant()));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   std::printf("next best actions: %s\n", first->dump().c_str());
   EXPECT_GT((*first)["stale_lead"]["found"].get<int>(), 0);
@@ -301,7 +309,7 @@ TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
   for (const auto& [rule, c] : first->items()) created += c["created"].get<int>();
   EXPECT_GT(created, 0);
   // Again: the same findings refresh their open actions, no task is created twice.
-  auto second = env_->ai->PlanActions(tenant());
+  auto second = J(env_->ai->PlanActions(tenant()));
   ASSERT_TRUE(second.ok());
   for (const auto& [rule, c] : second->items()) EXPECT_EQ(c["created"].get<int>(), 0) << rule;
   auto dup = Q("SELECT COUNT(*) FROM (SELECT rule, entity, record_id FROM ai_actions WHERE tenant_id = ? AND status = 'open' "
@@ -314,7 +322,7 @@ TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
   domain::Principal p = Admin();
   p.user_id = store::AsInt(rep.rows[0][0]);
   p.role = domain::Role::kRep;
-  auto today = env_->ai->Today(p);
+  auto today = J(env_->ai->Today(p));
   ASSERT_TRUE(today.ok()) << today.status().ToString();
   ASSERT_FALSE((*today)["items"].empty());
   const json& top = (*today)["items"][0];
@@ -328,7 +336,7 @@ TEST_F(AiDemo, NextBestActionsBecomeTasksWithReasonsOnceEach) {
     }
   }
   p.locale = "en";
-  auto today_en = env_->ai->Today(p, 3);
+  auto today_en = J(env_->ai->Today(p, 3));
   ASSERT_TRUE(today_en.ok());
   EXPECT_LE((*today_en)["items"].size(), 3u);
   EXPECT_EQ((*today_en)["items"][0]["why"], (*today_en)["items"][0]["why_en"]);
@@ -405,7 +413,7 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
 // Monitoring on the demo: PSI small right after training; then a flood of advertising leads
 // shifts the population, the daily check records it and raises a "model.drift" alert for HQ.
 TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
-  auto before = env_->ai->Monitoring(Admin(), "lead");
+  auto before = J(env_->ai->Monitoring(Admin(), "lead"));
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   EXPECT_LT((*before)["drift"]["max_psi"].get<double>(), 0.2) << (*before)["drift"].dump();
   EXPECT_FALSE((*before)["realised_by_band"].empty());
@@ -429,11 +437,11 @@ TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
   metrics::MetricEngine metrics(*env_->db, env_->clock);
   alerts::AlertEngine alerts(*env_->db, env_->rs, metrics, env_->clock);
   env_->ai->SetAlerts(&alerts);
-  auto check = env_->ai->CheckDrift(tenant());
+  auto check = J(env_->ai->CheckDrift(tenant()));
   env_->ai->SetAlerts(nullptr);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_GT((*check)["lead"]["max_psi"].get<double>(), 0.2) << check->dump();
-  auto after = env_->ai->Monitoring(Admin(), "lead");
+  auto after = J(env_->ai->Monitoring(Admin(), "lead"));
   ASSERT_TRUE(after.ok());
   bool source = false;
   for (const auto& f : (*after)["drift"]["drifted"]) source = source || f == "source";
@@ -447,13 +455,13 @@ TEST_F(AiDemo, DriftIsMeasuredAndAlertedAbovePointTwo) {
   EXPECT_GT(store::AsInt(hq.rows[0][0]), 0);
   // A second check the same day does not raise a second alert.
   env_->ai->SetAlerts(&alerts);
-  ASSERT_TRUE(env_->ai->CheckDrift(tenant()).ok());
+  ASSERT_TRUE(J(env_->ai->CheckDrift(tenant())).ok());
   env_->ai->SetAlerts(nullptr);
   EXPECT_EQ(Q("SELECT COUNT(*) FROM alerts WHERE tenant_id = ? AND rule = 'model.drift'", {tenant()}).rows[0][0], store::Value(int64_t{1}));
 }
 
 TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
-  auto l = env_->ai->Lookalikes(Admin(), 10);
+  auto l = J(env_->ai->Lookalikes(Admin(), 10));
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   std::printf("look-alikes: %d best customers, %d candidates; first: %s\n", (*l)["best_customers"].get<int>(),
               (*l)["candidates"].get<int>(), (*l)["items"].empty() ? "-" : (*l)["items"][0].dump().c_str());
@@ -478,7 +486,7 @@ TEST_F(AiDemo, LookalikesResembleTheBestCustomersAndSayWhy) {
   rep.user_id = owner;
   rep.role = domain::Role::kRep;
   rep.locale = "en";
-  auto mine = env_->ai->Lookalikes(rep, 50);
+  auto mine = J(env_->ai->Lookalikes(rep, 50));
   ASSERT_TRUE(mine.ok());
   ASSERT_FALSE((*mine)["items"].empty());
   for (const auto& item : (*mine)["items"]) {
@@ -529,7 +537,7 @@ TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
   AiService ai(*env.db, *env.rs, env.clock, o);
   auto rep = env.org.as.at("rep_a1");
   SeedLeads(env);
-  auto m = ai.Train(env.org.tenant, Target::kLead);
+  auto m = J(ai.Train(env.org.tenant, Target::kLead));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ((*m)["status"], "active");
   EXPECT_GT((*m)["card"]["holdout"]["auc"].get<double>(), 0.8);
@@ -537,16 +545,16 @@ TEST(AiPostgres, TrainsScoresAndMonitorsOnPostgres) {
   auto open = env.rs->List(rep, *domain::FindEntity("leads"), {{"status", "new"}});
   ASSERT_TRUE(open.ok());
   ASSERT_FALSE(open->items.empty());
-  auto s = ai.ScoreOf(rep, "lead", open->items[0]["id"].get<int64_t>());
+  auto s = J(ai.ScoreOf(rep, "lead", open->items[0]["id"].get<int64_t>()));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_FALSE((*s)["score"].is_null());
   EXPECT_FALSE((*s)["summary"].empty());
-  auto mon = ai.Monitoring(env.org.as.at("admin"), "lead");
+  auto mon = J(ai.Monitoring(env.org.as.at("admin"), "lead"));
   ASSERT_TRUE(mon.ok()) << mon.status().ToString();
   EXPECT_LT((*mon)["drift"]["max_psi"].get<double>(), 0.2);
-  auto plan = ai.PlanActions(env.org.tenant);
+  auto plan = J(ai.PlanActions(env.org.tenant));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  auto today = ai.Today(rep);
+  auto today = J(ai.Today(rep));
   ASSERT_TRUE(today.ok()) << today.status().ToString();
 }
 
@@ -556,7 +564,7 @@ TEST(AiPeriodic, TheNightlyBatchRunsOnTheWorker) {
   testing::DomainEnv env(testing::TestBackend::kSqlite);  // 2026-11-27T02:00Z = 10:00 in Shanghai
   SeedLeads(env);
   AiService ai(*env.db, *env.rs, env.clock);
-  ASSERT_TRUE(ai.Train(env.org.tenant, Target::kLead).ok());
+  ASSERT_TRUE(J(ai.Train(env.org.tenant, Target::kLead)).ok());
   ai.Start();
   ai.Notify(env.org.tenant);
   ASSERT_TRUE(ai.WaitIdle(60000));
@@ -573,7 +581,7 @@ TEST(AiPeriodic, TheNightlyBatchRunsOnTheWorker) {
 TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {
   testing::DomainEnv env(testing::TestBackend::kSqlite);
   AiService ai(*env.db, *env.rs, env.clock);
-  auto r = ai.Train(env.org.tenant, Target::kLead);
+  auto r = J(ai.Train(env.org.tenant, Target::kLead));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), "ai.not_enough_data");
   EXPECT_NE(r.status().message_en().find("not enough history"), std::string::npos);
@@ -581,26 +589,26 @@ TEST(AiSmallTenant, SaysThereIsNotEnoughHistoryAndInventsNoScore) {
   auto lead = env.rs->Create(env.org.as.at("rep_a1"), *domain::FindEntity("leads"),
                              {{"title", "新线索"}, {"source", "website"}, {"channel", "online"}});
   ASSERT_TRUE(lead.ok()) << lead.status().ToString();
-  auto s = ai.ScoreOf(env.org.as.at("rep_a1"), "lead", (*lead)["id"].get<int64_t>());
+  auto s = J(ai.ScoreOf(env.org.as.at("rep_a1"), "lead", (*lead)["id"].get<int64_t>()));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_TRUE((*s)["score"].is_null());
   EXPECT_NE((*s)["message"].get<std::string>().find("no trained model"), std::string::npos);
-  auto m = ai.Models(env.org.as.at("admin"), "lead");
+  auto m = J(ai.Models(env.org.as.at("admin"), "lead"));
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)["active_version"].is_null());
   EXPECT_FALSE((*m)["message_zh"].get<std::string>().empty());
   // Only admin/hq_ops train; a rep may not.
-  EXPECT_EQ(ai.StartTraining(env.org.as.at("rep_a1"), "lead").status().code(), "auth.forbidden");
+  EXPECT_EQ(J(ai.StartTraining(env.org.as.at("rep_a1"), "lead")).status().code(), "auth.forbidden");
 }
 
 TEST_F(AiDemo, AnotherTenantNeverReadsTheseScores) {
   testing::Org other = testing::BuildOrg(env_->rs, env_->auth, "rival");
   auto some = Q("SELECT record_id FROM ai_scores WHERE tenant_id = ? AND target = 'lead' LIMIT 1", {tenant()});
   ASSERT_FALSE(some.empty());
-  auto s = env_->ai->ScoreOf(other.as.at("admin"), "lead", store::AsInt(some.rows[0][0]));
+  auto s = J(env_->ai->ScoreOf(other.as.at("admin"), "lead", store::AsInt(some.rows[0][0])));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().kind(), ErrorKind::kNotFound);
-  auto m = env_->ai->Models(other.as.at("admin"), "lead");
+  auto m = J(env_->ai->Models(other.as.at("admin"), "lead"));
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)["versions"].empty());
 }
@@ -621,33 +629,33 @@ TEST(AiLimits, DatasetsAreBoundedAndJobsQueueFairly) {
   auto admin = env.org.as.at("admin");
   {
     AiService ai(*env.db, *env.rs, env.clock, o);  // not started: jobs stay queued
-    EXPECT_EQ(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().code(), "ai.dataset_too_large");
-    EXPECT_EQ(HttpStatusOf(ai.CreateDataset(admin, "big", std::string(5000, 'x')).status().kind()), 413);
-    auto wide = ai.CreateDataset(admin, "wide", "a,b,c,d,e,f\n1,2,3,4,5,6\n");
+    EXPECT_EQ(J(ai.CreateDataset(admin, "big", std::string(5000, 'x'))).status().code(), "ai.dataset_too_large");
+    EXPECT_EQ(HttpStatusOf(J(ai.CreateDataset(admin, "big", std::string(5000, 'x'))).status().kind()), 413);
+    auto wide = J(ai.CreateDataset(admin, "wide", "a,b,c,d,e,f\n1,2,3,4,5,6\n"));
     EXPECT_EQ(wide.status().code(), "ai.dataset_too_many_columns");
     EXPECT_EQ(HttpStatusOf(wide.status().kind()), 422);
     std::string tall = "a,y\n";
     for (int i = 0; i < 11; ++i) tall += std::to_string(i) + "," + std::to_string(i % 2) + "\n";
-    EXPECT_EQ(ai.CreateDataset(admin, "tall", tall).status().code(), "ai.dataset_too_many_rows");
-    EXPECT_TRUE(ai.CreateDataset(admin, "ok", "a,y\n1,0\n2,1\n").ok());
-    auto first = ai.StartTraining(admin, "lead");
+    EXPECT_EQ(J(ai.CreateDataset(admin, "tall", tall)).status().code(), "ai.dataset_too_many_rows");
+    EXPECT_TRUE(J(ai.CreateDataset(admin, "ok", "a,y\n1,0\n2,1\n")).ok());
+    auto first = J(ai.StartTraining(admin, "lead"));
     ASSERT_TRUE(first.ok()) << first.status().ToString();
-    auto second = ai.StartTraining(admin, "opportunity");
+    auto second = J(ai.StartTraining(admin, "opportunity"));
     EXPECT_EQ(second.status().code(), "ai.job_running");
     EXPECT_EQ(second.status().kind(), ErrorKind::kConflict);
-    auto theirs = ai.StartTraining(rival.as.at("admin"), "lead");
+    auto theirs = J(ai.StartTraining(rival.as.at("admin"), "lead"));
     ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
-    EXPECT_EQ(ai.Job(admin, (*first)["id"].get<int64_t>()).value()["queue_position"], 0);
-    EXPECT_EQ(ai.Job(rival.as.at("admin"), (*theirs)["id"].get<int64_t>()).value()["queue_position"], 1);
+    EXPECT_EQ(J(ai.Job(admin, (*first)["id"].get<int64_t>())).value()["queue_position"], 0);
+    EXPECT_EQ(J(ai.Job(rival.as.at("admin"), (*theirs)["id"].get<int64_t>())).value()["queue_position"], 1);
     testing::Org third = testing::BuildOrg(*env.rs, *env.auth, "third");
-    auto full = ai.StartTraining(third.as.at("admin"), "lead");
+    auto full = J(ai.StartTraining(third.as.at("admin"), "lead"));
     EXPECT_EQ(full.status().code(), "ai.jobs_busy");
     EXPECT_EQ(HttpStatusOf(full.status().kind()), 503);
   }
   // A new server: the jobs of the old one will not run, and say so; the company may train again.
   AiService ai(*env.db, *env.rs, env.clock, o);
   ai.Start();
-  auto jobs = ai.StartTraining(admin, "lead");
+  auto jobs = J(ai.StartTraining(admin, "lead"));
   ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
   ASSERT_TRUE(ai.WaitIdle(60000));
   ai.Stop();
@@ -664,26 +672,26 @@ TEST(AiDatasets, ForeignCsvEndToEndThroughTheService) {
   AiService ai(*env.db, *env.rs, env.clock);
   ai.Start();
   auto admin = env.org.as.at("admin");
-  auto ds = ai.CreateDataset(admin, "bank telemarketing", ss.str());
+  auto ds = J(ai.CreateDataset(admin, "bank telemarketing", ss.str()));
   ASSERT_TRUE(ds.ok()) << ds.status().ToString();
   EXPECT_EQ((*ds)["rows"], 4119);
   EXPECT_EQ((*ds)["suggested"]["label"], "y");
   int64_t id = (*ds)["id"].get<int64_t>();
-  auto bad = ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"durration"}}});
+  auto bad = J(ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"durration"}}}));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().field(), "exclude[0]");
-  auto job = ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"duration"}}});
+  auto job = J(ai.StartDatasetTraining(admin, id, {{"label", "y"}, {"exclude", {"duration"}}}));
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   ASSERT_TRUE(ai.WaitIdle(120000));
-  auto done = ai.Job(admin, (*job)["id"].get<int64_t>());
+  auto done = J(ai.Job(admin, (*job)["id"].get<int64_t>()));
   ASSERT_TRUE(done.ok());
   ASSERT_EQ((*done)["status"], "done") << done->dump();
   double auc = (*done)["result"]["cross_validation"]["auc"].get<double>();
   EXPECT_GE(auc, 0.74);
-  auto again = ai.Dataset(admin, id);
+  auto again = J(ai.Dataset(admin, id));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)["card"]["cross_validation"]["auc"].get<double>(), auc);
-  EXPECT_FALSE(ai.Dataset(testing::BuildOrg(*env.rs, *env.auth, "rival").as.at("admin"), id).ok());
+  EXPECT_FALSE(J(ai.Dataset(testing::BuildOrg(*env.rs, *env.auth, "rival").as.at("admin"), id)).ok());
   ai.Stop();
 }
 

@@ -154,9 +154,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     f_->text->WaitIdle(60000);
     f_->ai->WaitIdle(60000);
     auto ds = f_->ai->CreateDataset(o.as["admin"], kMarker, "grade,won\n1,yes\n2,no\n3,no\n");
-    ids_["ai/datasets"] = (*ds)["id"];
+    ids_["ai/datasets"] = ds->id;
     auto job = f_->ai->StartTraining(o.as["admin"], "lead");
-    ids_["ai/jobs"] = (*job)["id"];
+    ids_["ai/jobs"] = job->id;
     f_->ai->WaitIdle(60000);
   }
 
