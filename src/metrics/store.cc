@@ -1,19 +1,13 @@
 #include "metrics/store.h"
 
+#include "store/rows.h"
+
 namespace keel::metrics::repo {
 namespace {
 
 using store::Connection;
 using store::Row;
 using store::Value;
-
-template <typename T, typename F>
-std::vector<T> Each(const store::Rows& rows, F read) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (Row r : rows) out.push_back(read(r));
-  return out;
-}
 
 }  // namespace
 
@@ -26,7 +20,7 @@ Result<std::optional<std::string>> TenantTimeZone(Connection& conn, int64_t tena
 
 Result<std::vector<int64_t>> ActiveTenants(Connection& conn) {
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id FROM tenants WHERE status = 'active'"));
-  return Each<int64_t>(r, [](Row x) { return x.Int("id"); });
+  return store::MapRows<int64_t>(r, [](Row x) { return x.Int("id"); });
 }
 
 Result<int64_t> CountDefinitions(Connection& conn, int64_t tenant) {
@@ -46,7 +40,7 @@ Result<std::vector<DefinitionRow>> ActiveDefinitions(Connection& conn, int64_t t
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT name, version, definition, owner_id FROM metric_defs WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
-  return Each<DefinitionRow>(r, [](Row x) {
+  return store::MapRows<DefinitionRow>(r, [](Row x) {
     return DefinitionRow{x.Text("name"), x.Int("version"), x.Text("definition"), x.Int("owner_id")};
   });
 }
@@ -55,7 +49,7 @@ Result<std::vector<VersionRow>> DefinitionVersions(Connection& conn, int64_t ten
   Value q[] = {tenant, name};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT version, status, owner_id, created_at FROM metric_defs WHERE tenant_id = ? AND name = ? ORDER BY version", q));
-  return Each<VersionRow>(r, [](Row x) {
+  return store::MapRows<VersionRow>(r, [](Row x) {
     return VersionRow{x.Int("version"), x.Text("status"), x.Int("owner_id"), x.Text("created_at")};
   });
 }
@@ -68,7 +62,7 @@ Result<int64_t> ArchiveDefinition(Connection& conn, int64_t tenant, const std::s
 Result<std::vector<StateRow>> States(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT name, version, applied_seq FROM metric_state WHERE tenant_id = ?", q));
-  return Each<StateRow>(r, [](Row x) { return StateRow{x.Text("name"), x.Int("version"), x.Int("applied_seq")}; });
+  return store::MapRows<StateRow>(r, [](Row x) { return StateRow{x.Text("name"), x.Int("version"), x.Int("applied_seq")}; });
 }
 
 Status SaveState(Connection& conn, int64_t tenant, const std::string& name, int64_t version, int64_t applied_seq,
@@ -85,7 +79,7 @@ Result<std::vector<CellRow>> Cells(Connection& conn, int64_t tenant, const std::
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT grain, bucket, dims, n, total, lo, hi, distinct_values FROM metric_cells "
       "WHERE tenant_id = ? AND name = ? AND version = ?", q));
-  return Each<CellRow>(r, [](Row x) {
+  return store::MapRows<CellRow>(r, [](Row x) {
     return CellRow{x.Int("grain"), x.Int("bucket"), x.Text("dims"), x.Int("n"), x.Double("total"),
                    x.OptDouble("lo"), x.OptDouble("hi"), x.OptText("distinct_values")};
   });
@@ -123,13 +117,13 @@ Result<std::vector<EventTypeRow>> ActiveEventTypes(Connection& conn, int64_t ten
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT name, definition FROM event_types WHERE tenant_id = ? AND status = 'active'", q));
-  return Each<EventTypeRow>(r, [](Row x) { return EventTypeRow{x.Text("name"), x.Text("definition")}; });
+  return store::MapRows<EventTypeRow>(r, [](Row x) { return EventTypeRow{x.Text("name"), x.Text("definition")}; });
 }
 
 Result<std::vector<UnitRow>> Units(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id, parent_id, kind, path, name FROM units WHERE tenant_id = ?", q));
-  return Each<UnitRow>(r, [](Row x) {
+  return store::MapRows<UnitRow>(r, [](Row x) {
     return UnitRow{x.Int("id"), x.Int("parent_id"), x.Text("kind"), x.Text("path"), x.Text("name")};
   });
 }
@@ -137,7 +131,7 @@ Result<std::vector<UnitRow>> Units(Connection& conn, int64_t tenant) {
 Result<std::vector<UserRow>> Users(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id, display_name, unit_id, supervisor_id FROM users WHERE tenant_id = ?", q));
-  return Each<UserRow>(r, [](Row x) {
+  return store::MapRows<UserRow>(r, [](Row x) {
     return UserRow{x.Int("id"), x.Text("display_name"), x.Int("unit_id"), x.Int("supervisor_id")};
   });
 }
@@ -145,13 +139,13 @@ Result<std::vector<UserRow>> Users(Connection& conn, int64_t tenant) {
 Result<std::vector<StoreRow>> Stores(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id, name FROM stores WHERE tenant_id = ?", q));
-  return Each<StoreRow>(r, [](Row x) { return StoreRow{x.Int("id"), x.Text("name")}; });
+  return store::MapRows<StoreRow>(r, [](Row x) { return StoreRow{x.Int("id"), x.Text("name")}; });
 }
 
 Result<std::vector<ProductRow>> Products(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id, category_path, sku, cost FROM products WHERE tenant_id = ?", q));
-  return Each<ProductRow>(r, [](Row x) {
+  return store::MapRows<ProductRow>(r, [](Row x) {
     return ProductRow{x.Int("id"), x.Text("category_path"), x.Text("sku"), x.OptInt("cost")};
   });
 }
@@ -159,14 +153,14 @@ Result<std::vector<ProductRow>> Products(Connection& conn, int64_t tenant) {
 Result<std::vector<CustomerRow>> Customers(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT id, segment FROM customers WHERE tenant_id = ?", q));
-  return Each<CustomerRow>(r, [](Row x) { return CustomerRow{x.Int("id"), x.OptText("segment")}; });
+  return store::MapRows<CustomerRow>(r, [](Row x) { return CustomerRow{x.Int("id"), x.OptText("segment")}; });
 }
 
 Result<std::vector<LeadRow>> Leads(Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT id, created_at, source, channel, owner_id, unit_id FROM leads WHERE tenant_id = ?", q));
-  return Each<LeadRow>(r, [](Row x) {
+  return store::MapRows<LeadRow>(r, [](Row x) {
     return LeadRow{x.Int("id"), x.Text("created_at"), x.Text("source"), x.Text("channel"), x.Int("owner_id"), x.Int("unit_id")};
   });
 }
@@ -177,7 +171,7 @@ Result<std::vector<TargetRow>> Targets(Connection& conn, int64_t tenant, const s
   KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
       "SELECT t.user_id, t.value, u.path FROM targets t JOIN units u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id "
       "WHERE t.tenant_id = ? AND t.metric = ? AND t.period_start >= ? AND t.period_start <= ? AND t.archived_at IS NULL", q));
-  return Each<TargetRow>(r, [](Row x) { return TargetRow{x.OptInt("user_id"), x.Double("value"), x.Text("path")}; });
+  return store::MapRows<TargetRow>(r, [](Row x) { return TargetRow{x.OptInt("user_id"), x.Double("value"), x.Text("path")}; });
 }
 
 }  // namespace keel::metrics::repo
