@@ -627,39 +627,32 @@ MetricEngine::Stats MetricEngine::stats() const {
 
 // ---- definitions ----
 
-Result<json> MetricEngine::ListDefinitions(const domain::Principal& p) {
+Result<std::vector<DefinitionView>> MetricEngine::ListDefinitions(const domain::Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   std::shared_lock lock(t->mu);
   TenantLookup lookup(*t);
-  json items = json::array();
+  std::vector<DefinitionView> items;
   for (const auto& [name, m] : t->metrics) {
-    json j = m->def.ToJson();
-    j["queryable_dimensions"] = QueryableDimensions(m->def, lookup);
+    DefinitionView v;
+    v.def = m->def;
+    v.queryable_dimensions = QueryableDimensions(m->def, lookup);
     if (m->def.kind == Kind::kSimple) {
-      j["applied_seq"] = m->applied_seq;
-      j["backfill"] = {{"applied_seq", m->applied_seq}, {"head_seq", t->read_seq},
-                       {"done", m->applied_seq >= t->read_seq},
-                       {"progress", t->read_seq == 0 ? 1.0 : std::min(1.0, static_cast<double>(m->applied_seq) /
-                                                                              static_cast<double>(t->read_seq))}};
+      v.backfill = Backfill{m->applied_seq, t->read_seq, m->applied_seq >= t->read_seq,
+                            t->read_seq == 0 ? 1.0 : std::min(1.0, static_cast<double>(m->applied_seq) / static_cast<double>(t->read_seq))};
     }
-    items.push_back(std::move(j));
+    items.push_back(std::move(v));
   }
-  return json{{"items", items}};
+  return items;
 }
 
-Result<json> MetricEngine::GetDefinition(const domain::Principal& p, const std::string& name) {
-  KEEL_ASSIGN_OR_RETURN(json all, ListDefinitions(p));
-  for (auto& j : all["items"]) {
-    if (j["name"] == name) {
-      KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-      KEEL_ASSIGN_OR_RETURN(std::vector<repo::VersionRow> rows, repo::DefinitionVersions(*conn, p.tenant_id, name));
-      json versions = json::array();
-      for (const auto& row : rows) {
-        versions.push_back({{"version", row.version}, {"status", row.status}, {"owner_id", row.owner_id}, {"created_at", row.created_at}});
-      }
-      j["versions"] = versions;
-      return j;
-    }
+Result<DefinitionView> MetricEngine::GetDefinition(const domain::Principal& p, const std::string& name) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<DefinitionView> all, ListDefinitions(p));
+  for (auto& v : all) {
+    if (v.def.name != name) continue;
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::VersionRow> rows, repo::DefinitionVersions(*conn, p.tenant_id, name));
+    for (const auto& row : rows) v.versions.push_back({row.version, row.status, row.owner_id, row.created_at});
+    return std::move(v);
   }
   return Status::NotFound("metric");
 }
@@ -671,7 +664,7 @@ Status MetricEngine::CheckDefinition(const domain::Principal& p, const json& bod
   return ParseDefinition(body, lookup).status();
 }
 
-Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
+Result<MetricDef> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
   if (!CanWrite(p.role)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   auto parse = [&]() -> Result<MetricDef> {
@@ -713,12 +706,10 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
-  json out = def.ToJson();
-  out["backfill"] = {{"applied_seq", 0}, {"done", false}};
-  return out;
+  return def;
 }
 
-Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const std::string& name) {
+Status MetricEngine::ArchiveDefinition(const domain::Principal& p, const std::string& name) {
   if (!CanWrite(p.role)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   {
@@ -747,26 +738,15 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
-  return json{{"name", name}, {"status", "archived"}};
+  return Status();
 }
 
-Result<json> MetricEngine::SourcesJson(const domain::Principal& p) {
+Result<std::vector<SourceInfo>> MetricEngine::Sources(const domain::Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   std::shared_lock lock(t->mu);
-  json items = json::array();
-  auto add = [&](const SourceInfo& s) {
-    json fields = json::array();
-    for (const auto& f : s.fields) {
-      fields.push_back({{"name", f.name}, {"type", formula::TypeName(f.type)}, {"zh", f.zh}, {"en", f.en}});
-    }
-    json dims = s.dimensions;
-    if (std::find(s.dimensions.begin(), s.dimensions.end(), "unit") != s.dimensions.end()) dims.push_back("region");
-    items.push_back({{"name", s.name}, {"event_type", s.event_type}, {"zh", s.zh}, {"en", s.en}, {"custom", s.custom},
-                     {"fields", fields}, {"dimensions", dims}});
-  };
-  for (const auto& s : BuiltinSources()) add(s);
-  for (const auto& [n, s] : t->custom_sources) add(s);
-  return json{{"items", items}};
+  std::vector<SourceInfo> out(BuiltinSources().begin(), BuiltinSources().end());
+  for (const auto& [n, s] : t->custom_sources) out.push_back(s);
+  return out;
 }
 
 Result<std::shared_ptr<const TimeZone>> MetricEngine::ZoneOf(int64_t tenant_id) {
