@@ -78,18 +78,4 @@ Result<std::vector<NotificationEntry>> AlertEngine::Notifications(const Principa
   return repo::Notifications(*conn, p.tenant_id, all ? std::nullopt : std::optional<int64_t>(p.user_id), limit);
 }
 
-Result<json> AlertEngine::ListNotifications(const Principal& p, bool all, int limit) {
-  KEEL_ASSIGN_OR_RETURN(std::vector<NotificationEntry> entries, Notifications(p, all, limit));
-  auto or_null = [](const auto& v) { return v ? json(*v) : json(nullptr); };
-  json items = json::array();
-  for (const auto& n : entries) {
-    items.push_back({{"id", n.id}, {"alert_id", n.alert_id}, {"channel", n.channel}, {"target", n.target},
-                     {"recipient_id", or_null(n.recipient_id)}, {"status", n.status}, {"attempts", n.attempts},
-                     {"http_status", or_null(n.http_status)}, {"error", or_null(n.error)}, {"created_at", n.created_at},
-                     {"delivered_at", or_null(n.delivered_at)}, {"summary", n.summary}, {"summary_en", n.summary_en},
-                     {"severity", n.severity}, {"alert_state", n.alert_state}});
-  }
-  return json{{"items", items}};
-}
-
 }  // namespace keel::alerts

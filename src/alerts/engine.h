@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,34 @@ struct AlertOptions {
   int64_t breaker_cooldown_ms = 5 * 60 * 1000;
 };
 
+// A silence as asked for (src/http converts the request body; the shape of each field is
+// checked there, what it means here).
+struct SilenceSpec {
+  std::optional<std::string> rule;              // only alerts of this rule
+  std::map<std::string, std::string> matchers;  // label → value
+  std::optional<std::string> starts_at;         // timestamp text; none: now
+  std::optional<std::string> ends_at;           // timestamp text; none: starts + duration
+  std::optional<std::string> duration;          // "4h", "7d" …, read when ends_at is none
+  std::string comment;
+};
+
+// A webhook as asked for.
+struct WebhookSpec {
+  std::string name, channel, url;  // required, not empty
+  std::string secret;              // "" when none
+  int64_t unit_id = 0;             // 0: every unit
+  std::string min_severity = "warning";
+  std::string locale = "zh-CN";
+};
+
+// What a test message to a webhook did: only the status and a short clean excerpt of the reply.
+struct WebhookTest {
+  bool delivered = false;
+  int http_status = 0;
+  int attempts = 0;
+  std::string error, response;
+};
+
 // How far from now a silence by `role` may end: admin and hq_ops 90 days, unit leads 7 days;
 // 0 for roles that do not silence.
 int64_t MaxSilenceMs(domain::Role role);
@@ -127,24 +156,23 @@ class AlertEngine {
   // silence ends within MaxSilenceMs(role) of now (422 silence.too_long at ends_at or duration).
   // A unit lead ends only their own silences; anyone's are HQ's to end (403 silence.not_yours).
   // Creating and ending are in the event log and the audit log (before/after).
-  // CreateSilence takes the request body ({rule, matchers, starts_at, ends_at | duration,
-  // comment}) and returns {id, rule, matchers, starts_at, ends_at}: still JSON because callers
-  // outside the part (tests/http, tests/security) build silences with JSON bodies.
+  // CreateSilence returns the silence as stored. MaySilence is its permission check alone (the
+  // API answers 403 before it reads the body).
   Result<std::vector<Silence>> ListSilences(const domain::Principal& p);
-  Result<json> CreateSilence(const domain::Principal& p, const json& body);
+  Status MaySilence(const domain::Principal& p) const;
+  Result<Silence> CreateSilence(const domain::Principal& p, const SilenceSpec& spec);
   Status DeleteSilence(const domain::Principal& p, int64_t id);
   // Webhooks (admin). A webhook's URL must pass the outbound policy (outbound.refused,
   // outbound.url, outbound.unresolved at "url"); its URL and secret are stored sealed and never
   // returned: the list shows the URL's origin and whether a secret is set, a test only the
   // status and a short clean excerpt of the reply. Creating and deleting one is audited.
-  // CreateWebhook takes the request body ({name, channel, url, secret, unit_id, min_severity,
-  // locale}) and returns {id, name, channel, min_severity, locale}; TestWebhook returns
-  // {delivered, http_status, attempts, error, response}: JSON for the same reason as
-  // CreateSilence (tests/security reads them).
+  // CreateWebhook returns the webhook as listed (its name as given, the URL masked).
+  // MayManageWebhooks is the permission check alone (403 before the body is read).
   Result<std::vector<WebhookInfo>> ListWebhooks(const domain::Principal& p);
-  Result<json> CreateWebhook(const domain::Principal& p, const json& body);
+  Status MayManageWebhooks(const domain::Principal& p) const;
+  Result<WebhookInfo> CreateWebhook(const domain::Principal& p, const WebhookSpec& spec);
   Status DeleteWebhook(const domain::Principal& p, int64_t id);
-  Result<json> TestWebhook(const domain::Principal& p, int64_t id);
+  Result<WebhookTest> TestWebhook(const domain::Principal& p, int64_t id);
   // Seals every webhook URL and secret still stored in plain text (databases from before
   // encryption) or under an old key (rotation), across tenants. Values no key opens are
   // counted, left as they are and logged.
@@ -152,9 +180,6 @@ class AlertEngine {
   // The caller's in-app notifications, newest first, at most `limit` (1-500); admins and
   // auditors may pass all=true for the whole delivery log (others: 403).
   Result<std::vector<NotificationEntry>> Notifications(const domain::Principal& p, bool all, int limit);
-  // The same as {"items": [...]} (the API's shape), for callers outside the part that still read
-  // JSON (tests/org/approvals_test.cc); goes when they use Notifications.
-  Result<json> ListNotifications(const domain::Principal& p, bool all, int limit);
 
   // An alert raised by another part for a fact rather than a metric rule — e.g. the AI service
   // on a negative news item about a customer with open deals. `rule` names the kind ("signal.

@@ -89,22 +89,25 @@ int64_t MaxSilenceMs(Role role) {
   }
 }
 
-Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
+Status AlertEngine::MaySilence(const Principal& p) const {
   if (!CanWrite(p.role) && p.role != Role::kUnitLead) return Denied("only unit leads, admin and hq_ops may silence alerts", "只有战队负责人、管理员和销售运营可以静默告警");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"rule", "matchers", "starts_at", "ends_at", "duration", "comment"}));
+  return Status();
+}
+
+Result<Silence> AlertEngine::CreateSilence(const Principal& p, const SilenceSpec& spec) {
+  KEEL_RETURN_IF_ERROR(MaySilence(p));
   TimeMs now = impl_->clock.NowMs();
   TimeMs starts = now, ends = 0;
-  if (b.contains("starts_at")) {
-    if (!b["starts_at"].is_string()) return Status::Invalid("validation.type", "starts_at is a timestamp", "starts_at 须为时间", "starts_at");
-    KEEL_ASSIGN_OR_RETURN(starts, ParseTimestamp(b["starts_at"].get<std::string>()));
+  if (spec.starts_at) {
+    KEEL_ASSIGN_OR_RETURN(starts, ParseTimestamp(*spec.starts_at));
   }
   std::string end_field = "ends_at";
-  if (b.contains("ends_at") && b["ends_at"].is_string()) {
-    auto e = ParseTimestamp(b["ends_at"].get<std::string>());
+  if (spec.ends_at) {
+    auto e = ParseTimestamp(*spec.ends_at);
     if (!e.ok()) return e.status().WithField("ends_at");
     ends = *e;
-  } else if (b.contains("duration")) {
-    KEEL_ASSIGN_OR_RETURN(int64_t d, ParseDuration(b["duration"], "duration"));
+  } else if (spec.duration) {
+    KEEL_ASSIGN_OR_RETURN(int64_t d, ParseDuration(json(*spec.duration), "duration"));
     ends = starts + d;
     end_field = "duration";
   } else {
@@ -121,18 +124,8 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
                          "角色 " + role + " 的静默须在 " + DurationText(max_ms) + " 内结束（不晚于 " + FormatTimestamp(now + max_ms) + "）",
                          end_field);
   }
-  json matchers = b.value("matchers", json::object());
-  if (!matchers.is_object()) return Status::Invalid("alert.invalid", "matchers is an object of label: value", "matchers 为 标签: 值 的对象", "matchers");
-  for (auto& [k, v] : matchers.items()) {
-    if (v.is_number_integer()) v = std::to_string(v.get<int64_t>());
-    if (!v.is_string()) return Status::Invalid("alert.invalid", "matcher values are text or ids", "匹配值须为文本或编号", "matchers." + k);
-  }
-  auto rule_it = b.find("rule");
-  if (rule_it != b.end() && !rule_it->is_null() && !rule_it->is_string()) {
-    return Status::Invalid("validation.type", "rule is a rule name", "rule 应为规则名称", "rule");
-  }
-  std::string rule = rule_it != b.end() && rule_it->is_string() ? rule_it->get<std::string>() : "";
-  KEEL_ASSIGN_OR_RETURN(std::string comment, Text(b, "comment", false, 500));
+  json matchers = spec.matchers;
+  std::string rule = spec.rule.value_or("");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_RETURN_IF_ERROR(CheckSilenceScope(*conn, p, matchers));
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
@@ -141,10 +134,10 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
   Silence row;
   row.id = ids[0];
   if (!rule.empty()) row.rule = rule;
-  row.matchers = matchers.get<std::map<std::string, std::string>>();
+  row.matchers = spec.matchers;
   row.starts_at = FormatTimestamp(starts);
   row.ends_at = FormatTimestamp(ends);
-  row.comment = comment;
+  row.comment = spec.comment;
   row.created_by = p.user_id;
   row.created_at = FormatTimestamp(now);
   KEEL_RETURN_IF_ERROR(repo::InsertSilence(*conn, p.tenant_id, row));
@@ -152,11 +145,11 @@ Result<json> AlertEngine::CreateSilence(const Principal& p, const json& b) {
               {"starts_at", FormatTimestamp(starts)}, {"ends_at", FormatTimestamp(ends)}};
   KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "alert_silence.created", "alert_silences", ids[0], out, now));
   json audited = out;
-  audited["comment"] = comment;
+  audited["comment"] = spec.comment;
   audited["created_by"] = p.user_id;
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "alert_silences", ids[0], nullptr, audited}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return out;
+  return row;
 }
 
 Status AlertEngine::DeleteSilence(const Principal& p, int64_t id) {

@@ -204,31 +204,24 @@ Result<std::vector<WebhookInfo>> AlertEngine::ListWebhooks(const Principal& p) {
   return out;
 }
 
-Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
+Status AlertEngine::MayManageWebhooks(const Principal& p) const { return RequireAdmin(p); }
+
+Result<WebhookInfo> AlertEngine::CreateWebhook(const Principal& p, const WebhookSpec& spec) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"name", "channel", "url", "secret", "unit_id", "min_severity", "locale"}));
-  for (const char* k : {"name", "channel", "url"}) {
-    if (!b.contains(k) || !b[k].is_string() || b[k].get_ref<const std::string&>().empty()) {
-      return Status::Invalid("validation.required", std::string(k) + " is required", std::string(k) + " 为必填项", k);
-    }
-  }
-  if (b.contains("secret") && !b["secret"].is_null() && (!b["secret"].is_string() || b["secret"].get_ref<const std::string&>().size() > 500)) {
-    return Status::Invalid("validation.type", "secret must be text (at most 500 bytes)", "secret 必须是文本（最多 500 字节）", "secret");
-  }
-  auto channel = ParseChannel(b["channel"].get<std::string>());
+  auto channel = ParseChannel(spec.channel);
   if (!channel.ok()) return channel.status();
-  std::string url = b["url"];
+  const std::string& url = spec.url;
   if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() > 2000) {
     return Status::Invalid("webhook.url", "url must be an http(s) URL", "url 必须是 http(s) 地址", "url");
   }
   // Where it may go is decided now, and again at every delivery (DNS may change).
   KEEL_RETURN_IF_ERROR(impl_->policy->Check(url).status());
-  std::string min = b.value("min_severity", "warning");
+  const std::string& min = spec.min_severity;
   if (!ParseSeverity(min).ok()) return ParseSeverity(min).status().WithField("min_severity");
-  std::string locale = b.value("locale", "zh-CN");
+  const std::string& locale = spec.locale;
   if (locale != "zh-CN" && locale != "en") return Status::Invalid("validation.enum", "locale is zh-CN or en", "locale 可为 zh-CN 或 en", "locale");
-  int64_t unit = b.value("unit_id", int64_t{0});
-  const std::string secret = b.contains("secret") && b["secret"].is_string() ? b["secret"].get<std::string>() : "";
+  int64_t unit = spec.unit_id;
+  const std::string& secret = spec.secret;
   KEEL_ASSIGN_OR_RETURN(std::string sealed_url, impl_->box->Seal(url));
   KEEL_ASSIGN_OR_RETURN(std::string sealed_secret, impl_->box->Seal(secret));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
@@ -239,7 +232,7 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   TimeMs now = impl_->clock.NowMs();
-  const std::string name = std::string(b["name"]).substr(0, 100);
+  const std::string name = spec.name.substr(0, 100);
   repo::WebhookRow row;
   row.tenant_id = p.tenant_id;
   row.id = ids[0];
@@ -253,12 +246,22 @@ Result<json> AlertEngine::CreateWebhook(const Principal& p, const json& b) {
   row.created_at = FormatTimestamp(now);
   row.created_by = p.user_id;
   KEEL_RETURN_IF_ERROR(repo::InsertWebhook(*conn, row));
-  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "webhook.created", "webhooks", ids[0], {{"name", b["name"]}, {"channel", ChannelName(*channel)}}, now));
+  KEEL_RETURN_IF_ERROR(AppendEvent(*conn, p, "webhook.created", "webhooks", ids[0], {{"name", spec.name}, {"channel", ChannelName(*channel)}}, now));
   json after = {{"name", name}, {"channel", ChannelName(*channel)}, {"url", MaskedUrl(url)}, {"secret", secret.empty() ? "none" : "set"},
                 {"unit_id", unit ? json(unit) : json(nullptr)}, {"min_severity", min}, {"locale", locale}};
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"webhook.created", "webhooks", ids[0], nullptr, after}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"id", ids[0]}, {"name", b["name"]}, {"channel", ChannelName(*channel)}, {"min_severity", min}, {"locale", locale}};
+  WebhookInfo info;
+  info.id = ids[0];
+  info.name = spec.name;  // as given (the stored name is cut at 100 bytes)
+  info.channel = ChannelName(*channel);
+  info.url = MaskedUrl(url);
+  info.has_secret = !secret.empty();
+  if (unit) info.unit_id = unit;
+  info.min_severity = min;
+  info.locale = locale;
+  info.created_at = row.created_at;
+  return info;
 }
 
 Status AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
@@ -274,7 +277,7 @@ Status AlertEngine::DeleteWebhook(const Principal& p, int64_t id) {
   return tx.Commit();
 }
 
-Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
+Result<WebhookTest> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   KEEL_RETURN_IF_ERROR(RequireAdmin(p));
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::WebhookRow> hook, repo::ActiveWebhook(*conn, p.tenant_id, id));
@@ -298,8 +301,7 @@ Result<json> AlertEngine::TestWebhook(const Principal& p, int64_t id) {
   DeliveryResult d = Deliver({*channel, url, secret}, n, impl_->clock, *impl_->policy, once, impl_->opt.sleep);
   // Only the status and a short clean excerpt of the reply: the endpoint's answer is not
   // relayed to the caller (no reading of internal services through Keel).
-  return json{{"delivered", d.delivered}, {"http_status", d.http_status}, {"attempts", d.attempts},
-              {"error", d.error}, {"response", outbound::Excerpt(Redacted(d.response_body, url, secret), 200)}};
+  return WebhookTest{d.delivered, d.http_status, d.attempts, d.error, outbound::Excerpt(Redacted(d.response_body, url, secret), 200)};
 }
 
 Result<ResealCount> AlertEngine::ResealSecrets() {

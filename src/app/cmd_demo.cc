@@ -149,14 +149,11 @@ int Demo(Config& c, DemoArgs& a) {
     // the spot), one beyond it (waiting for 上海战队's lead), one deeper (lead, then HQ).
     auto seeded = demo::SeedUnits(*s.db, *s.records, rt.org.commerce, r->tenant_id);
     if (!seeded.ok()) return Fail(seeded.status());
-    std::printf("units: %d budgets for this quarter\n", (*seeded)["budgets"].get<int>());
-    std::printf("units: %d materials, %d case reviews\n", (*seeded)["materials"].get<int>(), (*seeded)["case_reviews"].get<int>());
-    for (const auto& l : (*seeded)["feedback_links"]) {
-      std::printf("feedback link (%s): %s\n", l["unit"].get<std::string>().c_str(), l["path"].get<std::string>().c_str());
-    }
-    for (const auto& q : (*seeded)["quotes"]) {
-      std::printf("quote %s (%s, %.0f%% off): %s\n", q["code"].get<std::string>().c_str(), q["name"].get<std::string>().c_str(),
-                  q["discount_pct"].get<double>(), q["status"].get<std::string>().c_str());
+    std::printf("units: %d budgets for this quarter\n", seeded->budgets);
+    std::printf("units: %d materials, %d case reviews\n", seeded->materials, seeded->case_reviews);
+    for (const auto& [unit, path] : seeded->feedback_links) std::printf("feedback link (%s): %s\n", unit.c_str(), path.c_str());
+    for (const auto& q : seeded->quotes) {
+      std::printf("quote %s (%s, %.0f%% off): %s\n", q.code.c_str(), q.name.c_str(), q.discount_pct, q.status.c_str());
     }
     // Unit accounting: expense claims through policy, budget and boundary; the ledger of the last
     // four months; profit-sharing statements for last month.
@@ -165,9 +162,8 @@ int Demo(Config& c, DemoArgs& a) {
     if (!accounts.ok()) return Fail(accounts.status());
     std::printf("accounting: %d expense claims (%d approved within the units' authority, %d waiting for approval, %d posted); "
                 "ledger posted for %zu months; %lld profit-sharing statements (last month %s)\n",
-                (*accounts)["claims"].get<int>(), (*accounts)["approved_at_once"].get<int>(), (*accounts)["pending"].get<int>(),
-                (*accounts)["posted"].get<int>(), (*accounts)["months"].size(), static_cast<long long>((*accounts)["statements"].get<int64_t>()),
-                (*accounts)["last_month"].get<std::string>().c_str());
+                accounts->claims, accounts->approved_at_once, accounts->pending, accounts->posted, accounts->months.size(),
+                static_cast<long long>(accounts->statements), accounts->last_month.c_str());
   }
   std::printf("\nDemo tenant '%s' (海川电器 Haichuan Appliances) generated in %.1f s:\n",
               a.opt.tenant_code.c_str(), r->seconds);

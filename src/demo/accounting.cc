@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "demo/demo.h"
+#include "demo/store.h"
 #include "domain/schema.h"
 #include "org/workflow/approvals.h"
 #include "org/expenses.h"
@@ -38,23 +39,21 @@ struct Rng {
 };
 
 Result<domain::Principal> PrincipalOf(store::Connection& conn, int64_t tenant, int64_t user) {
-  store::Value q[] = {tenant, user};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT u.role, u.unit_id, n.path, u.username FROM users u JOIN units n ON n.tenant_id = u.tenant_id "
-                                                  "AND n.id = u.unit_id WHERE u.tenant_id = ? AND u.id = ?", q));
-  if (r.empty()) return Status::NotFound("user");
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::UserRow> r, repo::UserById(conn, tenant, user));
+  if (!r) return Status::NotFound("user");
   domain::Principal p;
   p.tenant_id = tenant;
   p.user_id = user;
-  p.role = domain::ParseRole(store::AsText(r.rows[0][0])).value_or(domain::Role::kRep);
-  p.unit_id = store::AsInt(r.rows[0][1]);
-  p.unit_path = store::AsText(r.rows[0][2]);
-  p.username = store::AsText(r.rows[0][3]);
+  p.role = domain::ParseRole(r->role).value_or(domain::Role::kRep);
+  p.unit_id = r->unit_id;
+  p.unit_path = r->unit_path;
+  p.username = r->username;
   return p;
 }
 
 }  // namespace
 
-Result<json> SeedAccounting(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, org::BudgetService& budgets,
+Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals, org::BudgetService& budgets,
                             org::Ledger& ledger, org::ProfitSharing& sharing, org::ExpenseService& expenses, org::Governance* governance,
                             int64_t tenant) {
   auto sys = domain::Principal::System(tenant);
@@ -71,20 +70,17 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   std::vector<Unit> units;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    store::Value q[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT id, COALESCE(city, '') FROM units WHERE tenant_id = ? AND kind = 'unit' ORDER BY id", q));
-    for (const auto& row : u.rows) {
-      Unit unit{store::AsInt(row[0]), store::AsText(row[1]), {}};
-      store::Value rq[] = {tenant, unit.id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows reps, conn->Query(
-          "SELECT id FROM users WHERE tenant_id = ? AND unit_id = ? AND role = 'rep' AND status = 'active' ORDER BY id LIMIT 3", rq));
-      for (const auto& r : reps.rows) unit.reps.push_back(store::AsInt(r[0]));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> u, repo::UnitsOfKind(*conn, tenant, {"unit"}));
+    for (const auto& row : u) {
+      Unit unit{row.id, row.city, {}};
+      KEEL_ASSIGN_OR_RETURN(unit.reps, repo::RepsOfUnit(*conn, tenant, unit.id, 3));
       units.push_back(std::move(unit));
     }
   }
   if (units.empty()) return Status::Invalid("demo.no_units", "the demo has no sales units to account for", "演示企业没有可核算的战队");
   const std::string this_month = today.substr(0, 7), last_month = ShiftMonth(this_month, -1);
-  json out = {{"last_month", last_month}, {"claims", 0}, {"approved_at_once", 0}, {"pending", 0}, {"posted", 0}};
+  AccountingSeed out;
+  out.last_month = last_month;
 
   // Rules HQ sets: 1.5 % commission; three shared services; the travel and entertainment policy.
   KEEL_RETURN_IF_ERROR(ledger.SaveSettings(sys, {{"commission_pct", 1.5}}).status());
@@ -155,18 +151,18 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
         KEEL_ASSIGN_OR_RETURN(json created, records.Create(rep, claims, body));
         int64_t id = created["id"].get<int64_t>();
         auto submitted = expenses.Submit(rep, id, json::object());
-        out["claims"] = out["claims"].get<int>() + 1;
+        ++out.claims;
         if (!submitted.ok() && submitted.status().code() == "budget.exceeded") {
-          out["refused_over_budget"] = out.value("refused_over_budget", 0) + 1;  // stays a draft, as it would
+          ++out.refused_over_budget;  // stays a draft, as it would
           continue;
         }
         if (!submitted.ok()) return submitted.status();
         const json& sent = *submitted;
         if (sent["expense"]["status"] == "approved") {
-          out["approved_at_once"] = out["approved_at_once"].get<int>() + 1;
+          ++out.approved_at_once;
           if (last) to_post.push_back(id);
         } else {
-          out["pending"] = out["pending"].get<int>() + 1;
+          ++out.pending;
         }
       }
     }
@@ -184,25 +180,22 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
                                                                                  {{"day", date}, {"kind", "materials"}, {"amount", 3600},
                                                                                   {"has_receipt", true}, {"description", "展架与样册"}}}}}));
       KEEL_ASSIGN_OR_RETURN(json sent, expenses.Submit(rep, created["id"].get<int64_t>(), {{"comment", "渠道大会，已与战队负责人确认"}}));
-      out["claims"] = out["claims"].get<int>() + 1;
-      out[sent["expense"]["status"] == "approved" ? "approved_at_once" : "pending"] =
-          out[sent["expense"]["status"] == "approved" ? "approved_at_once" : "pending"].get<int>() + 1;
+      ++out.claims;
+      ++(sent["expense"]["status"] == "approved" ? out.approved_at_once : out.pending);
     }
   }
   for (int64_t id : to_post) {
     KEEL_RETURN_IF_ERROR(expenses.Post(sys, id).status());
-    out["posted"] = out["posted"].get<int>() + 1;
+    ++out.posted;
   }
 
   // The ledger: the last four months posted; the two oldest closed.
-  json months = json::array();
   for (int back = 3; back >= 0; --back) {
     std::string m = ShiftMonth(this_month, -back);
     KEEL_ASSIGN_OR_RETURN(json posted, ledger.PostPeriod(sys, m));
     if (back >= 2) KEEL_RETURN_IF_ERROR(ledger.ClosePeriod(sys, m).status());
-    months.push_back({{"period", m}, {"entries", posted["entries"]}, {"closed", back >= 2}});
+    out.months.push_back({m, posted["entries"].get<int64_t>(), back >= 2});
   }
-  out["months"] = months;
 
   // Orders entered by people with more than 10 % off list go to their unit lead (a workflow
   // triggered by the order's creation; imports and the POS feed are not people and never do).
@@ -219,10 +212,9 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   KEEL_ASSIGN_OR_RETURN(json rule, sharing.SaveRule(sys, {{"name", "战队超额利润分成"}, {"pool_formula", "0.2 * MAX(contribution_margin - 0.18 * revenue, 0)"},
                                                          {"split", "gross_margin"},
                                                          {"description", "贡献毛利超过营业收入 18% 的部分，20% 进入战队分成池，按个人毛利贡献分配"}}));
-  out["statements"] = 0;
   for (const std::string& m : {ShiftMonth(this_month, -2), last_month}) {
     KEEL_ASSIGN_OR_RETURN(json ran, sharing.Run(sys, {{"period", m}, {"rule_id", rule["id"]}}));
-    out["statements"] = out["statements"].get<int64_t>() + ran["statements"].get<int64_t>();
+    out.statements += ran["statements"].get<int64_t>();
   }
   return out;
 }

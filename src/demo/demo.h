@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,18 +64,50 @@ Result<TimeMs> MorningAfter(const std::string& end_date);
 Result<DemoSummary> Generate(store::Database& db, domain::RecordService& records,
                              domain::AuthService& auth, const DemoOptions& options);
 
+// A quote SeedUnits submitted.
+struct SeededQuote {
+  int64_t id = 0;
+  std::string code, name;
+  double discount_pct = 0;
+  std::string status;                 // approved | pending_approval
+  std::optional<int64_t> approval_id;  // when it waits for approval
+  std::optional<int64_t> order_id;     // the first one, accepted: the order it became
+};
+
+// What SeedUnits set up (counts of what it created).
+struct UnitsSeed {
+  int64_t rep_id = 0;  // sh-rep-01
+  std::vector<SeededQuote> quotes;
+  int budgets = 0, materials = 0, case_reviews = 0, boundaries = 0, sandboxes = 0, checkpoints = 0;
+  std::vector<std::pair<std::string, std::string>> feedback_links;  // region name, public path
+};
+
+// A month of the ledger SeedAccounting posted.
+struct LedgerMonth {
+  std::string period;  // YYYY-MM
+  int64_t entries = 0;
+  bool closed = false;
+};
+
+// What SeedAccounting did.
+struct AccountingSeed {
+  std::string last_month;  // YYYY-MM
+  int claims = 0, approved_at_once = 0, pending = 0, posted = 0, refused_over_budget = 0;
+  std::vector<LedgerMonth> months;
+  int64_t statements = 0;  // profit-sharing statements
+};
+
 // Pricing authority (HQ 5 %; each sales unit's reps 8 %, 12 % on ACs from 50,000 yuan; unit
-// leads 15 %) and three quotes by sh-rep-01 submitted through `commerce`: returns
-// {rep_id, quotes: [{id, code, name, discount_pct, status, approval_id}], budgets, materials,
-// case_reviews, feedback_links: [{unit, path}]} — with the materials library (HQ's price list in
-// two versions, brand book, deck, contract template; a unit's playbook), three case reviews and
-// one public feedback link per region.
-Result<nlohmann::json> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant);
+// leads 15 %) and three quotes by sh-rep-01 submitted through `commerce` — with this quarter's
+// budgets, the materials library (HQ's price list in two versions, brand book, deck, contract
+// template; a unit's playbook), three case reviews, one public feedback link per region and each
+// sales unit's governance (boundaries, sandbox) with HQ's two checkpoints.
+Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant);
 
 // The units' accounting for the demo: expense policy, claims of last month and this month (last
 // month's posted), HQ allocations, the ledger of the last four months (the two oldest closed) and
 // profit-sharing statements for last month and the one before: returns a summary.
-Result<nlohmann::json> SeedAccounting(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals,
+Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService& records, org::ApprovalEngine& approvals,
                                       org::BudgetService& budgets, org::Ledger& ledger, org::ProfitSharing& sharing,
                                       org::ExpenseService& expenses, org::Governance* governance, int64_t tenant);
 

@@ -1,4 +1,5 @@
 #include "demo/live.h"
+#include "demo/store.h"
 
 #include <chrono>
 #include <cmath>
@@ -52,35 +53,21 @@ Status LiveSimulator::Start() {
   st->rng.seed(options_.seed);
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-    store::Value code[] = {options_.tenant_code};
-    KEEL_ASSIGN_OR_RETURN(store::Rows t, conn->Query("SELECT id, time_zone FROM tenants WHERE code = ?", code));
-    if (t.empty()) return Status::NotFound("tenant '" + options_.tenant_code + "'");
-    st->tenant = store::AsInt(t.rows[0][0]);
-    KEEL_ASSIGN_OR_RETURN(st->tz, TimeZone::Load(store::AsText(t.rows[0][1])));
-    store::Value q[] = {st->tenant};
-    KEEL_ASSIGN_OR_RETURN(store::Rows stores, conn->Query("SELECT code FROM stores WHERE tenant_id = ? AND archived_at IS NULL ORDER BY id", q));
-    for (const auto& r : stores.rows) st->stores.push_back(store::AsText(r[0]));
-    KEEL_ASSIGN_OR_RETURN(store::Rows staff, conn->Query(
-        "SELECT s.code, u.username FROM stores s JOIN units su ON su.tenant_id = s.tenant_id AND su.id = s.unit_id "
-        "JOIN users u ON u.tenant_id = s.tenant_id AND u.role = 'rep' AND u.status = 'active' "
-        "AND (u.unit_id = s.unit_id OR u.unit_id = su.parent_id) WHERE s.tenant_id = ? ORDER BY s.id, u.id", q));
-    for (const auto& r : staff.rows) st->store_reps[store::AsText(r[0])].push_back(store::AsText(r[1]));
-    KEEL_ASSIGN_OR_RETURN(store::Rows products, conn->Query(
-        "SELECT sku, price FROM products WHERE tenant_id = ? AND archived_at IS NULL AND status = 'active' ORDER BY id", q));
-    for (const auto& r : products.rows) st->products.emplace_back(store::AsText(r[0]), static_cast<double>(store::AsInt(r[1])) / 100.0);
-    KEEL_ASSIGN_OR_RETURN(store::Rows customers, conn->Query(
-        "SELECT code FROM customers WHERE tenant_id = ? AND archived_at IS NULL ORDER BY id LIMIT 5000", q));
-    for (const auto& r : customers.rows) st->customers.push_back(store::AsText(r[0]));
-    KEEL_ASSIGN_OR_RETURN(store::Rows reps, conn->Query(
-        "SELECT username FROM users WHERE tenant_id = ? AND role = 'rep' AND status = 'active' ORDER BY id", q));
-    for (const auto& r : reps.rows) st->reps.push_back(store::AsText(r[0]));
-    KEEL_ASSIGN_OR_RETURN(store::Rows deals, conn->Query(
-        "SELECT id, stage FROM opportunities WHERE tenant_id = ? AND outcome = 'open' AND archived_at IS NULL ORDER BY id", q));
-    for (const auto& r : deals.rows) st->deals.emplace_back(store::AsInt(r[0]), store::AsText(r[1]));
-    KEEL_ASSIGN_OR_RETURN(store::Rows dc, conn->Query(
-        "SELECT code, name FROM customers c WHERE tenant_id = ? AND archived_at IS NULL AND EXISTS (SELECT 1 FROM opportunities o "
-        "WHERE o.tenant_id = c.tenant_id AND o.customer_id = c.id AND o.outcome = 'open' AND o.archived_at IS NULL) ORDER BY id LIMIT 2000", q));
-    for (const auto& r : dc.rows) st->deal_customers.emplace_back(store::AsText(r[0]), store::AsText(r[1]));
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::TenantRow> t, repo::TenantByCode(*conn, options_.tenant_code));
+    if (!t) return Status::NotFound("tenant '" + options_.tenant_code + "'");
+    st->tenant = t->id;
+    KEEL_ASSIGN_OR_RETURN(st->tz, TimeZone::Load(t->time_zone));
+    KEEL_ASSIGN_OR_RETURN(st->stores, repo::StoreCodes(*conn, st->tenant));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::StoreRepRow> staff, repo::StoreReps(*conn, st->tenant));
+    for (const auto& r : staff) st->store_reps[r.store_code].push_back(r.username);
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProductRow> products, repo::ActiveProducts(*conn, st->tenant));
+    for (const auto& r : products) st->products.emplace_back(r.sku, static_cast<double>(r.price) / 100.0);
+    KEEL_ASSIGN_OR_RETURN(st->customers, repo::CustomerCodes(*conn, st->tenant, 5000));
+    KEEL_ASSIGN_OR_RETURN(st->reps, repo::ActiveRepNames(*conn, st->tenant));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::DealRow> deals, repo::OpenDeals(*conn, st->tenant));
+    for (const auto& r : deals) st->deals.emplace_back(r.id, r.stage);
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::CustomerRow> dc, repo::CustomersWithOpenDeals(*conn, st->tenant, 2000));
+    for (const auto& r : dc) st->deal_customers.emplace_back(r.code, r.name);
   }
   if (st->stores.empty() || st->products.empty() || st->reps.empty()) {
     return Status::Invalid("demo.live", "the tenant has no stores, products or reps to simulate", "该租户没有可模拟的门店、产品或销售代表");

@@ -3,6 +3,7 @@
 // the materials library, case reviews and a public feedback link per region; then the units'
 // governance — boundary lists, two compliance checkpoints and the unit leads' sandboxes.
 #include "demo/demo.h"
+#include "demo/store.h"
 
 #include <cmath>
 
@@ -21,7 +22,7 @@ namespace {
 // HQ's shared library (the price list in two versions), one unit's own playbook, case reviews
 // written in three units, and one feedback link per region (its token only in the result).
 Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t tenant, const domain::Principal& rep,
-                   const std::vector<int64_t>& units, int64_t customer, json& out) {
+                   const std::vector<int64_t>& units, int64_t customer, UnitsSeed& out) {
   auto sys = domain::Principal::System(tenant);
   org::MaterialService materials(db, records, records.clock());
   struct File { const char* name; const char* type; std::string body; const char* note; };
@@ -50,7 +51,7 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
     }
     ++n;
   }
-  out["materials"] = n;
+  out.materials = n;
   struct Review { size_t unit; const char* title; const char* outcome; const char* background; const char* well; const char* wrong;
                   const char* lessons; const char* tags; };
   const Review reviews[] = {
@@ -76,16 +77,14 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
     KEEL_RETURN_IF_ERROR(records.Create(sys, *domain::FindEntity("case_reviews"), body).status());
     ++r;
   }
-  out["case_reviews"] = r;
+  out.case_reviews = r;
   org::FeedbackLinkService links(db, records, records.clock());
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  store::Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(auto regions, conn->Query("SELECT id, name FROM units WHERE tenant_id = ? AND kind = 'region' ORDER BY id", q));
-  out["feedback_links"] = json::array();
-  for (const auto& row : regions.rows) {
-    std::string name = store::AsText(row[1]);
-    KEEL_ASSIGN_OR_RETURN(json link, links.Create(sys, {{"unit_id", store::AsInt(row[0])}, {"title", name + "门店服务评价"}}));
-    out["feedback_links"].push_back({{"unit", name}, {"path", link["path"]}});
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> regions, repo::UnitsOfKind(*conn, tenant, {"region"}));
+  for (const auto& row : regions) {
+    const std::string& name = row.name;
+    KEEL_ASSIGN_OR_RETURN(json link, links.Create(sys, {{"unit_id", row.id}, {"title", name + "门店服务评价"}}));
+    out.feedback_links.emplace_back(name, link["path"].get<std::string>());
   }
   return Status();
 }
@@ -93,48 +92,43 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
 }  // namespace
 
 // The demo's pricing authority and a few quotes going through approval.
-Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant) {
+Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records, org::Commerce& commerce, int64_t tenant) {
   auto sys = domain::Principal::System(tenant);
   domain::Principal rep;
   int64_t hq = 0, product = 0, customer = 0;
   std::vector<int64_t> units;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    store::Value q[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(auto u, conn->Query("SELECT id, kind FROM units WHERE tenant_id = ? AND kind IN ('hq', 'unit') ORDER BY id", q));
-    for (const auto& row : u.rows) {
-      if (store::AsText(row[1]) == "hq") hq = store::AsInt(row[0]);
-      else units.push_back(store::AsInt(row[0]));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> u, repo::UnitsOfKind(*conn, tenant, {"hq", "unit"}));
+    for (const auto& row : u) {
+      if (row.kind == "hq") hq = row.id;
+      else units.push_back(row.id);
     }
-    store::Value rq[] = {tenant, std::string("sh-rep-01")};
-    KEEL_ASSIGN_OR_RETURN(auto r, conn->Query("SELECT u.id, u.unit_id, un.path FROM users u JOIN units un ON un.tenant_id = u.tenant_id AND "
-                                              "un.id = u.unit_id WHERE u.tenant_id = ? AND u.username = ?", rq));
-    if (r.empty()) return Status::Internal("demo: sh-rep-01 is missing");
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::UserRow> r, repo::UserByName(*conn, tenant, "sh-rep-01"));
+    if (!r) return Status::Internal("demo: sh-rep-01 is missing");
     rep.tenant_id = tenant;
-    rep.user_id = store::AsInt(r.rows[0][0]);
+    rep.user_id = r->id;
     rep.role = domain::Role::kRep;
-    rep.unit_id = store::AsInt(r.rows[0][1]);
-    rep.unit_path = store::AsText(r.rows[0][2]);
+    rep.unit_id = r->unit_id;
+    rep.unit_path = r->unit_path;
     rep.username = "sh-rep-01";
-    store::Value pq[] = {tenant};
-    KEEL_ASSIGN_OR_RETURN(auto p, conn->Query("SELECT id FROM products WHERE tenant_id = ? AND category_path = '家电/空调/挂机' ORDER BY id LIMIT 1", pq));
-    if (p.empty()) return Status::Internal("demo: no wall-mounted AC in the catalogue");
-    product = store::AsInt(p.rows[0][0]);
-    store::Value cq[] = {tenant, rep.user_id};
-    KEEL_ASSIGN_OR_RETURN(auto c, conn->Query("SELECT id FROM customers WHERE tenant_id = ? AND owner_id = ? AND kind = 'b2b' ORDER BY id LIMIT 1", cq));
-    if (c.empty()) return Status::Internal("demo: sh-rep-01 has no B2B customer");
-    customer = store::AsInt(c.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> p, repo::FirstProductIn(*conn, tenant, "家电/空调/挂机"));
+    if (!p) return Status::Internal("demo: no wall-mounted AC in the catalogue");
+    product = *p;
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> c, repo::FirstB2bCustomerOf(*conn, tenant, rep.user_id));
+    if (!c) return Status::Internal("demo: sh-rep-01 has no B2B customer");
+    customer = *c;
   }
   KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", hq}, {"max_discount_pct", 5}}).status());
-  json library;
-  KEEL_RETURN_IF_ERROR(SeedLibrary(db, records, tenant, rep, units, customer, library));
+  UnitsSeed out;
+  out.rep_id = rep.user_id;
+  KEEL_RETURN_IF_ERROR(SeedLibrary(db, records, tenant, rep, units, customer, out));
   for (int64_t u : units) {
     KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"max_discount_pct", 8}}).status());
     KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"category_prefix", "家电/空调"}, {"min_amount", 50000},
                                                        {"max_discount_pct", 12}}).status());
     KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "unit_lead"}, {"max_discount_pct", 15}}).status());
   }
-  json out = {{"rep_id", rep.user_id}, {"quotes", json::array()}, {"budgets", 0}};
   // This quarter's marketing and travel budgets for every sales unit, part of them already spent.
   {
     org::BudgetService budgets(db, records.clock());
@@ -148,7 +142,7 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
         KEEL_ASSIGN_OR_RETURN(json b, budgets.Set(sys, {{"unit_id", u}, {"category", category}, {"period", quarter}, {"amount", amount}}));
         double spent = amount * (0.35 + 0.05 * (k++ % 9));
         KEEL_RETURN_IF_ERROR(budgets.Spend(sys, b["id"].get<int64_t>(), {{"amount", std::round(spent)}, {"note", category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}}).status());
-        out["budgets"] = out["budgets"].get<int>() + 1;
+        ++out.budgets;
       }
     }
   }
@@ -159,31 +153,28 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
                  {"lines", {{{"product_id", product}, {"qty", q.qty}, {"unit_price", 3299}, {"discount_pct", q.discount}}}}};
     KEEL_ASSIGN_OR_RETURN(json created, records.Create(rep, *domain::FindEntity("quotes"), body));
     KEEL_ASSIGN_OR_RETURN(json submitted, commerce.SubmitQuote(rep, created["id"].get<int64_t>(), {{"comment", "客户比价，申请特价"}}));
-    out["quotes"].push_back({{"id", created["id"]}, {"code", q.code}, {"name", q.name}, {"discount_pct", q.discount},
-                             {"status", submitted["status"]},
-                             {"approval_id", submitted.contains("approval") ? submitted["approval"]["id"] : json(nullptr)}});
+    SeededQuote seeded{created["id"].get<int64_t>(), q.code, q.name, q.discount, submitted["status"].get<std::string>(), {}, {}};
+    if (submitted.contains("approval")) seeded.approval_id = submitted["approval"]["id"].get<int64_t>();
+    out.quotes.push_back(std::move(seeded));
   }
   // The store's sample restock was within authority: the customer accepted it and it is an order.
-  KEEL_ASSIGN_OR_RETURN(json ordered, commerce.OrderFromQuote(rep, out["quotes"][0]["id"].get<int64_t>(), json::object()));
-  out["quotes"][0]["order_id"] = ordered["order"]["id"];
-  out.update(library);
+  KEEL_ASSIGN_OR_RETURN(json ordered, commerce.OrderFromQuote(rep, out.quotes[0].id, json::object()));
+  out.quotes[0].order_id = ordered["order"]["id"].get<int64_t>();
   // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit
   // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports
   // budget transfers up to 20,000; its lead manages reps and supervisors, up to 5 more people.
   org::Governance governance(db, records.clock());
-  out["boundaries"] = 0;
-  out["sandboxes"] = 0;
   for (int64_t u : units) {
     KEEL_RETURN_IF_ERROR(governance.SetBoundaries(sys, u, {{"entries",
                                                             {{{"action", "expense"}, {"mode", "alone"}, {"limit", 2000}},
                                                              {{"action", "expense"}, {"mode", "report"}, {"limit", 10000}},
                                                              {{"action", "budget_transfer"}, {"mode", "report"}, {"limit", 20000}},
                                                              {{"action", "member_change"}, {"mode", "report"}}}}}).status());
-    out["boundaries"] = out["boundaries"].get<int>() + 1;
+    ++out.boundaries;
     KEEL_ASSIGN_OR_RETURN(json members, governance.Members(sys, u));
     KEEL_RETURN_IF_ERROR(governance.SetSandbox(sys, u, {{"allowed_roles", {"rep", "supervisor"}},
                                                         {"max_members", members["headcount"].get<int64_t>() + 5}, {"may_disable", true}}).status());
-    out["sandboxes"] = out["sandboxes"].get<int>() + 1;
+    ++out.sandboxes;
   }
   KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "空调折扣超过 20%"}, {"object", "quotes"}, {"on", "submit"},
                                                        {"when", "line_discount_pct > 20 AND CONTAINS(line_category, \"空调\")"}, {"action", "block"},
@@ -192,7 +183,7 @@ Result<json> SeedUnits(store::Database& db, domain::RecordService& records, org:
   KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "合同未经法务审核"}, {"object", "contracts"}, {"on", "sign"},
                                                        {"when", "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE"}, {"action", "flag"},
                                                        {"message_zh", "合同尚未经过法务审核"}, {"message_en", "The contract has not been reviewed by legal"}}).status());
-  out["checkpoints"] = 2;
+  out.checkpoints = 2;
   return out;
 }
 

@@ -2,6 +2,7 @@
 // webhooks and the notification inbox / delivery log. The engine hands out structs
 // (alerts/model.h); their JSON is written here.
 #include "alerts/engine.h"
+#include "domain/codec.h"
 #include "http/api.h"
 #include "http/openapi.h"
 
@@ -60,6 +61,64 @@ template <typename T>
 Result<Reply> One(Result<T> r, int status = 200) {
   if (!r.ok()) return r.status();
   return Reply{status, ToJson(*r)};
+}
+
+// The request of POST /alert-silences: {rule, matchers, starts_at, ends_at | duration, comment}.
+// Each field's shape is checked here (errors at its name); the engine judges the values.
+Result<alerts::SilenceSpec> SilenceSpecOf(const json& b) {
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"rule", "matchers", "starts_at", "ends_at", "duration", "comment"}));
+  alerts::SilenceSpec s;
+  if (b.contains("starts_at")) {
+    if (!b["starts_at"].is_string()) return Status::Invalid("validation.type", "starts_at is a timestamp", "starts_at 须为时间", "starts_at");
+    s.starts_at = b["starts_at"].get<std::string>();
+  }
+  if (b.contains("ends_at") && b["ends_at"].is_string()) {
+    s.ends_at = b["ends_at"].get<std::string>();
+  } else if (b.contains("duration")) {
+    // Not text: no valid duration either (the engine's alert.invalid at "duration").
+    s.duration = b["duration"].is_string() ? b["duration"].get<std::string>() : std::string();
+  }
+  json matchers = b.value("matchers", json::object());
+  if (!matchers.is_object()) return Status::Invalid("alert.invalid", "matchers is an object of label: value", "matchers 为 标签: 值 的对象", "matchers");
+  for (auto& [k, v] : matchers.items()) {
+    if (v.is_number_integer()) v = std::to_string(v.get<int64_t>());
+    if (!v.is_string()) return Status::Invalid("alert.invalid", "matcher values are text or ids", "匹配值须为文本或编号", "matchers." + k);
+    s.matchers[k] = v.get<std::string>();
+  }
+  auto rule = b.find("rule");
+  if (rule != b.end() && !rule->is_null() && !rule->is_string()) {
+    return Status::Invalid("validation.type", "rule is a rule name", "rule 应为规则名称", "rule");
+  }
+  if (rule != b.end() && rule->is_string() && !rule->get_ref<const std::string&>().empty()) s.rule = rule->get<std::string>();
+  if (auto c = b.find("comment"); c != b.end() && !c->is_null()) {
+    if (!c->is_string() || c->get_ref<const std::string&>().size() > 500) {
+      return Status::Invalid("alert.invalid", "comment must be text (at most 500 bytes)", "comment 必须是文本（最多 500 字节）", "comment");
+    }
+    s.comment = c->get<std::string>();
+  }
+  return s;
+}
+
+// The request of POST /webhooks: {name, channel, url, secret, unit_id, min_severity, locale}.
+Result<alerts::WebhookSpec> WebhookSpecOf(const json& b) {
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(b, {"name", "channel", "url", "secret", "unit_id", "min_severity", "locale"}));
+  for (const char* k : {"name", "channel", "url"}) {
+    if (!b.contains(k) || !b[k].is_string() || b[k].get_ref<const std::string&>().empty()) {
+      return Status::Invalid("validation.required", std::string(k) + " is required", std::string(k) + " 为必填项", k);
+    }
+  }
+  if (b.contains("secret") && !b["secret"].is_null() && (!b["secret"].is_string() || b["secret"].get_ref<const std::string&>().size() > 500)) {
+    return Status::Invalid("validation.type", "secret must be text (at most 500 bytes)", "secret 必须是文本（最多 500 字节）", "secret");
+  }
+  alerts::WebhookSpec w;
+  w.name = b["name"].get<std::string>();
+  w.channel = b["channel"].get<std::string>();
+  w.url = b["url"].get<std::string>();
+  if (b.contains("secret") && b["secret"].is_string()) w.secret = b["secret"].get<std::string>();
+  w.min_severity = b.value("min_severity", "warning");
+  w.locale = b.value("locale", "zh-CN");
+  w.unit_id = b.value("unit_id", int64_t{0});
+  return w;
 }
 
 // {id, deleted: true} once `st` is OK.
@@ -188,7 +247,12 @@ void Api::AddAlertRoutes() {
                                                              {"duration", {{"type", "string"}}}, {"comment", {{"type", "string"}}}}},
                          {"anyOf", {{{"required", {"ends_at"}}}, {{"required", {"duration"}}}}},
                          {"description", "until ends_at, or for a duration such as 4h"}};
-  router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) { return Wrap(a->CreateSilence(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/alert-silences", [a](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(a->MaySilence(c.p()));
+    KEEL_ASSIGN_OR_RETURN(alerts::SilenceSpec spec, SilenceSpecOf(c.body));
+    KEEL_ASSIGN_OR_RETURN(alerts::Silence s, a->CreateSilence(c.p(), spec));
+    return Reply{201, {{"id", s.id}, {"rule", OrNull(s.rule)}, {"matchers", s.matchers}, {"starts_at", s.starts_at}, {"ends_at", s.ends_at}}};
+  },
               {"Silence notifications of matching alerts for a time (unit leads: units of their subtree, up to 7 days; HQ: up to 90 days)",
                "在一段时间内静默匹配告警的通知（战队负责人：本人管辖单元，最长 7 天；总部：最长 90 天）", "alerts", silence_schema, silence, {}, 201});
   router_.Add("DELETE", "/api/v1/alert-silences/{id}", [a](Call& c) { return Deleted(a->DeleteSilence(c.p(), c.id()), c.id()); },
@@ -202,13 +266,22 @@ void Api::AddAlertRoutes() {
   router_.Add("GET", "/api/v1/webhooks", [a](Call& c) { return Items(a->ListWebhooks(c.p())); },
               {"Outbound webhooks (admin); url shows only the origin, has_secret whether a secret is set",
                "外发 Webhook（管理员）；url 仅显示源地址，has_secret 表示是否设置了密钥", "alerts", nullptr, Items(webhook)});
-  router_.Add("POST", "/api/v1/webhooks", [a](Call& c) { return Wrap(a->CreateWebhook(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/webhooks", [a](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(a->MayManageWebhooks(c.p()));
+    KEEL_ASSIGN_OR_RETURN(alerts::WebhookSpec spec, WebhookSpecOf(c.body));
+    KEEL_ASSIGN_OR_RETURN(alerts::WebhookInfo w, a->CreateWebhook(c.p(), spec));
+    return Reply{201, {{"id", w.id}, {"name", w.name}, {"channel", w.channel}, {"min_severity", w.min_severity}, {"locale", w.locale}}};
+  },
               {"Add a WeCom / DingTalk / Feishu / generic webhook; the URL must pass the outbound policy (outbound.refused), "
                "URL and secret are stored encrypted",
                "添加企业微信/钉钉/飞书/通用 Webhook；地址须通过外呼地址策略（outbound.refused），地址与密钥加密存储", "alerts", hook_schema, webhook, {}, 201});
   router_.Add("DELETE", "/api/v1/webhooks/{id}", [a](Call& c) { return Deleted(a->DeleteWebhook(c.p(), c.id()), c.id()); },
               {"Remove a webhook", "删除 Webhook", "alerts", nullptr, deleted});
-  router_.Add("POST", "/api/v1/webhooks/{id}/test", [a](Call& c) { return Wrap(a->TestWebhook(c.p(), c.id())); },
+  router_.Add("POST", "/api/v1/webhooks/{id}/test", [a](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(alerts::WebhookTest t, a->TestWebhook(c.p(), c.id()));
+    return Reply{200, {{"delivered", t.delivered}, {"http_status", t.http_status}, {"attempts", t.attempts}, {"error", t.error},
+                       {"response", t.response}}};
+  },
               {"Send a test message: {delivered, http_status, attempts, error, response (≤ 200 bytes, cleaned)}",
                "发送测试消息：{delivered, http_status, attempts, error, response（不超过 200 字节，已清理）}", "alerts", nullptr, webhook_test});
   router_.Add("GET", "/api/v1/notifications", [a](Call& c) {

@@ -5,6 +5,28 @@
 #include "ingest/ingest.h"
 
 namespace keel::http {
+namespace {
+
+json ToJson(const ingest::IngestReport& r) {
+  json errs = json::array();
+  for (const auto& e : r.errors) {
+    errs.push_back({{"index", e.index}, {"code", e.status.code()}, {"message", e.status.message_en()},
+                    {"message_zh", e.status.message_zh()},
+                    {"field", e.status.field().empty() ? json(nullptr) : json(e.status.field())}});
+  }
+  return {{"received", r.received}, {"accepted", r.accepted}, {"duplicates", r.duplicates}, {"rejected", r.errors.size()},
+          {"errors", errs}, {"duplicate_indexes", r.duplicate_indexes}};
+}
+
+// A stored type: its definition document with its version (and creation time when known).
+json ToJson(const ingest::StoredEventType& t) {
+  json d = json::parse(t.definition, nullptr, false);
+  d["version"] = t.version;
+  if (!t.created_at.empty()) d["created_at"] = t.created_at;
+  return d;
+}
+
+}  // namespace
 
 void Api::AddIngestRoutes() {
   ingest::Ingestor* in = services_.ingest;
@@ -39,7 +61,7 @@ void Api::AddIngestRoutes() {
   router_.Add("POST", "/api/v1/events", [in](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(ingest::IngestReport r, in->Ingest(c.p(), c.req.body, c.req.content_type, c.req.idempotency_key));
     int status = r.errors.empty() ? 201 : (r.accepted + r.duplicates > 0 ? 207 : 422);
-    json body = r.ToJson();
+    json body = ToJson(r);
     if (status == 422) {
       body["error"] = ErrorBody(Status::Error(ErrorKind::kUnprocessable, "batch.all_failed",
                                               "no record of the batch was valid; see errors", "批量中没有有效记录，详见 errors"),
@@ -70,7 +92,7 @@ void Api::AddIngestRoutes() {
     }
     KEEL_ASSIGN_OR_RETURN(ingest::IngestReport r, in->ImportCsv(c.p(), type, c.req.body));
     int status = r.errors.empty() ? 201 : (r.accepted + r.duplicates > 0 ? 207 : 422);
-    json body = r.ToJson();
+    json body = ToJson(r);
     if (status == 422) {
       body["error"] = ErrorBody(Status::Error(ErrorKind::kUnprocessable, "batch.all_failed",
                                               "no row of the file was valid; see errors", "文件中没有有效的行，详见 errors"),
@@ -79,15 +101,17 @@ void Api::AddIngestRoutes() {
     return Reply{status, std::move(body)};
   }, import_doc);
   router_.Add("GET", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
-    KEEL_ASSIGN_OR_RETURN(json r, in->ListTypes(c.p()));
-    return Reply{200, r};
+    KEEL_ASSIGN_OR_RETURN(std::vector<ingest::StoredEventType> types, in->ListTypes(c.p()));
+    json items = json::array();
+    for (const auto& t : types) items.push_back(ToJson(t));
+    return Reply{200, json{{"items", std::move(items)}}};
   }, {"Custom event types", "自定义事件类型", "ingest", nullptr, Items(event_type)});
   json type_schema = {{"type", "object"}, {"required", {"name", "fields"}},
                       {"properties", {{"name", {{"type", "string"}}}, {"label", obj},
                                       {"fields", {{"type", "array"}, {"items", obj}}}}}};
   router_.Add("POST", "/api/v1/event-types", [in](Call& c) -> Result<Reply> {
-    KEEL_ASSIGN_OR_RETURN(json r, in->SaveType(c.p(), c.body));
-    return Reply{201, r};
+    KEEL_ASSIGN_OR_RETURN(ingest::StoredEventType t, in->SaveType(c.p(), c.body));
+    return Reply{201, ToJson(t)};
   }, {"Declare (or change) a custom event type with its field schema", "声明（或修改）自定义事件类型及其字段", "ingest", type_schema, event_type, {}, 201});
 }
 

@@ -9,6 +9,46 @@
 namespace keel::http {
 namespace {
 
+// A definition as listed: its canonical document, the dimensions it can be grouped by and, for a
+// simple metric, how far its backfill is.
+json ToJson(const metrics::DefinitionView& v) {
+  json j = v.def.ToJson();
+  j["queryable_dimensions"] = v.queryable_dimensions;
+  if (v.backfill) {
+    const metrics::Backfill& b = *v.backfill;
+    j["applied_seq"] = b.applied_seq;
+    j["backfill"] = {{"applied_seq", b.applied_seq}, {"head_seq", b.head_seq}, {"done", b.done}, {"progress", b.progress}};
+  }
+  return j;
+}
+
+json ToJson(const metrics::SourceInfo& s) {
+  json fields = json::array();
+  for (const auto& f : s.fields) {
+    fields.push_back({{"name", f.name}, {"type", formula::TypeName(f.type)}, {"zh", f.zh}, {"en", f.en}});
+  }
+  json dims = s.dimensions;
+  if (std::find(s.dimensions.begin(), s.dimensions.end(), "unit") != s.dimensions.end()) dims.push_back("region");
+  return {{"name", s.name}, {"event_type", s.event_type}, {"zh", s.zh}, {"en", s.en}, {"custom", s.custom},
+          {"fields", fields}, {"dimensions", dims}};
+}
+
+template <typename T>
+Result<Reply> ItemsOf(Result<std::vector<T>> r) {
+  if (!r.ok()) return r.status();
+  json items = json::array();
+  for (const auto& x : *r) items.push_back(ToJson(x));
+  return Reply{200, json{{"items", std::move(items)}}};
+}
+
+// A saved definition: backfilled from the start of the log.
+Result<Reply> Saved(Result<metrics::MetricDef> r, int status) {
+  if (!r.ok()) return r.status();
+  json out = r->ToJson();
+  out["backfill"] = {{"applied_seq", 0}, {"done", false}};
+  return Reply{status, std::move(out)};
+}
+
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -180,16 +220,16 @@ void Api::AddMetricRoutes() {
                            {"values", Map(value, "metric name → its figures")}},
                           {"group", "values"}))}},
       {"from", "to", "time_zone", "grain", "group_by", "metrics", "groups"}, "Metric figures by group / 指标查询结果");
-  router_.Add("GET", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->ListDefinitions(c.p())); },
+  router_.Add("GET", "/api/v1/metrics", [engine](Call& c) { return ItemsOf(engine->ListDefinitions(c.p())); },
               {"List metric definitions with backfill progress", "查询指标定义列表（含回填进度）", "metrics", nullptr, Items(metric)});
-  router_.Add("POST", "/api/v1/metrics", [engine](Call& c) { return Wrap(engine->SaveDefinition(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/metrics", [engine](Call& c) { return Saved(engine->SaveDefinition(c.p(), c.body), 201); },
               Yaml({"Define a metric (validated; backfilled from the event log)", "新建指标（校验后从事件日志回填）", "metrics",
                     def_schema, metric, {}, 201}));
   router_.Add("POST", "/api/v1/metrics/check", [engine](Call& c) -> Result<Reply> {
     KEEL_RETURN_IF_ERROR(engine->CheckDefinition(c.p(), c.body));
     return Reply{200, {{"ok", true}}};
   }, Yaml({"Validate a metric definition without saving it", "校验指标定义（不保存）", "metrics", def_schema, checked}));
-  router_.Add("GET", "/api/v1/metrics/sources", [engine](Call& c) { return Wrap(engine->SourcesJson(c.p())); },
+  router_.Add("GET", "/api/v1/metrics/sources", [engine](Call& c) { return ItemsOf(engine->Sources(c.p())); },
               {"Fact sources metrics can count, with their fields and dimensions", "可统计的数据来源及其字段与维度",
                "metrics", nullptr, sources});
   router_.Add("GET", "/api/v1/metrics/query", [engine, clock](Call& c) -> Result<Reply> {
@@ -208,12 +248,23 @@ void Api::AddMetricRoutes() {
        {"compare", "previous and/or last_year"},
        {"targets", "true: target and completion for metrics with a target"},
        {"<dimension>", "filter, e.g. unit=1015 (subtree), rep=1044, channel=store"}}});
-  router_.Add("GET", "/api/v1/metrics/{name}", [engine](Call& c) { return Wrap(engine->GetDefinition(c.p(), c.name())); },
+  router_.Add("GET", "/api/v1/metrics/{name}", [engine](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(metrics::DefinitionView v, engine->GetDefinition(c.p(), c.name()));
+    json j = ToJson(v);
+    j["versions"] = json::array();
+    for (const auto& r : v.versions) {
+      j["versions"].push_back({{"version", r.version}, {"status", r.status}, {"owner_id", r.owner_id}, {"created_at", r.created_at}});
+    }
+    return Reply{200, std::move(j)};
+  },
               {"A metric definition with its versions", "指标定义及其版本", "metrics", nullptr, metric});
   router_.Add("PUT", "/api/v1/metrics/{name}", [engine](Call& c) {
-    return Wrap(engine->SaveDefinition(c.p(), c.body, c.name()));
+    return Saved(engine->SaveDefinition(c.p(), c.body, c.name()), 200);
   }, Yaml({"Change a metric: a new version, backfilled", "修改指标：生成新版本并回填", "metrics", def_schema, metric}));
-  router_.Add("DELETE", "/api/v1/metrics/{name}", [engine](Call& c) { return Wrap(engine->ArchiveDefinition(c.p(), c.name())); },
+  router_.Add("DELETE", "/api/v1/metrics/{name}", [engine](Call& c) -> Result<Reply> {
+    KEEL_RETURN_IF_ERROR(engine->ArchiveDefinition(c.p(), c.name()));
+    return Reply{200, {{"name", c.name()}, {"status", "archived"}}};
+  },
               {"Archive a metric (refused while another metric uses it)", "归档指标（被其他指标引用时拒绝）", "metrics", nullptr, archived});
 }
 

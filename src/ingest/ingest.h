@@ -44,7 +44,15 @@ struct IngestReport {
   size_t received = 0, accepted = 0, duplicates = 0;
   std::vector<RecordError> errors;
   std::vector<size_t> duplicate_indexes;
-  json ToJson() const;
+};
+
+// A custom event type as stored: its definition document as declared ({name, label: {zh, en},
+// fields: [{name, type, required, label}]}, JSON text) with its version and creation time.
+struct StoredEventType {
+  std::string name;
+  int64_t version = 0;
+  std::string definition;
+  std::string created_at;
 };
 
 class Ingestor {
@@ -64,7 +72,8 @@ class Ingestor {
   // too many records (413), a full queue (429) or a store failure.
   Result<IngestReport> Ingest(const domain::Principal& p, std::string_view body, std::string_view content_type,
                               const std::string& idempotency_key = {});
-  // Records already parsed (CSV import, the live demo).
+  // Records already parsed (CSV import, the live demo). Free-form JSON: a record is whatever its
+  // type (built-in or a tenant's custom event type) declares, and its errors name its fields.
   Result<IngestReport> IngestRecords(const domain::Principal& p, std::vector<json> records,
                                      const std::string& idempotency_key = {});
 
@@ -76,8 +85,12 @@ class Ingestor {
                                  const std::function<void(size_t, size_t)>& progress = {}, size_t chunk = 5000);
 
   // Custom event types: {name, label: {zh, en}, fields: [{name, type: number|text|bool|datetime|date, required}]}.
-  Result<json> ListTypes(const domain::Principal& p);
-  Result<json> SaveType(const domain::Principal& p, const json& body);
+  // Active types by name (their created_at is the latest version's).
+  Result<std::vector<StoredEventType>> ListTypes(const domain::Principal& p);
+  // Declares or changes a type (admin, hq_ops) and returns it as stored (created_at empty). Takes
+  // the definition document the user writes (JSON, kept as written after its checks; errors at
+  // their path in it, "fields[2].type").
+  Result<StoredEventType> SaveType(const domain::Principal& p, const json& definition);
 
   struct Stats {
     int64_t records = 0, groups = 0, rejected_busy = 0;

@@ -12,6 +12,7 @@
 #include "domain/audit.h"
 #include "domain/versions.h"
 #include "metrics/internal.h"
+#include "metrics/store.h"
 
 namespace keel::metrics {
 namespace {
@@ -123,10 +124,9 @@ Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
   auto t = std::make_shared<Tenant>();
   t->id = id;
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  Value q[] = {id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT time_zone FROM tenants WHERE id = ?", q));
-  if (r.empty()) return Status::NotFound("tenant");
-  auto tz = TimeZone::Load(store::AsText(r.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> zone, repo::TenantTimeZone(*conn, id));
+  if (!zone) return Status::NotFound("tenant");
+  auto tz = TimeZone::Load(*zone);
   if (!tz.ok()) tz = TimeZone::Load("Asia/Shanghai");
   KEEL_RETURN_IF_ERROR(tz.status());
   t->tz = *tz;
@@ -143,9 +143,8 @@ Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
 }
 
 Status MetricEngine::Impl::InstallPack(store::Connection& conn, int64_t tenant_id) {
-  Value q[] = {tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows n, conn.Query("SELECT COUNT(*) FROM metric_defs WHERE tenant_id = ?", q));
-  if (store::AsInt(n.rows[0][0]) > 0) return Status();
+  KEEL_ASSIGN_OR_RETURN(int64_t n, repo::CountDefinitions(conn, tenant_id));
+  if (n > 0) return Status();
   KEEL_ASSIGN_OR_RETURN(std::vector<json> docs, JsonDocumentsFromYaml(BuiltinPackYaml()));
   Tenant scratch;
   TenantLookup lookup(scratch);
@@ -155,39 +154,33 @@ Status MetricEngine::Impl::InstallPack(store::Connection& conn, int64_t tenant_i
     d["builtin"] = true;
     KEEL_ASSIGN_OR_RETURN(MetricDef def, ParseDefinition(d, lookup));
     lookup.extra[def.name] = def;
-    Value ins[] = {tenant_id, def.name, int64_t{1}, def.ToJson().dump(), std::string("active"), int64_t{0}, now};
-    KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO metric_defs (tenant_id, name, version, definition, status, owner_id, "
-                                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ins).status());
+    KEEL_RETURN_IF_ERROR(repo::InsertBuiltinDefinition(conn, tenant_id, def.name, def.ToJson().dump(), now));
   }
   return tx.Commit();
 }
 
 Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
-  Value q[] = {t.id};
   std::map<std::string, SourceInfo> custom;
-  KEEL_ASSIGN_OR_RETURN(store::Rows types, conn.Query(
-      "SELECT name, definition FROM event_types WHERE tenant_id = ? AND status = 'active'", q));
-  for (const auto& r : types.rows) {
-    json def = json::parse(store::AsText(r[1]), nullptr, false);
-    if (!def.is_discarded()) custom[store::AsText(r[0])] = CustomSource(store::AsText(r[0]), def);
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::EventTypeRow> types, repo::ActiveEventTypes(conn, t.id));
+  for (const auto& r : types) {
+    json def = json::parse(r.definition, nullptr, false);
+    if (!def.is_discarded()) custom[r.name] = CustomSource(r.name, def);
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
-      "SELECT name, version, definition, owner_id FROM metric_defs WHERE tenant_id = ? AND status = 'active' ORDER BY name", q));
-  KEEL_ASSIGN_OR_RETURN(store::Rows states, conn.Query(
-      "SELECT name, version, applied_seq FROM metric_state WHERE tenant_id = ?", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::DefinitionRow> rows, repo::ActiveDefinitions(conn, t.id));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::StateRow> states, repo::States(conn, t.id));
   std::map<std::string, std::pair<int64_t, int64_t>> state;
-  for (const auto& r : states.rows) state[store::AsText(r[0])] = {store::AsInt(r[1]), store::AsInt(r[2])};
+  for (const auto& r : states) state[r.name] = {r.version, r.applied_seq};
 
   // Parse in dependency order (inputs first); anything left unparsed is logged and skipped.
   Tenant scratch;
   scratch.custom_sources = custom;
   TenantLookup lookup(scratch);
   std::map<std::string, std::pair<int64_t, json>> unparsed;
-  for (const auto& r : rows.rows) {
-    json d = json::parse(store::AsText(r[2]), nullptr, false);
+  for (const auto& r : rows) {
+    json d = json::parse(r.definition, nullptr, false);
     if (d.is_discarded()) continue;
-    d["owner_id"] = store::AsInt(r[3]);
-    unparsed[store::AsText(r[0])] = {store::AsInt(r[1]), d};
+    d["owner_id"] = r.owner_id;
+    unparsed[r.name] = {r.version, d};
   }
   std::map<std::string, MetricDef> parsed;
   for (bool progress = true; progress && !unparsed.empty();) {
@@ -246,24 +239,19 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
       auto st = state.find(name);
       if (st != state.end() && st->second.first == def.version) {
         m->applied_seq = m->persisted_seq = st->second.second;
-        Value cq[] = {t.id, name, int64_t{def.version}};
-        KEEL_ASSIGN_OR_RETURN(store::Rows cells, conn.Query(
-            "SELECT grain, bucket, dims, n, total, lo, hi, distinct_values FROM metric_cells "
-            "WHERE tenant_id = ? AND name = ? AND version = ?", cq));
-        for (const auto& r : cells.rows) {
-          int g = static_cast<int>(store::AsInt(r[0]));
+        KEEL_ASSIGN_OR_RETURN(std::vector<repo::CellRow> cells, repo::Cells(conn, t.id, name, def.version));
+        for (const auto& r : cells) {
+          int g = static_cast<int>(r.grain);
           if (g < 0 || g >= kStoredGrains) continue;
-          Bucket& b = m->buckets[g][store::AsInt(r[1])];
-          std::string dims = store::AsText(r[2]);
-          Cell& c = dims.empty() ? b.total : b.cells[DecodeDims(*m, dims, t.master)];
-          c.n = store::AsInt(r[3]);
-          c.sum = store::AsDouble(r[4]);
-          if (!store::IsNull(r[5])) c.lo = store::AsDouble(r[5]);
-          if (!store::IsNull(r[6])) c.hi = store::AsDouble(r[6]);
-          if (!store::IsNull(r[7]) && !store::AsText(r[7]).empty()) {
+          Bucket& b = m->buckets[g][r.bucket];
+          Cell& c = r.dims.empty() ? b.total : b.cells[DecodeDims(*m, r.dims, t.master)];
+          c.n = r.n;
+          c.sum = r.total;
+          if (r.lo) c.lo = *r.lo;
+          if (r.hi) c.hi = *r.hi;
+          if (r.distinct_values && !r.distinct_values->empty()) {
             c.distinct = std::make_unique<std::unordered_set<int64_t>>();
-            const std::string values = store::AsText(r[7]);
-            std::string_view dv = values;
+            std::string_view dv = *r.distinct_values;
             while (!dv.empty()) {
               size_t comma = dv.find(',');
               int64_t x = 0;
@@ -484,27 +472,21 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   std::string now_text = FormatTimestamp(now);
-  const std::string upsert =
-      "INSERT INTO metric_cells (tenant_id, name, version, grain, bucket, dims, n, total, lo, hi, distinct_values) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name, version, grain, bucket, dims) DO UPDATE "
-      "SET n = excluded.n, total = excluded.total, lo = excluded.lo, hi = excluded.hi, "
-      "distinct_values = excluded.distinct_values";
   TimeMs minute_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.minute_retention_ms), Grain::kHour);
   TimeMs hour_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.hour_retention_ms), Grain::kDay);
   for (auto& [name, m] : t.metrics) {
     if (m->def.kind != Kind::kSimple) continue;
     if (m->persisted_seq < 0) {
       // First write of this version: drop cells of any other version.
-      Value d[] = {t.id, name, int64_t{m->def.version}};
-      KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version <> ?", d).status());
+      KEEL_RETURN_IF_ERROR(repo::DeleteOtherVersions(*conn, t.id, name, m->def.version));
     }
     const std::string& metric_name = name;  // structured bindings are not captured by C++20 clang
     const int64_t version = m->def.version;
     auto write = [&](int g, TimeMs b, const std::string& dims, const Cell& c) -> Status {
-      Value row[] = {t.id, metric_name, version, int64_t{g}, b, dims, c.n, c.sum,
-                     c.n ? Value(c.lo) : Value(), c.n ? Value(c.hi) : Value(),
-                     c.distinct ? Value(EncodeDistinct(c)) : Value()};
-      return conn->Exec(upsert, row).status();
+      repo::CellRow row{int64_t{g}, b, dims, c.n, c.sum,
+                        c.n ? std::optional<double>(c.lo) : std::nullopt, c.n ? std::optional<double>(c.hi) : std::nullopt,
+                        c.distinct ? std::optional<std::string>(EncodeDistinct(c)) : std::nullopt};
+      return repo::UpsertCell(*conn, t.id, metric_name, version, row);
     };
     for (const auto& [g, b] : m->dirty) {
       auto it = m->buckets[g].find(b);
@@ -521,16 +503,10 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
       if (!bm.empty() && bm.begin()->first < cut) {
         bm.erase(bm.begin(), bm.lower_bound(cut));
         m->ForgetHot();
-        Value d[] = {t.id, name, int64_t{m->def.version}, int64_t{g}, cut};
-        KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ? AND version = ? "
-                                        "AND grain = ? AND bucket < ?", d).status());
+        KEEL_RETURN_IF_ERROR(repo::DeleteCellsBefore(*conn, t.id, name, m->def.version, g, cut));
       }
     }
-    Value st[] = {t.id, name, int64_t{m->def.version}, m->applied_seq, now_text};
-    KEEL_RETURN_IF_ERROR(conn->Exec(
-        "INSERT INTO metric_state (tenant_id, name, version, applied_seq, updated_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant_id, name) DO UPDATE SET version = excluded.version, applied_seq = excluded.applied_seq, "
-        "updated_at = excluded.updated_at", st).status());
+    KEEL_RETURN_IF_ERROR(repo::SaveState(*conn, t.id, name, m->def.version, m->applied_seq, now_text));
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
   for (auto& [name, m] : t.metrics) {
@@ -562,10 +538,7 @@ void MetricEngine::Start() {
   // work before the first query.
   std::vector<int64_t> ids;
   if (auto conn = impl_->db.Acquire(); conn.ok()) {
-    auto rows = (*conn)->Query("SELECT id FROM tenants WHERE status = 'active'");
-    if (rows.ok()) {
-      for (const auto& r : rows->rows) ids.push_back(store::AsInt(r[0]));
-    }
+    if (auto active = repo::ActiveTenants(**conn); active.ok()) ids = std::move(*active);
   }
   impl_->consumer.Start();
   for (int64_t id : ids) impl_->consumer.Notify(id);
@@ -654,42 +627,32 @@ MetricEngine::Stats MetricEngine::stats() const {
 
 // ---- definitions ----
 
-Result<json> MetricEngine::ListDefinitions(const domain::Principal& p) {
+Result<std::vector<DefinitionView>> MetricEngine::ListDefinitions(const domain::Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   std::shared_lock lock(t->mu);
   TenantLookup lookup(*t);
-  json items = json::array();
+  std::vector<DefinitionView> items;
   for (const auto& [name, m] : t->metrics) {
-    json j = m->def.ToJson();
-    j["queryable_dimensions"] = QueryableDimensions(m->def, lookup);
+    DefinitionView v;
+    v.def = m->def;
+    v.queryable_dimensions = QueryableDimensions(m->def, lookup);
     if (m->def.kind == Kind::kSimple) {
-      j["applied_seq"] = m->applied_seq;
-      j["backfill"] = {{"applied_seq", m->applied_seq}, {"head_seq", t->read_seq},
-                       {"done", m->applied_seq >= t->read_seq},
-                       {"progress", t->read_seq == 0 ? 1.0 : std::min(1.0, static_cast<double>(m->applied_seq) /
-                                                                              static_cast<double>(t->read_seq))}};
+      v.backfill = Backfill{m->applied_seq, t->read_seq, m->applied_seq >= t->read_seq,
+                            t->read_seq == 0 ? 1.0 : std::min(1.0, static_cast<double>(m->applied_seq) / static_cast<double>(t->read_seq))};
     }
-    items.push_back(std::move(j));
+    items.push_back(std::move(v));
   }
-  return json{{"items", items}};
+  return items;
 }
 
-Result<json> MetricEngine::GetDefinition(const domain::Principal& p, const std::string& name) {
-  KEEL_ASSIGN_OR_RETURN(json all, ListDefinitions(p));
-  for (auto& j : all["items"]) {
-    if (j["name"] == name) {
-      KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-      Value q[] = {p.tenant_id, name};
-      KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-          "SELECT version, status, owner_id, created_at FROM metric_defs WHERE tenant_id = ? AND name = ? ORDER BY version", q));
-      json versions = json::array();
-      for (const auto& row : r.rows) {
-        versions.push_back({{"version", store::AsInt(row[0])}, {"status", store::AsText(row[1])},
-                            {"owner_id", store::AsInt(row[2])}, {"created_at", store::AsText(row[3])}});
-      }
-      j["versions"] = versions;
-      return j;
-    }
+Result<DefinitionView> MetricEngine::GetDefinition(const domain::Principal& p, const std::string& name) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<DefinitionView> all, ListDefinitions(p));
+  for (auto& v : all) {
+    if (v.def.name != name) continue;
+    KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::VersionRow> rows, repo::DefinitionVersions(*conn, p.tenant_id, name));
+    for (const auto& row : rows) v.versions.push_back({row.version, row.status, row.owner_id, row.created_at});
+    return std::move(v);
   }
   return Status::NotFound("metric");
 }
@@ -701,7 +664,7 @@ Status MetricEngine::CheckDefinition(const domain::Principal& p, const json& bod
   return ParseDefinition(body, lookup).status();
 }
 
-Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
+Result<MetricDef> MetricEngine::SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name) {
   if (!CanWrite(p.role)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   auto parse = [&]() -> Result<MetricDef> {
@@ -743,12 +706,10 @@ Result<json> MetricEngine::SaveDefinition(const domain::Principal& p, const json
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
-  json out = def.ToJson();
-  out["backfill"] = {{"applied_seq", 0}, {"done", false}};
-  return out;
+  return def;
 }
 
-Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const std::string& name) {
+Status MetricEngine::ArchiveDefinition(const domain::Principal& p, const std::string& name) {
   if (!CanWrite(p.role)) return Forbidden();
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   {
@@ -766,11 +727,9 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_ASSIGN_OR_RETURN(json before, domain::ActiveVersion(*conn, kMetricKind, p.tenant_id, name));
-  Value q[] = {p.tenant_id, name};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE metric_defs SET status = 'archived' WHERE tenant_id = ? AND name = ? AND status = 'active'", q));
+  KEEL_ASSIGN_OR_RETURN(int64_t n, repo::ArchiveDefinition(*conn, p.tenant_id, name));
   if (n == 0) return Status::NotFound("metric");
-  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_cells WHERE tenant_id = ? AND name = ?", q).status());
-  KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM metric_state WHERE tenant_id = ? AND name = ?", q).status());
+  KEEL_RETURN_IF_ERROR(repo::DeleteRollups(*conn, p.tenant_id, name));
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, p.tenant_id, impl_->clock.NowMs(), "metric_def.archived", "metric_defs", 0, p.user_id, json{{"name", name}}.dump()).status());
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {"archive", "metric_defs", 0, before, {{"name", name}, {"status", "archived"}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -779,26 +738,15 @@ Result<json> MetricEngine::ArchiveDefinition(const domain::Principal& p, const s
     KEEL_RETURN_IF_ERROR(impl_->LoadDefinitions(*t, *conn));
   }
   Notify(p.tenant_id);
-  return json{{"name", name}, {"status", "archived"}};
+  return Status();
 }
 
-Result<json> MetricEngine::SourcesJson(const domain::Principal& p) {
+Result<std::vector<SourceInfo>> MetricEngine::Sources(const domain::Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto t, impl_->GetTenant(p.tenant_id));
   std::shared_lock lock(t->mu);
-  json items = json::array();
-  auto add = [&](const SourceInfo& s) {
-    json fields = json::array();
-    for (const auto& f : s.fields) {
-      fields.push_back({{"name", f.name}, {"type", formula::TypeName(f.type)}, {"zh", f.zh}, {"en", f.en}});
-    }
-    json dims = s.dimensions;
-    if (std::find(s.dimensions.begin(), s.dimensions.end(), "unit") != s.dimensions.end()) dims.push_back("region");
-    items.push_back({{"name", s.name}, {"event_type", s.event_type}, {"zh", s.zh}, {"en", s.en}, {"custom", s.custom},
-                     {"fields", fields}, {"dimensions", dims}});
-  };
-  for (const auto& s : BuiltinSources()) add(s);
-  for (const auto& [n, s] : t->custom_sources) add(s);
-  return json{{"items", items}};
+  std::vector<SourceInfo> out(BuiltinSources().begin(), BuiltinSources().end());
+  for (const auto& [n, s] : t->custom_sources) out.push_back(s);
+  return out;
 }
 
 Result<std::shared_ptr<const TimeZone>> MetricEngine::ZoneOf(int64_t tenant_id) {

@@ -50,6 +50,29 @@ struct QueryRequest {
   bool targets = false;               // target and completion (month/quarter/year ranges)
 };
 
+// How far a simple metric's rollups are behind the tenant's event log.
+struct Backfill {
+  int64_t applied_seq = 0, head_seq = 0;
+  bool done = false;
+  double progress = 1.0;  // 0 … 1
+};
+
+// A stored version of a definition.
+struct DefinitionVersion {
+  int64_t version = 0;
+  std::string status;  // active | superseded | archived
+  int64_t owner_id = 0;
+  std::string created_at;
+};
+
+// A definition as the engine holds it.
+struct DefinitionView {
+  MetricDef def;
+  std::vector<std::string> queryable_dimensions;
+  std::optional<Backfill> backfill;         // simple metrics only
+  std::vector<DefinitionVersion> versions;  // GetDefinition only, oldest first
+};
+
 class MetricEngine {
  public:
   using json = nlohmann::json;
@@ -79,15 +102,18 @@ class MetricEngine {
   void RemoveListener(int id);
 
   // Definitions — any role may read; admin and hq_ops write.
-  Result<json> ListDefinitions(const domain::Principal& p);
-  Result<json> GetDefinition(const domain::Principal& p, const std::string& name);
-  // Creates (name new) or replaces (a new version) a definition; the metric is backfilled from
-  // the log. `replace_name` is the name in the URL for PUT (must match the body's).
-  Result<json> SaveDefinition(const domain::Principal& p, const json& body, const std::string& replace_name = {});
-  Result<json> ArchiveDefinition(const domain::Principal& p, const std::string& name);
-  // Validates without saving (the editor's live check).
-  Status CheckDefinition(const domain::Principal& p, const json& body);
-  Result<json> SourcesJson(const domain::Principal& p);
+  Result<std::vector<DefinitionView>> ListDefinitions(const domain::Principal& p);
+  Result<DefinitionView> GetDefinition(const domain::Principal& p, const std::string& name);
+  // Creates (name new) or replaces (a new version) a definition and returns it as saved; the
+  // metric is backfilled from the log (it starts at sequence 0). `replace_name` is the name in
+  // the URL for PUT (must match the body's). Takes the definition document the user writes
+  // (JSON or YAML read as JSON, docs/metrics.md): errors point into it ("filter@12").
+  Result<MetricDef> SaveDefinition(const domain::Principal& p, const json& definition, const std::string& replace_name = {});
+  Status ArchiveDefinition(const domain::Principal& p, const std::string& name);
+  // Validates a definition document without saving it (the editor's live check).
+  Status CheckDefinition(const domain::Principal& p, const json& definition);
+  // The fact sources metrics can count: the built-in ones, then the tenant's custom event types.
+  Result<std::vector<SourceInfo>> Sources(const domain::Principal& p);
 
   // Answers within the caller's visible scope. Errors are 400/403/404 with the field.
   Result<json> Query(const domain::Principal& p, const QueryRequest& q);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "metrics/internal.h"
+#include "metrics/store.h"
 #include "store/database.h"
 
 namespace keel::metrics {
@@ -112,35 +113,26 @@ int64_t DimValue(const Value& v, bool is_text, Master& master) {
 }
 
 Status LoadMaster(store::Connection& conn, int64_t tenant_id, Master& m) {
-  store::Value t[] = {tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows units, conn.Query("SELECT id, parent_id, kind, path, name FROM units WHERE tenant_id = ?", t));
-  for (const auto& r : units.rows) {
-    m.units[store::AsInt(r[0])] = {store::IsNull(r[1]) ? 0 : store::AsInt(r[1]), store::AsText(r[2]), store::AsText(r[3]),
-                                   store::AsText(r[4])};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> units, repo::Units(conn, tenant_id));
+  for (const auto& r : units) m.units[r.id] = {r.parent_id, r.kind, r.path, r.name};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::UserRow> users, repo::Users(conn, tenant_id));
+  for (const auto& r : users) m.users[r.id] = {r.display_name, r.unit_id, r.supervisor_id};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::StoreRow> stores, repo::Stores(conn, tenant_id));
+  for (const auto& r : stores) m.stores[r.id] = r.name;
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProductRow> products, repo::Products(conn, tenant_id));
+  for (const auto& r : products) {
+    ProductInfo& p = m.products[r.id];
+    p.category_path = m.Intern(r.category_path);
+    p.category = CategoryOf(m, r.category_path);
+    p.sku = m.Intern(r.sku);
+    p.cost = r.cost ? static_cast<double>(*r.cost) / 100.0 : 0;
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows users, conn.Query("SELECT id, display_name, unit_id, supervisor_id FROM users WHERE tenant_id = ?", t));
-  for (const auto& r : users.rows) {
-    m.users[store::AsInt(r[0])] = {store::AsText(r[1]), store::AsInt(r[2]), store::IsNull(r[3]) ? 0 : store::AsInt(r[3])};
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows stores, conn.Query("SELECT id, name FROM stores WHERE tenant_id = ?", t));
-  for (const auto& r : stores.rows) m.stores[store::AsInt(r[0])] = store::AsText(r[1]);
-  KEEL_ASSIGN_OR_RETURN(store::Rows products, conn.Query("SELECT id, category_path, sku, cost FROM products WHERE tenant_id = ?", t));
-  for (const auto& r : products.rows) {
-    ProductInfo& p = m.products[store::AsInt(r[0])];
-    p.category_path = m.Intern(store::AsText(r[1]));
-    p.category = CategoryOf(m, store::AsText(r[1]));
-    p.sku = m.Intern(store::AsText(r[2]));
-    p.cost = store::IsNull(r[3]) ? 0 : static_cast<double>(store::AsInt(r[3])) / 100.0;
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows customers, conn.Query("SELECT id, segment FROM customers WHERE tenant_id = ?", t));
-  for (const auto& r : customers.rows) {
-    m.customer_segment[store::AsInt(r[0])] = store::IsNull(r[1]) ? 0 : m.Intern(store::AsText(r[1]));
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows leads, conn.Query("SELECT id, created_at, source, channel, owner_id, unit_id FROM leads WHERE tenant_id = ?", t));
-  for (const auto& r : leads.rows) {
-    auto created = ParseTimestamp(store::AsText(r[1]));
-    m.leads[store::AsInt(r[0])] = {created.ok() ? *created : 0, m.Intern(store::AsText(r[2])), m.Intern(store::AsText(r[3])),
-                                   store::AsInt(r[4]), store::AsInt(r[5])};
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::CustomerRow> customers, repo::Customers(conn, tenant_id));
+  for (const auto& r : customers) m.customer_segment[r.id] = r.segment ? m.Intern(*r.segment) : 0;
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::LeadRow> leads, repo::Leads(conn, tenant_id));
+  for (const auto& r : leads) {
+    auto created = ParseTimestamp(r.created_at);
+    m.leads[r.id] = {created.ok() ? *created : 0, m.Intern(r.source), m.Intern(r.channel), r.owner_id, r.unit_id};
   }
   return Status();
 }

@@ -7,6 +7,7 @@
 
 #include "metrics/engine.h"
 #include "metrics/internal.h"
+#include "metrics/store.h"
 
 namespace keel::metrics {
 namespace {
@@ -490,10 +491,7 @@ Result<std::optional<double>> MetricEngine::Target(int64_t tenant_id, const std:
   std::string from_date = FormatDate(t->tz->ToLocal(from) / kDayMs);
   std::string to_date = FormatDate((t->tz->ToLocal(to) - 1) / kDayMs);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  store::Value q[] = {tenant_id, target_metric, from_date, to_date};
-  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn->Query(
-      "SELECT t.user_id, t.value, u.path FROM targets t JOIN units u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id "
-      "WHERE t.tenant_id = ? AND t.metric = ? AND t.period_start >= ? AND t.period_start <= ? AND t.archived_at IS NULL", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::TargetRow> rows, repo::Targets(*conn, tenant_id, target_metric, from_date, to_date));
   std::string path;
   int64_t rep = 0;
   {
@@ -511,11 +509,11 @@ Result<std::optional<double>> MetricEngine::Target(int64_t tenant_id, const std:
   }
   double sum = 0;
   bool any = false;
-  for (const auto& r : rows.rows) {
-    bool user_row = !store::IsNull(r[0]);
-    if (rep != 0 ? (!user_row || store::AsInt(r[0]) != rep) : user_row) continue;
-    if (!path.empty() && store::AsText(r[2]).rfind(path, 0) != 0) continue;
-    sum += store::AsDouble(r[1]);
+  for (const auto& r : rows) {
+    bool user_row = r.user_id.has_value();
+    if (rep != 0 ? (!user_row || *r.user_id != rep) : user_row) continue;
+    if (!path.empty() && r.unit_path.rfind(path, 0) != 0) continue;
+    sum += r.value;
     any = true;
   }
   return any ? std::optional<double>(sum) : std::nullopt;

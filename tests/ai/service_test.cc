@@ -362,7 +362,7 @@ TEST_F(AiDemo, NegativeNewsAboutACustomerAlertsTheDealOwner) {
                  {"customer_code", store::AsText(deal.rows[0][2])}, {"at", FormatTimestamp(env_->clock.NowMs() - 60000)}};
   auto r = ingest.Ingest(Admin(), signal.dump(), "application/json", "");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->accepted, 1u) << r->ToJson().dump();
+  ASSERT_EQ(r->accepted, 1u) << (r->errors.empty() ? std::string() : r->errors[0].status.ToString());
   ASSERT_TRUE(env_->ai->WaitIdle(60000));
   auto alert = Q("SELECT id, severity, owner_id, summary, summary_en, labels FROM alerts WHERE tenant_id = ? AND rule = 'signal.negative' "
                  "AND state = 'firing'", {tenant()});

@@ -105,8 +105,8 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
 
 TEST_P(AlertEngineTest, ForDurationThenFiresAndReachesAWeComRobot) {
   testing::Receiver robot({{200, R"({"errcode":0,"errmsg":"ok"})"}});
-  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "上海群"}, {"channel", "wecom"},
-                                                   {"url", robot.Url("/cgi-bin/webhook/send?key=test")}}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "上海群", .channel = "wecom",
+                                                   .url = robot.Url("/cgi-bin/webhook/send?key=test")}).ok());
   Rule({{"name", "big_day"}, {"label", {{"zh", "单日大额销售"}, {"en", "Big sales day"}}}, {"metric", "revenue"},
         {"group_by", {"unit"}}, {"window", "1d"}, {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}, {"for", "10m"}}}},
         {"create_task", true}});
@@ -164,7 +164,7 @@ TEST_P(AlertEngineTest, AWarningFiresWhileACriticalTierIsStillWaiting) {
 
 TEST_P(AlertEngineTest, RecoveryWaitsForTheRecoveryCondition) {
   testing::Receiver robot({{200, R"({"errcode":0})"}});
-  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "群"}, {"channel", "wecom"}, {"url", robot.Url("/w")}}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "群", .channel = "wecom", .url = robot.Url("/w")}).ok());
   Rule({{"name", "big_day"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
         {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}}}}, {"recover_when", "value < 500"}});
   int64_t big = Sale("rep_a1", 3299);
@@ -221,13 +221,13 @@ TEST_P(AlertEngineTest, EscalatesToHqAfterTheWaitUnlessAcknowledged) {
 
 TEST_P(AlertEngineTest, SilencesAndInhibitionMuteNotificationsNotAlerts) {
   testing::Receiver robot({{200, R"({"errcode":0})"}});
-  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "群"}, {"channel", "wecom"}, {"url", robot.Url("/w")},
-                                                   {"min_severity", "info"}}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "群", .channel = "wecom", .url = robot.Url("/w"),
+                                                   .min_severity = "info"}).ok());
   Rule({{"name", "a_critical"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
         {"tiers", {{{"severity", "critical"}, {"when", "value > 1000"}}}}});
   Rule({{"name", "b_warning"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
         {"tiers", {{{"severity", "warning"}, {"when", "value > 100"}}}}});
-  ASSERT_TRUE(alerts_->CreateSilence(As("ops"), {{"matchers", {{"unit", std::to_string(org_.unit_b)}}}, {"duration", "1h"}}).ok());
+  ASSERT_TRUE(alerts_->CreateSilence(As("ops"), {.matchers = {{"unit", std::to_string(org_.unit_b)}}, .duration = "1h"}).ok());
   Sale("rep_a1", 3299);  // unit A: critical + warning → the warning is inhibited
   Sale("rep_b", 3299);   // unit B: silenced
   Evaluate();
@@ -245,19 +245,19 @@ TEST_P(AlertEngineTest, AUnitLeadSilencesOnlyTheirOwnUnitsForAWeek) {
   EXPECT_EQ(MaxSilenceMs(domain::Role::kHqOps), 90 * 86400000LL);
   EXPECT_EQ(MaxSilenceMs(domain::Role::kSupervisor), 0);
   const std::string unit_a = std::to_string(org_.unit_a), unit_b = std::to_string(org_.unit_b);
-  auto other = alerts_->CreateSilence(As("lead_b"), {{"matchers", {{"unit", unit_a}}}, {"duration", "1h"}});
+  auto other = alerts_->CreateSilence(As("lead_b"), {.matchers = {{"unit", unit_a}}, .duration = "1h"});
   EXPECT_EQ(other.status().code(), "silence.outside_subtree");
   EXPECT_EQ(other.status().kind(), ErrorKind::kForbidden);
-  auto rival = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", std::to_string(rival_.unit_a)}}}, {"duration", "1h"}});
+  auto rival = alerts_->CreateSilence(As("lead_a"), {.matchers = {{"unit", std::to_string(rival_.unit_a)}}, .duration = "1h"});
   EXPECT_EQ(rival.status().code(), "silence.outside_subtree") << "another tenant's unit is nobody's subtree";
-  EXPECT_EQ(alerts_->CreateSilence(As("lead_a"), {{"duration", "1h"}}).status().code(), "silence.unit_required");
-  auto long_one = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", unit_a}}}, {"ends_at", "2099-01-01T00:00:00Z"}});
+  EXPECT_EQ(alerts_->CreateSilence(As("lead_a"), {.duration = "1h"}).status().code(), "silence.unit_required");
+  auto long_one = alerts_->CreateSilence(As("lead_a"), {.matchers = {{"unit", unit_a}}, .ends_at = "2099-01-01T00:00:00Z"});
   EXPECT_EQ(long_one.status().code(), "silence.too_long");
   EXPECT_EQ(long_one.status().kind(), ErrorKind::kUnprocessable);
   EXPECT_EQ(long_one.status().field(), "ends_at");
-  auto mine = alerts_->CreateSilence(As("lead_a"), {{"matchers", {{"unit", unit_a}}}, {"duration", "7d"}});
+  auto mine = alerts_->CreateSilence(As("lead_a"), {.matchers = {{"unit", unit_a}}, .duration = "7d"});
   ASSERT_TRUE(mine.ok()) << mine.status().ToString();
-  auto hq = alerts_->CreateSilence(As("ops"), {{"matchers", {{"unit", unit_b}}}, {"duration", "30d"}});
+  auto hq = alerts_->CreateSilence(As("ops"), {.matchers = {{"unit", unit_b}}, .duration = "30d"});
   ASSERT_TRUE(hq.ok()) << hq.status().ToString();
 
   // The lead's silence mutes unit A only: unit B's alert still reaches its channel... which HQ muted.
@@ -268,10 +268,10 @@ TEST_P(AlertEngineTest, AUnitLeadSilencesOnlyTheirOwnUnitsForAWeek) {
   EXPECT_EQ(Firing(As("ops")).size(), 1u);
   EXPECT_EQ(Inbox("ops").size(), 0u) << "unit A's alert is muted by lead_a's silence";
 
-  EXPECT_EQ(alerts_->DeleteSilence(As("lead_a"), (*hq)["id"]).code(), "silence.not_yours");
-  EXPECT_EQ(alerts_->DeleteSilence(As("lead_b"), (*mine)["id"]).code(), "silence.not_yours");
-  ASSERT_TRUE(alerts_->DeleteSilence(As("lead_a"), (*mine)["id"]).ok());
-  ASSERT_TRUE(alerts_->DeleteSilence(As("ops"), (*hq)["id"]).ok());
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_a"), hq->id).code(), "silence.not_yours");
+  EXPECT_EQ(alerts_->DeleteSilence(As("lead_b"), mine->id).code(), "silence.not_yours");
+  ASSERT_TRUE(alerts_->DeleteSilence(As("lead_a"), mine->id).ok());
+  ASSERT_TRUE(alerts_->DeleteSilence(As("ops"), hq->id).ok());
 
   auto log = rs_->AuditLog(As("auditor"), {{"entity", "alert_silences"}});
   ASSERT_TRUE(log.ok());
@@ -309,9 +309,9 @@ TEST_P(AlertEngineTest, ADeadEndpointOfOneTenantDoesNotDelayAnother) {
   opt.retry.timeout_ms = 60000;  // the dead endpoint holds its delivery for a minute
   opt.delivery_workers = 2;
   alerts_ = std::make_unique<AlertEngine>(*db_, *rs_, *metrics_, clock_, opt);
-  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "dead"}, {"channel", "wecom"}, {"url", dead->Url("/hook")}}).ok());
-  ASSERT_TRUE(alerts_->CreateWebhook(rival_.as.at("admin"), {{"name", "alive"}, {"channel", "wecom"},
-                                                             {"url", rival_robot.Url("/hook")}}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "dead", .channel = "wecom", .url = dead->Url("/hook")}).ok());
+  ASSERT_TRUE(alerts_->CreateWebhook(rival_.as.at("admin"), {.name = "alive", .channel = "wecom",
+                                                             .url = rival_robot.Url("/hook")}).ok());
   alerts_->Start();
   // Acme's alert first: its delivery is stuck on the dead endpoint …
   ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal("a1")).ok());
@@ -339,10 +339,10 @@ TEST_P(AlertEngineTest, ADeadEndpointOfOneTenantDoesNotDelayAnother) {
 TEST_P(AlertEngineTest, AFailingWebhookIsPausedAfterThreeFailuresInARow) {
   testing::Receiver broken({{500, "down"}});
   testing::Receiver fine({{200, R"({"errcode":0})"}});
-  auto hook = alerts_->CreateWebhook(As("admin"), {{"name", "broken"}, {"channel", "wecom"}, {"url", broken.Url("/b")}});
+  auto hook = alerts_->CreateWebhook(As("admin"), {.name = "broken", .channel = "wecom", .url = broken.Url("/b")});
   ASSERT_TRUE(hook.ok()) << hook.status().ToString();
-  const std::string broken_target = "webhook:" + std::to_string((*hook)["id"].get<int64_t>());
-  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {{"name", "fine"}, {"channel", "wecom"}, {"url", fine.Url("/f")}}).ok());
+  const std::string broken_target = "webhook:" + std::to_string(hook->id);
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "fine", .channel = "wecom", .url = fine.Url("/f")}).ok());
   auto raise = [&](const std::string& key) {
     ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal(key)).ok());
     ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());  // no delivery threads: delivers now

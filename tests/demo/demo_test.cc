@@ -257,9 +257,9 @@ struct UnitsEnv {
 void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
   auto accounts = SeedAccounting(*e.g.db, e.rs, e.approvals, e.budgets, e.ledger, e.sharing, e.expenses, &e.governance, e.g.summary.tenant_id);
   ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
-  EXPECT_EQ((*accounts)["last_month"], last_month);
-  EXPECT_GT((*accounts)["posted"].get<int>(), 50);
-  EXPECT_GE((*accounts)["pending"].get<int>(), 12);  // each unit's channel conference waits for approval
+  EXPECT_EQ(accounts->last_month, last_month);
+  EXPECT_GT(accounts->posted, 50);
+  EXPECT_GE(accounts->pending, 12);  // each unit's channel conference waits for approval
   auto ops = e.PrincipalOf("ops");
   auto cons = e.ledger.Consolidated(ops, last_month).value()["items"];
   ASSERT_FALSE(cons.empty());
@@ -305,19 +305,19 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   UnitsEnv e(g);
   auto seeded = SeedUnits(*g.db, e.rs, e.commerce, g.summary.tenant_id);
   ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
-  const auto& q = (*seeded)["quotes"];
+  const auto& q = seeded->quotes;
   ASSERT_EQ(q.size(), 3u);
-  EXPECT_EQ(q[0]["status"], "approved");          // 5 %: within the rep's 8 %
-  EXPECT_TRUE(q[0]["order_id"].is_number_integer());  // and accepted: it became an order
-  EXPECT_EQ(q[1]["status"], "pending_approval");  // 16 %: beyond 12 % on ACs
-  EXPECT_EQ(q[2]["status"], "pending_approval");  // 25 %
-  EXPECT_EQ((*seeded)["budgets"], 24);            // 12 units × marketing and travel
-  EXPECT_EQ((*seeded)["materials"], 5);           // 4 shared by HQ, 1 of 上海战队
-  EXPECT_EQ((*seeded)["case_reviews"], 3);
-  EXPECT_FALSE((*seeded)["feedback_links"].empty());  // one per region
-  EXPECT_EQ((*seeded)["boundaries"], 12);         // every sales unit's boundary list and sandbox
-  EXPECT_EQ((*seeded)["sandboxes"], 12);
-  EXPECT_EQ((*seeded)["checkpoints"], 2);
+  EXPECT_EQ(q[0].status, "approved");          // 5 %: within the rep's 8 %
+  EXPECT_TRUE(q[0].order_id.has_value());  // and accepted: it became an order
+  EXPECT_EQ(q[1].status, "pending_approval");  // 16 %: beyond 12 % on ACs
+  EXPECT_EQ(q[2].status, "pending_approval");  // 25 %
+  EXPECT_EQ(seeded->budgets, 24);            // 12 units × marketing and travel
+  EXPECT_EQ(seeded->materials, 5);           // 4 shared by HQ, 1 of 上海战队
+  EXPECT_EQ(seeded->case_reviews, 3);
+  EXPECT_FALSE(seeded->feedback_links.empty());  // one per region
+  EXPECT_EQ(seeded->boundaries, 12);         // every sales unit's boundary list and sandbox
+  EXPECT_EQ(seeded->sandboxes, 12);
+  EXPECT_EQ(seeded->checkpoints, 2);
   auto lead = e.PrincipalOf("sh-lead"), ops = e.PrincipalOf("ops");
   // 上海战队 decides 1,500 yuan of expenses alone, reports 3,000, and needs approval for 12,000.
   EXPECT_EQ(e.governance.BoundaryFor(g.summary.tenant_id, lead.unit_id, "expense", 1500).value().mode, "alone");
@@ -327,15 +327,15 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   auto inbox = e.approvals.Inbox(lead).value();
   ASSERT_EQ(inbox["items"].size(), 2u) << inbox.dump();
   // The unit lead approves both; the 25 % one needs HQ next, the 16 % one is done.
-  auto a2 = e.approvals.Act(lead, q[1]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value();
+  auto a2 = e.approvals.Act(lead, *q[1].approval_id, "approve", nlohmann::json::object()).value();
   EXPECT_EQ(a2["status"], "approved");
-  auto a3 = e.approvals.Act(lead, q[2]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value();
+  auto a3 = e.approvals.Act(lead, *q[2].approval_id, "approve", nlohmann::json::object()).value();
   EXPECT_EQ(a3["status"], "pending");
   EXPECT_EQ(a3["step"], 1);
   auto hq_inbox = e.approvals.Inbox(ops).value();
   ASSERT_EQ(hq_inbox["items"].size(), 1u);
-  EXPECT_EQ(hq_inbox["items"][0]["record_id"], q[2]["id"]);
-  EXPECT_EQ(e.approvals.Act(ops, q[2]["approval_id"].get<int64_t>(), "approve", nlohmann::json::object()).value()["status"], "approved");
+  EXPECT_EQ(hq_inbox["items"][0]["record_id"], q[2].id);
+  EXPECT_EQ(e.approvals.Act(ops, *q[2].approval_id, "approve", nlohmann::json::object()).value()["status"], "approved");
 
   // Generated the morning of 2026-11-27: last month is October.
   SeedAndCheckAccounting(e, "2026-10");
@@ -392,7 +392,7 @@ TEST_P(DemoEndDates, GenerateWithThePlantedStructureAndLastMonthsAccounts) {
   UnitsEnv e(g);
   auto seeded = SeedUnits(*g.db, e.rs, e.commerce, g.summary.tenant_id);
   ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
-  EXPECT_EQ((*seeded)["budgets"], 24);
+  EXPECT_EQ(seeded->budgets, 24);
   SeedAndCheckAccounting(e, last_month);
 }
 

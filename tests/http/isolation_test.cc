@@ -63,10 +63,10 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto key = f_->auth->CreateApiKey(o.as["admin"], {{"name", kMarker}});
     ids_["api-keys"] = (*key)["id"];
     api_key_ = (*key)["token"];
-    auto hook = f_->alerts->CreateWebhook(o.as["admin"], {{"name", kMarker}, {"channel", "wecom"}, {"url", "http://127.0.0.1:9/acme"}});
-    ids_["webhooks"] = (*hook)["id"];
-    auto silence = f_->alerts->CreateSilence(o.as["admin"], {{"duration", "1h"}, {"comment", kMarker}, {"matchers", {{"unit", "1"}}}});
-    ids_["alert-silences"] = (*silence)["id"];
+    auto hook = f_->alerts->CreateWebhook(o.as["admin"], {.name = kMarker, .channel = "wecom", .url = "http://127.0.0.1:9/acme"});
+    ids_["webhooks"] = hook->id;
+    auto silence = f_->alerts->CreateSilence(o.as["admin"], {.matchers = {{"unit", "1"}}, .duration = "1h", .comment = kMarker});
+    ids_["alert-silences"] = silence->id;
     ids_["alerts"] = 999999999;  // none fires in this fixture
     // Text: feedback, a knowledge-base document, the tenant's terms, analyses and a recap.
     ids_["feedback"] = mk("admin", "feedback", {{"rating", 2}, {"text", std::string(kMarker) + "送货太慢"}, {"customer_id", ids_["customers"]}});

@@ -598,7 +598,7 @@ TEST_P(MetricEngineTest, DefinitionsAreCheckedVersionedAndBackfilled) {
              {"filter", "total >= 2500 AND status = 'paid'"}, {"dimensions", json::array({"rep", "unit"})}};
   auto saved = engine_->SaveDefinition(As("ops"), v1);
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
-  EXPECT_EQ((*saved)["version"], 1);
+  EXPECT_EQ(saved->version, 1);
   CatchUp(*engine_);
   TimeMs from = LocalMidnightOf(Now() - 41 * kDayMs), to = Now();
   auto count_paid = [&](double min_total) {
@@ -618,20 +618,20 @@ TEST_P(MetricEngineTest, DefinitionsAreCheckedVersionedAndBackfilled) {
   v2["filter"] = "total >= 1000 AND status = 'paid'";
   auto put = engine_->SaveDefinition(As("ops"), v2, "big_orders");
   ASSERT_TRUE(put.ok()) << put.status().ToString();
-  EXPECT_EQ((*put)["version"], 2);
-  EXPECT_EQ((*put)["backfill"]["done"], false);
+  EXPECT_EQ(put->version, 2);
   EXPECT_EQ(engine_->SaveDefinition(As("ops"), v2, "other_name").status().field(), "name");
   EXPECT_EQ(engine_->SaveDefinition(As("ops"), v2).status().code(), "metric.exists");
   CatchUp(*engine_);
   EXPECT_EQ(Single(As("ops"), Req({"big_orders"}, from, to), "big_orders"), medium);
   auto got = engine_->GetDefinition(As("ops"), "big_orders");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ((*got)["version"], 2);
-  EXPECT_EQ((*got)["filter"], v2["filter"]);
-  EXPECT_EQ((*got)["backfill"]["done"], true);
-  ASSERT_EQ((*got)["versions"].size(), 2u);
-  EXPECT_EQ((*got)["versions"][0]["status"], "superseded");
-  EXPECT_EQ((*got)["versions"][1]["status"], "active");
+  EXPECT_EQ(got->def.version, 2);
+  EXPECT_EQ(got->def.filter, v2["filter"]);
+  ASSERT_TRUE(got->backfill.has_value());
+  EXPECT_TRUE(got->backfill->done);
+  ASSERT_EQ(got->versions.size(), 2u);
+  EXPECT_EQ(got->versions[0].status, "superseded");
+  EXPECT_EQ(got->versions[1].status, "active");
   // Only the live version keeps cells.
   store::Rows versions = Sql("SELECT DISTINCT version FROM metric_cells WHERE tenant_id = ? AND name = 'big_orders'", {org_.tenant});
   ASSERT_EQ(versions.size(), 1u);
@@ -647,9 +647,9 @@ TEST_P(MetricEngineTest, DefinitionsAreCheckedVersionedAndBackfilled) {
   EXPECT_NEAR(Single(As("ops"), Req({"big_share"}, from, to), "big_share"), medium / all_orders, 1e-4);
   auto in_use = engine_->ArchiveDefinition(As("ops"), "big_orders");
   ASSERT_FALSE(in_use.ok());
-  EXPECT_EQ(in_use.status().code(), "metric.in_use");
-  EXPECT_EQ(in_use.status().kind(), ErrorKind::kConflict);
-  EXPECT_EQ(engine_->ArchiveDefinition(As("ops"), "orders").status().code(), "metric.in_use");  // average_order_value
+  EXPECT_EQ(in_use.code(), "metric.in_use");
+  EXPECT_EQ(in_use.kind(), ErrorKind::kConflict);
+  EXPECT_EQ(engine_->ArchiveDefinition(As("ops"), "orders").code(), "metric.in_use");  // average_order_value
   ASSERT_TRUE(engine_->ArchiveDefinition(As("ops"), "big_share").ok());
   CatchUp(*engine_);  // the in-use check reads reloaded definitions (see TheInputOfARatio… below)
   ASSERT_TRUE(engine_->ArchiveDefinition(As("ops"), "big_orders").ok());
@@ -685,7 +685,7 @@ TEST_P(MetricEngineTest, TheInputOfARatioArchivedJustBeforeCanBeArchived) {
   CatchUp(*engine_);
   ASSERT_TRUE(engine_->ArchiveDefinition(As("ops"), "paid_share").ok());
   auto input = engine_->ArchiveDefinition(As("ops"), "paid_orders");
-  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  ASSERT_TRUE(input.ok()) << input.ToString();
   CatchUp(*engine_);
   EXPECT_FALSE(engine_->HasMetric(org_.tenant, "paid_orders"));
 }
