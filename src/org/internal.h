@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,11 @@ inline std::vector<int64_t> PathIds(const std::string& path) {
 
 inline bool IsHq(const domain::Principal& p) {
   return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system();
+}
+
+// The acting user as a NULL-able column: none for the system.
+inline std::optional<int64_t> ActorOf(const domain::Principal& p) {
+  return p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt;
 }
 
 inline Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {

@@ -74,7 +74,16 @@ class Ledger {
   static json FiguresJson(const PnlFigures& f);
 
  private:
+  // What a posting did, counted step by step.
+  struct PostingCounts {
+    int64_t posted = 0, reversed = 0, allocated = 0, entries = 0, missing_cost = 0;
+  };
   Result<json> PostLocked(store::Connection& conn, const Principal& p, const std::string& period);
+  Status PostOrders(store::Connection& conn, int64_t tenant, int64_t actor, const std::string& period, PostingCounts& n);
+  Status ReverseRefunds(store::Connection& conn, int64_t tenant, int64_t actor, const std::string& period, const std::string& before,
+                        const std::string& last_day, PostingCounts& n);
+  Status Allocate(store::Connection& conn, int64_t tenant, int64_t actor, const std::string& period, const std::string& last_day,
+                  PostingCounts& n);
 
   store::Database& db_;
   const Clock& clock_;

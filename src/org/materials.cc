@@ -6,10 +6,9 @@
 #include "common/crypto.h"
 #include "domain/codec.h"
 #include "org/internal.h"
+#include "org/store/materials.h"
 
 namespace keel::org {
-
-using store::Value;
 
 namespace {
 
@@ -64,22 +63,17 @@ Result<std::string> NormaliseContentType(const std::string& raw) {
   return type;
 }
 
-json VersionJson(const store::Rows& r, size_t i) {
-  const auto& row = r.rows[i];
-  return {{"version", store::AsInt(row[0])},
-          {"file_name", store::AsText(row[1])},
-          {"content_type", store::AsText(row[2])},
-          {"size_bytes", store::AsInt(row[3])},
-          {"sha256", store::AsText(row[4])},
-          {"note", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
-          {"created_at", store::AsText(row[6])},
-          {"created_by", store::IsNull(row[7]) ? json(nullptr) : json(store::AsInt(row[7]))},
-          {"created_by_name", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))}};
+json VersionJson(const repo::MaterialVersionRow& v) {
+  return {{"version", v.version},
+          {"file_name", v.file_name},
+          {"content_type", v.content_type},
+          {"size_bytes", v.size_bytes},
+          {"sha256", v.sha256},
+          {"note", v.note ? json(*v.note) : json(nullptr)},
+          {"created_at", v.created_at},
+          {"created_by", v.created_by ? json(*v.created_by) : json(nullptr)},
+          {"created_by_name", v.created_by_name ? json(*v.created_by_name) : json(nullptr)}};
 }
-
-const char* kVersionColumns =
-    "SELECT v.version, v.file_name, v.content_type, v.size_bytes, v.sha256, v.note, v.created_at, v.created_by, u.display_name "
-    "FROM material_versions v LEFT JOIN users u ON u.tenant_id = v.tenant_id AND u.id = v.created_by ";
 
 }  // namespace
 
@@ -130,19 +124,14 @@ Result<json> MaterialService::AddVersion(const Principal& p, int64_t id, Materia
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   // Under the tenant's write lock: two uploads at once get consecutive numbers.
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows last, conn->Query(
-      "SELECT COALESCE(MAX(version), 0) FROM material_versions WHERE tenant_id = ? AND material_id = ?", q));
-  const int64_t version = store::AsInt(last.rows[0][0]) + 1;
+  KEEL_ASSIGN_OR_RETURN(int64_t last, repo::LatestMaterialVersion(*conn, p.tenant_id, id));
+  const int64_t version = last + 1;
   const auto size = static_cast<int64_t>(up.bytes.size());
-  Value ins[] = {p.tenant_id, id, version, up.file_name, content_type, size, sha,
-                 up.note.empty() ? Value() : Value(up.note), Base64UrlEncode(up.bytes), now_text,
-                 p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO material_versions (tenant_id, material_id, version, file_name, content_type, size_bytes, "
-                                  "sha256, note, content, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-  Value up_q[] = {version, up.file_name, content_type, size, sha, now_text, p.tenant_id, id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE materials SET latest_version = ?, file_name = ?, content_type = ?, size_bytes = ?, sha256 = ?, "
-                                  "updated_at = ? WHERE tenant_id = ? AND id = ?", up_q).status());
+  repo::MaterialVersionRow row = {.material_id = id, .version = version, .file_name = up.file_name, .content_type = content_type,
+                                  .size_bytes = size, .sha256 = sha, .created_at = now_text, .created_by = ActorOf(p)};
+  if (!up.note.empty()) row.note = up.note;
+  KEEL_RETURN_IF_ERROR(repo::InsertMaterialVersion(*conn, p.tenant_id, row, Base64UrlEncode(up.bytes)));
+  KEEL_RETURN_IF_ERROR(repo::SetLatestMaterialVersion(*conn, p.tenant_id, row));
   json out = {{"material_id", id}, {"version", version}, {"file_name", up.file_name}, {"content_type", content_type},
               {"size_bytes", size}, {"sha256", sha}, {"note", up.note.empty() ? json(nullptr) : json(up.note)},
               {"created_at", now_text}, {"created_by", p.user_id ? json(p.user_id) : json(nullptr)}};
@@ -154,35 +143,27 @@ Result<json> MaterialService::AddVersion(const Principal& p, int64_t id, Materia
 Result<json> MaterialService::Versions(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(json material, records_.Get(p, Materials(), id));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(std::string(kVersionColumns) +
-                                                   "WHERE v.tenant_id = ? AND v.material_id = ? ORDER BY v.version DESC", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::MaterialVersionRow> versions, repo::ListMaterialVersions(*conn, p.tenant_id, id));
   json items = json::array();
-  for (size_t i = 0; i < r.size(); ++i) items.push_back(VersionJson(r, i));
+  for (const auto& v : versions) items.push_back(VersionJson(v));
   return json{{"material_id", id}, {"title", material["title"]}, {"latest_version", material["latest_version"]}, {"items", items}};
 }
 
 Result<MaterialContent> MaterialService::Content(const Principal& p, int64_t id, int64_t version) {
   KEEL_ASSIGN_OR_RETURN(json material, records_.Get(p, Materials(), id));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id, id, version};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      version > 0 ? "SELECT version, file_name, content_type, sha256, content FROM material_versions "
-                    "WHERE tenant_id = ? AND material_id = ? AND version = ?"
-                  : "SELECT version, file_name, content_type, sha256, content FROM material_versions "
-                    "WHERE tenant_id = ? AND material_id = ? AND ? = 0 ORDER BY version DESC LIMIT 1",
-      q));
-  if (r.empty()) {
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::MaterialBlobRow> r, repo::LoadMaterialBlob(*conn, p.tenant_id, id, version));
+  if (!r) {
     return Status::Error(ErrorKind::kNotFound, "material.no_version",
                          version > 0 ? "this material has no version " + std::to_string(version) : "this material has no file yet",
                          version > 0 ? "该物料没有第 " + std::to_string(version) + " 版" : "该物料尚未上传文件", "version");
   }
   MaterialContent out;
-  out.version = store::AsInt(r.rows[0][0]);
-  out.file_name = store::AsText(r.rows[0][1]);
-  out.content_type = store::AsText(r.rows[0][2]);
-  out.sha256 = store::AsText(r.rows[0][3]);
-  if (!Base64UrlDecode(store::AsText(r.rows[0][4]), &out.bytes)) {
+  out.version = r->version;
+  out.file_name = r->file_name;
+  out.content_type = r->content_type;
+  out.sha256 = r->sha256;
+  if (!Base64UrlDecode(r->content, &out.bytes)) {
     return Status::Internal("material " + std::to_string(id) + " version " + std::to_string(out.version) + " is not base64url");
   }
   return out;
