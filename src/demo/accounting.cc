@@ -87,10 +87,10 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   json out = {{"last_month", last_month}, {"claims", 0}, {"approved_at_once", 0}, {"pending", 0}, {"posted", 0}};
 
   // Rules HQ sets: 1.5 % commission; three shared services; the travel and entertainment policy.
-  KEEL_RETURN_IF_ERROR(ledger.SaveSettings(sys, {{"commission_pct", 1.5}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "总部IT与数字化"}, {"monthly_amount", 120000}, {"driver", "revenue"}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "品牌广告投放"}, {"monthly_amount", 360000}, {"driver", "revenue"}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "总部职能（人事财务）"}, {"monthly_amount", 90000}, {"driver", "headcount"}}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveSettings(sys, {.commission_pct = 1.5}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部IT与数字化", .monthly_amount = 120000, .driver = "revenue"}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "品牌广告投放", .monthly_amount = 360000, .driver = "revenue"}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部职能（人事财务）", .monthly_amount = 90000, .driver = "headcount"}).status());
   const json policies[] = {
       {{"kind", "hotel"}, {"per", "night"}, {"limit", 600}, {"city_tier", "tier1"}, {"note", "一线城市住宿"}},
       {{"kind", "hotel"}, {"per", "night"}, {"limit", 400}, {"city_tier", "other"}, {"note", "其他城市住宿"}},
@@ -198,9 +198,9 @@ Result<json> SeedAccounting(store::Database& db, domain::RecordService& records,
   json months = json::array();
   for (int back = 3; back >= 0; --back) {
     std::string m = ShiftMonth(this_month, -back);
-    KEEL_ASSIGN_OR_RETURN(json posted, ledger.PostPeriod(sys, m));
+    KEEL_ASSIGN_OR_RETURN(org::Posting posted, ledger.PostPeriod(sys, m));
     if (back >= 2) KEEL_RETURN_IF_ERROR(ledger.ClosePeriod(sys, m).status());
-    months.push_back({{"period", m}, {"entries", posted["entries"]}, {"closed", back >= 2}});
+    months.push_back({{"period", m}, {"entries", posted.entries}, {"closed", back >= 2}});
   }
   out["months"] = months;
 

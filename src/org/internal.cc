@@ -43,15 +43,19 @@ Status CheckMonth(const std::string& period, const std::string& field) {
   return Status();
 }
 
-Result<int64_t> Fen(const nlohmann::json& v, const std::string& field) {
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 1e12) {
+Result<int64_t> Fen(double v, const std::string& field) {
+  if (!std::isfinite(v) || v < 0 || v > 1e12) {
     return Bad("validation.range", field + " is an amount in yuan from 0 to 1e12", field + " 应为 0 到 1e12 元的金额", field);
   }
-  double cents = v.get<double>() * 100;
+  double cents = v * 100;
   if (std::fabs(cents - std::round(cents)) > 1e-6) {
     return Bad("validation.money_precision", field + " must have at most 2 decimal places", field + " 最多保留 2 位小数", field);
   }
   return static_cast<int64_t>(std::llround(cents));
+}
+
+Result<int64_t> Fen(const nlohmann::json& v, const std::string& field) {
+  return Fen(v.is_number() ? v.get<double>() : std::nan(""), field);
 }
 
 double Yuan(int64_t fen) { return static_cast<double>(fen) / 100.0; }

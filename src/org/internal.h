@@ -55,6 +55,7 @@ Status CheckMonth(const std::string& period, const std::string& field = "period"
 
 // Money in yuan with at most two decimals (0 to 1e12) → fen.
 Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);
+Result<int64_t> Fen(double yuan, const std::string& field);  // NaN: not a number
 
 // Fen as yuan: a JSON number, and a text with two decimals and thousands separators ("12,345.60").
 double Yuan(int64_t fen);

@@ -10,6 +10,7 @@
 #include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "org/internal.h"
+#include "org/ledger_json.h"
 #include "org/store/ledger.h"
 #include "org/store/shared.h"
 
@@ -51,10 +52,6 @@ void AddRow(PnlFigures& f, const std::string& account, const std::string& memo, 
   }
 }
 
-json Line(const std::string& key, const std::string& zh, const std::string& en, int64_t fen) {
-  return {{"key", key}, {"label_zh", zh}, {"label_en", en}, {"amount", Yuan(fen)}};
-}
-
 double Pct(int64_t part, int64_t whole) {
   return whole == 0 ? 0.0 : std::round(10000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 100.0;
 }
@@ -85,99 +82,106 @@ json Ledger::FiguresJson(const PnlFigures& f) {
 
 // ---- settings and allocation rules ----
 
-Result<json> Ledger::Settings(const Principal& p) {
+Result<AccountingSettings> Ledger::Settings(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::SettingsRow> r, repo::LoadAccountingSettings(*conn, p.tenant_id));
-  json s = {{"commission_pct", 0.0}};
+  AccountingSettings s;
   if (r) {
     json stored = json::parse(r->settings, nullptr, false);
-    if (stored.is_object()) s.update(stored);
-    s["updated_at"] = r->updated_at;
+    if (stored.is_object() && stored.value("commission_pct", json(0)).is_number()) s.commission_pct = stored["commission_pct"].get<double>();
+    s.updated_at = r->updated_at;
   }
   return s;
 }
 
-Result<json> Ledger::SaveSettings(const Principal& p, const json& body) {
+Result<AccountingSettings> Ledger::SaveSettings(const Principal& p, const SettingsChange& change) {
   if (!IsHq(p)) return Forbidden("only HQ sets the accounting rules", "只有总部可以设置核算规则");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"commission_pct"}));
-  json s = {{"commission_pct", 0.0}};
-  if (body.contains("commission_pct")) {
-    const json& c = body["commission_pct"];
-    if (!c.is_number() || c.get<double>() < 0 || c.get<double>() > 50) {
+  KEEL_RETURN_IF_ERROR(change.problem);
+  AccountingSettings s;
+  if (change.commission_pct) {
+    double c = *change.commission_pct;
+    if (!std::isfinite(c) || c < 0 || c > 50) {
       return Bad("validation.range", "commission_pct is a percentage from 0 to 50", "commission_pct 应为 0 到 50 的百分比", "commission_pct");
     }
-    s["commission_pct"] = c.get<double>();
+    s.commission_pct = c;
   }
-  KEEL_ASSIGN_OR_RETURN(json before, Settings(p));
-  before.erase("updated_at");
+  KEEL_ASSIGN_OR_RETURN(AccountingSettings before, Settings(p));
+  before.updated_at.reset();
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   const TimeMs now = clock_.NowMs();
-  KEEL_RETURN_IF_ERROR(repo::SaveAccountingSettings(*conn, p.tenant_id, s.dump(), FormatTimestamp(now), ActorOf(p)));
-  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"update", "accounting_settings", p.tenant_id, before, s}));
+  json after = ToJson(s);
+  KEEL_RETURN_IF_ERROR(repo::SaveAccountingSettings(*conn, p.tenant_id, after.dump(), FormatTimestamp(now), ActorOf(p)));
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"update", "accounting_settings", p.tenant_id, ToJson(before), after}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return Settings(p);
 }
 
-Result<json> Ledger::SaveAllocationRule(const Principal& p, const json& body) {
+Result<AllocationRule> Ledger::SaveAllocationRule(const Principal& p, const AllocationRuleDraft& draft) {
   if (!IsHq(p)) return Forbidden("only HQ sets allocation rules", "只有总部可以设置分摊规则");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"name", "monthly_amount", "driver", "shares"}));
-  std::string name = body.value("name", json("")).is_string() ? body.value("name", "") : "";
+  KEEL_RETURN_IF_ERROR(draft.problem);
+  const std::string& name = draft.name;
   if (name.empty() || name.size() > 200) return Bad("validation.required", "name is required (at most 200 bytes)", "name 为必填项（不超过 200 字节）", "name");
-  if (!body.contains("monthly_amount")) return Bad("validation.required", "monthly_amount is required", "monthly_amount 为必填项", "monthly_amount");
-  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["monthly_amount"], "monthly_amount"));
-  std::string driver = body.value("driver", json("revenue")).is_string() ? body.value("driver", "revenue") : "";
+  if (!draft.monthly_amount) return Bad("validation.required", "monthly_amount is required", "monthly_amount 为必填项", "monthly_amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(*draft.monthly_amount, "monthly_amount"));
+  const std::string& driver = draft.driver;
   if (std::find(kDrivers.begin(), kDrivers.end(), driver) == kDrivers.end()) {
     return Bad("validation.enum", "driver is one of: revenue, headcount, orders, fixed", "driver 只能取：revenue、headcount、orders、fixed", "driver");
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  json shares = json::object();
+  AllocationRule rule = {.name = name, .monthly_amount_fen = amount, .driver = driver};
   if (driver == "fixed") {
-    if (!body.contains("shares") || !body["shares"].is_object() || body["shares"].empty()) {
+    if (!draft.shares || draft.shares->empty()) {
       return Bad("validation.required", "a fixed allocation needs shares {unit_id: percent}", "固定比例分摊需要 shares {单元ID: 百分比}", "shares");
     }
     double total = 0;
-    for (const auto& [k, v] : body["shares"].items()) {
+    for (const auto& [k, v] : *draft.shares) {
       char* end = nullptr;
       long long unit = std::strtoll(k.c_str(), &end, 10);
       if (k.empty() || *end || unit <= 0) return Bad("validation.parameter", "shares are keyed by unit id", "shares 的键应为单元 ID", "shares." + k);
-      if (!v.is_number() || v.get<double>() <= 0 || v.get<double>() > 100) {
+      if (!std::isfinite(v) || v <= 0 || v > 100) {
         return Bad("validation.range", "a share is a percentage above 0 and at most 100", "比例应大于 0 且不超过 100", "shares." + k);
       }
       auto path = UnitPathOf(*conn, p.tenant_id, unit);
       if (!path.ok()) return Bad("validation.reference", "no unit " + k + " in this tenant", "本租户没有单元 " + k, "shares." + k);
       std::string key = std::to_string(unit);  // "01003" and "1003" are the same unit
-      if (shares.contains(key)) return Bad("validation.duplicate", "unit " + key + " is listed twice", "单元 " + key + " 重复", "shares." + k);
-      total += v.get<double>();
-      shares[key] = v.get<double>();
+      if (rule.shares.count(key)) return Bad("validation.duplicate", "unit " + key + " is listed twice", "单元 " + key + " 重复", "shares." + k);
+      total += v;
+      rule.shares[key] = v;
     }
     if (std::fabs(total - 100) > 1e-6) return Bad("validation.range", "shares add up to 100", "各单元比例之和应为 100", "shares");
   }
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
+  rule.id = ids[0];
   const TimeMs now = clock_.NowMs();
+  json out = ToJson(rule);
   KEEL_RETURN_IF_ERROR(repo::InsertAllocationRule(*conn, p.tenant_id,
                                                  {.id = ids[0], .name = name, .monthly_amount_fen = amount, .driver = driver,
-                                                  .shares = shares.dump(), .created_at = FormatTimestamp(now)},
+                                                  .shares = out["shares"].dump(), .created_at = FormatTimestamp(now)},
                                                  ActorOf(p)));
-  json out = {{"id", ids[0]}, {"name", name}, {"monthly_amount", Yuan(amount)}, {"driver", driver}, {"shares", shares}};
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "allocation_rules", ids[0], nullptr, out}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return out;
+  return rule;
 }
 
-Result<json> Ledger::AllocationRules(const Principal& p) {
+Result<std::vector<AllocationRule>> Ledger::AllocationRules(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(std::vector<repo::AllocationRuleRow> rules, repo::LoadAllocationRules(*conn, p.tenant_id));
-  json items = json::array();
-  for (const auto& r : rules) {
-    items.push_back({{"id", r.id}, {"name", r.name}, {"monthly_amount", Yuan(r.monthly_amount_fen)},
-                     {"driver", r.driver}, {"shares", json::parse(r.shares, nullptr, false)},
-                     {"created_at", r.created_at}});
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::AllocationRuleRow> rows, repo::LoadAllocationRules(*conn, p.tenant_id));
+  std::vector<AllocationRule> out;
+  for (const auto& r : rows) {
+    AllocationRule rule = {.id = r.id, .name = r.name, .monthly_amount_fen = r.monthly_amount_fen, .driver = r.driver, .created_at = r.created_at};
+    json shares = json::parse(r.shares, nullptr, false);
+    if (shares.is_object()) {
+      for (const auto& [k, v] : shares.items()) {
+        if (v.is_number()) rule.shares[k] = v.get<double>();
+      }
+    }
+    out.push_back(std::move(rule));
   }
-  return json{{"items", items}};
+  return out;
 }
 
 Result<json> Ledger::ArchiveAllocationRule(const Principal& p, int64_t id) {
@@ -217,18 +221,18 @@ Status Ledger::Append(store::Connection& conn, int64_t tenant, int64_t unit, int
                             .posted_at = FormatTimestamp(clock_.NowMs()), .posted_by = opt(actor)});
 }
 
-Result<json> Ledger::PostPeriod(const Principal& p, const std::string& period) {
+Result<Posting> Ledger::PostPeriod(const Principal& p, const std::string& period) {
   if (!IsHq(p)) return Forbidden("only HQ posts the ledger", "只有总部可以过账");
   KEEL_RETURN_IF_ERROR(CheckMonth(period));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  KEEL_ASSIGN_OR_RETURN(json out, PostLocked(*conn, p, period));
+  KEEL_ASSIGN_OR_RETURN(Posting out, PostLocked(*conn, p, period));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
 
-Result<json> Ledger::PostLocked(store::Connection& conn, const Principal& p, const std::string& period) {
+Result<Posting> Ledger::PostLocked(store::Connection& conn, const Principal& p, const std::string& period) {
   const int64_t tenant = p.tenant_id, actor = p.user_id;
   if (IsClosed(conn, tenant, period)) {
     return Status::Error(ErrorKind::kConflict, "ledger.closed", period + " is closed; it takes no more entries", period + " 已结账，不能再过账", "period");
@@ -244,10 +248,8 @@ Result<json> Ledger::PostLocked(store::Connection& conn, const Principal& p, con
   KEEL_RETURN_IF_ERROR(ReverseRefunds(conn, tenant, actor, period, bounds.second, days.second, n));
   KEEL_RETURN_IF_ERROR(Allocate(conn, tenant, actor, period, days.second, n));
   KEEL_RETURN_IF_ERROR(repo::MarkPeriodPosted(conn, tenant, period, FormatTimestamp(clock_.NowMs())));
-  return json{{"period", period},           {"orders_posted", n.posted}, {"orders_reversed", n.reversed}, {"allocations", n.allocated},
-              {"entries", n.entries},       {"lines_without_cost", n.missing_cost},
-              {"note_en", n.missing_cost ? "some order lines have products without a cost; their cost of goods counts as 0" : ""},
-              {"note_zh", n.missing_cost ? "部分订单行的产品没有成本，按 0 计入销售成本" : ""}};
+  return Posting{.period = period, .orders_posted = n.posted, .orders_reversed = n.reversed, .allocations = n.allocated,
+                 .entries = n.entries, .lines_without_cost = n.missing_cost};
 }
 
 // 1. Paid orders of the month (and of the closed months just before it, entered late: they post
@@ -362,7 +364,7 @@ Status Ledger::Allocate(store::Connection& conn, int64_t tenant, int64_t actor, 
   return Status();
 }
 
-Result<json> Ledger::ClosePeriod(const Principal& p, const std::string& period) {
+Result<ClosedPeriod> Ledger::ClosePeriod(const Principal& p, const std::string& period) {
   if (!IsHq(p)) return Forbidden("only HQ closes a period", "只有总部可以结账");
   KEEL_RETURN_IF_ERROR(CheckMonth(period));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
@@ -377,26 +379,23 @@ Result<json> Ledger::ClosePeriod(const Principal& p, const std::string& period) 
     return Status::Error(ErrorKind::kConflict, "ledger.closed", period + " is already closed", period + " 已结账", "period");
   }
   // What happened in the month is posted before it closes.
-  KEEL_ASSIGN_OR_RETURN(json posted, PostLocked(*conn, p, period));
+  KEEL_ASSIGN_OR_RETURN(Posting posted, PostLocked(*conn, p, period));
   std::string now = FormatTimestamp(clock_.NowMs());
   KEEL_RETURN_IF_ERROR(repo::MarkPeriodClosed(*conn, p.tenant_id, period, now, ActorOf(p)));
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {"close", "ledger_periods", 0, {{"period", period}, {"status", "open"}},
                                                                       {{"period", period}, {"status", "closed"}, {"closed_at", now}}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"period", period}, {"status", "closed"}, {"closed_at", now}, {"last_posting", posted}};
+  return ClosedPeriod{.period = period, .closed_at = now, .last_posting = posted};
 }
 
-Result<json> Ledger::Periods(const Principal& p) {
+Result<std::vector<LedgerPeriod>> Ledger::Periods(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::PeriodRow> periods, repo::LoadPeriods(*conn, p.tenant_id));
-  json items = json::array();
+  std::vector<LedgerPeriod> out;
   for (const auto& r : periods) {
-    items.push_back({{"period", r.period}, {"status", r.status},
-                     {"posted_at", r.posted_at ? json(*r.posted_at) : json(nullptr)},
-                     {"closed_at", r.closed_at ? json(*r.closed_at) : json(nullptr)},
-                     {"closed_by", r.closed_by ? json(*r.closed_by) : json(nullptr)}});
+    out.push_back({.period = r.period, .status = r.status, .posted_at = r.posted_at, .closed_at = r.closed_at, .closed_by = r.closed_by});
   }
-  return json{{"items", items}};
+  return out;
 }
 
 // ---- reading ----
@@ -410,46 +409,20 @@ Result<PnlFigures> Ledger::Figures(store::Connection& conn, int64_t tenant, cons
   return f;
 }
 
-Result<json> Ledger::Pnl(const Principal& p, int64_t unit, const std::string& period) {
+Result<UnitPnl> Ledger::Pnl(const Principal& p, int64_t unit, const std::string& period) {
   KEEL_ASSIGN_OR_RETURN(std::vector<std::string> months, MonthsOf(period));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::UnitRow> u, repo::LoadUnit(*conn, p.tenant_id, unit));
   if (!u || !SeesUnit(p, u->path)) return Status::NotFound("unit");
-  KEEL_ASSIGN_OR_RETURN(PnlFigures f, Figures(*conn, p.tenant_id, u->path, period));
-  json lines = json::array();
-  lines.push_back(Line("revenue", "营业收入", "Revenue", f.revenue));
-  lines.push_back(Line("cogs", "销售成本", "Cost of goods sold", f.cogs));
-  lines.push_back(Line("gross_margin", "毛利", "Gross margin", f.gross_margin()));
-  json expense = Line("expenses", "费用", "Expenses", f.expenses);
-  expense["detail"] = json::object();
-  for (const auto& [k, v] : f.expense_by_category) expense["detail"][k] = Yuan(v);
-  lines.push_back(expense);
-  lines.push_back(Line("commissions", "销售提成", "Commissions", f.commissions));
-  lines.push_back(Line("contribution_margin", "贡献毛利", "Contribution margin", f.contribution_margin()));
-  json alloc = Line("allocations", "总部分摊", "HQ allocations", f.allocations);
-  alloc["detail"] = json::object();
-  for (const auto& [k, v] : f.allocation_by_rule) alloc["detail"][k] = Yuan(v);
-  lines.push_back(alloc);
-  lines.push_back(Line("operating_profit", "经营利润", "Operating profit", f.operating_profit()));
+  UnitPnl out = {.unit_id = unit, .unit = u->name, .unit_code = u->code, .kind = u->kind, .period = period};
+  KEEL_ASSIGN_OR_RETURN(out.figures, Figures(*conn, p.tenant_id, u->path, period));
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::PeriodRow> closed, repo::LoadPeriodsIn(*conn, p.tenant_id, months));
-  json status = json::object();
-  for (const auto& m : months) status[m] = "not_posted";
-  for (const auto& r : closed) status[r.period] = r.status;
-  return json{{"unit_id", unit},
-              {"unit", u->name},
-              {"unit_code", u->code},
-              {"kind", u->kind},
-              {"period", period},
-              {"months", status},
-              {"lines", lines},
-              {"figures", FiguresJson(f)},
-              {"formula_en", "gross margin = revenue − cost of goods; contribution margin = gross margin − expenses − commissions; "
-                             "operating profit = contribution margin − HQ allocations"},
-              {"formula_zh", "毛利 = 营业收入 − 销售成本；贡献毛利 = 毛利 − 费用 − 销售提成；经营利润 = 贡献毛利 − 总部分摊"},
-              {"entries", "/api/v1/ledger/entries?unit_id=" + std::to_string(unit) + "&period=" + months.front()}};
+  for (const auto& m : months) out.months[m] = "not_posted";
+  for (const auto& r : closed) out.months[r.period] = r.status;
+  return out;
 }
 
-Result<json> Ledger::Consolidated(const Principal& p, const std::string& period) {
+Result<ConsolidatedPnl> Ledger::Consolidated(const Principal& p, const std::string& period) {
   KEEL_ASSIGN_OR_RETURN(std::vector<std::string> months, MonthsOf(period));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> units, repo::LoadUnits(*conn, p.tenant_id));
@@ -470,27 +443,17 @@ Result<json> Ledger::Consolidated(const Principal& p, const std::string& period)
       for (const auto& [k, v] : f.allocation_by_rule) t.allocation_by_rule[k] += v;
     }
   }
-  json rows = json::array();
+  ConsolidatedPnl out = {.period = period};
   for (const auto& u : units) {
     // Archived units' entries count in their ancestors' totals (above); the rows are the live units.
     if (!SeesUnit(p, u.path) || u.archived) continue;
-    int64_t id = u.id;
-    rows.push_back({{"unit_id", id},
-                    {"unit", u.name},
-                    {"code", u.code},
-                    {"kind", u.kind},
-                    {"parent_id", u.parent_id ? json(*u.parent_id) : json(nullptr)},
-                    {"depth", static_cast<int64_t>(PathIds(u.path).size()) - 1},
-                    {"figures", FiguresJson(rolled[id])},
-                    {"own", FiguresJson(own[id])}});
+    out.items.push_back({.unit_id = u.id, .unit = u.name, .code = u.code, .kind = u.kind, .parent_id = u.parent_id,
+                         .depth = static_cast<int64_t>(PathIds(u.path).size()) - 1, .figures = rolled[u.id], .own = own[u.id]});
   }
-  return json{{"period", period},
-              {"items", rows},
-              {"note_en", "each row is the unit with everything under it; `own` is what is booked on the unit itself"},
-              {"note_zh", "每行为该单元及其全部下级的合计；own 为直接记在该单元上的部分"}};
+  return out;
 }
 
-Result<json> Ledger::Entries(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+Result<LedgerEntryPage> Ledger::Entries(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
   repo::EntryFilter filter;
   auto number = [](const std::string& k, const std::string& v) -> Result<int64_t> {
     char* end = nullptr;
@@ -528,18 +491,15 @@ Result<json> Ledger::Entries(const Principal& p, const std::vector<std::pair<std
   const int64_t limit = filter.limit;
   ++filter.limit;  // one more: whether there is a next page
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::EntryRow> rows, repo::LoadEntries(*conn, p.tenant_id, filter));
-  json items = json::array();
+  LedgerEntryPage page;
   for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i) {
     const auto& e = rows[i];
-    items.push_back({{"id", e.id}, {"unit_id", e.unit_id}, {"unit", e.unit},
-                     {"user_id", e.user_id ? json(*e.user_id) : json(nullptr)}, {"period", e.period},
-                     {"day", e.day}, {"account", e.account}, {"amount", Yuan(e.amount_fen)},
-                     {"source_object", e.source_object}, {"source_id", e.source_id},
-                     {"memo", e.memo ? json(*e.memo) : json(nullptr)}, {"posted_at", e.posted_at}});
+    page.items.push_back({.id = e.id, .unit_id = e.unit_id, .unit = e.unit, .user_id = e.user_id, .period = e.period, .day = e.day,
+                          .account = e.account, .amount_fen = e.amount_fen, .source_object = e.source_object, .source_id = e.source_id,
+                          .memo = e.memo, .posted_at = e.posted_at});
   }
-  json out = {{"items", items}};
-  if (static_cast<int64_t>(rows.size()) > limit) out["next_after"] = items.back()["id"];
-  return out;
+  if (static_cast<int64_t>(rows.size()) > limit) page.next_after = page.items.back().id;
+  return page;
 }
 
 }  // namespace keel::org
