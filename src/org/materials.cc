@@ -15,12 +15,16 @@ namespace {
 const domain::EntityDef& Materials() { return *domain::FindEntity("materials"); }
 
 
-Status TooLarge(size_t limit) {
+}  // namespace
+
+Status MaterialTooLarge(size_t limit) {
   std::string mb = std::to_string(limit / (1024 * 1024)) + " MB";
   if (limit < 1024 * 1024) mb = std::to_string(limit) + " bytes";
   return Status::Error(ErrorKind::kPayloadTooLarge, "material.too_large", "a material's file may be at most " + mb,
                        "物料文件不能超过 " + mb, "content");
 }
+
+namespace {
 
 // A file name fit for a Content-Disposition header: 1-200 characters of valid UTF-8, no path,
 // no control characters, no quotes.
@@ -63,54 +67,31 @@ Result<std::string> NormaliseContentType(const std::string& raw) {
   return type;
 }
 
-json VersionJson(const repo::MaterialVersionRow& v) {
-  return {{"version", v.version},
-          {"file_name", v.file_name},
-          {"content_type", v.content_type},
-          {"size_bytes", v.size_bytes},
-          {"sha256", v.sha256},
-          {"note", v.note ? json(*v.note) : json(nullptr)},
-          {"created_at", v.created_at},
-          {"created_by", v.created_by ? json(*v.created_by) : json(nullptr)},
-          {"created_by_name", v.created_by_name ? json(*v.created_by_name) : json(nullptr)}};
+MaterialVersion VersionOf(const repo::MaterialVersionRow& v) {
+  return {.material_id = v.material_id, .version = v.version, .file_name = v.file_name, .content_type = v.content_type,
+          .size_bytes = v.size_bytes, .sha256 = v.sha256, .note = v.note, .created_at = v.created_at, .created_by = v.created_by,
+          .created_by_name = v.created_by_name};
 }
 
 }  // namespace
 
+json ToJson(const MaterialVersion& v) {
+  return {{"material_id", v.material_id}, {"version", v.version}, {"file_name", v.file_name}, {"content_type", v.content_type},
+          {"size_bytes", v.size_bytes}, {"sha256", v.sha256}, {"note", v.note ? json(*v.note) : json(nullptr)},
+          {"created_at", v.created_at}, {"created_by", v.created_by ? json(*v.created_by) : json(nullptr)}};
+}
+
 MaterialService::MaterialService(store::Database& db, domain::RecordService& records, const Clock& clock, size_t max_bytes)
     : db_(db), records_(records), clock_(clock), max_bytes_(max_bytes) {}
 
-Result<MaterialUpload> MaterialService::UploadFromJson(const json& body) const {
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"content_base64", "file_name", "content_type", "note"}));
-  MaterialUpload up;
-  for (const char* k : {"file_name", "content_type", "note"}) {
-    if (body.contains(k) && !body[k].is_null() && !body[k].is_string()) {
-      return Bad("validation.type", std::string(k) + " must be a string", std::string(k) + " 应为字符串", k);
-    }
-  }
-  if (!body.contains("content_base64") || !body["content_base64"].is_string()) {
-    return Bad("validation.required", "content_base64 is required (the file in base64)", "content_base64 为必填项（文件的 base64 编码）",
-               "content_base64");
-  }
-  const std::string& b64 = body["content_base64"].get_ref<const std::string&>();
-  if (b64.size() > max_bytes_ / 3 * 4 + 1024) return TooLarge(max_bytes_);
-  if (!Base64Decode(b64, &up.bytes)) {
-    return Bad("validation.base64", "content_base64 is not valid base64", "content_base64 不是有效的 base64 编码", "content_base64");
-  }
-  up.file_name = body.value("file_name", json("")).is_string() ? body.value("file_name", "") : "";
-  up.content_type = body.value("content_type", json("")).is_string() ? body.value("content_type", "") : "";
-  up.note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
-  return up;
-}
-
-Result<json> MaterialService::AddVersion(const Principal& p, int64_t id, MaterialUpload up) {
+Result<MaterialVersion> MaterialService::AddVersion(const Principal& p, int64_t id, MaterialUpload up) {
   KEEL_ASSIGN_OR_RETURN(json material, records_.GetWritable(p, Materials(), id));
   if (!material["archived_at"].is_null()) {
     return Status::Error(ErrorKind::kConflict, "record.archived", "this material is archived; restore it before adding versions",
                          "该物料已归档，不能再上传新版本");
   }
   if (up.bytes.empty()) return Bad("validation.required", "the file is empty", "文件内容为空", "content");
-  if (up.bytes.size() > max_bytes_) return TooLarge(max_bytes_);
+  if (up.bytes.size() > max_bytes_) return MaterialTooLarge(max_bytes_);
   if (up.file_name.empty()) up.file_name = "material-" + std::to_string(id);
   KEEL_RETURN_IF_ERROR(CheckFileName(up.file_name));
   KEEL_ASSIGN_OR_RETURN(std::string content_type, NormaliseContentType(up.content_type));
@@ -132,21 +113,20 @@ Result<json> MaterialService::AddVersion(const Principal& p, int64_t id, Materia
   if (!up.note.empty()) row.note = up.note;
   KEEL_RETURN_IF_ERROR(repo::InsertMaterialVersion(*conn, p.tenant_id, row, Base64UrlEncode(up.bytes)));
   KEEL_RETURN_IF_ERROR(repo::SetLatestMaterialVersion(*conn, p.tenant_id, row));
-  json out = {{"material_id", id}, {"version", version}, {"file_name", up.file_name}, {"content_type", content_type},
-              {"size_bytes", size}, {"sha256", sha}, {"note", up.note.empty() ? json(nullptr) : json(up.note)},
-              {"created_at", now_text}, {"created_by", p.user_id ? json(p.user_id) : json(nullptr)}};
-  KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "material.version_added", "materials", id, out));
+  MaterialVersion out = VersionOf(row);
+  KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "material.version_added", "materials", id, ToJson(out)));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
 
-Result<json> MaterialService::Versions(const Principal& p, int64_t id) {
+Result<MaterialVersions> MaterialService::Versions(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(json material, records_.Get(p, Materials(), id));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::MaterialVersionRow> versions, repo::ListMaterialVersions(*conn, p.tenant_id, id));
-  json items = json::array();
-  for (const auto& v : versions) items.push_back(VersionJson(v));
-  return json{{"material_id", id}, {"title", material["title"]}, {"latest_version", material["latest_version"]}, {"items", items}};
+  MaterialVersions out = {.material_id = id, .title = material.value("title", json("")).is_string() ? material.value("title", "") : ""};
+  if (material.value("latest_version", json()).is_number_integer()) out.latest_version = material["latest_version"].get<int64_t>();
+  for (const auto& v : versions) out.items.push_back(VersionOf(v));
+  return out;
 }
 
 Result<MaterialContent> MaterialService::Content(const Principal& p, int64_t id, int64_t version) {
