@@ -49,9 +49,9 @@ int main() {
     std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
     return 1;
   }
-  (void)ledger.SaveSettings(sys, {{"commission_pct", 1.5}});
-  (void)ledger.SaveAllocationRule(sys, {{"name", "总部IT"}, {"monthly_amount", 120000}, {"driver", "revenue"}});
-  (void)ledger.SaveAllocationRule(sys, {{"name", "总部职能"}, {"monthly_amount", 90000}, {"driver", "headcount"}});
+  (void)ledger.SaveSettings(sys, {.commission_pct = 1.5});
+  (void)ledger.SaveAllocationRule(sys, {.name = "总部IT", .monthly_amount = 120000, .driver = "revenue"});
+  (void)ledger.SaveAllocationRule(sys, {.name = "总部职能", .monthly_amount = 90000, .driver = "headcount"});
   std::printf("Keel unit-accounting benchmarks (demo tenant, SQLite; 2 cores)\n");
   std::printf("  %-48s %10s %-8s | %-34s %10s %-8s | ratio\n", "figure", "value", "", "same-run baseline", "value", "");
 
@@ -79,7 +79,7 @@ int main() {
   (void)ledger.PostPeriod(sys, "2026-10").value();
   double repost_s = Seconds(t);
   Row("re-post it (idempotent; nothing new), ms", repost_s * 1000, "ms", "read the month's orders + cost, ms", read_s * 1000, true);
-  std::printf("  (%lld orders, %lld entries)\n", static_cast<long long>(orders), static_cast<long long>(posted["entries"].get<int64_t>()));
+  std::printf("  (%lld orders, %lld entries)\n", static_cast<long long>(orders), static_cast<long long>(posted.entries));
 
   // 2. A unit's P&L, and the consolidated company, against the bare grouped sum of entries.
   int64_t unit = 0;

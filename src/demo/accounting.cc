@@ -83,10 +83,10 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
   out.last_month = last_month;
 
   // Rules HQ sets: 1.5 % commission; three shared services; the travel and entertainment policy.
-  KEEL_RETURN_IF_ERROR(ledger.SaveSettings(sys, {{"commission_pct", 1.5}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "总部IT与数字化"}, {"monthly_amount", 120000}, {"driver", "revenue"}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "品牌广告投放"}, {"monthly_amount", 360000}, {"driver", "revenue"}}).status());
-  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {{"name", "总部职能（人事财务）"}, {"monthly_amount", 90000}, {"driver", "headcount"}}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveSettings(sys, {.commission_pct = 1.5}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部IT与数字化", .monthly_amount = 120000, .driver = "revenue"}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "品牌广告投放", .monthly_amount = 360000, .driver = "revenue"}).status());
+  KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部职能（人事财务）", .monthly_amount = 90000, .driver = "headcount"}).status());
   const json policies[] = {
       {{"kind", "hotel"}, {"per", "night"}, {"limit", 600}, {"city_tier", "tier1"}, {"note", "一线城市住宿"}},
       {{"kind", "hotel"}, {"per", "night"}, {"limit", 400}, {"city_tier", "other"}, {"note", "其他城市住宿"}},
@@ -192,9 +192,9 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
   // The ledger: the last four months posted; the two oldest closed.
   for (int back = 3; back >= 0; --back) {
     std::string m = ShiftMonth(this_month, -back);
-    KEEL_ASSIGN_OR_RETURN(json posted, ledger.PostPeriod(sys, m));
+    KEEL_ASSIGN_OR_RETURN(org::Posting posted, ledger.PostPeriod(sys, m));
     if (back >= 2) KEEL_RETURN_IF_ERROR(ledger.ClosePeriod(sys, m).status());
-    out.months.push_back({m, posted["entries"].get<int64_t>(), back >= 2});
+    out.months.push_back({m, posted.entries, back >= 2});
   }
 
   // Orders entered by people with more than 10 % off list go to their unit lead (a workflow

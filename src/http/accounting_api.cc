@@ -1,9 +1,14 @@
 // Routes of unit accounting: expense claims and policy, the ledger and P&L, HQ allocations and
 // profit sharing.
+#include <cmath>
+#include <optional>
+
+#include "domain/codec.h"
 #include "http/api.h"
 #include "http/openapi.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
+#include "org/ledger_json.h"
 #include "org/profit_sharing.h"
 
 namespace keel::http {
@@ -13,6 +18,46 @@ json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 
 json PeriodBody() {
   return {{"type", "object"}, {"required", {"period"}}, {"properties", {{"period", {{"type", "string"}, {"description", "a month: 2026-10"}}}}}};
+}
+
+// A service's view as the JSON the API sends.
+template <class T>
+Result<json> Sent(Result<T> r) {
+  if (!r.ok()) return r.status();
+  return org::ToJson(*r);
+}
+
+// A number member: nullopt when absent, NaN when not a number (the service names the error).
+std::optional<double> Number(const json& body, const char* key) {
+  if (!body.is_object() || !body.contains(key)) return std::nullopt;
+  const json& v = body[key];
+  return v.is_number() ? v.get<double>() : std::nan("");
+}
+
+// A text member: `fallback` when absent, empty when not a text.
+std::string Text(const json& body, const char* key, const std::string& fallback = "") {
+  if (!body.is_object() || !body.contains(key)) return fallback;
+  return body[key].is_string() ? body[key].get<std::string>() : "";
+}
+
+org::SettingsChange SettingsChangeOf(const json& body) {
+  org::SettingsChange c;
+  c.problem = domain::CheckObject(body, {"commission_pct"});
+  c.commission_pct = Number(body, "commission_pct");
+  return c;
+}
+
+org::AllocationRuleDraft AllocationRuleOf(const json& body) {
+  org::AllocationRuleDraft d;
+  d.problem = domain::CheckObject(body, {"name", "monthly_amount", "driver", "shares"});
+  d.name = Text(body, "name");
+  d.monthly_amount = Number(body, "monthly_amount");
+  d.driver = Text(body, "driver", "revenue");
+  if (body.is_object() && body.contains("shares") && body["shares"].is_object()) {
+    d.shares.emplace();
+    for (const auto& [k, v] : body["shares"].items()) d.shares->emplace_back(k, v.is_number() ? v.get<double>() : std::nan(""));
+  }
+  return d;
 }
 
 }  // namespace
@@ -127,37 +172,37 @@ void Api::AddAccountingRoutes() {
          {"figures", figures}, {"formula_en", Str()}, {"formula_zh", Str()}, {"entries", Str("the URL of the month's ledger entries")}},
         {"unit_id", "unit", "period", "months", "lines", "figures"}, "A unit's P&L / 单元损益表");
     json settings = {{"type", "object"}, {"properties", {{"commission_pct", {{"type", "number"}, {"description", "% of order revenue to its owner"}}}}}};
-    router_.Add("GET", "/api/v1/accounting-settings", [lg](Call& c) { return Wrap(lg->Settings(c.p())); },
+    router_.Add("GET", "/api/v1/accounting-settings", [lg](Call& c) { return Wrap(Sent(lg->Settings(c.p()))); },
                 {"Unit accounting settings (commission rate)", "单元核算设置（提成比例）", "ledger", nullptr, settings_out});
-    router_.Add("POST", "/api/v1/accounting-settings", [lg](Call& c) { return Wrap(lg->SaveSettings(c.p(), c.body)); },
+    router_.Add("POST", "/api/v1/accounting-settings", [lg](Call& c) { return Wrap(Sent(lg->SaveSettings(c.p(), SettingsChangeOf(c.body)))); },
                 {"Change the accounting settings (HQ)", "修改核算设置（总部）", "ledger", settings, settings_out});
     json rule = {{"type", "object"}, {"required", {"name", "monthly_amount"}},
                  {"properties", {{"name", {{"type", "string"}}}, {"monthly_amount", {{"type", "number"}, {"description", "yuan a month"}}},
                                  {"driver", {{"type", "string"}, {"enum", {"revenue", "headcount", "orders", "fixed"}}}},
                                  {"shares", {{"type", "object"}, {"description", "fixed: {unit_id: percent}, adding up to 100"}}}}}};
-    router_.Add("GET", "/api/v1/allocation-rules", [lg](Call& c) { return Wrap(lg->AllocationRules(c.p())); },
+    router_.Add("GET", "/api/v1/allocation-rules", [lg](Call& c) { return Wrap(Sent(lg->AllocationRules(c.p()))); },
                 {"HQ shared-service cost allocation rules", "总部共享服务费用分摊规则", "ledger", nullptr, Items(allocation_rule)});
-    router_.Add("POST", "/api/v1/allocation-rules", [lg](Call& c) { return Wrap(lg->SaveAllocationRule(c.p(), c.body), 201); },
+    router_.Add("POST", "/api/v1/allocation-rules", [lg](Call& c) { return Wrap(Sent(lg->SaveAllocationRule(c.p(), AllocationRuleOf(c.body))), 201); },
                 {"Add an allocation rule (HQ)", "新增分摊规则（总部）", "ledger", rule, allocation_rule, {}, 201});
     router_.Add("DELETE", "/api/v1/allocation-rules/{id}", [lg](Call& c) { return Wrap(lg->ArchiveAllocationRule(c.p(), c.id())); },
                 {"Remove an allocation rule (HQ)", "删除分摊规则（总部）", "ledger", nullptr, archived});
-    router_.Add("POST", "/api/v1/ledger/post", [lg](Call& c) { return Wrap(lg->PostPeriod(c.p(), Body(c).value("period", json("")).is_string() ? Body(c).value("period", "") : "")); },
+    router_.Add("POST", "/api/v1/ledger/post", [lg](Call& c) { return Wrap(Sent(lg->PostPeriod(c.p(), Text(Body(c), "period")))); },
                 {"Post a month: orders (revenue, cost of goods, commission), refunds, allocations; idempotent (HQ)",
                  "按月过账：订单收入、销售成本、提成、退款冲销与总部分摊；可重复执行（总部）", "ledger", PeriodBody(), posting});
-    router_.Add("POST", "/api/v1/ledger/close", [lg](Call& c) { return Wrap(lg->ClosePeriod(c.p(), Body(c).value("period", json("")).is_string() ? Body(c).value("period", "") : "")); },
+    router_.Add("POST", "/api/v1/ledger/close", [lg](Call& c) { return Wrap(Sent(lg->ClosePeriod(c.p(), Text(Body(c), "period")))); },
                 {"Close a month after posting it; later items post to the next open month (HQ)", "结账：过账后锁定该月，之后的单据记入下一个未结账月份（总部）",
                  "ledger", PeriodBody(), closed});
-    router_.Add("GET", "/api/v1/ledger/periods", [lg](Call& c) { return Wrap(lg->Periods(c.p())); },
+    router_.Add("GET", "/api/v1/ledger/periods", [lg](Call& c) { return Wrap(Sent(lg->Periods(c.p()))); },
                 {"Posted and closed months", "已过账与已结账的月份", "ledger", nullptr, periods});
-    router_.Add("GET", "/api/v1/ledger/entries", [lg](Call& c) { return Wrap(lg->Entries(c.p(), c.req.query)); },
+    router_.Add("GET", "/api/v1/ledger/entries", [lg](Call& c) { return Wrap(Sent(lg->Entries(c.p(), c.req.query))); },
                 {"Ledger entries of the units you see, each with its source", "可见单元的台账分录（含来源单据）", "ledger", nullptr, entries,
                  {{"period", "2026-10"}, {"unit_id", "a unit and below"}, {"account", "revenue, cogs, commission, allocation, expense:travel …; expense: every expense:<category>"},
                   {"source_object", "orders, order_refunds, expenses, allocation_rules"}, {"source_id", "the source's id"},
                   {"user_id", "the person a figure is attributed to"}, {"limit", "1–1000 (200)"}, {"after", "the last id of the previous page"}}});
-    router_.Add("GET", "/api/v1/ledger/consolidated", [lg](Call& c) { return Wrap(lg->Consolidated(c.p(), Query(c, "period"))); },
+    router_.Add("GET", "/api/v1/ledger/consolidated", [lg](Call& c) { return Wrap(Sent(lg->Consolidated(c.p(), Query(c, "period")))); },
                 {"HQ's consolidated P&L: every unit, region and the company (you see your subtree)", "总部合并损益：各单元、大区与公司合计（按可见范围）",
                  "ledger", nullptr, consolidated, {{"period", "2026-10, 2026-Q4 or 2026 (required)"}}});
-    router_.Add("GET", "/api/v1/units/{id}/pnl", [lg](Call& c) { return Wrap(lg->Pnl(c.p(), c.id(), Query(c, "period"))); },
+    router_.Add("GET", "/api/v1/units/{id}/pnl", [lg](Call& c) { return Wrap(Sent(lg->Pnl(c.p(), c.id(), Query(c, "period")))); },
                 {"A unit's P&L (its subtree) for a month, quarter or year", "单元损益表（含下级），按月、季或年", "ledger", nullptr, pnl,
                  {{"period", "2026-10, 2026-Q4 or 2026 (required)"}}});
   }

@@ -12,6 +12,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "common/crypto.h"
+#include "domain/codec.h"
 #include "http/api.h"
 #include "http/openapi.h"
 #include "org/feedback_links.h"
@@ -54,6 +56,44 @@ Reply FileReply(org::MaterialContent f) {
   return r;
 }
 
+// The JSON form of an upload: {content_base64, file_name, content_type, note}. 400 on a missing or
+// malformed field, 413 material.too_large beyond the service's limit.
+Result<org::MaterialUpload> UploadFromJson(const json& body, size_t max_bytes) {
+  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"content_base64", "file_name", "content_type", "note"}));
+  org::MaterialUpload up;
+  for (const char* k : {"file_name", "content_type", "note"}) {
+    if (body.contains(k) && !body[k].is_null() && !body[k].is_string()) {
+      return Status::Invalid("validation.type", std::string(k) + " must be a string", std::string(k) + " 应为字符串", k);
+    }
+  }
+  if (!body.contains("content_base64") || !body["content_base64"].is_string()) {
+    return Status::Invalid("validation.required", "content_base64 is required (the file in base64)",
+                           "content_base64 为必填项（文件的 base64 编码）", "content_base64");
+  }
+  const std::string& b64 = body["content_base64"].get_ref<const std::string&>();
+  if (b64.size() > max_bytes / 3 * 4 + 1024) return org::MaterialTooLarge(max_bytes);
+  if (!Base64Decode(b64, &up.bytes)) {
+    return Status::Invalid("validation.base64", "content_base64 is not valid base64", "content_base64 不是有效的 base64 编码", "content_base64");
+  }
+  up.file_name = body.value("file_name", json("")).is_string() ? body.value("file_name", "") : "";
+  up.content_type = body.value("content_type", json("")).is_string() ? body.value("content_type", "") : "";
+  up.note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
+  return up;
+}
+
+// A material's versions as the API lists them (no material_id per item; who uploaded by name).
+json VersionsJson(const org::MaterialVersions& v) {
+  json items = json::array();
+  for (const auto& x : v.items) {
+    json item = org::ToJson(x);
+    item.erase("material_id");
+    item["created_by_name"] = x.created_by_name ? json(*x.created_by_name) : json(nullptr);
+    items.push_back(std::move(item));
+  }
+  return json{{"material_id", v.material_id}, {"title", v.title}, {"latest_version", v.latest_version ? json(*v.latest_version) : json(nullptr)},
+              {"items", items}};
+}
+
 // The upload in either form: a JSON object with the file in base64, or the file itself as the
 // body with its Content-Type (file_name and note in the query string).
 Result<org::MaterialUpload> ReadUpload(const Call& c, const org::MaterialService& ms) {
@@ -70,7 +110,7 @@ Result<org::MaterialUpload> ReadUpload(const Call& c, const org::MaterialService
     } catch (const json::exception&) {
       return Status::Invalid("validation.json", "malformed JSON", "JSON 格式错误", "body");
     }
-    return ms.UploadFromJson(body);
+    return UploadFromJson(body, ms.max_bytes());
   }
   org::MaterialUpload up;
   for (const auto& [k, v] : c.req.query) {
@@ -116,9 +156,13 @@ void Api::AddMaterialRoutes() {
     add.content_types = {"application/json", "*/*"};
     router_.Add("POST", "/api/v1/materials/{id}/versions", [ms](Call& c) -> Result<Reply> {
       KEEL_ASSIGN_OR_RETURN(org::MaterialUpload up, ReadUpload(c, *ms));
-      return Wrap(ms->AddVersion(c.p(), c.id(), std::move(up)), 201);
+      KEEL_ASSIGN_OR_RETURN(org::MaterialVersion added, ms->AddVersion(c.p(), c.id(), std::move(up)));
+      return Reply{201, org::ToJson(added)};
     }, add);
-    router_.Add("GET", "/api/v1/materials/{id}/versions", [ms](Call& c) { return Wrap(ms->Versions(c.p(), c.id())); },
+    router_.Add("GET", "/api/v1/materials/{id}/versions", [ms](Call& c) -> Result<Reply> {
+      KEEL_ASSIGN_OR_RETURN(org::MaterialVersions versions, ms->Versions(c.p(), c.id()));
+      return Reply{200, VersionsJson(versions)};
+    },
                 {"A material's versions, newest first: who uploaded what and when", "物料的各版本（最新在前）：上传人、时间与说明",
                  "materials", nullptr, versions});
     json file = {{"type", "string"}, {"format", "binary"}, {"description", "the file with its own Content-Type, as an attachment"}};

@@ -8,10 +8,10 @@
 #include "domain/codec.h"
 #include "events/event_log.h"
 #include "org/internal.h"
+#include "org/store/budgets.h"
+#include "org/store/shared.h"
 
 namespace keel::org {
-
-using store::Value;
 
 const std::vector<std::string> kBudgetCategories = {"marketing", "travel", "samples", "promotions", "training", "other"};
 
@@ -20,9 +20,8 @@ BudgetService::BudgetService(store::Database& db, const Clock& clock) : db_(db),
 
 bool BudgetService::Visible(store::Connection& conn, const Principal& p, int64_t unit) {
   if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
-  Value q[] = {p.tenant_id, unit};
-  auto r = conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q);
-  return r.ok() && !r->empty() && store::AsText(r->rows[0][0]).rfind(p.unit_path, 0) == 0;
+  auto path = repo::UnitPath(conn, p.tenant_id, unit);
+  return path.ok() && path->has_value() && (*path)->rfind(p.unit_path, 0) == 0;
 }
 
 Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, const json& body) {
@@ -40,9 +39,8 @@ Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, c
   if (object == body.end() || !object->is_string() || id == body.end() || !id->is_number_integer()) return bad();
   const std::string table = object->get<std::string>();
   if (std::find(kSources.begin(), kSources.end(), table) == kSources.end()) return bad();
-  Value q[] = {p.tenant_id, id->get<int64_t>()};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT unit_id FROM " + table + " WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
-  if (r.empty() || (!store::IsNull(r.rows[0][0]) && !Visible(conn, p, store::AsInt(r.rows[0][0])))) {
+  KEEL_ASSIGN_OR_RETURN(auto unit, repo::SourceUnit(conn, table, p.tenant_id, id->get<int64_t>()));
+  if (!unit || (*unit && !Visible(conn, p, **unit))) {
     return Status::Invalid("budget.source", "no " + table + " record " + std::to_string(id->get<int64_t>()) + " that you can see",
                            "不存在您可见的来源单据 " + table + " " + std::to_string(id->get<int64_t>()), "source_id");
   }
@@ -50,27 +48,22 @@ Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, c
 }
 
 Result<json> BudgetService::Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries) {
-  Value q[] = {tenant, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-      "SELECT b.id, b.unit_id, u.name, b.category, b.period, b.period_start, b.period_end, b.amount, b.committed, b.updated_at FROM budgets b "
-      "JOIN units u ON u.tenant_id = b.tenant_id AND u.id = b.unit_id WHERE b.tenant_id = ? AND b.id = ?", q));
-  if (r.empty()) return Status::NotFound("budget");
-  const auto& row = r.rows[0];
-  double amount = static_cast<double>(store::AsInt(row[7])) / 100, committed = static_cast<double>(store::AsInt(row[8])) / 100;
-  json out = {{"id", store::AsInt(row[0])}, {"unit_id", store::AsInt(row[1])}, {"unit", store::AsText(row[2])},
-              {"category", store::AsText(row[3])}, {"period", store::AsText(row[4])}, {"period_start", store::AsText(row[5])},
-              {"period_end", store::AsText(row[6])}, {"amount", amount}, {"committed", committed},
-              {"remaining", std::round((amount - committed) * 100) / 100}, {"updated_at", store::AsText(row[9])}};
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> b, repo::LoadBudget(conn, tenant, id));
+  if (!b) return Status::NotFound("budget");
+  double amount = static_cast<double>(b->amount_fen) / 100, committed = static_cast<double>(b->committed_fen) / 100;
+  json out = {{"id", b->id}, {"unit_id", b->unit_id}, {"unit", b->unit},
+              {"category", b->category}, {"period", b->period}, {"period_start", b->period_start},
+              {"period_end", b->period_end}, {"amount", amount}, {"committed", committed},
+              {"remaining", std::round((amount - committed) * 100) / 100}, {"updated_at", b->updated_at}};
   if (entries) {
-    KEEL_ASSIGN_OR_RETURN(store::Rows e, conn.Query(
-        "SELECT id, amount, kind, source_object, source_id, note, actor_id, at FROM budget_entries WHERE tenant_id = ? AND budget_id = ? ORDER BY id", q));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::BudgetEntryRow> e, repo::LoadBudgetEntries(conn, tenant, id));
+    auto opt_text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+    auto opt_int = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
     json list = json::array();
-    for (const auto& x : e.rows) {
-      list.push_back({{"id", store::AsInt(x[0])}, {"amount", static_cast<double>(store::AsInt(x[1])) / 100}, {"kind", store::AsText(x[2])},
-                      {"source_object", store::IsNull(x[3]) ? json(nullptr) : json(store::AsText(x[3]))},
-                      {"source_id", store::IsNull(x[4]) ? json(nullptr) : json(store::AsInt(x[4]))},
-                      {"note", store::IsNull(x[5]) ? json(nullptr) : json(store::AsText(x[5]))},
-                      {"actor_id", store::IsNull(x[6]) ? json(nullptr) : json(store::AsInt(x[6]))}, {"at", store::AsText(x[7])}});
+    for (const auto& x : e) {
+      list.push_back({{"id", x.id}, {"amount", static_cast<double>(x.amount_fen) / 100}, {"kind", x.kind},
+                      {"source_object", opt_text(x.source_object)}, {"source_id", opt_int(x.source_id)}, {"note", opt_text(x.note)},
+                      {"actor_id", opt_int(x.actor_id)}, {"at", x.at}});
     }
     out["entries"] = list;
   }
@@ -96,43 +89,37 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    Value uq[] = {p.tenant_id, unit};
-    KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT 1 FROM units WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", uq));
-    if (u.empty()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
-    Value q[] = {p.tenant_id, unit, category, period};
-    KEEL_ASSIGN_OR_RETURN(store::Rows ex, conn->Query(
-        "SELECT id, committed FROM budgets WHERE tenant_id = ? AND unit_id = ? AND category = ? AND period = ?", q));
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> unit_path, repo::UnitPath(*conn, p.tenant_id, unit, /*live_only=*/true));
+    if (!unit_path) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> ex, repo::FindBudget(*conn, p.tenant_id, unit, category, period));
     std::string now = FormatTimestamp(clock_.NowMs());
-    if (ex.empty()) {
+    if (!ex) {
       KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
       id = ids[0];
-      Value ins[] = {p.tenant_id, id, unit, category, period, days.first, days.second, amount, now, now, p.user_id ? Value(p.user_id) : Value()};
-      KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budgets (tenant_id, id, unit_id, category, period, period_start, period_end, amount, committed, "
-                                      "created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", ins).status());
+      KEEL_RETURN_IF_ERROR(repo::InsertBudget(*conn, p.tenant_id,
+                                              {.id = id, .unit_id = unit, .category = category, .period = period, .period_start = days.first,
+                                               .period_end = days.second, .amount_fen = amount},
+                                              now, ActorOf(p)));
     }
     int64_t delta = amount;
     json audit_before = nullptr;
-    if (!ex.empty()) {
-      id = store::AsInt(ex.rows[0][0]);
-      Value cur[] = {p.tenant_id, id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows before, conn->Query("SELECT amount FROM budgets WHERE tenant_id = ? AND id = ?", cur));
-      delta = amount - store::AsInt(before.rows[0][0]);
-      audit_before = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(store::AsInt(before.rows[0][0]))},
-                      {"committed", Yuan(store::AsInt(ex.rows[0][1]))}};
+    if (ex) {
+      id = ex->id;
+      delta = amount - ex->amount_fen;
+      audit_before = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(ex->amount_fen)},
+                      {"committed", Yuan(ex->committed_fen)}};
       // Conditional, like a spend: a spend committed meanwhile cannot leave the budget below it.
-      Value up[] = {amount, now, p.tenant_id, id, amount};
-      KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE budgets SET amount = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed <= ?", up));
+      KEEL_ASSIGN_OR_RETURN(int64_t n, repo::SetBudgetAmount(*conn, p.tenant_id, id, amount, now));
       if (n != 1) {
         return Status::Error(ErrorKind::kConflict, "budget.below_committed", "the new amount is below what is already committed",
                              "新预算低于已占用金额", "amount");
       }
     }
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
-    Value e[] = {p.tenant_id, eids[0], id, delta, std::string("allocation"), p.user_id ? Value(p.user_id) : Value(), now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, actor_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    e).status());
+    KEEL_RETURN_IF_ERROR(repo::InsertBudgetEntry(
+        *conn, p.tenant_id, {.id = eids[0], .budget_id = id, .amount_fen = delta, .kind = "allocation", .actor_id = ActorOf(p), .at = now}));
     json audit_after = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(amount)}};
-    KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {ex.empty() ? "create" : "update", "budgets", id, audit_before, audit_after}));
+    KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {!ex ? "create" : "update", "budgets", id, audit_before, audit_after}));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
@@ -140,31 +127,27 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
 }
 
 Result<json> BudgetService::List(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
-  std::string where = " WHERE b.tenant_id = ?";
-  std::vector<Value> params = {p.tenant_id};
+  repo::BudgetFilter filter;
   for (const auto& [k, v] : query) {
     if (k == "unit_id") {
       char* end = nullptr;
       long long x = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end || x <= 0) return Bad("validation.parameter", "unit_id must be a positive id", "unit_id 应为正整数 ID", k);
-      where += " AND b.unit_id = ?";
-      params.emplace_back(static_cast<int64_t>(x));
+      filter.unit_id = static_cast<int64_t>(x);
     } else if (k == "period" || k == "category") {
-      where += " AND b." + k + " = ?";
-      params.emplace_back(v);
+      (k == "period" ? filter.period : filter.category) = v;
     } else {
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
     }
   }
   if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    where += domain::UnitTree::PathWithin("u.path", p.unit_path, params);
+    filter.within = p.unit_path;
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT b.id FROM budgets b JOIN units u ON u.tenant_id = b.tenant_id AND u.id = b.unit_id" + where + " ORDER BY u.path, b.category, b.period", params));
+  KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, repo::ListBudgetIds(*conn, p.tenant_id, filter));
   json items = json::array();
-  for (const auto& row : r.rows) {
-    KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, store::AsInt(row[0]), false));
+  for (int64_t id : ids) {
+    KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, id, false));
     items.push_back(std::move(b));
   }
   return json{{"items", items}};
@@ -195,25 +178,21 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
   std::string note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   {
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT unit_id, amount, committed FROM budgets WHERE tenant_id = ? AND id = ?", q));
-    if (r.empty() || !Visible(*conn, p, store::AsInt(r.rows[0][0]))) return Status::NotFound("budget");
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> b, repo::LoadBudget(*conn, p.tenant_id, id));
+    if (!b || !Visible(*conn, p, b->unit_id)) return Status::NotFound("budget");
   }
   if (spend && !p.is_system()) KEEL_RETURN_IF_ERROR(CheckSource(*conn, p, body));
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   std::string now = FormatTimestamp(clock_.NowMs());
   // The check and the commit are one statement: concurrent spends cannot both pass it.
-  Value up[] = {spend ? amount : -amount, now, p.tenant_id, id, amount};
-  KEEL_ASSIGN_OR_RETURN(int64_t changed, conn->Exec(
-      spend ? "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed + ? <= amount"
-            : "UPDATE budgets SET committed = committed + ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND committed - ? >= 0",
-      up));
+  KEEL_ASSIGN_OR_RETURN(int64_t changed, spend ? repo::CommitToBudget(*conn, p.tenant_id, id, amount, now)
+                                                : repo::ReleaseFromBudget(*conn, p.tenant_id, id, amount, now));
   if (changed != 1) {
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT amount, committed FROM budgets WHERE tenant_id = ? AND id = ?", q));
-    double left = static_cast<double>(store::AsInt(r.rows[0][0]) - store::AsInt(r.rows[0][1])) / 100;
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> b, repo::LoadBudget(*conn, p.tenant_id, id));
+    if (!b) return Status::NotFound("budget");
+    double left = static_cast<double>(b->amount_fen - b->committed_fen) / 100;
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f", spend ? left : static_cast<double>(store::AsInt(r.rows[0][1])) / 100);
+    std::snprintf(buf, sizeof buf, "%.2f", spend ? left : static_cast<double>(b->committed_fen) / 100);
     if (spend) {
       return Status::Error(ErrorKind::kConflict, "budget.exceeded", std::string("the budget has only ") + buf + " yuan left",
                            std::string("预算余额不足，仅剩 ") + buf + " 元", "amount");
@@ -222,12 +201,12 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
                          "amount");
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
-  Value e[] = {p.tenant_id, eids[0], id, spend ? amount : -amount, std::string(spend ? "spend" : "release"),
-               body.contains("source_object") && body["source_object"].is_string() ? Value(body["source_object"].get<std::string>()) : Value(),
-               body.contains("source_id") && body["source_id"].is_number_integer() ? Value(body["source_id"].get<int64_t>()) : Value(),
-               note.empty() ? Value() : Value(note), p.user_id ? Value(p.user_id) : Value(), now};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, source_object, source_id, note, actor_id, at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e).status());
+  repo::BudgetEntryRow entry = {.id = eids[0], .budget_id = id, .amount_fen = spend ? amount : -amount, .kind = spend ? "spend" : "release",
+                                .actor_id = ActorOf(p), .at = now};
+  if (body.contains("source_object") && body["source_object"].is_string()) entry.source_object = body["source_object"].get<std::string>();
+  if (body.contains("source_id") && body["source_id"].is_number_integer()) entry.source_id = body["source_id"].get<int64_t>();
+  if (!note.empty()) entry.note = note;
+  KEEL_RETURN_IF_ERROR(repo::InsertBudgetEntry(*conn, p.tenant_id, entry));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return Describe(*conn, p.tenant_id, id, false);
 }
@@ -236,39 +215,33 @@ Status BudgetService::Transfer(int64_t tenant, int64_t from, int64_t to, int64_t
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   std::string now = FormatTimestamp(clock_.NowMs());
-  Value out[] = {fen, now, tenant, from, fen};
-  KEEL_ASSIGN_OR_RETURN(int64_t taken, conn->Exec(
-      "UPDATE budgets SET amount = amount - ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND amount - committed >= ?", out));
+  KEEL_ASSIGN_OR_RETURN(int64_t taken, repo::TakeUnspent(*conn, tenant, from, fen, now));
   if (taken != 1) {
     return Status::Error(ErrorKind::kConflict, "budget.exceeded", "the budget no longer has that much unspent", "调出预算的未使用余额已不足",
                          "amount");
   }
-  Value in[] = {fen, now, tenant, to};
-  KEEL_ASSIGN_OR_RETURN(int64_t given, conn->Exec("UPDATE budgets SET amount = amount + ?, updated_at = ? WHERE tenant_id = ? AND id = ?", in));
+  KEEL_ASSIGN_OR_RETURN(int64_t given, repo::AddToBudget(*conn, tenant, to, fen, now));
   if (given != 1) return Status::NotFound("budget", "to_budget_id");
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(2));
   for (int k = 0; k < 2; ++k) {
-    Value e[] = {tenant, ids[k], k == 0 ? from : to, k == 0 ? -fen : fen, std::string(k == 0 ? "transfer_out" : "transfer_in"),
-                 std::string("budget_transfers"), transfer_id, actor ? Value(actor) : Value(), now};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO budget_entries (tenant_id, id, budget_id, amount, kind, source_object, source_id, actor_id, at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", e).status());
+    KEEL_RETURN_IF_ERROR(repo::InsertBudgetEntry(*conn, tenant,
+                                                 {.id = ids[k], .budget_id = k == 0 ? from : to, .amount_fen = k == 0 ? -fen : fen,
+                                                  .kind = k == 0 ? "transfer_out" : "transfer_in", .source_object = "budget_transfers",
+                                                  .source_id = transfer_id, .actor_id = actor ? std::optional<int64_t>(actor) : std::nullopt,
+                                                  .at = now}));
   }
   return tx.Commit();
 }
 
 Result<int64_t> BudgetService::Find(int64_t tenant, int64_t unit, const std::string& category, const std::string& day) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {tenant, unit};
-  KEEL_ASSIGN_OR_RETURN(store::Rows path, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-  if (path.empty()) return Status::NotFound("unit");
-  std::vector<int64_t> chain = PathIds(store::AsText(path.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, repo::UnitPath(*conn, tenant, unit));
+  if (!path) return Status::NotFound("unit");
+  std::vector<int64_t> chain = PathIds(*path);
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     // The narrowest period first (a month's budget over the quarter's over the year's).
-    Value b[] = {tenant, *it, category, day, day};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT id FROM budgets WHERE tenant_id = ? AND unit_id = ? AND category = ? AND period_start <= ? AND period_end >= ? "
-        "ORDER BY period_start DESC, period_end ASC LIMIT 1", b));
-    if (!r.empty()) return store::AsInt(r.rows[0][0]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> found, repo::BudgetCovering(*conn, tenant, *it, category, day));
+    if (found) return *found;
   }
   return Status::Error(ErrorKind::kNotFound, "budget.none", "no " + category + " budget covers this unit on " + day,
                        "该单元在 " + day + " 没有 " + category + " 类预算", "category");

@@ -6,10 +6,9 @@
 
 #include "domain/schema.h"
 #include "org/internal.h"
+#include "org/store/shared.h"
 
 namespace keel::org {
-
-using store::Value;
 
 namespace {
 const domain::EntityDef& Transfers() { return *domain::FindEntity("budget_transfers"); }
@@ -69,14 +68,11 @@ Result<int64_t> ChangeRequests::ApplyDuePrices(int64_t tenant) {
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(std::string today, LocalToday(*conn, tenant, clock_.NowMs()));
-    Value q[] = {tenant, today};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT id, product_id, new_price, old_price FROM price_changes WHERE tenant_id = ? AND status = 'approved' AND effective_date <= ? AND "
-        "archived_at IS NULL ORDER BY effective_date, id", q));
-    for (const auto& row : r.rows) {
-      due.push_back({store::AsInt(row[0]), store::AsInt(row[1])});
-      prices.push_back(store::AsInt(row[2]));
-      olds.push_back(store::AsInt(row[3]));
+    KEEL_ASSIGN_OR_RETURN(std::vector<repo::DuePriceChange> rows, repo::LoadDuePriceChanges(*conn, tenant, today));
+    for (const auto& c : rows) {
+      due.push_back({c.id, c.product_id});
+      prices.push_back(c.new_price_fen);
+      olds.push_back(c.old_price_fen);
     }
   }
   auto sys = domain::Principal::System(tenant);

@@ -11,10 +11,9 @@
 #include "domain/schema.h"
 #include "events/event_log.h"
 #include "org/internal.h"
+#include "org/store/expenses.h"
 
 namespace keel::org {
-
-using store::Value;
 
 namespace {
 
@@ -87,10 +86,11 @@ Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   const TimeMs now = clock_.NowMs();
-  Value q[] = {p.tenant_id, ids[0], unit ? Value(unit) : Value(), kind, per, limit, tier.empty() ? Value() : Value(tier),
-               note.empty() ? Value() : Value(note), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO expense_policies (tenant_id, id, unit_id, kind, per, limit_amount, city_tier, note, created_at, "
-                                  "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  repo::ExpensePolicyRow rule = {.id = ids[0], .kind = kind, .per = per, .limit_fen = limit};
+  if (unit) rule.unit_id = unit;
+  if (!tier.empty()) rule.city_tier = tier;
+  if (!note.empty()) rule.note = note;
+  KEEL_RETURN_IF_ERROR(repo::InsertExpensePolicy(*conn, p.tenant_id, rule, FormatTimestamp(now), ActorOf(p)));
   json out = {{"id", ids[0]}, {"unit_id", unit ? json(unit) : json(nullptr)}, {"kind", kind}, {"per", per}, {"limit", Yuan(limit)},
               {"city_tier", tier.empty() ? json(nullptr) : json(tier)}, {"note", note}};
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "expense_policies", ids[0], nullptr, out}));
@@ -100,16 +100,13 @@ Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
 
 Result<json> ExpenseService::Policies(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, unit_id, kind, per, limit_amount, city_tier, note FROM expense_policies WHERE tenant_id = ? AND archived_at IS NULL "
-      "ORDER BY kind, unit_id, id", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::ExpensePolicyRow> rules, repo::ListExpensePolicies(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])}, {"unit_id", store::IsNull(row[1]) ? json(nullptr) : json(store::AsInt(row[1]))},
-                     {"kind", store::AsText(row[2])}, {"per", store::AsText(row[3])}, {"limit", Yuan(store::AsInt(row[4]))},
-                     {"city_tier", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
-                     {"note", store::IsNull(row[6]) ? json("") : json(store::AsText(row[6]))}});
+  for (const auto& r : rules) {
+    items.push_back({{"id", r.id}, {"unit_id", r.unit_id ? json(*r.unit_id) : json(nullptr)},
+                     {"kind", r.kind}, {"per", r.per}, {"limit", Yuan(r.limit_fen)},
+                     {"city_tier", r.city_tier ? json(*r.city_tier) : json(nullptr)},
+                     {"note", json(r.note.value_or(""))}});
   }
   return json{{"items", items}};
 }
@@ -123,25 +120,23 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
   int64_t unit = claim.value("unit_id", json(0)).is_number_integer() ? claim["unit_id"].get<int64_t>() : 0;
   KEEL_ASSIGN_OR_RETURN(std::string path, UnitPathOf(conn, tenant, unit));
   std::vector<int64_t> chain = PathIds(path);
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-      "SELECT id, unit_id, kind, per, limit_amount, city_tier FROM expense_policies WHERE tenant_id = ? AND archived_at IS NULL", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::ExpensePolicyRow> rules, repo::LoadExpensePolicies(conn, tenant));
   // The rule for a line: the deepest unit on the path (tenant-wide rules last), a rule for the
   // line's city tier over one for any city.
-  auto rule_for = [&](const std::string& kind, const std::string& tier) -> const std::vector<Value>* {
-    const std::vector<Value>* best = nullptr;
+  auto rule_for = [&](const std::string& kind, const std::string& tier) -> const repo::ExpensePolicyRow* {
+    const repo::ExpensePolicyRow* best = nullptr;
     int best_rank = -1;
-    for (const auto& row : r.rows) {
-      if (store::AsText(row[2]) != kind) continue;
-      if (!store::IsNull(row[5]) && store::AsText(row[5]) != tier) continue;
+    for (const auto& rule : rules) {
+      if (rule.kind != kind) continue;
+      if (rule.city_tier && *rule.city_tier != tier) continue;
       int depth = 0;
-      if (!store::IsNull(row[1])) {
-        auto it = std::find(chain.begin(), chain.end(), store::AsInt(row[1]));
+      if (rule.unit_id) {
+        auto it = std::find(chain.begin(), chain.end(), *rule.unit_id);
         if (it == chain.end()) continue;
         depth = static_cast<int>(it - chain.begin()) + 1;
       }
-      int rank = depth * 2 + (store::IsNull(row[5]) ? 0 : 1);
-      if (rank > best_rank) best_rank = rank, best = &row;
+      int rank = depth * 2 + (rule.city_tier ? 1 : 0);
+      if (rank > best_rank) best_rank = rank, best = &rule;
     }
     return best;
   };
@@ -161,8 +156,8 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
       out["within_policy"] = true;
       out["rule_id"] = nullptr;
     } else {
-      std::string per = store::AsText((*rule)[3]);
-      int64_t limit = store::AsInt((*rule)[4]);
+      std::string per = rule->per;
+      int64_t limit = rule->limit_fen;
       int64_t allowed = limit;
       int64_t counted = amount;
       if (per == "night") allowed = limit * (l.value("nights", json(1)).is_number_integer() ? l["nights"].get<int64_t>() : 1);
@@ -171,7 +166,7 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
       bool within = counted <= allowed;
       ok = ok && within;
       out["within_policy"] = within;
-      out["rule_id"] = store::AsInt((*rule)[0]);
+      out["rule_id"] = rule->id;
       out["per"] = per;
       out["limit"] = Yuan(limit);
       out["allowed"] = Yuan(allowed);
@@ -241,9 +236,7 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   // two concurrent submissions cannot both commit it.
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-    Value q[] = {budget, p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(int64_t claimed, conn->Exec(
-        "UPDATE expenses SET budget_id = ? WHERE tenant_id = ? AND id = ? AND budget_id IS NULL AND status IN ('draft', 'rejected')", q));
+    KEEL_ASSIGN_OR_RETURN(int64_t claimed, repo::ClaimBudgetSlot(*conn, p.tenant_id, id, budget));
     if (claimed != 1) {
       return Status::Error(ErrorKind::kConflict, "expense.status", "the claim is already being submitted or decided",
                            "报销单正在提交或审批中", "status");
@@ -253,8 +246,7 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
                                             {"source_object", "expenses"}, {"source_id", id}});
   if (!spent.ok()) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-    Value q[] = {p.tenant_id, id, budget};
-    (void)conn->Exec("UPDATE expenses SET budget_id = NULL WHERE tenant_id = ? AND id = ? AND budget_id = ?", q);
+    (void)repo::FreeBudgetSlot(*conn, p.tenant_id, id, budget);
     return spent.status();
   }
   // Within the unit's authority the claim is approved at once (and, for "report", HQ is told).
@@ -309,13 +301,11 @@ void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& d
   {
     auto conn = db_.Acquire();
     if (!conn.ok()) return;
-    Value q[] = {tenant, id};
-    auto r = (*conn)->Query("SELECT budget_id, total FROM expenses WHERE tenant_id = ? AND id = ?", q);
-    if (!r.ok() || r->empty() || store::IsNull(r->rows[0][0])) return;
-    budget = store::AsInt(r->rows[0][0]);
-    total = store::AsInt(r->rows[0][1]);
-    Value up[] = {tenant, id, budget};
-    auto n = (*conn)->Exec("UPDATE expenses SET budget_id = NULL WHERE tenant_id = ? AND id = ? AND budget_id = ?", up);
+    auto r = repo::LoadClaim(**conn, tenant, id);
+    if (!r.ok() || !r->has_value() || !(*r)->budget_id) return;
+    budget = *(*r)->budget_id;
+    total = (*r)->total_fen;
+    auto n = repo::FreeBudgetSlot(**conn, tenant, id, budget);
     if (!n.ok() || *n != 1) return;  // someone else released it
   }
   auto r = budgets_.Release(Principal::System(tenant), budget,
@@ -333,11 +323,10 @@ Result<json> ExpenseService::Post(const Principal& p, int64_t id) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    Value q[] = {p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT status, total, unit_id, owner_id, category, title, ledger_period FROM expenses WHERE tenant_id = ? AND id = ?", q));
-    std::string status = store::AsText(r.rows[0][0]);
-    if (status != "approved" || !store::IsNull(r.rows[0][6])) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::ClaimRow> r, repo::LoadClaim(*conn, p.tenant_id, id));
+    if (!r) return Status::NotFound("expense");
+    std::string status = r->status;
+    if (status != "approved" || r->ledger_period) {
       return Status::Error(ErrorKind::kConflict, "expense.status", "only an approved claim is posted; this one is " + status,
                            "只有已批准的报销单可以入账；当前状态为 " + status, "status");
     }
@@ -345,11 +334,9 @@ Result<json> ExpenseService::Post(const Principal& p, int64_t id) {
     for (const auto& l : claim["lines"]) day = std::max(day, l.value("day", std::string()));
     KEEL_ASSIGN_OR_RETURN(period, ledger_.OpenPeriodFor(*conn, p.tenant_id, day));
     if (period != day.substr(0, 7)) day = period + "-01";
-    KEEL_RETURN_IF_ERROR(ledger_.Append(*conn, p.tenant_id, store::AsInt(r.rows[0][2]), store::IsNull(r.rows[0][3]) ? 0 : store::AsInt(r.rows[0][3]),
-                                        period, day, "expense:" + store::AsText(r.rows[0][4]), store::AsInt(r.rows[0][1]), "expenses", id,
-                                        store::AsText(r.rows[0][5]), p.user_id));
-    Value up[] = {period, p.tenant_id, id};
-    KEEL_ASSIGN_OR_RETURN(int64_t marked, conn->Exec("UPDATE expenses SET ledger_period = ? WHERE tenant_id = ? AND id = ? AND ledger_period IS NULL", up));
+    KEEL_RETURN_IF_ERROR(ledger_.Append(*conn, p.tenant_id, r->unit_id, r->owner_id.value_or(0), period, day, "expense:" + r->category,
+                                        r->total_fen, "expenses", id, r->title, p.user_id));
+    KEEL_ASSIGN_OR_RETURN(int64_t marked, repo::MarkClaimPosted(*conn, p.tenant_id, id, period));
     if (marked != 1) {
       return Status::Error(ErrorKind::kConflict, "expense.status", "the claim is already posted", "报销单已入账", "status");
     }

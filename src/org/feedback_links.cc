@@ -4,10 +4,10 @@
 #include "domain/codec.h"
 #include "domain/unit_tree.h"
 #include "org/internal.h"
+#include "org/store/feedback_links.h"
+#include "org/store/shared.h"
 
 namespace keel::org {
-
-using store::Value;
 
 namespace {
 
@@ -54,28 +54,21 @@ json Labels() {
                   {"thanks", "Thank you for your feedback!"}}}};
 }
 
-const char* kDescribe =
-    "SELECT l.id, l.unit_id, un.name, l.store_id, s.name, l.title, l.prefix, l.expires_at, l.revoked_at, l.created_at, "
-    "l.created_by, l.submissions, l.last_submitted_at FROM feedback_links l "
-    "JOIN units un ON un.tenant_id = l.tenant_id AND un.id = l.unit_id "
-    "LEFT JOIN stores s ON s.tenant_id = l.tenant_id AND s.id = l.store_id ";
-
-json LinkJson(const store::Rows& r, size_t i, TimeMs now) {
-  const auto& row = r.rows[i];
-  auto opt_text = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
-  auto opt_int = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsInt(v)); };
+json LinkJson(const repo::FeedbackLinkRow& l, TimeMs now) {
+  auto opt_text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  auto opt_int = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
   std::string status = "active";
-  if (!store::IsNull(row[8])) {
+  if (l.revoked_at) {
     status = "revoked";
-  } else if (!store::IsNull(row[7])) {
-    auto exp = ParseTimestamp(store::AsText(row[7]));
+  } else if (l.expires_at) {
+    auto exp = ParseTimestamp(*l.expires_at);
     if (!exp.ok() || *exp <= now) status = "expired";
   }
-  return {{"id", store::AsInt(row[0])},      {"unit_id", store::AsInt(row[1])},   {"unit", store::AsText(row[2])},
-          {"store_id", opt_int(row[3])},     {"store", opt_text(row[4])},         {"title", opt_text(row[5])},
-          {"prefix", store::AsText(row[6])}, {"expires_at", opt_text(row[7])},    {"revoked_at", opt_text(row[8])},
-          {"created_at", store::AsText(row[9])}, {"created_by", opt_int(row[10])}, {"submissions", store::AsInt(row[11])},
-          {"last_submitted_at", opt_text(row[12])}, {"status", status}};
+  return {{"id", l.id},                  {"unit_id", l.unit_id},             {"unit", l.unit},
+          {"store_id", opt_int(l.store_id)}, {"store", opt_text(l.store)},   {"title", opt_text(l.title)},
+          {"prefix", l.prefix},          {"expires_at", opt_text(l.expires_at)}, {"revoked_at", opt_text(l.revoked_at)},
+          {"created_at", l.created_at},  {"created_by", opt_int(l.created_by)}, {"submissions", l.submissions},
+          {"last_submitted_at", opt_text(l.last_submitted_at)}, {"status", status}};
 }
 
 }  // namespace
@@ -90,10 +83,9 @@ FeedbackLinkService::FeedbackLinkService(store::Database& db, domain::RecordServ
     : db_(db), records_(records), clock_(clock), options_(options) {}
 
 Result<json> FeedbackLinkService::Describe(store::Connection& conn, int64_t tenant, int64_t id) {
-  Value q[] = {tenant, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(std::string(kDescribe) + "WHERE l.tenant_id = ? AND l.id = ?", q));
-  if (r.empty()) return Status::NotFound("feedback link");
-  return LinkJson(r, 0, clock_.NowMs());
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::FeedbackLinkRow> l, repo::LoadFeedbackLink(conn, tenant, id));
+  if (!l) return Status::NotFound("feedback link");
+  return LinkJson(*l, clock_.NowMs());
 }
 
 Result<json> FeedbackLinkService::Create(const Principal& p, const json& body) {
@@ -118,20 +110,16 @@ Result<json> FeedbackLinkService::Create(const Principal& p, const json& body) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   std::string store_path;
   if (store != 0) {
-    Value q[] = {p.tenant_id, store};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT s.unit_id, u.path FROM stores s JOIN units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id "
-        "WHERE s.tenant_id = ? AND s.id = ? AND s.archived_at IS NULL", q));
-    if (r.empty()) return Bad("validation.reference", "store_id: no such store in this tenant", "store_id：本租户中不存在该门店", "store_id");
-    if (unit == 0) unit = store::AsInt(r.rows[0][0]);
-    store_path = store::AsText(r.rows[0][1]);
+    KEEL_ASSIGN_OR_RETURN(std::optional<repo::StoreUnit> su, repo::LoadStoreUnit(*conn, p.tenant_id, store));
+    if (!su) return Bad("validation.reference", "store_id: no such store in this tenant", "store_id：本租户中不存在该门店", "store_id");
+    if (unit == 0) unit = su->unit_id;
+    store_path = su->unit_path;
   }
   if (unit == 0) unit = p.unit_id;
   if (unit == 0) return Bad("validation.required", "unit_id is required", "unit_id 为必填项", "unit_id");
-  Value uq[] = {p.tenant_id, unit};
-  KEEL_ASSIGN_OR_RETURN(store::Rows u, conn->Query("SELECT path FROM units WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", uq));
-  if (u.empty()) return Bad("validation.reference", "unit_id: no such unit in this tenant", "unit_id：本租户中不存在该单元", "unit_id");
-  const std::string path = store::AsText(u.rows[0][0]);
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> unit_path, repo::UnitPath(*conn, p.tenant_id, unit, /*live_only=*/true));
+  if (!unit_path) return Bad("validation.reference", "unit_id: no such unit in this tenant", "unit_id：本租户中不存在该单元", "unit_id");
+  const std::string path = *unit_path;
   if (!store_path.empty() && store_path.rfind(path, 0) != 0) {
     return Bad("validation.reference", "the store is not in that unit", "该门店不属于所选单元", "store_id");
   }
@@ -143,10 +131,11 @@ Result<json> FeedbackLinkService::Create(const Principal& p, const json& body) {
   const std::string prefix = token.substr(0, 10);
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value ins[] = {p.tenant_id, ids[0], unit, store ? Value(store) : Value(), title.empty() ? Value() : Value(title), prefix,
-                 Sha256Hex(token), expires.empty() ? Value() : Value(expires), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO feedback_links (tenant_id, id, unit_id, store_id, title, prefix, token_hash, expires_at, created_at, "
-                                  "created_by, window_count, submissions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)", ins).status());
+  repo::FeedbackLinkRow link = {.id = ids[0], .unit_id = unit, .prefix = prefix, .created_at = FormatTimestamp(now), .created_by = ActorOf(p)};
+  if (store) link.store_id = store;
+  if (!title.empty()) link.title = title;
+  if (!expires.empty()) link.expires_at = expires;
+  KEEL_RETURN_IF_ERROR(repo::InsertFeedbackLink(*conn, p.tenant_id, link, Sha256Hex(token)));
   KEEL_ASSIGN_OR_RETURN(json out, Describe(*conn, p.tenant_id, ids[0]));
   KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "feedback_link.created", "feedback_links", ids[0], out));
   KEEL_RETURN_IF_ERROR(tx.Commit());
@@ -156,35 +145,28 @@ Result<json> FeedbackLinkService::Create(const Principal& p, const json& body) {
 }
 
 Result<json> FeedbackLinkService::List(const Principal& p) {
-  std::vector<Value> params = {p.tenant_id};
-  std::string where = "WHERE l.tenant_id = ?";
-  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) {
-    where += domain::UnitTree::PathWithin("un.path", p.unit_path, params);
-  }
+  std::optional<std::string> within;
+  if (!domain::SeesWholeTenant(p.role) && !p.is_system()) within = p.unit_path;
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(std::string(kDescribe) + where + " ORDER BY l.id DESC LIMIT 1000", params));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::FeedbackLinkRow> links, repo::ListFeedbackLinks(*conn, p.tenant_id, within));
   json items = json::array();
   const TimeMs now = clock_.NowMs();
-  for (size_t i = 0; i < r.size(); ++i) items.push_back(LinkJson(r, i, now));
+  for (const auto& l : links) items.push_back(LinkJson(l, now));
   return json{{"items", items}};
 }
 
 Result<json> FeedbackLinkService::Revoke(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT un.path, l.revoked_at FROM feedback_links l JOIN units un ON un.tenant_id = l.tenant_id AND un.id = l.unit_id "
-      "WHERE l.tenant_id = ? AND l.id = ?", q));
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::FeedbackLinkRow> l, repo::LoadFeedbackLink(*conn, p.tenant_id, id));
   bool sees_all = domain::SeesWholeTenant(p.role) || p.is_system();
-  if (r.empty() || (!sees_all && store::AsText(r.rows[0][0]).rfind(p.unit_path, 0) != 0)) return Status::NotFound("feedback link");
+  if (!l || (!sees_all && l->unit_path.rfind(p.unit_path, 0) != 0)) return Status::NotFound("feedback link");
   if (!IsHq(p) && p.role != domain::Role::kUnitLead) {
     return Status::Error(ErrorKind::kForbidden, "forbidden", "only HQ and unit leads revoke feedback links", "只有总部和战队负责人可以停用反馈链接");
   }
-  if (store::IsNull(r.rows[0][1])) {
+  if (!l->revoked_at) {
     const TimeMs now = clock_.NowMs();
-    Value up[] = {FormatTimestamp(now), p.tenant_id, id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE feedback_links SET revoked_at = ? WHERE tenant_id = ? AND id = ?", up).status());
+    KEEL_RETURN_IF_ERROR(repo::RevokeFeedbackLink(*conn, p.tenant_id, id, FormatTimestamp(now)));
     KEEL_ASSIGN_OR_RETURN(json after, Describe(*conn, p.tenant_id, id));
     KEEL_RETURN_IF_ERROR(RecordChange(*conn, p, now, "feedback_link.revoked", "feedback_links", id, after));
   }
@@ -195,31 +177,24 @@ Result<json> FeedbackLinkService::Revoke(const Principal& p, int64_t id) {
 Result<FeedbackLinkService::Link> FeedbackLinkService::Find(store::Connection& conn, const std::string& token) {
   if (token.rfind(kTokenPrefix, 0) != 0 || token.size() > 100) return Gone();
   const std::string hash = Sha256Hex(token);
-  Value q[] = {hash};
-  // The only lookup not keyed by a tenant: the token names its tenant, as a session token does.
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(
-      "SELECT l.token_hash, l.revoked_at, l.expires_at, t.status, l.tenant_id, l.id, l.unit_id, l.store_id, l.title, t.name, t.locale, "
-      "un.name, un.name_en, s.name FROM feedback_links l JOIN tenants t ON t.id = l.tenant_id "
-      "JOIN units un ON un.tenant_id = l.tenant_id AND un.id = l.unit_id "
-      "LEFT JOIN stores s ON s.tenant_id = l.tenant_id AND s.id = l.store_id WHERE l.token_hash = ?", q));
-  if (r.empty()) return Gone();
-  const auto& row = r.rows[0];
-  if (!ConstantTimeEqual(store::AsText(row[0]), hash) || !store::IsNull(row[1]) || store::AsText(row[3]) != "active") return Gone();
-  if (!store::IsNull(row[2])) {
-    auto exp = ParseTimestamp(store::AsText(row[2]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::PublicLinkRow> row, repo::FindLinkByTokenHash(conn, hash));
+  if (!row) return Gone();
+  if (!ConstantTimeEqual(row->token_hash, hash) || row->revoked_at || row->tenant_status != "active") return Gone();
+  if (row->expires_at) {
+    auto exp = ParseTimestamp(*row->expires_at);
     if (!exp.ok() || *exp <= clock_.NowMs()) return Gone();
   }
   Link l;
-  l.tenant = store::AsInt(row[4]);
-  l.id = store::AsInt(row[5]);
-  l.unit = store::AsInt(row[6]);
-  l.store = store::AsInt(row[7]);
-  l.title = store::AsText(row[8]);
-  l.company = store::AsText(row[9]);
-  l.locale = store::AsText(row[10]);
-  l.unit_name = store::AsText(row[11]);
-  l.unit_name_en = store::AsText(row[12]);
-  l.store_name = store::AsText(row[13]);
+  l.tenant = row->tenant_id;
+  l.id = row->id;
+  l.unit = row->unit_id;
+  l.store = row->store_id.value_or(0);
+  l.title = row->title.value_or("");
+  l.company = row->company;
+  l.locale = row->locale;
+  l.unit_name = row->unit_name;
+  l.unit_name_en = row->unit_name_en.value_or("");
+  l.store_name = row->store_name.value_or("");
   return l;
 }
 
@@ -257,13 +232,8 @@ Result<json> FeedbackLinkService::Submit(const std::string& token, const json& b
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(l, Find(*conn, token));
-    Value rl[] = {window_open, window_open, now_text, now_text, l.tenant, l.id, window_open, int64_t{options_.max_posts_per_minute}};
-    KEEL_ASSIGN_OR_RETURN(int64_t counted, conn->Exec(
-        "UPDATE feedback_links SET "
-        "window_count = CASE WHEN window_start IS NULL OR window_start <= ? THEN 1 ELSE window_count + 1 END, "
-        "window_start = CASE WHEN window_start IS NULL OR window_start <= ? THEN ? ELSE window_start END, "
-        "submissions = submissions + 1, last_submitted_at = ? "
-        "WHERE tenant_id = ? AND id = ? AND (window_start IS NULL OR window_start <= ? OR window_count < ?)", rl));
+    KEEL_ASSIGN_OR_RETURN(int64_t counted,
+                          repo::CountSubmission(*conn, l.tenant, l.id, now_text, window_open, int64_t{options_.max_posts_per_minute}));
     if (counted != 1) {
       return Status::Error(ErrorKind::kTooManyRequests, "feedback_link.rate_limited",
                            "this link has received too many answers in the last minute; please try again in a minute",

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "common/tz.h"
+#include "org/store/shared.h"
 
 namespace keel::org {
 
@@ -42,15 +43,19 @@ Status CheckMonth(const std::string& period, const std::string& field) {
   return Status();
 }
 
-Result<int64_t> Fen(const nlohmann::json& v, const std::string& field) {
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 1e12) {
+Result<int64_t> Fen(double v, const std::string& field) {
+  if (!std::isfinite(v) || v < 0 || v > 1e12) {
     return Bad("validation.range", field + " is an amount in yuan from 0 to 1e12", field + " 应为 0 到 1e12 元的金额", field);
   }
-  double cents = v.get<double>() * 100;
+  double cents = v * 100;
   if (std::fabs(cents - std::round(cents)) > 1e-6) {
     return Bad("validation.money_precision", field + " must have at most 2 decimal places", field + " 最多保留 2 位小数", field);
   }
   return static_cast<int64_t>(std::llround(cents));
+}
+
+Result<int64_t> Fen(const nlohmann::json& v, const std::string& field) {
+  return Fen(v.is_number() ? v.get<double>() : std::nan(""), field);
 }
 
 double Yuan(int64_t fen) { return static_cast<double>(fen) / 100.0; }
@@ -71,10 +76,9 @@ std::string YuanText(int64_t fen) {
 
 namespace {
 Result<std::shared_ptr<const TimeZone>> ZoneOf(store::Connection& conn, int64_t tenant) {
-  Value q[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows tz, conn.Query("SELECT time_zone FROM tenants WHERE id = ?", q));
-  if (tz.empty()) return Status::NotFound("tenant");
-  return TimeZone::Load(store::AsText(tz.rows[0][0]));
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> zone, repo::TenantTimeZone(conn, tenant));
+  if (!zone) return Status::NotFound("tenant");
+  return TimeZone::Load(*zone);
 }
 }  // namespace
 
@@ -94,10 +98,9 @@ Result<std::string> LocalToday(store::Connection& conn, int64_t tenant, TimeMs n
 }
 
 Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t unit) {
-  Value q[] = {tenant, unit};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query("SELECT path FROM units WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Status::NotFound("unit", "unit_id");
-  return store::AsText(r.rows[0][0]);
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, repo::UnitPath(conn, tenant, unit));
+  if (!path) return Status::NotFound("unit", "unit_id");
+  return *path;
 }
 
 bool SeesUnit(const domain::Principal& p, const std::string& unit_path) {
@@ -123,11 +126,9 @@ Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal&
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  Value sel[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT * FROM " + table + " WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", sel));
+  KEEL_ASSIGN_OR_RETURN(store::Rows r, repo::LoadRuleRow(*conn, table, p.tenant_id, id));
   if (r.empty()) return Status::NotFound(what);
-  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE " + table + " SET archived_at = ? WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", q));
+  KEEL_ASSIGN_OR_RETURN(int64_t n, repo::ArchiveRuleRow(*conn, table, p.tenant_id, id, FormatTimestamp(now)));
   if (n != 1) return Status::NotFound(what);
   nlohmann::json before = RowJson(r, 0), after = before;
   after["archived_at"] = FormatTimestamp(now);

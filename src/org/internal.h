@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,11 @@ inline bool IsHq(const domain::Principal& p) {
   return p.role == domain::Role::kAdmin || p.role == domain::Role::kHqOps || p.is_system();
 }
 
+// The acting user as a NULL-able column: none for the system.
+inline std::optional<int64_t> ActorOf(const domain::Principal& p) {
+  return p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt;
+}
+
 inline Status Bad(const std::string& code, const std::string& en, const std::string& zh, const std::string& field) {
   return Status::Invalid(code, en, zh, field);
 }
@@ -49,6 +55,7 @@ Status CheckMonth(const std::string& period, const std::string& field = "period"
 
 // Money in yuan with at most two decimals (0 to 1e12) → fen.
 Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);
+Result<int64_t> Fen(double yuan, const std::string& field);  // NaN: not a number
 
 // Fen as yuan: a JSON number, and a text with two decimals and thousands separators ("12,345.60").
 double Yuan(int64_t fen);

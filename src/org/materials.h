@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +40,32 @@ struct MaterialContent {
   std::string bytes;
 };
 
+// A stored version, without its bytes.
+struct MaterialVersion {
+  int64_t material_id = 0, version = 0;
+  std::string file_name, content_type;
+  int64_t size_bytes = 0;
+  std::string sha256;
+  std::optional<std::string> note;
+  std::string created_at;
+  std::optional<int64_t> created_by;
+  std::optional<std::string> created_by_name;  // listed versions only
+};
+// A material's versions, newest first, with what its record says.
+struct MaterialVersions {
+  int64_t material_id = 0;
+  std::string title;
+  std::optional<int64_t> latest_version;
+  std::vector<MaterialVersion> items;
+};
+
+// An uploaded version as the API answers it and its event records it (with material_id, without
+// created_by_name).
+nlohmann::json ToJson(const MaterialVersion& v);
+
+// 413 material.too_large: a file above `limit` bytes.
+Status MaterialTooLarge(size_t limit);
+
 class MaterialService {
  public:
   static constexpr size_t kDefaultMaxBytes = 10 * 1024 * 1024;
@@ -46,15 +74,12 @@ class MaterialService {
   MaterialService(store::Database& db, domain::RecordService& records, const Clock& clock,
                   size_t max_bytes = kDefaultMaxBytes);
 
-  // Reads the JSON form of an upload: {content_base64, file_name, content_type, note}.
-  // 400 on a missing or malformed field, 413 material.too_large beyond the limit.
-  Result<MaterialUpload> UploadFromJson(const json& body) const;
   // Stores the next version of material `id`. Writers only: HQ for tenant-wide materials, unit
   // leads for their subtree's (403 otherwise; 404 when the caller cannot see the material; 409
   // when it is archived). Returns the version's description (without the bytes).
-  Result<json> AddVersion(const Principal& p, int64_t id, MaterialUpload upload);
+  Result<MaterialVersion> AddVersion(const Principal& p, int64_t id, MaterialUpload upload);
   // Every version of a visible material, newest first, without the bytes.
-  Result<json> Versions(const Principal& p, int64_t id);
+  Result<MaterialVersions> Versions(const Principal& p, int64_t id);
   // The bytes of version `version` (0: the newest) of a visible material.
   Result<MaterialContent> Content(const Principal& p, int64_t id, int64_t version);
 

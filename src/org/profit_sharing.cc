@@ -10,10 +10,10 @@
 #include "events/event_log.h"
 #include "formula/formula.h"
 #include "org/internal.h"
+#include "org/store/profit_sharing.h"
+#include "org/store/shared.h"
 
 namespace keel::org {
-
-using store::Value;
 
 namespace {
 
@@ -99,33 +99,25 @@ std::pair<std::string, std::string> Inputs(const formula::Formula& f, const std:
   return {en, zh};
 }
 
-Result<double> TargetOf(store::Connection& conn, int64_t tenant, int64_t unit, int64_t user, const std::string& period) {
-  std::vector<Value> q = {tenant, period};
-  std::string sql = "SELECT value FROM targets WHERE tenant_id = ? AND period = ? AND metric = 'revenue' AND archived_at IS NULL AND ";
-  if (user) {
-    sql += "user_id = ?";
-    q.emplace_back(user);
-  } else {
-    sql += "unit_id = ? AND user_id IS NULL";
-    q.emplace_back(unit);
-  }
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(sql, q));
-  return r.empty() ? 0.0 : store::AsDouble(r.rows[0][0]);
+json RuleJson(const repo::ProfitRuleRow& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"unit_id", r.unit_id ? json(*r.unit_id) : json(nullptr)},
+          {"pool_formula", r.pool_formula},
+          {"split", r.split},
+          {"weight_formula", r.weight_formula ? json(*r.weight_formula) : json(nullptr)},
+          {"description", json(r.description.value_or(""))}};
 }
-
-json RuleJson(const std::vector<Value>& row) {
-  return {{"id", store::AsInt(row[0])},
-          {"name", store::AsText(row[1])},
-          {"unit_id", store::IsNull(row[2]) ? json(nullptr) : json(store::AsInt(row[2]))},
-          {"pool_formula", store::AsText(row[3])},
-          {"split", store::AsText(row[4])},
-          {"weight_formula", store::IsNull(row[5]) ? json(nullptr) : json(store::AsText(row[5]))},
-          {"description", store::IsNull(row[6]) ? json("") : json(store::AsText(row[6]))}};
-}
-
-const char* kRuleColumns = "id, name, unit_id, pool_formula, split, weight_formula, description";
 
 }  // namespace
+
+// A rule compiled for a run: its pool formula and, for a formula split, its weight formula.
+struct ProfitSharing::CompiledRule {
+  repo::ProfitRuleRow row;
+  json as_json;
+  formula::Formula pool;
+  std::optional<formula::Formula> weight;
+};
 
 ProfitSharing::ProfitSharing(store::Database& db, Ledger& ledger, const Clock& clock) : db_(db), ledger_(ledger), clock_(clock) {}
 
@@ -164,13 +156,14 @@ Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   const TimeMs now = clock_.NowMs();
-  Value q[] = {p.tenant_id, ids[0], name, unit ? Value(unit) : Value(), pool, split, weight.empty() ? Value() : Value(weight),
-               description.empty() ? Value() : Value(description), FormatTimestamp(now), p.user_id ? Value(p.user_id) : Value()};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO profit_sharing_rules (tenant_id, id, name, unit_id, pool_formula, split, weight_formula, description, "
-                                  "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
-  Value g[] = {p.tenant_id, ids[0]};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(std::string("SELECT ") + kRuleColumns + " FROM profit_sharing_rules WHERE tenant_id = ? AND id = ?", g));
-  json out = RuleJson(r.rows[0]);
+  repo::ProfitRuleRow rule = {.id = ids[0], .name = name, .pool_formula = pool, .split = split};
+  if (unit) rule.unit_id = unit;
+  if (!weight.empty()) rule.weight_formula = weight;
+  if (!description.empty()) rule.description = description;
+  KEEL_RETURN_IF_ERROR(repo::InsertProfitRule(*conn, p.tenant_id, rule, FormatTimestamp(now), ActorOf(p)));
+  KEEL_ASSIGN_OR_RETURN(std::optional<repo::ProfitRuleRow> stored, repo::LoadProfitRule(*conn, p.tenant_id, ids[0]));
+  if (!stored) return Status::Internal("profit-sharing rule " + std::to_string(ids[0]) + " was not stored");
+  json out = RuleJson(*stored);
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "profit_sharing_rules", ids[0], nullptr, out}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
@@ -178,11 +171,9 @@ Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
 
 Result<json> ProfitSharing::Rules(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      std::string("SELECT ") + kRuleColumns + " FROM profit_sharing_rules WHERE tenant_id = ? AND archived_at IS NULL ORDER BY id", q));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProfitRuleRow> rules, repo::LoadProfitRules(*conn, p.tenant_id));
   json items = json::array();
-  for (const auto& row : r.rows) items.push_back(RuleJson(row));
+  for (const auto& r : rules) items.push_back(RuleJson(r));
   return json{{"items", items},
               {"pool_fields", kPoolFields},
               {"person_fields", kPersonFields}};
@@ -201,184 +192,162 @@ Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  std::string sql = std::string("SELECT ") + kRuleColumns + " FROM profit_sharing_rules WHERE tenant_id = ? AND archived_at IS NULL";
-  std::vector<Value> rq = {p.tenant_id};
+  std::optional<int64_t> only;
   if (body.contains("rule_id")) {
     if (!body["rule_id"].is_number_integer()) return Bad("validation.type", "rule_id is an id", "rule_id 应为 ID", "rule_id");
-    sql += " AND id = ?";
-    rq.emplace_back(body["rule_id"].get<int64_t>());
+    only = body["rule_id"].get<int64_t>();
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows rules, conn->Query(sql + " ORDER BY id", rq));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProfitRuleRow> rules, repo::LoadProfitRules(*conn, p.tenant_id, only));
   if (rules.empty()) return Status::NotFound("profit-sharing rule", "rule_id");
   bool closed = ledger_.IsClosed(*conn, p.tenant_id, period);
-  Value tq[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows units, conn->Query(
-      "SELECT id, path, name FROM units WHERE tenant_id = ? AND kind = 'unit' AND archived_at IS NULL ORDER BY path", tq));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> units, repo::LoadProfitCentres(*conn, p.tenant_id));
   std::string now = FormatTimestamp(clock_.NowMs());
   json summary = json::array();
   int64_t statements = 0;
-  for (const auto& rule_row : rules.rows) {
-    json rule = RuleJson(rule_row);
-    int64_t rule_id = rule["id"].get<int64_t>();
+  for (const auto& rule_row : rules) {
+    int64_t rule_id = rule_row.id;
     if (closed) {
-      Value eq[] = {p.tenant_id, period, rule_id};
-      KEEL_ASSIGN_OR_RETURN(store::Rows ex, conn->Query(
-          "SELECT 1 FROM profit_share_statements WHERE tenant_id = ? AND period = ? AND rule_id = ? LIMIT 1", eq));
-      if (!ex.empty()) {
+      KEEL_ASSIGN_OR_RETURN(bool final, repo::HasStatements(*conn, p.tenant_id, period, rule_id));
+      if (final) {
         return Status::Error(ErrorKind::kConflict, "profit_sharing.final", period + " is closed: its statements are final",
                              period + " 已结账，分成结果不能再改", "period");
       }
     }
-    KEEL_ASSIGN_OR_RETURN(formula::Formula pool_f, formula::Formula::Compile(rule["pool_formula"].get<std::string>(), Infos(kPoolFields),
-                                                                            formula::Type::kNumber));
-    std::optional<formula::Formula> weight_f;
-    if (rule["split"] == "formula") {
-      KEEL_ASSIGN_OR_RETURN(formula::Formula wf, formula::Formula::Compile(rule["weight_formula"].get<std::string>(), Infos(kPersonFields),
+    KEEL_ASSIGN_OR_RETURN(formula::Formula pool_f, formula::Formula::Compile(rule_row.pool_formula, Infos(kPoolFields), formula::Type::kNumber));
+    CompiledRule rule{rule_row, RuleJson(rule_row), std::move(pool_f), std::nullopt};
+    if (rule_row.split == "formula") {
+      KEEL_ASSIGN_OR_RETURN(formula::Formula wf, formula::Formula::Compile(rule_row.weight_formula.value_or(""), Infos(kPersonFields),
                                                                           formula::Type::kNumber));
-      weight_f.emplace(std::move(wf));
+      rule.weight.emplace(std::move(wf));
     }
     std::string scope = "/";
-    if (rule["unit_id"].is_number_integer()) {
-      KEEL_ASSIGN_OR_RETURN(scope, UnitPathOf(*conn, p.tenant_id, rule["unit_id"].get<int64_t>()));
+    if (rule_row.unit_id) {
+      KEEL_ASSIGN_OR_RETURN(scope, UnitPathOf(*conn, p.tenant_id, *rule_row.unit_id));
     }
-    Value dq[] = {p.tenant_id, period, rule_id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("DELETE FROM profit_share_statements WHERE tenant_id = ? AND period = ? AND rule_id = ?", dq).status());
-    for (const auto& u : units.rows) {
-      int64_t unit = store::AsInt(u[0]);
-      std::string path = store::AsText(u[1]), unit_name = store::AsText(u[2]);
-      if (path.rfind(scope, 0) != 0) continue;
-      KEEL_ASSIGN_OR_RETURN(PnlFigures f, ledger_.Figures(*conn, p.tenant_id, path, period));
-      // The people: active sellers of the subtree, and anyone the month's entries name there.
-      Value mq[] = {p.tenant_id, domain::UnitTree::SubtreePattern(path), p.tenant_id, domain::UnitTree::SubtreePattern(path), period};
-      KEEL_ASSIGN_OR_RETURN(store::Rows people, conn->Query(
-          "SELECT s.id, s.display_name FROM users s JOIN units x ON x.tenant_id = s.tenant_id AND x.id = s.unit_id WHERE s.tenant_id = ? AND "
-          "((x.path LIKE ? AND s.status = 'active' AND s.role IN ('rep', 'supervisor', 'unit_lead')) OR s.id IN (SELECT e.user_id FROM "
-          "ledger_entries e JOIN units y ON y.tenant_id = e.tenant_id AND y.id = e.unit_id WHERE e.tenant_id = ? AND y.path LIKE ? AND "
-          "e.period = ? AND e.user_id IS NOT NULL)) ORDER BY s.id", mq));
-      KEEL_ASSIGN_OR_RETURN(double unit_target, TargetOf(*conn, p.tenant_id, unit, 0, period));
-      std::vector<double> unit_values = Values(kPoolFields, f, static_cast<double>(people.size()), unit_target);
-      KEEL_ASSIGN_OR_RETURN(double pool_yuan, Evaluate(pool_f, unit_values));
-      int64_t pool = std::max<int64_t>(0, std::llround(pool_yuan * 100));
-      auto [inputs_en, inputs_zh] = Inputs(pool_f, kPoolFields, unit_values);
-      std::vector<double> weights;
-      std::vector<json> bases;
-      for (const auto& person : people.rows) {
-        int64_t user = store::AsInt(person[0]);
-        KEEL_ASSIGN_OR_RETURN(PnlFigures pf, ledger_.Figures(*conn, p.tenant_id, path, period, user));
-        KEEL_ASSIGN_OR_RETURN(double target, TargetOf(*conn, p.tenant_id, unit, user, period));
-        std::vector<double> pv = Values(kPersonFields, pf, 1, target);
-        double w = 1;
-        json basis = {{"revenue", Yuan(pf.revenue)}, {"gross_margin", Yuan(pf.gross_margin())}, {"orders", pf.orders}, {"target", target}};
-        if (rule["split"] == "revenue") w = Yuan(pf.revenue);
-        if (rule["split"] == "gross_margin") w = Yuan(pf.gross_margin());
-        if (weight_f) {
-          KEEL_ASSIGN_OR_RETURN(w, Evaluate(*weight_f, pv));
-          basis["inputs_en"] = Inputs(*weight_f, kPersonFields, pv).first;
-          basis["inputs_zh"] = Inputs(*weight_f, kPersonFields, pv).second;
-        }
-        weights.push_back(std::max(0.0, w));
-        basis["weight"] = std::max(0.0, w);
-        bases.push_back(basis);
-      }
-      std::vector<int64_t> amounts = SplitExact(pool, weights);
-      double weight_total = 0;
-      for (double w : weights) weight_total += w;
-      bool equal_fallback = weight_total <= 0 && rule["split"] != "equal";
-      std::string basis_en = rule["split"] == "formula" ? "weight (" + rule["weight_formula"].get<std::string>() + ")"
-                             : rule["split"] == "equal" ? "an equal share"
-                                                        : rule["split"].get<std::string>();
-      std::string basis_zh = rule["split"] == "revenue"        ? "销售额"
-                             : rule["split"] == "gross_margin" ? "毛利"
-                             : rule["split"] == "equal"        ? "平均分配"
-                                                               : "权重（" + rule["weight_formula"].get<std::string>() + "）";
-      for (size_t i = 0; i < people.rows.size(); ++i) {
-        int64_t user = store::AsInt(people.rows[i][0]);
-        double share = weight_total > 0 ? weights[i] / weight_total : 1.0 / static_cast<double>(people.rows.size());
-        double share_pct = std::round(share * 10000) / 100;
-        std::vector<std::string> en = {
-            unit_name + " " + period + ": " + inputs_en,
-            "pool = " + rule["pool_formula"].get<std::string>() + " = " + YuanText(pool) + (pool_yuan < 0 ? " (negative: no pool)" : ""),
-            equal_fallback ? "nobody has a " + basis_en + " this month: the pool is split equally among " + std::to_string(people.rows.size())
-                           : "your " + basis_en + " " + Num(weights[i], rule["split"] != "formula") + " of the unit's " +
-                                 Num(weight_total, rule["split"] != "formula") + " = " + Num(share_pct, false) + " %",
-            "your share = " + YuanText(amounts[i]) + " yuan"};
-        std::vector<std::string> zh = {
-            unit_name + " " + period + "：" + inputs_zh,
-            "分成池 = " + rule["pool_formula"].get<std::string>() + " = " + YuanText(pool) + " 元" + (pool_yuan < 0 ? "（为负，不分成）" : ""),
-            equal_fallback ? "本月无人有" + basis_zh + "，分成池由 " + std::to_string(people.rows.size()) + " 人平分"
-                           : "您的" + basis_zh + " " + Num(weights[i], rule["split"] != "formula") + "，占战队合计 " +
-                                 Num(weight_total, rule["split"] != "formula") + " 的 " + Num(share_pct, false) + "%",
-            "您分得 " + YuanText(amounts[i]) + " 元"};
-        json detail = {{"rule", rule},
-                       {"unit", {{"id", unit}, {"name", unit_name}}},
-                       {"unit_figures", Ledger::FiguresJson(f)},
-                       {"unit_target", unit_target},
-                       {"pool", Yuan(pool)},
-                       {"pool_raw", pool_yuan},
-                       {"basis", bases[i]},
-                       {"basis_total", weight_total},
-                       {"share_pct", share_pct},
-                       {"people", static_cast<int64_t>(people.rows.size())},
-                       {"steps_en", en},
-                       {"steps_zh", zh}};
-        KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-        Value ins[] = {p.tenant_id, ids[0], period, rule_id, unit, user, pool, amounts[i], detail.dump(), now, p.user_id ? Value(p.user_id) : Value()};
-        KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO profit_share_statements (tenant_id, id, period, rule_id, unit_id, user_id, pool, amount, detail, "
-                                        "computed_at, computed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ins).status());
-        ++statements;
-      }
-      summary.push_back({{"rule_id", rule_id}, {"unit_id", unit}, {"unit", unit_name}, {"pool", Yuan(pool)},
-                         {"people", static_cast<int64_t>(people.rows.size())}});
+    KEEL_RETURN_IF_ERROR(repo::DeleteStatements(*conn, p.tenant_id, period, rule_id));
+    for (const auto& u : units) {
+      if (u.path.rfind(scope, 0) != 0) continue;
+      KEEL_ASSIGN_OR_RETURN(json unit_summary, ShareUnit(*conn, p, period, rule, u.id, u.path, u.name, now, statements));
+      summary.push_back(std::move(unit_summary));
     }
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return json{{"period", period}, {"statements", statements}, {"units", summary}};
 }
 
+// One unit's pool under one rule, split among its people: a statement per person.
+Result<json> ProfitSharing::ShareUnit(store::Connection& conn, const Principal& p, const std::string& period, const CompiledRule& r, int64_t unit,
+                                      const std::string& path, const std::string& unit_name, const std::string& now, int64_t& statements) {
+  const json& rule = r.as_json;
+  const std::string& split = r.row.split;
+  const std::string weight_formula = r.row.weight_formula.value_or("");
+  KEEL_ASSIGN_OR_RETURN(PnlFigures f, ledger_.Figures(conn, p.tenant_id, path, period));
+  // The people: active sellers of the subtree, and anyone the month's entries name there.
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::PersonRow> people,
+                        repo::LoadSharingPeople(conn, p.tenant_id, domain::UnitTree::SubtreePattern(path), period));
+  KEEL_ASSIGN_OR_RETURN(double unit_target, repo::RevenueTarget(conn, p.tenant_id, unit, 0, period));
+  std::vector<double> unit_values = Values(kPoolFields, f, static_cast<double>(people.size()), unit_target);
+  KEEL_ASSIGN_OR_RETURN(double pool_yuan, Evaluate(r.pool, unit_values));
+  int64_t pool = std::max<int64_t>(0, std::llround(pool_yuan * 100));
+  auto [inputs_en, inputs_zh] = Inputs(r.pool, kPoolFields, unit_values);
+  std::vector<double> weights;
+  std::vector<json> bases;
+  for (const auto& person : people) {
+    KEEL_ASSIGN_OR_RETURN(PnlFigures pf, ledger_.Figures(conn, p.tenant_id, path, period, person.id));
+    KEEL_ASSIGN_OR_RETURN(double target, repo::RevenueTarget(conn, p.tenant_id, unit, person.id, period));
+    std::vector<double> pv = Values(kPersonFields, pf, 1, target);
+    double w = 1;
+    json basis = {{"revenue", Yuan(pf.revenue)}, {"gross_margin", Yuan(pf.gross_margin())}, {"orders", pf.orders}, {"target", target}};
+    if (split == "revenue") w = Yuan(pf.revenue);
+    if (split == "gross_margin") w = Yuan(pf.gross_margin());
+    if (r.weight) {
+      KEEL_ASSIGN_OR_RETURN(w, Evaluate(*r.weight, pv));
+      basis["inputs_en"] = Inputs(*r.weight, kPersonFields, pv).first;
+      basis["inputs_zh"] = Inputs(*r.weight, kPersonFields, pv).second;
+    }
+    weights.push_back(std::max(0.0, w));
+    basis["weight"] = std::max(0.0, w);
+    bases.push_back(basis);
+  }
+  std::vector<int64_t> amounts = SplitExact(pool, weights);
+  double weight_total = 0;
+  for (double w : weights) weight_total += w;
+  bool equal_fallback = weight_total <= 0 && split != "equal";
+  std::string basis_en = split == "formula" ? "weight (" + weight_formula + ")" : split == "equal" ? "an equal share" : split;
+  std::string basis_zh = split == "revenue"        ? "销售额"
+                         : split == "gross_margin" ? "毛利"
+                         : split == "equal"        ? "平均分配"
+                                                   : "权重（" + weight_formula + "）";
+  const std::string n_people = std::to_string(people.size());
+  for (size_t i = 0; i < people.size(); ++i) {
+    double share = weight_total > 0 ? weights[i] / weight_total : 1.0 / static_cast<double>(people.size());
+    double share_pct = std::round(share * 10000) / 100;
+    bool money = split != "formula";
+    std::vector<std::string> en = {
+        unit_name + " " + period + ": " + inputs_en,
+        "pool = " + r.row.pool_formula + " = " + YuanText(pool) + (pool_yuan < 0 ? " (negative: no pool)" : ""),
+        equal_fallback ? "nobody has a " + basis_en + " this month: the pool is split equally among " + n_people
+                       : "your " + basis_en + " " + Num(weights[i], money) + " of the unit's " + Num(weight_total, money) + " = " +
+                             Num(share_pct, false) + " %",
+        "your share = " + YuanText(amounts[i]) + " yuan"};
+    std::vector<std::string> zh = {
+        unit_name + " " + period + "：" + inputs_zh,
+        "分成池 = " + r.row.pool_formula + " = " + YuanText(pool) + " 元" + (pool_yuan < 0 ? "（为负，不分成）" : ""),
+        equal_fallback ? "本月无人有" + basis_zh + "，分成池由 " + n_people + " 人平分"
+                       : "您的" + basis_zh + " " + Num(weights[i], money) + "，占战队合计 " + Num(weight_total, money) + " 的 " +
+                             Num(share_pct, false) + "%",
+        "您分得 " + YuanText(amounts[i]) + " 元"};
+    json detail = {{"rule", rule},
+                   {"unit", {{"id", unit}, {"name", unit_name}}},
+                   {"unit_figures", Ledger::FiguresJson(f)},
+                   {"unit_target", unit_target},
+                   {"pool", Yuan(pool)},
+                   {"pool_raw", pool_yuan},
+                   {"basis", bases[i]},
+                   {"basis_total", weight_total},
+                   {"share_pct", share_pct},
+                   {"people", static_cast<int64_t>(people.size())},
+                   {"steps_en", en},
+                   {"steps_zh", zh}};
+    KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
+    KEEL_RETURN_IF_ERROR(repo::InsertStatement(conn, p.tenant_id,
+                                               {.id = ids[0], .period = period, .rule_id = r.row.id, .unit_id = unit, .user_id = people[i].id,
+                                                .pool_fen = pool, .amount_fen = amounts[i], .detail = detail.dump(), .computed_at = now},
+                                               ActorOf(p)));
+    ++statements;
+  }
+  return json{{"rule_id", r.row.id}, {"unit_id", unit}, {"unit", unit_name}, {"pool", Yuan(pool)}, {"people", static_cast<int64_t>(people.size())}};
+}
+
 Result<json> ProfitSharing::Statements(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
-  std::string where = " WHERE s.tenant_id = ?";
-  std::vector<Value> params = {p.tenant_id};
+  repo::StatementFilter filter;
   for (const auto& [k, v] : query) {
     if (k == "period") {
       KEEL_RETURN_IF_ERROR(CheckMonth(v));
-      where += " AND s.period = ?";
-      params.emplace_back(v);
+      filter.period = v;
     } else if (k == "unit_id" || k == "user_id" || k == "rule_id" || k == "id") {
       char* end = nullptr;
       long long x = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end || x <= 0) return Bad("validation.parameter", k + " must be a positive id", k + " 应为正整数 ID", k);
-      where += " AND s." + k + " = ?";
-      params.emplace_back(static_cast<int64_t>(x));
+      (k == "unit_id" ? filter.unit_id : k == "user_id" ? filter.user_id : k == "rule_id" ? filter.rule_id : filter.id) = static_cast<int64_t>(x);
     } else {
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
     }
   }
   // Everyone sees their own; unit leads their subtree; supervisors their direct reports; HQ all.
+  using Scope = repo::StatementFilter::Scope;
   if (!p.is_system() && !domain::SeesWholeTenant(p.role)) {
-    if (p.role == domain::Role::kUnitLead) {
-      where += " AND (s.user_id = ? OR u.path LIKE ?)";
-      params.emplace_back(p.user_id);
-      params.emplace_back(domain::UnitTree::SubtreePattern(p.unit_path));
-    } else if (p.role == domain::Role::kSupervisor) {
-      where += " AND (s.user_id = ? OR s.user_id IN (SELECT id FROM users WHERE tenant_id = s.tenant_id AND supervisor_id = ?))";
-      params.emplace_back(p.user_id);
-      params.emplace_back(p.user_id);
-    } else {
-      where += " AND s.user_id = ?";
-      params.emplace_back(p.user_id);
-    }
+    filter.viewer = p.user_id;
+    filter.scope = p.role == domain::Role::kUnitLead ? Scope::kOwnAndSubtree : p.role == domain::Role::kSupervisor ? Scope::kOwnAndReports : Scope::kOwn;
+    filter.viewer_subtree = domain::UnitTree::SubtreePattern(p.unit_path);
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT s.id, s.period, s.rule_id, s.unit_id, u.name, s.user_id, w.display_name, s.pool, s.amount, s.computed_at FROM profit_share_statements s "
-      "JOIN units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id JOIN users w ON w.tenant_id = s.tenant_id AND w.id = s.user_id" + where +
-          " ORDER BY s.period DESC, u.path, s.amount DESC, s.id LIMIT 2000", params));
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::StatementRow> rows, repo::LoadStatements(*conn, p.tenant_id, filter));
   json items = json::array();
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])}, {"period", store::AsText(row[1])}, {"rule_id", store::AsInt(row[2])},
-                     {"unit_id", store::AsInt(row[3])}, {"unit", store::AsText(row[4])}, {"user_id", store::AsInt(row[5])},
-                     {"user", store::AsText(row[6])}, {"pool", Yuan(store::AsInt(row[7]))}, {"amount", Yuan(store::AsInt(row[8]))},
-                     {"computed_at", store::AsText(row[9])}});
+  for (const auto& s : rows) {
+    items.push_back({{"id", s.id}, {"period", s.period}, {"rule_id", s.rule_id}, {"unit_id", s.unit_id}, {"unit", s.unit},
+                     {"user_id", s.user_id}, {"user", s.user}, {"pool", Yuan(s.pool_fen)}, {"amount", Yuan(s.amount_fen)},
+                     {"computed_at", s.computed_at}});
   }
   return json{{"items", items}};
 }
@@ -387,11 +356,10 @@ Result<json> ProfitSharing::Statement(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(json list, Statements(p, {{"id", std::to_string(id)}}));
   if (list["items"].empty()) return Status::NotFound("statement");
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  Value q[] = {p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT detail FROM profit_share_statements WHERE tenant_id = ? AND id = ?", q));
-  if (r.empty()) return Status::NotFound("statement");
+  KEEL_ASSIGN_OR_RETURN(std::optional<std::string> detail, repo::StatementDetail(*conn, p.tenant_id, id));
+  if (!detail) return Status::NotFound("statement");
   json out = list["items"][0];
-  out["detail"] = json::parse(store::AsText(r.rows[0][0]), nullptr, false);
+  out["detail"] = json::parse(*detail, nullptr, false);
   return out;
 }
 

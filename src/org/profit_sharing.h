@@ -40,6 +40,11 @@ class ProfitSharing {
   Result<json> Statement(const Principal& p, int64_t id);
 
  private:
+  struct CompiledRule;
+  // One unit's pool under a rule, split among its people; counts the statements it writes.
+  Result<json> ShareUnit(store::Connection& conn, const Principal& p, const std::string& period, const CompiledRule& rule, int64_t unit,
+                         const std::string& path, const std::string& unit_name, const std::string& now, int64_t& statements);
+
   store::Database& db_;
   Ledger& ledger_;
   const Clock& clock_;

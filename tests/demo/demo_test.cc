@@ -11,6 +11,7 @@
 #include "org/commerce/commerce.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
+#include "org/ledger_json.h"
 #include "org/profit_sharing.h"
 #include "org/workflow/approvals.h"
 #include "org/governance.h"
@@ -261,7 +262,7 @@ void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
   EXPECT_GT(accounts->posted, 50);
   EXPECT_GE(accounts->pending, 12);  // each unit's channel conference waits for approval
   auto ops = e.PrincipalOf("ops");
-  auto cons = e.ledger.Consolidated(ops, last_month).value()["items"];
+  auto cons = org::ToJson(e.ledger.Consolidated(ops, last_month).value())["items"];
   ASSERT_FALSE(cons.empty());
   double company = cons[0]["figures"]["revenue"].get<double>(), regions = 0, units_revenue = 0;
   int units_with_pnl = 0;
@@ -269,7 +270,7 @@ void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
     if (row["kind"] == "region") regions += row["figures"]["revenue"].get<double>();
     if (row["kind"] != "unit") continue;
     units_revenue += row["figures"]["revenue"].get<double>();
-    auto pnl = e.ledger.Pnl(ops, row["unit_id"].get<int64_t>(), last_month).value();
+    auto pnl = org::ToJson(e.ledger.Pnl(ops, row["unit_id"].get<int64_t>(), last_month).value());
     EXPECT_GT(pnl["figures"]["revenue"].get<double>(), 0) << row.dump();
     EXPECT_GT(pnl["figures"]["expenses"].get<double>(), 0) << row.dump();      // posted claims
     EXPECT_GT(pnl["figures"]["allocations"].get<double>(), 0) << row.dump();   // HQ's shared services

@@ -111,9 +111,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     if (!claim.ok()) throw std::runtime_error(claim.status().ToString());
     auto policy = f_->expenses->SavePolicy(o.as["admin"], {{"kind", "meal"}, {"per", "person"}, {"limit", 150}, {"note", kMarker}});
     ids_["expense-policies"] = (*policy)["id"];
-    auto alloc = f_->ledger->SaveAllocationRule(o.as["admin"], {{"name", kMarker}, {"monthly_amount", 1000}, {"driver", "revenue"}});
-    ids_["allocation-rules"] = (*alloc)["id"];
-    (void)f_->ledger->SaveSettings(o.as["admin"], {{"commission_pct", 1.5}});
+    auto alloc = f_->ledger->SaveAllocationRule(o.as["admin"], {.name = kMarker, .monthly_amount = 1000, .driver = "revenue"});
+    ids_["allocation-rules"] = alloc->id;
+    (void)f_->ledger->SaveSettings(o.as["admin"], {.commission_pct = 1.5});
     if (auto posted = f_->ledger->PostPeriod(o.as["admin"], "2026-11"); !posted.ok()) throw std::runtime_error(posted.status().ToString());
     auto share = f_->profit_sharing->SaveRule(o.as["admin"], {{"name", kMarker}, {"pool_formula", "0.1 * MAX(gross_margin, 0)"}});
     ids_["profit-sharing/rules"] = (*share)["id"];

@@ -9,6 +9,7 @@
 #include "org/expenses.h"
 #include "org/governance.h"
 #include "org/ledger.h"
+#include "org/ledger_json.h"
 #include "org/profit_sharing.h"
 #include "support/org.h"
 
@@ -108,7 +109,7 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   EXPECT_EQ((*posted)["ledger_period"], "2026-10");
   EXPECT_FALSE((*posted)["posted_at"].is_null());
   EXPECT_EQ(expenses_.Post(As("admin"), claim).status().code(), "expense.status");  // once
-  auto entries = ledger_.Entries(As("admin"), {{"source_object", "expenses"}}).value()["items"];
+  auto entries = ToJson(ledger_.Entries(As("admin"), {{"source_object", "expenses"}}).value())["items"];
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["account"], "expense:travel");
   EXPECT_DOUBLE_EQ(entries[0]["amount"].get<double>(), 450);
@@ -119,8 +120,8 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
 
 TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputedExample) {
   Orders();
-  ASSERT_TRUE(ledger_.SaveSettings(As("admin"), {{"commission_pct", 2}}).ok());
-  ASSERT_TRUE(ledger_.SaveAllocationRule(As("admin"), {{"name", "IT 系统"}, {"monthly_amount", 1000}, {"driver", "revenue"}}).ok());
+  ASSERT_TRUE(ledger_.SaveSettings(As("admin"), {.commission_pct = 2}).ok());
+  ASSERT_TRUE(ledger_.SaveAllocationRule(As("admin"), {.name = "IT 系统", .monthly_amount = 1000, .driver = "revenue"}).ok());
   // The travel claim of the first test, approved and posted.
   ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 5000}}).ok());
   int64_t claim = Claim("rep_a1", {{{"day", "2026-10-15"}, {"kind", "hotel"}, {"amount", 400}, {"nights", 1}, {"city", "上海"}},
@@ -132,17 +133,17 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
 
   auto run = ledger_.PostPeriod(As("admin"), "2026-10");
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  EXPECT_EQ((*run)["orders_posted"], 4);  // O1–O4; O5 is November's in Shanghai
+  EXPECT_EQ(run->orders_posted, 4);  // O1–O4; O5 is November's in Shanghai
   auto rerun = ledger_.PostPeriod(As("admin"), "2026-10");
   ASSERT_TRUE(rerun.ok());
-  EXPECT_EQ((*rerun)["orders_posted"], 0);  // idempotent
+  EXPECT_EQ(rerun->orders_posted, 0);  // idempotent
 
   // Unit A by hand: revenue 3000 + 900 + 1000 = 4900; cost 1800 + 400 + 400 = 2600; commissions
   // 2 % = 98; travel 450; IT 1000 × 4900/5900 = 830.508… → 830.51 (the left-over fen goes to the
   // larger remainder); operating profit 4900 − 2600 − 450 − 98 − 830.51 = 921.49.
   auto pnl = ledger_.Pnl(As("lead_a"), org_.unit_a, "2026-10");
   ASSERT_TRUE(pnl.ok()) << pnl.status().ToString();
-  json f = (*pnl)["figures"];
+  json f = ToJson(*pnl)["figures"];
   EXPECT_DOUBLE_EQ(f["revenue"].get<double>(), 4900);
   EXPECT_DOUBLE_EQ(f["cogs"].get<double>(), 2600);
   EXPECT_DOUBLE_EQ(f["gross_margin"].get<double>(), 2300);
@@ -153,13 +154,13 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   EXPECT_DOUBLE_EQ(f["allocations"].get<double>(), 830.51);
   EXPECT_DOUBLE_EQ(f["operating_profit"].get<double>(), 921.49);
   EXPECT_EQ(f["orders"], 3);
-  EXPECT_EQ((*pnl)["months"]["2026-10"], "open");
+  EXPECT_EQ(pnl->months["2026-10"], "open");
   // Unit B: 1000 − 600 − 20 − 169.49 = 210.51.
-  json fb = ledger_.Pnl(As("admin"), org_.unit_b, "2026-10").value()["figures"];
+  json fb = ToJson(ledger_.Pnl(As("admin"), org_.unit_b, "2026-10").value())["figures"];
   EXPECT_DOUBLE_EQ(fb["allocations"].get<double>(), 169.49);
   EXPECT_DOUBLE_EQ(fb["operating_profit"].get<double>(), 210.51);
   // HQ's consolidated view: the region and the company add up; 921.49 + 210.51 = 1132.
-  json cons = ledger_.Consolidated(As("ops"), "2026-10").value()["items"];
+  json cons = ToJson(ledger_.Consolidated(As("ops"), "2026-10").value())["items"];
   ASSERT_EQ(cons.size(), 5u);
   EXPECT_EQ(cons[0]["unit_id"], org_.hq);
   EXPECT_DOUBLE_EQ(cons[0]["figures"]["revenue"].get<double>(), 5900);
@@ -167,12 +168,12 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   EXPECT_DOUBLE_EQ(cons[0]["figures"]["operating_profit"].get<double>(), 1132);
   EXPECT_DOUBLE_EQ(cons[1]["figures"]["operating_profit"].get<double>(), 1132);  // the region
   // A unit lead sees their own subtree only; a rep of unit B cannot read unit A.
-  json mine = ledger_.Consolidated(As("lead_a"), "2026-10").value()["items"];
+  json mine = ToJson(ledger_.Consolidated(As("lead_a"), "2026-10").value())["items"];
   ASSERT_EQ(mine.size(), 2u);  // unit A and its store
   EXPECT_EQ(ledger_.Pnl(As("rep_b"), org_.unit_a, "2026-10").status().code(), "not_found");
-  EXPECT_TRUE(ledger_.Entries(As("rep_b"), {{"period", "2026-10"}, {"account", "revenue"}}).value()["items"].size() == 1);
+  EXPECT_TRUE(ToJson(ledger_.Entries(As("rep_b"), {{"period", "2026-10"}, {"account", "revenue"}}).value())["items"].size() == 1);
   // The quarter is the sum of its months.
-  EXPECT_DOUBLE_EQ(ledger_.Pnl(As("admin"), org_.unit_a, "2026-Q4").value()["figures"]["revenue"].get<double>(), 4900);
+  EXPECT_DOUBLE_EQ(ToJson(ledger_.Pnl(As("admin"), org_.unit_a, "2026-Q4").value())["figures"]["revenue"].get<double>(), 4900);
 
   // Profit sharing: 30 % of the contribution margin above 1,000. Unit A: 0.3 × 752 = 225.60,
   // split by revenue: rep_a1 4000/4900 → 184.163… → 184.16; rep_a2 900/4900 → 41.436… → 41.44
@@ -219,11 +220,11 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   // O2 is refunded in November: October stays as it was; November carries the reversal.
   ASSERT_TRUE(rs_->Update(As("sup_a"), Entity("orders"), o2_, {{"status", "refunded"}}).ok());
   ASSERT_TRUE(ledger_.PostPeriod(As("admin"), "2026-10").ok());
-  EXPECT_DOUBLE_EQ(ledger_.Pnl(As("admin"), org_.unit_a, "2026-10").value()["figures"]["revenue"].get<double>(), 4900);
+  EXPECT_DOUBLE_EQ(ToJson(ledger_.Pnl(As("admin"), org_.unit_a, "2026-10").value())["figures"]["revenue"].get<double>(), 4900);
   auto nov = ledger_.PostPeriod(As("admin"), "2026-11");
   ASSERT_TRUE(nov.ok()) << nov.status().ToString();
-  EXPECT_EQ((*nov)["orders_reversed"], 1);
-  json fn = ledger_.Pnl(As("admin"), org_.unit_a, "2026-11").value()["figures"];
+  EXPECT_EQ(nov->orders_reversed, 1);
+  json fn = ToJson(ledger_.Pnl(As("admin"), org_.unit_a, "2026-11").value())["figures"];
   EXPECT_DOUBLE_EQ(fn["revenue"].get<double>(), -900);
   EXPECT_DOUBLE_EQ(fn["cogs"].get<double>(), -400);
   EXPECT_DOUBLE_EQ(fn["commissions"].get<double>(), -18);
