@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "org/rules/rules.h"
+
 
 namespace keel::app {
 
@@ -32,6 +34,7 @@ Result<Store> OpenStore(const Config& c, const std::string& synchronous, const C
   if (*applied > 0) spdlog::info("migrate applied={} schema_version={}", *applied, store::LatestSchemaVersion());
   Store s;
   s.db = std::move(db).value();
+  org::RegisterEntityRules();  // before the first write of a quote, contract, expense claim or change request
   s.records = std::make_unique<domain::RecordService>(*s.db, clock);
   domain::AuthOptions ao;
   ao.session_ttl_ms = static_cast<TimeMs>(c.session_ttl_hours) * 3600 * 1000;

@@ -7,7 +7,9 @@
 #include "common/crypto.h"
 #include "domain/audit.h"
 #include "domain/codec.h"
+#include "domain/codec.h"
 #include "domain/records_internal.h"
+#include "domain/store.h"
 
 namespace keel::domain {
 
@@ -129,36 +131,29 @@ Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std
   int64_t tenant_id = 0, user_id = 0;
   {
     KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-    Value q[] = {tenant_code, username};
-    KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-        "SELECT u.tenant_id, u.id, u.password_hash, u.status, u.locked_until, u.archived_at, "
-        "t.status FROM users u JOIN tenants t ON t.id = u.tenant_id "
-        "WHERE t.code = ? AND u.username = ?", q));
-    if (r.empty()) {
+    KEEL_ASSIGN_OR_RETURN(auto row, FindLogin(*conn, tenant_code, username));
+    if (!row) {
       VerifyPassword(DummyHash(), password);
       RecordIpFailure(ip);
       if (blocked_until) return throttled();
       RecordAccountFailure(account);
       return bad;
     }
-    const auto& row = r.rows[0];
-    tenant_id = store::AsInt(row[0]);
-    user_id = store::AsInt(row[1]);
+    tenant_id = row->tenant_id;
+    user_id = row->user_id;
     TimeMs now = clock_.NowMs();
     bool locked = false;
-    if (!store::IsNull(row[4])) {
-      auto until = ParseTimestamp(store::AsText(row[4]));
+    if (row->locked_until) {
+      auto until = ParseTimestamp(*row->locked_until);
       locked = until.ok() && *until > now;
     }
-    std::string hash = store::AsText(row[2]);
+    const std::string& hash = row->password_hash;
     bool ok = VerifyPassword(hash.empty() ? DummyHash() : hash, password) && !hash.empty();
     if (blocked_until) {
       // Throttled: only the right password from an address this user signed in from before.
       bool known_client = false;
       if (ok) {
-        Value k[] = {tenant_id, user_id, ip};
-        KEEL_ASSIGN_OR_RETURN(store::Rows seen, conn->Query("SELECT 1 FROM sessions WHERE tenant_id = ? AND user_id = ? AND ip = ? LIMIT 1", k));
-        known_client = !seen.empty();
+        KEEL_ASSIGN_OR_RETURN(known_client, HasSignedInFrom(*conn, tenant_id, user_id, ip));
       }
       if (!known_client) {
         RecordIpFailure(ip);
@@ -172,13 +167,11 @@ Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std
     if (!ok) {
       RecordIpFailure(ip);
       RecordAccountFailure(account);
-      Value u[] = {tenant_id, user_id};
-      KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = failed_logins + 1 WHERE tenant_id = ? AND id = ?", u).status());
+      KEEL_RETURN_IF_ERROR(CountFailedLogin(*conn, tenant_id, user_id));
       if (BlockedUntil(account)) spdlog::warn("login throttled tenant={} user={} ip={}", tenant_id, user_id, ip);
       return bad;
     }
-    if (store::AsText(row[3]) != "active" || !store::IsNull(row[5]) ||
-        store::AsText(row[6]) != "active") {
+    if (row->user_status != "active" || row->archived || row->tenant_status != "active") {
       return bad;
     }
     ClearAccount(account);
@@ -186,14 +179,10 @@ Result<LoginResult> AuthService::Login(const std::string& tenant_code, const std
     out.expires_at = now + options_.session_ttl_ms;
     KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-    Value s[] = {tenant_id, ids[0], user_id, Sha256Hex(out.token), FormatTimestamp(now),
-                 FormatTimestamp(out.expires_at), ip};
-    KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO sessions (tenant_id, id, user_id, token_hash, "
-                                    "created_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    s).status());
-    Value u[] = {FormatTimestamp(now), tenant_id, user_id};
-    KEEL_RETURN_IF_ERROR(conn->Exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
-                                    "last_login_at = ? WHERE tenant_id = ? AND id = ?", u).status());
+    KEEL_RETURN_IF_ERROR(InsertSession(*conn, {.tenant_id = tenant_id, .id = ids[0], .user_id = user_id,
+                                               .token_hash = Sha256Hex(out.token), .created_at = FormatTimestamp(now),
+                                               .expires_at = FormatTimestamp(out.expires_at), .ip = ip}));
+    KEEL_RETURN_IF_ERROR(MarkLoggedIn(*conn, tenant_id, user_id, FormatTimestamp(now)));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }  // the connection goes back before the next read borrows one
   auto user = records_.Get(Principal::System(tenant_id), *FindEntity("users"), user_id);
@@ -210,50 +199,35 @@ Result<Principal> AuthService::Authenticate(const std::string& token) {
   if ((!session && !key) || token.size() > 100) return bad;
   std::string hash = Sha256Hex(token);
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {hash};
-  std::string table = session ? "sessions" : "api_keys";
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT k.token_hash, k.expires_at, k.revoked_at, u.tenant_id, u.id, u.role, u.unit_id, "
-      "un.path, u.username, u.locale, u.status, u.archived_at, k.id, k.last_used_at, t.status "
-      "FROM " + table + " k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id "
-      "JOIN units un ON un.tenant_id = u.tenant_id AND un.id = u.unit_id "
-      "JOIN tenants t ON t.id = u.tenant_id WHERE k.token_hash = ?", q));
-  if (r.empty()) return bad;
-  const auto& row = r.rows[0];
-  if (!ConstantTimeEqual(store::AsText(row[0]), hash) || !store::IsNull(row[2])) return bad;
+  const TokenKind kind = session ? TokenKind::kSession : TokenKind::kApiKey;
+  KEEL_ASSIGN_OR_RETURN(auto row, FindToken(*conn, kind, hash));
+  if (!row) return bad;
+  if (!ConstantTimeEqual(row->token_hash, hash) || row->revoked) return bad;
   TimeMs now = clock_.NowMs();
-  if (!store::IsNull(row[1])) {
-    auto exp = ParseTimestamp(store::AsText(row[1]));
+  if (row->expires_at) {
+    auto exp = ParseTimestamp(*row->expires_at);
     if (!exp.ok() || *exp <= now) return bad;
   }
-  if (store::AsText(row[10]) != "active" || !store::IsNull(row[11]) ||
-      store::AsText(row[14]) != "active") {
-    return bad;
-  }
-  auto role = ParseRole(store::AsText(row[5]));
+  if (row->user_status != "active" || row->user_archived || row->tenant_status != "active") return bad;
+  auto role = ParseRole(row->role);
   if (!role) return bad;
   Principal p;
-  p.tenant_id = store::AsInt(row[3]);
-  p.user_id = store::AsInt(row[4]);
+  p.tenant_id = row->tenant_id;
+  p.user_id = row->user_id;
   p.role = *role;
-  p.unit_id = store::AsInt(row[6]);
-  p.unit_path = store::AsText(row[7]);
-  p.username = store::AsText(row[8]);
-  p.locale = store::AsText(row[9]);
+  p.unit_id = row->unit_id;
+  p.unit_path = row->unit_path;
+  p.username = row->username;
+  p.locale = row->locale;
   // Touch last_used_at at most once a minute to keep reads cheap.
-  auto last = store::IsNull(row[13]) ? Result<TimeMs>(TimeMs{0}) : ParseTimestamp(store::AsText(row[13]));
-  if (!last.ok() || *last < now - 60000) {
-    Value u[] = {FormatTimestamp(now), p.tenant_id, store::AsInt(row[12])};
-    (void)conn->Exec("UPDATE " + table + " SET last_used_at = ? WHERE tenant_id = ? AND id = ?", u);
-  }
+  auto last = row->last_used_at ? ParseTimestamp(*row->last_used_at) : Result<TimeMs>(TimeMs{0});
+  if (!last.ok() || *last < now - 60000) (void)TouchToken(*conn, kind, p.tenant_id, row->id, FormatTimestamp(now));
   return p;
 }
 
 Status AuthService::Logout(const Principal& p, const std::string& token) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {FormatTimestamp(clock_.NowMs()), p.tenant_id, Sha256Hex(token)};
-  return conn->Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND token_hash = ? "
-                    "AND revoked_at IS NULL", q).status();
+  return RevokeSessionByHash(*conn, p.tenant_id, Sha256Hex(token), FormatTimestamp(clock_.NowMs()));
 }
 
 Status AuthService::RevokeSessions(const Principal& p, int64_t user_id) {
@@ -262,14 +236,11 @@ Status AuthService::RevokeSessions(const Principal& p, int64_t user_id) {
                          "只有管理员可以注销其他用户的会话");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value u[] = {p.tenant_id, user_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", u));
-  if (r.empty()) return Status::NotFound("user");
+  KEEL_ASSIGN_OR_RETURN(bool exists, UserExists(*conn, p.tenant_id, user_id, /*live_only=*/false));
+  if (!exists) return Status::NotFound("user");
   TimeMs now = clock_.NowMs();
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
-  Value q[] = {FormatTimestamp(now), p.tenant_id, user_id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? "
-                                              "AND user_id = ? AND revoked_at IS NULL", q));
+  KEEL_ASSIGN_OR_RETURN(int64_t n, RevokeUserSessions(*conn, p.tenant_id, user_id, FormatTimestamp(now)));
   KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "user.sessions_revoked", "users", user_id,
                                             {{"sessions", n}}));
   return tx.Commit();
@@ -315,10 +286,8 @@ Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
     return Status::Invalid("validation.required", "name is required", "name 为必填项", "name");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value uq[] = {p.tenant_id, user_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows ur, conn->Query(
-      "SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND archived_at IS NULL", uq));
-  if (ur.empty()) {
+  KEEL_ASSIGN_OR_RETURN(bool live, UserExists(*conn, p.tenant_id, user_id, /*live_only=*/true));
+  if (!live) {
     return Status::Invalid("validation.reference", "user_id: no such user in this tenant",
                            "user_id：本租户中不存在该用户", "user_id");
   }
@@ -327,11 +296,10 @@ Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
   TimeMs expires = now + days * 86400000LL;
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
-  Value q[] = {p.tenant_id, ids[0], name, user_id, token.substr(0, 10), Sha256Hex(token),
-               FormatTimestamp(now), FormatTimestamp(expires), p.user_id};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO api_keys (tenant_id, id, name, user_id, prefix, "
-                                  "token_hash, created_at, expires_at, created_by) VALUES "
-                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  KEEL_RETURN_IF_ERROR(InsertApiKey(*conn, p.tenant_id,
+                                    {.id = ids[0], .name = name, .user_id = user_id, .prefix = token.substr(0, 10),
+                                     .created_at = FormatTimestamp(now), .expires_at = FormatTimestamp(expires)},
+                                    Sha256Hex(token), p.user_id));
   KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "api_key.created", "api_keys", ids[0],
                                             {{"name", name}, {"user_id", user_id},
                                              {"prefix", token.substr(0, 10)},
@@ -352,17 +320,13 @@ Result<json> AuthService::ListApiKeys(const Principal& p) {
                          "只有管理员可以查看 API 密钥");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {p.tenant_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, name, user_id, prefix, created_at, expires_at, revoked_at, last_used_at "
-      "FROM api_keys WHERE tenant_id = ? ORDER BY id", q));
+  KEEL_ASSIGN_OR_RETURN(auto keys, LoadApiKeys(*conn, p.tenant_id));
   json items = json::array();
-  auto opt = [](const Value& v) { return store::IsNull(v) ? json(nullptr) : json(store::AsText(v)); };
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])}, {"name", store::AsText(row[1])},
-                     {"user_id", store::AsInt(row[2])}, {"prefix", store::AsText(row[3])},
-                     {"created_at", store::AsText(row[4])}, {"expires_at", opt(row[5])},
-                     {"revoked_at", opt(row[6])}, {"last_used_at", opt(row[7])}});
+  auto opt = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  for (const auto& k : keys) {
+    items.push_back({{"id", k.id}, {"name", k.name}, {"user_id", k.user_id}, {"prefix", k.prefix},
+                     {"created_at", k.created_at}, {"expires_at", opt(k.expires_at)},
+                     {"revoked_at", opt(k.revoked_at)}, {"last_used_at", opt(k.last_used_at)}});
   }
   return json{{"items", items}};
 }
@@ -375,9 +339,7 @@ Status AuthService::RevokeApiKey(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   TimeMs now = clock_.NowMs();
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
-  Value q[] = {FormatTimestamp(now), p.tenant_id, id};
-  KEEL_ASSIGN_OR_RETURN(int64_t n, conn->Exec("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) "
-                                              "WHERE tenant_id = ? AND id = ?", q));
+  KEEL_ASSIGN_OR_RETURN(int64_t n, domain::RevokeApiKey(*conn, p.tenant_id, id, FormatTimestamp(now)));
   if (n == 0) return Status::NotFound("API key");
   KEEL_RETURN_IF_ERROR(RecordSecurityChange(*conn, p, now, "api_key.revoked", "api_keys", id, json::object()));
   return tx.Commit();
@@ -385,10 +347,9 @@ Status AuthService::RevokeApiKey(const Principal& p, int64_t id) {
 
 Result<int64_t> AuthService::TenantIdByCode(const std::string& code) {
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {code};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query("SELECT id FROM tenants WHERE code = ?", q));
-  if (r.empty()) return Status::NotFound("tenant '" + code + "'");
-  return store::AsInt(r.rows[0][0]);
+  KEEL_ASSIGN_OR_RETURN(auto id, FindTenantByCode(*conn, code));
+  if (!id) return Status::NotFound("tenant '" + code + "'");
+  return *id;
 }
 
 Result<int64_t> AuthService::CreateTenant(const NewTenant& t) {
@@ -413,15 +374,7 @@ Result<int64_t> AuthService::CreateTenant(const NewTenant& t) {
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(2));
   std::string now = FormatTimestamp(clock_.NowMs());
-  Value q[] = {ids[0], t.code, t.name, t.time_zone, t.currency, t.locale, std::string("active"), now, now};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO tenants (id, code, name, time_zone, currency, locale, "
-                                  "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  q).status());
-  Value u[] = {ids[0], ids[1], std::string("HQ"), std::string("总部"), std::string("Headquarters"),
-               std::string("hq"), "/" + std::to_string(ids[1]) + "/", now, now};
-  KEEL_RETURN_IF_ERROR(conn->Exec("INSERT INTO units (tenant_id, id, code, name, name_en, kind, path, "
-                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  u).status());
+  KEEL_RETURN_IF_ERROR(InsertTenantWithHq(*conn, ids[0], ids[1], t.code, t.name, t.time_zone, t.currency, t.locale, now));
   KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, ids[0], clock_.NowMs(), "tenant.created", "tenants", ids[0], 0, json{{"code", t.code}, {"name", t.name}, {"hq_unit_id", ids[1]}}.dump()).status());
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return ids[0];

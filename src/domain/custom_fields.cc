@@ -28,35 +28,6 @@ bool ValidName(const std::string& n) {
   return std::all_of(n.begin(), n.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-CustomFieldDef FromRow(const store::Rows& r, size_t i) {
-  CustomFieldDef d;
-  const auto& row = r.rows[i];
-  d.id = store::AsInt(row[0]);
-  d.entity = store::AsText(row[1]);
-  d.name = store::AsText(row[2]);
-  d.type = store::AsText(row[3]);
-  d.label = store::AsText(row[4]);
-  d.label_en = store::IsNull(row[5]) ? d.name : store::AsText(row[5]);
-  d.required = !store::IsNull(row[7]) && store::AsInt(row[7]) != 0;
-  d.ai_feature = store::IsNull(row[8]) || store::AsInt(row[8]) != 0;
-  json o = store::IsNull(row[6]) ? json::object() : json::parse(store::AsText(row[6]), nullptr, false);
-  if (o.is_object()) {
-    if (o.contains("values") && o["values"].is_array()) {
-      for (const auto& v : o["values"]) {
-        if (v.is_string()) d.values.push_back(v.get<std::string>());
-      }
-    }
-    if (o.contains("min") && o["min"].is_number()) d.min = o["min"].get<double>();
-    if (o.contains("max") && o["max"].is_number()) d.max = o["max"].get<double>();
-    if (o.contains("max_len") && o["max_len"].is_number_integer()) d.max_len = o["max_len"].get<int>();
-  }
-  return d;
-}
-
-constexpr const char* kSelect =
-    "SELECT id, entity, name, type, label, label_en, options, required, ai_feature FROM custom_fields "
-    "WHERE tenant_id = ? AND archived_at IS NULL";
-
 }  // namespace
 
 FieldDef CustomFieldDef::AsField() const {
@@ -77,22 +48,6 @@ FieldDef CustomFieldDef::AsField() const {
   f.doc_zh = label;
   f.doc_en = label_en;
   return f;
-}
-
-Result<std::vector<CustomFieldDef>> LoadCustomFields(store::Connection& conn, int64_t tenant, const std::string& entity) {
-  Value p[] = {tenant, entity};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(std::string(kSelect) + " AND entity = ? ORDER BY name", p));
-  std::vector<CustomFieldDef> out;
-  for (size_t i = 0; i < r.size(); ++i) out.push_back(FromRow(r, i));
-  return out;
-}
-
-Result<std::vector<CustomFieldDef>> LoadAllCustomFields(store::Connection& conn, int64_t tenant) {
-  Value p[] = {tenant};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn.Query(std::string(kSelect) + " ORDER BY entity, name", p));
-  std::vector<CustomFieldDef> out;
-  for (size_t i = 0; i < r.size(); ++i) out.push_back(FromRow(r, i));
-  return out;
 }
 
 Result<json> ApplyCustom(const std::vector<CustomFieldDef>& defs, const json& before, const json* patch, bool creating) {

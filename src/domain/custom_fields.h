@@ -43,7 +43,8 @@ Result<std::vector<CustomFieldDef>> LoadCustomFields(store::Connection& conn, in
 // Every active definition of the tenant.
 Result<std::vector<CustomFieldDef>> LoadAllCustomFields(store::Connection& conn, int64_t tenant);
 
-// Validates the `custom` object of a write against `defs` and returns the stored object:
+// Validates the `custom` object of a write against `defs` and returns the stored object (JSON:
+// the tenant defines its keys):
 // creating — `patch` is the whole object (absent = {}), required fields must be there;
 // updating — `patch` is merged into `before` key by key, null removes a key.
 // Unknown keys, wrong types, out-of-range numbers and missing required fields are 400s whose
@@ -51,7 +52,8 @@ Result<std::vector<CustomFieldDef>> LoadAllCustomFields(store::Connection& conn,
 Result<nlohmann::json> ApplyCustom(const std::vector<CustomFieldDef>& defs, const nlohmann::json& before,
                                    const nlohmann::json* patch, bool creating);
 
-// Checks and normalises a definition before it is stored (name, options for its type).
+// Checks and normalises a definition before it is stored (name, options for its type; the
+// options are a document the user writes, hence JSON).
 // `options` is the definition's options object (may be null); returns the normalised object.
 Result<nlohmann::json> CheckCustomFieldDef(const std::string& name, const std::string& type,
                                            const nlohmann::json& options);

@@ -2,7 +2,9 @@
 #include <algorithm>
 
 #include "common/crypto.h"
+#include "domain/codec.h"
 #include "domain/records_internal.h"
+#include "domain/store.h"
 
 namespace keel::domain {
 
@@ -333,19 +335,15 @@ Result<json> RecordService::StageHistory(const Principal& p, int64_t opportunity
   const EntityDef& opps = *FindEntity("opportunities");
   KEEL_RETURN_IF_ERROR(Get(p, opps, opportunity_id).status());
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  Value q[] = {p.tenant_id, opportunity_id};
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, from_stage, to_stage, amount, changed_at, actor_id FROM "
-      "opportunity_stage_history WHERE tenant_id = ? AND opportunity_id = ? ORDER BY id", q));
+  KEEL_ASSIGN_OR_RETURN(auto rows, LoadStageHistory(*conn, p.tenant_id, opportunity_id));
   json items = json::array();
-  for (const auto& row : r.rows) {
-    items.push_back({{"id", store::AsInt(row[0])},
-                     {"from_stage", store::IsNull(row[1]) ? json(nullptr) : json(store::AsText(row[1]))},
-                     {"to_stage", store::AsText(row[2])},
-                     {"amount", store::IsNull(row[3]) ? json(nullptr)
-                                                      : json(store::AsInt(row[3]) / 100.0)},
-                     {"changed_at", store::AsText(row[4])},
-                     {"actor_id", store::AsInt(row[5])}});
+  for (const auto& row : rows) {
+    items.push_back({{"id", row.id},
+                     {"from_stage", row.from_stage ? json(*row.from_stage) : json(nullptr)},
+                     {"to_stage", row.to_stage},
+                     {"amount", row.amount ? json(*row.amount / 100.0) : json(nullptr)},
+                     {"changed_at", row.changed_at},
+                     {"actor_id", row.actor_id}});
   }
   return json{{"items", items}};
 }
@@ -355,22 +353,22 @@ Result<ListResult> RecordService::AuditLog(const Principal& p, const QueryParams
     return Status::Error(ErrorKind::kForbidden, "forbidden", "only admins and auditors read the audit log",
                          "只有管理员和审计员可以查看审计日志");
   }
-  std::vector<Value> args = {p.tenant_id};
-  std::string where = " WHERE tenant_id = ?";
+  std::vector<AuditCondition> where;
   int limit = 100;
   for (const auto& [name, value] : params) {
     if (name == "entity") {
       if (Utf8Length(value) < 0 || value.size() > 64) {
         return BadParam(name, "entity must be an entity name", "entity 应为实体名称");
       }
-      where += " AND entity = ?";
-      args.emplace_back(value);
+      where.push_back({AuditCondition::Kind::kEntity, Value(value)});
     } else if (name == "entity_id" || name == "actor_id" || name == "before_id") {
       char* end = nullptr;
       long long v = std::strtoll(value.c_str(), &end, 10);
       if (value.empty() || *end || v < 0) return BadParam(name, name + " must be an integer", name + " 应为整数");
-      where += name == "before_id" ? " AND id < ?" : " AND " + name + " = ?";
-      args.emplace_back(static_cast<int64_t>(v));
+      auto kind = name == "before_id"   ? AuditCondition::Kind::kBeforeId
+                  : name == "entity_id" ? AuditCondition::Kind::kEntityId
+                                        : AuditCondition::Kind::kActorId;
+      where.push_back({kind, Value(static_cast<int64_t>(v))});
     } else if (name == "limit") {
       char* end = nullptr;
       long v = std::strtol(value.c_str(), &end, 10);
@@ -382,29 +380,22 @@ Result<ListResult> RecordService::AuditLog(const Principal& p, const QueryParams
       return BadParam(name, "unknown parameter '" + name + "'", "未知参数 '" + name + "'");
     }
   }
-  args.emplace_back(static_cast<int64_t>(limit + 1));
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(store::Rows r, conn->Query(
-      "SELECT id, at, actor_id, action, entity, entity_id, before, after, request_id FROM audit_log" +
-      where + " ORDER BY id DESC LIMIT ?", args));
+  KEEL_ASSIGN_OR_RETURN(auto rows, LoadAuditLog(*conn, p.tenant_id, where, limit + 1));
   ListResult out;
-  size_t n = std::min(r.size(), static_cast<size_t>(limit));
-  auto parse = [](const Value& v) {
-    if (store::IsNull(v)) return json(nullptr);
-    auto j = json::parse(store::AsText(v), nullptr, false);
+  size_t n = std::min(rows.size(), static_cast<size_t>(limit));
+  auto parse = [](const std::optional<std::string>& text) {
+    if (!text) return json(nullptr);
+    auto j = json::parse(*text, nullptr, false);
     return j.is_discarded() ? json(nullptr) : j;
   };
   for (size_t i = 0; i < n; ++i) {
-    const auto& row = r.rows[i];
-    out.items.push_back({{"id", store::AsInt(row[0])}, {"at", store::AsText(row[1])},
-                         {"actor_id", store::AsInt(row[2])}, {"action", store::AsText(row[3])},
-                         {"entity", store::AsText(row[4])}, {"entity_id", store::AsInt(row[5])},
-                         {"before", parse(row[6])}, {"after", parse(row[7])},
-                         {"request_id", store::IsNull(row[8]) ? json(nullptr) : json(store::AsText(row[8]))}});
+    const auto& row = rows[i];
+    out.items.push_back({{"id", row.id}, {"at", row.at}, {"actor_id", row.actor_id}, {"action", row.action},
+                         {"entity", row.entity}, {"entity_id", row.entity_id}, {"before", parse(row.before)},
+                         {"after", parse(row.after)}, {"request_id", row.request_id ? json(*row.request_id) : json(nullptr)}});
   }
-  if (r.size() > static_cast<size_t>(limit)) {
-    out.next_cursor = std::to_string(store::AsInt(r.rows[n - 1][0]));
-  }
+  if (rows.size() > static_cast<size_t>(limit)) out.next_cursor = std::to_string(rows[n - 1].id);
   return out;
 }
 

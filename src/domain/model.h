@@ -56,4 +56,10 @@ struct Principal {
   bool is_system() const { return user_id == 0; }
 };
 
+// A tenant's settings as the record service caches them.
+struct TenantInfo {
+  int64_t id = 0;
+  std::string code, name, time_zone, currency, locale, status;
+};
+
 }  // namespace keel::domain

@@ -24,6 +24,11 @@
 
 namespace keel::domain {
 
+struct WriteContext;
+
+// A record's body is the user-defined document itself — the fields the EntityDef declares plus
+// the tenant's own `custom` object — so the record service takes and returns it as JSON; every
+// other signature here is typed.
 using json = nlohmann::json;
 
 // Query-string parameters in order, as received.
@@ -63,11 +68,6 @@ inline bool CanRefund(const Principal& p) {
   return p.is_system() || p.role == Role::kAdmin || p.role == Role::kHqOps || p.role == Role::kUnitLead ||
          p.role == Role::kSupervisor;
 }
-
-struct TenantInfo {
-  int64_t id = 0;
-  std::string code, name, time_zone, currency, locale, status;
-};
 
 class RecordService {
  public:
@@ -126,8 +126,8 @@ class RecordService {
   const Clock& clock() const { return clock_; }
   store::Database& db() { return db_; }
 
- // Per-write context; defined in records_internal.h.
-  struct Ctx;
+ // Per-write context (rules.h).
+  using Ctx = WriteContext;
 
  private:
   Result<json> CreateIn(Ctx& ctx, const EntityDef& e, const json& body);

@@ -1,4 +1,5 @@
 #include "domain/schema.h"
+#include "domain/rules/family.h"
 
 #include <algorithm>
 
@@ -714,7 +715,11 @@ std::string EntityDef::UrlSegment() const {
 }
 
 const std::vector<EntityDef>& Entities() {
-  static const std::vector<EntityDef>* all = new std::vector<EntityDef>(Build());
+  static const std::vector<EntityDef>* all = [] {
+    auto* built = new std::vector<EntityDef>(Build());
+    for (auto& e : *built) e.rules = rules::DomainRules(e.name);
+    return built;
+  }();
   return *all;
 }
 

@@ -2,7 +2,7 @@
 // fields with types and rules, who may write it and how visibility follows the unit tree.
 // The generic record service, the HTTP routes, the OpenAPI document and the schema test all
 // read these descriptors, so a field exists in one place. Entity-specific rules (stage moves,
-// lead conversion, order totals) live in records.cc beside the generic engine.
+// order totals) are objects in rules/ that EntityDef::rules points to (rules.h).
 #pragma once
 
 #include <cstdint>
@@ -94,6 +94,8 @@ struct ChildDef {
   int max_items = 500;
 };
 
+class EntityRules;
+
 struct EntityDef {
   std::string name;      // table, event and permission name, e.g. "customers", "budget_transfers"
   std::string singular;  // e.g. "customer"; event types are "<singular>.<verb>"
@@ -110,6 +112,9 @@ struct EntityDef {
   // Groups of fields of which a new record needs at least one (feedback: a rating or a text); the
   // record rules enforce them, the OpenAPI schema says them as anyOf.
   std::vector<std::vector<std::string>> needs_one_of;
+  // The entity's own rules (rules.h), or null when the generic engine is all it needs. The
+  // domain's are attached when Entities() is built; org attaches its own at start-up.
+  const EntityRules* rules = nullptr;
 
   const FieldDef* Field(const std::string& n) const;
   bool CanWrite(Role r) const;
@@ -121,7 +126,7 @@ struct EntityDef {
 const std::vector<EntityDef>& Entities();
 const EntityDef* FindEntity(const std::string& name);
 
-// Lead status flow and opportunity stages (the rules live in records.cc).
+// Lead status flow and opportunity stages (the rules live in rules/leads.cc, rules/opportunities.cc).
 extern const std::vector<std::string> kLeadStatuses;
 extern const std::vector<std::string> kOpportunityStages;
 extern const std::vector<std::string> kCurrencies;

@@ -30,7 +30,8 @@ Result<int> NextVersion(store::Connection& conn, const VersionedKind& kind, int6
 Status InsertVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name,
                      int version, const std::string& definition, int64_t owner_id, TimeMs now);
 // The active version's definition with its "version", or null when no version of `name` is
-// active — what an audit row shows as `before` when a definition is replaced or archived.
+// active — what an audit row shows as `before` when a definition is replaced or archived (JSON:
+// the definition is the document its author wrote).
 Result<nlohmann::json> ActiveVersion(store::Connection& conn, const VersionedKind& kind, int64_t tenant_id, const std::string& name);
 
 }  // namespace keel::domain

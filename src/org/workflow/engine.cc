@@ -1,4 +1,5 @@
 // Requests: submission, decisions, escalation on timeout, the minute timer and the parts' hooks.
+#include "org/rules/rules.h"
 #include "org/workflow/approvals.h"
 #include "org/workflow/internal.h"
 
@@ -139,6 +140,7 @@ void ApprovalEngine::Impl::CloseInboxTasks(int64_t tenant, int64_t request) {
 
 ApprovalEngine::ApprovalEngine(store::Database& db, domain::RecordService& records, const Clock& clock)
     : impl_(std::make_unique<Impl>(db, records, clock)) {
+  RegisterEntityRules();  // the documents approval moves have org's rules (a no-op after the first call)
   impl_->timer_handler.engine = this;
   impl_->timer = std::make_unique<events::Consumer>(
       db, impl_->timer_handler, clock,

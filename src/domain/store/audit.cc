@@ -1,3 +1,4 @@
+// The audit log's one writer (audit.h).
 #include "domain/audit.h"
 
 namespace keel::domain {
