@@ -89,6 +89,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
+  PageBoundedCollections();
   AddDeprecatedRoutes();
   if (services_.streams) {
     // Live streams last only as long as their credential: re-checked every few seconds, and at
@@ -180,6 +181,47 @@ void Api::AddEntityRoutes(const EntityDef& e) {
       }
       return Ok(std::move(body), status);
     }, batch_doc);
+  }
+}
+
+// The list contract (docs/api.md, "Lists") for the collections whose services answer the whole
+// set — definitions, rules, settings-like lists, a person's recaps: bounded per tenant, so the API
+// pages them in memory, in the order of their key. The entity lists, the event log, the audit
+// log, ledger entries and compliance/boundary reports page in SQL (Keyset).
+void Api::PageBoundedCollections() {
+  using K = Paging::Kind;
+  const struct {
+    const char* pattern;
+    const char* key;
+    bool desc;
+  } kBounded[] = {
+      {"/api/v1/metrics", "name", false},
+      {"/api/v1/alert-rules", "name", false},
+      {"/api/v1/alert-silences", "id", true},
+      {"/api/v1/webhooks", "id", false},
+      {"/api/v1/event-types", "name", false},
+      {"/api/v1/approval-definitions", "name", false},
+      {"/api/v1/grants", "id", true},
+      {"/api/v1/pricing-authority", "id", false},
+      {"/api/v1/budgets", "id", false},
+      {"/api/v1/expense-policies", "id", false},
+      {"/api/v1/allocation-rules", "id", false},
+      {"/api/v1/ledger/periods", "period", true},
+      {"/api/v1/profit-sharing/rules", "id", false},
+      {"/api/v1/profit-sharing/statements", "id", true},
+      {"/api/v1/compliance/checkpoints", "id", false},
+      {"/api/v1/feedback-links", "id", true},
+      {"/api/v1/materials/{id}/versions", "version", true},
+      {"/api/v1/units/{id}/members", "id", false},
+      {"/api/v1/kb/documents", "id", true},
+      {"/api/v1/me/recaps", "id", true},
+      {"/api/v1/ai/datasets", "id", true},
+      {"/api/v1/api-keys", "id", false},
+  };
+  for (const auto& b : kBounded) {
+    if (!router_.SetPaging("GET", b.pattern, {K::kInMemory, b.key, b.desc})) {
+      spdlog::error("list contract: no route GET {}", b.pattern);
+    }
   }
 }
 
@@ -616,7 +658,7 @@ Response Api::Handle(const Request& req) const {
       Status st;
       if (paging.kind == Paging::Kind::kInMemory) {
         paged_req = req;
-        auto taken = TakePageParams(paged_req.query);
+        auto taken = TakePageParams(paged_req.query, m.route->doc.query);
         if (taken.ok()) {
           page = *taken;
         } else {

@@ -288,6 +288,10 @@ json SharedParameters() {
   return {{"Limit", {{"name", "limit"}, {"in", "query"}, {"required", false},
                      {"description", "items per page / 每页条数"},
                      {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxPageLimit}, {"default", kDefaultPageLimit}}}}},
+          {"SetLimit", {{"name", "limit"}, {"in", "query"}, {"required", false},
+                        {"description", "items per page; a bounded set comes whole in one page unless you ask for less / "
+                                        "每页条数；有界集合默认一页返回全部"},
+                        {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxPageLimit}, {"default", kDefaultSetLimit}}}}},
           {"After", {{"name", "after"}, {"in", "query"}, {"required", false},
                      {"description", "next_after of the previous page / 上一页返回的 next_after"},
                      {"schema", {{"type", "string"}}}}}};
@@ -488,8 +492,9 @@ json ListSchema(const std::string& ref) {
           {"properties",
            {{"items", {{"type", "array"}, {"items", SchemaRef(ref)}}},
             {"next_after", {{"type", "string"}, {"description", "present only when more items follow: pass it as ?after= for the next page / 仅在还有下一页时出现"}}},
-            {"next_cursor", {{"type", {"string", "null"}}, {"deprecated", true},
-                             {"description", "the same as next_after, null on the last page (kept for one release)"}}}}}};
+            {"next_cursor", {{"type", {"string", "null"}},
+                             {"description", "the old name of next_after, null on the last page (kept for one release; "
+                                             "the web front end still reads it)"}}}}}};
 }
 
 json EntitySchema(const EntityDef& e) {
@@ -579,7 +584,8 @@ json Api::OpenApi() const {
     }
     for (const auto& [name, desc] : r.doc.query) params.push_back(Parameter(name, desc));
     if (r.doc.paging.kind != Paging::Kind::kNone) {
-      params.push_back({{"$ref", "#/components/parameters/Limit"}});
+      params.push_back({{"$ref", r.doc.paging.kind == Paging::Kind::kInMemory ? "#/components/parameters/SetLimit"
+                                                                              : "#/components/parameters/Limit"}});
       params.push_back({{"$ref", "#/components/parameters/After"}});
     }
     if (!params.empty()) op["parameters"] = params;

@@ -23,12 +23,20 @@ bool KeyLess(const json& a, const json& b) {
 
 }  // namespace
 
-Result<PageRequest> TakePageParams(QueryParams& query) {
+Result<PageRequest> TakePageParams(QueryParams& query,
+                                   const std::vector<std::pair<std::string, std::string>>& documented) {
   PageRequest out;
   bool seen_limit = false, seen_after = false;
   for (auto it = query.begin(); it != query.end();) {
     const auto& [name, value] = *it;
     if (name != "limit" && name != "after") {
+      bool known = std::any_of(documented.begin(), documented.end(), [&](const auto& d) { return d.first == name; });
+      if (!known) {
+        std::string list = "limit, after";
+        for (const auto& d : documented) list += ", " + d.first;
+        return BadParam(name, "unknown parameter '" + name + "'; this list takes " + list,
+                        "未知参数 '" + name + "'；此列表接受：" + list);
+      }
       ++it;
       continue;
     }

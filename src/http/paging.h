@@ -1,5 +1,6 @@
 // The list contract's in-memory half (docs/api.md, "Lists"): a route marked Paged answers its
-// whole bounded set, and the API pages it — `limit` (1-500, default 50) and `after` (the last
+// whole bounded set, and the API pages it — `limit` (1-500, default 500: the whole set unless the
+// caller asks for less) and `after` (the last
 // item's key from the previous page) in, the page's `items` and `next_after` (only when there is
 // more) out, in order of the route's key. The same parameters and errors as the entity lists,
 // which page in SQL.
@@ -7,6 +8,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,13 +19,15 @@
 namespace keel::http {
 
 struct PageRequest {
-  int limit = kDefaultPageLimit;
+  int limit = kDefaultSetLimit;
   std::optional<std::string> after;
 };
 
 // Takes `limit` and `after` out of `query` (the handler never sees them). A malformed or
-// repeated value is 400 validation.parameter naming it.
-Result<PageRequest> TakePageParams(QueryParams& query);
+// repeated value, or a parameter the route does not document (`documented`: its RouteDoc::query),
+// is 400 validation.parameter naming it.
+Result<PageRequest> TakePageParams(QueryParams& query,
+                                   const std::vector<std::pair<std::string, std::string>>& documented);
 
 // Puts body["items"] in order of paging.key and keeps the page after `page.after`; sets
 // body["next_after"] to the last item's key when more items follow, and removes it otherwise.

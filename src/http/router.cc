@@ -72,6 +72,16 @@ size_t Router::AddDeprecatedAlias(const std::string& old_prefix, const std::stri
   return aliases.size();
 }
 
+bool Router::SetPaging(const std::string& method, const std::string& pattern, Paging paging) {
+  for (Route& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.doc.paging = paging;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string SuccessorPath(const Route& route, const std::string& path) {
   if (!route.deprecated()) return path;
   const std::vector<std::string> want = Split(route.successor);

@@ -113,8 +113,8 @@ inline std::string Query(const Call& c, const std::string& name) {
   return "";
 }
 
-// How a collection route pages (docs/api.md, "Lists"): `limit` (1-500, default 50) and `after`
-// in, `next_after` out only when there is more.
+// How a collection route pages (docs/api.md, "Lists"): `limit` (1-500; default 50, or 500 for a
+// bounded set) and `after` in, `next_after` out only when there is more.
 struct Paging {
   enum class Kind {
     kNone,      // not a collection, or a fixed set the document says is not paged
@@ -127,7 +127,8 @@ struct Paging {
   std::string key = "id";
   bool desc = false;
 };
-inline constexpr int kDefaultPageLimit = 50;
+inline constexpr int kDefaultPageLimit = 50;   // SQL-paged lists
+inline constexpr int kDefaultSetLimit = 500;   // bounded sets: the whole set in one page unless asked
 inline constexpr int kMaxPageLimit = 500;
 
 struct RouteDoc {
@@ -199,6 +200,8 @@ class Router {
   // marked deprecated. Both prefixes must have the same number of segments and no parameters.
   // Call once the canonical routes are added; returns how many routes were aliased.
   size_t AddDeprecatedAlias(const std::string& old_prefix, const std::string& canonical_prefix);
+  // Sets how the route `method pattern` pages; false when there is no such route.
+  bool SetPaging(const std::string& method, const std::string& pattern, Paging paging);
   struct Match {
     const Route* route = nullptr;
     std::map<std::string, std::string> params;

@@ -316,7 +316,7 @@ Result<int64_t> TextService::Backfill(int64_t tenant, TimeMs since) {
     KEEL_RETURN_IF_ERROR(impl_->AnalyseRows(tenant, "activities", chunk, true));
   }
   // Feedback after the model check: a tenant with enough rated feedback gets its own model first.
-  if (impl_->opt.periodic || true) {
+  {
     auto trained = TrainSentimentFor(tenant);
     if (!trained.ok() && trained.status().code() != "text.not_enough_data") return trained.status();
   }

@@ -326,6 +326,57 @@ TEST_P(ApiTest, RouteSegmentsAreKebabCaseAndOldSpellingsAreDeprecatedAliases) {
   EXPECT_EQ(smuggled.header("Link"), "</api/v1/case-reviews/1%0D%0AX-Evil%3A%20yes>; rel=\"successor-version\"");
 }
 
+// The list contract (docs/api.md, "Lists") on every paged collection route without path
+// parameters: limit and after are checked with the same error everywhere; limit=1 walked with
+// next_after visits exactly the whole list, in the same order, once each; the last page carries
+// no next_after; a bounded set also refuses parameters it does not document.
+TEST_P(ApiTest, EveryPagedListKeepsTheListContract) {
+  HttpClient c(f_->port);
+  const std::string& t = f_->tokens["admin"];
+  // Records in an entity list, so that walking it takes several pages (the built-in metrics
+  // fill a bounded set).
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.Post("/api/v1/customers", {{"code", "PG-" + std::to_string(i)}, {"name", "分页客户" + std::to_string(i)}, {"kind", "b2b"}}, t).status, 201);
+  }
+  size_t lists = 0, walked = 0;
+  for (const auto& route : f_->api->router().routes()) {
+    if (route.method != "GET" || route.deprecated() || route.doc.paging.kind == http::Paging::Kind::kNone) continue;
+    if (route.pattern.find('{') != std::string::npos) continue;  // needs a record: covered by the case files
+    const std::string base = route.pattern, where = "GET " + base;
+    ++lists;
+    for (const std::string bad : {"0", "501", "x"}) {
+      auto r = c.Get(base + "?limit=" + bad, t);
+      EXPECT_EQ(r.status, 400) << where << " limit=" << bad;
+      EXPECT_EQ(ErrorCode(r) + "@" + ErrorField(r), "validation.parameter@limit") << where << ": " << r.body.substr(0, 200);
+    }
+    if (route.doc.paging.kind == http::Paging::Kind::kInMemory) {
+      auto r = c.Get(base + "?no_such_parameter=1", t);
+      EXPECT_EQ(ErrorCode(r) + "@" + ErrorField(r), "validation.parameter@no_such_parameter") << where;
+    }
+    auto whole = c.Get(base + "?limit=500", t);
+    ASSERT_EQ(whole.status, 200) << where << ": " << whole.body.substr(0, 200);
+    const json all = whole.json()["items"];
+    EXPECT_FALSE(whole.json().contains("next_after")) << where << ": one page holds it all";
+    if (all.size() < 2) continue;
+    ++walked;
+    json seen = json::array();
+    std::string after;
+    for (size_t pages = 0; pages <= all.size(); ++pages) {
+      auto r = c.Get(base + "?limit=1" + (after.empty() ? "" : "&after=" + after), t);
+      ASSERT_EQ(r.status, 200) << where << " after=" << after << ": " << r.body.substr(0, 200);
+      json page = r.json();
+      ASSERT_LE(page["items"].size(), 1u) << where;
+      for (auto& item : page["items"]) seen.push_back(item);
+      if (!page.contains("next_after")) break;
+      const json& next = page["next_after"];
+      after = next.is_string() ? next.get<std::string>() : next.dump();
+    }
+    EXPECT_EQ(seen, all) << where << ": the pages, in order, are the whole list";
+  }
+  EXPECT_GE(lists, 30u) << "the entity lists and the bounded sets";
+  EXPECT_GE(walked, 2u) << "at least the seeded lists were walked page by page";
+}
+
 TEST_P(ApiTest, MalformedInputGetsPrecise4xxNeverA500) {
   HttpClient c(f_->port);
   const std::string& t = f_->tokens["admin"];

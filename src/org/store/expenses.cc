@@ -37,7 +37,8 @@ Result<std::vector<ExpensePolicyRow>> ListExpensePolicies(store::Connection& con
 
 Result<std::vector<ExpensePolicyRow>> LoadExpensePolicies(store::Connection& conn, int64_t tenant) {
   Value q[] = {tenant};
-  return Policies(conn.Query(kPolicySelect, q));
+  // In id order: among equally specific rules the oldest applies, on either backend.
+  return Policies(conn.Query(std::string(kPolicySelect) + " ORDER BY id", q));
 }
 
 Result<int64_t> ClaimBudgetSlot(store::Connection& conn, int64_t tenant, int64_t claim, int64_t budget) {

@@ -25,7 +25,7 @@ Status InsertExpensePolicy(store::Connection& conn, int64_t tenant, const Expens
                            std::optional<int64_t> created_by);
 // The live rules, by kind, unit and id.
 Result<std::vector<ExpensePolicyRow>> ListExpensePolicies(store::Connection& conn, int64_t tenant);
-// The live rules in the store's order (the policy check takes the first of equally specific rules).
+// The live rules in id order (the policy check takes the first, i.e. the oldest, of equally specific rules).
 Result<std::vector<ExpensePolicyRow>> LoadExpensePolicies(store::Connection& conn, int64_t tenant);
 
 // Takes the claim's budget slot: only while it has none and is a draft or rejected. Rows changed.
