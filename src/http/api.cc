@@ -186,40 +186,39 @@ void Api::AddEntityRoutes(const EntityDef& e) {
 
 // The list contract (docs/api.md, "Lists") for the collections whose services answer the whole
 // set — definitions, rules, settings-like lists, a person's recaps: bounded per tenant, so the API
-// pages them in memory, in the order of their key. The entity lists, the event log, the audit
+// pages them in memory, in the service's order, each item named by its key. The entity lists, the event log, the audit
 // log, ledger entries and compliance/boundary reports page in SQL (Keyset).
 void Api::PageBoundedCollections() {
   using K = Paging::Kind;
   const struct {
     const char* pattern;
     const char* key;
-    bool desc;
   } kBounded[] = {
-      {"/api/v1/metrics", "name", false},
-      {"/api/v1/alert-rules", "name", false},
-      {"/api/v1/alert-silences", "id", true},
-      {"/api/v1/webhooks", "id", false},
-      {"/api/v1/event-types", "name", false},
-      {"/api/v1/approval-definitions", "name", false},
-      {"/api/v1/grants", "id", true},
-      {"/api/v1/pricing-authority", "id", false},
-      {"/api/v1/budgets", "id", false},
-      {"/api/v1/expense-policies", "id", false},
-      {"/api/v1/allocation-rules", "id", false},
-      {"/api/v1/ledger/periods", "period", true},
-      {"/api/v1/profit-sharing/rules", "id", false},
-      {"/api/v1/profit-sharing/statements", "id", true},
-      {"/api/v1/compliance/checkpoints", "id", false},
-      {"/api/v1/feedback-links", "id", true},
-      {"/api/v1/materials/{id}/versions", "version", true},
-      {"/api/v1/units/{id}/members", "id", false},
-      {"/api/v1/kb/documents", "id", true},
-      {"/api/v1/me/recaps", "id", true},
-      {"/api/v1/ai/datasets", "id", true},
-      {"/api/v1/api-keys", "id", false},
+      {"/api/v1/metrics", "name"},
+      {"/api/v1/alert-rules", "name"},
+      {"/api/v1/alert-silences", "id"},
+      {"/api/v1/webhooks", "id"},
+      {"/api/v1/event-types", "name"},
+      {"/api/v1/approval-definitions", "name"},
+      {"/api/v1/grants", "id"},
+      {"/api/v1/pricing-authority", "id"},
+      {"/api/v1/budgets", "id"},
+      {"/api/v1/expense-policies", "id"},
+      {"/api/v1/allocation-rules", "id"},
+      {"/api/v1/ledger/periods", "period"},
+      {"/api/v1/profit-sharing/rules", "id"},
+      {"/api/v1/profit-sharing/statements", "id"},
+      {"/api/v1/compliance/checkpoints", "id"},
+      {"/api/v1/feedback-links", "id"},
+      {"/api/v1/materials/{id}/versions", "version"},
+      {"/api/v1/units/{id}/members", "id"},
+      {"/api/v1/kb/documents", "id"},
+      {"/api/v1/me/recaps", "id"},
+      {"/api/v1/ai/datasets", "id"},
+      {"/api/v1/api-keys", "id"},
   };
   for (const auto& b : kBounded) {
-    if (!router_.SetPaging("GET", b.pattern, {K::kInMemory, b.key, b.desc})) {
+    if (!router_.SetPaging("GET", b.pattern, {K::kInMemory, b.key})) {
       spdlog::error("list contract: no route GET {}", b.pattern);
     }
   }
@@ -653,20 +652,21 @@ Response Api::Handle(const Request& req) const {
     } else {
       // A bounded collection the API pages: the handler sees neither limit nor after.
       const Paging& paging = m.route->doc.paging;
+      const bool in_memory = paging.kind == Paging::Kind::kInMemory;
       Request paged_req;
       std::optional<PageRequest> page;
-      Status st;
-      if (paging.kind == Paging::Kind::kInMemory) {
+      Status page_st;  // reported after authentication: a stranger learns nothing from it
+      if (in_memory) {
         paged_req = req;
         auto taken = TakePageParams(paged_req.query, m.route->doc.query);
         if (taken.ok()) {
           page = *taken;
         } else {
-          st = taken.status();
+          page_st = taken.status();
         }
       }
-      Call call{page ? static_cast<const Request&>(paged_req) : req, std::nullopt, json(), {}};
-      if (st.ok()) st = BindPathParams(m.params, call);
+      Call call{in_memory ? static_cast<const Request&>(paged_req) : req, std::nullopt, json(), {}};
+      Status st = BindPathParams(m.params, call);
       if (st.ok() && m.route->doc.auth) {
         auto p = Authenticate(req);
         if (p.ok()) {
@@ -677,6 +677,7 @@ Response Api::Handle(const Request& req) const {
           st = p.status();
         }
       }
+      if (st.ok() && !page_st.ok()) st = page_st;
       if (st.ok() && m.route->doc.max_body > 0 && req.body.size() > m.route->doc.max_body) {
         st = Status::Error(ErrorKind::kPayloadTooLarge, "http.payload_too_large",
                            "the request body is larger than " + std::to_string(m.route->doc.max_body) + " bytes",

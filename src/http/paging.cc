@@ -13,14 +13,6 @@ Status BadParam(const std::string& name, const std::string& en, const std::strin
   return Status::Invalid("validation.parameter", en, zh, name);
 }
 
-// Orders two keys: numbers by value, everything else by its text (a missing key first).
-bool KeyLess(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() < b.get<double>();
-  if (a.is_null() || b.is_null()) return a.is_null() && !b.is_null();
-  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-  return text(a) < text(b);
-}
-
 }  // namespace
 
 Result<PageRequest> TakePageParams(QueryParams& query,
@@ -66,34 +58,21 @@ Status PageItems(const Paging& paging, const PageRequest& page, json& body) {
   if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) return Status();
   json& items = body["items"];
   const std::string& key = paging.key;
-  auto key_of = [&](const json& item) -> const json& {
-    static const json kNull;
-    return item.is_object() && item.contains(key) ? item[key] : kNull;
+  auto key_of = [&](const json& item) -> json {
+    if (!item.is_object() || !item.contains(key)) return nullptr;
+    const json& k = item[key];
+    return k.is_string() ? k : json(k.dump());  // compared as text: `after` arrives as text
   };
-  std::stable_sort(items.begin(), items.end(), [&](const json& a, const json& b) {
-    return paging.desc ? KeyLess(key_of(b), key_of(a)) : KeyLess(key_of(a), key_of(b));
-  });
   size_t start = 0;
   if (page.after) {
-    // The cut: the first item strictly after `after` in the list's order.
-    json after = *page.after;
-    bool numeric = std::any_of(items.begin(), items.end(), [&](const json& i) { return key_of(i).is_number(); });
-    if (numeric) {
-      double v = 0;
-      const std::string& text = *page.after;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || end != text.data() + text.size()) {
-        return BadParam("after", "after must be a number here (next_after of the previous page)",
-                        "此处 after 应为数字（上一页的 next_after）");
-      }
-      after = v;
+    // The page starts after the item the previous page ended with, in the list's own order.
+    const json after = *page.after;
+    auto it = std::find_if(items.begin(), items.end(), [&](const json& i) { return key_of(i) == after; });
+    if (it == items.end()) {
+      return BadParam("after", "after names no item of this list (it may have been deleted since): start again from the first page",
+                      "after 指向的条目已不在列表中（可能已被删除），请从第一页重新开始");
     }
-    while (start < items.size()) {
-      const json& k = key_of(items[start]);
-      bool past = paging.desc ? KeyLess(k, after) : KeyLess(after, k);
-      if (past) break;
-      ++start;
-    }
+    start = static_cast<size_t>(it - items.begin()) + 1;
   }
   size_t end = std::min(items.size(), start + static_cast<size_t>(page.limit));
   json kept = json::array();
@@ -101,7 +80,7 @@ Status PageItems(const Paging& paging, const PageRequest& page, json& body) {
   const bool more = end < items.size();
   body["items"] = std::move(kept);
   if (more && !body["items"].empty()) {
-    body["next_after"] = key_of(body["items"].back());
+    body["next_after"] = body["items"].back()[key];
   } else {
     body.erase("next_after");
   }

@@ -2,8 +2,8 @@
 // whole bounded set, and the API pages it — `limit` (1-500, default 500: the whole set unless the
 // caller asks for less) and `after` (the last
 // item's key from the previous page) in, the page's `items` and `next_after` (only when there is
-// more) out, in order of the route's key. The same parameters and errors as the entity lists,
-// which page in SQL.
+// more) out, in the service's own order, `after` being the key of the previous page's last item.
+// The same parameters and errors as the entity lists, which page in SQL.
 #pragma once
 
 #include <optional>
@@ -29,9 +29,10 @@ struct PageRequest {
 Result<PageRequest> TakePageParams(QueryParams& query,
                                    const std::vector<std::pair<std::string, std::string>>& documented);
 
-// Puts body["items"] in order of paging.key and keeps the page after `page.after`; sets
-// body["next_after"] to the last item's key when more items follow, and removes it otherwise.
-// `after` must have the key's type (a number for numeric keys): 400 validation.parameter.
+// Keeps the page of body["items"] (in the service's own order) that starts after the item whose
+// paging.key is `page.after`; sets body["next_after"] to the page's last key when more items
+// follow, and removes it otherwise. An `after` that names no item (deleted since, or made up) is
+// 400 validation.parameter: start again from the first page.
 Status PageItems(const Paging& paging, const PageRequest& page, nlohmann::json& body);
 
 }  // namespace keel::http

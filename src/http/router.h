@@ -122,10 +122,9 @@ struct Paging {
     kService,   // the service pages in SQL (entity lists, the event log, ledger entries)
   };
   Kind kind = Kind::kNone;
-  // kInMemory: the items are put in order of this field (unique per item; descending with
-  // `desc`), and a page starts after the item whose field equals `after`.
+  // kInMemory: the field that names an item (unique in the list); a page starts after the item
+  // whose field equals `after`, in the order the service answers.
   std::string key = "id";
-  bool desc = false;
 };
 inline constexpr int kDefaultPageLimit = 50;   // SQL-paged lists
 inline constexpr int kDefaultSetLimit = 500;   // bounded sets: the whole set in one page unless asked
@@ -160,9 +159,9 @@ struct RouteDoc {
   Paging paging;
 };
 
-// `doc` of a bounded collection the API pages: in order of `key` (descending with `desc`).
-inline RouteDoc Paged(RouteDoc doc, std::string key = "id", bool desc = false) {
-  doc.paging = {Paging::Kind::kInMemory, std::move(key), desc};
+// `doc` of a bounded collection the API pages, its items named by `key`.
+inline RouteDoc Paged(RouteDoc doc, std::string key = "id") {
+  doc.paging = {Paging::Kind::kInMemory, std::move(key)};
   return doc;
 }
 

@@ -355,8 +355,13 @@ TEST_P(ApiTest, EveryPagedListKeepsTheListContract) {
     }
     auto whole = c.Get(base + "?limit=500", t);
     ASSERT_EQ(whole.status, 200) << where << ": " << whole.body.substr(0, 200);
-    const json all = whole.json()["items"];
-    EXPECT_FALSE(whole.json().contains("next_after")) << where << ": one page holds it all";
+    // Items are compared by their key: background work (rescoring, analysis) may change other
+    // fields of a record between two requests.
+    const std::string key = route.doc.paging.kind == http::Paging::Kind::kInMemory ? route.doc.paging.key : "id";
+    const json whole_body = whole.json();
+    json all = json::array();
+    for (const auto& item : whole_body["items"]) all.push_back(item.value(key, json()));
+    EXPECT_FALSE(whole_body.contains("next_after")) << where << ": one page holds it all";
     if (all.size() < 2) continue;
     ++walked;
     json seen = json::array();
@@ -366,7 +371,7 @@ TEST_P(ApiTest, EveryPagedListKeepsTheListContract) {
       ASSERT_EQ(r.status, 200) << where << " after=" << after << ": " << r.body.substr(0, 200);
       json page = r.json();
       ASSERT_LE(page["items"].size(), 1u) << where;
-      for (auto& item : page["items"]) seen.push_back(item);
+      for (auto& item : page["items"]) seen.push_back(item.value(key, json()));
       if (!page.contains("next_after")) break;
       const json& next = page["next_after"];
       after = next.is_string() ? next.get<std::string>() : next.dump();
