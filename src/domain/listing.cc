@@ -135,16 +135,18 @@ Status CustomFilter(store::Backend backend, const std::vector<CustomFieldDef>& d
 
 }  // namespace
 
-Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
-                                       const QueryParams& params) {
-  std::vector<Value> args = {p.tenant_id};
-  std::string where = " WHERE tenant_id = ?";
-  int limit = 50;
-  std::string sort_spec = e.default_sort;
-  std::string cursor;
+// Parses the filters of a list of `e` as `p` sees it (the entity's filters, `q`, `custom.*`,
+// include_archived; the unit-tree scope) in the order given. A parameter the caller handles itself
+// goes to `own`, which returns nullopt for a name that is not its own; each name may appear once.
+Result<RecordFilter> RecordService::Filter(store::Connection& conn, const Principal& p, const EntityDef& e,
+                                           const QueryParams& params, const OwnParam& own) {
+  RecordFilter out;
+  std::vector<Value>& args = out.args;
+  std::string& where = out.where;
+  args.emplace_back(p.tenant_id);
+  where = " WHERE tenant_id = ?";
   bool include_archived = false;
   std::vector<std::string> seen;
-  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   std::vector<CustomFieldDef> custom;
   bool custom_loaded = false;
   for (const auto& [name, value] : params) {
@@ -152,18 +154,13 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       return BadParam(name, "parameter '" + name + "' is given twice", "参数 '" + name + "' 重复");
     }
     seen.push_back(name);
-    if (name == "limit") {
-      char* end = nullptr;
-      long v = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end || v < 1 || v > 500) {
-        return BadParam(name, "limit must be an integer from 1 to 500", "limit 应为 1 到 500 的整数");
+    if (own) {
+      if (std::optional<Status> st = own(name, value)) {
+        KEEL_RETURN_IF_ERROR(*st);
+        continue;
       }
-      limit = static_cast<int>(v);
-    } else if (name == "sort") {
-      sort_spec = value;
-    } else if (name == "cursor" || name == "after") {  // after: the list contract's name; cursor: its old one
-      cursor = value;
-    } else if (name == "include_archived") {
+    }
+    if (name == "include_archived") {
       if (value != "true" && value != "false") {
         return BadParam(name, "include_archived must be true or false", "include_archived 应为 true 或 false");
       }
@@ -191,7 +188,7 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
       where += " AND (" + ors + ")";
     } else if (name.rfind("custom.", 0) == 0 && e.Field("custom")) {
       if (!custom_loaded) {
-        KEEL_ASSIGN_OR_RETURN(custom, LoadCustomFields(*conn, p.tenant_id, e.name));
+        KEEL_ASSIGN_OR_RETURN(custom, LoadCustomFields(conn, p.tenant_id, e.name));
         custom_loaded = true;
       }
       KEEL_RETURN_IF_ERROR(CustomFilter(db_.backend(), custom, name, value, where, args));
@@ -250,6 +247,35 @@ Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
   }
   if (!include_archived) where += " AND archived_at IS NULL";
   where += ScopeClause(p, e, args);
+  return out;
+}
+
+Result<ListResult> RecordService::List(const Principal& p, const EntityDef& e,
+                                       const QueryParams& params) {
+  int limit = 50;
+  std::string sort_spec = e.default_sort;
+  std::string cursor;
+  KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
+  auto own = [&](const std::string& name, const std::string& value) -> std::optional<Status> {
+    if (name == "limit") {
+      char* end = nullptr;
+      long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || v < 1 || v > 500) {
+        return BadParam(name, "limit must be an integer from 1 to 500", "limit 应为 1 到 500 的整数");
+      }
+      limit = static_cast<int>(v);
+    } else if (name == "sort") {
+      sort_spec = value;
+    } else if (name == "cursor" || name == "after") {  // after: the list contract's name; cursor: its old one
+      cursor = value;
+    } else {
+      return std::nullopt;
+    }
+    return Status();
+  };
+  KEEL_ASSIGN_OR_RETURN(RecordFilter filter, Filter(*conn, p, e, params, own));
+  std::string& where = filter.where;
+  std::vector<Value>& args = filter.args;
   KEEL_ASSIGN_OR_RETURN(SortKey key, ParseSort(e, sort_spec));
 
   // Cursor: base64url of JSON [sort_spec, last_value, last_id].
@@ -354,18 +380,19 @@ Result<ListResult> RecordService::AuditLog(const Principal& p, const QueryParams
                          "只有管理员和审计员可以查看审计日志");
   }
   std::vector<AuditCondition> where;
-  int limit = 100;
+  int limit = 50;
   for (const auto& [name, value] : params) {
     if (name == "entity") {
       if (Utf8Length(value) < 0 || value.size() > 64) {
         return BadParam(name, "entity must be an entity name", "entity 应为实体名称");
       }
       where.push_back({AuditCondition::Kind::kEntity, Value(value)});
-    } else if (name == "entity_id" || name == "actor_id" || name == "before_id") {
+    } else if (name == "entity_id" || name == "actor_id" || name == "before_id" || name == "after") {
       char* end = nullptr;
       long long v = std::strtoll(value.c_str(), &end, 10);
       if (value.empty() || *end || v < 0) return BadParam(name, name + " must be an integer", name + " 应为整数");
-      auto kind = name == "before_id"   ? AuditCondition::Kind::kBeforeId
+      // after: the list contract's name (newest first, so the entries older than it); before_id: its old one.
+      auto kind = name == "before_id" || name == "after" ? AuditCondition::Kind::kBeforeId
                   : name == "entity_id" ? AuditCondition::Kind::kEntityId
                                         : AuditCondition::Kind::kActorId;
       where.push_back({kind, Value(static_cast<int64_t>(v))});

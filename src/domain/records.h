@@ -39,6 +39,29 @@ struct ListResult {
   std::optional<std::string> next_cursor;
 };
 
+// The WHERE clause of a list (" WHERE tenant_id = ? AND ..."): the filters, archived rows and the
+// unit-tree scope; lists, aggregates and exports of a collection share it, so they see the same rows.
+struct RecordFilter {
+  std::string where;
+  std::vector<store::Value> args;
+};
+
+// GET /<collection>/aggregate: measures over the records a list with the same filters returns,
+// grouped by up to three fields. A key or measure value is in the API's JSON shape (money in yuan).
+struct AggregateGroup {
+  std::vector<json> key;     // one per group_by field
+  std::vector<json> values;  // one per measure
+};
+struct AggregateResult {
+  std::vector<std::string> group_by, measures;
+  std::vector<AggregateGroup> groups;  // by count, largest first, then by key
+  std::vector<json> totals;            // the measures over every matching record
+  int64_t group_count = 0;             // groups in all (more than groups.size() when truncated)
+  bool truncated = false;
+};
+inline constexpr int kAggregateDefaultGroups = 500;
+inline constexpr int kAggregateMaxGroups = 1000;
+
 struct BatchError {
   size_t index;
   Status status;
@@ -91,6 +114,16 @@ class RecordService {
   Result<json> Archive(const Principal& p, const EntityDef& e, int64_t id,
                        const WriteOptions& opt = {});
   Result<ListResult> List(const Principal& p, const EntityDef& e, const QueryParams& params);
+  // group_by=f1,f2 (filterable fields of a fixed set of values: refs, enums, text codes, dates,
+  // booleans, integers), measures=count,sum:f,avg:f,min:f,max:f (numeric fields), limit = groups
+  // (default 500, at most 1000), and every filter of List.
+  Result<AggregateResult> Aggregate(const Principal& p, const EntityDef& e, const QueryParams& params);
+
+  // The filters of a list (see List) as a WHERE clause. `own` takes the parameters the caller
+  // handles itself (nullopt: not one of its own), in order; any other unknown name is a 400.
+  using OwnParam = std::function<std::optional<Status>(const std::string& name, const std::string& value)>;
+  Result<RecordFilter> Filter(store::Connection& conn, const Principal& p, const EntityDef& e, const QueryParams& params,
+                              const OwnParam& own);
 
   // The record API's write rules for a record of `e` written by another path (bulk ingest, CSV
   // import): the caller's role writes `e`, the record's owner_id/unit_id lie in the caller's part

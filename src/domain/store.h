@@ -150,6 +150,22 @@ struct AuditLogRow {
 Result<std::vector<AuditLogRow>> LoadAuditLog(store::Connection& conn, int64_t tenant,
                                               const std::vector<AuditCondition>& where, int limit);
 
+// One measure of an aggregate: COUNT(*) (no column) or fn(column) with fn sum/avg/min/max;
+// `integer`: the column holds integers (sums and extremes are read as integers, averages never).
+struct AggregateMeasureSql {
+  std::string fn, column;
+  bool integer = false;
+};
+// The measures over the rows of `table` that `filter` selects, grouped by `group_columns`
+// (none: one row of totals), largest count first then by the groups, at most `limit` rows. The
+// columns are g0.. (groups), m0.. (measures) and n (the count).
+Result<store::Rows> LoadAggregate(store::Connection& conn, const std::string& table, const std::vector<std::string>& group_columns,
+                                  const std::vector<AggregateMeasureSql>& measures, const std::string& where,
+                                  std::vector<store::Value> args, int limit);
+// How many groups `group_columns` form over the rows `filter` selects.
+Result<int64_t> CountAggregateGroups(store::Connection& conn, const std::string& table, const std::vector<std::string>& group_columns,
+                                     const std::string& where, const std::vector<store::Value>& args);
+
 }  // namespace keel::domain
 
 namespace keel::domain {

@@ -128,6 +128,7 @@ void Api::AddEntityRoutes(const EntityDef& e) {
   router_.Add("GET", base, [rs = &rs, def](Call& c) {
     return ListReply(rs->List(c.p(), *def, c.req.query));
   }, Keyset({"List " + e.name, "查询" + e.zh + "列表", e.name, nullptr, ListSchema(summary), query}));
+  AddRecordReportRoutes(e);  // before /{id}: the first route that matches a path answers it
 
   router_.Add("POST", base, [rs = &rs, def](Call& c) {
     return Wrap(rs->Create(c.p(), *def, c.body), 201);
@@ -370,10 +371,10 @@ void Api::AddSystemRoutes() {
 
   router_.Add("GET", "/api/v1/audit-log", [rs](Call& c) {
     return ListReply(rs->AuditLog(c.p(), c.req.query));
-  }, {"The audit log, newest first (admin, auditor); page with before_id=next_cursor",
+  }, Keyset({"The audit log, newest first (admin, auditor); page with after=next_after",
       "审计日志（管理员、审计员）", "audit", nullptr, ListSchema("AuditEntry"),
       {{"entity", "entity name"}, {"entity_id", "record id"}, {"actor_id", "user id"},
-       {"before_id", "next_cursor of the previous page"}, {"limit", "1-500"}}});
+       {"before_id", "deprecated: the same as after (kept for one release)"}}}));
 
   router_.Add("GET", "/api/v1/events", [db](Call& c) -> Result<Reply> {
     const Principal& p = c.p();

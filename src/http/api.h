@@ -78,6 +78,7 @@ class Api {
 
  private:
   void AddEntityRoutes(const domain::EntityDef& e);
+  void AddRecordReportRoutes(const domain::EntityDef& e);  // records_api.cc: aggregate, export
   void PageBoundedCollections();  // after every route: the list contract of the bounded collections
   void AddDeprecatedRoutes();  // last: old spellings of routes added before
   void AddSystemRoutes();

@@ -264,7 +264,9 @@ const std::vector<std::string>& PartOrder() {
 
 // A query parameter's documentation: "(required)" in its text makes it required; a name ending in
 // " (header)" is a request header.
+// `name` "$GroupBy": a reference to the shared parameter of that name (SharedParameters).
 json Parameter(const std::string& name, const std::string& desc) {
+  if (!name.empty() && name[0] == '$') return {{"$ref", "#/components/parameters/" + name.substr(1)}};
   const std::string header_suffix = " (header)";
   bool header = name.size() > header_suffix.size() && name.compare(name.size() - header_suffix.size(), header_suffix.size(), header_suffix) == 0;
   json p = {{"name", header ? name.substr(0, name.size() - header_suffix.size()) : name},
@@ -275,8 +277,17 @@ json Parameter(const std::string& name, const std::string& desc) {
   return p;
 }
 
+// `media_type` may list several, comma-separated (an export answers CSV or XLSX).
 json ResponseDoc(const std::string& description, const std::string& media_type, const json& schema) {
-  return {{"description", description}, {"content", {{media_type, {{"schema", schema}}}}}};
+  json content = json::object();
+  size_t start = 0;
+  while (start <= media_type.size()) {
+    size_t comma = media_type.find(',', start);
+    if (comma == std::string::npos) comma = media_type.size();
+    content[media_type.substr(start, comma - start)] = {{"schema", schema}};
+    start = comma + 1;
+  }
+  return {{"description", description}, {"content", content}};
 }
 
 json ErrorRef(const std::string& description) {
@@ -294,7 +305,25 @@ json SharedParameters() {
                         {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxPageLimit}, {"default", kDefaultSetLimit}}}}},
           {"After", {{"name", "after"}, {"in", "query"}, {"required", false},
                      {"description", "next_after of the previous page / 上一页返回的 next_after"},
-                     {"schema", {{"type", "string"}}}}}};
+                     {"schema", {{"type", "string"}}}}},
+          // Aggregates and exports of a collection (docs/api.md, "Aggregates", "Exports").
+          {"GroupBy", {{"name", "group_by"}, {"in", "query"}, {"required", false},
+                       {"description", "up to 3 groupable fields, comma-separated (none: totals only) / 分组字段，逗号分隔，最多 3 个"},
+                       {"schema", {{"type", "string"}}}, {"example", "stage,owner_id"}}},
+          {"Measures", {{"name", "measures"}, {"in", "query"}, {"required", false},
+                        {"description", "count, sum:<field>, avg:<field>, min:<field>, max:<field> over numeric fields, comma-separated "
+                                        "(default count; at most 8) / 度量，逗号分隔"},
+                        {"schema", {{"type", "string"}, {"default", "count"}}}, {"example", "count,sum:amount"}}},
+          {"GroupLimit", {{"name", "limit"}, {"in", "query"}, {"required", false},
+                          {"description", "groups returned, largest count first; beyond it `truncated` is true / 返回的分组数"},
+                          {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", domain::kAggregateMaxGroups},
+                                      {"default", domain::kAggregateDefaultGroups}}}}},
+          {"ExportFormat", {{"name", "format"}, {"in", "query"}, {"required", false},
+                            {"description", "csv (UTF-8 with BOM) or xlsx / 导出格式"},
+                            {"schema", {{"type", "string"}, {"enum", {"csv", "xlsx"}}, {"default", "csv"}}}}},
+          {"MaxRows", {{"name", "max_rows"}, {"in", "query"}, {"required", false},
+                       {"description", "rows in this file; when more match, X-Keel-Next-After continues the export as ?after= / 本次导出的最多行数"},
+                       {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", kExportMaxRows}, {"default", kExportMaxRows}}}}}};
 }
 
 json SharedResponses() {

@@ -58,7 +58,7 @@ size_t Router::AddDeprecatedAlias(const std::string& old_prefix, const std::stri
   if (from.size() != to.size()) return 0;
   std::vector<Route> aliases;
   for (const Route& r : routes_) {
-    if (r.deprecated() || r.segments.size() < from.size() ||
+    if (r.deprecated() || !r.doc.aliased || r.segments.size() < from.size() ||
         !std::equal(from.begin(), from.end(), r.segments.begin())) {
       continue;
     }

@@ -129,6 +129,7 @@ struct Paging {
 inline constexpr int kDefaultPageLimit = 50;   // SQL-paged lists
 inline constexpr int kDefaultSetLimit = 500;   // bounded sets: the whole set in one page unless asked
 inline constexpr int kMaxPageLimit = 500;
+inline constexpr int kExportMaxRows = 100000;  // rows in one export file (GET /<collection>/export)
 
 struct RouteDoc {
   std::string summary_en, summary_zh, tag;
@@ -157,6 +158,9 @@ struct RouteDoc {
   // The stable operationId (docs/api.md); empty: derived from the method and path (OperationId).
   std::string operation_id;
   Paging paging;
+  // False: the route came after its collection's old spelling was deprecated, so it has no
+  // deprecated alias (a collection's aggregate and export).
+  bool aliased = true;
 };
 
 // `doc` of a bounded collection the API pages, its items named by `key`.

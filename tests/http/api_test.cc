@@ -382,6 +382,131 @@ TEST_P(ApiTest, EveryPagedListKeepsTheListContract) {
   EXPECT_GE(walked, 2u) << "at least the seeded lists were walked page by page";
 }
 
+// RFC 4180 rows of a CSV text (quoted fields may hold commas, quotes and line breaks).
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
+      else if (ch == '"') quoted = false;
+      else field += ch;
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      field += ch;
+    }
+  }
+  if (!rows.back().empty() || !field.empty()) rows.back().push_back(field);
+  else rows.pop_back();
+  return rows;
+}
+
+// Aggregates and exports see exactly what the list shows (docs/api.md): for every collection, as
+// people of different reach (the whole tenant, a team, one rep) — the aggregate's count is the
+// number of records the list walks, the export holds the same ids, and a list refused is an
+// aggregate and an export refused.
+TEST_P(ApiTest, EveryCollectionAggregatesAndExportsWhatItLists) {
+  HttpClient c(f_->port);
+  const auto& users = f_->acme.users;
+  // Deals of two reps, so that a rep, their supervisor and the admin see different sets.
+  std::map<std::string, int64_t> customer;
+  for (const std::string rep : {"rep_a1", "rep_a2"}) {
+    auto r = c.Post("/api/v1/customers", {{"code", "AGG-" + rep}, {"name", "汇总客户 " + rep}, {"kind", "b2b"}}, f_->tokens[rep]);
+    ASSERT_EQ(r.status, 201) << r.body;
+    customer[rep] = r.json()["id"].get<int64_t>();
+  }
+  for (const auto& [rep, amount] : std::vector<std::pair<std::string, int>>{{"rep_a1", 1000}, {"rep_a1", 2500}, {"rep_a2", 700}}) {
+    auto r = c.Post("/api/v1/opportunities", {{"name", "汇总商机 " + rep + " " + std::to_string(amount)}, {"amount", amount},
+                                              {"customer_id", customer[rep]}}, f_->tokens[rep]);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  size_t collections = 0, compared = 0;
+  for (const auto& route : f_->api->router().routes()) {
+    const std::string suffix = "/aggregate";
+    if (route.method != "GET" || route.deprecated() || route.pattern.size() <= suffix.size() ||
+        route.pattern.compare(route.pattern.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string base = route.pattern.substr(0, route.pattern.size() - suffix.size());
+    ++collections;
+    for (const std::string who : {"admin", "sup_a", "rep_a1"}) {
+      ASSERT_TRUE(users.count(who)) << who;
+      const std::string& t = f_->tokens[who];
+      const std::string where = base + " as " + who;
+      std::vector<int64_t> listed;
+      auto first = c.Get(base + "?limit=500", t);
+      auto agg = c.Get(base + "/aggregate?measures=count", t);
+      auto file = c.Get(base + "/export?format=csv", t);
+      if (first.status != 200) {
+        EXPECT_EQ(agg.status, first.status) << where << ": a list refused is an aggregate refused";
+        EXPECT_EQ(file.status, first.status) << where << ": and an export refused";
+        continue;
+      }
+      json page = first.json();
+      for (;;) {
+        for (const auto& item : page["items"]) listed.push_back(item["id"].get<int64_t>());
+        if (!page.contains("next_after")) break;
+        auto next = c.Get(base + "?limit=500&after=" + page["next_after"].get<std::string>(), t);
+        ASSERT_EQ(next.status, 200) << where;
+        page = next.json();
+      }
+      ASSERT_EQ(agg.status, 200) << where << ": " << agg.body.substr(0, 300);
+      EXPECT_EQ(agg.json()["totals"]["count"], listed.size()) << where;
+      ASSERT_EQ(file.status, 200) << where << ": " << file.body.substr(0, 300);
+      EXPECT_EQ(file.header("X-Keel-Row-Count"), std::to_string(listed.size())) << where;
+      ASSERT_EQ(file.body.rfind("\xEF\xBB\xBF", 0), 0u) << where << ": a BOM first";
+      auto rows = ParseCsv(file.body.substr(3));
+      ASSERT_FALSE(rows.empty()) << where;
+      EXPECT_EQ(rows[0][0], "id") << where;
+      std::vector<int64_t> exported;
+      for (size_t i = 1; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].size(), rows[0].size()) << where << " row " << i;
+        exported.push_back(std::stoll(rows[i][0]));
+      }
+      EXPECT_EQ(exported, listed) << where << ": the export is the list, in its order";
+      ++compared;
+    }
+  }
+  EXPECT_GE(collections, 20u) << "every entity collection has an aggregate and an export";
+  EXPECT_GE(compared, 40u);
+
+  // The opportunities above, as each sees them: sums follow the same scope.
+  auto sums = [&](const std::string& who) {
+    auto r = c.Get("/api/v1/opportunities/aggregate?q=" + std::string("%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA") +
+                   "&group_by=owner_id&measures=count,sum:amount,max:amount", f_->tokens[who]);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  };
+  json mine = sums("rep_a1");
+  EXPECT_EQ(mine["totals"], json({{"count", 2}, {"sum:amount", 3500.0}, {"max:amount", 2500.0}})) << mine.dump();
+  ASSERT_EQ(mine["groups"].size(), 1u);
+  EXPECT_EQ(mine["groups"][0]["key"]["owner_id"], users.at("rep_a1"));
+  json all = sums("admin");
+  EXPECT_EQ(all["totals"]["count"], 3);
+  EXPECT_EQ(all["totals"]["sum:amount"], 4200.0);
+  ASSERT_EQ(all["groups"].size(), 2u);
+  EXPECT_EQ(all["groups"][0]["values"]["count"], 2) << "largest group first";
+  EXPECT_EQ(all["group_count"], 2);
+  EXPECT_EQ(all["truncated"], false);
+  auto one = c.Get("/api/v1/opportunities/aggregate?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA&group_by=owner_id&limit=1", f_->tokens["admin"]);
+  EXPECT_EQ(one.json()["truncated"], true);
+  EXPECT_EQ(one.json()["group_count"], 2);
+  EXPECT_EQ(one.json()["totals"]["count"], 3) << "totals count every record, shown or not";
+  auto rival = c.Get("/api/v1/opportunities/aggregate?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA", f_->rival_tokens["admin"]);
+  EXPECT_EQ(rival.json()["totals"]["count"], 0) << "another tenant counts none of them";
+}
+
 TEST_P(ApiTest, MalformedInputGetsPrecise4xxNeverA500) {
   HttpClient c(f_->port);
   const std::string& t = f_->tokens["admin"];

@@ -42,4 +42,45 @@ Result<std::vector<AuditLogRow>> LoadAuditLog(store::Connection& conn, int64_t t
   return out;
 }
 
+namespace {
+
+std::string MeasureExpr(const AggregateMeasureSql& m) {
+  if (m.fn == "count") return "COUNT(*)";
+  std::string expr = (m.fn == "sum" ? "SUM(" : m.fn == "avg" ? "AVG(" : m.fn == "min" ? "MIN(" : "MAX(") + m.column + ")";
+  // PostgreSQL sums BIGINTs as NUMERIC and averages as NUMERIC: read both as plain numbers.
+  if (m.fn == "avg" || !m.integer) return "CAST(" + expr + " AS DOUBLE PRECISION)";
+  return "CAST(" + expr + " AS BIGINT)";
+}
+
+}  // namespace
+
+Result<store::Rows> LoadAggregate(store::Connection& conn, const std::string& table, const std::vector<std::string>& group_columns,
+                                  const std::vector<AggregateMeasureSql>& measures, const std::string& where,
+                                  std::vector<Value> args, int limit) {
+  std::string select, group;
+  for (size_t i = 0; i < group_columns.size(); ++i) {
+    select += group_columns[i] + " AS g" + std::to_string(i) + ", ";
+    group += (group.empty() ? "" : ", ") + group_columns[i];
+  }
+  for (size_t i = 0; i < measures.size(); ++i) select += MeasureExpr(measures[i]) + " AS m" + std::to_string(i) + ", ";
+  std::string sql = "SELECT " + select + "COUNT(*) AS n FROM " + table + where;
+  if (!group.empty()) {
+    // NULL keys last on both backends, then the keys in order.
+    std::string order = " ORDER BY COUNT(*) DESC";
+    for (const auto& c : group_columns) order += ", (" + c + " IS NULL), " + c;
+    sql += " GROUP BY " + group + order + " LIMIT ?";
+    args.emplace_back(static_cast<int64_t>(limit));
+  }
+  return conn.Query(sql, args);
+}
+
+Result<int64_t> CountAggregateGroups(store::Connection& conn, const std::string& table, const std::vector<std::string>& group_columns,
+                                     const std::string& where, const std::vector<Value>& args) {
+  std::string group;
+  for (const auto& c : group_columns) group += (group.empty() ? "" : ", ") + c;
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM " + table + where +
+                                                     " GROUP BY " + group + ") AS groups", args));
+  return rows.empty() ? int64_t{0} : rows.row(0).Int("n");
+}
+
 }  // namespace keel::domain
