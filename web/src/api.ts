@@ -183,20 +183,21 @@ export const api = {
   patch: <T = any>(path: string, body: unknown) => request<T>('PATCH', path, body),
   put: <T = any>(path: string, body: unknown) => request<T>('PUT', path, body),
   del: <T = any>(path: string) => request<T>('DELETE', path),
-  // Every page of a list (cursor pagination), up to `max` items; `progress` hears the count so far.
+  // Every page of a list (the list contract: limit, after → next_after only when more), up to
+  // `max` items; `progress` hears the count so far.
   async all<T = any>(path: string, query: Query = {}, max = 2000, progress?: (n: number) => void): Promise<T[]> {
     const out: T[] = []
-    let cursor: string | null = null
+    let after: string | null = null
     do {
-      const page: { items: T[]; next_cursor: string | null } = await request('GET', path, undefined, {
+      const page: { items: T[]; next_after?: string | number | null } = await request('GET', path, undefined, {
         ...query,
         limit: 500,
-        cursor,
+        after,
       })
       out.push(...page.items)
       progress?.(out.length)
-      cursor = page.next_cursor
-    } while (cursor && out.length < max)
+      after = page.next_after === undefined || page.next_after === null ? null : String(page.next_after)
+    } while (after && out.length < max)
     return out
   },
 }
@@ -206,8 +207,11 @@ export type ListPath = {
   [P in PathWith<'get'>]: [PathParams<Op<P, 'get'>>] extends [never] ? (Reply<P> extends { items: unknown[]; next_cursor: string | null } ? P : never) : never
 }[PathWith<'get'>]
 
-// Downloads a response as a file (exports), with the bearer token.
-export async function download(path: string, query: Query, filename: string) {
+// Downloads a response as a file (exports), with the bearer token. `onProgress` hears the bytes
+// received and the total (Content-Length; 0 when unknown) as they come. Returns the export's
+// X-Keel-Row-Count and X-Keel-Next-After (set when more rows match than the file holds).
+export async function download(path: string, query: Query, filename: string,
+  onProgress?: (received: number, total: number) => void): Promise<{ rows: number | null; nextAfter: string | null }> {
   const res = await fetch('/api/v1' + path + queryString(query), {
     headers: { Authorization: 'Bearer ' + session.token },
   })
@@ -215,10 +219,25 @@ export async function download(path: string, query: Query, filename: string) {
     const data = await res.json().catch(() => null)
     throw new ApiError(res.status, data?.error ?? { code: 'http.' + res.status, message: 'download failed', message_zh: '下载失败' })
   }
-  const blob = await res.blob()
+  const total = Number(res.headers.get('Content-Length') ?? 0)
+  const parts: Uint8Array<ArrayBuffer>[] = []
+  if (res.body) {
+    const reader = res.body.getReader()
+    let received = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      parts.push(value as Uint8Array<ArrayBuffer>)
+      received += value.length
+      onProgress?.(received, total)
+    }
+  }
+  const blob = new Blob(parts, { type: res.headers.get('Content-Type') ?? 'application/octet-stream' })
   const a = document.createElement('a')
   a.href = URL.createObjectURL(blob)
   a.download = filename
   a.click()
   URL.revokeObjectURL(a.href)
+  const rows = res.headers.get('X-Keel-Row-Count')
+  return { rows: rows === null ? null : Number(rows), nextAfter: res.headers.get('X-Keel-Next-After') }
 }

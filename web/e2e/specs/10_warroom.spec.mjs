@@ -85,6 +85,10 @@ export default async function (t, ctx) {
     await page.waitForSelector('[data-test=warroom-heat] canvas')
     await page.waitForSelector('[data-test=warroom-stores] canvas')
     await page.waitForSelector('[data-test=warroom-funnel] canvas')
+    // The funnel is the open deals by stage now, as GET /opportunities/aggregate counts them.
+    const open = (await ctx.apiCall(ctx.url, 'GET', '/opportunities/aggregate?outcome=open&measures=count', undefined, token)).data
+    await page.waitForFunction((n) => (document.querySelector('[data-test=warroom-funnel-total]')?.textContent ?? '').match(/\d[\d,]*/)?.[0].replace(/,/g, '') === String(n),
+      open.totals.count)
     await page.waitForTimeout(800)
     await ctx.screenshot(page, 'warroom')
   })

@@ -70,6 +70,12 @@ export default async function (t, ctx) {
     await page.click('[data-test=opp-mode-kanban]')
     const card = page.locator(`[data-test=kanban-col-qualification] [data-test=kanban-card-${deal.id}]`)
     await card.waitFor()
+    // Column heads count every deal of the stage (the aggregate), not only the loaded cards.
+    const agg = (await ctx.apiCall(ctx.url, 'GET', '/opportunities/aggregate?group_by=stage&measures=count,sum:amount', undefined, tok)).data
+    const qual = agg.groups.find((g) => g.key.stage === 'qualification')
+    assert.ok(qual && qual.values.count >= 1, 'the aggregate counts the qualification deals')
+    await page.waitForFunction((n) => (document.querySelector('[data-test=kanban-count-qualification]')?.textContent ?? '').match(/\d[\d,]*/)?.[0].replace(/,/g, '') === String(n),
+      qual.values.count)
     await ctx.screenshot(page, 'sales-deals-kanban')
     await card.dragTo(page.locator('[data-test=kanban-col-proposal]'))
     let now
