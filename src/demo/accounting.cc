@@ -96,10 +96,10 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
       {{"kind", "airfare"}, {"per", "item"}, {"limit", 2500}, {"note", "经济舱"}}};
   for (const auto& pol : policies) KEEL_RETURN_IF_ERROR(expenses.SavePolicy(sys, pol).status());
   if (governance != nullptr) {
-    KEEL_RETURN_IF_ERROR(governance->SaveCheckpoint(sys, {{"name", "报销缺少发票"}, {"object", "expenses"}, {"on", "submit"},
-                                                          {"when", "missing_receipts > 0"}, {"action", "flag"},
-                                                          {"message_zh", "报销单有明细未附发票，财务入账前须补齐"},
-                                                          {"message_en", "Some lines of the claim have no receipt; finance needs them before posting"}})
+    KEEL_RETURN_IF_ERROR(governance->SaveCheckpoint(sys, {.name = "报销缺少发票", .object = "expenses", .on = "submit",
+                                                          .when = "missing_receipts > 0", .action = "flag",
+                                                          .message_zh = "报销单有明细未附发票，财务入账前须补齐",
+                                                          .message_en = "Some lines of the claim have no receipt; finance needs them before posting"})
                              .status());
   }
   // Budgets cover last month too when it falls in the previous quarter.

@@ -164,25 +164,28 @@ Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records,
   // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports
   // budget transfers up to 20,000; its lead manages reps and supervisors, up to 5 more people.
   org::Governance governance(db, records.clock());
+  org::BoundaryListChange boundaries;
+  boundaries.entries = {{.action = "expense", .mode = "alone", .limit = 2000},
+                        {.action = "expense", .mode = "report", .limit = 10000},
+                        {.action = "budget_transfer", .mode = "report", .limit = 20000},
+                        {.action = "member_change", .mode = "report"}};
   for (int64_t u : units) {
-    KEEL_RETURN_IF_ERROR(governance.SetBoundaries(sys, u, {{"entries",
-                                                            {{{"action", "expense"}, {"mode", "alone"}, {"limit", 2000}},
-                                                             {{"action", "expense"}, {"mode", "report"}, {"limit", 10000}},
-                                                             {{"action", "budget_transfer"}, {"mode", "report"}, {"limit", 20000}},
-                                                             {{"action", "member_change"}, {"mode", "report"}}}}}).status());
+    KEEL_RETURN_IF_ERROR(governance.SetBoundaries(sys, u, boundaries).status());
     ++out.boundaries;
-    KEEL_ASSIGN_OR_RETURN(json members, governance.Members(sys, u));
-    KEEL_RETURN_IF_ERROR(governance.SetSandbox(sys, u, {{"allowed_roles", {"rep", "supervisor"}},
-                                                        {"max_members", members["headcount"].get<int64_t>() + 5}, {"may_disable", true}}).status());
+    KEEL_ASSIGN_OR_RETURN(org::UnitMembers members, governance.Members(sys, u));
+    org::SandboxChange sandbox{.allowed_roles = {{"rep", "supervisor"}}, .max_members = members.headcount + 5, .may_disable = true};
+    KEEL_RETURN_IF_ERROR(governance.SetSandbox(sys, u, sandbox).status());
     ++out.sandboxes;
   }
-  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "空调折扣超过 20%"}, {"object", "quotes"}, {"on", "submit"},
-                                                       {"when", "line_discount_pct > 20 AND CONTAINS(line_category, \"空调\")"}, {"action", "block"},
-                                                       {"message_zh", "空调产品折扣超过 20% 须由战队负责人或总部说明理由后放行"},
-                                                       {"message_en", "A discount above 20 % on air conditioners needs a unit lead or HQ to override it with a reason"}}).status());
-  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {{"name", "合同未经法务审核"}, {"object", "contracts"}, {"on", "sign"},
-                                                       {"when", "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE"}, {"action", "flag"},
-                                                       {"message_zh", "合同尚未经过法务审核"}, {"message_en", "The contract has not been reviewed by legal"}}).status());
+  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {.name = "空调折扣超过 20%", .object = "quotes", .on = "submit",
+                                                       .when = "line_discount_pct > 20 AND CONTAINS(line_category, \"空调\")", .action = "block",
+                                                       .message_zh = "空调产品折扣超过 20% 须由战队负责人或总部说明理由后放行",
+                                                       .message_en = "A discount above 20 % on air conditioners needs a unit lead or HQ to override it with a reason"})
+                           .status());
+  KEEL_RETURN_IF_ERROR(governance.SaveCheckpoint(sys, {.name = "合同未经法务审核", .object = "contracts", .on = "sign",
+                                                       .when = "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE", .action = "flag",
+                                                       .message_zh = "合同尚未经过法务审核", .message_en = "The contract has not been reviewed by legal"})
+                           .status());
   out.checkpoints = 2;
   return out;
 }

@@ -1,13 +1,125 @@
 // Routes of unit governance: authorisation boundaries and reports, compliance checkpoints and
 // their events, and unit leads' permission sandboxes over their members.
+// Requests are read into the service's drafts here (a mistyped member becomes empty, NaN or a
+// flag, so the service still names the same field in the same order); views go out through
+// org/governance/json.h. Members stay user records (JSON) end to end.
+#include <cmath>
+#include <optional>
+
+#include "domain/codec.h"
 #include "http/api.h"
 #include "http/openapi.h"
 #include "org/governance.h"
+#include "org/governance/json.h"
 
 namespace keel::http {
 namespace {
 
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
+
+// A service's view as the JSON the API sends.
+template <class T>
+Result<json> Sent(Result<T> r) {
+  if (!r.ok()) return r.status();
+  return org::ToJson(*r);
+}
+
+bool Has(const json& body, const char* key) { return body.is_object() && body.contains(key); }
+
+// A text member: empty when absent or not text.
+std::string Text(const json& body, const char* key) { return Has(body, key) && body[key].is_string() ? body[key].get<std::string>() : ""; }
+
+// A number member that is present: NaN when not a number (the service names the error).
+double Number(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
+
+org::BoundaryEntryDraft BoundaryEntryOf(const json& e) {
+  org::BoundaryEntryDraft d;
+  d.problem = domain::CheckObject(e, {"action", "mode", "limit", "note"});
+  d.action = Text(e, "action");
+  d.mode = Text(e, "mode");
+  if (Has(e, "limit") && !e["limit"].is_null()) d.limit = Number(e["limit"]);
+  if (Has(e, "note") && !e["note"].is_null()) {
+    if (e["note"].is_string()) {
+      d.note = e["note"].get<std::string>();
+    } else {
+      d.note_mistyped = true;
+    }
+  }
+  return d;
+}
+
+org::BoundaryListChange BoundaryListOf(const json& body) {
+  org::BoundaryListChange c;
+  c.problem = domain::CheckObject(body, {"entries"});
+  if (Has(body, "entries") && body["entries"].is_array()) {
+    c.entries.emplace();
+    for (const auto& e : body["entries"]) c.entries->push_back(BoundaryEntryOf(e));
+  }
+  return c;
+}
+
+org::BoundaryReportDraft BoundaryReportOf(const json& body) {
+  org::BoundaryReportDraft d;
+  d.problem = domain::CheckObject(body, {"unit_id", "action", "amount", "summary", "object", "record_id"});
+  if (Has(body, "unit_id") && body["unit_id"].is_number_integer()) d.unit_id = body["unit_id"].get<int64_t>();
+  d.action = Text(body, "action");
+  d.summary = Text(body, "summary");
+  d.object = Text(body, "object");
+  if (Has(body, "amount")) d.amount = Number(body["amount"]);
+  if (Has(body, "record_id")) {
+    if (body["record_id"].is_number_integer()) {
+      d.record_id = body["record_id"].get<int64_t>();
+    } else {
+      d.record_id_mistyped = true;
+    }
+  }
+  return d;
+}
+
+// The checkpoint's members; `problem` is the first unknown member or member of the wrong type.
+org::CheckpointDraft CheckpointOf(const json& body) {
+  org::CheckpointDraft d;
+  d.problem = domain::CheckObject(body, {"name", "object", "on", "when", "action", "message_zh", "message_en", "active"});
+  if (!d.problem.ok()) return d;
+  std::pair<const char*, std::optional<std::string>*> texts[] = {{"name", &d.name}, {"object", &d.object}, {"on", &d.on}, {"when", &d.when},
+                                                                 {"action", &d.action}, {"message_zh", &d.message_zh}, {"message_en", &d.message_en}};
+  for (const auto& [k, to] : texts) {
+    if (!body.contains(k)) continue;
+    if (!body[k].is_string()) {
+      d.problem = Status::Invalid("validation.type", std::string(k) + " must be text", std::string(k) + " 应为文本", k);
+      return d;
+    }
+    *to = body[k].get<std::string>();
+  }
+  if (body.contains("active")) {
+    if (!body["active"].is_boolean()) {
+      d.problem = Status::Invalid("validation.type", "active must be true or false", "active 应为布尔值", "active");
+      return d;
+    }
+    d.active = body["active"].get<bool>();
+  }
+  return d;
+}
+
+org::SandboxChange SandboxOf(const json& body) {
+  org::SandboxChange c;
+  c.problem = domain::CheckObject(body, {"allowed_roles", "max_members", "may_disable"});
+  if (Has(body, "allowed_roles") && body["allowed_roles"].is_array()) {
+    c.allowed_roles.emplace();
+    for (const auto& r : body["allowed_roles"]) c.allowed_roles->push_back(r.is_string() ? r.get<std::string>() : "");
+  }
+  if (Has(body, "max_members") && !body["max_members"].is_null()) {
+    c.max_members = body["max_members"].is_number_integer() ? body["max_members"].get<int64_t>() : -1;
+  }
+  if (Has(body, "may_disable")) {
+    if (body["may_disable"].is_boolean()) {
+      c.may_disable = body["may_disable"].get<bool>();
+    } else {
+      c.may_disable_mistyped = true;
+    }
+  }
+  return c;
+}
 
 }  // namespace
 
@@ -72,24 +184,24 @@ void Api::AddGovernanceRoutes() {
                                 {"limit", {{"type", "number"}, {"description", "yuan; above it the next tier applies, above every tier approval"}}},
                                 {"note", {{"type", "string"}}}}}};
   json entries = {{"type", "object"}, {"required", {"entries"}}, {"properties", {{"entries", {{"type", "array"}, {"items", entry}}}}}};
-  router_.Add("GET", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(g->Boundaries(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(Sent(g->Boundaries(c.p(), c.id()))); },
               {"A unit's authorisation boundaries: its own entries and the effective list (nearest unit up the tree)",
                "单元的授权边界清单：本单元条目及生效清单（沿组织树向上最近的单元）", tag, nullptr, boundaries});
-  router_.Add("PUT", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(g->SetBoundaries(c.p(), c.id(), c.body)); },
+  router_.Add("PUT", "/api/v1/units/{id}/boundaries", [g](Call& c) { return Wrap(Sent(g->SetBoundaries(c.p(), c.id(), BoundaryListOf(c.body)))); },
               {"Replace a unit's boundary list (HQ); an empty list inherits everything", "替换单元的授权边界清单（总部）；空清单表示全部继承上级", tag,
                entries, boundaries});
   router_.Add("GET", "/api/v1/units/{id}/boundaries/decision",
-              [g](Call& c) { return Wrap(g->Decide(c.p(), c.id(), c.req.query)); },
+              [g](Call& c) { return Wrap(Sent(g->Decide(c.p(), c.id(), c.req.query))); },
               {"What the unit may do for an action and an amount: alone, report or approval", "单元对某类事项和金额的权限：自主决定、决定后报备或需审批",
                tag, nullptr, decision, {{"action", "expense, budget_transfer, …"}, {"amount", "yuan"}}});
   json report = {{"type", "object"}, {"required", {"action", "amount", "summary"}},
                  {"properties", {{"unit_id", {{"type", "integer"}, {"description", "default: your unit"}}}, {"action", {{"type", "string"}}},
                                  {"amount", {{"type", "number"}}}, {"summary", {{"type", "string"}}}, {"object", {{"type", "string"}}},
                                  {"record_id", {{"type", "integer"}}}}}};
-  router_.Add("POST", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(g->AddReport(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(Sent(g->AddReport(c.p(), BoundaryReportOf(c.body))), 201); },
               {"Report an action the unit decided (422 boundary.needs_approval when it needs approval)",
                "报备单元已自主决定的事项（需审批时返回 422 boundary.needs_approval）", tag, report, report_out, {}, 201});
-  router_.Add("GET", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(g->Reports(c.p(), c.req.query)); },
+  router_.Add("GET", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(Sent(g->Reports(c.p(), c.req.query))); },
               {"Decided-and-reported actions (HQ all, others their unit subtree)", "已决定并报备的事项（总部看全部，其他人看本单元及下级）", tag, nullptr,
                Items(report_item), {{"unit_id", "a unit"}, {"action", "an action"}, {"limit", "1-500, default 100"}}});
 
@@ -103,17 +215,18 @@ void Api::AddGovernanceRoutes() {
                                      {"message_en", {{"type", "string"}}}, {"active", {{"type", "boolean"}}}}}};
   json patch = checkpoint;
   patch.erase("required");
-  router_.Add("GET", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(g->Checkpoints(c.p(), c.req.query)); },
+  router_.Add("GET", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(Sent(g->Checkpoints(c.p(), c.req.query))); },
               {"Compliance checkpoints", "合规检查点", tag, nullptr, Items(checkpoint_out), {{"object", "an object"}, {"on", "a moment"}, {"active", "true|false"}}});
-  router_.Add("POST", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(g->SaveCheckpoint(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/compliance/checkpoints", [g](Call& c) { return Wrap(Sent(g->SaveCheckpoint(c.p(), CheckpointOf(c.body))), 201); },
               {"Define a compliance checkpoint (HQ)", "定义合规检查点（总部）", tag, checkpoint, checkpoint_out, {}, 201});
-  router_.Add("GET", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->Checkpoint(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(Sent(g->Checkpoint(c.p(), c.id()))); },
               {"A compliance checkpoint", "合规检查点详情", tag, nullptr, checkpoint_out});
-  router_.Add("PATCH", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->UpdateCheckpoint(c.p(), c.id(), c.body)); },
+  router_.Add("PATCH", "/api/v1/compliance/checkpoints/{id}",
+              [g](Call& c) { return Wrap(Sent(g->UpdateCheckpoint(c.p(), c.id(), CheckpointOf(c.body)))); },
               {"Change a compliance checkpoint, e.g. {active: false} (HQ)", "修改合规检查点，如 {active: false}（总部）", tag, patch, checkpoint_out});
-  router_.Add("DELETE", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(g->ArchiveCheckpoint(c.p(), c.id())); },
+  router_.Add("DELETE", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(Sent(g->ArchiveCheckpoint(c.p(), c.id()))); },
               {"Remove a compliance checkpoint (HQ)", "删除合规检查点（总部）", tag, nullptr, checkpoint_out});
-  router_.Add("GET", "/api/v1/compliance/events", [g](Call& c) { return Wrap(g->ComplianceEvents(c.p(), c.req.query)); },
+  router_.Add("GET", "/api/v1/compliance/events", [g](Call& c) { return Wrap(Sent(g->ComplianceEvents(c.p(), c.req.query))); },
               {"Flags, blocks and overrides (HQ and auditors all, unit leads their subtree)", "合规提示、拦截与放行记录（总部和审计看全部，战队负责人看本单元及下级）",
                tag, nullptr, Items(compliance_event),
                {{"object", "an object"}, {"record_id", "a record"}, {"checkpoint_id", "a checkpoint"}, {"unit_id", "a unit"},
@@ -124,10 +237,10 @@ void Api::AddGovernanceRoutes() {
                   {"properties", {{"allowed_roles", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", org::kSandboxRoles}}}}},
                                   {"max_members", {{"type", "integer"}, {"description", "active members of the lead's subtree; null: no limit"}}},
                                   {"may_disable", {{"type", "boolean"}}}}}};
-  router_.Add("GET", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(g->Sandbox(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(Sent(g->Sandbox(c.p(), c.id()))); },
               {"What the unit's lead may do with people, the headcount and the log of their changes", "单元负责人的人员权限沙箱、在职人数及变更记录", tag,
                nullptr, sandbox_out});
-  router_.Add("PUT", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(g->SetSandbox(c.p(), c.id(), c.body)); },
+  router_.Add("PUT", "/api/v1/units/{id}/sandbox", [g](Call& c) { return Wrap(Sent(g->SetSandbox(c.p(), c.id(), SandboxOf(c.body)))); },
               {"Set the unit lead's permission sandbox (HQ)", "设置单元负责人的权限沙箱（总部）", tag, sandbox, sandbox_out});
   json member = {{"type", "object"}, {"required", {"username", "display_name", "role", "password"}},
                  {"properties", {{"username", {{"type", "string"}}}, {"display_name", {{"type", "string"}}}, {"role", {{"type", "string"}}},
@@ -139,7 +252,7 @@ void Api::AddGovernanceRoutes() {
                                        {"status", {{"type", "string"}, {"enum", {"active", "disabled"}}}}, {"display_name", {{"type", "string"}}},
                                        {"email", {{"type", "string"}}}, {"phone", {{"type", "string"}}}, {"supervisor_id", {{"type", "integer"}}},
                                        {"locale", {{"type", "string"}}}}}};
-  router_.Add("GET", "/api/v1/units/{id}/members", [g](Call& c) { return Wrap(g->Members(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/units/{id}/members", [g](Call& c) { return Wrap(Sent(g->Members(c.p(), c.id()))); },
               {"Members of the unit's subtree and its headcount (HQ, or the unit lead over it)", "单元及下级的成员与在职人数（总部或负责该单元的战队负责人）", tag,
                nullptr, members});
   router_.Add("POST", "/api/v1/units/{id}/members", [g](Call& c) { return Wrap(g->AddMember(c.p(), c.id(), c.body), 201); },

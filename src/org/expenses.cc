@@ -10,6 +10,7 @@
 #include "domain/codec.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
+#include "org/governance/json.h"
 #include "org/internal.h"
 #include "org/store/expenses.h"
 
@@ -222,7 +223,8 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   }
   json compliance = json::object();
   if (governance_ != nullptr) {
-    KEEL_ASSIGN_OR_RETURN(compliance, governance_->Check(p, "expenses", "submit", id, claim, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "expenses", "submit", id, claim, body.value("override_reason", "")));
+    compliance = ToJson(outcome);
   }
   // The budget is committed now, so two claims cannot both spend its last yuan.
   auto found = budgets_.Find(p.tenant_id, claim["unit_id"].get<int64_t>(), claim["category"].get<std::string>(), day);

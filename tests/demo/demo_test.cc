@@ -324,7 +324,7 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   EXPECT_EQ(e.governance.BoundaryFor(g.summary.tenant_id, lead.unit_id, "expense", 1500).value().mode, "alone");
   EXPECT_EQ(e.governance.BoundaryFor(g.summary.tenant_id, lead.unit_id, "expense", 3000).value().mode, "report");
   EXPECT_EQ(e.governance.BoundaryFor(g.summary.tenant_id, lead.unit_id, "expense", 12000).value().mode, "approval");
-  EXPECT_EQ(e.governance.Sandbox(lead, lead.unit_id).value()["allowed_roles"], nlohmann::json({"rep", "supervisor"}));
+  EXPECT_EQ(e.governance.Sandbox(lead, lead.unit_id).value().allowed_roles, (std::vector<std::string>{"rep", "supervisor"}));
   auto inbox = e.approvals.Inbox(lead).value();
   ASSERT_EQ(inbox["items"].size(), 2u) << inbox.dump();
   // The unit lead approves both; the 25 % one needs HQ next, the 16 % one is done.

@@ -138,15 +138,16 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto must = [](const Status& st) {
       if (!st.ok()) throw std::runtime_error(st.ToString());
     };
-    must(f_->governance->SetBoundaries(o.as["admin"], o.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "report"}, {"limit", 5000}, {"note", kMarker}}}}})
-             .status());
+    org::BoundaryListChange boundaries;
+    boundaries.entries = {{.action = "expense", .mode = "report", .limit = 5000, .note = kMarker}};
+    must(f_->governance->SetBoundaries(o.as["admin"], o.unit_a, boundaries).status());
     must(f_->governance->Report(o.tenant, o.unit_a, "expense", "expenses", 0, 100, kMarker, o.users["rep_a1"]));
-    auto cp = f_->governance->SaveCheckpoint(o.as["admin"], {{"name", kMarker}, {"object", "quotes"}, {"on", "submit"}, {"when", "total > 0"},
-                                                             {"action", "flag"}, {"message_zh", kMarker}, {"message_en", kMarker}});
+    auto cp = f_->governance->SaveCheckpoint(o.as["admin"], {.name = kMarker, .object = "quotes", .on = "submit", .when = "total > 0",
+                                                             .action = "flag", .message_zh = kMarker, .message_en = kMarker});
     must(cp.status());
-    ids_["compliance"] = (*cp)["id"];
+    ids_["compliance"] = cp->id;
     must(f_->governance->Check(o.as["rep_a1"], "quotes", "submit", ids_["quotes"], {{"total", 1}, {"unit_id", o.unit_a}}, "").status());
-    must(f_->governance->SetSandbox(o.as["admin"], o.unit_a, {{"allowed_roles", {"rep"}}, {"max_members", 50}, {"may_disable", true}}).status());
+    must(f_->governance->SetSandbox(o.as["admin"], o.unit_a, {.allowed_roles = {{"rep"}}, .max_members = 50, .may_disable = true}).status());
     must(f_->governance->AddMember(o.as["lead_a"], o.unit_a, {{"username", "iso_new"}, {"display_name", kMarker}, {"role", "rep"},
                                                               {"password", "welcome-to-keel-1"}}).status());
     // Background work on what the fixture wrote is done before anyone takes a digest.

@@ -32,6 +32,11 @@ class GovernanceTest : public ::testing::TestWithParam<TestBackend>, protected t
     auto c = std::move(db_->Acquire()).value();
     return store::AsInt(c->Query(sql, params).value().rows[0][0]);
   }
+  static BoundaryListChange Entries(std::vector<BoundaryEntryDraft> entries) {
+    BoundaryListChange c;
+    c.entries = std::move(entries);
+    return c;
+  }
   Governance gov_;
   ApprovalEngine engine_;
   Commerce commerce_;
@@ -39,11 +44,11 @@ class GovernanceTest : public ::testing::TestWithParam<TestBackend>, protected t
 
 TEST_P(GovernanceTest, BoundariesResolveUpTheTreeWithTheirLimits) {
   // The region: expenses alone up to 2,000, reported up to 10,000; above that, approval.
-  auto set = gov_.SetBoundaries(As("ops"), org_.region, {{"entries", {{{"action", "expense"}, {"mode", "report"}, {"limit", 10000}},
-                                                                     {{"action", "expense"}, {"mode", "alone"}, {"limit", 2000}}}}});
+  auto set = gov_.SetBoundaries(As("ops"), org_.region, Entries({{.action = "expense", .mode = "report", .limit = 10000},
+                                                                 {.action = "expense", .mode = "alone", .limit = 2000}}));
   ASSERT_TRUE(set.ok()) << set.status().ToString();
-  ASSERT_TRUE(gov_.SetBoundaries(As("admin"), org_.unit_b, {{"entries", {{{"action", "expense"}, {"mode", "report"}}}}}).ok());
-  ASSERT_TRUE(gov_.SetBoundaries(As("admin"), org_.unit_a, {{"entries", {{{"action", "discount"}, {"mode", "alone"}, {"limit", 500}}}}}).ok());
+  ASSERT_TRUE(gov_.SetBoundaries(As("admin"), org_.unit_b, Entries({{.action = "expense", .mode = "report"}})).ok());
+  ASSERT_TRUE(gov_.SetBoundaries(As("admin"), org_.unit_a, Entries({{.action = "discount", .mode = "alone", .limit = 500}})).ok());
 
   auto at = [&](int64_t unit, const std::string& action, double amount) { return gov_.BoundaryFor(org_.tenant, unit, action, amount).value(); };
   BoundaryDecision d = at(org_.unit_a, "expense", 1500);  // unit A has no expense entry: the region's
@@ -69,24 +74,24 @@ TEST_P(GovernanceTest, BoundariesResolveUpTheTreeWithTheirLimits) {
   EXPECT_EQ(gov_.BoundaryFor(org_.tenant, 99999999, "expense", 1).status().kind(), ErrorKind::kNotFound);
 
   // Only HQ edits; a larger amount cannot need less oversight; limits are distinct.
-  EXPECT_EQ(gov_.SetBoundaries(As("lead_a"), org_.unit_a, {{"entries", json::array()}}).status().kind(), ErrorKind::kForbidden);
-  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "report"}, {"limit", 2000}},
-                                                                    {{"action", "expense"}, {"mode", "alone"}, {"limit", 5000}}}}}).status().code(),
+  EXPECT_EQ(gov_.SetBoundaries(As("lead_a"), org_.unit_a, Entries({})).status().kind(), ErrorKind::kForbidden);
+  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, Entries({{.action = "expense", .mode = "report", .limit = 2000},
+                                                                {.action = "expense", .mode = "alone", .limit = 5000}})).status().code(),
             "boundary.order");
-  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "alone"}}, {{"action", "expense"}, {"mode", "report"}}}}})
+  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, Entries({{.action = "expense", .mode = "alone"}, {.action = "expense", .mode = "report"}}))
                 .status().code(), "boundary.duplicate");
-  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "sometimes"}}}}}).status().field(), "entries[0].mode");
+  EXPECT_EQ(gov_.SetBoundaries(As("ops"), org_.unit_a, Entries({{.action = "expense", .mode = "sometimes"}})).status().field(), "entries[0].mode");
 
   // Members see their unit's list with what it inherits; another unit's members do not.
   auto seen = gov_.Boundaries(As("rep_a1"), org_.unit_a);
   ASSERT_TRUE(seen.ok()) << seen.status().ToString();
   bool found = false;
-  for (const auto& e : (*seen)["effective"]) {
-    if (e["action"] != "expense") continue;
+  for (const auto& e : seen->effective) {
+    if (e.action != "expense") continue;
     found = true;
-    EXPECT_EQ(e["from_unit_id"], org_.region);
-    EXPECT_EQ(e["inherited"], true);
-    EXPECT_EQ(e["tiers"].size(), 2u);
+    EXPECT_EQ(e.from_unit_id.value_or(0), org_.region);
+    EXPECT_TRUE(e.inherited);
+    EXPECT_EQ(e.tiers.size(), 2u);
   }
   EXPECT_TRUE(found);
   EXPECT_TRUE(gov_.Boundaries(As("rep_a1"), org_.region).ok());
@@ -94,34 +99,34 @@ TEST_P(GovernanceTest, BoundariesResolveUpTheTreeWithTheirLimits) {
 
   // Reports: HQ sees all, a unit its subtree; beyond the limits it is not a report but an approval.
   ASSERT_TRUE(gov_.Report(org_.tenant, org_.unit_a, "expense", "expenses", 0, 5000, "客户答谢晚宴", org_.users["lead_a"]).ok());
-  auto added = gov_.AddReport(As("rep_a1"), {{"action", "expense"}, {"amount", 800}, {"summary", "展会物料"}});
+  auto added = gov_.AddReport(As("rep_a1"), {.action = "expense", .summary = "展会物料", .amount = 800});
   ASSERT_TRUE(added.ok()) << added.status().ToString();
-  EXPECT_EQ((*added)["decision"]["mode"], "alone");
-  EXPECT_EQ(gov_.AddReport(As("rep_a1"), {{"action", "expense"}, {"amount", 20000}, {"summary", "x"}}).status().code(), "boundary.needs_approval");
-  EXPECT_EQ(gov_.AddReport(As("rep_a1"), {{"unit_id", org_.unit_b}, {"action", "expense"}, {"amount", 1}, {"summary", "x"}}).status().kind(),
+  EXPECT_EQ(added->decision.mode, "alone");
+  EXPECT_EQ(gov_.AddReport(As("rep_a1"), {.action = "expense", .summary = "x", .amount = 20000}).status().code(), "boundary.needs_approval");
+  EXPECT_EQ(gov_.AddReport(As("rep_a1"), {.unit_id = org_.unit_b, .action = "expense", .summary = "x", .amount = 1}).status().kind(),
             ErrorKind::kForbidden);
-  EXPECT_EQ(gov_.Reports(As("ops"), {}).value()["items"].size(), 2u);
-  EXPECT_EQ(gov_.Reports(As("lead_a"), {}).value()["items"].size(), 2u);
-  EXPECT_EQ(gov_.Reports(As("lead_b"), {}).value()["items"].size(), 0u);
+  EXPECT_EQ(gov_.Reports(As("ops"), {}).value().size(), 2u);
+  EXPECT_EQ(gov_.Reports(As("lead_a"), {}).value().size(), 2u);
+  EXPECT_EQ(gov_.Reports(As("lead_b"), {}).value().size(), 0u);
   // The report names the tier it was decided under (the region's "report up to 10,000").
-  EXPECT_EQ(gov_.Reports(As("ops"), {}).value()["items"][1]["rule_id"], at(org_.unit_a, "expense", 5000).rule_id);
+  EXPECT_EQ(gov_.Reports(As("ops"), {}).value()[1].rule_id.value_or(0), at(org_.unit_a, "expense", 5000).rule_id);
 }
 
 TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverridesIt) {
   // Saved only when it type-checks, on an object Keel has.
-  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {{"name", "x"}, {"object", "quotes"}, {"on", "submit"}, {"when", "line_discount_pct >"},
-                                            {"action", "block"}, {"message_zh", "x"}, {"message_en", "x"}}).status().field().rfind("when", 0), 0u);
-  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {{"name", "x"}, {"object", "no_such_things"}, {"on", "submit"}, {"when", "missing_receipts > 0"},
-                                            {"action", "block"}, {"message_zh", "x"}, {"message_en", "x"}}).status().field(), "object");
-  EXPECT_EQ(gov_.SaveCheckpoint(As("lead_a"), {{"name", "x"}}).status().kind(), ErrorKind::kForbidden);
-  auto block = gov_.SaveCheckpoint(As("ops"), {{"name", "空调折扣超过 15%"}, {"object", "quotes"}, {"on", "submit"},
-                                               {"when", "line_discount_pct > 15 AND CONTAINS(line_category, \"空调\")"}, {"action", "block"},
-                                               {"message_zh", "空调折扣超过 15%"}, {"message_en", "More than 15 % off an air conditioner"}});
+  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {.name = "x", .object = "quotes", .on = "submit", .when = "line_discount_pct >",
+                                            .action = "block", .message_zh = "x", .message_en = "x"}).status().field().rfind("when", 0), 0u);
+  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {.name = "x", .object = "no_such_things", .on = "submit", .when = "missing_receipts > 0",
+                                            .action = "block", .message_zh = "x", .message_en = "x"}).status().field(), "object");
+  EXPECT_EQ(gov_.SaveCheckpoint(As("lead_a"), {.name = "x"}).status().kind(), ErrorKind::kForbidden);
+  auto block = gov_.SaveCheckpoint(As("ops"), {.name = "空调折扣超过 15%", .object = "quotes", .on = "submit",
+                                               .when = "line_discount_pct > 15 AND CONTAINS(line_category, \"空调\")", .action = "block",
+                                               .message_zh = "空调折扣超过 15%", .message_en = "More than 15 % off an air conditioner"});
   ASSERT_TRUE(block.ok()) << block.status().ToString();
-  ASSERT_TRUE(gov_.SaveCheckpoint(As("ops"), {{"name", "大额报价"}, {"object", "quotes"}, {"on", "submit"}, {"when", "total > 100000"},
-                                              {"action", "flag"}, {"message_zh", "大额报价"}, {"message_en", "A large quote"}}).ok());
-  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {{"name", "大额报价"}, {"object", "quotes"}, {"on", "submit"}, {"when", "total > 1"},
-                                            {"action", "flag"}, {"message_zh", "x"}, {"message_en", "x"}}).status().code(), "compliance.duplicate");
+  ASSERT_TRUE(gov_.SaveCheckpoint(As("ops"), {.name = "大额报价", .object = "quotes", .on = "submit", .when = "total > 100000",
+                                              .action = "flag", .message_zh = "大额报价", .message_en = "A large quote"}).ok());
+  EXPECT_EQ(gov_.SaveCheckpoint(As("ops"), {.name = "大额报价", .object = "quotes", .on = "submit", .when = "total > 1",
+                                            .action = "flag", .message_zh = "x", .message_en = "x"}).status().code(), "compliance.duplicate");
 
   // Reps of unit A may give 25 %: what stops the quote below is compliance, not pricing authority.
   ASSERT_TRUE(commerce_.SaveAuthority(As("ops"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 25}}).ok());
@@ -145,17 +150,17 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_EQ((*passed)["compliance"]["flags"][0]["name"], "大额报价");
   EXPECT_EQ(QuoteStatus(q), "approved");
 
-  auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value()["items"];
+  auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value();
   std::map<std::string, int> outcomes;
-  for (const auto& e : events) ++outcomes[e["outcome"].get<std::string>()];
+  for (const auto& e : events) ++outcomes[e.outcome];
   EXPECT_EQ(outcomes["blocked"], 2);  // the rep's two attempts
   EXPECT_EQ(outcomes["overridden"], 1);
   EXPECT_EQ(outcomes["flagged"], 3);
-  EXPECT_EQ(events[0]["outcome"] == "overridden" ? events[0]["reason"] : events[1]["reason"], "战略客户年度集采，总部已口头同意");
+  EXPECT_EQ((events[0].outcome == "overridden" ? events[0].reason : events[1].reason).value_or(""), "战略客户年度集采，总部已口头同意");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_log WHERE tenant_id = ? AND action = 'compliance.override' AND actor_id = ? AND entity_id = ?",
                   {org_.tenant, org_.users["lead_a"], q}), 1);
-  EXPECT_EQ(gov_.ComplianceEvents(As("lead_a"), {}).value()["items"].size(), events.size());
-  EXPECT_EQ(gov_.ComplianceEvents(As("lead_b"), {}).value()["items"].size(), 0u);
+  EXPECT_EQ(gov_.ComplianceEvents(As("lead_a"), {}).value().size(), events.size());
+  EXPECT_EQ(gov_.ComplianceEvents(As("lead_b"), {}).value().size(), 0u);
   EXPECT_EQ(gov_.ComplianceEvents(As("rep_a1"), {}).status().kind(), ErrorKind::kForbidden);
 
   // Line by line: a deep discount on something else, and a small one on an AC, pass.
@@ -166,22 +171,22 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   ASSERT_TRUE(ok2.ok()) << ok2.status().ToString();
   EXPECT_TRUE((*ok2)["compliance"]["flags"].empty());
   // A checkpoint switched off no longer applies.
-  ASSERT_TRUE(gov_.UpdateCheckpoint(As("admin"), (*block)["id"], {{"active", false}}).ok());
+  ASSERT_TRUE(gov_.UpdateCheckpoint(As("admin"), block->id, {.active = false}).ok());
   EXPECT_TRUE(commerce_.SubmitQuote(As("rep_a1"), Quote("rep_a1", "Q-C3", {AcLine(20, 1)}), json::object()).ok());
   // Checking another object works from the record's fields alone (a contract without legal review).
-  ASSERT_TRUE(gov_.SaveCheckpoint(As("ops"), {{"name", "合同未经法务审核"}, {"object", "contracts"}, {"on", "sign"},
-                                              {"when", "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE"}, {"action", "flag"},
-                                              {"message_zh", "合同尚未经过法务审核"}, {"message_en", "Not reviewed by legal"}}).ok());
+  ASSERT_TRUE(gov_.SaveCheckpoint(As("ops"), {.name = "合同未经法务审核", .object = "contracts", .on = "sign",
+                                              .when = "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE", .action = "flag",
+                                              .message_zh = "合同尚未经过法务审核", .message_en = "Not reviewed by legal"}).ok());
   auto flagged = gov_.Check(As("rep_a1"), "contracts", "sign", 42, {{"legal_reviewed", false}, {"unit_id", org_.unit_a}}, "");
   ASSERT_TRUE(flagged.ok());
-  EXPECT_EQ((*flagged)["flags"].size(), 1u);
-  EXPECT_TRUE(gov_.Check(As("rep_a1"), "contracts", "sign", 42, {{"legal_reviewed", true}}, "").value()["flags"].empty());
+  EXPECT_EQ(flagged->flags.size(), 1u);
+  EXPECT_TRUE(gov_.Check(As("rep_a1"), "contracts", "sign", 42, {{"legal_reviewed", true}}, "").value().flags.empty());
 }
 
 TEST_P(GovernanceTest, CheckpointsAreDefinedOnlyWhereKeelRunsThem) {
   auto save = [&](const std::string& object, const std::string& on) {
-    return gov_.SaveCheckpoint(As("ops"), {{"name", object + "/" + on}, {"object", object}, {"on", on}, {"when", "1 > 0"},
-                                           {"action", "flag"}, {"message_zh", "x"}, {"message_en", "x"}});
+    return gov_.SaveCheckpoint(As("ops"), {.name = object + "/" + on, .object = object, .on = on, .when = "1 > 0",
+                                           .action = "flag", .message_zh = "x", .message_en = "x"});
   };
   for (const auto& [object, on] : std::vector<std::pair<std::string, std::string>>{{"quotes", "submit"}, {"contracts", "sign"}, {"expenses", "submit"}}) {
     auto saved = save(object, on);
@@ -207,22 +212,22 @@ TEST_P(GovernanceTest, CheckpointsAreDefinedOnlyWhereKeelRunsThem) {
                         "active, created_at, updated_at) VALUES (?, ?, 'legacy', 'expenses', 'post', '1 > 0', 'flag', 'x', 'x', 1, "
                         "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')", q).ok());
   }
-  auto off = gov_.UpdateCheckpoint(As("ops"), legacy, {{"active", false}});
+  auto off = gov_.UpdateCheckpoint(As("ops"), legacy, {.active = false});
   ASSERT_TRUE(off.ok()) << off.status().ToString();
-  EXPECT_EQ(off.value()["active"], false);
-  EXPECT_EQ(gov_.UpdateCheckpoint(As("ops"), legacy, {{"on", "create"}}).status().code(), "compliance.trigger_unsupported");
-  EXPECT_TRUE(gov_.UpdateCheckpoint(As("ops"), legacy, {{"on", "submit"}}).ok());
+  EXPECT_FALSE(off->active);
+  EXPECT_EQ(gov_.UpdateCheckpoint(As("ops"), legacy, {.on = "create"}).status().code(), "compliance.trigger_unsupported");
+  EXPECT_TRUE(gov_.UpdateCheckpoint(As("ops"), legacy, {.on = "submit"}).ok());
 }
 
 TEST_P(GovernanceTest, UnitLeadsManageMembersOnlyInsideTheirSandbox) {
   json rep = {{"username", "new_rep"}, {"display_name", "新人"}, {"role", "rep"}, {"password", "welcome-to-keel-1"}};
   EXPECT_EQ(gov_.AddMember(As("lead_a"), org_.unit_a, rep).status().code(), "sandbox.none");
-  EXPECT_EQ(gov_.SetSandbox(As("ops"), org_.unit_a, {{"allowed_roles", {"rep", "hq_ops"}}}).status().code(), "sandbox.role_not_grantable");
-  EXPECT_EQ(gov_.SetSandbox(As("lead_a"), org_.unit_a, {{"allowed_roles", {"rep"}}}).status().kind(), ErrorKind::kForbidden);
+  EXPECT_EQ(gov_.SetSandbox(As("ops"), org_.unit_a, {.allowed_roles = {{"rep", "hq_ops"}}}).status().code(), "sandbox.role_not_grantable");
+  EXPECT_EQ(gov_.SetSandbox(As("lead_a"), org_.unit_a, {.allowed_roles = {{"rep"}}}).status().kind(), ErrorKind::kForbidden);
   // Unit A has 5 active members (lead, supervisor, three reps): room for one more.
-  auto sb = gov_.SetSandbox(As("ops"), org_.unit_a, {{"allowed_roles", {"rep"}}, {"max_members", 6}, {"may_disable", false}});
+  auto sb = gov_.SetSandbox(As("ops"), org_.unit_a, {.allowed_roles = {{"rep"}}, .max_members = 6, .may_disable = false});
   ASSERT_TRUE(sb.ok()) << sb.status().ToString();
-  EXPECT_EQ((*sb)["headcount"], 5);
+  EXPECT_EQ(sb->headcount, 5);
 
   EXPECT_EQ(gov_.AddMember(As("rep_a1"), org_.unit_a, rep).status().code(), "sandbox.not_lead");
   EXPECT_EQ(gov_.AddMember(As("lead_a"), org_.unit_b, rep).status().code(), "sandbox.outside_subtree");
@@ -254,7 +259,7 @@ TEST_P(GovernanceTest, UnitLeadsManageMembersOnlyInsideTheirSandbox) {
   EXPECT_EQ((*moved)["unit_id"], org_.store_unit_a);
 
   // Allowed to disable: the member is disabled (and logged out), which frees a place.
-  ASSERT_TRUE(gov_.SetSandbox(As("admin"), org_.unit_a, {{"allowed_roles", {"rep"}}, {"max_members", 6}, {"may_disable", true}}).ok());
+  ASSERT_TRUE(gov_.SetSandbox(As("admin"), org_.unit_a, {.allowed_roles = {{"rep"}}, .max_members = 6, .may_disable = true}).ok());
   auto login = auth_->Login("acme", "rep_a2", testing::kTestPassword, "127.0.0.1");
   ASSERT_TRUE(login.ok());
   ASSERT_TRUE(gov_.UpdateMember(As("lead_a"), org_.unit_a, rep_a2, {{"status", "disabled"}}).ok());
@@ -263,15 +268,15 @@ TEST_P(GovernanceTest, UnitLeadsManageMembersOnlyInsideTheirSandbox) {
   EXPECT_EQ(gov_.UpdateMember(As("lead_a"), org_.unit_a, rep_a2, {{"status", "active"}}).status().code(), "sandbox.headcount");
 
   // Every change is logged with the lead who made it; the user writes are in the audit log too.
-  auto log = gov_.Sandbox(As("lead_a"), org_.unit_a).value()["log"];
+  auto log = gov_.Sandbox(As("lead_a"), org_.unit_a).value().log;
   ASSERT_EQ(log.size(), 4u);
-  EXPECT_EQ(log[0]["action"], "create");
-  EXPECT_EQ(log[1]["action"], "disable");
-  EXPECT_EQ(log[2]["action"], "move");
-  for (const auto& l : log) EXPECT_EQ(l["actor_id"], org_.users["lead_a"]);
+  EXPECT_EQ(log[0].action, "create");
+  EXPECT_EQ(log[1].action, "disable");
+  EXPECT_EQ(log[2].action, "move");
+  for (const auto& l : log) EXPECT_EQ(l.actor_id, org_.users["lead_a"]);
   EXPECT_GE(Count("SELECT COUNT(*) FROM audit_log WHERE tenant_id = ? AND entity = 'users' AND entity_id = ? AND action = 'update'", {org_.tenant, rep_a2}), 2);
   EXPECT_EQ(gov_.Sandbox(As("lead_b"), org_.unit_a).status().kind(), ErrorKind::kForbidden);
-  EXPECT_EQ(gov_.Members(As("lead_a"), org_.unit_a).value()["headcount"], 6);
+  EXPECT_EQ(gov_.Members(As("lead_a"), org_.unit_a).value().headcount, 6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GovernanceTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),

@@ -245,8 +245,9 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
   Governance governance(*db_, clock_);
   expenses_.SetGovernance(&governance);
   ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 10000}}).ok());
-  ASSERT_TRUE(governance.SetBoundaries(As("admin"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "alone"}, {"limit", 500}},
-                                                                              {{"action", "expense"}, {"mode", "report"}, {"limit", 2000}}}}}).ok());
+  BoundaryListChange boundaries;
+  boundaries.entries = {{.action = "expense", .mode = "alone", .limit = 500}, {.action = "expense", .mode = "report", .limit = 2000}};
+  ASSERT_TRUE(governance.SetBoundaries(As("admin"), org_.unit_a, boundaries).ok());
   auto submit = [&](double amount, bool receipt, const json& body = json::object()) {
     int64_t id = Claim("rep_a1", {{{"day", "2026-11-03"}, {"kind", "train"}, {"amount", amount}, {"has_receipt", receipt}}});
     return std::make_pair(id, expenses_.Submit(As("rep_a1"), id, body));
@@ -260,9 +261,9 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
   EXPECT_EQ((*s2)["boundary"]["mode"], "report");
   EXPECT_EQ((*s2)["expense"]["status"], "approved");
-  json reports = governance.Reports(As("admin"), {}).value();
-  ASSERT_EQ(reports["items"].size(), 1u) << reports.dump();
-  EXPECT_EQ(reports["items"][0]["record_id"], mid);
+  std::vector<BoundaryReport> reports = governance.Reports(As("admin"), {}).value();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].record_id.value_or(0), mid);
   auto [big, s3] = submit(3000, true);
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
   EXPECT_EQ((*s3)["expense"]["status"], "pending_approval");
@@ -270,8 +271,8 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
   (void)small;
   (void)big;
   // HQ's checkpoint: a claim with a line without receipt is blocked; a rep cannot override it.
-  ASSERT_TRUE(governance.SaveCheckpoint(As("admin"), {{"name", "报销缺发票"}, {"object", "expenses"}, {"on", "submit"}, {"when", "missing_receipts > 0"},
-                                                       {"action", "block"}, {"message_zh", "报销须附发票"}, {"message_en", "Claims need receipts"}}).ok());
+  ASSERT_TRUE(governance.SaveCheckpoint(As("admin"), {.name = "报销缺发票", .object = "expenses", .on = "submit", .when = "missing_receipts > 0",
+                                                       .action = "block", .message_zh = "报销须附发票", .message_en = "Claims need receipts"}).ok());
   auto [bare, s4] = submit(100, false);
   EXPECT_EQ(s4.status().code(), "compliance.blocked");
   EXPECT_EQ(expenses_.Submit(As("rep_a1"), bare, {{"override_reason", "出租车司机无法开票"}}).status().code(), "compliance.override_forbidden");

@@ -5,7 +5,7 @@
 #include "domain/schema.h"
 #include "org/commerce/commerce.h"
 #include "org/commerce/store.h"
-#include "org/governance.h"
+#include "org/governance/json.h"
 #include "org/internal.h"
 #include "org/workflow/approvals.h"
 
@@ -49,7 +49,8 @@ Result<json> Commerce::SignContract(const Principal& p, int64_t id, const json& 
   }
   json compliance = json::object();
   if (governance_ != nullptr) {
-    KEEL_ASSIGN_OR_RETURN(compliance, governance_->Check(p, "contracts", "sign", id, contract, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "contracts", "sign", id, contract, body.value("override_reason", "")));
+    compliance = ToJson(outcome);
   }
   domain::WriteOptions opt;
   opt.checked = true;

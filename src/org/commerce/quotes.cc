@@ -5,7 +5,7 @@
 #include "domain/schema.h"
 #include "org/commerce/commerce.h"
 #include "org/commerce/store.h"
-#include "org/governance.h"
+#include "org/governance/json.h"
 #include "org/internal.h"
 #include "org/workflow/approvals.h"
 
@@ -29,7 +29,8 @@ Result<json> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const j
   }
   json compliance = {{"flags", json::array()}, {"overrides", json::array()}};
   if (governance_) {
-    KEEL_ASSIGN_OR_RETURN(compliance, governance_->Check(p, "quotes", "submit", quote_id, quote, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "quotes", "submit", quote_id, quote, body.value("override_reason", "")));
+    compliance = ToJson(outcome);
   }
   KEEL_ASSIGN_OR_RETURN(json check, CheckQuote(p, quote_id));
   if (check["within_authority"].get<bool>()) {

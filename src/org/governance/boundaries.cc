@@ -12,6 +12,7 @@
 #include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "org/governance/internal.h"
+#include "org/governance/json.h"
 #include "org/governance/store.h"
 #include "org/internal.h"
 
@@ -27,7 +28,6 @@ using governance::NotHq;
 using governance::PositiveId;
 using governance::SeesUnit;
 using governance::SnakeName;
-using governance::Text;
 using governance::UnitRow;
 using Tier = governance::TierRow;
 
@@ -45,9 +45,12 @@ bool TierBefore(const Tier& a, const Tier& b) {
   return a.limit.value_or(0) < b.limit.value_or(0);
 }
 
-json TierJson(const Tier& t) {
-  return {{"id", t.id}, {"action", t.action}, {"mode", t.mode},
-          {"limit", t.limit ? json(static_cast<double>(*t.limit) / 100) : json(nullptr)}, {"note", t.note.empty() ? json(nullptr) : json(t.note)}};
+BoundaryTier TierOf(const Tier& t) { return BoundaryTier{t.id, t.action, t.mode, t.limit, t.note}; }
+
+json TiersJson(const std::vector<Tier>& tiers) {
+  json out = json::array();
+  for (const auto& t : tiers) out.push_back(ToJson(TierOf(t)));
+  return out;
 }
 
 // The unit's tiers (of one action when `action` is not empty), by action and limit.
@@ -69,11 +72,6 @@ std::optional<BoundaryDecision> DecideTiers(const std::vector<Tier>& tiers, int6
   return BoundaryDecision{"approval", top.id, unit, static_cast<double>(*top.limit) / 100};
 }
 
-json DecisionJson(const BoundaryDecision& d) {
-  return {{"mode", d.mode}, {"rule_id", d.rule_id ? json(d.rule_id) : json(nullptr)}, {"unit_id", d.unit_id ? json(d.unit_id) : json(nullptr)},
-          {"limit", d.limit < 0 ? json(nullptr) : json(d.limit)}};
-}
-
 std::optional<int64_t> IdOrNone(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
 std::optional<std::string> TextOrNone(const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); }
 
@@ -81,76 +79,70 @@ std::optional<std::string> TextOrNone(const std::string& v) { return v.empty() ?
 
 Governance::Governance(store::Database& db, const Clock& clock) : db_(db), clock_(clock), records_(db, clock) {}
 
-Result<json> Governance::Boundaries(const Principal& p, int64_t unit) {
+Result<UnitBoundaries> Governance::Boundaries(const Principal& p, int64_t unit) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit, "id"));
   if (!SeesUnit(p, u)) return Status::NotFound("unit", "id");
+  UnitBoundaries out{unit, u.name, {}, {}, kBoundaryActions};
   KEEL_ASSIGN_OR_RETURN(std::vector<Tier> own, UnitTiers(*conn, p.tenant_id, unit));
-  json entries = json::array();
-  for (const auto& t : own) entries.push_back(TierJson(t));
+  for (const auto& t : own) out.entries.push_back(TierOf(t));
   // Effective: per action, the tiers of the nearest unit up the path that has any.
   std::vector<int64_t> chain = PathIds(u.path);
-  std::map<std::string, json> effective;
+  std::map<std::string, EffectiveBoundary> effective;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     KEEL_ASSIGN_OR_RETURN(std::vector<Tier> tiers, UnitTiers(*conn, p.tenant_id, *it));
     KEEL_ASSIGN_OR_RETURN(UnitRow from, FindUnit(*conn, p.tenant_id, *it));
     for (const auto& t : tiers) {
-      json& e = effective[t.action];
-      if (e.is_null()) e = {{"action", t.action}, {"from_unit_id", *it}, {"from_unit", from.name}, {"inherited", *it != unit}, {"tiers", json::array()}};
-      if (e["from_unit_id"] == *it) e["tiers"].push_back(TierJson(t));
+      EffectiveBoundary& e = effective[t.action];
+      if (!e.from_unit_id) e = EffectiveBoundary{t.action, *it, from.name, *it != unit, {}};
+      if (*e.from_unit_id == *it) e.tiers.push_back(TierOf(t));
     }
   }
-  json eff = json::array();
   std::set<std::string> actions(kBoundaryActions.begin(), kBoundaryActions.end());
   for (const auto& [a, _] : effective) actions.insert(a);
   for (const auto& a : actions) {
     auto it = effective.find(a);
-    eff.push_back(it != effective.end() ? it->second
-                                        : json{{"action", a}, {"from_unit_id", nullptr}, {"from_unit", nullptr}, {"inherited", true},
-                                               {"tiers", json::array()}, {"default", "approval"}});
+    out.effective.push_back(it != effective.end() ? it->second : EffectiveBoundary{a, std::nullopt, "", true, {}});
   }
-  return json{{"unit_id", unit}, {"unit", u.name}, {"entries", entries}, {"effective", eff}, {"actions", kBoundaryActions}};
+  return out;
 }
 
-Result<json> Governance::SetBoundaries(const Principal& p, int64_t unit, const json& body) {
+Result<UnitBoundaries> Governance::SetBoundaries(const Principal& p, int64_t unit, const BoundaryListChange& change) {
   if (!IsHq(p)) return NotHq("edit authorisation boundaries", "编辑授权边界清单");
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit, "id"));
     if (u.archived) return Bad("validation.reference", "the unit is archived", "该单元已归档", "id");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"entries"}));
-  if (!body.contains("entries") || !body["entries"].is_array() || body["entries"].size() > 100) {
+  KEEL_RETURN_IF_ERROR(change.problem);
+  if (!change.entries || change.entries->size() > 100) {
     return Bad("validation.required", "entries must list at most 100 entries {action, mode, limit?, note?}",
                "entries 应为不超过 100 项的列表 {action, mode, limit?, note?}", "entries");
   }
   std::vector<Tier> tiers;
-  for (size_t i = 0; i < body["entries"].size(); ++i) {
-    const json& e = body["entries"][i];
+  for (size_t i = 0; i < change.entries->size(); ++i) {
+    const BoundaryEntryDraft& e = (*change.entries)[i];
     std::string at = "entries[" + std::to_string(i) + "]";
-    Status st = domain::CheckObject(e, {"action", "mode", "limit", "note"});
-    if (!st.ok()) return st.WithFieldPrefix(at);
+    if (!e.problem.ok()) return e.problem.WithFieldPrefix(at);
     Tier t;
-    t.action = Text(e, "action");
+    t.action = e.action;
     if (!SnakeName(t.action, 40)) {
       return Bad("validation.parameter", at + ".action is expense, budget_transfer, discount, contract, price_change, member_change or a snake_case name",
                  at + ".action 应为 expense、budget_transfer、discount、contract、price_change、member_change 或小写下划线名称", at + ".action");
     }
-    t.mode = Text(e, "mode");
+    t.mode = e.mode;
     if (ModeRank(t.mode) >= static_cast<int>(kModes.size())) {
       return Bad("validation.enum", at + ".mode is alone, report or approval", at + ".mode 取值 alone、report 或 approval", at + ".mode");
     }
-    if (e.contains("limit") && !e["limit"].is_null()) {
-      auto fen = Fen(e["limit"], at + ".limit");
+    if (e.limit) {
+      auto fen = Fen(*e.limit, at + ".limit");
       if (!fen.ok()) return fen.status();
       t.limit = *fen;
     }
-    if (e.contains("note") && !e["note"].is_null()) {
-      if (!e["note"].is_string() || CodePoints(e["note"].get<std::string>()) > 500) {
-        return Bad("validation.length", at + ".note is text of at most 500 characters", at + ".note 应为不超过 500 字的文本", at + ".note");
-      }
-      t.note = e["note"];
+    if (e.note_mistyped || (e.note && CodePoints(*e.note) > 500)) {
+      return Bad("validation.length", at + ".note is text of at most 500 characters", at + ".note 应为不超过 500 字的文本", at + ".note");
     }
+    if (e.note) t.note = *e.note;
     tiers.push_back(std::move(t));
   }
   // Per action: distinct limits, at most one without, and more oversight for larger amounts.
@@ -185,10 +177,7 @@ Result<json> Governance::SetBoundaries(const Principal& p, int64_t unit, const j
       KEEL_RETURN_IF_ERROR(repo::InsertTier(*conn, p.tenant_id, unit, tiers[i], now, IdOrNone(p.user_id)));
     }
   }
-  json b = json::array(), a = json::array();
-  for (const auto& t : before) b.push_back(TierJson(t));
-  for (const auto& t : tiers) a.push_back(TierJson(t));
-  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "update", "boundary_rules", unit, b, a, now));
+  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "update", "boundary_rules", unit, TiersJson(before), TiersJson(tiers), now));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return Boundaries(p, unit);
 }
@@ -206,7 +195,7 @@ Result<BoundaryDecision> Governance::BoundaryFor(int64_t tenant, int64_t unit, c
   return BoundaryDecision{"approval", 0, 0, -1};
 }
 
-Result<json> Governance::Decide(const Principal& p, int64_t unit, const Query& query) {
+Result<BoundaryAnswer> Governance::Decide(const Principal& p, int64_t unit, const Query& query) {
   std::string action;
   double amount = 0;
   for (const auto& [k, v] : query) {
@@ -229,10 +218,7 @@ Result<json> Governance::Decide(const Principal& p, int64_t unit, const Query& q
   }
   if (!SnakeName(action, 40)) return Bad("validation.required", "action is required", "action 为必填项", "action");
   KEEL_ASSIGN_OR_RETURN(BoundaryDecision d, BoundaryFor(p.tenant_id, unit, action, amount));
-  json out = DecisionJson(d);
-  out["action"] = action;
-  out["amount"] = amount;
-  return out;
+  return BoundaryAnswer{action, amount, d};
 }
 
 Status Governance::Report(int64_t tenant, int64_t unit, const std::string& action, const std::string& object, int64_t record_id, double amount,
@@ -261,10 +247,10 @@ Result<int64_t> Governance::InsertReport(int64_t tenant, int64_t unit, const std
   return ids[0];
 }
 
-Result<json> Governance::AddReport(const Principal& p, const json& body) {
+Result<BoundaryReportReceipt> Governance::AddReport(const Principal& p, const BoundaryReportDraft& draft) {
   if (domain::IsReadOnly(p.role)) return Forbidden("forbidden", "read-only roles do not report actions", "只读角色不能报备");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "action", "amount", "summary", "object", "record_id"}));
-  int64_t unit = body.contains("unit_id") && body["unit_id"].is_number_integer() ? body["unit_id"].get<int64_t>() : p.unit_id;
+  KEEL_RETURN_IF_ERROR(draft.problem);
+  int64_t unit = draft.unit_id.value_or(p.unit_id);
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit));
@@ -272,15 +258,15 @@ Result<json> Governance::AddReport(const Principal& p, const json& body) {
       return Forbidden("forbidden", "you report only for your unit and the units under it", "只能为本单元及下级单元报备", "unit_id");
     }
   }
-  std::string action = Text(body, "action");
+  const std::string& action = draft.action;
   if (!SnakeName(action, 40)) return Bad("validation.required", "action is required", "action 为必填项", "action");
-  if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
-  KEEL_ASSIGN_OR_RETURN(int64_t fen, Fen(body["amount"], "amount"));
-  std::string summary = Text(body, "summary");
+  if (!draft.amount) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t fen, Fen(*draft.amount, "amount"));
+  const std::string& summary = draft.summary;
   if (summary.empty() || CodePoints(summary) > 1000) {
     return Bad("validation.required", "summary (what was decided, at most 1000 characters) is required", "summary（决定事项，不超过 1000 字）为必填项", "summary");
   }
-  if (body.contains("record_id") && !body["record_id"].is_number_integer()) return Bad("validation.type", "record_id is an id", "record_id 应为 ID", "record_id");
+  if (draft.record_id_mistyped) return Bad("validation.type", "record_id is an id", "record_id 应为 ID", "record_id");
   double amount = static_cast<double>(fen) / 100;
   KEEL_ASSIGN_OR_RETURN(BoundaryDecision d, BoundaryFor(p.tenant_id, unit, action, amount));
   if (d.mode == "approval") {
@@ -289,12 +275,11 @@ Result<json> Governance::AddReport(const Principal& p, const json& body) {
     return Status::Error(ErrorKind::kUnprocessable, "boundary.needs_approval", action + " of " + YuanText(fen) + " yuan needs approval" + lim,
                          action + " " + YuanText(fen) + " 元需要审批" + lim_zh, "amount");
   }
-  KEEL_ASSIGN_OR_RETURN(int64_t id, InsertReport(p.tenant_id, unit, action, Text(body, "object"), body.value("record_id", json(0)).get<int64_t>(),
-                                                 amount, summary, p.user_id));
-  return json{{"id", id}, {"unit_id", unit}, {"action", action}, {"amount", amount}, {"summary", summary}, {"decision", DecisionJson(d)}};
+  KEEL_ASSIGN_OR_RETURN(int64_t id, InsertReport(p.tenant_id, unit, action, draft.object, draft.record_id.value_or(0), amount, summary, p.user_id));
+  return BoundaryReportReceipt{id, unit, action, amount, summary, d};
 }
 
-Result<json> Governance::Reports(const Principal& p, const Query& query) {
+Result<std::vector<BoundaryReport>> Governance::Reports(const Principal& p, const Query& query) {
   bool all = IsHq(p) || domain::SeesWholeTenant(p.role);
   repo::ReportFilter f;
   for (const auto& [k, v] : query) {
@@ -311,15 +296,13 @@ Result<json> Governance::Reports(const Principal& p, const Query& query) {
   if (!all) f.within = p.unit_path;
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ReportRow> rows, repo::LoadReports(*conn, p.tenant_id, f));
-  json items = json::array();
-  for (const auto& x : rows) {
-    items.push_back({{"id", x.id}, {"unit_id", x.unit_id}, {"unit", x.unit}, {"action", x.action},
-                     {"object", x.object ? json(*x.object) : json(nullptr)}, {"record_id", x.record_id ? json(*x.record_id) : json(nullptr)},
-                     {"amount", static_cast<double>(x.amount_fen) / 100}, {"summary", x.summary ? json(*x.summary) : json(nullptr)},
-                     {"rule_id", x.rule_id ? json(*x.rule_id) : json(nullptr)}, {"actor_id", x.actor_id ? json(*x.actor_id) : json(nullptr)},
-                     {"at", x.at}});
+  std::vector<BoundaryReport> out;
+  out.reserve(rows.size());
+  for (auto& x : rows) {
+    out.push_back({x.id, x.unit_id, std::move(x.unit), std::move(x.action), std::move(x.object), x.record_id,
+                   static_cast<double>(x.amount_fen) / 100, std::move(x.summary), x.rule_id, x.actor_id, std::move(x.at)});
   }
-  return json{{"items", items}};
+  return out;
 }
 
 }  // namespace keel::org

@@ -30,7 +30,7 @@ Status Duplicate(const std::string& name) {
 }
 
 // Where Keel runs compliance checkpoints: the object and the moment of every call to
-// Governance::Check / CheckCompliance (Commerce::SubmitQuote and ::SignContract in org/commerce,
+// Governance::Check (Commerce::SubmitQuote and ::SignContract in org/commerce,
 // ExpenseService::Submit in expenses.cc). A checkpoint is defined only for one of these, so none is
 // accepted that would never run; add a row here when a new call site is wired.
 struct CheckedMoment {
@@ -39,11 +39,13 @@ struct CheckedMoment {
 };
 constexpr CheckedMoment kCheckedMoments[] = {{"quotes", "submit"}, {"contracts", "sign"}, {"expenses", "submit"}};
 
-json CheckpointJson(const CheckpointRow& c) {
-  return {{"id", c.id}, {"name", c.name}, {"object", c.object}, {"on", c.on}, {"when", c.when}, {"action", c.action},
-          {"message_zh", c.message_zh}, {"message_en", c.message_en}, {"active", c.active}, {"created_at", c.created_at},
-          {"updated_at", c.updated_at}, {"archived_at", c.archived_at.empty() ? json(nullptr) : json(c.archived_at)}};
+ComplianceCheckpoint ViewOf(const CheckpointRow& c) {
+  return ComplianceCheckpoint{c.id,         c.name,   c.object, c.on,         c.when,       c.action,
+                              c.message_zh, c.message_en, c.active, c.created_at, c.updated_at,
+                              c.archived_at.empty() ? std::nullopt : std::optional<std::string>(c.archived_at)};
 }
+
+json CheckpointJson(const CheckpointRow& c) { return ToJson(ViewOf(c)); }
 
 // 400 compliance.trigger_unsupported at `on` unless Keel runs checkpoints on `c.object` at `c.on`.
 Status CheckMoment(const CheckpointRow& c) {
@@ -83,31 +85,27 @@ Status CheckCheckpoint(const CheckpointRow& c, bool check_moment) {
   return Status();
 }
 
-// Applies the fields of `body` to `c`, checking their types.
-Status ApplyCheckpoint(CheckpointRow& c, const json& body) {
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"name", "object", "on", "when", "action", "message_zh", "message_en", "active"}));
-  for (const char* k : {"name", "object", "on", "when", "action", "message_zh", "message_en"}) {
-    if (body.contains(k) && !body[k].is_string()) return Bad("validation.type", std::string(k) + " must be text", std::string(k) + " 应为文本", k);
-  }
-  if (body.contains("active") && !body["active"].is_boolean()) return Bad("validation.type", "active must be true or false", "active 应为布尔值", "active");
-  if (body.contains("name")) c.name = body["name"];
-  if (body.contains("object")) c.object = body["object"];
-  if (body.contains("on")) c.on = body["on"];
-  if (body.contains("when")) c.when = body["when"];
-  if (body.contains("action")) c.action = body["action"];
-  if (body.contains("message_zh")) c.message_zh = body["message_zh"];
-  if (body.contains("message_en")) c.message_en = body["message_en"];
-  if (body.contains("active")) c.active = body["active"];
+// Applies the members `d` names to `c` (after its shape error, if any).
+Status ApplyCheckpoint(CheckpointRow& c, const CheckpointDraft& d) {
+  KEEL_RETURN_IF_ERROR(d.problem);
+  if (d.name) c.name = *d.name;
+  if (d.object) c.object = *d.object;
+  if (d.on) c.on = *d.on;
+  if (d.when) c.when = *d.when;
+  if (d.action) c.action = *d.action;
+  if (d.message_zh) c.message_zh = *d.message_zh;
+  if (d.message_en) c.message_en = *d.message_en;
+  if (d.active) c.active = *d.active;
   return Status();
 }
 
 }  // namespace
 
-Result<json> Governance::SaveCheckpoint(const Principal& p, const json& body) {
+Result<ComplianceCheckpoint> Governance::SaveCheckpoint(const Principal& p, const CheckpointDraft& draft) {
   if (!IsHq(p)) return NotHq("define compliance checkpoints", "定义合规检查点");
   CheckpointRow c;
   c.action = "block";
-  KEEL_RETURN_IF_ERROR(ApplyCheckpoint(c, body));
+  KEEL_RETURN_IF_ERROR(ApplyCheckpoint(c, draft));
   KEEL_RETURN_IF_ERROR(CheckCheckpoint(c, /*check_moment=*/true));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
@@ -118,53 +116,49 @@ Result<json> Governance::SaveCheckpoint(const Principal& p, const json& body) {
   c.id = ids[0];
   c.created_at = c.updated_at = FormatTimestamp(clock_.NowMs());
   KEEL_RETURN_IF_ERROR(repo::InsertCheckpoint(*conn, p.tenant_id, c, p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt));
-  json out = CheckpointJson(c);
-  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "create", "compliance_checkpoints", c.id, nullptr, out, c.created_at));
+  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "create", "compliance_checkpoints", c.id, nullptr, CheckpointJson(c), c.created_at));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return out;
+  return ViewOf(c);
 }
 
-Result<json> Governance::UpdateCheckpoint(const Principal& p, int64_t id, const json& patch) {
+Result<ComplianceCheckpoint> Governance::UpdateCheckpoint(const Principal& p, int64_t id, const CheckpointDraft& patch) {
   if (!IsHq(p)) return NotHq("change compliance checkpoints", "修改合规检查点");
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::optional<CheckpointRow> found, repo::LoadCheckpoint(*conn, p.tenant_id, id, /*live_only=*/true));
   if (!found) return Status::NotFound("checkpoint");
-  CheckpointRow c = std::move(*found);
-  json before = CheckpointJson(c);
+  CheckpointRow c = *found;
+  const CheckpointRow& before = *found;
   KEEL_RETURN_IF_ERROR(ApplyCheckpoint(c, patch));
-  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c, /*check_moment=*/c.object != before["object"] || c.on != before["on"]));
-  if (c.name != before["name"]) {
+  KEEL_RETURN_IF_ERROR(CheckCheckpoint(c, /*check_moment=*/c.object != before.object || c.on != before.on));
+  if (c.name != before.name) {
     KEEL_ASSIGN_OR_RETURN(bool taken, repo::CheckpointNameTaken(*conn, p.tenant_id, c.name, id));
     if (taken) return Duplicate(c.name);
   }
   c.updated_at = FormatTimestamp(clock_.NowMs());
   KEEL_RETURN_IF_ERROR(repo::UpdateCheckpoint(*conn, p.tenant_id, c));
-  json out = CheckpointJson(c);
-  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "update", "compliance_checkpoints", id, before, out, c.updated_at));
+  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "update", "compliance_checkpoints", id, CheckpointJson(before), CheckpointJson(c), c.updated_at));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return out;
+  return ViewOf(c);
 }
 
-Result<json> Governance::ArchiveCheckpoint(const Principal& p, int64_t id) {
+Result<ComplianceCheckpoint> Governance::ArchiveCheckpoint(const Principal& p, int64_t id) {
   if (!IsHq(p)) return NotHq("remove compliance checkpoints", "删除合规检查点");
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(std::optional<CheckpointRow> found, repo::LoadCheckpoint(*conn, p.tenant_id, id, /*live_only=*/false));
   if (!found) return Status::NotFound("checkpoint");
-  CheckpointRow c = std::move(*found);
-  if (!c.archived_at.empty()) return CheckpointJson(c);  // archiving twice is a no-op
-  json before = CheckpointJson(c);
+  CheckpointRow c = *found;
+  if (!c.archived_at.empty()) return ViewOf(c);  // archiving twice is a no-op
   c.archived_at = c.updated_at = FormatTimestamp(clock_.NowMs());
   KEEL_RETURN_IF_ERROR(repo::ArchiveCheckpoint(*conn, p.tenant_id, id, c.archived_at));
-  json out = CheckpointJson(c);
-  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "archive", "compliance_checkpoints", id, before, out, c.updated_at));
+  KEEL_RETURN_IF_ERROR(Audit(*conn, p, "archive", "compliance_checkpoints", id, CheckpointJson(*found), CheckpointJson(c), c.updated_at));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return out;
+  return ViewOf(c);
 }
 
-Result<json> Governance::Checkpoints(const Principal& p, const Query& query) {
+Result<std::vector<ComplianceCheckpoint>> Governance::Checkpoints(const Principal& p, const Query& query) {
   repo::CheckpointFilter f;
   for (const auto& [k, v] : query) {
     if (k == "object") {
@@ -180,22 +174,17 @@ Result<json> Governance::Checkpoints(const Principal& p, const Query& query) {
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<CheckpointRow> rows, repo::LoadCheckpoints(*conn, p.tenant_id, f));
-  json items = json::array();
-  for (const auto& c : rows) items.push_back(CheckpointJson(c));
-  return json{{"items", items}};
+  std::vector<ComplianceCheckpoint> out;
+  out.reserve(rows.size());
+  for (const auto& c : rows) out.push_back(ViewOf(c));
+  return out;
 }
 
-Result<json> Governance::Checkpoint(const Principal& p, int64_t id) {
+Result<ComplianceCheckpoint> Governance::Checkpoint(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<CheckpointRow> c, repo::LoadCheckpoint(*conn, p.tenant_id, id, /*live_only=*/false));
   if (!c) return Status::NotFound("checkpoint");
-  return CheckpointJson(*c);
-}
-
-Result<json> Governance::Check(const Principal& p, const std::string& object, const std::string& on, int64_t record_id, const json& record,
-                               const std::string& override_reason) {
-  KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, CheckCompliance(p, object, on, record_id, record, override_reason));
-  return ComplianceJson(outcome);
+  return ViewOf(*c);
 }
 
 namespace {
@@ -241,7 +230,7 @@ Status Refusal(const Principal& p, const std::vector<CheckpointRow>& blocks, con
 
 }  // namespace
 
-Result<ComplianceOutcome> Governance::CheckCompliance(const Principal& p, const std::string& object, const std::string& on, int64_t record_id,
+Result<ComplianceOutcome> Governance::Check(const Principal& p, const std::string& object, const std::string& on, int64_t record_id,
                                                       const json& record, const std::string& override_reason) {
   ComplianceOutcome result;
   const domain::EntityDef* e = domain::FindEntity(object);
@@ -308,24 +297,7 @@ Result<ComplianceOutcome> Governance::CheckCompliance(const Principal& p, const 
   return result;
 }
 
-json ComplianceJson(const ComplianceOutcome& c) {
-  auto hit = [](const ComplianceHit& h, bool override) {
-    json j = {{"event_id", h.event_id}, {"checkpoint_id", h.checkpoint_id}, {"name", h.name}, {"message_zh", h.message_zh},
-              {"message_en", h.message_en}};
-    if (override) {
-      j["reason"] = h.reason;
-      j["by"] = h.by;
-      j["at"] = h.at;
-    }
-    return j;
-  };
-  json flags = json::array(), overrides = json::array();
-  for (const auto& h : c.flags) flags.push_back(hit(h, false));
-  for (const auto& h : c.overrides) overrides.push_back(hit(h, true));
-  return json{{"flags", flags}, {"overrides", overrides}};
-}
-
-Result<json> Governance::ComplianceEvents(const Principal& p, const Query& query) {
+Result<std::vector<ComplianceEvent>> Governance::ComplianceEvents(const Principal& p, const Query& query) {
   bool all = IsHq(p) || p.role == domain::Role::kAuditor;
   if (!all && p.role != domain::Role::kUnitLead) {
     return governance::Forbidden("forbidden", "compliance events are for HQ, auditors and unit leads", "合规记录仅总部、审计和战队负责人可查看");
@@ -348,14 +320,13 @@ Result<json> Governance::ComplianceEvents(const Principal& p, const Query& query
   if (!all) f.within = p.unit_path;
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ComplianceEventRow> rows, repo::LoadComplianceEvents(*conn, p.tenant_id, f));
-  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
-  json items = json::array();
-  for (const auto& x : rows) {
-    items.push_back({{"id", x.id}, {"checkpoint_id", x.checkpoint_id}, {"checkpoint", x.checkpoint_name}, {"object", x.object}, {"on", x.on},
-                     {"record_id", opt(x.record_id)}, {"unit_id", opt(x.unit_id)}, {"outcome", x.outcome}, {"reason", opt(x.reason)},
-                     {"actor_id", opt(x.actor_id)}, {"at", x.at}});
+  std::vector<ComplianceEvent> out;
+  out.reserve(rows.size());
+  for (auto& x : rows) {
+    out.push_back({x.id, x.checkpoint_id, std::move(x.checkpoint_name), std::move(x.object), std::move(x.on), x.record_id, x.unit_id,
+                   std::move(x.outcome), std::move(x.reason), x.actor_id, std::move(x.at)});
   }
-  return json{{"items", items}};
+  return out;
 }
 
 }  // namespace keel::org

@@ -1,5 +1,6 @@
 // Helpers shared by the governance files (boundaries.cc, compliance.cc, sandbox.cc). Not part of
-// the org part's API.
+// the org part's API. JSON appears here only for a member's user record (Text) and for the
+// before/after snapshots of an audit row, which the audit log stores verbatim.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,7 @@ Status NotHq(const std::string& what_en, const std::string& what_zh);
 size_t CodePoints(const std::string& s);
 // a-z first, then a-z, 0-9 and _, at most `max` bytes.
 bool SnakeName(const std::string& s, size_t max);
-// body[key] when it is text, else "".
+// body[key] when it is text, else "" (body: a user record as a unit lead sends it).
 std::string Text(const json& body, const char* key);
 // A query parameter: a positive id, or a limit 1 to 500 (400 naming the parameter otherwise).
 Result<int64_t> PositiveId(const std::string& k, const std::string& v);

@@ -9,6 +9,7 @@
 #include "domain/schema.h"
 #include "events/event_log.h"
 #include "org/governance/internal.h"
+#include "org/governance/json.h"
 #include "org/governance/store.h"
 #include "org/internal.h"
 
@@ -55,9 +56,14 @@ Result<SandboxSettings> SandboxOf(store::Connection& conn, int64_t tenant, int64
   return s;
 }
 
-json SandboxJson(const SandboxSettings& s) {
-  return {{"configured", s.configured}, {"allowed_roles", s.allowed_roles},
-          {"max_members", s.max_members ? json(*s.max_members) : json(nullptr)}, {"may_disable", s.may_disable}};
+// The settings as a view (without the unit, headcount and log).
+UnitSandbox SettingsView(const SandboxSettings& s) {
+  UnitSandbox v;
+  v.configured = s.configured;
+  v.allowed_roles = s.allowed_roles;
+  v.max_members = s.max_members;
+  v.may_disable = s.may_disable;
+  return v;
 }
 
 std::string Join(const std::vector<std::string>& v) {
@@ -68,7 +74,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-Result<json> Governance::Sandbox(const Principal& p, int64_t unit) {
+Result<UnitSandbox> Governance::Sandbox(const Principal& p, int64_t unit) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit, "id"));
   bool lead_over = p.role == domain::Role::kUnitLead && u.path.rfind(p.unit_path, 0) == 0;
@@ -76,56 +82,47 @@ Result<json> Governance::Sandbox(const Principal& p, int64_t unit) {
     return Forbidden("forbidden", "a unit's sandbox is for HQ and its unit lead", "单元的权限沙箱仅总部和该单元负责人可查看");
   }
   KEEL_ASSIGN_OR_RETURN(SandboxSettings s, SandboxOf(*conn, p.tenant_id, unit));
-  KEEL_ASSIGN_OR_RETURN(int64_t headcount, Headcount(*conn, p.tenant_id, u.path));
-  json out = SandboxJson(s);
-  out["unit_id"] = unit;
-  out["unit"] = u.name;
-  out["headcount"] = headcount;
+  UnitSandbox out = SettingsView(s);
+  out.unit_id = unit;
+  out.unit = u.name;
+  KEEL_ASSIGN_OR_RETURN(out.headcount, Headcount(*conn, p.tenant_id, u.path));
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::SandboxLogRow> entries, repo::LoadSandboxLog(*conn, p.tenant_id, unit));
-  json log = json::array();
-  for (const auto& x : entries) {
-    log.push_back({{"id", x.id}, {"actor_id", x.actor_id}, {"action", x.action}, {"user_id", x.user_id},
-                   {"before", x.before ? Parse(*x.before) : json(nullptr)}, {"after", x.after ? Parse(*x.after) : json(nullptr)}, {"at", x.at}});
+  for (auto& x : entries) {
+    out.log.push_back({x.id, x.actor_id, std::move(x.action), x.user_id, std::move(x.before), std::move(x.after), std::move(x.at)});
   }
-  out["log"] = log;
   return out;
 }
 
-Result<json> Governance::SetSandbox(const Principal& p, int64_t unit, const json& body) {
+Result<UnitSandbox> Governance::SetSandbox(const Principal& p, int64_t unit, const SandboxChange& change) {
   if (!IsHq(p)) return NotHq("set a unit's permission sandbox", "设置单元的权限沙箱");
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit, "id"));
     if (u.archived) return Bad("validation.reference", "the unit is archived", "该单元已归档", "id");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"allowed_roles", "max_members", "may_disable"}));
-  if (!body.contains("allowed_roles") || !body["allowed_roles"].is_array()) {
+  KEEL_RETURN_IF_ERROR(change.problem);
+  if (!change.allowed_roles) {
     return Bad("validation.required", "allowed_roles (a list of roles) is required", "allowed_roles（角色列表）为必填项", "allowed_roles");
   }
   std::vector<std::string> roles;
-  for (size_t i = 0; i < body["allowed_roles"].size(); ++i) {
-    const json& r = body["allowed_roles"][i];
+  for (size_t i = 0; i < change.allowed_roles->size(); ++i) {
+    const std::string& r = (*change.allowed_roles)[i];
     std::string at = "allowed_roles[" + std::to_string(i) + "]";
-    if (!r.is_string() || !domain::ParseRole(r.get<std::string>())) return Bad("validation.enum", at + " is not a role", at + " 不是有效角色", at);
-    if (std::find(kSandboxRoles.begin(), kSandboxRoles.end(), r.get<std::string>()) == kSandboxRoles.end()) {
+    if (!domain::ParseRole(r)) return Bad("validation.enum", at + " is not a role", at + " 不是有效角色", at);
+    if (std::find(kSandboxRoles.begin(), kSandboxRoles.end(), r) == kSandboxRoles.end()) {
       return Status::Error(ErrorKind::kUnprocessable, "sandbox.role_not_grantable",
-                           "a unit lead can never grant " + r.get<std::string>() + " (only rep, supervisor, unit_lead)",
-                           "战队负责人不能授予 " + r.get<std::string>() + " 角色（仅限 rep、supervisor、unit_lead）", at);
+                           "a unit lead can never grant " + r + " (only rep, supervisor, unit_lead)",
+                           "战队负责人不能授予 " + r + " 角色（仅限 rep、supervisor、unit_lead）", at);
     }
-    if (std::find(roles.begin(), roles.end(), r.get<std::string>()) == roles.end()) roles.push_back(r);
+    if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
   }
-  std::optional<int64_t> max_members;
-  if (body.contains("max_members") && !body["max_members"].is_null()) {
-    if (!body["max_members"].is_number_integer() || body["max_members"].get<int64_t>() < 0 || body["max_members"].get<int64_t>() > 100000) {
-      return Bad("validation.range", "max_members is a count from 0 to 100000 (or null: no limit)", "max_members 应为 0 到 100000 的人数（null 表示不限）",
-                 "max_members");
-    }
-    max_members = body["max_members"].get<int64_t>();
+  std::optional<int64_t> max_members = change.max_members;
+  if (max_members && (*max_members < 0 || *max_members > 100000)) {
+    return Bad("validation.range", "max_members is a count from 0 to 100000 (or null: no limit)",
+               "max_members 应为 0 到 100000 的人数（null 表示不限）", "max_members");
   }
-  if (body.contains("may_disable") && !body["may_disable"].is_boolean()) {
-    return Bad("validation.type", "may_disable must be true or false", "may_disable 应为布尔值", "may_disable");
-  }
-  bool may_disable = body.value("may_disable", false);
+  if (change.may_disable_mistyped) return Bad("validation.type", "may_disable must be true or false", "may_disable 应为布尔值", "may_disable");
+  bool may_disable = change.may_disable.value_or(false);
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
@@ -134,13 +131,14 @@ Result<json> Governance::SetSandbox(const Principal& p, int64_t unit, const json
   KEEL_RETURN_IF_ERROR(repo::ReplaceSandbox(*conn, p.tenant_id, unit, {json(roles).dump(), max_members, may_disable}, now,
                                             p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt));
   SandboxSettings after{true, roles, max_members, may_disable};
-  KEEL_RETURN_IF_ERROR(Audit(*conn, p, before.configured ? "update" : "create", "unit_sandboxes", unit,
-                             before.configured ? SandboxJson(before) : json(nullptr), SandboxJson(after), now));
+  json audit_before = before.configured ? SandboxSettingsJson(SettingsView(before)) : json(nullptr);
+  KEEL_RETURN_IF_ERROR(Audit(*conn, p, before.configured ? "update" : "create", "unit_sandboxes", unit, audit_before,
+                             SandboxSettingsJson(SettingsView(after)), now));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return Sandbox(p, unit);
 }
 
-Result<json> Governance::Members(const Principal& p, int64_t unit) {
+Result<UnitMembers> Governance::Members(const Principal& p, int64_t unit) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(UnitRow u, FindUnit(*conn, p.tenant_id, unit, "id"));
   bool lead_over = p.role == domain::Role::kUnitLead && u.path.rfind(p.unit_path, 0) == 0;
@@ -148,14 +146,14 @@ Result<json> Governance::Members(const Principal& p, int64_t unit) {
     return Forbidden("sandbox.outside_subtree", "you manage members only in your own unit subtree", "只能管理本单元及下级单元的成员", "id");
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::MemberRow> members, repo::LoadMembers(*conn, p.tenant_id, u.path));
-  json items = json::array();
-  for (const auto& x : members) {
-    items.push_back({{"id", x.id}, {"username", x.username}, {"display_name", x.display_name}, {"role", x.role}, {"unit_id", x.unit_id},
-                     {"unit", x.unit}, {"status", x.status}, {"supervisor_id", x.supervisor_id ? json(*x.supervisor_id) : json(nullptr)},
-                     {"last_login_at", x.last_login_at ? json(*x.last_login_at) : json(nullptr)}});
+  UnitMembers out;
+  out.unit_id = unit;
+  for (auto& x : members) {
+    out.items.push_back({x.id, std::move(x.username), std::move(x.display_name), std::move(x.role), x.unit_id, std::move(x.unit),
+                         std::move(x.status), x.supervisor_id, std::move(x.last_login_at)});
   }
-  KEEL_ASSIGN_OR_RETURN(int64_t headcount, Headcount(*conn, p.tenant_id, u.path));
-  return json{{"unit_id", unit}, {"headcount", headcount}, {"items", items}};
+  KEEL_ASSIGN_OR_RETURN(out.headcount, Headcount(*conn, p.tenant_id, u.path));
+  return out;
 }
 
 namespace {
