@@ -10,6 +10,7 @@
 #include "metrics/engine.h"
 #include "org/commerce/commerce.h"
 #include "org/workflow/approvals.h"
+#include "org/workflow/json.h"
 #include "org/budgets.h"
 #include "support/org.h"
 
@@ -39,6 +40,11 @@ class ApprovalsTest : public ::testing::TestWithParam<TestBackend>, protected te
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? (*r)["approval"] : json();
   }
+  static ApprovalAction Said(const std::string& comment) {
+    ApprovalAction a;
+    a.comment = comment;
+    return a;
+  }
   ApprovalEngine engine_;
   Commerce commerce_;
 };
@@ -53,15 +59,15 @@ TEST_P(ApprovalsTest, AnOverdueStepEscalatesToHq) {
   clock_.Advance(2LL * 3600000);  // 49 h: the 48 h timeout has passed
   EXPECT_EQ(engine_.Tick(org_.tenant).value(), 1);
   auto r = engine_.Get(As("admin"), id).value();
-  ASSERT_EQ(r["tasks"].size(), 2u);
-  EXPECT_EQ(r["tasks"][0]["status"], "escalated");
-  EXPECT_EQ(r["tasks"][1]["approver_id"], org_.users["ops"]);
-  EXPECT_EQ(r["tasks"][1]["status"], "pending");
+  ASSERT_EQ(r.tasks.size(), 2u);
+  EXPECT_EQ(r.tasks[0].status, "escalated");
+  EXPECT_EQ(r.tasks[1].approver_id, org_.users["ops"]);
+  EXPECT_EQ(r.tasks[1].status, "pending");
   // The unit lead can no longer act; HQ can.
-  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", json::object()).status().code(), "approval.not_your_step");
-  auto done = engine_.Act(As("ops"), id, "approve", json::object());
+  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", {}).status().code(), "approval.not_your_step");
+  auto done = engine_.Act(As("ops"), id, "approve", {});
   ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ((*done)["status"], "approved");
+  EXPECT_EQ(done->status, "approved");
   EXPECT_EQ(rs_->Get(As("rep_a1"), *domain::FindEntity("quotes"), q).value()["status"], "approved");
   EXPECT_EQ(engine_.Tick(org_.tenant).value(), 0);  // nothing left to escalate
 }
@@ -71,31 +77,31 @@ TEST_P(ApprovalsTest, NobodyApprovesTheirOwnRequestNotEvenAsADelegate) {
   ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {.grantee_id = org_.users["rep_a1"], .ends_at = clock_.NowMs() + 86400000LL}).ok());
   int64_t q = Quote("rep_a1", "Q-O1", 10);
   int64_t id = Submit("rep_a1", q)["id"];
-  EXPECT_TRUE(engine_.Inbox(As("rep_a1")).value()["items"].empty());
-  EXPECT_EQ(engine_.Act(As("rep_a1"), id, "approve", json::object()).status().code(), "approval.own_request");
+  EXPECT_TRUE(engine_.Inbox(As("rep_a1")).value().empty());
+  EXPECT_EQ(engine_.Act(As("rep_a1"), id, "approve", {}).status().code(), "approval.own_request");
   // Quotes go through their own workflow, and only from draft.
-  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}}).status().code(), "approval.use_route");
-  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}, {"definition", "big_deal"}}, true).status().field(), "definition");
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {.object = "quotes", .record_id = q}).status().code(), "approval.use_route");
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {.object = "quotes", .record_id = q, .definition = std::string("big_deal")}, true).status().field(), "definition");
   int64_t q2 = Quote("rep_a1", "Q-O2", 10);
-  ASSERT_TRUE(engine_.Act(As("lead_a"), id, "approve", json::object()).ok());
-  EXPECT_EQ(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q}}, true).status().code(), "approval.status");  // approved already
-  EXPECT_TRUE(engine_.Submit(As("rep_a1"), {{"object", "quotes"}, {"record_id", q2}}, true).ok());
+  ASSERT_TRUE(engine_.Act(As("lead_a"), id, "approve", {}).ok());
+  EXPECT_EQ(engine_.Submit(As("rep_a1"), {.object = "quotes", .record_id = q}, true).status().code(), "approval.status");  // approved already
+  EXPECT_TRUE(engine_.Submit(As("rep_a1"), {.object = "quotes", .record_id = q2}, true).ok());
 }
 
 TEST_P(ApprovalsTest, DelegationEndsByItself) {
   ASSERT_TRUE(engine_.CreateGrant(As("lead_a"), {.grantee_id = org_.users["sup_a"], .ends_at = clock_.NowMs() + 3 * 86400000LL}).ok());
   int64_t q1 = Quote("rep_a1", "Q-D1", 10);
   int64_t a1 = Submit("rep_a1", q1)["id"];
-  EXPECT_EQ(engine_.Inbox(As("sup_a")).value()["items"].size(), 1u);
+  EXPECT_EQ(engine_.Inbox(As("sup_a")).value().size(), 1u);
   clock_.Advance(4 * 86400000LL);  // the grant has ended
-  EXPECT_TRUE(engine_.Inbox(As("sup_a")).value()["items"].empty());
-  EXPECT_EQ(engine_.Act(As("sup_a"), a1, "approve", json::object()).status().code(), "approval.not_your_step");
-  EXPECT_TRUE(engine_.Act(As("lead_a"), a1, "approve", json::object()).ok());
+  EXPECT_TRUE(engine_.Inbox(As("sup_a")).value().empty());
+  EXPECT_EQ(engine_.Act(As("sup_a"), a1, "approve", {}).status().code(), "approval.not_your_step");
+  EXPECT_TRUE(engine_.Act(As("lead_a"), a1, "approve", {}).ok());
   // A grant scoped to another unit does not cover this one.
   ASSERT_TRUE(engine_.CreateGrant(As("admin"), {.grantor_id = org_.users["lead_a"], .grantee_id = org_.users["sup_a"], .unit_id = org_.unit_b,
                                                  .ends_at = clock_.NowMs() + 86400000LL}).ok());
   int64_t a2 = Submit("rep_a1", Quote("rep_a1", "Q-D2", 10))["id"];
-  EXPECT_EQ(engine_.Act(As("sup_a"), a2, "approve", json::object()).status().code(), "approval.not_your_step");
+  EXPECT_EQ(engine_.Act(As("sup_a"), a2, "approve", {}).status().code(), "approval.not_your_step");
 }
 
 // Issue #15 item 11: delegating someone else's approvals is an admin's decision; the grant is in
@@ -139,16 +145,17 @@ TEST_P(ApprovalsTest, QuorumNeedsThatManyApprovals) {
                                                               {"mode", "quorum"}, {"quorum", 2}}}}});
   ASSERT_TRUE(def.ok()) << def.status().ToString();
   int64_t q = Deal("rep_a1", "Q-Q1");
-  auto r = engine_.Submit(As("rep_a1"), {{"object", "opportunities"}, {"record_id", q}, {"definition", "panel"}});
+  auto r = engine_.Submit(As("rep_a1"), {.object = "opportunities", .record_id = q, .definition = std::string("panel")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  int64_t id = (*r)["id"];
-  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", json::object()).value()["status"], "pending");
-  EXPECT_EQ(engine_.Act(As("ops"), id, "reject", {{"comment", "太低"}}).value()["status"], "pending");  // 1 of 3 may say no
-  EXPECT_EQ(engine_.Act(As("admin"), id, "approve", json::object()).value()["status"], "approved");
+  ASSERT_TRUE(r->request);
+  int64_t id = r->request->id;
+  EXPECT_EQ(engine_.Act(As("lead_a"), id, "approve", {}).value().status, "pending");
+  EXPECT_EQ(engine_.Act(As("ops"), id, "reject", Said("太低")).value().status, "pending");  // 1 of 3 may say no
+  EXPECT_EQ(engine_.Act(As("admin"), id, "approve", {}).value().status, "approved");
   // A new version of the workflow does not change the running requests' version.
   ASSERT_TRUE(engine_.SaveDefinition(As("admin"), {{"name", "panel"}, {"object", "opportunities"},
                                                    {"steps", {{{"approvers", {{"role", "hq_ops"}}}}}}}).ok());
-  EXPECT_EQ(engine_.Get(As("admin"), id).value()["definition_version"], 1);
+  EXPECT_EQ(engine_.Get(As("admin"), id).value().definition_version, 1);
 }
 
 TEST_P(ApprovalsTest, TwoApproversAtOnceEndInOneState) {
@@ -158,10 +165,10 @@ TEST_P(ApprovalsTest, TwoApproversAtOnceEndInOneState) {
                                                                {"mode", "first"}}}}}).ok());
   for (int round = 0; round < 5; ++round) {
     int64_t q = Deal("rep_a1", "Q-R" + std::to_string(round));
-    int64_t id = engine_.Submit(As("rep_a1"), {{"object", "opportunities"}, {"record_id", q}, {"definition", "either"}}).value()["id"];
+    int64_t id = engine_.Submit(As("rep_a1"), {.object = "opportunities", .record_id = q, .definition = std::string("either")}).value().request->id;
     std::atomic<int> ok{0}, conflicts{0};
     auto act = [&](const std::string& who, const std::string& what) {
-      auto r = engine_.Act(As(who), id, what, {{"comment", "并发"}});
+      auto r = engine_.Act(As(who), id, what, Said("并发"));
       if (r.ok()) ++ok;
       else if (r.status().kind() == ErrorKind::kConflict || r.status().code() == "approval.not_your_step") ++conflicts;
       else ADD_FAILURE() << r.status().ToString();
@@ -170,12 +177,12 @@ TEST_P(ApprovalsTest, TwoApproversAtOnceEndInOneState) {
     a.join();
     b.join();
     auto r = engine_.Get(As("admin"), id).value();
-    std::string status = r["status"];
+    std::string status = r.status;
     EXPECT_TRUE(status == "approved" || status == "rejected") << status;
-    EXPECT_EQ(ok.load(), 1) << r.dump();  // exactly one decision took effect
+    EXPECT_EQ(ok.load(), 1) << ToJson(r).dump();  // exactly one decision took effect
     int decided = 0;
-    for (const auto& t : r["tasks"]) decided += t["status"] == "approved" || t["status"] == "rejected";
-    EXPECT_EQ(decided, 1) << r.dump();
+    for (const auto& t : r.tasks) decided += t.status == "approved" || t.status == "rejected";
+    EXPECT_EQ(decided, 1) << ToJson(r).dump();
   }
 }
 
@@ -184,13 +191,13 @@ TEST_P(ApprovalsTest, ARecallRacingAnApprovalEndsInOneState) {
     int64_t q = Quote("rep_a1", "Q-X" + std::to_string(round), 10);
     int64_t id = Submit("rep_a1", q)["id"];
     std::atomic<int> ok{0};
-    std::thread a([&] { ok += engine_.Act(As("lead_a"), id, "approve", json::object()).ok(); });
-    std::thread b([&] { ok += engine_.Recall(As("rep_a1"), id, json::object()).ok(); });
+    std::thread a([&] { ok += engine_.Act(As("lead_a"), id, "approve", {}).ok(); });
+    std::thread b([&] { ok += engine_.Recall(As("rep_a1"), id, {}).ok(); });
     a.join();
     b.join();
     EXPECT_EQ(ok.load(), 1);
     auto r = engine_.Get(As("admin"), id).value();
-    std::string status = r["status"];
+    std::string status = r.status;
     EXPECT_TRUE(status == "approved" || status == "recalled") << status;
     EXPECT_EQ(rs_->Get(As("rep_a1"), *domain::FindEntity("quotes"), q).value()["status"], status == "approved" ? "approved" : "draft");
   }
@@ -206,11 +213,12 @@ TEST_P(ApprovalsTest, AContractGoesThroughApprovalSigningAndItsLifetime) {
   const auto& contracts = *domain::FindEntity("contracts");
   auto status = [&](int64_t id) { return rs_->Get(As("rep_a1"), contracts, id).value()["status"].get<std::string>(); };
   auto approve_and_sign = [&](int64_t id) {
-    auto r = engine_.Submit(As("rep_a1"), {{"object", "contracts"}, {"record_id", id}});
+    auto r = engine_.Submit(As("rep_a1"), {.object = "contracts", .record_id = id});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ((*r)["definition"], "contract_review");
+    ASSERT_TRUE(r->request);
+    EXPECT_EQ(r->request->definition, "contract_review");
     EXPECT_EQ(status(id), "pending_approval");
-    ASSERT_TRUE(engine_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
+    ASSERT_TRUE(engine_.Act(As("lead_a"), r->request->id, "approve", {}).ok());
     EXPECT_EQ(status(id), "approved");
     // Signing needs legal review first.
     EXPECT_EQ(rs_->Update(As("rep_a1"), contracts, id, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");

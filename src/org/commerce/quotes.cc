@@ -8,6 +8,7 @@
 #include "org/governance.h"
 #include "org/internal.h"
 #include "org/workflow/approvals.h"
+#include "org/workflow/json.h"
 
 namespace keel::org {
 
@@ -37,11 +38,10 @@ Result<json> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const j
     KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, quotes, quote_id, {{"status", "approved"}}));
     return json{{"status", "approved"}, {"within_authority", true}, {"check", check}, {"quote", updated}, {"compliance", compliance}};
   }
-  json submit = {{"object", "quotes"}, {"record_id", quote_id}, {"definition", "quote_discount"}};
-  if (body.contains("comment")) submit["comment"] = body["comment"];
-  KEEL_ASSIGN_OR_RETURN(json request, approvals_.Submit(p, submit, /*via_service=*/true));
+  SubmitRequest submit{.object = "quotes", .record_id = quote_id, .definition = std::string("quote_discount"), .comment = body.value("comment", ""), .problem = {}};
+  KEEL_ASSIGN_OR_RETURN(Submission request, approvals_.Submit(p, submit, /*via_service=*/true));
   KEEL_ASSIGN_OR_RETURN(json q2, records_.Get(Principal::System(p.tenant_id), quotes, quote_id));
-  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}, {"compliance", compliance}};
+  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", ToJson(request)}, {"quote", q2}, {"compliance", compliance}};
 }
 
 Result<json> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, const json& body) {
