@@ -5,6 +5,7 @@
 #include "common/time.h"
 #include "domain/codec.h"
 #include "org/commerce/commerce.h"
+#include "org/commerce/json.h"
 #include "org/workflow/approvals.h"
 #include "org/workflow/json.h"
 #include "org/budgets.h"
@@ -51,6 +52,66 @@ org::SubmitRequest SubmitRequestOf(const json& body) {
   if (body.contains("definition")) r.definition = TextMember(body, "definition", "");
   r.comment = TextMember(body, "comment", "");
   return r;
+}
+
+// POST /pricing-authority {unit_id, max_discount_pct, role?, category_prefix?, min_amount?}.
+org::PricingAuthorityDraft AuthorityDraftOf(const json& body) {
+  org::PricingAuthorityDraft d;
+  d.problem = domain::CheckObject(body, {"unit_id", "role", "category_prefix", "min_amount", "max_discount_pct"});
+  if (!body.is_object()) return d;
+  if (body.contains("unit_id") && body["unit_id"].is_number_integer()) d.unit_id = body["unit_id"].get<int64_t>();
+  if (body.contains("max_discount_pct") && body["max_discount_pct"].is_number()) {
+    d.max_discount_pct = body["max_discount_pct"].get<double>();
+    d.pct_is_integer = body["max_discount_pct"].is_number_integer();
+  }
+  if (body.contains("role")) d.role = body["role"].is_string() ? body["role"].get<std::string>() : "?";  // not a role
+  if (body.contains("min_amount")) d.min_amount = body["min_amount"].is_number() ? body["min_amount"].get<double>() : -1;  // out of range
+  if (body.contains("category_prefix") && body["category_prefix"].is_string()) d.category_prefix = body["category_prefix"].get<std::string>();
+  return d;
+}
+
+// POST /quotes/{id}/submit {comment?, override_reason?}.
+org::QuoteSubmit QuoteSubmitOf(const json& body) {
+  org::QuoteSubmit s;
+  s.problem = domain::CheckObject(body, {"comment", "override_reason"});
+  if (!body.is_object()) return s;
+  if (body.contains("override_reason")) {
+    if (body["override_reason"].is_string()) s.override_reason = body["override_reason"].get<std::string>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "override_reason must be text", "override_reason 应为文本", "override_reason");
+  }
+  s.comment = TextMember(body, "comment", "");
+  return s;
+}
+
+// POST /quotes/{id}/order {channel?, ordered_at?}: the order's fields as given.
+org::QuoteToOrder QuoteToOrderOf(const json& body) {
+  org::QuoteToOrder o;
+  o.problem = domain::CheckObject(body, {"channel", "ordered_at"});
+  if (!body.is_object()) return o;
+  if (body.contains("channel")) o.channel = body["channel"];
+  if (body.contains("ordered_at")) o.ordered_at = body["ordered_at"];
+  return o;
+}
+
+// POST /contracts/{id}/sign {legal_reviewed?, override_reason?}.
+org::ContractSign ContractSignOf(const json& body) {
+  org::ContractSign s;
+  s.problem = domain::CheckObject(body, {"legal_reviewed", "override_reason"});
+  if (!body.is_object()) return s;
+  if (body.contains("legal_reviewed")) {
+    if (body["legal_reviewed"].is_boolean()) s.legal_reviewed = body["legal_reviewed"].get<bool>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "legal_reviewed is true or false", "legal_reviewed 应为 true 或 false", "legal_reviewed");
+  }
+  if (body.contains("override_reason")) {
+    if (body["override_reason"].is_string()) s.override_reason = body["override_reason"].get<std::string>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
+  }
+  return s;
+}
+
+Result<json> ArchiveAuthority(org::Commerce& cm, const Call& c) {
+  KEEL_RETURN_IF_ERROR(cm.ArchiveAuthority(c.p(), c.id()));
+  return json{{"id", c.id()}, {"archived", true}};
 }
 
 // POST /approvals/{id}/approve|reject|comment {comment?, to?, version?} and /recall {comment?}.
@@ -278,14 +339,14 @@ void Api::AddOrgRoutes() {
   json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
                     {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
                                     {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
-  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->Authorities(c.p())); },
+  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(Sent(cm->Authorities(c.p()))); },
               {"Pricing authority rules", "定价权限规则", "approvals", nullptr, Items(authority_out)});
-  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->SaveAuthority(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(Sent(cm->SaveAuthority(c.p(), AuthorityDraftOf(c.body))), 201); },
               {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
                "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, authority_out, {}, 201});
-  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(cm->ArchiveAuthority(c.p(), c.id())); },
+  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(ArchiveAuthority(*cm, c)); },
               {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, SchemaRef("Archived")});
-  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(cm->CheckQuote(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(Sent(cm->CheckQuote(c.p(), c.id()))); },
               {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, quote_check});
   if (org::BudgetService* b = services_.budgets) {
     const json budget_out = SchemaRef("Budget");
@@ -314,19 +375,19 @@ void Api::AddOrgRoutes() {
   json sq = {{"type", "object"},
              {"properties", {{"comment", {{"type", "string"}}},
                              {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden (≥ 5 characters)"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(cm->SubmitQuote(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(Sent(cm->SubmitQuote(c.p(), c.id(), QuoteSubmitOf(Body(c))))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, quote_submitted});
   json to_order = {{"type", "object"},
                    {"properties", {{"channel", {{"type", "string"}, {"enum", {"store", "online", "b2b", "wechat", "livestream"}}}},
                                    {"ordered_at", {{"type", "string"}, {"format", "date-time"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(cm->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
+  router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(Sent(cm->OrderFromQuote(c.p(), c.id(), QuoteToOrderOf(Body(c)))), 201); },
               {"Turn an approved, sent or accepted quote into an order (once); the quote becomes accepted",
                "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, ordered, {}, 201});
   json sign = {{"type", "object"},
                {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
                                {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};
-  router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(cm->SignContract(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(Sent(cm->SignContract(c.p(), c.id(), ContractSignOf(Body(c))))); },
               {"Sign an approved contract: legal review required, compliance checkpoints first", "签署已批准的合同：须经法务审核，先做合规检查",
                "approvals", sign, signed_out});
 }

@@ -188,12 +188,12 @@ TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
   ASSERT_TRUE(approvals_.Act(As("lead_a"), r->request->id, "approve", {}).ok());
   // Not through the record API; the checkpoint blocks the rep; the lead overrides it with a reason.
   EXPECT_EQ(rs_->Update(As("rep_a1"), Entity("contracts"), k, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
-  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k, {{"legal_reviewed", true}}).status().code(), "compliance.blocked");
+  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k, {.legal_reviewed = true}).status().code(), "compliance.blocked");
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("contracts"), k).value()["status"], "approved");
-  auto done = commerce_.SignContract(As("lead_a"), k, {{"legal_reviewed", true}, {"override_reason", "客户为战略合作伙伴，已口头确认"}});
+  auto done = commerce_.SignContract(As("lead_a"), k, {.legal_reviewed = true, .override_reason = "客户为战略合作伙伴，已口头确认"});
   ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ((*done)["contract"]["status"], "signed");
-  EXPECT_EQ((*done)["compliance"]["overrides"].size(), 1u) << done->dump();
+  EXPECT_EQ(done->contract["status"], "signed");
+  EXPECT_EQ(done->compliance["overrides"].size(), 1u) << done->compliance.dump();
   json events = governance_.ComplianceEvents(As("admin"), {}).value()["items"];
   bool overridden = false;
   for (const auto& e : events) overridden = overridden || (e.value("record_id", json(0)) == json(k) && e.value("outcome", "") == "overridden");
@@ -204,21 +204,21 @@ TEST_P(ChangesTest, AnApprovedQuoteBecomesAnOrderOnce) {
   int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-Q"}, {"name", "华东酒店集团"}, {"kind", "b2b"}});
   int64_t quote = MustCreate(*rs_, As("rep_a1"), "quotes", {{"code", "Q-ORD"}, {"customer_id", customer},
                                                             {"lines", {{{"product_id", org_.product}, {"qty", 3}, {"unit_price", 3299}, {"discount_pct", 4.5}}}}});
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.status");  // a draft
-  auto sent = commerce_.SubmitQuote(As("rep_a1"), quote, json::object());  // 4.5 %: within the 5 % default
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, {}).status().code(), "quote.status");  // a draft
+  auto sent = commerce_.SubmitQuote(As("rep_a1"), quote, {});  // 4.5 %: within the 5 % default
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  auto made = commerce_.OrderFromQuote(As("rep_a1"), quote, json::object());
+  auto made = commerce_.OrderFromQuote(As("rep_a1"), quote, {});
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   // 3 × 3299 = 9897 at list; 4.5 % off in basis points: 9451.64 (half a fen up) — the quote's total.
-  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), (*made)["quote"]["total"].get<double>());
-  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), 9451.64);
-  EXPECT_DOUBLE_EQ((*made)["order"]["discount_total"].get<double>(), 445.36);
-  EXPECT_EQ((*made)["order"]["code"], "SO-Q-ORD");
-  EXPECT_EQ((*made)["order"]["owner_id"], org_.users["rep_a1"]);
-  EXPECT_EQ((*made)["quote"]["status"], "accepted");
-  EXPECT_EQ((*made)["quote"]["order_id"], (*made)["order"]["id"]);
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.ordered");
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_b"), quote, json::object()).status().code(), "not_found");
+  EXPECT_DOUBLE_EQ(made->order["total"].get<double>(), made->quote["total"].get<double>());
+  EXPECT_DOUBLE_EQ(made->order["total"].get<double>(), 9451.64);
+  EXPECT_DOUBLE_EQ(made->order["discount_total"].get<double>(), 445.36);
+  EXPECT_EQ(made->order["code"], "SO-Q-ORD");
+  EXPECT_EQ(made->order["owner_id"], org_.users["rep_a1"]);
+  EXPECT_EQ(made->quote["status"], "accepted");
+  EXPECT_EQ(made->quote["order_id"], made->order["id"]);
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, {}).status().code(), "quote.ordered");
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_b"), quote, {}).status().code(), "not_found");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
