@@ -119,15 +119,15 @@ Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records,
     if (!c) return Status::Internal("demo: sh-rep-01 has no B2B customer");
     customer = *c;
   }
-  KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", hq}, {"max_discount_pct", 5}}).status());
+  KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {.unit_id = hq, .max_discount_pct = 5, .pct_is_integer = true}).status());
   UnitsSeed out;
   out.rep_id = rep.user_id;
   KEEL_RETURN_IF_ERROR(SeedLibrary(db, records, tenant, rep, units, customer, out));
   for (int64_t u : units) {
-    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"max_discount_pct", 8}}).status());
-    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "rep"}, {"category_prefix", "家电/空调"}, {"min_amount", 50000},
-                                                       {"max_discount_pct", 12}}).status());
-    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {{"unit_id", u}, {"role", "unit_lead"}, {"max_discount_pct", 15}}).status());
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {.unit_id = u, .role = "rep", .max_discount_pct = 8, .pct_is_integer = true}).status());
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {.unit_id = u, .role = "rep", .category_prefix = "家电/空调", .min_amount = 50000,
+                                                       .max_discount_pct = 12, .pct_is_integer = true}).status());
+    KEEL_RETURN_IF_ERROR(commerce.SaveAuthority(sys, {.unit_id = u, .role = "unit_lead", .max_discount_pct = 15, .pct_is_integer = true}).status());
   }
   // This quarter's marketing and travel budgets for every sales unit, part of them already spent.
   {
@@ -152,14 +152,15 @@ Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records,
     json body = {{"code", q.code}, {"name", q.name}, {"customer_id", customer}, {"owner_id", rep.user_id},
                  {"lines", {{{"product_id", product}, {"qty", q.qty}, {"unit_price", 3299}, {"discount_pct", q.discount}}}}};
     KEEL_ASSIGN_OR_RETURN(json created, records.Create(rep, *domain::FindEntity("quotes"), body));
-    KEEL_ASSIGN_OR_RETURN(json submitted, commerce.SubmitQuote(rep, created["id"].get<int64_t>(), {{"comment", "客户比价，申请特价"}}));
-    SeededQuote seeded{created["id"].get<int64_t>(), q.code, q.name, q.discount, submitted["status"].get<std::string>(), {}, {}};
-    if (submitted.contains("approval")) seeded.approval_id = submitted["approval"]["id"].get<int64_t>();
+    KEEL_ASSIGN_OR_RETURN(org::QuoteSubmission submitted,
+                          commerce.SubmitQuote(rep, created["id"].get<int64_t>(), {.comment = std::string("客户比价，申请特价")}));
+    SeededQuote seeded{created["id"].get<int64_t>(), q.code, q.name, q.discount, submitted.status, {}, {}};
+    if (submitted.approval && submitted.approval->request) seeded.approval_id = submitted.approval->request->id;
     out.quotes.push_back(std::move(seeded));
   }
   // The store's sample restock was within authority: the customer accepted it and it is an order.
-  KEEL_ASSIGN_OR_RETURN(json ordered, commerce.OrderFromQuote(rep, out.quotes[0].id, json::object()));
-  out.quotes[0].order_id = ordered["order"]["id"].get<int64_t>();
+  KEEL_ASSIGN_OR_RETURN(org::QuoteOrder ordered, commerce.OrderFromQuote(rep, out.quotes[0].id, {}));
+  out.quotes[0].order_id = ordered.order["id"].get<int64_t>();
   // Governance, set up after the quotes (HQ's checkpoints apply from now on): every sales unit
   // decides expenses alone up to 2,000 yuan, reports them up to 10,000 (above: approval), reports
   // budget transfers up to 20,000; its lead manages reps and supervisors, up to 5 more people.

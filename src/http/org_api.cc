@@ -5,13 +5,124 @@
 #include "common/time.h"
 #include "domain/codec.h"
 #include "org/commerce/commerce.h"
+#include "org/commerce/json.h"
 #include "org/workflow/approvals.h"
+#include "org/workflow/json.h"
 #include "org/budgets.h"
 
 namespace keel::http {
 namespace {
 
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
+
+// A service's view as the JSON the API sends.
+template <class T>
+Result<json> Sent(Result<T> r) {
+  if (!r.ok()) return r.status();
+  return org::ToJson(*r);
+}
+
+// The 400 the server answers when a handler reads a value of the wrong JSON type (http/api.cc):
+// the services read these members late, so the command carries the error to where they do.
+Status WrongType(const json::type_error& e) {
+  return Status::Invalid("validation.type", std::string("a value has the wrong JSON type: ") + e.what(),
+                         std::string("某个值的 JSON 类型错误：") + e.what(), "body");
+}
+
+// A text member: `fallback` when absent (or the body is no object: its shape error comes first),
+// the 400 above for any other JSON type (null included).
+Result<std::string> TextMember(const json& body, const char* key, const std::string& fallback) {
+  if (!body.is_object()) return fallback;
+  try {
+    return body.value(key, fallback);
+  } catch (const json::type_error& e) {
+    return WrongType(e);
+  }
+}
+
+// POST /approvals {object, record_id, definition?, comment?}.
+org::SubmitRequest SubmitRequestOf(const json& body) {
+  org::SubmitRequest r;
+  r.problem = domain::CheckObject(body, {"object", "record_id", "definition", "comment"});
+  if (!body.is_object()) return r;
+  Result<std::string> object = TextMember(body, "object", "");
+  if (object.ok()) r.object = *object;
+  else if (r.problem.ok()) r.problem = object.status();
+  if (body.contains("record_id") && body["record_id"].is_number_integer()) r.record_id = body["record_id"].get<int64_t>();
+  if (body.contains("definition")) r.definition = TextMember(body, "definition", "");
+  r.comment = TextMember(body, "comment", "");
+  return r;
+}
+
+// POST /pricing-authority {unit_id, max_discount_pct, role?, category_prefix?, min_amount?}.
+org::PricingAuthorityDraft AuthorityDraftOf(const json& body) {
+  org::PricingAuthorityDraft d;
+  d.problem = domain::CheckObject(body, {"unit_id", "role", "category_prefix", "min_amount", "max_discount_pct"});
+  if (!body.is_object()) return d;
+  if (body.contains("unit_id") && body["unit_id"].is_number_integer()) d.unit_id = body["unit_id"].get<int64_t>();
+  if (body.contains("max_discount_pct") && body["max_discount_pct"].is_number()) {
+    d.max_discount_pct = body["max_discount_pct"].get<double>();
+    d.pct_is_integer = body["max_discount_pct"].is_number_integer();
+  }
+  if (body.contains("role")) d.role = body["role"].is_string() ? body["role"].get<std::string>() : "?";  // not a role
+  if (body.contains("min_amount")) d.min_amount = body["min_amount"].is_number() ? body["min_amount"].get<double>() : -1;  // out of range
+  if (body.contains("category_prefix") && body["category_prefix"].is_string()) d.category_prefix = body["category_prefix"].get<std::string>();
+  return d;
+}
+
+// POST /quotes/{id}/submit {comment?, override_reason?}.
+org::QuoteSubmit QuoteSubmitOf(const json& body) {
+  org::QuoteSubmit s;
+  s.problem = domain::CheckObject(body, {"comment", "override_reason"});
+  if (!body.is_object()) return s;
+  if (body.contains("override_reason")) {
+    if (body["override_reason"].is_string()) s.override_reason = body["override_reason"].get<std::string>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "override_reason must be text", "override_reason 应为文本", "override_reason");
+  }
+  s.comment = TextMember(body, "comment", "");
+  return s;
+}
+
+// POST /quotes/{id}/order {channel?, ordered_at?}: the order's fields as given.
+org::QuoteToOrder QuoteToOrderOf(const json& body) {
+  org::QuoteToOrder o;
+  o.problem = domain::CheckObject(body, {"channel", "ordered_at"});
+  if (!body.is_object()) return o;
+  if (body.contains("channel")) o.channel = body["channel"];
+  if (body.contains("ordered_at")) o.ordered_at = body["ordered_at"];
+  return o;
+}
+
+// POST /contracts/{id}/sign {legal_reviewed?, override_reason?}.
+org::ContractSign ContractSignOf(const json& body) {
+  org::ContractSign s;
+  s.problem = domain::CheckObject(body, {"legal_reviewed", "override_reason"});
+  if (!body.is_object()) return s;
+  if (body.contains("legal_reviewed")) {
+    if (body["legal_reviewed"].is_boolean()) s.legal_reviewed = body["legal_reviewed"].get<bool>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "legal_reviewed is true or false", "legal_reviewed 应为 true 或 false", "legal_reviewed");
+  }
+  if (body.contains("override_reason")) {
+    if (body["override_reason"].is_string()) s.override_reason = body["override_reason"].get<std::string>();
+    else if (s.problem.ok()) s.problem = Status::Invalid("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
+  }
+  return s;
+}
+
+Result<json> ArchiveAuthority(org::Commerce& cm, const Call& c) {
+  KEEL_RETURN_IF_ERROR(cm.ArchiveAuthority(c.p(), c.id()));
+  return json{{"id", c.id()}, {"archived", true}};
+}
+
+// POST /approvals/{id}/approve|reject|comment {comment?, to?, version?} and /recall {comment?}.
+org::ApprovalAction ActionOf(const json& body, std::initializer_list<const char*> allowed) {
+  org::ApprovalAction a;
+  a.problem = domain::CheckObject(body, allowed);
+  a.comment = TextMember(body, "comment", "");
+  a.to = TextMember(body, "to", "");
+  if (body.is_object() && body.contains("version")) a.version = body["version"].is_number_integer() ? body["version"].get<int64_t>() : -1;
+  return a;
+}
 
 // POST /grants {grantee_id, ends_at, grantor_id?, unit_id?, starts_at?, reason?}. A grantor_id
 // that is not an id names nobody (-1): refused as on someone's behalf, or as no such user.
@@ -169,30 +280,36 @@ void Api::AddOrgRoutes() {
   const json ordered = Obj({{"order", SchemaRef("Order")}, {"quote", SchemaRef("Quote")}}, {"order", "quote"},
                            "The order made from the quote, and the quote (now accepted) / 生成的订单与已接受的报价单");
   const json signed_out = Obj({{"contract", SchemaRef("Contract")}, {"compliance", compliance}}, {"contract"}, "The signed contract / 已签署的合同");
-  router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->Definitions(c.p())); },
+  router_.Add("GET", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(Sent(ap->Definitions(c.p()))); },
               {"Active approval workflows", "启用中的审批流程", "approvals", nullptr, Items(definition)});
-  router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(ap->SaveDefinition(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/approval-definitions", [ap](Call& c) { return Wrap(Sent(ap->SaveDefinition(c.p(), c.body)), 201); },
               Yaml({"Define or change a workflow (a new version; running requests keep theirs)", "定义或修改审批流程（生成新版本，进行中的审批沿用原版本）",
                     "approvals", def, definition, {}, 201}));
-  router_.Add("GET", "/api/v1/approval-definitions/{name}", [ap](Call& c) { return Wrap(ap->Definition(c.p(), c.name())); },
+  router_.Add("GET", "/api/v1/approval-definitions/{name}", [ap](Call& c) { return Wrap(Sent(ap->Definition(c.p(), c.name()))); },
               {"A workflow's versions", "审批流程的各版本", "approvals", nullptr, versions});
   json submit = {{"type", "object"}, {"required", {"object", "record_id"}},
                  {"properties", {{"object", {{"type", "string"}}}, {"record_id", {{"type", "integer"}}}, {"definition", {{"type", "string"}}},
                                  {"comment", {{"type", "string"}}}}}};
-  router_.Add("POST", "/api/v1/approvals", [ap](Call& c) { return Wrap(ap->Submit(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/approvals", [ap](Call& c) { return Wrap(Sent(ap->Submit(c.p(), SubmitRequestOf(c.body))), 201); },
               {"Submit a record for approval", "提交记录审批", "approvals", submit, submitted, {}, 201});
-  router_.Add("GET", "/api/v1/approvals/{id}", [ap](Call& c) { return Wrap(ap->Get(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/approvals/{id}", [ap](Call& c) { return Wrap(Sent(ap->Get(c.p(), c.id()))); },
               {"An approval request with its steps, tasks and log", "审批单：步骤、待办和审批记录", "approvals", nullptr, request});
   json act = {{"type", "object"},
               {"properties", {{"comment", {{"type", "string"}}}, {"to", {{"type", "string"}, {"enum", {"previous", "submitter"}}}},
                               {"version", {{"type", "integer"}, {"description", "the version you read; a different one is a 409"}}}}}};
-  router_.Add("POST", "/api/v1/approvals/{id}/approve", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "approve", Body(c))); },
+  router_.Add("POST", "/api/v1/approvals/{id}/approve", [ap](Call& c) {
+                return Wrap(Sent(ap->Act(c.p(), c.id(), "approve", ActionOf(Body(c), {"comment", "to", "version"}))));
+              },
               {"Approve the current step (as an approver or their delegate)", "审批通过当前步骤（本人或受托人）", "approvals", act, request});
-  router_.Add("POST", "/api/v1/approvals/{id}/reject", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "reject", Body(c))); },
+  router_.Add("POST", "/api/v1/approvals/{id}/reject", [ap](Call& c) {
+                return Wrap(Sent(ap->Act(c.p(), c.id(), "reject", ActionOf(Body(c), {"comment", "to", "version"}))));
+              },
               {"Reject (with a comment): outright, or back to the previous step", "驳回（须填写原因）：直接驳回或退回上一步", "approvals", act, request});
-  router_.Add("POST", "/api/v1/approvals/{id}/comment", [ap](Call& c) { return Wrap(ap->Act(c.p(), c.id(), "comment", Body(c))); },
+  router_.Add("POST", "/api/v1/approvals/{id}/comment", [ap](Call& c) {
+                return Wrap(Sent(ap->Act(c.p(), c.id(), "comment", ActionOf(Body(c), {"comment", "to", "version"}))));
+              },
               {"Comment on a request", "评论审批单", "approvals", act, request});
-  router_.Add("POST", "/api/v1/approvals/{id}/recall", [ap](Call& c) { return Wrap(ap->Recall(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/approvals/{id}/recall", [ap](Call& c) { return Wrap(Sent(ap->Recall(c.p(), c.id(), ActionOf(Body(c), {"comment"})))); },
               {"Recall a pending request (the submitter)", "撤回审批（提交人）", "approvals", act, request});
   router_.Add("GET", "/api/v1/me/approvals", [ap](Call& c) -> Result<Reply> {
     std::string status = Query(c, "status");
@@ -204,7 +321,7 @@ void Api::AddOrgRoutes() {
       if (*end || v < 1 || v > 500) return Status::Invalid("validation.range", "limit is 1-500", "limit 须为 1-500", "limit");
       limit = static_cast<int>(v);
     }
-    return Wrap(ap->Inbox(c.p(), status.empty() ? "pending" : status, limit));
+    return Wrap(Sent(ap->Inbox(c.p(), status.empty() ? "pending" : status, limit)));
   }, {"My approvals: what waits for me (including what was delegated to me), what I decided, or what I submitted",
       "我的审批：待我审批（含他人委托给我的）、我已审批、我提交的", "approvals", nullptr, Items(inbox_item),
       {{"status", "pending (default), decided or submitted"}, {"limit", "decided/submitted: 1-500, default 100"}}});
@@ -222,14 +339,14 @@ void Api::AddOrgRoutes() {
   json authority = {{"type", "object"}, {"required", {"unit_id", "max_discount_pct"}},
                     {"properties", {{"unit_id", {{"type", "integer"}}}, {"role", {{"type", "string"}}}, {"category_prefix", {{"type", "string"}}},
                                     {"min_amount", {{"type", "number"}}}, {"max_discount_pct", {{"type", "number"}}}}}};
-  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->Authorities(c.p())); },
+  router_.Add("GET", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(Sent(cm->Authorities(c.p()))); },
               {"Pricing authority rules", "定价权限规则", "approvals", nullptr, Items(authority_out)});
-  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(cm->SaveAuthority(c.p(), c.body), 201); },
+  router_.Add("POST", "/api/v1/pricing-authority", [cm](Call& c) { return Wrap(Sent(cm->SaveAuthority(c.p(), AuthorityDraftOf(c.body))), 201); },
               {"Set the largest discount a role in a unit may give, by category and deal size (HQ)",
                "设置单元内某角色按品类和金额可给的最大折扣（总部）", "approvals", authority, authority_out, {}, 201});
-  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(cm->ArchiveAuthority(c.p(), c.id())); },
+  router_.Add("DELETE", "/api/v1/pricing-authority/{id}", [cm](Call& c) { return Wrap(ArchiveAuthority(*cm, c)); },
               {"Remove a pricing authority rule", "删除定价权限规则", "approvals", nullptr, SchemaRef("Archived")});
-  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(cm->CheckQuote(c.p(), c.id())); },
+  router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(Sent(cm->CheckQuote(c.p(), c.id()))); },
               {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, quote_check});
   if (org::BudgetService* b = services_.budgets) {
     const json budget_out = SchemaRef("Budget");
@@ -258,19 +375,19 @@ void Api::AddOrgRoutes() {
   json sq = {{"type", "object"},
              {"properties", {{"comment", {{"type", "string"}}},
                              {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden (≥ 5 characters)"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(cm->SubmitQuote(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/quotes/{id}/submit", [cm](Call& c) { return Wrap(Sent(cm->SubmitQuote(c.p(), c.id(), QuoteSubmitOf(Body(c))))); },
               {"Submit a quote: approved within authority, else routed to approval", "提交报价：权限内直接批准，超出权限自动进入审批",
                "approvals", sq, quote_submitted});
   json to_order = {{"type", "object"},
                    {"properties", {{"channel", {{"type", "string"}, {"enum", {"store", "online", "b2b", "wechat", "livestream"}}}},
                                    {"ordered_at", {{"type", "string"}, {"format", "date-time"}}}}}};
-  router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(cm->OrderFromQuote(c.p(), c.id(), Body(c)), 201); },
+  router_.Add("POST", "/api/v1/quotes/{id}/order", [cm](Call& c) { return Wrap(Sent(cm->OrderFromQuote(c.p(), c.id(), QuoteToOrderOf(Body(c)))), 201); },
               {"Turn an approved, sent or accepted quote into an order (once); the quote becomes accepted",
                "将已批准/已发送/已接受的报价单转成订单（仅一次），报价单随之变为已接受", "approvals", to_order, ordered, {}, 201});
   json sign = {{"type", "object"},
                {"properties", {{"legal_reviewed", {{"type", "boolean"}}},
                                {"override_reason", {{"type", "string"}, {"description", "unit leads and HQ: why a blocking compliance checkpoint is overridden"}}}}}};
-  router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(cm->SignContract(c.p(), c.id(), Body(c))); },
+  router_.Add("POST", "/api/v1/contracts/{id}/sign", [cm](Call& c) { return Wrap(Sent(cm->SignContract(c.p(), c.id(), ContractSignOf(Body(c))))); },
               {"Sign an approved contract: legal review required, compliance checkpoints first", "签署已批准的合同：须经法务审核，先做合规检查",
                "approvals", sign, signed_out});
 }

@@ -13,6 +13,7 @@
 #include "org/governance/json.h"
 #include "org/internal.h"
 #include "org/store/expenses.h"
+#include "org/workflow/json.h"
 
 namespace keel::org {
 
@@ -278,22 +279,22 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
                   {"compliance", compliance}};
     }
   }
-  json submit = {{"object", "expenses"}, {"record_id", id}, {"definition", "expense_claim"}};
-  if (body.contains("comment")) submit["comment"] = body["comment"];
+  // A comment that is no text throws here, as it did inside the engine (answered 400 at the top).
+  SubmitRequest submit{.object = "expenses", .record_id = id, .definition = std::string("expense_claim"), .comment = body.value("comment", ""), .problem = {}};
   auto request = approvals_.Submit(p, submit, /*via_service=*/true);
   if (!request.ok()) {
     OnDecision(p.tenant_id, id, "recalled");  // nothing waits for a decision: the money goes back
     return request.status();
   }
-  if (request->value("status", "") == "not_needed") {
+  if (request->not_needed()) {
     // The workflow's entry condition says no approval is needed: approved, the money stays committed.
     KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
-    return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"compliance", compliance}};
+    return json{{"expense", updated}, {"approval", ToJson(*request)}, {"boundary", {{"mode", "approval"}}}, {"compliance", compliance}};
   }
   KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
   KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
   b.erase("entries");
-  return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"budget", b}, {"compliance", compliance}};
+  return json{{"expense", updated}, {"approval", ToJson(*request)}, {"boundary", {{"mode", "approval"}}}, {"budget", b}, {"compliance", compliance}};
 }
 
 void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& decision) {

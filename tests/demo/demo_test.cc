@@ -14,6 +14,7 @@
 #include "org/ledger_json.h"
 #include "org/profit_sharing.h"
 #include "org/workflow/approvals.h"
+#include "org/workflow/json.h"
 #include "org/governance.h"
 #include "support/test_clock.h"
 #include "support/test_db.h"
@@ -326,17 +327,17 @@ TEST(DemoUnits, QuotesBeyondAuthorityGoToTheUnitLeadThenHq) {
   EXPECT_EQ(e.governance.BoundaryFor(g.summary.tenant_id, lead.unit_id, "expense", 12000).value().mode, "approval");
   EXPECT_EQ(e.governance.Sandbox(lead, lead.unit_id).value().allowed_roles, (std::vector<std::string>{"rep", "supervisor"}));
   auto inbox = e.approvals.Inbox(lead).value();
-  ASSERT_EQ(inbox["items"].size(), 2u) << inbox.dump();
+  ASSERT_EQ(inbox.size(), 2u) << org::ToJson(inbox).dump();
   // The unit lead approves both; the 25 % one needs HQ next, the 16 % one is done.
-  auto a2 = e.approvals.Act(lead, *q[1].approval_id, "approve", nlohmann::json::object()).value();
-  EXPECT_EQ(a2["status"], "approved");
-  auto a3 = e.approvals.Act(lead, *q[2].approval_id, "approve", nlohmann::json::object()).value();
-  EXPECT_EQ(a3["status"], "pending");
-  EXPECT_EQ(a3["step"], 1);
+  auto a2 = e.approvals.Act(lead, *q[1].approval_id, "approve", {}).value();
+  EXPECT_EQ(a2.status, "approved");
+  auto a3 = e.approvals.Act(lead, *q[2].approval_id, "approve", {}).value();
+  EXPECT_EQ(a3.status, "pending");
+  EXPECT_EQ(a3.step, 1);
   auto hq_inbox = e.approvals.Inbox(ops).value();
-  ASSERT_EQ(hq_inbox["items"].size(), 1u);
-  EXPECT_EQ(hq_inbox["items"][0]["record_id"], q[2].id);
-  EXPECT_EQ(e.approvals.Act(ops, *q[2].approval_id, "approve", nlohmann::json::object()).value()["status"], "approved");
+  ASSERT_EQ(hq_inbox.size(), 1u);
+  EXPECT_EQ(hq_inbox[0].record_id, q[2].id);
+  EXPECT_EQ(e.approvals.Act(ops, *q[2].approval_id, "approve", {}).value().status, "approved");
 
   // Generated the morning of 2026-11-27: last month is October.
   SeedAndCheckAccounting(e, "2026-10");

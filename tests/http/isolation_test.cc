@@ -80,15 +80,16 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
                                              {"lines", {{{"product_id", o.product}, {"qty", 2}, {"unit_price", 100}, {"discount_pct", 12}}}}});
     ids_["contracts"] = mk("rep_a1", "contracts", {{"code", "K-" + std::string(kMarker)}, {"name", kMarker}, {"customer_id", rep_customer_},
                                                    {"amount", 1000}, {"start_date", "2026-12-01"}, {"end_date", "2027-11-30"}});
-    auto sub = f_->commerce->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {{"comment", kMarker}});
-    if (!sub.ok()) throw std::runtime_error(sub.status().ToString());
-    ids_["approvals"] = (*sub)["approval"]["id"];
+    auto sub = f_->commerce->SubmitQuote(o.as["rep_a1"], ids_["quotes"], {.comment = std::string(kMarker)});
+    if (!sub.ok() || !sub->approval || !sub->approval->request) throw std::runtime_error(sub.status().ToString());
+    ids_["approvals"] = sub->approval->request->id;
     auto grant = f_->approvals->CreateGrant(o.as["lead_a"], {.grantee_id = o.users["sup_a"], .ends_at = TestClock().NowMs() + 30LL * 86400000,
                                                              .reason = kMarker});
     if (!grant.ok()) throw std::runtime_error(grant.status().ToString());
     ids_["grants"] = grant->id;
-    auto rule = f_->commerce->SaveAuthority(o.as["admin"], {{"unit_id", o.unit_a}, {"max_discount_pct", 8}});
-    ids_["pricing-authority"] = (*rule)["id"];
+    auto rule = f_->commerce->SaveAuthority(o.as["admin"], {.unit_id = o.unit_a, .max_discount_pct = 8, .pct_is_integer = true});
+    if (!rule.ok()) throw std::runtime_error(rule.status().ToString());
+    ids_["pricing-authority"] = rule->id;
     auto budget = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});
     if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
     ids_["budgets"] = (*budget)["id"];

@@ -75,7 +75,7 @@ TEST_P(ChangesTest, AWorkflowStartsWhenANamedFieldChangesAndOnlyThen) {
   ASSERT_TRUE(rs_->Update(domain::Principal::System(org_.tenant), Entity("opportunities"), deal, {{"discount_pct", 19}}).ok());
   EXPECT_EQ(Requests("opportunities", deal).size(), 1u);
   // Decided: a new change of the field starts a new request.
-  ASSERT_TRUE(approvals_.Act(As("lead_a"), reqs[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("lead_a"), reqs[0]["id"], "approve", {}).ok());
   ASSERT_TRUE(rs_->Update(As("rep_a1"), Entity("opportunities"), deal, {{"discount_pct", 22}}).ok());
   reqs = Requests("opportunities", deal);
   ASSERT_EQ(reqs.size(), 2u);
@@ -119,7 +119,7 @@ TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspe
   EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t2["id"]).value()["status"], "pending_approval");
   EXPECT_DOUBLE_EQ(Amount(b_mkt), 8000);
   EXPECT_EQ(rs_->Update(As("lead_b"), Entity("budget_transfers"), t2["id"], {{"status", "executed"}}).status().code(), "change.status");
-  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", {}).ok());
   EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t2["id"]).value()["status"], "executed");
   EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);
   EXPECT_DOUBLE_EQ(Amount(b_travel), 2500);
@@ -130,7 +130,7 @@ TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspe
                                            {{"code", "PR-FAIR"}, {"name", "家电博览会"}, {"kind", "discount"}, {"discount_pct", 3},
                                             {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
   ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {{"amount", 4000}, {"source_object", "promotions"}, {"source_id", fair}}).ok());
-  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("budget_transfers", t3["id"])[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("budget_transfers", t3["id"])[0]["id"], "approve", {}).ok());
   EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t3["id"]).value()["status"], "failed");
   EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);
   EXPECT_DOUBLE_EQ(Amount(b_travel), 2500);
@@ -146,17 +146,17 @@ TEST_P(ChangesTest, PriceChangesAreApprovedThenAppliedOnTheirDay) {
   json reqs = Requests("price_changes", pc["id"]);
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0]["definition"], "price_change");
-  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("ops"), reqs[0]["id"], "approve", {}).ok());
   EXPECT_EQ(rs_->Get(As("lead_a"), Entity("price_changes"), pc["id"]).value()["status"], "applied");
   EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 3499);
   // −20 % from 1 December: HQ, then the admin; applied when the day comes.
   json cut = rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2799.2}, {"effective_date", "2026-12-01"},
                                                                  {"reason", "双十二清库存"}}).value();
   int64_t rid = Requests("price_changes", cut["id"])[0]["id"];
-  auto step = approvals_.Act(As("ops"), rid, "approve", json::object());
+  auto step = approvals_.Act(As("ops"), rid, "approve", {});
   ASSERT_TRUE(step.ok());
-  EXPECT_EQ((*step)["status"], "pending");  // on to the admin
-  ASSERT_TRUE(approvals_.Act(As("admin"), rid, "approve", json::object()).ok());
+  EXPECT_EQ(step->status, "pending");  // on to the admin
+  ASSERT_TRUE(approvals_.Act(As("admin"), rid, "approve", {}).ok());
   EXPECT_EQ(rs_->Get(As("lead_a"), Entity("price_changes"), cut["id"]).value()["status"], "approved");
   EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 0);
   EXPECT_DOUBLE_EQ(rs_->Get(As("admin"), products, org_.product).value()["price"].get<double>(), 3499);
@@ -166,7 +166,7 @@ TEST_P(ChangesTest, PriceChangesAreApprovedThenAppliedOnTheirDay) {
   // Approved against a price that has changed by the day it takes effect: it fails, nothing moves.
   json stale = rs_->Create(As("lead_a"), Entity("price_changes"), {{"product_id", org_.product}, {"new_price", 2899}, {"effective_date", "2026-12-05"},
                                                                    {"reason", "元旦促销"}}).value();
-  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("price_changes", stale["id"])[0]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("ops"), Requests("price_changes", stale["id"])[0]["id"], "approve", {}).ok());
   ASSERT_TRUE(rs_->Update(As("admin"), products, org_.product, {{"price", 2999}}).ok());
   clock_.Advance(4LL * 86400000);
   EXPECT_EQ(changes_.ApplyDuePrices(org_.tenant).value(), 0);
@@ -185,17 +185,17 @@ TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
   int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-K"}, {"name", "华东地产"}, {"kind", "b2b"}});
   int64_t k = MustCreate(*rs_, As("rep_a1"), "contracts", {{"code", "K-1"}, {"name", "精装房空调配套"}, {"customer_id", customer}, {"amount", 200000},
                                                            {"start_date", "2026-12-01"}, {"end_date", "2027-11-30"}});
-  auto r = approvals_.Submit(As("rep_a1"), {{"object", "contracts"}, {"record_id", k}});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_TRUE(approvals_.Act(As("lead_a"), (*r)["id"], "approve", json::object()).ok());
+  auto r = approvals_.Submit(As("rep_a1"), {.object = "contracts", .record_id = k});
+  ASSERT_TRUE(r.ok() && r->request) << r.status().ToString();
+  ASSERT_TRUE(approvals_.Act(As("lead_a"), r->request->id, "approve", {}).ok());
   // Not through the record API; the checkpoint blocks the rep; the lead overrides it with a reason.
   EXPECT_EQ(rs_->Update(As("rep_a1"), Entity("contracts"), k, {{"status", "signed"}, {"legal_reviewed", true}}).status().code(), "contract.sign");
-  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k, {{"legal_reviewed", true}}).status().code(), "compliance.blocked");
+  EXPECT_EQ(commerce_.SignContract(As("rep_a1"), k, {.legal_reviewed = true}).status().code(), "compliance.blocked");
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("contracts"), k).value()["status"], "approved");
-  auto done = commerce_.SignContract(As("lead_a"), k, {{"legal_reviewed", true}, {"override_reason", "客户为战略合作伙伴，已口头确认"}});
+  auto done = commerce_.SignContract(As("lead_a"), k, {.legal_reviewed = true, .override_reason = "客户为战略合作伙伴，已口头确认"});
   ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ((*done)["contract"]["status"], "signed");
-  EXPECT_EQ((*done)["compliance"]["overrides"].size(), 1u) << done->dump();
+  EXPECT_EQ(done->contract["status"], "signed");
+  EXPECT_EQ(done->compliance["overrides"].size(), 1u) << done->compliance.dump();
   std::vector<ComplianceEvent> events = governance_.ComplianceEvents(As("admin"), {}).value();
   bool overridden = false;
   for (const auto& e : events) overridden = overridden || (e.record_id == k && e.outcome == "overridden");
@@ -206,21 +206,21 @@ TEST_P(ChangesTest, AnApprovedQuoteBecomesAnOrderOnce) {
   int64_t customer = MustCreate(*rs_, As("rep_a1"), "customers", {{"code", "C-Q"}, {"name", "华东酒店集团"}, {"kind", "b2b"}});
   int64_t quote = MustCreate(*rs_, As("rep_a1"), "quotes", {{"code", "Q-ORD"}, {"customer_id", customer},
                                                             {"lines", {{{"product_id", org_.product}, {"qty", 3}, {"unit_price", 3299}, {"discount_pct", 4.5}}}}});
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.status");  // a draft
-  auto sent = commerce_.SubmitQuote(As("rep_a1"), quote, json::object());  // 4.5 %: within the 5 % default
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, {}).status().code(), "quote.status");  // a draft
+  auto sent = commerce_.SubmitQuote(As("rep_a1"), quote, {});  // 4.5 %: within the 5 % default
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  auto made = commerce_.OrderFromQuote(As("rep_a1"), quote, json::object());
+  auto made = commerce_.OrderFromQuote(As("rep_a1"), quote, {});
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   // 3 × 3299 = 9897 at list; 4.5 % off in basis points: 9451.64 (half a fen up) — the quote's total.
-  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), (*made)["quote"]["total"].get<double>());
-  EXPECT_DOUBLE_EQ((*made)["order"]["total"].get<double>(), 9451.64);
-  EXPECT_DOUBLE_EQ((*made)["order"]["discount_total"].get<double>(), 445.36);
-  EXPECT_EQ((*made)["order"]["code"], "SO-Q-ORD");
-  EXPECT_EQ((*made)["order"]["owner_id"], org_.users["rep_a1"]);
-  EXPECT_EQ((*made)["quote"]["status"], "accepted");
-  EXPECT_EQ((*made)["quote"]["order_id"], (*made)["order"]["id"]);
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, json::object()).status().code(), "quote.ordered");
-  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_b"), quote, json::object()).status().code(), "not_found");
+  EXPECT_DOUBLE_EQ(made->order["total"].get<double>(), made->quote["total"].get<double>());
+  EXPECT_DOUBLE_EQ(made->order["total"].get<double>(), 9451.64);
+  EXPECT_DOUBLE_EQ(made->order["discount_total"].get<double>(), 445.36);
+  EXPECT_EQ(made->order["code"], "SO-Q-ORD");
+  EXPECT_EQ(made->order["owner_id"], org_.users["rep_a1"]);
+  EXPECT_EQ(made->quote["status"], "accepted");
+  EXPECT_EQ(made->quote["order_id"], made->order["id"]);
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_a1"), quote, {}).status().code(), "quote.ordered");
+  EXPECT_EQ(commerce_.OrderFromQuote(As("rep_b"), quote, {}).status().code(), "not_found");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),

@@ -129,25 +129,25 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
                                             .action = "flag", .message_zh = "x", .message_en = "x"}).status().code(), "compliance.duplicate");
 
   // Reps of unit A may give 25 %: what stops the quote below is compliance, not pricing authority.
-  ASSERT_TRUE(commerce_.SaveAuthority(As("ops"), {{"unit_id", org_.unit_a}, {"role", "rep"}, {"max_discount_pct", 25}}).ok());
+  ASSERT_TRUE(commerce_.SaveAuthority(As("ops"), {.unit_id = org_.unit_a, .role = "rep", .max_discount_pct = 25}).ok());
   int64_t q = Quote("rep_a1", "Q-C1", {AcLine(20, 40)});  // 40 × 3,299 × 0.8 = 105,568: blocked and flagged
-  auto refused = commerce_.SubmitQuote(As("rep_a1"), q, json::object());
+  auto refused = commerce_.SubmitQuote(As("rep_a1"), q, {});
   EXPECT_EQ(refused.status().code(), "compliance.blocked");
   EXPECT_EQ(refused.status().kind(), ErrorKind::kUnprocessable);
   EXPECT_NE(refused.status().message_zh().find("空调折扣超过 15%"), std::string::npos);
   EXPECT_EQ(QuoteStatus(q), "draft");
   // A rep cannot override, whatever the reason.
-  EXPECT_EQ(commerce_.SubmitQuote(As("rep_a1"), q, {{"override_reason", "客户是战略合作伙伴"}}).status().code(), "compliance.override_forbidden");
-  EXPECT_EQ(commerce_.SubmitQuote(As("lead_a"), q, {{"override_reason", "急"}}).status().field(), "override_reason");
+  EXPECT_EQ(commerce_.SubmitQuote(As("rep_a1"), q, {.override_reason = "客户是战略合作伙伴"}).status().code(), "compliance.override_forbidden");
+  EXPECT_EQ(commerce_.SubmitQuote(As("lead_a"), q, {.override_reason = "急"}).status().field(), "override_reason");
   EXPECT_EQ(QuoteStatus(q), "draft");
   // The unit lead overrides with a reason: it passes (on to approval), and the override is on record.
-  auto passed = commerce_.SubmitQuote(As("lead_a"), q, {{"override_reason", "战略客户年度集采，总部已口头同意"}});
+  auto passed = commerce_.SubmitQuote(As("lead_a"), q, {.override_reason = "战略客户年度集采，总部已口头同意"});
   ASSERT_TRUE(passed.ok()) << passed.status().ToString();
-  ASSERT_EQ((*passed)["compliance"]["overrides"].size(), 1u);
-  EXPECT_EQ((*passed)["compliance"]["overrides"][0]["name"], "空调折扣超过 15%");
-  EXPECT_EQ((*passed)["compliance"]["overrides"][0]["by"], org_.users["lead_a"]);
-  ASSERT_EQ((*passed)["compliance"]["flags"].size(), 1u);
-  EXPECT_EQ((*passed)["compliance"]["flags"][0]["name"], "大额报价");
+  ASSERT_EQ(passed->compliance["overrides"].size(), 1u);
+  EXPECT_EQ(passed->compliance["overrides"][0]["name"], "空调折扣超过 15%");
+  EXPECT_EQ(passed->compliance["overrides"][0]["by"], org_.users["lead_a"]);
+  ASSERT_EQ(passed->compliance["flags"].size(), 1u);
+  EXPECT_EQ(passed->compliance["flags"][0]["name"], "大额报价");
   EXPECT_EQ(QuoteStatus(q), "approved");
 
   auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value();
@@ -167,12 +167,12 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   int64_t fan = MustCreate(*rs_, domain::Principal::System(org_.tenant), "products",
                            {{"sku", "FAN-1"}, {"name", "落地扇"}, {"category_path", "家电/风扇"}, {"price", 299}, {"cost", 150}});
   int64_t q2 = Quote("rep_a1", "Q-C2", {AcLine(5, 1), {{"product_id", fan}, {"qty", 1}, {"unit_price", 299}, {"discount_pct", 30}}});
-  auto ok2 = commerce_.SubmitQuote(As("rep_a1"), q2, json::object());
+  auto ok2 = commerce_.SubmitQuote(As("rep_a1"), q2, {});
   ASSERT_TRUE(ok2.ok()) << ok2.status().ToString();
-  EXPECT_TRUE((*ok2)["compliance"]["flags"].empty());
+  EXPECT_TRUE(ok2->compliance["flags"].empty());
   // A checkpoint switched off no longer applies.
   ASSERT_TRUE(gov_.UpdateCheckpoint(As("admin"), block->id, {.active = false}).ok());
-  EXPECT_TRUE(commerce_.SubmitQuote(As("rep_a1"), Quote("rep_a1", "Q-C3", {AcLine(20, 1)}), json::object()).ok());
+  EXPECT_TRUE(commerce_.SubmitQuote(As("rep_a1"), Quote("rep_a1", "Q-C3", {AcLine(20, 1)}), {}).ok());
   // Checking another object works from the record's fields alone (a contract without legal review).
   ASSERT_TRUE(gov_.SaveCheckpoint(As("ops"), {.name = "合同未经法务审核", .object = "contracts", .on = "sign",
                                               .when = "ISBLANK(legal_reviewed) OR legal_reviewed = FALSE", .action = "flag",

@@ -93,14 +93,14 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   EXPECT_DOUBLE_EQ((*sent)["budget"]["committed"].get<double>(), 450);
   int64_t request = (*sent)["approval"]["id"];
   // Rejected by the manager: the money goes back.
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), request, "reject", {{"comment", "缺发票"}}).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), request, "reject", [] { ApprovalAction a; a.comment = std::string("缺发票"); return a; }()).ok());
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), claim).value()["status"], "rejected");
   EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 0);
   // Resubmitted and approved: committed again; HQ posts it to October's ledger.
   auto again = expenses_.Submit(As("rep_a1"), claim, json::object());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(expenses_.Post(As("admin"), claim).status().code(), "expense.status");  // not approved yet
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*again)["approval"]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*again)["approval"]["id"], "approve", {}).ok());
   EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 450);
   EXPECT_EQ(expenses_.Post(As("lead_a"), claim).status().code(), "forbidden");
   auto posted = expenses_.Post(As("admin"), claim);
@@ -128,7 +128,7 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
                                    {{"day", "2026-10-16"}, {"kind", "taxi"}, {"amount", 50}}});
   auto sent = expenses_.Submit(As("rep_a1"), claim, json::object());
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*sent)["approval"]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*sent)["approval"]["id"], "approve", {}).ok());
   ASSERT_TRUE(expenses_.Post(As("admin"), claim).ok());
 
   auto run = ledger_.PostPeriod(As("admin"), "2026-10");
@@ -237,7 +237,7 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   int64_t late = Claim("rep_a1", {{{"day", "2026-10-20"}, {"kind", "taxi"}, {"amount", 30}, {"has_receipt", true}}});
   auto s2 = expenses_.Submit(As("rep_a1"), late, json::object());
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*s2)["approval"]["id"], "approve", json::object()).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*s2)["approval"]["id"], "approve", {}).ok());
   EXPECT_EQ(expenses_.Post(As("admin"), late).value()["ledger_period"], "2026-11");
 }
 

@@ -22,25 +22,19 @@ Commerce::Commerce(store::Database& db, domain::RecordService& records, Approval
   });
 }
 
-Result<json> Commerce::SignContract(const Principal& p, int64_t id, const json& body) {
+Result<SignedContract> Commerce::SignContract(const Principal& p, int64_t id, const ContractSign& sign) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not sign contracts", "只读角色不能签署合同");
   const domain::EntityDef& contracts = *domain::FindEntity("contracts");
   KEEL_ASSIGN_OR_RETURN(json contract, records_.Get(p, contracts, id));
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"legal_reviewed", "override_reason"}));
-  if (body.contains("legal_reviewed") && !body["legal_reviewed"].is_boolean()) {
-    return Bad("validation.type", "legal_reviewed is true or false", "legal_reviewed 应为 true 或 false", "legal_reviewed");
-  }
-  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
-    return Bad("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
-  }
+  KEEL_RETURN_IF_ERROR(sign.problem);
   if (contract.value("status", "") != "approved") {
     return Status::Error(ErrorKind::kConflict, "contract.status", "only an approved contract is signed; this one is " + contract.value("status", ""),
                          "只有已批准的合同可以签署；当前状态为 " + contract.value("status", ""), "status");
   }
   json patch = {{"status", "signed"}};
-  if (body.contains("legal_reviewed")) {
-    patch["legal_reviewed"] = body["legal_reviewed"];
-    contract["legal_reviewed"] = body["legal_reviewed"];
+  if (sign.legal_reviewed) {
+    patch["legal_reviewed"] = *sign.legal_reviewed;
+    contract["legal_reviewed"] = *sign.legal_reviewed;
   }
   // Legal review first: a signing that cannot happen leaves no compliance event behind.
   if (!contract.value("legal_reviewed", json(false)).is_boolean() || !contract["legal_reviewed"].get<bool>()) {
@@ -49,16 +43,16 @@ Result<json> Commerce::SignContract(const Principal& p, int64_t id, const json& 
   }
   json compliance = json::object();
   if (governance_ != nullptr) {
-    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "contracts", "sign", id, contract, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "contracts", "sign", id, contract, sign.override_reason));
     compliance = ToJson(outcome);
   }
   domain::WriteOptions opt;
   opt.checked = true;
   KEEL_ASSIGN_OR_RETURN(json signed_, records_.Update(p, contracts, id, patch, opt));
-  return json{{"contract", signed_}, {"compliance", compliance}};
+  return SignedContract{.contract = std::move(signed_), .compliance = std::move(compliance)};
 }
 
-Result<json> Commerce::ContractLifecycle(int64_t tenant) {
+Result<LifecycleRun> Commerce::ContractLifecycle(int64_t tenant) {
   auto sys = Principal::System(tenant);
   const domain::EntityDef& contracts = *domain::FindEntity("contracts");
   std::string today;
@@ -74,7 +68,7 @@ Result<json> Commerce::ContractLifecycle(int64_t tenant) {
     auto d = ParseDate(date);
     return d.ok() ? FormatDate(*d - days) : date;
   };
-  json changed = json::array();
+  LifecycleRun run{.day = today, .changed = {}};
   for (const auto& c : live) {
     std::string next = c.status;
     if (renewed.count(c.id)) next = "renewed";
@@ -86,7 +80,7 @@ Result<json> Commerce::ContractLifecycle(int64_t tenant) {
     KEEL_ASSIGN_OR_RETURN(json now_rec, records_.Get(sys, contracts, c.id));
     if (now_rec["status"] != c.status) continue;
     KEEL_RETURN_IF_ERROR(records_.Update(sys, contracts, c.id, {{"status", next}}).status());
-    changed.push_back({{"id", c.id}, {"from", c.status}, {"to", next}});
+    run.changed.push_back({c.id, c.status, next});
     if (next == "expiring" && c.owner_id) {
       // The owner's renewal reminder, due on the last day.
       auto t = records_.Create(sys, *domain::FindEntity("tasks"),
@@ -96,7 +90,7 @@ Result<json> Commerce::ContractLifecycle(int64_t tenant) {
       if (!t.ok()) spdlog::warn("contracts: renewal task for {} failed: {}", c.id, t.status().ToString());
     }
   }
-  return json{{"day", today}, {"changed", changed}};
+  return run;
 }
 
 }  // namespace keel::org

@@ -14,12 +14,9 @@ namespace keel::org {
 using json = nlohmann::json;
 using domain::Principal;
 
-Result<json> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const json& body) {
+Result<QuoteSubmission> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const QuoteSubmit& submit) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit quotes", "只读角色不能提交报价");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "override_reason"}));
-  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
-    return Bad("validation.type", "override_reason must be text", "override_reason 应为文本", "override_reason");
-  }
+  KEEL_RETURN_IF_ERROR(submit.problem);
   const domain::EntityDef& quotes = *domain::FindEntity("quotes");
   KEEL_ASSIGN_OR_RETURN(json quote, records_.Get(p, quotes, quote_id));
   std::string status = quote.value("status", "");
@@ -29,27 +26,30 @@ Result<json> Commerce::SubmitQuote(const Principal& p, int64_t quote_id, const j
   }
   json compliance = {{"flags", json::array()}, {"overrides", json::array()}};
   if (governance_) {
-    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "quotes", "submit", quote_id, quote, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "quotes", "submit", quote_id, quote, submit.override_reason));
     compliance = ToJson(outcome);
   }
-  KEEL_ASSIGN_OR_RETURN(json check, CheckQuote(p, quote_id));
-  if (check["within_authority"].get<bool>()) {
+  KEEL_ASSIGN_OR_RETURN(QuoteCheck check, CheckQuote(p, quote_id));
+  if (check.within_authority) {
     auto sys = Principal::System(p.tenant_id);
     KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, quotes, quote_id, {{"status", "approved"}}));
-    return json{{"status", "approved"}, {"within_authority", true}, {"check", check}, {"quote", updated}, {"compliance", compliance}};
+    return QuoteSubmission{.status = "approved", .within_authority = true, .check = std::move(check), .approval = std::nullopt,
+                           .quote = std::move(updated), .compliance = std::move(compliance)};
   }
-  json submit = {{"object", "quotes"}, {"record_id", quote_id}, {"definition", "quote_discount"}};
-  if (body.contains("comment")) submit["comment"] = body["comment"];
-  KEEL_ASSIGN_OR_RETURN(json request, approvals_.Submit(p, submit, /*via_service=*/true));
+  SubmitRequest request{.object = "quotes", .record_id = quote_id, .definition = std::string("quote_discount"), .comment = submit.comment,
+                        .problem = {}};
+  KEEL_ASSIGN_OR_RETURN(Submission approval, approvals_.Submit(p, request, /*via_service=*/true));
   KEEL_ASSIGN_OR_RETURN(json q2, records_.Get(Principal::System(p.tenant_id), quotes, quote_id));
-  return json{{"status", q2["status"]}, {"within_authority", false}, {"check", check}, {"approval", request}, {"quote", q2}, {"compliance", compliance}};
+  std::string now_status = q2["status"].get<std::string>();
+  return QuoteSubmission{.status = std::move(now_status), .within_authority = false, .check = std::move(check), .approval = std::move(approval),
+                         .quote = std::move(q2), .compliance = std::move(compliance)};
 }
 
-Result<json> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, const json& body) {
+Result<QuoteOrder> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, const QuoteToOrder& request) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not create orders", "只读角色不能下单");
   const domain::EntityDef& quotes = *domain::FindEntity("quotes");
   KEEL_ASSIGN_OR_RETURN(json quote, records_.Get(p, quotes, quote_id));
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"channel", "ordered_at"}));
+  KEEL_RETURN_IF_ERROR(request.problem);
   std::string status = quote.value("status", "");
   if (status != "approved" && status != "sent" && status != "accepted") {
     return Status::Error(ErrorKind::kConflict, "quote.status", "only an approved, sent or accepted quote becomes an order; this one is " + status,
@@ -75,8 +75,8 @@ Result<json> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, cons
     lines.push_back({{"product_id", l["product_id"]}, {"qty", qty}, {"unit_price", l["unit_price"]}, {"discount", Yuan(qty * list - amount)}});
   }
   json order = {{"code", "SO-" + quote.value("code", std::to_string(quote_id))},
-                {"channel", body.value("channel", json("b2b"))},
-                {"ordered_at", body.value("ordered_at", json(FormatTimestamp(now)))},
+                {"channel", request.channel.value_or(json("b2b"))},
+                {"ordered_at", request.ordered_at.value_or(json(FormatTimestamp(now)))},
                 {"customer_id", quote["customer_id"]},
                 {"owner_id", quote["owner_id"]},
                 {"unit_id", quote["unit_id"]},
@@ -93,7 +93,7 @@ Result<json> Commerce::OrderFromQuote(const Principal& p, int64_t quote_id, cons
   } else {
     KEEL_ASSIGN_OR_RETURN(updated, records_.Get(sys, quotes, quote_id));
   }
-  return json{{"order", created}, {"quote", updated}};
+  return QuoteOrder{.order = std::move(created), .quote = std::move(updated)};
 }
 
 }  // namespace keel::org

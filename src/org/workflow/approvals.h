@@ -40,6 +40,111 @@ namespace keel::org {
 using json = nlohmann::json;
 using domain::Principal;
 
+// A stored version of a workflow. `definition` is the document the admin wrote, normalised by
+// the engine: JSON on purpose (steps, approvers, conditions are the user's document).
+struct WorkflowVersion {
+  std::string name;
+  int64_t version = 0;
+  std::optional<std::string> status;      // active | superseded; nullopt: not shown (active lists)
+  std::optional<std::string> created_at;  // nullopt: not shown (a definition just saved)
+  json definition;
+};
+// A workflow's versions, newest first.
+struct WorkflowHistory {
+  std::string name;
+  std::vector<WorkflowVersion> versions;
+};
+
+// A submission (POST /approvals; quotes, expense claims and triggers submit through their
+// services). A member of the wrong JSON type holds the 400 reading it gave: the engine reports it
+// where it comes to that member, so errors come in the same order whoever builds the command.
+struct SubmitRequest {
+  std::string object;                             // quotes, contracts, expenses, …
+  std::optional<int64_t> record_id;               // nullopt: absent or not an integer (400)
+  std::optional<Result<std::string>> definition;  // nullopt: the object's own workflow
+  Result<std::string> comment = std::string();
+  Status problem;  // the request's shape (not an object, an unknown member, object not a text): after the permission check
+};
+
+// An approve, reject, comment or recall. Members of the wrong JSON type as in SubmitRequest.
+struct ApprovalAction {
+  Result<std::string> comment = std::string();
+  Result<std::string> to = std::string();  // "", previous or submitter (a rejection's destination)
+  std::optional<int64_t> version;          // the version the caller read; a mistyped one is -1 (never current)
+  Status problem;                          // not an object, an unknown member: after the permission check
+};
+
+// A step of a request's workflow, as the request shows it.
+struct ApprovalStep {
+  std::string name, title_zh, title_en, mode;
+};
+// An approver's task on a step.
+struct ApprovalTask {
+  int64_t id = 0, step = 0, approver_id = 0;
+  std::optional<std::string> approver;  // their name
+  std::string status;                   // pending, approved, rejected, skipped, escalated, superseded
+  std::optional<std::string> due_at;
+  std::optional<int64_t> acted_by;
+  std::optional<std::string> acted_at, comment;
+};
+// One line of a request's log.
+struct ApprovalLogLine {
+  std::optional<int64_t> actor_id, on_behalf_of;
+  std::string action;
+  std::optional<int64_t> step;
+  std::optional<std::string> comment;
+  std::string at;
+};
+// An approval request (审批单) with its steps, tasks and log. `record` is the record as submitted:
+// an entity record, JSON like every record.
+struct ApprovalView {
+  int64_t id = 0;
+  std::string definition;
+  int64_t definition_version = 0;
+  std::string title_zh, title_en, object;
+  int64_t record_id = 0;
+  std::optional<int64_t> unit_id, submitter_id;
+  std::string status;  // pending | approved | rejected | recalled
+  int64_t step = 0, version = 0;
+  json record;
+  std::string created_at, updated_at;
+  std::optional<std::string> decided_at;
+  std::optional<std::vector<ApprovalStep>> steps;  // nullopt: the workflow's version is gone
+  std::vector<ApprovalTask> tasks;
+  std::vector<ApprovalLogLine> log;
+};
+// What a submission did: the request it started, or nothing to approve (the workflow's entry
+// condition does not hold: "not_needed").
+struct Submission {
+  std::optional<ApprovalView> request;
+  bool not_needed() const { return !request.has_value(); }
+};
+
+// An approval in someone's inbox: a task waiting for them (status pending), or a request they
+// decided or submitted. `summary` holds the record's headline fields as the record has them
+// (code, name, total, …): an excerpt of an entity record, JSON like the record.
+struct InboxItem {
+  int64_t request_id = 0;
+  std::string definition, object;
+  int64_t record_id = 0;
+  std::optional<int64_t> submitter_id;
+  json summary;
+  std::string submitted_at;
+  int64_t version = 0;
+  struct Task {  // pending
+    int64_t id = 0, step = 0;
+    std::optional<int64_t> on_behalf_of;  // the approver the caller acts for by delegation
+    std::optional<std::string> due_at;
+    bool overdue = false;
+  };
+  std::optional<Task> task;
+  struct Outcome {  // decided, submitted
+    std::string status;
+    std::optional<std::string> decided_at, my_decision, my_decision_at;
+  };
+  std::optional<Outcome> outcome;
+};
+
 // A delegation to make (POST /grants): the caller's approvals (or, for an admin, grantor_id's)
 // to the grantee from starts_at until ends_at, optionally only within a unit's subtree.
 struct GrantCommand {
@@ -68,24 +173,32 @@ class ApprovalEngine {
   ~ApprovalEngine();
 
   // ---- Workflow definitions (admin, hq_ops write; everyone reads) ----
-  // JSON on purpose: a definition is the document the admin writes (validated by CheckDefinition).
-  Result<json> SaveDefinition(const Principal& p, const json& body);
-  Result<json> Definitions(const Principal& p);
-  Result<json> Definition(const Principal& p, const std::string& name);
+  // JSON on purpose: `document` is the definition the admin writes (validated and normalised:
+  // 400 naming the member at fault; 403 for other roles). Returns the new active version.
+  Result<WorkflowVersion> SaveDefinition(const Principal& p, const json& document);
+  // The active version of every workflow, by name (with created_at, without status).
+  Result<std::vector<WorkflowVersion>> Definitions(const Principal& p);
+  // Every version of `name`, newest first; 404 for no such workflow.
+  Result<WorkflowHistory> Definition(const Principal& p, const std::string& name);
 
   // ---- Requests ----
   // Starts the active workflow `name` (or the object's default) on a record the caller can see.
   // Quotes and expense claims have their own submission (POST /quotes/{id}/submit,
   // /expenses/{id}/submit: authority, policy, budget); only those services pass `via_service`.
-  Result<json> Submit(const Principal& p, const json& body, bool via_service = false);
-  Result<json> Get(const Principal& p, int64_t request_id);
-  // approve | reject (optionally {"to": "previous"}) | comment; as the approver or their delegate.
-  Result<json> Act(const Principal& p, int64_t request_id, const std::string& action, const json& body);
-  Result<json> Recall(const Principal& p, int64_t request_id, const json& body);
+  // 409 approval.pending when the record already waits, approval.status when its status does not
+  // allow it; 422 approval.no_approver when nobody can approve the first step that applies.
+  Result<Submission> Submit(const Principal& p, const SubmitRequest& request, bool via_service = false);
+  // 404 when there is no such request or the caller may not see it.
+  Result<ApprovalView> Get(const Principal& p, int64_t request_id);
+  // approve | reject (optionally to: previous) | comment; as the approver or their delegate.
+  // 409 approval.changed for a stale version, approval.closed for a decided request.
+  Result<ApprovalView> Act(const Principal& p, int64_t request_id, const std::string& action, const ApprovalAction& a);
+  // The submitter takes a pending request back (the action's comment goes to the log).
+  Result<ApprovalView> Recall(const Principal& p, int64_t request_id, const ApprovalAction& a);
   // `status`: pending (tasks waiting for the caller, and for those who delegated their approvals
   // to the caller; the default), decided (requests I approved or rejected,
   // newest first) or submitted (my own requests, newest first, with their state).
-  Result<json> Inbox(const Principal& p, const std::string& status = "pending", int limit = 100);
+  Result<std::vector<InboxItem>> Inbox(const Principal& p, const std::string& status = "pending", int limit = 100);
   // Timeouts: overdue tasks are escalated. Start() runs it for every tenant each minute on its
   // own thread; tests call it directly with their clock.
   Result<int64_t> Tick(int64_t tenant_id);
@@ -131,7 +244,8 @@ class ApprovalEngine {
   struct Impl;
 
  private:
-  // True when it started (or a hook handled) a workflow for the record.
+  // True when it started (or a hook handled) a workflow for the record. JSON: `record` and
+  // `changes` are an entity record and its changed fields, as the record service observes them.
   bool OnWrite(const Principal& p, const domain::EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   std::unique_ptr<Impl> impl_;
 };

@@ -254,9 +254,9 @@ Result<std::pair<int64_t, json>> ApprovalEngine::Impl::ActiveDef(store::Connecti
   return std::make_pair(r->version, json::parse(r->definition));
 }
 
-Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body) {
+Result<WorkflowVersion> ApprovalEngine::SaveDefinition(const Principal& p, const json& document) {
   if (!IsHq(p)) return Forbidden("only admin and hq_ops define workflows", "只有管理员和运营可以定义审批流程");
-  KEEL_ASSIGN_OR_RETURN(json def, impl_->CheckDefinition(body));
+  KEEL_ASSIGN_OR_RETURN(json def, impl_->CheckDefinition(document));
   const std::string name = def["name"].get<std::string>();
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
@@ -269,35 +269,33 @@ Result<json> ApprovalEngine::SaveDefinition(const Principal& p, const json& body
   KEEL_RETURN_IF_ERROR(repo::SupersedeDefinition(*conn, p.tenant_id, name));
   KEEL_RETURN_IF_ERROR(repo::InsertDefinition(*conn, p.tenant_id, name, version, def.dump(), FormatTimestamp(impl_->clock.NowMs()),
                                               p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt));
+  WorkflowVersion saved{.name = name, .version = version, .status = "active", .created_at = std::nullopt, .definition = def};
   def["version"] = version;
   def["status"] = "active";
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, impl_->clock.NowMs(), {before.is_null() ? "create" : "update", "approval_defs", 0, before, def}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return def;
+  return saved;
 }
 
-Result<json> ApprovalEngine::Definitions(const Principal& p) {
+Result<std::vector<WorkflowVersion>> ApprovalEngine::Definitions(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::DefinitionRow> rows, repo::LoadActiveDefinitions(*conn, p.tenant_id));
-  json items = json::array();
+  std::vector<WorkflowVersion> out;
   for (const auto& r : rows) {
-    json d = json::parse(r.definition);
-    d["version"] = r.version;
-    d["created_at"] = r.created_at;
-    items.push_back(d);
+    out.push_back({.name = r.name, .version = r.version, .status = std::nullopt, .created_at = r.created_at, .definition = json::parse(r.definition)});
   }
-  return json{{"items", items}};
+  return out;
 }
 
-Result<json> ApprovalEngine::Definition(const Principal& p, const std::string& name) {
+Result<WorkflowHistory> ApprovalEngine::Definition(const Principal& p, const std::string& name) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::DefinitionRow> rows, repo::LoadDefinitionVersions(*conn, p.tenant_id, name));
   if (rows.empty()) return Status::NotFound("workflow");
-  json versions = json::array();
+  WorkflowHistory out{.name = name, .versions = {}};
   for (const auto& r : rows) {
-    versions.push_back({{"version", r.version}, {"status", r.status}, {"created_at", r.created_at}, {"definition", json::parse(r.definition)}});
+    out.versions.push_back({.name = name, .version = r.version, .status = r.status, .created_at = r.created_at, .definition = json::parse(r.definition)});
   }
-  return json{{"name", name}, {"versions", versions}};
+  return out;
 }
 
 }  // namespace keel::org

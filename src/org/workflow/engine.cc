@@ -209,7 +209,8 @@ bool ApprovalEngine::OnWrite(const Principal& p, const domain::EntityDef& e, int
       handled = handled || (r.ok() && *r);
     }
     if (handled) return true;
-    auto submitted = Submit(p, {{"object", e.name}, {"record_id", id}, {"definition", d["name"]}}, /*via_service=*/true);
+    SubmitRequest request{.object = e.name, .record_id = id, .definition = d["name"].get<std::string>(), .problem = {}};
+    auto submitted = Submit(p, request, /*via_service=*/true);
     if (!submitted.ok() && submitted.status().code() != "approval.pending") {
       spdlog::warn("approvals: workflow {} triggered by {} {} of tenant {} did not start: {}", d["name"].get<std::string>(), e.name, id,
                    p.tenant_id, submitted.status().ToString());
@@ -284,7 +285,7 @@ Result<std::pair<int64_t, json>> ApprovalEngine::Impl::ActiveOrBuiltIn(store::Co
 
 // Under the tenant's lock: checks that the record may start `name` and starts it. Sets `id` (0:
 // the entry condition does not hold, `not_needed` says why) and `status`.
-Result<json> ApprovalEngine::Impl::StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id,
+Result<bool> ApprovalEngine::Impl::StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id,
                                                 json& record, const std::string& name, const std::string& comment, Started& out) {
   const domain::EntityDef& e = *domain::FindEntity(object);
   const OwnWorkflow* own = OwnOf(object);
@@ -315,10 +316,7 @@ Result<json> ApprovalEngine::Impl::StartRequest(store::Connection& conn, const P
     return Status::Error(ErrorKind::kConflict, "approval.pending", "this record already waits for approval (request " +
                          std::to_string(*open) + ")", "该记录已在审批中（审批单 " + std::to_string(*open) + "）", "record_id");
   }
-  if (!Holds(e, def.value("entry", ""), record, clock.NowMs())) {
-    return json{{"status", "not_needed"}, {"reason_en", "the workflow's entry condition does not hold"},
-                {"reason_zh", "不满足流程的发起条件，无需审批"}};
-  }
+  if (!Holds(e, def.value("entry", ""), record, clock.NowMs())) return false;
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
   out.id = ids[0];
   std::string now = FormatTimestamp(clock.NowMs());
@@ -345,40 +343,43 @@ Result<json> ApprovalEngine::Impl::StartRequest(store::Connection& conn, const P
     KEEL_RETURN_IF_ERROR(repo::SetRequestStep(conn, p.tenant_id, out.id, step));
   }
   if (own && own->has_approval_id) KEEL_RETURN_IF_ERROR(repo::SetRecordApproval(conn, object, p.tenant_id, record_id, out.id));
-  return json();
+  return true;
 }
 
-Result<json> ApprovalEngine::Submit(const Principal& p, const json& body, bool via_service) {
+Result<Submission> ApprovalEngine::Submit(const Principal& p, const SubmitRequest& request, bool via_service) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit approvals", "只读角色不能提交审批");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"object", "record_id", "definition", "comment"}));
-  std::string object = body.value("object", "");
+  KEEL_RETURN_IF_ERROR(request.problem);
+  const std::string& object = request.object;
   if (std::find(kObjects.begin(), kObjects.end(), object) == kObjects.end()) return ObjectEnum();
-  if (!body.contains("record_id") || !body["record_id"].is_number_integer()) {
-    return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
-  }
+  if (!request.record_id) return Bad("validation.required", "record_id is required", "record_id 为必填项", "record_id");
   if ((object == "quotes" || object == "expenses") && !via_service) {
     return Status::Error(ErrorKind::kUnprocessable, "approval.use_route",
                          object + " are submitted through POST /api/v1/" + object + "/{id}/submit (authority, policy and budget checks)",
                          object + " 须通过 POST /api/v1/" + object + "/{id}/submit 提交（权限、标准与预算校验）", "object");
   }
-  int64_t record_id = body["record_id"].get<int64_t>();
+  int64_t record_id = *request.record_id;
   KEEL_ASSIGN_OR_RETURN(json record, impl_->records.Get(p, *domain::FindEntity(object), record_id));
   const OwnWorkflow* own = OwnOf(object);
-  std::string name = body.value("definition", own ? std::string(own->name) : std::string());
+  std::string name = own ? std::string(own->name) : std::string();
+  if (request.definition) {
+    KEEL_ASSIGN_OR_RETURN(name, *request.definition);
+  }
   if (name.empty()) return Bad("validation.required", "definition is required", "definition 为必填项", "definition");
+  KEEL_ASSIGN_OR_RETURN(std::string comment, request.comment);
   Impl::Started started;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
     KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-    KEEL_ASSIGN_OR_RETURN(json not_needed, impl_->StartRequest(*conn, p, object, record_id, record, name, body.value("comment", ""), started));
-    if (!not_needed.is_null()) return not_needed;
+    KEEL_ASSIGN_OR_RETURN(bool needed, impl_->StartRequest(*conn, p, object, record_id, record, name, comment, started));
+    if (!needed) return Submission{};
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   std::string title = started.def.value("title_zh", name) + " · " + LabelOf(record, record_id);
   impl_->AfterCommit(p.tenant_id, object, record_id, started.id, started.status, started.pending, title);
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
-  return impl_->Describe(*conn, p.tenant_id, started.id);
+  KEEL_ASSIGN_OR_RETURN(ApprovalView view, impl_->Describe(*conn, p.tenant_id, started.id));
+  return Submission{std::move(view)};
 }
 
 // The task the caller acts on at the request's step: their own first, else one of a delegator's.
@@ -429,18 +430,18 @@ Result<std::string> ApprovalEngine::Impl::NextAfterDecision(store::Connection& c
   return std::string("pending");
 }
 
-Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::string& action, const json& body) {
+Result<ApprovalView> ApprovalEngine::Act(const Principal& p, int64_t id, const std::string& action, const ApprovalAction& a) {
   if (action != "approve" && action != "reject" && action != "comment") return Status::NotFound("action");
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not act on approvals", "只读角色不能处理审批");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "to", "version"}));
-  std::string comment = body.value("comment", "");
-  if (!body.value("comment", json("")).is_string() || comment.size() > 2000) {
+  KEEL_RETURN_IF_ERROR(a.problem);
+  KEEL_ASSIGN_OR_RETURN(const std::string comment, a.comment);
+  if (comment.size() > 2000) {
     return Bad("validation.type", "comment is a text of at most 2000 bytes", "comment 应为不超过 2000 字节的文字", "comment");
   }
   if (action == "reject" && comment.empty()) {
     return Bad("validation.required", "a rejection needs a comment saying why", "驳回须填写原因", "comment");
   }
-  std::string to = body.value("to", "");
+  KEEL_ASSIGN_OR_RETURN(const std::string to, a.to);
   if (!to.empty() && to != "previous" && to != "submitter") {
     return Bad("validation.enum", "to is previous or submitter", "to 取值 previous 或 submitter", "to");
   }
@@ -456,9 +457,7 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
     if (!found || !impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
     r = std::move(*found);
     json record = json::parse(r.snapshot);
-    if (body.contains("version") && (!body["version"].is_number_integer() || body["version"].get<int64_t>() != r.version)) {
-      return Changed(r.version);
-    }
+    if (a.version && *a.version != r.version) return Changed(r.version);
     if (action == "comment") {
       if (comment.empty()) return Bad("validation.required", "comment is required", "comment 为必填项", "comment");
       KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "comment", r.step, comment));
@@ -500,9 +499,9 @@ Result<json> ApprovalEngine::Act(const Principal& p, int64_t id, const std::stri
   return impl_->Describe(*conn, p.tenant_id, id);
 }
 
-Result<json> ApprovalEngine::Recall(const Principal& p, int64_t id, const json& body) {
+Result<ApprovalView> ApprovalEngine::Recall(const Principal& p, int64_t id, const ApprovalAction& a) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit or recall approvals", "只读角色不能撤回审批");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment"}));
+  KEEL_RETURN_IF_ERROR(a.problem);
   repo::RequestRow r;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
@@ -521,7 +520,8 @@ Result<json> ApprovalEngine::Recall(const Principal& p, int64_t id, const json& 
     KEEL_ASSIGN_OR_RETURN(int64_t changed, repo::RecallRequest(*conn, p.tenant_id, id, r.version, now));
     if (changed != 1) return Status::Error(ErrorKind::kConflict, "approval.changed", "the request changed; read it again", "审批单已更新，请刷新");
     KEEL_RETURN_IF_ERROR(repo::SkipPendingTasks(*conn, p.tenant_id, id, std::nullopt));
-    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "recalled", r.step, body.value("comment", "")));
+    KEEL_ASSIGN_OR_RETURN(const std::string comment, a.comment);  // read last, as the log line is written
+    KEEL_RETURN_IF_ERROR(impl_->Log(*conn, p.tenant_id, id, p.user_id, 0, "recalled", r.step, comment));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   impl_->AfterCommit(p.tenant_id, r.object, r.record_id, id, "recalled", {}, "");

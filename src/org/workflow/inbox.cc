@@ -13,11 +13,6 @@ namespace repo = workflow;
 
 namespace {
 
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
 // What a list shows of the record as it was submitted, whatever its object.
 json Summary(const json& rec) {
   json out = {{"code", rec.value("code", json(nullptr))}, {"name", rec.value("name", json(nullptr))},
@@ -33,38 +28,31 @@ json Summary(const json& rec) {
 }  // namespace
 
 // The request as the API shows it.
-Result<json> ApprovalEngine::Impl::Describe(store::Connection& conn, int64_t tenant, int64_t id) {
+Result<ApprovalView> ApprovalEngine::Impl::Describe(store::Connection& conn, int64_t tenant, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::RequestRow> found, repo::LoadRequest(conn, tenant, id));
   if (!found) return Status::NotFound("approval request");
   const repo::RequestRow& r = *found;
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> doc, repo::LoadDefinitionDocument(conn, tenant, r.def_name, r.def_version));
   json def = doc ? json::parse(*doc) : json::object();
-  json out = {{"id", id}, {"definition", r.def_name}, {"definition_version", r.def_version},
-              {"title_zh", def.value("title_zh", "")}, {"title_en", def.value("title_en", "")},
-              {"object", r.object}, {"record_id", r.record_id}, {"unit_id", OrNull(r.unit_id)},
-              {"submitter_id", OrNull(r.submitter_id)}, {"status", r.status},
-              {"step", r.step}, {"version", r.version}, {"record", json::parse(r.snapshot)},
-              {"created_at", r.created_at}, {"updated_at", r.updated_at}, {"decided_at", OrNull(r.decided_at)}};
+  ApprovalView out{.id = id, .definition = r.def_name, .definition_version = r.def_version,
+                   .title_zh = def.value("title_zh", ""), .title_en = def.value("title_en", ""), .object = r.object,
+                   .record_id = r.record_id, .unit_id = r.unit_id, .submitter_id = r.submitter_id, .status = r.status,
+                   .step = r.step, .version = r.version, .record = json::parse(r.snapshot), .created_at = r.created_at,
+                   .updated_at = r.updated_at, .decided_at = r.decided_at, .steps = std::nullopt, .tasks = {}, .log = {}};
   if (def.contains("steps")) {
-    json steps = json::array();
-    for (const auto& s : def["steps"]) steps.push_back({{"name", s["name"]}, {"title_zh", s["title_zh"]}, {"title_en", s["title_en"]}, {"mode", s["mode"]}});
-    out["steps"] = steps;
+    out.steps.emplace();
+    for (const auto& s : def["steps"]) {
+      out.steps->push_back({s["name"].get<std::string>(), s["title_zh"].get<std::string>(), s["title_en"].get<std::string>(),
+                            s["mode"].get<std::string>()});
+    }
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::TaskView> t, repo::LoadTasks(conn, tenant, id));
-  json tasks = json::array();
-  for (const auto& x : t) {
-    tasks.push_back({{"id", x.id}, {"step", x.step}, {"approver_id", x.approver_id}, {"approver", OrNull(x.approver)}, {"status", x.status},
-                     {"due_at", OrNull(x.due_at)}, {"acted_by", OrNull(x.acted_by)}, {"acted_at", OrNull(x.acted_at)},
-                     {"comment", OrNull(x.comment)}});
+  for (auto& x : t) {
+    out.tasks.push_back({x.id, x.step, x.approver_id, std::move(x.approver), std::move(x.status), std::move(x.due_at), x.acted_by,
+                         std::move(x.acted_at), std::move(x.comment)});
   }
-  out["tasks"] = tasks;
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::LogEntry> l, repo::LoadLog(conn, tenant, id));
-  json log = json::array();
-  for (const auto& x : l) {
-    log.push_back({{"actor_id", OrNull(x.actor_id)}, {"on_behalf_of", OrNull(x.on_behalf_of)}, {"action", x.action},
-                   {"step", OrNull(x.step)}, {"comment", OrNull(x.comment)}, {"at", x.at}});
-  }
-  out["log"] = log;
+  for (auto& x : l) out.log.push_back({x.actor_id, x.on_behalf_of, std::move(x.action), x.step, std::move(x.comment), std::move(x.at)});
   return out;
 }
 
@@ -96,31 +84,32 @@ bool ApprovalEngine::Impl::CanSee(store::Connection& conn, const Principal& p, i
   return records.Get(p, *domain::FindEntity((*r)->object), (*r)->record_id).ok();
 }
 
-Result<json> ApprovalEngine::Get(const Principal& p, int64_t id) {
+Result<ApprovalView> ApprovalEngine::Get(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   if (!impl_->CanSee(*conn, p, p.tenant_id, id)) return Status::NotFound("approval request");
   return impl_->Describe(*conn, p.tenant_id, id);
 }
 
-Result<json> ApprovalEngine::Inbox(const Principal& p, const std::string& status, int limit) {
+Result<std::vector<InboxItem>> ApprovalEngine::Inbox(const Principal& p, const std::string& status, int limit) {
   if (status != "pending" && status != "decided" && status != "submitted") {
     return Status::Invalid("validation.enum", "status is pending, decided or submitted", "status 取值 pending、decided 或 submitted", "status");
   }
   if (limit < 1 || limit > 500) return Status::Invalid("validation.range", "limit is 1-500", "limit 须为 1-500", "limit");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
   std::string now = FormatTimestamp(impl_->clock.NowMs());
-  json items = json::array();
+  std::vector<InboxItem> items;
   if (status != "pending") {
     // Requests I decided (a task I acted on, for myself or on someone's behalf), or that I submitted.
     KEEL_ASSIGN_OR_RETURN(std::vector<repo::InboxRequest> rows,
                           repo::LoadInboxRequests(*conn, p.tenant_id, p.user_id, status == "decided", limit));
-    for (const auto& r : rows) {
-      items.push_back({{"request_id", r.id}, {"definition", r.def_name}, {"object", r.object}, {"record_id", r.record_id},
-                       {"submitter_id", OrNull(r.submitter_id)}, {"summary", Summary(json::parse(r.snapshot))},
-                       {"submitted_at", r.created_at}, {"status", r.status}, {"decided_at", OrNull(r.decided_at)}, {"version", r.version},
-                       {"my_decision", OrNull(r.my_decision)}, {"my_decision_at", OrNull(r.my_decision_at)}});
+    for (auto& r : rows) {
+      InboxItem item{.request_id = r.id, .definition = r.def_name, .object = r.object, .record_id = r.record_id,
+                     .submitter_id = r.submitter_id, .summary = Summary(json::parse(r.snapshot)), .submitted_at = r.created_at,
+                     .version = r.version, .task = std::nullopt, .outcome = std::nullopt};
+      item.outcome = InboxItem::Outcome{r.status, r.decided_at, r.my_decision, r.my_decision_at};
+      items.push_back(std::move(item));
     }
-    return json{{"items", items}};
+    return items;
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::InboxTask> rows, repo::LoadInboxTasks(*conn, p.tenant_id, p.user_id, now));
   for (const auto& t : rows) {
@@ -130,13 +119,14 @@ Result<json> ApprovalEngine::Inbox(const Principal& p, const std::string& status
       KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> acting, impl_->ActingFor(*conn, p.tenant_id, p.user_id, t.unit_id.value_or(0)));
       if (std::find(acting.begin(), acting.end(), t.approver_id) == acting.end()) continue;
     }
-    items.push_back({{"task_id", t.task_id}, {"request_id", t.request_id}, {"step", t.step},
-                     {"on_behalf_of", t.approver_id == p.user_id ? json(nullptr) : json(t.approver_id)},
-                     {"due_at", OrNull(t.due_at)}, {"overdue", t.due_at && *t.due_at < now}, {"definition", t.def_name},
-                     {"object", t.object}, {"record_id", t.record_id}, {"submitter_id", OrNull(t.submitter_id)},
-                     {"summary", Summary(json::parse(t.snapshot))}, {"submitted_at", t.created_at}, {"version", t.version}});
+    InboxItem item{.request_id = t.request_id, .definition = t.def_name, .object = t.object, .record_id = t.record_id,
+                   .submitter_id = t.submitter_id, .summary = Summary(json::parse(t.snapshot)), .submitted_at = t.created_at,
+                   .version = t.version, .task = std::nullopt, .outcome = std::nullopt};
+    item.task = InboxItem::Task{t.task_id, t.step, t.approver_id == p.user_id ? std::nullopt : std::optional<int64_t>(t.approver_id), t.due_at,
+                                t.due_at && *t.due_at < now};
+    items.push_back(std::move(item));
   }
-  return json{{"items", items}};
+  return items;
 }
 
 }  // namespace keel::org

@@ -76,9 +76,9 @@ struct ApprovalEngine::Impl {
   // The active definition of `name`; a built-in one the tenant has not used yet becomes its version 1.
   Result<std::pair<int64_t, json>> ActiveOrBuiltIn(store::Connection& conn, int64_t tenant, const std::string& name);
   // Under the tenant's lock: starts workflow `name` on the record (its status is checked for the
-  // objects with their own workflow). Returns null JSON when started (`out` says how), or the
-  // {"status": "not_needed"} answer when the entry condition does not hold.
-  Result<json> StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id, json& record,
+  // objects with their own workflow). Returns true when started (`out` says how), false when the
+  // entry condition does not hold (no approval needed).
+  Result<bool> StartRequest(store::Connection& conn, const Principal& p, const std::string& object, int64_t record_id, json& record,
                             const std::string& name, const std::string& comment, Started& out);
   // The task (and on whose behalf, 0: their own) the caller acts on at the request's step; 403 when none.
   Result<std::pair<int64_t, int64_t>> TaskToAct(store::Connection& conn, const Principal& p, const workflow::RequestRow& r);
@@ -101,7 +101,7 @@ struct ApprovalEngine::Impl {
   // Closes the workflow tasks of a request that no longer wait for anyone.
   void CloseInboxTasks(int64_t tenant, int64_t request);
   // The request as the API shows it.
-  Result<json> Describe(store::Connection& conn, int64_t tenant, int64_t id);
+  Result<ApprovalView> Describe(store::Connection& conn, int64_t tenant, int64_t id);
   // The users whose approvals `user` may act on now (themselves, and active delegations to them
   // whose scope covers `unit`).
   Result<std::vector<int64_t>> ActingFor(store::Connection& conn, int64_t tenant, int64_t user, int64_t unit);
