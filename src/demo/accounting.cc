@@ -107,8 +107,9 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
     for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
       if (budgets.Find(tenant, u.id, category, last_month + "-15").ok()) continue;
       int q = (std::stoi(last_month.substr(5, 2)) - 1) / 3 + 1;
-      KEEL_RETURN_IF_ERROR(budgets.Set(sys, {{"unit_id", u.id}, {"category", category}, {"period", last_month.substr(0, 4) + "-Q" + std::to_string(q)},
-                                             {"amount", amount}}).status());
+      KEEL_RETURN_IF_ERROR(
+          budgets.Set(sys, {.unit_id = u.id, .category = category, .period = last_month.substr(0, 4) + "-Q" + std::to_string(q), .amount = amount})
+              .status());
     }
   }
 

@@ -139,9 +139,10 @@ Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records,
     int k = 0;
     for (int64_t u : units) {
       for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
-        KEEL_ASSIGN_OR_RETURN(json b, budgets.Set(sys, {{"unit_id", u}, {"category", category}, {"period", quarter}, {"amount", amount}}));
+        KEEL_ASSIGN_OR_RETURN(org::Budget b, budgets.Set(sys, {.unit_id = u, .category = category, .period = quarter, .amount = amount}));
         double spent = amount * (0.35 + 0.05 * (k++ % 9));
-        KEEL_RETURN_IF_ERROR(budgets.Spend(sys, b["id"].get<int64_t>(), {{"amount", std::round(spent)}, {"note", category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}}).status());
+        KEEL_RETURN_IF_ERROR(
+            budgets.Spend(sys, b.id, {.amount = std::round(spent), .note = category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}).status());
         ++out.budgets;
       }
     }

@@ -5,6 +5,7 @@
 
 #include "domain/codec.h"
 #include "http/api.h"
+#include "http/members.h"
 #include "http/openapi.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
@@ -18,26 +19,6 @@ json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 
 json PeriodBody() {
   return {{"type", "object"}, {"required", {"period"}}, {"properties", {{"period", {{"type", "string"}, {"description", "a month: 2026-10"}}}}}};
-}
-
-// A service's view as the JSON the API sends.
-template <class T>
-Result<json> Sent(Result<T> r) {
-  if (!r.ok()) return r.status();
-  return org::ToJson(*r);
-}
-
-// A number member: nullopt when absent, NaN when not a number (the service names the error).
-std::optional<double> Number(const json& body, const char* key) {
-  if (!body.is_object() || !body.contains(key)) return std::nullopt;
-  const json& v = body[key];
-  return v.is_number() ? v.get<double>() : std::nan("");
-}
-
-// A text member: `fallback` when absent, empty when not a text.
-std::string Text(const json& body, const char* key, const std::string& fallback = "") {
-  if (!body.is_object() || !body.contains(key)) return fallback;
-  return body[key].is_string() ? body[key].get<std::string>() : "";
 }
 
 org::SettingsChange SettingsChangeOf(const json& body) {

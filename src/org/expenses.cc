@@ -11,6 +11,7 @@
 #include "domain/schema.h"
 #include "events/event_log.h"
 #include "org/internal.h"
+#include "org/money_json.h"
 #include "org/store/expenses.h"
 
 namespace keel::org {
@@ -242,8 +243,8 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
                            "报销单正在提交或审批中", "status");
     }
   }
-  auto spent = budgets_.Spend(sys, budget, {{"amount", Yuan(total)}, {"note", "报销 · " + claim.value("title", "")},
-                                            {"source_object", "expenses"}, {"source_id", id}});
+  auto spent = budgets_.Spend(sys, budget, {.amount = Yuan(total), .note = "报销 · " + claim.value("title", ""), .source_object = "expenses",
+                                            .source_id = id});
   if (!spent.ok()) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     (void)repo::FreeBudgetSlot(*conn, p.tenant_id, id, budget);
@@ -266,8 +267,9 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
         }
       }
       KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
-      KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
-      b.erase("entries");
+      KEEL_ASSIGN_OR_RETURN(Budget got, budgets_.Get(sys, budget));
+      got.entries.reset();
+      json b = ToJson(got);
       return json{{"expense", updated},
                   {"approval", nullptr},
                   {"boundary", {{"mode", decision->mode}, {"limit", decision->limit < 0 ? json(nullptr) : json(decision->limit)},
@@ -289,8 +291,9 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
     return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"compliance", compliance}};
   }
   KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
-  KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
-  b.erase("entries");
+  KEEL_ASSIGN_OR_RETURN(Budget got, budgets_.Get(sys, budget));
+  got.entries.reset();
+  json b = ToJson(got);
   return json{{"expense", updated}, {"approval", *request}, {"boundary", {{"mode", "approval"}}}, {"budget", b}, {"compliance", compliance}};
 }
 
@@ -309,8 +312,8 @@ void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& d
     if (!n.ok() || *n != 1) return;  // someone else released it
   }
   auto r = budgets_.Release(Principal::System(tenant), budget,
-                            {{"amount", Yuan(total)}, {"note", decision == "rejected" ? "报销驳回，释放预算" : "报销撤回，释放预算"},
-                             {"source_object", "expenses"}, {"source_id", id}});
+                            {.amount = Yuan(total), .note = decision == "rejected" ? "报销驳回，释放预算" : "报销撤回，释放预算",
+                             .source_object = "expenses", .source_id = id});
   if (!r.ok()) spdlog::warn("expenses: releasing budget {} for claim {} of tenant {} failed: {}", budget, id, tenant, r.status().ToString());
 }
 

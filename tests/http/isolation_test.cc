@@ -89,18 +89,18 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     ids_["grants"] = grant->id;
     auto rule = f_->commerce->SaveAuthority(o.as["admin"], {{"unit_id", o.unit_a}, {"max_discount_pct", 8}});
     ids_["pricing-authority"] = (*rule)["id"];
-    auto budget = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});
+    auto budget = f_->budgets->Set(o.as["admin"], {.unit_id = o.unit_a, .category = "marketing", .period = "2026-11", .amount = 10000});
     if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
-    ids_["budgets"] = (*budget)["id"];
+    ids_["budgets"] = budget->id;
     const int64_t promo = mk("ops", "promotions", {{"code", "PR-ISO"}, {"name", kMarker}, {"kind", "discount"}, {"discount_pct", 5},
                                                    {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
-    auto spent = f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {{"amount", 100}, {"note", kMarker}, {"source_object", "promotions"},
-                                                                     {"source_id", promo}});
+    auto spent = f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {.amount = 100, .note = kMarker, .source_object = "promotions",
+                                                                     .source_id = promo});
     if (!spent.ok()) throw std::runtime_error(spent.status().ToString());
     // Change requests: a budget transfer and a price change, each waiting for HQ.
-    auto travel = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "travel"}, {"period", "2026-11"}, {"amount", 500}});
+    auto travel = f_->budgets->Set(o.as["admin"], {.unit_id = o.unit_a, .category = "travel", .period = "2026-11", .amount = 500});
     if (!travel.ok()) throw std::runtime_error(travel.status().ToString());
-    ids_["budget_transfers"] = mk("lead_a", "budget_transfers", {{"from_budget_id", ids_["budgets"]}, {"to_budget_id", (*travel)["id"]},
+    ids_["budget_transfers"] = mk("lead_a", "budget_transfers", {{"from_budget_id", ids_["budgets"]}, {"to_budget_id", travel->id},
                                                                   {"amount", 300}, {"reason", kMarker}});
     ids_["price_changes"] = mk("lead_a", "price_changes", {{"product_id", o.product}, {"new_price", 3399}, {"effective_date", "2026-12-01"},
                                                             {"reason", kMarker}});

@@ -81,12 +81,12 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   EXPECT_EQ(got["missing_receipts"], 1);
   // No travel budget yet: refused, and nothing is committed.
   EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, json::object()).status().code(), "budget.none");
-  auto budget = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 400}});
+  auto budget = budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 400});
   ASSERT_TRUE(budget.ok());
-  int64_t b = (*budget)["id"];
+  int64_t b = budget->id;
   EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, json::object()).status().code(), "budget.exceeded");
   EXPECT_EQ(expenses_.Submit(As("rep_a2"), claim, json::object()).status().code(), "not_found");  // not theirs to see
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 5000}}).ok());
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 5000}).ok());
   auto sent = expenses_.Submit(As("rep_a1"), claim, {{"comment", "拜访万达店"}});
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
   EXPECT_EQ((*sent)["expense"]["status"], "pending_approval");
@@ -95,13 +95,13 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   // Rejected by the manager: the money goes back.
   ASSERT_TRUE(approvals_.Act(As("sup_a"), request, "reject", {{"comment", "缺发票"}}).ok());
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), claim).value()["status"], "rejected");
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 0);
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 0);
   // Resubmitted and approved: committed again; HQ posts it to October's ledger.
   auto again = expenses_.Submit(As("rep_a1"), claim, json::object());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(expenses_.Post(As("admin"), claim).status().code(), "expense.status");  // not approved yet
   ASSERT_TRUE(approvals_.Act(As("sup_a"), (*again)["approval"]["id"], "approve", json::object()).ok());
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 450);
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 45000);
   EXPECT_EQ(expenses_.Post(As("lead_a"), claim).status().code(), "forbidden");
   auto posted = expenses_.Post(As("admin"), claim);
   ASSERT_TRUE(posted.ok()) << posted.status().ToString();
@@ -123,7 +123,7 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   ASSERT_TRUE(ledger_.SaveSettings(As("admin"), {.commission_pct = 2}).ok());
   ASSERT_TRUE(ledger_.SaveAllocationRule(As("admin"), {.name = "IT 系统", .monthly_amount = 1000, .driver = "revenue"}).ok());
   // The travel claim of the first test, approved and posted.
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 5000}}).ok());
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 5000}).ok());
   int64_t claim = Claim("rep_a1", {{{"day", "2026-10-15"}, {"kind", "hotel"}, {"amount", 400}, {"nights", 1}, {"city", "上海"}},
                                    {{"day", "2026-10-16"}, {"kind", "taxi"}, {"amount", 50}}});
   auto sent = expenses_.Submit(As("rep_a1"), claim, json::object());
@@ -244,7 +244,7 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
 TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsWithoutReceipts) {
   Governance governance(*db_, clock_);
   expenses_.SetGovernance(&governance);
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 10000}}).ok());
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 10000}).ok());
   ASSERT_TRUE(governance.SetBoundaries(As("admin"), org_.unit_a, {{"entries", {{{"action", "expense"}, {"mode", "alone"}, {"limit", 500}},
                                                                               {{"action", "expense"}, {"mode", "report"}, {"limit", 2000}}}}}).ok());
   auto submit = [&](double amount, bool receipt, const json& body = json::object()) {
@@ -276,7 +276,7 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
   EXPECT_EQ(s4.status().code(), "compliance.blocked");
   EXPECT_EQ(expenses_.Submit(As("rep_a1"), bare, {{"override_reason", "出租车司机无法开票"}}).status().code(), "compliance.override_forbidden");
   // Nothing was committed for the blocked claim.
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), budgets_.Find(org_.tenant, org_.unit_a, "travel", "2026-11-03").value()).value()["committed"].get<double>(), 4650);
+  EXPECT_EQ(budgets_.Get(As("admin"), budgets_.Find(org_.tenant, org_.unit_a, "travel", "2026-11-03").value()).value().committed_fen, 465000);
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), bare).value()["status"], "draft");
 }
 
