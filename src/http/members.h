@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "org/members.h"
 
 namespace keel::http {
 
@@ -37,6 +38,19 @@ inline std::optional<std::string> TextIfAny(const nlohmann::json& body, const ch
 inline std::optional<int64_t> Integer(const nlohmann::json& body, const char* key) {
   if (!body.is_object() || !body.contains(key) || !body[key].is_number_integer()) return std::nullopt;
   return body[key].get<int64_t>();
+}
+
+// What an archiving DELETE answers: {id, archived: true}, or the service's error.
+inline Result<nlohmann::json> Archived(const Status& st, int64_t id) {
+  if (!st.ok()) return st;
+  return nlohmann::json{{"id", id}, {"archived", true}};
+}
+
+// An optional id member for the service to check: absent or null, an id, or mistyped.
+inline org::OptionalId IdOf(const nlohmann::json& body, const char* key) {
+  if (!body.is_object() || !body.contains(key) || body[key].is_null()) return {};
+  if (!body[key].is_number_integer()) return {.mistyped = true};
+  return {.value = body[key].get<int64_t>()};
 }
 
 // A service's view as the JSON the API sends (its part's ToJson, found by argument lookup).

@@ -72,8 +72,8 @@ Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t 
 bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
 
 // Archives row `id` of a tenant's rule table (expense policies, allocation and profit-sharing
-// rules), audited with the row before and after: {id, archived: true}, or NotFound naming `what`.
-Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
+// rules), audited with the row before and after; NotFound naming `what` when it is not live.
+Status ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
                                    const std::string& what);
 
 // Row `i` as {column: value} (without tenant_id): what an audit row shows of a settings row.

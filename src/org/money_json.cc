@@ -41,4 +41,84 @@ json ToJson(const std::vector<Budget>& budgets) {
   return json{{"items", items}};
 }
 
+json ToJson(const ExpensePolicy& p) {
+  return {{"id", p.id}, {"unit_id", OrNull(p.unit_id)}, {"kind", p.kind}, {"per", p.per}, {"limit", Yuan(p.limit_fen)},
+          {"city_tier", OrNull(p.city_tier)}, {"note", p.note}};
+}
+
+json ToJson(const std::vector<ExpensePolicy>& policies) {
+  json items = json::array();
+  for (const auto& p : policies) items.push_back(ToJson(p));
+  return json{{"items", items}};
+}
+
+json ToJson(const PolicyCheck& c) {
+  json lines = json::array();
+  for (const auto& l : c.lines) {
+    json out = {{"line_no", l.line_no}, {"kind", l.kind}, {"day", l.day}, {"amount", Yuan(l.amount_fen)}, {"has_receipt", l.has_receipt},
+                {"within_policy", l.within_policy}, {"rule_id", nullptr}};
+    if (l.limit) {
+      out["rule_id"] = l.limit->rule_id;
+      out["per"] = l.limit->per;
+      out["limit"] = Yuan(l.limit->limit_fen);
+      out["allowed"] = Yuan(l.limit->allowed_fen);
+    }
+    if (!l.within_policy) {
+      out["message_en"] = l.message_en;
+      out["message_zh"] = l.message_zh;
+    }
+    lines.push_back(std::move(out));
+  }
+  return json{{"within_policy", c.within_policy}, {"lines", lines}, {"missing_receipts", c.missing_receipts}};
+}
+
+json ToJson(const ClaimSubmitted& s) {
+  json boundary = {{"mode", s.boundary.mode}};
+  if (s.boundary.unit_id) {
+    boundary["limit"] = OrNull(s.boundary.limit);
+    boundary["unit_id"] = *s.boundary.unit_id;
+  }
+  json out = {{"expense", s.expense}, {"approval", s.approval}, {"boundary", boundary}, {"compliance", s.compliance}};
+  if (s.budget) out["budget"] = ToJson(*s.budget);
+  return out;
+}
+
+json ToJson(const ProfitSharingRule& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"unit_id", OrNull(r.unit_id)},
+          {"pool_formula", r.pool_formula},
+          {"split", r.split},
+          {"weight_formula", OrNull(r.weight_formula)},
+          {"description", r.description}};
+}
+
+json ToJson(const ProfitSharingRules& r) {
+  json items = json::array();
+  for (const auto& x : r.items) items.push_back(ToJson(x));
+  return json{{"items", items}, {"pool_fields", r.pool_fields}, {"person_fields", r.person_fields}};
+}
+
+json ToJson(const ProfitSharingRun& r) {
+  json units = json::array();
+  for (const auto& u : r.units) {
+    units.push_back({{"rule_id", u.rule_id}, {"unit_id", u.unit_id}, {"unit", u.unit}, {"pool", Yuan(u.pool_fen)}, {"people", u.people}});
+  }
+  return json{{"period", r.period}, {"statements", r.statements}, {"units", units}};
+}
+
+json ToJson(const ProfitStatement& s) {
+  json out = {{"id", s.id}, {"period", s.period}, {"rule_id", s.rule_id}, {"unit_id", s.unit_id}, {"unit", s.unit},
+              {"user_id", s.user_id}, {"user", s.user}, {"pool", Yuan(s.pool_fen)}, {"amount", Yuan(s.amount_fen)},
+              {"computed_at", s.computed_at}};
+  if (s.detail) out["detail"] = *s.detail;
+  return out;
+}
+
+json ToJson(const std::vector<ProfitStatement>& statements) {
+  json items = json::array();
+  for (const auto& s : statements) items.push_back(ToJson(s));
+  return json{{"items", items}};
+}
+
 }  // namespace keel::org

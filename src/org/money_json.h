@@ -9,10 +9,23 @@
 #include <nlohmann/json.hpp>
 
 #include "org/budgets.h"
+#include "org/expenses.h"
+#include "org/profit_sharing.h"
 
 namespace keel::org {
 
 nlohmann::json ToJson(const Budget& b);  // entries only when it has them (GET /budgets/{id})
 nlohmann::json ToJson(const std::vector<Budget>& budgets);  // {items}
+
+nlohmann::json ToJson(const ExpensePolicy& p);
+nlohmann::json ToJson(const std::vector<ExpensePolicy>& policies);  // {items}
+nlohmann::json ToJson(const PolicyCheck& c);
+nlohmann::json ToJson(const ClaimSubmitted& s);
+
+nlohmann::json ToJson(const ProfitSharingRule& r);  // also in the audit row and each statement's detail
+nlohmann::json ToJson(const ProfitSharingRules& r);
+nlohmann::json ToJson(const ProfitSharingRun& r);
+nlohmann::json ToJson(const ProfitStatement& s);  // with its detail when it has one
+nlohmann::json ToJson(const std::vector<ProfitStatement>& statements);  // {items}
 
 }  // namespace keel::org

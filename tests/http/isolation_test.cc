@@ -107,18 +107,18 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     // Unit accounting: a submitted claim, the policy, an allocation, a posted month and statements.
     ids_["expenses"] = mk("rep_a1", "expenses", {{"title", kMarker}, {"category", "marketing"},
                                                  {"lines", {{{"day", "2026-11-02"}, {"kind", "meal"}, {"amount", 50}, {"has_receipt", true}}}}});
-    auto claim = f_->expenses->Submit(o.as["rep_a1"], ids_["expenses"], {{"comment", kMarker}});
+    auto claim = f_->expenses->Submit(o.as["rep_a1"], ids_["expenses"], {.comment = kMarker});
     if (!claim.ok()) throw std::runtime_error(claim.status().ToString());
-    auto policy = f_->expenses->SavePolicy(o.as["admin"], {{"kind", "meal"}, {"per", "person"}, {"limit", 150}, {"note", kMarker}});
-    ids_["expense-policies"] = (*policy)["id"];
+    auto policy = f_->expenses->SavePolicy(o.as["admin"], {.kind = "meal", .per = "person", .limit = 150, .note = kMarker});
+    ids_["expense-policies"] = policy->id;
     auto alloc = f_->ledger->SaveAllocationRule(o.as["admin"], {.name = kMarker, .monthly_amount = 1000, .driver = "revenue"});
     ids_["allocation-rules"] = alloc->id;
     (void)f_->ledger->SaveSettings(o.as["admin"], {.commission_pct = 1.5});
     if (auto posted = f_->ledger->PostPeriod(o.as["admin"], "2026-11"); !posted.ok()) throw std::runtime_error(posted.status().ToString());
-    auto share = f_->profit_sharing->SaveRule(o.as["admin"], {{"name", kMarker}, {"pool_formula", "0.1 * MAX(gross_margin, 0)"}});
-    ids_["profit-sharing/rules"] = (*share)["id"];
-    if (auto ran = f_->profit_sharing->Run(o.as["admin"], {{"period", "2026-11"}}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
-    ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value()["items"][0]["id"];
+    auto share = f_->profit_sharing->SaveRule(o.as["admin"], {.name = kMarker, .pool_formula = "0.1 * MAX(gross_margin, 0)"});
+    ids_["profit-sharing/rules"] = share->id;
+    if (auto ran = f_->profit_sharing->Run(o.as["admin"], {.period = "2026-11"}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
+    ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value().at(0).id;
     // Materials: HQ's shared one with a version, one of each unit's; case reviews; a feedback link.
     ids_["materials"] = mk("admin", "materials", {{"title", kMarker}, {"kind", "price_list"}, {"tags", kMarker}});
     mk("lead_a", "materials", {{"title", kMarker}, {"kind", "deck"}, {"unit_id", o.unit_a}});
