@@ -9,6 +9,7 @@
 
 #include "org/commerce/commerce.h"
 #include "org/budgets.h"
+#include "org/money_json.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
 #include "org/governance.h"
@@ -83,8 +84,8 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> regions, repo::UnitsOfKind(*conn, tenant, {"region"}));
   for (const auto& row : regions) {
     const std::string& name = row.name;
-    KEEL_ASSIGN_OR_RETURN(json link, links.Create(sys, {{"unit_id", row.id}, {"title", name + "门店服务评价"}}));
-    out.feedback_links.emplace_back(name, link["path"].get<std::string>());
+    KEEL_ASSIGN_OR_RETURN(org::FeedbackLink link, links.Create(sys, {.unit_id = row.id, .title = name + "门店服务评价"}));
+    out.feedback_links.emplace_back(name, org::ToJson(link)["path"].get<std::string>());
   }
   return Status();
 }

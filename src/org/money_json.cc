@@ -15,6 +15,15 @@ json OrNull(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+json FeedbackLabels() {
+  return {{"zh", {{"heading", "您的反馈"}, {"rating", "整体满意度（1-5 星）"}, {"text", "想对我们说的话"},
+                  {"customer_name", "您的称呼（选填）"}, {"contact", "联系方式（选填，便于回访）"}, {"submit", "提交"},
+                  {"thanks", "感谢您的反馈！"}}},
+          {"en", {{"heading", "Your feedback"}, {"rating", "Overall satisfaction (1-5 stars)"}, {"text", "Tell us more"},
+                  {"customer_name", "Your name (optional)"}, {"contact", "How to reach you (optional)"}, {"submit", "Send"},
+                  {"thanks", "Thank you for your feedback!"}}}};
+}
+
 }  // namespace
 
 json ToJson(const Budget& b) {
@@ -119,6 +128,51 @@ json ToJson(const std::vector<ProfitStatement>& statements) {
   json items = json::array();
   for (const auto& s : statements) items.push_back(ToJson(s));
   return json{{"items", items}};
+}
+
+json ToJson(const FeedbackLink& l) {
+  json out = {{"id", l.id},
+              {"unit_id", l.unit_id},
+              {"unit", l.unit},
+              {"store_id", OrNull(l.store_id)},
+              {"store", OrNull(l.store)},
+              {"title", OrNull(l.title)},
+              {"prefix", l.prefix},
+              {"expires_at", OrNull(l.expires_at)},
+              {"revoked_at", OrNull(l.revoked_at)},
+              {"created_at", l.created_at},
+              {"created_by", OrNull(l.created_by)},
+              {"submissions", l.submissions},
+              {"last_submitted_at", OrNull(l.last_submitted_at)},
+              {"status", l.status}};
+  if (l.token) {
+    out["token"] = *l.token;
+    out["path"] = "/api/v1/public/feedback/" + *l.token;
+  }
+  return out;
+}
+
+json ToJson(const std::vector<FeedbackLink>& links) {
+  json items = json::array();
+  for (const auto& l : links) items.push_back(ToJson(l));
+  return json{{"items", items}};
+}
+
+json ToJson(const FeedbackForm& f) {
+  return json{{"company", f.company},
+              {"unit", f.unit},
+              {"unit_en", OrNull(f.unit_en)},
+              {"store", OrNull(f.store)},
+              {"title", OrNull(f.title)},
+              {"locale", f.locale},
+              {"rating", {{"min", 1}, {"max", 5}}},
+              {"limits", {{"text", kFeedbackMaxText}, {"contact", kFeedbackMaxContact}, {"customer_name", kFeedbackMaxContact}}},
+              {"labels", FeedbackLabels()}};
+}
+
+json FeedbackThanksJson() {
+  json labels = FeedbackLabels();
+  return json{{"received", true}, {"message", labels["en"]["thanks"]}, {"message_zh", labels["zh"]["thanks"]}};
 }
 
 }  // namespace keel::org

@@ -10,6 +10,7 @@
 
 #include "org/budgets.h"
 #include "org/expenses.h"
+#include "org/feedback_links.h"
 #include "org/profit_sharing.h"
 
 namespace keel::org {
@@ -27,5 +28,12 @@ nlohmann::json ToJson(const ProfitSharingRules& r);
 nlohmann::json ToJson(const ProfitSharingRun& r);
 nlohmann::json ToJson(const ProfitStatement& s);  // with its detail when it has one
 nlohmann::json ToJson(const std::vector<ProfitStatement>& statements);  // {items}
+
+// A link as listed, audited and recorded in its events; with `token` and the form's `path` when it
+// has its token (Create's reply).
+nlohmann::json ToJson(const FeedbackLink& l);
+nlohmann::json ToJson(const std::vector<FeedbackLink>& links);  // {items}
+nlohmann::json ToJson(const FeedbackForm& f);  // with the rating's range, the limits and the labels in zh/en
+nlohmann::json FeedbackThanksJson();  // {received: true, message, message_zh}
 
 }  // namespace keel::org

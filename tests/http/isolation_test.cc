@@ -130,10 +130,10 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     // Saved views and dashboards of the web front end.
     ids_["views"] = mk("rep_a1", "views", {{"kind", "dashboard"}, {"name", kMarker}, {"audience", "unit"},
                                            {"config", {{"widgets", {{{"metric", kMarker}, {"type", "line"}}}}}}});
-    auto link = f_->feedback_links->Create(o.as["lead_a"], {{"store_id", o.store_a}, {"title", kMarker}});
+    auto link = f_->feedback_links->Create(o.as["lead_a"], {.store_id = o.store_a, .title = kMarker});
     if (!link.ok()) throw std::runtime_error(link.status().ToString());
-    ids_["feedback-links"] = (*link)["id"];
-    link_token_ = (*link)["token"];
+    ids_["feedback-links"] = link->id;
+    link_token_ = link->token.value_or("");
     // Governance: a boundary list, a report, a checkpoint that flags, a sandbox and a member its lead created.
     auto must = [](const Status& st) {
       if (!st.ok()) throw std::runtime_error(st.ToString());
