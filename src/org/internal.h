@@ -1,4 +1,6 @@
-// Helpers shared by the org part's files. Not part of its public API.
+// Helpers shared by the org part's files. Not part of its public API. JSON appears here only for
+// what is stored verbatim (audit rows, event details: RowJson, RecordChange) and for Fen's JSON
+// form, which governance's boundary lists still read.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,7 @@ Result<std::pair<std::string, std::string>> PeriodDays(const std::string& period
 Status CheckMonth(const std::string& period, const std::string& field = "period");
 
 // Money in yuan with at most two decimals (0 to 1e12) → fen.
-Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);
+Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);  // NaN unless a number
 Result<int64_t> Fen(double yuan, const std::string& field);  // NaN: not a number
 
 // Fen as yuan: a JSON number, and a text with two decimals and thousands separators ("12,345.60").

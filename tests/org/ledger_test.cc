@@ -88,6 +88,11 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, {}).status().code(), "budget.exceeded");
   EXPECT_EQ(expenses_.Submit(As("rep_a2"), claim, {}).status().code(), "not_found");  // not theirs to see
   ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 5000}).ok());
+  // A comment the workflow cannot take is refused once the money is committed; the money goes back
+  // and the claim stays a draft.
+  auto mistyped = expenses_.Submit(As("rep_a1"), claim, {.comment_problem = Status::Invalid("validation.type", "comment", "comment", "body")});
+  EXPECT_EQ(mistyped.status().code(), "validation.type");
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 0);
   auto sent = expenses_.Submit(As("rep_a1"), claim, {.comment = "拜访万达店"});
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
   EXPECT_EQ(sent->expense["status"], "pending_approval");
