@@ -119,13 +119,13 @@ int main() {
   Row("HQ consolidated view (76 units), p50 ms", Percentile(cons, 0.5), "ms", "bare grouped sum by unit", Percentile(cons_bare, 0.5), true);
 
   // 3. Profit sharing for October: every sales unit's pool and its people's statements.
-  auto rule = sharing.SaveRule(sys, {{"name", "战队超额利润分成"}, {"pool_formula", "0.2 * MAX(contribution_margin - 0.18 * revenue, 0)"},
-                                     {"split", "gross_margin"}}).value();
+  auto rule = sharing.SaveRule(sys, {.name = "战队超额利润分成", .pool_formula = "0.2 * MAX(contribution_margin - 0.18 * revenue, 0)",
+                                     .split = "gross_margin"}).value();
   t = Clock::now();
-  auto ran = sharing.Run(sys, {{"period", "2026-10"}, {"rule_id", rule["id"]}}).value();
+  auto ran = sharing.Run(sys, {.period = "2026-10", .rule_id = {.value = rule.id}}).value();
   double run_s = Seconds(t);
   // Each unit's pool needs its P&L and each person's figures: compare with reading unit P&Ls.
-  Row("profit-sharing run (statements/s)", ran["statements"].get<int64_t>() / run_s, "stmt/s", "unit P&L reads/s (p50)",
+  Row("profit-sharing run (statements/s)", static_cast<double>(ran.statements) / run_s, "stmt/s", "unit P&L reads/s (p50)",
       1000.0 / Percentile(pnl, 0.5));
 
   // 4. An expense claim: creating it, then submitting it (policy, compliance, budget, boundary).
@@ -151,7 +151,7 @@ int main() {
     auto created = rs.Create(rep, claims, body).value();
     create_ms.push_back(Seconds(a) * 1000);
     a = Clock::now();
-    auto sent = expenses.Submit(rep, created["id"].get<int64_t>(), json::object());
+    auto sent = expenses.Submit(rep, created["id"].get<int64_t>(), {});
     submit_ms.push_back(Seconds(a) * 1000);
     if (!sent.ok()) {
       std::fprintf(stderr, "%s\n", sent.status().ToString().c_str());

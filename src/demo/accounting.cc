@@ -87,13 +87,13 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
   KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部IT与数字化", .monthly_amount = 120000, .driver = "revenue"}).status());
   KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "品牌广告投放", .monthly_amount = 360000, .driver = "revenue"}).status());
   KEEL_RETURN_IF_ERROR(ledger.SaveAllocationRule(sys, {.name = "总部职能（人事财务）", .monthly_amount = 90000, .driver = "headcount"}).status());
-  const json policies[] = {
-      {{"kind", "hotel"}, {"per", "night"}, {"limit", 600}, {"city_tier", "tier1"}, {"note", "一线城市住宿"}},
-      {{"kind", "hotel"}, {"per", "night"}, {"limit", 400}, {"city_tier", "other"}, {"note", "其他城市住宿"}},
-      {{"kind", "meal"}, {"per", "person"}, {"limit", 150}, {"note", "工作餐"}},
-      {{"kind", "entertainment"}, {"per", "person"}, {"limit", 300}, {"note", "客户招待"}},
-      {{"kind", "taxi"}, {"per", "item"}, {"limit", 200}, {"note", "市内交通"}},
-      {{"kind", "airfare"}, {"per", "item"}, {"limit", 2500}, {"note", "经济舱"}}};
+  const org::ExpensePolicyDraft policies[] = {
+      {.kind = "hotel", .per = "night", .limit = 600, .city_tier = "tier1", .note = "一线城市住宿"},
+      {.kind = "hotel", .per = "night", .limit = 400, .city_tier = "other", .note = "其他城市住宿"},
+      {.kind = "meal", .per = "person", .limit = 150, .note = "工作餐"},
+      {.kind = "entertainment", .per = "person", .limit = 300, .note = "客户招待"},
+      {.kind = "taxi", .per = "item", .limit = 200, .note = "市内交通"},
+      {.kind = "airfare", .per = "item", .limit = 2500, .note = "经济舱"}};
   for (const auto& pol : policies) KEEL_RETURN_IF_ERROR(expenses.SavePolicy(sys, pol).status());
   if (governance != nullptr) {
     KEEL_RETURN_IF_ERROR(governance->SaveCheckpoint(sys, {.name = "报销缺少发票", .object = "expenses", .on = "submit",
@@ -107,8 +107,9 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
     for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
       if (budgets.Find(tenant, u.id, category, last_month + "-15").ok()) continue;
       int q = (std::stoi(last_month.substr(5, 2)) - 1) / 3 + 1;
-      KEEL_RETURN_IF_ERROR(budgets.Set(sys, {{"unit_id", u.id}, {"category", category}, {"period", last_month.substr(0, 4) + "-Q" + std::to_string(q)},
-                                             {"amount", amount}}).status());
+      KEEL_RETURN_IF_ERROR(
+          budgets.Set(sys, {.unit_id = u.id, .category = category, .period = last_month.substr(0, 4) + "-Q" + std::to_string(q), .amount = amount})
+              .status());
     }
   }
 
@@ -150,15 +151,14 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
         }
         KEEL_ASSIGN_OR_RETURN(json created, records.Create(rep, claims, body));
         int64_t id = created["id"].get<int64_t>();
-        auto submitted = expenses.Submit(rep, id, json::object());
+        auto submitted = expenses.Submit(rep, id, {});
         ++out.claims;
         if (!submitted.ok() && submitted.status().code() == "budget.exceeded") {
           ++out.refused_over_budget;  // stays a draft, as it would
           continue;
         }
         if (!submitted.ok()) return submitted.status();
-        const json& sent = *submitted;
-        if (sent["expense"]["status"] == "approved") {
+        if (submitted->expense["status"] == "approved") {
           ++out.approved_at_once;
           if (last) to_post.push_back(id);
         } else {
@@ -179,9 +179,9 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
                                                                                   {"has_receipt", true}, {"vendor", "国际会展中心"}},
                                                                                  {{"day", date}, {"kind", "materials"}, {"amount", 3600},
                                                                                   {"has_receipt", true}, {"description", "展架与样册"}}}}}));
-      KEEL_ASSIGN_OR_RETURN(json sent, expenses.Submit(rep, created["id"].get<int64_t>(), {{"comment", "渠道大会，已与战队负责人确认"}}));
+      KEEL_ASSIGN_OR_RETURN(org::ClaimSubmitted sent, expenses.Submit(rep, created["id"].get<int64_t>(), {.comment = "渠道大会，已与战队负责人确认"}));
       ++out.claims;
-      ++(sent["expense"]["status"] == "approved" ? out.approved_at_once : out.pending);
+      ++(sent.expense["status"] == "approved" ? out.approved_at_once : out.pending);
     }
   }
   for (int64_t id : to_post) {
@@ -209,12 +209,13 @@ Result<AccountingSeed> SeedAccounting(store::Database& db, domain::RecordService
 
   // Profit sharing: 20 % of each unit's contribution margin above 18 % of its revenue, split by
   // the gross margin each person brought in — for last month and the month before.
-  KEEL_ASSIGN_OR_RETURN(json rule, sharing.SaveRule(sys, {{"name", "战队超额利润分成"}, {"pool_formula", "0.2 * MAX(contribution_margin - 0.18 * revenue, 0)"},
-                                                         {"split", "gross_margin"},
-                                                         {"description", "贡献毛利超过营业收入 18% 的部分，20% 进入战队分成池，按个人毛利贡献分配"}}));
+  KEEL_ASSIGN_OR_RETURN(org::ProfitSharingRule rule,
+                        sharing.SaveRule(sys, {.name = "战队超额利润分成", .pool_formula = "0.2 * MAX(contribution_margin - 0.18 * revenue, 0)",
+                                               .split = "gross_margin",
+                                               .description = "贡献毛利超过营业收入 18% 的部分，20% 进入战队分成池，按个人毛利贡献分配"}));
   for (const std::string& m : {ShiftMonth(this_month, -2), last_month}) {
-    KEEL_ASSIGN_OR_RETURN(json ran, sharing.Run(sys, {{"period", m}, {"rule_id", rule["id"]}}));
-    out.statements += ran["statements"].get<int64_t>();
+    KEEL_ASSIGN_OR_RETURN(org::ProfitSharingRun ran, sharing.Run(sys, {.period = m, .rule_id = {.value = rule.id}}));
+    out.statements += ran.statements;
   }
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include "org/commerce/commerce.h"
 #include "org/budgets.h"
+#include "org/money_json.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
 #include "org/governance.h"
@@ -83,8 +84,8 @@ Status SeedLibrary(store::Database& db, domain::RecordService& records, int64_t 
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> regions, repo::UnitsOfKind(*conn, tenant, {"region"}));
   for (const auto& row : regions) {
     const std::string& name = row.name;
-    KEEL_ASSIGN_OR_RETURN(json link, links.Create(sys, {{"unit_id", row.id}, {"title", name + "门店服务评价"}}));
-    out.feedback_links.emplace_back(name, link["path"].get<std::string>());
+    KEEL_ASSIGN_OR_RETURN(org::FeedbackLink link, links.Create(sys, {.unit_id = row.id, .title = name + "门店服务评价"}));
+    out.feedback_links.emplace_back(name, org::ToJson(link)["path"].get<std::string>());
   }
   return Status();
 }
@@ -139,9 +140,10 @@ Result<UnitsSeed> SeedUnits(store::Database& db, domain::RecordService& records,
     int k = 0;
     for (int64_t u : units) {
       for (const auto& [category, amount] : std::vector<std::pair<std::string, double>>{{"marketing", 200000}, {"travel", 50000}}) {
-        KEEL_ASSIGN_OR_RETURN(json b, budgets.Set(sys, {{"unit_id", u}, {"category", category}, {"period", quarter}, {"amount", amount}}));
+        KEEL_ASSIGN_OR_RETURN(org::Budget b, budgets.Set(sys, {.unit_id = u, .category = category, .period = quarter, .amount = amount}));
         double spent = amount * (0.35 + 0.05 * (k++ % 9));
-        KEEL_RETURN_IF_ERROR(budgets.Spend(sys, b["id"].get<int64_t>(), {{"amount", std::round(spent)}, {"note", category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}}).status());
+        KEEL_RETURN_IF_ERROR(
+            budgets.Spend(sys, b.id, {.amount = std::round(spent), .note = category == "marketing" ? "门店促销与路演" : "客户拜访差旅"}).status());
         ++out.budgets;
       }
     }

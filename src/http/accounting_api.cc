@@ -5,10 +5,12 @@
 
 #include "domain/codec.h"
 #include "http/api.h"
+#include "http/members.h"
 #include "http/openapi.h"
 #include "org/expenses.h"
 #include "org/ledger.h"
 #include "org/ledger_json.h"
+#include "org/money_json.h"
 #include "org/profit_sharing.h"
 
 namespace keel::http {
@@ -20,24 +22,53 @@ json PeriodBody() {
   return {{"type", "object"}, {"required", {"period"}}, {"properties", {{"period", {{"type", "string"}, {"description", "a month: 2026-10"}}}}}};
 }
 
-// A service's view as the JSON the API sends.
-template <class T>
-Result<json> Sent(Result<T> r) {
-  if (!r.ok()) return r.status();
-  return org::ToJson(*r);
+// POST /expense-policies {unit_id?, kind, per?, limit, city_tier?, note?}.
+org::ExpensePolicyDraft PolicyDraftOf(const json& body) {
+  org::ExpensePolicyDraft d;
+  d.problem = domain::CheckObject(body, {"unit_id", "kind", "per", "limit", "city_tier", "note"});
+  d.unit_id = IdOf(body, "unit_id");
+  d.kind = Text(body, "kind");
+  d.per = Text(body, "per", "item");
+  d.limit = Number(body, "limit");
+  d.city_tier = body.is_object() && body.contains("city_tier") && !body["city_tier"].is_string() ? "?" : Text(body, "city_tier");
+  d.note = Text(body, "note");
+  return d;
 }
 
-// A number member: nullopt when absent, NaN when not a number (the service names the error).
-std::optional<double> Number(const json& body, const char* key) {
-  if (!body.is_object() || !body.contains(key)) return std::nullopt;
-  const json& v = body[key];
-  return v.is_number() ? v.get<double>() : std::nan("");
+// POST /expenses/{id}/submit {comment?, override_reason?}. A comment that is not a text is refused
+// as the workflow refused it when it read the comment.
+org::ClaimSubmission SubmissionOf(const json& body) {
+  org::ClaimSubmission s;
+  s.problem = domain::CheckObject(body, {"comment", "override_reason"});
+  if (s.problem.ok() && body.contains("override_reason") && !body["override_reason"].is_string()) {
+    s.problem = Status::Invalid("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
+  }
+  s.override_reason = Text(body, "override_reason");
+  if (body.is_object() && body.contains("comment")) {
+    try {
+      s.comment = body["comment"].get<std::string>();
+    } catch (const json::type_error& e) {
+      s.comment_problem = WrongJsonType(e);
+    }
+  }
+  return s;
 }
 
-// A text member: `fallback` when absent, empty when not a text.
-std::string Text(const json& body, const char* key, const std::string& fallback = "") {
-  if (!body.is_object() || !body.contains(key)) return fallback;
-  return body[key].is_string() ? body[key].get<std::string>() : "";
+// POST /profit-sharing/rules {name, unit_id?, pool_formula, split?, weight_formula?, description?}.
+org::ProfitRuleDraft ProfitRuleOf(const json& body) {
+  return {.name = Text(body, "name"), .pool_formula = Text(body, "pool_formula"), .split = Text(body, "split", "revenue"),
+          .weight_formula = Text(body, "weight_formula"), .unit_id = IdOf(body, "unit_id"), .description = Text(body, "description"),
+          .problem = domain::CheckObject(body, {"name", "unit_id", "pool_formula", "split", "weight_formula", "description"})};
+}
+
+// POST /profit-sharing/runs {period, rule_id?}: a rule_id that is there (even null) names a rule.
+org::ProfitSharingRunRequest RunOf(const json& body) {
+  org::ProfitSharingRunRequest r{.period = Text(body, "period"), .problem = domain::CheckObject(body, {"period", "rule_id"})};
+  if (body.is_object() && body.contains("rule_id")) {
+    if (body["rule_id"].is_number_integer()) r.rule_id.value = body["rule_id"].get<int64_t>();
+    else r.rule_id.mistyped = true;
+  }
+  return r;
 }
 
 org::SettingsChange SettingsChangeOf(const json& body) {
@@ -112,16 +143,16 @@ void Api::AddAccountingRoutes() {
                                    {"limit", {{"type", "number"}, {"description", "yuan"}}},
                                    {"city_tier", {{"type", "string"}, {"enum", {"tier1", "other"}}}},
                                    {"note", {{"type", "string"}}}}}};
-    router_.Add("GET", "/api/v1/expense-policies", [ex](Call& c) { return Wrap(ex->Policies(c.p())); },
+    router_.Add("GET", "/api/v1/expense-policies", [ex](Call& c) { return Wrap(Sent(ex->Policies(c.p()))); },
                 {"The expense policy: limits by kind, unit and city tier", "费用标准：按类型、单元和城市级别的限额", "expenses", nullptr, Items(policy_limit)});
-    router_.Add("POST", "/api/v1/expense-policies", [ex](Call& c) { return Wrap(ex->SavePolicy(c.p(), c.body), 201); },
+    router_.Add("POST", "/api/v1/expense-policies", [ex](Call& c) { return Wrap(Sent(ex->SavePolicy(c.p(), PolicyDraftOf(c.body))), 201); },
                 {"Add an expense policy limit (HQ)", "新增费用标准（总部）", "expenses", policy, policy_limit, {}, 201});
-    router_.Add("DELETE", "/api/v1/expense-policies/{id}", [ex](Call& c) { return Wrap(ex->ArchivePolicy(c.p(), c.id())); },
+    router_.Add("DELETE", "/api/v1/expense-policies/{id}", [ex](Call& c) { return Wrap(Archived(ex->ArchivePolicy(c.p(), c.id()), c.id())); },
                 {"Remove an expense policy limit (HQ)", "删除费用标准（总部）", "expenses", nullptr, archived});
-    router_.Add("GET", "/api/v1/expenses/{id}/policy", [ex](Call& c) { return Wrap(ex->CheckPolicy(c.p(), c.id())); },
+    router_.Add("GET", "/api/v1/expenses/{id}/policy", [ex](Call& c) { return Wrap(Sent(ex->CheckPolicy(c.p(), c.id()))); },
                 {"A claim's lines against the expense policy", "报销单各行与费用标准的比对", "expenses", nullptr, policy_check});
     json submit = {{"type", "object"}, {"properties", {{"comment", {{"type", "string"}}}}}};
-    router_.Add("POST", "/api/v1/expenses/{id}/submit", [ex](Call& c) { return Wrap(ex->Submit(c.p(), c.id(), Body(c))); },
+    router_.Add("POST", "/api/v1/expenses/{id}/submit", [ex](Call& c) { return Wrap(Sent(ex->Submit(c.p(), c.id(), SubmissionOf(Body(c))))); },
                 {"Submit a claim: policy check, budget commitment (409 budget.exceeded), then the expense_claim workflow",
                  "提交报销：校验费用标准，占用预算（超出返回 409 budget.exceeded），进入报销审批", "expenses", submit, submitted});
     router_.Add("POST", "/api/v1/expenses/{id}/post", [ex](Call& c) { return Wrap(ex->Post(c.p(), c.id())); },
@@ -184,7 +215,7 @@ void Api::AddAccountingRoutes() {
                 {"HQ shared-service cost allocation rules", "总部共享服务费用分摊规则", "ledger", nullptr, Items(allocation_rule)});
     router_.Add("POST", "/api/v1/allocation-rules", [lg](Call& c) { return Wrap(Sent(lg->SaveAllocationRule(c.p(), AllocationRuleOf(c.body))), 201); },
                 {"Add an allocation rule (HQ)", "新增分摊规则（总部）", "ledger", rule, allocation_rule, {}, 201});
-    router_.Add("DELETE", "/api/v1/allocation-rules/{id}", [lg](Call& c) { return Wrap(lg->ArchiveAllocationRule(c.p(), c.id())); },
+    router_.Add("DELETE", "/api/v1/allocation-rules/{id}", [lg](Call& c) { return Wrap(Archived(lg->ArchiveAllocationRule(c.p(), c.id()), c.id())); },
                 {"Remove an allocation rule (HQ)", "删除分摊规则（总部）", "ledger", nullptr, archived});
     router_.Add("POST", "/api/v1/ledger/post", [lg](Call& c) { return Wrap(Sent(lg->PostPeriod(c.p(), Text(Body(c), "period")))); },
                 {"Post a month: orders (revenue, cost of goods, commission), refunds, allocations; idempotent (HQ)",
@@ -243,22 +274,22 @@ void Api::AddAccountingRoutes() {
                                  {"weight_formula", {{"type", "string"}, {"description", "per person, over revenue, cogs, gross_margin, commissions, "
                                                                                          "expenses, orders, target"}}},
                                  {"description", {{"type", "string"}}}}}};
-    router_.Add("GET", "/api/v1/profit-sharing/rules", [ps](Call& c) { return Wrap(ps->Rules(c.p())); },
+    router_.Add("GET", "/api/v1/profit-sharing/rules", [ps](Call& c) { return Wrap(Sent(ps->Rules(c.p()))); },
                 {"Profit-sharing rules", "利润分成规则", "profit-sharing", nullptr, rules});
-    router_.Add("POST", "/api/v1/profit-sharing/rules", [ps](Call& c) { return Wrap(ps->SaveRule(c.p(), c.body), 201); },
+    router_.Add("POST", "/api/v1/profit-sharing/rules", [ps](Call& c) { return Wrap(Sent(ps->SaveRule(c.p(), ProfitRuleOf(c.body))), 201); },
                 {"Add a profit-sharing rule: a pool formula over the unit's P&L and a split (HQ)", "新增利润分成规则：基于单元损益的分成池公式与分配方式（总部）",
                  "profit-sharing", rule, sharing_rule, {}, 201});
-    router_.Add("DELETE", "/api/v1/profit-sharing/rules/{id}", [ps](Call& c) { return Wrap(ps->ArchiveRule(c.p(), c.id())); },
+    router_.Add("DELETE", "/api/v1/profit-sharing/rules/{id}", [ps](Call& c) { return Wrap(Archived(ps->ArchiveRule(c.p(), c.id()), c.id())); },
                 {"Remove a profit-sharing rule (HQ)", "删除利润分成规则（总部）", "profit-sharing", nullptr, archived});
     json run = {{"type", "object"}, {"required", {"period"}},
                 {"properties", {{"period", {{"type", "string"}}}, {"rule_id", {{"type", "integer"}}}}}};
-    router_.Add("POST", "/api/v1/profit-sharing/runs", [ps](Call& c) { return Wrap(ps->Run(c.p(), c.body)); },
+    router_.Add("POST", "/api/v1/profit-sharing/runs", [ps](Call& c) { return Wrap(Sent(ps->Run(c.p(), RunOf(c.body)))); },
                 {"Compute a month's statements per person (HQ); a closed month's are final", "计算某月每人的分成结果（总部）；已结账月份不可重算",
                  "profit-sharing", run, run_out});
-    router_.Add("GET", "/api/v1/profit-sharing/statements", [ps](Call& c) { return Wrap(ps->Statements(c.p(), c.req.query)); },
+    router_.Add("GET", "/api/v1/profit-sharing/statements", [ps](Call& c) { return Wrap(Sent(ps->Statements(c.p(), c.req.query))); },
                 {"Statements: yours; unit leads their units'; HQ all", "分成结果：本人的；战队负责人可见本单元；总部可见全部", "profit-sharing", nullptr, Items(statement),
                  {{"period", "2026-10"}, {"unit_id", "a unit"}, {"user_id", "a person"}, {"rule_id", "a rule"}}});
-    router_.Add("GET", "/api/v1/profit-sharing/statements/{id}", [ps](Call& c) { return Wrap(ps->Statement(c.p(), c.id())); },
+    router_.Add("GET", "/api/v1/profit-sharing/statements/{id}", [ps](Call& c) { return Wrap(Sent(ps->Statement(c.p(), c.id()))); },
                 {"A statement with how each figure was reached", "分成明细：每个数字的计算过程", "profit-sharing", nullptr, statement_detail});
   }
 }

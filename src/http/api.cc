@@ -23,6 +23,11 @@ using domain::FieldType;
 using domain::Principal;
 using domain::Role;
 
+Status WrongJsonType(const json::type_error& e) {
+  return Status::Invalid("validation.type", std::string("a value has the wrong JSON type: ") + e.what(),
+                         std::string("某个值的 JSON 类型错误：") + e.what(), "body");
+}
+
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json ErrorBody(const Status& st, const std::string& request_id) {
@@ -717,9 +722,7 @@ Response Api::Handle(const Request& req) const {
     // A value of the wrong JSON type that a handler read without checking: the client's
     // mistake, reported as such (the handler is fixed when this shows up in the log).
     spdlog::warn("request_id={} unchecked JSON type: {}", req.request_id, e.what());
-    res = ErrorResponse(Status::Invalid("validation.type", std::string("a value has the wrong JSON type: ") + e.what(),
-                                        std::string("某个值的 JSON 类型错误：") + e.what(), "body"),
-                        req.request_id);
+    res = ErrorResponse(WrongJsonType(e), req.request_id);
   } catch (const std::exception& e) {
     spdlog::error("request_id={} unhandled exception: {}", req.request_id, e.what());
     res = ErrorResponse(Status::Internal("see the server log for request " + req.request_id),

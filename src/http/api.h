@@ -108,6 +108,9 @@ class Api {
 // {"error": {"code", "message", "message_zh", "field", "request_id"}}.
 json ErrorBody(const Status& st, const std::string& request_id);
 Response ErrorResponse(const Status& st, const std::string& request_id);
+// A value of the wrong JSON type read without checking it (a json::type_error): the client's
+// mistake, 400 validation.type at "body" with the library's words.
+Status WrongJsonType(const json::type_error& e);
 // Serialises JSON, replacing invalid UTF-8 instead of throwing.
 std::string Dump(const json& j);
 

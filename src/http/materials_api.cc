@@ -15,9 +15,11 @@
 #include "common/crypto.h"
 #include "domain/codec.h"
 #include "http/api.h"
+#include "http/members.h"
 #include "http/openapi.h"
 #include "org/feedback_links.h"
 #include "org/materials.h"
+#include "org/money_json.h"
 
 namespace keel::http {
 namespace {
@@ -127,6 +129,71 @@ Result<org::MaterialUpload> ReadUpload(const Call& c, const org::MaterialService
   return up;
 }
 
+// An optional positive id; 0 when absent or null.
+Result<int64_t> OptionalId(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return int64_t{0};
+  if (!body[key].is_number_integer() || body[key].get<int64_t>() <= 0) {
+    return Status::Invalid("validation.type", std::string(key) + " must be an id", std::string(key) + " 应为记录 ID", key);
+  }
+  return body[key].get<int64_t>();
+}
+
+// An optional string of at most `max` code points, trimmed; "" when absent or null.
+Result<std::string> OptionalText(const json& body, const char* key, int max) {
+  if (!body.contains(key) || body[key].is_null()) return std::string();
+  if (!body[key].is_string()) return Status::Invalid("validation.type", std::string(key) + " must be a string", std::string(key) + " 应为字符串", key);
+  std::string s = body[key].get<std::string>();
+  int n = domain::Utf8Length(s);
+  if (n < 0 || n > max) {
+    return Status::Invalid("validation.length", std::string(key) + " is at most " + std::to_string(max) + " characters",
+                           std::string(key) + " 最多 " + std::to_string(max) + " 个字符", key);
+  }
+  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// POST /feedback-links {unit_id?, store_id?, title?, expires_at?}: the first shape error, in the
+// members' order, is the draft's problem.
+org::FeedbackLinkDraft LinkDraftOf(const json& body) {
+  org::FeedbackLinkDraft d;
+  d.problem = [&]() -> Status {
+    KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "store_id", "title", "expires_at"}));
+    KEEL_ASSIGN_OR_RETURN(d.unit_id, OptionalId(body, "unit_id"));
+    KEEL_ASSIGN_OR_RETURN(d.store_id, OptionalId(body, "store_id"));
+    KEEL_ASSIGN_OR_RETURN(d.title, OptionalText(body, "title", org::kFeedbackMaxTitle));
+    if (body.contains("expires_at") && !body["expires_at"].is_null()) {
+      auto t = body["expires_at"].is_string() ? ParseTimestamp(body["expires_at"].get<std::string>()) : Result<TimeMs>(Status::Internal(""));
+      if (!t.ok()) {
+        return Status::Invalid("validation.timestamp", "expires_at is a time with its zone, e.g. 2026-12-31T23:59:59+08:00",
+                               "expires_at 应为带时区的时间，如 2026-12-31T23:59:59+08:00", "expires_at");
+      }
+      d.expires_at = *t;
+    }
+    return Status();
+  }();
+  return d;
+}
+
+// POST /public/feedback/{token} {rating, text?, contact?, customer_name?}.
+org::FeedbackAnswer AnswerOf(const json& body) {
+  org::FeedbackAnswer a;
+  a.problem = [&]() -> Status {
+    KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"rating", "text", "contact", "customer_name"}));
+    if (!body.contains("rating") || body["rating"].is_null()) {
+      return Status::Invalid("validation.required", "rating is required (1-5)", "rating 为必填项（1-5）", "rating");
+    }
+    if (!body["rating"].is_number_integer() || body["rating"].get<int64_t>() < 1 || body["rating"].get<int64_t>() > 5) {
+      return Status::Invalid("validation.range", "rating is a whole number from 1 to 5", "rating 应为 1 到 5 的整数", "rating");
+    }
+    a.rating = body["rating"].get<int64_t>();
+    KEEL_ASSIGN_OR_RETURN(a.text, OptionalText(body, "text", org::kFeedbackMaxText));
+    KEEL_ASSIGN_OR_RETURN(a.contact, OptionalText(body, "contact", org::kFeedbackMaxContact));
+    KEEL_ASSIGN_OR_RETURN(a.customer_name, OptionalText(body, "customer_name", org::kFeedbackMaxContact));
+    return Status();
+  }();
+  return a;
+}
+
 }  // namespace
 
 void Api::AddMaterialRoutes() {
@@ -203,13 +270,13 @@ void Api::AddMaterialRoutes() {
                                {"rating", Obj({{"min", Int()}, {"max", Int()}})}, {"limits", Map(Int(), "field → its maximum length")}},
                               {"company", "labels", "rating"}, "What the form shows / 反馈表单信息");
     const json received = Obj({{"received", Bool()}, {"message", Str()}, {"message_zh", Str()}}, {"received"}, "Thanks / 已收到");
-    router_.Add("POST", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->Create(c.p(), c.body), 201); },
+    router_.Add("POST", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(Sent(fl->Create(c.p(), LinkDraftOf(c.body))), 201); },
                 {"Make a public feedback link for a unit or store (HQ, unit leads); the token is shown only in this reply",
                  "为单元或门店创建公开反馈链接（总部、战队负责人）；令牌仅此一次返回", "feedback", link_req, made, {}, 201});
-    router_.Add("GET", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(fl->List(c.p())); },
+    router_.Add("GET", "/api/v1/feedback-links", [fl](Call& c) { return Wrap(Sent(fl->List(c.p()))); },
                 {"Feedback links of your part of the organisation (never their tokens)", "您管辖范围内的反馈链接（不含令牌）", "feedback",
                  nullptr, Items(link)});
-    router_.Add("DELETE", "/api/v1/feedback-links/{id}", [fl](Call& c) { return Wrap(fl->Revoke(c.p(), c.id())); },
+    router_.Add("DELETE", "/api/v1/feedback-links/{id}", [fl](Call& c) { return Wrap(Sent(fl->Revoke(c.p(), c.id()))); },
                 {"Revoke a feedback link for good", "停用反馈链接", "feedback", nullptr, link});
     json answer = {{"type", "object"}, {"required", {"rating"}},
                    {"properties", {{"rating", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5}}},
@@ -220,13 +287,16 @@ void Api::AddMaterialRoutes() {
                   "link is unknown, revoked or expired",
                   "匿名访问：反馈表单信息（公司、单元或门店、标题、中英文标签）；链接不存在、已停用或过期时返回 404", "public", nullptr, form_out};
     form.auth = false;
-    router_.Add("GET", "/api/v1/public/feedback/{token}", [fl](Call& c) { return Wrap(fl->Form(c.names.at("token"))); }, form);
+    router_.Add("GET", "/api/v1/public/feedback/{token}", [fl](Call& c) { return Wrap(Sent(fl->Form(c.names.at("token")))); }, form);
     RouteDoc submit{"Anonymous: answer a feedback link (a few answers per minute per link; 429 beyond)",
                     "匿名访问：提交反馈（每个链接每分钟限若干条，超出返回 429）", "public", answer, received, {}, 201};
     submit.auth = false;
     submit.max_body = 16 * 1024;
     router_.Add("POST", "/api/v1/public/feedback/{token}",
-                [fl](Call& c) { return Wrap(fl->Submit(c.names.at("token"), c.body, c.req.request_id), 201); }, submit);
+                [fl](Call& c) -> Result<Reply> {
+                  KEEL_RETURN_IF_ERROR(fl->Submit(c.names.at("token"), AnswerOf(c.body), c.req.request_id));
+                  return Reply{201, org::FeedbackThanksJson()};
+                }, submit);
   }
 }
 

@@ -1,6 +1,7 @@
 // Routes of the agile units: approval workflows and requests, the inbox, delegation grants
 // (org::ApprovalEngine), budgets, and pricing authority, quotes and contracts (org::Commerce).
 #include "http/api.h"
+#include "http/members.h"
 #include "http/openapi.h"
 #include "common/time.h"
 #include "domain/codec.h"
@@ -9,6 +10,7 @@
 #include "org/workflow/approvals.h"
 #include "org/workflow/json.h"
 #include "org/budgets.h"
+#include "org/money_json.h"
 
 namespace keel::http {
 namespace {
@@ -349,6 +351,16 @@ void Api::AddOrgRoutes() {
   router_.Add("GET", "/api/v1/quotes/{id}/authority", [cm](Call& c) { return Wrap(Sent(cm->CheckQuote(c.p(), c.id()))); },
               {"The quote's lines against its owner's pricing authority", "报价单各行与负责人定价权限的比对", "approvals", nullptr, quote_check});
   if (org::BudgetService* b = services_.budgets) {
+    auto allocation = [](const json& body) {
+      return org::BudgetAllocation{.unit_id = Integer(body, "unit_id"), .category = Text(body, "category"), .period = Text(body, "period"),
+                                   .amount = Number(body, "amount"),
+                                   .problem = domain::CheckObject(body, {"unit_id", "category", "period", "amount"})};
+    };
+    auto move_of = [](const json& body) {
+      return org::BudgetMove{.amount = Number(body, "amount"), .note = Text(body, "note"), .source_object = TextIfAny(body, "source_object"),
+                             .source_id = Integer(body, "source_id"),
+                             .problem = domain::CheckObject(body, {"amount", "note", "source_object", "source_id"})};
+    };
     const json budget_out = SchemaRef("Budget");
     json budget = {{"type", "object"}, {"required", {"unit_id", "category", "period", "amount"}},
                    {"properties", {{"unit_id", {{"type", "integer"}}},
@@ -358,18 +370,18 @@ void Api::AddOrgRoutes() {
     json move = {{"type", "object"}, {"required", {"amount"}},
                  {"properties", {{"amount", {{"type", "number"}}}, {"note", {{"type", "string"}}}, {"source_object", {{"type", "string"}}},
                                  {"source_id", {{"type", "integer"}}}}}};
-    router_.Add("GET", "/api/v1/budgets", [b](Call& c) { return Wrap(b->List(c.p(), c.req.query)); },
+    router_.Add("GET", "/api/v1/budgets", [b](Call& c) { return Wrap(Sent(b->List(c.p(), c.req.query))); },
                 {"Budgets of the units you can see, with what is committed and left", "可见单元的预算：已占用与剩余", "budgets", nullptr, Items(budget_out),
                  {{"unit_id", "a unit"}, {"period", "2026-11, 2026-Q4, 2026"}, {"category", "marketing, travel, …"}}});
-    router_.Add("POST", "/api/v1/budgets", [b](Call& c) { return Wrap(b->Set(c.p(), c.body), 201); },
+    router_.Add("POST", "/api/v1/budgets", [b, allocation](Call& c) { return Wrap(Sent(b->Set(c.p(), allocation(c.body))), 201); },
                 {"Allocate (or change) a unit's budget for a category and period (HQ)", "分配或调整单元某类别某期间的预算（总部）", "budgets",
                  budget, budget_out, {}, 201});
-    router_.Add("GET", "/api/v1/budgets/{id}", [b](Call& c) { return Wrap(b->Get(c.p(), c.id())); },
+    router_.Add("GET", "/api/v1/budgets/{id}", [b](Call& c) { return Wrap(Sent(b->Get(c.p(), c.id()))); },
                 {"A budget with its entries", "预算及其流水", "budgets", nullptr, budget_out});
-    router_.Add("POST", "/api/v1/budgets/{id}/spend", [b](Call& c) { return Wrap(b->Spend(c.p(), c.id(), c.body)); },
+    router_.Add("POST", "/api/v1/budgets/{id}/spend", [b, move_of](Call& c) { return Wrap(Sent(b->Spend(c.p(), c.id(), move_of(c.body)))); },
                 {"Commit spending against the budget (409 budget.exceeded when it would overspend)", "占用预算（超出时返回 409 budget.exceeded）",
                  "budgets", move, budget_out});
-    router_.Add("POST", "/api/v1/budgets/{id}/release", [b](Call& c) { return Wrap(b->Release(c.p(), c.id(), c.body)); },
+    router_.Add("POST", "/api/v1/budgets/{id}/release", [b, move_of](Call& c) { return Wrap(Sent(b->Release(c.p(), c.id(), move_of(c.body)))); },
                 {"Give committed money back to the budget", "释放已占用的预算", "budgets", move, budget_out});
   }
   json sq = {{"type", "object"},

@@ -5,7 +5,6 @@
 
 #include "domain/audit.h"
 #include "domain/unit_tree.h"
-#include "domain/codec.h"
 #include "events/event_log.h"
 #include "org/internal.h"
 #include "org/store/budgets.h"
@@ -24,7 +23,7 @@ bool BudgetService::Visible(store::Connection& conn, const Principal& p, int64_t
   return path.ok() && path->has_value() && (*path)->rfind(p.unit_path, 0) == 0;
 }
 
-Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, const json& body) {
+Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, const BudgetMove& move) {
   // The documents money is spent on; each table has a unit_id (promotions may have none: all units).
   static const std::vector<std::string> kSources = {"promotions", "contracts", "quotes", "orders", "expenses", "materials"};
   auto bad = [] {
@@ -34,56 +33,49 @@ Status BudgetService::CheckSource(store::Connection& conn, const Principal& p, c
                            "直接使用预算须注明来源单据：source_object（promotions、contracts、quotes、orders、expenses 或 materials）与 source_id",
                            "source_object");
   };
-  auto object = body.find("source_object");
-  auto id = body.find("source_id");
-  if (object == body.end() || !object->is_string() || id == body.end() || !id->is_number_integer()) return bad();
-  const std::string table = object->get<std::string>();
+  if (!move.source_object || !move.source_id) return bad();
+  const std::string& table = *move.source_object;
+  const int64_t id = *move.source_id;
   if (std::find(kSources.begin(), kSources.end(), table) == kSources.end()) return bad();
-  KEEL_ASSIGN_OR_RETURN(auto unit, repo::SourceUnit(conn, table, p.tenant_id, id->get<int64_t>()));
+  KEEL_ASSIGN_OR_RETURN(auto unit, repo::SourceUnit(conn, table, p.tenant_id, id));
   if (!unit || (*unit && !Visible(conn, p, **unit))) {
-    return Status::Invalid("budget.source", "no " + table + " record " + std::to_string(id->get<int64_t>()) + " that you can see",
-                           "不存在您可见的来源单据 " + table + " " + std::to_string(id->get<int64_t>()), "source_id");
+    return Status::Invalid("budget.source", "no " + table + " record " + std::to_string(id) + " that you can see",
+                           "不存在您可见的来源单据 " + table + " " + std::to_string(id), "source_id");
   }
   return Status();
 }
 
-Result<json> BudgetService::Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries) {
+Result<Budget> BudgetService::Describe(store::Connection& conn, int64_t tenant, int64_t id, bool entries) {
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> b, repo::LoadBudget(conn, tenant, id));
   if (!b) return Status::NotFound("budget");
-  double amount = static_cast<double>(b->amount_fen) / 100, committed = static_cast<double>(b->committed_fen) / 100;
-  json out = {{"id", b->id}, {"unit_id", b->unit_id}, {"unit", b->unit},
-              {"category", b->category}, {"period", b->period}, {"period_start", b->period_start},
-              {"period_end", b->period_end}, {"amount", amount}, {"committed", committed},
-              {"remaining", std::round((amount - committed) * 100) / 100}, {"updated_at", b->updated_at}};
+  Budget out{.id = b->id, .unit_id = b->unit_id, .unit = b->unit, .category = b->category, .period = b->period,
+             .period_start = b->period_start, .period_end = b->period_end, .amount_fen = b->amount_fen,
+             .committed_fen = b->committed_fen, .updated_at = b->updated_at};
   if (entries) {
     KEEL_ASSIGN_OR_RETURN(std::vector<repo::BudgetEntryRow> e, repo::LoadBudgetEntries(conn, tenant, id));
-    auto opt_text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-    auto opt_int = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
-    json list = json::array();
+    out.entries.emplace();
     for (const auto& x : e) {
-      list.push_back({{"id", x.id}, {"amount", static_cast<double>(x.amount_fen) / 100}, {"kind", x.kind},
-                      {"source_object", opt_text(x.source_object)}, {"source_id", opt_int(x.source_id)}, {"note", opt_text(x.note)},
-                      {"actor_id", opt_int(x.actor_id)}, {"at", x.at}});
+      out.entries->push_back({.id = x.id, .amount_fen = x.amount_fen, .kind = x.kind, .source_object = x.source_object, .note = x.note,
+                              .source_id = x.source_id, .actor_id = x.actor_id, .at = x.at});
     }
-    out["entries"] = list;
   }
   return out;
 }
 
-Result<json> BudgetService::Set(const Principal& p, const json& body) {
+Result<Budget> BudgetService::Set(const Principal& p, const BudgetAllocation& allocation) {
   if (!IsHq(p)) return Status::Error(ErrorKind::kForbidden, "forbidden", "only HQ allocates budgets", "只有总部可以分配预算");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "category", "period", "amount"}));
-  if (!body.contains("unit_id") || !body["unit_id"].is_number_integer()) return Bad("validation.required", "unit_id is required", "unit_id 为必填项", "unit_id");
-  std::string category = body.value("category", json("")).is_string() ? body.value("category", "") : "";
+  KEEL_RETURN_IF_ERROR(allocation.problem);
+  if (!allocation.unit_id) return Bad("validation.required", "unit_id is required", "unit_id 为必填项", "unit_id");
+  const std::string& category = allocation.category;
   if (std::find(kBudgetCategories.begin(), kBudgetCategories.end(), category) == kBudgetCategories.end()) {
     return Bad("validation.enum", "category is one of: marketing, travel, samples, promotions, training, other",
                "category 只能取：marketing、travel、samples、promotions、training、other", "category");
   }
-  std::string period = body.value("period", json("")).is_string() ? body.value("period", "") : "";
+  const std::string& period = allocation.period;
   KEEL_ASSIGN_OR_RETURN(auto days, PeriodDays(period));
-  if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
-  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["amount"], "amount"));
-  int64_t unit = body["unit_id"].get<int64_t>();
+  if (!allocation.amount) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(*allocation.amount, "amount"));
+  int64_t unit = *allocation.unit_id;
   int64_t id = 0;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
@@ -102,7 +94,7 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
                                               now, ActorOf(p)));
     }
     int64_t delta = amount;
-    json audit_before = nullptr;
+    nlohmann::json audit_before = nullptr;
     if (ex) {
       id = ex->id;
       delta = amount - ex->amount_fen;
@@ -118,7 +110,7 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
     KEEL_RETURN_IF_ERROR(repo::InsertBudgetEntry(
         *conn, p.tenant_id, {.id = eids[0], .budget_id = id, .amount_fen = delta, .kind = "allocation", .actor_id = ActorOf(p), .at = now}));
-    json audit_after = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(amount)}};
+    nlohmann::json audit_after = {{"id", id}, {"unit_id", unit}, {"category", category}, {"period", period}, {"amount", Yuan(amount)}};
     KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, clock_.NowMs(), {!ex ? "create" : "update", "budgets", id, audit_before, audit_after}));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
@@ -126,7 +118,7 @@ Result<json> BudgetService::Set(const Principal& p, const json& body) {
   return Describe(*conn, p.tenant_id, id, false);
 }
 
-Result<json> BudgetService::List(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+Result<std::vector<Budget>> BudgetService::List(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
   repo::BudgetFilter filter;
   for (const auto& [k, v] : query) {
     if (k == "unit_id") {
@@ -145,25 +137,25 @@ Result<json> BudgetService::List(const Principal& p, const std::vector<std::pair
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, repo::ListBudgetIds(*conn, p.tenant_id, filter));
-  json items = json::array();
+  std::vector<Budget> items;
   for (int64_t id : ids) {
-    KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, id, false));
+    KEEL_ASSIGN_OR_RETURN(Budget b, Describe(*conn, p.tenant_id, id, false));
     items.push_back(std::move(b));
   }
-  return json{{"items", items}};
+  return items;
 }
 
-Result<json> BudgetService::Get(const Principal& p, int64_t id) {
+Result<Budget> BudgetService::Get(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(json b, Describe(*conn, p.tenant_id, id, true));
-  if (!Visible(*conn, p, b["unit_id"].get<int64_t>())) return Status::NotFound("budget");
+  KEEL_ASSIGN_OR_RETURN(Budget b, Describe(*conn, p.tenant_id, id, true));
+  if (!Visible(*conn, p, b.unit_id)) return Status::NotFound("budget");
   return b;
 }
 
-Result<json> BudgetService::Spend(const Principal& p, int64_t id, const json& body) { return Move(p, id, body, true); }
-Result<json> BudgetService::Release(const Principal& p, int64_t id, const json& body) { return Move(p, id, body, false); }
+Result<Budget> BudgetService::Spend(const Principal& p, int64_t id, const BudgetMove& move) { return Move(p, id, move, true); }
+Result<Budget> BudgetService::Release(const Principal& p, int64_t id, const BudgetMove& move) { return Move(p, id, move, false); }
 
-Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& body, bool spend) {
+Result<Budget> BudgetService::Move(const Principal& p, int64_t id, const BudgetMove& move, bool spend) {
   if (domain::IsReadOnly(p.role)) return Status::Error(ErrorKind::kForbidden, "forbidden", "read-only roles do not spend", "只读角色不能使用预算");
   if (!IsHq(p) && p.role != domain::Role::kUnitLead) {
     return spend ? Status::Error(ErrorKind::kForbidden, "forbidden",
@@ -171,17 +163,17 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
                                  "只有战队负责人和总部可以直接使用预算；其他人通过报销、报价和合同占用预算")
                  : Status::Error(ErrorKind::kForbidden, "forbidden", "only unit leads and HQ give money back to a budget", "只有战队负责人和总部可以释放预算");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"amount", "note", "source_object", "source_id"}));
-  if (!body.contains("amount")) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
-  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(body["amount"], "amount"));
+  KEEL_RETURN_IF_ERROR(move.problem);
+  if (!move.amount) return Bad("validation.required", "amount is required", "amount 为必填项", "amount");
+  KEEL_ASSIGN_OR_RETURN(int64_t amount, Fen(*move.amount, "amount"));
   if (amount == 0) return Bad("validation.range", "amount must be more than 0", "amount 须大于 0", "amount");
-  std::string note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
+  const std::string& note = move.note;
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   {
     KEEL_ASSIGN_OR_RETURN(std::optional<repo::BudgetRow> b, repo::LoadBudget(*conn, p.tenant_id, id));
     if (!b || !Visible(*conn, p, b->unit_id)) return Status::NotFound("budget");
   }
-  if (spend && !p.is_system()) KEEL_RETURN_IF_ERROR(CheckSource(*conn, p, body));
+  if (spend && !p.is_system()) KEEL_RETURN_IF_ERROR(CheckSource(*conn, p, move));
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   std::string now = FormatTimestamp(clock_.NowMs());
   // The check and the commit are one statement: concurrent spends cannot both pass it.
@@ -203,8 +195,8 @@ Result<json> BudgetService::Move(const Principal& p, int64_t id, const json& bod
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> eids, conn->AllocateIds(1));
   repo::BudgetEntryRow entry = {.id = eids[0], .budget_id = id, .amount_fen = spend ? amount : -amount, .kind = spend ? "spend" : "release",
                                 .actor_id = ActorOf(p), .at = now};
-  if (body.contains("source_object") && body["source_object"].is_string()) entry.source_object = body["source_object"].get<std::string>();
-  if (body.contains("source_id") && body["source_id"].is_number_integer()) entry.source_id = body["source_id"].get<int64_t>();
+  entry.source_object = move.source_object;
+  entry.source_id = move.source_id;
   if (!note.empty()) entry.note = note;
   KEEL_RETURN_IF_ERROR(repo::InsertBudgetEntry(*conn, p.tenant_id, entry));
   KEEL_RETURN_IF_ERROR(tx.Commit());

@@ -12,6 +12,7 @@
 #include "events/event_log.h"
 #include "org/governance/json.h"
 #include "org/internal.h"
+#include "org/money_json.h"
 #include "org/store/expenses.h"
 #include "org/workflow/json.h"
 
@@ -48,6 +49,11 @@ std::string PerZh(const std::string& per) {
   return per == "night" ? "每晚" : per == "person" ? "每人" : per == "day" ? "每天" : "每笔";
 }
 
+ExpensePolicy PolicyOf(const repo::ExpensePolicyRow& r) {
+  return {.id = r.id, .unit_id = r.unit_id, .kind = r.kind, .per = r.per, .limit_fen = r.limit_fen, .city_tier = r.city_tier,
+          .note = r.note.value_or("")};
+}
+
 }  // namespace
 
 ExpenseService::ExpenseService(store::Database& db, domain::RecordService& records, ApprovalEngine& approvals, BudgetService& budgets,
@@ -58,30 +64,29 @@ ExpenseService::ExpenseService(store::Database& db, domain::RecordService& recor
 
 // ---- policy ----
 
-Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
+Result<ExpensePolicy> ExpenseService::SavePolicy(const Principal& p, const ExpensePolicyDraft& draft) {
   if (!IsHq(p)) return Forbidden("only HQ sets the expense policy", "只有总部可以设置费用标准");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"unit_id", "kind", "per", "limit", "city_tier", "note"}));
-  std::string kind = body.value("kind", json("")).is_string() ? body.value("kind", "") : "";
+  KEEL_RETURN_IF_ERROR(draft.problem);
+  const std::string& kind = draft.kind;
   if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
     return Bad("validation.enum", "kind is one of: airfare, train, hotel, taxi, meal, entertainment, gift, conference, materials, other",
                "kind 只能取：airfare、train、hotel、taxi、meal、entertainment、gift、conference、materials、other", "kind");
   }
-  std::string per = body.value("per", json("item")).is_string() ? body.value("per", "item") : "";
+  const std::string& per = draft.per;
   if (std::find(kPer.begin(), kPer.end(), per) == kPer.end()) {
     return Bad("validation.enum", "per is one of: item, night, person, day", "per 只能取：item、night、person、day", "per");
   }
-  if (!body.contains("limit")) return Bad("validation.required", "limit is required", "limit 为必填项", "limit");
-  KEEL_ASSIGN_OR_RETURN(int64_t limit, Fen(body["limit"], "limit"));
-  std::string tier = body.value("city_tier", json("")).is_string() ? body.value("city_tier", "") : "?";
+  if (!draft.limit) return Bad("validation.required", "limit is required", "limit 为必填项", "limit");
+  KEEL_ASSIGN_OR_RETURN(int64_t limit, Fen(*draft.limit, "limit"));
+  const std::string& tier = draft.city_tier;
   if (!tier.empty() && tier != "tier1" && tier != "other") {
     return Bad("validation.enum", "city_tier is tier1 or other", "city_tier 只能取 tier1 或 other", "city_tier");
   }
-  std::string note = body.value("note", json("")).is_string() ? body.value("note", "") : "";
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   int64_t unit = 0;
-  if (body.contains("unit_id") && !body["unit_id"].is_null()) {
-    if (!body["unit_id"].is_number_integer()) return Bad("validation.type", "unit_id is an id", "unit_id 应为 ID", "unit_id");
-    unit = body["unit_id"].get<int64_t>();
+  if (draft.unit_id.mistyped) return Bad("validation.type", "unit_id is an id", "unit_id 应为 ID", "unit_id");
+  if (draft.unit_id.value) {
+    unit = *draft.unit_id.value;
     if (!UnitPathOf(*conn, p.tenant_id, unit).ok()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
   }
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
@@ -91,34 +96,28 @@ Result<json> ExpenseService::SavePolicy(const Principal& p, const json& body) {
   repo::ExpensePolicyRow rule = {.id = ids[0], .kind = kind, .per = per, .limit_fen = limit};
   if (unit) rule.unit_id = unit;
   if (!tier.empty()) rule.city_tier = tier;
-  if (!note.empty()) rule.note = note;
+  if (!draft.note.empty()) rule.note = draft.note;
   KEEL_RETURN_IF_ERROR(repo::InsertExpensePolicy(*conn, p.tenant_id, rule, FormatTimestamp(now), ActorOf(p)));
-  json out = {{"id", ids[0]}, {"unit_id", unit ? json(unit) : json(nullptr)}, {"kind", kind}, {"per", per}, {"limit", Yuan(limit)},
-              {"city_tier", tier.empty() ? json(nullptr) : json(tier)}, {"note", note}};
-  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "expense_policies", ids[0], nullptr, out}));
+  ExpensePolicy out = PolicyOf(rule);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "expense_policies", ids[0], nullptr, ToJson(out)}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
 
-Result<json> ExpenseService::Policies(const Principal& p) {
+Result<std::vector<ExpensePolicy>> ExpenseService::Policies(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ExpensePolicyRow> rules, repo::ListExpensePolicies(*conn, p.tenant_id));
-  json items = json::array();
-  for (const auto& r : rules) {
-    items.push_back({{"id", r.id}, {"unit_id", r.unit_id ? json(*r.unit_id) : json(nullptr)},
-                     {"kind", r.kind}, {"per", r.per}, {"limit", Yuan(r.limit_fen)},
-                     {"city_tier", r.city_tier ? json(*r.city_tier) : json(nullptr)},
-                     {"note", json(r.note.value_or(""))}});
-  }
-  return json{{"items", items}};
+  std::vector<ExpensePolicy> items;
+  for (const auto& r : rules) items.push_back(PolicyOf(r));
+  return items;
 }
 
-Result<json> ExpenseService::ArchivePolicy(const Principal& p, int64_t id) {
+Status ExpenseService::ArchivePolicy(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes the expense policy", "只有总部可以修改费用标准");
   return ArchiveRule(db_, p, clock_.NowMs(), "expense_policies", id, "expense policy");
 }
 
-Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, const json& claim) {
+Result<PolicyCheck> ExpenseService::Check(store::Connection& conn, int64_t tenant, const json& claim) {
   int64_t unit = claim.value("unit_id", json(0)).is_number_integer() ? claim["unit_id"].get<int64_t>() : 0;
   KEEL_ASSIGN_OR_RETURN(std::string path, UnitPathOf(conn, tenant, unit));
   std::vector<int64_t> chain = PathIds(path);
@@ -142,8 +141,7 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
     }
     return best;
   };
-  json lines = json::array();
-  bool ok = true;
+  PolicyCheck out;
   std::map<std::pair<std::string, std::string>, int64_t> per_day;  // (kind, day) → spent so far
   const json& ls = claim.contains("lines") && claim["lines"].is_array() ? claim["lines"] : json::array();
   for (size_t i = 0; i < ls.size(); ++i) {
@@ -151,13 +149,10 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
     std::string kind = l.value("kind", ""), day = l.value("day", "");
     std::string city = l.value("city", json("")).is_string() ? l.value("city", "") : "";
     int64_t amount = std::llround(l.value("amount", 0.0) * 100);
-    json out = {{"line_no", static_cast<int64_t>(i + 1)}, {"kind", kind}, {"day", day}, {"amount", Yuan(amount)},
-                {"has_receipt", l.value("has_receipt", json(false)).is_boolean() && l["has_receipt"].get<bool>()}};
+    PolicyLine line{.line_no = static_cast<int64_t>(i + 1), .kind = kind, .day = day, .amount_fen = amount,
+                    .has_receipt = l.value("has_receipt", json(false)).is_boolean() && l["has_receipt"].get<bool>()};
     const auto* rule = rule_for(kind, CityTier(city));
-    if (rule == nullptr) {
-      out["within_policy"] = true;
-      out["rule_id"] = nullptr;
-    } else {
+    if (rule != nullptr) {
       std::string per = rule->per;
       int64_t limit = rule->limit_fen;
       int64_t allowed = limit;
@@ -165,24 +160,22 @@ Result<json> ExpenseService::Check(store::Connection& conn, int64_t tenant, cons
       if (per == "night") allowed = limit * (l.value("nights", json(1)).is_number_integer() ? l["nights"].get<int64_t>() : 1);
       if (per == "person") allowed = limit * (l.value("attendees", json(1)).is_number_integer() ? l["attendees"].get<int64_t>() : 1);
       if (per == "day") counted = (per_day[{kind, day}] += amount);
-      bool within = counted <= allowed;
-      ok = ok && within;
-      out["within_policy"] = within;
-      out["rule_id"] = rule->id;
-      out["per"] = per;
-      out["limit"] = Yuan(limit);
-      out["allowed"] = Yuan(allowed);
-      if (!within) {
-        out["message_en"] = kind + " " + YuanText(counted) + " is over the policy's " + YuanText(allowed) + " (" + YuanText(limit) + " per " + per + ")";
-        out["message_zh"] = KindZh(kind) + " " + YuanText(counted) + " 元超出标准 " + YuanText(allowed) + " 元（" + PerZh(per) + " " + YuanText(limit) + " 元）";
+      line.within_policy = counted <= allowed;
+      out.within_policy = out.within_policy && line.within_policy;
+      line.limit = PolicyLine::Limit{.rule_id = rule->id, .per = per, .limit_fen = limit, .allowed_fen = allowed};
+      if (!line.within_policy) {
+        line.message_en = kind + " " + YuanText(counted) + " is over the policy's " + YuanText(allowed) + " (" + YuanText(limit) + " per " + per + ")";
+        line.message_zh = KindZh(kind) + " " + YuanText(counted) + " 元超出标准 " + YuanText(allowed) + " 元（" + PerZh(per) + " " + YuanText(limit) + " 元）";
       }
     }
-    lines.push_back(out);
+    out.lines.push_back(std::move(line));
   }
-  return json{{"within_policy", ok}, {"lines", lines}, {"missing_receipts", claim.value("missing_receipts", json(0))}};
+  const json& missing = claim.value("missing_receipts", json(0));
+  out.missing_receipts = missing.is_number_integer() ? missing.get<int64_t>() : 0;
+  return out;
 }
 
-Result<json> ExpenseService::CheckPolicy(const Principal& p, int64_t id) {
+Result<PolicyCheck> ExpenseService::CheckPolicy(const Principal& p, int64_t id) {
   KEEL_ASSIGN_OR_RETURN(json claim, records_.Get(p, Expenses(), id));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   return Check(*conn, p.tenant_id, claim);
@@ -190,16 +183,13 @@ Result<json> ExpenseService::CheckPolicy(const Principal& p, int64_t id) {
 
 // ---- submission, decisions, posting ----
 
-Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& body) {
+Result<ClaimSubmitted> ExpenseService::Submit(const Principal& p, int64_t id, const ClaimSubmission& submission) {
   if (domain::IsReadOnly(p.role)) return Forbidden("read-only roles do not submit claims", "只读角色不能提交报销");
   KEEL_ASSIGN_OR_RETURN(json claim, records_.Get(p, Expenses(), id));
   if (claim.value("owner_id", json(0)) != json(p.user_id)) {
     return Forbidden("only the claimant submits their claim", "只有报销人本人可以提交报销单");
   }
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"comment", "override_reason"}));
-  if (body.contains("override_reason") && !body["override_reason"].is_string()) {
-    return Bad("validation.type", "override_reason is a text", "override_reason 应为文本", "override_reason");
-  }
+  KEEL_RETURN_IF_ERROR(submission.problem);
   std::string status = claim.value("status", "");
   if (status != "draft" && status != "rejected") {
     return Status::Error(ErrorKind::kConflict, "expense.status", "only a draft (or rejected) claim is submitted; this one is " + status,
@@ -211,20 +201,17 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   int64_t budget = 0;
   {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-    KEEL_ASSIGN_OR_RETURN(json policy, Check(*conn, p.tenant_id, claim));
-    if (!policy["within_policy"].get<bool>()) {
-      for (const auto& l : policy["lines"]) {
-        if (!l["within_policy"].get<bool>()) {
-          Status s = Status::Error(ErrorKind::kUnprocessable, "expense.over_policy", l["message_en"].get<std::string>(),
-                                   l["message_zh"].get<std::string>(), "lines[" + std::to_string(l["line_no"].get<int64_t>() - 1) + "].amount");
-          return s;
-        }
+    KEEL_ASSIGN_OR_RETURN(PolicyCheck policy, Check(*conn, p.tenant_id, claim));
+    for (const auto& l : policy.lines) {
+      if (!l.within_policy) {
+        return Status::Error(ErrorKind::kUnprocessable, "expense.over_policy", l.message_en, l.message_zh,
+                             "lines[" + std::to_string(l.line_no - 1) + "].amount");
       }
     }
   }
   json compliance = json::object();
   if (governance_ != nullptr) {
-    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "expenses", "submit", id, claim, body.value("override_reason", "")));
+    KEEL_ASSIGN_OR_RETURN(ComplianceOutcome outcome, governance_->Check(p, "expenses", "submit", id, claim, submission.override_reason));
     compliance = ToJson(outcome);
   }
   // The budget is committed now, so two claims cannot both spend its last yuan.
@@ -245,8 +232,8 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
                            "报销单正在提交或审批中", "status");
     }
   }
-  auto spent = budgets_.Spend(sys, budget, {{"amount", Yuan(total)}, {"note", "报销 · " + claim.value("title", "")},
-                                            {"source_object", "expenses"}, {"source_id", id}});
+  auto spent = budgets_.Spend(sys, budget, {.amount = Yuan(total), .note = "报销 · " + claim.value("title", ""), .source_object = "expenses",
+                                            .source_id = id});
   if (!spent.ok()) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     (void)repo::FreeBudgetSlot(*conn, p.tenant_id, id, budget);
@@ -269,18 +256,20 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
         }
       }
       KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
-      KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
-      b.erase("entries");
-      return json{{"expense", updated},
-                  {"approval", nullptr},
-                  {"boundary", {{"mode", decision->mode}, {"limit", decision->limit < 0 ? json(nullptr) : json(decision->limit)},
-                                {"unit_id", decision->unit_id}}},
-                  {"budget", b},
-                  {"compliance", compliance}};
+      KEEL_ASSIGN_OR_RETURN(Budget b, budgets_.Get(sys, budget));
+      b.entries.reset();
+      ClaimBoundary boundary{.mode = decision->mode, .unit_id = decision->unit_id};
+      if (decision->limit >= 0) boundary.limit = decision->limit;
+      return ClaimSubmitted{.expense = std::move(updated), .approval = nullptr, .boundary = boundary, .budget = std::move(b),
+                            .compliance = compliance};
     }
   }
-  // A comment that is no text throws here, as it did inside the engine (answered 400 at the top).
-  SubmitRequest submit{.object = "expenses", .record_id = id, .definition = std::string("expense_claim"), .comment = body.value("comment", ""), .problem = {}};
+  if (!submission.comment_problem.ok()) {
+    OnDecision(p.tenant_id, id, "recalled");  // nothing waits for a decision: the money goes back
+    return submission.comment_problem;
+  }
+  SubmitRequest submit{.object = "expenses", .record_id = id, .definition = std::string("expense_claim"),
+                       .comment = submission.comment.value_or(""), .problem = {}};
   auto request = approvals_.Submit(p, submit, /*via_service=*/true);
   if (!request.ok()) {
     OnDecision(p.tenant_id, id, "recalled");  // nothing waits for a decision: the money goes back
@@ -289,12 +278,13 @@ Result<json> ExpenseService::Submit(const Principal& p, int64_t id, const json& 
   if (request->not_needed()) {
     // The workflow's entry condition says no approval is needed: approved, the money stays committed.
     KEEL_ASSIGN_OR_RETURN(json updated, records_.Update(sys, Expenses(), id, {{"status", "approved"}}));
-    return json{{"expense", updated}, {"approval", ToJson(*request)}, {"boundary", {{"mode", "approval"}}}, {"compliance", compliance}};
+    return ClaimSubmitted{.expense = std::move(updated), .approval = ToJson(*request), .boundary = {.mode = "approval"}, .compliance = compliance};
   }
   KEEL_ASSIGN_OR_RETURN(json updated, records_.Get(p, Expenses(), id));
-  KEEL_ASSIGN_OR_RETURN(json b, budgets_.Get(sys, budget));
-  b.erase("entries");
-  return json{{"expense", updated}, {"approval", ToJson(*request)}, {"boundary", {{"mode", "approval"}}}, {"budget", b}, {"compliance", compliance}};
+  KEEL_ASSIGN_OR_RETURN(Budget b, budgets_.Get(sys, budget));
+  b.entries.reset();
+  return ClaimSubmitted{.expense = std::move(updated), .approval = ToJson(*request), .boundary = {.mode = "approval"}, .budget = std::move(b),
+                        .compliance = compliance};
 }
 
 void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& decision) {
@@ -312,8 +302,8 @@ void ExpenseService::OnDecision(int64_t tenant, int64_t id, const std::string& d
     if (!n.ok() || *n != 1) return;  // someone else released it
   }
   auto r = budgets_.Release(Principal::System(tenant), budget,
-                            {{"amount", Yuan(total)}, {"note", decision == "rejected" ? "报销驳回，释放预算" : "报销撤回，释放预算"},
-                             {"source_object", "expenses"}, {"source_id", id}});
+                            {.amount = Yuan(total), .note = decision == "rejected" ? "报销驳回，释放预算" : "报销撤回，释放预算",
+                             .source_object = "expenses", .source_id = id});
   if (!r.ok()) spdlog::warn("expenses: releasing budget {} for claim {} of tenant {} failed: {}", budget, id, tenant, r.status().ToString());
 }
 

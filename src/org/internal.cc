@@ -121,7 +121,7 @@ nlohmann::json RowJson(const store::Rows& r, size_t i) {
   return out;
 }
 
-Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
+Status ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
                                    const std::string& what) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
@@ -133,8 +133,7 @@ Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal&
   nlohmann::json before = RowJson(r, 0), after = before;
   after["archived_at"] = FormatTimestamp(now);
   KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"archive", table, id, before, after}));
-  KEEL_RETURN_IF_ERROR(tx.Commit());
-  return nlohmann::json{{"id", id}, {"archived", true}};
+  return tx.Commit();
 }
 
 std::vector<int64_t> SplitExact(int64_t total, const std::vector<double>& weights) {

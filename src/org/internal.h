@@ -1,4 +1,6 @@
-// Helpers shared by the org part's files. Not part of its public API.
+// Helpers shared by the org part's files. Not part of its public API. JSON appears here only for
+// what is stored verbatim (audit rows, event details: RowJson, RecordChange) and for Fen's JSON
+// form, which governance's boundary lists still read.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,7 @@ Result<std::pair<std::string, std::string>> PeriodDays(const std::string& period
 Status CheckMonth(const std::string& period, const std::string& field = "period");
 
 // Money in yuan with at most two decimals (0 to 1e12) → fen.
-Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);
+Result<int64_t> Fen(const nlohmann::json& v, const std::string& field);  // NaN unless a number
 Result<int64_t> Fen(double yuan, const std::string& field);  // NaN: not a number
 
 // Fen as yuan: a JSON number, and a text with two decimals and thousands separators ("12,345.60").
@@ -72,8 +74,8 @@ Result<std::string> UnitPathOf(store::Connection& conn, int64_t tenant, int64_t 
 bool SeesUnit(const domain::Principal& p, const std::string& unit_path);
 
 // Archives row `id` of a tenant's rule table (expense policies, allocation and profit-sharing
-// rules), audited with the row before and after: {id, archived: true}, or NotFound naming `what`.
-Result<nlohmann::json> ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
+// rules), audited with the row before and after; NotFound naming `what` when it is not live.
+Status ArchiveRule(store::Database& db, const domain::Principal& p, TimeMs now, const std::string& table, int64_t id,
                                    const std::string& what);
 
 // Row `i` as {column: value} (without tenant_id): what an audit row shows of a settings row.

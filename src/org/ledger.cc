@@ -184,7 +184,7 @@ Result<std::vector<AllocationRule>> Ledger::AllocationRules(const Principal& p) 
   return out;
 }
 
-Result<json> Ledger::ArchiveAllocationRule(const Principal& p, int64_t id) {
+Status Ledger::ArchiveAllocationRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes allocation rules", "只有总部可以修改分摊规则");
   return ArchiveRule(db_, p, clock_.NowMs(), "allocation_rules", id, "allocation rule");
 }

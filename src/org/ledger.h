@@ -131,7 +131,7 @@ class Ledger {
   // HQ shared-service costs: {name, monthly_amount, driver: revenue|headcount|orders|fixed, shares: {unit_id: pct}}.
   Result<AllocationRule> SaveAllocationRule(const Principal& p, const AllocationRuleDraft& draft);
   Result<std::vector<AllocationRule>> AllocationRules(const Principal& p);
-  Result<json> ArchiveAllocationRule(const Principal& p, int64_t id);
+  Status ArchiveAllocationRule(const Principal& p, int64_t id);
 
   // Posts a month (HQ): its orders (and those dated in the closed months just before it, booked on
   // its first day), refunds of earlier orders, commissions and allocations.

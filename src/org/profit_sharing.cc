@@ -10,6 +10,7 @@
 #include "events/event_log.h"
 #include "formula/formula.h"
 #include "org/internal.h"
+#include "org/money_json.h"
 #include "org/store/profit_sharing.h"
 #include "org/store/shared.h"
 
@@ -99,14 +100,9 @@ std::pair<std::string, std::string> Inputs(const formula::Formula& f, const std:
   return {en, zh};
 }
 
-json RuleJson(const repo::ProfitRuleRow& r) {
-  return {{"id", r.id},
-          {"name", r.name},
-          {"unit_id", r.unit_id ? json(*r.unit_id) : json(nullptr)},
-          {"pool_formula", r.pool_formula},
-          {"split", r.split},
-          {"weight_formula", r.weight_formula ? json(*r.weight_formula) : json(nullptr)},
-          {"description", json(r.description.value_or(""))}};
+ProfitSharingRule RuleOf(const repo::ProfitRuleRow& r) {
+  return {.id = r.id, .name = r.name, .unit_id = r.unit_id, .pool_formula = r.pool_formula, .split = r.split,
+          .weight_formula = r.weight_formula, .description = r.description.value_or("")};
 }
 
 }  // namespace
@@ -114,29 +110,29 @@ json RuleJson(const repo::ProfitRuleRow& r) {
 // A rule compiled for a run: its pool formula and, for a formula split, its weight formula.
 struct ProfitSharing::CompiledRule {
   repo::ProfitRuleRow row;
-  json as_json;
+  nlohmann::json as_json;  // as the statements' detail shows it
   formula::Formula pool;
   std::optional<formula::Formula> weight;
 };
 
 ProfitSharing::ProfitSharing(store::Database& db, Ledger& ledger, const Clock& clock) : db_(db), ledger_(ledger), clock_(clock) {}
 
-Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
+Result<ProfitSharingRule> ProfitSharing::SaveRule(const Principal& p, const ProfitRuleDraft& draft) {
   if (!IsHq(p)) return Forbidden("only HQ sets profit-sharing rules", "只有总部可以设置利润分成规则");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"name", "unit_id", "pool_formula", "split", "weight_formula", "description"}));
-  std::string name = body.value("name", json("")).is_string() ? body.value("name", "") : "";
+  KEEL_RETURN_IF_ERROR(draft.problem);
+  const std::string& name = draft.name;
   if (name.empty() || name.size() > 200) return Bad("validation.required", "name is required (at most 200 bytes)", "name 为必填项（不超过 200 字节）", "name");
-  std::string pool = body.value("pool_formula", json("")).is_string() ? body.value("pool_formula", "") : "";
+  const std::string& pool = draft.pool_formula;
   if (pool.empty()) return Bad("validation.required", "pool_formula is required", "pool_formula 为必填项", "pool_formula");
   {
     auto f = formula::Formula::Compile(pool, Infos(kPoolFields), formula::Type::kNumber);
     if (!f.ok()) return f.status().WithField("pool_formula");
   }
-  std::string split = body.value("split", json("revenue")).is_string() ? body.value("split", "revenue") : "";
+  const std::string& split = draft.split;
   if (std::find(kSplits.begin(), kSplits.end(), split) == kSplits.end()) {
     return Bad("validation.enum", "split is one of: revenue, gross_margin, equal, formula", "split 只能取：revenue、gross_margin、equal、formula", "split");
   }
-  std::string weight = body.value("weight_formula", json("")).is_string() ? body.value("weight_formula", "") : "";
+  std::string weight = draft.weight_formula;
   if (split == "formula") {
     if (weight.empty()) return Bad("validation.required", "a formula split needs weight_formula", "按公式分配需要 weight_formula", "weight_formula");
     auto f = formula::Formula::Compile(weight, Infos(kPersonFields), formula::Type::kNumber);
@@ -146,12 +142,12 @@ Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   int64_t unit = 0;
-  if (body.contains("unit_id") && !body["unit_id"].is_null()) {
-    if (!body["unit_id"].is_number_integer()) return Bad("validation.type", "unit_id is an id", "unit_id 应为 ID", "unit_id");
-    unit = body["unit_id"].get<int64_t>();
+  if (draft.unit_id.mistyped) return Bad("validation.type", "unit_id is an id", "unit_id 应为 ID", "unit_id");
+  if (draft.unit_id.value) {
+    unit = *draft.unit_id.value;
     if (!UnitPathOf(*conn, p.tenant_id, unit).ok()) return Bad("validation.reference", "no such unit in this tenant", "本租户没有该单元", "unit_id");
   }
-  std::string description = body.value("description", json("")).is_string() ? body.value("description", "") : "";
+  const std::string& description = draft.description;
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
@@ -163,47 +159,41 @@ Result<json> ProfitSharing::SaveRule(const Principal& p, const json& body) {
   KEEL_RETURN_IF_ERROR(repo::InsertProfitRule(*conn, p.tenant_id, rule, FormatTimestamp(now), ActorOf(p)));
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::ProfitRuleRow> stored, repo::LoadProfitRule(*conn, p.tenant_id, ids[0]));
   if (!stored) return Status::Internal("profit-sharing rule " + std::to_string(ids[0]) + " was not stored");
-  json out = RuleJson(*stored);
-  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "profit_sharing_rules", ids[0], nullptr, out}));
+  ProfitSharingRule out = RuleOf(*stored);
+  KEEL_RETURN_IF_ERROR(domain::AuditChange(*conn, p, now, {"create", "profit_sharing_rules", ids[0], nullptr, ToJson(out)}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
 
-Result<json> ProfitSharing::Rules(const Principal& p) {
+Result<ProfitSharingRules> ProfitSharing::Rules(const Principal& p) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProfitRuleRow> rules, repo::LoadProfitRules(*conn, p.tenant_id));
-  json items = json::array();
-  for (const auto& r : rules) items.push_back(RuleJson(r));
-  return json{{"items", items},
-              {"pool_fields", kPoolFields},
-              {"person_fields", kPersonFields}};
+  ProfitSharingRules out{.pool_fields = kPoolFields, .person_fields = kPersonFields};
+  for (const auto& r : rules) out.items.push_back(RuleOf(r));
+  return out;
 }
 
-Result<json> ProfitSharing::ArchiveRule(const Principal& p, int64_t id) {
+Status ProfitSharing::ArchiveRule(const Principal& p, int64_t id) {
   if (!IsHq(p)) return Forbidden("only HQ changes profit-sharing rules", "只有总部可以修改利润分成规则");
   return org::ArchiveRule(db_, p, clock_.NowMs(), "profit_sharing_rules", id, "profit-sharing rule");
 }
 
-Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
+Result<ProfitSharingRun> ProfitSharing::Run(const Principal& p, const ProfitSharingRunRequest& run) {
   if (!IsHq(p)) return Forbidden("only HQ runs profit sharing", "只有总部可以计算利润分成");
-  KEEL_RETURN_IF_ERROR(domain::CheckObject(body, {"period", "rule_id"}));
-  std::string period = body.value("period", json("")).is_string() ? body.value("period", "") : "";
+  KEEL_RETURN_IF_ERROR(run.problem);
+  const std::string& period = run.period;
   KEEL_RETURN_IF_ERROR(CheckMonth(period));
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn, true));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
-  std::optional<int64_t> only;
-  if (body.contains("rule_id")) {
-    if (!body["rule_id"].is_number_integer()) return Bad("validation.type", "rule_id is an id", "rule_id 应为 ID", "rule_id");
-    only = body["rule_id"].get<int64_t>();
-  }
+  if (run.rule_id.mistyped) return Bad("validation.type", "rule_id is an id", "rule_id 应为 ID", "rule_id");
+  std::optional<int64_t> only = run.rule_id.value;
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ProfitRuleRow> rules, repo::LoadProfitRules(*conn, p.tenant_id, only));
   if (rules.empty()) return Status::NotFound("profit-sharing rule", "rule_id");
   bool closed = ledger_.IsClosed(*conn, p.tenant_id, period);
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::UnitRow> units, repo::LoadProfitCentres(*conn, p.tenant_id));
   std::string now = FormatTimestamp(clock_.NowMs());
-  json summary = json::array();
-  int64_t statements = 0;
+  ProfitSharingRun out{.period = period};
   for (const auto& rule_row : rules) {
     int64_t rule_id = rule_row.id;
     if (closed) {
@@ -214,7 +204,7 @@ Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
       }
     }
     KEEL_ASSIGN_OR_RETURN(formula::Formula pool_f, formula::Formula::Compile(rule_row.pool_formula, Infos(kPoolFields), formula::Type::kNumber));
-    CompiledRule rule{rule_row, RuleJson(rule_row), std::move(pool_f), std::nullopt};
+    CompiledRule rule{rule_row, ToJson(RuleOf(rule_row)), std::move(pool_f), std::nullopt};
     if (rule_row.split == "formula") {
       KEEL_ASSIGN_OR_RETURN(formula::Formula wf, formula::Formula::Compile(rule_row.weight_formula.value_or(""), Infos(kPersonFields),
                                                                           formula::Type::kNumber));
@@ -227,16 +217,16 @@ Result<json> ProfitSharing::Run(const Principal& p, const json& body) {
     KEEL_RETURN_IF_ERROR(repo::DeleteStatements(*conn, p.tenant_id, period, rule_id));
     for (const auto& u : units) {
       if (u.path.rfind(scope, 0) != 0) continue;
-      KEEL_ASSIGN_OR_RETURN(json unit_summary, ShareUnit(*conn, p, period, rule, u.id, u.path, u.name, now, statements));
-      summary.push_back(std::move(unit_summary));
+      KEEL_ASSIGN_OR_RETURN(UnitShare share, ShareUnit(*conn, p, period, rule, u.id, u.path, u.name, now, out.statements));
+      out.units.push_back(std::move(share));
     }
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"period", period}, {"statements", statements}, {"units", summary}};
+  return out;
 }
 
 // One unit's pool under one rule, split among its people: a statement per person.
-Result<json> ProfitSharing::ShareUnit(store::Connection& conn, const Principal& p, const std::string& period, const CompiledRule& r, int64_t unit,
+Result<UnitShare> ProfitSharing::ShareUnit(store::Connection& conn, const Principal& p, const std::string& period, const CompiledRule& r, int64_t unit,
                                       const std::string& path, const std::string& unit_name, const std::string& now, int64_t& statements) {
   const json& rule = r.as_json;
   const std::string& split = r.row.split;
@@ -316,10 +306,10 @@ Result<json> ProfitSharing::ShareUnit(store::Connection& conn, const Principal& 
                                                ActorOf(p)));
     ++statements;
   }
-  return json{{"rule_id", r.row.id}, {"unit_id", unit}, {"unit", unit_name}, {"pool", Yuan(pool)}, {"people", static_cast<int64_t>(people.size())}};
+  return UnitShare{.rule_id = r.row.id, .unit_id = unit, .unit = unit_name, .pool_fen = pool, .people = static_cast<int64_t>(people.size())};
 }
 
-Result<json> ProfitSharing::Statements(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
+Result<std::vector<ProfitStatement>> ProfitSharing::Statements(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query) {
   repo::StatementFilter filter;
   for (const auto& [k, v] : query) {
     if (k == "period") {
@@ -343,23 +333,22 @@ Result<json> ProfitSharing::Statements(const Principal& p, const std::vector<std
   }
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::StatementRow> rows, repo::LoadStatements(*conn, p.tenant_id, filter));
-  json items = json::array();
+  std::vector<ProfitStatement> items;
   for (const auto& s : rows) {
-    items.push_back({{"id", s.id}, {"period", s.period}, {"rule_id", s.rule_id}, {"unit_id", s.unit_id}, {"unit", s.unit},
-                     {"user_id", s.user_id}, {"user", s.user}, {"pool", Yuan(s.pool_fen)}, {"amount", Yuan(s.amount_fen)},
-                     {"computed_at", s.computed_at}});
+    items.push_back({.id = s.id, .period = s.period, .rule_id = s.rule_id, .unit_id = s.unit_id, .unit = s.unit, .user_id = s.user_id,
+                     .user = s.user, .pool_fen = s.pool_fen, .amount_fen = s.amount_fen, .computed_at = s.computed_at});
   }
-  return json{{"items", items}};
+  return items;
 }
 
-Result<json> ProfitSharing::Statement(const Principal& p, int64_t id) {
-  KEEL_ASSIGN_OR_RETURN(json list, Statements(p, {{"id", std::to_string(id)}}));
-  if (list["items"].empty()) return Status::NotFound("statement");
+Result<ProfitStatement> ProfitSharing::Statement(const Principal& p, int64_t id) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<ProfitStatement> list, Statements(p, {{"id", std::to_string(id)}}));
+  if (list.empty()) return Status::NotFound("statement");
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> detail, repo::StatementDetail(*conn, p.tenant_id, id));
   if (!detail) return Status::NotFound("statement");
-  json out = list["items"][0];
-  out["detail"] = json::parse(*detail, nullptr, false);
+  ProfitStatement out = std::move(list[0]);
+  out.detail = nlohmann::json::parse(*detail, nullptr, false);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "org/ledger.h"
 #include "org/ledger_json.h"
 #include "org/profit_sharing.h"
+#include "org/money_json.h"
 #include "org/workflow/approvals.h"
 #include "org/workflow/json.h"
 #include "org/governance.h"
@@ -276,7 +277,8 @@ void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
     EXPECT_GT(pnl["figures"]["expenses"].get<double>(), 0) << row.dump();      // posted claims
     EXPECT_GT(pnl["figures"]["allocations"].get<double>(), 0) << row.dump();   // HQ's shared services
     ++units_with_pnl;
-    auto statements = e.sharing.Statements(ops, {{"period", last_month}, {"unit_id", std::to_string(row["unit_id"].get<int64_t>())}}).value()["items"];
+    auto statements =
+        org::ToJson(e.sharing.Statements(ops, {{"period", last_month}, {"unit_id", std::to_string(row["unit_id"].get<int64_t>())}}).value())["items"];
     ASSERT_FALSE(statements.empty()) << row.dump();
     double sum = 0;
     for (const auto& st : statements) sum += st["amount"].get<double>();
@@ -286,7 +288,7 @@ void SeedAndCheckAccounting(UnitsEnv& e, const std::string& last_month) {
   EXPECT_NEAR(regions, company, 0.01);
   EXPECT_NEAR(units_revenue, company, 0.01);  // the demo's orders all belong to sales units
   auto rep = e.PrincipalOf("sh-rep-01");
-  auto mine = e.sharing.Statements(rep, {}).value()["items"];
+  auto mine = org::ToJson(e.sharing.Statements(rep, {}).value())["items"];
   ASSERT_FALSE(mine.empty());
   for (const auto& st : mine) EXPECT_EQ(st["user_id"], rep.user_id);
   auto c = std::move(e.g.db->Acquire()).value();

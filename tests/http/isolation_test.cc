@@ -90,36 +90,36 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     auto rule = f_->commerce->SaveAuthority(o.as["admin"], {.unit_id = o.unit_a, .max_discount_pct = 8, .pct_is_integer = true});
     if (!rule.ok()) throw std::runtime_error(rule.status().ToString());
     ids_["pricing-authority"] = rule->id;
-    auto budget = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});
+    auto budget = f_->budgets->Set(o.as["admin"], {.unit_id = o.unit_a, .category = "marketing", .period = "2026-11", .amount = 10000});
     if (!budget.ok()) throw std::runtime_error(budget.status().ToString());
-    ids_["budgets"] = (*budget)["id"];
+    ids_["budgets"] = budget->id;
     const int64_t promo = mk("ops", "promotions", {{"code", "PR-ISO"}, {"name", kMarker}, {"kind", "discount"}, {"discount_pct", 5},
                                                    {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
-    auto spent = f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {{"amount", 100}, {"note", kMarker}, {"source_object", "promotions"},
-                                                                     {"source_id", promo}});
+    auto spent = f_->budgets->Spend(o.as["lead_a"], ids_["budgets"], {.amount = 100, .note = kMarker, .source_object = "promotions",
+                                                                     .source_id = promo});
     if (!spent.ok()) throw std::runtime_error(spent.status().ToString());
     // Change requests: a budget transfer and a price change, each waiting for HQ.
-    auto travel = f_->budgets->Set(o.as["admin"], {{"unit_id", o.unit_a}, {"category", "travel"}, {"period", "2026-11"}, {"amount", 500}});
+    auto travel = f_->budgets->Set(o.as["admin"], {.unit_id = o.unit_a, .category = "travel", .period = "2026-11", .amount = 500});
     if (!travel.ok()) throw std::runtime_error(travel.status().ToString());
-    ids_["budget_transfers"] = mk("lead_a", "budget_transfers", {{"from_budget_id", ids_["budgets"]}, {"to_budget_id", (*travel)["id"]},
+    ids_["budget_transfers"] = mk("lead_a", "budget_transfers", {{"from_budget_id", ids_["budgets"]}, {"to_budget_id", travel->id},
                                                                   {"amount", 300}, {"reason", kMarker}});
     ids_["price_changes"] = mk("lead_a", "price_changes", {{"product_id", o.product}, {"new_price", 3399}, {"effective_date", "2026-12-01"},
                                                             {"reason", kMarker}});
     // Unit accounting: a submitted claim, the policy, an allocation, a posted month and statements.
     ids_["expenses"] = mk("rep_a1", "expenses", {{"title", kMarker}, {"category", "marketing"},
                                                  {"lines", {{{"day", "2026-11-02"}, {"kind", "meal"}, {"amount", 50}, {"has_receipt", true}}}}});
-    auto claim = f_->expenses->Submit(o.as["rep_a1"], ids_["expenses"], {{"comment", kMarker}});
+    auto claim = f_->expenses->Submit(o.as["rep_a1"], ids_["expenses"], {.comment = kMarker});
     if (!claim.ok()) throw std::runtime_error(claim.status().ToString());
-    auto policy = f_->expenses->SavePolicy(o.as["admin"], {{"kind", "meal"}, {"per", "person"}, {"limit", 150}, {"note", kMarker}});
-    ids_["expense-policies"] = (*policy)["id"];
+    auto policy = f_->expenses->SavePolicy(o.as["admin"], {.kind = "meal", .per = "person", .limit = 150, .note = kMarker});
+    ids_["expense-policies"] = policy->id;
     auto alloc = f_->ledger->SaveAllocationRule(o.as["admin"], {.name = kMarker, .monthly_amount = 1000, .driver = "revenue"});
     ids_["allocation-rules"] = alloc->id;
     (void)f_->ledger->SaveSettings(o.as["admin"], {.commission_pct = 1.5});
     if (auto posted = f_->ledger->PostPeriod(o.as["admin"], "2026-11"); !posted.ok()) throw std::runtime_error(posted.status().ToString());
-    auto share = f_->profit_sharing->SaveRule(o.as["admin"], {{"name", kMarker}, {"pool_formula", "0.1 * MAX(gross_margin, 0)"}});
-    ids_["profit-sharing/rules"] = (*share)["id"];
-    if (auto ran = f_->profit_sharing->Run(o.as["admin"], {{"period", "2026-11"}}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
-    ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value()["items"][0]["id"];
+    auto share = f_->profit_sharing->SaveRule(o.as["admin"], {.name = kMarker, .pool_formula = "0.1 * MAX(gross_margin, 0)"});
+    ids_["profit-sharing/rules"] = share->id;
+    if (auto ran = f_->profit_sharing->Run(o.as["admin"], {.period = "2026-11"}); !ran.ok()) throw std::runtime_error(ran.status().ToString());
+    ids_["profit-sharing/statements"] = f_->profit_sharing->Statements(o.as["admin"], {}).value().at(0).id;
     // Materials: HQ's shared one with a version, one of each unit's; case reviews; a feedback link.
     ids_["materials"] = mk("admin", "materials", {{"title", kMarker}, {"kind", "price_list"}, {"tags", kMarker}});
     mk("lead_a", "materials", {{"title", kMarker}, {"kind", "deck"}, {"unit_id", o.unit_a}});
@@ -131,10 +131,10 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     // Saved views and dashboards of the web front end.
     ids_["views"] = mk("rep_a1", "views", {{"kind", "dashboard"}, {"name", kMarker}, {"audience", "unit"},
                                            {"config", {{"widgets", {{{"metric", kMarker}, {"type", "line"}}}}}}});
-    auto link = f_->feedback_links->Create(o.as["lead_a"], {{"store_id", o.store_a}, {"title", kMarker}});
+    auto link = f_->feedback_links->Create(o.as["lead_a"], {.store_id = o.store_a, .title = kMarker});
     if (!link.ok()) throw std::runtime_error(link.status().ToString());
-    ids_["feedback-links"] = (*link)["id"];
-    link_token_ = (*link)["token"];
+    ids_["feedback-links"] = link->id;
+    link_token_ = link->token.value_or("");
     // Governance: a boundary list, a report, a checkpoint that flags, a sandbox and a member its lead created.
     auto must = [](const Status& st) {
       if (!st.ok()) throw std::runtime_error(st.ToString());

@@ -12,6 +12,7 @@
 #include "org/workflow/approvals.h"
 #include "org/workflow/json.h"
 #include "org/budgets.h"
+#include "org/money_json.h"
 #include "support/org.h"
 
 namespace keel::org {
@@ -304,31 +305,30 @@ class BudgetsTest : public ::testing::TestWithParam<testing::TestBackend>, prote
 };
 
 TEST_P(BudgetsTest, ConcurrentSpendingNeverOverspends) {
-  auto b = budgets_.Set(org_.as["admin"], {{"unit_id", org_.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 10000}});
+  auto b = budgets_.Set(org_.as["admin"], {.unit_id = org_.unit_a, .category = "marketing", .period = "2026-11", .amount = 10000});
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  int64_t id = (*b)["id"];
-  EXPECT_EQ((*b)["period_start"], "2026-11-01");
-  EXPECT_EQ((*b)["period_end"], "2026-11-30");
+  int64_t id = b->id;
+  EXPECT_EQ(b->period_start, "2026-11-01");
+  EXPECT_EQ(b->period_end, "2026-11-30");
   // Eight requests of 3,000 yuan race for 10,000: exactly three go through. Each names the
   // campaign it pays for; only unit leads and HQ spend directly.
   const int64_t promo = testing::MustCreate(*rs_, org_.as["ops"], "promotions",
                                             {{"code", "PR-1"}, {"name", "社区路演"}, {"kind", "discount"}, {"discount_pct", 5},
                                              {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
-  const json source = {{"source_object", "promotions"}, {"source_id", promo}};
-  EXPECT_EQ(budgets_.Spend(org_.as["sup_a"], id, {{"amount", 1}, {"source_object", "promotions"}, {"source_id", promo}}).status().kind(),
-            ErrorKind::kForbidden);
-  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}}).status().code(), "budget.source");
-  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}, {"source_object", "users"}, {"source_id", promo}}).status().code(),
-            "budget.source");
-  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1}, {"source_object", "promotions"}, {"source_id", promo + 1000}}).status().field(),
-            "source_id");
+  auto spend = [&](double amount, std::optional<std::string> object = "promotions", std::optional<int64_t> source = std::nullopt) {
+    return BudgetMove{.amount = amount, .source_object = object, .source_id = source ? source : std::optional<int64_t>(promo)};
+  };
+  EXPECT_EQ(budgets_.Spend(org_.as["sup_a"], id, spend(1)).status().kind(), ErrorKind::kForbidden);
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, {.amount = 1}).status().code(), "budget.source");
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, spend(1, "users")).status().code(), "budget.source");
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_a"], id, spend(1, "promotions", promo + 1000)).status().field(), "source_id");
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      json body = {{"amount", 3000}, {"note", "路演物料"}};
-      body.update(source);
-      auto r = budgets_.Spend(org_.as[i % 2 ? "lead_a" : "ops"], id, body);
+      BudgetMove move = spend(3000);
+      move.note = "路演物料";
+      auto r = budgets_.Spend(org_.as[i % 2 ? "lead_a" : "ops"], id, move);
       if (r.ok()) ++ok;
       else if (r.status().code() == "budget.exceeded") ++refused;
       else ADD_FAILURE() << r.status().ToString();
@@ -337,45 +337,46 @@ TEST_P(BudgetsTest, ConcurrentSpendingNeverOverspends) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 3);
   EXPECT_EQ(refused.load(), 5);
-  auto now = budgets_.Get(org_.as["lead_a"], id).value();
-  EXPECT_EQ(now["committed"], 9000.0);
-  EXPECT_EQ(now["remaining"], 1000.0);
+  Budget now = budgets_.Get(org_.as["lead_a"], id).value();
+  EXPECT_EQ(now.committed_fen, 900000);
+  EXPECT_EQ(ToJson(now)["remaining"], 1000.0);
   // The budget is reproducible from its entries.
-  double sum = 0;
-  for (const auto& e : now["entries"]) {
-    if (e["kind"] != "allocation") sum += e["amount"].get<double>();
+  int64_t sum = 0;
+  ASSERT_TRUE(now.entries.has_value());
+  for (const auto& e : *now.entries) {
+    if (e.kind != "allocation") sum += e.amount_fen;
   }
-  EXPECT_EQ(sum, 9000.0);
-  auto over = budgets_.Spend(org_.as["lead_a"], id, {{"amount", 1000.01}, {"source_object", "promotions"}, {"source_id", promo}});
+  EXPECT_EQ(sum, 900000);
+  auto over = budgets_.Spend(org_.as["lead_a"], id, spend(1000.01));
   EXPECT_EQ(over.status().code(), "budget.exceeded");
   EXPECT_NE(over.status().message_zh().find("1000.00"), std::string::npos);
-  ASSERT_TRUE(budgets_.Release(org_.as["lead_a"], id, {{"amount", 3000}}).ok());
-  EXPECT_TRUE(budgets_.Spend(org_.as["lead_a"], id, {{"amount", 4000}, {"source_object", "promotions"}, {"source_id", promo}}).ok());
+  ASSERT_TRUE(budgets_.Release(org_.as["lead_a"], id, {.amount = 3000}).ok());
+  EXPECT_TRUE(budgets_.Spend(org_.as["lead_a"], id, spend(4000)).ok());
   // A lower allocation than what is committed is refused.
-  EXPECT_EQ(budgets_.Set(org_.as["admin"], {{"unit_id", org_.unit_a}, {"category", "marketing"}, {"period", "2026-11"}, {"amount", 5000}})
-                .status().code(), "budget.below_committed");
+  EXPECT_EQ(budgets_.Set(org_.as["admin"], {.unit_id = org_.unit_a, .category = "marketing", .period = "2026-11", .amount = 5000}).status().code(),
+            "budget.below_committed");
 }
 
 TEST_P(BudgetsTest, VisibilityAndLookupFollowTheTree) {
-  ASSERT_TRUE(budgets_.Set(org_.as["ops"], {{"unit_id", org_.region}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 50000}}).ok());
-  auto month = budgets_.Set(org_.as["ops"], {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-11"}, {"amount", 8000}});
+  ASSERT_TRUE(budgets_.Set(org_.as["ops"], {.unit_id = org_.region, .category = "travel", .period = "2026-Q4", .amount = 50000}).ok());
+  auto month = budgets_.Set(org_.as["ops"], {.unit_id = org_.unit_a, .category = "travel", .period = "2026-11", .amount = 8000});
   ASSERT_TRUE(month.ok());
-  EXPECT_EQ(budgets_.Set(org_.as["lead_a"], {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-12"}, {"amount", 1}}).status().kind(),
+  EXPECT_EQ(budgets_.Set(org_.as["lead_a"], {.unit_id = org_.unit_a, .category = "travel", .period = "2026-12", .amount = 1}).status().kind(),
             ErrorKind::kForbidden);
-  EXPECT_EQ(budgets_.Set(org_.as["ops"], {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-13"}, {"amount", 1}}).status().field(),
+  EXPECT_EQ(budgets_.Set(org_.as["ops"], {.unit_id = org_.unit_a, .category = "travel", .period = "2026-13", .amount = 1}).status().field(),
             "period");
   // The unit's own month first; the other unit falls back to the region's quarter.
-  EXPECT_EQ(budgets_.Find(org_.tenant, org_.store_unit_a, "travel", "2026-11-15").value(), (*month)["id"].get<int64_t>());
+  EXPECT_EQ(budgets_.Find(org_.tenant, org_.store_unit_a, "travel", "2026-11-15").value(), month->id);
   auto b = budgets_.Find(org_.tenant, org_.unit_b, "travel", "2026-11-15");
   ASSERT_TRUE(b.ok());
-  EXPECT_NE(*b, (*month)["id"].get<int64_t>());
+  EXPECT_NE(*b, month->id);
   EXPECT_EQ(budgets_.Find(org_.tenant, org_.unit_b, "samples", "2026-11-15").status().code(), "budget.none");
   // A unit lead sees their subtree's budgets, not the other unit's or the region's.
   auto lead = budgets_.List(org_.as["lead_a"], {}).value();
-  ASSERT_EQ(lead["items"].size(), 1u);
-  EXPECT_EQ(budgets_.Get(org_.as["lead_b"], (*month)["id"].get<int64_t>()).status().kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(budgets_.Spend(org_.as["lead_b"], (*month)["id"].get<int64_t>(), {{"amount", 1}}).status().kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(budgets_.Spend(org_.as["analyst"], (*month)["id"].get<int64_t>(), {{"amount", 1}}).status().kind(), ErrorKind::kForbidden);
+  ASSERT_EQ(lead.size(), 1u);
+  EXPECT_EQ(budgets_.Get(org_.as["lead_b"], month->id).status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(budgets_.Spend(org_.as["lead_b"], month->id, {.amount = 1}).status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(budgets_.Spend(org_.as["analyst"], month->id, {.amount = 1}).status().kind(), ErrorKind::kForbidden);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BudgetsTest, ::testing::Values(testing::TestBackend::kSqlite, testing::TestBackend::kPostgres),

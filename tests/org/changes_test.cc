@@ -39,7 +39,7 @@ class ChangesTest : public ::testing::TestWithParam<TestBackend>, protected test
     for (const auto& row : r.rows) out.push_back({{"id", store::AsInt(row[0])}, {"status", store::AsText(row[1])}, {"definition", store::AsText(row[2])}});
     return out;
   }
-  double Amount(int64_t budget) { return budgets_.Get(As("admin"), budget).value()["amount"].get<double>(); }
+  double Amount(int64_t budget) { return static_cast<double>(budgets_.Get(As("admin"), budget).value().amount_fen) / 100; }
 
   ApprovalEngine approvals_;
   Commerce commerce_;
@@ -84,10 +84,10 @@ TEST_P(ChangesTest, AWorkflowStartsWhenANamedFieldChangesAndOnlyThen) {
 }
 
 TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspentMoney) {
-  int64_t mkt = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "marketing"}, {"period", "2026-Q4"}, {"amount", 10000}}).value()["id"];
-  int64_t travel = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 1000}}).value()["id"];
-  int64_t b_mkt = budgets_.Set(As("admin"), {{"unit_id", org_.unit_b}, {"category", "marketing"}, {"period", "2026-Q4"}, {"amount", 8000}}).value()["id"];
-  int64_t b_travel = budgets_.Set(As("admin"), {{"unit_id", org_.unit_b}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 500}}).value()["id"];
+  int64_t mkt = budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "marketing", .period = "2026-Q4", .amount = 10000}).value().id;
+  int64_t travel = budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 1000}).value().id;
+  int64_t b_mkt = budgets_.Set(As("admin"), {.unit_id = org_.unit_b, .category = "marketing", .period = "2026-Q4", .amount = 8000}).value().id;
+  int64_t b_travel = budgets_.Set(As("admin"), {.unit_id = org_.unit_b, .category = "travel", .period = "2026-Q4", .amount = 500}).value().id;
   BoundaryListChange boundaries;
   boundaries.entries = {{.action = "budget_transfer", .mode = "alone", .limit = 5000}};
   ASSERT_TRUE(governance_.SetBoundaries(As("admin"), org_.unit_a, boundaries).ok());
@@ -99,9 +99,9 @@ TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspe
   EXPECT_FALSE(got["executed_at"].is_null());
   EXPECT_DOUBLE_EQ(Amount(mkt), 7000);
   EXPECT_DOUBLE_EQ(Amount(travel), 4000);
-  auto entries = budgets_.Get(As("admin"), travel).value()["entries"];
-  EXPECT_EQ(entries.back()["kind"], "transfer_in");
-  EXPECT_EQ(entries.back()["source_id"], t1["id"]);
+  auto entries = *budgets_.Get(As("admin"), travel).value().entries;
+  EXPECT_EQ(entries.back().kind, "transfer_in");
+  EXPECT_EQ(entries.back().source_id, t1["id"].get<int64_t>());
   // Checked at creation: someone else's budget, more than is unspent, the same budget twice.
   EXPECT_EQ(rs_->Create(As("lead_a"), Entity("budget_transfers"), {{"from_budget_id", b_mkt}, {"to_budget_id", travel}, {"amount", 10},
                                                                     {"reason", "x"}}).status().field(), "from_budget_id");
@@ -129,7 +129,7 @@ TEST_P(ChangesTest, BudgetTransfersRunWithinTheBoundaryOrAfterHqAndOnlyWithUnspe
   const int64_t fair = testing::MustCreate(*rs_, As("ops"), "promotions",
                                            {{"code", "PR-FAIR"}, {"name", "家电博览会"}, {"kind", "discount"}, {"discount_pct", 3},
                                             {"starts_at", "2026-11-01T00:00:00+08:00"}, {"ends_at", "2026-11-30T23:59:59+08:00"}});
-  ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {{"amount", 4000}, {"source_object", "promotions"}, {"source_id", fair}}).ok());
+  ASSERT_TRUE(budgets_.Spend(As("lead_b"), b_mkt, {.amount = 4000, .source_object = "promotions", .source_id = fair}).ok());
   ASSERT_TRUE(approvals_.Act(As("ops"), Requests("budget_transfers", t3["id"])[0]["id"], "approve", {}).ok());
   EXPECT_EQ(rs_->Get(As("lead_b"), Entity("budget_transfers"), t3["id"]).value()["status"], "failed");
   EXPECT_DOUBLE_EQ(Amount(b_mkt), 6000);

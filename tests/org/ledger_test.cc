@@ -10,6 +10,7 @@
 #include "org/governance.h"
 #include "org/ledger.h"
 #include "org/ledger_json.h"
+#include "org/money_json.h"
 #include "org/profit_sharing.h"
 #include "support/org.h"
 
@@ -61,14 +62,14 @@ class LedgerTest : public ::testing::TestWithParam<TestBackend>, protected testi
 };
 
 TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
-  ASSERT_TRUE(expenses_.SavePolicy(As("admin"), {{"kind", "hotel"}, {"per", "night"}, {"limit", 350}, {"city_tier", "tier1"}}).ok());
-  ASSERT_TRUE(expenses_.SavePolicy(As("admin"), {{"kind", "hotel"}, {"per", "night"}, {"limit", 500}, {"city_tier", "tier1"}, {"unit_id", org_.unit_a}}).ok());
-  EXPECT_EQ(expenses_.SavePolicy(As("lead_a"), {{"kind", "hotel"}, {"limit", 900}}).status().code(), "forbidden");
+  ASSERT_TRUE(expenses_.SavePolicy(As("admin"), {.kind = "hotel", .per = "night", .limit = 350, .city_tier = "tier1"}).ok());
+  ASSERT_TRUE(expenses_.SavePolicy(As("admin"), {.unit_id = {.value = org_.unit_a}, .kind = "hotel", .per = "night", .limit = 500, .city_tier = "tier1"}).ok());
+  EXPECT_EQ(expenses_.SavePolicy(As("lead_a"), {.kind = "hotel", .limit = 900}).status().code(), "forbidden");
   json lines = {{{"day", "2026-10-15"}, {"kind", "hotel"}, {"amount", 1200}, {"nights", 2}, {"city", "上海"}, {"has_receipt", true}},
                 {{"day", "2026-10-16"}, {"kind", "taxi"}, {"amount", 50}}};
   int64_t over = Claim("rep_a1", lines);
   // 600 a night is over the unit's 500 (the more specific rule beats HQ's 350).
-  auto refused = expenses_.Submit(As("rep_a1"), over, json::object());
+  auto refused = expenses_.Submit(As("rep_a1"), over, {});
   EXPECT_EQ(refused.status().code(), "expense.over_policy");
   EXPECT_EQ(refused.status().field(), "lines[0].amount");
   EXPECT_NE(refused.status().message_zh().find("1,000.00"), std::string::npos) << refused.status().message_zh();
@@ -80,28 +81,33 @@ TEST_P(LedgerTest, AClaimIsCheckedAgainstPolicyAndBudgetThenApprovedAndPosted) {
   EXPECT_DOUBLE_EQ(got["total"].get<double>(), 450);
   EXPECT_EQ(got["missing_receipts"], 1);
   // No travel budget yet: refused, and nothing is committed.
-  EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, json::object()).status().code(), "budget.none");
-  auto budget = budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 400}});
+  EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, {}).status().code(), "budget.none");
+  auto budget = budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 400});
   ASSERT_TRUE(budget.ok());
-  int64_t b = (*budget)["id"];
-  EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, json::object()).status().code(), "budget.exceeded");
-  EXPECT_EQ(expenses_.Submit(As("rep_a2"), claim, json::object()).status().code(), "not_found");  // not theirs to see
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 5000}}).ok());
-  auto sent = expenses_.Submit(As("rep_a1"), claim, {{"comment", "拜访万达店"}});
+  int64_t b = budget->id;
+  EXPECT_EQ(expenses_.Submit(As("rep_a1"), claim, {}).status().code(), "budget.exceeded");
+  EXPECT_EQ(expenses_.Submit(As("rep_a2"), claim, {}).status().code(), "not_found");  // not theirs to see
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 5000}).ok());
+  // A comment the workflow cannot take is refused once the money is committed; the money goes back
+  // and the claim stays a draft.
+  auto mistyped = expenses_.Submit(As("rep_a1"), claim, {.comment_problem = Status::Invalid("validation.type", "comment", "comment", "body")});
+  EXPECT_EQ(mistyped.status().code(), "validation.type");
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 0);
+  auto sent = expenses_.Submit(As("rep_a1"), claim, {.comment = "拜访万达店"});
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  EXPECT_EQ((*sent)["expense"]["status"], "pending_approval");
-  EXPECT_DOUBLE_EQ((*sent)["budget"]["committed"].get<double>(), 450);
-  int64_t request = (*sent)["approval"]["id"];
+  EXPECT_EQ(sent->expense["status"], "pending_approval");
+  EXPECT_EQ(sent->budget->committed_fen, 45000);
+  int64_t request = sent->approval["id"];
   // Rejected by the manager: the money goes back.
   ASSERT_TRUE(approvals_.Act(As("sup_a"), request, "reject", [] { ApprovalAction a; a.comment = std::string("缺发票"); return a; }()).ok());
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), claim).value()["status"], "rejected");
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 0);
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 0);
   // Resubmitted and approved: committed again; HQ posts it to October's ledger.
-  auto again = expenses_.Submit(As("rep_a1"), claim, json::object());
+  auto again = expenses_.Submit(As("rep_a1"), claim, {});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(expenses_.Post(As("admin"), claim).status().code(), "expense.status");  // not approved yet
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*again)["approval"]["id"], "approve", {}).ok());
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), b).value()["committed"].get<double>(), 450);
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), again->approval["id"], "approve", {}).ok());
+  EXPECT_EQ(budgets_.Get(As("admin"), b).value().committed_fen, 45000);
   EXPECT_EQ(expenses_.Post(As("lead_a"), claim).status().code(), "forbidden");
   auto posted = expenses_.Post(As("admin"), claim);
   ASSERT_TRUE(posted.ok()) << posted.status().ToString();
@@ -123,12 +129,12 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   ASSERT_TRUE(ledger_.SaveSettings(As("admin"), {.commission_pct = 2}).ok());
   ASSERT_TRUE(ledger_.SaveAllocationRule(As("admin"), {.name = "IT 系统", .monthly_amount = 1000, .driver = "revenue"}).ok());
   // The travel claim of the first test, approved and posted.
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 5000}}).ok());
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 5000}).ok());
   int64_t claim = Claim("rep_a1", {{{"day", "2026-10-15"}, {"kind", "hotel"}, {"amount", 400}, {"nights", 1}, {"city", "上海"}},
                                    {{"day", "2026-10-16"}, {"kind", "taxi"}, {"amount", 50}}});
-  auto sent = expenses_.Submit(As("rep_a1"), claim, json::object());
+  auto sent = expenses_.Submit(As("rep_a1"), claim, {});
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*sent)["approval"]["id"], "approve", {}).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), sent->approval["id"], "approve", {}).ok());
   ASSERT_TRUE(expenses_.Post(As("admin"), claim).ok());
 
   auto run = ledger_.PostPeriod(As("admin"), "2026-10");
@@ -178,14 +184,14 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   // Profit sharing: 30 % of the contribution margin above 1,000. Unit A: 0.3 × 752 = 225.60,
   // split by revenue: rep_a1 4000/4900 → 184.163… → 184.16; rep_a2 900/4900 → 41.436… → 41.44
   // (the fen left over goes to the larger remainder); the others 0. Unit B: 380 → no pool.
-  auto rule = sharing_.SaveRule(As("admin"), {{"name", "战队超额分成"}, {"pool_formula", "0.3 * MAX(contribution_margin - 1000, 0)"}, {"split", "revenue"}});
+  auto rule = sharing_.SaveRule(As("admin"), {.name = "战队超额分成", .pool_formula = "0.3 * MAX(contribution_margin - 1000, 0)", .split = "revenue"});
   ASSERT_TRUE(rule.ok()) << rule.status().ToString();
-  EXPECT_EQ(sharing_.SaveRule(As("admin"), {{"name", "x"}, {"pool_formula", "0.3 * margin"}}).status().field(), "pool_formula");
-  EXPECT_EQ(sharing_.Run(As("lead_a"), {{"period", "2026-10"}}).status().code(), "forbidden");
-  auto ran = sharing_.Run(As("admin"), {{"period", "2026-10"}});
+  EXPECT_EQ(sharing_.SaveRule(As("admin"), {.name = "x", .pool_formula = "0.3 * margin"}).status().field(), "pool_formula");
+  EXPECT_EQ(sharing_.Run(As("lead_a"), {.period = "2026-10"}).status().code(), "forbidden");
+  auto ran = sharing_.Run(As("admin"), {.period = "2026-10"});
   ASSERT_TRUE(ran.ok()) << ran.status().ToString();
   std::map<std::string, double> amount;
-  json all = sharing_.Statements(As("admin"), {{"period", "2026-10"}}).value()["items"];
+  json all = ToJson(sharing_.Statements(As("admin"), {{"period", "2026-10"}}).value())["items"];
   double total_a = 0;
   for (const auto& s : all) {
     for (const auto& [name, id] : org_.users) {
@@ -203,14 +209,14 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   EXPECT_NEAR(total_a, 225.60, 1e-9);
   EXPECT_EQ(all.size(), 7u);  // lead_a, sup_a, rep_a1–3; lead_b, rep_b
   // A rep sees their own statement, with the steps; a unit lead their unit's; not the other unit's.
-  json own = sharing_.Statements(As("rep_a1"), {}).value()["items"];
+  json own = ToJson(sharing_.Statements(As("rep_a1"), {}).value())["items"];
   ASSERT_EQ(own.size(), 1u);
-  json st = sharing_.Statement(As("rep_a1"), own[0]["id"]).value();
+  json st = ToJson(sharing_.Statement(As("rep_a1"), own[0]["id"]).value());
   EXPECT_DOUBLE_EQ(st["detail"]["share_pct"].get<double>(), 81.63);
   EXPECT_NE(st["detail"]["steps_zh"][1].get<std::string>().find("225.60"), std::string::npos) << st.dump();
   EXPECT_NE(st["detail"]["steps_zh"][0].get<std::string>().find("贡献毛利 = 1,752.00"), std::string::npos) << st.dump();
-  EXPECT_EQ(sharing_.Statements(As("lead_a"), {}).value()["items"].size(), 5u);
-  EXPECT_EQ(sharing_.Statements(As("lead_b"), {{"unit_id", std::to_string(org_.unit_a)}}).value()["items"].size(), 0u);
+  EXPECT_EQ(ToJson(sharing_.Statements(As("lead_a"), {}).value())["items"].size(), 5u);
+  EXPECT_EQ(ToJson(sharing_.Statements(As("lead_b"), {{"unit_id", std::to_string(org_.unit_a)}}).value())["items"].size(), 0u);
   int64_t other = 0;
   for (const auto& s : all) {
     if (s["user_id"] == org_.users["rep_a2"]) other = s["id"];
@@ -233,41 +239,41 @@ TEST_P(LedgerTest, TheMonthsPnlConsolidationAndProfitSharingMatchTheHandComputed
   EXPECT_EQ(ledger_.ClosePeriod(As("admin"), "2026-11").status().code(), "ledger.not_over");
   ASSERT_TRUE(ledger_.ClosePeriod(As("admin"), "2026-10").ok());
   EXPECT_EQ(ledger_.PostPeriod(As("admin"), "2026-10").status().code(), "ledger.closed");
-  EXPECT_EQ(sharing_.Run(As("admin"), {{"period", "2026-10"}}).status().code(), "profit_sharing.final");
+  EXPECT_EQ(sharing_.Run(As("admin"), {.period = "2026-10"}).status().code(), "profit_sharing.final");
   int64_t late = Claim("rep_a1", {{{"day", "2026-10-20"}, {"kind", "taxi"}, {"amount", 30}, {"has_receipt", true}}});
-  auto s2 = expenses_.Submit(As("rep_a1"), late, json::object());
+  auto s2 = expenses_.Submit(As("rep_a1"), late, {});
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
-  ASSERT_TRUE(approvals_.Act(As("sup_a"), (*s2)["approval"]["id"], "approve", {}).ok());
+  ASSERT_TRUE(approvals_.Act(As("sup_a"), s2->approval["id"], "approve", {}).ok());
   EXPECT_EQ(expenses_.Post(As("admin"), late).value()["ledger_period"], "2026-11");
 }
 
 TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsWithoutReceipts) {
   Governance governance(*db_, clock_);
   expenses_.SetGovernance(&governance);
-  ASSERT_TRUE(budgets_.Set(As("admin"), {{"unit_id", org_.unit_a}, {"category", "travel"}, {"period", "2026-Q4"}, {"amount", 10000}}).ok());
+  ASSERT_TRUE(budgets_.Set(As("admin"), {.unit_id = org_.unit_a, .category = "travel", .period = "2026-Q4", .amount = 10000}).ok());
   BoundaryListChange boundaries;
   boundaries.entries = {{.action = "expense", .mode = "alone", .limit = 500}, {.action = "expense", .mode = "report", .limit = 2000}};
   ASSERT_TRUE(governance.SetBoundaries(As("admin"), org_.unit_a, boundaries).ok());
-  auto submit = [&](double amount, bool receipt, const json& body = json::object()) {
+  auto submit = [&](double amount, bool receipt, const ClaimSubmission& body = {}) {
     int64_t id = Claim("rep_a1", {{{"day", "2026-11-03"}, {"kind", "train"}, {"amount", amount}, {"has_receipt", receipt}}});
     return std::make_pair(id, expenses_.Submit(As("rep_a1"), id, body));
   };
   auto [small, s1] = submit(450, true);
   ASSERT_TRUE(s1.ok()) << s1.status().ToString();
-  EXPECT_EQ((*s1)["boundary"]["mode"], "alone");
-  EXPECT_EQ((*s1)["expense"]["status"], "approved");
-  EXPECT_TRUE((*s1)["approval"].is_null());
+  EXPECT_EQ(s1->boundary.mode, "alone");
+  EXPECT_EQ(s1->expense["status"], "approved");
+  EXPECT_TRUE(s1->approval.is_null());
   auto [mid, s2] = submit(1200, true);
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
-  EXPECT_EQ((*s2)["boundary"]["mode"], "report");
-  EXPECT_EQ((*s2)["expense"]["status"], "approved");
+  EXPECT_EQ(s2->boundary.mode, "report");
+  EXPECT_EQ(s2->expense["status"], "approved");
   std::vector<BoundaryReport> reports = governance.Reports(As("admin"), {}).value();
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].record_id.value_or(0), mid);
   auto [big, s3] = submit(3000, true);
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
-  EXPECT_EQ((*s3)["expense"]["status"], "pending_approval");
-  EXPECT_DOUBLE_EQ((*s3)["budget"]["committed"].get<double>(), 4650);
+  EXPECT_EQ(s3->expense["status"], "pending_approval");
+  EXPECT_EQ(s3->budget->committed_fen, 465000);
   (void)small;
   (void)big;
   // HQ's checkpoint: a claim with a line without receipt is blocked; a rep cannot override it.
@@ -275,9 +281,9 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
                                                        .action = "block", .message_zh = "报销须附发票", .message_en = "Claims need receipts"}).ok());
   auto [bare, s4] = submit(100, false);
   EXPECT_EQ(s4.status().code(), "compliance.blocked");
-  EXPECT_EQ(expenses_.Submit(As("rep_a1"), bare, {{"override_reason", "出租车司机无法开票"}}).status().code(), "compliance.override_forbidden");
+  EXPECT_EQ(expenses_.Submit(As("rep_a1"), bare, {.override_reason = "出租车司机无法开票"}).status().code(), "compliance.override_forbidden");
   // Nothing was committed for the blocked claim.
-  EXPECT_DOUBLE_EQ(budgets_.Get(As("admin"), budgets_.Find(org_.tenant, org_.unit_a, "travel", "2026-11-03").value()).value()["committed"].get<double>(), 4650);
+  EXPECT_EQ(budgets_.Get(As("admin"), budgets_.Find(org_.tenant, org_.unit_a, "travel", "2026-11-03").value()).value().committed_fen, 465000);
   EXPECT_EQ(rs_->Get(As("rep_a1"), Entity("expenses"), bare).value()["status"], "draft");
 }
 
