@@ -36,6 +36,7 @@
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
 #include "metrics/internal.h"
+#include "metrics/query_json.h"
 #include "support/http_client.h"
 #include "support/org.h"
 #include "support/test_db.h"
@@ -286,9 +287,9 @@ int main(int argc, char** argv) {
     std::lock_guard lock(mu);
     applied[seq] = Clock::now();
   });
-  alerts.SetListener([&](int64_t, const json& a) {
+  alerts.SetListener([&](int64_t, const keel::alerts::AlertChange& a) {
     std::lock_guard lock(mu);
-    if (a.value("state", "") == "firing") fired[a["labels"]["customer"]["value"].get<std::string>()] = Clock::now();
+    if (a.state == "firing" && a.labels.count("customer")) fired[a.labels.at("customer").value] = Clock::now();
   });
   alerts.Start();
   std::vector<std::pair<int64_t, Clock::time_point>> sent;  // seq, send time
@@ -350,7 +351,7 @@ int main(int argc, char** argv) {
   std::printf("  %-48s %10zu of %zu\n", "  alerts fired for new groups", alert_ms.size(), sent_alerts.size());
 
   // ---- 4. a 20-KPI dashboard vs SQL GROUP BY over the raw rows ----
-  keel::metrics::QueryRequest q;
+  keel::metrics::MetricQuery q;
   q.metrics = {"revenue", "orders", "average_order_value", "line_revenue", "gross_margin", "gross_margin_rate", "visits",
                "effective_visits", "conversations", "quality_conversation_share", "customers_touched", "customer_coverage",
                "new_leads", "lead_first_response_minutes", "deals_won", "win_rate", "won_value", "pipeline_value",
@@ -362,6 +363,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 200; ++i) {
     auto t = Clock::now();
     auto r = metrics.Query(admin, q);
+    if (r.ok()) (void)keel::metrics::ToJson(*r);  // the reply as the API serves it
     dash_ms.push_back(Seconds(t) * 1000);
     if (!r.ok()) {
       std::printf("  dashboard query failed: %s\n", r.status().ToString().c_str());

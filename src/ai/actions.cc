@@ -369,7 +369,8 @@ Result<SignalOutcome> ActionPlanner::OnSignals(int64_t tenant, const std::vector
     held.reset();
     for (const auto& trig : triggers) {
       std::map<int64_t, double> ev_by_owner;  // follow-up tasks: one per owner
-      auto raise = [&](int64_t owner, int64_t unit, const std::string& key, json labels, const std::string& zh, const std::string& en) -> Status {
+      auto raise = [&](int64_t owner, int64_t unit, const std::string& key, alerts::AlertLabels labels, const std::string& zh,
+                       const std::string& en) -> Status {
         if (!alerts_) return Status();
         alerts::AlertEngine::Raised a;
         a.rule = trig.rule;
@@ -383,11 +384,11 @@ Result<SignalOutcome> ActionPlanner::OnSignals(int64_t tenant, const std::vector
         a.labels = std::move(labels);
         a.owner_id = owner;
         a.unit_id = unit;
-        KEEL_ASSIGN_OR_RETURN(json alert, alerts_->Raise(tenant, a));
-        if (!alert.value("duplicate", false)) out.alerts++;
+        KEEL_ASSIGN_OR_RETURN(alerts::AlertChange alert, alerts_->Raise(tenant, a));
+        if (!alert.duplicate) out.alerts++;
         return Status();
       };
-      json customer_label = {{"value", std::to_string(customer)}, {"name", customer_name}};
+      alerts::AlertLabel customer_label{std::to_string(customer), customer_name};
       if (deals.empty()) {
         int64_t owner = s.owner_id;
         KEEL_RETURN_IF_ERROR(raise(owner, s.unit_id, "signal:" + std::to_string(sid) + ":customer:" + std::to_string(customer),
@@ -398,7 +399,7 @@ Result<SignalOutcome> ActionPlanner::OnSignals(int64_t tenant, const std::vector
         int64_t opp = d.id, owner = d.owner_id;
         double amount = d.amount_fen / 100.0, p = d.probability.value_or(0.3);
         KEEL_RETURN_IF_ERROR(raise(owner, d.unit_id, "signal:" + std::to_string(sid) + ":opp:" + std::to_string(opp),
-                                   {{"customer", customer_label}, {"opportunity", {{"value", std::to_string(opp)}, {"name", d.name}}}},
+                                   {{"customer", customer_label}, {"opportunity", {std::to_string(opp), d.name}}},
                                    trig.zh + "（关联商机「" + d.name + "」）",
                                    trig.en + " (open deal \"" + d.name + "\")"));
         ev_by_owner[owner] += p * amount;

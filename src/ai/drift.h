@@ -2,6 +2,7 @@
 // open records against the training window kept in the model card. PSI = Σ (a − e)·ln(a / e)
 // over bins (deciles of the training values for numbers, levels for categories, a bin for
 // "unknown"); 0.1–0.2 is a shift worth watching, above 0.2 the model should be retrained.
+// JSON here is stored: the reference lives in the model card, the comparison in ai_drift.
 #pragma once
 
 #include <vector>

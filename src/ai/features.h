@@ -3,6 +3,8 @@
 // reads as), computed AS OF a prediction time from the records and the event log — nothing that
 // happened at or after that time is seen, so training snapshots cannot leak their outcome.
 // docs/ai.md lists them; kFeatureVersion is stored with every model.
+// JSON here is stored, not served: a FeatureSpec is written next to each model version
+// (ToJson/FromJson), and records' custom values are the records' own JSON documents.
 #pragma once
 
 #include <map>

@@ -125,7 +125,7 @@ Result<std::map<std::string, DriftSummary>> AiService::CheckDrift(int64_t tenant
       a.summary_en = std::string(TargetName(target)) + " model v" + std::to_string(m->version) + " sees a shifted population (max PSI " +
                      std::to_string(Round(max_psi, 0.01)).substr(0, 4) + " in " + names + "); retrain it";
       a.severity = alerts::Severity::kWarning;
-      a.labels = {{"model", {{"value", TargetName(target)}, {"name", TargetName(target)}}}};
+      a.labels = {{"model", {TargetName(target), TargetName(target)}}};
       a.notify = "hq";
       KEEL_RETURN_IF_ERROR(impl_->alerts->Raise(tenant, a).status());
     }

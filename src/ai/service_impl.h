@@ -62,7 +62,7 @@ struct Active {
   int version = 0;
   Booster booster;
   FeatureSpec spec;
-  json card;
+  json card;  // the model card as stored with the version (a document the model writes)
   double band_a = 1, band_b = 1, band_c = 1;  // probability thresholds
 };
 

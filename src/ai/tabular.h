@@ -3,6 +3,8 @@
 // (e.g. one only known after the outcome), categorical columns one-hot encoded, an XGBoost
 // model cross-validated (stratified folds) and checked on a holdout (the last rows by a time
 // column, or by file order), then trained on everything. Pure: no database.
+// JSON here is a document: the mapping a user writes (ParseMapping reports errors at its
+// fields), and the profile, encoder and card stored with the dataset and the model.
 #pragma once
 
 #include <map>

@@ -6,7 +6,7 @@
 
 namespace keel::alerts {
 
-Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
+Result<AlertChange> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   Impl& m = *impl_;
   TimeMs now = m.clock.NowMs();
   std::string now_text = FormatTimestamp(now);
@@ -14,14 +14,21 @@ Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
   KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> dup, repo::FindFiring(*conn, tenant, a.rule, a.key));
-  if (dup) return json{{"id", *dup}, {"rule", a.rule}, {"state", "firing"}, {"duplicate", true}};
+  if (dup) {
+    AlertChange existing;
+    existing.id = *dup;
+    existing.rule = a.rule;
+    existing.state = "firing";
+    existing.duplicate = true;
+    return existing;
+  }
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   int64_t id = ids[0];
   Alert row;
   row.id = id;
   row.rule = a.rule;
   row.group_key = a.key;
-  row.labels = a.labels.dump();
+  row.labels = ToJson(a.labels).dump();
   row.severity = SeverityName(a.severity);
   row.state = "firing";
   row.summary = a.summary_zh;
@@ -30,15 +37,25 @@ Result<json> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   if (a.owner_id) row.owner_id = a.owner_id;
   row.started_at = row.updated_at = now_text;
   KEEL_RETURN_IF_ERROR(repo::InsertAlert(*conn, tenant, row));
-  json alert = {{"id", id}, {"rule", a.rule}, {"severity", SeverityName(a.severity)}, {"state", "firing"}, {"labels", a.labels},
-                {"value", nullptr}, {"summary", a.summary_zh}, {"summary_en", a.summary_en}, {"label", a.label_zh},
-                {"label_en", a.label_en}, {"unit_id", a.unit_id ? json(a.unit_id) : json(nullptr)},
-                {"owner_id", a.owner_id ? json(a.owner_id) : json(nullptr)}, {"started_at", now_text}, {"muted", false}};
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, alert.dump()).status());
+  AlertChange alert;
+  alert.id = id;
+  alert.rule = a.rule;
+  alert.state = "firing";
+  alert.severity = SeverityName(a.severity);
+  alert.labels = a.labels;
+  alert.summary = a.summary_zh;
+  alert.summary_en = a.summary_en;
+  alert.label = a.label_zh;
+  alert.label_en = a.label_en;
+  alert.unit_id = row.unit_id;
+  alert.owner_id = row.owner_id;
+  alert.started_at = now_text;
+  alert.muted = false;
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, ToJson(alert).dump()).status());
   KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, a.notify));
   if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, "supervisor"));
   std::vector<Outbound> pending;
-  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, id, alert, false, &pending));
+  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, alert, false, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   m.Enqueue(std::move(pending));
   m.Publish(tenant, alert);

@@ -108,7 +108,7 @@ Status AlertEngine::EvaluateNow(int64_t tenant_id) {
   return Status();
 }
 
-void AlertEngine::Impl::Publish(int64_t tenant, const json& alert) {
+void AlertEngine::Impl::Publish(int64_t tenant, const AlertChange& alert) {
   Listener l;
   {
     std::lock_guard lock(mu);

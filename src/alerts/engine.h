@@ -30,6 +30,8 @@
 
 namespace keel::alerts {
 
+// JSON stays for the rule definition document (SaveRule, CheckRule, AlertRule::ToJson): it is
+// what the user writes and is stored as written.
 using json = nlohmann::json;
 
 enum class Severity { kInfo = 0, kWarning = 1, kCritical = 2 };
@@ -184,23 +186,22 @@ class AlertEngine {
   // An alert raised by another part for a fact rather than a metric rule — e.g. the AI service
   // on a negative news item about a customer with open deals. `rule` names the kind ("signal.
   // negative"), `key` identifies the occurrence: a firing alert with the same rule and key is
-  // returned unchanged instead of a second one. It is recorded like any alert (acknowledge,
-  // stream, webhooks) and notified in-app to its owner, and to the owner's supervisor when critical.
-  // `labels` and the result are free-form JSON: the alert as the event log and the live streams
-  // carry it ({id, rule, severity, state, labels, summary, …}; a duplicate {id, rule, state,
-  // duplicate: true}), which the raising parts (ai, org) read.
+  // returned instead of a second one (`duplicate` set, only id, rule and state filled). It is
+  // recorded like any alert (acknowledge, stream, webhooks) and notified in-app to its owner, and
+  // to the owner's supervisor when critical. Returns the alert as the event log and the live
+  // streams carry it.
   struct Raised {
     std::string rule, key, label_zh, label_en, summary_zh, summary_en;
     Severity severity = Severity::kWarning;
-    json labels = json::object();  // {dimension: {value, name}}
+    AlertLabels labels;
     int64_t unit_id = 0, owner_id = 0;
     std::string notify = "owner";  // who is told in-app: a route target (owner, hq, role:…, user:…)
   };
-  Result<json> Raise(int64_t tenant_id, const Raised& a);
+  Result<AlertChange> Raise(int64_t tenant_id, const Raised& a);
 
-  // Called for every alert that fires, changes severity or resolves (live streams), with the
-  // alert's event payload (the JSON appended to the event log), outside the engine's locks.
-  using Listener = std::function<void(int64_t tenant_id, const json& alert)>;
+  // Called for every alert that fires, changes severity or resolves (live streams), outside the
+  // engine's locks, on the thread that made the change. Must be quick.
+  using Listener = std::function<void(int64_t tenant_id, const AlertChange& alert)>;
   void SetListener(Listener l);
 
   struct Impl;

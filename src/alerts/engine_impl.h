@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "alerts/engine.h"
+#include "alerts/json.h"
 #include "alerts/store.h"
 #include "events/consumer.h"
 #include "formula/formula.h"
@@ -130,14 +131,14 @@ struct AlertEngine::Impl : events::ConsumerHandler {
                     const std::string& target);
   // Records a queued notification for every webhook that hears the alert and adds its
   // delivery to `pending`, which the caller enqueues once its transaction has committed.
-  Status SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,
+  Status SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, bool resolved,
                       std::vector<Outbound>* pending);
   void Enqueue(std::vector<Outbound> pending);
   // Creates the follow-up task of a newly firing alert (after its commit; failures are logged).
   void CreateTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev, int64_t unit_id,
                   int64_t owner_id, const std::string& summary_zh, const std::string& summary_en, TimeMs now);
   // Hands the alert to the listener, if any (outside the lock).
-  void Publish(int64_t tenant, const json& alert);
+  void Publish(int64_t tenant, const AlertChange& alert);
   // A delivery thread: takes the next tenant's next delivery until stopped and nothing is left.
   void Work();
   void DeliverOne(Outbound o);

@@ -177,7 +177,7 @@ namespace {
 // What a firing alert says: its labels with display names, its unit and owner (from the unit or
 // region and rep labels) and its zh/en summaries (the rule's message, or label, group and value).
 struct Description {
-  json labels = json::object();
+  AlertLabels labels;
   int64_t unit_id = 0, owner_id = 0;
   std::string summary_zh, summary_en;
 };
@@ -190,7 +190,7 @@ Description Describe(metrics::MetricEngine& metrics, int64_t tenant, const Alert
     std::string name = metrics.DisplayName(tenant, dim, val);
     group_zh += (group_zh.empty() ? "" : "，") + name;
     group_en += (group_en.empty() ? "" : ", ") + name;
-    d.labels[dim] = {{"value", val}, {"name", name}};
+    d.labels[dim] = {val, name};
     if (dim == "unit" || dim == "region") d.unit_id = std::strtoll(val.c_str(), nullptr, 10);
     if (dim == "rep") d.owner_id = std::strtoll(val.c_str(), nullptr, 10);
   }
@@ -235,7 +235,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     row.id = id;
     row.rule = rule.name;
     row.group_key = GroupKey(labels);
-    row.labels = d.labels.dump();
+    row.labels = ToJson(d.labels).dump();
     row.severity = SeverityName(sev);
     row.state = "firing";
     row.value = value;
@@ -246,17 +246,28 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     row.started_at = row.updated_at = now_text;
     KEEL_RETURN_IF_ERROR(repo::InsertAlert(*conn, tenant, row));
   }
-  json alert = {{"id", id}, {"rule", rule.name}, {"severity", SeverityName(sev)}, {"state", "firing"}, {"labels", d.labels},
-                {"value", value ? json(*value) : json(nullptr)}, {"summary", d.summary_zh}, {"summary_en", d.summary_en},
-                {"label", rule.label_zh}, {"label_en", rule.label_en}, {"unit_id", d.unit_id ? json(d.unit_id) : json(nullptr)},
-                {"owner_id", d.owner_id ? json(d.owner_id) : json(nullptr)}, {"started_at", now_text}};
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0, alert.dump()).status());
+  AlertChange alert;
+  alert.id = id;
+  alert.rule = rule.name;
+  alert.state = "firing";
+  alert.severity = SeverityName(sev);
+  alert.labels = d.labels;
+  alert.value = value;
+  alert.summary = d.summary_zh;
+  alert.summary_en = d.summary_en;
+  alert.label = rule.label_zh;
+  alert.label_en = rule.label_en;
+  if (d.unit_id) alert.unit_id = d.unit_id;
+  if (d.owner_id) alert.owner_id = d.owner_id;
+  alert.started_at = now_text;
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0,
+                                         ToJson(alert).dump()).status());
   // Silences and inhibition mute notifications, never the record of the alert.
   KEEL_ASSIGN_OR_RETURN(bool muted, Muted(*conn, tenant, rule.name, labels, now_text));
   if (!muted && sev == Severity::kWarning) {
     KEEL_ASSIGN_OR_RETURN(muted, repo::CriticalFiring(*conn, tenant, GroupKey(labels), id));
   }
-  alert["muted"] = muted;
+  alert.muted = muted;
   if (!muted) {
     // The route runs until its first wait; escalation continues it later unless acknowledged.
     size_t step = 0;
@@ -264,7 +275,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
       KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, d.unit_id, d.owner_id, rule.route[step].notify));
     }
     KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, id, int64_t(step), NextStepAt(rule, step, now)));
-    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, id, alert, false, &pending));
+    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, false, &pending));
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
@@ -309,14 +320,23 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
   KEEL_RETURN_IF_ERROR(repo::ResolveAlert(*conn, tenant, gs.alert_id, value, now_text));
   KEEL_ASSIGN_OR_RETURN(std::optional<Alert> row, repo::LoadAlert(*conn, tenant, gs.alert_id));
   if (!row) return Status::NotFound("alert");
-  json alert = {{"id", gs.alert_id}, {"rule", rs.rule.name}, {"state", "resolved"}, {"resolved_at", now_text},
-                {"labels", json::parse(row->labels, nullptr, false)},
-                {"summary", row->summary}, {"summary_en", row->summary_en},
-                {"severity", row->severity}, {"label", rs.rule.label_zh}, {"label_en", rs.rule.label_en},
-                {"value", value ? json(*value) : json(nullptr)}};
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, alert.dump()).status());
+  // A resolved alert carries no unit or owner: streams show it to those who see the whole
+  // tenant, and unit-scoped webhooks do not announce it.
+  AlertChange alert;
+  alert.id = gs.alert_id;
+  alert.rule = rs.rule.name;
+  alert.state = "resolved";
+  alert.resolved_at = now_text;
+  alert.labels = ParseLabels(row->labels);
+  alert.summary = row->summary;
+  alert.summary_en = row->summary_en;
+  alert.severity = row->severity;
+  alert.label = rs.rule.label_zh;
+  alert.label_en = rs.rule.label_en;
+  alert.value = value;
+  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, ToJson(alert).dump()).status());
   std::vector<Outbound> pending;
-  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, gs.alert_id, alert, true, &pending));
+  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, true, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
   gs.alert_id = 0;

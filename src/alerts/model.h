@@ -30,6 +30,37 @@ struct Alert {
   std::optional<int64_t> task_id;
 };
 
+// A label of an alert: a dimension's value as text and its display name, e.g. "unit" →
+// {"1015", "上海战队"}. Raised alerts bring their own dimensions ("customer", "model", …).
+struct AlertLabel {
+  std::string value, name;
+};
+using AlertLabels = std::map<std::string, AlertLabel>;
+
+// An alert that fired, changed severity or resolved (告警变化): what the event log records
+// ("alert.fired", "alert.changed", "alert.resolved"), the webhooks announce and the live streams
+// push (alerts/json.h writes it), and what AlertEngine::Raise returns.
+struct AlertChange {
+  int64_t id = 0;
+  std::string rule;   // the rule's name, or the kind of a raised alert
+  std::string state;  // firing | resolved
+  // Raise only: a firing alert with the same rule and key already existed; only id, rule and
+  // state are set.
+  bool duplicate = false;
+  std::string severity;  // info | warning | critical
+  AlertLabels labels;
+  std::optional<double> value;    // the metric's value; none for raised alerts or no data
+  std::string summary, summary_en;
+  std::string label, label_en;    // the rule's (or the raised kind's) name
+  // Firing only: the unit and owner the alert concerns (none: 0), when it started and, once the
+  // notifications were decided, whether a silence or a critical alert muted them (the event of
+  // a rule's alert is written before that and has no `muted`).
+  std::optional<int64_t> unit_id, owner_id;
+  std::string started_at;
+  std::optional<bool> muted;
+  std::string resolved_at;  // resolved only
+};
+
 // A silence (静默): mutes the notifications of matching alerts between starts_at and ends_at.
 struct Silence {
   int64_t id = 0;

@@ -63,13 +63,13 @@ std::string Redacted(std::string reply, const std::string& url, const std::strin
 
 }  // namespace
 
-Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, int64_t alert_id, const json& alert, bool resolved,
+Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, bool resolved,
                                        std::vector<Outbound>* pending) {
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::ActiveWebhooks(conn, tenant));
-  auto sev = ParseSeverity(alert.value("severity", "warning"));
+  auto sev = ParseSeverity(alert.severity);
   std::string unit_path;
-  if (alert.value("unit_id", json(nullptr)).is_number()) {
-    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, domain::LoadUnitPath(conn, tenant, alert["unit_id"].get<int64_t>()));
+  if (alert.unit_id) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<std::string> path, domain::LoadUnitPath(conn, tenant, *alert.unit_id));
     unit_path = path.value_or("");
   }
   for (const auto& h : hooks) {
@@ -85,20 +85,20 @@ Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, 
     o.sealed_url = h.sealed_url;
     o.sealed_secret = h.sealed_secret;
     Notification& n = o.message;
-    n.severity = alert.value("severity", "warning");
-    n.title_zh = alert.value("label", "");
-    n.title_en = alert.value("label_en", "");
-    n.text_zh = alert.value("summary", "");
-    n.text_en = alert.value("summary_en", "");
+    n.severity = alert.severity;
+    n.title_zh = alert.label;
+    n.title_en = alert.label_en;
+    n.text_zh = alert.summary;
+    n.text_en = alert.summary_en;
     n.locale = h.locale;
-    for (auto& [k, v] : alert["labels"].items()) n.labels.emplace_back(k, v.value("name", ""));
-    n.dedup_key = "keel-alert-" + std::to_string(alert_id);
+    for (const auto& [k, v] : alert.labels) n.labels.emplace_back(k, v.name);
+    n.dedup_key = "keel-alert-" + std::to_string(alert.id);
     n.at = clock.NowMs();
     n.resolved = resolved;
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
     o.notification_id = ids[0];
     std::string now_text = FormatTimestamp(clock.NowMs());
-    KEEL_RETURN_IF_ERROR(repo::InsertQueued(conn, tenant, ids[0], alert_id, std::string(ChannelName(*channel)),
+    KEEL_RETURN_IF_ERROR(repo::InsertQueued(conn, tenant, ids[0], alert.id, std::string(ChannelName(*channel)),
                                             "webhook:" + std::to_string(h.id), now_text));
     pending->push_back(std::move(o));
   }

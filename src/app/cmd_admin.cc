@@ -174,11 +174,10 @@ struct KeyArgs {
 int CreateApiKey(Store& s, int64_t tenant, const KeyArgs& a) {
   auto user = UserIdByName(s, tenant, a.user);
   if (!user.ok()) return Fail(user.status());
-  auto key = s.auth->CreateApiKey(domain::Principal::System(tenant), {{"name", a.name}, {"user_id", *user}, {"expires_in_days", a.days}});
+  auto key = s.auth->CreateApiKey(domain::Principal::System(tenant), {.name = a.name, .user_id = *user, .expires_in_days = a.days});
   if (!key.ok()) return Fail(key.status());
   std::printf("API key %lld for '%s' (expires %s):\n%s\n(shown once; send as 'Authorization: Bearer <key>')\n",
-              static_cast<long long>((*key)["id"].get<int64_t>()), a.user.c_str(),
-              (*key)["expires_at"].get<std::string>().c_str(), (*key)["token"].get<std::string>().c_str());
+              static_cast<long long>(key->id), a.user.c_str(), key->expires_at.c_str(), key->token.c_str());
   return 0;
 }
 

@@ -7,7 +7,6 @@
 #include "common/crypto.h"
 #include "domain/audit.h"
 #include "domain/codec.h"
-#include "domain/codec.h"
 #include "domain/records_internal.h"
 #include "domain/store.h"
 
@@ -246,45 +245,34 @@ Status AuthService::RevokeSessions(const Principal& p, int64_t user_id) {
   return tx.Commit();
 }
 
-Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
+const FieldDef& ApiKeyNameField() {
+  static const FieldDef f = [] {
+    FieldDef d;
+    d.name = "name";
+    d.type = FieldType::kString;
+    d.required = true;
+    d.max_len = 100;
+    return d;
+  }();
+  return f;
+}
+
+Result<NewApiKey> AuthService::CreateApiKey(const Principal& p, const ApiKeyRequest& request) {
   if (p.role != Role::kAdmin) {
     return Status::Error(ErrorKind::kForbidden, "forbidden", "only an admin may create API keys",
                          "只有管理员可以创建 API 密钥");
   }
-  if (!body.is_object()) {
-    return Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
-  }
-  FieldDef name_f;
-  name_f.name = "name";
-  name_f.type = FieldType::kString;
-  name_f.required = true;
-  name_f.max_len = 100;
-  int64_t user_id = p.user_id, days = 365;
-  std::string name;
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() == "name") {
-      KEEL_ASSIGN_OR_RETURN(Value v, ToValue(name_f, it.value()));
-      name = store::AsText(v);
-    } else if (it.key() == "user_id") {
-      if (!it.value().is_number_integer()) {
-        return Status::Invalid("validation.type", "user_id must be an id", "user_id 应为记录 ID", "user_id");
-      }
-      user_id = it.value().get<int64_t>();
-    } else if (it.key() == "expires_in_days") {
-      if (!it.value().is_number_integer() || it.value().get<int64_t>() < 1 ||
-          it.value().get<int64_t>() > 3650) {
-        return Status::Invalid("validation.range", "expires_in_days must be 1 to 3650",
-                               "expires_in_days 应为 1 到 3650", "expires_in_days");
-      }
-      days = it.value().get<int64_t>();
-    } else {
-      return Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'",
-                             "未知字段 '" + it.key() + "'", it.key());
-    }
-  }
-  if (name.empty()) {
+  KEEL_RETURN_IF_ERROR(request.problem);
+  if (request.name.empty()) {
     return Status::Invalid("validation.required", "name is required", "name 为必填项", "name");
   }
+  KEEL_RETURN_IF_ERROR(ToValue(ApiKeyNameField(), json(request.name)).status());
+  if (request.expires_in_days < 1 || request.expires_in_days > 3650) {
+    return Status::Invalid("validation.range", "expires_in_days must be 1 to 3650", "expires_in_days 应为 1 到 3650",
+                           "expires_in_days");
+  }
+  const std::string& name = request.name;
+  int64_t user_id = request.user_id.value_or(p.user_id);
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(bool live, UserExists(*conn, p.tenant_id, user_id, /*live_only=*/true));
   if (!live) {
@@ -293,7 +281,7 @@ Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
   }
   std::string token = "kak_" + RandomToken(32);
   TimeMs now = clock_.NowMs();
-  TimeMs expires = now + days * 86400000LL;
+  TimeMs expires = now + request.expires_in_days * 86400000LL;
   KEEL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*conn, true));
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn->AllocateIds(1));
   KEEL_RETURN_IF_ERROR(InsertApiKey(*conn, p.tenant_id,
@@ -305,30 +293,25 @@ Result<json> AuthService::CreateApiKey(const Principal& p, const json& body) {
                                              {"prefix", token.substr(0, 10)},
                                              {"expires_at", FormatTimestamp(expires)}}));
   KEEL_RETURN_IF_ERROR(tx.Commit());
-  return json{{"id", ids[0]},
-              {"name", name},
-              {"user_id", user_id},
-              {"prefix", token.substr(0, 10)},
-              {"token", token},
-              {"created_at", FormatTimestamp(now)},
-              {"expires_at", FormatTimestamp(expires)}};
+  return NewApiKey{.id = ids[0], .name = name, .user_id = user_id, .prefix = token.substr(0, 10), .token = token,
+                   .created_at = FormatTimestamp(now), .expires_at = FormatTimestamp(expires)};
 }
 
-Result<json> AuthService::ListApiKeys(const Principal& p) {
+Result<std::vector<ApiKeyInfo>> AuthService::ListApiKeys(const Principal& p) {
   if (p.role != Role::kAdmin) {
     return Status::Error(ErrorKind::kForbidden, "forbidden", "only an admin may list API keys",
                          "只有管理员可以查看 API 密钥");
   }
   KEEL_ASSIGN_OR_RETURN(store::PooledConnection conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto keys, LoadApiKeys(*conn, p.tenant_id));
-  json items = json::array();
-  auto opt = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-  for (const auto& k : keys) {
-    items.push_back({{"id", k.id}, {"name", k.name}, {"user_id", k.user_id}, {"prefix", k.prefix},
-                     {"created_at", k.created_at}, {"expires_at", opt(k.expires_at)},
-                     {"revoked_at", opt(k.revoked_at)}, {"last_used_at", opt(k.last_used_at)}});
+  std::vector<ApiKeyInfo> out;
+  out.reserve(keys.size());
+  for (auto& k : keys) {
+    out.push_back({.id = k.id, .name = std::move(k.name), .user_id = k.user_id, .prefix = std::move(k.prefix),
+                   .created_at = std::move(k.created_at), .expires_at = std::move(k.expires_at),
+                   .revoked_at = std::move(k.revoked_at), .last_used_at = std::move(k.last_used_at)});
   }
-  return json{{"items", items}};
+  return out;
 }
 
 Status AuthService::RevokeApiKey(const Principal& p, int64_t id) {

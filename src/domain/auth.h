@@ -8,7 +8,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,7 +41,36 @@ struct AuthOptions {
 struct LoginResult {
   std::string token;  // shown once; only its hash is stored
   TimeMs expires_at = 0;
-  json user;
+  json user;  // the user's record: a domain record stays JSON (shaped by its EntityDef and custom fields)
+};
+
+// An API key as asked for (POST /api-keys; src/http reads the body). `problem` is the first
+// shape error of the body (in its key order: a mistyped field, a name too long, days out of
+// range, an unknown field), reported after the permission check.
+struct ApiKeyRequest {
+  std::string name;                // required; checked as ApiKeyNameField()
+  std::optional<int64_t> user_id;  // whose key; none: the caller
+  int64_t expires_in_days = 365;   // 1 … 3650
+  Status problem;
+};
+// The declaration an API key's name is checked against (a string of at most 100 characters).
+const FieldDef& ApiKeyNameField();
+
+// An API key as listed: never the token, only its first characters.
+struct ApiKeyInfo {
+  int64_t id = 0;
+  std::string name;
+  int64_t user_id = 0;
+  std::string prefix, created_at;
+  std::optional<std::string> expires_at, revoked_at, last_used_at;
+};
+
+// A new API key: the token appears only here.
+struct NewApiKey {
+  int64_t id = 0;
+  std::string name;
+  int64_t user_id = 0;
+  std::string prefix, token, created_at, expires_at;
 };
 
 struct NewTenant {
@@ -59,9 +90,11 @@ class AuthService {
   Result<Principal> Authenticate(const std::string& token);
   Status Logout(const Principal& p, const std::string& token);
 
-  // Admin only. Body: {name, user_id?, expires_in_days?}. The token appears only in this reply.
-  Result<json> CreateApiKey(const Principal& p, const json& body);
-  Result<json> ListApiKeys(const Principal& p);
+  // API keys — admin only (403 forbidden). CreateApiKey: 422 validation.required (name),
+  // validation.range (expires_in_days), validation.reference (user_id not a live user of the
+  // tenant), or the request's problem. The token appears only in its result.
+  Result<NewApiKey> CreateApiKey(const Principal& p, const ApiKeyRequest& request);
+  Result<std::vector<ApiKeyInfo>> ListApiKeys(const Principal& p);
   Status RevokeApiKey(const Principal& p, int64_t id);
   // Revokes every session of a user (admin, or the user themselves).
   Status RevokeSessions(const Principal& p, int64_t user_id);

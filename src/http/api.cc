@@ -62,6 +62,49 @@ struct TooDeep {};
 
 Reply Ok(json body, int status = 200) { return Reply{status, std::move(body)}; }
 
+// POST /api-keys: {name, user_id?, expires_in_days?}. The first shape error, in the body's key
+// order, becomes the request's problem (the service reports it after its permission check).
+domain::ApiKeyRequest ReadApiKeyRequest(const json& body) {
+  domain::ApiKeyRequest r;
+  if (!body.is_object()) {
+    r.problem = Status::Invalid("validation.body", "the body must be a JSON object", "请求体必须是 JSON 对象");
+    return r;
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const json& v = it.value();
+    if (it.key() == "name") {
+      auto checked = domain::ToValue(domain::ApiKeyNameField(), v);
+      if (!checked.ok()) r.problem = checked.status();
+      else r.name = store::AsText(*checked);
+    } else if (it.key() == "user_id") {
+      if (!v.is_number_integer()) r.problem = Status::Invalid("validation.type", "user_id must be an id", "user_id 应为记录 ID", "user_id");
+      else r.user_id = v.get<int64_t>();
+    } else if (it.key() == "expires_in_days") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 3650) {
+        r.problem = Status::Invalid("validation.range", "expires_in_days must be 1 to 3650", "expires_in_days 应为 1 到 3650",
+                                    "expires_in_days");
+      } else {
+        r.expires_in_days = v.get<int64_t>();
+      }
+    } else {
+      r.problem = Status::Invalid("validation.unknown_field", "unknown field '" + it.key() + "'", "未知字段 '" + it.key() + "'", it.key());
+    }
+    if (!r.problem.ok()) return r;
+  }
+  return r;
+}
+
+json ToJson(const domain::ApiKeyInfo& k) {
+  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"id", k.id}, {"name", k.name}, {"user_id", k.user_id}, {"prefix", k.prefix}, {"created_at", k.created_at},
+          {"expires_at", text(k.expires_at)}, {"revoked_at", text(k.revoked_at)}, {"last_used_at", text(k.last_used_at)}};
+}
+
+json ToJson(const domain::NewApiKey& k) {
+  return {{"id", k.id}, {"name", k.name}, {"user_id", k.user_id}, {"prefix", k.prefix}, {"token", k.token},
+          {"created_at", k.created_at}, {"expires_at", k.expires_at}};
+}
+
 Result<Reply> ListReply(Result<domain::ListResult> r) {
   if (!r.ok()) return r.status();
   json body = {{"items", std::move(r->items)}};
@@ -333,10 +376,16 @@ void Api::AddSystemRoutes() {
                                   {"user_id", {{"type", "integer"}}},
                                   {"expires_in_days", {{"type", "integer"}, {"minimum", 1},
                                                        {"maximum", 3650}}}}}};
-  router_.Add("GET", "/api/v1/api-keys", [auth](Call& c) { return Wrap(auth->ListApiKeys(c.p())); },
+  router_.Add("GET", "/api/v1/api-keys", [auth](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(std::vector<domain::ApiKeyInfo> keys, auth->ListApiKeys(c.p()));
+    json items = json::array();
+    for (const auto& k : keys) items.push_back(ToJson(k));
+    return Ok({{"items", std::move(items)}});
+  },
               {"List API keys (never the secrets)", "API 密钥列表（不含密钥本身）", "auth", nullptr, Items(api_key)});
-  router_.Add("POST", "/api/v1/api-keys", [auth](Call& c) {
-    return Wrap(auth->CreateApiKey(c.p(), c.body), 201);
+  router_.Add("POST", "/api/v1/api-keys", [auth](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(domain::NewApiKey key, auth->CreateApiKey(c.p(), ReadApiKeyRequest(c.body)));
+    return Ok(ToJson(key), 201);
   }, {"Create an API key for machines; the token is shown only in this reply",
       "创建 API 密钥（仅此一次返回密钥）", "auth", key_req, new_key, {}, 201});
   router_.Add("DELETE", "/api/v1/api-keys/{id}", [auth](Call& c) -> Result<Reply> {

@@ -5,6 +5,7 @@
 #include "http/api.h"
 #include "http/openapi.h"
 #include "metrics/engine.h"
+#include "metrics/query_json.h"
 
 namespace keel::http {
 namespace {
@@ -104,8 +105,8 @@ Result<std::pair<TimeMs, TimeMs>> NamedRange(const std::string& name, const Time
 
 }  // namespace
 
-Result<metrics::QueryRequest> ParseMetricQuery(const QueryParams& params, const TimeZone& tz, TimeMs now) {
-  metrics::QueryRequest q;
+Result<metrics::MetricQuery> ParseMetricQuery(const QueryParams& params, const TimeZone& tz, TimeMs now) {
+  metrics::MetricQuery q;
   std::string from, to, range;
   for (const auto& [k, v] : params) {
     if (k == "metrics" || k == "metric") {
@@ -234,8 +235,9 @@ void Api::AddMetricRoutes() {
                "metrics", nullptr, sources});
   router_.Add("GET", "/api/v1/metrics/query", [engine, clock](Call& c) -> Result<Reply> {
     KEEL_ASSIGN_OR_RETURN(auto tz, engine->ZoneOf(c.p().tenant_id));
-    KEEL_ASSIGN_OR_RETURN(metrics::QueryRequest q, ParseMetricQuery(c.req.query, *tz, clock->NowMs()));
-    return Wrap(engine->Query(c.p(), q));
+    KEEL_ASSIGN_OR_RETURN(metrics::MetricQuery q, ParseMetricQuery(c.req.query, *tz, clock->NowMs()));
+    KEEL_ASSIGN_OR_RETURN(metrics::QueryResult r, engine->Query(c.p(), q));
+    return Reply{200, metrics::ToJson(r)};
   }, {"Query metrics × dimensions × grain × range, within the caller's scope", "按维度、粒度与时间范围查询指标（仅限可见范围）",
       "metrics", nullptr, query_result,
       {{"metrics", "comma-separated metric names (required)"},

@@ -9,14 +9,16 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/engine.h"
+#include "alerts/json.h"
 #include "domain/unit_tree.h"
 #include "events/event_log.h"
 #include "metrics/engine.h"
+#include "metrics/query_json.h"
 #include "store/database.h"
 
 namespace keel::http {
 
-Result<metrics::QueryRequest> ParseMetricQuery(const QueryParams& params, const TimeZone& tz, TimeMs now);
+Result<metrics::MetricQuery> ParseMetricQuery(const QueryParams& params, const TimeZone& tz, TimeMs now);
 
 namespace {
 
@@ -76,7 +78,7 @@ struct StreamHub::Impl {
     auto r = metrics.Query(s.p, *q);
     if (!r.ok()) return Frame(id, "error", {{"code", r.status().code()}, {"message", r.status().message_en()},
                                             {"message_zh", r.status().message_zh()}});
-    return Frame(id, "metrics", *r);
+    return Frame(id, "metrics", metrics::ToJson(*r));
   }
 
   // The caps: on this server (503), per tenant and per person (429). Needs `mu`.
@@ -111,17 +113,26 @@ struct StreamHub::Impl {
     return CapsLocked(p);
   }
 
-  bool AlertVisible(const domain::Principal& p, const json& alert) {
+  // Whether `p` sees an alert of this owner and unit (0: none) on a stream.
+  bool AlertVisible(const domain::Principal& p, int64_t owner, int64_t unit) {
     if (domain::SeesWholeTenant(p.role) || p.is_system()) return true;
-    int64_t owner = alert.value("owner_id", json(nullptr)).is_number() ? alert["owner_id"].get<int64_t>() : 0;
     if (owner == p.user_id) return true;
     if (p.role != domain::Role::kUnitLead) return false;
-    int64_t unit = alert.value("unit_id", json(nullptr)).is_number() ? alert["unit_id"].get<int64_t>() : 0;
     if (!unit) return false;
     auto conn = db.Acquire();
     if (!conn.ok()) return false;
     auto in = domain::UnitTree::InSubtree(**conn, p.tenant_id, unit, p.unit_path);
     return in.ok() && *in;
+  }
+  bool AlertVisible(const domain::Principal& p, const alerts::AlertChange& alert) {
+    return AlertVisible(p, alert.owner_id.value_or(0), alert.unit_id.value_or(0));
+  }
+  // An alert event as stored in the log (replayed after Last-Event-ID).
+  bool AlertVisible(const domain::Principal& p, const json& alert) {
+    auto id_of = [&](const char* key) {
+      return alert.value(key, json(nullptr)).is_number() ? alert[key].get<int64_t>() : int64_t{0};
+    };
+    return AlertVisible(p, id_of("owner_id"), id_of("unit_id"));
   }
 
   // Ends the streams whose credential no longer works or now stands for someone else (another
@@ -213,7 +224,7 @@ StreamHub::StreamHub(store::Database& db, metrics::MetricEngine& metrics, alerts
     if (any) impl->cv.notify_all();
   });
   if (alerts) {
-    alerts->SetListener([impl](int64_t tenant, const json& alert) {
+    alerts->SetListener([impl](int64_t tenant, const alerts::AlertChange& alert) {
       std::vector<std::pair<std::shared_ptr<Sub>, std::shared_ptr<EventStream>>> targets;
       int64_t id;
       {
@@ -224,8 +235,9 @@ StreamHub::StreamHub(store::Database& db, metrics::MetricEngine& metrics, alerts
           if (auto st = s->stream.lock()) targets.emplace_back(s, st);
         }
       }
+      const json frame = alerts::ToJson(alert);
       for (auto& [s, st] : targets) {
-        if (impl->AlertVisible(s->p, alert)) st->Push(Frame(id, "alert", alert));
+        if (impl->AlertVisible(s->p, alert)) st->Push(Frame(id, "alert", frame));
       }
     });
   }
@@ -294,12 +306,12 @@ Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p,
   KEEL_ASSIGN_OR_RETURN(int64_t head, events::LastSeq(*conn, p.tenant_id));
   if (sub->metrics) {
     KEEL_ASSIGN_OR_RETURN(auto tz, impl_->metrics.ZoneOf(p.tenant_id));
-    KEEL_ASSIGN_OR_RETURN(metrics::QueryRequest q, ParseMetricQuery(metric_params, *tz, impl_->clock.NowMs()));
+    KEEL_ASSIGN_OR_RETURN(metrics::MetricQuery q, ParseMetricQuery(metric_params, *tz, impl_->clock.NowMs()));
     for (const auto& m : q.metrics) sub->names.insert(m);
     // Validate the whole query (scope, dimensions) before the stream starts.
-    KEEL_ASSIGN_OR_RETURN(json snapshot, impl_->metrics.Query(p, q));
+    KEEL_ASSIGN_OR_RETURN(metrics::QueryResult snapshot, impl_->metrics.Query(p, q));
     sub->params = metric_params;
-    first.push_back(Frame(head, "metrics", snapshot));
+    first.push_back(Frame(head, "metrics", metrics::ToJson(snapshot)));
   }
   if (resume > 0 && sub->alerts) {
     // The alert events after Last-Event-ID come first, then the current values.

@@ -355,7 +355,10 @@ void Api::AddTextRoutes() {
                "text", nullptr, recap,
                {{"unit_id", "a unit (default: yours)"}, {"supervisor_id", "a supervisor's team"}, {"date", "local day, default today"},
                 {"lang", "zh or en (default: your locale)"}}});
-  router_.Add("GET", "/api/v1/me/recaps", [tx](Call& c) { return Wrap(tx->MyRecaps(c.p(), Query(c, "lang"))); },
+  router_.Add("GET", "/api/v1/me/recaps", [tx](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(std::vector<json> recaps, tx->MyRecaps(c.p(), Query(c, "lang")));
+    return Reply{200, json{{"items", std::move(recaps)}}};
+  },
               {"Recaps delivered to me (my units, my team), newest first", "我收到的复盘（我的单元、团队），最新在前", "text", nullptr, Items(recap),
                {{"lang", "zh or en"}}});
   json doc = {{"type", "object"}, {"required", {"title", "body"}},

@@ -15,7 +15,7 @@
 #include "formula/formula.h"
 
 namespace keel::metrics {
-
+// JSON stays here: a definition is a document the user writes and is stored as written.
 using json = nlohmann::json;
 
 enum class Kind { kSimple, kRatio, kDerived, kCumulative };

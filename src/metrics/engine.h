@@ -37,8 +37,8 @@ struct EngineOptions {
   size_t max_groups = 2000;
 };
 
-// A question to the engine. Times are UTC, [from, to).
-struct QueryRequest {
+// A question to the engine (the command of Query). Times are UTC, [from, to).
+struct MetricQuery {
   std::vector<std::string> metrics;
   std::vector<std::string> group_by;  // up to 2 dimensions (unit, region, rep, store, …)
   std::optional<Grain> grain;         // points per bucket; none = one value per group
@@ -48,6 +48,51 @@ struct QueryRequest {
   bool compare_previous = false;      // the same length of time just before
   bool compare_last_year = false;     // the same calendar period a year before
   bool targets = false;               // target and completion (month/quarter/year ranges)
+};
+
+// The answer to a MetricQuery (the view src/http serves, metrics/query_json.h). Figures are
+// rounded to 4 decimals; none is "no data" (a count or sum of nothing is 0). Times are local
+// with the tenant's offset ("2026-11-01T00:00:00+08:00").
+struct QueryColumn {  // a metric asked for
+  std::string name;
+  std::string label;  // in the reader's language
+  std::string label_zh, label_en, unit;
+  int version = 1;
+};
+struct GroupLabel {  // one dimension of a group: its value as text and its display name
+  std::string dimension, value, name;
+};
+struct QueryPoint {  // a bucket with grain
+  std::string t;     // the bucket's start
+  std::optional<double> value;
+};
+struct ComparedFigure {  // the same figure over a comparison period
+  std::optional<double> value;
+  std::optional<double> change_pct;  // (value now − then) / |then| × 100; none when then is 0 or blank
+};
+struct TargetFigure {
+  std::optional<double> target;
+  std::optional<double> completion;  // value / target
+};
+struct MetricFigures {  // one metric's figures for one group
+  std::string metric;
+  std::optional<double> value;
+  std::optional<ComparedFigure> previous;         // compare_previous
+  std::optional<ComparedFigure> last_year;        // compare_last_year
+  std::optional<std::vector<QueryPoint>> points;  // with grain
+  std::optional<TargetFigure> target;             // targets, for a metric that has one
+};
+struct QueryGroup {
+  std::vector<GroupLabel> labels;      // one per group_by dimension, in its order; empty without
+  std::vector<MetricFigures> figures;  // one per metric asked for, in the query's order
+};
+struct QueryResult {
+  std::string from, to;  // the range as answered (floored to the minute)
+  std::string time_zone;
+  std::optional<Grain> grain;
+  std::vector<std::string> group_by;
+  std::vector<QueryColumn> metrics;
+  std::vector<QueryGroup> groups;  // by the first metric, highest first; at most `top`
 };
 
 // How far a simple metric's rollups are behind the tenant's event log.
@@ -75,7 +120,6 @@ struct DefinitionView {
 
 class MetricEngine {
  public:
-  using json = nlohmann::json;
   // Called on the worker thread after events were applied: which metrics changed, up to which
   // sequence. Must be quick and must not call back into the engine's write paths.
   using Listener = std::function<void(int64_t tenant_id, const std::vector<std::string>& changed, int64_t seq)>;
@@ -107,16 +151,18 @@ class MetricEngine {
   // Creates (name new) or replaces (a new version) a definition and returns it as saved; the
   // metric is backfilled from the log (it starts at sequence 0). `replace_name` is the name in
   // the URL for PUT (must match the body's). Takes the definition document the user writes
-  // (JSON or YAML read as JSON, docs/metrics.md): errors point into it ("filter@12").
-  Result<MetricDef> SaveDefinition(const domain::Principal& p, const json& definition, const std::string& replace_name = {});
+  // (JSON or YAML read as JSON, docs/metrics.md): errors point into it ("filter@12"). The
+  // document stays JSON here: it is what the user writes and is stored as written.
+  Result<MetricDef> SaveDefinition(const domain::Principal& p, const nlohmann::json& definition, const std::string& replace_name = {});
   Status ArchiveDefinition(const domain::Principal& p, const std::string& name);
   // Validates a definition document without saving it (the editor's live check).
-  Status CheckDefinition(const domain::Principal& p, const json& definition);
+  Status CheckDefinition(const domain::Principal& p, const nlohmann::json& definition);
   // The fact sources metrics can count: the built-in ones, then the tenant's custom event types.
   Result<std::vector<SourceInfo>> Sources(const domain::Principal& p);
 
-  // Answers within the caller's visible scope. Errors are 400/403/404 with the field.
-  Result<json> Query(const domain::Principal& p, const QueryRequest& q);
+  // Answers within the caller's visible scope. Errors are 400/403/404 with the field; more
+  // groups than EngineOptions::max_groups without `top` is 422 metrics.too_many_groups.
+  Result<QueryResult> Query(const domain::Principal& p, const MetricQuery& q);
   // The value of one metric over [from, to) for a group given as dimension filters — the alert
   // engine's series access. Blank (nullopt) when there is no data.
   Result<std::optional<double>> ValueOf(int64_t tenant_id, const std::string& metric, TimeMs from, TimeMs to,

@@ -179,6 +179,7 @@ struct FactBuffer {
   std::vector<TimeMs> times;
 };
 // Fills `out` with the facts `source` sees in `payload`; texts point into `payload`/master.
+// `payload` is the event's JSON as appended to the log (free-form, shaped by its event type).
 void ExtractFacts(const SourceInfo& source, const events::Event& ev, const nlohmann::json& payload,
                   Master& master, FactBuffer& out);
 // Keeps master data current from entity events.

@@ -12,7 +12,6 @@
 namespace keel::metrics {
 namespace {
 
-using json = nlohmann::json;
 using domain::Principal;
 using domain::Role;
 
@@ -413,9 +412,18 @@ std::optional<double> At(const Table& table, const GroupKey& g, TimeMs b) {
   return bi == gi->second.end() ? std::nullopt : bi->second;
 }
 
-json Num(std::optional<double> v) {
-  if (!v || !std::isfinite(*v)) return nullptr;
+// A figure as answered: 4 decimals; none when blank or not finite.
+std::optional<double> Rounded(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return std::nullopt;
   return std::round(*v * 10000.0) / 10000.0;
+}
+
+// A figure over a comparison period and its change from it in percent.
+ComparedFigure Compared(std::optional<double> now, std::optional<double> then) {
+  ComparedFigure c;
+  c.value = Rounded(then);
+  if (now && then && *then != 0) c.change_pct = Rounded((*now - *then) / std::fabs(*then) * 100.0);
+  return c;
 }
 
 }  // namespace
@@ -519,7 +527,7 @@ Result<std::optional<double>> MetricEngine::Target(int64_t tenant_id, const std:
   return any ? std::optional<double>(sum) : std::nullopt;
 }
 
-Result<json> MetricEngine::Query(const Principal& p, const QueryRequest& q) {
+Result<QueryResult> MetricEngine::Query(const Principal& p, const MetricQuery& q) {
   if (q.metrics.empty()) return Bad("metrics", "name at least one metric", "请至少指定一个指标");
   if (q.metrics.size() > 20) return Bad("metrics", "at most 20 metrics per query", "每次查询最多 20 个指标");
   if (q.group_by.size() > 2) return Bad("group_by", "group by at most 2 dimensions", "最多按 2 个维度分组");
@@ -596,11 +604,15 @@ Result<json> MetricEngine::Query(const Principal& p, const QueryRequest& q) {
   }
 
   const Metric* first_simple = FirstSimple(*t, q.metrics[0]);
-  json metrics_json = json::array();
+  QueryResult out;
+  out.from = tz.FormatLocal(tz.ToUtc(lf));
+  out.to = tz.FormatLocal(tz.ToUtc(lt));
+  out.time_zone = tz.name();
+  out.grain = q.grain;
+  out.group_by = q.group_by;
   for (const auto& name : q.metrics) {
     const MetricDef& d = t->metrics.at(name)->def;
-    metrics_json.push_back({{"name", name}, {"label", p.locale.rfind("en", 0) == 0 ? d.label_en : d.label_zh},
-                            {"label_zh", d.label_zh}, {"label_en", d.label_en}, {"unit", d.unit}, {"version", d.version}});
+    out.metrics.push_back({name, p.locale.rfind("en", 0) == 0 ? d.label_en : d.label_zh, d.label_zh, d.label_en, d.unit, d.version});
   }
   // Targets need the tenant lock released (they read the store); collect what they need first.
   struct TargetAsk {
@@ -610,54 +622,41 @@ Result<json> MetricEngine::Query(const Principal& p, const QueryRequest& q) {
     std::vector<std::pair<std::string, std::string>> filters;
   };
   std::vector<TargetAsk> asks;
-  json rows = json::array();
   for (size_t gi = 0; gi < order.size(); ++gi) {
     const GroupKey& g = order[gi];
-    json key = json::object();
+    QueryGroup row;
     std::vector<std::pair<std::string, std::string>> gfilters = q.filters;
     for (size_t i = 0; i < q.group_by.size(); ++i) {
       std::string v = DimText(*t, first_simple, q.group_by[i], g[i]);
-      key[q.group_by[i]] = {{"value", v}, {"name", NameOf(*t, q.group_by[i], v)}};
+      row.labels.push_back({q.group_by[i], v, NameOf(*t, q.group_by[i], v)});
       gfilters.emplace_back(q.group_by[i], v);
     }
-    json values = json::object();
     for (size_t i = 0; i < q.metrics.size(); ++i) {
       const MetricDef& d = t->metrics.at(q.metrics[i])->def;
       const Metric* simple = FirstSimple(*t, q.metrics[i]);
       bool zero_fill = simple == t->metrics.at(q.metrics[i]).get() &&
                        (d.agg == Agg::kCount || d.agg == Agg::kSum || d.agg == Agg::kCountDistinct);
-      auto total = At(data[i].total, g, kWhole);
-      if (!total && zero_fill) total = 0.0;
-      json v = {{"value", Num(total)}};
-      if (q.compare_previous) {
-        auto prev = At(data[i].previous, g, kWhole);
-        if (!prev && zero_fill) prev = 0.0;
-        v["previous"] = Num(prev);
-        v["change_pct"] = (total && prev && *prev != 0) ? Num((*total - *prev) / std::fabs(*prev) * 100.0) : json(nullptr);
-      }
-      if (q.compare_last_year) {
-        auto ly = At(data[i].last_year, g, kWhole);
-        if (!ly && zero_fill) ly = 0.0;
-        v["last_year"] = Num(ly);
-        v["yoy_pct"] = (total && ly && *ly != 0) ? Num((*total - *ly) / std::fabs(*ly) * 100.0) : json(nullptr);
-      }
+      auto filled = [&](const Table& table, TimeMs b) {
+        auto v = At(table, g, b);
+        return !v && zero_fill ? std::optional<double>(0.0) : v;
+      };
+      auto total = filled(data[i].total, kWhole);
+      MetricFigures f;
+      f.metric = q.metrics[i];
+      f.value = Rounded(total);
+      if (q.compare_previous) f.previous = Compared(total, filled(data[i].previous, kWhole));
+      if (q.compare_last_year) f.last_year = Compared(total, filled(data[i].last_year, kWhole));
       if (q.grain) {
-        json pts = json::array();
+        f.points.emplace();
         for (TimeMs b = TimeZone::FloorLocal(lf, *q.grain); b < lt; b = TimeZone::NextLocal(b, *q.grain)) {
-          auto pv = At(data[i].points, g, b);
-          if (!pv && zero_fill) pv = 0.0;
-          pts.push_back({{"t", tz.FormatLocal(tz.ToUtc(b))}, {"value", Num(pv)}});
+          f.points->push_back({tz.FormatLocal(tz.ToUtc(b)), Rounded(filled(data[i].points, b))});
         }
-        v["points"] = std::move(pts);
       }
       if (q.targets && !d.target.empty()) asks.push_back({i, gi, d.target, gfilters});
-      values[q.metrics[i]] = std::move(v);
+      row.figures.push_back(std::move(f));
     }
-    rows.push_back({{"group", key}, {"values", values}});
+    out.groups.push_back(std::move(row));
   }
-  json out = {{"from", tz.FormatLocal(tz.ToUtc(lf))}, {"to", tz.FormatLocal(tz.ToUtc(lt))},
-              {"time_zone", tz.name()}, {"grain", q.grain ? json(GrainName(*q.grain)) : json(nullptr)},
-              {"group_by", q.group_by}, {"metrics", metrics_json}, {"groups", rows}};
   lock.unlock();
   for (const auto& a : asks) {
     // Scope: a target is read for the group, within the caller's own filters.
@@ -665,14 +664,11 @@ Result<json> MetricEngine::Query(const Principal& p, const QueryRequest& q) {
     if (p.role == Role::kRep) f.emplace_back("rep", std::to_string(p.user_id));
     else if (!domain::SeesWholeTenant(p.role) && a.filters.empty()) f.emplace_back("unit", std::to_string(p.unit_id));
     auto target = Target(p.tenant_id, a.target, q.from, q.to, f);
-    json& v = out["groups"][a.group]["values"][q.metrics[a.metric]];
-    if (!target.ok() || !*target) {
-      v["target"] = nullptr;
-      v["completion"] = nullptr;
-      continue;
-    }
-    v["target"] = Num(**target);
-    v["completion"] = (v["value"].is_number() && **target != 0) ? Num(v["value"].get<double>() / **target) : json(nullptr);
+    MetricFigures& v = out.groups[a.group].figures[a.metric];
+    v.target.emplace();
+    if (!target.ok() || !*target) continue;
+    v.target->target = Rounded(**target);
+    if (v.value && **target != 0) v.target->completion = Rounded(*v.value / **target);
   }
   return out;
 }

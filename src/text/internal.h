@@ -23,7 +23,8 @@
 
 namespace keel::text {
 
-// What is known of one tenant's texts; rebuilt (Forget) when settings or models change.
+// What is known of one tenant's texts; rebuilt (Forget) when settings or models change. The
+// JSON members are the stored documents as loaded (text_settings, the model card).
 struct TenantText {
   std::mutex mu;  // guards stats and the model pointers
   std::shared_ptr<const TimeZone> zone;

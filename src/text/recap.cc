@@ -368,7 +368,7 @@ Result<json> TextService::Recap(const Principal& p, const std::vector<std::pair<
   return ForReader(std::move(content), lang);
 }
 
-Result<json> TextService::MyRecaps(const Principal& p, const std::string& lang_in) {
+Result<std::vector<json>> TextService::MyRecaps(const Principal& p, const std::string& lang_in) {
   std::string lang = lang_in.empty() ? (p.locale.rfind("en", 0) == 0 ? "en" : "zh") : lang_in;
   if (lang != "zh" && lang != "en") return Bad("validation.parameter", "lang is zh or en", "lang 取值 zh 或 en", "lang");
   KEEL_ASSIGN_OR_RETURN(auto conn, impl_->db.Acquire());
@@ -381,14 +381,15 @@ Result<json> TextService::MyRecaps(const Principal& p, const std::string& lang_i
     else team_of = p.user_id;
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::RecapRow> recaps, repo::Recaps(*conn, p.tenant_id, unit_path, team_of));
-  json items = json::array();
+  std::vector<json> items;
+  items.reserve(recaps.size());
   for (const auto& row : recaps) {
     json c = ForReader(json::parse(row.content), lang);
     c["id"] = row.id;
     c["delivered"] = row.delivered ? json::parse(*row.delivered, nullptr, false) : json::array();
     items.push_back(std::move(c));
   }
-  return json{{"items", items}};
+  return items;
 }
 
 Status TextService::Impl::DeliverRecap(int64_t tenant, int64_t recap_id, int64_t unit, const json& content) {

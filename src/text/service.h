@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,8 @@
 
 namespace keel::text {
 
+// JSON stays for documents: the settings document an admin writes (SaveSettings), the stored
+// sentiment model card (TrainSentiment) and the stored recaps (Recap, MakeRecap, MyRecaps).
 using json = nlohmann::json;
 using domain::Principal;
 
@@ -98,8 +101,10 @@ class TextService {
   // A recap is the document stored in text_recaps.content, as the reader reads it: kept as JSON.
   Result<json> Recap(const Principal& p, const std::vector<std::pair<std::string, std::string>>& query);
   Result<json> MakeRecap(int64_t tenant_id, const std::string& scope, int64_t scope_id, const std::string& day);
-  // {items: recap documents with where they were delivered}.
-  Result<json> MyRecaps(const Principal& p, const std::string& lang);
+  // The recaps delivered to the caller (their units, their team), newest first: each the stored
+  // recap document for the reader in `lang` (zh | en; "" — the caller's locale; else 400
+  // validation.parameter at "lang") with its `id` and `delivered` (where it was sent).
+  Result<std::vector<json>> MyRecaps(const Principal& p, const std::string& lang);
   // The recap of every sales unit and supervisor for a local day; returns how many were made.
   Result<int64_t> RecapsForDay(int64_t tenant_id, const std::string& day);
   // Knowledge base.

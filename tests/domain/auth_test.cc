@@ -87,21 +87,29 @@ TEST_P(AuthTest, FailuresFromOneAddressAreRateLimited) {
 }
 
 TEST_P(AuthTest, ApiKeysAreAdminOnlyShownOnceAndRevocable) {
-  EXPECT_EQ(auth_->CreateApiKey(org_.as["ops"], {{"name", "pos"}}).status().kind(), ErrorKind::kForbidden);
-  auto k = auth_->CreateApiKey(org_.as["admin"], {{"name", "POS 接口"}, {"expires_in_days", 30}});
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["ops"], {.name = "pos"}).status().kind(), ErrorKind::kForbidden);
+  auto k = auth_->CreateApiKey(org_.as["admin"], {.name = "POS 接口", .expires_in_days = 30});
   ASSERT_TRUE(k.ok()) << k.status().ToString();
-  std::string token = (*k)["token"];
+  std::string token = k->token;
   EXPECT_EQ(token.rfind("kak_", 0), 0u);
   auto p = auth_->Authenticate(token);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->role, Role::kAdmin);
   auto list = auth_->ListApiKeys(org_.as["admin"]);
-  EXPECT_EQ((*list)["items"].size(), 1u);
-  EXPECT_FALSE((*list)["items"][0].contains("token"));
-  ASSERT_TRUE(auth_->RevokeApiKey(org_.as["admin"], (*k)["id"]).ok());
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].prefix, token.substr(0, 10));
+  EXPECT_FALSE((*list)[0].revoked_at);
+  ASSERT_TRUE(auth_->RevokeApiKey(org_.as["admin"], k->id).ok());
   EXPECT_FALSE(auth_->Authenticate(token).ok());
-  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {{"name", "x"}, {"user_id", 999999}}).status().code(), "validation.reference");
-  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {{"nme", "x"}}).status().code(), "validation.unknown_field");
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {.name = "x", .user_id = 999999}).status().code(), "validation.reference");
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {.name = ""}).status().code(), "validation.required");
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {.name = std::string(101, 'x')}).status().code(), "validation.too_long");
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], {.name = "x", .expires_in_days = 0}).status().code(), "validation.range");
+  domain::ApiKeyRequest mistyped{.name = "x"};
+  mistyped.problem = Status::Invalid("validation.unknown_field", "unknown field 'nme'", "未知字段 'nme'", "nme");
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["ops"], mistyped).status().kind(), ErrorKind::kForbidden);  // permission first
+  EXPECT_EQ(auth_->CreateApiKey(org_.as["admin"], mistyped).status().code(), "validation.unknown_field");
 }
 
 TEST_P(AuthTest, ChangingAPasswordEndsSessionsAndSecurityChangesAreLogged) {
@@ -111,13 +119,13 @@ TEST_P(AuthTest, ChangingAPasswordEndsSessionsAndSecurityChangesAreLogged) {
                           {{"password", "a-brand-new-password"}}).ok());
   EXPECT_FALSE(auth_->Authenticate(r->token).ok());
   EXPECT_TRUE(auth_->Login("acme", "rep_a1", "a-brand-new-password", "10.0.0.6").ok());
-  auto k = auth_->CreateApiKey(org_.as["admin"], {{"name", "erp"}});
-  ASSERT_TRUE(auth_->RevokeApiKey(org_.as["admin"], (*k)["id"]).ok());
+  auto k = auth_->CreateApiKey(org_.as["admin"], {.name = "erp"});
+  ASSERT_TRUE(auth_->RevokeApiKey(org_.as["admin"], k->id).ok());
   auto log = rs_->AuditLog(org_.as["auditor"], {{"entity", "api_keys"}});
   ASSERT_EQ(log->items.size(), 2u);
   EXPECT_EQ(log->items[0]["action"], "api_key.revoked");
   EXPECT_EQ(log->items[1]["action"], "api_key.created");
-  EXPECT_EQ(log->items[1]["after"].dump().find((*k)["token"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(log->items[1]["after"].dump().find(k->token), std::string::npos);
   auto audit = rs_->AuditLog(org_.as["auditor"], {{"entity", "users"}});
   EXPECT_EQ(audit->items[0]["after"].dump().find("a-brand-new-password"), std::string::npos);
 }

@@ -60,9 +60,9 @@ class IsolationTest : public ::testing::TestWithParam<TestBackend> {
     ids_["users"] = o.users["rep_a2"];  // not a caller below: ending your own sessions is allowed
     ids_["stores"] = o.store_a;
     ids_["products"] = o.product;
-    auto key = f_->auth->CreateApiKey(o.as["admin"], {{"name", kMarker}});
-    ids_["api-keys"] = (*key)["id"];
-    api_key_ = (*key)["token"];
+    auto key = f_->auth->CreateApiKey(o.as["admin"], {.name = kMarker});
+    ids_["api-keys"] = key->id;
+    api_key_ = key->token;
     auto hook = f_->alerts->CreateWebhook(o.as["admin"], {.name = kMarker, .channel = "wecom", .url = "http://127.0.0.1:9/acme"});
     ids_["webhooks"] = hook->id;
     auto silence = f_->alerts->CreateSilence(o.as["admin"], {.matchers = {{"unit", "1"}}, .duration = "1h", .comment = kMarker});

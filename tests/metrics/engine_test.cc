@@ -4,6 +4,7 @@
 // expected value is computed here from the tables, never from the engine. Where src/metrics
 // gets a case wrong the test fails.
 #include "metrics/engine.h"
+#include "metrics/query_json.h"
 
 #include <gtest/gtest.h>
 
@@ -47,8 +48,8 @@ std::string ShanghaiText(TimeMs utc) {
   return s + "+08:00";
 }
 
-QueryRequest Req(std::vector<std::string> metrics, TimeMs from, TimeMs to) {
-  QueryRequest q;
+MetricQuery Req(std::vector<std::string> metrics, TimeMs from, TimeMs to) {
+  MetricQuery q;
   q.metrics = std::move(metrics);
   q.from = from;
   q.to = to;
@@ -123,12 +124,12 @@ class MetricEngineTest : public ::testing::TestWithParam<TestBackend>, protected
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  json Ask(const Principal& p, const QueryRequest& q, MetricEngine* e = nullptr) {
+  json Ask(const Principal& p, const MetricQuery& q, MetricEngine* e = nullptr) {
     auto r = (e ? *e : *engine_).Query(p, q);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : json::object();
+    return r.ok() ? metrics::ToJson(*r) : json::object();
   }
-  double Single(const Principal& p, const QueryRequest& q, const std::string& metric) {
+  double Single(const Principal& p, const MetricQuery& q, const std::string& metric) {
     json out = Ask(p, q);
     if (out["groups"].size() != 1 || !out["groups"][0]["values"][metric]["value"].is_number()) {
       ADD_FAILURE() << "no single value of " << metric << ": " << out.dump();
@@ -290,7 +291,7 @@ class MetricEngineTest : public ::testing::TestWithParam<TestBackend>, protected
             {"customers_touched", WantCustomersTouchedByRep(from, to)}};
   }
   Snapshot Got(MetricEngine& e, TimeMs from, TimeMs to) {
-    QueryRequest q = Req({"revenue", "orders", "effective_visits", "customers_touched"}, from, to);
+    MetricQuery q = Req({"revenue", "orders", "effective_visits", "customers_touched"}, from, to);
     q.grain = Grain::kDay;
     q.group_by = {"rep"};
     json out = Ask(As("ops"), q, &e);
@@ -311,7 +312,7 @@ TEST_P(MetricEngineTest, LocalDaysFollowTheTenantTimeZone) {
   Sale("rep_a2", "2026-11-01T16:00:00Z", 3299);  // 00:00 on 2 November in Shanghai
   CatchUp(*engine_);
 
-  QueryRequest q = Req({"revenue", "orders"}, LocalMidnight(2026, 10, 31), LocalMidnight(2026, 11, 3));
+  MetricQuery q = Req({"revenue", "orders"}, LocalMidnight(2026, 10, 31), LocalMidnight(2026, 11, 3));
   q.grain = Grain::kDay;
   json out = Ask(As("ops"), q);
   EXPECT_EQ(out["time_zone"], "Asia/Shanghai");
@@ -339,7 +340,7 @@ TEST_P(MetricEngineTest, LocalDaysFollowTheTenantTimeZone) {
   CatchUp(*engine_);
   EXPECT_EQ(Single(As("ops"), Req({"revenue"}, Ts("2026-11-26T15:59:00Z"), Ts("2026-11-26T16:01:00Z")), "revenue"), 30);
   EXPECT_EQ(Single(As("ops"), Req({"revenue"}, Ts("2026-11-26T16:00:00Z"), Ts("2026-11-26T16:01:00Z")), "revenue"), 20);
-  QueryRequest h = Req({"revenue"}, Ts("2026-11-26T15:00:00Z"), Ts("2026-11-26T17:00:00Z"));
+  MetricQuery h = Req({"revenue"}, Ts("2026-11-26T15:00:00Z"), Ts("2026-11-26T17:00:00Z"));
   h.grain = Grain::kHour;
   json hours = Ask(As("ops"), h);
   const json& pts = hours["groups"][0]["values"]["revenue"]["points"];
@@ -362,7 +363,7 @@ TEST_P(MetricEngineTest, RollupsEqualARecomputationFromTheRows) {
   Near(want, Got(*engine_, from, to), "per rep and local day");
 
   // Totals per rep over the whole range, per team (unit = the team level) and for the tenant.
-  QueryRequest q = Req({"revenue", "customers_touched"}, from, to);
+  MetricQuery q = Req({"revenue", "customers_touched"}, from, to);
   q.group_by = {"rep"};
   json by_rep = Ask(As("ops"), q);
   auto want_rev = Totals(want["revenue"]);
@@ -384,7 +385,7 @@ TEST_P(MetricEngineTest, RollupsEqualARecomputationFromTheRows) {
   ASSERT_EQ(got_touched.size(), touched.size());
   for (const auto& [rep, set] : touched) EXPECT_EQ(got_touched[rep], static_cast<double>(set.size())) << rep;
 
-  QueryRequest t = Req({"revenue"}, from, to);
+  MetricQuery t = Req({"revenue"}, from, to);
   t.grain = Grain::kDay;
   t.group_by = {"unit"};
   Near(WantRevenueByTeam(from, to), PointsOf(Ask(As("ops"), t), "revenue", "unit"), "revenue per team and day");
@@ -403,10 +404,10 @@ TEST_P(MetricEngineTest, RollupsEqualARecomputationFromTheRows) {
     TimeMs at = Ts(store::AsText(row[0]));
     if (at >= from && at < to) store_channel += store::AsDouble(row[1]) / 100;
   }
-  QueryRequest ch = Req({"revenue"}, from, to);
+  MetricQuery ch = Req({"revenue"}, from, to);
   ch.filters = {{"channel", "store"}};
   EXPECT_NEAR(Single(As("ops"), ch, "revenue"), store_channel, 1e-6 * store_channel);
-  QueryRequest top = Req({"revenue"}, from, to);
+  MetricQuery top = Req({"revenue"}, from, to);
   top.group_by = {"rep"};
   top.top = 2;
   json top2 = Ask(As("ops"), top);
@@ -422,7 +423,7 @@ TEST_P(MetricEngineTest, RollupsEqualARecomputationFromTheRows) {
     for (const auto& [rep, v] : Totals(WantRevenueByRep(a, b))) sum += v;
     return sum;
   };
-  QueryRequest cmp = Req({"revenue"}, mid, end);
+  MetricQuery cmp = Req({"revenue"}, mid, end);
   cmp.compare_previous = cmp.compare_last_year = true;
   json c = Ask(As("ops"), cmp);
   const json& cv = c["groups"][0]["values"]["revenue"];
@@ -433,7 +434,7 @@ TEST_P(MetricEngineTest, RollupsEqualARecomputationFromTheRows) {
   EXPECT_NEAR(cv["change_pct"].get<double>(), (now_sum - prev_sum) / prev_sum * 100, 1e-3);
   EXPECT_EQ(cv["last_year"], 0);
   EXPECT_TRUE(cv["yoy_pct"].is_null());
-  QueryRequest r = Req({"revenue"}, from, to);
+  MetricQuery r = Req({"revenue"}, from, to);
   r.group_by = {"region"};
   json by_region = Ask(As("ops"), r);
   ASSERT_EQ(by_region["groups"].size(), 1u);
@@ -471,7 +472,7 @@ TEST_P(MetricEngineTest, RestartRecoversExactlyAndReadsOnlyTheTail) {
   CatchUp(*second);
   EXPECT_LE(second->stats().events_applied, tail) << "only events after the persisted applied_seq are read";
   Snapshot resumed = Got(*second, from, to);
-  QueryRequest t = Req({"revenue"}, from, to);
+  MetricQuery t = Req({"revenue"}, from, to);
   t.grain = Grain::kDay;
   t.group_by = {"unit"};
   Series resumed_teams = PointsOf(Ask(As("ops"), t, second.get()), "revenue", "unit");
@@ -510,7 +511,7 @@ TEST_P(MetricEngineTest, TextDistinctCountsSurviveARestart) {
   order("wechat", "2026-11-21T03:00:00Z");
   order("livestream", "2026-11-20T03:00:00Z");
   CatchUp(*engine_);
-  QueryRequest q = Req({"channels_used"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 22));
+  MetricQuery q = Req({"channels_used"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 22));
   q.grain = Grain::kDay;
   EXPECT_EQ(Single(As("ops"), q, "channels_used"), 2);
   engine_.reset();
@@ -539,13 +540,13 @@ TEST_P(MetricEngineTest, AnswersStayInsideTheCallersScope) {
 
   // A rep: their own figures only, whatever they group by.
   EXPECT_NEAR(Single(As("rep_a1"), Req({"revenue"}, from, to), "revenue"), by_rep[Id("rep_a1")], 1e-6 * by_rep[Id("rep_a1")]);
-  QueryRequest g = Req({"revenue"}, from, to);
+  MetricQuery g = Req({"revenue"}, from, to);
   g.group_by = {"rep"};
   json mine = Ask(As("rep_a1"), g);
   ASSERT_EQ(mine["groups"].size(), 1u);
   EXPECT_EQ(mine["groups"][0]["group"]["rep"]["value"], Id("rep_a1"));
   // A filter on someone else gives nothing, not their figures.
-  QueryRequest other = Req({"revenue"}, from, to);
+  MetricQuery other = Req({"revenue"}, from, to);
   other.filters = {{"rep", Id("rep_b")}};
   EXPECT_EQ(Single(As("rep_a1"), other, "revenue"), 0);
 
@@ -720,7 +721,7 @@ TEST_P(MetricEngineTest, CumulativeAndRatioMetrics) {
   TimeMs from = LocalMidnight(2026, 11, 1), to = LocalMidnight(2026, 11, 6);
   EXPECT_EQ(Single(As("ops"), Req({"customers_assigned"}, from, to), "customers_assigned"), created_before(to));
   EXPECT_EQ(Single(As("ops"), Req({"customers_assigned"}, from, LocalMidnight(2026, 11, 28)), "customers_assigned"), 19);
-  QueryRequest q = Req({"customers_assigned", "new_customers"}, from, to);
+  MetricQuery q = Req({"customers_assigned", "new_customers"}, from, to);
   q.grain = Grain::kDay;
   json out = Ask(As("ops"), q);
   const json& pts = out["groups"][0]["values"]["customers_assigned"]["points"];
@@ -733,7 +734,7 @@ TEST_P(MetricEngineTest, CumulativeAndRatioMetrics) {
 
   // Average order value = revenue / orders, per rep and overall.
   TimeMs f = LocalMidnightOf(Now() - 41 * kDayMs), t = Now();
-  QueryRequest a = Req({"revenue", "orders", "average_order_value"}, f, t);
+  MetricQuery a = Req({"revenue", "orders", "average_order_value"}, f, t);
   a.group_by = {"rep"};
   json by_rep = Ask(As("ops"), a);
   ASSERT_GE(by_rep["groups"].size(), 4u);
@@ -749,7 +750,7 @@ TEST_P(MetricEngineTest, CumulativeAndRatioMetrics) {
   EXPECT_NEAR(Single(As("ops"), Req({"average_order_value"}, f, t), "average_order_value"), rev / n, 1e-4);
   // Revenue month to date: running sums that restart on the 1st (local).
   TimeMs m_from = LocalMidnight(2026, 10, 28), m_to = LocalMidnight(2026, 11, 4);
-  QueryRequest mtd = Req({"revenue_mtd"}, m_from, m_to);
+  MetricQuery mtd = Req({"revenue_mtd"}, m_from, m_to);
   mtd.grain = Grain::kDay;
   json mo = Ask(As("ops"), mtd);
   const json& mp = mo["groups"][0]["values"]["revenue_mtd"]["points"];
@@ -783,7 +784,7 @@ TEST_P(MetricEngineTest, TargetsGiveCompletionForTheMonth) {
   for (const auto& [rep, v] : Totals(WantRevenueByRep(from, to))) all += v;
   ASSERT_GT(unit_a, 0);
 
-  QueryRequest q = Req({"revenue"}, from, to);
+  MetricQuery q = Req({"revenue"}, from, to);
   q.targets = true;
   q.filters = {{"unit", std::to_string(org_.unit_a)}};
   json out = Ask(As("ops"), q);
@@ -805,7 +806,7 @@ TEST_P(MetricEngineTest, TargetsGiveCompletionForTheMonth) {
   EXPECT_TRUE(lead_b["groups"][0]["values"]["revenue"]["target"].is_null());
   json rep = Ask(As("rep_a1"), q);
   EXPECT_TRUE(rep["groups"][0]["values"]["revenue"]["target"].is_null());
-  QueryRequest oct = Req({"revenue"}, LocalMidnight(2026, 10, 1), LocalMidnight(2026, 11, 1));
+  MetricQuery oct = Req({"revenue"}, LocalMidnight(2026, 10, 1), LocalMidnight(2026, 11, 1));
   oct.targets = true;
   EXPECT_TRUE(Ask(As("ops"), oct)["groups"][0]["values"]["revenue"]["target"].is_null());
   q.targets = false;
@@ -820,7 +821,7 @@ TEST_P(MetricEngineTest, CancellingAnOrderLaterTakesItOutOfRevenue) {
   Sale("rep_a1", "2026-11-20T02:00:00Z", 1000);
   int64_t cancelled = Sale("rep_a1", "2026-11-20T03:00:00Z", 500);
   CatchUp(*engine_);
-  QueryRequest q = Req({"revenue", "orders"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 21));
+  MetricQuery q = Req({"revenue", "orders"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 21));
   EXPECT_EQ(Single(As("ops"), q, "revenue"), 1500);
   ASSERT_TRUE(rs_->Update(As("admin"), E("orders"), cancelled, {{"status", "cancelled"}}).ok());
   CatchUp(*engine_);
@@ -838,7 +839,7 @@ TEST_P(MetricEngineTest, TooManyGroupsWithoutTopIsRefusedPlainly) {
   Sale("rep_a1", "2026-11-20T02:00:00Z", 1000);
   Sale("rep_a2", "2026-11-20T03:00:00Z", 500);
   CatchUp(*small);
-  QueryRequest q = Req({"revenue"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 21));
+  MetricQuery q = Req({"revenue"}, LocalMidnight(2026, 11, 20), LocalMidnight(2026, 11, 21));
   q.group_by = {"rep"};
   auto refused = small->Query(As("ops"), q);
   ASSERT_FALSE(refused.ok());
@@ -848,8 +849,12 @@ TEST_P(MetricEngineTest, TooManyGroupsWithoutTopIsRefusedPlainly) {
   q.top = 1;
   auto top = small->Query(As("ops"), q);
   ASSERT_TRUE(top.ok()) << top.status().ToString();
-  EXPECT_EQ((*top)["groups"].size(), 1u);
-  EXPECT_EQ((*top)["groups"][0]["values"]["revenue"]["value"], 1000);
+  ASSERT_EQ(top->groups.size(), 1u);
+  ASSERT_EQ(top->groups[0].figures.size(), 1u);
+  EXPECT_EQ(top->groups[0].figures[0].metric, "revenue");
+  EXPECT_EQ(top->groups[0].figures[0].value, 1000);
+  ASSERT_EQ(top->groups[0].labels.size(), 1u);
+  EXPECT_EQ(top->groups[0].labels[0].dimension, "rep");
 }
 
 // Every dimension a source lists can be grouped by; opportunity's product_category is its own
@@ -868,7 +873,7 @@ TEST_P(MetricEngineTest, OpportunitiesGroupByProductCategory) {
   deal("家电/空调", 3000);
   deal("家电/冰箱", 2000);
   CatchUp(*engine_);
-  QueryRequest q = Req({"pipeline_by_line"}, LocalMidnightOf(Now()), Now() + kMinuteMs);
+  MetricQuery q = Req({"pipeline_by_line"}, LocalMidnightOf(Now()), Now() + kMinuteMs);
   q.group_by = {"product_category"};
   json out = Ask(As("ops"), q);
   std::map<std::string, double> got = TotalsOf(out, "pipeline_by_line", "product_category");

@@ -124,7 +124,8 @@ TEST_F(TextDemo, ASupervisorReadsTheTeamRecapInTheirLanguage) {
   EXPECT_EQ(denied.status().kind(), ErrorKind::kNotFound);
   auto mine = env_->text->MyRecaps(sup, "zh");
   ASSERT_TRUE(mine.ok());
-  EXPECT_FALSE((*mine)["items"].empty());
+  ASSERT_FALSE(mine->empty());
+  EXPECT_TRUE((*mine)[0].contains("delivered"));
 }
 
 TEST_F(TextDemo, FeedbackShowsSentimentWithTheModelUsed) {

@@ -115,7 +115,7 @@ Result<GrantView> ApprovalEngine::CreateGrant(const Principal& p, const GrantCom
     a.summary_en = by.name + " (" + by.role + ") delegated your approvals to " + to.name + " from " + FormatTimestamp(starts) + " until " +
                    FormatTimestamp(ends) + " (grant #" + std::to_string(ids[0]) + "); revoke it if you did not ask for it";
     a.severity = alerts::Severity::kInfo;
-    a.labels = {{"grant", {{"value", std::to_string(ids[0])}, {"name", "#" + std::to_string(ids[0])}}}};
+    a.labels = {{"grant", {std::to_string(ids[0]), "#" + std::to_string(ids[0])}}};
     a.unit_id = from.unit_id;
     a.owner_id = grantor;
     a.notify = "owner";
