@@ -17,19 +17,8 @@ namespace {
 
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 
-// A service's view as the JSON the API sends.
-template <class T>
-Result<json> Sent(Result<T> r) {
-  if (!r.ok()) return r.status();
-  return org::ToJson(*r);
-}
-
-// The 400 the server answers when a handler reads a value of the wrong JSON type (http/api.cc):
+// The 400 the server answers when a handler reads a value of the wrong JSON type (WrongJsonType):
 // the services read these members late, so the command carries the error to where they do.
-Status WrongType(const json::type_error& e) {
-  return Status::Invalid("validation.type", std::string("a value has the wrong JSON type: ") + e.what(),
-                         std::string("某个值的 JSON 类型错误：") + e.what(), "body");
-}
 
 // A text member: `fallback` when absent (or the body is no object: its shape error comes first),
 // the 400 above for any other JSON type (null included).
@@ -38,7 +27,7 @@ Result<std::string> TextMember(const json& body, const char* key, const std::str
   try {
     return body.value(key, fallback);
   } catch (const json::type_error& e) {
-    return WrongType(e);
+    return WrongJsonType(e);
   }
 }
 

@@ -505,6 +505,45 @@ TEST_P(ApiTest, EveryCollectionAggregatesAndExportsWhatItLists) {
   EXPECT_EQ(one.json()["totals"]["count"], 3) << "totals count every record, shown or not";
   auto rival = c.Get("/api/v1/opportunities/aggregate?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA", f_->rival_tokens["admin"]);
   EXPECT_EQ(rival.json()["totals"]["count"], 0) << "another tenant counts none of them";
+
+  // Bad aggregate parameters name themselves and list what would work.
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"group_by=notes", "group_by"}, {"group_by=stage,stage", "group_by"}, {"group_by=a,b,c,d", "group_by"},
+           {"measures=sum:name", "measures"}, {"measures=median:amount", "measures"}, {"limit=1001", "limit"},
+           {"bogus=1", "bogus"}}) {
+    auto r = c.Get("/api/v1/opportunities/aggregate?" + query, f_->tokens["admin"]);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_EQ(ErrorCode(r) + "@" + ErrorField(r), "validation.parameter@" + field) << query << ": " << r.body;
+  }
+  // An export's own parameters: the format, max_rows and continuing with after.
+  auto q = "/api/v1/opportunities/export?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA&sort=amount";
+  auto first = c.Get(std::string(q) + "&max_rows=2", f_->tokens["admin"]);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("X-Keel-Row-Count"), "2");
+  ASSERT_FALSE(first.header("X-Keel-Next-After").empty()) << "more rows than the file holds";
+  EXPECT_NE(first.header("Content-Disposition").find("opportunities.csv"), std::string::npos);
+  auto rest = c.Get(std::string(q) + "&after=" + first.header("X-Keel-Next-After"), f_->tokens["admin"]);
+  ASSERT_EQ(rest.status, 200);
+  EXPECT_EQ(rest.header("X-Keel-Row-Count"), "1");
+  EXPECT_EQ(rest.header("X-Keel-Next-After"), "") << "the last file says so by having none";
+  auto rows = ParseCsv(first.body.substr(3)), more = ParseCsv(rest.body.substr(3));
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_EQ(more.size(), 2u);
+  const size_t amount = std::find(rows[0].begin(), rows[0].end(), "amount") - rows[0].begin();
+  ASSERT_LT(amount, rows[0].size());
+  EXPECT_EQ(rows[1][amount] + " " + rows[2][amount] + " " + more[1][amount], "700 1000 2500") << "in the list's sort, across files";
+  auto xlsx = c.Get(std::string(q) + "&format=xlsx", f_->tokens["admin"]);
+  ASSERT_EQ(xlsx.status, 200);
+  EXPECT_EQ(xlsx.header("Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  EXPECT_EQ(xlsx.body.rfind("PK\x03\x04", 0), 0u) << "an XLSX file is a ZIP archive";
+  EXPECT_EQ(xlsx.header("X-Keel-Row-Count"), "3");
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"format=pdf", "format"}, {"max_rows=0", "max_rows"}, {"max_rows=100001", "max_rows"}, {"limit=5", "limit"},
+           {"cursor=x", "cursor"}, {"after=garbage", "after"}, {"bogus=1", "bogus"}}) {
+    auto r = c.Get("/api/v1/opportunities/export?" + query, f_->tokens["admin"]);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_EQ(ErrorCode(r) + "@" + ErrorField(r), "validation.parameter@" + field) << query << ": " << r.body;
+  }
 }
 
 TEST_P(ApiTest, MalformedInputGetsPrecise4xxNeverA500) {
