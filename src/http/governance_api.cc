@@ -8,6 +8,7 @@
 
 #include "domain/codec.h"
 #include "http/api.h"
+#include "http/members.h"
 #include "http/openapi.h"
 #include "org/governance.h"
 #include "org/governance/json.h"
@@ -17,11 +18,12 @@ namespace {
 
 json Body(const Call& c) { return c.body.is_null() ? json::object() : c.body; }
 
-// A service's view as the JSON the API sends.
-template <class T>
-Result<json> Sent(Result<T> r) {
-  if (!r.ok()) return r.status();
-  return org::ToJson(*r);
+// {items: [item], next_after}: a newest-first page under the list contract.
+json NewestFirstPage(json item) {
+  json s = schema::Items(std::move(item));
+  s["properties"]["next_after"] = {{"type", "string"},
+                                   {"description", "present only when older items follow: pass it as ?after= / 仅在还有更早的记录时出现"}};
+  return s;
 }
 
 bool Has(const json& body, const char* key) { return body.is_object() && body.contains(key); }
@@ -201,9 +203,11 @@ void Api::AddGovernanceRoutes() {
   router_.Add("POST", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(Sent(g->AddReport(c.p(), BoundaryReportOf(c.body))), 201); },
               {"Report an action the unit decided (422 boundary.needs_approval when it needs approval)",
                "报备单元已自主决定的事项（需审批时返回 422 boundary.needs_approval）", tag, report, report_out, {}, 201});
-  router_.Add("GET", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(Sent(g->Reports(c.p(), c.req.query))); },
-              {"Decided-and-reported actions (HQ all, others their unit subtree)", "已决定并报备的事项（总部看全部，其他人看本单元及下级）", tag, nullptr,
-               Items(report_item), {{"unit_id", "a unit"}, {"action", "an action"}, {"limit", "1-500, default 100"}}});
+  RouteDoc reports{"Decided-and-reported actions, newest first (HQ all, others their unit subtree)",
+                   "已决定并报备的事项（总部看全部，其他人看本单元及下级）", tag, nullptr, NewestFirstPage(report_item),
+                   {{"unit_id", "a unit"}, {"action", "an action"}}};
+  reports.paging.kind = Paging::Kind::kService;
+  router_.Add("GET", "/api/v1/boundary-reports", [g](Call& c) { return Wrap(Sent(g->Reports(c.p(), c.req.query))); }, reports);
 
   // ---- Compliance checkpoints (合规检查点) ----
   json checkpoint = {{"type", "object"}, {"required", {"name", "object", "on", "when", "action", "message_zh", "message_en"}},
@@ -226,11 +230,12 @@ void Api::AddGovernanceRoutes() {
               {"Change a compliance checkpoint, e.g. {active: false} (HQ)", "修改合规检查点，如 {active: false}（总部）", tag, patch, checkpoint_out});
   router_.Add("DELETE", "/api/v1/compliance/checkpoints/{id}", [g](Call& c) { return Wrap(Sent(g->ArchiveCheckpoint(c.p(), c.id()))); },
               {"Remove a compliance checkpoint (HQ)", "删除合规检查点（总部）", tag, nullptr, checkpoint_out});
-  router_.Add("GET", "/api/v1/compliance/events", [g](Call& c) { return Wrap(Sent(g->ComplianceEvents(c.p(), c.req.query))); },
-              {"Flags, blocks and overrides (HQ and auditors all, unit leads their subtree)", "合规提示、拦截与放行记录（总部和审计看全部，战队负责人看本单元及下级）",
-               tag, nullptr, Items(compliance_event),
-               {{"object", "an object"}, {"record_id", "a record"}, {"checkpoint_id", "a checkpoint"}, {"unit_id", "a unit"},
-                {"outcome", "flagged | blocked | overridden"}, {"limit", "1-500, default 100"}}});
+  RouteDoc events{"Flags, blocks and overrides, newest first (HQ and auditors all, unit leads their subtree)",
+                  "合规提示、拦截与放行记录（总部和审计看全部，战队负责人看本单元及下级）", tag, nullptr, NewestFirstPage(compliance_event),
+                  {{"object", "an object"}, {"record_id", "a record"}, {"checkpoint_id", "a checkpoint"}, {"unit_id", "a unit"},
+                   {"outcome", "flagged | blocked | overridden"}}};
+  events.paging.kind = Paging::Kind::kService;
+  router_.Add("GET", "/api/v1/compliance/events", [g](Call& c) { return Wrap(Sent(g->ComplianceEvents(c.p(), c.req.query))); }, events);
 
   // ---- Permission sandbox (权限沙箱) ----
   json sandbox = {{"type", "object"}, {"required", {"allowed_roles"}},

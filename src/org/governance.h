@@ -221,6 +221,14 @@ struct UnitMembers {
   std::vector<UnitMember> items;
 };
 
+// A page of a newest-first list (the list contract): `next_after` — the last item's id — only
+// when older items follow.
+template <typename T>
+struct NewestFirst {
+  std::vector<T> items;
+  std::optional<int64_t> next_after;
+};
+
 class Governance {
  public:
   using Query = std::vector<std::pair<std::string, std::string>>;
@@ -247,8 +255,9 @@ class Governance {
   // POST /boundary-reports {unit_id, action, amount, summary, object?, record_id?}: a member of the
   // unit's subtree (or HQ) reports; 422 boundary.needs_approval when the action needs approval.
   Result<BoundaryReportReceipt> AddReport(const Principal& p, const BoundaryReportDraft& draft);
-  // Reports of the caller's subtree (HQ and auditors: all), newest first; filters unit_id, action, limit.
-  Result<std::vector<BoundaryReport>> Reports(const Principal& p, const Query& query);
+  // Reports of the caller's subtree (HQ and auditors: all), newest first; filters unit_id, action;
+  // the list contract's limit (1-500, 50) and after (the last id of the previous page).
+  Result<NewestFirst<BoundaryReport>> Reports(const Principal& p, const Query& query);
 
   // ---- Compliance checkpoints ----
   // {name, object, on, when, action: block|flag, message_zh, message_en, active} (HQ). The object
@@ -273,7 +282,7 @@ class Governance {
   Result<ComplianceOutcome> Check(const Principal& p, const std::string& object, const std::string& on, int64_t record_id,
                                   const json& record, const std::string& override_reason);
   // Flags, blocks and overrides, newest first: HQ and auditors all, unit leads their subtree (403 for others).
-  Result<std::vector<ComplianceEvent>> ComplianceEvents(const Principal& p, const Query& query);
+  Result<NewestFirst<ComplianceEvent>> ComplianceEvents(const Principal& p, const Query& query);
 
   // ---- Unit leads' permission sandbox ----
   // The unit's sandbox, its headcount and the log of what its lead did under it (HQ, or a unit lead over the unit).

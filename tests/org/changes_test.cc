@@ -196,7 +196,7 @@ TEST_P(ChangesTest, SigningAContractRunsTheComplianceCheckpointsFirst) {
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->contract["status"], "signed");
   EXPECT_EQ(done->compliance["overrides"].size(), 1u) << done->compliance.dump();
-  std::vector<ComplianceEvent> events = governance_.ComplianceEvents(As("admin"), {}).value();
+  std::vector<ComplianceEvent> events = governance_.ComplianceEvents(As("admin"), {}).value().items;
   bool overridden = false;
   for (const auto& e : events) overridden = overridden || (e.record_id == k && e.outcome == "overridden");
   EXPECT_TRUE(overridden) << events.size() << " events";

@@ -105,11 +105,11 @@ TEST_P(GovernanceTest, BoundariesResolveUpTheTreeWithTheirLimits) {
   EXPECT_EQ(gov_.AddReport(As("rep_a1"), {.action = "expense", .summary = "x", .amount = 20000}).status().code(), "boundary.needs_approval");
   EXPECT_EQ(gov_.AddReport(As("rep_a1"), {.unit_id = org_.unit_b, .action = "expense", .summary = "x", .amount = 1}).status().kind(),
             ErrorKind::kForbidden);
-  EXPECT_EQ(gov_.Reports(As("ops"), {}).value().size(), 2u);
-  EXPECT_EQ(gov_.Reports(As("lead_a"), {}).value().size(), 2u);
-  EXPECT_EQ(gov_.Reports(As("lead_b"), {}).value().size(), 0u);
+  EXPECT_EQ(gov_.Reports(As("ops"), {}).value().items.size(), 2u);
+  EXPECT_EQ(gov_.Reports(As("lead_a"), {}).value().items.size(), 2u);
+  EXPECT_EQ(gov_.Reports(As("lead_b"), {}).value().items.size(), 0u);
   // The report names the tier it was decided under (the region's "report up to 10,000").
-  EXPECT_EQ(gov_.Reports(As("ops"), {}).value()[1].rule_id.value_or(0), at(org_.unit_a, "expense", 5000).rule_id);
+  EXPECT_EQ(gov_.Reports(As("ops"), {}).value().items[1].rule_id.value_or(0), at(org_.unit_a, "expense", 5000).rule_id);
 }
 
 TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverridesIt) {
@@ -150,7 +150,7 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_EQ(passed->compliance["flags"][0]["name"], "大额报价");
   EXPECT_EQ(QuoteStatus(q), "approved");
 
-  auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value();
+  auto events = gov_.ComplianceEvents(As("auditor"), {{"record_id", std::to_string(q)}}).value().items;
   std::map<std::string, int> outcomes;
   for (const auto& e : events) ++outcomes[e.outcome];
   EXPECT_EQ(outcomes["blocked"], 2);  // the rep's two attempts
@@ -159,8 +159,8 @@ TEST_P(GovernanceTest, ABlockingCheckpointStopsASubmissionUntilAUnitLeadOverride
   EXPECT_EQ((events[0].outcome == "overridden" ? events[0].reason : events[1].reason).value_or(""), "战略客户年度集采，总部已口头同意");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_log WHERE tenant_id = ? AND action = 'compliance.override' AND actor_id = ? AND entity_id = ?",
                   {org_.tenant, org_.users["lead_a"], q}), 1);
-  EXPECT_EQ(gov_.ComplianceEvents(As("lead_a"), {}).value().size(), events.size());
-  EXPECT_EQ(gov_.ComplianceEvents(As("lead_b"), {}).value().size(), 0u);
+  EXPECT_EQ(gov_.ComplianceEvents(As("lead_a"), {}).value().items.size(), events.size());
+  EXPECT_EQ(gov_.ComplianceEvents(As("lead_b"), {}).value().items.size(), 0u);
   EXPECT_EQ(gov_.ComplianceEvents(As("rep_a1"), {}).status().kind(), ErrorKind::kForbidden);
 
   // Line by line: a deep discount on something else, and a small one on an AC, pass.

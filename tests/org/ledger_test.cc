@@ -267,7 +267,7 @@ TEST_P(LedgerTest, TheUnitsBoundaryDecidesSmallClaimsAndACheckpointBlocksClaimsW
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
   EXPECT_EQ(s2->boundary.mode, "report");
   EXPECT_EQ(s2->expense["status"], "approved");
-  std::vector<BoundaryReport> reports = governance.Reports(As("admin"), {}).value();
+  std::vector<BoundaryReport> reports = governance.Reports(As("admin"), {}).value().items;
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].record_id.value_or(0), mid);
   auto [big, s3] = submit(3000, true);

@@ -279,9 +279,10 @@ Result<BoundaryReportReceipt> Governance::AddReport(const Principal& p, const Bo
   return BoundaryReportReceipt{id, unit, action, amount, summary, d};
 }
 
-Result<std::vector<BoundaryReport>> Governance::Reports(const Principal& p, const Query& query) {
+Result<NewestFirst<BoundaryReport>> Governance::Reports(const Principal& p, const Query& query) {
   bool all = IsHq(p) || domain::SeesWholeTenant(p.role);
   repo::ReportFilter f;
+  f.limit = 50;
   for (const auto& [k, v] : query) {
     if (k == "unit_id") {
       KEEL_ASSIGN_OR_RETURN(f.unit_id, PositiveId(k, v));
@@ -289,17 +290,23 @@ Result<std::vector<BoundaryReport>> Governance::Reports(const Principal& p, cons
       f.action = v;
     } else if (k == "limit") {
       KEEL_ASSIGN_OR_RETURN(f.limit, Limit(v));
+    } else if (k == "after") {
+      KEEL_ASSIGN_OR_RETURN(f.before_id, PositiveId(k, v));
     } else {
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
     }
   }
   if (!all) f.within = p.unit_path;
+  const int64_t limit = f.limit++;  // one more: whether older ones follow
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ReportRow> rows, repo::LoadReports(*conn, p.tenant_id, f));
-  std::vector<BoundaryReport> out;
-  out.reserve(rows.size());
+  NewestFirst<BoundaryReport> out;
+  if (static_cast<int64_t>(rows.size()) > limit) {
+    rows.resize(limit);
+    out.next_after = rows.back().id;
+  }
   for (auto& x : rows) {
-    out.push_back({x.id, x.unit_id, std::move(x.unit), std::move(x.action), std::move(x.object), x.record_id,
+    out.items.push_back({x.id, x.unit_id, std::move(x.unit), std::move(x.action), std::move(x.object), x.record_id,
                    static_cast<double>(x.amount_fen) / 100, std::move(x.summary), x.rule_id, x.actor_id, std::move(x.at)});
   }
   return out;

@@ -297,12 +297,13 @@ Result<ComplianceOutcome> Governance::Check(const Principal& p, const std::strin
   return result;
 }
 
-Result<std::vector<ComplianceEvent>> Governance::ComplianceEvents(const Principal& p, const Query& query) {
+Result<NewestFirst<ComplianceEvent>> Governance::ComplianceEvents(const Principal& p, const Query& query) {
   bool all = IsHq(p) || p.role == domain::Role::kAuditor;
   if (!all && p.role != domain::Role::kUnitLead) {
     return governance::Forbidden("forbidden", "compliance events are for HQ, auditors and unit leads", "合规记录仅总部、审计和战队负责人可查看");
   }
   repo::EventFilter f;
+  f.limit = 50;
   for (const auto& [k, v] : query) {
     if (k == "object") {
       f.object = v;
@@ -313,17 +314,23 @@ Result<std::vector<ComplianceEvent>> Governance::ComplianceEvents(const Principa
       (k == "record_id" ? f.record_id : k == "checkpoint_id" ? f.checkpoint_id : f.unit_id) = id;
     } else if (k == "limit") {
       KEEL_ASSIGN_OR_RETURN(f.limit, Limit(v));
+    } else if (k == "after") {
+      KEEL_ASSIGN_OR_RETURN(f.before_id, PositiveId(k, v));
     } else {
       return Bad("validation.parameter", "unknown parameter '" + k + "'", "未知参数 '" + k + "'", k);
     }
   }
   if (!all) f.within = p.unit_path;
+  const int64_t limit = f.limit++;  // one more: whether older ones follow
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::ComplianceEventRow> rows, repo::LoadComplianceEvents(*conn, p.tenant_id, f));
-  std::vector<ComplianceEvent> out;
-  out.reserve(rows.size());
+  NewestFirst<ComplianceEvent> out;
+  if (static_cast<int64_t>(rows.size()) > limit) {
+    rows.resize(limit);
+    out.next_after = rows.back().id;
+  }
   for (auto& x : rows) {
-    out.push_back({x.id, x.checkpoint_id, std::move(x.checkpoint_name), std::move(x.object), std::move(x.on), x.record_id, x.unit_id,
+    out.items.push_back({x.id, x.checkpoint_id, std::move(x.checkpoint_name), std::move(x.object), std::move(x.on), x.record_id, x.unit_id,
                    std::move(x.outcome), std::move(x.reason), x.actor_id, std::move(x.at)});
   }
   return out;

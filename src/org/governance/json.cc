@@ -99,6 +99,16 @@ json ToJson(const BoundaryReportReceipt& r) {
 
 json ToJson(const std::vector<BoundaryReport>& reports) { return Items(reports, &ReportJson); }
 
+// The list contract's page: next_after (a string, as entity lists give it) only when more follow.
+template <typename T>
+json PageJson(const NewestFirst<T>& page) {
+  json out = ToJson(page.items);
+  if (page.next_after) out["next_after"] = std::to_string(*page.next_after);
+  return out;
+}
+
+json ToJson(const NewestFirst<BoundaryReport>& page) { return PageJson(page); }
+
 json ToJson(const ComplianceCheckpoint& c) {
   return {{"id", c.id}, {"name", c.name}, {"object", c.object}, {"on", c.on}, {"when", c.when}, {"action", c.action},
           {"message_zh", c.message_zh}, {"message_en", c.message_en}, {"active", c.active}, {"created_at", c.created_at},
@@ -115,6 +125,7 @@ json ToJson(const ComplianceOutcome& c) {
 }
 
 json ToJson(const std::vector<ComplianceEvent>& events) { return Items(events, &EventJson); }
+json ToJson(const NewestFirst<ComplianceEvent>& page) { return PageJson(page); }
 
 json SandboxSettingsJson(const UnitSandbox& s) {
   return {{"configured", s.configured}, {"allowed_roles", s.allowed_roles}, {"max_members", OrNull(s.max_members)}, {"may_disable", s.may_disable}};

@@ -22,11 +22,13 @@ nlohmann::json ToJson(const BoundaryDecision& d);
 nlohmann::json ToJson(const BoundaryAnswer& a);
 nlohmann::json ToJson(const BoundaryReportReceipt& r);
 nlohmann::json ToJson(const std::vector<BoundaryReport>& reports);  // {items}
+nlohmann::json ToJson(const NewestFirst<BoundaryReport>& page);     // {items, next_after only when more}
 nlohmann::json ToJson(const ComplianceCheckpoint& c);
 nlohmann::json ToJson(const std::vector<ComplianceCheckpoint>& checkpoints);  // {items}
 // {"flags": [{event_id, checkpoint_id, name, message_zh, message_en}], "overrides": [… + reason, by, at]}.
 nlohmann::json ToJson(const ComplianceOutcome& c);
 nlohmann::json ToJson(const std::vector<ComplianceEvent>& events);  // {items}
+nlohmann::json ToJson(const NewestFirst<ComplianceEvent>& page);     // {items, next_after only when more}
 // {configured, allowed_roles, max_members | null, may_disable}: a sandbox's settings (audit rows).
 nlohmann::json SandboxSettingsJson(const UnitSandbox& s);
 // The settings with unit_id, unit, headcount and the log.

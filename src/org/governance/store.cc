@@ -141,6 +141,10 @@ Result<std::vector<ReportRow>> LoadReports(store::Connection& conn, int64_t tena
     params.emplace_back(*f.action);
   }
   if (f.within) where += domain::UnitTree::PathWithin("u.path", *f.within, params);
+  if (f.before_id) {
+    where += " AND r.id < ?";
+    params.emplace_back(*f.before_id);
+  }
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
       "SELECT r.id, r.unit_id, u.name AS unit, r.action, r.object, r.record_id, r.amount, r.summary, r.rule_id, r.actor_id, r.at "
       "FROM boundary_reports r JOIN units u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id" + where +
@@ -237,6 +241,10 @@ Result<std::vector<ComplianceEventRow>> LoadComplianceEvents(store::Connection& 
   id("checkpoint_id", f.checkpoint_id);
   id("unit_id", f.unit_id);
   if (f.within) where += domain::UnitTree::PathWithin("u.path", *f.within, params);
+  if (f.before_id) {
+    where += " AND e.id < ?";
+    params.emplace_back(*f.before_id);
+  }
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
       "SELECT e.id, e.checkpoint_id, e.checkpoint_name, e.object, e.on_event, e.record_id, e.unit_id, e.outcome, e.reason, e.actor_id, e.at "
       "FROM compliance_events e LEFT JOIN units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id" + where +

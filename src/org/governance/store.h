@@ -85,6 +85,7 @@ struct ReportFilter {
   std::optional<int64_t> unit_id;
   std::optional<std::string> action;
   std::optional<std::string> within;  // a unit path: only reports of units in its subtree
+  std::optional<int64_t> before_id;   // only reports older than this one
   int64_t limit = 100;
 };
 // Newest first.
@@ -129,6 +130,7 @@ struct EventFilter {
   std::optional<std::string> object, outcome;
   std::optional<int64_t> record_id, checkpoint_id, unit_id;
   std::optional<std::string> within;  // a unit path: only events of units in its subtree
+  std::optional<int64_t> before_id;   // only events older than this one
   int64_t limit = 100;
 };
 // Newest first.
