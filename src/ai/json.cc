@@ -1,14 +1,10 @@
 #include "ai/json.h"
+#include "common/json_util.h"
 
 namespace keel::ai {
 namespace {
 
 using json = nlohmann::json;
-
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 }  // namespace
 

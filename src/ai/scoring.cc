@@ -8,6 +8,7 @@
 #include "common/tz.h"
 #include "domain/schema.h"
 #include "events/event_log.h"
+#include "events/lease.h"
 
 namespace keel::ai {
 
@@ -220,9 +221,14 @@ void AiService::Impl::Nightly() {
     if (auto rows = repo::ModelledTenants(**conn); rows.ok()) modelled = std::move(rows).value();
   }
   // Next best actions, hourly per tenant.
+  events::Leases* leases = events::AttachedLeases(db);  // several nodes: each period's run once
   for (int64_t tenant : tenants) {
     if (now - last_plan[tenant] < 3600000) continue;
     last_plan[tenant] = now;
+    if (leases) {
+      auto mine = leases->Claim(tenant, "ai.plan", std::to_string(now / 3600000));  // the UTC hour
+      if (!mine.ok() || !*mine) continue;
+    }
     auto planned = planner.Plan(tenant);
     if (!planned.ok()) spdlog::warn("ai: planning actions of tenant {} failed: {}", tenant, planned.status().ToString());
   }
@@ -233,6 +239,10 @@ void AiService::Impl::Nightly() {
     std::string day = FormatDate(local / kDayMs - (local < 0 ? 1 : 0));
     int hour = static_cast<int>((local % kDayMs) / 3600000);
     if (hour < opt.nightly_hour || last_day == day) continue;
+    if (leases) {
+      auto mine = leases->Claim(tenant, "ai.nightly", day);
+      if (!mine.ok() || !*mine) continue;
+    }
     for (Target target : {Target::kLead, Target::kOpportunity}) {
       auto scored = self->ScoreAll(tenant, target);
       if (!scored.ok()) spdlog::warn("ai: nightly scoring of tenant {} failed: {}", tenant, scored.status().ToString());

@@ -5,12 +5,10 @@
 #include "domain/codec.h"
 #include "http/api.h"
 #include "http/openapi.h"
+#include "common/json_util.h"
 
 namespace keel::http {
 namespace {
-
-template <typename T>
-json OrNull(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
 
 // A stored rule: its definition document with its version, owner and creation time.
 json ToJson(const alerts::StoredRule& r) {

@@ -11,6 +11,7 @@
 #include "org/workflow/json.h"
 #include "org/budgets.h"
 #include "org/money_json.h"
+#include "common/json_util.h"
 
 namespace keel::http {
 namespace {
@@ -144,11 +145,6 @@ Result<org::GrantCommand> GrantFromJson(const json& body) {
     c.unit_id = body["unit_id"].get<int64_t>();
   }
   return c;
-}
-
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
 }
 
 // A grant as POST /grants answers it.

@@ -7,12 +7,12 @@
 #include "http/api.h"
 #include "http/openapi.h"
 #include "text/service.h"
+#include "common/json_util.h"
 
 namespace keel::http {
 namespace {
 
-template <typename T>
-json OrNull(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+using keel::OrNull;
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 template <typename T>

@@ -1,6 +1,7 @@
 #include "org/ledger_json.h"
 
 #include "org/internal.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
@@ -10,11 +11,6 @@ namespace {
 
 json Line(const std::string& key, const std::string& zh, const std::string& en, int64_t fen) {
   return {{"key", key}, {"label_zh", zh}, {"label_en", en}, {"amount", Yuan(fen)}};
-}
-
-template <class T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
 }
 
 }  // namespace
@@ -34,9 +30,7 @@ json ToJson(const AllocationRule& r) {
 }
 
 json ToJson(const std::vector<AllocationRule>& rules) {
-  json items = json::array();
-  for (const auto& r : rules) items.push_back(ToJson(r));
-  return json{{"items", items}};
+  return ItemsOf(rules, [](const AllocationRule& x) { return ToJson(x); });
 }
 
 json ToJson(const Posting& p) {

@@ -3,17 +3,13 @@
 #include <cmath>
 
 #include "org/internal.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
 using json = nlohmann::json;
 
 namespace {
-
-template <class T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 json FeedbackLabels() {
   return {{"zh", {{"heading", "您的反馈"}, {"rating", "整体满意度（1-5 星）"}, {"text", "想对我们说的话"},
@@ -45,9 +41,7 @@ json ToJson(const Budget& b) {
 }
 
 json ToJson(const std::vector<Budget>& budgets) {
-  json items = json::array();
-  for (const auto& b : budgets) items.push_back(ToJson(b));
-  return json{{"items", items}};
+  return ItemsOf(budgets, [](const Budget& x) { return ToJson(x); });
 }
 
 json ToJson(const ExpensePolicy& p) {
@@ -56,9 +50,7 @@ json ToJson(const ExpensePolicy& p) {
 }
 
 json ToJson(const std::vector<ExpensePolicy>& policies) {
-  json items = json::array();
-  for (const auto& p : policies) items.push_back(ToJson(p));
-  return json{{"items", items}};
+  return ItemsOf(policies, [](const ExpensePolicy& x) { return ToJson(x); });
 }
 
 json ToJson(const PolicyCheck& c) {
@@ -125,9 +117,7 @@ json ToJson(const ProfitStatement& s) {
 }
 
 json ToJson(const std::vector<ProfitStatement>& statements) {
-  json items = json::array();
-  for (const auto& s : statements) items.push_back(ToJson(s));
-  return json{{"items", items}};
+  return ItemsOf(statements, [](const ProfitStatement& x) { return ToJson(x); });
 }
 
 json ToJson(const FeedbackLink& l) {
@@ -153,9 +143,7 @@ json ToJson(const FeedbackLink& l) {
 }
 
 json ToJson(const std::vector<FeedbackLink>& links) {
-  json items = json::array();
-  for (const auto& l : links) items.push_back(ToJson(l));
-  return json{{"items", items}};
+  return ItemsOf(links, [](const FeedbackLink& x) { return ToJson(x); });
 }
 
 json ToJson(const FeedbackForm& f) {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/notify.h"
+#include "events/lease.h"
 #include "text/internal.h"
 
 namespace keel::text {
@@ -468,6 +469,11 @@ void TextService::Impl::Periodic() {
       if (!c.ok()) return;
       auto done = repo::RecapDay(**c, tenant);
       if (!done.ok() || *done == day) continue;
+      // Several nodes: the first to claim the tenant's day makes its recaps (events/lease.h).
+      if (events::Leases* leases = events::AttachedLeases(db)) {
+        auto mine = leases->Claim(tenant, "text.recap", day);
+        if (!mine.ok() || !*mine) continue;
+      }
       units = repo::SalesUnits(**c, tenant);
       sups = repo::Supervisors(**c, tenant);
       (void)repo::MarkRecapDay(**c, tenant, day, FormatTimestamp(now));

@@ -11,6 +11,7 @@
 #include "demo/demo.h"
 #include "domain/auth.h"
 #include "domain/schema.h"
+#include "events/lease.h"
 #include "support/test_db.h"
 #include "support/webhook_receiver.h"
 #include "text/service.h"
@@ -282,6 +283,33 @@ TEST_F(TextDemo, NotesAreAnalysedAsTheyArriveAndRecapsReachTheWebhooksAtTheRecap
   auto recaps = Q("SELECT COUNT(*) FROM text_recaps WHERE tenant_id = ? AND day = '2026-11-27'", {tenant()});
   EXPECT_GT(store::AsInt(recaps.rows[0][0]), 10);
   live.Stop();
+}
+
+// Several nodes (issue 17): a day's recaps are made by the node that claims the tenant's day
+// first (events::Leases::Claim); another node that finds it claimed makes none.
+TEST_F(TextDemo, ADayThatAnotherNodeClaimedGetsNoSecondSetOfRecaps) {
+  events::Leases mine(*env_->db, env_->clock, {.holder = "node-1", .ttl_ms = 60000});
+  events::Leases other(*env_->db, env_->clock, {.holder = "node-2", .ttl_ms = 60000});
+  ASSERT_TRUE(other.Claim(tenant(), "text.recap", "2026-11-28").value());
+  events::AttachLeases(*env_->db, &mine);
+  const TimeMs was = env_->clock.NowMs();
+  env_->clock.Set(MsFromCivil(2026, 11, 28, 10, 5, 0));  // 18:05 in Shanghai, past the recap hour
+  TextOptions to;
+  to.periodic = true;
+  to.outbound = &env_->loopback;
+  {
+    TextService live(*env_->db, env_->rs, env_->clock, to);
+    live.Start();
+    live.Notify(tenant());
+    ASSERT_TRUE(live.WaitIdle(120000));
+    live.Stop();
+  }
+  events::AttachLeases(*env_->db, nullptr);
+  env_->clock.Set(was);
+  auto recaps = Q("SELECT COUNT(*) FROM text_recaps WHERE tenant_id = ? AND day = '2026-11-28'", {tenant()});
+  EXPECT_EQ(store::AsInt(recaps.rows[0][0]), 0) << "node-2 claimed the day: it makes them";
+  EXPECT_FALSE(mine.Claim(tenant(), "text.recap", "2026-11-28").value());
+  EXPECT_TRUE(mine.Claim(tenant(), "text.recap", "2026-11-29").value()) << "the next day is anyone's";
 }
 
 TEST_F(TextDemo, AnotherTenantSeesNoneOfIt) {

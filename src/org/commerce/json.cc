@@ -1,17 +1,13 @@
 #include "org/commerce/json.h"
 
 #include "org/workflow/json.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
 using json = nlohmann::json;
 
 namespace {
-
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 }  // namespace
 
@@ -24,9 +20,7 @@ json ToJson(const PricingAuthority& a) {
 }
 
 json ToJson(const std::vector<PricingAuthority>& rules) {
-  json items = json::array();
-  for (const auto& a : rules) items.push_back(ToJson(a));
-  return json{{"items", items}};
+  return ItemsOf(rules, [](const PricingAuthority& x) { return ToJson(x); });
 }
 
 json ToJson(const QuoteCheck& c) {

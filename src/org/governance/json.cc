@@ -1,15 +1,11 @@
 #include "org/governance/json.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
 using json = nlohmann::json;
 
 namespace {
-
-template <class T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 template <class T>
 json Items(const std::vector<T>& xs, json (*one)(const T&)) {

@@ -9,6 +9,7 @@
 #include "events/event_log.h"
 #include "org/internal.h"
 #include "org/workflow/store.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
@@ -25,11 +26,6 @@ Result<Person> PersonOf(store::Connection& conn, int64_t tenant, int64_t user) {
   KEEL_ASSIGN_OR_RETURN(std::optional<repo::PersonRow> r, repo::LoadPerson(conn, tenant, user));
   if (!r) return Person{"#" + std::to_string(user), "", 0};
   return Person{r->display_name.empty() ? r->username : r->display_name, r->role, r->unit_id};
-}
-
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
 }
 
 json GrantJson(const repo::GrantRow& g) {

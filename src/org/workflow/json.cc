@@ -1,15 +1,11 @@
 #include "org/workflow/json.h"
+#include "common/json_util.h"
 
 namespace keel::org {
 
 using json = nlohmann::json;
 
 namespace {
-
-template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 json InboxJson(const InboxItem& i) {
   json out = {{"request_id", i.request_id}, {"definition", i.definition}, {"object", i.object}, {"record_id", i.record_id},
@@ -41,9 +37,7 @@ json ToJson(const WorkflowVersion& v) {
 }
 
 json ToJson(const std::vector<WorkflowVersion>& active) {
-  json items = json::array();
-  for (const auto& v : active) items.push_back(ToJson(v));
-  return json{{"items", items}};
+  return ItemsOf(active, [](const WorkflowVersion& x) { return ToJson(x); });
 }
 
 json ToJson(const WorkflowHistory& h) {
