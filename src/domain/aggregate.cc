@@ -124,6 +124,49 @@ json MeasureValue(const Measure& m, const Value& v) {
   return money ? json(static_cast<double>(i) / 100.0) : json(i);
 }
 
+// The totals over every group (all of them present in `rows`), as the query without GROUP BY would
+// answer: counts and sums add up, extremes are the groups' extremes, an average is weighted by the
+// group's count of values (the count_values columns after the measures).
+std::vector<json> TotalsOfGroups(const std::vector<Measure>& measures, const store::Rows& rows) {
+  std::vector<json> out;
+  size_t avg_index = measures.size();
+  for (size_t i = 0; i < measures.size(); ++i) {
+    const Measure& m = measures[i];
+    const std::string col = "m" + std::to_string(i);
+    const std::string fn = m.sql.fn;
+    if (fn == "count" || (fn == "sum" && m.sql.integer)) {
+      int64_t total = 0;
+      for (store::Row r : rows) total += store::AsInt(r[col]);
+      out.push_back(MeasureValue(m, Value(total)));
+    } else if (fn == "sum") {
+      double total = 0;
+      for (store::Row r : rows) total += store::AsDouble(r[col]);
+      out.push_back(MeasureValue(m, Value(total)));
+    } else if (fn == "min" || fn == "max") {
+      Value best;
+      for (store::Row r : rows) {
+        const Value& v = r[col];
+        if (store::IsNull(v)) continue;
+        bool better = store::IsNull(best) || (fn == "min" ? store::AsDouble(v) < store::AsDouble(best) : store::AsDouble(v) > store::AsDouble(best));
+        if (better) best = v;
+      }
+      out.push_back(MeasureValue(m, best));
+    } else {  // avg
+      const std::string counts = "m" + std::to_string(avg_index++);
+      double weighted = 0;
+      int64_t values = 0;
+      for (store::Row r : rows) {
+        int64_t c = store::AsInt(r[counts]);
+        if (c == 0) continue;
+        weighted += store::AsDouble(r[col]) * static_cast<double>(c);
+        values += c;
+      }
+      out.push_back(MeasureValue(m, values == 0 ? Value() : Value(weighted / static_cast<double>(values))));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<AggregateResult> RecordService::Aggregate(const Principal& p, const EntityDef& e, const QueryParams& params) {
@@ -166,12 +209,22 @@ Result<AggregateResult> RecordService::Aggregate(const Principal& p, const Entit
     out.measures.push_back(m.name);
     sql.push_back(m.sql);
   }
-  KEEL_ASSIGN_OR_RETURN(store::Rows totals, LoadAggregate(*conn, e.name, {}, sql, filter.where, filter.args, 1));
-  for (size_t i = 0; i < measures.size(); ++i) {
-    out.totals.push_back(MeasureValue(measures[i], totals.empty() ? Value() : totals.row(0)["m" + std::to_string(i)]));
+  auto totals_query = [&]() -> Status {
+    KEEL_ASSIGN_OR_RETURN(store::Rows totals, LoadAggregate(*conn, e.name, {}, sql, filter.where, filter.args, 1));
+    for (size_t i = 0; i < measures.size(); ++i) {
+      out.totals.push_back(MeasureValue(measures[i], totals.empty() ? Value() : totals.row(0)["m" + std::to_string(i)]));
+    }
+    return Status();
+  };
+  if (groups.empty()) {
+    KEEL_RETURN_IF_ERROR(totals_query());
+    return out;
   }
-  if (groups.empty()) return out;
 
+  // An average's totals need each group's count of values: asked for after the measures.
+  for (const auto& m : measures) {
+    if (m.sql.fn == "avg") sql.push_back({.fn = "count_values", .column = m.sql.column});
+  }
   // One more than asked tells whether there are more groups (then they are counted).
   KEEL_ASSIGN_OR_RETURN(store::Rows rows, LoadAggregate(*conn, e.name, columns, sql, filter.where, filter.args, limit + 1));
   size_t n = std::min(rows.size(), static_cast<size_t>(limit));
@@ -186,6 +239,9 @@ Result<AggregateResult> RecordService::Aggregate(const Principal& p, const Entit
   out.group_count = static_cast<int64_t>(n);
   if (out.truncated) {
     KEEL_ASSIGN_OR_RETURN(out.group_count, CountAggregateGroups(*conn, e.name, columns, filter.where, filter.args));
+    KEEL_RETURN_IF_ERROR(totals_query());  // some groups are not here: the totals from the table
+  } else {
+    out.totals = TotalsOfGroups(measures, rows);  // every group is here: one query is enough
   }
   return out;
 }

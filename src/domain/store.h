@@ -150,7 +150,8 @@ struct AuditLogRow {
 Result<std::vector<AuditLogRow>> LoadAuditLog(store::Connection& conn, int64_t tenant,
                                               const std::vector<AuditCondition>& where, int limit);
 
-// One measure of an aggregate: COUNT(*) (no column) or fn(column) with fn sum/avg/min/max;
+// One measure of an aggregate: COUNT(*) (no column), COUNT(column) (fn count_values) or
+// fn(column) with fn sum/avg/min/max;
 // `integer`: the column holds integers (sums and extremes are read as integers, averages never).
 struct AggregateMeasureSql {
   std::string fn, column;

@@ -499,6 +499,16 @@ TEST_P(ApiTest, EveryCollectionAggregatesAndExportsWhatItLists) {
   EXPECT_EQ(all["groups"][0]["values"]["count"], 2) << "largest group first";
   EXPECT_EQ(all["group_count"], 2);
   EXPECT_EQ(all["truncated"], false);
+  // Totals are the same with or without groups, truncated or not (an average weighs each group).
+  const std::string measures = "&measures=count,sum:amount,avg:amount,min:amount,max:amount";
+  const std::string base_q = "/api/v1/opportunities/aggregate?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA";
+  json flat = c.Get(base_q + measures, f_->tokens["admin"]).json();
+  EXPECT_EQ(flat["totals"], json({{"count", 3}, {"sum:amount", 4200.0}, {"avg:amount", 1400.0}, {"min:amount", 700.0}, {"max:amount", 2500.0}}))
+      << flat.dump();
+  EXPECT_EQ(flat["groups"].size(), 0u);
+  EXPECT_EQ(c.Get(base_q + "&group_by=owner_id" + measures, f_->tokens["admin"]).json()["totals"], flat["totals"]);
+  EXPECT_EQ(c.Get(base_q + "&group_by=owner_id&limit=1" + measures, f_->tokens["admin"]).json()["totals"], flat["totals"]);
+  EXPECT_EQ(c.Get(base_q + "&group_by=stage,owner_id" + measures, f_->tokens["admin"]).json()["totals"], flat["totals"]);
   auto one = c.Get("/api/v1/opportunities/aggregate?q=%E6%B1%87%E6%80%BB%E5%95%86%E6%9C%BA&group_by=owner_id&limit=1", f_->tokens["admin"]);
   EXPECT_EQ(one.json()["truncated"], true);
   EXPECT_EQ(one.json()["group_count"], 2);

@@ -46,6 +46,7 @@ namespace {
 
 std::string MeasureExpr(const AggregateMeasureSql& m) {
   if (m.fn == "count") return "COUNT(*)";
+  if (m.fn == "count_values") return "COUNT(" + m.column + ")";  // the rows with a value (for averages)
   std::string expr = (m.fn == "sum" ? "SUM(" : m.fn == "avg" ? "AVG(" : m.fn == "min" ? "MIN(" : "MAX(") + m.column + ")";
   // PostgreSQL sums BIGINTs as NUMERIC and averages as NUMERIC: read both as plain numbers.
   if (m.fn == "avg" || !m.integer) return "CAST(" + expr + " AS DOUBLE PRECISION)";
