@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -73,15 +73,16 @@ class XlsxWriter : public SheetWriter {
     if (!path_.empty()) std::remove(path_.c_str());
   }
   Status Open(const std::string& sheet) {
-    const char* dir = std::getenv("TMPDIR");
-    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/keel-export-XXXXXX";
+    std::error_code ec;
+    tmpdir_ = std::filesystem::temp_directory_path(ec).string();  // $TMPDIR, else /tmp
+    if (ec) return Status::Internal("no temporary directory for the export: " + ec.message());
+    std::string tmpl = tmpdir_ + "/keel-export-XXXXXX";
     int fd = mkstemp(tmpl.data());
     if (fd < 0) return Status::Internal("cannot create a temporary file for the export");
     close(fd);
     path_ = tmpl;
     lxw_workbook_options options = {};
     options.constant_memory = LXW_TRUE;  // rows go to disk as they come
-    tmpdir_ = dir && *dir ? dir : "/tmp";
     options.tmpdir = tmpdir_.data();
     book_ = workbook_new_opt(path_.c_str(), &options);
     if (!book_) return Status::Internal("cannot start the XLSX workbook");
