@@ -51,11 +51,12 @@ Result<AlertChange> AlertEngine::Raise(int64_t tenant, const Raised& a) {
   alert.owner_id = row.owner_id;
   alert.started_at = now_text;
   alert.muted = false;
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, ToJson(alert).dump()).status());
-  KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, a.notify));
-  if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, a.unit_id, a.owner_id, "supervisor"));
+  KEEL_ASSIGN_OR_RETURN(int64_t seq, events::AppendOne(*conn, tenant, now, "alert.fired", "alerts", id, 0, ToJson(alert).dump()));
+  // A raised alert's route has two steps at once: who it names, and the supervisor when critical.
+  KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, 0, a.unit_id, a.owner_id, a.notify));
+  if (a.severity == Severity::kCritical) KEEL_RETURN_IF_ERROR(m.NotifyStep(*conn, tenant, id, 1, a.unit_id, a.owner_id, "supervisor"));
   std::vector<Outbound> pending;
-  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, alert, false, &pending));
+  KEEL_RETURN_IF_ERROR(m.SendWebhooks(*conn, tenant, alert, seq, false, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   m.Enqueue(std::move(pending));
   m.Publish(tenant, alert);

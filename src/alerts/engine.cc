@@ -56,19 +56,15 @@ void AlertEngine::Start() {
     }
     impl->evaluator->Notify(tenant);
   });
-  // Tenants with rules are evaluated from the start, not only after their next event.
+  // Tenants with rules are evaluated from the start, not only after their next event — through
+  // the consumer, so that with several nodes only the one holding a tenant's lease evaluates it.
   impl_->evaluator->Post([impl] {
     std::vector<int64_t> ids;
     if (auto conn = impl->db.Acquire(); conn.ok()) {
       auto tenants = repo::TenantsWithRules(**conn);
       if (tenants.ok()) ids = std::move(*tenants);
     }
-    for (int64_t t : ids) {
-      Status st = impl->Evaluate(t, true);
-      if (!st.ok()) spdlog::warn("alert evaluation of tenant {}: {}", t, st.ToString());
-      impl->last_evaluated[t] = impl->clock.NowMs();
-      impl->evaluator->NotifyAfter(t, impl->opt.tick_ms);  // polled from now on
-    }
+    for (int64_t t : ids) impl->evaluator->Notify(t);  // polled from then on
   });
   impl_->evaluator->Start();
   for (int i = 0; i < std::max(1, impl_->opt.delivery_workers); ++i) impl_->deliverers.emplace_back([impl] { impl->Work(); });

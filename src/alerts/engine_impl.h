@@ -127,11 +127,21 @@ struct AlertEngine::Impl : events::ConsumerHandler {
   Status Escalate(int64_t tenant, TimeMs now);
   // Notifies in-app the people a route step names (`target`: unit_lead, hq, owner, supervisor,
   // user:<id>, role:<role>) of the alert of `unit` and `owner` (0: none).
-  Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, int64_t unit, int64_t owner,
+  // Step `step` of the route; each person is notified once per alert and step (dedup_key).
+  Status NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, size_t step, int64_t unit, int64_t owner,
                     const std::string& target);
+  // With leases, in a write transaction: OK while this node still holds the tenant's evaluator
+  // lease under the token it evaluates with; 409 lease.lost otherwise (the caller rolls back).
+  Status FenceLease(store::Connection& conn, int64_t tenant);
+  // Queues again the webhook deliveries of the tenant that nobody is sending (their node died
+  // after the commit, or while sending); the claim keeps a delivery from going out twice.
+  Status ResendStranded(int64_t tenant, TimeMs now);
+  std::map<int64_t, int64_t> lease_tokens;  // tenant → the evaluator lease token last evaluated under
+  std::map<int64_t, TimeMs> last_stranded_check;  // tenant → when ResendStranded last looked
   // Records a queued notification for every webhook that hears the alert and adds its
   // delivery to `pending`, which the caller enqueues once its transaction has committed.
-  Status SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, bool resolved,
+  // `seq` is the alert event's sequence number: each webhook hears each change once (dedup_key).
+  Status SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, int64_t seq, bool resolved,
                       std::vector<Outbound>* pending);
   void Enqueue(std::vector<Outbound> pending);
   // Creates the follow-up task of a newly firing alert (after its commit; failures are logged).

@@ -12,8 +12,8 @@ std::optional<std::string> NextStepAt(const AlertRule& rule, size_t step, TimeMs
   return FormatTimestamp(now + rule.route[step].wait_ms);
 }
 
-Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, int64_t unit, int64_t owner,
-                                     const std::string& target) {
+Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, int64_t alert_id, size_t step, int64_t unit,
+                                     int64_t owner, const std::string& target) {
   std::vector<int64_t> recipients;
   auto add = [&](Result<std::optional<int64_t>> user) -> Status {
     if (!user.ok()) return user.status();
@@ -48,7 +48,9 @@ Status AlertEngine::Impl::NotifyStep(store::Connection& conn, int64_t tenant, in
   KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(static_cast<int64_t>(recipients.size())));
   std::string now_text = FormatTimestamp(clock.NowMs());
   for (size_t i = 0; i < recipients.size(); ++i) {
-    KEEL_RETURN_IF_ERROR(repo::InsertInApp(conn, tenant, ids[i], alert_id, target, recipients[i], now_text));
+    // One notification per alert, route step and person, whichever node writes it first.
+    std::string key = "a" + std::to_string(alert_id) + ":s" + std::to_string(step) + ":u" + std::to_string(recipients[i]);
+    KEEL_RETURN_IF_ERROR(repo::InsertInApp(conn, tenant, ids[i], alert_id, target, recipients[i], key, now_text).status());
   }
   return Status();
 }
@@ -66,12 +68,20 @@ Status AlertEngine::Impl::Escalate(int64_t tenant, TimeMs now) {
     if (it == by_name.end()) continue;
     const AlertRule& rule = it->second;
     KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-    size_t step = static_cast<size_t>(a.escalation_step);
+    KEEL_RETURN_IF_ERROR(FenceLease(*conn, tenant));
+    const size_t from = static_cast<size_t>(a.escalation_step);
+    size_t step = from;
     if (step < rule.route.size() && rule.route[step].wait_ms > 0) ++step;  // the wait is over
-    for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
-      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, a.id, a.unit_id.value_or(0), a.owner_id.value_or(0), rule.route[step].notify));
+    size_t last = step;
+    while (last < rule.route.size() && rule.route[last].wait_ms == 0) ++last;
+    // Compare and set first: only the evaluation that moves the route notifies its steps.
+    KEEL_ASSIGN_OR_RETURN(bool moved, repo::AdvanceEscalation(*conn, tenant, a.id, int64_t(from), int64_t(last),
+                                                              NextStepAt(rule, last, now)));
+    if (!moved) continue;  // moved or acknowledged meanwhile; the transaction rolls back
+    for (; step < last; ++step) {
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, a.id, step, a.unit_id.value_or(0), a.owner_id.value_or(0),
+                                      rule.route[step].notify));
     }
-    KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, a.id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(tx.Commit());
   }
   return Status();

@@ -220,12 +220,26 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   const AlertRule& rule = rs.rule;
   const Description d = Describe(metrics, tenant, rule, labels, sev, value);
   const std::string now_text = FormatTimestamp(now);
+  const std::string key = GroupKey(labels);
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  KEEL_RETURN_IF_ERROR(FenceLease(*conn, tenant));
+  // What fires is what the database says, not this node's memory: another node (or this one
+  // before it lost and took the lease back) may have fired or resolved the group's alert since.
+  // Under the tenant's lock, so two evaluators cannot both insert (alerts_firing_once holds it too).
+  KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> firing, repo::FindFiring(*conn, tenant, rule.name, key));
+  if (firing) {
+    KEEL_ASSIGN_OR_RETURN(std::optional<Alert> row, repo::LoadAlert(*conn, tenant, *firing));
+    if (row && row->severity == SeverityName(sev)) {  // already so: nothing to announce
+      gs.alert_id = *firing;
+      gs.firing = sev;
+      return Status();
+    }
+  }
   std::vector<Outbound> pending;
-  bool escalated = gs.alert_id != 0;
-  int64_t id = gs.alert_id;
+  const bool escalated = firing.has_value();
+  int64_t id = firing.value_or(0);
   if (escalated) {
     KEEL_RETURN_IF_ERROR(repo::UpdateSeverity(*conn, tenant, id, SeverityName(sev), value, d.summary_zh, d.summary_en, now_text));
   } else {
@@ -234,7 +248,7 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     Alert row;
     row.id = id;
     row.rule = rule.name;
-    row.group_key = GroupKey(labels);
+    row.group_key = key;
     row.labels = ToJson(d.labels).dump();
     row.severity = SeverityName(sev);
     row.state = "firing";
@@ -260,22 +274,22 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   if (d.unit_id) alert.unit_id = d.unit_id;
   if (d.owner_id) alert.owner_id = d.owner_id;
   alert.started_at = now_text;
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired", "alerts", id, 0,
-                                         ToJson(alert).dump()).status());
+  KEEL_ASSIGN_OR_RETURN(int64_t seq, events::AppendOne(*conn, tenant, now, escalated ? "alert.changed" : "alert.fired",
+                                                        "alerts", id, 0, ToJson(alert).dump()));
   // Silences and inhibition mute notifications, never the record of the alert.
   KEEL_ASSIGN_OR_RETURN(bool muted, Muted(*conn, tenant, rule.name, labels, now_text));
   if (!muted && sev == Severity::kWarning) {
-    KEEL_ASSIGN_OR_RETURN(muted, repo::CriticalFiring(*conn, tenant, GroupKey(labels), id));
+    KEEL_ASSIGN_OR_RETURN(muted, repo::CriticalFiring(*conn, tenant, key, id));
   }
   alert.muted = muted;
   if (!muted) {
     // The route runs until its first wait; escalation continues it later unless acknowledged.
     size_t step = 0;
     for (; step < rule.route.size() && rule.route[step].wait_ms == 0; ++step) {
-      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, d.unit_id, d.owner_id, rule.route[step].notify));
+      KEEL_RETURN_IF_ERROR(NotifyStep(*conn, tenant, id, step, d.unit_id, d.owner_id, rule.route[step].notify));
     }
     KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, id, int64_t(step), NextStepAt(rule, step, now)));
-    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, false, &pending));
+    KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, seq, false, &pending));
   }
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
@@ -316,8 +330,13 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
   KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
   KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, tenant));
+  KEEL_RETURN_IF_ERROR(FenceLease(*conn, tenant));
   std::string now_text = FormatTimestamp(now);
-  KEEL_RETURN_IF_ERROR(repo::ResolveAlert(*conn, tenant, gs.alert_id, value, now_text));
+  KEEL_ASSIGN_OR_RETURN(bool resolved, repo::ResolveAlert(*conn, tenant, gs.alert_id, value, now_text));
+  if (!resolved) {  // resolved already, by another node: nothing to announce
+    gs.alert_id = 0;
+    return Status();
+  }
   KEEL_ASSIGN_OR_RETURN(std::optional<Alert> row, repo::LoadAlert(*conn, tenant, gs.alert_id));
   if (!row) return Status::NotFound("alert");
   // A resolved alert carries no unit or owner: streams show it to those who see the whole
@@ -334,9 +353,10 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
   alert.label = rs.rule.label_zh;
   alert.label_en = rs.rule.label_en;
   alert.value = value;
-  KEEL_RETURN_IF_ERROR(events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0, ToJson(alert).dump()).status());
+  KEEL_ASSIGN_OR_RETURN(int64_t seq, events::AppendOne(*conn, tenant, now, "alert.resolved", "alerts", gs.alert_id, 0,
+                                                        ToJson(alert).dump()));
   std::vector<Outbound> pending;
-  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, true, &pending));
+  KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, seq, true, &pending));
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
   gs.alert_id = 0;
@@ -344,11 +364,30 @@ Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs,
   return Status();
 }
 
+Status AlertEngine::Impl::FenceLease(store::Connection& conn, int64_t tenant) {
+  events::Leases* leases = evaluator->leases();
+  if (leases == nullptr) return Status();
+  std::optional<int64_t> token = evaluator->LeaseToken(tenant);
+  if (!token) return leases->Fence(conn, tenant, evaluator->name(), 0);  // lease.lost
+  return leases->Fence(conn, tenant, evaluator->name(), *token);
+}
+
 Status AlertEngine::Impl::Evaluate(int64_t tenant, bool all) {
   std::lock_guard guard(eval_mu);
+  // With leases, only the node holding the tenant's evaluator lease evaluates it; when the lease
+  // came (back) to this node, what fires is read afresh from the database.
+  std::optional<int64_t> token;
+  if (evaluator->leases() != nullptr) {
+    token = evaluator->LeaseToken(tenant);
+    if (!token) return Status();
+  }
   bool is_loaded;
   {
     std::lock_guard lock(mu);
+    if (token && lease_tokens[tenant] != *token) {
+      lease_tokens[tenant] = *token;
+      loaded.erase(tenant);
+    }
     is_loaded = loaded.count(tenant) > 0;
   }
   if (!is_loaded) KEEL_RETURN_IF_ERROR(Load(tenant));
@@ -371,7 +410,8 @@ Status AlertEngine::Impl::Evaluate(int64_t tenant, bool all) {
     Status st = EvaluateRule(tenant, *rs, now);
     if (!st.ok()) spdlog::warn("alert rule {} of tenant {}: {}", rs->rule.name, tenant, st.ToString());
   }
-  return Escalate(tenant, now);
+  KEEL_RETURN_IF_ERROR(Escalate(tenant, now));
+  return ResendStranded(tenant, now);
 }
 
 Status AlertEngine::Impl::Process(int64_t tenant, std::span<const events::Event>) {

@@ -180,15 +180,24 @@ Status SetEscalation(Conn& conn, int64_t tenant, int64_t id, int64_t step, std::
   return conn.Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? AND id = ?", q).status();
 }
 
+Result<bool> AdvanceEscalation(Conn& conn, int64_t tenant, int64_t id, int64_t from, int64_t step,
+                               std::optional<std::string> next_step_at) {
+  Value q[] = {step, Nullable(next_step_at), tenant, id, from};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("UPDATE alerts SET escalation_step = ?, next_step_at = ? WHERE tenant_id = ? "
+                                             "AND id = ? AND escalation_step = ? AND state = 'firing' AND acked_at IS NULL", q));
+  return n > 0;
+}
+
 Status SetTask(Conn& conn, int64_t tenant, int64_t id, int64_t task_id) {
   Value q[] = {task_id, tenant, id};
   return conn.Exec("UPDATE alerts SET task_id = ? WHERE tenant_id = ? AND id = ?", q).status();
 }
 
-Status ResolveAlert(Conn& conn, int64_t tenant, int64_t id, std::optional<double> value, const std::string& now) {
+Result<bool> ResolveAlert(Conn& conn, int64_t tenant, int64_t id, std::optional<double> value, const std::string& now) {
   Value q[] = {now, now, Nullable(value), tenant, id};
-  return conn.Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, value = ?, "
-                   "next_step_at = NULL WHERE tenant_id = ? AND id = ?", q).status();
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("UPDATE alerts SET state = 'resolved', resolved_at = ?, updated_at = ?, value = ?, "
+                                             "next_step_at = NULL WHERE tenant_id = ? AND id = ? AND state = 'firing'", q));
+  return n > 0;
 }
 
 Status ResolveAlertsOfRule(Conn& conn, int64_t tenant, const std::string& rule, const std::string& now) {
@@ -366,18 +375,49 @@ Status UpdateSealed(Conn& conn, int64_t tenant, int64_t id, const std::string& s
 
 // ---- notifications
 
-Status InsertInApp(Conn& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& target, int64_t recipient,
-                   const std::string& now) {
-  Value q[] = {tenant, id, alert_id, std::string("in_app"), target, recipient, std::string("delivered"), int64_t{1}, now, now};
-  return conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, recipient_id, status, "
-                   "attempts, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+Result<bool> InsertInApp(Conn& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& target,
+                         int64_t recipient, const std::string& dedup_key, const std::string& now) {
+  Value q[] = {tenant, id, alert_id, std::string("in_app"), target, recipient, std::string("delivered"), int64_t{1}, now, now,
+               dedup_key};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, recipient_id, "
+                                             "status, attempts, created_at, delivered_at, dedup_key) "
+                                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", q));
+  return n > 0;
 }
 
-Status InsertQueued(Conn& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& channel,
-                    const std::string& target, const std::string& now) {
-  Value q[] = {tenant, id, alert_id, channel, target, std::string("queued"), int64_t{0}, now};
-  return conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, status, attempts, "
-                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", q).status();
+Result<bool> InsertQueued(Conn& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& channel,
+                          const std::string& target, const std::string& dedup_key, const std::string& payload,
+                          const std::string& now) {
+  Value q[] = {tenant, id, alert_id, channel, target, std::string("queued"), int64_t{0}, now, dedup_key, payload};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("INSERT INTO notifications (tenant_id, id, alert_id, channel, target, status, "
+                                             "attempts, created_at, dedup_key, payload) "
+                                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", q));
+  return n > 0;
+}
+
+Result<bool> ClaimDelivery(Conn& conn, int64_t tenant, int64_t id, const std::string& now, const std::string& until) {
+  Value q[] = {until, tenant, id, now};
+  KEEL_ASSIGN_OR_RETURN(int64_t n, conn.Exec("UPDATE notifications SET status = 'sending', claimed_until = ? "
+                                             "WHERE tenant_id = ? AND id = ? AND (status = 'queued' OR "
+                                             "(status = 'sending' AND claimed_until < ?))", q));
+  return n > 0;
+}
+
+Result<std::vector<StrandedDelivery>> StrandedDeliveries(Conn& conn, int64_t tenant, const std::string& queued_before,
+                                                         const std::string& now, int limit) {
+  Value q[] = {tenant, queued_before, now};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT id, alert_id, channel, target, payload FROM notifications WHERE tenant_id = ? AND payload IS NOT NULL AND "
+      "((status = 'queued' AND created_at < ?) OR (status = 'sending' AND claimed_until < ?)) ORDER BY id" + Limit(limit), q));
+  return Each<StrandedDelivery>(rows, [](const Row& r) {
+    StrandedDelivery d;
+    d.id = r.Int("id");
+    d.alert_id = r.Int("alert_id");
+    d.channel = r.Text("channel");
+    d.target = r.Text("target");
+    d.payload = r.Text("payload");
+    return d;
+  });
 }
 
 Status RecordDelivery(Conn& conn, int64_t tenant, int64_t id, const DeliveryOutcome& d) {

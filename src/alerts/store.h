@@ -41,8 +41,14 @@ Status UpdateSeverity(store::Connection& conn, int64_t tenant, int64_t id, const
                       const std::string& now);
 // The route's position: the next step and when it is due (none: the route is done).
 Status SetEscalation(store::Connection& conn, int64_t tenant, int64_t id, int64_t step, std::optional<std::string> next_step_at);
+// Moves a firing, unacknowledged alert's route from step `from` (compare and set): false when
+// another node (or an acknowledgement) moved it first, and the caller must not notify again.
+Result<bool> AdvanceEscalation(store::Connection& conn, int64_t tenant, int64_t id, int64_t from, int64_t step,
+                               std::optional<std::string> next_step_at);
 Status SetTask(store::Connection& conn, int64_t tenant, int64_t id, int64_t task_id);
-Status ResolveAlert(store::Connection& conn, int64_t tenant, int64_t id, std::optional<double> value, const std::string& now);
+// Resolves the alert if it still fires: false when it was resolved already (by another node).
+Result<bool> ResolveAlert(store::Connection& conn, int64_t tenant, int64_t id, std::optional<double> value,
+                          const std::string& now);
 // Resolves every firing alert of the rule (it was archived).
 Status ResolveAlertsOfRule(store::Connection& conn, int64_t tenant, const std::string& rule, const std::string& now);
 // Whether a critical alert other than `except_id` fires on the same group (inhibition).
@@ -106,12 +112,28 @@ Status UpdateSealed(store::Connection& conn, int64_t tenant, int64_t id, const s
 
 // ---- notifications
 
-// An in-app notification, delivered when written.
-Status InsertInApp(store::Connection& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& target,
-                   int64_t recipient, const std::string& now);
-// A webhook delivery waiting to be sent.
-Status InsertQueued(store::Connection& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& channel,
-                    const std::string& target, const std::string& now);
+// Every notification has a natural key (dedup_key) and is inserted at most once: the inserts
+// return false when a notification with that key exists already (another node wrote it).
+
+// An in-app notification, delivered when written; key "a<alert>:s<step>:u<recipient>".
+Result<bool> InsertInApp(store::Connection& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& target,
+                         int64_t recipient, const std::string& dedup_key, const std::string& now);
+// A webhook delivery waiting to be sent, with its message (`payload`, JSON) so that any node
+// can send it; key "e<event seq>:w<webhook>".
+Result<bool> InsertQueued(store::Connection& conn, int64_t tenant, int64_t id, int64_t alert_id, const std::string& channel,
+                          const std::string& target, const std::string& dedup_key, const std::string& payload,
+                          const std::string& now);
+// Claims a queued delivery (or one whose sender's claim ran out) for sending until `until`:
+// false when it was delivered, given up or is being sent by someone else.
+Result<bool> ClaimDelivery(store::Connection& conn, int64_t tenant, int64_t id, const std::string& now, const std::string& until);
+// Webhook deliveries nobody is sending: queued before `queued_before`, or claimed by a sender
+// whose claim ran out before `now` (its node died). Oldest first, at most `limit`.
+struct StrandedDelivery {
+  int64_t id = 0, alert_id = 0;
+  std::string channel, target, payload;
+};
+Result<std::vector<StrandedDelivery>> StrandedDeliveries(store::Connection& conn, int64_t tenant,
+                                                         const std::string& queued_before, const std::string& now, int limit);
 struct DeliveryOutcome {
   std::string status;  // delivered | failed | skipped
   int64_t attempts = 0, http_status = 0;

@@ -61,10 +61,52 @@ std::string Redacted(std::string reply, const std::string& url, const std::strin
   return reply;
 }
 
+
+// A queued delivery's message as stored with it (notifications.payload), so that any node can
+// send it.
+json MessageJson(const Notification& n) {
+  json labels = json::array();
+  for (const auto& [k, v] : n.labels) labels.push_back({k, v});
+  return {{"severity", n.severity}, {"title_zh", n.title_zh}, {"title_en", n.title_en}, {"text_zh", n.text_zh},
+          {"text_en", n.text_en}, {"locale", n.locale}, {"link", n.link}, {"labels", labels},
+          {"dedup_key", n.dedup_key}, {"at", n.at}, {"resolved", n.resolved}};
+}
+
+Notification MessageOf(const json& j) {
+  Notification n;
+  n.severity = j.value("severity", "");
+  n.title_zh = j.value("title_zh", "");
+  n.title_en = j.value("title_en", "");
+  n.text_zh = j.value("text_zh", "");
+  n.text_en = j.value("text_en", "");
+  n.locale = j.value("locale", "");
+  n.link = j.value("link", "");
+  if (auto it = j.find("labels"); it != j.end() && it->is_array()) {
+    for (const auto& l : *it) {
+      if (l.is_array() && l.size() == 2 && l[0].is_string() && l[1].is_string()) n.labels.emplace_back(l[0], l[1]);
+    }
+  }
+  n.dedup_key = j.value("dedup_key", "");
+  n.at = j.value("at", TimeMs{0});
+  n.resolved = j.value("resolved", false);
+  return n;
+}
+
+// How long a sender's claim on a delivery lasts: every attempt's timeout and back-off, plus a
+// minute.
+int64_t ClaimMs(const RetryPolicy& retry) {
+  int64_t total = 60000, backoff = retry.initial_backoff_ms;
+  for (int i = 0; i < std::max(1, retry.max_attempts); ++i) {
+    total += retry.timeout_ms + std::min<int64_t>(backoff, 3600000);
+    backoff = static_cast<int64_t>(static_cast<double>(backoff) * retry.multiplier);
+  }
+  return total;
+}
+
 }  // namespace
 
-Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, bool resolved,
-                                       std::vector<Outbound>* pending) {
+Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, int64_t seq,
+                                       bool resolved, std::vector<Outbound>* pending) {
   KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::ActiveWebhooks(conn, tenant));
   auto sev = ParseSeverity(alert.severity);
   std::string unit_path;
@@ -98,9 +140,11 @@ Status AlertEngine::Impl::SendWebhooks(store::Connection& conn, int64_t tenant, 
     KEEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, conn.AllocateIds(1));
     o.notification_id = ids[0];
     std::string now_text = FormatTimestamp(clock.NowMs());
-    KEEL_RETURN_IF_ERROR(repo::InsertQueued(conn, tenant, ids[0], alert.id, std::string(ChannelName(*channel)),
-                                            "webhook:" + std::to_string(h.id), now_text));
-    pending->push_back(std::move(o));
+    // Each webhook hears each change of the alert (its event) once, whichever node writes it.
+    std::string key = "e" + std::to_string(seq) + ":w" + std::to_string(h.id);
+    KEEL_ASSIGN_OR_RETURN(bool fresh, repo::InsertQueued(conn, tenant, ids[0], alert.id, std::string(ChannelName(*channel)),
+                                                         "webhook:" + std::to_string(h.id), key, MessageJson(n).dump(), now_text));
+    if (fresh) pending->push_back(std::move(o));
   }
   return Status();
 }
@@ -150,6 +194,20 @@ void AlertEngine::Impl::Work() {
 }
 
 void AlertEngine::Impl::DeliverOne(Outbound o) {
+  auto conn = db.Acquire();
+  if (!conn.ok()) return;  // still queued: ResendStranded picks it up
+  {
+    // Claimed before it is sent, for as long as every attempt can take: another node (or this
+    // one's recovery) sends it only if this claim runs out, i.e. this node died while sending.
+    const TimeMs now = clock.NowMs();
+    auto claimed = repo::ClaimDelivery(**conn, o.tenant, o.notification_id, FormatTimestamp(now),
+                                       FormatTimestamp(now + ClaimMs(opt.retry)));
+    if (!claimed.ok()) {
+      spdlog::warn("notification {}: not claimed: {}", o.notification_id, claimed.status().ToString());
+      return;
+    }
+    if (!*claimed) return;  // sent or being sent elsewhere
+  }
   const auto key = std::make_pair(o.tenant, o.webhook_id);
   const int threshold = std::max(1, opt.breaker_failures);
   TimeMs paused_until = 0;
@@ -182,13 +240,49 @@ void AlertEngine::Impl::DeliverOne(Outbound o) {
       if (b.failures >= threshold) b.paused_until = clock.NowMs() + opt.breaker_cooldown_ms;
     }
   }
-  auto conn = db.Acquire();
-  if (!conn.ok()) return;
   repo::DeliveryOutcome d{status, r.attempts, r.http_status};
   if (!r.error.empty()) d.error = r.error.substr(0, 500);
   if (r.delivered) d.delivered_at = FormatTimestamp(clock.NowMs());
   Status st = repo::RecordDelivery(**conn, o.tenant, o.notification_id, d);
   if (!st.ok()) spdlog::error("notification {}: {}", o.notification_id, st.ToString());
+}
+
+Status AlertEngine::Impl::ResendStranded(int64_t tenant, TimeMs now) {
+  // At most every 10 s per evaluator; a delivery is stranded once it has waited a minute unclaimed
+  // (longer than any node's outbox holds one in normal operation) or its sender's claim ran out.
+  TimeMs& checked = last_stranded_check[tenant];
+  if (now - checked < 10000) return Status();
+  checked = now;
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::StrandedDelivery> stranded,
+                        repo::StrandedDeliveries(*conn, tenant, FormatTimestamp(now - 60000), FormatTimestamp(now), 100));
+  if (stranded.empty()) return Status();
+  KEEL_ASSIGN_OR_RETURN(std::vector<repo::WebhookRow> hooks, repo::ActiveWebhooks(*conn, tenant));
+  std::vector<Outbound> pending;
+  for (const auto& d : stranded) {
+    auto hook = std::find_if(hooks.begin(), hooks.end(), [&](const repo::WebhookRow& h) {
+      return d.target == "webhook:" + std::to_string(h.id);
+    });
+    auto channel = ParseChannel(d.channel);
+    json message = json::parse(d.payload, nullptr, false);
+    if (hook == hooks.end() || !channel.ok() || !message.is_object()) {
+      repo::DeliveryOutcome gone{"skipped", 0, 0, std::string("the webhook was deleted or its message is unreadable"), {}};
+      KEEL_RETURN_IF_ERROR(repo::RecordDelivery(*conn, tenant, d.id, gone));
+      continue;
+    }
+    Outbound o;
+    o.tenant = tenant;
+    o.notification_id = d.id;
+    o.webhook_id = hook->id;
+    o.channel = *channel;
+    o.sealed_url = hook->sealed_url;
+    o.sealed_secret = hook->sealed_secret;
+    o.message = MessageOf(message);
+    pending.push_back(std::move(o));
+  }
+  spdlog::info("tenant {}: {} webhook deliveries nobody was sending are queued again", tenant, pending.size());
+  Enqueue(std::move(pending));
+  return Status();
 }
 
 Result<std::vector<WebhookInfo>> AlertEngine::ListWebhooks(const Principal& p) {

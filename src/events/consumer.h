@@ -113,6 +113,8 @@ class Consumer {
   // With leases: the fencing token under which this node runs the tenant, if it does. A handler
   // passes it to Leases::Fence inside the transactions whose effects must not be doubled.
   std::optional<int64_t> LeaseToken(int64_t tenant) const;
+  // The leases the consumer runs under; null without (every tenant runs here).
+  Leases* leases() const { return options_.leases; }
 
   // The tenant's cursor (0 without a row). Not meaningful with own_position.
   Result<int64_t> Cursor(int64_t tenant);

@@ -190,7 +190,7 @@ void Api::AddAlertRoutes() {
   const json notification = Component(
       "Notification",
       Obj({{"id", Int()}, {"alert_id", Int()}, {"channel", Enum({"in_app", "wecom", "dingtalk", "feishu", "generic"})},
-           {"target", Str()}, {"recipient_id", Null(Int())}, {"status", Enum({"queued", "delivered", "failed", "skipped"})},
+           {"target", Str()}, {"recipient_id", Null(Int())}, {"status", Enum({"queued", "sending", "delivered", "failed", "skipped"})},
            {"attempts", Int()}, {"http_status", Null(Int())}, {"error", Null(Str())}, {"created_at", Time()},
            {"delivered_at", Null(Time())}, {"summary", Str("Chinese")}, {"summary_en", Str()}, {"severity", severity},
            {"alert_state", Str()}},

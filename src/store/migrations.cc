@@ -795,6 +795,25 @@ CREATE TABLE job_claims (
   PRIMARY KEY (tenant_id, job, period));
 )SQL",
      "", ""},
+    {19, "exactly-once side effects: one firing alert per rule and group, notifications keyed and claimed",
+     // Several nodes (or a node that was paused past its lease) must not double an alert or a
+     // notification. A rule's group has at most one firing alert (older duplicates, if a
+     // previous version left any, are resolved first); every notification carries a natural key
+     // (alert + route step + recipient, alert + change + webhook) inserted with ON CONFLICT DO
+     // NOTHING. A webhook delivery keeps its message (payload) so that any node can send it after
+     // its node died, and is claimed (status 'sending' until claimed_until) before it is sent.
+     R"SQL(
+UPDATE alerts SET state = 'resolved', resolved_at = updated_at, next_step_at = NULL
+  WHERE state = 'firing' AND EXISTS (SELECT 1 FROM alerts b WHERE b.tenant_id = alerts.tenant_id AND b.rule = alerts.rule
+    AND b.group_key = alerts.group_key AND b.state = 'firing' AND b.id < alerts.id);
+CREATE UNIQUE INDEX alerts_firing_once ON alerts (tenant_id, rule, group_key) WHERE state = 'firing';
+ALTER TABLE notifications ADD COLUMN dedup_key TEXT;
+ALTER TABLE notifications ADD COLUMN payload TEXT;
+ALTER TABLE notifications ADD COLUMN claimed_until TEXT;
+CREATE UNIQUE INDEX notifications_once ON notifications (tenant_id, dedup_key);
+CREATE INDEX notifications_pending ON notifications (tenant_id, status, created_at);
+)SQL",
+     "", ""},
 };
 
 }  // namespace

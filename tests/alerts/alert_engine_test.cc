@@ -1,7 +1,8 @@
 // The alert engine with an injected clock: `for` durations, recovery with hysteresis, escalation
 // after a wait unless acknowledged, silences and inhibition muting notifications (never the
 // alert), the no-data policy, tasks, delivery to a local webhook receiver in WeCom's format,
-// one tenant's dead endpoint not delaying another's, and the per-webhook circuit breaker.
+// one tenant's dead endpoint not delaying another's, the per-webhook circuit breaker, and two
+// evaluators on one database (two nodes, or a node paused past its lease) doubling nothing.
 #include "alerts/engine.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "alerts/store.h"
 #include "support/org.h"
 #include "support/test_db.h"
 #include "support/webhook_receiver.h"
@@ -38,6 +40,7 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
     opt.sleep = [](int64_t) {};  // no real backoff waits
     opt.retry.max_attempts = 2;
     opt.outbound = &loopback_;
+    opt.secrets = &secrets_;  // one key for every engine, as every node of a cluster has
     return opt;
   }
   // Waits (bounded) until `done` holds; false when it never did.
@@ -94,6 +97,7 @@ class AlertEngineTest : public ::testing::TestWithParam<TestBackend> {
   ManualClock clock_{MsFromCivil(2026, 11, 27, 2, 0, 0)};
   // The receivers listen on 127.0.0.1, allow-listed as an operator would for a local robot.
   outbound::Policy loopback_{{net::ParseCidr("127.0.0.1/32").value()}};
+  SecretBox secrets_ = SecretBox::Ephemeral();
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<domain::RecordService> rs_;
   std::unique_ptr<domain::AuthService> auth_;
@@ -322,7 +326,7 @@ TEST_P(AlertEngineTest, ADeadEndpointOfOneTenantDoesNotDelayAnother) {
   ASSERT_TRUE(WaitFor([&] { return rival_robot.requests().size() == 1; })) << "rival's alert waited behind acme's dead endpoint";
   auto acme = Deliveries(As("admin"));
   ASSERT_EQ(acme.size(), 2u);
-  EXPECT_EQ(acme[0].status, "queued") << "acme's first delivery is still waiting on its endpoint";
+  EXPECT_EQ(acme[0].status, "sending") << "acme's first delivery is claimed and still waiting on its endpoint";
   EXPECT_EQ(acme[1].status, "queued") << "acme's second waits its turn behind acme's first, not rival's";
   EXPECT_EQ(dead->accepted(), 1) << "a tenant has one delivery in flight at a time";
   auto rival = Deliveries(rival_.as.at("admin"));
@@ -367,6 +371,83 @@ TEST_P(AlertEngineTest, AFailingWebhookIsPausedAfterThreeFailuresInARow) {
   EXPECT_EQ(broken.requests().size(), 8u);
   raise("k5");
   EXPECT_EQ(broken.requests().size(), 8u) << "it failed again: paused again";
+}
+
+// Issue 17: a second evaluator on the same database — another node, or this node after it was
+// paused past its lease — with its own (stale) memory fires, escalates, notifies, posts and
+// resolves nothing a second time: what fires is read from the database under the tenant's lock,
+// the route moves by compare-and-set and every notification has a natural key.
+TEST_P(AlertEngineTest, ASecondEvaluatorOnTheSameDatabaseDoublesNothing) {
+  ASSERT_TRUE(rs_->Update(Principal::System(org_.tenant), *domain::FindEntity("units"), org_.unit_a,
+                          {{"lead_user_id", org_.users.at("lead_a")}}).ok());
+  testing::Receiver robot({{200, R"({"errcode":0})"}});
+  ASSERT_TRUE(alerts_->CreateWebhook(As("admin"), {.name = "群", .channel = "wecom", .url = robot.Url("/w")}).ok());
+  Rule({{"name", "big_day"}, {"metric", "revenue"}, {"group_by", {"unit"}}, {"window", "1d"},
+        {"tiers", {{{"severity", "warning"}, {"when", "value > 1000"}}, {{"severity", "critical"}, {"when", "value > 5000"}}}},
+        {"route", {{{"notify", "unit_lead"}}, {{"wait", "1h"}}, {{"notify", "hq"}}}}, {"create_task", true}});
+  AlertEngine other(*db_, *rs_, *metrics_, clock_, Options());
+  auto both = [&] {
+    ASSERT_TRUE(metrics_->CatchUp(org_.tenant).ok());
+    ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());
+    ASSERT_TRUE(other.EvaluateNow(org_.tenant).ok());
+  };
+  int64_t sale = Sale("rep_a1", 3299);
+  both();
+  auto firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u) << "one firing alert for the rule and group";
+  const int64_t id = firing[0].id;
+  EXPECT_EQ(robot.requests().size(), 1u) << "the webhook hears the alert once";
+  EXPECT_EQ(Inbox("lead_a").size(), 1u) << "the unit lead is notified once";
+  auto tasks = rs_->List(As("admin"), *domain::FindEntity("tasks"), domain::QueryParams{}).value();
+  EXPECT_EQ(tasks.items.size(), 1u) << "one follow-up task";
+  // A change of severity seen by both: one alert.changed, one message.
+  int64_t big = Sale("rep_a1", 4000);
+  both();
+  firing = Firing(As("ops"));
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].id, id);
+  EXPECT_EQ(firing[0].severity, "critical");
+  EXPECT_EQ(robot.requests().size(), 2u) << "the escalation to critical is posted once";
+  // The route's wait ends: HQ hears of it once, though both evaluators see the step due.
+  clock_.Advance(61 * kMin);
+  both();
+  EXPECT_EQ(Inbox("ops").size(), 1u) << "the escalation step notifies once";
+  // Recovery: resolved once, announced once.
+  Cancel(sale);
+  Cancel(big);
+  both();
+  EXPECT_EQ(Firing(As("ops")).size(), 0u);
+  EXPECT_EQ(alerts_->ListAlerts(As("ops"), "all", 10).value().size(), 1u);
+  EXPECT_EQ(robot.requests().size(), 3u) << "the recovery is posted once";
+  // And after that neither fires again from stale memory.
+  both();
+  EXPECT_EQ(robot.requests().size(), 3u);
+}
+
+// Issue 17: a webhook delivery that was committed but never sent — its node died before it
+// took it from its in-memory queue — is found by the evaluator and sent, once.
+TEST_P(AlertEngineTest, ADeliveryWhoseNodeDiedIsSentByTheEvaluator) {
+  testing::Receiver robot({{200, R"({"errcode":0})"}});
+  auto hook = alerts_->CreateWebhook(As("admin"), {.name = "群", .channel = "wecom", .url = robot.Url("/w")});
+  ASSERT_TRUE(hook.ok()) << hook.status().ToString();
+  ASSERT_TRUE(alerts_->Raise(org_.tenant, Signal("k1")).ok());  // queued; no delivery thread runs
+  auto queued = Deliveries(As("admin"));
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].status, "queued");
+  AlertEngine survivor(*db_, *rs_, *metrics_, clock_, Options());  // the node that carries on
+  ASSERT_TRUE(survivor.EvaluateNow(org_.tenant).ok());
+  EXPECT_EQ(robot.requests().size(), 0u) << "a fresh delivery belongs to the node that queued it for a minute";
+  clock_.Advance(2 * kMin);
+  ASSERT_TRUE(survivor.EvaluateNow(org_.tenant).ok());
+  ASSERT_EQ(robot.requests().size(), 1u) << "the stranded delivery is sent";
+  EXPECT_NE(json::parse(robot.requests()[0].body)["markdown"]["content"].get<std::string>().find("test signal k1"),
+            std::string::npos);
+  EXPECT_EQ(FirstDeliveryStatus(As("admin")), "delivered");
+  // The node that queued it wakes up with it still in memory: its claim fails, nothing is sent.
+  ASSERT_TRUE(alerts_->EvaluateNow(org_.tenant).ok());
+  clock_.Advance(2 * kMin);
+  ASSERT_TRUE(survivor.EvaluateNow(org_.tenant).ok());
+  EXPECT_EQ(robot.requests().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AlertEngineTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
