@@ -11,6 +11,7 @@
 #include "common/yaml.h"
 #include "domain/audit.h"
 #include "domain/versions.h"
+#include "events/lease.h"
 #include "metrics/internal.h"
 #include "metrics/store.h"
 
@@ -23,6 +24,8 @@ using json = nlohmann::json;
 using store::Value;
 
 constexpr char kSep = '\x1f';
+// The lease whose holder stores a tenant's rollups when several nodes share the database.
+constexpr std::string_view kFlushLease = "metrics.flush";
 
 std::string EncodeDims(const Metric& m, const DimKey& k, const Master& master) {
   std::string out;
@@ -469,11 +472,36 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
     t.last_flush = now;
     return Status();
   }
-  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
-  std::string now_text = FormatTimestamp(now);
   TimeMs minute_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.minute_retention_ms), Grain::kHour);
   TimeMs hour_cut = TimeZone::FloorLocal(t.tz->ToLocal(now - opt.hour_retention_ms), Grain::kDay);
+  // Several nodes: every node folds the log into its own memory, but one — the holder of the
+  // tenant's "metrics.flush" lease — stores the rollups, under its fencing token. The others keep
+  // their changed buckets marked, so that when the lease comes to them (its holder died) they
+  // store everything the stored rollups may miss; their memory is trimmed as the owner's is.
+  std::optional<int64_t> token;
+  events::Leases* leases = events::AttachedLeases(db);
+  if (leases != nullptr) {
+    KEEL_ASSIGN_OR_RETURN(token, leases->Hold(t.id, kFlushLease));
+    if (!token) {
+      for (auto& [name, m] : t.metrics) {
+        if (m->def.kind != Kind::kSimple) continue;
+        for (int g : {0, 1}) {
+          auto& bm = m->buckets[g];
+          TimeMs cut = g == 0 ? minute_cut : hour_cut;
+          if (bm.empty() || bm.begin()->first >= cut) continue;
+          bm.erase(bm.begin(), bm.lower_bound(cut));
+          m->ForgetHot();
+          std::erase_if(m->dirty, [&](const auto& gb) { return gb.first == g && gb.second < cut; });
+        }
+      }
+      t.last_flush = now;
+      return Status();
+    }
+  }
+  KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn));
+  if (token) KEEL_RETURN_IF_ERROR(leases->Fence(*conn, t.id, kFlushLease, *token));
+  std::string now_text = FormatTimestamp(now);
   for (auto& [name, m] : t.metrics) {
     if (m->def.kind != Kind::kSimple) continue;
     if (m->persisted_seq < 0) {

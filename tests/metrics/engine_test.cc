@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "events/event_log.h"
+#include "events/lease.h"
 #include "support/org.h"
 #include "support/test_db.h"
 
@@ -493,6 +494,59 @@ TEST_P(MetricEngineTest, RestartRecoversExactlyAndReadsOnlyTheTail) {
   Near(Want(from, to), resumed, "resumed vs the rows");
   Near(WantRevenueByTeam(from, to), resumed_teams, "resumed revenue per team");
   Near(WantRevenueByTeam(from, to), PointsOf(Ask(As("ops"), t, &full), "revenue", "unit"), "recomputed revenue per team");
+}
+
+// Issue 17: two nodes, each with its own pool and leases on one database. Both fold every event
+// into memory and answer queries alike; only the holder of the tenant's "metrics.flush" lease
+// stores rollups. When the holder stops renewing (it died) the other takes the lease over and
+// stores everything it folded — the stored rollups then equal a recomputation, with no gap for
+// the events the first holder never stored. The old holder, back from a pause, stores nothing.
+TEST_P(MetricEngineTest, OneNodeStoresTheRollupsAndAnotherTakesOverWithoutAGap) {
+  engine_.reset();
+  auto opened = store::Database::Open(env_.url);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<store::Database> db2 = std::move(opened).value();
+  events::Leases la(*db_, clock_, {.holder = "node-a", .ttl_ms = 10000});
+  events::Leases lb(*db2, clock_, {.holder = "node-b", .ttl_ms = 10000});
+  events::AttachLeases(*db_, &la);
+  events::AttachLeases(*db2, &lb);
+  auto stored_seq = [&] {
+    auto conn = std::move(db_->Acquire()).value();
+    store::Value q[] = {org_.tenant, std::string("revenue")};
+    auto rows = conn->Query("SELECT applied_seq FROM metric_state WHERE tenant_id = ? AND name = ?", q).value();
+    return rows.empty() ? int64_t{-1} : store::AsInt(rows.rows[0][0]);
+  };
+  TimeMs from = LocalMidnightOf(Now() - 41 * kDayMs);
+  {
+    MetricEngine a(*db_, clock_), b(*db2, clock_);
+    Populate(60, 40, 11);
+    CatchUp(a);  // a takes the flush lease and stores
+    CatchUp(b);  // b folds the same events, stores nothing
+    EXPECT_EQ(stored_seq(), EventCount()) << "the holder stored up to the log's head";
+    Near(Got(a, from, Now()), Got(b, from, Now()), "both nodes answer alike");
+
+    // a is paused (it folds nothing more, its lease has not yet run out); new events reach b only.
+    Populate(50, 30, 12);
+    CatchUp(b);
+    EXPECT_LT(stored_seq(), EventCount()) << "b does not store while a holds the lease";
+    // a's lease runs out; b takes it over at its next flush and stores everything it folded.
+    clock_.Advance(11000);
+    CatchUp(b);
+    EXPECT_EQ(stored_seq(), EventCount()) << "b stored up to the log's head after the takeover";
+    const int64_t by_b = stored_seq();
+    // a wakes up: it folds the new events (its answers catch up) but stores nothing.
+    CatchUp(a);
+    EXPECT_EQ(stored_seq(), by_b);
+    Near(Got(b, from, Now()), Got(a, from, Now()), "the old holder catches up in memory");
+  }
+  events::AttachLeases(*db_, nullptr);
+  events::AttachLeases(*db2, nullptr);
+  // A node started from the stored rollups alone (no replay of the folded events) answers exactly
+  // what the rows say.
+  MetricEngine fresh(*db_, clock_);
+  CatchUp(fresh);
+  EXPECT_EQ(fresh.stats().events_applied, 0) << "the stored rollups cover the whole log";
+  Near(Want(from, Now()), Got(fresh, from, Now()), "stored rollups vs the rows");
 }
 
 // A count_distinct over a text value must count the same texts after a restart as a full

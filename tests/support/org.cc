@@ -14,7 +14,7 @@ int64_t MustCreate(domain::RecordService& rs, const domain::Principal& p, const 
 }
 
 DomainEnv::DomainEnv(TestBackend backend, domain::AuthOptions auth_options) {
-  db = NewDatabase(backend);
+  db = NewDatabase(backend, &url);
   rs = std::make_unique<domain::RecordService>(*db, clock);
   auth = std::make_unique<domain::AuthService>(*db, clock, *rs, auth_options);
   org = BuildOrg(*rs, *auth, "acme");

@@ -31,6 +31,7 @@ Org BuildOrg(domain::RecordService& rs, domain::AuthService& auth, const std::st
 struct DomainEnv {
   explicit DomainEnv(TestBackend backend, domain::AuthOptions auth_options = {});
   ManualClock clock{MsFromCivil(2026, 11, 27, 2, 0, 0)};
+  std::string url;  // of the database, for a second pool on it (another node)
   std::unique_ptr<store::Database> db;
   std::unique_ptr<domain::RecordService> rs;
   std::unique_ptr<domain::AuthService> auth;

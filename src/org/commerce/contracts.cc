@@ -3,6 +3,7 @@
 
 #include "domain/codec.h"
 #include "domain/schema.h"
+#include "events/lease.h"
 #include "org/commerce/commerce.h"
 #include "org/commerce/store.h"
 #include "org/governance/json.h"
@@ -82,7 +83,13 @@ Result<LifecycleRun> Commerce::ContractLifecycle(int64_t tenant) {
     KEEL_RETURN_IF_ERROR(records_.Update(sys, contracts, c.id, {{"status", next}}).status());
     run.changed.push_back({c.id, c.status, next});
     if (next == "expiring" && c.owner_id) {
-      // The owner's renewal reminder, due on the last day.
+      // The owner's renewal reminder, due on the last day — once per contract across nodes (a
+      // node paused past the timer's lease may run this pass a second time).
+      if (events::Leases* leases = events::AttachedLeases(db_)) {
+        auto mine = leases->Claim(tenant, "contracts.renewal_task", std::to_string(c.id));
+        if (!mine.ok()) return mine.status();
+        if (!*mine) continue;
+      }
       auto t = records_.Create(sys, *domain::FindEntity("tasks"),
                                {{"title", "续约 · " + c.code + " " + c.name}, {"owner_id", c.owner_id}, {"source", "workflow"}, {"priority", "high"},
                                 {"related_entity", "contracts"}, {"related_id", c.id}, {"due_at", c.end_date + "T18:00:00+08:00"},
