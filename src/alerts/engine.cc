@@ -66,6 +66,15 @@ void AlertEngine::Start() {
     }
     for (int64_t t : ids) impl->evaluator->Notify(t);  // polled from then on
   });
+  // A rule saved or archived on any node (every node folds the log): loaded again before the
+  // tenant's next evaluation, which comes at once.
+  impl_->rules_listener = impl_->metrics.AddEventListener("alert_rule.", [impl](int64_t tenant, const events::Event&) {
+    {
+      std::lock_guard lock(impl->mu);
+      impl->loaded.erase(tenant);
+    }
+    impl->evaluator->Notify(tenant);
+  });
   impl_->evaluator->Start();
   for (int i = 0; i < std::max(1, impl_->opt.delivery_workers); ++i) impl_->deliverers.emplace_back([impl] { impl->Work(); });
 }
@@ -78,6 +87,7 @@ void AlertEngine::Stop() {
     impl_->stop = true;
   }
   impl_->metrics.RemoveListener(impl_->listener_id);
+  impl_->metrics.RemoveEventListener(impl_->rules_listener);
   impl_->evaluator->Stop();
   impl_->outbox_cv.notify_all();
   for (auto& t : impl_->deliverers) t.join();

@@ -91,6 +91,7 @@ struct AlertEngine::Impl : events::ConsumerHandler {
   bool stop = false, started = false;  // the delivery threads'
   std::vector<std::thread> deliverers;
   int listener_id = 0;
+  int rules_listener = 0;  // the metric engine's event listener for alert_rule.* events
   Listener listener;
   std::mutex eval_mu;  // one evaluation at a time
   // Webhook deliveries: a FIFO per tenant; a tenant in `busy` has a delivery in flight and is

@@ -53,9 +53,17 @@ Runtime::Runtime(Store& s, const Clock& clock, RuntimeOptions options)
       org(*s.db, *s.records, clock) {
   ai.SetAlerts(&alerts);
   org.approvals.SetAlerts(&alerts);  // grantors hear of delegations made on their behalf
+  // Tenant settings changed on any node (every node folds the log): read them again.
+  domain::RecordService* records = s.records.get();
+  tenant_listener_ = metrics.AddEventListener("tenant.updated", [records](int64_t tenant, const events::Event&) {
+    records->ForgetTenant(tenant);
+  });
 }
 
-Runtime::~Runtime() { Stop(); }
+Runtime::~Runtime() {
+  Stop();
+  metrics.RemoveEventListener(tenant_listener_);
+}
 
 void Runtime::Start() {
   if (started_) return;

@@ -124,6 +124,7 @@ class Runtime {
 
  private:
   bool started_ = false;
+  int tenant_listener_ = 0;  // metrics event listener: tenant settings changed on any node
 };
 
 }  // namespace keel::app

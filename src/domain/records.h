@@ -153,6 +153,8 @@ class RecordService {
   Result<ListResult> AuditLog(const Principal& p, const QueryParams& params);
 
   Result<TenantInfo> Tenant(int64_t tenant_id);
+  // The tenant's settings changed (on this node or another): read them again on next use.
+  void ForgetTenant(int64_t tenant_id);
   Result<json> UpdateTenant(const Principal& p, const json& patch);
   static json TenantJson(const TenantInfo& t);
 

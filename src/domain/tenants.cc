@@ -23,6 +23,11 @@ Result<TenantInfo> RecordService::Tenant(int64_t tenant_id) {
   return t;
 }
 
+void RecordService::ForgetTenant(int64_t tenant_id) {
+  std::lock_guard g(tenants_mu_);
+  tenants_.erase(tenant_id);
+}
+
 json RecordService::TenantJson(const TenantInfo& t) {
   return {{"id", t.id},           {"code", t.code},         {"name", t.name},
           {"time_zone", t.time_zone}, {"currency", t.currency}, {"locale", t.locale},

@@ -22,6 +22,12 @@ Result<metrics::MetricQuery> ParseMetricQuery(const QueryParams& params, const T
 
 namespace {
 
+// The alert events a stream shows: an alert fired, changed severity or resolved (not an
+// acknowledgement, whose payload is a comment).
+bool IsAlertChange(const std::string& type) {
+  return type == "alert.fired" || type == "alert.changed" || type == "alert.resolved";
+}
+
 std::string Frame(int64_t id, const char* event, const json& data) {
   std::string out;
   if (id > 0) out += "id: " + std::to_string(id) + "\n";
@@ -64,6 +70,7 @@ struct StreamHub::Impl {
   TimeMs last_revalidated = 0;
   Authenticator authenticate;
   int listener = 0;
+  int alert_listener = 0;  // the metric engine's event listener for alert.* events
   std::thread worker;
 
   Impl(store::Database& d, metrics::MetricEngine& m, alerts::AlertEngine* a, const Clock& c, StreamOptions o)
@@ -223,21 +230,25 @@ StreamHub::StreamHub(store::Database& db, metrics::MetricEngine& metrics, alerts
     }
     if (any) impl->cv.notify_all();
   });
+  // Alerts come from the log, as every node folds it: a client on any node sees the alerts raised
+  // on every node, each frame's id the alert event's sequence number (Last-Event-ID resumes
+  // exactly after it, on any node).
   if (alerts) {
-    alerts->SetListener([impl](int64_t tenant, const alerts::AlertChange& alert) {
+    impl_->alert_listener = metrics.AddEventListener("alert.", [impl](int64_t tenant, const events::Event& ev) {
+      if (!IsAlertChange(ev.type)) return;
       std::vector<std::pair<std::shared_ptr<Sub>, std::shared_ptr<EventStream>>> targets;
-      int64_t id;
       {
         std::lock_guard lock(impl->mu);
-        id = impl->seq[tenant];
         for (auto& [sid, s] : impl->subs) {
           if (s->p.tenant_id != tenant || !s->alerts) continue;
           if (auto st = s->stream.lock()) targets.emplace_back(s, st);
         }
       }
-      const json frame = alerts::ToJson(alert);
+      if (targets.empty()) return;
+      const json frame = json::parse(ev.payload, nullptr, false);
+      if (frame.is_discarded()) return;
       for (auto& [s, st] : targets) {
-        if (impl->AlertVisible(s->p, alert)) st->Push(Frame(id, "alert", frame));
+        if (impl->AlertVisible(s->p, frame)) st->Push(Frame(ev.seq, "alert", frame));
       }
     });
   }
@@ -252,7 +263,7 @@ StreamHub::~StreamHub() {
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
   impl_->metrics.RemoveListener(impl_->listener);
-  if (impl_->alerts) impl_->alerts->SetListener(nullptr);
+  if (impl_->alerts) impl_->metrics.RemoveEventListener(impl_->alert_listener);
   std::lock_guard lock(impl_->mu);
   for (auto& [id, s] : impl_->subs) {
     if (auto st = s->stream.lock()) st->Close();
@@ -322,6 +333,7 @@ Result<std::shared_ptr<EventStream>> StreamHub::Open(const domain::Principal& p,
     KEEL_ASSIGN_OR_RETURN(auto replay, events::Read(*conn, p.tenant_id, ro));
     std::vector<std::string> replayed;
     for (const auto& ev : replay) {
+      if (!IsAlertChange(ev.type)) continue;
       json a = json::parse(ev.payload, nullptr, false);
       if (!a.is_discarded() && impl_->AlertVisible(p, a)) replayed.push_back(Frame(ev.seq, "alert", a));
     }

@@ -136,7 +136,7 @@ Result<std::shared_ptr<Tenant>> MetricEngine::Impl::GetTenant(int64_t id) {
   if (opt.install_builtin_pack) KEEL_RETURN_IF_ERROR(InstallPack(*conn, id));
   KEEL_ASSIGN_OR_RETURN(t->read_seq, events::LastSeq(*conn, id));
   KEEL_RETURN_IF_ERROR(LoadMaster(*conn, id, t->master));
-  KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
+  KEEL_RETURN_IF_ERROR(LoadStored(*t, *conn));
   {
     MutexLock lock(mu);
     tenants[id] = t;
@@ -159,6 +159,15 @@ Status MetricEngine::Impl::InstallPack(store::Connection& conn, int64_t tenant_i
     lookup.extra[def.name] = def;
     KEEL_RETURN_IF_ERROR(repo::InsertBuiltinDefinition(conn, tenant_id, def.name, def.ToJson().dump(), now));
   }
+  return tx.Commit();
+}
+
+Status MetricEngine::Impl::LoadStored(Tenant& t, store::Connection& conn) {
+  // One snapshot: each metric's stored position and its cells come from the same flush, whatever
+  // the node storing them commits meanwhile (else cells newer than their position would be
+  // folded twice, or older ones miss events).
+  KEEL_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn, /*write=*/false));
+  KEEL_RETURN_IF_ERROR(LoadDefinitions(t, conn));
   return tx.Commit();
 }
 
@@ -205,12 +214,27 @@ Status MetricEngine::Impl::LoadDefinitions(Tenant& t, store::Connection& conn) {
   for (const auto& [name, d] : unparsed) spdlog::warn("metric definition {} of tenant {} no longer validates; skipped", name, t.id);
 
   std::unique_lock lock(t.mu);
+  // A metric kept as it is reads its custom source (an event type) by pointer into
+  // t.custom_sources, which is replaced here: it is pointed at the new entry when the event
+  // type's fields are unchanged, and built afresh otherwise (its formulas index those fields).
+  std::map<std::string, bool> same_source;  // the old custom sources: fields unchanged?
+  for (const auto& [source, info] : t.custom_sources) {
+    auto now_info = custom.find(source);
+    bool same = now_info != custom.end() && now_info->second.fields.size() == info.fields.size();
+    for (size_t i = 0; same && i < info.fields.size(); ++i) {
+      same = info.fields[i].name == now_info->second.fields[i].name && info.fields[i].type == now_info->second.fields[i].type;
+    }
+    same_source[source] = same;
+  }
   t.custom_sources = std::move(custom);
   std::map<std::string, std::unique_ptr<Metric>> next;
   for (auto& [name, def] : parsed) {
     auto old = t.metrics.find(name);
-    if (old != t.metrics.end() && old->second->def.version == def.version &&
+    const auto custom_source = def.kind == Kind::kSimple ? same_source.find(def.source) : same_source.end();
+    const bool source_kept = custom_source == same_source.end() || custom_source->second;
+    if (old != t.metrics.end() && old->second->def.version == def.version && source_kept &&
         old->second->def.ToJson() == def.ToJson()) {
+      if (custom_source != same_source.end()) old->second->source = &t.custom_sources.at(def.source);
       next[name] = std::move(old->second);
       continue;
     }
@@ -342,7 +366,7 @@ Result<int64_t> MetricEngine::Impl::Position(int64_t tenant) {
   MutexLock step(step_mu);
   if (t->reload) {
     KEEL_ASSIGN_OR_RETURN(auto conn, db.Acquire());
-    KEEL_RETURN_IF_ERROR(LoadDefinitions(*t, *conn));
+    KEEL_RETURN_IF_ERROR(LoadStored(*t, *conn));
   }
   std::shared_lock lock(t->mu);
   int64_t from = t->read_seq;
@@ -355,10 +379,13 @@ Result<int64_t> MetricEngine::Impl::Position(int64_t tenant) {
 Status MetricEngine::Impl::Process(int64_t tenant, std::span<const events::Event> evs) {
   KEEL_ASSIGN_OR_RETURN(auto t, GetTenant(tenant));
   std::vector<std::string> changed;
+  int64_t seen = 0;
   {
     MutexLock step(step_mu);
+    seen = t->read_seq;
     KEEL_RETURN_IF_ERROR(Apply(*t, evs, &changed));
   }
+  PublishEvents(tenant, evs, seen);
   if (!changed.empty()) Publish(tenant, changed, t->read_seq);
   return Status();
 }
@@ -395,7 +422,8 @@ Status MetricEngine::Impl::Apply(Tenant& t, std::span<const events::Event> evs, 
         interested.push_back(m.get());
       }
     }
-    if (ev.entity == "event_types" && ev.seq > t.read_seq) types_changed = true;
+    // A definition changed (possibly on another node): sources and definitions reload.
+    if ((ev.entity == "event_types" || ev.entity == "metric_defs") && ev.seq > t.read_seq) types_changed = true;
     bool master_event = ev.seq > t.read_seq &&
                         (ev.entity == "units" || ev.entity == "users" || ev.entity == "stores" ||
                          ev.entity == "products" || ev.entity == "customers" || ev.entity == "leads");
@@ -547,6 +575,21 @@ Status MetricEngine::Impl::Flush(Tenant& t, bool force) {
   return Status();
 }
 
+void MetricEngine::Impl::PublishEvents(int64_t tenant, std::span<const events::Event> evs, int64_t after) {
+  std::vector<std::pair<std::string, EventListener>> ls;
+  {
+    MutexLock lock(mu);
+    for (const auto& [id, l] : event_listeners) ls.push_back(l);
+  }
+  if (ls.empty()) return;
+  for (const events::Event& ev : evs) {
+    if (ev.seq <= after) continue;  // a backfill reading old events again
+    for (const auto& [prefix, l] : ls) {
+      if (ev.type.compare(0, prefix.size(), prefix) == 0) l(tenant, ev);
+    }
+  }
+}
+
 void MetricEngine::Impl::Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq) {
   std::vector<Listener> ls;
   {
@@ -634,6 +677,18 @@ int MetricEngine::AddListener(Listener l) {
 void MetricEngine::RemoveListener(int id) {
   MutexLock lock(impl_->mu);
   impl_->listeners.erase(id);
+}
+
+int MetricEngine::AddEventListener(std::string type_prefix, EventListener l) {
+  MutexLock lock(impl_->mu);
+  int id = impl_->next_listener++;
+  impl_->event_listeners[id] = {std::move(type_prefix), std::move(l)};
+  return id;
+}
+
+void MetricEngine::RemoveEventListener(int id) {
+  MutexLock lock(impl_->mu);
+  impl_->event_listeners.erase(id);
 }
 
 MetricEngine::Stats MetricEngine::stats() const {

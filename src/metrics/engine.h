@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "common/tz.h"
+#include "events/event_log.h"
 #include "domain/model.h"
 #include "metrics/definition.h"
 #include "store/database.h"
@@ -144,6 +145,16 @@ class MetricEngine {
 
   int AddListener(Listener l);
   void RemoveListener(int id);
+
+  // The log as this node folds it — every node folds every event of its tenants, so this is how
+  // state each node keeps for itself follows changes made on any node: definitions (alert
+  // rules, tenant settings) and live streams (alert events). Called on the worker thread for each
+  // event newer than any seen before whose type starts with `type_prefix`, in log order, before
+  // the metric listeners hear of the batch. Must be quick; must not call back into the engine's
+  // write paths.
+  using EventListener = std::function<void(int64_t tenant_id, const events::Event& event)>;
+  int AddEventListener(std::string type_prefix, EventListener l);
+  void RemoveEventListener(int id);
 
   // Definitions — any role may read; admin and hq_ops write.
   Result<std::vector<DefinitionView>> ListDefinitions(const domain::Principal& p);

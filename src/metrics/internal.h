@@ -224,6 +224,7 @@ struct MetricEngine::Impl : events::ConsumerHandler {
   Mutex step_mu;  // one writer of a tenant's rollups at a time (the consumer, definition changes)
   std::mutex load_mu;
   std::map<int, Listener> listeners GUARDED_BY(mu);
+  std::map<int, std::pair<std::string, EventListener>> event_listeners GUARDED_BY(mu);
   int next_listener GUARDED_BY(mu) = 1;
   std::atomic<int64_t> events_applied{0}, cell_updates{0}, flushes{0};
 
@@ -231,6 +232,8 @@ struct MetricEngine::Impl : events::ConsumerHandler {
 
   Result<std::shared_ptr<Tenant>> GetTenant(int64_t id);
   Status LoadDefinitions(Tenant& t, store::Connection& conn);
+  // LoadDefinitions in a read transaction: one consistent snapshot of the stored rollups.
+  Status LoadStored(Tenant& t, store::Connection& conn);
   Status InstallPack(store::Connection& conn, int64_t tenant_id);
   // events::ConsumerHandler. The engine keeps its own position: every simple metric has the
   // sequence number its rollups (persisted with them) have applied; reading resumes at the
@@ -243,6 +246,8 @@ struct MetricEngine::Impl : events::ConsumerHandler {
   void Apply(Tenant& t, Metric& m, const std::vector<formula::Value>& rec, TimeMs at, formula::Arena& arena, TimeMs now,
              int weight = 1);
   void Publish(int64_t tenant, const std::vector<std::string>& changed, int64_t seq);
+  // Hands the events after `after` to the event listeners whose prefix they match.
+  void PublishEvents(int64_t tenant, std::span<const events::Event> evs, int64_t after);
 
   // Last: stopped (its thread joined) before anything above is destroyed.
   events::Consumer consumer{db, *this, clock,

@@ -235,6 +235,8 @@ class Database {
 // Commits on Commit(), rolls back on destruction otherwise.
 class Transaction {
  public:
+  // write=false: a read-only transaction that sees one snapshot of the database throughout
+  // (PostgreSQL REPEATABLE READ READ ONLY; a SQLite read transaction in WAL mode).
   static Result<Transaction> Begin(Connection& conn, bool write = true);
   Transaction(Transaction&& o) noexcept : conn_(o.conn_), done_(o.done_) { o.done_ = true; }
   Transaction& operator=(Transaction&&) = delete;
@@ -252,5 +254,9 @@ Result<int> Migrate(Database& db);
 // The newest migration version this build knows.
 int LatestSchemaVersion();
 Result<int> CurrentSchemaVersion(Connection& conn);
+// 503 store.schema_newer when the database's schema is newer than this build knows (another
+// node already upgraded it): Migrate refuses to start on it, /ready answers 503 so that the
+// balancer drains the old node.
+Status CheckSchemaNotNewer(Connection& conn);
 
 }  // namespace keel::store

@@ -146,7 +146,12 @@ class PgConnection : public Connection {
     return Status();
   }
 
-  Status Begin(bool) override { return Exec("BEGIN").status(); }
+  // A write transaction reads committed data statement by statement (writers serialise on their
+  // own locks); a read transaction sees one snapshot throughout, so that state read in several
+  // statements (stored rollups and their position) is consistent.
+  Status Begin(bool write) override {
+    return Exec(write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status();
+  }
 
   bool Healthy() override {
     return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
