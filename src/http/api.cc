@@ -303,7 +303,7 @@ void Api::AddSystemRoutes() {
     return Ok({{"status", "ok"}, {"version", version}});
   }, health);
 
-  RouteDoc ready{"Readiness: the database answers", "就绪检查（数据库可用）", "system", nullptr,
+  RouteDoc ready{"Readiness: the database answers and its schema is not newer than this node", "就绪检查（数据库可用且结构版本不高于本节点）", "system", nullptr,
                  Obj({{"status", Enum({"ready"})}, {"backend", Enum({"sqlite", "postgresql"})}}, {"status", "backend"}), {}, 200, false};
   router_.Add("GET", "/api/v1/ready", [db](Call&) -> Result<Reply> {
     const Status down = Status::Error(ErrorKind::kUnavailable, "store.unavailable",
@@ -312,6 +312,9 @@ void Api::AddSystemRoutes() {
       spdlog::warn("ready: {}", st.ToString());
       return down;
     }
+    // A node older than the schema (another node upgraded it) is not ready: drain it.
+    KEEL_ASSIGN_OR_RETURN(auto conn, db->Acquire());
+    KEEL_RETURN_IF_ERROR(store::CheckSchemaNotNewer(*conn));
     return Ok({{"status", "ready"}, {"backend", db->backend() == store::Backend::kSqlite ? "sqlite" : "postgresql"}});
   }, ready);
 

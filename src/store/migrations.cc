@@ -831,8 +831,22 @@ Result<int> CurrentSchemaVersion(Connection& conn) {
   return static_cast<int>(AsInt(r.rows[0][0]));
 }
 
+Status CheckSchemaNotNewer(Connection& conn) {
+  KEEL_ASSIGN_OR_RETURN(Rows r, conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  const int current = static_cast<int>(AsInt(r.rows[0][0]));
+  if (current <= LatestSchemaVersion()) return Status();
+  return Status::Error(ErrorKind::kUnavailable, "store.schema_newer",
+                       "the database was migrated by a newer Keel (schema " + std::to_string(current) + ", this node knows " +
+                           std::to_string(LatestSchemaVersion()) + "): upgrade this node",
+                       "数据库已由更新版本的 Keel 迁移（结构版本 " + std::to_string(current) + "，本节点仅支持到 " +
+                           std::to_string(LatestSchemaVersion()) + "），请升级本节点");
+}
+
 Result<int> Migrate(Database& db) {
   KEEL_ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
+  // An older binary never runs on a newer schema (a node restarted mid-upgrade): it stops here.
+  KEEL_RETURN_IF_ERROR(CurrentSchemaVersion(*conn).status());  // creates schema_migrations on a new database
+  KEEL_RETURN_IF_ERROR(CheckSchemaNotNewer(*conn));
   int applied = 0;
   for (const Migration& m : kMigrations) {
     KEEL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*conn, true));

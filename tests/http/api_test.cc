@@ -606,6 +606,16 @@ TEST_P(ApiTest, KeepAliveRequestIdsHealthAndReadiness) {
   EXPECT_FALSE(generated.header("X-Request-Id").empty());
   auto err = c.Get("/api/v1/customers");
   EXPECT_EQ(err.json()["error"]["request_id"], err.header("X-Request-Id"));
+  // Another node upgraded the schema: this one is no longer ready, so the balancer drains it.
+  {
+    auto conn = std::move(f_->db->Acquire()).value();
+    store::Value v[] = {int64_t{store::LatestSchemaVersion() + 1}};
+    ASSERT_TRUE(conn->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'newer', 'x')", v).ok());
+  }
+  auto stale = c.Get("/api/v1/ready");
+  EXPECT_EQ(stale.status, 503);
+  EXPECT_EQ(stale.json()["error"]["code"], "store.schema_newer");
+  EXPECT_EQ(c.Get("/api/v1/health").status, 200) << "alive all the same";
 }
 
 TEST_P(ApiTest, GracefulShutdownFinishesInFlightRequests) {

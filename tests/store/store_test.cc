@@ -38,6 +38,22 @@ TEST_P(StoreTest, MigratesOnceAndReportsVersion) {
   EXPECT_EQ(db_->backend(), GetParam() == TestBackend::kSqlite ? Backend::kSqlite : Backend::kPostgres);
 }
 
+// A node older than the schema (another node upgraded the database) refuses to migrate or serve
+// on it, with a plain error, instead of running queries against columns it does not know.
+TEST_P(StoreTest, ANewerSchemaIsRefusedByAnOlderBuild) {
+  auto c = Conn();
+  EXPECT_TRUE(CheckSchemaNotNewer(*c).ok());
+  Value p[] = {int64_t{LatestSchemaVersion() + 1}};
+  ASSERT_TRUE(c->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer Keel', 'x')", p).ok());
+  Status st = CheckSchemaNotNewer(*c);
+  EXPECT_EQ(st.code(), "store.schema_newer") << st.ToString();
+  EXPECT_NE(st.message_en().find("upgrade this node"), std::string::npos) << st.message_en();
+  EXPECT_NE(st.message_zh().find("请升级本节点"), std::string::npos);
+  auto migrated = Migrate(*db_);
+  ASSERT_FALSE(migrated.ok());
+  EXPECT_EQ(migrated.status().code(), "store.schema_newer");
+}
+
 TEST_P(StoreTest, RoundTripsValuesOfEveryType) {
   AddTenant(1);
   auto c = Conn();
