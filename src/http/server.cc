@@ -159,7 +159,14 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
                   });
     r.request_id = rid_ok ? rid : RandomToken(12);
-    r.remote_ip = keel::net::ClientAddress(ip, std::string(req["X-Forwarded-For"]), options->trusted_proxies);
+    // Every X-Forwarded-For line, joined in order (RFC 9110 §5.3): a proxy such as HAProxy adds
+    // its own line after the client's, and ClientAddress trusts only the hops from the right.
+    std::string forwarded;
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!forwarded.empty()) forwarded += ", ";
+      forwarded += std::string(it->value());
+    }
+    r.remote_ip = keel::net::ClientAddress(ip, forwarded, options->trusted_proxies);
     Response res;
     if (bad_target) {
       res = SimpleError(400, "http.bad_target", "malformed URL escape", "URL 转义格式错误");
