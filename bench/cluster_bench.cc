@@ -4,8 +4,15 @@
 //    announcement (one NOTIFY per commit) vs without, on the same database;
 //  - a lease renewal (one upsert) vs the cheapest round trip (SELECT 1);
 //  - failover: from a holder's last renewal until another node takes the tenant, vs the lease's
-//    lifetime (the floor).
+//    lifetime (the floor);
+//  - ingest through HAProxy into 1, 2 and 3 `keel serve` nodes on one PostgreSQL (4 clients
+//    posting NDJSON batches of 100 orders): orders/s and the nodes' CPU seconds per 10,000
+//    orders, each next to the one-node figure of the same run. On this 2-core machine the nodes
+//    share the cores with PostgreSQL and HAProxy, so the ratio shows the cost of coordination
+//    (leases, NOTIFY, every node folding the log), not the gain of N machines.
 // --quick: fewer commits.
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +23,12 @@
 #include "events/consumer.h"
 #include "events/event_log.h"
 #include "events/lease.h"
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "support/cluster.h"
+#include "support/http_client.h"
+#include "support/org.h"
+#include "support/test_clock.h"
 #include "support/test_db.h"
 
 namespace keel::bench {
@@ -41,6 +54,70 @@ double CommitRate(store::Database& db, int threads, int commits_each, int per_co
   for (auto& th : ts) th.join();
   if (failed.load() > 0) std::printf("  (%d failures)\n", failed.load());
   return threads * commits_each / Seconds(start);
+}
+
+
+// One NDJSON batch of `n` orders, codes unique per (client, batch).
+std::string OrderBatch(int client, int k, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    std::string key = std::to_string(client) + "-" + std::to_string(k) + "-" + std::to_string(i);
+    char at[40];
+    std::snprintf(at, sizeof at, "2026-11-%02dT%02d:%02d:00+08:00", 1 + (k + i) % 28, 9 + i % 12, i % 60);
+    out += "{\"type\":\"order\",\"id\":\"b" + key + "\",\"code\":\"B" + key + "\",\"store_code\":\"S-A\",\"at\":\"" + at +
+           "\",\"lines\":[{\"sku\":\"AC-1\",\"qty\":1,\"unit_price\":" + std::to_string(100 + i % 50) + "}]}\n";
+  }
+  return out;
+}
+
+struct IngestFigures {
+  double orders_per_s = 0, cpu_per_10k = 0;
+  int failed = 0;
+};
+
+// `nodes` keel nodes behind HAProxy on a new database; 4 clients post `batches` batches each.
+IngestFigures IngestThroughNodes(int nodes, int batches) {
+  IngestFigures f;
+  testing::Cluster cluster(KEEL_BINARY);
+  {
+    auto db = std::move(store::Database::Open(cluster.url()).value());
+    if (!store::Migrate(*db).ok()) return f;
+    domain::RecordService rs(*db, testing::TestClock());
+    domain::AuthService auth(*db, testing::TestClock(), rs);
+    testing::BuildOrg(rs, auth, "acme");
+  }
+  for (int i = 0; i < nodes; ++i) cluster.AddNode("n" + std::to_string(i + 1));
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (!cluster.Start(cluster.node(i))) return f;
+  }
+  if (!cluster.StartBalancer()) return f;
+  testing::HttpClient front(cluster.balancer());
+  auto login = front.Post("/api/v1/auth/login", {{"tenant", "acme"}, {"username", "admin"}, {"password", testing::kTestPassword}});
+  if (login.status != 200) return f;
+  const std::string token = login.json()["token"];
+  double cpu_before = 0;
+  for (size_t i = 0; i < cluster.size(); ++i) cpu_before += testing::CpuSeconds(cluster.node(i).pid);
+  std::atomic<int> failed{0};
+  auto start = Clock::now();
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      testing::HttpClient http(cluster.balancer());
+      for (int k = 0; k < batches; ++k) {
+        auto r = http.Send("POST", "/api/v1/events", OrderBatch(c, k, 100), token, "application/x-ndjson");
+        if (r.status != 201) ++failed;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const double secs = Seconds(start);
+  double cpu_after = 0;
+  for (size_t i = 0; i < cluster.size(); ++i) cpu_after += testing::CpuSeconds(cluster.node(i).pid);
+  const double orders = 4.0 * batches * 100;
+  f.orders_per_s = orders / secs;
+  f.cpu_per_10k = (cpu_after - cpu_before) / orders * 10000;
+  f.failed = failed.load();
+  return f;
 }
 
 int Main(bool quick) {
@@ -104,6 +181,22 @@ int Main(bool quick) {
   cb.Stop();
   if (!took.ok() || !took->has_value()) std::printf("  (node a did not take the lease)\n");
   Row("failover: last renewal → taken over", failover_ms, "ms", "the lease's lifetime (floor)", static_cast<double>(ttl), true);
+
+  if (access("/usr/sbin/haproxy", X_OK) != 0) {
+    std::printf("  (haproxy is not installed: the 1/2/3-node ingest is not measured)\n");
+    return 0;
+  }
+  const int batches = quick ? 10 : 40;
+  IngestFigures one = IngestThroughNodes(1, batches);
+  for (int nodes : {2, 3}) {
+    IngestFigures n = IngestThroughNodes(nodes, batches);
+    char what[80];
+    std::snprintf(what, sizeof what, "ingest through HAProxy, %d nodes (orders/s)", nodes);
+    Row(what, n.orders_per_s, "/s", "1 node", one.orders_per_s);
+    std::snprintf(what, sizeof what, "  nodes' CPU s per 10k orders, %d nodes", nodes);
+    Row(what, n.cpu_per_10k, "s", "1 node", one.cpu_per_10k, true);
+    if (n.failed + one.failed > 0) std::printf("  (%d batches refused)\n", n.failed + one.failed);
+  }
   return 0;
 }
 

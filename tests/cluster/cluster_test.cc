@@ -9,12 +9,14 @@
 // Background work moves with its lease: the node holding the tenant's text-analysis lease is
 // killed with SIGKILL; a visit note posted through the balancer is then analysed by the
 // surviving node, under a higher fencing token.
+//
+// Alerts and definitions reach every node once: a metric defined through node A answers on node
+// B within seconds (not at B's next poll); an alert rule saved on A fires once, with one webhook
+// delivery to a loopback receiver, whichever node evaluates; a live stream on B sees the alert
+// raised from an order posted to A; after B dies the stream resumes on A with Last-Event-ID and
+// gets the alert that fired meanwhile — nothing missed, nothing twice.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,10 +28,13 @@
 
 #include "domain/auth.h"
 #include "domain/records.h"
+#include "http/stream_reader.h"
+#include "support/cluster.h"
 #include "support/http_client.h"
 #include "support/org.h"
 #include "support/test_clock.h"
 #include "support/test_db.h"
+#include "support/webhook_receiver.h"
 
 namespace keel {
 namespace {
@@ -37,115 +42,9 @@ namespace {
 using json = nlohmann::json;
 using testing::TestClock;
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool Answers(int port, const std::string& path) {
-  try {
-    testing::HttpClient c(port);
-    return c.Get(path).status == 200;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-// A child process with its output in `log`.
-pid_t Spawn(const std::string& log, const std::vector<std::string>& argv) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(4);
-  }
-  return pid;
-}
-
-struct Node {
-  std::string name;
-  int port = 0;
-  pid_t pid = 0;
-};
-
-class Cluster {
- public:
-  Cluster() : dir_(testing::TempDir()), url_(testing::NewPostgresUrl()) {}
-  ~Cluster() {
-    for (auto& n : nodes_) Kill(n, SIGTERM);
-    if (haproxy_ > 0) {
-      kill(haproxy_, SIGTERM);
-      waitpid(haproxy_, nullptr, 0);
-    }
-  }
-  const std::string& url() const { return url_; }
-  const std::string& dir() const { return dir_; }
-
-  void AddNode(const std::string& name) { nodes_.push_back({name, FreePort(), 0}); }
-  Node& node(size_t i) { return nodes_[i]; }
-  size_t size() const { return nodes_.size(); }
-
-  // Starts the node on its port and waits until it is ready (false after 20 s).
-  bool Start(Node& n) {
-    n.pid = Spawn(dir_ + "/" + n.name + ".log",
-                  {KEEL_BINARY, "serve", "--port", std::to_string(n.port), "--database", url_, "--log-level", "info",
-                   "--lease-ttl-ms", "2000"});
-    for (int i = 0; i < 400; ++i) {
-      if (Answers(n.port, "/api/v1/ready")) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  void Kill(Node& n, int sig) {
-    if (n.pid <= 0) return;
-    kill(n.pid, sig);
-    waitpid(n.pid, nullptr, 0);
-    n.pid = 0;
-  }
-
-  // HAProxy in front of every node: health checks on /api/v1/ready every 200 ms, a failed
-  // connection retried on another node.
-  bool StartBalancer() {
-    port_ = FreePort();
-    std::string cfg = dir_ + "/haproxy.cfg";
-    std::ofstream out(cfg);
-    out << "global\n  maxconn 512\n\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n"
-           "  timeout server 30s\n  retries 3\n  option redispatch\n  retry-on conn-failure empty-response\n\n"
-           "frontend keel\n  bind 127.0.0.1:"
-        << port_ << "\n  default_backend nodes\n\nbackend nodes\n  balance roundrobin\n"
-        << "  option httpchk GET /api/v1/ready\n";
-    for (const auto& n : nodes_) {
-      out << "  server " << n.name << " 127.0.0.1:" << n.port << " check inter 200ms fall 2 rise 1\n";
-    }
-    out.close();
-    haproxy_ = Spawn(dir_ + "/haproxy.log", {"/usr/sbin/haproxy", "-db", "-f", cfg});
-    for (int i = 0; i < 200; ++i) {
-      if (Answers(port_, "/api/v1/ready")) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  int balancer() const { return port_; }
-
- private:
-  std::string dir_, url_;
-  std::vector<Node> nodes_;
-  pid_t haproxy_ = 0;
-  int port_ = 0;
-};
+using testing::Answers;
+using testing::Cluster;
+using Node = testing::ClusterNode;
 
 std::string Batch(int k, int n) {
   std::string out;
@@ -164,7 +63,7 @@ TEST(ClusterTest, IngestThroughTheBalancerWhileNodesDieLosesAndDoublesNothing) {
     if (std::getenv("CI")) FAIL() << "haproxy is not installed (scripts/install-deps installs it)";
     GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
   }
-  Cluster cluster;
+  Cluster cluster(KEEL_BINARY);
   int64_t tenant = 0;
   {
     auto db = std::move(store::Database::Open(cluster.url()).value());
@@ -278,7 +177,7 @@ TEST(ClusterTest, LeasedWorkMovesToTheSurvivorWhenItsNodeDies) {
     if (std::getenv("CI")) FAIL() << "haproxy is not installed (scripts/install-deps installs it)";
     GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
   }
-  Cluster cluster;
+  Cluster cluster(KEEL_BINARY);
   int64_t tenant = 0;
   {
     auto db = std::move(store::Database::Open(cluster.url()).value());
@@ -345,6 +244,127 @@ TEST(ClusterTest, LeasedWorkMovesToTheSurvivorWhenItsNodeDies) {
   auto [new_holder, token_after] = lease();
   EXPECT_NE(HolderPid(new_holder), holder_pid) << new_holder;
   EXPECT_GT(token_after, token_before) << "a change of hands raises the fencing token";
+}
+
+// The ids of the alert frames a stream received, in order.
+std::vector<int64_t> AlertIds(const std::string& data) {
+  std::vector<int64_t> ids;
+  for (size_t at = data.find("id: "); at != std::string::npos; at = data.find("id: ", at + 4)) {
+    size_t eol = data.find('\n', at);
+    if (data.compare(eol + 1, 12, "event: alert") == 0) ids.push_back(std::atoll(data.substr(at + 4, eol - at - 4).c_str()));
+  }
+  return ids;
+}
+
+TEST(ClusterTest, AlertsAndDefinitionsReachEveryNodeOnce) {
+  if (access("/usr/sbin/haproxy", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "haproxy is not installed (scripts/install-deps installs it)";
+    GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
+  }
+  Cluster cluster(KEEL_BINARY);
+  int64_t tenant = 0;
+  {
+    auto db = std::move(store::Database::Open(cluster.url()).value());
+    ASSERT_TRUE(store::Migrate(*db).ok());
+    domain::RecordService rs(*db, TestClock());
+    domain::AuthService auth(*db, TestClock(), rs);
+    tenant = testing::BuildOrg(rs, auth, "acme").tenant;
+  }
+  ASSERT_TRUE(cluster.ShareSecretsAndAllowLoopback());
+  cluster.AddNode("n1");
+  cluster.AddNode("n2");
+  for (size_t i = 0; i < cluster.size(); ++i) ASSERT_TRUE(cluster.Start(cluster.node(i))) << "see " << cluster.dir();
+  Node& a = cluster.node(0);
+  Node& b = cluster.node(1);
+  testing::HttpClient on_a(a.port), on_b(b.port);
+  auto login = on_a.Post("/api/v1/auth/login", {{"tenant", "acme"}, {"username", "admin"}, {"password", testing::kTestPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string admin = login.json()["token"];
+  login = on_a.Post("/api/v1/auth/login", {{"tenant", "acme"}, {"username", "ops"}, {"password", testing::kTestPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string ops = login.json()["token"];
+
+  // A metric defined through A answers on B: B applies the definition from the log, woken by A's
+  // commit (its own poll is 30 s away).
+  auto t0 = std::chrono::steady_clock::now();
+  auto def = on_a.Post("/api/v1/metrics", {{"name", "big_orders"}, {"source", "order"}, {"agg", "count"}, {"filter", "total >= 5000"}}, ops);
+  ASSERT_EQ(def.status, 201) << def.body;
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    status = on_b.Get("/api/v1/metrics/query?metrics=big_orders&from=2026-11-01&to=2026-11-30", ops).status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double definition_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(status, 200) << "node B never learned the metric defined on node A (5 s)";
+
+  // One webhook, one rule saved on A; a live stream of alerts on B. The nodes run on the real
+  // clock: the orders carry the time the server gave a record it just made (this test reads no
+  // clock of its own).
+  auto marker = on_a.Post("/api/v1/customers", {{"code", "CLOCK-1"}, {"name", "时钟"}, {"kind", "b2b"}}, admin);
+  ASSERT_EQ(marker.status, 201) << marker.body;
+  const std::string server_now = marker.json()["created_at"];
+  testing::Receiver receiver(std::vector<testing::Reply>(10, {200, "{}"}));
+  auto hook = on_a.Post("/api/v1/webhooks", {{"name", "ops-robot"}, {"channel", "generic"}, {"url", receiver.Url("/hook")}}, admin);
+  ASSERT_EQ(hook.status, 201) << hook.body;
+  auto rule = on_a.Post("/api/v1/alert-rules", {{"name", "big"}, {"metric", "revenue"}, {"window", "1d"},
+                                                {"tiers", {{{"severity", "warning"}, {"when", "value > 5000"}}}}}, ops);
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  auto live = std::make_unique<testing::StreamReader>(b.port, "/api/v1/stream?alerts=true", ops);
+  ASSERT_TRUE(live->Wait([](const std::string& d) { return d.find("retry: 3000") != std::string::npos; })) << live->data();
+  auto order = [&](testing::HttpClient& via, const std::string& code, double price) {
+    std::string body = "{\"type\":\"order\",\"id\":\"" + code + "\",\"code\":\"" + code +
+                       "\",\"store_code\":\"S-A\",\"at\":\"" + server_now + "\",\"lines\":[{\"sku\":\"AC-1\",\"qty\":1,"
+                       "\"unit_price\":" + std::to_string(price) + "}]}\n";
+    EXPECT_EQ(via.Send("POST", "/api/v1/events", body, ops, "application/x-ndjson").status, 201);
+  };
+  order(on_a, "BIG-1", 9000);
+  ASSERT_TRUE(live->Wait([](const std::string& d) { return d.find("\"rule\":\"big\"") != std::string::npos; }))
+      << "the stream on B never saw the alert raised from A's order: " << live->data();
+  auto heard = [&](size_t n) {
+    for (int i = 0; i < 200 && receiver.requests().size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return receiver.requests().size() >= n;
+  };
+  ASSERT_TRUE(heard(1)) << "the webhook never heard of the alert";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // room for a second copy, were there one
+  EXPECT_EQ(receiver.requests().size(), 1u) << "one delivery per alert and webhook across the nodes";
+  auto db = std::move(store::Database::Open(cluster.url()).value());
+  auto count = [&](const std::string& sql) {
+    auto c = std::move(db->Acquire()).value();
+    store::Value q[] = {tenant};
+    return store::Row(*c->Query(sql, q), 0).Int("n");
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM alerts WHERE tenant_id = ? AND rule = 'big'"), 1) << "fired once";
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM events WHERE tenant_id = ? AND type = 'alert.fired'"), 1);
+  std::vector<int64_t> seen = AlertIds(live->data());
+  ASSERT_EQ(seen.size(), 1u) << live->data();
+
+  // B dies with the stream open; meanwhile the alert escalates (a second, critical tier).
+  live.reset();
+  cluster.Kill(b, SIGKILL);
+  auto tier = on_a.Send("PUT", "/api/v1/alert-rules/big",
+                         json({{"name", "big"}, {"metric", "revenue"}, {"window", "1d"},
+                               {"tiers", {{{"severity", "warning"}, {"when", "value > 5000"}},
+                                          {{"severity", "critical"}, {"when", "value > 15000"}}}}}).dump(),
+                         ops);
+  ASSERT_EQ(tier.status, 200) << tier.body;
+  order(on_a, "BIG-2", 9000);
+  for (int i = 0; i < 200 && count("SELECT COUNT(*) AS n FROM events WHERE tenant_id = ? AND type = 'alert.changed'") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(count("SELECT COUNT(*) AS n FROM events WHERE tenant_id = ? AND type = 'alert.changed'"), 1)
+      << "the survivor took the evaluator over and escalated the alert once";
+  // The client reconnects to A with the last id it saw: it gets the escalation it missed, once.
+  testing::StreamReader resumed(a.port, "/api/v1/stream?alerts=true", ops, std::to_string(seen.back()));
+  ASSERT_TRUE(resumed.Wait([](const std::string& d) { return d.find("\"severity\":\"critical\"") != std::string::npos; }))
+      << resumed.data();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::vector<int64_t> after = AlertIds(resumed.data());
+  ASSERT_EQ(after.size(), 1u) << "only what followed the last id, once: " << resumed.data();
+  EXPECT_GT(after[0], seen.back());
+  ASSERT_TRUE(heard(2)) << "the webhook never heard of the escalation";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(receiver.requests().size(), 2u) << "the escalation is posted once";
+  std::printf("cluster: a definition saved on node A answered on node B after %.0f ms\n", definition_ms);
 }
 
 }  // namespace
