@@ -199,6 +199,16 @@ class AlertEngine {
   };
   Result<AlertChange> Raise(int64_t tenant_id, const Raised& a);
 
+  // Webhook deliveries since the engine was built, by outcome (delivered; failed after its
+  // retries, or refused by the outbound policy; skipped while the webhook's circuit breaker
+  // pauses it), and those waiting in the outbox for a delivery thread. For operators
+  // (/metrics); thread-safe and cheap.
+  struct DeliveryStats {
+    int64_t delivered = 0, failed = 0, skipped = 0;
+    int64_t queued = 0;
+  };
+  DeliveryStats delivery_stats() const;
+
   // Called for every alert that fires, changes severity or resolves (live streams), outside the
   // engine's locks, on the thread that made the change. Must be quick.
   using Listener = std::function<void(int64_t tenant_id, const AlertChange& alert)>;

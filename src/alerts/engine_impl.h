@@ -105,6 +105,7 @@ struct AlertEngine::Impl : events::ConsumerHandler {
     TimeMs paused_until = 0;  // meaningful once failures >= opt.breaker_failures
   };
   std::map<std::pair<int64_t, int64_t>, Breaker> breakers;  // (tenant, webhook id)
+  DeliveryStats delivered;  // counts by outcome (queued is worked out by delivery_stats)
 
   std::unique_ptr<outbound::Policy> own_policy;  // when the options give none
   SecretBox own_box;

@@ -240,6 +240,10 @@ void AlertEngine::Impl::DeliverOne(Outbound o) {
       if (b.failures >= threshold) b.paused_until = clock.NowMs() + opt.breaker_cooldown_ms;
     }
   }
+  {
+    std::lock_guard lock(mu);
+    ++(status == "delivered" ? delivered.delivered : status == "skipped" ? delivered.skipped : delivered.failed);
+  }
   repo::DeliveryOutcome d{status, r.attempts, r.http_status};
   if (!r.error.empty()) d.error = r.error.substr(0, 500);
   if (r.delivered) d.delivered_at = FormatTimestamp(clock.NowMs());
@@ -268,6 +272,8 @@ Status AlertEngine::Impl::ResendStranded(int64_t tenant, TimeMs now) {
     if (hook == hooks.end() || !channel.ok() || !message.is_object()) {
       repo::DeliveryOutcome gone{"skipped", 0, 0, std::string("the webhook was deleted or its message is unreadable"), {}};
       KEEL_RETURN_IF_ERROR(repo::RecordDelivery(*conn, tenant, d.id, gone));
+      std::lock_guard lock(mu);
+      ++delivered.skipped;
       continue;
     }
     Outbound o;
@@ -283,6 +289,14 @@ Status AlertEngine::Impl::ResendStranded(int64_t tenant, TimeMs now) {
   spdlog::info("tenant {}: {} webhook deliveries nobody was sending are queued again", tenant, pending.size());
   Enqueue(std::move(pending));
   return Status();
+}
+
+AlertEngine::DeliveryStats AlertEngine::delivery_stats() const {
+  std::lock_guard lock(impl_->mu);
+  DeliveryStats s = impl_->delivered;
+  s.queued = 0;
+  for (const auto& [tenant, queue] : impl_->outbox) s.queued += static_cast<int64_t>(queue.size());
+  return s;
 }
 
 Result<std::vector<WebhookInfo>> AlertEngine::ListWebhooks(const Principal& p) {

@@ -10,6 +10,7 @@
 #include "app/runtime.h"
 #include "common/crypto.h"
 #include "domain/schema.h"
+#include "events/cluster.h"
 #include "http/api.h"
 
 namespace keel::app {
@@ -65,7 +66,10 @@ int PrintOpenApi(Config c) {
   auto s = Open(c, &rc);
   if (!s) return rc;
   Runtime rt(*s, *Clock::System());
-  http::Api api(*s->db, *s->records, *s->auth, {kVersion}, rt.Services());
+  http::ApiServices services = rt.Services();
+  events::ClusterView cluster(*s->db, *Clock::System(), {});  // its route is documented like the others
+  services.cluster = &cluster;
+  http::Api api(*s->db, *s->records, *s->auth, {kVersion}, services);
   std::printf("%s\n", api.OpenApi().dump(1).c_str());
   return 0;
 }

@@ -16,10 +16,12 @@
 #include "common/net.h"
 #include "common/outbound.h"
 #include "demo/live.h"
+#include "events/cluster.h"
 #include "events/lease.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "http/static_files.h"
+#include "http/telemetry.h"
 
 namespace keel::app {
 
@@ -65,6 +67,33 @@ Result<http::StaticFiles> LoadWeb(const Config& c) {
   KEEL_ASSIGN_OR_RETURN(http::StaticFiles web, http::StaticFiles::Load(root));
   spdlog::info("web root={} files={} bytes={}", root, web.files(), web.bytes());
   return web;
+}
+
+// This process as GET /api/v1/cluster and keel_build_info show it.
+events::NodeInfo NodeInfoOf(const Config& c, const events::Leases* leases, const store::Database& db) {
+  return {leases ? leases->holder() : events::LeaseHolderName(), c.role, kVersion,
+          db.backend() == store::Backend::kSqlite ? "sqlite" : "postgresql", Clock::System()->NowMs()};
+}
+
+// The metrics listener (metrics-listen): /metrics alone, on an address only operators reach;
+// null when none is configured.
+Result<std::unique_ptr<http::Server>> StartMetricsListener(const Config& c, const http::Telemetry& telemetry) {
+  if (c.metrics_listen.empty()) {
+    if (c.metrics_token.empty()) spdlog::info("metrics: /metrics is off (set metrics-token or metrics-listen)");
+    return std::unique_ptr<http::Server>();
+  }
+  auto [host, port] = ParseListenAddress(c.metrics_listen).value();  // checked by Validate
+  http::ServerOptions so;
+  so.host = host;
+  so.port = static_cast<uint16_t>(port);
+  so.threads = 1;
+  so.workers = 1;
+  so.body_limit = 64 * 1024;
+  so.request_timeout_ms = c.request_timeout_ms;
+  auto server = std::make_unique<http::Server>(so, [&telemetry](const http::Request& r) { return telemetry.ServeListener(r); });
+  KEEL_RETURN_IF_ERROR(server->Start().status());
+  spdlog::info("metrics url=http://{}/metrics token={}", c.metrics_listen, c.metrics_token.empty() ? "none" : "required");
+  return server;
 }
 
 // Blocks until SIGINT or SIGTERM (whichever thread receives it).
@@ -115,21 +144,34 @@ int Serve(Config& c, const ServeArgs& args) {
   if (!args.live_demo.empty()) {
     if (Status st = simulator.Start(); !st.ok()) return Fail(st);
   }
+  // What operators see: GET /api/v1/cluster and GET /metrics.
+  events::ClusterView cluster(*opened->db, *Clock::System(), NodeInfoOf(c, leases ? &*leases : nullptr, *opened->db));
+  http::Telemetry telemetry({c.metrics_token, kVersion}, {&cluster, &rt.alerts, &rt.streams});
+  auto metrics_listener = StartMetricsListener(c, telemetry);
+  if (!metrics_listener.ok()) return Fail(metrics_listener.status());
   if (c.role == "worker") {
-    // No listener: the background work until SIGINT/SIGTERM.
+    // No API listener: the background work until SIGINT/SIGTERM (and /metrics on metrics-listen).
+    if (!c.metrics_token.empty() && c.metrics_listen.empty()) {
+      spdlog::warn("metrics: a worker has no API listener to serve /metrics on; set metrics-listen");
+    }
     std::printf("Keel worker node is running (database: %s)\n", opened->db->Describe().c_str());
     std::fflush(stdout);
     WaitForSignal();
+    metrics_listener->reset();
     simulator.Stop();
     rt.Stop();
     events::AttachLeases(*opened->db, nullptr);
     spdlog::info("worker stopped");
     return 0;
   }
-  http::Api api(*opened->db, *opened->records, *opened->auth, {kVersion}, rt.Services());
+  http::ApiServices services = rt.Services();
+  services.cluster = &cluster;
+  services.telemetry = &telemetry;
+  http::Api api(*opened->db, *opened->records, *opened->auth, {kVersion}, services);
   auto web = LoadWeb(c);
   if (!web.ok()) return Fail(web.status());
-  http::Server server(ServerOptionsOf(c), [&api, &web](const http::Request& r) {
+  http::Server server(ServerOptionsOf(c), [&api, &web, &telemetry](const http::Request& r) {
+    if (auto scrape = telemetry.Serve(r)) return std::move(*scrape);  // before the front end's deep links
     if (auto page = web->Serve(r)) return std::move(*page);
     return api.Handle(r);
   });
@@ -139,6 +181,7 @@ int Serve(Config& c, const ServeArgs& args) {
   std::printf("Keel is listening on http://%s:%d/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", c.host.c_str(), *port);
   std::fflush(stdout);
   server.Wait(true);
+  metrics_listener->reset();
   simulator.Stop();
   rt.Stop();
   events::AttachLeases(*opened->db, nullptr);
@@ -173,6 +216,8 @@ void AddServeCommand(CLI::App& app, Config& c, Commands& out) {
       ->capture_default_str()->check(CLI::IsMember({"all", "api", "worker"}));
   serve->add_option("--lease-ttl-ms", c.lease_ttl_ms, "on PostgreSQL: how long a dead node keeps its share of the background work [env KEEL_LEASE_TTL_MS]")
       ->capture_default_str()->check(CLI::Range(1000, 600000));
+  serve->add_option("--metrics-token", c.metrics_token, "bearer token for GET /metrics on the API's port (none: 404 there); prefer keel.toml or the environment, which ps does not show [env KEEL_METRICS_TOKEN]");
+  serve->add_option("--metrics-listen", c.metrics_listen, "a separate address serving GET /metrics alone, e.g. 127.0.0.1:9464 [env KEEL_METRICS_LISTEN]");
   serve->add_option("--live-demo", args->live_demo, "tenant code to feed with simulated live facts (the moving demo) [env KEEL_LIVE_DEMO]");
   out.push_back({serve, [&c, args] { return Serve(c, *args); }});
 }

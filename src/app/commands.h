@@ -22,5 +22,6 @@ void AddServeCommand(CLI::App& app, Config& c, Commands& out);     // serve
 void AddDemoCommand(CLI::App& app, Config& c, Commands& out);      // demo
 void AddModelCommands(CLI::App& app, Config& c, Commands& out);    // model train, model csv
 void AddAdminCommands(CLI::App& app, Config& c, Commands& out);    // migrate, import, tenant, user, apikey, secrets, version, openapi
+void AddStatusCommand(CLI::App& app, Config& c, Commands& out);    // status
 
 }  // namespace keel::app

@@ -74,6 +74,8 @@ Status LoadToml(const std::string& path, Config& c) {
       }
     }
     else if (k == "outbound-allow") st = strings(c.outbound_allow);
+    else if (k == "metrics-token") st = str(c.metrics_token);
+    else if (k == "metrics-listen") st = str(c.metrics_listen);
     else if (k == "secret-key-file") st = str(c.secret_key_file);
     else if (k == "secret-key-file-old") st = str(c.secret_key_file_old);
     else return Status::Invalid("config.toml", path + ": unknown setting '" + k + "'",
@@ -92,7 +94,8 @@ Status ApplyEnv(Config& c) {
   for (auto [env, field] : {Str{"KEEL_DATABASE", &c.database}, Str{"KEEL_HOST", &c.host},
                             Str{"KEEL_LOG_LEVEL", &c.log_level}, Str{"KEEL_SQLITE_SYNCHRONOUS", &c.sqlite_synchronous},
                             Str{"KEEL_WEB_ROOT", &c.web_root}, Str{"KEEL_ROLE", &c.role}, Str{"KEEL_SECRET_KEY_FILE", &c.secret_key_file},
-                            Str{"KEEL_SECRET_KEY_FILE_OLD", &c.secret_key_file_old}}) {
+                            Str{"KEEL_SECRET_KEY_FILE_OLD", &c.secret_key_file_old}, Str{"KEEL_METRICS_TOKEN", &c.metrics_token},
+                            Str{"KEEL_METRICS_LISTEN", &c.metrics_listen}}) {
     if (const char* v = std::getenv(env)) *field = v;
   }
   if (const char* v = std::getenv("KEEL_TRUSTED_PROXIES")) {
@@ -163,12 +166,38 @@ Status Validate(const Config& c) {
   if (c.role != "all" && c.role != "api" && c.role != "worker") {
     return Status::Invalid("config.range", "role must be all, api or worker", "role 只能为 all、api 或 worker", "role");
   }
+  if (!c.metrics_token.empty() && c.metrics_token.size() < 16) {
+    return Status::Invalid("config.range", "metrics-token must be at least 16 characters (e.g. openssl rand -hex 32)",
+                           "metrics-token 至少 16 个字符（例如 openssl rand -hex 32）", "metrics-token");
+  }
+  if (!c.metrics_listen.empty()) {
+    if (auto listen = ParseListenAddress(c.metrics_listen); !listen.ok()) return listen.status();
+  }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
     return Status::Invalid("config.range", "log-level must be trace, debug, info, warn or error",
                                  "log-level 取值无效", "log-level");
   }
   return {};
+}
+
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text) {
+  const Status bad = Status::Invalid("config.range", "metrics-listen must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464",
+                                     "metrics-listen 应为 主机:端口，例如 127.0.0.1:9464 或 [::1]:9464", "metrics-listen");
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return bad;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return bad;  // an IPv6 address goes in brackets
+  }
+  const std::string digits = text.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return bad;
+  int port = std::stoi(digits);
+  if (port < 1 || port > 65535) return bad;
+  return std::make_pair(host, port);
 }
 
 // The config file: --config FILE (anywhere on the line), else $KEEL_CONFIG, else ./keel.toml if present.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,11 @@ struct Config {
   std::vector<std::string> trusted_proxies;
   // Non-public addresses outbound calls may reach (CIDRs or single addresses).
   std::vector<std::string> outbound_allow;
+  // GET /metrics (Prometheus text, docs/deploy.md): the bearer token a scrape sends on the API's
+  // listener (none: /metrics answers 404 there), and a separate listener ("127.0.0.1:9464",
+  // "[::1]:9464") serving /metrics alone. Both may be set; neither leaves /metrics unserved.
+  std::string metrics_token;
+  std::string metrics_listen;
   // The key that seals stored secrets, and the one it replaces during a rotation. The keys
   // themselves may also come from KEEL_SECRET_KEY / KEEL_SECRET_KEY_OLD (never from this file).
   std::string secret_key_file, secret_key_file_old;
@@ -47,6 +53,8 @@ Status LoadToml(const std::string& path, Config& c);
 Status ApplyEnv(Config& c);
 // Ranges for values that may have come from the file rather than a checked flag.
 Status Validate(const Config& c);
+// "host:port" or "[v6]:port" (metrics-listen) → host and port; 400 config.range otherwise.
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text);
 // The config file: --config FILE (anywhere on the line), else $KEEL_CONFIG, else ./keel.toml if present.
 std::string ConfigPath(int argc, char** argv, bool* explicit_path);
 // Loads the file named by ConfigPath (when given or present), then the environment; prints the

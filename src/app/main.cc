@@ -1,5 +1,5 @@
 // keel — the command line: serve, demo, migrate, import, model, tenant create, user
-// add/password, apikey create, secrets keygen/rotate, version, openapi. Settings come from a
+// add/password, apikey create, secrets keygen/rotate, status, version, openapi. Settings come from a
 // TOML file (--config, default ./keel.toml when present), then KEEL_* environment variables,
 // then flags; later sources win. Each subcommand lives in its own cmd_*.cc; the engines are
 // wired once, in app/runtime.
@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   keel::app::Commands commands;
   keel::app::AddServeCommand(app, c, commands);
   keel::app::AddAdminCommands(app, c, commands);
+  keel::app::AddStatusCommand(app, c, commands);
   keel::app::AddModelCommands(app, c, commands);
   keel::app::AddDemoCommand(app, c, commands);
   CLI11_PARSE(app, argc, argv);

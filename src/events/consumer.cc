@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,13 @@ void Guarded(const std::string& consumer, const char* what, Fn&& fn) {
 }  // namespace
 
 namespace {
+// The consumers built on each database (ConsumersOf, WithConsumer).
+std::mutex g_registry_mu;
+std::multimap<const store::Database*, Consumer*>& Registry() {
+  static auto* m = new std::multimap<const store::Database*, Consumer*>();
+  return *m;
+}
+
 ConsumerOptions ResolveLeases(ConsumerOptions o, store::Database& db) {
   if (o.every_node) {
     o.leases = nullptr;
@@ -38,9 +46,63 @@ ConsumerOptions ResolveLeases(ConsumerOptions o, store::Database& db) {
 }  // namespace
 
 Consumer::Consumer(store::Database& db, ConsumerHandler& handler, const Clock& clock, ConsumerOptions options)
-    : db_(db), handler_(handler), clock_(clock), options_(ResolveLeases(std::move(options), db)) {}
+    : db_(db), handler_(handler), clock_(clock), options_(ResolveLeases(std::move(options), db)) {
+  std::lock_guard lock(g_registry_mu);
+  Registry().emplace(&db_, this);
+}
 
-Consumer::~Consumer() { Stop(); }
+Consumer::~Consumer() {
+  {
+    // First: an operator's view that is using this consumer finishes before anything goes.
+    std::lock_guard lock(g_registry_mu);
+    auto [from, to] = Registry().equal_range(&db_);
+    for (auto it = from; it != to; ++it) {
+      if (it->second == this) {
+        Registry().erase(it);
+        break;
+      }
+    }
+  }
+  Stop();
+}
+
+std::vector<ConsumerSnapshot> ConsumersOf(store::Database& db) {
+  std::map<std::string, ConsumerSnapshot> by_name;
+  std::lock_guard lock(g_registry_mu);
+  auto [from, to] = Registry().equal_range(&db);
+  for (auto it = from; it != to; ++it) {
+    const Consumer& c = *it->second;
+    auto [at, fresh] = by_name.try_emplace(c.name());
+    ConsumerSnapshot& s = at->second;
+    const Consumer::Stats st = c.stats();
+    if (fresh) {
+      s.name = c.name();
+      s.reads_events = c.reads_events();
+      s.own_position = c.own_position();
+      s.leased = c.leases() != nullptr;
+    }
+    s.running = s.running || c.running();
+    s.stats.events += st.events;
+    s.stats.batches += st.batches;
+    s.stats.errors += st.errors;
+    s.stats.jobs += st.jobs;
+    for (const auto& [tenant, seq] : c.Positions()) s.positions[tenant] = std::max(s.positions[tenant], seq);
+  }
+  std::vector<ConsumerSnapshot> out;
+  for (auto& [name, s] : by_name) out.push_back(std::move(s));
+  return out;
+}
+
+bool WithConsumer(store::Database& db, std::string_view name, const std::function<void(Consumer&)>& fn) {
+  std::lock_guard lock(g_registry_mu);
+  auto [from, to] = Registry().equal_range(&db);
+  for (auto it = from; it != to; ++it) {
+    if (it->second->name() != name) continue;
+    fn(*it->second);
+    return true;
+  }
+  return false;
+}
 
 bool Consumer::MayRun(int64_t tenant) {
   // The one place that decides who runs a tenant: without leases this process runs them all.
@@ -199,6 +261,16 @@ Result<int64_t> Consumer::Cursor(int64_t tenant) {
   return seq.value_or(0);
 }
 
+Result<int64_t> Consumer::Position(int64_t tenant) {
+  if (options_.own_position) return handler_.Position(tenant);
+  return Cursor(tenant);
+}
+
+std::map<int64_t, int64_t> Consumer::Positions() const {
+  MutexLock lock(mu_);
+  return positions_;
+}
+
 Status Consumer::SetCursor(int64_t tenant, int64_t seq) {
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   return SetCursor(*conn, tenant, seq);
@@ -235,8 +307,16 @@ Status Consumer::RunTenant(int64_t tenant, bool* more) {
       ro.limit = options_.batch;
       KEEL_ASSIGN_OR_RETURN(evs, Read(*conn, tenant, ro));
     }
+    if (options_.own_position && evs.empty()) {
+      MutexLock lock(mu_);
+      positions_[tenant] = after;
+    }
     if (evs.empty()) break;
     KEEL_RETURN_IF_ERROR(handler_.Process(tenant, evs));
+    if (options_.own_position) {
+      MutexLock lock(mu_);
+      positions_[tenant] = evs.back().seq;
+    }
     events_.fetch_add(static_cast<int64_t>(evs.size()));
     batches_.fetch_add(1);
     if (!options_.own_position) KEEL_RETURN_IF_ERROR(MoveCursor(tenant, evs.back().seq));

@@ -23,7 +23,9 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/mutex.h"
 #include "common/status.h"
@@ -118,6 +120,10 @@ class Consumer {
 
   // The tenant's cursor (0 without a row). Not meaningful with own_position.
   Result<int64_t> Cursor(int64_t tenant);
+  // Where the tenant's events resume: the handler's own position with own_position, else the
+  // cursor. With own_position it may load the engine's state for the tenant (the metric engine's
+  // rollups): ask for one tenant (an operator's view), not for every tenant of the database.
+  Result<int64_t> Position(int64_t tenant);
   // Moves the tenant's cursor, e.g. to the head after a backfill has covered the log.
   Status SetCursor(int64_t tenant, int64_t seq);
   Status SetCursor(store::Connection& conn, int64_t tenant, int64_t seq);
@@ -130,6 +136,11 @@ class Consumer {
   };
   Stats stats() const;
   const std::string& name() const { return options_.name; }
+  bool reads_events() const { return options_.read_events; }
+  bool own_position() const { return options_.own_position; }
+  // With own_position: how far this node has read each tenant's events (tenant → sequence
+  // number), for the tenants it has worked on since it was built; empty otherwise.
+  std::map<int64_t, int64_t> Positions() const;
 
  private:
   bool MayRun(int64_t tenant);
@@ -159,6 +170,7 @@ class Consumer {
   // Failing tenants: failures in a row and the end of the pause.
   std::map<int64_t, std::pair<int, std::chrono::steady_clock::time_point>> backoff_ GUARDED_BY(mu_);
   std::map<int64_t, std::chrono::steady_clock::time_point> not_before_ GUARDED_BY(mu_);  // NotifyAfter
+  std::map<int64_t, int64_t> positions_ GUARDED_BY(mu_);  // with own_position: Positions()
   bool started_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
   bool busy_ GUARDED_BY(mu_) = false;
@@ -172,5 +184,22 @@ class Consumer {
 
   std::atomic<int64_t> events_{0}, batches_{0}, errors_{0}, jobs_done_{0};
 };
+
+// A consumer as operators see it (/metrics, GET /api/v1/cluster), at one moment.
+struct ConsumerSnapshot {
+  std::string name;
+  bool reads_events = true;
+  bool own_position = false;
+  bool leased = false;
+  bool running = false;
+  Consumer::Stats stats;
+  std::map<int64_t, int64_t> positions;  // with own_position: Consumer::Positions()
+};
+// The consumers built on `db` in this process and not yet destroyed, in name order (several of
+// one name — tests — are added up into one). Thread-safe; reads no database.
+std::vector<ConsumerSnapshot> ConsumersOf(store::Database& db);
+// Calls `fn` with the consumer `name` built on `db`, which is not destroyed until `fn` returns
+// (keep it short: building or destroying any consumer waits for it); false when there is none.
+bool WithConsumer(store::Database& db, std::string_view name, const std::function<void(Consumer&)>& fn);
 
 }  // namespace keel::events

@@ -15,10 +15,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "store/database.h"
@@ -58,12 +61,30 @@ class Leases {
   // How often a holder renews: a third of the lifetime, so two renewals can fail before it ends.
   int64_t renew_ms() const { return ttl_ms_ / 3; }
 
+  // What this node's leases of one name (a consumer) did since the process started, as Hold,
+  // Release and Fence saw it: taken (a free or expired lease, or one taken back under a new
+  // token), lost (another node holds it now, it expired unrenewed, renewing failed, or Fence
+  // found it gone), given up by Release, and held now. For operators (/metrics).
+  struct Changes {
+    int64_t acquired = 0, lost = 0, released = 0, held = 0;
+  };
+  // By lease name; names this node never held are absent.
+  std::map<std::string, Changes> changes() const;
+
  private:
+  // Records what Hold learnt of (tenant, name): held with `token`, or not held.
+  void Track(int64_t tenant, std::string_view name, std::optional<int64_t> token);
+  // The lease held under `token` is no longer this node's (`released`: given up, else lost).
+  void Forget(int64_t tenant, std::string_view name, int64_t token, bool released);
+
   store::Database& db_;
   const Clock& clock_;
   const std::string holder_;
   const int64_t ttl_ms_;
   const bool take_;
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, int64_t>, int64_t> held_ GUARDED_BY(mu_);  // (name, tenant) → token
+  std::map<std::string, Changes, std::less<>> changes_ GUARDED_BY(mu_);     // held is filled in by changes()
 };
 
 // The node's leases for the consumers built on `db` from now on (the app runtime attaches them

@@ -1,8 +1,10 @@
 #include "events/store.h"
 
+#include <span>
 #include <string>
 
 #include "events/event_log.h"
+#include "store/rows.h"
 
 namespace keel::events {
 
@@ -92,6 +94,63 @@ Result<bool> LeaseStillHeld(store::Connection& conn, int64_t tenant, std::string
   if (rows.empty()) return false;
   store::Row r(rows, 0);
   return r.Text("holder") == holder && r.Int("token") == token;
+}
+
+Result<std::vector<LeaseRow>> ListLeases(store::Connection& conn, std::optional<int64_t> tenant) {
+  Value q[] = {tenant.value_or(0)};
+  std::string sql = "SELECT tenant_id, name, holder, token, expires_at, acquired_at FROM leases";
+  if (tenant) sql += " WHERE tenant_id = ?";
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql + " ORDER BY tenant_id, name", std::span<const Value>(q, tenant ? 1 : 0)));
+  return store::MapRows<LeaseRow>(rows, [](store::Row r) {
+    return LeaseRow{r.Int("tenant_id"), r.Text("name"), r.Text("holder"), r.Int("token"), r.Int("expires_at"), r.Int("acquired_at")};
+  });
+}
+
+Result<std::vector<HolderRow>> LeaseHolders(store::Connection& conn, TimeMs now, std::optional<int64_t> tenant) {
+  // Every holder is listed; only the tenant's live leases are counted when one is given.
+  Value q[] = {now, tenant.value_or(0)};
+  const std::string counted = tenant ? "expires_at >= ? AND tenant_id = ?" : "expires_at >= ?";
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows,
+                        conn.Query("SELECT holder, CAST(SUM(CASE WHEN " + counted + " THEN 1 ELSE 0 END) AS BIGINT) AS live, "
+                                   "MAX(expires_at) AS latest FROM leases GROUP BY holder ORDER BY holder",
+                                   std::span<const Value>(q, tenant ? 2 : 1)));
+  return store::MapRows<HolderRow>(rows, [](store::Row r) { return HolderRow{r.Text("holder"), r.Int("live"), r.Int("latest")}; });
+}
+
+Result<std::vector<CursorRow>> ListCursors(store::Connection& conn, std::optional<int64_t> tenant) {
+  Value q[] = {tenant.value_or(0)};
+  std::string sql = "SELECT tenant_id, consumer, seq FROM consumer_cursors";
+  if (tenant) sql += " WHERE tenant_id = ?";
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(sql + " ORDER BY tenant_id, consumer", std::span<const Value>(q, tenant ? 1 : 0)));
+  return store::MapRows<CursorRow>(rows, [](store::Row r) { return CursorRow{r.Int("tenant_id"), r.Text("consumer"), r.Int("seq")}; });
+}
+
+Result<LagTotal> CursorLagTotal(store::Connection& conn, std::string_view consumer) {
+  Value q[] = {std::string(consumer)};
+  KEEL_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      conn.Query("SELECT CAST(COALESCE(SUM(b.behind), 0) AS BIGINT) AS behind, CAST(COALESCE(MAX(b.behind), 0) AS BIGINT) AS worst, "
+                 "CAST(COALESCE(SUM(CASE WHEN b.behind > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS tenants FROM "
+                 "(SELECT s.next_seq - 1 - COALESCE(c.seq, 0) AS behind FROM event_seq s LEFT JOIN consumer_cursors c "
+                 "ON c.tenant_id = s.tenant_id AND c.consumer = ?) b",
+                 q));
+  if (rows.empty()) return LagTotal{};
+  store::Row r(rows, 0);
+  return LagTotal{r.Int("behind"), r.Int("worst"), r.Int("tenants")};
+}
+
+Result<std::map<int64_t, int64_t>> LogHeads(store::Connection& conn) {
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query("SELECT tenant_id, next_seq - 1 AS head FROM event_seq"));
+  std::map<int64_t, int64_t> out;
+  for (store::Row r : rows) out[r.Int("tenant_id")] = r.Int("head");
+  return out;
+}
+
+Result<std::map<int64_t, std::string>> TenantCodes(store::Connection& conn) {
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query("SELECT id, code FROM tenants"));
+  std::map<int64_t, std::string> out;
+  for (store::Row r : rows) out[r.Int("id")] = r.Text("code");
+  return out;
 }
 
 }  // namespace keel::events

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,5 +46,50 @@ Status ReleaseLease(store::Connection& conn, int64_t tenant, std::string_view na
 // already excludes every other writer.
 Result<bool> LeaseStillHeld(store::Connection& conn, int64_t tenant, std::string_view name, std::string_view holder,
                             int64_t token);
+
+// Operators' views (GET /api/v1/cluster, keel status, /metrics): what the leases and cursors say.
+
+// A row of `leases`. expires_at is 0 once released.
+struct LeaseRow {
+  int64_t tenant_id = 0;
+  std::string name, holder;
+  int64_t token = 0;
+  TimeMs expires_at = 0, acquired_at = 0;
+};
+// The tenant's leases (every tenant's without one), by tenant and name.
+Result<std::vector<LeaseRow>> ListLeases(store::Connection& conn, std::optional<int64_t> tenant);
+
+// A node as the leases table knows it: a holder name, how many leases it holds now (the
+// tenant's only, when one is given) and the latest expiry of any of its leases.
+struct HolderRow {
+  std::string holder;
+  int64_t live_leases = 0;
+  TimeMs latest_expiry = 0;
+};
+// Every holder named in `leases`, by name.
+Result<std::vector<HolderRow>> LeaseHolders(store::Connection& conn, TimeMs now, std::optional<int64_t> tenant);
+
+// A row of `consumer_cursors`.
+struct CursorRow {
+  int64_t tenant_id = 0;
+  std::string consumer;
+  int64_t seq = 0;
+};
+// Every cursor row (the tenant's only, when one is given), by tenant and consumer.
+Result<std::vector<CursorRow>> ListCursors(store::Connection& conn, std::optional<int64_t> tenant);
+
+// How far behind the log heads a consumer's cursors are, over every tenant with events (a tenant
+// without a cursor row counts from 0, as the consumer reads it).
+struct LagTotal {
+  int64_t behind = 0;   // events, summed over tenants
+  int64_t worst = 0;    // events, the tenant furthest behind
+  int64_t tenants = 0;  // tenants with at least one event to go
+};
+Result<LagTotal> CursorLagTotal(store::Connection& conn, std::string_view consumer);
+
+// Every tenant's log head (the last sequence number; tenants without events are absent).
+Result<std::map<int64_t, int64_t>> LogHeads(store::Connection& conn);
+// Every tenant's code by id.
+Result<std::map<int64_t, std::string>> TenantCodes(store::Connection& conn);
 
 }  // namespace keel::events

@@ -14,6 +14,7 @@
 #include "http/openapi.h"
 #include "http/paging.h"
 #include "http/streams.h"
+#include "http/telemetry.h"
 
 namespace keel::http {
 
@@ -134,6 +135,7 @@ Api::Api(store::Database& db, domain::RecordService& records, domain::AuthServic
   AddAccountingRoutes();
   AddMaterialRoutes();
   AddGovernanceRoutes();
+  AddClusterRoutes();
   AddIngestRoutes();
   AddStreamRoutes();
   for (const auto& e : domain::Entities()) AddEntityRoutes(e);
@@ -693,9 +695,11 @@ Response Api::Handle(const Request& req) const {
   Response res;
   std::optional<Principal> principal;
   std::string logged_pattern;
+  std::string route_pattern;  // the metrics' label: a pattern, never the raw path
   const Route* deprecated = nullptr;  // an old spelling: the reply says so, whatever it is
   try {
     auto m = router_.Find(req.method, req.path);
+    if (m.route) route_pattern = m.route->pattern;
     if (m.route && m.params.count("token")) logged_pattern = m.route->pattern;
     if (const Route* hit = m.route ? m.route : m.same_path; hit && hit->deprecated()) deprecated = hit;
     if (!m.route) {
@@ -799,6 +803,7 @@ Response Api::Handle(const Request& req) const {
                req.method, safe_path, res.status, us, req.request_id,
                principal ? principal->tenant_id : 0, principal ? principal->user_id : 0,
                req.remote_ip);
+  if (services_.telemetry) services_.telemetry->ObserveRequest(req.method, route_pattern, res.status, static_cast<double>(us) / 1e6);
   return res;
 }
 

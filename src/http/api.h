@@ -10,6 +10,9 @@
 #include "http/router.h"
 #include "store/database.h"
 
+namespace keel::events {
+class ClusterView;
+}
 namespace keel::metrics {
 class MetricEngine;
 }
@@ -40,6 +43,7 @@ class Governance;
 namespace keel::http {
 
 class StreamHub;
+class Telemetry;
 
 struct ApiOptions {
   std::string version = "0.1.0";
@@ -62,6 +66,8 @@ struct ApiServices {
   org::MaterialService* materials = nullptr;
   org::FeedbackLinkService* feedback_links = nullptr;
   org::Governance* governance = nullptr;
+  events::ClusterView* cluster = nullptr;  // GET /cluster
+  Telemetry* telemetry = nullptr;          // counts every answered request (GET /metrics)
 };
 
 class Api {
@@ -93,6 +99,7 @@ class Api {
   void AddAccountingRoutes();
   void AddMaterialRoutes();
   void AddGovernanceRoutes();
+  void AddClusterRoutes();  // cluster_api.cc
   Result<domain::Principal> Authenticate(const Request& req) const;
 
   store::Database& db_;

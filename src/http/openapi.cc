@@ -231,7 +231,7 @@ struct TagInfo {
 // agile units own it (listed here too).
 const std::map<std::string, TagInfo>& Tags() {
   static const auto* m = new std::map<std::string, TagInfo>{
-      {"system", {"System", "Liveness, readiness and this document", "存活、就绪与本文档"}},
+      {"system", {"System", "Liveness, readiness, the cluster's status and this document", "存活、就绪、集群状态与本文档"}},
       {"auth", {"System", "Sign-in, sessions and API keys", "登录、会话与 API 密钥"}},
       {"tenant", {"System", "The tenant's settings", "租户设置"}},
       {"audit", {"System", "The audit log", "审计日志"}},

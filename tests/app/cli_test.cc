@@ -64,6 +64,29 @@ TEST(Cli, SettingsComeFromTomlThenEnvThenFlags) {
   EXPECT_NE(range.out.find("port must be 0 to 65535"), std::string::npos) << range.out;
 }
 
+TEST(Cli, MetricsSettingsAreCheckedAndStatusPrintsTheCluster) {
+  std::string dir = keel::testing::TempDir();
+  std::ofstream(dir + "/keel.toml") << "database = \"s.db\"\nmetrics-token = \"short\"\n";
+  auto weak = Keel(dir, "migrate");
+  EXPECT_EQ(weak.code, 2);
+  EXPECT_NE(weak.out.find("metrics-token must be at least 16 characters"), std::string::npos) << weak.out;
+  std::ofstream(dir + "/keel.toml") << "database = \"s.db\"\nmetrics-token = \"0123456789abcdef\"\n";
+  auto listen = Keel(dir, "migrate", "KEEL_METRICS_LISTEN=9464");
+  EXPECT_EQ(listen.code, 2);
+  EXPECT_NE(listen.out.find("metrics-listen must be host:port"), std::string::npos) << listen.out;
+  EXPECT_EQ(Keel(dir, "migrate", "KEEL_METRICS_LISTEN=[::1]:9464").code, 0);
+  auto help = Keel(dir, "serve --help");
+  for (const char* opt : {"--metrics-token", "KEEL_METRICS_TOKEN", "--metrics-listen", "KEEL_METRICS_LISTEN"}) {
+    EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+  }
+  ASSERT_EQ(Keel(dir, "tenant create --code acme --name Acme").code, 0);
+  auto status = Keel(dir, "status");
+  EXPECT_EQ(status.code, 0) << status.out;
+  for (const char* part : {"database: sqlite", "nodes (lease holders):", "leases:", "consumer lag"}) {
+    EXPECT_NE(status.out.find(part), std::string::npos) << part << "\n" << status.out;
+  }
+}
+
 TEST(Cli, TenantsUsersAndKeys) {
   std::string dir = keel::testing::TempDir();
   auto bad = Keel(dir, "tenant create --code 'Bad Code' --name x");

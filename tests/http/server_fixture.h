@@ -2,7 +2,8 @@
 // ("acme" and "rival") built by testing::BuildOrg and a session token for every acme user.
 // Outbound calls (webhooks, the LLM endpoint) may reach 127.0.0.1 — the loopback receivers
 // and this server itself — and nothing else that is not public (`outbound` can be changed by
-// a test); stored secrets are sealed with a key of this fixture (`secrets`).
+// a test); stored secrets are sealed with a key of this fixture (`secrets`). GET /metrics is
+// served as `keel serve` serves it, with `metrics_token` (none: 404).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -32,6 +33,8 @@
 #include "common/net.h"
 #include "common/outbound.h"
 #include "common/secrets.h"
+#include "events/cluster.h"
+#include "http/telemetry.h"
 #include "ingest/ingest.h"
 #include "metrics/engine.h"
 #include "support/test_clock.h"
@@ -43,7 +46,7 @@ namespace keel::testing {
 
 class ServerFixture {
  public:
-  explicit ServerFixture(TestBackend backend) {
+  explicit ServerFixture(TestBackend backend, std::string metrics_token = {}) {
     db = NewDatabase(backend);
     rs = std::make_unique<domain::RecordService>(*db, TestClock());
     auth = std::make_unique<domain::AuthService>(*db, TestClock(), *rs);
@@ -103,6 +106,13 @@ class ServerFixture {
     changes = std::make_unique<org::ChangeRequests>(*db, *rs, *approvals, *budgets, TestClock());
     changes->SetGovernance(governance.get());
     services.governance = governance.get();
+    cluster = std::make_unique<events::ClusterView>(
+        *db, TestClock(),
+        events::NodeInfo{"test-node", "all", "0.1.0", backend == TestBackend::kSqlite ? "sqlite" : "postgresql", TestClock().NowMs()});
+    services.cluster = cluster.get();
+    telemetry = std::make_unique<http::Telemetry>(http::TelemetryOptions{std::move(metrics_token), "0.1.0"},
+                                                  http::TelemetrySources{cluster.get(), alerts.get(), streams.get()});
+    services.telemetry = telemetry.get();
     api = std::make_unique<http::Api>(*db, *rs, *auth, http::ApiOptions{}, services);
     http::ServerOptions so;
     so.port = 0;
@@ -110,7 +120,10 @@ class ServerFixture {
     so.shutdown_grace_ms = 3000;
     // The test client is the "proxy": X-Forwarded-For in a case names the client it stands for.
     so.trusted_proxies = net::ParseCidrs({"127.0.0.1"}).value();
-    server = std::make_unique<http::Server>(so, [this](const http::Request& r) { return api->Handle(r); });
+    server = std::make_unique<http::Server>(so, [this](const http::Request& r) {
+      if (auto scrape = telemetry->Serve(r)) return std::move(*scrape);
+      return api->Handle(r);
+    });
     auto p = server->Start();
     if (!p.ok()) throw std::runtime_error(p.status().ToString());
     port = *p;
@@ -159,6 +172,8 @@ class ServerFixture {
   std::unique_ptr<org::FeedbackLinkService> feedback_links;
   std::unique_ptr<org::Governance> governance;
   std::unique_ptr<org::ChangeRequests> changes;
+  std::unique_ptr<events::ClusterView> cluster;
+  std::unique_ptr<http::Telemetry> telemetry;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
   Org acme, rival;

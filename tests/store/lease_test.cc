@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "events/cluster.h"
 #include "events/consumer.h"
 #include "support/test_clock.h"
 #include "support/test_db.h"
@@ -171,6 +172,84 @@ TEST_P(LeaseTest, AHolderThatLostItsLeaseMidBatchCannotMoveTheCursor) {
   EXPECT_FALSE(a.LeaseToken(1).has_value()) << "a knows it lost the tenant";
   EXPECT_TRUE(a.Drain(1).ok()) << "b holds the tenant: nothing to do here";
   EXPECT_EQ(na.Count(), 5u) << "a's stalled batch, not repeated";
+}
+
+TEST_P(LeaseTest, EachNodeCountsItsLeasesChangingHands) {
+  ManualClock clock(1'000'000);
+  Leases a(*db_, clock, {.holder = "node-a", .ttl_ms = 1000});
+  Leases b(*db_, clock, {.holder = "node-b", .ttl_ms = 1000});
+  using V = std::vector<int64_t>;  // acquired, lost, released, held
+  auto counts = [](const Leases& l) {
+    const auto all = l.changes();
+    const auto it = all.find("work");
+    const Leases::Changes c = it == all.end() ? Leases::Changes{} : it->second;
+    return V{c.acquired, c.lost, c.released, c.held};
+  };
+  ASSERT_TRUE(a.Hold(1, "work")->has_value());
+  const int64_t a2 = **a.Hold(2, "work");
+  ASSERT_TRUE(a.Hold(1, "work")->has_value());
+  EXPECT_EQ(counts(a), (V{2, 0, 0, 2})) << "a renewal changes nothing";
+  EXPECT_FALSE(b.Hold(1, "work")->has_value());
+  EXPECT_EQ(counts(b), (V{0, 0, 0, 0})) << "asking for a lease held elsewhere changes nothing";
+
+  clock.Advance(1500);  // a stopped renewing: b takes tenant 1
+  const int64_t b1 = **b.Hold(1, "work");
+  EXPECT_EQ(counts(b), (V{1, 0, 0, 1}));
+  EXPECT_FALSE(a.Hold(1, "work")->has_value());
+  EXPECT_EQ(counts(a), (V{2, 1, 0, 1})) << "a finds tenant 1 gone";
+  const int64_t a2_again = **a.Hold(2, "work");
+  EXPECT_EQ(a2_again, a2 + 1) << "expired and taken back: another node may have run it in between";
+  EXPECT_EQ(counts(a), (V{3, 2, 0, 1}));
+
+  ASSERT_TRUE(b.Release(1, "work", b1 + 7).ok());
+  EXPECT_EQ(counts(b), (V{1, 0, 0, 1})) << "a stale token releases nothing";
+  ASSERT_TRUE(b.Release(1, "work", b1).ok());
+  EXPECT_EQ(counts(b), (V{1, 0, 1, 0}));
+  clock.Advance(1500);
+  ASSERT_TRUE(b.Hold(2, "work")->has_value());
+  EXPECT_EQ(FenceIn(a, 2, a2_again).code(), "lease.lost");
+  EXPECT_EQ(counts(a), (V{3, 3, 0, 0})) << "Fence found it gone";
+}
+
+TEST_P(LeaseTest, OperatorsSeeTheConsumersBuiltOnADatabaseAndTheirLag) {
+  Node work, quiet;
+  {
+    Consumer a(*db_, work, testing::TestClock(), {.name = "work", .batch = 3});
+    Consumer b(*db_, quiet, testing::TestClock(), {.name = "quiet", .read_events = false});
+    Append(1, 4);
+    Append(2, 3);
+    ASSERT_TRUE(a.Drain(1).ok());
+    const std::vector<ConsumerSnapshot> seen = ConsumersOf(*db_);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].name, "quiet");
+    EXPECT_FALSE(seen[0].reads_events);
+    EXPECT_EQ(seen[1].name, "work");
+    EXPECT_EQ(seen[1].stats.events, 4);
+    EXPECT_EQ(seen[1].stats.batches, 2);
+
+    ClusterView view(*db_, testing::TestClock(), {.name = "here"});
+    // Tenant 2 has no cursor row: all of its log is still to read.
+    auto figures = view.Figures();
+    ASSERT_TRUE(figures.ok()) << figures.status().ToString();
+    ASSERT_EQ(figures->consumers.size(), 2u);
+    EXPECT_FALSE(figures->consumers[0].lag.has_value()) << "quiet reads no events";
+    ASSERT_TRUE(figures->consumers[1].lag.has_value());
+    EXPECT_EQ(figures->consumers[1].lag->behind, 3);
+    EXPECT_EQ(figures->consumers[1].lag->worst, 3);
+    EXPECT_EQ(figures->consumers[1].lag->tenants, 1);
+    auto one = view.ForTenant(1);
+    ASSERT_TRUE(one.ok());
+    ASSERT_EQ(one->lag.size(), 1u);
+    EXPECT_EQ(one->lag[0].consumer, "work");
+    EXPECT_EQ(one->lag[0].head, 4);
+    EXPECT_EQ(one->lag[0].lag, 0);
+    auto all = view.Everything();
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->lag.size(), 2u);
+    EXPECT_EQ(all->lag[1].tenant_id, 2);
+    EXPECT_EQ(all->lag[1].lag, 3);
+  }
+  EXPECT_TRUE(ConsumersOf(*db_).empty()) << "destroyed consumers are gone";
 }
 
 // Two nodes, each with its own pool on one PostgreSQL: a commit that appends events on one
