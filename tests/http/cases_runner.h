@@ -14,7 +14,7 @@
 // them (a secret that must never be returned).
 // Security cases add: "raw_body_hex" (bytes that JSON cannot hold: invalid UTF-8, NUL);
 // "${repeat:N:text}" in a raw body or string (text N times, e.g. 100k characters or 1,000-deep
-// nesting); "headers" {name: value} sent with the request; "max_rss_growth_mb" (the server runs
+// nesting); "headers" {name: value or [values]} sent with the request (an array: the header once per value); "max_rss_growth_mb" (the server runs
 // in this process: its resident set, read from /proc/self/status, may grow by at most this much
 // over the step); "repeat": N sends the step N times (the last reply is checked); "contains" and
 // "absent": texts the raw reply must (not) contain — what must never leak.
@@ -336,7 +336,13 @@ inline void RunCaseFiles(TestBackend backend, const std::string& dir) {
       if (step.contains("raw_body_hex")) body = Unhex(step["raw_body_hex"].get<std::string>());
       std::vector<std::pair<std::string, std::string>> headers;
       if (step.contains("headers")) {
-        for (auto& [h, v] : step["headers"].items()) headers.emplace_back(h, Substitute(v.get<std::string>(), vars));
+        for (auto& [h, v] : step["headers"].items()) {
+          if (v.is_array()) {  // the header repeated, one line a value (e.g. a proxy's X-Forwarded-For)
+            for (const auto& line : v) headers.emplace_back(h, Substitute(line.get<std::string>(), vars));
+          } else {
+            headers.emplace_back(h, Substitute(v.get<std::string>(), vars));
+          }
+        }
       }
       const int64_t rss_before = ResidentKb();
       const int times = step.value("repeat", 1);

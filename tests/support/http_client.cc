@@ -55,7 +55,8 @@ HttpReply HttpClient::Send(const std::string& method, const std::string& target,
         req.set(bhttp::field::content_type, content_type);
         req.body() = body;
       }
-      for (const auto& [k, v] : headers) req.set(k, v);
+      for (const auto& [k, v] : headers) req.erase(k);  // a header given twice goes out as two lines
+      for (const auto& [k, v] : headers) req.insert(k, v);
       req.keep_alive(true);
       req.prepare_payload();
       beast::error_code write_ec;
