@@ -109,12 +109,12 @@ bool Cluster::StartBalancer() {
   std::string cfg = dir_ + "/haproxy.cfg";
   std::ofstream out(cfg);
   out << "global\n  maxconn 512\n\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n"
-         "  timeout server 30s\n  retries 3\n  option redispatch\n  retry-on conn-failure empty-response\n\n"
+         "  timeout server 30s\n  timeout check 3s\n  retries 3\n  option redispatch\n  retry-on conn-failure empty-response\n\n"
          "frontend keel\n  bind 127.0.0.1:"
       << port_ << "\n  default_backend nodes\n\nbackend nodes\n  balance roundrobin\n"
       << "  option httpchk GET /api/v1/ready\n";
   for (const auto& n : nodes_) {
-    out << "  server " << n.name << " 127.0.0.1:" << n.port << " check inter 200ms fall 2 rise 1\n";
+    out << "  server " << n.name << " 127.0.0.1:" << n.port << " check inter 200ms fall 3 rise 1\n";
   }
   out.close();
   haproxy_ = Spawn(dir_ + "/haproxy.log", {"/usr/sbin/haproxy", "-db", "-f", cfg});
