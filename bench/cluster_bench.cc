@@ -82,13 +82,7 @@ struct IngestFigures {
 IngestFigures IngestThroughNodes(int nodes, int batches) {
   IngestFigures f;
   testing::Cluster cluster(KEEL_BINARY);
-  {
-    auto db = std::move(store::Database::Open(cluster.url()).value());
-    if (!store::Migrate(*db).ok()) return f;
-    domain::RecordService rs(*db, testing::TestClock());
-    domain::AuthService auth(*db, testing::TestClock(), rs);
-    testing::BuildOrg(rs, auth, "acme");
-  }
+  if (cluster.SeedAcme() == 0) return f;
   for (int i = 0; i < nodes; ++i) cluster.AddNode("n" + std::to_string(i + 1));
   for (size_t i = 0; i < cluster.size(); ++i) {
     if (!cluster.Start(cluster.node(i))) return f;

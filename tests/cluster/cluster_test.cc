@@ -64,14 +64,8 @@ TEST(ClusterTest, IngestThroughTheBalancerWhileNodesDieLosesAndDoublesNothing) {
     GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
   }
   Cluster cluster(KEEL_BINARY);
-  int64_t tenant = 0;
-  {
-    auto db = std::move(store::Database::Open(cluster.url()).value());
-    ASSERT_TRUE(store::Migrate(*db).ok());
-    domain::RecordService rs(*db, TestClock());
-    domain::AuthService auth(*db, TestClock(), rs);
-    tenant = testing::BuildOrg(rs, auth, "acme").tenant;
-  }
+  const int64_t tenant = cluster.SeedAcme();
+  ASSERT_GT(tenant, 0) << "the database did not migrate";
   cluster.AddNode("n1");
   cluster.AddNode("n2");
   for (size_t i = 0; i < cluster.size(); ++i) ASSERT_TRUE(cluster.Start(cluster.node(i))) << "node " << i << " did not start";
@@ -178,14 +172,8 @@ TEST(ClusterTest, LeasedWorkMovesToTheSurvivorWhenItsNodeDies) {
     GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
   }
   Cluster cluster(KEEL_BINARY);
-  int64_t tenant = 0;
-  {
-    auto db = std::move(store::Database::Open(cluster.url()).value());
-    ASSERT_TRUE(store::Migrate(*db).ok());
-    domain::RecordService rs(*db, TestClock());
-    domain::AuthService auth(*db, TestClock(), rs);
-    tenant = testing::BuildOrg(rs, auth, "acme").tenant;
-  }
+  const int64_t tenant = cluster.SeedAcme();
+  ASSERT_GT(tenant, 0) << "the database did not migrate";
   cluster.AddNode("n1");
   cluster.AddNode("n2");
   for (size_t i = 0; i < cluster.size(); ++i) ASSERT_TRUE(cluster.Start(cluster.node(i)));
@@ -262,14 +250,8 @@ TEST(ClusterTest, AlertsAndDefinitionsReachEveryNodeOnce) {
     GTEST_SKIP() << "haproxy is not installed (run scripts/install-deps)";
   }
   Cluster cluster(KEEL_BINARY);
-  int64_t tenant = 0;
-  {
-    auto db = std::move(store::Database::Open(cluster.url()).value());
-    ASSERT_TRUE(store::Migrate(*db).ok());
-    domain::RecordService rs(*db, TestClock());
-    domain::AuthService auth(*db, TestClock(), rs);
-    tenant = testing::BuildOrg(rs, auth, "acme").tenant;
-  }
+  const int64_t tenant = cluster.SeedAcme();
+  ASSERT_GT(tenant, 0) << "the database did not migrate";
   ASSERT_TRUE(cluster.ShareSecretsAndAllowLoopback());
   cluster.AddNode("n1");
   cluster.AddNode("n2");

@@ -13,23 +13,14 @@
 #include <thread>
 
 #include "common/secrets.h"
+#include "domain/auth.h"
+#include "domain/records.h"
 #include "support/http_client.h"
+#include "support/org.h"
+#include "support/test_clock.h"
 #include "support/test_db.h"
 
 namespace keel::testing {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 bool Answers(int port, const std::string& path) {
   try {
@@ -81,6 +72,14 @@ Cluster::~Cluster() {
     kill(haproxy_, SIGTERM);
     waitpid(haproxy_, nullptr, 0);
   }
+}
+
+int64_t Cluster::SeedAcme() {
+  auto db = std::move(store::Database::Open(url_).value());
+  if (!store::Migrate(*db).ok()) return 0;
+  domain::RecordService rs(*db, TestClock());
+  domain::AuthService auth(*db, TestClock(), rs);
+  return BuildOrg(rs, auth, "acme").tenant;
 }
 
 void Cluster::AddNode(const std::string& name) { nodes_.push_back({name, FreePort(), 0}); }

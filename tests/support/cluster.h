@@ -5,13 +5,13 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
 namespace keel::testing {
 
-// A free TCP port on 127.0.0.1 (free when asked; another process may take it after).
-int FreePort();
 // Whether GET `path` on 127.0.0.1:`port` answers 200.
 bool Answers(int port, const std::string& path);
 // Starts `argv` (argv[0] a path) as a child process with stdout and stderr appended to `log`.
@@ -34,6 +34,8 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   const std::string& url() const { return url_; }
+  // Migrates the database and builds the test company "acme" (support/org.h); its tenant id.
+  int64_t SeedAcme();
   const std::string& dir() const { return dir_; }
 
   void AddNode(const std::string& name);

@@ -14,10 +14,6 @@
 #include <vector>
 
 namespace keel::testing {
-namespace {
-
-std::mutex g_mu;
-std::vector<std::string> g_dirs;
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -32,6 +28,12 @@ int FreePort() {
   close(fd);
   return port;
 }
+
+namespace {
+
+std::mutex g_mu;
+std::vector<std::string> g_dirs;
+
 
 int Run(const std::string& cmd) {
   int rc = std::system(cmd.c_str());

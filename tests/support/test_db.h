@@ -15,6 +15,9 @@ enum class TestBackend { kSqlite, kPostgres };
 
 std::string BackendName(TestBackend b);
 
+// A free TCP port on 127.0.0.1 (free when asked; another process may take it after).
+int FreePort();
+
 // A new empty database with the schema migrated. Aborts the test on failure.
 std::unique_ptr<store::Database> NewDatabase(TestBackend backend, std::string* url_out = nullptr,
                                              int pool_size = 8);
