@@ -7,6 +7,9 @@ JOBS ?= $(shell nproc)
 DB ?= data/keel.db
 PORT ?= 8080
 
+# Test suites run two at a time (each starts its own PostgreSQL on a free port and writes only
+# under its own temporary directory); the ones that kill processes or time a cluster are RUN_SERIAL.
+TEST_JOBS ?= 2
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
@@ -42,7 +45,7 @@ demo: build
 	@$(BUILD)/keel demo --database "$(DB)" --if-absent
 
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j 1
+	@cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 # The suites that read "now" again, on the test clock (tests/support/test_clock.h) at two awkward
 # moments: just after midnight on the first of a month (still the previous day in UTC) and late
@@ -50,8 +53,8 @@ test: build
 # those days (and a leap day) whatever the clock says.
 DATE_SUITES := ^(http_test|security_test)$$
 test-dates: build
-	@cd $(BUILD) && KEEL_TEST_NOW=2026-12-01T00:30:00+08:00 ctest --output-on-failure -j 1 -R '$(DATE_SUITES)'
-	@cd $(BUILD) && KEEL_TEST_NOW=2026-12-31T23:30:00+08:00 ctest --output-on-failure -j 1 -R '$(DATE_SUITES)'
+	@cd $(BUILD) && KEEL_TEST_NOW=2026-12-01T00:30:00+08:00 ctest --output-on-failure -j $(TEST_JOBS) -R '$(DATE_SUITES)'
+	@cd $(BUILD) && KEEL_TEST_NOW=2026-12-31T23:30:00+08:00 ctest --output-on-failure -j $(TEST_JOBS) -R '$(DATE_SUITES)'
 
 # The second CI configuration: AddressSanitizer + UndefinedBehaviorSanitizer (at -O1), every test
 # but the source checks (label lint: they read the tree, which `make test` already checked) and the
@@ -62,7 +65,7 @@ test-dates: build
 test-sanitize: deps
 	@cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEL_SANITIZE=ON -DKEEL_WERROR=ON -DKEEL_BUILD_BENCH=OFF > /dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
-	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 GTEST_FILTER='-*GenerateWithThePlantedStructure*' ctest --output-on-failure -j 2 -LE lint
+	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 GTEST_FILTER='-*GenerateWithThePlantedStructure*' ctest --output-on-failure -j $(TEST_JOBS) -LE lint
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from the seed corpus.
 fuzz: deps
