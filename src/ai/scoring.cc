@@ -9,6 +9,7 @@
 #include "domain/schema.h"
 #include "events/event_log.h"
 #include "events/lease.h"
+#include "store/tenant_scope.h"
 
 namespace keel::ai {
 
@@ -225,6 +226,7 @@ void AiService::Impl::Nightly() {
   for (int64_t tenant : tenants) {
     if (now - last_plan[tenant] < 3600000) continue;
     last_plan[tenant] = now;
+    store::TenantScope scope(tenant);  // the run sees and writes only this tenant's rows
     if (leases) {
       auto mine = leases->Claim(tenant, "ai.plan", std::to_string(now / 3600000));  // the UTC hour
       if (!mine.ok() || !*mine) continue;
@@ -239,6 +241,7 @@ void AiService::Impl::Nightly() {
     std::string day = FormatDate(local / kDayMs - (local < 0 ? 1 : 0));
     int hour = static_cast<int>((local % kDayMs) / 3600000);
     if (hour < opt.nightly_hour || last_day == day) continue;
+    store::TenantScope scope(tenant);
     if (leases) {
       auto mine = leases->Claim(tenant, "ai.nightly", day);
       if (!mine.ok() || !*mine) continue;

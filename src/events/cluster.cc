@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "events/event_log.h"
+#include "store/tenant_scope.h"
 
 namespace keel::events {
 
@@ -66,7 +67,13 @@ Result<ClusterStatus> ClusterView::ForTenant(int64_t tenant) const {
   s.node = self_;
   KEEL_ASSIGN_OR_RETURN(s.lag, TenantLag(tenant));  // before borrowing a connection: it may borrow its own
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  KEEL_ASSIGN_OR_RETURN(std::vector<HolderRow> holders, LeaseHolders(*conn, now, tenant));
+  std::vector<HolderRow> holders;
+  {
+    // Which nodes are alive is the operator's to know, not a tenant's: read across tenants in the
+    // system scope (row-level security); only node names and this tenant's counts come out.
+    store::TenantScope system(0);
+    KEEL_ASSIGN_OR_RETURN(holders, LeaseHolders(*conn, now, tenant));
+  }
   KEEL_ASSIGN_OR_RETURN(std::vector<LeaseRow> leases, ListLeases(*conn, tenant));
   s.nodes = NodesSeen(holders, now);
   s.leases = LeaseInfos(leases, now);

@@ -1,4 +1,5 @@
 #include "events/consumer.h"
+#include "store/tenant_scope.h"
 
 #include <algorithm>
 #include <chrono>
@@ -283,6 +284,7 @@ Status Consumer::SetCursor(store::Connection& conn, int64_t tenant, int64_t seq)
 Consumer::Stats Consumer::stats() const { return {events_.load(), batches_.load(), errors_.load(), jobs_done_.load()}; }
 
 Status Consumer::RunTenant(int64_t tenant, bool* more) {
+  store::TenantScope scope(tenant);
   *more = false;
   if (!options_.read_events) {
     KEEL_RETURN_IF_ERROR(handler_.Process(tenant, {}));

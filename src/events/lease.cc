@@ -1,4 +1,5 @@
 #include "events/lease.h"
+#include "store/tenant_scope.h"
 
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ Leases::Leases(store::Database& db, const Clock& clock, LeaseOptions options)
       take_(options.take) {}
 
 Result<std::optional<int64_t>> Leases::Hold(int64_t tenant, std::string_view name) {
+  store::TenantScope scope(tenant);
   if (!take_) return std::optional<int64_t>();
   auto conn = db_.Acquire();
   Result<std::optional<int64_t>> token =
@@ -100,11 +102,13 @@ std::map<std::string, Leases::Changes> Leases::changes() const {
 }
 
 Result<bool> Leases::Claim(int64_t tenant, std::string_view job, std::string_view period) {
+  store::TenantScope scope(tenant);
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   return ClaimPeriod(*conn, tenant, job, period, holder_, clock_.NowMs());
 }
 
 Status Leases::Release(int64_t tenant, std::string_view name, int64_t token) {
+  store::TenantScope scope(tenant);
   // Given up whatever the database says: should the update fail, the lease expires unrenewed.
   Forget(tenant, name, token, /*released=*/true);
   KEEL_ASSIGN_OR_RETURN(auto conn, db_.Acquire());

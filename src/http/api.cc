@@ -15,6 +15,8 @@
 #include "http/paging.h"
 #include "http/streams.h"
 #include "http/telemetry.h"
+#include "store/database.h"
+#include "store/tenant_scope.h"
 
 namespace keel::http {
 
@@ -729,12 +731,16 @@ Response Api::Handle(const Request& req) const {
       }
       Call call{in_memory ? static_cast<const Request&>(paged_req) : req, std::nullopt, json(), {}};
       Status st = BindPathParams(m.params, call);
+      // From sign-in on, the database shows this request only its tenant's rows (row-level
+      // security on PostgreSQL); before it (sign-in, a public link's token) it is the system's.
+      std::optional<store::TenantScope> tenant_scope;
       if (st.ok() && m.route->doc.auth) {
         auto p = Authenticate(req);
         if (p.ok()) {
           principal = *p;
           principal->request_id = req.request_id;
           call.principal = principal;
+          tenant_scope.emplace(principal->tenant_id);
         } else {
           st = p.status();
         }

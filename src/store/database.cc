@@ -1,4 +1,5 @@
 #include "store/database.h"
+#include "store/tenant_scope.h"
 
 #include <algorithm>
 
@@ -63,6 +64,15 @@ std::optional<std::string> Row::OptText(std::string_view column) const {
   const Value& v = (*this)[column];
   return IsNull(v) ? std::nullopt : std::optional<std::string>(AsText(v));
 }
+
+namespace {
+thread_local int64_t t_tenant_scope = 0;
+}  // namespace
+
+TenantScope::TenantScope(int64_t tenant_id) : previous_(t_tenant_scope) { t_tenant_scope = tenant_id; }
+TenantScope::~TenantScope() { t_tenant_scope = previous_; }
+int64_t TenantScope::Current() { return t_tenant_scope; }
+std::string TenantScope::SettingValue() { return t_tenant_scope > 0 ? std::to_string(t_tenant_scope) : "system"; }
 
 Status Connection::Commit() {
   std::vector<int64_t> tenants;

@@ -9,6 +9,8 @@
 #include "common/time.h"
 #include "store/database.h"
 
+#include <spdlog/spdlog.h>
+
 namespace keel::store {
 namespace {
 
@@ -814,7 +816,47 @@ CREATE UNIQUE INDEX notifications_once ON notifications (tenant_id, dedup_key);
 CREATE INDEX notifications_pending ON notifications (tenant_id, status, created_at);
 )SQL",
      "", ""},
+    {20, "row-level security: a transaction sees and writes only its tenant's rows (PostgreSQL)",
+     // keel_row_visible is a plain SQL function, inlined into every policy: the store sets
+     // keel.tenant_id in each transaction to the thread's tenant or to 'system' (store::TenantScope);
+     // unset (a psql session, a forgotten scope) shows nothing. The tables themselves are switched on
+     // by kRowSecurityEverywhere, which Migrate runs after every migration from this one on.
+     "", "",
+     R"SQL(
+CREATE OR REPLACE FUNCTION keel_row_visible(row_tenant BIGINT) RETURNS BOOLEAN
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE current_setting('keel.tenant_id', true)
+             WHEN 'system' THEN true
+             WHEN '' THEN false
+             ELSE row_tenant = current_setting('keel.tenant_id', true)::BIGINT END
+  $$;
+)SQL"},
 };
+
+// Every table of the schema with a tenant_id column: row-level security on, forced for the owner
+// too (Keel's login role usually owns the tables), with the one policy. Idempotent; a table added
+// by a later migration is covered the next time Migrate runs.
+constexpr const char* kRowSecurityEverywhere = R"SQL(
+DO $$
+DECLARE t TEXT;
+BEGIN
+  FOR t IN SELECT c.relname FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+           WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+             AND NOT (c.relrowsecurity AND c.relforcerowsecurity AND EXISTS (
+               SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'keel_tenant'))
+  LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+    IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t::regclass AND p.polname = 'keel_tenant') THEN
+      EXECUTE format('CREATE POLICY keel_tenant ON %I USING (keel_row_visible(tenant_id)) '
+                     'WITH CHECK (keel_row_visible(tenant_id))', t);
+    END IF;
+  END LOOP;
+END $$;
+)SQL";
+constexpr int kRowSecuritySince = 20;
 
 }  // namespace
 
@@ -866,8 +908,19 @@ Result<int> Migrate(Database& db) {
         conn->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                    p)
             .status());
+    if (conn->backend() == Backend::kPostgres && m.version >= kRowSecuritySince) {
+      KEEL_RETURN_IF_ERROR(conn->ExecScript(kRowSecurityEverywhere));
+    }
     KEEL_RETURN_IF_ERROR(tx.Commit());
     ++applied;
+  }
+  if (conn->backend() == Backend::kPostgres) {
+    auto role = conn->Query("SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user");
+    if (role.ok() && !role->rows.empty() && AsInt(role->rows[0][1]) != 0) {
+      spdlog::warn("PostgreSQL role {} is a superuser or has BYPASSRLS: row-level security does not apply to it. "
+                   "Connect as an ordinary role that owns the database (docs/deploy.md)",
+                   AsText(role->rows[0][0]));
+    }
   }
   return applied;
 }

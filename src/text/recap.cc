@@ -10,6 +10,7 @@
 #include "alerts/notify.h"
 #include "events/lease.h"
 #include "text/internal.h"
+#include "store/tenant_scope.h"
 
 namespace keel::text {
 namespace {
@@ -463,6 +464,7 @@ void TextService::Impl::Periodic() {
     std::string day = FormatDate(local / kDayMs);
     int hour = static_cast<int>((local % kDayMs) / 3600000);
     if (hour < (*t)->recap_hour) continue;
+    store::TenantScope scope(tenant);  // the tenant's recaps see and write only its rows
     Result<std::vector<int64_t>> units = std::vector<int64_t>(), sups = std::vector<int64_t>();
     {
       auto c = db.Acquire();

@@ -72,16 +72,23 @@ class Cluster {
   ~Cluster() {
     Run(as_ + bin_ + "/pg_ctl -D '" + dir_ + "/data' -m immediate -w stop > /dev/null 2>&1");
   }
-  std::string Url(const std::string& db) const {
-    return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + db;
+  // Keel connects as `keel`, an ordinary role that owns its database, as in production: a
+  // superuser would pass through row-level security unchecked.
+  std::string Url(const std::string& db, const std::string& user = "keel") const {
+    return "postgresql://" + user + "@127.0.0.1:" + std::to_string(port_) + "/" + db;
   }
   std::string NewDb() {
     static std::atomic<int> n{0};
     std::string name = "keel_t" + std::to_string(getpid()) + "_" + std::to_string(++n);
-    auto admin = store::Database::Open(Url("postgres"), {.pool_size = 1});
+    auto admin = store::Database::Open(Url("postgres", "postgres"), {.pool_size = 1});
     if (!admin.ok()) throw std::runtime_error(admin.status().ToString());
     auto conn = (*admin)->Acquire();
-    auto st = (*conn)->ExecScript("CREATE DATABASE " + name);
+    if (!role_created_) {
+      auto role = (*conn)->ExecScript("CREATE ROLE keel LOGIN NOSUPERUSER NOBYPASSRLS");
+      if (!role.ok()) throw std::runtime_error(role.ToString());
+      role_created_ = true;
+    }
+    auto st = (*conn)->ExecScript("CREATE DATABASE " + name + " OWNER keel");
     if (!st.ok()) throw std::runtime_error(st.ToString());
     return Url(name);
   }
@@ -89,6 +96,7 @@ class Cluster {
  private:
   std::string bin_, dir_, as_;
   int port_ = 0;
+  bool role_created_ = false;
 };
 
 Cluster& TheCluster() {

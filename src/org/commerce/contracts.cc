@@ -9,6 +9,7 @@
 #include "org/governance/json.h"
 #include "org/internal.h"
 #include "org/workflow/approvals.h"
+#include "store/tenant_scope.h"
 
 namespace keel::org {
 
@@ -54,6 +55,7 @@ Result<SignedContract> Commerce::SignContract(const Principal& p, int64_t id, co
 }
 
 Result<LifecycleRun> Commerce::ContractLifecycle(int64_t tenant) {
+  store::TenantScope scope(tenant);  // the pass sees and writes only this tenant's rows
   auto sys = Principal::System(tenant);
   const domain::EntityDef& contracts = *domain::FindEntity("contracts");
   std::string today;

@@ -1,4 +1,5 @@
 #include "store/postgres/pg_database.h"
+#include "store/tenant_scope.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -10,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -41,7 +44,45 @@ std::string Renumber(std::string_view sql) {
   return out;
 }
 
-Status MapResultError(PGresult* res, std::string_view sql) {
+// The last key column of each unique index, by index name: the field a unique violation names.
+// PostgreSQL leaves the key out of the error's detail on a table with row-level security, so the
+// name comes from the catalog, read on its own short connection (the failed transaction cannot
+// ask) once, and again when an index it does not know shows up.
+class UniqueKeys {
+ public:
+  explicit UniqueKeys(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  std::string FieldOf(const std::string& index) {
+    std::lock_guard g(mu_);
+    if (auto it = fields_.find(index); it != fields_.end()) return it->second;
+    Load();
+    auto [it, fresh] = fields_.emplace(index, "");  // an expression index: no column to name
+    (void)fresh;
+    return it->second;
+  }
+
+ private:
+  void Load() {
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c,
+                           "SELECT i.relname, a.attname FROM pg_index x "
+                           "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace "
+                           "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[x.indnkeyatts - 1] "
+                           "WHERE x.indisunique AND n.nspname = current_schema()");
+      if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); ++i) fields_[PQgetvalue(r, i, 0)] = PQgetvalue(r, i, 1);
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+  }
+
+  const std::string conninfo_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> fields_;  // guarded by mu_
+};
+
+Status MapResultError(PGresult* res, std::string_view sql, UniqueKeys* keys = nullptr) {
   const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   std::string msg = PQresultErrorMessage(res);
   std::string code = state ? state : "";
@@ -58,6 +99,8 @@ Status MapResultError(PGresult* res, std::string_view sql) {
         field = comma == std::string::npos ? cols : cols.substr(comma + 2);
       }
     }
+    const char* index = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (field.empty() && keys != nullptr && index != nullptr) field = keys->FieldOf(index);
     return Status::Error(ErrorKind::kConflict, "conflict.duplicate",
                          "a record with this " + field + " already exists",
                          "该" + field + "已存在", field);
@@ -71,6 +114,11 @@ Status MapResultError(PGresult* res, std::string_view sql) {
     return Status::Invalid("validation.reference", "a referenced record does not exist",
                            "引用的记录不存在");
   }
+  if (code == "42501" && msg.find("row-level security") != std::string::npos) {
+    // A write into another tenant's rows: a defect of the caller, refused by the database.
+    return Status::Error(ErrorKind::kForbidden, "store.row_security", "the row belongs to another tenant",
+                         "该记录属于其他租户");
+  }
   if (code == "40001" || code == "40P01" || code == "55P03") {
     return Status::Error(ErrorKind::kUnavailable, "store.busy", "the database is busy",
                          "数据库繁忙");
@@ -81,7 +129,7 @@ Status MapResultError(PGresult* res, std::string_view sql) {
 
 class PgConnection : public Connection {
  public:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PgConnection(PGconn* conn, std::shared_ptr<UniqueKeys> keys) : conn_(conn), keys_(std::move(keys)) {}
   ~PgConnection() override { PQfinish(conn_); }
 
   Backend backend() const override { return Backend::kPostgres; }
@@ -134,11 +182,13 @@ class PgConnection : public Connection {
   }
 
   Status ExecScript(std::string_view sql) override {
+    // Raw: outside a transaction no tenant scope is set (CREATE DATABASE and VACUUM cannot share a
+    // query string with it), so tenant tables show nothing there; migrations run in a transaction.
     std::string s(sql);
     PGresult* res = PQexec(conn_, s.c_str());
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-      Status err = MapResultError(res, sql);
+      Status err = MapResultError(res, sql, keys_.get());
       PQclear(res);
       return err;
     }
@@ -149,8 +199,12 @@ class PgConnection : public Connection {
   // A write transaction reads committed data statement by statement (writers serialise on their
   // own locks); a read transaction sees one snapshot throughout, so that state read in several
   // statements (stored rollups and their position) is consistent.
+  // Every transaction starts in the thread's tenant scope (row-level security, TenantScope), in
+  // the same round trip as BEGIN.
   Status Begin(bool write) override {
-    return Exec(write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status();
+    std::string sql = write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    sql += "; SELECT set_config('keel.tenant_id', '" + TenantScope::SettingValue() + "', true)";
+    return ExecScript(sql);
   }
 
   bool Healthy() override {
@@ -176,16 +230,13 @@ class PgConnection : public Connection {
       if (prepared_.size() > 512) {
         PQclear(PQexec(conn_, "DEALLOCATE ALL"));
         prepared_.clear();
+        scope_prepared_ = false;
       }
       name = "s" + std::to_string(++counter_);
       std::string text = Renumber(sql);
       PGresult* res = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
       if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        Status err = PQstatus(conn_) == CONNECTION_BAD
-                         ? Status::Error(ErrorKind::kUnavailable, "store.connection",
-                                         "lost the connection to PostgreSQL",
-                                         "与 PostgreSQL 的连接已断开")
-                         : MapResultError(res, sql);
+        Status err = PQstatus(conn_) == CONNECTION_BAD ? LostConnection() : MapResultError(res, sql, keys_.get());
         PQclear(res);
         return err;
       }
@@ -211,18 +262,82 @@ class PgConnection : public Connection {
       }
       values[i] = text[i].c_str();
     }
-    PGresult* res = PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
-                                   values.data(), nullptr, nullptr, 0);
+    PGresult* res = PQtransactionStatus(conn_) == PQTRANS_IDLE
+                        ? RunScoped(name, values)
+                        : PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
+                                         values.data(), nullptr, nullptr, 0);
+    if (res == nullptr) return LostConnection();
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      Status err = MapResultError(res, sql);
+      Status err = MapResultError(res, sql, keys_.get());
       PQclear(res);
       return err;
     }
     return res;
   }
 
+  static Status LostConnection() {
+    return Status::Error(ErrorKind::kUnavailable, "store.connection", "lost the connection to PostgreSQL",
+                         "与 PostgreSQL 的连接已断开");
+  }
+
+  // A statement outside a transaction: the tenant scope and the statement go in one pipeline, so
+  // they run in one implicit transaction and one round trip. Returns the statement's result (an
+  // error result when the scope could not be set), or null when the connection broke.
+  PGresult* RunScoped(const std::string& name, const std::vector<const char*>& values) {
+    if (!scope_prepared_) {
+      PGresult* r = PQprepare(conn_, "keel_scope", "SELECT set_config('keel.tenant_id', $1, true)", 1, nullptr);
+      bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!ok) return nullptr;
+      scope_prepared_ = true;
+    }
+    std::string scope = TenantScope::SettingValue();
+    const char* scope_value[] = {scope.c_str()};
+    if (PQenterPipelineMode(conn_) != 1) return nullptr;
+    bool sent = PQsendQueryPrepared(conn_, "keel_scope", 1, scope_value, nullptr, nullptr, 0) == 1 &&
+                PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                    nullptr, 0) == 1 &&
+                PQpipelineSync(conn_) == 1;
+    // Results come per query, each list ended by a null; then the sync point.
+    PGresult* scope_res = nullptr;
+    PGresult* stmt_res = nullptr;
+    bool synced = false;
+    for (int ends = 0, guard = 0; sent && !synced && guard < 64; ++guard) {
+      PGresult* r = PQgetResult(conn_);
+      if (r == nullptr) {
+        if (PQstatus(conn_) == CONNECTION_BAD) break;
+        ++ends;
+        continue;
+      }
+      if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        synced = true;
+      } else if (ends == 0 && scope_res == nullptr) {
+        scope_res = r;
+      } else if (ends == 1 && stmt_res == nullptr) {
+        stmt_res = r;
+      } else {
+        PQclear(r);
+      }
+    }
+    PQexitPipelineMode(conn_);
+    if (!synced) {
+      PQclear(scope_res);
+      PQclear(stmt_res);
+      return nullptr;
+    }
+    if (PQresultStatus(scope_res) != PGRES_TUPLES_OK) {  // the statement was not run
+      PQclear(stmt_res);
+      return scope_res;
+    }
+    PQclear(scope_res);
+    return stmt_res;
+  }
+
   PGconn* conn_;
+  std::shared_ptr<UniqueKeys> keys_;
+  bool scope_prepared_ = false;
   std::unordered_map<std::string, std::string> prepared_;
   int64_t counter_ = 0;
 };
@@ -230,7 +345,8 @@ class PgConnection : public Connection {
 class PgDatabase : public Database {
  public:
   PgDatabase(std::string conninfo, DatabaseOptions options)
-      : Database(options.pool_size), conninfo_(std::move(conninfo)), options_(std::move(options)) {}
+      : Database(options.pool_size), conninfo_(std::move(conninfo)), options_(std::move(options)),
+        keys_(std::make_shared<UniqueKeys>(conninfo_)) {}
   ~PgDatabase() override {
     stop_.store(true);
     if (listener_.joinable()) listener_.join();
@@ -269,7 +385,7 @@ class PgDatabase : public Database {
       return Status::Error(ErrorKind::kUnavailable, "store.open",
                            "cannot connect to PostgreSQL: " + msg, "无法连接 PostgreSQL：" + msg);
     }
-    auto conn = std::make_unique<PgConnection>(c);
+    auto conn = std::make_unique<PgConnection>(c, keys_);
     KEEL_RETURN_IF_ERROR(conn->ExecScript("SET client_min_messages = warning; "
                                           "SET TIME ZONE 'UTC'"));
     return std::unique_ptr<Connection>(std::move(conn));
@@ -330,6 +446,7 @@ class PgDatabase : public Database {
 
   std::string conninfo_;
   DatabaseOptions options_;
+  std::shared_ptr<UniqueKeys> keys_;  // after conninfo_: made from it
   std::atomic<bool> enabled_{false}, stop_{false};
   std::string origin_;  // written once before the thread starts
   std::thread listener_;
