@@ -15,6 +15,7 @@
 #include "metrics/engine.h"
 #include "metrics/query_json.h"
 #include "store/database.h"
+#include "store/tenant_scope.h"
 
 namespace keel::http {
 
@@ -126,6 +127,7 @@ struct StreamHub::Impl {
     if (owner == p.user_id) return true;
     if (p.role != domain::Role::kUnitLead) return false;
     if (!unit) return false;
+    store::TenantScope scope(p.tenant_id);
     auto conn = db.Acquire();
     if (!conn.ok()) return false;
     auto in = domain::UnitTree::InSubtree(**conn, p.tenant_id, unit, p.unit_path);
@@ -203,6 +205,7 @@ struct StreamHub::Impl {
       for (auto& s : due) {
         auto stream = s->stream.lock();
         if (!stream) continue;
+        store::TenantScope scope(s->p.tenant_id);  // the subscriber's rows only (row-level security)
         auto frame = Snapshot(*s, seqs[s->p.tenant_id]);
         if (frame) stream->Push(std::move(*frame));
       }
