@@ -1,5 +1,7 @@
 #include "events/event_log.h"
 
+#include "store/bulk.h"
+
 namespace keel::events {
 
 using store::Value;
@@ -18,18 +20,18 @@ Result<int64_t> Append(store::Connection& conn, int64_t tenant_id, std::vector<E
   if (r.empty()) return Status::Internal("event_seq upsert returned nothing");
   const int64_t end = store::AsInt(r.rows[0][0]);
   const int64_t first = end - n;
+  std::vector<std::vector<Value>> rows;
+  rows.reserve(events.size());
   for (int64_t i = 0; i < n; ++i) {
     Event& e = events[i];
     e.tenant_id = tenant_id;
     e.seq = first + i;
-    Value row[] = {tenant_id, e.seq, FormatTimestamp(e.at), e.type, e.entity,
-                   e.entity_id, e.actor_id, e.payload};
-    KEEL_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO events (tenant_id, seq, at, type, entity, entity_id, actor_id, "
-                  "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  row)
-            .status());
+    rows.push_back({tenant_id, e.seq, FormatTimestamp(e.at), e.type, e.entity, e.entity_id, e.actor_id, e.payload});
   }
+  static const store::BulkColumn kColumns[] = {{"tenant_id", "bigint"}, {"seq", "bigint"},       {"at", "text"},
+                                               {"type", "text"},        {"entity", "text"},      {"entity_id", "bigint"},
+                                               {"actor_id", "bigint"},  {"payload", "text"}};
+  KEEL_RETURN_IF_ERROR(store::InsertMany(conn, "events", kColumns, rows));
   return first;
 }
 

@@ -18,6 +18,7 @@
 
 #include "events/event_log.h"
 #include "ingest/ingest.h"
+#include "ingest/store.h"
 
 namespace keel::ingest {
 
@@ -132,9 +133,9 @@ struct Ingestor::Impl {
   Status CheckScope(store::Connection& conn, const Principal& p, const Prepared& r);
   // One group commit (writer.cc): every record of every batch, keys and events in one transaction.
   Status WriteGroup(std::vector<std::shared_ptr<Batch>>& group, std::vector<std::vector<int>>& outcome);
-  // Writes one record's rows; fills the event it emits.
-  Status WriteRecord(store::Connection& conn, const Batch& b, const Prepared& r, int64_t id, const std::string& now,
-                     events::Event& ev);
+  // Adds one record's rows to the group's; fills the event it emits.
+  void WriteRecord(repo::PendingRows& rows, const Batch& b, const Prepared& r, int64_t id, const std::string& now,
+                   events::Event& ev);
   void Run();
   // IngestRecords' steps (ingest.cc): refuses order codes already taken (a retry with the same
   // key is a duplicate instead), and sends leads and stage changes through the record service.

@@ -1,5 +1,7 @@
 #include "ingest/store.h"
 
+#include "store/bulk.h"
+
 #include "store/rows.h"
 
 #include <algorithm>
@@ -117,33 +119,48 @@ Result<std::set<std::string>> TakenOrderCodes(Connection& conn, int64_t tenant, 
   return taken;
 }
 
-Status InsertOrder(Connection& conn, int64_t tenant, const OrderRow& r) {
-  Value o[] = {tenant, r.id, r.code, OptId(r.store_id), OptId(r.customer_id), r.owner_id, r.unit_id, r.channel, r.status,
-               r.ordered_at, r.currency, r.total, r.discount_total, r.line_count, r.now, r.now, OptId(r.created_by)};
-  return conn.Exec("INSERT INTO orders (tenant_id, id, code, store_id, customer_id, owner_id, unit_id, channel, status, "
-                   "ordered_at, currency, total, discount_total, line_count, created_at, updated_at, created_by) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", o).status();
+void AddOrder(PendingRows& out, int64_t tenant, const OrderRow& r) {
+  out.orders.push_back({tenant, r.id, r.code, OptId(r.store_id), OptId(r.customer_id), r.owner_id, r.unit_id, r.channel, r.status,
+                        r.ordered_at, r.currency, r.total, r.discount_total, r.line_count, r.now, r.now, OptId(r.created_by)});
 }
 
-Status InsertOrderLine(Connection& conn, int64_t tenant, const OrderLineRow& l) {
-  Value lq[] = {tenant, l.order_id, l.line_no, l.product_id, l.qty, l.unit_price, l.discount, l.amount};
-  return conn.Exec("INSERT INTO order_lines (tenant_id, order_id, line_no, product_id, qty, unit_price, "
-                   "discount, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lq).status();
+void AddOrderLine(PendingRows& out, int64_t tenant, const OrderLineRow& l) {
+  out.order_lines.push_back({tenant, l.order_id, l.line_no, l.product_id, l.qty, l.unit_price, l.discount, l.amount});
 }
 
-Status InsertActivity(Connection& conn, int64_t tenant, const ActivityRow& r) {
-  Value a[] = {tenant, r.id, r.kind, OptText(r.subject), OptText(r.notes), r.occurred_at, store::Nullable(r.duration_min),
-               OptText(r.outcome), OptId(r.customer_id), OptId(r.store_id), r.owner_id, r.unit_id, r.now, r.now, OptId(r.created_by)};
-  return conn.Exec("INSERT INTO activities (tenant_id, id, kind, subject, notes, occurred_at, duration_min, outcome, "
-                   "customer_id, store_id, owner_id, unit_id, created_at, updated_at, created_by) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a).status();
+void AddActivity(PendingRows& out, int64_t tenant, const ActivityRow& r) {
+  out.activities.push_back({tenant, r.id, r.kind, OptText(r.subject), OptText(r.notes), r.occurred_at, store::Nullable(r.duration_min),
+                            OptText(r.outcome), OptId(r.customer_id), OptId(r.store_id), r.owner_id, r.unit_id, r.now, r.now,
+                            OptId(r.created_by)});
 }
 
-Status InsertSignal(Connection& conn, int64_t tenant, const SignalRow& r) {
-  Value s[] = {tenant, r.id, r.kind, r.source, r.title, OptText(r.body), OptText(r.url), OptId(r.customer_id),
-               store::Nullable(r.sentiment), OptId(r.owner_id), OptId(r.unit_id), r.occurred_at, r.now};
-  return conn.Exec("INSERT INTO signals (tenant_id, id, kind, source, title, body, url, customer_id, sentiment, "
-                   "owner_id, unit_id, occurred_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s).status();
+void AddSignal(PendingRows& out, int64_t tenant, const SignalRow& r) {
+  out.signals.push_back({tenant, r.id, r.kind, r.source, r.title, OptText(r.body), OptText(r.url), OptId(r.customer_id),
+                         store::Nullable(r.sentiment), OptId(r.owner_id), OptId(r.unit_id), r.occurred_at, r.now});
+}
+
+Status InsertPending(Connection& conn, const PendingRows& rows) {
+  using C = store::BulkColumn;
+  static const C kOrders[] = {{"tenant_id", "bigint"}, {"id", "bigint"}, {"code", "text"}, {"store_id", "bigint"},
+                              {"customer_id", "bigint"}, {"owner_id", "bigint"}, {"unit_id", "bigint"}, {"channel", "text"},
+                              {"status", "text"}, {"ordered_at", "text"}, {"currency", "text"}, {"total", "bigint"},
+                              {"discount_total", "bigint"}, {"line_count", "bigint"}, {"created_at", "text"},
+                              {"updated_at", "text"}, {"created_by", "bigint"}};
+  static const C kLines[] = {{"tenant_id", "bigint"}, {"order_id", "bigint"}, {"line_no", "bigint"}, {"product_id", "bigint"},
+                             {"qty", "bigint"}, {"unit_price", "bigint"}, {"discount", "bigint"}, {"amount", "bigint"}};
+  static const C kActivities[] = {{"tenant_id", "bigint"}, {"id", "bigint"}, {"kind", "text"}, {"subject", "text"},
+                                  {"notes", "text"}, {"occurred_at", "text"}, {"duration_min", "bigint"}, {"outcome", "text"},
+                                  {"customer_id", "bigint"}, {"store_id", "bigint"}, {"owner_id", "bigint"},
+                                  {"unit_id", "bigint"}, {"created_at", "text"}, {"updated_at", "text"},
+                                  {"created_by", "bigint"}};
+  static const C kSignals[] = {{"tenant_id", "bigint"}, {"id", "bigint"}, {"kind", "text"}, {"source", "text"},
+                               {"title", "text"}, {"body", "text"}, {"url", "text"}, {"customer_id", "bigint"},
+                               {"sentiment", "double precision"}, {"owner_id", "bigint"}, {"unit_id", "bigint"},
+                               {"occurred_at", "text"}, {"created_at", "text"}};
+  KEEL_RETURN_IF_ERROR(store::InsertMany(conn, "orders", kOrders, rows.orders));
+  KEEL_RETURN_IF_ERROR(store::InsertMany(conn, "order_lines", kLines, rows.order_lines));
+  KEEL_RETURN_IF_ERROR(store::InsertMany(conn, "activities", kActivities, rows.activities));
+  return store::InsertMany(conn, "signals", kSignals, rows.signals);
 }
 
 Result<std::vector<EventTypeRow>> ActiveEventTypes(Connection& conn, int64_t tenant) {

@@ -89,10 +89,16 @@ struct SignalRow {
   std::string occurred_at, now;
 };
 
-Status InsertOrder(store::Connection& conn, int64_t tenant, const OrderRow& o);
-Status InsertOrderLine(store::Connection& conn, int64_t tenant, const OrderLineRow& l);
-Status InsertActivity(store::Connection& conn, int64_t tenant, const ActivityRow& a);
-Status InsertSignal(store::Connection& conn, int64_t tenant, const SignalRow& s);
+// The rows of one group commit, gathered per table and written table by table
+// (store::InsertMany: one statement per 2,000 rows on PostgreSQL), orders before their lines.
+struct PendingRows {
+  std::vector<std::vector<store::Value>> orders, order_lines, activities, signals;
+};
+void AddOrder(PendingRows& out, int64_t tenant, const OrderRow& o);
+void AddOrderLine(PendingRows& out, int64_t tenant, const OrderLineRow& l);
+void AddActivity(PendingRows& out, int64_t tenant, const ActivityRow& a);
+void AddSignal(PendingRows& out, int64_t tenant, const SignalRow& s);
+Status InsertPending(store::Connection& conn, const PendingRows& rows);
 
 // ---- event_types
 

@@ -7,24 +7,23 @@
 
 namespace keel::ingest {
 
-Status Ingestor::Impl::WriteRecord(store::Connection& conn, const Batch& b, const Prepared& r, int64_t id, const std::string& now,
-                                   events::Event& ev) {
+void Ingestor::Impl::WriteRecord(repo::PendingRows& rows, const Batch& b, const Prepared& r, int64_t id, const std::string& now,
+                                 events::Event& ev) {
   std::string at = FormatTimestamp(r.at);
   ev.at = r.at;
   ev.actor_id = b.actor;
   switch (r.kind) {
     case Prepared::Kind::kOrder: {
-      KEEL_RETURN_IF_ERROR(repo::InsertOrder(conn, b.tenant, {.id = id, .code = r.code, .store_id = r.store, .customer_id = r.customer,
+      repo::AddOrder(rows, b.tenant, {.id = id, .code = r.code, .store_id = r.store, .customer_id = r.customer,
                                                       .owner_id = r.owner, .unit_id = r.unit, .channel = r.channel, .status = r.status,
                                                       .ordered_at = at, .currency = r.currency, .total = r.total,
                                                       .discount_total = r.discount_total,
                                                       .line_count = static_cast<int64_t>(r.lines.size()), .now = now,
-                                                      .created_by = b.actor}));
+                                                      .created_by = b.actor});
       json lines = json::array();
       for (size_t n = 0; n < r.lines.size(); ++n) {
         const Line& l = r.lines[n];
-        KEEL_RETURN_IF_ERROR(repo::InsertOrderLine(conn, b.tenant, {id, static_cast<int64_t>(n + 1), l.product, l.qty, l.unit_price,
-                                                                    l.discount, l.amount}));
+        repo::AddOrderLine(rows, b.tenant, {id, static_cast<int64_t>(n + 1), l.product, l.qty, l.unit_price, l.discount, l.amount});
         lines.push_back({{"line_no", n + 1}, {"product_id", l.product}, {"qty", l.qty}, {"unit_price", l.unit_price / 100.0},
                          {"discount", l.discount / 100.0}, {"amount", l.amount / 100.0}});
       }
@@ -40,11 +39,11 @@ Status Ingestor::Impl::WriteRecord(store::Connection& conn, const Batch& b, cons
       break;
     }
     case Prepared::Kind::kActivity: {
-      KEEL_RETURN_IF_ERROR(repo::InsertActivity(
-          conn, b.tenant, {.id = id, .kind = r.akind, .subject = r.subject, .notes = r.notes, .occurred_at = at,
+      repo::AddActivity(
+          rows, b.tenant, {.id = id, .kind = r.akind, .subject = r.subject, .notes = r.notes, .occurred_at = at,
                            .duration_min = r.duration >= 0 ? std::optional<int64_t>(r.duration) : std::nullopt,
                            .outcome = r.outcome, .customer_id = r.customer, .store_id = r.store, .owner_id = r.owner,
-                           .unit_id = r.unit, .now = now, .created_by = b.actor}));
+                           .unit_id = r.unit, .now = now, .created_by = b.actor});
       ev.type = "activity.created";
       ev.entity = "activities";
       ev.entity_id = id;
@@ -58,11 +57,11 @@ Status Ingestor::Impl::WriteRecord(store::Connection& conn, const Batch& b, cons
       break;
     }
     case Prepared::Kind::kSignal: {
-      KEEL_RETURN_IF_ERROR(repo::InsertSignal(
-          conn, b.tenant, {.id = id, .kind = r.skind, .source = r.source, .title = r.title, .body = r.body, .url = r.url,
+      repo::AddSignal(
+          rows, b.tenant, {.id = id, .kind = r.skind, .source = r.source, .title = r.title, .body = r.body, .url = r.url,
                            .customer_id = r.customer,
                            .sentiment = std::isnan(r.sentiment) ? std::nullopt : std::optional<double>(r.sentiment),
-                           .owner_id = r.owner, .unit_id = r.unit, .occurred_at = at, .now = now}));
+                           .owner_id = r.owner, .unit_id = r.unit, .occurred_at = at, .now = now});
       ev.type = "signal.received";
       ev.entity = "signals";
       ev.entity_id = id;
@@ -82,7 +81,6 @@ Status Ingestor::Impl::WriteRecord(store::Connection& conn, const Batch& b, cons
       break;
     }
   }
-  return Status();
 }
 
 Status Ingestor::Impl::WriteGroup(std::vector<std::shared_ptr<Batch>>& group, std::vector<std::vector<int>>& outcome) {
@@ -93,6 +91,7 @@ Status Ingestor::Impl::WriteGroup(std::vector<std::shared_ptr<Batch>>& group, st
   for (int64_t t : tenants) KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, t));
   std::string now = FormatTimestamp(clock.NowMs());
   std::map<int64_t, std::vector<events::Event>> evs;
+  repo::PendingRows rows;
   outcome.assign(group.size(), {});
   for (size_t g = 0; g < group.size(); ++g) {
     Batch& b = *group[g];
@@ -116,10 +115,11 @@ Status Ingestor::Impl::WriteGroup(std::vector<std::shared_ptr<Batch>>& group, st
       }
       events::Event ev;
       int64_t id = r.kind == Prepared::Kind::kCustom ? 0 : ids[next++];
-      KEEL_RETURN_IF_ERROR(WriteRecord(*conn, b, r, id, now, ev));
+      WriteRecord(rows, b, r, id, now, ev);
       evs[b.tenant].push_back(std::move(ev));
     }
   }
+  KEEL_RETURN_IF_ERROR(repo::InsertPending(*conn, rows));
   for (auto& [t, list] : evs) KEEL_RETURN_IF_ERROR(events::Append(*conn, t, list).status());
   return tx.Commit();
 }
