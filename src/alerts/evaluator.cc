@@ -291,11 +291,12 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     KEEL_RETURN_IF_ERROR(repo::SetEscalation(*conn, tenant, id, int64_t(step), NextStepAt(rule, step, now)));
     KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, seq, false, &pending));
   }
+  // The task commits with the alert: a node dying after the commit can lose neither.
+  if (rule.create_task && !escalated) CreateTask(*conn, tenant, rule, id, sev, d.unit_id, d.owner_id, d.summary_zh, d.summary_en, now);
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
   gs.alert_id = id;
   gs.firing = sev;
-  if (rule.create_task && !escalated) CreateTask(*conn, tenant, rule, id, sev, d.unit_id, d.owner_id, d.summary_zh, d.summary_en, now);
   Publish(tenant, alert);
   return Status();
 }
@@ -318,11 +319,19 @@ void AlertEngine::Impl::CreateTask(store::Connection& conn, int64_t tenant, cons
                {"owner_id", assignee}, {"unit_id", **unit_of},
                {"priority", sev == Severity::kCritical ? "urgent" : "high"}, {"source", "alert"},
                {"due_at", FormatTimestamp(now + 86400000)}};
-  auto created = records.Create(Principal::System(tenant), *domain::FindEntity("tasks"), task);
-  if (created.ok()) {
-    (void)repo::SetTask(conn, tenant, id, (*created)["id"].get<int64_t>());
+  // Inside the alert's transaction, behind a savepoint: a task that cannot be made (its assignee
+  // left meanwhile) is logged and the alert still fires.
+  if (Status sp = conn.Savepoint("alert_task"); !sp.ok()) {
+    spdlog::warn("alert {}: task not created: {}", id, sp.ToString());
+    return;
+  }
+  auto created = records.CreateWithin(conn, Principal::System(tenant), *domain::FindEntity("tasks"), task);
+  Status st = created.ok() ? repo::SetTask(conn, tenant, id, (*created)["id"].get<int64_t>()) : created.status();
+  if (st.ok()) {
+    (void)conn.ReleaseSavepoint("alert_task");
   } else {
-    spdlog::warn("alert {}: task not created: {}", id, created.status().ToString());
+    (void)conn.RollbackToSavepoint("alert_task");
+    spdlog::warn("alert {}: task not created: {}", id, st.ToString());
   }
 }
 

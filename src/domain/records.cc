@@ -54,6 +54,13 @@ Result<json> RecordService::Create(const Principal& p, const EntityDef& e, const
   return out;
 }
 
+Result<json> RecordService::CreateWithin(store::Connection& conn, const Principal& p, const EntityDef& e, const json& body) {
+  KEEL_ASSIGN_OR_RETURN(Ctx ctx, Begin(p, WriteOptions{}, conn));
+  KEEL_ASSIGN_OR_RETURN(json out, CreateIn(ctx, e, body));
+  KEEL_RETURN_IF_ERROR(Finish(ctx));
+  return out;
+}
+
 Result<BatchResult> RecordService::CreateBatch(const Principal& p, const EntityDef& e,
                                                const json& items, const WriteOptions& opt,
                                                size_t max_items) {
@@ -184,15 +191,20 @@ Result<json> RecordService::Archive(const Principal& p, const EntityDef& e, int6
 
 Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteOptions& opt,
                                                 store::PooledConnection& conn) {
+  return Begin(p, opt, *conn);
+}
+
+Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteOptions& opt,
+                                                store::Connection& conn) {
   if ((opt.at || !opt.record_times.empty()) && !p.is_system() && !p.import) {
     return Forbidden("only imports may set the write time", "只有导入任务可以指定写入时间");
   }
-  Ctx ctx{p, *conn};
+  Ctx ctx{p, conn};
   ctx.now = opt.at ? *opt.at : clock_.NowMs();
   ctx.now_text = FormatTimestamp(ctx.now);
   ctx.request_id = opt.request_id.empty() ? p.request_id : opt.request_id;
   ctx.checked = opt.checked;
-  KEEL_RETURN_IF_ERROR(events::LockTenant(*conn, p.tenant_id));
+  KEEL_RETURN_IF_ERROR(events::LockTenant(conn, p.tenant_id));
   {
     std::lock_guard g(tenants_mu_);
     auto it = tenants_.find(p.tenant_id);
@@ -200,7 +212,7 @@ Result<RecordService::Ctx> RecordService::Begin(const Principal& p, const WriteO
   }
   if (ctx.tenant.id == 0) {
     // Read on the connection we hold: borrowing a second one could exhaust the pool.
-    KEEL_ASSIGN_OR_RETURN(ctx.tenant, LoadTenant(*conn, p.tenant_id));
+    KEEL_ASSIGN_OR_RETURN(ctx.tenant, LoadTenant(conn, p.tenant_id));
     std::lock_guard g(tenants_mu_);
     tenants_[p.tenant_id] = ctx.tenant;
   }

@@ -99,6 +99,11 @@ class RecordService {
 
   Result<json> Create(const Principal& p, const EntityDef& e, const json& body,
                       const WriteOptions& opt = {});
+  // Creates a record inside the caller's open write transaction on `conn`, so that it commits or
+  // rolls back with the caller's own writes (an alert and its task: one cannot exist without the
+  // other, whichever node dies when). The record's events and audit are written alike; observers
+  // (workflows started by a creation) run only for records made through Create.
+  Result<json> CreateWithin(store::Connection& conn, const Principal& p, const EntityDef& e, const json& body);
   // Validates and writes each element on its own (a savepoint per record): valid records
   // are kept, each invalid one is reported with its index; nothing is half-written.
   // At most `max_items` elements. The whole call fails only on a malformed request.
@@ -170,6 +175,7 @@ class RecordService {
   Status Finish(Ctx& ctx);
   bool Observe(const Principal& p, const EntityDef& e, int64_t id, const std::string& op, const json& record, const json& changes);
   Result<Ctx> Begin(const Principal& p, const WriteOptions& opt, store::PooledConnection& conn);
+  Result<Ctx> Begin(const Principal& p, const WriteOptions& opt, store::Connection& conn);
 
   store::Database& db_;
   const Clock& clock_;
