@@ -146,8 +146,12 @@ struct AlertEngine::Impl : events::ConsumerHandler {
   Status SendWebhooks(store::Connection& conn, int64_t tenant, const AlertChange& alert, int64_t seq, bool resolved,
                       std::vector<Outbound>* pending);
   void Enqueue(std::vector<Outbound> pending);
-  // Creates the follow-up task of a newly firing alert (after its commit; failures are logged).
-  void CreateTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev, int64_t unit_id,
+  // Creates the follow-up task of a newly firing alert in the alert's transaction, behind a
+  // savepoint: a task that cannot be made is logged and rolled back; only a failure of the
+  // savepoint itself fails the alert's transaction.
+  Status CreateTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev, int64_t unit_id,
+                    int64_t owner_id, const std::string& summary_zh, const std::string& summary_en, TimeMs now);
+  Status MakeTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev, int64_t unit_id,
                   int64_t owner_id, const std::string& summary_zh, const std::string& summary_en, TimeMs now);
   // Hands the alert to the listener, if any (outside the lock).
   void Publish(int64_t tenant, const AlertChange& alert);

@@ -292,7 +292,9 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
     KEEL_RETURN_IF_ERROR(SendWebhooks(*conn, tenant, alert, seq, false, &pending));
   }
   // The task commits with the alert: a node dying after the commit can lose neither.
-  if (rule.create_task && !escalated) CreateTask(*conn, tenant, rule, id, sev, d.unit_id, d.owner_id, d.summary_zh, d.summary_en, now);
+  if (rule.create_task && !escalated) {
+    KEEL_RETURN_IF_ERROR(CreateTask(*conn, tenant, rule, id, sev, d.unit_id, d.owner_id, d.summary_zh, d.summary_en, now));
+  }
   KEEL_RETURN_IF_ERROR(tx.Commit());
   Enqueue(std::move(pending));
   gs.alert_id = id;
@@ -301,38 +303,39 @@ Status AlertEngine::Impl::Fire(int64_t tenant, RuleState& rs, const std::vector<
   return Status();
 }
 
-void AlertEngine::Impl::CreateTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev,
+Status AlertEngine::Impl::CreateTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev,
+                                   int64_t unit_id, int64_t owner_id, const std::string& summary_zh,
+                                   const std::string& summary_en, TimeMs now) {
+  // Inside the alert's transaction, behind a savepoint: a task that cannot be made (its assignee
+  // left meanwhile) is logged and the alert still fires. On PostgreSQL a failed statement spoils
+  // the whole transaction unless it is rolled back to the savepoint, so every read is inside it.
+  if (Status sp = conn.Savepoint("alert_task"); !sp.ok()) return sp;
+  Status st = MakeTask(conn, tenant, rule, id, sev, unit_id, owner_id, summary_zh, summary_en, now);
+  if (st.ok()) return conn.ReleaseSavepoint("alert_task");
+  spdlog::warn("alert {}: task not created: {}", id, st.ToString());
+  return conn.RollbackToSavepoint("alert_task");
+}
+
+Status AlertEngine::Impl::MakeTask(store::Connection& conn, int64_t tenant, const AlertRule& rule, int64_t id, Severity sev,
                                    int64_t unit_id, int64_t owner_id, const std::string& summary_zh,
                                    const std::string& summary_en, TimeMs now) {
   // The task goes to the rep of the group, else the unit's lead, else the rule's owner.
   int64_t assignee = owner_id;
   if (!assignee && unit_id) {
-    auto lead = repo::UnitLead(conn, tenant, unit_id);
-    if (lead.ok() && lead->has_value()) assignee = **lead;
+    KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> lead, repo::UnitLead(conn, tenant, unit_id));
+    if (lead) assignee = *lead;
   }
   if (!assignee) assignee = rule.owner_id;
-  if (!assignee) return;
-  auto unit_of = repo::UnitOfUser(conn, tenant, assignee);
-  if (!unit_of.ok() || !unit_of->has_value()) return;
+  if (!assignee) return Status();
+  KEEL_ASSIGN_OR_RETURN(std::optional<int64_t> unit_of, repo::UnitOfUser(conn, tenant, assignee));
+  if (!unit_of) return Status();
   json task = {{"title", summary_zh.substr(0, 180)},
                {"description", "告警 #" + std::to_string(id) + " · " + summary_en},
-               {"owner_id", assignee}, {"unit_id", **unit_of},
+               {"owner_id", assignee}, {"unit_id", *unit_of},
                {"priority", sev == Severity::kCritical ? "urgent" : "high"}, {"source", "alert"},
                {"due_at", FormatTimestamp(now + 86400000)}};
-  // Inside the alert's transaction, behind a savepoint: a task that cannot be made (its assignee
-  // left meanwhile) is logged and the alert still fires.
-  if (Status sp = conn.Savepoint("alert_task"); !sp.ok()) {
-    spdlog::warn("alert {}: task not created: {}", id, sp.ToString());
-    return;
-  }
-  auto created = records.CreateWithin(conn, Principal::System(tenant), *domain::FindEntity("tasks"), task);
-  Status st = created.ok() ? repo::SetTask(conn, tenant, id, (*created)["id"].get<int64_t>()) : created.status();
-  if (st.ok()) {
-    (void)conn.ReleaseSavepoint("alert_task");
-  } else {
-    (void)conn.RollbackToSavepoint("alert_task");
-    spdlog::warn("alert {}: task not created: {}", id, st.ToString());
-  }
+  KEEL_ASSIGN_OR_RETURN(json created, records.CreateWithin(conn, Principal::System(tenant), *domain::FindEntity("tasks"), task));
+  return repo::SetTask(conn, tenant, id, created["id"].get<int64_t>());
 }
 
 Status AlertEngine::Impl::Resolve(int64_t tenant, RuleState& rs, GroupState& gs, std::optional<double> value, TimeMs now) {

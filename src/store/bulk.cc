@@ -1,10 +1,19 @@
 #include "store/bulk.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 
 namespace keel::store {
+
+std::string DoubleText(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
+}
 
 std::string ArrayLiteral(std::span<const Value> values) {
   std::string out = "{";
@@ -16,9 +25,7 @@ std::string ArrayLiteral(std::span<const Value> values) {
     } else if (auto n = std::get_if<int64_t>(&v)) {
       out += std::to_string(*n);
     } else if (auto d = std::get_if<double>(&v)) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", *d);
-      out += buf;
+      out += DoubleText(*d);
     } else {
       out += '"';
       for (char c : std::get<std::string>(v)) {

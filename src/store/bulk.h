@@ -24,6 +24,10 @@ struct BulkColumn {
 Status InsertMany(Connection& conn, std::string_view table, std::span<const BulkColumn> columns,
                   std::span<const std::vector<Value>> rows);
 
+// A double as PostgreSQL reads it: %.17g, and NaN / Infinity / -Infinity spelled its way (printf
+// writes "-nan" for 0.0/0.0, which PostgreSQL refuses).
+std::string DoubleText(double d);
+
 // A PostgreSQL array literal of these values ('{1,NULL,"a \"b\""}').
 std::string ArrayLiteral(std::span<const Value> values);
 

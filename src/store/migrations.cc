@@ -817,8 +817,8 @@ CREATE INDEX notifications_pending ON notifications (tenant_id, status, created_
 )SQL",
      "", ""},
     {20, "row-level security: a transaction sees and writes only its tenant's rows (PostgreSQL)",
-     // The store sets keel.tenant_id in each transaction to the thread's tenant or to 'system'
-     // (store::TenantScope); unset (a psql session, a forgotten scope) shows nothing. The policy
+     // The store sets keel.tenant_id in each transaction to the thread's tenant or, for a thread
+     // without a TenantScope, to 'system'; a session that never sets it (psql) sees nothing. The policy
      // calls these functions in scalar subqueries, which PostgreSQL evaluates once per statement
      // (an InitPlan), not once per row: a 50,000-row scan cost 2.3 times as much with the setting
      // read per row (bench/rls_bench). The tables are switched on by kRowSecurityEverywhere,
@@ -840,21 +840,21 @@ $$;
 // by a later migration is covered the next time Migrate runs.
 constexpr const char* kRowSecurityEverywhere = R"SQL(
 DO $$
-DECLARE t TEXT;
+DECLARE t RECORD;
 BEGIN
-  FOR t IN SELECT c.relname FROM pg_class c
+  FOR t IN SELECT c.oid, c.relname FROM pg_class c
              JOIN pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
              AND NOT (c.relrowsecurity AND c.relforcerowsecurity AND EXISTS (
                SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'keel_tenant'))
   LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t::regclass AND p.polname = 'keel_tenant') THEN
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);
+    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);
+    IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid AND p.polname = 'keel_tenant') THEN
       EXECUTE format('CREATE POLICY keel_tenant ON %I '
                      'USING ((SELECT keel_scope_system()) OR tenant_id = (SELECT keel_scope_tenant())) '
-                     'WITH CHECK ((SELECT keel_scope_system()) OR tenant_id = (SELECT keel_scope_tenant()))', t);
+                     'WITH CHECK ((SELECT keel_scope_system()) OR tenant_id = (SELECT keel_scope_tenant()))', t.relname);
     END IF;
   END LOOP;
 END $$;

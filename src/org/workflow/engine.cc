@@ -16,6 +16,7 @@
 #include "org/conditions.h"
 #include "org/internal.h"
 #include "org/workflow/store.h"
+#include "store/tenant_scope.h"
 
 namespace keel::org {
 
@@ -235,6 +236,7 @@ void ApprovalEngine::RunTimers() {
     if (auto r = repo::TenantsWithDueTasks(**conn); r.ok()) tenants = std::move(*r);
   }
   for (int64_t t : tenants) {
+    store::TenantScope scope(t);  // the tenant's rows only (row-level security)
     auto n = Tick(t);
     if (!n.ok()) spdlog::warn("approvals: escalation of tenant {} failed: {}", t, n.status().ToString());
   }
@@ -249,6 +251,7 @@ void ApprovalEngine::RunTimers() {
       if (auto r = repo::ActiveTenants(**conn); r.ok()) all = std::move(*r);
     }
     for (int64_t t : all) {
+      store::TenantScope scope(t);
       for (const auto& h : hooks) h(t);
     }
   }

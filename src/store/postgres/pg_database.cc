@@ -1,4 +1,5 @@
 #include "store/postgres/pg_database.h"
+#include "store/bulk.h"
 #include "store/tenant_scope.h"
 
 #include <libpq-fe.h>
@@ -54,15 +55,18 @@ class UniqueKeys {
   std::string FieldOf(const std::string& index) {
     std::lock_guard g(mu_);
     if (auto it = fields_.find(index); it != fields_.end()) return it->second;
-    Load();
+    if (!Load()) return "";  // asked again next time
     auto [it, fresh] = fields_.emplace(index, "");  // an expression index: no column to name
     (void)fresh;
     return it->second;
   }
 
  private:
-  void Load() {
-    PGconn* c = PQconnectdb(conninfo_.c_str());
+  bool Load() {
+    bool loaded = false;
+    PGconn* c = PQconnectdb((conninfo_ + (conninfo_.find("://") != std::string::npos
+                                              ? (conninfo_.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=5")
+                                              : std::string(" connect_timeout=5"))).c_str());
     if (PQstatus(c) == CONNECTION_OK) {
       PGresult* r = PQexec(c,
                            "SELECT i.relname, a.attname FROM pg_index x "
@@ -71,10 +75,12 @@ class UniqueKeys {
                            "WHERE x.indisunique AND n.nspname = current_schema()");
       if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         for (int i = 0; i < PQntuples(r); ++i) fields_[PQgetvalue(r, i, 0)] = PQgetvalue(r, i, 1);
+        loaded = true;
       }
       PQclear(r);
     }
     PQfinish(c);
+    return loaded;
   }
 
   const std::string conninfo_;
@@ -208,7 +214,8 @@ class PgConnection : public Connection {
   }
 
   bool Healthy() override {
-    return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+           PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
   }
 
   Result<std::vector<int64_t>> AllocateIds(int64_t n) override {
@@ -254,9 +261,7 @@ class PgConnection : public Connection {
         continue;
       }
       if (auto d = std::get_if<double>(&v)) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.17g", *d);
-        text[i] = buf;
+        text[i] = DoubleText(*d);
       } else {
         text[i] = AsText(v);
       }
@@ -268,6 +273,12 @@ class PgConnection : public Connection {
                                          values.data(), nullptr, nullptr, 0);
     if (res == nullptr) return LostConnection();
     ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK && sql == "COMMIT" && std::strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+      // PostgreSQL answers COMMIT of a transaction an earlier statement spoiled with ROLLBACK, not
+      // an error: a caller that went on after a failure must not believe its writes were kept.
+      PQclear(res);
+      return Status::Internal("postgres: the transaction had failed and was rolled back at COMMIT");
+    }
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       Status err = MapResultError(res, sql, keys_.get());
       PQclear(res);
@@ -321,7 +332,7 @@ class PgConnection : public Connection {
         PQclear(r);
       }
     }
-    PQexitPipelineMode(conn_);
+    if (PQexitPipelineMode(conn_) != 1) synced = false;  // Healthy() then drops the connection
     if (!synced) {
       PQclear(scope_res);
       PQclear(stmt_res);
