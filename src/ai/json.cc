@@ -89,7 +89,25 @@ json ToJson(const TodayList& t) {
 
 json ToJson(const DatasetView& d) {
   return {{"id", d.id}, {"name", d.name}, {"rows", d.rows}, {"columns", d.columns}, {"suggested", d.suggested}, {"card", d.card},
-          {"created_at", d.created_at}};
+          {"created_at", d.created_at}, {"file", d.file}, {"versions", d.versions}};
+}
+
+json ToJson(const std::vector<DatasetModelView>& versions) {
+  json items = json::array();
+  for (const auto& v : versions) {
+    items.push_back({{"version", v.version}, {"created_at", v.created_at}, {"card", v.card}, {"promoted_to", OrNull(v.promoted_to)},
+                     {"promoted_version", OrNull(v.promoted_version)}});
+  }
+  return {{"items", items}};
+}
+
+json ToJson(const DatasetPrediction& p) {
+  json rows = json::array();
+  for (const auto& r : p.rows) {
+    rows.push_back({{"row", r.row}, {"line", r.line ? json(r.line) : json(nullptr)}, {"probability", r.probability}, {"score", r.score},
+                    {"reasons", r.reasons}});
+  }
+  return {{"dataset_id", p.dataset_id}, {"version", p.version}, {"missing_columns", p.missing_columns}, {"items", rows}};
 }
 
 json ToJson(const std::vector<DatasetSummary>& datasets) {

@@ -21,6 +21,8 @@ nlohmann::json ToJson(const SignalOutcome& o);
 nlohmann::json ToJson(const TodayList& t);
 nlohmann::json ToJson(const DatasetView& d);
 nlohmann::json ToJson(const std::vector<DatasetSummary>& datasets);  // {items: […]}
+nlohmann::json ToJson(const std::vector<DatasetModelView>& versions);  // {items: […]}
+nlohmann::json ToJson(const DatasetPrediction& p);
 nlohmann::json ToJson(const ContactTime& c);
 nlohmann::json ToJson(const LookalikeList& l);
 

@@ -142,9 +142,36 @@ struct DatasetView {
   std::string name;
   int64_t rows = 0;
   nlohmann::json columns;    // each column's profile (tabular.h ColumnProfile::ToJson)
-  nlohmann::json suggested;  // {label, exclude}
+  nlohmann::json suggested;  // {label, exclude, left_out: [{column, reason, message, message_zh}]}
   nlohmann::json card;       // free-form: the last model card, null before training
   std::string created_at;
+  nlohmann::json file;       // {encoding, dropped_columns, renamed_columns} (tabular.h Table::FileJson)
+  int versions = 0;          // trained model versions
+};
+// One trained version of a dataset's model (every training keeps its own).
+struct DatasetModelView {
+  int version = 0;
+  std::string created_at;
+  nlohmann::json card;  // free-form: the model card
+  // Where it scores, once an admin promoted it: "lead"/"opportunity" and the model version
+  // it became there.
+  std::optional<std::string> promoted_to;
+  std::optional<int> promoted_version;
+};
+// Rows scored by a dataset model: each row's probability, 0-100 score and reasons whose points
+// add up to score − base (the last reason, "other factors", takes what the top ones leave).
+struct PredictedRow {
+  int64_t row = 0;   // 1-based position among the rows sent
+  int64_t line = 0;  // CSV line (0 for JSON rows)
+  double probability = 0;
+  int score = 0;
+  nlohmann::json reasons;  // {base, positive, negative, other}: the score's explanation document
+};
+struct DatasetPrediction {
+  int64_t dataset_id = 0;
+  int version = 0;
+  std::vector<std::string> missing_columns;  // the model's columns the rows do not have (read as missing)
+  std::vector<PredictedRow> rows;
 };
 struct DatasetSummary {
   int64_t id = 0;

@@ -16,11 +16,11 @@ Result<json> DriftNow(store::Connection& conn, int64_t tenant, Target target, co
   KEEL_ASSIGN_OR_RETURN(History h, History::Load(conn, tenant, target, {}, nullptr, &m.spec.custom));
   std::vector<int64_t> open = h.OpenIds();
   std::vector<RawFeatures> raws(open.size());
-  Matrix x(open.size(), m.spec.columns());
+  Matrix x(open.size(), m.Columns());
   TimeMs now = clock.NowMs();
   for (size_t i = 0; i < open.size(); ++i) {
     h.At(open[i], now, &raws[i]);
-    m.spec.Encode(raws[i], x.row(i));
+    m.Encode(raws[i], x.row(i));
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<float> p, m.booster.Predict(x));
   if (bands_now) {
@@ -53,12 +53,12 @@ Result<MonitoringView> AiService::Monitoring(const Principal& p, const std::stri
   for (auto& e : h.TrainingExamples()) {
     if (e.resolved >= now - 183 * kDayMs && (resolved.empty() || resolved.back().id != e.id)) resolved.push_back(e);
   }
-  Matrix x(resolved.size(), m->spec.columns());
+  Matrix x(resolved.size(), m->Columns());
   for (size_t i = 0; i < resolved.size(); ++i) {
     TimeMs at = std::max(resolved[i].resolved - 7 * kDayMs, resolved[i].at);
     RawFeatures raw;
     h.At(resolved[i].id, at, &raw);
-    m->spec.Encode(raw, x.row(i));
+    m->Encode(raw, x.row(i));
   }
   KEEL_ASSIGN_OR_RETURN(std::vector<float> rp, m->booster.Predict(x));
   std::map<std::string, std::map<std::string, std::pair<int, int>>> by_month;  // month → band → (records, successes)

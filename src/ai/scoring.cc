@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ai/explain.h"
 #include "ai/store.h"
 #include "common/crypto.h"
 #include "common/tz.h"
@@ -16,44 +17,66 @@ namespace keel::ai {
 namespace {
 
 // Reasons from one row of SHAP contributions: grouped by feature (a categorical feature's
-// one-hot columns add up), turned into points on the 0-100 scale that sum to score − base.
+// one-hot columns add up), turned into points on the 0-100 scale that sum to score − base
+// (explain.h: the top three each way and "other factors").
 json Reasons(const FeatureSpec& spec, const std::vector<int>& col_feature, const float* contrib, size_t cols,
              const RawFeatures& raw, double p) {
   const auto& defs = spec.defs();
   std::vector<double> by_feature(defs.size(), 0.0);
   for (size_t c = 0; c < cols; ++c) by_feature[static_cast<size_t>(col_feature[c])] += contrib[c];
-  double bias = contrib[cols];
-  double base = 100.0 / (1.0 + std::exp(-bias));
-  double total = std::accumulate(by_feature.begin(), by_feature.end(), 0.0);
-  double span = 100.0 * p - base;
-  std::vector<std::pair<double, size_t>> points;
+  std::vector<Contribution> items;
   for (size_t f = 0; f < defs.size(); ++f) {
-    double pts = std::fabs(total) > 1e-6 ? by_feature[f] / total * span : by_feature[f] * 100.0 * p * (1 - p);
-    points.push_back({pts, f});
-  }
-  std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return std::fabs(a.first) > std::fabs(b.first); });
-  json pos = json::array(), neg = json::array();
-  for (const auto& [pts, f] : points) {
-    if (std::fabs(pts) < 0.5) break;
-    json& list = pts > 0 ? pos : neg;
-    if (list.size() >= 3) continue;
-    std::string zh = Phrase(spec, f, raw, "zh"), en = Phrase(spec, f, raw, "en");
-    if (zh.empty()) {
-      zh = defs[f].zh;
-      en = defs[f].en;
+    Contribution c;
+    c.feature = defs[f].name;
+    c.logit = by_feature[f];
+    c.value = defs[f].categorical ? json(raw.text[f]) : (std::isnan(raw.num[f]) ? json(nullptr) : json(Round(raw.num[f], 0.01)));
+    c.zh = Phrase(spec, f, raw, "zh");
+    c.en = Phrase(spec, f, raw, "en");
+    if (c.zh.empty()) {
+      c.zh = defs[f].zh;
+      c.en = defs[f].en;
     }
-    long rounded = std::lround(pts);
-    std::string sign = rounded >= 0 ? "+" : "";
-    list.push_back({{"feature", defs[f].name},
-                    {"points", Round(pts, 0.1)},
-                    {"value", defs[f].categorical ? json(raw.text[f]) : (std::isnan(raw.num[f]) ? json(nullptr) : json(Round(raw.num[f], 0.01)))},
-                    {"text_zh", zh + " " + sign + std::to_string(rounded) + "分"},
-                    {"text_en", en + ", " + sign + std::to_string(rounded) + " points"}});
+    items.push_back(std::move(c));
   }
-  return {{"base", Round(base, 0.1)}, {"positive", pos}, {"negative", neg}};
+  return ExplainPoints(items, contrib[cols], p);
+}
+
+// A promoted dataset model's stored adapter: {encoder, mapping: {column: feature}, …}.
+Result<std::shared_ptr<const DatasetAdapter>> LoadAdapter(const json& j, const FeatureSpec& spec) {
+  auto a = std::make_shared<DatasetAdapter>();
+  KEEL_ASSIGN_OR_RETURN(a->encoder, Encoder::FromJson(j.value("encoder", json::object())));
+  const json mapping = j.value("mapping", json::object());
+  for (const auto& col : a->encoder.columns) {
+    std::string feature = mapping.value(col.name, "");
+    size_t f = 0;
+    while (f < spec.defs().size() && spec.defs()[f].name != feature) ++f;
+    if (f == spec.defs().size()) return Status::Internal("the mapped feature '" + feature + "' of column '" + col.name + "' is gone");
+    a->feature_of_column.push_back(f);
+    a->names.emplace_back(col.name + "（" + spec.defs()[f].zh + "）", col.name + " (" + spec.defs()[f].en + ")");
+  }
+  return std::shared_ptr<const DatasetAdapter>(std::move(a));
 }
 
 }  // namespace
+
+std::vector<std::string> DatasetAdapter::Values(const FeatureSpec& spec, const RawFeatures& raw) const {
+  std::vector<std::string> out;
+  out.reserve(feature_of_column.size());
+  for (size_t f : feature_of_column) {
+    if (f >= raw.num.size() || f >= raw.text.size()) {
+      out.emplace_back();  // features computed for another set of custom fields: unknown
+    } else if (spec.defs()[f].categorical) {
+      out.push_back(raw.text[f]);
+    } else if (std::isnan(raw.num[f])) {
+      out.emplace_back();
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.10g", raw.num[f]);
+      out.emplace_back(buf);
+    }
+  }
+  return out;
+}
 
 Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Target target) {
   TimeMs now = clock.NowMs();
@@ -83,13 +106,19 @@ Result<std::shared_ptr<Active>> AiService::Impl::ActiveModel(int64_t tenant, Tar
       loaded->version = row->version;
       loaded->card = json::parse(row->card, nullptr, false);
       json spec = json::parse(row->spec, nullptr, false);
-      auto fs = FeatureSpec::FromJson(spec);
+      auto fs = FeatureSpec::FromJson(spec.is_object() && spec.contains("dataset") ? spec["features"] : spec);
+      if (fs.ok() && spec.contains("dataset")) {
+        auto adapter = LoadAdapter(spec["dataset"], *fs);
+        if (adapter.ok()) loaded->dataset = std::move(adapter).value();
+        else fs = adapter.status();
+      }
       std::string bytes;
       Result<Booster> booster = Status::Internal("stored model is not base64");
       if (Base64UrlDecode(row->model, &bytes)) booster = Booster::Load(bytes);
       // A model this build cannot feed (other feature version or columns) is treated as absent:
       // no score is invented from it, and training a new version replaces it.
-      if (!loaded->card.is_object() || !fs.ok() || !booster.ok() || booster->num_features() != fs->columns()) {
+      size_t columns = loaded->dataset ? loaded->dataset->encoder.feature_names.size() : fs.ok() ? fs->columns() : 0;
+      if (!loaded->card.is_object() || !fs.ok() || !booster.ok() || booster->num_features() != columns) {
         spdlog::warn("ai: tenant {} {} model v{} cannot be used by this build ({}); retrain it", tenant, TargetName(target),
                      loaded->version, !fs.ok() ? fs.status().ToString() : !booster.ok() ? booster.status().ToString() : "feature count");
       } else {
@@ -124,7 +153,7 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
   }
   const History& hm = reloaded ? *reloaded : h;
   std::vector<int> col_feature = m->spec.column_feature();
-  size_t cols = m->spec.columns();
+  size_t cols = m->Columns();
   std::string now_text = FormatTimestamp(now);
   for (size_t from = 0; from < ids.size(); from += 2000) {
     size_t n = std::min<size_t>(2000, ids.size() - from);
@@ -132,7 +161,7 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
     std::vector<RawFeatures> raws(n);
     for (size_t i = 0; i < n; ++i) {
       hm.At(ids[from + i], now, &raws[i]);
-      m->spec.Encode(raws[i], x.row(i));
+      m->Encode(raws[i], x.row(i));
     }
     KEEL_ASSIGN_OR_RETURN(std::vector<float> p, m->booster.Predict(x));
     KEEL_ASSIGN_OR_RETURN(std::vector<float> contrib, m->booster.Contributions(x));
@@ -145,7 +174,9 @@ Result<std::vector<Score>> AiService::Impl::ScoreNow(int64_t tenant, Target targ
       s.probability = p[i];
       s.score = static_cast<int>(std::lround(100.0 * p[i]));
       s.band = BandOf(*m, p[i]);
-      s.reasons = Reasons(m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
+      s.reasons = m->dataset ? ExplainRow(m->dataset->encoder, contrib.data() + i * (cols + 1), m->dataset->Values(m->spec, raws[i]), p[i],
+                                          m->dataset->names)
+                             : Reasons(m->spec, col_feature, contrib.data() + i * (cols + 1), cols, raws[i], p[i]);
       // The score and the record's own computed column (no event: a score is not a business fact).
       repo::ScoreRow row{s.record_id, s.model_version, s.probability, s.score, s.band, s.reasons.dump(), now_text};
       double column = target == Target::kLead ? static_cast<double>(s.score) : Round(s.probability, 0.0001);
@@ -316,6 +347,10 @@ Result<ScoreView> AiService::ScoreOf(const Principal& p, const std::string& targ
   v.computed_at = r.computed_at;
   for (const char* side : {"positive", "negative"}) {
     for (const auto& x : reasons[side]) v.summary.push_back(x[en ? "text_en" : "text_zh"].get<std::string>());
+  }
+  // The rest, so the lines add up to score − base (scores stored before it have none).
+  if (reasons.contains("other") && std::fabs(reasons["other"].value("points", 0.0)) >= 0.5) {
+    v.summary.push_back(reasons["other"][en ? "text_en" : "text_zh"].get<std::string>());
   }
   v.reasons = std::move(reasons);
   return v;

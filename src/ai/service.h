@@ -40,6 +40,7 @@ struct AiOptions {
   size_t dataset_max_bytes = 16u << 20;
   size_t dataset_max_rows = 200000;
   size_t dataset_max_columns = 200;
+  size_t predict_max_rows = 50000;
   // Training jobs waiting or running: per tenant (409 ai.job_running names the one in the way)
   // and on the server (503 ai.jobs_busy). A queued job's status says how many are ahead of it.
   int jobs_per_tenant = 1;
@@ -131,8 +132,11 @@ class AiService {
   Result<JobView> Job(const domain::Principal& p, int64_t id);
 
   // ---- Foreign tables ----
-  // Stores an uploaded CSV and returns its profile (types, missing, top values) and suggestions.
-  Result<DatasetView> CreateDataset(const domain::Principal& p, const std::string& name, std::string_view csv);
+  // Stores an uploaded CSV and returns its profile (types, missing, top values, identifiers)
+  // and suggestions. Bytes that are not UTF-8 are converted (GB18030/GBK, UTF-16 with a BOM,
+  // or `encoding` when the sender names it: 400 text.encoding / text.undecodable).
+  Result<DatasetView> CreateDataset(const domain::Principal& p, const std::string& name, std::string_view csv,
+                                    const std::string& encoding = {});
   Result<DatasetView> Dataset(const domain::Principal& p, int64_t id);
   Result<std::vector<DatasetSummary>> Datasets(const domain::Principal& p);
   // Queues training on a dataset with a column mapping (tabular.h Mapping); the job's result
@@ -140,6 +144,24 @@ class AiService {
   // ParseMapping reads it against the dataset's columns, so its errors keep their order and
   // field paths (exclude[2], types.<column>).
   Result<JobView> StartDatasetTraining(const domain::Principal& p, int64_t id, const nlohmann::json& mapping);
+  // The features a lead or deal model reads (the declared ones, then the tenant's custom fields
+  // that are AI features): what a dataset model's columns can be mapped to.
+  Result<std::vector<FeatureDef>> Features(const domain::Principal& p, const std::string& target);
+  // Every trained version of the dataset's model, newest first.
+  Result<std::vector<DatasetModelView>> DatasetModels(const domain::Principal& p, int64_t id);
+  // Scores rows with a version of the dataset's model (0: the newest): `csv` (a header row;
+  // same encodings as an upload) or, when `csv` is empty, `rows` (JSON objects column → value).
+  // At most AiOptions::predict_max_rows rows. Errors: "ai.no_model" (404-like: not trained),
+  // "ai.no_columns" (none of the model's columns are in the rows), validation errors naming
+  // the row.
+  Result<DatasetPrediction> PredictDataset(const domain::Principal& p, int64_t id, int version, std::string_view csv,
+                                           const nlohmann::json& rows);
+  // Makes a version of the dataset's model score the tenant's leads or deals: `mapping` names,
+  // for each model column, the lead/deal feature (FeatureDefs, custom fields included) whose
+  // value stands for it. It becomes the target's active model version (rollback restores the
+  // previous one) and every open record is rescored. Errors name the mapping's field.
+  Result<TrainResult> PromoteDatasetModel(const domain::Principal& p, int64_t id, int version, const std::string& target,
+                                          const nlohmann::json& mapping);
 
   struct Stats {
     int64_t rescored = 0, batches = 0, jobs = 0, signals = 0;

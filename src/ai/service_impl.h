@@ -22,6 +22,7 @@
 #include "ai/features.h"
 #include "ai/lookalike.h"
 #include "ai/service.h"
+#include "ai/tabular.h"
 #include "ai/xgb.h"
 #include "common/time.h"
 #include "events/consumer.h"
@@ -58,12 +59,31 @@ inline double Round(double v, double unit) { return std::round(v / unit) * unit;
 inline std::optional<int64_t> UserOf(const Principal& p) { return p.user_id ? std::optional<int64_t>(p.user_id) : std::nullopt; }
 
 // A loaded active model.
+// A promoted dataset model (PromoteDatasetModel): its columns read from the lead/deal features
+// the admin mapped them to.
+struct DatasetAdapter {
+  Encoder encoder;
+  std::vector<size_t> feature_of_column;  // index in the spec's defs() per encoder column
+  std::vector<std::pair<std::string, std::string>> names;  // per column, as a person reads it (zh, en)
+
+  // One value per encoder column from a record's features.
+  std::vector<std::string> Values(const FeatureSpec& spec, const RawFeatures& raw) const;
+};
+
 struct Active {
   int version = 0;
   Booster booster;
-  FeatureSpec spec;
+  FeatureSpec spec;  // the features computed for a record (a dataset model: those it was mapped to)
   json card;  // the model card as stored with the version (a document the model writes)
   double band_a = 1, band_b = 1, band_c = 1;  // probability thresholds
+  std::shared_ptr<const DatasetAdapter> dataset;  // set for a promoted dataset model
+
+  // The booster's columns, and a record's features encoded for it.
+  size_t Columns() const { return dataset ? dataset->encoder.feature_names.size() : spec.columns(); }
+  void Encode(const RawFeatures& raw, float* row) const {
+    if (dataset) dataset->encoder.EncodeRow(dataset->Values(spec, raw), row);
+    else spec.Encode(raw, row);
+  }
 };
 
 inline bool SameCustom(const std::vector<CustomFeature>& a, const std::vector<CustomFeature>& b) {
@@ -130,6 +150,8 @@ struct AiService::Impl : events::ConsumerHandler {
     owners[{tenant, target}] = {now, o};
     return o;
   }
+  // A dataset's trained model, stored as its next version; `card` gets the version.
+  Status StoreDatasetModel(int64_t tenant, int64_t dataset, const TabularModel& m, std::optional<int64_t> user, json* card);
   Result<int> StoreVersion(int64_t tenant, Target target, bool promote, json& card, const std::string& spec, const std::string& model,
                            int64_t actor);
   Result<std::vector<Score>> ScoreNow(int64_t tenant, Target target, const History& h, const std::vector<int64_t>& ids);

@@ -146,6 +146,24 @@ Result<std::vector<DatasetRow>> Datasets(Conn& conn, int64_t tenant);
 Result<std::optional<std::string>> DatasetContent(Conn& conn, int64_t tenant, int64_t id);
 Status SetDatasetCard(Conn& conn, int64_t tenant, int64_t id, const std::string& card);
 
+// ---- ai_dataset_models (a dataset's trained versions)
+
+struct DatasetModelRow {
+  int64_t dataset_id = 0;
+  int version = 0;
+  std::string card, encoder, model;  // JSON, JSON, base64 (model and encoder: LoadDatasetModel only)
+  std::string created_at;
+  std::optional<std::string> promoted_to;
+  std::optional<int64_t> promoted_version;
+};
+// The next version is the highest + 1, under the dataset row's lock.
+Result<int> InsertDatasetModel(Conn& conn, int64_t tenant, const DatasetModelRow& m, std::optional<int64_t> created_by);
+// Newest first, without encoder and model.
+Result<std::vector<DatasetModelRow>> DatasetModels(Conn& conn, int64_t tenant, int64_t dataset);
+// `version` 0: the newest.
+Result<std::optional<DatasetModelRow>> LoadDatasetModel(Conn& conn, int64_t tenant, int64_t dataset, int version);
+Status SetDatasetModelPromoted(Conn& conn, int64_t tenant, int64_t dataset, int version, const std::string& target, int model_version);
+
 // ---- ai_drift
 
 struct DriftRow {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <set>
 #include <unordered_map>
 
 #include "ai/evaluate.h"
+#include "ai/explain.h"
 #include "common/time.h"
 #include "ingest/csv.h"
 
@@ -49,6 +51,175 @@ bool TimeKey(const std::string& v, double* out) {
   return false;
 }
 
+bool UuidLike(const std::string& v) {
+  size_t hex = 0;
+  for (char c : v) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) ++hex;
+    else if (c != '-' && c != '{' && c != '}') return false;
+  }
+  return hex >= 16;
+}
+
+bool IdName(const std::string& name) {
+  std::string l = Lower(name);
+  auto ends = [](const std::string& s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (l == "id" || l == "no" || l == "编号" || l == "序号") return true;
+  if (name.size() > 2 && (ends(name, "Id") || ends(name, "ID"))) return true;  // LeadID, customerId
+  for (std::string_view s : {"_id", " id", "-id", " number", "_number", " no", "_no", "编号", "单号", "号码", "流水号"}) {
+    if (ends(l, s)) return true;
+  }
+  return false;
+}
+
+// Whether column `c` looks like a key of the row rather than a fact about it (tabular.h).
+std::string IdentifierKind(const Table& t, size_t c, const ColumnProfile& p, int64_t present) {
+  const auto rows = static_cast<int64_t>(t.rows.size());
+  if (rows < 20 || present < rows * 95 / 100) return {};
+  if (p.type == ColumnType::kNumber) {
+    // Whole numbers only, each in one row.
+    if (p.distinct != present) return {};
+    std::vector<double> v;
+    v.reserve(static_cast<size_t>(present));
+    for (const auto& row : t.rows) {
+      double d;
+      if (IsMissing(row[c]) || !ParseNumber(row[c], &d)) continue;
+      if (d != std::floor(d)) return {};
+      v.push_back(d);
+    }
+    // Dense (the range is at most ten times the count) or in file order (ascending or
+    // descending for 95 % of neighbouring rows).
+    bool dense = (p.max - p.min + 1) <= 10.0 * static_cast<double>(v.size());
+    size_t up = 0, down = 0;
+    for (size_t i = 1; i < v.size(); ++i) (v[i] > v[i - 1] ? up : down)++;
+    bool ordered = v.size() > 1 && static_cast<double>(std::max(up, down)) >= 0.95 * static_cast<double>(v.size() - 1);
+    if (dense || ordered) return "sequential";
+    return IdName(p.name) ? "id_name" : "";
+  }
+  int64_t uuid = 0;
+  for (const auto& row : t.rows) uuid += !IsMissing(row[c]) && UuidLike(row[c]) ? 1 : 0;
+  if (uuid >= present * 9 / 10) return "uuid";
+  if (p.distinct == present) return "unique";
+  return {};
+}
+
+std::string Pct(double share) { return std::to_string(static_cast<int>(std::lround(share * 100))) + "%"; }
+
+// Signs that a column is filled in after the outcome (target leakage), each a warning that names
+// its suspect columns: one feature or column carries most of the model; the cross-validated AUC
+// is implausibly high for a sales outcome; a column alone nearly separates the classes; a
+// column is missing mostly for one class. `rows`/`y` are the labelled rows and their labels.
+json LeakageWarnings(const Table& t, const Encoder& enc, const std::vector<double>& importance, const std::vector<size_t>& rows,
+                     const std::vector<float>& y, double cv_auc) {
+  json warnings = json::array();
+  auto warn = [&](const char* code, const std::vector<std::string>& columns, const std::string& en, const std::string& zh, json extra) {
+    json w = {{"code", code}, {"columns", columns}, {"message", en}, {"message_zh", zh}};
+    w.update(extra);
+    warnings.push_back(std::move(w));
+  };
+  // Importance per feature and per column.
+  std::vector<double> by_column(enc.columns.size(), 0);
+  size_t f = 0, top_feature = 0;
+  std::vector<size_t> column_of;
+  for (size_t c = 0; c < enc.columns.size(); ++c) {
+    size_t n = enc.columns[c].type == ColumnType::kNumber ? 1 : enc.columns[c].levels.size();
+    for (size_t k = 0; k < n; ++k, ++f) {
+      by_column[c] += importance[f];
+      column_of.push_back(c);
+      if (importance[f] > importance[top_feature]) top_feature = f;
+    }
+  }
+  std::vector<size_t> order(by_column.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return by_column[a] > by_column[b]; });
+  if (!importance.empty() && enc.columns.size() >= 3) {
+    const double share = importance[top_feature];
+    const std::string& col = enc.columns[column_of[top_feature]].name;
+    // One feature may rightly lead a model; leading it to a near-perfect score, or carrying most
+    // of it alone, is what a column filled in after the outcome does.
+    if (share >= 0.6 || (share >= 0.3 && cv_auc >= 0.85)) {
+      const std::string& feature = enc.feature_names[top_feature];
+      warn("dominant_feature", {col},
+           "'" + feature + "' carries " + Pct(share) + " of the model's importance: check that " + col +
+               " is known before the outcome, or exclude it",
+           "'" + feature + "' 占模型重要性的 " + Pct(share) + "：请确认 " + col + " 在结果出现之前就已知，否则请排除该列",
+           {{"feature", feature}, {"share", std::round(share * 1000) / 1000}});
+    } else if (by_column[order[0]] >= 0.6 || (by_column[order[0]] >= 0.5 && cv_auc >= 0.85)) {
+      const std::string& top = enc.columns[order[0]].name;
+      warn("dominant_column", {top},
+           "column '" + top + "' carries " + Pct(by_column[order[0]]) + " of the model's importance: check that it is known before the outcome",
+           "列 '" + top + "' 占模型重要性的 " + Pct(by_column[order[0]]) + "：请确认其在结果出现之前就已知",
+           {{"share", std::round(by_column[order[0]] * 1000) / 1000}});
+    }
+  }
+  if (cv_auc >= 0.97) {
+    std::vector<std::string> top;
+    for (size_t i = 0; i < order.size() && i < 3; ++i) top.push_back(enc.columns[order[i]].name);
+    std::string names;
+    for (const auto& n : top) names += (names.empty() ? "" : ", ") + n;
+    char auc[16];
+    std::snprintf(auc, sizeof auc, "%.3f", cv_auc);
+    warn("auc_implausible", top,
+         std::string("a cross-validated AUC of ") + auc + " is implausibly high for a sales outcome: a column may be filled in after it (most important: " +
+             names + ")",
+         std::string("交叉验证 AUC ") + auc + " 对销售结果而言高得不合常理：可能有列是在结果出现之后才填写的（最重要的列：" + names + "）",
+         {{"auc", std::round(cv_auc * 10000) / 10000}});
+  }
+  // Per column: how well it alone separates the classes, and whether its gaps follow the class.
+  const double positives = std::count_if(y.begin(), y.end(), [](float v) { return v > 0.5f; });
+  const double negatives = static_cast<double>(y.size()) - positives;
+  for (const auto& col : enc.columns) {
+    const auto src = static_cast<size_t>(col.source);
+    double miss_pos = 0, miss_neg = 0;
+    std::vector<float> score(rows.size(), 0);
+    std::unordered_map<std::string, std::pair<double, double>> level_rate;  // value → (positives, rows)
+    if (col.type != ColumnType::kNumber) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        auto& [p, n] = level_rate[IsMissing(t.rows[rows[i]][src]) ? std::string() : t.rows[rows[i]][src]];
+        p += y[i];
+        n += 1;
+      }
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::string& v = t.rows[rows[i]][src];
+      bool missing = IsMissing(v);
+      (y[i] > 0.5f ? miss_pos : miss_neg) += missing ? 1 : 0;
+      double d = 0;
+      if (col.type == ColumnType::kNumber) {
+        score[i] = missing || !ParseNumber(v, &d) ? -INFINITY : static_cast<float>(d);
+      } else {
+        const auto& [p, n] = level_rate[missing ? std::string() : v];
+        score[i] = static_cast<float>(p / n);
+      }
+    }
+    double auc = Auc(score, y);
+    auc = std::max(auc, 1 - auc);
+    if (auc >= 0.95) {
+      char a[16];
+      std::snprintf(a, sizeof a, "%.3f", auc);
+      warn("separates_alone", {col.name},
+           "column '" + col.name + "' alone separates successes from failures (AUC " + a + "): it may be recorded after the outcome",
+           "列 '" + col.name + "' 单独即可区分成功与失败（AUC " + a + "）：它可能是在结果出现之后才记录的",
+           {{"auc", std::round(auc * 1000) / 1000}});
+    }
+    if (positives > 0 && negatives > 0) {
+      double rp = miss_pos / positives, rn = miss_neg / negatives;
+      double hi = std::max(rp, rn), lo = std::min(rp, rn);
+      if (hi >= 0.2 && hi - lo >= 0.3 && lo * 3 <= hi) {
+        bool pos_high = rp > rn;
+        warn("missing_by_class", {col.name},
+             "column '" + col.name + "' is empty in " + Pct(hi) + " of " + (pos_high ? "successes" : "failures") + " but " + Pct(lo) +
+                 " of " + (pos_high ? "failures" : "successes") + ": it may be filled in only once the outcome is known",
+             "列 '" + col.name + "' 在" + (pos_high ? "成功" : "失败") + "记录中有 " + Pct(hi) + " 为空，在" + (pos_high ? "失败" : "成功") +
+                 "记录中只有 " + Pct(lo) + "：它可能在结果确定后才填写",
+             {{"missing_successes", std::round(rp * 1000) / 1000}, {"missing_failures", std::round(rn * 1000) / 1000}});
+      }
+    }
+  }
+  return warnings;
+}
+
 Status Field(const std::string& field, const std::string& code, const std::string& en, const std::string& zh) {
   return Status::Invalid(code, en, zh, field);
 }
@@ -77,39 +248,83 @@ bool ParseColumnType(std::string_view s, ColumnType* out) {
 
 Result<Table> ReadTable(std::string_view csv) {
   std::vector<size_t> lines;
-  KEEL_ASSIGN_OR_RETURN(auto rows, ingest::ParseCsv(csv, &lines));
-  if (rows.size() < 2) return Status::Invalid("csv.empty", "the file has no data rows", "文件没有数据行", "line 2");
   Table t;
-  t.header = std::move(rows[0]);
-  std::set<std::string> seen;
-  for (size_t c = 0; c < t.header.size(); ++c) {
-    if (t.header[c].empty() || !seen.insert(t.header[c]).second) {
-      return Status::Invalid("csv.header", "column " + std::to_string(c + 1) + " of the header is empty or repeated",
-                             "表头第 " + std::to_string(c + 1) + " 列为空或重复", "line 1");
-    }
+  KEEL_ASSIGN_OR_RETURN(auto rows, ingest::ParseCsv(csv, &lines, &t.encoding));
+  if (rows.size() < 2) return Status::Invalid("csv.empty", "the file has no data rows", "文件没有数据行", "line 2");
+  std::vector<std::string> header = std::move(rows[0]);
+  for (auto& h : header) {
+    while (!h.empty() && (h.back() == ' ' || h.back() == '\r')) h.pop_back();
+    while (!h.empty() && h.front() == ' ') h.erase(h.begin());
   }
+  // Trailing unnamed columns may be missing from a row (a row that ends before them).
+  size_t trailing = 0;
+  while (trailing < header.size() && header[header.size() - 1 - trailing].empty()) ++trailing;
+  const size_t min_fields = header.size() - trailing;
   for (size_t r = 1; r < rows.size(); ++r) {
-    if (rows[r].size() == 1 && rows[r][0].empty()) continue;  // a blank line
-    if (rows[r].size() != t.header.size()) {
+    if (rows[r].size() > header.size() || rows[r].size() < min_fields) {
       size_t line = lines[r];
       return Status::Invalid("csv.columns",
                              "line " + std::to_string(line) + " has " + std::to_string(rows[r].size()) + " fields, the header " +
-                                 std::to_string(t.header.size()),
+                                 std::to_string(header.size()),
                              "第 " + std::to_string(line) + " 行有 " + std::to_string(rows[r].size()) + " 个字段，表头有 " +
-                                 std::to_string(t.header.size()) + " 个",
+                                 std::to_string(header.size()) + " 个",
                              "line " + std::to_string(line));
     }
-    t.rows.push_back(std::move(rows[r]));
+    rows[r].resize(header.size());
+  }
+  // Unnamed columns: dropped when empty in every row, else named after their position.
+  std::vector<size_t> keep;
+  for (size_t c = 0; c < header.size(); ++c) {
+    if (!header[c].empty()) {
+      keep.push_back(c);
+      continue;
+    }
+    bool any = false;
+    for (size_t r = 1; r < rows.size() && !any; ++r) any = !rows[r][c].empty();
+    if (!any) {
+      t.dropped.push_back(c + 1);
+      continue;
+    }
+    keep.push_back(c);
+  }
+  if (keep.empty()) return Status::Invalid("csv.header", "the header names no column", "表头没有列名", "line 1");
+  std::set<std::string> names;
+  for (size_t c : keep) names.insert(header[c]);
+  std::set<std::string> seen;
+  for (size_t c : keep) {
+    std::string name = header[c];
+    if (name.empty() || seen.count(name)) {
+      std::string base = name.empty() ? "column_" + std::to_string(c + 1) : name;
+      std::string next = base;
+      for (int k = name.empty() ? 1 : 2; names.count(next) || seen.count(next); ++k) next = base + (k > 1 ? "_" + std::to_string(k) : "");
+      t.renamed.push_back({c + 1, name, next});
+      name = next;
+    }
+    seen.insert(name);
+    t.header.push_back(std::move(name));
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    std::vector<std::string> row;
+    row.reserve(keep.size());
+    for (size_t c : keep) row.push_back(std::move(rows[r][c]));
+    t.rows.push_back(std::move(row));
     t.lines.push_back(lines[r]);
   }
   if (t.rows.empty()) return Status::Invalid("csv.empty", "the file has no data rows", "文件没有数据行", "line 2");
   return t;
 }
 
+json Table::FileJson() const {
+  json renames = json::array();
+  for (const auto& r : renamed) renames.push_back({{"column", r.column}, {"from", r.from}, {"to", r.to}});
+  return {{"encoding", encoding}, {"dropped_columns", dropped}, {"renamed_columns", renames}};
+}
+
 json ColumnProfile::ToJson() const {
   json top_values = json::array();
   for (const auto& [v, n] : top) top_values.push_back({{"value", v}, {"rows", n}});
   json j = {{"name", name}, {"type", ColumnTypeName(type)}, {"missing", missing}, {"distinct", distinct}, {"top", top_values}};
+  if (!identifier.empty()) j["identifier"] = identifier;
   if (type == ColumnType::kNumber) {
     j["min"] = min;
     j["max"] = max;
@@ -157,9 +372,19 @@ std::vector<ColumnProfile> Profile(const Table& t) {
       p.type = ColumnType::kText;
     }
     if (p.type != ColumnType::kNumber) p.min = p.max = 0;
+    p.identifier = IdentifierKind(t, c, p, present);
     out.push_back(std::move(p));
   }
   return out;
+}
+
+std::pair<std::string, std::string> LeftOutReason(const ColumnProfile& c) {
+  if (c.identifier == "sequential") return {"an identifier: one whole number per row, in sequence", "标识列：每行一个连续编号"};
+  if (c.identifier == "uuid") return {"an identifier: UUID-like keys", "标识列：UUID 类键值"};
+  if (!c.identifier.empty()) return {"an identifier: a different value in every row", "标识列：每行取值都不同"};
+  if (c.type == ColumnType::kConstant) return {"the same value in every row", "每行取值相同"};
+  if (c.type == ColumnType::kText) return {"free text or codes: too many different values to learn from", "自由文本或编码：取值过多，无法学习"};
+  return {};
 }
 
 Result<Mapping> ParseMapping(const json& j, const Table& t) {
@@ -191,6 +416,27 @@ Result<Mapping> ParseMapping(const json& j, const Table& t) {
       if (!has_column(col)) return Field("types." + col, "ai.column", "no such column", "没有该列");
       if (!ty.is_string() || !ParseColumnType(ty.get<std::string>(), &ct)) {
         return Field("types." + col, "validation.enum", "a type is number, category or text", "类型须为 number、category 或 text");
+      }
+      if (ct == ColumnType::kNumber) {
+        // A column typed as a number must hold numbers: one that does not would train as all
+        // missing. Up to 2 % of the present values may be stray text (read as missing).
+        size_t c = static_cast<size_t>(std::find(t.header.begin(), t.header.end(), col) - t.header.begin());
+        int64_t present = 0, bad = 0;
+        size_t first_bad = 0;
+        for (size_t r = 0; r < t.rows.size(); ++r) {
+          double d;
+          if (IsMissing(t.rows[r][c])) continue;
+          ++present;
+          if (!ParseNumber(t.rows[r][c], &d) && bad++ == 0) first_bad = r;
+        }
+        if (bad > 0 && bad * 50 > present) {
+          const std::string v = t.rows[first_bad][c].substr(0, 40), line = std::to_string(t.lines[first_bad]);
+          return Field("types." + col, "ai.type_mismatch",
+                       "column '" + col + "' cannot be a number: '" + v + "' (line " + line + ") is not one, nor are " +
+                           std::to_string(bad - 1) + " other of its " + std::to_string(present) + " values",
+                       "列 '" + col + "' 不能作为数字：'" + v + "'（第 " + line + " 行）不是数字，其 " + std::to_string(present) +
+                           " 个取值中另有 " + std::to_string(bad - 1) + " 个也不是");
+        }
       }
       m.types[col] = ct;
     }
@@ -232,7 +478,9 @@ Encoder Encoder::Fit(const Table& t, const std::vector<ColumnProfile>& profile, 
     if (name == m.label || name == m.time_column) continue;
     if (std::find(m.exclude.begin(), m.exclude.end(), name) != m.exclude.end()) continue;
     ColumnType type = profile[c].type;
-    if (auto it = m.types.find(name); it != m.types.end()) type = it->second;
+    auto typed = m.types.find(name);
+    if (typed != m.types.end()) type = typed->second;
+    else if (!profile[c].identifier.empty()) continue;  // a row's key, not a fact about it
     if (type == ColumnType::kText || type == ColumnType::kConstant) continue;
     Column col;
     col.name = name;
@@ -279,6 +527,80 @@ Matrix Encoder::Encode(const Table& t, const std::vector<size_t>& rows) const {
     }
   }
   return m;
+}
+
+Matrix Encoder::EncodeValues(const std::vector<std::vector<std::string>>& values) const {
+  Matrix m(values.size(), feature_names.size());
+  for (size_t i = 0; i < values.size(); ++i) EncodeRow(values[i], m.row(i));
+  return m;
+}
+
+void Encoder::EncodeRow(const std::vector<std::string>& values, float* out) const {
+  static const std::string kNone;
+  size_t f = 0;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const std::string& v = c < values.size() ? values[c] : kNone;
+    const Column& col = columns[c];
+    if (col.type == ColumnType::kNumber) {
+      double d;
+      out[f++] = !IsMissing(v) && ParseNumber(v, &d) ? static_cast<float>(d) : NAN;
+    } else {
+      bool missing = IsMissing(v);
+      for (const auto& level : col.levels) out[f++] = missing ? NAN : (v == level ? 1.0f : 0.0f);
+    }
+  }
+}
+
+std::vector<size_t> Encoder::FeatureColumns() const {
+  std::vector<size_t> out;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    size_t n = columns[c].type == ColumnType::kNumber ? 1 : columns[c].levels.size();
+    out.insert(out.end(), n, c);
+  }
+  return out;
+}
+
+Result<Encoder> Encoder::FromJson(const json& j) {
+  Encoder e;
+  if (!j.is_object() || !j.contains("columns") || !j["columns"].is_array()) return Status::Internal("a stored encoder has no columns");
+  for (const auto& c : j["columns"]) {
+    Column col;
+    col.name = c.value("name", "");
+    col.source = static_cast<int>(e.columns.size());
+    if (!ParseColumnType(c.value("type", ""), &col.type)) return Status::Internal("a stored encoder column has no type");
+    if (col.type == ColumnType::kNumber) {
+      e.feature_names.push_back(col.name);
+    } else {
+      for (const auto& l : c.value("levels", json::array())) {
+        col.levels.push_back(l.get<std::string>());
+        e.feature_names.push_back(col.name + "=" + col.levels.back());
+      }
+    }
+    e.columns.push_back(std::move(col));
+  }
+  return e;
+}
+
+json ExplainRow(const Encoder& enc, const float* contrib, const std::vector<std::string>& values, double p,
+                const std::vector<std::pair<std::string, std::string>>& names) {
+  std::vector<double> by_column(enc.columns.size(), 0);
+  auto of = enc.FeatureColumns();
+  for (size_t f = 0; f < of.size(); ++f) by_column[of[f]] += contrib[f];
+  std::vector<Contribution> items;
+  for (size_t c = 0; c < enc.columns.size(); ++c) {
+    const std::string& v = c < values.size() ? values[c] : std::string();
+    const auto& [zh, en] = c < names.size() ? names[c] : std::pair<std::string, std::string>{enc.columns[c].name, enc.columns[c].name};
+    Contribution item;
+    item.feature = enc.columns[c].name;
+    item.logit = by_column[c];
+    double d;
+    bool missing = IsMissing(v);
+    item.value = missing ? json(nullptr) : enc.columns[c].type == ColumnType::kNumber && ParseNumber(v, &d) ? json(d) : json(v);
+    item.zh = zh + (missing ? "未知" : "：" + v);
+    item.en = en + (missing ? " unknown" : ": " + v);
+    items.push_back(std::move(item));
+  }
+  return ExplainPoints(items, contrib[of.size()], p);
 }
 
 json Encoder::ToJson() const {
@@ -431,6 +753,33 @@ Result<TabularModel> TrainTabular(const Table& t, const Mapping& m, const TrainP
     if (importance[order[i]] <= 0) break;
     imp.push_back({{"feature", out.encoder.feature_names[order[i]]}, {"share", std::round(importance[order[i]] * 1000) / 1000}});
   }
+  // What was left out without being asked, and what looks like leakage.
+  json left_out = json::array();
+  for (const auto& c : profile) {
+    if (c.name == m.label || c.name == m.time_column || m.types.count(c.name) ||
+        std::find(m.exclude.begin(), m.exclude.end(), c.name) != m.exclude.end()) {
+      continue;
+    }
+    auto [en, zh] = LeftOutReason(c);
+    if (en.empty()) continue;
+    json item = {{"column", c.name}, {"reason", c.identifier.empty() ? ColumnTypeName(c.type) : "identifier"}, {"message", en}, {"message_zh", zh}};
+    if (!c.identifier.empty()) item["identifier"] = c.identifier;
+    left_out.push_back(std::move(item));
+  }
+  const double cv_auc = Auc(oof, y);
+  json warnings = LeakageWarnings(t, out.encoder, importance, rows, y, cv_auc);
+  std::vector<std::string> suspects;
+  for (const auto& w : warnings) {
+    for (const auto& c : w["columns"]) {
+      if (std::find(suspects.begin(), suspects.end(), c.get<std::string>()) == suspects.end()) suspects.push_back(c.get<std::string>());
+    }
+  }
+  // Bands as the built-in models have them: A the top 10 % of out-of-fold scores, B the next
+  // 20 %, C the next 30 %, D the rest.
+  std::vector<float> sorted_oof = oof;
+  std::sort(sorted_oof.begin(), sorted_oof.end());
+  auto quantile = [&](double q) { return sorted_oof[std::min(sorted_oof.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted_oof.size())))]; };
+  json bands = {{"A", quantile(0.9)}, {"B", quantile(0.7)}, {"C", quantile(0.4)}};
   json cv = Evaluate(oof, y).ToJson();
   cv["folds"] = m.folds;
   cv["fold_auc"] = fold_auc;
@@ -439,10 +788,15 @@ Result<TabularModel> TrainTabular(const Table& t, const Mapping& m, const TrainP
   out.card = {{"rows", rows.size()},
               {"label", {{"column", m.label}, {"positive", positive}, {"positives", pos}, {"negatives", neg}}},
               {"excluded", m.exclude},
+              {"left_out", left_out},
+              {"file", t.FileJson()},
+              {"warnings", warnings},
+              {"suspects", suspects},
               {"encoding", out.encoder.ToJson()},
               {"cross_validation", cv},
               {"holdout", holdout_json},
               {"rounds", rounds},
+              {"bands", bands},
               {"importance", imp},
               {"params", {{"max_depth", params.max_depth}, {"eta", params.eta}, {"subsample", params.subsample},
                           {"colsample_bytree", params.colsample}, {"min_child_weight", params.min_child_weight}}}};

@@ -52,7 +52,9 @@ Result<json> CompareWithActive(const Active& current, const std::vector<const Ex
     return json{{"against_version", current.version}, {"rows", uy.size()}, {"promoted", true},
                 {"note", "too few outcomes since the current model's data to compare; promoted"}};
   }
-  KEEL_ASSIGN_OR_RETURN(std::vector<float> old_p, current.booster.Predict(Encode(unseen, current.spec, nullptr, nullptr)));
+  Matrix old_x(unseen.size(), current.Columns());
+  for (size_t i = 0; i < unseen.size(); ++i) current.Encode(unseen[i]->f, old_x.row(i));
+  KEEL_ASSIGN_OR_RETURN(std::vector<float> old_p, current.booster.Predict(old_x));
   double old_auc = Auc(old_p, uy), new_auc = Auc(new_p, uy);
   *promote = new_auc >= old_auc - tolerance;
   return json{{"against_version", current.version}, {"rows", uy.size()}, {"current_auc", Round(old_auc, 0.0001)},

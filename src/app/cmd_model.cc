@@ -23,12 +23,21 @@ int TrainCsv(const std::string& file, const std::string& label, const std::strin
   std::string text((std::istreambuf_iterator<char>(in)), {});
   auto table = ai::ReadTable(text);
   if (!table.ok()) return Fail(table.status());
-  std::printf("%zu rows, %zu columns:\n", table->rows.size(), table->header.size());
-  for (const auto& col : ai::Profile(*table)) {
-    std::printf("  %-18s %-9s %6lld distinct %6lld missing", col.name.c_str(), ai::ColumnTypeName(col.type),
-                static_cast<long long>(col.distinct), static_cast<long long>(col.missing));
-    if (!col.top.empty()) std::printf("   e.g. %s", col.top[0].first.c_str());
-    std::printf("\n");
+  // With --json, standard output is exactly one JSON document (the card): the profile is in it
+  // and the progress goes to standard error.
+  std::FILE* report = as_json ? stderr : stdout;
+  auto profile = ai::Profile(*table);
+  std::fprintf(report, "%zu rows, %zu columns (%s):\n", table->rows.size(), table->header.size(), table->encoding.c_str());
+  for (size_t c : table->dropped) std::fprintf(report, "  column %zu: no name and no value, dropped\n", c);
+  for (const auto& r : table->renamed) {
+    std::fprintf(report, "  column %zu: '%s' renamed '%s'\n", r.column, r.from.c_str(), r.to.c_str());
+  }
+  for (const auto& col : profile) {
+    std::fprintf(report, "  %-18s %-9s %6lld distinct %6lld missing", col.name.c_str(), ai::ColumnTypeName(col.type),
+                 static_cast<long long>(col.distinct), static_cast<long long>(col.missing));
+    if (!col.top.empty()) std::fprintf(report, "   e.g. %s", col.top[0].first.c_str());
+    if (!col.identifier.empty()) std::fprintf(report, "   identifier (%s): left out", col.identifier.c_str());
+    std::fprintf(report, "\n");
   }
   nlohmann::json mapping = {{"label", label}, {"exclude", exclude}, {"folds", folds}};
   if (!positive.empty()) mapping["positive"] = positive;
@@ -36,12 +45,14 @@ int TrainCsv(const std::string& file, const std::string& label, const std::strin
   auto m = ai::ParseMapping(mapping, *table);
   if (!m.ok()) return Fail(m.status());
   auto model = ai::TrainTabular(*table, *m, ai::TrainParams{}, 100, [](int done, int total, const std::string& what) {
-    std::printf("%3d%%  %s\n", 100 * done / total, what.c_str());
-    std::fflush(stdout);
+    std::fprintf(stderr, "%3d%%  %s\n", 100 * done / total, what.c_str());
   });
   if (!model.ok()) return Fail(model.status());
-  const auto& card = model->card;
+  nlohmann::json card = model->card;
   if (as_json) {
+    nlohmann::json columns = nlohmann::json::array();
+    for (const auto& col : profile) columns.push_back(col.ToJson());
+    card["profile"] = columns;
     std::printf("%s\n", card.dump(1).c_str());
     return 0;
   }
@@ -59,6 +70,12 @@ int TrainCsv(const std::string& file, const std::string& label, const std::strin
   std::printf("top features:\n");
   for (const auto& f : card["importance"]) {
     std::printf("  %-28s %5.1f%%\n", f["feature"].get<std::string>().c_str(), f["share"].get<double>() * 100);
+  }
+  for (const auto& w : card["warnings"]) std::printf("warning: %s\n", w["message"].get<std::string>().c_str());
+  if (!card["suspects"].empty()) {
+    std::string names;
+    for (const auto& c : card["suspects"]) names += (names.empty() ? "" : ",") + c.get<std::string>();
+    std::printf("to leave the suspects out, run again with --exclude %s\n", names.c_str());
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 // reasons, background jobs, and foreign CSV datasets (upload, profile, map columns, train).
 #include "ai/json.h"
 #include "ai/service.h"
+#include "common/spreadsheet.h"
 #include "http/api.h"
 #include "http/openapi.h"
 
@@ -13,6 +14,47 @@ template <typename T>
 Result<Reply> AiReply(Result<T> r, int status = 200) {
   if (!r.ok()) return r.status();
   return Reply{status, ai::ToJson(*r)};
+}
+
+Status DatasetsForbidden() {
+  return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may upload, score with or promote datasets",
+                       "只有管理员和销售运营可以上传数据集、用其评分或启用其模型");
+}
+
+// A whole number query parameter from 1 up (0 when absent).
+Result<int> VersionParam(const Call& c) {
+  std::string v = Query(c, "version");
+  if (v.empty()) return 0;
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (*end || n < 1 || n > 1000000) return Status::Invalid("validation.parameter", "version is a whole number from 1", "version 须为正整数", "version");
+  return static_cast<int>(n);
+}
+
+// Scored rows as a CSV or XLSX file: each row's position, CSV line, score, probability, base and
+// reasons in the reader's language (they add up: base + points = score).
+Result<Reply> PredictionFile(const ai::DatasetPrediction& r, const std::string& format, bool en) {
+  KEEL_ASSIGN_OR_RETURN(std::unique_ptr<SheetWriter> sheet, SheetWriter::Open(format, "scores"));
+  KEEL_RETURN_IF_ERROR(sheet->AddRow({std::string("row"), std::string("line"), std::string("score"), std::string("probability"),
+                                      std::string("base"), std::string(en ? "reasons" : "原因")}));
+  for (const auto& row : r.rows) {
+    std::string reasons;
+    for (const char* side : {"positive", "negative"}) {
+      for (const auto& x : row.reasons[side]) reasons += (reasons.empty() ? "" : "; ") + x[en ? "text_en" : "text_zh"].get<std::string>();
+    }
+    if (std::fabs(row.reasons["other"].value("points", 0.0)) >= 0.5) {
+      reasons += (reasons.empty() ? "" : "; ") + row.reasons["other"][en ? "text_en" : "text_zh"].get<std::string>();
+    }
+    KEEL_RETURN_IF_ERROR(sheet->AddRow({row.row, row.line ? SheetCell{row.line} : SheetCell{}, int64_t{row.score}, row.probability,
+                                        row.reasons.value("base", 0.0), reasons}));
+  }
+  KEEL_ASSIGN_OR_RETURN(std::string bytes, sheet->Finish());
+  Reply reply;
+  reply.raw_content_type = SheetWriter::MediaType(format);
+  reply.raw = std::move(bytes);
+  reply.headers.emplace_back("Content-Disposition", "attachment; filename=\"dataset-" + std::to_string(r.dataset_id) + "-v" +
+                                                        std::to_string(r.version) + "-scores." + format + "\"");
+  return reply;
 }
 
 }  // namespace
@@ -58,7 +100,9 @@ void Api::AddAiRoutes() {
   const json score = Obj(
       {{"record_id", Int()}, {"target", Str()}, {"score", Null(Int("0-100; null: no model or no score yet"))},
        {"band", Enum({"A", "B", "C", "D"})}, {"probability", Num()}, {"model_version", Int()},
-       {"reasons", Obj({{"base", Num()}, {"positive", Arr(reason)}, {"negative", Arr(reason)}})},
+       {"reasons", Obj({{"base", Num("the score of an average record")}, {"score", Int()}, {"positive", Arr(reason)}, {"negative", Arr(reason)},
+                        {"other", Obj({{"points", Num()}, {"text_zh", Str()}, {"text_en", Str()}}, {},
+                                      "what the listed reasons leave: base + every line's points = score")}})},
        {"summary", Arr(Str(), "the reasons in the reader's language")}, {"computed_at", Time()},
        {"message", Str("without a score: why")}, {"message_zh", Str()}},
       {"record_id", "target", "score"}, "A score with its reasons / 评分及原因");
@@ -179,20 +223,21 @@ void Api::AddAiRoutes() {
       "高潜相似客户：与最佳赢单客户最相似的客户及相似原因", "ai", nullptr, lookalikes, {{"limit", "1-200, default 20"}}});
   RouteDoc upload{"Upload a CSV of historical records from another system; returns each column's profile and suggestions",
                   "上传其他系统导出的历史记录 CSV；返回各列画像及建议", "ai",
-                  {{"type", "string"}, {"description", "text/csv (UTF-8; `,` `;` or tab), a header row"}}, dataset,
-                  {{"name", "a name for the dataset (required)"}}, 201};
+                  {{"type", "string"},
+                   {"description", "text/csv with a header row; `,` `;` or tab; UTF-8, GB18030/GBK or UTF-16 with a BOM (detected)"}},
+                  dataset,
+                  {{"name", "a name for the dataset (required)"},
+                   {"encoding", "the file's encoding when detection is not wanted: UTF-8, GB18030, GBK, Big5, UTF-16LE, …"}},
+                  201};
   upload.raw_body = true;
   upload.content_types = {"text/csv"};
   router_.Add("POST", "/api/v1/ai/datasets", [ai](Call& c) -> Result<Reply> {
-    if (!ai::AiService::MayManage(c.p())) {
-      return Status::Error(ErrorKind::kForbidden, "auth.forbidden", "only admin and hq_ops may upload datasets",
-                           "只有管理员和销售运营可以上传数据集");
-    }
+    if (!ai::AiService::MayManage(c.p())) return DatasetsForbidden();
     std::string ct = c.req.content_type.substr(0, c.req.content_type.find(';'));
     if (ct != "text/csv" && ct != "application/csv") {
       return Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type", "send the file as text/csv", "请以 text/csv 发送文件");
     }
-    return AiReply(ai->CreateDataset(c.p(), Query(c, "name"), c.req.body), 201);
+    return AiReply(ai->CreateDataset(c.p(), Query(c, "name"), c.req.body, Query(c, "encoding")), 201);
   }, upload);
   router_.Add("GET", "/api/v1/ai/datasets", [ai](Call& c) { return AiReply(ai->Datasets(c.p())); },
               {"Uploaded datasets", "已上传的数据集", "ai", nullptr, datasets});
@@ -210,6 +255,104 @@ void Api::AddAiRoutes() {
     return AiReply(ai->StartDatasetTraining(c.p(), c.id(), c.body), 202);
   }, {"Map the columns and train in the background (cross-validated and holdout AUC in the job's result)",
       "映射列并后台训练（任务结果含交叉验证与留出集 AUC）", "ai", mapping, job, {}, 202});
+  router_.Add("GET", "/api/v1/ai/features/{name}", [ai](Call& c) -> Result<Reply> {
+    KEEL_ASSIGN_OR_RETURN(std::vector<ai::FeatureDef> defs, ai->Features(c.p(), c.name()));
+    json items = json::array();
+    for (const auto& d : defs) {
+      items.push_back({{"name", d.name}, {"kind", d.categorical ? "category" : "number"}, {"zh", d.zh}, {"en", d.en}});
+    }
+    return Reply{200, {{"items", items}}};
+  }, {"The features a lead or opportunity model reads (declared, then the tenant's custom AI fields): what dataset columns map to",
+      "线索或商机模型读取的特征（内置特征及本企业的自定义 AI 字段）：数据集列可映射到的对象", "ai", nullptr,
+      Items(Obj({{"name", Str()}, {"kind", Enum({"number", "category"})}, {"zh", Str()}, {"en", Str()}}, {"name", "kind", "zh", "en"}))});
+  const json dataset_versions = Items(Obj({{"version", Int()}, {"created_at", Time()}, {"card", card},
+                                           {"promoted_to", Null(Enum({"lead", "opportunity"}))},
+                                           {"promoted_version", Null(Int("the lead/deal model version it became"))}},
+                                          {"version", "created_at", "card", "promoted_to", "promoted_version"}));
+  router_.Add("GET", "/api/v1/ai/datasets/{id}/models", [ai](Call& c) { return AiReply(ai->DatasetModels(c.p(), c.id())); },
+              {"Every trained version of the dataset's model with its card, newest first", "数据集模型的各训练版本及模型卡（新在前）", "ai",
+               nullptr, dataset_versions});
+  const json explained = Obj({{"base", Num("the score of an average row")}, {"score", Int()}, {"positive", Arr(reason)},
+                              {"negative", Arr(reason)}, {"other", Free("points, text_zh, text_en: what the listed reasons leave")}});
+  const json prediction = Obj(
+      {{"dataset_id", Int()}, {"version", Int()}, {"missing_columns", Arr(Str(), "the model's columns the rows lack (read as unknown)")},
+       {"items", Arr(Obj({{"row", Int("1-based")}, {"line", Null(Int("CSV line"))}, {"probability", Num()}, {"score", Int("0-100")},
+                          {"reasons", explained}},
+                         {"row", "line", "probability", "score", "reasons"}))}},
+      {"dataset_id", "version", "missing_columns", "items"}, "Scored rows / 评分结果");
+  RouteDoc predict{"Score rows with the dataset's model: CSV (text/csv, a header row) or JSON {rows: [{column: value}]}; "
+                   "reasons add up to score − base; ?format=csv or xlsx downloads a file",
+                   "用数据集模型为数据行评分：CSV（含表头）或 JSON {rows: [{列名: 值}]}；原因分值相加等于 评分 − 基准；"
+                   "?format=csv 或 xlsx 下载文件",
+                   "ai",
+                   {{"oneOf", json::array({{{"type", "string"}, {"description", "text/csv"}},
+                                           {{"type", "object"}, {"required", {"rows"}},
+                                            {"properties", {{"rows", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}}})}},
+                   prediction,
+                   {{"version", "the model version (default: the newest)"}, {"format", "json (default), csv or xlsx"}}};
+  predict.raw_body = true;
+  predict.content_types = {"text/csv", "application/json"};
+  predict.response_type = "application/json,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  predict.operation_id = "predictWithAiDataset";
+  router_.Add("POST", "/api/v1/ai/datasets/{id}/predict", [ai](Call& c) -> Result<Reply> {
+    if (!ai::AiService::MayManage(c.p())) return DatasetsForbidden();
+    KEEL_ASSIGN_OR_RETURN(int version, VersionParam(c));
+    std::string format = Query(c, "format");
+    if (!format.empty() && format != "json" && format != "csv" && format != "xlsx") {
+      return Status::Invalid("validation.enum", "format is json, csv or xlsx", "format 须为 json、csv 或 xlsx", "format");
+    }
+    std::string ct = c.req.content_type.substr(0, c.req.content_type.find(';'));
+    Result<ai::DatasetPrediction> r = Status();
+    if (ct == "text/csv" || ct == "application/csv") {
+      if (c.req.body.empty()) return Status::Invalid("validation.body", "the CSV is empty", "CSV 为空", "body");
+      r = ai->PredictDataset(c.p(), c.id(), version, c.req.body, json());
+    } else if (ct == "application/json") {
+      json rows;
+      try {
+        // Rows of flat objects: three levels at most.
+        rows = json::parse(c.req.body, [](int depth, json::parse_event_t, json&) {
+          if (depth > 4) throw std::out_of_range("nested");
+          return true;
+        });
+      } catch (const json::parse_error& e) {
+        return Status::Invalid("validation.json", "malformed JSON at byte " + std::to_string(e.byte),
+                               "JSON 格式错误，位置：第 " + std::to_string(e.byte) + " 字节", "body@" + std::to_string(e.byte));
+      } catch (const std::exception&) {
+        return Status::Invalid("validation.too_deep", "rows are flat objects: column → value", "数据行须为单层对象：列名 → 值", "body");
+      }
+      r = ai->PredictDataset(c.p(), c.id(), version, {}, rows);
+    } else {
+      return Status::Error(ErrorKind::kInvalid, "http.unsupported_media_type", "send text/csv or application/json",
+                           "请以 text/csv 或 application/json 发送", "Content-Type");
+    }
+    if (!r.ok()) return r.status();
+    if (format == "csv" || format == "xlsx") return PredictionFile(*r, format, c.p().locale.rfind("en", 0) == 0);
+    return Reply{200, ai::ToJson(*r)};
+  }, predict);
+  json promote = {{"type", "object"}, {"required", {"target", "mapping"}},
+                  {"properties", {{"target", {{"type", "string"}, {"enum", {"lead", "opportunity"}}}},
+                                  {"version", {{"type", "integer"}, {"description", "default: the newest"}}},
+                                  {"mapping", {{"type", "object"}, {"description", "each model column → the lead/deal feature standing for it"}}}}}};
+  const json train_result = Obj({{"version", Int("the lead/deal model version it became")}, {"status", Str("active")},
+                                 {"holdout_auc", Null(Num())}, {"scored", Int("open records scored")}, {"card", card}},
+                                {"version", "status", "scored", "card"}, "The promoted version / 启用的版本");
+  router_.Add("POST", "/api/v1/ai/datasets/{id}/promote", [ai](Call& c) -> Result<Reply> {
+    if (!ai::AiService::MayManage(c.p())) return DatasetsForbidden();
+    if (!c.body.is_object() || !c.body.contains("target") || !c.body["target"].is_string()) {
+      return Status::Invalid("validation.required", "target (lead or opportunity) is required", "target（lead 或 opportunity）为必填项", "target");
+    }
+    if (!c.body.contains("mapping")) return Status::Invalid("validation.required", "mapping is required", "mapping 为必填项", "mapping");
+    int version = 0;
+    if (c.body.contains("version")) {
+      if (!c.body["version"].is_number_integer() || c.body["version"].get<int64_t>() < 1) {
+        return Status::Invalid("validation.type", "version is a whole number from 1", "version 须为正整数", "version");
+      }
+      version = c.body["version"].get<int>();
+    }
+    return AiReply(ai->PromoteDatasetModel(c.p(), c.id(), version, c.body["target"].get<std::string>(), c.body["mapping"]));
+  }, {"Let a version of the dataset's model score the tenant's leads or deals (it becomes the active version; rollback restores "
+      "the previous one)",
+      "让数据集模型的某一版本为本企业的线索或商机评分（成为启用版本；回滚可恢复之前的版本）", "ai", promote, train_result});
 }
 
 }  // namespace keel::http

@@ -112,7 +112,16 @@ net::awaitable<void> Session(tcp::socket socket, Server::Impl* impl, const Serve
     parser.body_limit(options->body_limit);
     parser.header_limit(32 * 1024);
     stream.expires_after(std::chrono::milliseconds(options->request_timeout_ms));
-    co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    // The header first: a client that sent `Expect: 100-continue` (curl does for larger bodies)
+    // waits for an interim answer before it sends the body — a second, if nobody answers.
+    co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (!ec && !parser.is_done() && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
+      co_await bhttp::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done()) {
+      co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    }
     if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
         ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
       break;

@@ -5,24 +5,12 @@
 #include <map>
 #include <set>
 
+#include "common/text_encoding.h"
+
 namespace keel::ingest {
 namespace {
 
 using json = nlohmann::json;
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 9;
-    if (n == 9 || (n > 0 && i + n >= s.size())) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 Status LineError(const char* code, size_t line, const std::string& en, const std::string& zh) {
   return Status::Invalid(code, en, zh, "line " + std::to_string(line));
@@ -30,20 +18,28 @@ Status LineError(const char* code, size_t line, const std::string& en, const std
 
 }  // namespace
 
-Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, std::vector<size_t>* line_of_row) {
+Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, std::vector<size_t>* line_of_row, std::string* encoding) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  if (!ValidUtf8(text)) {
+  if (!IsUtf8(text)) {
+    // A Chinese Excel's "CSV" (GB18030/GBK), UTF-16 "Unicode text", …: read as what it is.
+    if (auto decoded = DecodeToUtf8(text); decoded.ok()) {
+      if (line_of_row) line_of_row->clear();
+      auto rows = ParseCsv(decoded->text, line_of_row);
+      if (encoding) *encoding = decoded->encoding;
+      return rows;
+    }
     size_t line = 1, start = 0;
     while (start < text.size()) {
       size_t nl = text.find('\n', start);
       if (nl == std::string_view::npos) nl = text.size();
-      if (!ValidUtf8(text.substr(start, nl - start))) break;
+      if (!IsUtf8(text.substr(start, nl - start))) break;
       start = nl + 1;
       ++line;
     }
-    return LineError("csv.utf8", line, "line " + std::to_string(line) + " is not UTF-8 (save the file as CSV UTF-8)",
-                     "第 " + std::to_string(line) + " 行不是 UTF-8 编码（请另存为 CSV UTF-8）");
+    return LineError("csv.utf8", line, "line " + std::to_string(line) + " is neither UTF-8 nor GB18030/GBK (save the file as CSV UTF-8)",
+                     "第 " + std::to_string(line) + " 行既不是 UTF-8 也不是 GB18030/GBK 编码（请另存为 CSV UTF-8）");
   }
+  if (encoding) *encoding = "UTF-8";
   size_t header_end = text.find('\n');
   std::string_view header = text.substr(0, header_end);
   char delim = ',';

@@ -833,6 +833,17 @@ CREATE OR REPLACE FUNCTION keel_scope_system() RETURNS BOOLEAN LANGUAGE sql STAB
   SELECT current_setting('keel.tenant_id', true) IS NOT DISTINCT FROM 'system'
 $$;
 )SQL"},
+    {21, "dataset model versions: every training of an uploaded dataset keeps its model and card",
+     // A dataset model can score rows sent to it and be promoted to score the tenant's leads or
+     // deals (it then also becomes a version in ai_models); promoted_to/promoted_version say where.
+     R"SQL(
+CREATE TABLE ai_dataset_models (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id), dataset_id BIGINT NOT NULL, version BIGINT NOT NULL,
+  card TEXT NOT NULL, encoder TEXT NOT NULL, model TEXT NOT NULL, created_at TEXT NOT NULL, created_by BIGINT,
+  promoted_to TEXT, promoted_version BIGINT,
+  PRIMARY KEY (tenant_id, dataset_id, version));
+)SQL",
+     "", ""},
 };
 
 // Every table of the schema with a tenant_id column: row-level security on, forced for the owner

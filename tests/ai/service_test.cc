@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -137,7 +138,7 @@ TEST_F(AiDemo, EveryOpenRecordHasAScoreWithReasonsInBothLanguages) {
     for (const char* side : {"positive", "negative"}) {
       for (const auto& r : reasons[side]) {
         EXPECT_NE(r["text_zh"].get<std::string>().find("分"), std::string::npos) << r.dump();
-        EXPECT_NE(r["text_en"].get<std::string>().find("points"), std::string::npos) << r.dump();
+        EXPECT_NE(r["text_en"].get<std::string>().find(" point"), std::string::npos) << r.dump();
       }
     }
     // The record's own column carries it too.
@@ -153,8 +154,17 @@ TEST_F(AiDemo, ReasonsSumToTheScoreAndReadAsTheValues) {
   int checked = 0;
   for (const auto& r : rows.rows) {
     json reasons = json::parse(store::AsText(r[2]));
+    // The lines a person reads add up exactly: base + every listed point + other factors = score.
+    double sum = reasons["base"].get<double>() + reasons["other"]["points"].get<double>();
+    for (const char* side : {"positive", "negative"}) {
+      for (const auto& x : reasons[side]) sum += x["points"].get<double>();
+    }
+    EXPECT_NEAR(sum, static_cast<double>(store::AsInt(r[1])), 1e-6) << reasons.dump();
+    EXPECT_EQ(reasons["score"], store::AsInt(r[1]));
     for (const char* side : {"positive", "negative"}) {
       for (const auto& x : reasons[side]) {
+        // "+1 point", never "+1 points".
+        EXPECT_EQ(x["text_en"].get<std::string>().find(" 1 points"), std::string::npos) << x.dump();
         double pts = x["points"].get<double>();
         EXPECT_TRUE(std::string(side) == "positive" ? pts > 0 : pts < 0);
         if (x["feature"] == "visits_30d") {
@@ -260,6 +270,111 @@ TEST_F(AiDemo, RetrainPromotesOrRejectsAndRollbackRestores) {
   EXPECT_EQ(J(env_->ai->Rollback(Admin(), "lead", 1)).status().code(), "ai.already_active");
   EXPECT_EQ(J(env_->ai->Rollback(Admin(), "lead", 9)).status().code(), "ai.no_version");
   EXPECT_EQ(J(env_->ai->Models(Admin(), "widgets")).status().code(), "ai.target");
+}
+
+// A company brings its CRM history as a CSV: every training keeps a version, the model scores
+// rows sent to it (JSON or CSV) with reasons that add up, and an admin promotes it to score the
+// tenant's own leads through a column → feature mapping; rollback restores the previous model.
+TEST_F(AiDemo, ADatasetModelPredictsAndIsPromotedToScoreLeads) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  const char* sources[] = {"website", "referral", "exhibition", "hotline"};
+  std::string csv = "Lead Source,Hours to first reply,Calls,Converted\n";
+  for (int i = 0; i < 1200; ++i) {
+    const char* src = sources[static_cast<int>(u(rng) * 4) % 4];
+    double hours = std::floor(u(rng) * 72);
+    int calls = static_cast<int>(u(rng) * 6);
+    double p = 0.15 + (std::string(src) == "referral" ? 0.25 : 0) + (hours < 4 ? 0.2 : 0) + 0.02 * calls;
+    csv += std::string(src) + "," + std::to_string(static_cast<int>(hours)) + "," + std::to_string(calls) + "," + (u(rng) < p ? "yes" : "no") + "\n";
+  }
+  AiOptions ao;
+  ao.periodic = false;
+  AiService ai(*env_->db, env_->rs, env_->clock, ao);
+  ai.Start();
+  auto ds = J(ai.CreateDataset(Admin(), "crm history", csv));
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  int64_t id = (*ds)["id"].get<int64_t>();
+  EXPECT_EQ(J(ai.PredictDataset(Admin(), id, 0, {}, json{{"rows", {{{"Calls", 1}}}}})).status().code(), "ai.no_model");
+  for (const json& mapping : {json{{"label", "Converted"}}, json{{"label", "Converted"}, {"folds", 3}}}) {
+    ASSERT_TRUE(ai.StartDatasetTraining(Admin(), id, mapping).ok());
+    ASSERT_TRUE(ai.WaitIdle(120000));
+  }
+  auto versions = J(ai.DatasetModels(Admin(), id));
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ((*versions)["items"].size(), 2u);
+  EXPECT_EQ((*versions)["items"][0]["version"], 2);
+  EXPECT_EQ((*versions)["items"][1]["card"]["cross_validation"]["folds"], 5);
+  EXPECT_EQ(J(ai.Dataset(Admin(), id)).value()["versions"], 2);
+  auto adds_up = [](const json& r, int score) {
+    double sum = r["base"].get<double>() + r["other"]["points"].get<double>();
+    for (const char* side : {"positive", "negative"}) {
+      for (const auto& x : r[side]) sum += x["points"].get<double>();
+    }
+    EXPECT_NEAR(sum, score, 1e-6) << r.dump();
+  };
+  // JSON rows: a fast-answered referral scores above a slow website lead.
+  json rows = {{"rows", {{{"Lead Source", "referral"}, {"Hours to first reply", 1}, {"Calls", 3}},
+                         {{"Lead Source", "website"}, {"Hours to first reply", 60}, {"Calls", 0}}}}};
+  auto pred = J(ai.PredictDataset(Admin(), id, 1, {}, rows));
+  ASSERT_TRUE(pred.ok()) << pred.status().ToString();
+  EXPECT_EQ((*pred)["version"], 1);
+  ASSERT_EQ((*pred)["items"].size(), 2u);
+  EXPECT_GT((*pred)["items"][0]["score"].get<int>(), (*pred)["items"][1]["score"].get<int>() + 10) << pred->dump();
+  for (const auto& item : (*pred)["items"]) adds_up(item["reasons"], item["score"].get<int>());
+  // CSV rows: a missing column is said, and read as unknown; lines are the file's.
+  auto from_csv = J(ai.PredictDataset(Admin(), id, 0, "Lead Source,Hours to first reply\nreferral,1\nwebsite,50\n", json()));
+  ASSERT_TRUE(from_csv.ok()) << from_csv.status().ToString();
+  EXPECT_EQ((*from_csv)["missing_columns"], json({"Calls"}));
+  EXPECT_EQ((*from_csv)["items"][1]["line"], 3);
+  EXPECT_EQ(J(ai.PredictDataset(Admin(), id, 0, "a,b\n1,2\n", json())).status().code(), "ai.no_columns");
+  EXPECT_EQ(J(ai.PredictDataset(Admin(), id, 0, {}, json{{"rows", {1}}})).status().field(), "rows[0]");
+  EXPECT_EQ(J(ai.PredictDataset(Admin(), id, 7, {}, rows)).status().code(), "ai.no_version");
+  // Promotion: every column mapped to a feature of its kind, or a clear error at the column.
+  json good = {{"Lead Source", "source"}, {"Hours to first reply", "first_response_hours"}, {"Calls", "calls"}};
+  json wrong_kind = good;
+  wrong_kind["Calls"] = "region";
+  EXPECT_EQ(J(ai.PromoteDatasetModel(Admin(), id, 0, "lead", wrong_kind)).status().field(), "mapping.Calls");
+  EXPECT_EQ(J(ai.PromoteDatasetModel(Admin(), id, 0, "lead", wrong_kind)).status().code(), "ai.mapping_type");
+  json missing = good;
+  missing.erase("Calls");
+  EXPECT_EQ(J(ai.PromoteDatasetModel(Admin(), id, 0, "lead", missing)).status().field(), "mapping.Calls");
+  json unknown = good;
+  unknown["Calls"] = "phone_calls";
+  EXPECT_EQ(J(ai.PromoteDatasetModel(Admin(), id, 0, "lead", unknown)).status().code(), "ai.feature");
+  EXPECT_EQ(J(ai.PromoteDatasetModel(Admin(), id, 0, "widgets", good)).status().field(), "target");
+  int before = J(ai.Models(Admin(), "lead")).value()["active_version"].get<int>();
+  auto promoted = J(ai.PromoteDatasetModel(Admin(), id, 2, "lead", good));
+  ASSERT_TRUE(promoted.ok()) << promoted.status().ToString();
+  int v = (*promoted)["version"].get<int>();
+  EXPECT_GT(v, before);
+  EXPECT_EQ((*promoted)["status"], "active");
+  EXPECT_GT((*promoted)["scored"].get<int>(), 0);
+  EXPECT_EQ((*promoted)["card"]["source"]["dataset_id"], id);
+  EXPECT_EQ(J(ai.DatasetModels(Admin(), id)).value()["items"][0]["promoted_to"], "lead");
+  // The tenant's open leads now carry the dataset model's scores, with reasons that add up and
+  // name the CSV's columns.
+  auto scored = Q("SELECT record_id, score, reasons FROM ai_scores WHERE tenant_id = ? AND target = 'lead' AND model_version = ?",
+                  {tenant(), int64_t{v}});
+  ASSERT_GT(scored.size(), 10u);
+  bool named = false;
+  for (const auto& r : scored.rows) {
+    json reasons = json::parse(store::AsText(r[2]));
+    adds_up(reasons, static_cast<int>(store::AsInt(r[1])));
+    for (const auto& x : reasons["positive"]) named = named || x["feature"] == "Lead Source" || x["feature"] == "Hours to first reply";
+  }
+  EXPECT_TRUE(named);
+  auto one = J(ai.ScoreOf(Admin(), "lead", store::AsInt(scored.rows[0][0])));
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ((*one)["model_version"], v);
+  // A change to a lead rescores it with the promoted model.
+  auto again = ai.ScoreRecords(tenant(), Target::kLead, {store::AsInt(scored.rows[0][0])});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].model_version, v);
+  auto rb = J(ai.Rollback(Admin(), "lead", before));
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  EXPECT_EQ((*rb)["active_version"], before);
+  ai.Stop();
 }
 
 // The demo planted each rep's best 2-hour calling window; the estimate for their customers must

@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "support/test_db.h"
 
@@ -23,8 +26,10 @@ struct Run {
 };
 
 // Runs `keel <args>` in `dir` with extra environment assignments; captures stdout+stderr.
-Run Keel(const std::string& dir, const std::string& args, const std::string& env = "") {
-  std::string cmd = "cd '" + dir + "' && env -u KEEL_DATABASE -u KEEL_PORT " + env + " '" KEEL_BINARY "' " + args + " 2>&1";
+// With `stdout_only`, standard error goes to `dir`/stderr.txt instead.
+Run Keel(const std::string& dir, const std::string& args, const std::string& env = "", bool stdout_only = false) {
+  std::string cmd = "cd '" + dir + "' && env -u KEEL_DATABASE -u KEEL_PORT " + env + " '" KEEL_BINARY "' " + args +
+                    (stdout_only ? " 2>stderr.txt" : " 2>&1");
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
@@ -142,6 +147,27 @@ TEST(Cli, TrainsOnAForeignCsvAndRefusesTooLittleHistory) {
     EXPECT_NE(r.out.find("  duration "), std::string::npos) << r.out;  // profiled …
     EXPECT_EQ(r.out.find("duration ", r.out.find("top features")), std::string::npos) << r.out;  // … never learned from
   }
+  {
+    // An export with a trailing delimiter, a lead number and GB18030 bytes: --json prints one
+    // JSON document on stdout (the card, with the profile), the progress on stderr.
+    std::ofstream csv(dir + "/export.csv", std::ios::binary);
+    csv << "Lead Number,Visits,\xB3\xC7\xCA\xD0,Converted,\r\n";  // 城市
+    for (int i = 0; i < 400; ++i) {
+      csv << 5000 + i << "," << i % 7 << "," << (i % 2 ? "\xC9\xCF\xBA\xA3" : "\xB1\xB1\xBE\xA9") << "," << ((i % 7) + (i % 3) > 4 ? "yes" : "no")
+          << ",\r\n";
+    }
+  }
+  auto js = Keel(dir, "model csv --file export.csv --label Converted --json", "", true);
+  EXPECT_EQ(js.code, 0) << js.out;
+  auto card = nlohmann::json::parse(js.out, nullptr, false);
+  ASSERT_FALSE(card.is_discarded()) << "stdout is not one JSON document:\n" << js.out.substr(0, 400);
+  EXPECT_EQ(card["file"]["encoding"], "GB18030");
+  EXPECT_EQ(card["file"]["dropped_columns"], nlohmann::json({5}));
+  EXPECT_EQ(card["left_out"][0]["column"], "Lead Number");
+  EXPECT_EQ(card["profile"][2]["name"], "城市");
+  std::ifstream err(dir + "/stderr.txt");
+  std::string progress((std::istreambuf_iterator<char>(err)), {});
+  EXPECT_NE(progress.find("100%  final model"), std::string::npos) << progress;
   {
     std::ofstream csv(dir + "/tiny.csv");
     csv << "grade;won\n1;yes\n2;no\n";

@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio.hpp>
+
 #include "http/openapi.h"
 #include "http/server_fixture.h"
 
@@ -616,6 +618,49 @@ TEST_P(ApiTest, KeepAliveRequestIdsHealthAndReadiness) {
   EXPECT_EQ(stale.status, 503);
   EXPECT_EQ(stale.json()["error"]["code"], "store.schema_newer");
   EXPECT_EQ(c.Get("/api/v1/health").status, 200) << "alive all the same";
+}
+
+// `Expect: 100-continue` (curl sends it for bodies over 1 KiB): the server answers `100 Continue`
+// at once, so the client sends its body without waiting; a body over the limit is refused by its
+// Content-Length before it is sent.
+TEST_P(ApiTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  auto exchange = [&](const std::string& head, const std::string& body, std::string* interim) {
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(f_->port)});
+    asio::write(s, asio::buffer(head));
+    // The client waits for the interim answer; nothing is sent until it comes (no timer here:
+    // a server that never answers fails the test by the suite's timeout, as a client would hang).
+    asio::streambuf buf;
+    asio::read_until(s, buf, "\r\n\r\n");
+    std::string first(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+    *interim = first.substr(0, first.find("\r\n"));
+    boost::system::error_code ec;
+    if (first.rfind("HTTP/1.1 100", 0) != 0) {
+      asio::read(s, buf, ec);
+      return std::string(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+    }
+    asio::write(s, asio::buffer(body));
+    asio::read(s, buf, ec);  // to the end: Connection: close
+    return std::string(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+  };
+  std::string csv = "name,y\n";
+  for (int i = 0; i < 200; ++i) csv += "row" + std::to_string(i) + "," + (i % 2 ? "yes" : "no") + "\n";
+  std::string head = "POST /api/v1/ai/datasets?name=continued HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f_->tokens["admin"] +
+                     "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(csv.size()) +
+                     "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+  std::string interim;
+  std::string all = exchange(head, csv, &interim);
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue");
+  EXPECT_NE(all.find("HTTP/1.1 201"), std::string::npos) << all.substr(0, 300);
+  EXPECT_NE(all.find("\"continued\""), std::string::npos);
+  // Over the limit: refused from the header, no interim answer, no body sent.
+  std::string big = "POST /api/v1/ai/datasets?name=big HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: " +
+                    std::to_string(64ull << 20) + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+  std::string refused = exchange(big, {}, &interim);
+  EXPECT_EQ(interim, "HTTP/1.1 413 Payload Too Large");
+  EXPECT_NE(refused.find("http.payload_too_large"), std::string::npos) << refused.substr(0, 300);
 }
 
 TEST_P(ApiTest, GracefulShutdownFinishesInFlightRequests) {

@@ -19,6 +19,21 @@ ModelRow ModelOf(const store::Row& r, bool card, bool dates) {
   return m;
 }
 
+DatasetModelRow DatasetModelOf(const store::Row& r, int64_t dataset, bool full) {
+  DatasetModelRow m;
+  m.dataset_id = dataset;
+  m.version = static_cast<int>(r.Int("version"));
+  m.card = r.Text("card");
+  if (full) {
+    m.encoder = r.Text("encoder");
+    m.model = r.Text("model");
+  }
+  m.created_at = r.Text("created_at");
+  m.promoted_to = r.OptText("promoted_to");
+  m.promoted_version = r.OptInt("promoted_version");
+  return m;
+}
+
 }  // namespace
 
 Result<int> ActiveVersion(Conn& conn, int64_t tenant, const std::string& target) {
@@ -268,6 +283,44 @@ Result<std::optional<std::string>> DatasetContent(Conn& conn, int64_t tenant, in
 Status SetDatasetCard(Conn& conn, int64_t tenant, int64_t id, const std::string& card) {
   Value q[] = {card, tenant, id};
   return conn.Exec("UPDATE ai_datasets SET card = ? WHERE tenant_id = ? AND id = ?", q).status();
+}
+
+Result<int> InsertDatasetModel(Conn& conn, int64_t tenant, const DatasetModelRow& m, std::optional<int64_t> created_by) {
+  Value lock[] = {tenant, m.dataset_id};
+  KEEL_RETURN_IF_ERROR(conn.Exec(std::string("UPDATE ai_datasets SET card = card WHERE tenant_id = ? AND id = ?"), lock).status());
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT COALESCE(MAX(version), 0) AS v FROM ai_dataset_models WHERE tenant_id = ? AND dataset_id = ?", lock));
+  int version = static_cast<int>(rows.row(0).Int("v")) + 1;
+  Value q[] = {tenant, m.dataset_id, int64_t{version}, m.card, m.encoder, m.model, m.created_at, Nullable(created_by)};
+  KEEL_RETURN_IF_ERROR(conn.Exec("INSERT INTO ai_dataset_models (tenant_id, dataset_id, version, card, encoder, model, created_at, created_by) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", q).status());
+  return version;
+}
+
+Result<std::vector<DatasetModelRow>> DatasetModels(Conn& conn, int64_t tenant, int64_t dataset) {
+  Value q[] = {tenant, dataset};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT version, card, created_at, promoted_to, promoted_version FROM ai_dataset_models WHERE tenant_id = ? AND dataset_id = ? "
+      "ORDER BY version DESC", q));
+  std::vector<DatasetModelRow> out;
+  for (store::Row r : rows) out.push_back(DatasetModelOf(r, dataset, false));
+  return out;
+}
+
+Result<std::optional<DatasetModelRow>> LoadDatasetModel(Conn& conn, int64_t tenant, int64_t dataset, int version) {
+  Value q[] = {tenant, dataset, int64_t{version}};
+  KEEL_ASSIGN_OR_RETURN(store::Rows rows, conn.Query(
+      "SELECT version, card, encoder, model, created_at, promoted_to, promoted_version FROM ai_dataset_models "
+      "WHERE tenant_id = ? AND dataset_id = ? AND (version = ? OR ? = 0) ORDER BY version DESC LIMIT 1",
+      std::vector<Value>{q[0], q[1], q[2], q[2]}));
+  if (rows.empty()) return std::optional<DatasetModelRow>();
+  return std::optional<DatasetModelRow>(DatasetModelOf(rows.row(0), dataset, true));
+}
+
+Status SetDatasetModelPromoted(Conn& conn, int64_t tenant, int64_t dataset, int version, const std::string& target, int model_version) {
+  Value q[] = {target, int64_t{model_version}, tenant, dataset, int64_t{version}};
+  return conn.Exec("UPDATE ai_dataset_models SET promoted_to = ?, promoted_version = ? WHERE tenant_id = ? AND dataset_id = ? AND version = ?",
+                   q).status();
 }
 
 Status UpsertDrift(Conn& conn, int64_t tenant, const std::string& target, const DriftRow& d, const std::string& result,

@@ -17,6 +17,10 @@ const zh = {
     column: '列', type: '类型', missing: '缺失', distinct: '取值数', range: '范围', top: '常见取值', types: { number: '数值', category: '类别', text: '文本', constant: '常量' },
     train: '训练模型', label: '目标列', positive: '正例取值', exclude: '排除列', timeColumn: '时间列（留出最新数据）', folds: '交叉验证折数', holdout: '留出比例', trainBtn: '开始训练', card: '模型卡片',
     k: { cvAuc: '交叉验证 AUC', holdoutAuc: '留出集 AUC', logLoss: 'LogLoss', brier: 'Brier', rows: '行数' },
+    identifier: '标识列', encoding: '文件编码为 {enc}，已转换为 UTF-8', dropped: '表头第 {cols} 列无列名且无数据，已忽略', renamed: '第 {n} 列 “{from}” 改名为 “{to}”',
+    excludeSuspects: '排除可疑列（{cols}）并重新训练', leftOut: '默认未使用的列', versions: '模型版本', warnings: '警示', promotedTo: '已用于',
+    predict: '用模型评分', predictBtn: '评分预览', download: '下载评分 CSV', row: '行', score: '评分', reasons: '原因', missingColumns: '文件缺少模型列（按未知处理）：{cols}',
+    promote: '用于本企业评分', promoteBtn: '启用', promoted: '已启用为 v{v}，已为 {n} 条记录评分',
   },
   text: {
     runNba: '立即运行下一步最佳行动', nbaDone: '下一步最佳行动已运行', try: '试一试：分析一句话', tryHint: '例如：价格太贵了，竞品便宜很多，不过安装服务很好', analyze: '分析',
@@ -41,6 +45,10 @@ const en: typeof zh = {
     column: 'Column', type: 'Type', missing: 'Missing', distinct: 'Distinct', range: 'Range', top: 'Top values', types: { number: 'Number', category: 'Category', text: 'Text', constant: 'Constant' },
     train: 'Train a model', label: 'Label column', positive: 'Positive value', exclude: 'Exclude columns', timeColumn: 'Time column (holdout = latest)', folds: 'CV folds', holdout: 'Holdout share', trainBtn: 'Train', card: 'Model card',
     k: { cvAuc: 'Cross-validated AUC', holdoutAuc: 'Holdout AUC', logLoss: 'Log loss', brier: 'Brier', rows: 'Rows' },
+    identifier: 'identifier', encoding: 'The file was {enc}; converted to UTF-8', dropped: 'Header column(s) {cols} had no name and no values: dropped', renamed: 'Column {n} “{from}” renamed “{to}”',
+    excludeSuspects: 'Exclude the suspects ({cols}) and retrain', leftOut: 'Left out by default', versions: 'Model versions', warnings: 'Warnings', promotedTo: 'Scores',
+    predict: 'Score with the model', predictBtn: 'Preview scores', download: 'Download scored CSV', row: 'Row', score: 'Score', reasons: 'Reasons', missingColumns: 'The file lacks model columns (read as unknown): {cols}',
+    promote: 'Use it to score this company', promoteBtn: 'Promote', promoted: 'Active as v{v}; {n} records scored',
   },
   text: {
     runNba: 'Run next-best actions now', nbaDone: 'Next-best actions ran', try: 'Try it: analyse a sentence', tryHint: 'e.g. 价格太贵了，竞品便宜很多，不过安装服务很好', analyze: 'Analyse',

@@ -41,3 +41,22 @@ export async function uploadCsv(name: string, text: string | Blob): Promise<any>
   if (!res.ok) throw new ApiError(res.status, data?.error ?? { code: 'http.' + res.status, message: 'upload failed', message_zh: '上传失败' })
   return data
 }
+
+// POSTs a body and saves the answer as a file (a scored CSV/XLSX), with the bearer token.
+export async function postForFile(path: string, body: string | Blob, contentType: string, filename: string): Promise<void> {
+  const res = await fetch('/api/v1' + path, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + session.token, 'Content-Type': contentType },
+    body,
+  })
+  if (!res.ok) {
+    const data = await res.json().catch(() => null)
+    throw new ApiError(res.status, data?.error ?? { code: 'http.' + res.status, message: 'request failed', message_zh: '请求失败' })
+  }
+  const blob = await res.blob()
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(blob)
+  a.download = filename
+  a.click()
+  URL.revokeObjectURL(a.href)
+}
