@@ -509,22 +509,29 @@ Encoder Encoder::Fit(const Table& t, const std::vector<ColumnProfile>& profile, 
   return e;
 }
 
+namespace {
+
+// One cell into its features (a number, or one 0/1 per category level; NaN when missing);
+// returns how many were written.
+size_t EncodeCell(const Encoder::Column& col, const std::string& v, float* out) {
+  if (col.type == ColumnType::kNumber) {
+    double d;
+    *out = !IsMissing(v) && ParseNumber(v, &d) ? static_cast<float>(d) : NAN;
+    return 1;
+  }
+  bool missing = IsMissing(v);
+  for (size_t k = 0; k < col.levels.size(); ++k) out[k] = missing ? NAN : (v == col.levels[k] ? 1.0f : 0.0f);
+  return col.levels.size();
+}
+
+}  // namespace
+
 Matrix Encoder::Encode(const Table& t, const std::vector<size_t>& rows) const {
   Matrix m(rows.size(), feature_names.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = t.rows[rows[i]];
     float* out = m.row(i);
-    size_t f = 0;
-    for (const auto& col : columns) {
-      const std::string& v = row[static_cast<size_t>(col.source)];
-      if (col.type == ColumnType::kNumber) {
-        double d;
-        out[f++] = !IsMissing(v) && ParseNumber(v, &d) ? static_cast<float>(d) : NAN;
-      } else {
-        bool missing = IsMissing(v);
-        for (const auto& level : col.levels) out[f++] = missing ? NAN : (v == level ? 1.0f : 0.0f);
-      }
-    }
+    for (const auto& col : columns) out += EncodeCell(col, row[static_cast<size_t>(col.source)], out);
   }
   return m;
 }
@@ -537,18 +544,7 @@ Matrix Encoder::EncodeValues(const std::vector<std::vector<std::string>>& values
 
 void Encoder::EncodeRow(const std::vector<std::string>& values, float* out) const {
   static const std::string kNone;
-  size_t f = 0;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    const std::string& v = c < values.size() ? values[c] : kNone;
-    const Column& col = columns[c];
-    if (col.type == ColumnType::kNumber) {
-      double d;
-      out[f++] = !IsMissing(v) && ParseNumber(v, &d) ? static_cast<float>(d) : NAN;
-    } else {
-      bool missing = IsMissing(v);
-      for (const auto& level : col.levels) out[f++] = missing ? NAN : (v == level ? 1.0f : 0.0f);
-    }
-  }
+  for (size_t c = 0; c < columns.size(); ++c) out += EncodeCell(columns[c], c < values.size() ? values[c] : kNone, out);
 }
 
 std::vector<size_t> Encoder::FeatureColumns() const {
